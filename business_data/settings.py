@@ -1,0 +1,62 @@
+"""Configuration from environment variables and `.env` (pydantic-settings).
+
+Every layer reads its settings from here; nothing else looks at os.environ for
+FinkraftAI configuration.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    env: Literal["dev", "prod"] = Field("dev", validation_alias="FINKRAFT_ENV")
+    data_dir: Path = Field(Path("./data"), validation_alias="FINKRAFT_DATA_DIR")
+    app_database_url: str | None = Field(None, validation_alias="APP_DATABASE_URL")
+    business_database_url: str | None = Field(None, validation_alias="BUSINESS_DATABASE_URL")
+    google_api_key: str | None = Field(
+        None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
+    )
+    model: str | None = Field(None, validation_alias="FINKRAFT_MODEL")
+    model_base_url: str | None = Field(None, validation_alias="FINKRAFT_MODEL_BASE_URL")
+    model_timeout_s: float = Field(20.0, validation_alias="FINKRAFT_MODEL_TIMEOUT")
+    redis_url: str | None = Field(None, validation_alias="REDIS_URL")
+    rate_limit: str = Field("120/minute", validation_alias="FINKRAFT_RATE_LIMIT")
+    max_body_bytes: int = Field(256 * 1024, validation_alias="FINKRAFT_MAX_BODY_BYTES")
+    semantic_memory: bool = Field(True, validation_alias="FINKRAFT_SEMANTIC_MEMORY")
+    seed: int = Field(20261124, validation_alias="FINKRAFT_SEED")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        path = self.data_dir.expanduser().resolve()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def app_url(self) -> str:
+        return self.app_database_url or f"sqlite:///{self.resolved_data_dir / 'app.sqlite'}"
+
+    @property
+    def business_url(self) -> str:
+        return self.business_database_url or f"sqlite:///{self.resolved_data_dir / 'business.sqlite'}"
+
+    @property
+    def exports_dir(self) -> Path:
+        path = self.resolved_data_dir / "exports"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    @property
+    def checkpoint_path(self) -> Path:
+        return self.resolved_data_dir / "checkpoints.sqlite"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

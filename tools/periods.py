@@ -1,0 +1,89 @@
+"""Named periods ("last_month", "2026-Q2", "last_30_days", ...) -> concrete date ranges.
+
+One grammar for the offline parser, the LLM's tool calls and the HTTP API. Ranges are
+half-open: start <= d < end.
+"""
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+
+from dateutil.relativedelta import relativedelta
+
+PERIOD_HELP = ("today, yesterday, this_week, last_week, this_month, last_month, this_quarter, "
+               "last_quarter, this_year, last_year, this_fy, last_fy, last_N_days, last_N_months, "
+               "YYYY, YYYY-MM or YYYY-QN")
+
+
+class PeriodError(ValueError):
+    pass
+
+
+def _quarter_start(d: date) -> date:
+    return date(d.year, 3 * ((d.month - 1) // 3) + 1, 1)
+
+
+def _fy_start(d: date) -> date:  # Indian financial year: April to March
+    return date(d.year if d.month >= 4 else d.year - 1, 4, 1)
+
+
+def resolve_period(period: str, today: date) -> tuple[date, date]:
+    p = period.strip().lower().replace(" ", "_").replace("-", "_") if not re.match(r"^\d{4}-", period.strip()) else period.strip().upper()
+    month0 = today.replace(day=1)
+    simple = {
+        "today": (today, today + timedelta(days=1)),
+        "yesterday": (today - timedelta(days=1), today),
+        "this_week": (today - timedelta(days=today.weekday()), today + timedelta(days=1)),
+        "last_week": (today - timedelta(days=today.weekday() + 7), today - timedelta(days=today.weekday())),
+        "this_month": (month0, month0 + relativedelta(months=1)),
+        "last_month": (month0 - relativedelta(months=1), month0),
+        "this_quarter": (_quarter_start(today), _quarter_start(today) + relativedelta(months=3)),
+        "last_quarter": (_quarter_start(today) - relativedelta(months=3), _quarter_start(today)),
+        "this_year": (date(today.year, 1, 1), date(today.year + 1, 1, 1)),
+        "ytd": (date(today.year, 1, 1), today + timedelta(days=1)),
+        "last_year": (date(today.year - 1, 1, 1), date(today.year, 1, 1)),
+        "this_fy": (_fy_start(today), _fy_start(today) + relativedelta(years=1)),
+        "last_fy": (_fy_start(today) - relativedelta(years=1), _fy_start(today)),
+    }
+    if p in simple:
+        return simple[p]
+    if m := re.fullmatch(r"last_(\d{1,4})_days?", p):
+        n = int(m.group(1))
+        return today - timedelta(days=n - 1), today + timedelta(days=1)
+    if m := re.fullmatch(r"last_(\d{1,3})_months?", p):
+        n = int(m.group(1))
+        return month0 - relativedelta(months=n), month0
+    if m := re.fullmatch(r"(\d{4})-(\d{2})", p):
+        y, mo = int(m.group(1)), int(m.group(2))
+        if not 1 <= mo <= 12:
+            raise PeriodError(f"'{period}' is not a real month (months run 01 to 12).")
+        return date(y, mo, 1), date(y, mo, 1) + relativedelta(months=1)
+    if m := re.fullmatch(r"(\d{4})-Q([1-4])", p):
+        start = date(int(m.group(1)), 3 * (int(m.group(2)) - 1) + 1, 1)
+        return start, start + relativedelta(months=3)
+    if m := re.fullmatch(r"(\d{4})", p):
+        return date(int(m.group(1)), 1, 1), date(int(m.group(1)) + 1, 1, 1)
+    raise PeriodError(f"I don't know the period '{period}'. Try one of: {PERIOD_HELP}.")
+
+
+def date_range(period: str | None, date_from: date | None, date_to: date | None, today: date) -> tuple[date | None, date | None]:
+    """Combine a named period with explicit bounds. Returns half-open (start, end)."""
+    start = end = None
+    if period:
+        start, end = resolve_period(period, today)
+    if date_from:
+        start = max(start, date_from) if start else date_from
+    if date_to:
+        inclusive_end = date_to + timedelta(days=1)
+        end = min(end, inclusive_end) if end else inclusive_end
+    if start and end and start >= end:
+        raise PeriodError(f"The date range is empty: it starts on {start.isoformat()} but ends before that.")
+    return start, end
+
+
+def describe(start: date | None, end: date | None) -> str:
+    if not start and not end:
+        return "all dates"
+    if start and end:
+        return f"{start:%d %b %Y} to {(end - timedelta(days=1)):%d %b %Y}"
+    return f"from {start:%d %b %Y}" if start else f"up to {(end - timedelta(days=1)):%d %b %Y}"

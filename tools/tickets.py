@@ -1,0 +1,198 @@
+"""Tickets, subscriptions ("notify me when fixed") and notifications, in the application database."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import or_, select, update
+
+from business_data.db import session_scope
+from business_data.models import Invoice, Vendor
+
+from .appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
+from .base import Source, ToolContext, ToolError, ToolResult
+
+TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
+
+
+class CreateTicketParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, max_length=300, description="short title; generated from the records if omitted")
+    description: str | None = Field(None, max_length=5000)
+    invoice_numbers: list[str] = Field(default_factory=list, max_length=10_000, description="the invoices this ticket is about")
+    notify_me: bool = Field(True, description="notify the creator when the ticket is updated or fixed")
+    priority: Literal["low", "medium", "high"] = "medium"
+
+
+class UpdateTicketParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    ticket_id: str = Field(..., description="e.g. T-00001")
+    status: TicketStatus | None = None
+    comment: str | None = Field(None, max_length=5000)
+
+    @field_validator("ticket_id")
+    @classmethod
+    def _norm(cls, v: str) -> str:
+        v = v.strip().upper()
+        if v.isdigit():
+            v = f"T-{int(v):05d}"
+        return v
+
+
+class ViewTicketsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: TicketStatus | None = None
+    ticket_id: str | None = None
+
+
+class ViewNotificationsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    unread_only: bool = False
+    mark_read: bool = False
+
+
+def ticket_dict(t: Ticket) -> dict:
+    return {
+        "ticket_id": t.ticket_id, "title": t.title, "description": t.description, "status": t.status,
+        "priority": t.priority, "workspace_id": t.workspace_id, "created_by": t.created_by,
+        "record_type": t.record_type, "record_ids": list(t.record_ids or []),
+        "created_at": t.created_at.isoformat() if t.created_at else None,
+        "updated_at": t.updated_at.isoformat() if t.updated_at else None,
+    }
+
+
+def _summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, list[str]]:
+    """Title and description from the invoices themselves (and check they exist here)."""
+    with session_scope(ctx.business) as s:
+        rows = s.execute(
+            select(Invoice.invoice_number, Vendor.name, Invoice.status, Invoice.error_message, Invoice.total_amount)
+            .join(Vendor, Vendor.id == Invoice.vendor_id)
+            .where(Invoice.workspace_id == ctx.identity.workspace_id, Invoice.invoice_number.in_(numbers))
+        ).all()
+    found = {r[0] for r in rows}
+    missing = [n for n in numbers if n not in found]
+    if missing:
+        raise ToolError(f"These invoices are not in your workspace: {', '.join(missing[:5])}"
+                        + (f" and {len(missing) - 5} more" if len(missing) > 5 else "") + ".")
+    vendors = sorted({r[1] for r in rows})
+    reasons = sorted({r[3] for r in rows if r[3]})
+    failed = sum(1 for r in rows if r[2] == "failed")
+    who = vendors[0] if len(vendors) == 1 else f"{len(vendors)} vendors"
+    what = f"{len(rows)} invoices failed" if failed == len(rows) else f"{len(rows)} invoices"
+    why = f", {' / '.join(reasons)}" if reasons and len(reasons) <= 2 else (f", {len(reasons)} reasons" if reasons else "")
+    title = f"{who}: {what}{why}"
+    amount = sum(r[4] for r in rows)
+    desc = (f"{len(rows)} invoice(s) from {', '.join(vendors)} worth ₹{amount:,.0f}"
+            + (f"; reasons: {', '.join(reasons)}" if reasons else "") + f". Invoices: {', '.join(sorted(found))}.")
+    return title, desc, sorted(found)
+
+
+def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
+    numbers = list(dict.fromkeys(n.strip() for n in p.invoice_numbers if n.strip()))
+    title, desc = p.title, p.description
+    if numbers:
+        auto_title, auto_desc, numbers = _summarise_records(ctx, numbers)
+        title = title or auto_title
+        desc = desc or auto_desc
+    if not title:
+        raise ToolError("What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'.")
+    with session_scope(ctx.app) as s:
+        t = Ticket(workspace_id=ctx.identity.workspace_id, created_by=ctx.identity.user_id, title=title.strip(),
+                   description=(desc or "").strip(), status="open", priority=p.priority,
+                   record_type="invoices", record_ids=numbers)
+        s.add(t)
+        s.flush()  # the database assigns the id: unique across processes
+        t.ticket_id = f"T-{t.id:05d}"
+        s.flush()
+        if p.notify_me:
+            s.add(TicketSubscription(ticket_id=t.ticket_id, user_id=ctx.identity.user_id))
+        s.add(TicketComment(ticket_id=t.ticket_id, author=ctx.identity.user_id, comment="Ticket created", status_to="open"))
+        data = ticket_dict(t)
+    data["subscribed"] = p.notify_me
+    msg = f"Created ticket {data['ticket_id']}: \"{data['title']}\""
+    if numbers:
+        msg += f", covering {len(numbers)} invoice{'s' if len(numbers) != 1 else ''}"
+    msg += "." + (" I'll notify you when it is updated or fixed." if p.notify_me else "")
+    return ToolResult(status="success", message=msg, data={"ticket": data, "ticket_id": data["ticket_id"]},
+                      sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
+
+
+def _visible(ctx: ToolContext):
+    if ctx.identity.is_admin:
+        return True
+    subscribed = select(TicketSubscription.ticket_id).where(TicketSubscription.user_id == ctx.identity.user_id)
+    return (Ticket.workspace_id == ctx.identity.workspace_id) & or_(
+        Ticket.created_by == ctx.identity.user_id, Ticket.ticket_id.in_(subscribed))
+
+
+def get_visible_ticket(ctx: ToolContext, s, ticket_id: str) -> Ticket:
+    t = s.scalars(select(Ticket).where(Ticket.ticket_id == ticket_id, _visible(ctx))).one_or_none()
+    if t is None:
+        raise ToolError(f"I can't find ticket {ticket_id} among the tickets you can see.")
+    return t
+
+
+def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
+    if p.status is None and not (p.comment and p.comment.strip()):
+        raise ToolError("Tell me what to change on the ticket: a new status (open, in_progress, resolved, closed) or a comment.")
+    with session_scope(ctx.app) as s:
+        t = get_visible_ticket(ctx, s, p.ticket_id)
+        if not ctx.identity.is_admin and t.created_by != ctx.identity.user_id:
+            raise ToolError(f"Ticket {t.ticket_id} belongs to {t.created_by}; as a {ctx.identity.role} you can only update your own tickets.")
+        old = t.status
+        if p.status:
+            t.status = p.status
+        t.updated_at = utcnow()
+        s.add(TicketComment(ticket_id=t.ticket_id, author=ctx.identity.user_id, comment=(p.comment or "").strip(),
+                            status_from=old, status_to=p.status))
+        change = f"is now {t.status.replace('_', ' ')}" if p.status and p.status != old else "has a new comment"
+        text = f"Ticket {t.ticket_id} \"{t.title}\" {change} (by {ctx.identity.user_id})" + (f": {p.comment.strip()}" if p.comment and p.comment.strip() else ".")
+        subscribers = list(s.scalars(select(TicketSubscription.user_id).where(TicketSubscription.ticket_id == t.ticket_id)))
+        notified = [u for u in subscribers if u != ctx.identity.user_id]
+        for u in notified:
+            s.add(Notification(user_id=u, workspace_id=t.workspace_id, ticket_id=t.ticket_id, message=text))
+        data = ticket_dict(t)
+    msg = f"Updated ticket {data['ticket_id']}: status {old} -> {data['status']}." if p.status and p.status != old else f"Added your comment to ticket {data['ticket_id']}."
+    if notified:
+        msg += f" Notified {', '.join(notified)}."
+    return ToolResult(status="success", message=msg, data={"ticket": data, "ticket_id": data["ticket_id"], "notified": notified},
+                      sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
+
+
+def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
+    with session_scope(ctx.app) as s:
+        q = select(Ticket).where(_visible(ctx), Ticket.ticket_id.is_not(None))
+        if p.status:
+            q = q.where(Ticket.status == p.status)
+        if p.ticket_id:
+            q = q.where(Ticket.ticket_id == UpdateTicketParams._norm(p.ticket_id))
+        tickets = [ticket_dict(t) for t in s.scalars(q.order_by(Ticket.id.desc()).limit(200))]
+    if not tickets:
+        msg = "You have no tickets" + (f" with status {p.status}" if p.status else "") + "."
+    else:
+        lines = [f"{t['ticket_id']} [{t['status']}] {t['title']}" for t in tickets[:10]]
+        msg = f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}: " + "; ".join(lines) + ("; ..." if len(tickets) > 10 else "")
+    return ToolResult(status="success", message=msg, data={"tickets": tickets, "count": len(tickets)},
+                      sources=[Source(table="tickets", filters={"status": p.status} if p.status else {}, rows=len(tickets))])
+
+
+def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: bool = False) -> list[dict]:
+    with session_scope(ctx.app) as s:
+        q = select(Notification).where(Notification.user_id == ctx.identity.user_id)
+        if unread_only:
+            q = q.where(Notification.read_at.is_(None))
+        items = list(s.scalars(q.order_by(Notification.id.desc()).limit(200)))
+        out = [{"id": n.id, "ticket_id": n.ticket_id, "message": n.message, "created_at": n.created_at.isoformat(),
+                "read": n.read_at is not None} for n in items]
+        if mark_read and items:
+            s.execute(update(Notification).where(Notification.id.in_([n.id for n in items]), Notification.read_at.is_(None)).values(read_at=utcnow()))
+    return out
+
+
+def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResult:
+    items = list_notifications(ctx, p.unread_only, p.mark_read)
+    unread = sum(1 for n in items if not n["read"])
+    msg = ("No notifications." if not items else
+           f"{len(items)} notification{'s' if len(items) != 1 else ''} ({unread} unread): " + "; ".join(n["message"] for n in items[:5]))
+    return ToolResult(status="success", message=msg, data={"notifications": items, "unread": unread},
+                      sources=[Source(table="notifications", rows=len(items))])
