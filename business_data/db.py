@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 _engines: dict[str, Engine] = {}
+_sessionmakers: dict[Engine, sessionmaker] = {}
 
 
 def normalise_url(url: str) -> str:
@@ -45,12 +46,16 @@ def dispose_all() -> None:
     for engine in _engines.values():
         engine.dispose()
     _engines.clear()
+    _sessionmakers.clear()
 
 
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A transaction: committed on success, rolled back on any error (nothing half written)."""
-    session = sessionmaker(bind=engine, expire_on_commit=False)()
+    factory = _sessionmakers.get(engine)
+    if factory is None:
+        factory = _sessionmakers[engine] = sessionmaker(bind=engine, expire_on_commit=False)
+    session = factory()
     try:
         yield session
         session.commit()

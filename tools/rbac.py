@@ -73,11 +73,12 @@ def denial_message(identity: Identity, tool: str) -> str:
 
 def load_identity(engine: Engine, user_id: str) -> Identity:
     """Role and workspace come from the application database, never from a message or a client."""
-    with session_scope(engine) as s:
-        user = s.get(User, user_id)
-        if user is None or not user.active:
-            raise UnknownUser(f"Unknown or inactive user '{user_id}'.")
-        return Identity(user.user_id, user.role, user.workspace_id, user.display_name)
+    with engine.connect() as conn:
+        row = conn.execute(select(User.user_id, User.role, User.workspace_id, User.display_name, User.active)
+                           .where(User.user_id == user_id)).first()
+    if row is None or not row.active:
+        raise UnknownUser(f"Unknown or inactive user '{user_id}'.")
+    return Identity(row.user_id, row.role, row.workspace_id, row.display_name)
 
 
 def ensure_demo_users(engine: Engine) -> None:

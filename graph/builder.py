@@ -1,0 +1,62 @@
+"""Build the assistant's StateGraph, and compile it with or without persistence.
+
+- `build_graph(services)` -> the uncompiled StateGraph (one builder for every use).
+- `compile_graph(services, checkpointer)` -> for the server and notebooks (threads persist).
+- `sqlite_checkpointer(path)` -> LangGraph's SqliteSaver on a file under the data dir.
+`graph/agent.py` exports a persistence-free compiled graph for `langgraph dev` (Studio).
+"""
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.graph import END, START, StateGraph
+
+from .nodes import Nodes, after_gate, after_plan, after_route
+from .services import Services, default_services
+from .state import AgentState, InputState
+
+
+def build_graph(services: Services | None = None, router=None) -> StateGraph:
+    services = services or default_services()
+    n = Nodes(services, router=router)
+    g = StateGraph(AgentState, input_schema=InputState)
+    g.add_node("context", n.context)
+    g.add_node("route", n.route)
+    g.add_node("plan", n.plan)
+    g.add_node("gate", n.gate)
+    g.add_node("act", n.act)
+    g.add_node("respond", n.respond)
+    g.add_node("remember", n.remember)
+    g.add_edge(START, "context")
+    g.add_edge("context", "route")
+    g.add_conditional_edges("route", after_route, ["plan", "respond"])
+    g.add_conditional_edges("plan", after_plan, ["gate", "respond"])
+    g.add_conditional_edges("gate", after_gate, ["act", "respond"])
+    g.add_edge("act", "respond")
+    g.add_edge("respond", "remember")
+    g.add_edge("remember", END)
+    return g
+
+
+def sqlite_checkpointer(path: Path | str) -> BaseCheckpointSaver:
+    from langgraph.checkpoint.sqlite import SqliteSaver
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    saver = SqliteSaver(conn)
+    saver.setup()
+    return saver
+
+
+def default_checkpointer(services: Services) -> BaseCheckpointSaver:
+    """SqliteSaver under the data dir (PostgresSaver when the app database is PostgreSQL)."""
+    return sqlite_checkpointer(services.settings.checkpoint_path)
+
+
+def compile_graph(services: Services | None = None, checkpointer: BaseCheckpointSaver | None = None, router=None):
+    services = services or default_services()
+    if checkpointer is None:
+        checkpointer = default_checkpointer(services)
+    return build_graph(services, router=router).compile(checkpointer=checkpointer, name="finkraft")

@@ -1,0 +1,253 @@
+"""The graph's nodes: context -> route -> plan -> gate -> act -> respond -> remember.
+
+Identity comes only from config["configurable"]["user_id"]; role and workspace are looked
+up in the application database on every turn.
+"""
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from sqlalchemy import select
+
+from business_data.db import session_scope
+from tools.rbac import Identity, UnknownUser, can_run, denial_message
+from tools.registry import run_tool
+from tools.vendors import workspace_vendor_names
+
+from . import responses
+from .intent import Intent, ParseContext
+from .parser import parse
+from .services import Services
+from .state import AgentState
+
+log = logging.getLogger("finkraft.graph")
+
+RESULT_TOOLS = {"filter_data", "explain_failures", "export_report"}
+# tools that, given no records or filters of their own, work on "the last result" implicitly
+IMPLICIT_RECORDS = {"explain_failures", "create_ticket", "export_report"}
+FILTER_KEYS = {"period", "date_from", "date_to", "vendor", "status", "payment_status", "min_amount", "max_amount",
+               "region", "customer", "invoice_numbers", "ticket_id", "title"}
+
+
+def user_id_from(config: RunnableConfig) -> str | None:
+    return (config.get("configurable") or {}).get("user_id")
+
+
+def thread_id_from(config: RunnableConfig) -> str:
+    return (config.get("configurable") or {}).get("thread_id") or "default"
+
+
+def last_user_text(state: AgentState) -> str:
+    for m in reversed(state.get("messages") or []):
+        if isinstance(m, HumanMessage) or getattr(m, "type", "") == "human":
+            content = m.content
+            if isinstance(content, list):  # multimodal content blocks
+                content = " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
+            return str(content)
+    return ""
+
+
+class Nodes:
+    """Node functions closed over the services they use."""
+
+    def __init__(self, services: Services, router=None):
+        self.s = services
+        self.router = router  # optional LLM router (graph/llm.py); None -> offline parser
+
+    # -- helpers -------------------------------------------------------------------------
+    def identity(self, config: RunnableConfig) -> Identity | None:
+        user_id = user_id_from(config)
+        if not user_id:
+            return None
+        try:
+            return self.s.identity(user_id)
+        except UnknownUser:
+            return None
+
+    # -- nodes ---------------------------------------------------------------------------
+    def context(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """Memory retrieval: the working context for this turn (and a reset of per-turn fields)."""
+        reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": ""}
+        ident = self.identity(config)
+        if ident is None:
+            return {**reset, "context": {"error": "unknown_user"}}
+        thread_id = thread_id_from(config)
+        is_new = len([m for m in state.get("messages", []) if getattr(m, "type", "") == "human"]) <= 1
+        ctx = self.s.memory.working_context(ident, thread_id, last_user_text(state), is_new_thread=is_new)
+        compact = {
+            "user_id": ident.user_id, "role": ident.role, "workspace_id": ident.workspace_id,
+            "welcome": ctx.get("welcome"),
+            "open_tickets": [{k: t.get(k) for k in ("ticket_id", "title", "status")} for t in ctx.get("open_tickets", [])][:10],
+            "unread_notifications": [{k: n.get(k) for k in ("ticket_id", "message")} for n in ctx.get("unread_notifications", [])][:10],
+            "last_results": [{k: r.get(k) for k in ("tool", "dataset", "params", "thread_id")} | {"count": len(r.get("keys") or [])}
+                             for r in ctx.get("last_results", [])][:3],
+            "usage": ctx.get("usage", {}),
+            "related": [{k: r.get(k) for k in ("text", "thread_id", "score")} for r in ctx.get("related", [])][:3],
+            "recent_turns": len(ctx.get("recent_turns", [])),
+        }
+        return {**reset, "context": compact}
+
+    def route(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """Intent routing: the LLM router when configured, else the offline parser."""
+        if state.get("context", {}).get("error") == "unknown_user":
+            return {"intent": {"kind": "error", "reason": "unknown user"},
+                    "response": "I don't know who you are, so I can't do anything yet. Sign in again (the request carries no known user)."}
+        text = last_user_text(state)
+        ident = self.identity(config)
+        with session_scope(self.s.business) as sess:
+            vendors = workspace_vendor_names(sess, ident.workspace_id)
+        from business_data.seed import CUSTOMERS  # demo customers; real deployments read them from sales
+        pctx = ParseContext(
+            vendors=vendors, today=self.s.today(), customers=CUSTOMERS.get(ident.workspace_id, []),
+            last_result=state.get("last_result") or self._memory_last_result(ident, config),
+            last_ticket_id=state.get("last_ticket_id"), last_export_id=state.get("last_export_id"),
+            open_tickets=state.get("context", {}).get("open_tickets", []),
+        )
+        intent: Intent | None = None
+        router_name = "offline"
+        if self.router is not None:
+            intent, router_name = self.router.route(text, pctx, ident, state)
+        if intent is None:
+            intent = parse(text, pctx)
+        return {"intent": {**intent.__dict__, "router": router_name}}
+
+    def _memory_last_result(self, ident: Identity, config: RunnableConfig) -> dict | None:
+        results = self.s.memory.last_result_sets(ident, limit=1)
+        return results[0] if results else None
+
+    def plan(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """Planning: resolve references to concrete records and decide the steps."""
+        intent = state["intent"]
+        kind = intent["kind"]
+        if kind in ("help", "greeting"):
+            text = responses.HELP if kind == "help" else responses.GREETING
+            welcome = state.get("context", {}).get("welcome")
+            return {"plan": {"mode": "answer", "steps": [], "reason": kind}, "response": (welcome + "\n\n" + text) if welcome else text}
+        if kind == "clarify":
+            return {"plan": {"mode": "answer", "steps": [], "reason": "clarify"}, "response": intent.get("question") or responses.HELP}
+        if kind == "forget":
+            ident = self.identity(config)
+            counts = self.s.memory.forget(ident)
+            return {"plan": {"mode": "answer", "steps": [], "reason": "forget"},
+                    "last_result": None, "last_ticket_id": None, "last_export_id": None,
+                    "response": f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). I won't bring them up again."}
+        if kind == "template":
+            return {"plan": {"mode": "template", "template": intent.get("template"), "steps": [
+                {"tool": "run_template", "params": {"template": intent.get("template"), **(intent.get("params") or {})}}],
+                "reason": intent.get("reason") or "multi-step request"}}
+        params = dict(intent.get("params") or {})
+        refs = dict(intent.get("refs") or {})
+        implicit = False
+        if not refs and intent["tool"] in IMPLICIT_RECORDS and not (FILTER_KEYS & params.keys()):
+            refs, implicit = {"records": "previous"}, True
+        if refs:
+            ident = self.identity(config)
+            resolved = self.s.memory.resolve(ident, thread_id_from(config), refs, thread_state={
+                "last_result": state.get("last_result"), "last_ticket_id": state.get("last_ticket_id"),
+                "last_export_id": state.get("last_export_id")})
+            if implicit and (resolved.get("missing") or resolved.get("ambiguous")):
+                resolved = {}
+            if resolved.get("question"):
+                return {"plan": {"mode": "answer", "steps": [], "reason": "ambiguous reference"}, "response": resolved["question"]}
+            if "params" in resolved:  # "the same for SkyHigh": previous filter, overridden
+                params = {**{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")}, **params}
+            if resolved.get("invoice_numbers") is not None and intent["tool"] in ("filter_data", "explain_failures", "export_report", "create_ticket"):
+                params["invoice_numbers"] = resolved["invoice_numbers"]
+                if intent["tool"] != "create_ticket":
+                    params.setdefault("dataset", resolved.get("dataset", "invoices"))
+                    for k in ("period", "date_from", "date_to"):  # the records are fixed; dates would re-filter them
+                        params.pop(k, None)
+            if resolved.get("ticket_id"):
+                params["ticket_id"] = resolved["ticket_id"]
+        return {"plan": {"mode": "direct", "steps": [{"tool": intent["tool"], "params": params}],
+                         "reason": intent.get("reason") or f"single action: {intent['tool']}", "refs": refs}}
+
+    def gate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """Permission gate: in code, before any tool runs."""
+        ident = self.identity(config)
+        steps = state["plan"]["steps"]
+        denied = [s["tool"] for s in steps if ident is None or not can_run(ident, s["tool"])]
+        if denied:
+            msg = denial_message(ident, denied[0]) if ident else "I don't know who you are."
+            calls = [{"tool": t, "params": s["params"], "status": "denied", "message": msg, "duration_ms": 0.0, "sources": []}
+                     for s in steps for t in [s["tool"]] if t in denied]
+            return {"result": {"status": "denied", "message": msg, "data": {}}, "tool_calls": calls, "response": msg}
+        return {}
+
+    def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """Tool calls, through the registry (which checks the role again)."""
+        ident = self.identity(config)
+        tctx = self.s.tool_context(ident)
+        calls, update, last = [], {}, None
+        for step in state["plan"]["steps"]:
+            t0 = time.perf_counter()
+            res = run_tool(step["tool"], step["params"], tctx)
+            calls.append({"tool": step["tool"], "params": step["params"], "status": res.status, "message": res.message,
+                          "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
+                          "sources": [s.model_dump() for s in res.sources]})
+            last = {"tool": step["tool"], **res.model_dump(exclude={"sources"})}
+            if res.status != "success":
+                break
+            data = res.data
+            if step["tool"] in RESULT_TOOLS and data.get("keys") is not None:
+                update["last_result"] = {"tool": step["tool"], "dataset": data.get("dataset", "invoices"), "keys": list(data["keys"]),
+                                         "params": {k: v for k, v in step["params"].items() if k != "invoice_numbers"}}
+            if data.get("ticket_id"):
+                update["last_ticket_id"] = data["ticket_id"]
+            if data.get("export_id"):
+                update["last_export_id"] = data["export_id"]
+        return {**update, "tool_calls": calls, "result": last}
+
+    def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        text = state.get("response") or ""
+        if not text:
+            result = state.get("result")
+            tool = (result or {}).get("tool")
+            text = responses.render(tool, result)
+            welcome = state.get("context", {}).get("welcome")
+            if welcome:
+                text = welcome + "\n\n" + text
+        return {"response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
+
+    def remember(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """Episodic memory: the user's turn and the answer, with a compact result reference."""
+        ident = self.identity(config)
+        if ident is None:
+            return {}
+        thread_id = thread_id_from(config)
+        result = state.get("result") or {}
+        calls = state.get("tool_calls") or []
+        tool = calls[-1]["tool"] if calls else None
+        params = calls[-1]["params"] if calls else None
+        data = result.get("data") or {}
+        ref = None
+        if result.get("status") == "success":
+            ref = {"tool": tool, "dataset": data.get("dataset"), "keys": list(data.get("keys") or [])[:10_000],
+                   "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
+                   "ticket_id": data.get("ticket_id"), "export_id": data.get("export_id")}
+        try:
+            self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="user", text=last_user_text(state),
+                                      tool=tool, params=params, importance=0.5)
+            self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="assistant", text=state.get("response", ""),
+                                      tool=tool, params=params, result_ref=ref, importance=0.8 if tool in ("create_ticket", "export_report") else 0.5)
+        except Exception:  # memory must never break an answer the user already has
+            log.exception("could not record turn")
+        return {}
+
+
+# -- edges -------------------------------------------------------------------------------
+def after_route(state: AgentState) -> str:
+    return "respond" if state.get("response") else "plan"
+
+
+def after_plan(state: AgentState) -> str:
+    return "respond" if state.get("response") or not (state.get("plan") or {}).get("steps") else "gate"
+
+
+def after_gate(state: AgentState) -> str:
+    return "respond" if state.get("response") else "act"

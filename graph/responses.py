@@ -1,0 +1,39 @@
+"""Plain-language answers built from tool results (the offline path; the LLM path lives in prompts.py)."""
+from __future__ import annotations
+
+from typing import Any
+
+HELP = ("I can help with your finance operations. Try:\n"
+        "- \"failed IndiSky invoices from last month\" (filter invoices, sales, vendors or transactions)\n"
+        "- \"why did these fail?\" (plain-English reasons with counts)\n"
+        "- \"create a ticket and notify me when fixed\", \"show my tickets\", \"any updates?\"\n"
+        "- \"export these as excel\" or \"download the fixed report\" (csv, xlsx, pdf)\n"
+        "- \"investigate the IndiSky failures\", \"vendor analysis for Metro Cabs\", \"do the monthly review\"")
+
+GREETING = "Hello! " + HELP
+
+
+def _row_line(dataset: str, row: dict[str, Any]) -> str:
+    if dataset == "invoices":
+        extra = f" - {row['error_message']}" if row.get("error_message") else ""
+        return f"{row['invoice_number']} | {row['vendor']} | {row['invoice_date']} | ₹{row['total_amount']:,.2f} | {row['status']}{extra}"
+    if dataset == "sales":
+        return f"{row['sale_date']} | {row['region']} | {row['customer']} | {row['product']} x{row['quantity']} | ₹{row['amount']:,.2f}"
+    if dataset == "transactions":
+        return f"{row['reference']} | {row['transaction_date']} | {row.get('vendor') or '-'} | ₹{row['amount']:,.2f} | {row['type']}"
+    return " | ".join(str(v) for v in row.values())
+
+
+def render(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int = 5) -> str:
+    if not result:
+        return "I couldn't work out what to do. " + HELP
+    text = result["message"]
+    data = result.get("data") or {}
+    if result["status"] == "success" and tool == "filter_data" and data.get("results"):
+        rows = data["results"][:preview_rows]
+        text += "\n" + "\n".join("- " + _row_line(data["dataset"], r) for r in rows)
+        if data["returned"] > preview_rows:
+            text += f"\n(and {data['filtered_records'] - preview_rows:,} more)"
+        if data["dataset"] == "invoices" and data.get("status_counts", {}).get("failed"):
+            text += "\nAsk \"why did these fail?\" for the reasons, or \"export these\" for a file."
+    return text
