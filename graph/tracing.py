@@ -1,0 +1,163 @@
+"""'Show your work': a LangChain callback handler that records each run into the traces table.
+
+Attach `TraceRecorder(services.app, ...)` to a run's callbacks (the server does this for
+every request; notebooks may too). The trace id is the root run id.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from typing import Any
+from uuid import UUID
+
+from langchain_core.callbacks import BaseCallbackHandler
+
+from business_data.db import session_scope
+from tools.appdb import Trace
+
+log = logging.getLogger("finkraft.trace")
+NODE_FIELDS = {"route": ("intent",), "plan": ("plan",), "gate": ("result",), "act": ("tool_calls",), "respond": ("response",),
+               "confirm": ("pending_confirmation",)}
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    return str(value)
+
+
+class TraceRecorder(BaseCallbackHandler):
+    """Collects node outputs of one graph run and writes one Trace row when the run ends."""
+
+    raise_error = False
+    run_inline = True
+
+    def __init__(self, app_engine, *, user_id: str, workspace_id: str, thread_id: str | None, request: str = ""):
+        self.app_engine = app_engine
+        self.user_id, self.workspace_id, self.thread_id, self.request = user_id, workspace_id, thread_id, request
+        self.root: UUID | None = None
+        self.trace_id: str | None = None
+        self.steps: list[dict[str, Any]] = []
+        self.starts: dict[UUID, tuple[str, float]] = {}
+        self.intent: dict = {}
+        self.plan: dict = {}
+        self.tool_calls: list[dict] = []
+        self.response = ""
+        self.t0 = time.perf_counter()
+        self.written = False
+        self._lock = threading.Lock()
+
+    # -- LangChain callback API ------------------------------------------------------------
+    def on_chain_start(self, serialized, inputs, *, run_id: UUID, parent_run_id: UUID | None = None, metadata=None, **kw):
+        with self._lock:
+            if self.root is None:  # the first run this handler sees is the graph run it was attached to
+                self.root = run_id
+                self.trace_id = run_id.hex
+                self.t0 = time.perf_counter()
+            node = (metadata or {}).get("langgraph_node")
+            if node and (metadata or {}).get("langgraph_step") is not None and kw.get("name") == node:
+                self.starts[run_id] = (node, time.perf_counter())
+
+    def on_chain_end(self, outputs, *, run_id: UUID, parent_run_id: UUID | None = None, **kw):
+        with self._lock:
+            started = self.starts.pop(run_id, None)
+            if started:
+                node, t = started
+                self._node_done(node, outputs, (time.perf_counter() - t) * 1000, "ok")
+        if run_id == self.root:
+            self.write("ok")
+
+    def on_chain_error(self, error, *, run_id: UUID, parent_run_id: UUID | None = None, **kw):
+        interrupted = type(error).__name__ in ("GraphInterrupt", "Interrupt", "NodeInterrupt")
+        with self._lock:
+            started = self.starts.pop(run_id, None)
+            if started:
+                node, t = started
+                self._node_done(node, {}, (time.perf_counter() - t) * 1000, "paused" if interrupted else "error",
+                                error=None if interrupted else type(error).__name__)
+        if run_id == self.root:
+            self.write("paused" if interrupted else "error")
+
+    # -- recording --------------------------------------------------------------------------
+    def _node_done(self, node: str, outputs: Any, ms: float, status: str, error: str | None = None):
+        step: dict[str, Any] = {"node": node, "status": status, "duration_ms": round(ms, 2)}
+        if error:
+            step["error"] = error
+        if isinstance(outputs, dict):
+            if node == "route" and outputs.get("intent"):
+                self.intent = _jsonable(outputs["intent"])
+            if node == "plan" and outputs.get("plan"):
+                self.plan = _jsonable(outputs["plan"])
+            if outputs.get("tool_calls"):
+                self.tool_calls = _jsonable(outputs["tool_calls"])
+            if node == "respond" and outputs.get("response"):
+                self.response = outputs["response"]
+            for key in NODE_FIELDS.get(node, ()):
+                if key in outputs and key not in ("tool_calls",):
+                    step[key] = _jsonable(outputs[key])
+        self.steps.append(step)
+
+    def finish(self, status: str = "ok", response: str | None = None) -> None:
+        """Write now (e.g. when a run was interrupted and no root end event arrived)."""
+        if response:
+            self.response = response
+        self.write(status)
+
+    def write(self, status: str) -> None:
+        with self._lock:
+            if self.written or self.trace_id is None:
+                return
+            self.written = True
+        try:
+            with session_scope(self.app_engine) as s:
+                s.add(Trace(trace_id=self.trace_id, user_id=self.user_id, workspace_id=self.workspace_id,
+                            thread_id=self.thread_id, request=self.request[:4000], response=self.response[:8000],
+                            router=str(self.intent.get("router", "offline"))[:32],
+                            plan={"intent": self.intent, "plan": self.plan},
+                            steps=[*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
+                            status=status, duration_ms=round((time.perf_counter() - self.t0) * 1000, 2)))
+        except Exception:  # a trace must never break an answer
+            log.exception("could not write trace %s", self.trace_id)
+
+
+def new_run_id() -> UUID:
+    return uuid.uuid4()
+
+
+def plain_trace(trace: Trace) -> dict[str, Any]:
+    """A user's own trace in plain words: what ran and what data was consulted."""
+    plan = trace.plan or {}
+    intent, steps_plan = plan.get("intent") or {}, plan.get("plan") or {}
+    calls = next((s.get("tool_calls") for s in trace.steps if s.get("node") == "_tool_calls"), []) or []
+    lines = []
+    if intent:
+        how = "the offline parser" if str(intent.get("router", "offline")).startswith("offline") else f"the language model ({intent.get('router')})"
+        lines.append(f"I read your request with {how}" + (f": {intent.get('reason')}" if intent.get("reason") else "") + ".")
+    if steps_plan.get("reason"):
+        lines.append(f"Plan: {steps_plan['reason']}.")
+    consulted = []
+    for c in calls:
+        params = ", ".join(f"{k}={v if not isinstance(v, list) else f'{len(v)} items'}" for k, v in (c.get("params") or {}).items())
+        lines.append(f"Ran {c.get('tool')}({params}) -> {c.get('status')} in {c.get('duration_ms', 0):.0f} ms.")
+        for src in c.get("sources") or []:
+            filt = ", ".join(f"{k}={v}" for k, v in (src.get("filters") or {}).items() if k != "workspace_id")
+            consulted.append({"table": src.get("table"), "rows": src.get("rows"), "filters": filt})
+    return {
+        "trace_id": trace.trace_id, "thread_id": trace.thread_id, "created_at": trace.created_at.isoformat(),
+        "request": trace.request, "response": trace.response, "status": trace.status,
+        "duration_ms": trace.duration_ms, "summary": lines, "data_consulted": consulted,
+        "tool_calls": [{"tool": c.get("tool"), "params": c.get("params"), "status": c.get("status")} for c in calls],
+    }
+
+
+def full_trace(trace: Trace) -> dict[str, Any]:
+    out = plain_trace(trace)
+    out.update({"user_id": trace.user_id, "workspace_id": trace.workspace_id, "router": trace.router,
+                "plan": trace.plan, "steps": trace.steps})
+    return out

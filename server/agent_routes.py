@@ -1,0 +1,114 @@
+"""LangServe at /agent: invoke, batch, stream, stream_events, playground.
+
+The client chooses `config.configurable.thread_id`; everything else about who is calling
+comes from the bearer token (per_req_config_modifier overwrites the rest). An input of
+{"resume": value} answers a pending confirmation (Command(resume=value)).
+"""
+from __future__ import annotations
+
+from typing import Any, AsyncIterator, Iterator, Optional, Union
+
+from fastapi import Depends, FastAPI, HTTPException, Request
+from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
+from langchain_core.runnables import RunnableConfig, RunnableSerializable
+from langchain_core.runnables.config import ensure_config, patch_config
+from langchain_core.runnables.utils import ConfigurableFieldSpec
+from langgraph.types import Command
+from langserve import add_routes
+from pydantic import BaseModel, ConfigDict, Field
+
+from graph.tracing import TraceRecorder
+
+from .auth import current_identity
+from .conversation import THREAD_ID, checkpoint_thread
+
+
+class AgentInput(BaseModel):
+    """{"messages": [...]} for a new turn, or {"resume": "yes"} to answer a pending confirmation."""
+    messages: list[Union[HumanMessage, AIMessage, SystemMessage]] = Field(default_factory=list)
+    resume: Optional[Any] = None
+
+
+class AgentEndpoint(RunnableSerializable[dict, dict]):
+    """The compiled graph, plus input mapping and a trace recorder on every run."""
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+    state: Any  # the FastAPI app.state: graph and services are set by the lifespan
+
+    @property
+    def graph(self):
+        return self.state.graph
+
+    @property
+    def services(self):
+        return self.state.services
+
+    @property
+    def config_specs(self) -> list[ConfigurableFieldSpec]:
+        return [ConfigurableFieldSpec(id="thread_id", annotation=str, name="Thread ID", default="default",
+                                      description="Your conversation thread; turns in the same thread share context.")]
+
+    def get_input_schema(self, config: Optional[RunnableConfig] = None):
+        return AgentInput
+
+    def _prepare(self, value: Any, config: Optional[RunnableConfig]) -> tuple[Any, RunnableConfig]:
+        config = ensure_config(config)
+        conf = config.get("configurable") or {}
+        if not conf.get("user_id"):
+            raise PermissionError("no authenticated user in config")
+        if isinstance(value, BaseModel):
+            value = value.model_dump()
+        value = value or {}
+        if value.get("resume") is not None:
+            graph_input: Any = Command(resume=value["resume"])
+            request = f"(reply) {value['resume']}"
+        else:
+            msgs = value.get("messages") or []
+            graph_input = {"messages": msgs}
+            last = msgs[-1] if msgs else None
+            request = getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else str(last or ""))
+        identity = self.services.identity(conf["user_id"])
+        recorder = TraceRecorder(self.services.app, user_id=identity.user_id, workspace_id=identity.workspace_id,
+                                 thread_id=conf.get("client_thread_id"), request=str(request))
+        callbacks = config.get("callbacks")
+        if isinstance(callbacks, list) or callbacks is None:
+            callbacks = [*(callbacks or []), recorder]
+        else:  # a callback manager
+            callbacks = callbacks.copy()
+            callbacks.add_handler(recorder, inherit=True)
+        return graph_input, patch_config(config, callbacks=callbacks)
+
+    def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
+        graph_input, config = self._prepare(input, config)
+        return self.graph.invoke(graph_input, config)
+
+    async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
+        graph_input, config = self._prepare(input, config)
+        return await self.graph.ainvoke(graph_input, config)
+
+    def stream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> Iterator[dict]:
+        graph_input, config = self._prepare(input, config)
+        yield from self.graph.stream(graph_input, config, stream_mode="updates")
+
+    async def astream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator[dict]:
+        graph_input, config = self._prepare(input, config)
+        async for chunk in self.graph.astream(graph_input, config, stream_mode="updates"):
+            yield chunk
+
+
+async def _per_request(config: dict, request: Request) -> dict:
+    identity = getattr(request.state, "identity", None)
+    if identity is None:  # the route dependency always sets it; never run unauthenticated
+        raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.")
+    client_thread = str((config.get("configurable") or {}).get("thread_id") or "default")
+    if not THREAD_ID.match(client_thread):
+        raise HTTPException(422, "Invalid request: thread_id may use letters, digits and _ . : - (at most 100).")
+    config["configurable"] = {"thread_id": checkpoint_thread(identity, client_thread), "user_id": identity.user_id,
+                              "client_thread_id": client_thread, "__pregel_durability": "exit"}
+    return config
+
+
+def mount_agent(app: FastAPI) -> None:
+    add_routes(app, AgentEndpoint(state=app.state), path="/agent",
+               enabled_endpoints=["invoke", "batch", "stream", "stream_events", "playground",
+                                  "input_schema", "output_schema", "config_schema"],
+               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity)])

@@ -1,0 +1,62 @@
+"""The FastAPI app: lifespan (databases, seed, checkpointer, graph), auth, routes, errors, metrics."""
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+
+from business_data.settings import Settings, get_settings
+from graph.builder import build_graph
+from graph.services import Services
+
+from . import admin, chat_routes, health, resources
+from .agent_routes import mount_agent
+from .auth import ensure_dev_tokens
+from .checkpoints import open_async_checkpointer
+from .errors import BodySizeLimit, install_error_handlers
+from .metrics import MetricsMiddleware
+from .ratelimit import RateLimiter
+
+log = logging.getLogger("finkraft.server")
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
+    settings = settings or (services.settings if services else get_settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        svc = services or Services.from_settings(settings)
+        await run_in_threadpool(svc.prepare)  # schemas, demo users and (first start) demo data
+        if settings.env == "dev":
+            await run_in_threadpool(ensure_dev_tokens, svc.app)
+        async with open_async_checkpointer(svc) as saver:
+            router = None
+            try:
+                from graph.llm import make_router  # the LLM router, when a key or model is configured
+                router = make_router(settings)
+                app.state.model_info = router.describe() if router else {"mode": "offline"}
+            except ImportError:
+                app.state.model_info = {"mode": "offline"}
+            app.state.services = svc
+            app.state.checkpointer = saver
+            app.state.graph = build_graph(svc, router=router).compile(checkpointer=saver, name="finkraft")
+            app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+            log.info("FinkraftAI ready (env=%s, model=%s)", settings.env, app.state.model_info.get("mode"))
+            yield
+
+    app = FastAPI(title="FinkraftAI", version="0.1.0", lifespan=lifespan,
+                  description="A business assistant for finance operations: plain language in, real actions out.")
+    install_error_handlers(app)
+    for module in (health, chat_routes, resources, admin):
+        app.include_router(module.router)
+    try:
+        from . import plans
+        app.include_router(plans.router)
+    except ImportError:
+        pass
+    mount_agent(app)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(MetricsMiddleware)
+    return app

@@ -1,0 +1,81 @@
+"""Running one chat turn for an authenticated user: thread namespacing, resume, tracing, result shape."""
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.types import Command
+
+from graph.tracing import TraceRecorder
+from tools.rbac import Identity
+
+from .metrics import CHAT_TURNS, record_tool_calls
+
+THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+
+
+def checkpoint_thread(identity: Identity, thread_id: str) -> str:
+    """Client thread ids are per user: the same id from two users never meets in the checkpointer."""
+    return f"{identity.workspace_id}/{identity.user_id}/{thread_id}"
+
+
+def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | None, run_id: uuid.UUID | None = None) -> dict:
+    config: dict[str, Any] = {"configurable": {"thread_id": checkpoint_thread(identity, thread_id), "user_id": identity.user_id,
+                                               "client_thread_id": thread_id, "__pregel_durability": "exit"}}
+    if recorder is not None:
+        config["callbacks"] = [recorder]
+    if run_id is not None:
+        config["run_id"] = run_id
+    return config
+
+
+def pending_interrupt(snapshot) -> Any | None:
+    for task in getattr(snapshot, "tasks", ()) or ():
+        for intr in getattr(task, "interrupts", ()) or ():
+            return intr.value
+    return None
+
+
+def _question(value: Any) -> str:
+    if isinstance(value, dict):
+        return str(value.get("question") or value.get("message") or value)
+    return str(value)
+
+
+async def chat_turn(graph, services, identity: Identity, message: str, thread_id: str | None) -> dict[str, Any]:
+    thread_id = thread_id or uuid.uuid4().hex
+    run_id = uuid.uuid4()
+    recorder = TraceRecorder(services.app, user_id=identity.user_id, workspace_id=identity.workspace_id,
+                             thread_id=thread_id, request=message)
+    config = run_config(identity, thread_id, recorder, run_id)
+    snapshot = await graph.aget_state(config)
+    waiting = pending_interrupt(snapshot)
+    graph_input: Any = Command(resume=message) if waiting is not None else {"messages": [HumanMessage(content=message)]}
+    out = await graph.ainvoke(graph_input, config)
+    interrupts = out.get("__interrupt__") or []
+    result = out.get("result") or {}
+    calls = out.get("tool_calls") or []
+    if interrupts:
+        response = _question(interrupts[0].value)
+        recorder.finish("paused", response)
+    else:
+        response = out.get("response") or ""
+        recorder.finish("ok")
+    record_tool_calls(calls)
+    data = dict(result.get("data") or {})
+    data.pop("keys", None)
+    status = result.get("status")
+    success = not interrupts and status in (None, "success") and not (out.get("context") or {}).get("error")
+    CHAT_TURNS.labels(str((out.get("intent") or {}).get("router", "offline")).split(" ")[0], "ok" if success else (status or "answer")).inc()
+    return {
+        "success": bool(success) or bool(interrupts),
+        "agent_response": response,
+        "tool_used": calls[-1]["tool"] if calls else None,
+        "tool_calls": [{"tool": c["tool"], "params": c["params"]} for c in calls],
+        "data": data,
+        "status": "awaiting_confirmation" if interrupts else (status or "answered"),
+        "trace_id": recorder.trace_id or run_id.hex,
+        "thread_id": thread_id,
+    }

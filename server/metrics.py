@@ -1,0 +1,55 @@
+"""Prometheus metrics (prometheus-client): request and tool counters and latency histograms."""
+from __future__ import annotations
+
+import time
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+REGISTRY = CollectorRegistry()
+REQUESTS = Counter("finkraft_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
+LATENCY = Histogram("finkraft_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY,
+                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+TOOL_CALLS = Counter("finkraft_tool_calls_total", "Tool calls", ["tool", "status"], registry=REGISTRY)
+TOOL_LATENCY = Histogram("finkraft_tool_seconds", "Tool latency", ["tool"], registry=REGISTRY,
+                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5))
+CHAT_TURNS = Counter("finkraft_chat_turns_total", "Chat turns", ["router", "outcome"], registry=REGISTRY)
+
+
+def record_tool_calls(calls: list[dict]) -> None:
+    for c in calls or []:
+        TOOL_CALLS.labels(c.get("tool", "?"), c.get("status", "?")).inc()
+        TOOL_LATENCY.labels(c.get("tool", "?")).observe((c.get("duration_ms") or 0) / 1000)
+
+
+def render() -> tuple[bytes, str]:
+    return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+class MetricsMiddleware:
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        start = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message):
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)
+        finally:
+            route = scope.get("route")
+            path = getattr(route, "path", None) or _bucket(scope.get("path", ""))
+            REQUESTS.labels(scope.get("method", "?"), path, str(status["code"])).inc()
+            LATENCY.labels(scope.get("method", "?"), path).observe(time.perf_counter() - start)
+
+
+def _bucket(path: str) -> str:
+    """Keep label cardinality low for paths without a matched route."""
+    return "/" + path.strip("/").split("/")[0] if path else "/"

@@ -1,0 +1,34 @@
+"""Per-token rate limiting with the `limits` library (Redis when REDIS_URL is set, else in-process)."""
+from __future__ import annotations
+
+import math
+import time
+
+from fastapi import HTTPException, Request
+from limits import parse
+from limits.storage import storage_from_string
+from limits.strategies import MovingWindowRateLimiter
+
+
+class RateLimiter:
+    def __init__(self, rule: str, redis_url: str | None = None):
+        self.item = parse(rule)
+        self.storage = storage_from_string(redis_url if redis_url else "memory://")
+        self.limiter = MovingWindowRateLimiter(self.storage)
+
+    def hit(self, key: str) -> float | None:
+        """None if allowed, else seconds until the next request is allowed."""
+        if self.limiter.hit(self.item, "token", key):
+            return None
+        reset_at, _remaining = self.limiter.get_window_stats(self.item, "token", key)
+        return max(1.0, reset_at - time.time())
+
+
+def enforce_rate_limit(request: Request, key: str) -> None:
+    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+    if limiter is None:
+        return
+    wait = limiter.hit(key)
+    if wait is not None:
+        raise HTTPException(429, f"Too many requests: the limit is {limiter.item}. Try again in {math.ceil(wait)} seconds.",
+                            headers={"Retry-After": str(math.ceil(wait))})

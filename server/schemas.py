@@ -1,0 +1,52 @@
+"""Request bodies. Unknown fields are rejected, so a typo never silently does nothing;
+identity fields a client might add (user_id, role, workspace) are simply not part of them."""
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+class ChatRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")  # ignored, never trusted: user_id, role, workspace ...
+    message: str = Field(..., max_length=4000)
+    thread_id: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("the message is empty; type what you need, e.g. 'failed IndiSky invoices from last month'")
+        return v.strip()
+
+
+class ExecuteToolRequest(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    tool_name: str = Field(..., max_length=64)
+    params: dict[str, Any] = Field(default_factory=dict)
+
+
+class TicketPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    status: Literal["open", "in_progress", "resolved", "closed"] | None = None
+    comment: str | None = Field(None, max_length=5000)
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(..., max_length=64)
+    label: str = Field("", max_length=100)
+
+
+class RoleChange(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    role: Literal["Admin", "Manager", "Viewer"]
+    workspace_id: str | None = Field(None, max_length=64)
+
+
+class NewUser(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    user_id: str = Field(..., min_length=2, max_length=64, pattern=r"^[a-z0-9_.-]+$")
+    display_name: str = Field(..., max_length=200)
+    role: Literal["Admin", "Manager", "Viewer"]
+    workspace_id: str = Field(..., max_length=64)
