@@ -94,6 +94,11 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         async for chunk in self.graph.astream(graph_input, config, stream_mode="updates"):
             yield chunk
 
+    async def astream_events(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator:
+        graph_input, config = self._prepare(input, config)
+        async for event in self.graph.astream_events(graph_input, config, **kwargs):
+            yield event
+
 
 async def _per_request(config: dict, request: Request) -> dict:
     identity = getattr(request.state, "identity", None)

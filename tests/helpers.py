@@ -1,0 +1,20 @@
+"""Small helpers shared by tests that drive the graph in-process."""
+from __future__ import annotations
+
+from langgraph.types import Command
+
+
+def cfg(user: str, thread: str) -> dict:
+    return {"configurable": {"user_id": user, "thread_id": thread}}
+
+
+def turn(graph, config: dict, text: str, *, confirm: str | None = "yes") -> dict:
+    """One user turn. If the graph pauses for confirmation, answer `confirm` (None: leave it paused)."""
+    out = graph.invoke({"messages": [("user", text)]}, config)
+    if out.get("__interrupt__") and confirm is not None:
+        out = graph.invoke(Command(resume=confirm), config)
+    return out
+
+
+def calls(out: dict) -> list[tuple[str, dict]]:
+    return [(c["tool"], c["params"]) for c in out.get("tool_calls") or []]

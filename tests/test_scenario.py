@@ -1,0 +1,88 @@
+"""The sample scenario, in-process through the compiled graph with a SQLite checkpointer."""
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import select, text
+
+from business_data.db import session_scope
+from graph.builder import compile_graph
+from tools.appdb import Export, Notification, Ticket
+from tools.registry import run_tool
+
+from .conftest import make_services
+from .helpers import calls, cfg, turn
+
+
+def expected_indisky_failed(services) -> set[str]:
+    first = date.today().replace(day=1)
+    with services.business.connect() as c:
+        return {r[0] for r in c.execute(text(
+            "SELECT i.invoice_number FROM invoices i JOIN vendors v ON v.id=i.vendor_id WHERE i.workspace_id='acme' "
+            "AND v.name='IndiSky Airlines' AND i.status='failed' AND i.invoice_date >= :a AND i.invoice_date < :b"),
+            {"a": first - relativedelta(months=1), "b": first})}
+
+
+def test_sample_scenario_end_to_end(services, app_graph):
+    expected = expected_indisky_failed(services)
+    assert len(expected) == 7
+    maya = cfg("maya", "scenario")
+
+    out = turn(app_graph, maya, "Filter invoices for last month, vendor=IndiSky, status=failed")
+    assert calls(out)[0][0] == "filter_data"
+    data = out["result"]["data"]
+    assert data["filtered_records"] == 7
+    assert {r["invoice_number"] for r in data["results"]} == expected
+
+    out = turn(app_graph, maya, "Why did these fail?")
+    assert calls(out)[0][0] == "explain_failures"
+    assert set(calls(out)[0][1]["invoice_numbers"]) == expected
+    assert out["response"].startswith("7 of 7 failed: GSTIN missing")
+
+    out = turn(app_graph, maya, "Create a ticket and notify me when fixed")
+    assert calls(out)[0][0] == "create_ticket"
+    ticket_id = out["result"]["data"]["ticket_id"]
+    with session_scope(services.app) as s:
+        t = s.scalars(select(Ticket).where(Ticket.ticket_id == ticket_id)).one()
+        assert set(t.record_ids) == expected and t.created_by == "maya" and t.status == "open"
+        assert "IndiSky" in t.title
+
+    # someone fixes it: the Admin resolves the ticket -> maya (subscribed) is notified
+    admin_ctx = services.tool_context(services.identity("admin"))
+    res = run_tool("update_ticket", {"ticket_id": ticket_id, "status": "resolved", "comment": "GSTIN added by vendor"}, admin_ctx)
+    assert res.status == "success" and res.data["notified"] == ["maya"]
+    with session_scope(services.app) as s:
+        notes = s.scalars(select(Notification).where(Notification.user_id == "maya")).all()
+        assert len(notes) == 1 and ticket_id in notes[0].message and "resolved" in notes[0].message
+
+    # next day, a new thread: the fixed report
+    out = turn(app_graph, cfg("maya", "next-day"), "download the fixed report")
+    assert calls(out)[0][0] == "export_report"
+    export_id = out["result"]["data"]["export_id"]
+    with session_scope(services.app) as s:
+        e = s.get(Export, export_id)
+        path, owner, ws = Path(e.path), e.owner, e.workspace_id
+    assert owner == "maya" and ws == "acme" and path.is_file()
+    with open(path, newline="") as f:
+        numbers = [row["invoice_number"] for row in csv.DictReader(f)]
+    assert sorted(numbers) == sorted(expected)
+
+
+def test_threads_persist_across_restart(tmp_path):
+    """A new process (fresh services + checkpointer on the same files) continues the thread."""
+    s1 = make_services(tmp_path)
+    g1 = compile_graph(s1)
+    turn(g1, cfg("maya", "t"), "failed IndiSky invoices from last month")
+    g2 = compile_graph(make_services(tmp_path))
+    out = turn(g2, cfg("maya", "t"), "why did these fail?")
+    assert out["result"]["data"]["failed"] == 7
+    assert len([m for m in out["messages"] if m.type == "human"]) == 2
+
+
+def test_these_without_previous_results_asks(app_graph):
+    out = turn(app_graph, cfg("maya", "fresh"), "why did these fail?")
+    assert not calls(out)
+    assert "which" in out["response"].lower() or "?" in out["response"]
