@@ -1,0 +1,29 @@
+# The two commands (see README): `make serve` and `make test`. Both set everything up on a
+# fresh machine: a virtual environment in .venv with the project and its dev extras.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: serve test install clean-data bench
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+serve: $(STAMP)
+	$(VENV)/bin/finkraft serve --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+bench: $(STAMP)
+	$(PY) benchmarks/chat_turn.py
+
+clean-data:
+	rm -rf data
