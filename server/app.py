@@ -13,7 +13,7 @@ from graph.services import Services
 
 from . import admin, chat_routes, health, resources
 from .agent_routes import mount_agent
-from .auth import ensure_dev_tokens
+from .auth import ensure_dev_tokens, session_router
 from .checkpoints import open_async_checkpointer
 from .errors import BodySizeLimit, install_error_handlers
 from .metrics import MetricsMiddleware
@@ -51,6 +51,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, chat_routes, resources, admin):
         app.include_router(module.router)
+    app.include_router(session_router())
     try:
         from . import plans
         app.include_router(plans.router)

@@ -87,3 +87,27 @@ async def admin_identity(identity: Identity = Depends(current_identity)) -> Iden
     if not identity.is_admin:
         raise HTTPException(403, f"Only an Admin can do this; you are signed in as a {identity.role}.")
     return identity
+
+
+def session_router():
+    """POST /auth/session turns a bearer token into an HttpOnly, SameSite=Strict cookie, so the
+    browser playground at /agent/playground/ works; DELETE /auth/session signs out."""
+    from fastapi import APIRouter
+    from fastapi.responses import JSONResponse
+
+    router = APIRouter(tags=["auth"])
+
+    @router.post("/auth/session")
+    async def start_session(request: Request, identity: Identity = Depends(current_identity)):
+        response = JSONResponse({"user_id": identity.user_id, "role": identity.role, "workspace_id": identity.workspace_id})
+        response.set_cookie("finkraft_token", bearer_token(request) or "", httponly=True, samesite="strict",
+                            secure=request.url.scheme == "https", max_age=8 * 3600)
+        return response
+
+    @router.delete("/auth/session")
+    async def end_session():
+        response = JSONResponse({"signed_out": True})
+        response.delete_cookie("finkraft_token")
+        return response
+
+    return router
