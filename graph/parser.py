@@ -25,6 +25,8 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
+from tools.periods import PeriodError, resolve_period
+
 from .intent import Intent, ParseContext
 from .parser_lexicon import (
     COMMON, INVOICE_STATUS_RE, PAYMENT_RE, REGION_RE, TICKET_STATUS_RE, correct_word, extract_amounts,
@@ -42,7 +44,7 @@ FORGET = _C(r"\bforget (?:me|everything|all|about me|my\b|what i)|\b(?:delete|er
             r"(?:all\s+)?(?:of\s+)?(?:my|your)\s+(?:\w+\s+)?(?:history|memor(?:y|ies)|conversations?|chats?|messages|"
             r"personal data|data about me|info|information)|right to be forgotten|\bstop remembering\b|\bdon'?t remember me\b")
 GREET_WORDS = set("hi hello hey hiya yo howdy namaste good morning afternoon evening day thanks thank you u thx ty "
-                  "cheers great awesome cool nice perfect ok okay got it bye goodbye see later there team finkraft "
+                  "cheers mate ta appreciate appreciated much night great awesome cool nice perfect ok okay got it bye goodbye see later there team finkraft "
                   "so much a lot again very bot buddy that's all that is wonderful super brilliant".split())
 HELP_STRONG = _C(r"what can (?:you|i) (?:do|ask)|what do you do\b|how (?:do|does|can) (?:i|this|you) (?:use|work)|"
                  r"what are (?:your|the) (?:commands|capabilities|features|options)|how does this work|what are you\b|"
@@ -60,6 +62,9 @@ UPDATE_VERB = _C(r"^(?:mark|set|change|update|move|close|resolve|reopen|re-open|
                  r"reassign|append)\b|\b(?:mark|set|change|move|switch) (?:\w+ ){0,3}(?:as|to)\b|\badd (?:a |an )?(?:comment|note)|"
                  r"\bmark (?:it|that|this|ticket|t-|as)\b|\bclose (?:it|that|this|the|ticket|t-)|\breopen\b|\bre-open\b|\bresolve (?:it|that|this|the|ticket|t-)|"
                  r"\b(?:comment|note) (?:on|to)\b|\bstart working\b|\bwe(?:'re| are) working on\b")
+TICKET_IT = _C(r"^(?:mark|set|close|resolve|reopen|re-open|move)\s+(?:it|that|this|that one|this one)\b")
+STATED = _C(r"\b(?:can|should|could|may|must) be (?:closed|resolved|reopened|re-opened|marked)\b|"
+            r"^t-?\s?\d+\s+(?:is|has been|was)\s+(?:now\s+)?(?:fixed|resolved|done|closed|sorted)\b(?!.*\?)")
 QUESTION = _C(r"^(?:is|are|has|have|was|were|did|does|do|what|what's|whats|which|any|show|list|check|when|where|how|"
               r"view|see|display|get|give|tell|status)\b")
 COMMENT = _C(r"(?:add (?:a |an )?(?:comment|note)|comment|note)\s*(?:to|on)?\s*(?:ticket\s*#?\s*\S+|t-?\s?\d+|#\d+|that ticket|"
@@ -122,6 +127,8 @@ BEFORE_DATASET = _C(r"((?:[a-z0-9&.\-]+ ){0,2}[a-z0-9&.\-]+) (?:invoices?|bills?
 LIMIT = _C(r"\b(?:top|first|latest|last|limit(?: to)?|only|just)\s+(\d{1,4})\b(?! ?(?:days?|weeks?|months?|years?|k\b|l\b|lakh|cr))")
 INVOICE_NO = _C(r"\binv-[a-z0-9]+-\d{4}-\d{3,6}\b")
 WORKSPACE = _C(r"\b(?:in|for|from) (?:the )?([a-z][a-z0-9_-]*) workspace\b|\bworkspace\s*[=:]?\s*([a-z][a-z0-9_-]*)\b")
+PERIOD_KV = _C(r"\bperiod\s*[=:]\s*([a-z0-9_\-]+)")
+AMOUNT_KV = _C(r"\b(min|max)_amount\s*[=:]\s*(\d[\d,]*(?:\.\d+)?)")
 SEP = " | "
 NOISE = set("airline airlines hotel hotels service services supplies supply pvt private ltd limited inc co the corp "
             "corporation company llp llc group enterprises solutions".split())
@@ -161,9 +168,10 @@ def _index(names: tuple[str, ...]) -> NameIndex:
         for k in (_key(n), core, lw[0]):
             if len(k) >= 4:
                 fuzzy[k] = n
-        for w in words[1:] if len(words) > 1 else []:
-            if len(w) >= 4 and w.lower() not in NOISE and w.lower() not in COMMON:
-                parts.setdefault(w.lower(), set()).add(n)
+        for w in lw[1:]:  # "cabs", "hotel": a later word alone, matched only when it stands alone
+            for v in {w, w[:-1] if w.endswith("s") else w + "s"}:
+                if len(v) >= 4 and v not in COMMON:
+                    parts.setdefault(v, set()).add(n)
         for w in words:
             for p in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", w):
                 if len(p) >= 3 and p.lower() not in COMMON:
@@ -180,48 +188,40 @@ class NameHit:
     how: str
 
 
-def _isolated(seg: list[tuple[str, int, int]], i: int) -> bool:
-    """A name part alone ("cabs"), not inside another unknown name ("Tata Steel" is not "Narmada Steel")."""
-    return all(not (0 <= j < len(seg)) or seg[j][0] in COMMON for j in (i - 1, i + 1))
-
-
 def _find_names(rest: str, idx: NameIndex) -> list[NameHit]:
     """Vendor/customer mentions in `rest` (consumed spans are SEP): exact, prefix, fuzzy, then name parts."""
-    toks = [(m.group(0).removesuffix("'s"), m.start(), m.end()) for m in TOKEN.finditer(rest)]
     segs: list[list[tuple[str, int, int]]] = [[]]
-    for i, tok in enumerate(toks):
-        if i and "|" in rest[toks[i - 1][2]:tok[1]]:
+    prev_end = 0
+    for m in TOKEN.finditer(rest):
+        if "|" in rest[prev_end:m.start()] and segs[-1]:
             segs.append([])
-        segs[-1].append(tok)
+        segs[-1].append((m.group(0).removesuffix("'s").replace("'", ""), m.start(), m.end()))
+        prev_end = m.end()
     hits: list[NameHit] = []
-    used: set[int] = set()
-
-    def free(a: int, b: int) -> bool:
-        return not any(x in used for x in range(a, b))
-
     for seg in segs:
-        base = toks.index(seg[0]) if seg else 0
+        words = [w for w, _, _ in seg]
+        unknown = [w not in COMMON or w in idx.tokens for w in words]
+        used = [False] * len(seg)
         for n in (4, 3, 2, 1):
             for i in range(len(seg) - n + 1):
-                span = seg[i:i + n]
-                words = [w for w, _, _ in span]
-                if not free(base + i, base + i + n) or all(w in COMMON and w not in idx.tokens for w in words):
+                if not any(unknown[i:i + n]) or any(used[i:i + n]):
                     continue
-                key = "".join(words).replace("'", "")
+                key = "".join(words[i:i + n])
                 names, how = idx.exact.get(key), "exact"
-                if not names and len(key) >= 4 and all(w not in COMMON or w in idx.tokens for w in words):
+                if not names and len(key) >= 4 and all(unknown[i:i + n]):
                     pref = {nm for k, nm in idx.full_keys.items() if k.startswith(key)}
                     names, how = (pref, "prefix") if pref else (None, "")
                     if not names and n <= 3:
                         found = process.extract(key, idx.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=84, limit=6)
                         if found:
                             best = found[0][1]
-                            names, how = {idx.fuzzy_names[j] for _, s, j in found if s >= best - 2}, "fuzzy"
-                if not names and n == 1 and key in idx.parts and _isolated(seg, i):
+                            names, how = {idx.fuzzy_names[j] for _, sc, j in found if sc >= best - 2}, "fuzzy"
+                if not names and n == 1 and key in idx.parts and not (i and unknown[i - 1]) \
+                        and not (i + 1 < len(seg) and unknown[i + 1]):  # "cabs" alone; "Tata Steel" is not "Narmada Steel"
                     names, how = idx.parts[key], "part"
                 if names:
-                    hits.append(NameHit(span[0][1], span[-1][2], sorted(names), how))
-                    used.update(range(base + i, base + i + n))
+                    hits.append(NameHit(seg[i][1], seg[i + n - 1][2], sorted(names), how))
+                    used[i:i + n] = [True] * n
     hits.sort(key=lambda h: h.start)
     return hits
 
@@ -319,6 +319,17 @@ def _slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: Name
 
     notes: list[str] = []
     rest = t
+    if m := PERIOD_KV.search(rest):  # period=last_month: the grammar's own names, checked, else passed through
+        try:
+            resolve_period(m.group(1), ctx.today)
+            p["period"] = m.group(1)
+        except PeriodError:
+            p["period"] = m.group(1)
+            notes.append(f"unknown period {m.group(1)!r} passed through")
+        rest = _blank(rest, [m.span()])
+    for m in AMOUNT_KV.finditer(rest):
+        p[f"{m.group(1)}_amount"] = float(m.group(2).replace(",", ""))
+    rest = AMOUNT_KV.sub(SEP, rest)
     dates = extract_dates(rest, ctx.today)
     for k in ("period", "date_from", "date_to"):
         if getattr(dates, k):
@@ -487,10 +498,10 @@ def parse(text: str, ctx: ParseContext) -> Intent:
     # ---- tickets
     tid_m = TICKET_ID.search(t) if (TICKET_WORD.search(t) or re.search(r"\bt-?\s?\d", t)) else None
     tid = _tid(tid_m) if tid_m else None
-    if (TICKET_WORD.search(t) or tid) and not (EXPORT.search(t) and not CREATE.search(t) and (tid or FIXED.search(t))):
+    if (TICKET_WORD.search(t) or tid or (TICKET_IT.match(core) and not s.has_filter and not s.dataset)) and not (EXPORT.search(t) and not CREATE.search(t) and (tid or FIXED.search(t))):
         if CREATE.search(t) and not tid:
             return _create_ticket(t, original, ctx, has_records_ref, tool)
-        is_update = bool(UPDATE_VERB.search(core)) and not (QUESTION.match(core) and not UPDATE_VERB.match(core))
+        is_update = bool(UPDATE_VERB.search(core) or STATED.search(core)) and not (QUESTION.match(core) and not UPDATE_VERB.match(core))
         ticket_ref = {"ticket": "previous"} if not tid and TICKET_REF.search(t) and (ctx.last_ticket_id or ctx.open_tickets) else {}
         if is_update:
             if not tid and not ticket_ref:
@@ -509,9 +520,10 @@ def parse(text: str, ctx: ParseContext) -> Intent:
                                 "ticket update without a status or comment", 0.5)
             return tool("update_ticket", params, ticket_ref, 0.9, "update ticket")
         params = {"ticket_id": tid} if tid else {}
-        if not tid:
+        if not tid and not (ticket_ref and not re.search(r"\btickets\b", t)):  # "is my ticket fixed?" is about that one
+            ticket_ref = {}
             for rx, st in TICKET_STATUS_RE:
-                if rx.search(t) and not re.search(r"\bmy tickets\b", t) or rx.search(t) and re.search(r"\b(open|closed|resolved|in progress)\b", t):
+                if rx.search(t):
                     params["status"] = st
                     break
         return tool("view_tickets", params, ticket_ref if not params else {}, 0.9, "view tickets")

@@ -66,6 +66,8 @@ send sent email mail share shared sharing save saved saving print printed genera
 working work works worked started start starting stop stopped waiting wait called call back reply replied
 should'nt isn't aren't wasn't weren't don't doesn't didn't haven't hasn't can't won't
 ones those these there their them they we're they're it's i'm you're that's what's let's here's
+approval approvals gstin gstins missing mismatch mismatched duplicate duplicates tax taxes invalid wrong incorrect
+scorecard scorecards comparison health benchmark ranking ranked overview summary snapshot
 vendors' suppliers' customer's vendor's supplier's month's quarter's year's week's today's yesterday's
 """.split())
 
@@ -93,8 +95,10 @@ def correct_word(word: str) -> str:
 # --------------------------------------------------------------------------- statuses
 
 _INVOICE_STATUS = [
-    (r"not (?:yet )?processed|unprocessed|yet to be processed|in[ -]progress|awaiting|waiting|queued|pending|open|on hold", "pending"),
-    (r"unsuccessful|fail(?:ed|ing|ures?|s)?|rejected|rejections?|errored|erroring|errors?|bounced|declined", "failed"),
+    (r"not (?:yet )?processed|unprocessed|yet to be processed|in[ -]progress|awaiting|waiting|queued|pending|open|on hold|"
+     r"(?:for|needing|needs|need) approval", "pending"),
+    (r"gstins? (?:is )?(?:missing|mismatch(?:ed)?)|(?:missing|wrong|no) gstins?|duplicate(?: invoice)?(?: numbers?)?|"
+     r"tax(?: amount)? mismatch|invalid (?:invoice )?dates?|with errors|unsuccessful|fail(?:ed|ing|ures?|s)?|rejected|rejections?|errored|erroring|errors?|bounced|declined", "failed"),
     (r"processed|completed?|successful(?:ly)?|succeeded|success|posted|cleared|approved|done", "processed"),
     (r"cancell?ed|cancell?ations?|voided|void", "cancelled"),
 ]
@@ -182,14 +186,13 @@ def extract_amounts(t: str) -> Amounts:
 MON = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s*(\d{4}))?"
-DATE = (rf"(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|{_DAY}\s*(?:of\s+)?{MON}{_YEAR}|{MON}\s+{_DAY}(?!\d){_YEAR}"
+DATE = (rf"(?:the\s+)?(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|{_DAY}\s*(?:of\s+)?{MON}{_YEAR}|{MON}\s+{_DAY}(?!\d){_YEAR}"
         r"|(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2}))(?![\d-])")
 _DATE_GROUPS = 12
-DATE_RE = re.compile(rf"\b{DATE}")
 RANGE_DATE_RE = re.compile(rf"\b(?:(?:between|from)\s+)?{DATE}\s*(?:and|to|till|until|through|-|–)\s*{DATE}")
 ONE_DATE_RE = re.compile(rf"\b(?:(since|from|starting|after|beginning|as of|on or after|before|until|till|up to|upto|through|by|on|dated)\s+)?{DATE}")
 MONTH_RANGE_RE = re.compile(rf"\b(?:(?:between|from)\s+)?{MON}\s*(?:and|to|till|until|through|-|–)\s*{MON}(?:\s*,?\s*(\d{{4}}))?\b")
-MONTH_RE = re.compile(rf"\b(?:(in|for|during|of|since|from|after|before|until|till)\s+(?:the\s+month\s+of\s+)?)?{MON}(?:\s*[-,']?\s*(\d{{4}}|'?\d{{2}}(?!\d)))?\b")
+MONTH_RE = re.compile(rf"\b(?:(in|for|during|of|since|from|after|before|until|till|through)\s+(?:the\s+month\s+of\s+|the\s+(?:start|beginning|end)\s+of\s+)?)?{MON}(?:\s*[-,']?\s*(\d{{4}}|'?\d{{2}}(?!\d)))?\b")
 ISO_MONTH_RE = re.compile(r"\b(\d{4})-(\d{1,2})\b(?!-\d)")
 QUARTER_RE = re.compile(r"\b(?:(\d{4})\s*-?\s*)?q([1-4])\b(?:\s*(?:of\s+)?(fy\s*'?)?(\d{4}|'?\d{2}(?!\d)))?|\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter\b(?:\s+(?:of\s+)?(\d{4}))?")
 FY_RE = re.compile(r"\bfy\s*'?(\d{4})\s*[-/]\s*(\d{2,4})\b|\bfy\s*'?(\d{4}|\d{2})\b|\b(?:financial|fiscal) year\s+(\d{4})\s*[-/]\s*(\d{2,4})\b")
@@ -382,7 +385,7 @@ def extract_dates(t: str, today: date) -> Dates:
         year = _year(y) if y else _recent_month(mo, today)
         if prep in ("since", "from", "after"):
             out.date_from = date(year, mo, 1).isoformat() if prep != "after" else (date(year, mo, 1) + relativedelta(months=1)).isoformat()
-        elif prep in ("before", "until", "till"):
+        elif prep in ("before", "until", "till", "through"):
             out.date_to = (date(year, mo, 1) - timedelta(days=1)).isoformat() if prep == "before" else date(year, mo, monthrange(year, mo)[1]).isoformat()
         else:
             out.period = f"{year}-{mo:02d}"
