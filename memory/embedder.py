@@ -18,6 +18,7 @@ DIM = 384
 MODEL_NAME = "all-MiniLM-L6-v2"
 
 _lock = threading.Lock()        # guards loading
+_start_lock = threading.Lock()  # guards starting the background load
 _encode_lock = threading.Lock()  # one encode at a time (one torch thread was measured fastest here)
 _model = None
 _load_error: BaseException | None = None
@@ -63,8 +64,8 @@ def warm_async() -> None:
     global _loading
     if _model is not None or _load_error is not None:
         return
-    with _lock:
-        if _loading is not None and _loading.is_alive():
+    with _start_lock:  # never _lock: that one is held for the whole (seconds-long) load
+        if _loading is not None:
             return
         _loading = threading.Thread(target=_safe_load, name="memory-model-load", daemon=True)
         _loading.start()

@@ -3,20 +3,22 @@
 Partitioning by construction means no query can reach another user's or another workspace's vectors
 (the store re-checks ownership on the rows it returns as well). A partition starts as an exact
 IndexFlatIP (wrapped in IndexIDMap2, ids = memory turn ids) and becomes an IndexIVFFlat once it holds
-IVF_THRESHOLD vectors (measured in benchmarks/memory_search.py: exact search over 100k x 384 costs
-~5 ms on one core, IVF keeps 1M under ~5 ms at recall ~0.95+). Nothing here is a source of truth:
+IVF_THRESHOLD vectors (benchmarks/memory_search.py: one exact query over 50k x 384 costs ~3-4 ms on
+this 2-core machine, ~8 ms at 100k, ~80 ms at 1M; IVF keeps a 1M partition well under 10 ms). Nothing
+here is a source of truth:
 every partition can be rebuilt from memory_embeddings.
 """
 from __future__ import annotations
 
 import math
+import os
 import threading
 from dataclasses import dataclass, field
 
 import faiss
 import numpy as np
 
-IVF_THRESHOLD = 100_000   # vectors in one partition before switching to IVF
+IVF_THRESHOLD = 50_000    # vectors in one partition before switching to IVF (flat: ~3-4 ms at 50k, ~8 ms at 100k)
 IVF_RETRAIN_FACTOR = 4    # retrain the coarse quantiser when a partition has grown this much since training
 IVF_TRAIN_PER_LIST = 64   # training sample: nlist * this (k-means needs >= 39 per centroid)
 
@@ -82,6 +84,9 @@ class Partition:
             return np.empty(0, np.float32), np.empty(0, np.int64)
         k = min(k, n)
         q = np.ascontiguousarray(q, dtype=np.float32).reshape(1, self.dim)
+        # One query gains nothing from OpenMP, and on a busy 2-core host a 2-thread team spin-waiting
+        # against other processes made p95 ~70x worse (33 ms vs 0.5 ms at 10k). The setting is per thread.
+        faiss.omp_set_num_threads(1)
         scores, ids = self.index.search(q, k)
         ok = ids[0] >= 0
         return scores[0][ok], ids[0][ok]
@@ -114,8 +119,12 @@ class Partition:
         ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)
         sample = vecs if n <= nlist * IVF_TRAIN_PER_LIST else vecs[rng.choice(n, nlist * IVF_TRAIN_PER_LIST, replace=False)]
-        ivf.train(sample)
-        ivf.add_with_ids(vecs, ids)
+        faiss.omp_set_num_threads(os.cpu_count() or 1)  # training and assignment do use every core
+        try:
+            ivf.train(sample)
+            ivf.add_with_ids(vecs, ids)
+        finally:
+            faiss.omp_set_num_threads(1)
         ivf.nprobe = ivf_nprobe(nlist)
         self.index, self.kind, self.trained_on = ivf, "ivf", n
 

@@ -44,6 +44,9 @@ BATCH = 64
 CATCHUP_WINDOW_S = 60     # re-check rows created this recently (commits can land out of id order on PostgreSQL)
 RELATED_MIN_SCORE = 0.35  # cosine similarity below which a memory is not "related"
 KEYWORD_SCAN = 1_000      # recent turns scanned by the keyword fallback
+MAX_FETCH = 4_096         # widest over-fetch when exclude_thread / min_score / stale rows thin the hits out
+_REF_ALIASES = {"records": "records", "invoices": "records", "rows": "records", "ticket": "ticket", "tickets": "ticket",
+                "report": "report", "export": "report", "file": "report", "filter": "filter", "params": "filter"}
 _NOT_FILTERS = {"invoice_numbers", "limit", "format", "title", "ticket_id", "workspace"}
 
 _STOP = set("""a an and are as at be by can could did do does for from get give had has have how i if in into is it
@@ -59,7 +62,7 @@ def _jsonable(value: Any) -> Any:
     """Dates, sets, pydantic values... -> plain JSON (what the JSON column can store)."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=lambda o: sorted(o) if isinstance(o, (set, frozenset)) else str(o)))
+    return json.loads(json.dumps(value, default=lambda o: list(o) if isinstance(o, (set, frozenset, tuple)) else str(o)))
 
 
 def _key(identity: Identity) -> tuple[str, str]:
@@ -184,7 +187,7 @@ class MemoryStore:
         n = part.size if part else 0
         if not n or k <= 0:
             return []
-        fetch = min(n, k * 4 + 16)
+        fetch = min(n, k * 2 + 8)
         while True:
             scores, ids = self.index.search(key, vector, fetch)
             rows = self._turns_by_id(identity, [int(i) for i in ids])
@@ -207,7 +210,9 @@ class MemoryStore:
                 results.append({**t, "score": round(float(score), 4)})
             if len(results) >= k or fetch >= n or (min_score is not None and len(scores) and scores[-1] < min_score):
                 return results[:k]
-            fetch = min(n, fetch * 4)
+            if fetch >= MAX_FETCH:
+                return results[:k]
+            fetch = min(n, fetch * 4, MAX_FETCH)
 
     def _keyword_search(self, identity: Identity, query: str, k: int, exclude_thread: str | None) -> list[dict]:
         want = _tokens(query)
@@ -236,10 +241,13 @@ class MemoryStore:
     def _turns_by_id(self, identity: Identity, ids: list[int]) -> dict[int, dict]:
         if not ids:
             return {}
-        with session_scope(self.engine) as s:
-            rows = s.scalars(select(MemoryTurn).where(MemoryTurn.id.in_(ids), MemoryTurn.user_id == identity.user_id,
-                                                      MemoryTurn.workspace_id == identity.workspace_id))
-            return {t.id: _turn_dict(t) for t in rows}
+        T = MemoryTurn.__table__.c
+        with self.engine.connect() as conn:  # Core, not ORM: this is on every search
+            rows = conn.execute(select(T.id, T.thread_id, T.speaker, T.text, T.tool, T.params, T.result_ref,
+                                       T.importance, T.created_at)
+                                .where(T.id.in_(ids), T.user_id == identity.user_id,
+                                       T.workspace_id == identity.workspace_id)).all()
+        return {r.id: _turn_dict(r) for r in rows}
 
     def _sync_lock(self, key) -> threading.Lock:
         with self._sync_locks_guard:
@@ -254,25 +262,29 @@ class MemoryStore:
             first = part is None
             watermark = 0 if first else part.max_row_id
             with self.engine.connect() as conn:
-                rows = conn.execute(select(E.id, E.turn_id, E.dim, E.vector)
-                                    .where(E.user_id == user_id, E.workspace_id == ws, E.id > watermark)
-                                    .order_by(E.id)).all()
-                if not first:  # rows committed late with ids below the watermark (PostgreSQL sequences)
+                cols = (E.id, E.turn_id, E.dim, E.vector)
+                mine = (E.user_id == user_id, E.workspace_id == ws)
+                if first:
+                    rows = conn.execute(select(*cols).where(*mine).order_by(E.id)).all()
+                else:
+                    # one cheap id-only query: rows past the watermark, plus recent rows that may have committed
+                    # late with a lower id (PostgreSQL sequences); vectors only for turns not indexed yet
                     since = utcnow() - timedelta(seconds=CATCHUP_WINDOW_S)
-                    recent = conn.execute(select(E.id, E.turn_id)
-                                          .where(E.user_id == user_id, E.workspace_id == ws, E.id <= watermark,
-                                                 E.created_at >= since)).all()
-                    late = [r.id for r in recent if r.turn_id not in part.ids]
-                    if late:
-                        rows += conn.execute(select(E.id, E.turn_id, E.dim, E.vector).where(E.id.in_(late))).all()
+                    cand = conn.execute(select(E.id, E.turn_id).where(
+                        *mine, or_(E.id > watermark, E.created_at >= since))).all()
+                    new = [r.id for r in cand if r.turn_id not in part.ids]
+                    rows = []
+                    for i in range(0, len(new), 500):
+                        rows += conn.execute(select(*cols).where(E.id.in_(new[i:i + 500]))).all()
             part = self.index.ensure(key)
             if rows:
-                rows = [r for r in rows if r.dim == self.dim]
-                if rows:
-                    vecs = np.frombuffer(b"".join(r.vector for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
-                    with self.index.lock:
+                top = max(r.id for r in rows)
+                rows = [r for r in rows if r.dim == self.dim]  # another model's vectors can't be compared
+                with self.index.lock:
+                    if rows:
+                        vecs = np.frombuffer(b"".join(r.vector for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
                         part.add([r.turn_id for r in rows], vecs)
-                        part.max_row_id = max(part.max_row_id, max(r.id for r in rows))
+                    part.max_row_id = max(part.max_row_id, top)
         if first and self.semantic and key not in self._backfilled:
             self._backfilled.add(key)
             self._backfill(key)
@@ -447,6 +459,7 @@ class MemoryStore:
         "use this ticket" to the caller); the record set's filter is under "filter_params".
         """
         state = thread_state or {}
+        refs = {_REF_ALIASES.get(k, k): v for k, v in (refs or {}).items()}
         kinds = [k for k in ("records", "ticket", "report", "filter") if k in refs]
         hints = {k: v for k, v in refs.items() if k in ("dataset", "vendor", "status")}
         out: dict[str, Any] = {"sources": {}}

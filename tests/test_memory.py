@@ -319,3 +319,26 @@ def test_turns_without_embeddings_are_backfilled(engine):
     assert s.search(MAYA, "IndiSky GSTIN", k=1) == []  # first use queues the backfill
     assert s.flush(60)
     assert s.search(MAYA, "IndiSky GSTIN", k=1)[0]["thread_id"] == "thread-A"
+
+
+def test_partition_switches_to_ivf_and_keeps_every_vector(monkeypatch):
+    import numpy as np
+
+    from memory import index as mindex
+    monkeypatch.setattr(mindex, "IVF_THRESHOLD", 1_000)
+    rng = np.random.default_rng(0)
+    v = rng.standard_normal((5_000, 384)).astype(np.float32)
+    v /= np.linalg.norm(v, axis=1, keepdims=True)
+    p = mindex.Partition(384)
+    p.add(np.arange(1, 801), v[:800])
+    assert p.kind == "flat"
+    p.add(np.arange(801, 1201), v[800:1200])
+    assert p.kind == "ivf" and p.size == 1200 and p.trained_on == 1200
+    p.add(np.arange(1201, 5001), v[1200:])  # grew 4x: retrained, nothing lost
+    assert p.kind == "ivf" and p.size == 5000 and p.trained_on == 5000
+    ids, vecs = p.all_vectors()
+    assert sorted(ids.tolist()) == list(range(1, 5001))
+    assert p.add([17], v[16:17]) == 0  # no double adds
+    for i in (0, 999, 4321):
+        assert p.search(v[i], 1)[1][0] == i + 1
+    assert p.remove([4322]) == 1 and 4322 not in p.search(v[4321], 5)[1].tolist()
