@@ -85,3 +85,14 @@ def test_failed_write_leaves_nothing(services, monkeypatch):
     assert res.status == "error" and "error id" in res.message and "Traceback" not in res.message
     assert not any(p.is_file() for p in services.exports_dir.rglob("*"))
     _nothing_written(services)
+
+
+def test_vendor_matching_is_careful():
+    from tools.vendors import match_vendor_name as m
+    names = ["IndiSky Airlines", "SkyHigh Hotels", "Metro Cabs", "Vayu Travels", "Zenith Telecom"]
+    assert m("indsky", names)[0] == "IndiSky Airlines"          # misspelt, clear winner
+    assert m("IndiSky's", names)[0] == "IndiSky Airlines"
+    assert m("Skyhigh Hotelz", names)[0] == "SkyHigh Hotels"
+    assert m("sky", names) == (None, ["IndiSky Airlines", "SkyHigh Hotels"])  # fits two: ambiguous
+    assert m("travel", names)[0] is None and m("the", names) == (None, [])    # fragments don't guess
+    assert m("Acme Widgets", names) == (None, [])

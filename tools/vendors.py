@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,26 +20,33 @@ def _key(name: str) -> str:
 
 
 def match_vendor_name(text: str, names: list[str], cutoff: float = 80) -> tuple[str | None, list[str]]:
-    """Best vendor name for `text`, or (None, suggestions). Pure function, shared with the parser."""
+    """Best vendor name for `text`, or (None, suggestions). Pure function, shared with the parser.
+
+    Exact or core-name matches win; a prefix or fragment that fits several vendors is ambiguous;
+    otherwise a clear fuzzy winner (ratio on normalised names) is accepted.
+    """
     if not text or not names:
         return None, []
     key = _key(text)
-    if not key:
+    if len(key) < 3:
         return None, []
     by_key = {_key(n): n for n in names}
     if key in by_key:
         return by_key[key], []
-    starts = [n for k, n in by_key.items() if k.startswith(key) and len(key) >= 3]
-    if len(starts) == 1:
-        return starts[0], []
     core = {_key(_NOISE.sub("", n.lower())): n for n in names}
     if key in core:
         return core[key], []
-    scored = process.extract(key, list(by_key), scorer=fuzz.WRatio, limit=3)
-    if scored and scored[0][1] >= cutoff and (len(scored) == 1 or scored[0][1] - scored[1][1] >= 5):
-        return by_key[scored[0][0]], []
-    suggestions = [by_key[k] for k, score, _ in scored if score >= 50] or starts
-    return None, suggestions
+    containing = [n for k, n in by_key.items() if key in k]
+    if len(containing) == 1 and _key(containing[0]).startswith(key):
+        return containing[0], []
+    if len(containing) > 1:
+        return None, containing[:3]
+    scored = sorted(((max(fuzz.ratio(key, k), fuzz.ratio(key, ck)), n) for (k, n), ck in
+                     zip(by_key.items(), [_key(_NOISE.sub("", n.lower())) for n in by_key.values()])), reverse=True)
+    best, runner = scored[0], (scored[1] if len(scored) > 1 else (0, None))
+    if best[0] >= cutoff and best[0] - runner[0] >= 8:
+        return best[1], []
+    return None, [n for score, n in scored[:3] if score >= 55]
 
 
 def workspace_vendor_names(session: Session, workspace_id: str) -> list[str]:
