@@ -19,8 +19,13 @@ from .state import AgentState, InputState
 
 
 def build_graph(services: Services | None = None, router=None) -> StateGraph:
+    """router: None -> chosen from settings (graph/llm.make_router: Gemini or another chat
+    model when configured, else the offline parser); False -> offline parser; or a router."""
     services = services or default_services()
-    n = Nodes(services, router=router)
+    if router is None:
+        from .llm import make_router
+        router = make_router(services.settings)
+    n = Nodes(services, router=router or None)
     g = StateGraph(AgentState, input_schema=InputState)
     g.add_node("context", n.context)
     g.add_node("route", n.route)

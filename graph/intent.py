@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-IntentKind = Literal["tool", "clarify", "help", "greeting", "forget", "template"]
+IntentKind = Literal["tool", "clarify", "help", "greeting", "forget", "template", "answer"]  # answer: the model's own reply, in `question`
 
 
 @dataclass

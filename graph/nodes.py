@@ -128,8 +128,8 @@ class Nodes:
             text = responses.HELP if kind == "help" else responses.GREETING
             welcome = state.get("context", {}).get("welcome")
             return {"plan": {"mode": "answer", "steps": [], "reason": kind}, "response": (welcome + "\n\n" + text) if welcome else text}
-        if kind == "clarify":
-            return {"plan": {"mode": "answer", "steps": [], "reason": "clarify"}, "response": intent.get("question") or responses.HELP}
+        if kind in ("clarify", "answer"):  # answer: the model replied in words (graph/llm.py)
+            return {"plan": {"mode": "answer", "steps": [], "reason": kind}, "response": intent.get("question") or responses.HELP}
         if kind == "forget":
             ident = self.identity(config)
             counts = self.s.memory.forget(ident)
@@ -205,14 +205,37 @@ class Nodes:
 
     def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         text = state.get("response") or ""
+        extra: dict[str, Any] = {}
         if not text:
             result = state.get("result")
             tool = (result or {}).get("tool")
             text = responses.render(tool, result)
+            explained, how = self._explain(state, tool, result)
+            if explained:
+                text = explained
+            if how:  # which writer produced the answer goes into the trace next to intent["router"]
+                extra["intent"] = {**(state.get("intent") or {}), "explained_by": how}
             welcome = state.get("context", {}).get("welcome")
             if welcome:
                 text = welcome + "\n\n" + text
-        return {"response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
+        return {**extra, "response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
+
+    def _explain(self, state: AgentState, tool: str | None, result: dict | None) -> tuple[str | None, str | None]:
+        """With a model: (its explanation of a successful result, how); numbers are checked
+        against the data in graph/llm.py. (None, ...) keeps the template text. Skipped when
+        routing already fell back this turn (the model is down: don't wait for it twice)."""
+        intent = state.get("intent") or {}
+        if self.router is None or (result or {}).get("status") != "success" or str(intent.get("router", "")).startswith("offline"):
+            return None, None
+        try:
+            text, how = self.router.explain(last_user_text(state), tool, result)
+        except Exception:  # noqa: BLE001 - the template answer is always there
+            log.exception("model explanation failed")
+            return None, "template (fallback: model error)"
+        if text and tool == "filter_data":  # keep the row preview under the model's summary
+            template = responses.render(tool, result)
+            text += template[len(result.get("message") or ""):]
+        return text, how
 
     def remember(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Episodic memory: the user's turn and the answer, with a compact result reference."""
