@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from business_data.db import startup_lock
 from business_data.settings import Settings, get_settings
 from graph.builder import build_graph
 from graph.services import Services
@@ -22,23 +23,25 @@ from .ratelimit import RateLimiter
 log = logging.getLogger("finkraft.server")
 
 
+def _locked(engine, name, fn, *args):
+    """Start-up work that several server processes may attempt at once, one at a time."""
+    with startup_lock(engine, name):
+        return fn(*args)
+
+
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or (services.settings if services else get_settings())
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         svc = services or Services.from_settings(settings)
-        await run_in_threadpool(svc.prepare)  # schemas, demo users and (first start) demo data
+        await run_in_threadpool(svc.prepare)  # migrations, demo users and (first start) demo data
         if settings.env == "dev":
-            await run_in_threadpool(ensure_dev_tokens, svc.app)
+            await run_in_threadpool(_locked, svc.app, "startup:app", ensure_dev_tokens, svc.app)
         async with open_async_checkpointer(svc) as saver:
-            router = None
-            try:
-                from graph.llm import make_router  # the LLM router, when a key or model is configured
-                router = make_router(settings)
-                app.state.model_info = router.describe() if router else {"mode": "offline"}
-            except ImportError:
-                app.state.model_info = {"mode": "offline"}
+            from graph.llm import describe, make_router  # an LLM router when a key or model is configured
+            router = make_router(settings)
+            app.state.model_info = describe(settings, router)
             app.state.services = svc
             app.state.checkpointer = saver
             app.state.graph = build_graph(svc, router=router).compile(checkpointer=saver, name="finkraft")

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
+import secrets
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -15,6 +17,10 @@ os.environ.setdefault("LANGSMITH_TRACING", "false")
 os.environ.setdefault("LANGGRAPH_CLI_NO_ANALYTICS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# the suite runs offline: a developer's model key (environment or .env) must never make tests
+# call a real service; empty variables override .env and mean "not set"
+for _var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "FINKRAFT_MODEL", "FINKRAFT_MODEL_BASE_URL"):
+    os.environ[_var] = ""
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKENS = {"admin": "dev-admin", "maya": "dev-maya", "victor": "dev-victor", "gita": "dev-gita"}
@@ -54,6 +60,8 @@ class LiveServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
         self.env = {**os.environ, "FINKRAFT_DATA_DIR": str(data_dir), "FINKRAFT_ENV": "dev", **(env or {})}
+        if using_postgres() and not (env or {}).get("APP_DATABASE_URL"):
+            self.env.update(pg_databases().env_for(data_dir))  # the databases behind this data dir
         self.proc: subprocess.Popen | None = None
         self.log = data_dir / f"server-{self.port}.log"
 
@@ -93,3 +101,186 @@ def live_server(tmp_path_factory):
     server = LiveServer(tmp_path_factory.mktemp("server"), env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"}).start()
     yield server
     server.stop()
+
+
+# -- which database the suite runs on: SQLite files (default) or fresh PostgreSQL databases ------
+#
+#   FINKRAFT_TEST_DB=postgres .venv/bin/pytest -q        (or: pytest --db postgres)
+#
+# On PostgreSQL every data dir a test uses gets its own pair of databases (app + business), created
+# from session templates (migrated, seeded once) and dropped WITH (FORCE) when the test ends (those of
+# module-scoped fixtures when the session ends). In-process code finds them through Settings.app_url /
+# business_url (patched below: "the embedded default" becomes PostgreSQL); subprocesses (LiveServer,
+# langgraph dev, notebooks) get APP_DATABASE_URL / BUSINESS_DATABASE_URL in their environment.
+PG_ADMIN_URL = os.environ.get("FINKRAFT_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", choices=["sqlite", "postgres"], default=None,
+                     help="database for the suite (default: $FINKRAFT_TEST_DB or sqlite)")
+
+
+def pytest_configure(config):
+    mode = config.getoption("--db", default=None) or os.environ.get("FINKRAFT_TEST_DB", "sqlite")
+    mode = {"pg": "postgres", "postgresql": "postgres"}.get(mode.lower(), mode.lower())
+    if mode not in ("sqlite", "postgres"):
+        raise pytest.UsageError(f"FINKRAFT_TEST_DB must be sqlite or postgres, not {mode!r}")
+    os.environ["FINKRAFT_TEST_DB"] = mode  # the one place tests and helpers read it
+
+
+def pytest_report_header(config):
+    mode = os.environ.get("FINKRAFT_TEST_DB", "sqlite")
+    return f"finkraft test database: {mode}" + (f" ({PG_ADMIN_URL.rsplit('@', 1)[-1]})" if mode == "postgres" else "")
+
+
+def using_postgres() -> bool:
+    return os.environ.get("FINKRAFT_TEST_DB") == "postgres"
+
+
+class PgDatabases:
+    """Creates and drops throwaway PostgreSQL databases for one test session."""
+
+    def __init__(self, admin_url: str = PG_ADMIN_URL):
+        import psycopg
+        self.admin_url = admin_url
+        self.prefix = f"fk_test_{os.getpid()}_{secrets.token_hex(2)}"
+        self._n = 0
+        self._lock = threading.Lock()
+        self.by_dir: dict[Path, tuple[str, str]] = {}
+        self.names: dict[Path, list[str]] = {}
+        self.templates: dict[str, str] = {}
+        self.admin = psycopg.connect(admin_url, autocommit=True)
+        self._drop_leftovers()
+
+    def url(self, name: str) -> str:
+        from sqlalchemy import make_url
+        return make_url(self.admin_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+    def _drop_leftovers(self) -> None:
+        """Databases of earlier sessions that died before their teardown (their pid is gone)."""
+        for (name,) in self.admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'fk\\_test\\_%'").fetchall():
+            pid = name.split("_")[2]
+            if pid.isdigit() and not Path(f"/proc/{pid}").exists():
+                self.drop(name)
+
+    def create(self, kind: str, template: str | None = None) -> str:
+        with self._lock:
+            self._n += 1
+            name = f"{self.prefix}_{self._n}_{kind}"
+            self.admin.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        return name
+
+    def drop(self, name: str) -> None:
+        from business_data.db import dispose_engine
+        dispose_engine(self.url(name))
+        self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def template(self, kind: str) -> str:
+        """A migrated (and for business: seeded) database to copy; built once per session."""
+        with self._lock:
+            if kind in self.templates:
+                return self.templates[kind]
+        from business_data.db import dispose_engine, make_engine
+        from business_data.migrations import migrate
+        name = self.create(f"tpl_{kind}")
+        url = self.url(name)
+        if kind == "biz":
+            from business_data.seed import seed
+            from business_data.settings import Settings
+            migrate(url, "business")
+            seed(make_engine(url), seed=Settings(_env_file=None).seed)
+        else:
+            from tools.rbac import ensure_demo_users
+            migrate(url, "app")
+            ensure_demo_users(make_engine(url))
+        dispose_engine(url)  # CREATE DATABASE ... TEMPLATE needs it idle
+        with self._lock:
+            self.templates[kind] = name
+        return name
+
+    def urls_for(self, data_dir: Path) -> tuple[str, str]:
+        """(app_url, business_url) of the databases behind a data dir (created on first use)."""
+        key = Path(data_dir).expanduser().resolve()
+        with self._lock:
+            if key in self.by_dir:
+                return self.by_dir[key]
+        app, biz = self.create("app", self.template("app")), self.create("biz", self.template("biz"))
+        with self._lock:
+            if key in self.by_dir:  # another thread won
+                self.drop(app), self.drop(biz)
+                return self.by_dir[key]
+            self.by_dir[key] = (self.url(app), self.url(biz))
+            self.names[key] = [app, biz]
+        return self.by_dir[key]
+
+    def env_for(self, data_dir: Path) -> dict[str, str]:
+        app, biz = self.urls_for(data_dir)
+        return {"APP_DATABASE_URL": app, "BUSINESS_DATABASE_URL": biz}
+
+    def release(self, data_dir: Path) -> None:
+        key = Path(data_dir).expanduser().resolve()
+        with self._lock:
+            names = self.names.pop(key, [])
+            self.by_dir.pop(key, None)
+        for name in names:
+            self.drop(name)
+
+    def close(self) -> None:
+        for key in list(self.names):
+            self.release(key)
+        for name in self.templates.values():
+            self.drop(name)
+        self.admin.close()
+
+
+_pg: PgDatabases | None = None
+
+
+def pg_databases() -> PgDatabases:
+    """The session's PostgreSQL helper (skips the test when no PostgreSQL server answers)."""
+    global _pg
+    if _pg is None:
+        try:
+            _pg = PgDatabases()
+        except Exception as e:  # noqa: BLE001
+            pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN_URL}: {e}")
+    return _pg
+
+
+@pytest.fixture(scope="session")
+def pg():
+    return pg_databases()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _postgres_everywhere():
+    """In postgres mode: every Settings without an explicit URL resolves to PostgreSQL databases
+    belonging to its data dir (what the SQLite files under the data dir are in sqlite mode)."""
+    if not using_postgres():
+        yield
+        return
+    from business_data.settings import Settings
+    pgdb = pg_databases()
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(Settings, "app_url", property(lambda s: s.app_database_url or pgdb.urls_for(s.resolved_data_dir)[0]))
+        mp.setattr(Settings, "business_url", property(lambda s: s.business_database_url or pgdb.urls_for(s.resolved_data_dir)[1]))
+        yield
+    pgdb.close()
+
+
+@pytest.fixture(autouse=True)
+def _postgres_per_test(request):
+    """In postgres mode: databases made during a test are dropped when it ends; tests that start
+    processes on their tmp_path (langgraph dev, notebooks) get its databases in the environment."""
+    if not using_postgres():
+        yield
+        return
+    pgdb = pg_databases()
+    before = set(pgdb.names)
+    with pytest.MonkeyPatch.context() as mp:
+        if request.node.get_closest_marker("slow") and "tmp_path" in request.fixturenames:
+            for k, v in pgdb.env_for(request.getfixturevalue("tmp_path")).items():
+                mp.setenv(k, v)
+        yield
+    for key in set(pgdb.names) - before:
+        pgdb.release(key)
