@@ -3,19 +3,28 @@
 - `build_graph(services)` -> the uncompiled StateGraph (one builder for every use).
 - `compile_graph(services, checkpointer)` -> for the server and notebooks (threads persist).
 - `sqlite_checkpointer(path)` -> LangGraph's SqliteSaver on a file under the data dir.
+- `as_langserve_runnable(compiled)` -> for LangServe: `{"resume": "yes"}` becomes Command(resume=...).
 `graph/agent.py` exports a persistence-free compiled graph for `langgraph dev` (Studio).
 """
 from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
+
+from langchain_core.messages import AnyMessage
+from langchain_core.runnables import RunnableLambda
+from langgraph.types import Command
+from typing_extensions import TypedDict
+
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 
-from .nodes import Nodes, after_gate, after_plan, after_route
+from .nodes import Nodes, after_confirm, after_gate, after_plan, after_route, after_template
 from .services import Services, default_services
 from .state import AgentState, InputState
+from .templates import TEMPLATES
 
 
 def build_graph(services: Services | None = None, router=None) -> StateGraph:
@@ -31,14 +40,20 @@ def build_graph(services: Services | None = None, router=None) -> StateGraph:
     g.add_node("route", n.route)
     g.add_node("plan", n.plan)
     g.add_node("gate", n.gate)
+    g.add_node("confirm", n.confirm)
     g.add_node("act", n.act)
+    for name, template in TEMPLATES.items():  # compiled subgraphs: they share the parent's checkpointer
+        g.add_node(name, template.build(services))
     g.add_node("respond", n.respond)
     g.add_node("remember", n.remember)
     g.add_edge(START, "context")
     g.add_edge("context", "route")
     g.add_conditional_edges("route", after_route, ["plan", "respond"])
     g.add_conditional_edges("plan", after_plan, ["gate", "respond"])
-    g.add_conditional_edges("gate", after_gate, ["act", "respond"])
+    g.add_conditional_edges("gate", after_gate, ["confirm", "act", "respond", *TEMPLATES])
+    g.add_conditional_edges("confirm", after_confirm, ["confirm", "act", "respond", *TEMPLATES])
+    for name in TEMPLATES:
+        g.add_conditional_edges(name, after_template, ["confirm", "respond"])
     g.add_edge("act", "respond")
     g.add_edge("respond", "remember")
     g.add_edge("remember", END)
@@ -65,3 +80,24 @@ def compile_graph(services: Services | None = None, checkpointer: BaseCheckpoint
     if checkpointer is None:
         checkpointer = default_checkpointer(services)
     return build_graph(services, router=router).compile(checkpointer=checkpointer, name="finkraft")
+
+
+class AgentInput(TypedDict, total=False):
+    """What the LangServe endpoint accepts: a chat turn, or the answer to a pending question."""
+    messages: list[AnyMessage]
+    resume: Any  # "yes" / "no" (or true / false) for the question in state["pending_confirmation"]
+
+
+def graph_input(value: Any) -> Any:
+    """{"resume": answer} -> Command(resume=answer): the thread's paused write goes on (or not).
+    Anything else is the graph's normal input ({"messages": [...]}). A "resume" wins over "messages"."""
+    if isinstance(value, dict) and value.get("resume") is not None:
+        return Command(resume=value["resume"])
+    return value
+
+
+def as_langserve_runnable(compiled):
+    """The compiled graph for LangServe's add_routes: `{"resume": "yes"}` resumes a thread paused
+    for confirmation, `{"messages": [...]}` is a normal turn. Streaming goes through to the graph.
+    (Identity and thread still come from per_req_config_modifier, as for the bare graph.)"""
+    return (RunnableLambda(graph_input, name="resume_or_input") | compiled).with_types(input_type=AgentInput)

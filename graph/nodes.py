@@ -15,13 +15,16 @@ from langchain_core.runnables import RunnableConfig
 from sqlalchemy import select
 
 from business_data.db import session_scope
-from tools.rbac import Identity, UnknownUser, can_run, denial_message
+from tools.rbac import Identity, UnknownUser, can_run, denial_message, is_write_tool
 from tools.registry import run_tool
 from tools.vendors import workspace_vendor_names
 
 from . import responses
 from .intent import Intent, ParseContext
 from .parser import parse
+from .confirmation import confirm_step
+from .templates import template_plan
+from .templates.matching import analyse_request
 from .services import Services
 from .state import AgentState
 
@@ -72,7 +75,8 @@ class Nodes:
     # -- nodes ---------------------------------------------------------------------------
     def context(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Memory retrieval: the working context for this turn (and a reset of per-turn fields)."""
-        reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": ""}
+        reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "",
+                 "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None}
         ident = self.identity(config)
         if ident is None:
             return {**reset, "context": {"error": "unknown_user"}}
@@ -136,10 +140,14 @@ class Nodes:
             return {"plan": {"mode": "answer", "steps": [], "reason": "forget"},
                     "last_result": None, "last_ticket_id": None, "last_export_id": None,
                     "response": f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). I won't bring them up again."}
+        forced = (config.get("configurable") or {}).get("template_request")  # set by the Plans API (server/plans.py)
+        if forced:
+            return template_plan(forced["template"], forced.get("params"), {"decision": "template", "reason": "plan run via the Plans API"})
+        analysis = analyse_request(last_user_text(state), intent) if kind in ("template", "tool") else {}
+        if analysis.get("decision") == "template":
+            return template_plan(analysis["template"], intent.get("params"), analysis)
         if kind == "template":
-            return {"plan": {"mode": "template", "template": intent.get("template"), "steps": [
-                {"tool": "run_template", "params": {"template": intent.get("template"), **(intent.get("params") or {})}}],
-                "reason": intent.get("reason") or "multi-step request"}}
+            return {"plan": {"mode": "answer", "steps": [], "reason": analysis.get("reason")}, "response": responses.HELP}
         params = dict(intent.get("params") or {})
         refs = dict(intent.get("refs") or {})
         implicit = False
@@ -165,12 +173,15 @@ class Nodes:
             if resolved.get("ticket_id"):
                 params["ticket_id"] = resolved["ticket_id"]
         return {"plan": {"mode": "direct", "steps": [{"tool": intent["tool"], "params": params}],
-                         "reason": intent.get("reason") or f"single action: {intent['tool']}", "refs": refs}}
+                         "reason": intent.get("reason") or f"single action: {intent['tool']}", "refs": refs,
+                         "complexity": analysis.get("complexity")}}
 
     def gate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Permission gate: in code, before any tool runs."""
         ident = self.identity(config)
-        steps = state["plan"]["steps"]
+        plan = state["plan"]
+        steps = ([{"tool": "run_template", "params": plan.get("params", {})}] if plan.get("mode") == "template" else [])
+        steps += [s for s in plan["steps"] if s.get("tool")]
         denied = [s["tool"] for s in steps if ident is None or not can_run(ident, s["tool"])]
         if denied:
             msg = denial_message(ident, denied[0]) if ident else "I don't know who you are."
@@ -178,6 +189,11 @@ class Nodes:
                      for s in steps for t in [s["tool"]] if t in denied]
             return {"result": {"status": "denied", "message": msg, "data": {}}, "tool_calls": calls, "response": msg}
         return {}
+
+    def confirm(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
+        """Confirmation before writes: ask, pause with interrupt(), resume on yes/no (graph/confirmation.py)."""
+        ident = self.identity(config)
+        return confirm_step(state, self.s.tool_context(ident) if ident else None)
 
     def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Tool calls, through the registry (which checks the role again)."""
@@ -273,4 +289,22 @@ def after_plan(state: AgentState) -> str:
 
 
 def after_gate(state: AgentState) -> str:
-    return "respond" if state.get("response") else "act"
+    if state.get("response"):
+        return "respond"
+    plan = state["plan"]
+    if plan.get("mode") == "template":
+        return plan["template"]
+    return "confirm" if any(is_write_tool(s["tool"]) for s in plan["steps"]) else "act"
+
+
+def after_confirm(state: AgentState) -> str:
+    if state.get("pending_confirmation"):
+        return "confirm"  # ask (again), then pause
+    plan = state.get("plan") or {}
+    if plan.get("mode") == "template":
+        return plan["template"]  # the template writes (approved) or reports (declined)
+    return "act" if (state.get("confirmation") or {}).get("approved") else "respond"
+
+
+def after_template(state: AgentState) -> str:
+    return "confirm" if state.get("pending_confirmation") else "respond"

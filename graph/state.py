@@ -23,3 +23,8 @@ class AgentState(InputState, total=False):
     last_result: dict[str, Any] | None     # newest result set in this thread: tool, dataset, keys, params
     last_ticket_id: str | None
     last_export_id: str | None
+    # planning and confirmation (graph/templates/, graph/confirmation.py)
+    step_statuses: list[dict[str, Any]]            # template steps this turn: {step, status, attempts, message}
+    template_data: dict[str, Any]                  # a template's intermediate results (kept across a confirmation pause)
+    pending_confirmation: dict[str, Any] | None    # {"question", "steps"} while paused before a write
+    confirmation: dict[str, Any] | None            # {"approved": bool, "answer"} once the user has answered

@@ -1,0 +1,314 @@
+"""What the three templates share: their state, step bookkeeping with retries, data access,
+the shape of the subgraph and the outcome of a run.
+
+A template subgraph runs twice in a turn when it wants to write:
+  1st run: START -> step -> step -> ... -> propose -> END   (pending_confirmation set)
+           the parent's `confirm` node asks and pauses (interrupt)
+  2nd run: START -> write -> finish -> END                  (approved)
+           START -> finish -> END                           (declined: nothing written)
+The work of the first run lives in `template_data` (checkpointed), so it is not repeated.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from langchain_core.runnables import RunnableConfig
+from langgraph.errors import GraphBubbleUp
+from langgraph.graph import END, START, StateGraph
+from langgraph.types import RetryPolicy
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from typing_extensions import TypedDict
+
+from business_data.db import session_scope
+from tools.base import Source, ToolContext, ToolError, ToolResult
+from tools.queries import MAX_KEYS, FilterParams, select_rows
+from tools.rbac import UnknownUser, can_run, denial_message
+from tools.registry import TOOLS, describe_validation_error, run_tool
+
+from ..confirmation import new_pending, yes_no
+from ..services import Services
+
+log = logging.getLogger("finkraft.templates")
+
+
+class TemplateState(TypedDict, total=False):
+    """The parent's keys a template reads and writes (a subgraph shares them with the parent)."""
+    plan: dict[str, Any] | None
+    template_data: dict[str, Any]
+    step_statuses: list[dict[str, Any]]
+    pending_confirmation: dict[str, Any] | None
+    confirmation: dict[str, Any] | None
+    response: str
+    result: dict[str, Any] | None
+    tool_calls: list[dict[str, Any]]
+    last_result: dict[str, Any] | None
+    last_ticket_id: str | None
+    last_export_id: str | None
+
+
+class TemplateParams(BaseModel):
+    """What a template run may be given (the parser's Intent.params, or the Plans API body)."""
+    model_config = ConfigDict(extra="ignore")
+    vendor: str | None = Field(None, description="vendor name (vendor_analysis needs one)")
+    period: str | None = Field(None, description="last_month, 2026-03, last_6_months, ...")
+    status: str | None = Field(None, description="invoice status to investigate (default: all, failures analysed)")
+    format: str = Field("csv", description="export format: csv, xlsx or pdf")
+
+
+def template_params(params: dict[str, Any] | None) -> dict[str, Any]:
+    """Validated, normalised template parameters (ToolError with a plain message if not)."""
+    try:
+        return TemplateParams.model_validate(params or {}).model_dump(exclude_none=True)
+    except ValidationError as e:
+        raise ToolError(describe_validation_error(e)) from None
+
+
+class StepFailed(Exception):
+    """A step failed for a reason the user can read; never retried."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def is_transient(exc: Exception) -> bool:
+    return not isinstance(exc, (StepFailed, ToolError, UnknownUser, GraphBubbleUp))
+
+
+# Read steps are retried (backoff 0.05 s, 0.1 s); write steps never are (not idempotent).
+STEP_RETRY = RetryPolicy(max_attempts=3, initial_interval=0.05, backoff_factor=2.0, max_interval=1.0,
+                         jitter=False, retry_on=is_transient)
+
+
+@dataclass
+class Step:
+    """What a step function gets: the tool context, the template's params and data so far."""
+    ctx: ToolContext
+    params: dict[str, Any]
+    data: dict[str, Any]
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    update: dict[str, Any] = field(default_factory=dict)  # extra state keys (last_ticket_id, ...)
+
+    def rows(self, limit: int = MAX_KEYS, **filters: Any) -> dict[str, Any]:
+        """Rows through tools.queries.select_rows: workspace scoping and vendor matching in one place."""
+        if not can_run(self.ctx.identity, "filter_data"):
+            raise StepFailed(denial_message(self.ctx.identity, "filter_data"))
+        try:
+            p = FilterParams.model_validate({k: v for k, v in filters.items() if v is not None} | {"limit": 1})
+        except ValidationError as e:
+            raise StepFailed(describe_validation_error(e)) from None
+        with session_scope(self.ctx.business) as s:
+            r = select_rows(self.ctx, s, p, limit=limit)
+        self.calls.append(_call("filter_data", p.model_dump(exclude_none=True, exclude={"limit"}), "success",
+                                f"{r['matched']} {p.dataset}", [Source(table=p.dataset, filters=r["filters"], rows=r["matched"])]))
+        return r
+
+    def tool(self, name: str, params: dict[str, Any]) -> ToolResult:
+        """A read tool from the registry (same role check and validation as run_tool), but an
+        unexpected exception propagates so that the step's RetryPolicy can retry it."""
+        spec = TOOLS[name]
+        if not can_run(self.ctx.identity, name):
+            raise StepFailed(denial_message(self.ctx.identity, name))
+        try:
+            parsed = spec.params.model_validate(params)
+        except ValidationError as e:
+            raise StepFailed(describe_validation_error(e)) from None
+        res = spec.func(self.ctx, parsed)
+        self.calls.append(_call(name, params, res.status, res.message, res.sources))
+        return res
+
+    def write(self, name: str, params: dict[str, Any]) -> ToolResult:
+        """A write, through run_tool (never raises; not retried)."""
+        res = run_tool(name, params, self.ctx)
+        self.calls.append(_call(name, params, res.status, res.message, res.sources))
+        if res.status != "success":
+            raise StepFailed(res.message)
+        return res
+
+
+def _call(tool: str, params: dict, status: str, message: str, sources: list[Source]) -> dict[str, Any]:
+    return {"tool": tool, "params": params, "status": status, "message": message, "duration_ms": 0.0,
+            "sources": [s.model_dump() for s in sources]}
+
+
+StepFn = Callable[[Step], str]  # returns the step's one-line message; puts results in step.data
+
+_attempts: dict[tuple[str, str], int] = {}  # (thread, task namespace) -> failed attempts so far
+
+
+def step_node(name: str, fn: StepFn, services: Services, *, retried: bool = True):
+    """A graph node running `fn`, recording {step, status, attempts, message}. Under STEP_RETRY
+    a transient failure is raised back to LangGraph, which runs the node again; the last
+    attempt's failure is reported plainly instead, keeping the steps that succeeded."""
+    max_attempts = STEP_RETRY.max_attempts if retried else 1
+
+    def node(state: TemplateState, config: RunnableConfig) -> dict[str, Any]:
+        conf = config.get("configurable") or {}
+        key = (str(conf.get("thread_id")), str(conf.get("checkpoint_ns")))
+        attempt = _attempts.get(key, 0) + 1
+        data = dict(state.get("template_data") or {})
+        statuses = list(state.get("step_statuses") or [])
+        try:
+            ident = services.identity(conf.get("user_id") or "")
+            step = Step(services.tool_context(ident), dict((state.get("plan") or {}).get("params") or {}), data)
+            message = fn(step)
+        except Exception as e:
+            if isinstance(e, GraphBubbleUp):
+                raise
+            if is_transient(e) and attempt < max_attempts:
+                _attempts[key] = attempt
+                log.warning("template step %s failed (attempt %d), retrying: %r", name, attempt, e)
+                raise
+            _attempts.pop(key, None)
+            if isinstance(e, (StepFailed, ToolError)):
+                message = e.message
+            elif isinstance(e, UnknownUser):
+                message = "I don't know who you are, so I can't run this."
+            else:
+                error_id = uuid.uuid4().hex[:12]
+                log.exception("template step %s failed after %d attempts (error id %s)", name, attempt, error_id)
+                message = (f"Something went wrong on our side in step '{name}' ({attempt} attempt"
+                           f"{'s' if attempt != 1 else ''}, error id {error_id}). Nothing was changed by it.")
+            statuses.append({"step": name, "status": "failed", "attempts": attempt, "message": message})
+            return {"step_statuses": statuses, "template_data": {**data, "failed_step": name}}
+        _attempts.pop(key, None)
+        statuses.append({"step": name, "status": "success", "attempts": attempt, "message": message})
+        return {**step.update, "step_statuses": statuses, "template_data": step.data,
+                "tool_calls": list(state.get("tool_calls") or []) + step.calls}
+
+    node.__name__ = name
+    return node
+
+
+@dataclass
+class Template:
+    """One business template: its read steps, what it proposes to write, the write, the report."""
+    name: str
+    title: str
+    steps: list[tuple[str, str, StepFn]]        # (step name, tool it uses, function)
+    propose: Callable[[Step], Any]               # -> writes [{"tool", "params", "summary"}] ([] = nothing to write)
+    write_step: str                              # "create_ticket" / "export"
+    write_tool: str
+    report: Callable[[dict[str, Any]], str]      # the answer from template_data
+    requires: tuple[str, ...] = ()
+
+    def plan_steps(self) -> list[dict[str, Any]]:
+        """For state["plan"]["steps"] and the Plans API: what will run, which tool, whether it writes."""
+        return ([{"step": s, "tool": tool, "params": {}, "writes": False} for s, tool, _ in self.steps]
+                + [{"step": "propose", "tool": None, "params": {}, "writes": False},
+                   {"step": self.write_step, "tool": self.write_tool, "params": {}, "writes": True}])
+
+    def build(self, services: Services):
+        """The compiled subgraph (it shares the parent's checkpointer)."""
+        g = StateGraph(TemplateState)
+        names = [s for s, _, _ in self.steps]
+        for step_name, _, fn in self.steps:
+            g.add_node(step_name, step_node(step_name, fn, services), retry_policy=STEP_RETRY)
+        g.add_node("propose", step_node("propose", self._propose, services), retry_policy=STEP_RETRY)
+        g.add_node(self.write_step, step_node(self.write_step, self._write, services, retried=False))
+        g.add_node("finish", self._finish)
+        g.add_conditional_edges(START, self._entry, [names[0], self.write_step, "finish"])
+        for a, b in zip(names, names[1:] + ["propose"]):
+            g.add_conditional_edges(a, _next_or_finish(b), [b, "finish"])
+        g.add_conditional_edges("propose", lambda s: END if s.get("pending_confirmation") else "finish", [END, "finish"])
+        g.add_edge(self.write_step, "finish")
+        g.add_edge("finish", END)
+        return g.compile(name=self.name)
+
+    # -- nodes --------------------------------------------------------------------------
+    def _entry(self, state: TemplateState) -> str:
+        confirmation = state.get("confirmation") or {}
+        pending_id = (state.get("template_data") or {}).get("pending_id")
+        if pending_id and confirmation.get("id") == pending_id:
+            return self.write_step if confirmation.get("approved") else "finish"
+        return self.steps[0][0]
+
+    def _propose(self, step: Step) -> str:
+        proposal = self.propose(step)  # a list of writes, or {"question": ..., "writes": [...]}
+        writes = proposal["writes"] if isinstance(proposal, dict) else proposal
+        if not writes:
+            step.data["proposed"] = []
+            return "nothing to write"
+        if not can_run(step.ctx.identity, self.write_tool):
+            raise StepFailed(denial_message(step.ctx.identity, self.write_tool))
+        lines = [w["summary"] for w in writes]
+        question = proposal.get("question") if isinstance(proposal, dict) else None
+        question = yes_no(question or (lines[0] if len(lines) == 1 else "Go ahead? " + " ".join(lines)))
+        pending = new_pending(question, writes, template=self.name)
+        step.data.update(proposed=writes, pending_id=pending["id"])
+        step.update["pending_confirmation"] = pending
+        return "; ".join(lines)
+
+    def _write(self, step: Step) -> str:
+        done = step.data["written"] = []  # kept even if a later write fails
+        for w in step.data.get("proposed") or []:
+            res = step.write(w["tool"], w["params"])
+            done.append({"tool": w["tool"], "message": res.message,
+                         **{k: res.data.get(k) for k in ("ticket_id", "export_id", "url", "format", "rows") if res.data.get(k)}})
+            if res.data.get("ticket_id"):
+                step.update["last_ticket_id"] = res.data["ticket_id"]
+            if res.data.get("export_id"):
+                step.update["last_export_id"] = res.data["export_id"]
+        return " ".join(d["message"] for d in done)
+
+    def _finish(self, state: TemplateState) -> dict[str, Any]:
+        data = dict(state.get("template_data") or {})
+        statuses = list(state.get("step_statuses") or [])
+        confirmation = state.get("confirmation") or {}
+        declined = data.get("pending_id") and confirmation.get("id") == data["pending_id"] and not confirmation.get("approved")
+        if declined:
+            statuses.append({"step": self.write_step, "status": "cancelled", "attempts": 0,
+                             "message": "You said no, so nothing was written."})
+        parts = []
+        if not data.get("failed_step") or data.get("failed_step") == self.write_step:
+            parts.append(self.report(data))
+        else:
+            parts.append(self.partial_report(data, statuses))
+        for st in statuses:
+            if st["status"] == "failed":
+                parts.append(f"Step '{st['step']}' failed: {st['message']}")
+        if declined:
+            parts.append(f"As you asked, I didn't {'create the ticket' if self.write_tool == 'create_ticket' else 'export the report'}. Nothing was written.")
+        for w in data.get("written") or []:
+            parts.append(w["message"])
+        text = "\n".join(p for p in parts if p)
+        status = outcome_status(statuses, None)
+        result = {"tool": "run_template", "status": "success" if status == "completed" else status, "message": text,
+                  "data": {"template": self.name, "status": status, "steps": statuses,
+                           "figures": data.get("figures"), "written": data.get("written") or []}}
+        return {"response": text, "result": result, "step_statuses": statuses}
+
+    def partial_report(self, data: dict[str, Any], statuses: list[dict[str, Any]]) -> str:
+        done = [s for s in statuses if s["status"] == "success"]
+        head = f"The {self.title} stopped at step '{data['failed_step']}'."
+        if done:
+            head += " These steps did complete: " + "; ".join(f"{s['step']} ({s['message']})" for s in done) + "."
+        return head
+
+
+def _next_or_finish(nxt: str):
+    def edge(state: TemplateState) -> str:
+        return "finish" if (state.get("template_data") or {}).get("failed_step") else nxt
+    return edge
+
+
+def outcome_status(statuses: list[dict[str, Any]], pending: dict[str, Any] | None) -> str:
+    """awaiting_confirmation | failed | cancelled | completed."""
+    if pending:
+        return "awaiting_confirmation"
+    if any(s["status"] == "failed" for s in statuses):
+        return "failed"
+    if any(s["status"] == "cancelled" for s in statuses):
+        return "cancelled"
+    return "completed"
+
+
+def pct_change(new: float, old: float) -> float | None:
+    return None if not old else round((new - old) / old * 100, 1)
+
+
+def money(x: float) -> str:
+    return f"₹{x:,.0f}"

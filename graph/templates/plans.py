@@ -1,0 +1,166 @@
+"""Plans: a template run as its own checkpointed thread (thread_id "plan-<plan_id>"), recorded in
+the `plans` table so it can be listed, executed, confirmed and checked later, from any process.
+
+Used by server/plans.py (HTTP); execute_plan/plan_view are async (the server's graph has an async
+checkpointer; from a notebook use asyncio.run with an async saver). Raises PlanError(status, message)
+with a message a person can read; the HTTP layer maps it to a 4xx.
+"""
+from __future__ import annotations
+
+import threading
+import uuid
+from datetime import datetime
+from typing import Any
+
+from langchain_core.messages import HumanMessage
+from langgraph.types import Command
+from sqlalchemy import JSON, String, Text, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from business_data.db import session_scope
+from tools.appdb import AppBase, utcnow
+from tools.rbac import Identity, can_run, denial_message
+
+from . import TEMPLATES, outcome_status, template_plan
+
+TERMINAL = ("completed", "failed", "cancelled")
+
+
+class Plan(AppBase):
+    __tablename__ = "plans"
+    plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str] = mapped_column(String(64))
+    goal: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(32), default="created")  # created|running|awaiting_confirmation|completed|failed|cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PlanError(Exception):
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+_schema_ready: set[int] = set()
+_schema_lock = threading.Lock()
+
+
+def ensure_schema(engine: Engine) -> None:
+    if id(engine) not in _schema_ready:
+        with _schema_lock:
+            Plan.__table__.create(engine, checkfirst=True)
+            _schema_ready.add(id(engine))
+
+
+def thread_config(plan: Plan | dict, identity: Identity) -> dict[str, Any]:
+    p = plan if isinstance(plan, dict) else plan_row(plan)
+    return {"configurable": {"thread_id": f"plan-{p['plan_id']}", "user_id": identity.user_id,
+                             "template_request": {"template": p["template"], "params": p["params"]}}}
+
+
+def plan_row(p: Plan) -> dict[str, Any]:
+    return {"plan_id": p.plan_id, "user_id": p.user_id, "workspace_id": p.workspace_id, "template": p.template,
+            "goal": p.goal, "params": dict(p.params or {}), "status": p.status,
+            "created_at": p.created_at.isoformat() if p.created_at else None,
+            "updated_at": p.updated_at.isoformat() if p.updated_at else None}
+
+
+def create_plan(app: Engine, identity: Identity, template: str, goal: str | None = None,
+                params: dict[str, Any] | None = None) -> dict[str, Any]:
+    if not can_run(identity, "run_template"):
+        raise PlanError(403, denial_message(identity, "run_template"))
+    if template not in TEMPLATES:
+        raise PlanError(400, f"There is no template called '{template}'. Choose one of: {', '.join(TEMPLATES)}.")
+    planned = template_plan(template, params, {"reason": "Plans API"})
+    if planned["plan"]["mode"] != "template":
+        raise PlanError(400, planned["response"])
+    ensure_schema(app)
+    plan = Plan(plan_id=uuid.uuid4().hex[:16], user_id=identity.user_id, workspace_id=identity.workspace_id,
+                template=template, goal=(goal or "").strip()[:2000], params=planned["plan"]["params"], status="created")
+    with session_scope(app) as s:
+        s.add(plan)
+        s.flush()
+        row = plan_row(plan)
+    return row
+
+
+def load_plan(app: Engine, identity: Identity, plan_id: str) -> dict[str, Any]:
+    """The plan if this user may see it (owner, or an Admin); otherwise 404, whether it exists or not."""
+    ensure_schema(app)
+    with session_scope(app) as s:
+        p = s.get(Plan, plan_id)
+        if p is None or not (p.user_id == identity.user_id or identity.is_admin):
+            raise PlanError(404, f"There is no plan '{plan_id}' that you can see.")
+        return plan_row(p)
+
+
+def _set_status(app: Engine, plan_id: str, status: str, expect: str | None = None) -> bool:
+    """Compare-and-set: only one process moves a plan out of `expect`."""
+    with session_scope(app) as s:
+        q = update(Plan).where(Plan.plan_id == plan_id)
+        if expect is not None:
+            q = q.where(Plan.status == expect)
+        return s.execute(q.values(status=status, updated_at=utcnow())).rowcount == 1
+
+
+async def execute_plan(app: Engine, graph, identity: Identity, plan_id: str, resume: Any = None) -> dict[str, Any]:
+    """Run a created plan, or resume one awaiting confirmation with the user's answer."""
+    plan = load_plan(app, identity, plan_id)
+    if not can_run(identity, "run_template"):
+        raise PlanError(403, denial_message(identity, "run_template"))
+    status = plan["status"]
+    if status in TERMINAL or (status == "awaiting_confirmation" and resume is None):
+        return await plan_view(plan, graph, identity)
+    if status == "running" or not _set_status(app, plan_id, "running", expect=status):
+        raise PlanError(409, "This plan is running right now; check its status in a moment.")
+    cfg = thread_config(plan, identity)
+    try:
+        if status == "created":
+            goal = plan["goal"] or f"Run the {TEMPLATES[plan['template']].title}"
+            await graph.ainvoke({"messages": [HumanMessage(content=goal)]}, cfg)
+        else:
+            await graph.ainvoke(Command(resume=resume), cfg)
+    except Exception:
+        _set_status(app, plan_id, status)  # back to where it was: it can be retried
+        raise
+    view = await plan_view({**plan, "status": "running"}, graph, identity)
+    _set_status(app, plan_id, view["status"])
+    return view
+
+
+async def plan_view(plan: dict[str, Any], graph, identity: Identity) -> dict[str, Any]:
+    """Status, steps (done and still to do), the pending question or the result, from the checkpoint."""
+    planned = TEMPLATES[plan["template"]].plan_steps()
+    view = {k: plan[k] for k in ("plan_id", "template", "goal", "params", "status", "created_at", "updated_at")}
+    if plan["status"] == "created":
+        return {**view, "steps": [{**_step(s), "status": "pending"} for s in planned]}
+    values = (await graph.aget_state(thread_config(plan, identity))).values
+    done = list(values.get("step_statuses") or [])
+    names = {d["step"] for d in done}
+    steps = done + [{**_step(s), "status": "pending"} for s in planned if s["step"] not in names]
+    pending = values.get("pending_confirmation")
+    result = values.get("result") or {}
+    if pending:
+        status = "awaiting_confirmation"
+    elif not done and result.get("status") in ("denied", "error"):
+        status = "failed"
+    elif plan["status"] in ("running", "awaiting_confirmation"):
+        status = outcome_status(done, None)
+    else:
+        status = plan["status"]
+    view.update(status=status, steps=steps, response=values.get("response", ""))
+    if pending:
+        view["question"] = pending["question"]
+    else:
+        view["result"] = {"message": result.get("message") or values.get("response", ""),
+                          **{k: v for k, v in (result.get("data") or {}).items() if k in ("figures", "written")}}
+    return view
+
+
+def _step(s: dict[str, Any]) -> dict[str, Any]:
+    return {"step": s["step"], "tool": s["tool"], "writes": s["writes"]}

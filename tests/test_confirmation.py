@@ -1,0 +1,153 @@
+"""Confirmation before writes: pause with interrupt(), resume with Command(resume=...) after a
+process restart, "no" writes nothing, unclear answers are asked again, the direct path asks too,
+and the LangServe mapping {"resume": ...} -> Command(resume=...)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+from langgraph.types import Command
+from sqlalchemy import func, select
+
+from business_data.db import session_scope
+from tests.conftest import ROOT, make_services
+from tests.helpers import cfg, turn
+from tools.appdb import Export, Ticket
+
+QUESTION = "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
+
+
+def compiled(services):
+    from graph.builder import compile_graph, sqlite_checkpointer
+    return compile_graph(services, checkpointer=sqlite_checkpointer(services.settings.checkpoint_path), router=False)
+
+
+def count(services, model) -> int:
+    with session_scope(services.app) as s:
+        return s.scalar(select(func.count()).select_from(model))
+
+
+def exported_files(services) -> list:
+    return [p for p in services.exports_dir.rglob("*") if p.is_file()]
+
+
+def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path):
+    # process 1: start the investigation; it pauses before the ticket, then the process exits
+    script = textwrap.dedent(f"""
+        import json
+        from tests.conftest import make_services
+        from tests.test_confirmation import compiled
+        from tests.helpers import cfg
+        from pathlib import Path
+        services = make_services(Path({str(tmp_path)!r}))
+        out = compiled(services).invoke({{"messages": [("user", "investigate the IndiSky failures from last month")]}}, cfg("maya", "plan-restart"))
+        print(json.dumps({{"paused": bool(out.get("__interrupt__")), "response": out["response"],
+                          "steps": [s["step"] for s in out["step_statuses"]]}}))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    first = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert first == {"paused": True, "response": QUESTION, "steps": ["filter", "analyse", "propose"]}
+
+    # process 2 (fresh Services, fresh SqliteSaver on the same files): the question is still there
+    services = make_services(tmp_path)
+    assert count(services, Ticket) == 0
+    graph = compiled(services)
+    state = graph.get_state(cfg("maya", "plan-restart"))
+    assert state.values["pending_confirmation"]["question"] == QUESTION == state.values["response"]
+    assert state.interrupts and state.interrupts[0].value["question"] == QUESTION
+    out = graph.invoke(Command(resume="yes"), cfg("maya", "plan-restart"))
+    assert not out.get("__interrupt__") and out["pending_confirmation"] is None
+    steps = out["step_statuses"]
+    assert [s["step"] for s in steps] == ["filter", "analyse", "propose", "create_ticket"]
+    assert all(s["attempts"] == 1 and s["status"] == "success" for s in steps)  # nothing before the pause ran again
+    with session_scope(services.app) as s:
+        tickets = s.scalars(select(Ticket)).all()
+        assert [(t.title, t.created_by, len(t.record_ids)) for t in tickets] == [
+            ("IndiSky Airlines: 7 invoices failed, GSTIN missing", "maya", 7)]
+        ticket_id = tickets[0].ticket_id
+    assert ticket_id in out["response"] and out["last_ticket_id"] == ticket_id
+    # a later turn on the same thread does not replay the write
+    turn(graph, cfg("maya", "plan-restart"), "show my tickets")
+    assert count(services, Ticket) == 1
+
+
+def test_no_writes_nothing(tmp_path):
+    services = make_services(tmp_path)
+    graph = compiled(services)
+    out = turn(graph, cfg("maya", "no-1"), "investigate the IndiSky failures from last month", confirm="no")
+    assert count(services, Ticket) == 0
+    assert out["step_statuses"][-1] == {"step": "create_ticket", "status": "cancelled", "attempts": 0,
+                                        "message": "You said no, so nothing was written."}
+    assert "Nothing was written" in out["response"] and "7 of 22 failed" in out["response"]
+
+    out = turn(graph, cfg("maya", "no-2"), "do the monthly review", confirm="cancel")
+    assert count(services, Export) == 0 and exported_files(services) == []
+    assert "Monthly review" in out["response"] and "Nothing was written" in out["response"]
+
+    out = turn(graph, cfg("maya", "no-3"), "vendor analysis for Metro Cabs", confirm=False)  # a JSON false
+    assert count(services, Export) == 0 and exported_files(services) == []
+
+
+def test_unclear_answer_is_asked_again(tmp_path):
+    services = make_services(tmp_path)
+    graph = compiled(services)
+    c = cfg("maya", "maybe-1")
+    turn(graph, c, "investigate the IndiSky failures from last month", confirm=None)
+    out = graph.invoke(Command(resume="hmm, not sure"), c)
+    assert out.get("__interrupt__") and count(services, Ticket) == 0
+    assert out["response"] == "Please answer yes or no. " + QUESTION
+    assert graph.get_state(c).values["pending_confirmation"]["question"] == out["response"]
+    out = graph.invoke(Command(resume="y"), c)
+    assert count(services, Ticket) == 1 and not out.get("__interrupt__")
+
+
+def test_direct_writes_ask_first(tmp_path):
+    services = make_services(tmp_path)
+    graph = compiled(services)
+    c = cfg("maya", "direct-1")
+    turn(graph, c, "Filter invoices for last month, vendor=IndiSky, status=failed")
+    out = turn(graph, c, "Create a ticket and notify me when fixed", confirm=None)
+    assert out.get("__interrupt__") and out["response"] == QUESTION
+    assert out["pending_confirmation"]["steps"][0]["tool"] == "create_ticket"
+    assert count(services, Ticket) == 0
+    out = graph.invoke(Command(resume="ok"), c)
+    assert out["tool_calls"][0]["tool"] == "create_ticket" and out["result"]["status"] == "success"
+    assert count(services, Ticket) == 1
+
+    out = turn(graph, c, "export these as excel", confirm="no")
+    assert out["response"] == "OK, I didn't export the report. Nothing was written."
+    assert count(services, Export) == 0 and exported_files(services) == []
+    out = turn(graph, c, "export these as excel", confirm="confirm")
+    assert out["result"]["data"]["rows"] == 7 and count(services, Export) == 1
+
+    # read-only tools never ask
+    out = turn(graph, c, "why did these fail?", confirm=None)
+    assert not out.get("__interrupt__") and out["pending_confirmation"] is None
+
+
+def test_a_new_message_replaces_a_pending_question(tmp_path):
+    services = make_services(tmp_path)
+    graph = compiled(services)
+    c = cfg("maya", "new-msg")
+    turn(graph, c, "investigate the IndiSky failures from last month", confirm=None)
+    out = turn(graph, c, "show my tickets", confirm=None)
+    assert not out.get("__interrupt__") and out["pending_confirmation"] is None
+    assert count(services, Ticket) == 0
+
+
+def test_langserve_runnable_maps_resume_to_command(tmp_path):
+    from graph.builder import as_langserve_runnable, graph_input
+    assert isinstance(graph_input({"resume": "yes"}), Command)
+    assert graph_input({"messages": []}) == {"messages": []}
+    services = make_services(tmp_path)
+    runnable = as_langserve_runnable(compiled(services))
+    c = cfg("maya", "ls-1")
+    out = runnable.invoke({"messages": [("user", "investigate the IndiSky failures from last month")]}, c)
+    assert out["response"] == QUESTION
+    out = runnable.invoke({"resume": "yes"}, c)
+    assert count(services, Ticket) == 1 and "Created ticket" in out["response"]
+    schema = runnable.get_input_jsonschema()
+    assert set(schema["$defs"]["AgentInput"]["properties"]) >= {"messages", "resume"}

@@ -1,0 +1,115 @@
+"""Plans API over HTTP on a real uvicorn server (loopback): create, execute, confirm after a
+server restart, cancel, roles (Viewer 403), ownership (others 404).
+
+The server is server.app.create_app() with server/plans.py's router included (if app.py does
+not include it yet), started in a subprocess like tests/conftest.LiveServer.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import textwrap
+
+import httpx
+import pytest
+
+from tests.conftest import ROOT, LiveServer
+
+pytestmark = pytest.mark.slow
+
+APP = textwrap.dedent("""
+    import sys, uvicorn
+    from server.app import create_app
+    from server import plans
+    app = create_app()
+    if not any(getattr(r, "path", "") == "/plans/create" for r in app.routes):
+        app.include_router(plans.router)
+    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
+""")
+
+
+class PlansServer(LiveServer):
+    def start(self, timeout: float = 90) -> "PlansServer":
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        out = open(self.log, "ab")
+        self.proc = subprocess.Popen([sys.executable, "-c", APP, str(self.port)], cwd=ROOT, env=self.env,
+                                     stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
+            try:
+                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"server did not start: {self.log.read_text()[-3000:]}")
+
+
+ENV = {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"}
+
+
+def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
+    server = PlansServer(tmp_path, env=ENV).start()
+    try:
+        with server.client("maya") as maya, server.client("victor") as victor, server.client("gita") as gita, \
+                server.client("admin") as admin:
+            r = victor.post("/plans/create", json={"template": "invoice_investigation"})
+            assert r.status_code == 403 and "can't run business templates" in r.json()["detail"]
+            r = maya.post("/plans/create", json={"template": "no_such_template"})
+            assert r.status_code == 400 and "invoice_investigation" in r.json()["detail"]
+            r = maya.post("/plans/create", json={"template": "vendor_analysis"})
+            assert r.status_code == 400 and "Which vendor" in r.json()["detail"]
+
+            r = maya.post("/plans/create", json={"template": "invoice_investigation", "goal": "Sort out the IndiSky failures",
+                                                 "params": {"vendor": "IndiSky", "period": "last_month"}})
+            assert r.status_code == 200, r.text
+            plan = r.json()
+            pid = plan["plan_id"]
+            assert plan["status"] == "created" and plan["template"] == "invoice_investigation"
+            assert [s["step"] for s in plan["steps"]] == ["filter", "analyse", "propose", "create_ticket"]
+            assert {s["status"] for s in plan["steps"]} == {"pending"}
+
+            for other in (gita, victor):
+                assert other.get(f"/plans/{pid}/status").status_code == 404
+                assert other.post(f"/plans/{pid}/execute", json={}).status_code == 404
+
+            r = maya.post(f"/plans/{pid}/execute", json={})
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert body["status"] == "awaiting_confirmation"
+            assert body["question"] == "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
+            assert [(s["step"], s["status"]) for s in body["steps"]] == [
+                ("filter", "success"), ("analyse", "success"), ("propose", "success"), ("create_ticket", "pending")]
+            assert maya.get("/tickets").json()["tickets"] == []
+            assert admin.get(f"/plans/{pid}/status").json()["status"] == "awaiting_confirmation"
+    finally:
+        server.stop()
+
+    server = PlansServer(tmp_path, env=ENV).start()  # a new process on the same files
+    try:
+        with server.client("maya") as maya:
+            assert maya.get(f"/plans/{pid}/status").json()["status"] == "awaiting_confirmation"
+            body = maya.post(f"/plans/{pid}/execute", json={"resume": "yes"}).json()
+            assert body["status"] == "completed", body
+            assert [(s["step"], s["status"], s["attempts"]) for s in body["steps"]] == [
+                ("filter", "success", 1), ("analyse", "success", 1), ("propose", "success", 1), ("create_ticket", "success", 1)]
+            assert body["result"]["figures"]["failed"] == 7
+            tickets = maya.get("/tickets").json()["tickets"]
+            assert [t["title"] for t in tickets] == ["IndiSky Airlines: 7 invoices failed, GSTIN missing"]
+            again = maya.post(f"/plans/{pid}/execute", json={"resume": "yes"}).json()
+            assert again["status"] == "completed" and len(maya.get("/tickets").json()["tickets"]) == 1
+
+            r = maya.post("/plans/create", json={"template": "monthly_review"})
+            pid2 = r.json()["plan_id"]
+            assert maya.post(f"/plans/{pid2}/execute").json()["status"] == "awaiting_confirmation"
+            body = maya.post(f"/plans/{pid2}/execute", json={"resume": "no"}).json()
+            assert body["status"] == "cancelled" and "Nothing was written" in body["result"]["message"]
+            assert body["steps"][-1] == {"step": "export", "status": "cancelled", "attempts": 0,
+                                         "message": "You said no, so nothing was written."}
+            assert not [p for p in (tmp_path / "exports").rglob("*") if p.is_file()]
+            assert maya.get("/plans/doesnotexist/status").status_code == 404
+    finally:
+        server.stop()
