@@ -42,7 +42,9 @@ def user_id_from(config: RunnableConfig) -> str | None:
 
 
 def thread_id_from(config: RunnableConfig) -> str:
-    return (config.get("configurable") or {}).get("thread_id") or "default"
+    """The user's own name for the thread (the server namespaces the checkpoint thread per user)."""
+    conf = config.get("configurable") or {}
+    return conf.get("client_thread_id") or conf.get("thread_id") or "default"
 
 
 def last_user_text(state: AgentState) -> str:
