@@ -97,6 +97,10 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
             assert [(s["step"], s["status"], s["attempts"]) for s in body["steps"]] == [
                 ("filter", "success", 1), ("analyse", "success", 1), ("propose", "success", 1), ("create_ticket", "success", 1)]
             assert body["result"]["figures"]["failed"] == 7
+            trace = maya.get(f"/traces/{body['trace_id']}").json()  # plan runs show their work too
+            assert trace["status"] == "ok" and trace["thread_id"] == f"plan-{pid}"
+            assert [c["tool"] for c in trace["tool_calls"]] == ["filter_data", "explain_failures", "create_ticket"]
+            assert any(d["table"] == "invoices" and d["rows"] == 22 for d in trace["data_consulted"])
             tickets = maya.get("/tickets").json()["tickets"]
             assert [t["title"] for t in tickets] == ["IndiSky Airlines: 7 invoices failed, GSTIN missing"]
             again = maya.post(f"/plans/{pid}/execute", json={"resume": "yes"}).json()

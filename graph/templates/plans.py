@@ -19,6 +19,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from business_data.db import session_scope
+from graph.tracing import TraceRecorder
 from tools.appdb import AppBase, utcnow
 from tools.rbac import Identity, can_run, denial_message
 
@@ -118,7 +119,10 @@ async def execute_plan(app: Engine, graph, identity: Identity, plan_id: str, res
         return await plan_view(plan, graph, identity)
     if status == "running" or not _set_status(app, plan_id, "running", expect=status):
         raise PlanError(409, "This plan is running right now; check its status in a moment.")
-    cfg = thread_config(plan, identity)
+    recorder = TraceRecorder(app, user_id=identity.user_id, workspace_id=identity.workspace_id,
+                             thread_id=f"plan-{plan_id}", request=f"plan {plan['template']}: {plan['goal'] or ''}"
+                             if resume is None else f"(reply) {resume}")
+    cfg = {**thread_config(plan, identity), "callbacks": [recorder]}
     try:
         if status == "created":
             goal = plan["goal"] or f"Run the {TEMPLATES[plan['template']].title}"
@@ -130,7 +134,8 @@ async def execute_plan(app: Engine, graph, identity: Identity, plan_id: str, res
         raise
     view = await plan_view({**plan, "status": "running"}, graph, identity)
     _set_status(app, plan_id, view["status"])
-    return view
+    recorder.finish("paused" if view["status"] == "awaiting_confirmation" else "ok", view.get("response"))
+    return {**view, "trace_id": recorder.trace_id}
 
 
 async def plan_view(plan: dict[str, Any], graph, identity: Identity) -> dict[str, Any]:
