@@ -33,6 +33,8 @@ class MemoryTurn(AppBase):
     params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # {"tool", "dataset", "keys": [...], "params": {...}, "ticket_id", "export_id"}
     result_ref: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # len(result_ref["keys"]): lets "the last result sets" skip key-less references without parsing JSON
+    n_keys: Mapped[int] = mapped_column(Integer, default=0)
     importance: Mapped[float] = mapped_column(Float, default=0.5)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
