@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from typing import Any
 from uuid import UUID
 
@@ -51,6 +50,7 @@ class TraceRecorder(BaseCallbackHandler):
         self.response = ""
         self.t0 = time.perf_counter()
         self.written = False
+        self.paused_question: str | None = None  # set when a node paused the run with interrupt()
         self._lock = threading.Lock()
 
     # -- LangChain callback API ------------------------------------------------------------
@@ -75,6 +75,8 @@ class TraceRecorder(BaseCallbackHandler):
 
     def on_chain_error(self, error, *, run_id: UUID, parent_run_id: UUID | None = None, **kw):
         interrupted = type(error).__name__ in ("GraphInterrupt", "Interrupt", "NodeInterrupt")
+        if interrupted and not self.paused_question:
+            self.paused_question = _interrupt_question(error)
         with self._lock:
             started = self.starts.pop(run_id, None)
             if started:
@@ -114,6 +116,9 @@ class TraceRecorder(BaseCallbackHandler):
             if self.written or self.trace_id is None:
                 return
             self.written = True
+            if self.paused_question and status == "ok":  # the run ended at a confirmation question
+                status = "paused"
+                self.response = self.response or self.paused_question
         try:
             with session_scope(self.app_engine) as s:
                 s.add(Trace(trace_id=self.trace_id, user_id=self.user_id, workspace_id=self.workspace_id,
@@ -126,8 +131,15 @@ class TraceRecorder(BaseCallbackHandler):
             log.exception("could not write trace %s", self.trace_id)
 
 
-def new_run_id() -> UUID:
-    return uuid.uuid4()
+def _interrupt_question(error: BaseException) -> str | None:
+    for arg in getattr(error, "args", ()):
+        for item in arg if isinstance(arg, (list, tuple)) else [arg]:
+            value = getattr(item, "value", None)
+            if isinstance(value, dict):
+                return str(value.get("question") or value)
+            if value is not None:
+                return str(value)
+    return None
 
 
 def plain_trace(trace: Trace) -> dict[str, Any]:

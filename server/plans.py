@@ -14,24 +14,23 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, HTTPException, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from graph.templates.plans import PlanError, create_plan, execute_plan, load_plan, plan_view
 from server.auth import current_identity
+from server.schemas import ClientBody
 from tools.rbac import Identity
 
 router = APIRouter(prefix="/plans", tags=["plans"])
 
 
-class CreatePlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class CreatePlan(ClientBody):
     template: str = Field(..., description="invoice_investigation, vendor_analysis or monthly_review")
     goal: str | None = Field(None, max_length=2000, description="what the plan is for, in your words")
     params: dict[str, Any] | None = Field(None, description="vendor, period, status, format")
 
 
-class ExecutePlan(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ExecutePlan(ClientBody):
     resume: str | bool | None = Field(None, description="the answer to the pending question: yes or no")
 
 

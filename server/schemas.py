@@ -4,7 +4,24 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+# What a client might claim about who it is. Identity comes from the token alone, so these are
+# dropped from request bodies (not an error, never used).
+IDENTITY_CLAIMS = frozenset({"user_id", "role", "workspace", "workspace_id", "identity", "is_admin"})
+
+
+class ClientBody(BaseModel):
+    """A request body: unknown fields are rejected (a typo never silently does nothing), except
+    identity claims, which are ignored."""
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_identity_claims(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {k: v for k, v in data.items() if k not in IDENTITY_CLAIMS}
+        return data
 
 
 class ChatRequest(BaseModel):
@@ -26,8 +43,7 @@ class ExecuteToolRequest(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
 
 
-class TicketPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class TicketPatch(ClientBody):
     status: Literal["open", "in_progress", "resolved", "closed"] | None = None
     comment: str | None = Field(None, max_length=5000)
 

@@ -111,6 +111,11 @@ def test_viewer_escalation_attempts_change_nothing(live_server):
         assert r.status_code == 200, r.text
         out = r.json()["output"]
         assert out["result"]["status"] == "denied" and out["context"]["user_id"] == "victor"
+        with live_server.client("maya") as maya:  # identity claims in other bodies are ignored, not obeyed
+            chat(maya, "failed IndiSky invoices last month", "esc3")
+            tid = chat(maya, "create a ticket for these", "esc3")["data"]["ticket_id"]
+        r = victor.patch(f"/tickets/{tid}", json={"status": "closed", "user_id": "admin", "role": "Admin"})
+        assert r.status_code == 403 and "Viewer" in r.json()["detail"]  # the token's role decides, not the body
         r = victor.post("/execute_tool", json={"tool_name": "filter_data", "params": {"workspace": "globex"}})
         assert r.status_code == 400 and "own workspace" in r.json()["detail"]
         assert victor.get("/admin/users").status_code == 403
@@ -230,3 +235,15 @@ def test_browser_session_cookie_for_playground(live_server):
     with httpx.Client(base_url=live_server.url, cookies={"finkraft_token": cookie}) as browser:
         assert browser.get("/agent/playground/").status_code == 200
         assert browser.get("/tickets").status_code == 200
+
+
+def test_paused_turn_trace_shows_the_question(live_server):
+    with live_server.client("maya") as maya:
+        maya.post("/chat", json={"message": "failed IndiSky invoices from last month", "thread_id": "pause1"})
+        body = maya.post("/chat", json={"message": "create a ticket for these", "thread_id": "pause1"}).json()
+        assert body["status"] == "awaiting_confirmation" and "yes/no" in body["agent_response"]
+        trace = maya.get(f"/traces/{body['trace_id']}").json()
+        assert trace["status"] == "paused" and trace["response"] == body["agent_response"]
+        assert maya.get("/tickets").json()["tickets"] == []
+        body = maya.post("/chat", json={"message": "no", "thread_id": "pause1"}).json()
+        assert body["status"] != "awaiting_confirmation" and maya.get("/tickets").json()["tickets"] == []
