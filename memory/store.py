@@ -134,6 +134,19 @@ class MemoryStore:
                 .order_by(MemoryTurn.id.desc()).limit(max(0, int(limit)))))
         return [_turn_dict(t) for t in reversed(rows)]
 
+    def list_threads(self, identity: Identity, limit: int = 100) -> list[dict]:
+        """The user's conversations, newest first: thread id, turns, first and last time, first request."""
+        with session_scope(self.engine) as s:
+            mine = (MemoryTurn.user_id == identity.user_id) & (MemoryTurn.workspace_id == identity.workspace_id)
+            rows = s.execute(
+                select(MemoryTurn.thread_id, func.count(), func.min(MemoryTurn.id), func.max(MemoryTurn.id),
+                       func.min(MemoryTurn.created_at), func.max(MemoryTurn.created_at))
+                .where(mine).group_by(MemoryTurn.thread_id)
+                .order_by(func.max(MemoryTurn.id).desc()).limit(max(1, int(limit)))).all()
+            firsts = dict(s.execute(select(MemoryTurn.id, MemoryTurn.text).where(MemoryTurn.id.in_([r[2] for r in rows]))).all())
+        return [{"thread_id": r[0], "turns": r[1], "started_at": iso(r[4]), "last_at": iso(r[5]),
+                 "first_message": (firsts.get(r[2]) or "")[:200]} for r in rows]
+
     def last_result_sets(self, identity: Identity, limit: int = 5, thread_id: str | None = None, *,
                          with_keys: bool = True) -> list[dict]:
         """Result references, newest first (across threads unless thread_id). with_keys=False also

@@ -247,3 +247,19 @@ def test_paused_turn_trace_shows_the_question(live_server):
         assert maya.get("/tickets").json()["tickets"] == []
         body = maya.post("/chat", json={"message": "no", "thread_id": "pause1"}).json()
         assert body["status"] != "awaiting_confirmation" and maya.get("/tickets").json()["tickets"] == []
+
+
+def test_threads_and_memory_search_endpoints(live_server):
+    with live_server.client("maya") as maya, live_server.client("gita") as gita:
+        chat(maya, "failed SkyHigh invoices this year", "mem-a")
+        threads = maya.get("/threads").json()["threads"]
+        mine = {t["thread_id"]: t for t in threads}
+        assert mine["mem-a"]["turns"] == 2 and "SkyHigh" in mine["mem-a"]["first_message"]
+        turns = maya.get("/threads/mem-a").json()["turns"]
+        assert [t["speaker"] for t in turns] == ["user", "assistant"]
+        assert gita.get("/threads/mem-a").status_code == 404  # another user's thread does not exist for her
+        assert "mem-a" not in {t["thread_id"] for t in gita.get("/threads").json()["threads"]}
+        hits = maya.get("/memory/search", params={"q": "SkyHigh invoices"}).json()["results"]
+        assert any("SkyHigh" in h["text"] for h in hits)
+        assert gita.get("/memory/search", params={"q": "SkyHigh invoices"}).json()["results"] == []
+        assert maya.get("/memory/search").status_code == 422
