@@ -1,12 +1,23 @@
 """Engines and sessions for any SQLAlchemy URL (SQLite by default, PostgreSQL by URL)."""
 from __future__ import annotations
 
+import functools
+import hashlib
+import logging
+import random
+import threading
+import time
 from contextlib import contextmanager
-from typing import Iterator
+from pathlib import Path
+from typing import Callable, Iterator, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _engines: dict[str, Engine] = {}
 _sessionmakers: dict[Engine, sessionmaker] = {}
@@ -64,3 +75,136 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+# -- locks and retries: several processes share one database ------------------------------------
+
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit key for pg_advisory_lock (same name -> same key in every process)."""
+    return int.from_bytes(hashlib.sha256(f"finkraft:{name}".encode()).digest()[:8], "big", signed=True)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL (None for other databases and for in-memory SQLite)."""
+    u = make_url(normalise_url(url))
+    if u.get_backend_name() != "sqlite" or not u.database or u.database == ":memory:":
+        return None
+    return Path(u.database)
+
+
+_local_locks: dict[str, threading.Lock] = {}
+_local_locks_guard = threading.Lock()
+
+
+@contextmanager
+def startup_lock(engine: Engine, name: str) -> Iterator[None]:
+    """Serialise one-off start-up work (migrations, demo users, seeding) across processes.
+
+    PostgreSQL: a session-level advisory lock on a dedicated connection. SQLite: an exclusive
+    flock on a file next to the database. Also exclusive between threads of this process."""
+    with _local_locks_guard:
+        local = _local_locks.setdefault(f"{engine.url!r}:{name}", threading.Lock())
+    with local:
+        if engine.dialect.name == "postgresql":
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                # poll instead of blocking: a waiter blocked inside a statement holds a transaction
+                # open, which CREATE INDEX CONCURRENTLY elsewhere (LangGraph's setup) would wait for
+                while not conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key(name)}).scalar():
+                    time.sleep(0.05)
+                try:
+                    yield
+                finally:
+                    conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
+            return
+        path = sqlite_path(engine.url.render_as_string(hide_password=False)) if engine.dialect.name == "sqlite" else None
+        if path is None:
+            yield
+            return
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: SQLite's own locking (busy_timeout) is what remains
+            yield
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(f"{path}.{name}.lock", "a+b") as fh:
+            fcntl.flock(fh, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """A conflict that a fresh attempt of the same transaction can get past: PostgreSQL serialization
+    failures and deadlocks, SQLite 'database is locked' (e.g. a WAL snapshot gone stale between a
+    read and a write, which SQLite reports at once instead of waiting for busy_timeout)."""
+    if not isinstance(exc, DBAPIError):
+        return False
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
+        return True
+    msg = str(orig).lower()
+    return isinstance(exc, OperationalError) and ("database is locked" in msg or "database table is locked" in msg
+                                                  or "deadlock detected" in msg or "could not serialize" in msg)
+
+
+def retry_on_conflict(fn: Callable[..., T] | None = None, *, attempts: int = 6, base_delay: float = 0.02):
+    """Decorator: run a function that does one write transaction again when it hits a conflict.
+
+    Only for functions whose effects all live inside the transaction (a retry must not repeat a
+    side effect). Backoff with jitter: 20 ms, 40 ms, 80 ms... (at most ~0.6 s in total by default)."""
+    def wrap(f: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(f)
+        def run(*args, **kwargs) -> T:
+            for attempt in range(attempts):
+                try:
+                    return f(*args, **kwargs)
+                except DBAPIError as e:
+                    if attempt == attempts - 1 or not is_retryable(e):
+                        raise
+                    log.info("retrying %s after a write conflict (%s), attempt %d", f.__qualname__,
+                             type(e.orig).__name__, attempt + 2)
+                    time.sleep(base_delay * (2 ** attempt) * (0.5 + random.random()))
+            raise AssertionError("unreachable")
+        return run
+    return wrap(fn) if fn is not None else wrap
+
+
+def write_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 6) -> T:
+    """`work(session)` in one transaction (session_scope), retried as a whole on a conflict."""
+    @retry_on_conflict(attempts=attempts)
+    def once() -> T:
+        with session_scope(engine) as s:
+            return work(s)
+    return once()
+
+
+def reset_sequences(conn, tables: list[str], column: str = "id") -> None:
+    """After inserting rows with explicit ids: move PostgreSQL's SERIAL sequences past them, so the
+    next row without an id does not collide (SQLite needs nothing: it uses max(rowid) + 1)."""
+    if conn.dialect.name != "postgresql":
+        return
+    for table in tables:
+        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                          f"GREATEST((SELECT COALESCE(MAX({column}), 0) FROM {table}), 1), "
+                          f"(SELECT COUNT(*) > 0 FROM {table}))"))
+
+
+def libpq_url(url: str) -> str:
+    """A SQLAlchemy PostgreSQL URL as a plain libpq URL (for psycopg / LangGraph's PostgresSaver)."""
+    return make_url(normalise_url(url)).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def is_postgres(url: str) -> bool:
+    return make_url(normalise_url(url)).get_backend_name() == "postgresql"
+
+
+def dispose_engine(url: str) -> None:
+    """Close one URL's pooled connections and forget its engine (e.g. before dropping the database)."""
+    engine = _engines.pop(normalise_url(url), None)
+    if engine is not None:
+        _sessionmakers.pop(engine, None)
+        engine.dispose()

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from . import gstin
+from .db import reset_sequences
 from .models import (
     FAILURE_REASONS, REGIONS, BusinessBase, Invoice, InvoiceItem, Product, Sale, SeedInfo,
     Transaction, Vendor,
@@ -233,6 +234,7 @@ def seed(engine: Engine, *, today: date | None = None, seed: int = 20261124, res
             for i in range(0, len(batch), 5000):
                 conn.execute(insert(model), batch[i:i + 5000])
         conn.execute(insert(SeedInfo), [{"seeded_on": today, "seed": seed, "created_at": datetime.now(timezone.utc)}])
+        reset_sequences(conn, [model.__tablename__ for _, model in TABLE_ORDER])  # rows carry explicit ids
     return {name: len(rows[name]) for name, _ in TABLE_ORDER}
 
 

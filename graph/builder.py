@@ -17,7 +17,6 @@ from langchain_core.runnables import RunnableLambda
 from langgraph.types import Command
 from typing_extensions import TypedDict
 
-
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 
@@ -72,7 +71,33 @@ def sqlite_checkpointer(path: Path | str) -> BaseCheckpointSaver:
 
 def default_checkpointer(services: Services) -> BaseCheckpointSaver:
     """SqliteSaver under the data dir (PostgresSaver when the app database is PostgreSQL)."""
+    from business_data.db import is_postgres
+    if is_postgres(services.settings.app_url):
+        return postgres_checkpointer(services.settings.app_url)
     return sqlite_checkpointer(services.settings.checkpoint_path)
+
+
+def postgres_checkpointer(url: str) -> BaseCheckpointSaver:
+    """LangGraph's PostgresSaver on one autocommit connection (it serialises use with a lock): enough
+    for notebooks and in-process use; the server uses AsyncPostgresSaver with a pool. setup() runs
+    under an advisory lock, as several processes may start at once."""
+    import time
+
+    import psycopg
+    from langgraph.checkpoint.postgres import PostgresSaver
+    from psycopg.rows import dict_row
+
+    from business_data.db import libpq_url, lock_key
+    conn = psycopg.connect(libpq_url(url), autocommit=True, prepare_threshold=0, row_factory=dict_row)
+    saver = PostgresSaver(conn)
+    # poll, don't block: setup() runs CREATE INDEX CONCURRENTLY, which would wait for a blocked waiter
+    while not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (lock_key("checkpoints:setup"),)).fetchone()["ok"]:
+        time.sleep(0.05)
+    try:
+        saver.setup()
+    finally:
+        conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key("checkpoints:setup"),))
+    return saver
 
 
 def compile_graph(services: Services | None = None, checkpointer: BaseCheckpointSaver | None = None, router=None):

@@ -12,7 +12,8 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from business_data.db import make_engine
+from business_data.db import make_engine, startup_lock
+from business_data.migrations import migrate
 from business_data.seed import is_seeded, seed
 from business_data.settings import Settings, get_settings
 from memory.store import MemoryStore
@@ -39,15 +40,19 @@ class Services:
                    memory=MemoryStore(app, semantic=settings.semantic_memory), exports_dir=settings.exports_dir)
 
     def prepare(self) -> "Services":
-        """Create schemas, demo users and (on an empty business DB) the demo data. Idempotent."""
+        """Migrate both schemas (Alembic), create the demo users and (on an empty business DB) the demo
+        data. Idempotent, and safe when several processes start at once (a start-up lock per database)."""
         if self._ready:
             return self
         with self._lock:
             if not self._ready:
-                ensure_demo_users(self.app)
-                self.memory.init_schema()
-                if not is_seeded(self.business):
-                    seed(self.business, seed=self.settings.seed)
+                with startup_lock(self.app, "startup:app"):
+                    migrate(self.app, "app")  # incl. the memory tables
+                    ensure_demo_users(self.app)
+                with startup_lock(self.business, "startup:business"):
+                    migrate(self.business, "business")
+                    if not is_seeded(self.business):
+                        seed(self.business, seed=self.settings.seed)
                 self._ready = True
         return self
 

@@ -1,4 +1,4 @@
-"""`finkraft serve`, `finkraft seed`, `finkraft token`."""
+"""`finkraft serve`, `finkraft migrate`, `finkraft seed`, `finkraft token`."""
 from __future__ import annotations
 
 import argparse
@@ -7,11 +7,29 @@ import os
 import sys
 
 
+def _prepare_multiprocess(workers: int) -> None:
+    """Before uvicorn spawns N workers: one Prometheus metrics directory they all write to (fresh
+    for this run), and a warning if rate limits would be per process."""
+    log = logging.getLogger("finkraft.serve")
+    path = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not path:
+        import tempfile
+        path = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="finkraft-metrics-")
+    from .metrics import reset_multiprocess_dir  # (imports prometheus_client: after the variable is set)
+    reset_multiprocess_dir(path)
+    log.info("%d workers; Prometheus multiprocess metrics in %s", workers, path)
+    from business_data.settings import get_settings
+    if not get_settings().redis_url:
+        log.warning("%d workers without REDIS_URL: each worker enforces FINKRAFT_RATE_LIMIT on its own "
+                    "(set REDIS_URL for one limit across processes)", workers)
+
+
 def _serve(args) -> int:
     import uvicorn
     os.environ.setdefault("LANGSMITH_TRACING", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.workers > 1:
+        _prepare_multiprocess(args.workers)
         uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     else:
         from .app import create_app
@@ -19,14 +37,63 @@ def _serve(args) -> int:
     return 0
 
 
+def _metadata(schema: str):
+    """The models behind a schema (autogenerate / --check): the server layer may import every layer."""
+    if schema == "business":
+        from business_data.models import BusinessBase
+        return BusinessBase.metadata
+    import memory.models  # noqa: F401  (registers memory_turns / memory_embeddings on AppBase)
+    from tools.appdb import AppBase
+    return AppBase.metadata
+
+
+def _migrate(args) -> int:
+    from business_data.migrations import SCHEMAS, autogenerate, current, differences, head, migrate
+    from business_data.settings import get_settings
+    settings = get_settings()
+    urls = {"app": settings.app_url, "business": settings.business_url}
+    schemas = list(SCHEMAS) if args.schema == "all" else [args.schema]
+    if args.autogenerate:
+        if len(schemas) != 1:
+            print("error: --autogenerate needs --schema app or --schema business", file=sys.stderr)
+            return 2
+        script = autogenerate(urls[schemas[0]], schemas[0], _metadata(schemas[0]), args.autogenerate)
+        print(f"Wrote {script.path}: read it and tidy it before committing.")
+        return 0
+    status = 0
+    for name in schemas:
+        shown = _redact(urls[name])
+        if args.current:
+            print(f"{name:8} {shown}: at {current(urls[name], name) or 'nothing (empty)'}, head is {head(name)}")
+            continue
+        if args.check:
+            diffs = differences(urls[name], name, _metadata(name))
+            print(f"{name:8} {shown}: " + ("models and migrations agree" if not diffs else f"{len(diffs)} difference(s)"))
+            for d in diffs:
+                print(f"    {d}")
+            status |= bool(diffs)
+            continue
+        before, after = migrate(urls[name], name, args.revision)
+        print(f"{name:8} {shown}: {before or 'empty'} -> {after}" + (" (up to date)" if before == after else ""))
+    return status
+
+
+def _redact(url: str) -> str:
+    from sqlalchemy import make_url
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def _seed(args) -> int:
     from business_data.db import make_engine
+    from business_data.migrations import migrate
     from business_data.seed import seed
     from business_data.settings import get_settings
     from tools.rbac import ensure_demo_users
 
     from .auth import ensure_dev_tokens
     settings = get_settings()
+    migrate(settings.business_url, "business")
+    migrate(settings.app_url, "app")
     counts = seed(make_engine(settings.business_url), seed=settings.seed, reset=args.reset)
     app = make_engine(settings.app_url)
     ensure_demo_users(app)
@@ -62,6 +129,13 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
     serve.set_defaults(func=_serve)
+    mig = sub.add_parser("migrate", help="apply the schema migrations (both databases; also done on every start)")
+    mig.add_argument("--schema", choices=["all", "app", "business"], default="all")
+    mig.add_argument("--revision", default="head", help="target revision (default: head)")
+    mig.add_argument("--current", action="store_true", help="show each database's revision and the head, change nothing")
+    mig.add_argument("--check", action="store_true", help="exit 1 if the models differ from the migrated schema")
+    mig.add_argument("--autogenerate", metavar="MESSAGE", help="write a new revision from the model changes (developers)")
+    mig.set_defaults(func=_migrate)
     seed = sub.add_parser("seed", help="create the demo data (dated relative to today)")
     seed.add_argument("--reset", action="store_true", help="delete and regenerate the demo business data")
     seed.set_defaults(func=_seed)
@@ -71,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     token.set_defaults(func=_token)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     return args.func(args)
 
 

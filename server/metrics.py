@@ -1,7 +1,16 @@
-"""Prometheus metrics (prometheus-client): request and tool counters and latency histograms."""
+"""Prometheus metrics (prometheus-client): request and tool counters and latency histograms.
+
+Several worker processes (`finkraft serve --workers N`, or uvicorn/gunicorn workers): when
+PROMETHEUS_MULTIPROC_DIR is set (before this module is imported; `finkraft serve --workers N` sets
+it to a fresh directory if it is not), every process writes its samples to files there and
+/metrics, whichever worker answers, sums them over all processes. Only counters and histograms
+are used, which aggregate exactly; the directory must be emptied before each start (the CLI does).
+"""
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,8 +31,25 @@ def record_tool_calls(calls: list[dict]) -> None:
         TOOL_LATENCY.labels(c.get("tool", "?")).observe((c.get("duration_ms") or 0) / 1000)
 
 
+def multiprocess_dir() -> str | None:
+    return os.environ.get("PROMETHEUS_MULTIPROC_DIR") or None
+
+
 def render() -> tuple[bytes, str]:
+    if multiprocess_dir():
+        from prometheus_client import multiprocess
+        registry = CollectorRegistry()  # a fresh one per scrape, as prometheus_client documents
+        multiprocess.MultiProcessCollector(registry)
+        return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def reset_multiprocess_dir(path: str) -> None:
+    """Create the directory and remove samples left by an earlier run (call before workers start)."""
+    p = Path(path)
+    p.mkdir(parents=True, exist_ok=True)
+    for f in p.glob("*.db"):
+        f.unlink(missing_ok=True)
 
 
 class MetricsMiddleware:

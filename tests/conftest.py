@@ -55,7 +55,8 @@ def free_port() -> int:
 class LiveServer:
     """`finkraft serve` in a subprocess on a free loopback port."""
 
-    def __init__(self, data_dir: Path, env: dict | None = None, port: int | None = None):
+    def __init__(self, data_dir: Path, env: dict | None = None, port: int | None = None, args: tuple[str, ...] = ()):
+        self.args = list(args)  # extra `finkraft serve` arguments, e.g. ("--workers", "2")
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
@@ -68,7 +69,7 @@ class LiveServer:
     def start(self, timeout: float = 90) -> "LiveServer":
         self.data_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--log-level", "warning"],
+        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--log-level", "warning", *self.args],
                                      cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
         deadline = time.time() + timeout
         while time.time() < deadline:

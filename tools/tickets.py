@@ -6,7 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select, update
 
-from business_data.db import session_scope
+from business_data.db import retry_on_conflict, session_scope
 from business_data.models import Invoice, Vendor
 
 from .appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
@@ -87,6 +87,7 @@ def _summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, 
     return title, desc, sorted(found)
 
 
+@retry_on_conflict  # one transaction, no side effect outside it: safe to run again on a deadlock
 def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
     numbers = list(dict.fromkeys(n.strip() for n in p.invoice_numbers if n.strip()))
     title, desc = p.title, p.description
@@ -132,6 +133,7 @@ def get_visible_ticket(ctx: ToolContext, s, ticket_id: str) -> Ticket:
     return t
 
 
+@retry_on_conflict
 def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
     if p.status is None and not (p.comment and p.comment.strip()):
         raise ToolError("Tell me what to change on the ticket: a new status (open, in_progress, resolved, closed) or a comment.")
@@ -176,6 +178,7 @@ def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
                       sources=[Source(table="tickets", filters={"status": p.status} if p.status else {}, rows=len(tickets))])
 
 
+@retry_on_conflict
 def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: bool = False) -> list[dict]:
     with session_scope(ctx.app) as s:
         q = select(Notification).where(Notification.user_id == ctx.identity.user_id)
