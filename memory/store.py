@@ -419,11 +419,14 @@ class MemoryStore:
 
     # -- working context --------------------------------------------------------------------------
     def working_context(self, identity: Identity, thread_id: str, text: str = "", *, is_new_thread: bool = False,
-                        now: datetime | None = None) -> dict:
-        recent = self.recent_turns(identity, thread_id, limit=10)
-        last_results = self.last_result_sets(identity, limit=5)
+                        now: datetime | None = None, light: bool = False) -> dict:
+        """Everything a turn may need. `light` (a continuing thread whose router doesn't read them)
+        skips the related-memory search, usage patterns, recent turns and result sets (the
+        checkpoint has the thread's own; the graph asks last_result_sets when it needs older ones)."""
+        recent = self.recent_turns(identity, thread_id, limit=10) if is_new_thread or not light else []
+        last_results = self.last_result_sets(identity, limit=5) if is_new_thread or not light else []
         related: list[dict] = []
-        if text and text.strip():
+        if text and text.strip() and not (light and not is_new_thread):
             try:
                 related = self.search(identity, text, k=3, exclude_thread=thread_id,
                                       min_score=RELATED_MIN_SCORE if self.semantic else None, wait_for_model=False)
@@ -440,7 +443,7 @@ class MemoryStore:
                        "_created_at": n.created_at} for n in notes]
             note_tickets = {t.ticket_id: ticket_dict(t) for t in s.scalars(
                 self._user_tickets(identity).where(Ticket.ticket_id.in_({n["ticket_id"] for n in unread if n["ticket_id"]})))}
-        usage = self._usage(identity, str(thread_id))
+        usage = self._usage(identity, str(thread_id)) if is_new_thread or not light else {}
         welcome = None
         if is_new_thread:
             has_history = usage["history_elsewhere"] or unread or open_tickets

@@ -63,7 +63,9 @@ async def change_role(user_id: str, body: RoleChange, request: Request, admin: I
         u.role = body.role
         if body.workspace_id:
             u.workspace_id = body.workspace_id
-        return _user_dict(u)
+        out = _user_dict(u)
+    request.app.state.services.forget_identity(user_id)  # this process applies the change at once
+    return out
 
 
 @router.post("/admin/tokens", status_code=201)

@@ -143,13 +143,16 @@ def select_rows(ctx: ToolContext, session: Session, p: FilterParams, *, limit: i
         key_col, amount_col = Vendor.name, None
 
     sub = base.subquery()
-    matched = session.execute(select(func.count()).select_from(sub)).scalar_one()
+    totals = [func.count()] + ([func.coalesce(func.sum(sub.c[amount_col]), 0)] if amount_col is not None else [])
+    matched, *amount = session.execute(select(*totals).select_from(sub)).one()
+    amount = amount[0] if amount else None
     total = session.execute(select(func.count()).select_from(table).where(table.workspace_id == ws)).scalar_one()
     rows = [_row(r) for r in session.execute(base.order_by(*order).limit(limit)).mappings()]
-    keys = list(session.scalars(base.with_only_columns(key_col).order_by(*order).limit(MAX_KEYS)))
-    amount = None
-    if amount_col is not None:
-        amount = session.execute(select(func.coalesce(func.sum(sub.c[amount_col]), 0))).scalar_one()
+    key_name = key_col.key if key_col is not Sale.id else "sale_id"
+    if matched <= len(rows):  # every match is in hand: its keys too
+        keys = [r[key_name] for r in rows]
+    else:
+        keys = list(session.scalars(base.with_only_columns(key_col).order_by(*order).limit(MAX_KEYS)))
     return {
         "dataset": p.dataset, "workspace_id": ws, "matched": matched, "total": total, "rows": rows,
         "keys": keys, "amount": round(float(amount), 2) if amount is not None else None,

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 from rapidfuzz import fuzz
 from sqlalchemy import select
@@ -49,8 +50,20 @@ def match_vendor_name(text: str, names: list[str], cutoff: float = 80) -> tuple[
     return None, [n for score, n in scored[:3] if score >= 55]
 
 
+_NAMES_TTL_S = 5.0
+_names_cache: dict[tuple[str, str], tuple[list[str], float]] = {}
+
+
 def workspace_vendor_names(session: Session, workspace_id: str) -> list[str]:
-    return list(session.scalars(select(Vendor.name).where(Vendor.workspace_id == workspace_id).order_by(Vendor.name)))
+    """The workspace's vendor names (kept a few seconds: every turn asks, vendors rarely change)."""
+    key = (str(session.get_bind().url), workspace_id)
+    hit = _names_cache.get(key)
+    now = time.monotonic()
+    if hit and hit[1] > now:
+        return hit[0]
+    names = list(session.scalars(select(Vendor.name).where(Vendor.workspace_id == workspace_id).order_by(Vendor.name)))
+    _names_cache[key] = (names, now + _NAMES_TTL_S)
+    return names
 
 
 def resolve_vendor(session: Session, workspace_id: str, text: str) -> Vendor:
