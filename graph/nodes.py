@@ -17,6 +17,7 @@ from sqlalchemy import select
 from business_data.db import session_scope
 from tools.rbac import Identity, UnknownUser, can_run, denial_message, is_write_tool
 from tools.registry import run_tool
+from tools.tickets import mark_notifications_read
 from tools.vendors import workspace_vendor_names
 
 from . import responses
@@ -84,12 +85,14 @@ class Nodes:
             return {**reset, "context": {"error": "unknown_user"}}
         thread_id = thread_id_from(config)
         is_new = len([m for m in state.get("messages", []) if getattr(m, "type", "") == "human"]) <= 1
-        ctx = self.s.memory.working_context(ident, thread_id, last_user_text(state), is_new_thread=is_new)
+        # the offline parser reads neither related memories nor usage patterns: skip them mid-thread
+        ctx = self.s.memory.working_context(ident, thread_id, last_user_text(state), is_new_thread=is_new,
+                                            light=self.router is None)
         compact = {
             "user_id": ident.user_id, "role": ident.role, "workspace_id": ident.workspace_id,
             "welcome": ctx.get("welcome"),
             "open_tickets": [{k: t.get(k) for k in ("ticket_id", "title", "status")} for t in ctx.get("open_tickets", [])][:10],
-            "unread_notifications": [{k: n.get(k) for k in ("ticket_id", "message")} for n in ctx.get("unread_notifications", [])][:10],
+            "unread_notifications": [{k: n.get(k) for k in ("id", "ticket_id", "message")} for n in ctx.get("unread_notifications", [])][:10],
             "last_results": [{k: r.get(k) for k in ("tool", "dataset", "params", "thread_id")} | {"count": len(r.get("keys") or [])}
                              for r in ctx.get("last_results", [])][:3],
             "usage": ctx.get("usage", {}),
@@ -278,6 +281,11 @@ class Nodes:
                                       tool=tool, params=params, result_ref=ref, importance=0.8 if tool in ("create_ticket", "export_report") else 0.5)
         except Exception:  # memory must never break an answer the user already has
             log.exception("could not record turn")
+        context = state.get("context") or {}
+        if context.get("welcome") and context["welcome"] in (state.get("response") or ""):
+            # the user has been told about these updates: don't welcome them with the same news again
+            ids = [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None]
+            mark_notifications_read(self.s.tool_context(ident), ids)
         return {}
 
 

@@ -5,6 +5,7 @@ Built from settings by default (Studio, notebooks, the server) and replaceable i
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,9 @@ from tools.base import ToolContext
 from tools.rbac import Identity, ensure_demo_users, load_identity
 
 
+IDENTITY_TTL_S = 1.0
+
+
 @dataclass
 class Services:
     settings: Settings
@@ -30,6 +34,7 @@ class Services:
     exports_dir: Path
     today: Callable[[], date] = date.today
     _ready: bool = field(default=False, repr=False)
+    _identities: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -57,7 +62,18 @@ class Services:
         return self
 
     def identity(self, user_id: str) -> Identity:
-        return load_identity(self.app, user_id)
+        """Role and workspace from the application database. A turn asks several times, so the
+        answer is kept for IDENTITY_TTL_S: a role change reaches every process within a second."""
+        now = time.monotonic()
+        hit = self._identities.get(user_id)
+        if hit and hit[1] > now:
+            return hit[0]
+        identity = load_identity(self.app, user_id)
+        self._identities[user_id] = (identity, now + IDENTITY_TTL_S)
+        return identity
+
+    def forget_identity(self, user_id: str) -> None:
+        self._identities.pop(user_id, None)
 
     def tool_context(self, identity: Identity) -> ToolContext:
         return ToolContext(identity=identity, business=self.business, app=self.app,

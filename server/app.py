@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     async def lifespan(app: FastAPI):
         svc = services or Services.from_settings(settings)
         await run_in_threadpool(svc.prepare)  # migrations, demo users and (first start) demo data
+        svc.memory.warm()  # the embedding model loads in the background; /health answers meanwhile
         if settings.env == "dev":
             await run_in_threadpool(_locked, svc.app, "startup:app", ensure_dev_tokens, svc.app)
         async with open_async_checkpointer(svc) as saver:

@@ -86,3 +86,17 @@ def test_these_without_previous_results_asks(app_graph):
     out = turn(app_graph, cfg("maya", "fresh"), "why did these fail?")
     assert not calls(out)
     assert "which" in out["response"].lower() or "?" in out["response"]
+
+
+def test_welcome_back_once_then_quiet(services, app_graph):
+    maya = cfg("maya", "w1")
+    turn(app_graph, maya, "failed IndiSky invoices from last month")
+    tid = turn(app_graph, maya, "create a ticket for these")["result"]["data"]["ticket_id"]
+    run_tool("update_ticket", {"ticket_id": tid, "status": "resolved"}, services.tool_context(services.identity("admin")))
+    out = turn(app_graph, cfg("maya", "w2"), "show my tickets")
+    assert out["response"].startswith("Welcome back") and tid in out["response"] and "resolved" in out["response"]
+    out = turn(app_graph, cfg("maya", "w3"), "show my tickets")
+    welcome = out["response"].split("\n")[0]
+    assert welcome.startswith("Welcome back - last time") and tid not in welcome  # the news was told once
+    with session_scope(services.app) as s:
+        assert all(n.read_at is not None for n in s.scalars(select(Notification).where(Notification.user_id == "maya")))

@@ -199,3 +199,12 @@ def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResu
            f"{len(items)} notification{'s' if len(items) != 1 else ''} ({unread} unread): " + "; ".join(n["message"] for n in items[:5]))
     return ToolResult(status="success", message=msg, data={"notifications": items, "unread": unread},
                       sources=[Source(table="notifications", rows=len(items))])
+
+
+def mark_notifications_read(ctx: ToolContext, ids: list[int]) -> int:
+    """Mark the caller's own notifications as read (e.g. once the welcome line has told them)."""
+    if not ids:
+        return 0
+    with session_scope(ctx.app) as s:
+        return s.execute(update(Notification).where(Notification.id.in_(ids), Notification.user_id == ctx.identity.user_id,
+                                                    Notification.read_at.is_(None)).values(read_at=utcnow())).rowcount
