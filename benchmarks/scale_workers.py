@@ -85,8 +85,9 @@ def run_one(workers: int, users: int, run_time: int, warmup: int, out: Path) -> 
                 "--host", url, "-u", str(users), "-r", str(users), "--only-summary", "--stop-timeout", "10",
                 "--loglevel", "WARNING"]
         if warmup:
-            subprocess.run([*base, "-t", f"{warmup}s"], cwd=ROOT, check=True, capture_output=True)
-        subprocess.run([*base, "-t", f"{run_time}s", "--csv", str(prefix)], cwd=ROOT, check=True, capture_output=True)
+            subprocess.run([*base, "-t", f"{warmup}s"], cwd=ROOT, capture_output=True)
+        run = subprocess.run([*base, "-t", f"{run_time}s", "--csv", str(prefix)], cwd=ROOT, capture_output=True, text=True)
+        (out / f"locust-{workers}w.txt").write_text(run.stdout + run.stderr)  # exit 1 = some requests failed
         with open(f"{prefix}_stats.csv") as f:
             row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
         result = {"workers": workers, "users": users, "seconds": run_time,

@@ -17,9 +17,9 @@ def _prepare_multiprocess(workers: int) -> None:
         path = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="finkraft-metrics-")
     from .metrics import reset_multiprocess_dir  # (imports prometheus_client: after the variable is set)
     reset_multiprocess_dir(path)
-    log.info("%d workers; Prometheus multiprocess metrics in %s", workers, path)
+    log.info("%d worker(s); Prometheus multiprocess metrics in %s", workers, path)
     from business_data.settings import get_settings
-    if not get_settings().redis_url:
+    if workers > 1 and not get_settings().redis_url:
         log.warning("%d workers without REDIS_URL: each worker enforces FINKRAFT_RATE_LIMIT on its own "
                     "(set REDIS_URL for one limit across processes)", workers)
 
@@ -28,8 +28,9 @@ def _serve(args) -> int:
     import uvicorn
     os.environ.setdefault("LANGSMITH_TRACING", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if args.workers > 1:
+    if args.workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         _prepare_multiprocess(args.workers)
+    if args.workers > 1:
         uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
     else:
         from .app import create_app

@@ -8,12 +8,18 @@ are used, which aggregate exactly; the directory must be emptied before each sta
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # samples go to files there from the first metric on
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
+
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest  # noqa: E402
 from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("finkraft_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
@@ -72,8 +78,11 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             path = getattr(route, "path", None) or _bucket(scope.get("path", ""))
-            REQUESTS.labels(scope.get("method", "?"), path, str(status["code"])).inc()
-            LATENCY.labels(scope.get("method", "?"), path).observe(time.perf_counter() - start)
+            try:
+                REQUESTS.labels(scope.get("method", "?"), path, str(status["code"])).inc()
+                LATENCY.labels(scope.get("method", "?"), path).observe(time.perf_counter() - start)
+            except Exception:  # noqa: BLE001 - metrics must never fail a request
+                log.exception("could not record request metrics")
 
 
 def _bucket(path: str) -> str:

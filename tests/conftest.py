@@ -257,31 +257,35 @@ def pg():
 def _postgres_everywhere():
     """In postgres mode: every Settings without an explicit URL resolves to PostgreSQL databases
     belonging to its data dir (what the SQLite files under the data dir are in sqlite mode)."""
+    global _pg
     if not using_postgres():
         yield
-        return
-    from business_data.settings import Settings
-    pgdb = pg_databases()
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(Settings, "app_url", property(lambda s: s.app_database_url or pgdb.urls_for(s.resolved_data_dir)[0]))
-        mp.setattr(Settings, "business_url", property(lambda s: s.business_database_url or pgdb.urls_for(s.resolved_data_dir)[1]))
-        yield
-    pgdb.close()
+    else:
+        from business_data.settings import Settings
+        pgdb = pg_databases()
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setattr(Settings, "app_url", property(lambda s: s.app_database_url or pgdb.urls_for(s.resolved_data_dir)[0]))
+            mp.setattr(Settings, "business_url", property(lambda s: s.business_database_url or pgdb.urls_for(s.resolved_data_dir)[1]))
+            yield
+    if _pg is not None:  # also in sqlite mode, where PostgreSQL-specific tests made databases
+        _pg.close()
+        _pg = None
 
 
 @pytest.fixture(autouse=True)
 def _postgres_per_test(request):
     """In postgres mode: databases made during a test are dropped when it ends; tests that start
     processes on their tmp_path (langgraph dev, notebooks) get its databases in the environment."""
+    before = set(_pg.names) if _pg is not None else set()
     if not using_postgres():
         yield
-        return
-    pgdb = pg_databases()
-    before = set(pgdb.names)
-    with pytest.MonkeyPatch.context() as mp:
-        if request.node.get_closest_marker("slow") and "tmp_path" in request.fixturenames:
-            for k, v in pgdb.env_for(request.getfixturevalue("tmp_path")).items():
-                mp.setenv(k, v)
-        yield
-    for key in set(pgdb.names) - before:
-        pgdb.release(key)
+    else:
+        pgdb = pg_databases()
+        with pytest.MonkeyPatch.context() as mp:
+            if request.node.get_closest_marker("slow") and "tmp_path" in request.fixturenames:
+                for k, v in pgdb.env_for(request.getfixturevalue("tmp_path")).items():
+                    mp.setenv(k, v)
+            yield
+    if _pg is not None:
+        for key in set(_pg.names) - before:
+            _pg.release(key)

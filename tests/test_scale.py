@@ -247,11 +247,13 @@ def test_rate_limit_holds_across_processes_with_redis(backend, tmp_path):
         p.stop()
 
 
-def test_metrics_add_up_over_workers(tmp_path):
-    """`finkraft serve --workers 2`: /metrics counts every worker's requests, whichever one answers."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_metrics_add_up_over_workers(tmp_path, workers):
+    """`finkraft serve --workers N` with PROMETHEUS_MULTIPROC_DIR (not created yet): /metrics counts every
+    worker's requests, whichever one answers."""
     server = LiveServer(tmp_path / "w", env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute",
-                                             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom")},
-                        args=("--workers", "2")).start(timeout=180)
+                                             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom" / "new")},
+                        args=("--workers", str(workers))).start(timeout=180)
     try:
         n = 40
         with server.client("maya") as maya:  # new connections: requests spread over both workers
