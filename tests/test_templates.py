@@ -69,14 +69,21 @@ def test_vendor_analysis_figures_match_sql(world):
     assert out["plan"]["template"] == "vendor_analysis"
     assert [s["step"] for s in out["step_statuses"]] == ["gather", "performance", "report", "propose"]
     vid = sql(services, "SELECT id FROM vendors WHERE workspace_id='acme' AND name='Metro Cabs'")[0].id
-    n, failed, invoiced = sql(services, """SELECT count(*), sum(status = 'failed'), sum(total_amount) FROM invoices
-                                            WHERE workspace_id='acme' AND vendor_id=:v""", v=vid)[0]
-    delay = sql(services, """SELECT avg(julianday(paid_date) - julianday(invoice_date)) FROM invoices
-                             WHERE workspace_id='acme' AND vendor_id=:v AND paid_date IS NOT NULL""", v=vid)[0][0]
+    # portable SQL (SQLite and PostgreSQL): read the rows, compute the figures here
+    rows = sql(services, """SELECT invoice_date, status, total_amount, paid_date FROM invoices
+                            WHERE workspace_id='acme' AND vendor_id=:v""", v=vid)
+    as_date = lambda d: d if isinstance(d, date) else date.fromisoformat(str(d))  # noqa: E731
+    n, failed, invoiced = len(rows), sum(r.status == "failed" for r in rows), sum(r.total_amount for r in rows)
+    delays = [(as_date(r.paid_date) - as_date(r.invoice_date)).days for r in rows if r.paid_date is not None]
+    delay = sum(delays) / len(delays)
     paid = sql(services, """SELECT coalesce(sum(amount), 0) FROM transactions WHERE workspace_id='acme' AND vendor_id=:v
                             AND type='payment' AND status='completed'""", v=vid)[0][0]
-    trend = sql(services, """SELECT strftime('%Y-%m', invoice_date) m, count(*), sum(status='failed') FROM invoices
-                             WHERE workspace_id='acme' AND vendor_id=:v GROUP BY m ORDER BY m""", v=vid)
+    months: dict[str, list[int]] = {}
+    for r in rows:
+        m = months.setdefault(as_date(r.invoice_date).strftime("%Y-%m"), [0, 0])
+        m[0] += 1
+        m[1] += r.status == "failed"
+    trend = [(m, c, f) for m, (c, f) in sorted(months.items())]
     fig = out["template_data"]["figures"]
     assert fig["invoices"] == n and fig["failed"] == failed
     assert fig["failure_rate"] == round(failed / n * 100, 1)
@@ -95,8 +102,8 @@ def test_monthly_review_figures_match_sql(world):
     fig = out["template_data"]["figures"]
     for key, back in (("current", 1), ("previous", 2)):
         s, e = month_bounds(back)
-        n, failed, amount = sql(services, """SELECT count(*), sum(status='failed'), sum(total_amount) FROM invoices
-                                             WHERE workspace_id='acme' AND invoice_date >= :s AND invoice_date < :e""", s=s, e=e)[0]
+        n, failed, amount = sql(services, """SELECT count(*), sum(CASE WHEN status='failed' THEN 1 ELSE 0 END), sum(total_amount)
+                                             FROM invoices WHERE workspace_id='acme' AND invoice_date >= :s AND invoice_date < :e""", s=s, e=e)[0]
         regions = dict(sql(services, """SELECT region, sum(amount) FROM sales WHERE workspace_id='acme'
                                         AND sale_date >= :s AND sale_date < :e GROUP BY region""", s=s, e=e))
         m = fig[key]
