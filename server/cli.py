@@ -43,6 +43,7 @@ def _metadata(schema: str):
     if schema == "business":
         from business_data.models import BusinessBase
         return BusinessBase.metadata
+    import graph.templates.plans  # noqa: F401  (registers plans on AppBase)
     import memory.models  # noqa: F401  (registers memory_turns / memory_embeddings on AppBase)
     from tools.appdb import AppBase
     return AppBase.metadata

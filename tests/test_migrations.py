@@ -26,6 +26,7 @@ def metadata(schema: str):
     if schema == "business":
         from business_data.models import BusinessBase
         return BusinessBase.metadata
+    import graph.templates.plans  # noqa: F401
     import memory.models  # noqa: F401
     from tools.appdb import AppBase
     return AppBase.metadata

@@ -7,7 +7,6 @@ with a message a person can read; the HTTP layer maps it to a 4xx.
 """
 from __future__ import annotations
 
-import threading
 import uuid
 from datetime import datetime
 from typing import Any
@@ -47,17 +46,6 @@ class PlanError(Exception):
         self.status, self.message = status, message
 
 
-_schema_ready: set[int] = set()
-_schema_lock = threading.Lock()
-
-
-def ensure_schema(engine: Engine) -> None:
-    if id(engine) not in _schema_ready:
-        with _schema_lock:
-            Plan.__table__.create(engine, checkfirst=True)
-            _schema_ready.add(id(engine))
-
-
 def thread_config(plan: Plan | dict, identity: Identity) -> dict[str, Any]:
     p = plan if isinstance(plan, dict) else plan_row(plan)
     return {"configurable": {"thread_id": f"plan-{p['plan_id']}", "user_id": identity.user_id,
@@ -80,7 +68,6 @@ def create_plan(app: Engine, identity: Identity, template: str, goal: str | None
     planned = template_plan(template, params, {"reason": "Plans API"})
     if planned["plan"]["mode"] != "template":
         raise PlanError(400, planned["response"])
-    ensure_schema(app)
     plan = Plan(plan_id=uuid.uuid4().hex[:16], user_id=identity.user_id, workspace_id=identity.workspace_id,
                 template=template, goal=(goal or "").strip()[:2000], params=planned["plan"]["params"], status="created")
     with session_scope(app) as s:
@@ -92,7 +79,6 @@ def create_plan(app: Engine, identity: Identity, template: str, goal: str | None
 
 def load_plan(app: Engine, identity: Identity, plan_id: str) -> dict[str, Any]:
     """The plan if this user may see it (owner, or an Admin); otherwise 404, whether it exists or not."""
-    ensure_schema(app)
     with session_scope(app) as s:
         p = s.get(Plan, plan_id)
         if p is None or not (p.user_id == identity.user_id or identity.is_admin):
