@@ -19,8 +19,11 @@ install: $(STAMP)
 serve: $(STAMP)
 	$(VENV)/bin/finkraft serve --host $(HOST) --port $(PORT)
 
+# the whole suite twice: on the embedded SQLite default, then on the local PostgreSQL server
+# (tests create and drop their own databases; FINKRAFT_TEST_PG_URL points elsewhere)
 test: $(STAMP)
 	$(VENV)/bin/pytest -q
+	FINKRAFT_TEST_DB=postgres $(VENV)/bin/pytest -q
 
 bench: $(STAMP)
 	$(PY) benchmarks/chat_turn.py
