@@ -49,7 +49,8 @@ def main() -> None:
             config = {"configurable": {"user_id": "maya", "thread_id": f"bench-{i}"}}  # keep threads realistic in length
     times.sort()
     print(f"turns={args.turns} semantic={args.semantic} durability={args.durability}")
-    print(f"median={statistics.median(times):.2f} ms  p95={times[int(len(times) * 0.95)]:.2f} ms  mean={statistics.mean(times):.2f} ms")
+    print(f"median={statistics.median(times):.2f} ms  p95={times[int(len(times) * 0.95)]:.2f} ms  "
+          f"p99={times[int(len(times) * 0.99)]:.2f} ms  max={times[-1]:.2f} ms  mean={statistics.mean(times):.2f} ms")
 
     per_node: dict[str, list[float]] = defaultdict(list)  # where the time goes (streaming adds a little)
     for i in range(min(args.turns, 100)):

@@ -20,6 +20,9 @@ MODEL_NAME = "all-MiniLM-L6-v2"
 _lock = threading.Lock()        # guards loading
 _start_lock = threading.Lock()  # guards starting the background load
 _encode_lock = threading.Lock()  # one encode at a time (one torch thread was measured fastest here)
+_foreground = threading.Condition()  # queries waiting to encode: background work steps aside
+_waiting_queries = 0
+BACKGROUND_CHUNK = 8  # background batches encode a few texts at a time, so a query waits one chunk at most
 _model = None
 _load_error: BaseException | None = None
 _loading: threading.Thread | None = None
@@ -78,10 +81,31 @@ def _safe_load() -> None:
         pass
 
 
-def encode(texts: list[str]) -> np.ndarray:
-    """(n, 384) float32, L2-normalised."""
+def encode(texts: list[str], *, background: bool = False) -> np.ndarray:
+    """(n, 384) float32, L2-normalised. A query (the default) goes before background work: a
+    background call encodes in small chunks and waits while a query is waiting."""
+    global _waiting_queries
     model = _load()
-    with _encode_lock:
-        vecs = model.encode(list(texts), batch_size=32, normalize_embeddings=True,
-                            convert_to_numpy=True, show_progress_bar=False)
+    texts = list(texts)
+    if not background:
+        with _foreground:
+            _waiting_queries += 1
+        try:
+            with _encode_lock:
+                vecs = model.encode(texts, batch_size=32, normalize_embeddings=True,
+                                    convert_to_numpy=True, show_progress_bar=False)
+        finally:
+            with _foreground:
+                _waiting_queries -= 1
+                _foreground.notify_all()
+        return np.ascontiguousarray(vecs, dtype=np.float32)
+    parts = []
+    for i in range(0, len(texts), BACKGROUND_CHUNK):
+        with _foreground:
+            while _waiting_queries:
+                _foreground.wait(0.5)
+        with _encode_lock:
+            parts.append(model.encode(texts[i:i + BACKGROUND_CHUNK], batch_size=BACKGROUND_CHUNK, normalize_embeddings=True,
+                                      convert_to_numpy=True, show_progress_bar=False))
+    vecs = np.concatenate(parts) if parts else np.zeros((0, DIM), dtype=np.float32)
     return np.ascontiguousarray(vecs, dtype=np.float32)

@@ -366,7 +366,7 @@ class MemoryStore:
 
     def _embed_batch(self, batch: list[tuple]) -> None:
         try:
-            vecs = embedder.encode([b[3] for b in batch])
+            vecs = embedder.encode([b[3] for b in batch], background=True)
         except RuntimeError:
             return  # model unavailable: the turns stay, search falls back to keywords
         rows = [{"turn_id": b[0], "user_id": b[1], "workspace_id": b[2], "dim": int(v.shape[0]),
