@@ -3,7 +3,7 @@
 - `build_graph(services)` -> the uncompiled StateGraph (one builder for every use).
 - `compile_graph(services, checkpointer)` -> for the server and notebooks (threads persist).
 - `sqlite_checkpointer(path)` -> LangGraph's SqliteSaver on a file under the data dir.
-- `as_langserve_runnable(compiled)` -> for LangServe: `{"resume": "yes"}` becomes Command(resume=...).
+- `graph_input(value)` -> `{"resume": "yes"}` becomes Command(resume=...) (the server's LangServe endpoint uses it).
 `graph/agent.py` exports a persistence-free compiled graph for `langgraph dev` (Studio).
 """
 from __future__ import annotations
@@ -12,13 +12,9 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
-from langchain_core.messages import AnyMessage
-from langchain_core.runnables import RunnableLambda
-from langgraph.types import Command
-from typing_extensions import TypedDict
-
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
+from langgraph.types import Command
 
 from .nodes import Nodes, after_confirm, after_gate, after_plan, after_route, after_template
 from .services import Services, default_services
@@ -107,22 +103,9 @@ def compile_graph(services: Services | None = None, checkpointer: BaseCheckpoint
     return build_graph(services, router=router).compile(checkpointer=checkpointer, name="finkraft")
 
 
-class AgentInput(TypedDict, total=False):
-    """What the LangServe endpoint accepts: a chat turn, or the answer to a pending question."""
-    messages: list[AnyMessage]
-    resume: Any  # "yes" / "no" (or true / false) for the question in state["pending_confirmation"]
-
-
 def graph_input(value: Any) -> Any:
     """{"resume": answer} -> Command(resume=answer): the thread's paused write goes on (or not).
     Anything else is the graph's normal input ({"messages": [...]}). A "resume" wins over "messages"."""
     if isinstance(value, dict) and value.get("resume") is not None:
         return Command(resume=value["resume"])
     return value
-
-
-def as_langserve_runnable(compiled):
-    """The compiled graph for LangServe's add_routes: `{"resume": "yes"}` resumes a thread paused
-    for confirmation, `{"messages": [...]}` is a normal turn. Streaming goes through to the graph.
-    (Identity and thread still come from per_req_config_modifier, as for the bare graph.)"""
-    return (RunnableLambda(graph_input, name="resume_or_input") | compiled).with_types(input_type=AgentInput)

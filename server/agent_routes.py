@@ -13,10 +13,10 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
 from langchain_core.runnables.config import ensure_config, patch_config
 from langchain_core.runnables.utils import ConfigurableFieldSpec
-from langgraph.types import Command
 from langserve import add_routes
 from pydantic import BaseModel, ConfigDict, Field
 
+from graph.builder import graph_input
 from graph.tracing import TraceRecorder
 
 from .auth import current_identity
@@ -58,12 +58,12 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         if isinstance(value, BaseModel):
             value = value.model_dump()
         value = value or {}
-        if value.get("resume") is not None:
-            graph_input: Any = Command(resume=value["resume"])
+        resuming = value.get("resume") is not None
+        msgs = value.get("messages") or []
+        graph_in = graph_input({"resume": value["resume"]} if resuming else {"messages": msgs})
+        if resuming:
             request = f"(reply) {value['resume']}"
         else:
-            msgs = value.get("messages") or []
-            graph_input = {"messages": msgs}
             last = msgs[-1] if msgs else None
             request = getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else str(last or ""))
         identity = self.services.identity(conf["user_id"])
@@ -75,7 +75,7 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         else:  # a callback manager
             callbacks = callbacks.copy()
             callbacks.add_handler(recorder, inherit=True)
-        return graph_input, patch_config(config, callbacks=callbacks)
+        return graph_in, patch_config(config, callbacks=callbacks)
 
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
         graph_input, config = self._prepare(input, config)

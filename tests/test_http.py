@@ -264,3 +264,18 @@ def test_threads_and_memory_search_endpoints(live_server):
         assert any("SkyHigh" in h["text"] for h in hits)
         assert gita.get("/memory/search", params={"q": "SkyHigh invoices"}).json()["results"] == []
         assert maya.get("/memory/search").status_code == 422
+
+
+def test_confirmation_resumes_over_langserve(live_server):
+    from langserve import RemoteRunnable
+    agent = RemoteRunnable(live_server.url + "/agent/", headers={"Authorization": f"Bearer {TOKENS['maya']}"})
+    conf = {"configurable": {"thread_id": "ls-confirm"}}
+    with live_server.client("maya") as maya:
+        before = len(maya.get("/tickets").json()["tickets"])
+        agent.invoke({"messages": [{"type": "human", "content": "failed IndiSky invoices from last month"}]}, conf)
+        out = agent.invoke({"messages": [{"type": "human", "content": "create a ticket for these"}]}, conf)
+        assert out["pending_confirmation"]["question"].endswith("yes/no") and out["response"] == out["pending_confirmation"]["question"]
+        assert len(maya.get("/tickets").json()["tickets"]) == before
+        out = agent.invoke({"resume": "yes"}, conf)
+        assert out["result"]["data"]["ticket_id"] and "Created ticket" in out["response"]
+        assert len(maya.get("/tickets").json()["tickets"]) == before + 1
