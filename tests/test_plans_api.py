@@ -1,58 +1,18 @@
 """Plans API over HTTP on a real uvicorn server (loopback): create, execute, confirm after a
-server restart, cancel, roles (Viewer 403), ownership (others 404).
-
-The server is server.app.create_app() with server/plans.py's router included (if app.py does
-not include it yet), started in a subprocess like tests/conftest.LiveServer.
-"""
+server restart, cancel, roles (Viewer 403), ownership (others 404)."""
 from __future__ import annotations
 
-import subprocess
-import sys
-import time
-import textwrap
-
-import httpx
 import pytest
 
-from tests.conftest import ROOT, LiveServer
+from tests.conftest import LiveServer
 
 pytestmark = pytest.mark.slow
-
-APP = textwrap.dedent("""
-    import sys, uvicorn
-    from server.app import create_app
-    from server import plans
-    app = create_app()
-    if not any(getattr(r, "path", "") == "/plans/create" for r in app.routes):
-        app.include_router(plans.router)
-    uvicorn.run(app, host="127.0.0.1", port=int(sys.argv[1]), log_level="warning")
-""")
-
-
-class PlansServer(LiveServer):
-    def start(self, timeout: float = 90) -> "PlansServer":
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        out = open(self.log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-c", APP, str(self.port)], cwd=ROOT, env=self.env,
-                                     stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"server exited: {self.log.read_text()[-3000:]}")
-            try:
-                if httpx.get(self.url + "/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"server did not start: {self.log.read_text()[-3000:]}")
-
 
 ENV = {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"}
 
 
 def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
-    server = PlansServer(tmp_path, env=ENV).start()
+    server = LiveServer(tmp_path, env=ENV).start()
     try:
         with server.client("maya") as maya, server.client("victor") as victor, server.client("gita") as gita, \
                 server.client("admin") as admin:
@@ -88,7 +48,7 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
     finally:
         server.stop()
 
-    server = PlansServer(tmp_path, env=ENV).start()  # a new process on the same files
+    server = LiveServer(tmp_path, env=ENV).start()  # a new process on the same files
     try:
         with server.client("maya") as maya:
             assert maya.get(f"/plans/{pid}/status").json()["status"] == "awaiting_confirmation"
