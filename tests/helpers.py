@@ -18,3 +18,15 @@ def turn(graph, config: dict, text: str, *, confirm: str | None = "yes") -> dict
 
 def calls(out: dict) -> list[tuple[str, dict]]:
     return [(c["tool"], c["params"]) for c in out.get("tool_calls") or []]
+
+
+def chat(client, message: str, thread: str, **extra) -> dict:
+    """POST /chat on a live server; a confirmation question is answered "yes"."""
+    r = client.post("/chat", json={"message": message, "thread_id": thread, **extra})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    if body.get("status") == "awaiting_confirmation":
+        r = client.post("/chat", json={"message": "yes", "thread_id": thread})
+        assert r.status_code == 200, r.text
+        body = r.json()
+    return body

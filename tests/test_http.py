@@ -9,19 +9,9 @@ import httpx
 import pytest
 
 from .conftest import TOKENS, LiveServer
+from .helpers import chat
 
 pytestmark = pytest.mark.slow
-
-
-def chat(client: httpx.Client, message: str, thread: str, **extra) -> dict:
-    r = client.post("/chat", json={"message": message, "thread_id": thread, **extra})
-    assert r.status_code == 200, r.text
-    body = r.json()
-    if body.get("status") == "awaiting_confirmation":
-        r = client.post("/chat", json={"message": "yes", "thread_id": thread})
-        assert r.status_code == 200, r.text
-        body = r.json()
-    return body
 
 
 def test_health_is_open_everything_else_needs_a_token(live_server):

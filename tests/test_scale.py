@@ -23,6 +23,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from .conftest import TOKENS, LiveServer, pg_databases, using_postgres
+from .helpers import chat
 
 pytestmark = pytest.mark.slow
 
@@ -81,17 +82,6 @@ class Pair:
 
 def client(url: str, user: str, token: str | None = None) -> httpx.Client:
     return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token or TOKENS[user]}"}, timeout=120)
-
-
-def chat(c: httpx.Client, message: str, thread: str) -> dict:
-    r = c.post("/chat", json={"message": message, "thread_id": thread})
-    assert r.status_code == 200, r.text
-    body = r.json()
-    if body.get("status") == "awaiting_confirmation":
-        r = c.post("/chat", json={"message": "yes", "thread_id": thread})
-        assert r.status_code == 200, r.text
-        body = r.json()
-    return body
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
