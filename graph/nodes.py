@@ -12,6 +12,7 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.types import interrupt
 from sqlalchemy import select
 
 from business_data.db import session_scope
@@ -23,7 +24,7 @@ from tools.vendors import workspace_vendor_names
 from . import responses
 from .intent import Intent, ParseContext
 from .parser import parse
-from .confirmation import confirm_step
+from .confirmation import confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
 from .services import Services
@@ -31,6 +32,8 @@ from .state import AgentState
 
 log = logging.getLogger("finkraft.graph")
 
+FORGET_QUESTION = ("Delete all your conversation history and memories (every thread)? "
+                   "Tickets and exports stay. This can't be undone. yes/no")
 RESULT_TOOLS = {"filter_data", "explain_failures", "export_report"}
 # tools that, given no records or filters of their own, work on "the last result" implicitly
 IMPLICIT_RECORDS = {"explain_failures", "create_ticket", "export_report"}
@@ -79,7 +82,8 @@ class Nodes:
     def context(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Memory retrieval: the working context for this turn (and a reset of per-turn fields)."""
         reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "",
-                 "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None}
+                 "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None,
+                 "forgotten_threads": []}
         ident = self.identity(config)
         if ident is None:
             return {**reset, "context": {"error": "unknown_user"}}
@@ -140,11 +144,7 @@ class Nodes:
         if kind in ("clarify", "answer"):  # answer: the model replied in words (graph/llm.py)
             return {"plan": {"mode": "answer", "steps": [], "reason": kind}, "response": intent.get("question") or responses.HELP}
         if kind == "forget":
-            ident = self.identity(config)
-            counts = self.s.memory.forget(ident)
-            return {"plan": {"mode": "answer", "steps": [], "reason": "forget"},
-                    "last_result": None, "last_ticket_id": None, "last_export_id": None,
-                    "response": f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). I won't bring them up again."}
+            return self._forget(config)
         forced = (config.get("configurable") or {}).get("template_request")  # set by the Plans API (server/plans.py)
         if forced:
             return template_plan(forced["template"], forced.get("params"), {"decision": "template", "reason": "plan run via the Plans API"})
@@ -180,6 +180,20 @@ class Nodes:
         return {"plan": {"mode": "direct", "steps": [{"tool": intent["tool"], "params": params}],
                          "reason": intent.get("reason") or f"single action: {intent['tool']}", "refs": refs,
                          "complexity": analysis.get("complexity")}}
+
+    def _forget(self, config: RunnableConfig) -> dict[str, Any]:
+        """"Forget me": asks first (it can't be undone), then deletes the user's memories. The
+        threads' checkpoints are the host's to delete (the server does, from `forgotten_threads`)."""
+        answer = interrupt({"question": FORGET_QUESTION, "steps": [{"tool": "forget_me", "params": {}}]})
+        if parse_answer(answer) is not True:
+            return {"plan": {"mode": "answer", "steps": [], "reason": "forget: declined"},
+                    "response": "Nothing was deleted; your history and memories are as they were."}
+        counts = self.s.memory.forget(self.identity(config))
+        return {"plan": {"mode": "answer", "steps": [], "reason": "forget: confirmed"},
+                "last_result": None, "last_ticket_id": None, "last_export_id": None,
+                "forgotten_threads": list(counts.get("thread_ids", [])),
+                "response": f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). "
+                            "I won't bring them up again."}
 
     def gate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Permission gate: in code, before any tool runs."""
@@ -261,8 +275,8 @@ class Nodes:
     def remember(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Episodic memory: the user's turn and the answer, with a compact result reference."""
         ident = self.identity(config)
-        if ident is None:
-            return {}
+        if ident is None or (state.get("intent") or {}).get("kind") == "forget":
+            return {}  # a "forget me" turn leaves nothing behind either
         thread_id = thread_id_from(config)
         result = state.get("result") or {}
         calls = state.get("tool_calls") or []

@@ -28,3 +28,4 @@ class AgentState(InputState, total=False):
     template_data: dict[str, Any]                  # a template's intermediate results (kept across a confirmation pause)
     pending_confirmation: dict[str, Any] | None    # {"question", "steps"} while paused before a write
     confirmation: dict[str, Any] | None            # {"approved": bool, "answer"} once the user has answered
+    forgotten_threads: list[str]                   # "forget me": threads whose checkpoints the host should delete

@@ -63,6 +63,8 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
     else:
         response = out.get("response") or ""
         recorder.finish("ok")
+    for forgotten in out.get("forgotten_threads") or []:  # "forget me": the checkpoints go too
+        await graph.checkpointer.adelete_thread(checkpoint_thread(identity, forgotten))
     record_tool_calls(calls)
     data = dict(result.get("data") or {})
     data.pop("keys", None)

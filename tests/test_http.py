@@ -269,3 +269,36 @@ def test_confirmation_resumes_over_langserve(live_server):
         out = agent.invoke({"resume": "yes"}, conf)
         assert out["result"]["data"]["ticket_id"] and "Created ticket" in out["response"]
         assert len(maya.get("/tickets").json()["tickets"]) == before + 1
+
+
+def test_forget_me_asks_then_deletes_everything(tmp_path):
+    server = LiveServer(tmp_path / "forget", env={"FINKRAFT_SEMANTIC_MEMORY": "false"}).start()
+    try:
+        with server.client("maya") as maya, server.client("victor") as victor:
+            chat(maya, "failed IndiSky invoices from last month", "f1")
+            chat(maya, "why did these fail?", "f1")
+            chat(maya, "show SkyHigh invoices", "f2")
+            chat(victor, "failed IndiSky invoices from last month", "v1")
+            body = maya.post("/chat", json={"message": "forget me", "thread_id": "f3"}).json()
+            assert body["status"] == "awaiting_confirmation" and "can't be undone" in body["agent_response"]
+            body = maya.post("/chat", json={"message": "no", "thread_id": "f3"}).json()
+            assert "Nothing was deleted" in body["agent_response"]
+            assert {"f1", "f2"} <= {t["thread_id"] for t in maya.get("/threads").json()["threads"]}
+
+            maya.post("/chat", json={"message": "forget me", "thread_id": "f3"})
+            body = maya.post("/chat", json={"message": "yes", "thread_id": "f3"}).json()
+            assert body["agent_response"].startswith("Done: I deleted")
+            assert maya.get("/threads").json()["threads"] == []
+            assert maya.get("/memory/search", params={"q": "IndiSky"}).json()["results"] == []
+            # the checkpoints went too: "these" no longer refers to anything in the old thread
+            body = maya.post("/chat", json={"message": "why did these fail?", "thread_id": "f1"}).json()
+            assert body["tool_used"] is None
+            # other users keep theirs
+            assert [t["thread_id"] for t in victor.get("/threads").json()["threads"]] == ["v1"]
+            # and the endpoint form does the same without asking (an explicit API call)
+            chat(victor, "show SkyHigh invoices", "v2")
+            r = victor.delete("/memory")
+            assert r.status_code == 200 and r.json()["deleted"]["turns"] == 4 and r.json()["threads"] == 2
+            assert victor.get("/threads").json()["threads"] == []
+    finally:
+        server.stop()
