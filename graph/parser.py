@@ -418,6 +418,12 @@ def _slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: Name
     return Slots(p, dataset, ambiguous, notes, has_filter)
 
 
+UNKNOWN_DATA = _C(r"\b([a-z]+)\s+(?:data|records|figures|numbers|details|info|report)\b")
+GENERIC_DATA_WORDS = {"the", "all", "my", "our", "your", "this", "that", "these", "those", "any", "some", "full", "business",
+                      "finance", "financial", "company", "demo", "raw", "latest", "recent", "new", "old", "fixed", "same",
+                      "a", "me", "of", "more", "whole", "entire", "monthly", "weekly", "yearly", "current", "previous"}
+
+
 def _dataset(t: str) -> str | None:
     """Which table: an explicit "transactions" beats "invoices", which beats "sales" and "payments"."""
     found = {d for d, rx in DATASETS if rx.search(t)}
@@ -578,6 +584,10 @@ def parse(text: str, ctx: ParseContext) -> Intent:
         return tool(name, over, {"filter": "previous"}, 0.8, "follow-up on the previous filter")
 
     # ---- filter
+    unknown = None if (s.dataset or s.has_filter) else UNKNOWN_DATA.search(t)
+    if unknown and unknown.group(1) not in GENERIC_DATA_WORDS:
+        return _clarify(f"I don't have {unknown.group(1)} data. I can filter invoices, sales, vendors or transactions; "
+                        f"{EXAMPLE}.", f"unknown dataset '{unknown.group(1)}'", 0.6)
     if s.dataset or s.has_filter or (FILTER_VERB.search(t) and re.search(r"\b(?:data|records|everything|all)\b", t)):
         conf = 0.9 if (s.dataset and (FILTER_VERB.search(t) or s.has_filter)) else 0.7
         if has_records_ref and not ctx.last_result and not s.has_filter:

@@ -96,3 +96,8 @@ def test_vendor_matching_is_careful():
     assert m("sky", names) == (None, ["IndiSky Airlines", "SkyHigh Hotels"])  # fits two: ambiguous
     assert m("travel", names)[0] is None and m("the", names) == (None, [])    # fragments don't guess
     assert m("Acme Widgets", names) == (None, [])
+
+
+def test_unknown_dataset_in_chat(services, app_graph):
+    out = turn(app_graph, cfg("maya", "b4"), "show me payroll data")
+    assert not calls(out) and "don't have payroll data" in out["response"] and "invoices, sales" in out["response"]
