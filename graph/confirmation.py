@@ -125,7 +125,7 @@ def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, An
     answer = interrupt({"question": pending["question"], "steps": pending["steps"]})
     decision = parse_answer(answer)
     if decision is None:
-        return _ask({**pending, "question": "Please answer yes or no. " + pending["original_question"]})
+        return _ask({**pending, "preface": None, "question": "Please answer yes or no. " + pending["original_question"]})
     confirmation = {"approved": decision, "answer": str(answer)[:200], "id": pending["id"]}
     if decision or pending.get("template"):  # a template writes its own final answer
         return {"pending_confirmation": None, "confirmation": confirmation, "response": ""}
@@ -137,8 +137,10 @@ def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, An
 
 
 def _ask(pending: dict[str, Any]) -> dict[str, Any]:
-    q = pending["question"]
-    return {"pending_confirmation": pending, "response": q, "messages": [AIMessage(content=q, id=str(uuid.uuid4()))]}
+    text = pending["question"]
+    if pending.get("preface"):  # a template's findings, shown with the question about them
+        text = pending["preface"].rstrip() + "\n\n" + text
+    return {"pending_confirmation": pending, "response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
 
 
 def cancelled_message(steps: list[dict[str, Any]]) -> str:

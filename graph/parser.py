@@ -418,6 +418,10 @@ def _slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: Name
     return Slots(p, dataset, ambiguous, notes, has_filter)
 
 
+# "vendor analysis for <Name>": the name as typed when it matched no vendor (and isn't a period)
+NAMED_VENDOR = re.compile(r"\b(?:analysis|analyse|analyze|performance|review|scorecard|report)\s+(?:for|of|on)\s+"
+                          r"(?!(?:the\s+)?(?:last|this|next|past|previous|q[1-4]|fy|\d))([A-Za-z][\w&.' -]{1,60}?)\s*[?.!]*$", re.I)
+ALL_VENDORS = re.compile(r"\b(?:all|every|our|each)\b|\bvendors\b", re.I)
 UNKNOWN_DATA = _C(r"\b([a-z]+)\s+(?:data|records|figures|numbers|details|info|report)\b")
 GENERIC_DATA_WORDS = {"the", "all", "my", "our", "your", "this", "that", "these", "those", "any", "some", "full", "business",
                       "finance", "financial", "company", "demo", "raw", "latest", "recent", "new", "old", "fixed", "same",
@@ -498,6 +502,9 @@ def parse(text: str, ctx: ParseContext) -> Intent:
         return Intent("template", template="invoice_investigation", params=tpl_params, confidence=0.85,
                       reason="investigation template" + (": " + "; ".join(reason_bits) if reason_bits else ""))
     if TEMPLATE_VENDOR.search(t) or (ANALYZE_ONE.search(t) and "vendor" in p and not EXPLAIN.search(t)):
+        named = None if "vendor" in tpl_params else NAMED_VENDOR.search(original)
+        if named and not ALL_VENDORS.search(named.group(1)):  # a name we don't know: let the tool say "did you mean"
+            tpl_params["vendor"] = named.group(1).strip()
         return Intent("template", template="vendor_analysis", params=tpl_params, confidence=0.85,
                       reason="vendor analysis template" + (": " + "; ".join(reason_bits) if reason_bits else ""))
 

@@ -20,8 +20,10 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
             assert r.status_code == 403 and "can't run business templates" in r.json()["detail"]
             r = maya.post("/plans/create", json={"template": "no_such_template"})
             assert r.status_code == 400 and "invoice_investigation" in r.json()["detail"]
-            r = maya.post("/plans/create", json={"template": "vendor_analysis"})
-            assert r.status_code == 400 and "Which vendor" in r.json()["detail"]
+            r = maya.post("/plans/create", json={"template": "vendor_analysis", "params": {"period": "2026-13"}})
+            assert r.status_code == 400 and "not a real month" in r.json()["detail"]
+            r = maya.post("/plans/create", json={"template": "vendor_analysis", "params": {"status": "exploded"}})
+            assert r.status_code == 400 and "exploded" in r.json()["detail"]
 
             r = maya.post("/plans/create", json={"template": "invoice_investigation", "goal": "Sort out the IndiSky failures",
                                                  "params": {"vendor": "IndiSky", "period": "last_month"}})

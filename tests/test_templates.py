@@ -39,7 +39,7 @@ def month_bounds(months_back: int) -> tuple[str, str]:
 def paused(graph, user: str, thread: str, message: str) -> dict:
     out = turn(graph, cfg(user, thread), message, confirm=None)
     assert out.get("__interrupt__"), out.get("response")
-    assert out["pending_confirmation"]["question"] == out["response"]
+    assert out["response"].endswith("\n\n" + out["pending_confirmation"]["question"])  # the findings, then the question
     return out
 
 
@@ -60,7 +60,8 @@ def test_invoice_investigation_figures_match_sql(world):
     assert fig["amount_at_stake"] == pytest.approx(sum(r.total_amount for r in failed), abs=0.01)
     assert fig["by_reason"] == [{"reason": "GSTIN missing", "count": 7, "amount": pytest.approx(fig["amount_at_stake"], abs=0.01)}]
     assert fig["by_vendor"][0]["vendor"] == "IndiSky Airlines" and fig["by_vendor"][0]["count"] == 7
-    assert out["response"] == "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
+    assert out["response"].endswith("\n\nCreate ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no")
+    assert out["response"].startswith("Invoice investigation (IndiSky Airlines")
 
 
 def test_vendor_analysis_figures_match_sql(world):
@@ -93,6 +94,35 @@ def test_vendor_analysis_figures_match_sql(world):
     assert [(t["month"], t["invoices"], t["failed"]) for t in fig["trend"]] == [tuple(r) for r in trend]
     assert f"{fig['failure_rate']}%" in out["template_data"]["report"]
     assert "Export Metro Cabs's" in out["response"] and out["response"].endswith("for maya? yes/no")
+
+
+def test_vendor_analysis_of_all_vendors_ranks_them(world):
+    """"How did our vendors do last quarter?": every vendor in the period, ranked by failure rate."""
+    services, graph = world
+    out = paused(graph, "maya", "va-all", "how did our vendors do last quarter?")
+    assert out["plan"]["template"] == "vendor_analysis" and "vendor" not in out["plan"]["params"]
+    first = date.today().replace(day=1)
+    q0 = date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
+    s, e = (q0 - relativedelta(months=3)).isoformat(), q0.isoformat()
+    rows = sql(services, """SELECT v.name, count(*), sum(CASE WHEN i.status='failed' THEN 1 ELSE 0 END) FROM invoices i
+                            JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id='acme'
+                            AND i.invoice_date >= :s AND i.invoice_date < :e GROUP BY v.name""", s=s, e=e)
+    fig = out["template_data"]["figures"]
+    assert fig["invoices"] == sum(r[1] for r in rows) and fig["failed"] == sum(r[2] for r in rows)
+    by = {v["vendor"]: (v["invoices"], v["failed"]) for v in fig["by_vendor"]}
+    assert by == {r[0]: (r[1], r[2]) for r in rows}
+    rates = [v["failure_rate"] for v in fig["by_vendor"]]
+    assert rates == sorted(rates, reverse=True)
+    worst = fig["by_vendor"][0]
+    assert out["response"].startswith(f"Vendor analysis for all {len(rows)} vendors")
+    assert f"{worst['vendor']} {worst['failure_rate']}%" in out["response"]
+    assert "Export all vendors'" in out["response"]
+
+
+def test_vendor_analysis_of_unknown_vendor_says_so(world):
+    _, graph = world
+    out = turn(graph, cfg("maya", "va-unknown"), "vendor analysis for Zzyzx Unknown Corp", confirm=None)
+    assert not out.get("__interrupt__") and "couldn't find a vendor called 'Zzyzx Unknown Corp'" in out["response"]
 
 
 def test_monthly_review_figures_match_sql(world):

@@ -238,6 +238,7 @@ class Template:
         question = proposal.get("question") if isinstance(proposal, dict) else None
         question = yes_no(question or (lines[0] if len(lines) == 1 else "Go ahead? " + " ".join(lines)))
         pending = new_pending(question, writes, template=self.name)
+        pending["preface"] = self.report(step.data)  # the findings come first, then the question about them
         step.data.update(proposed=writes, pending_id=pending["id"])
         step.update["pending_confirmation"] = pending
         return "; ".join(lines)

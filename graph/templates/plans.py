@@ -8,11 +8,12 @@ with a message a person can read; the HTTP layer maps it to a 4xx.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langgraph.types import Command
+from pydantic import ValidationError
 from sqlalchemy import JSON, String, Text, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Mapped, mapped_column
@@ -20,7 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from business_data.db import session_scope
 from graph.tracing import TraceRecorder
 from tools.appdb import AppBase, utcnow
+from tools.periods import PeriodError, date_range
+from tools.queries import FilterParams
 from tools.rbac import Identity, can_run, denial_message
+from tools.registry import describe_validation_error
 
 from . import TEMPLATES, outcome_status, template_plan
 
@@ -68,6 +72,7 @@ def create_plan(app: Engine, identity: Identity, template: str, goal: str | None
     planned = template_plan(template, params, {"reason": "Plans API"})
     if planned["plan"]["mode"] != "template":
         raise PlanError(400, planned["response"])
+    _check_filters(planned["plan"]["params"])
     plan = Plan(plan_id=uuid.uuid4().hex[:16], user_id=identity.user_id, workspace_id=identity.workspace_id,
                 template=template, goal=(goal or "").strip()[:2000], params=planned["plan"]["params"], status="created")
     with session_scope(app) as s:
@@ -75,6 +80,18 @@ def create_plan(app: Engine, identity: Identity, template: str, goal: str | None
         s.flush()
         row = plan_row(plan)
     return row
+
+
+def _check_filters(params: dict[str, Any]) -> None:
+    """Bad dates or values fail now, with the tools' own words, not later when the plan runs."""
+    filters = {k: v for k, v in params.items() if k in FilterParams.model_fields and v is not None}
+    try:
+        p = FilterParams.model_validate(filters)
+        date_range(p.period, p.date_from, p.date_to, date.today())
+    except ValidationError as e:
+        raise PlanError(400, describe_validation_error(e)) from None
+    except PeriodError as e:
+        raise PlanError(400, str(e)) from None
 
 
 def load_plan(app: Engine, identity: Identity, plan_id: str) -> dict[str, Any]:
