@@ -6,6 +6,7 @@ comes from the bearer token (per_req_config_modifier overwrites the rest). An in
 """
 from __future__ import annotations
 
+import uuid
 from typing import Any, AsyncIterator, Iterator, Optional, Union
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -75,7 +76,10 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         else:  # a callback manager
             callbacks = callbacks.copy()
             callbacks.add_handler(recorder, inherit=True)
-        return graph_in, patch_config(config, callbacks=callbacks)
+        patched = patch_config(config, callbacks=callbacks)
+        if config.get("run_id"):  # LangServe's run id (its response metadata) becomes the trace id
+            patched["run_id"] = uuid.UUID(str(config["run_id"]))
+        return graph_in, patched
 
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
         graph_input, config = self._prepare(input, config)

@@ -99,6 +99,7 @@ async def traces(request: Request, limit: int = Query(20, ge=1, le=200), identit
 
 @router.get("/traces/{trace_id}", tags=["traces"])
 async def trace(trace_id: str, request: Request, identity: Identity = Depends(current_identity)):
+    trace_id = trace_id.replace("-", "").lower()  # a LangServe run_id (dashed UUID) names the same trace
     with session_scope(request.app.state.services.app) as s:
         t = s.get(Trace, trace_id)
         if t is None or not (identity.is_admin or t.user_id == identity.user_id):

@@ -120,6 +120,12 @@ def test_remote_runnable_threads_and_streaming(live_server):
     conf = {"configurable": {"thread_id": "rr1"}}
     out = agent.invoke({"messages": [{"type": "human", "content": "failed IndiSky invoices from last month"}]}, conf)
     assert out["result"]["data"]["filtered_records"] == 7
+    with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {TOKENS['maya']}"}) as maya:
+        r = maya.post("/agent/invoke", json={"input": {"messages": [{"type": "human", "content": "show my tickets"}]},
+                                             "config": {"configurable": {"thread_id": "rr-trace"}}})
+        run_id = r.json()["metadata"]["run_id"]  # LangServe's run id is the trace id
+        trace = maya.get(f"/traces/{run_id}").json()
+        assert trace["request"] == "show my tickets" and trace["tool_calls"][0]["tool"] == "view_tickets"
     out = agent.invoke({"messages": [{"type": "human", "content": "why did these fail?"}]}, conf)
     assert out["result"]["data"]["failed"] == 7  # same thread, checkpointed across calls
     assert len([m for m in out["messages"] if m.type == "human"]) == 2
