@@ -100,3 +100,15 @@ def test_welcome_back_once_then_quiet(services, app_graph):
     assert welcome.startswith("Welcome back - last time") and tid not in welcome  # the news was told once
     with session_scope(services.app) as s:
         assert all(n.read_at is not None for n in s.scalars(select(Notification).where(Notification.user_id == "maya")))
+
+
+def test_new_thread_resolves_those_invoices_again(services, app_graph):
+    """Thread A filters; a new thread B, same user, "show me those invoices again" -> the same rows."""
+    first = turn(app_graph, cfg("maya", "day1"), "failed IndiSky invoices from last month")
+    expected = sorted(r["invoice_number"] for r in first["result"]["data"]["results"])
+    out = turn(app_graph, cfg("maya", "day2"), "show me those invoices again")
+    assert calls(out)[0][0] == "filter_data"
+    assert sorted(r["invoice_number"] for r in out["result"]["data"]["results"]) == expected
+    # another user has no such memory to resolve
+    out = turn(app_graph, cfg("victor", "v-day2"), "show me those invoices again")
+    assert not calls(out) and "?" in out["response"]
