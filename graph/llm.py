@@ -254,6 +254,7 @@ def tool_schemas(role: str) -> list[dict[str, Any]]:
         fn["function"]["description"] = spec.description
         params = _strip_schema(fn["function"].get("parameters") or {"type": "object", "properties": {}})
         props = params.setdefault("properties", {})
+        props.pop("request_key", None)  # the graph sets idempotency keys, never the model
         if role != "Admin":
             props.pop("workspace", None)  # other workspaces are Admin-only: don't even suggest it
         if name in RECORD_TOOLS:

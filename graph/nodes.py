@@ -219,9 +219,13 @@ class Nodes:
         ident = self.identity(config)
         tctx = self.s.tool_context(ident)
         calls, update, last = [], {}, None
-        for step in state["plan"]["steps"]:
+        confirmed = (state.get("confirmation") or {}).get("id")
+        for i, step in enumerate(state["plan"]["steps"]):
             t0 = time.perf_counter()
-            res = run_tool(step["tool"], step["params"], tctx)
+            params = step["params"]
+            if confirmed and step["tool"] == "create_ticket":  # a resumed, confirmed request never makes two tickets
+                params = {**params, "request_key": f"{confirmed}:{i}"}
+            res = run_tool(step["tool"], params, tctx)
             calls.append({"tool": step["tool"], "params": step["params"], "status": res.status, "message": res.message,
                           "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
                           "sources": [s.model_dump() for s in res.sources]})

@@ -152,3 +152,25 @@ def test_resume_input_maps_to_command(tmp_path):
     assert out["response"].endswith(QUESTION)
     out = graph.invoke(graph_input({"resume": "yes"}), c)
     assert count(services, Ticket) == 1 and "Created ticket" in out["response"]
+
+
+def test_a_confirmed_request_never_makes_two_tickets(tmp_path):
+    """If a process dies after writing the ticket but before saving the checkpoint, the resumed
+    write carries the same request key and returns the first ticket instead of a second one."""
+    from sqlalchemy import select
+
+    from business_data.db import session_scope
+    from tools.registry import run_tool
+    services = make_services(tmp_path)
+    graph = compiled(services)
+    c = cfg("maya", "idem")
+    turn(graph, c, "failed IndiSky invoices from last month")
+    turn(graph, c, "create a ticket for these")  # answered yes
+    with session_scope(services.app) as s:
+        t = s.scalars(select(Ticket)).one()
+        key, ticket_id = t.request_key, t.ticket_id
+    assert key  # the confirmed write carried its key
+    ctx = services.tool_context(services.identity("maya"))
+    again = run_tool("create_ticket", {"invoice_numbers": t.record_ids, "request_key": key}, ctx)  # the replay
+    assert again.status == "success" and again.data["ticket_id"] == ticket_id and again.data["repeated"]
+    assert count(services, Ticket) == 1

@@ -66,6 +66,7 @@ class ApiToken(AppBase):
 
 class Ticket(AppBase):
     __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("request_key", name="uq_tickets_request_key"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[str | None] = mapped_column(String(16), unique=True, nullable=True)
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -76,6 +77,8 @@ class Ticket(AppBase):
     priority: Mapped[str] = mapped_column(String(8), default="medium")
     record_type: Mapped[str] = mapped_column(String(32), default="invoices")
     record_ids: Mapped[list] = mapped_column(JSON, default=list)
+    # set when the creation was confirmed in a conversation: the same confirmed request never makes two tickets
+    request_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 

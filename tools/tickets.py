@@ -22,6 +22,7 @@ class CreateTicketParams(BaseModel):
     invoice_numbers: list[str] = Field(default_factory=list, max_length=10_000, description="the invoices this ticket is about")
     notify_me: bool = Field(True, description="notify the creator when the ticket is updated or fixed")
     priority: Literal["low", "medium", "high"] = "medium"
+    request_key: str | None = Field(None, max_length=64, description="idempotency key: a repeat returns the first ticket")
 
 
 class UpdateTicketParams(BaseModel):
@@ -97,8 +98,17 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
         desc = desc or auto_desc
     if not title:
         raise ToolError("What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'.")
+    if p.request_key:
+        with session_scope(ctx.app) as s:
+            existing = s.scalars(select(Ticket).where(Ticket.request_key == p.request_key,
+                                                      Ticket.created_by == ctx.identity.user_id)).one_or_none()
+            if existing is not None:  # this confirmed request already made its ticket (e.g. a resume after a crash)
+                data = ticket_dict(existing)
+                return ToolResult(status="success", message=f"Created ticket {data['ticket_id']}: \"{data['title']}\".",
+                                  data={"ticket": data, "ticket_id": data["ticket_id"], "repeated": True},
+                                  sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
     with session_scope(ctx.app) as s:
-        t = Ticket(workspace_id=ctx.identity.workspace_id, created_by=ctx.identity.user_id, title=title.strip(),
+        t = Ticket(request_key=p.request_key,workspace_id=ctx.identity.workspace_id, created_by=ctx.identity.user_id, title=title.strip(),
                    description=(desc or "").strip(), status="open", priority=p.priority,
                    record_type="invoices", record_ids=numbers)
         s.add(t)

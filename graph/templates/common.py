@@ -245,8 +245,11 @@ class Template:
 
     def _write(self, step: Step) -> str:
         done = step.data["written"] = []  # kept even if a later write fails
-        for w in step.data.get("proposed") or []:
-            res = step.write(w["tool"], w["params"])
+        for i, w in enumerate(step.data.get("proposed") or []):
+            params = w["params"]
+            if w["tool"] == "create_ticket" and step.data.get("pending_id"):  # never two tickets for one confirmation
+                params = {**params, "request_key": f"{step.data['pending_id']}:{i}"}
+            res = step.write(w["tool"], params)
             done.append({"tool": w["tool"], "message": res.message,
                          **{k: res.data.get(k) for k in ("ticket_id", "export_id", "url", "format", "rows") if res.data.get(k)}})
             if res.data.get("ticket_id"):
