@@ -107,7 +107,7 @@ def test_viewer_escalation_attempts_change_nothing(live_server):
         r = victor.patch(f"/tickets/{tid}", json={"status": "closed", "user_id": "admin", "role": "Admin"})
         assert r.status_code == 403 and "Viewer" in r.json()["detail"]  # the token's role decides, not the body
         r = victor.post("/execute_tool", json={"tool_name": "filter_data", "params": {"workspace": "globex"}})
-        assert r.status_code == 400 and "own workspace" in r.json()["detail"]
+        assert r.status_code == 403 and "own workspace" in r.json()["detail"]
         assert victor.get("/admin/users").status_code == 403
         assert victor.get("/user/admin/permissions").status_code == 403
         perms = victor.get("/user/victor/permissions").json()

@@ -51,7 +51,7 @@ def test_globex_manager_never_sees_acme(services, app_graph):
     ctx = services.tool_context(services.identity("gita"))
     # whatever the parameters say
     res = run_tool("filter_data", {"workspace": "acme"}, ctx)
-    assert res.status == "error" and "own workspace" in res.message
+    assert res.status == "denied" and "own workspace" in res.message
     res = run_tool("filter_data", {"invoice_numbers": sorted(acme_numbers)[:50]}, ctx)
     assert res.status == "success" and res.data["filtered_records"] == 0
     res = run_tool("explain_failures", {"invoice_numbers": sorted(acme_numbers)[:50]}, ctx)

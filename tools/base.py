@@ -35,6 +35,11 @@ class ToolError(Exception):
         self.suggestions = suggestions or []
 
 
+class ToolDenied(ToolError):
+    """The caller's role or workspace doesn't allow this (another workspace, someone else's ticket):
+    becomes status='denied' (403 over HTTP)."""
+
+
 @dataclass
 class ToolContext:
     identity: Identity

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from business_data.models import INVOICE_STATUSES, PAYMENT_STATUSES, Invoice, Product, Sale, Transaction, Vendor
 
-from .base import ToolContext, ToolError
+from .base import ToolContext, ToolDenied, ToolError
 from .periods import PeriodError, date_range, describe
 from .vendors import resolve_vendor
 
@@ -60,7 +60,7 @@ def workspace_for(ctx: ToolContext, requested: str | None) -> str:
         return ctx.identity.workspace_id
     if ctx.identity.is_admin:
         return requested
-    raise ToolError(f"You can only see data in your own workspace ({ctx.identity.workspace_id}).")
+    raise ToolDenied(f"You can only see data in your own workspace ({ctx.identity.workspace_id}).")
 
 
 INVOICE_COLUMNS = ["invoice_number", "vendor", "invoice_date", "due_date", "amount", "tax_amount",

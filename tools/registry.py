@@ -12,7 +12,7 @@ from typing import Any, Callable
 
 from pydantic import BaseModel, ValidationError
 
-from .base import ToolContext, ToolError, ToolResult
+from .base import ToolContext, ToolDenied, ToolError, ToolResult
 from .exports import ExportParams, export_report
 from .filtering import explain_failures, filter_data
 from .queries import FilterParams
@@ -90,6 +90,8 @@ def run_tool(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> Tool
         return ToolResult(status="error", message=describe_validation_error(e))
     try:
         return spec.func(ctx, parsed)
+    except ToolDenied as e:
+        return ToolResult(status="denied", message=e.message)
     except ToolError as e:
         return ToolResult(status="error", message=e.message, data={"suggestions": e.suggestions} if e.suggestions else {})
     except Exception:  # noqa: BLE001 - a user never sees a stack trace

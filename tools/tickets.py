@@ -10,7 +10,7 @@ from business_data.db import retry_on_conflict, session_scope
 from business_data.models import Invoice, Vendor
 
 from .appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
-from .base import Source, ToolContext, ToolError, ToolResult
+from .base import Source, ToolContext, ToolDenied, ToolError, ToolResult
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
 
@@ -150,7 +150,7 @@ def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
     with session_scope(ctx.app) as s:
         t = get_visible_ticket(ctx, s, p.ticket_id)
         if not ctx.identity.is_admin and t.created_by != ctx.identity.user_id:
-            raise ToolError(f"Ticket {t.ticket_id} belongs to {t.created_by}; as a {ctx.identity.role} you can only update your own tickets.")
+            raise ToolDenied(f"Ticket {t.ticket_id} belongs to {t.created_by}; as a {ctx.identity.role} you can only update your own tickets.")
         old = t.status
         if p.status:
             t.status = p.status
