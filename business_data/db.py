@@ -53,13 +53,6 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def dispose_all() -> None:
-    for engine in _engines.values():
-        engine.dispose()
-    _engines.clear()
-    _sessionmakers.clear()
-
-
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A transaction: committed on success, rolled back on any error (nothing half written)."""

@@ -110,8 +110,6 @@ class SeedInfo(BusinessBase):
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
 
-INVOICE_STATUSES = ("pending", "processed", "failed", "cancelled")
-PAYMENT_STATUSES = ("paid", "unpaid", "partially_paid", "overdue")
 REGIONS = ("North", "South", "East", "West")
 FAILURE_REASONS = (
     "GSTIN missing",

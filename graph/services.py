@@ -90,9 +90,3 @@ def default_services() -> Services:
         if _default is None:
             _default = Services.from_settings()
     return _default.prepare()
-
-
-def set_default_services(services: Services | None) -> None:
-    global _default
-    with _default_lock:
-        _default = services

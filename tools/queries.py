@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from business_data.models import INVOICE_STATUSES, PAYMENT_STATUSES, Invoice, Product, Sale, Transaction, Vendor
+from business_data.models import Invoice, Product, Sale, Transaction, Vendor
 
 from .base import ToolContext, ToolDenied, ToolError
 from .periods import PeriodError, date_range, describe
