@@ -614,12 +614,18 @@ def parse(text: str, ctx: ParseContext) -> Intent:
                     f"export reports and manage tickets; {EXAMPLE}.", "no intent matched", 0.2)
 
 
+WHEN_FIXED = re.compile(r"\bwhen(?:ever)?\s+(?:it\s+is\s+|it'?s\s+|they\s+are\s+|they'?re\s+|this\s+is\s+)?"
+                        r"(?:been\s+)?(?:fixed|resolved|done|sorted|closed|corrected)\b")
+
+
 def _create_ticket(t: str, original: str, ctx: ParseContext, has_ref: bool, tool) -> Intent:
     params: dict[str, Any] = {}
     if NOTIFY_OFF.search(t):
         params["notify_me"] = False
     elif NOTIFY_ON.search(t):
         params["notify_me"] = True
+        if WHEN_FIXED.search(t):  # "tell me when it's fixed": the fix, not every comment
+            params["notify_on"] = "resolved"
     for rx, pr in PRIORITY:
         if rx.search(t):
             params["priority"] = pr

@@ -247,7 +247,7 @@ def test_follow_up_overrides_previous_filter():
 
 def test_ticket_flow():
     i = p("Create a ticket and notify me when fixed", last_result=LAST)
-    assert (i.tool, i.params, i.refs) == ("create_ticket", {"notify_me": True}, {"records": "previous"})
+    assert (i.tool, i.params, i.refs) == ("create_ticket", {"notify_me": True, "notify_on": "resolved"}, {"records": "previous"})
     i = p("close that ticket", last_ticket_id="T-00001")
     assert (i.tool, i.params, i.refs) == ("update_ticket", {"status": "closed"}, {"ticket": "previous"})
     i = p("mark T-00001 as resolved")

@@ -112,3 +112,18 @@ def test_new_thread_resolves_those_invoices_again(services, app_graph):
     # another user has no such memory to resolve
     out = turn(app_graph, cfg("victor", "v-day2"), "show me those invoices again")
     assert not calls(out) and "?" in out["response"]
+
+
+def test_notify_me_when_fixed_means_the_fix(services):
+    """"Tell me when it's fixed" notifies on resolution, not on every comment; "keep me posted" on every update."""
+    maya = services.tool_context(services.identity("maya"))
+    admin = services.tool_context(services.identity("admin"))
+    fixed = run_tool("create_ticket", {"title": "GSTIN fix", "notify_on": "resolved"}, maya).data["ticket_id"]
+    posted = run_tool("create_ticket", {"title": "Keep me posted"}, maya).data["ticket_id"]
+    for tid in (fixed, posted):
+        run_tool("update_ticket", {"ticket_id": tid, "comment": "called the vendor"}, admin)
+    run_tool("update_ticket", {"ticket_id": fixed, "status": "resolved"}, admin)
+    with session_scope(services.app) as s:
+        notes = [(n.ticket_id, n.message) for n in s.scalars(select(Notification).where(Notification.user_id == "maya"))]
+    assert [t for t, _ in notes if t == fixed] == [fixed] and "resolved" in dict(notes)[fixed]
+    assert [t for t, _ in notes if t == posted] == [posted] and "comment" in dict(notes)[posted]

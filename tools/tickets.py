@@ -21,6 +21,7 @@ class CreateTicketParams(BaseModel):
     description: str | None = Field(None, max_length=5000)
     invoice_numbers: list[str] = Field(default_factory=list, max_length=10_000, description="the invoices this ticket is about")
     notify_me: bool = Field(True, description="notify the creator when the ticket is updated or fixed")
+    notify_on: Literal["any", "resolved"] = Field("any", description="'resolved': only when it is fixed; 'any': every update")
     priority: Literal["low", "medium", "high"] = "medium"
     request_key: str | None = Field(None, max_length=64, description="idempotency key: a repeat returns the first ticket")
 
@@ -116,14 +117,15 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
         t.ticket_id = f"T-{t.id:05d}"
         s.flush()
         if p.notify_me:
-            s.add(TicketSubscription(ticket_id=t.ticket_id, user_id=ctx.identity.user_id))
+            s.add(TicketSubscription(ticket_id=t.ticket_id, user_id=ctx.identity.user_id, notify_on=p.notify_on))
         s.add(TicketComment(ticket_id=t.ticket_id, author=ctx.identity.user_id, comment="Ticket created", status_to="open"))
         data = ticket_dict(t)
     data["subscribed"] = p.notify_me
     msg = f"Created ticket {data['ticket_id']}: \"{data['title']}\""
     if numbers:
         msg += f", covering {len(numbers)} invoice{'s' if len(numbers) != 1 else ''}"
-    msg += "." + (" I'll notify you when it is updated or fixed." if p.notify_me else "")
+    msg += "." + ((" I'll notify you when it is fixed." if p.notify_on == "resolved" else
+                   " I'll notify you when it is updated or fixed.") if p.notify_me else "")
     return ToolResult(status="success", message=msg, data={"ticket": data, "ticket_id": data["ticket_id"]},
                       sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
 
@@ -159,8 +161,10 @@ def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
                             status_from=old, status_to=p.status))
         change = f"is now {t.status.replace('_', ' ')}" if p.status and p.status != old else "has a new comment"
         text = f"Ticket {t.ticket_id} \"{t.title}\" {change} (by {ctx.identity.user_id})" + (f": {p.comment.strip()}" if p.comment and p.comment.strip() else ".")
-        subscribers = list(s.scalars(select(TicketSubscription.user_id).where(TicketSubscription.ticket_id == t.ticket_id)))
-        notified = [u for u in subscribers if u != ctx.identity.user_id]
+        fixed = p.status in ("resolved", "closed") and p.status != old
+        subscribers = s.execute(select(TicketSubscription.user_id, TicketSubscription.notify_on)
+                                .where(TicketSubscription.ticket_id == t.ticket_id)).all()
+        notified = [u for u, on in subscribers if u != ctx.identity.user_id and (on != "resolved" or fixed)]
         for u in notified:
             s.add(Notification(user_id=u, workspace_id=t.workspace_id, ticket_id=t.ticket_id, message=text))
         data = ticket_dict(t)
