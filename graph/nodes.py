@@ -19,7 +19,7 @@ from business_data.db import session_scope
 from tools.rbac import Identity, UnknownUser, can_run, denial_message, is_write_tool
 from tools.registry import run_tool
 from tools.tickets import mark_notifications_read
-from tools.vendors import workspace_vendor_names
+from tools.vendors import workspace_customer_names, workspace_vendor_names
 
 from . import responses
 from .intent import Intent, ParseContext
@@ -114,9 +114,9 @@ class Nodes:
         ident = self.identity(config)
         with session_scope(self.s.business) as sess:
             vendors = workspace_vendor_names(sess, ident.workspace_id)
-        from business_data.seed import CUSTOMERS  # demo customers; real deployments read them from sales
+            customers = workspace_customer_names(sess, ident.workspace_id)
         pctx = ParseContext(
-            vendors=vendors, today=self.s.today(), customers=CUSTOMERS.get(ident.workspace_id, []),
+            vendors=vendors, today=self.s.today(), customers=customers,
             last_result=state.get("last_result") or self._memory_last_result(ident, config),
             last_ticket_id=state.get("last_ticket_id"), last_export_id=state.get("last_export_id"),
             open_tickets=state.get("context", {}).get("open_tickets", []),

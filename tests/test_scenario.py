@@ -127,3 +127,20 @@ def test_notify_me_when_fixed_means_the_fix(services):
         notes = [(n.ticket_id, n.message) for n in s.scalars(select(Notification).where(Notification.user_id == "maya"))]
     assert [t for t, _ in notes if t == fixed] == [fixed] and "resolved" in dict(notes)[fixed]
     assert [t for t, _ in notes if t == posted] == [posted] and "comment" in dict(notes)[posted]
+
+
+def test_customers_resolve_against_the_sales_data(services, app_graph):
+    """Customer names come from the workspace's own sales rows (not a fixed list)."""
+    out = turn(app_graph, cfg("maya", "cust"), "sales to coastal foods last quarter")
+    params = calls(out)[0][1]
+    assert params["dataset"] == "sales" and params["customer"] == "Coastal Foods"
+    with services.business.connect() as c:
+        n = c.execute(text("SELECT COUNT(*) FROM sales WHERE workspace_id='acme' AND customer='Coastal Foods' "
+                           "AND sale_date >= :a AND sale_date < :b"), dict(zip("ab", _last_quarter()))).scalar()
+    assert out["result"]["data"]["filtered_records"] == n > 0
+
+
+def _last_quarter():
+    today = date.today()
+    q0 = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
+    return q0 - relativedelta(months=3), q0

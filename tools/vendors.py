@@ -8,7 +8,7 @@ from rapidfuzz import fuzz
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from business_data.models import Vendor
+from business_data.models import Sale, Vendor
 
 from .base import ToolError
 
@@ -51,19 +51,29 @@ def match_vendor_name(text: str, names: list[str], cutoff: float = 80) -> tuple[
 
 
 _NAMES_TTL_S = 5.0
-_names_cache: dict[tuple[str, str], tuple[list[str], float]] = {}
+_names_cache: dict[tuple[str, str, str], tuple[list[str], float]] = {}
 
 
-def workspace_vendor_names(session: Session, workspace_id: str) -> list[str]:
-    """The workspace's vendor names (kept a few seconds: every turn asks, vendors rarely change)."""
-    key = (str(session.get_bind().url), workspace_id)
+def _cached_names(session: Session, workspace_id: str, column) -> list[str]:
+    """Distinct names in one column for a workspace, kept a few seconds: every turn asks, they rarely change."""
+    key = (str(session.get_bind().url), workspace_id, str(column))
     hit = _names_cache.get(key)
     now = time.monotonic()
     if hit and hit[1] > now:
         return hit[0]
-    names = list(session.scalars(select(Vendor.name).where(Vendor.workspace_id == workspace_id).order_by(Vendor.name)))
+    table = column.class_
+    names = list(session.scalars(select(column).where(table.workspace_id == workspace_id).distinct().order_by(column)))
     _names_cache[key] = (names, now + _NAMES_TTL_S)
     return names
+
+
+def workspace_vendor_names(session: Session, workspace_id: str) -> list[str]:
+    return _cached_names(session, workspace_id, Vendor.name)
+
+
+def workspace_customer_names(session: Session, workspace_id: str) -> list[str]:
+    """The customers that appear in the workspace's sales (what the parser resolves "sales to X" against)."""
+    return _cached_names(session, workspace_id, Sale.customer)
 
 
 def resolve_vendor(session: Session, workspace_id: str, text: str) -> Vendor:
