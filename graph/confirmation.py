@@ -23,7 +23,7 @@ from tools.base import ToolContext, ToolError
 from tools.queries import select_rows
 from tools.rbac import is_write_tool
 from tools.registry import describe_validation_error, validate_params
-from tools.tickets import _summarise_records, get_visible_ticket
+from tools.tickets import summarise_records, get_visible_ticket
 
 YES = {"yes", "y", "ok", "okay", "confirm", "confirmed", "sure", "yep", "yeah", "go ahead", "proceed", "do it", "true"}
 NO = {"no", "n", "cancel", "cancelled", "stop", "nope", "abort", "don't", "dont", "do not", "false"}
@@ -68,7 +68,7 @@ def describe_write(tool: str, params: dict[str, Any], ctx: ToolContext) -> str:
     if tool == "create_ticket":
         title = p.title
         if not title and p.invoice_numbers:
-            title, _, _ = _summarise_records(ctx, list(p.invoice_numbers))
+            title, _, _ = summarise_records(ctx, list(p.invoice_numbers))
         if not title:
             raise ToolError("What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'.")
         return f"Create ticket '{title}' for {who}?"

@@ -17,6 +17,7 @@ from business_data.db import session_scope
 from .appdb import Export, Ticket
 from .base import Source, ToolContext, ToolError, ToolResult
 from .queries import FilterParams, select_rows
+from .tickets import get_visible_ticket, normalise_ticket_id
 
 MAX_EXPORT_ROWS = 50_000
 
@@ -90,8 +91,7 @@ WRITERS = {"csv": _write_csv, "xlsx": _write_xlsx, "pdf": _write_pdf}
 def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
     ticket = None
     if p.ticket_id:
-        from .tickets import UpdateTicketParams, get_visible_ticket
-        tid = UpdateTicketParams._norm(p.ticket_id)
+        tid = normalise_ticket_id(p.ticket_id)
         with session_scope(ctx.app) as s:
             t = get_visible_ticket(ctx, s, tid)
             ticket = {"ticket_id": t.ticket_id, "title": t.title, "status": t.status, "record_ids": list(t.record_ids or []), "workspace_id": t.workspace_id}

@@ -15,6 +15,12 @@ from .base import Source, ToolContext, ToolDenied, ToolError, ToolResult
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
 
 
+def normalise_ticket_id(v: str) -> str:
+    """"t-00001", " T-00001 " and "1" all name T-00001."""
+    v = v.strip().upper()
+    return f"T-{int(v):05d}" if v.isdigit() else v
+
+
 class CreateTicketParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(None, max_length=300, description="short title; generated from the records if omitted")
@@ -35,10 +41,7 @@ class UpdateTicketParams(BaseModel):
     @field_validator("ticket_id")
     @classmethod
     def _norm(cls, v: str) -> str:
-        v = v.strip().upper()
-        if v.isdigit():
-            v = f"T-{int(v):05d}"
-        return v
+        return normalise_ticket_id(v)
 
 
 class ViewTicketsParams(BaseModel):
@@ -63,7 +66,7 @@ def ticket_dict(t: Ticket) -> dict:
     }
 
 
-def _summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, list[str]]:
+def summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, list[str]]:
     """Title and description from the invoices themselves (and check they exist here)."""
     with session_scope(ctx.business) as s:
         rows = s.execute(
@@ -94,7 +97,7 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
     numbers = list(dict.fromkeys(n.strip() for n in p.invoice_numbers if n.strip()))
     title, desc = p.title, p.description
     if numbers:
-        auto_title, auto_desc, numbers = _summarise_records(ctx, numbers)
+        auto_title, auto_desc, numbers = summarise_records(ctx, numbers)
         title = title or auto_title
         desc = desc or auto_desc
     if not title:
@@ -181,7 +184,7 @@ def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
         if p.status:
             q = q.where(Ticket.status == p.status)
         if p.ticket_id:
-            q = q.where(Ticket.ticket_id == UpdateTicketParams._norm(p.ticket_id))
+            q = q.where(Ticket.ticket_id == normalise_ticket_id(p.ticket_id))
         tickets = [ticket_dict(t) for t in s.scalars(q.order_by(Ticket.id.desc()).limit(200))]
     if not tickets:
         msg = "You have no tickets" + (f" with status {p.status}" if p.status else "") + "."

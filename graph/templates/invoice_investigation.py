@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.tickets import _summarise_records
+from tools.tickets import summarise_records
 
 from .common import Step, StepFailed, Template, money
 
@@ -43,7 +43,7 @@ def propose_ticket(step: Step) -> list[dict[str, Any]]:
     numbers = step.data.get("failed_invoices") or []
     if not numbers:
         return []
-    title, _, _ = _summarise_records(step.ctx, numbers)
+    title, _, _ = summarise_records(step.ctx, numbers)
     priority = "high" if step.data["figures"]["amount_at_stake"] >= 500_000 else "medium"
     return [{"tool": "create_ticket", "summary": f"Create ticket '{title}' for {step.ctx.identity.user_id}?",
              "params": {"title": title, "invoice_numbers": numbers, "notify_me": True, "priority": priority}}]
