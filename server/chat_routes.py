@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from starlette.concurrency import run_in_threadpool
 
 from tools.rbac import Identity
@@ -11,6 +11,7 @@ from tools.registry import run_tool
 
 from .auth import current_identity
 from .conversation import chat_turn
+from .errors import raise_for_tool_result
 from .metrics import record_tool_calls
 from .schemas import ChatRequest, ExecuteToolRequest
 
@@ -29,12 +30,7 @@ async def execute_tool(body: ExecuteToolRequest, request: Request, identity: Ide
     t0 = time.perf_counter()
     result = await run_in_threadpool(run_tool, body.tool_name, body.params, services.tool_context(identity))
     record_tool_calls([{"tool": body.tool_name, "status": result.status, "duration_ms": (time.perf_counter() - t0) * 1000}])
-    if result.status == "denied":
-        raise HTTPException(403, result.message)
-    if result.status == "error":
-        if result.message.startswith("There is no tool"):
-            raise HTTPException(404, result.message)
-        raise HTTPException(500 if "error id" in result.message else 400, result.message)
+    raise_for_tool_result(result)
     data = dict(result.data)
     data.pop("keys", None)
     return {"success": True, "tool_used": body.tool_name, "message": result.message, "data": data,

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import uuid
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,6 +27,17 @@ def _describe(errors) -> str:
         else:
             parts.append(f"{field}: {e['msg'].removeprefix('Value error, ')}")
     return "Invalid request: " + "; ".join(parts) + "."
+
+
+def raise_for_tool_result(result) -> None:
+    """A tool's refusal or error as the HTTP answer a client expects: 403 refused, 404 no such tool or
+    ticket (or not yours), 500 our fault (the message carries the error id), 400 anything else."""
+    if result.status == "denied":
+        raise HTTPException(403, result.message)
+    if result.status == "error":
+        if result.message.startswith("There is no tool") or "can't find ticket" in result.message:
+            raise HTTPException(404, result.message)
+        raise HTTPException(500 if "error id" in result.message else 400, result.message)
 
 
 def install_error_handlers(app: FastAPI) -> None:

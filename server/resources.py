@@ -19,6 +19,7 @@ from tools.tickets import list_notifications
 
 from .auth import current_identity
 from .conversation import checkpoint_thread
+from .errors import raise_for_tool_result
 from .schemas import TicketPatch
 
 router = APIRouter()
@@ -27,11 +28,7 @@ MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocume
 
 def _tool_or_http(name: str, params: dict, request: Request, identity: Identity):
     result = run_tool(name, params, request.app.state.services.tool_context(identity))
-    if result.status == "denied":
-        raise HTTPException(403, result.message)
-    if result.status == "error":
-        code = 404 if "can't find ticket" in result.message else 500 if "error id" in result.message else 400
-        raise HTTPException(code, result.message)
+    raise_for_tool_result(result)
     return result
 
 

@@ -165,6 +165,8 @@ def test_bad_requests_are_clear(live_server):
         assert r.status_code == 400 and "payroll" in r.json()["detail"]
         r = maya.post("/execute_tool", json={"tool_name": "rm_rf", "params": {}})
         assert r.status_code == 404
+        r = maya.post("/execute_tool", json={"tool_name": "update_ticket", "params": {"ticket_id": "T-99999", "status": "closed"}})
+        assert r.status_code == 404 and "can't find ticket T-99999" in r.json()["detail"]  # same answer as PATCH /tickets
         r = maya.patch("/tickets/T-99999", json={"status": "closed"})
         assert r.status_code == 404
         r = maya.patch("/tickets/T-00001", json={"status": "exploded"})
