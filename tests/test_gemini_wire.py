@@ -49,7 +49,7 @@ class GeminiStub:
                 try:
                     body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                     stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                    m = re.fullmatch(r"/v1beta/models/([\w.\-]+):(generateContent|streamGenerateContent)(\?.*)?", self.path)
+                    m = re.fullmatch(r"/v1(?:beta)?/models/([\w.\-]+):(generateContent|streamGenerateContent)(\?.*)?", self.path)
                     if not m:
                         return self._json(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})
                     fault = stub.faults.popleft() if stub.faults else None
@@ -177,7 +177,7 @@ def test_sample_scenario_through_the_gemini_wire(stub, graph, router):
 
     route_req, explain_req = new_requests(stub, n0)
     # the real client spoke the Gemini REST protocol to the stub, with our key and our tools
-    assert route_req["path"] == f"/v1beta/models/{DEFAULT_GEMINI_MODEL}:generateContent"
+    assert re.fullmatch(rf"/v1(beta)?/models/{re.escape(DEFAULT_GEMINI_MODEL)}:generateContent", route_req["path"])
     assert route_req["headers"].get("x-goog-api-key") == "dummy-test-key"
     decls = {f["name"]: f for t in route_req["body"]["tools"] for f in t["functionDeclarations"]}
     assert {"filter_data", "explain_failures", "create_ticket", "export_report"} <= set(decls)
