@@ -1,4 +1,4 @@
-"""Accuracy and speed of the offline intent parser over tests/parser_eval.yaml.
+"""Accuracy and speed of the offline intent parser over tests/unit/parser_eval.yaml.
 
     .venv/bin/python benchmarks/parser_eval.py [-v]
 """
@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graph.parser import parse  # noqa: E402
-from tests.test_parser import load_eval, run_eval  # noqa: E402
+from tests.unit.test_parser import load_eval, run_eval  # noqa: E402
 
 
 def main() -> None:

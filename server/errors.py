@@ -29,15 +29,14 @@ def _describe(errors) -> str:
     return "Invalid request: " + "; ".join(parts) + "."
 
 
+# a tool result's machine-readable code -> the HTTP status a client gets (tools/base.py ResultCode)
+HTTP_STATUS = {"invalid": 400, "denied": 403, "not_found": 404, "conflict": 409, "internal": 500}
+
+
 def raise_for_tool_result(result) -> None:
-    """A tool's refusal or error as the HTTP answer a client expects: 403 refused, 404 no such tool or
-    ticket (or not yours), 500 our fault (the message carries the error id), 400 anything else."""
-    if result.status == "denied":
-        raise HTTPException(403, result.message)
-    if result.status == "error":
-        if result.message.startswith("There is no tool") or "can't find ticket" in result.message:
-            raise HTTPException(404, result.message)
-        raise HTTPException(500 if "error id" in result.message else 400, result.message)
+    """A tool's refusal or error as the HTTP answer a client expects, from its code alone."""
+    if result.code != "ok":
+        raise HTTPException(HTTP_STATUS[result.code], result.message)
 
 
 def install_error_handlers(app: FastAPI) -> None:

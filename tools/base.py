@@ -6,7 +6,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.engine import Engine
 
 from .rbac import Identity
@@ -19,15 +19,28 @@ class Source(BaseModel):
     rows: int = 0
 
 
+# What went wrong, for machines: server/errors.py maps it to an HTTP status (never the message's wording).
+ResultCode = Literal["ok", "invalid", "not_found", "denied", "conflict", "internal"]
+
+
 class ToolResult(BaseModel):
     status: Literal["success", "error", "denied", "needs_clarification"]
     message: str
+    code: ResultCode = "ok"
     data: dict[str, Any] = Field(default_factory=dict)
     sources: list[Source] = Field(default_factory=list)
 
+    @model_validator(mode="after")
+    def _code_matches_status(self) -> "ToolResult":
+        """A failure always carries a failure code: a bare status='error' is the caller's to fix."""
+        if self.code == "ok" and self.status in ("error", "denied"):
+            self.code = "denied" if self.status == "denied" else "invalid"
+        return self
+
 
 class ToolError(Exception):
-    """A problem the user can fix (unknown vendor, bad date): becomes status='error'."""
+    """A problem the user can fix (unknown vendor, bad date): becomes status='error', code 'invalid'."""
+    code: ResultCode = "invalid"
 
     def __init__(self, message: str, *, suggestions: list[str] | None = None):
         super().__init__(message)
@@ -35,9 +48,20 @@ class ToolError(Exception):
         self.suggestions = suggestions or []
 
 
+class ToolNotFound(ToolError):
+    """The thing asked for does not exist, or is not the caller's to see (a ticket, an export): code 'not_found'."""
+    code: ResultCode = "not_found"
+
+
+class ToolConflict(ToolError):
+    """The request clashes with the current state of a record: code 'conflict'."""
+    code: ResultCode = "conflict"
+
+
 class ToolDenied(ToolError):
     """The caller's role or workspace doesn't allow this (another workspace, someone else's ticket):
-    becomes status='denied' (403 over HTTP)."""
+    becomes status='denied', code 'denied' (403 over HTTP)."""
+    code: ResultCode = "denied"
 
 
 @dataclass

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from business_data.db import session_scope
 
 from .appdb import Export, Ticket
-from .base import Source, ToolContext, ToolError, ToolResult
+from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult
 from .queries import FilterParams, select_rows
 from .tickets import get_visible_ticket, normalise_ticket_id
 
@@ -143,6 +143,6 @@ def get_export(ctx: ToolContext, export_id: str) -> Export:
     with session_scope(ctx.app) as s:
         e = s.get(Export, export_id)
         if e is None or not (e.owner == ctx.identity.user_id and e.workspace_id == ctx.identity.workspace_id or ctx.identity.is_admin):
-            raise ToolError("No such export, or it isn't yours to download.")
+            raise ToolNotFound("No such export, or it isn't yours to download.")
         s.expunge(e)
         return e

@@ -81,20 +81,23 @@ def validate_params(name: str, params: dict[str, Any] | None) -> BaseModel:
 def run_tool(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
     spec = TOOLS.get(name)
     if spec is None:
-        return ToolResult(status="error", message=f"There is no tool called '{name}'. Available: {', '.join(sorted(TOOLS))}.")
+        return ToolResult(status="error", code="not_found",
+                          message=f"There is no tool called '{name}'. Available: {', '.join(sorted(TOOLS))}.")
     if not can_run(ctx.identity, name):
-        return ToolResult(status="denied", message=denial_message(ctx.identity, name))
+        return ToolResult(status="denied", code="denied", message=denial_message(ctx.identity, name))
     try:
         parsed = spec.params.model_validate(params or {})
     except ValidationError as e:
-        return ToolResult(status="error", message=describe_validation_error(e))
+        return ToolResult(status="error", code="invalid", message=describe_validation_error(e))
     try:
         return spec.func(ctx, parsed)
     except ToolDenied as e:
-        return ToolResult(status="denied", message=e.message)
+        return ToolResult(status="denied", code="denied", message=e.message)
     except ToolError as e:
-        return ToolResult(status="error", message=e.message, data={"suggestions": e.suggestions} if e.suggestions else {})
+        return ToolResult(status="error", code=e.code, message=e.message,
+                          data={"suggestions": e.suggestions} if e.suggestions else {})
     except Exception:  # noqa: BLE001 - a user never sees a stack trace
         error_id = uuid.uuid4().hex[:12]
         log.exception("tool %s failed (error id %s)", name, error_id)
-        return ToolResult(status="error", message=f"Something went wrong on our side while running {name} (error id {error_id}). Nothing was changed.")
+        return ToolResult(status="error", code="internal",
+                          message=f"Something went wrong on our side while running {name} (error id {error_id}). Nothing was changed.")

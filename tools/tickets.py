@@ -10,7 +10,7 @@ from business_data.db import retry_on_conflict, session_scope
 from business_data.models import Invoice, Vendor
 
 from .appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
-from .base import Source, ToolContext, ToolDenied, ToolError, ToolResult
+from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
 
@@ -144,7 +144,7 @@ def _visible(ctx: ToolContext):
 def get_visible_ticket(ctx: ToolContext, s, ticket_id: str) -> Ticket:
     t = s.scalars(select(Ticket).where(Ticket.ticket_id == ticket_id, _visible(ctx))).one_or_none()
     if t is None:
-        raise ToolError(f"I can't find ticket {ticket_id} among the tickets you can see.")
+        raise ToolNotFound(f"I can't find ticket {ticket_id} among the tickets you can see.")
     return t
 
 

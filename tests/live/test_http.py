@@ -8,8 +8,8 @@ import json
 import httpx
 import pytest
 
-from .conftest import TOKENS, LiveServer
-from .helpers import chat
+from ..conftest import TOKENS, LiveServer
+from ..helpers import chat
 
 pytestmark = pytest.mark.slow
 

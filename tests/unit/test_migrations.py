@@ -17,7 +17,7 @@ from business_data.db import make_engine, retry_on_conflict, write_transaction
 from business_data.migrations import HERE, SCHEMAS, current, downgrade, head, migrate
 from business_data.migrations import differences
 
-from .conftest import ROOT, pg_databases
+from ..conftest import ROOT, pg_databases
 
 BACKENDS = ["sqlite", "postgres"]
 

@@ -24,7 +24,7 @@ from tools.base import ToolContext
 from tools.rbac import Identity, ensure_demo_users
 from tools.tickets import CreateTicketParams, UpdateTicketParams, create_ticket, update_ticket
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MAYA = Identity("maya", "Manager", "acme", "Maya Menon")
 VICTOR = Identity("victor", "Viewer", "acme", "Victor Varma")
 GITA = Identity("gita", "Manager", "globex", "Gita Gupta")

@@ -7,7 +7,7 @@ from business_data.db import session_scope
 from tools.appdb import Export, Ticket
 from tools.registry import run_tool
 
-from .helpers import calls, cfg, turn
+from ..helpers import calls, cfg, turn
 
 
 def _nothing_written(services):

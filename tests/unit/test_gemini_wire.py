@@ -24,7 +24,7 @@ from business_data.settings import Settings
 from graph import prompts
 from graph.builder import compile_graph
 from graph.llm import DEFAULT_GEMINI_MODEL, LLMRouter, make_router
-from tests.test_llm import MODEL_ENV, WRITE_TOOLS, answer, data_blocks, make_services, tools_used, turn
+from tests.unit.test_llm import MODEL_ENV, WRITE_TOOLS, answer, data_blocks, make_services, tools_used, turn
 
 CLIENT_TIMEOUT_S = 1.0
 SLOW_S = 4.0

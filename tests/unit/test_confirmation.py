@@ -38,7 +38,7 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
     script = textwrap.dedent(f"""
         import json
         from tests.conftest import make_services
-        from tests.test_confirmation import compiled
+        from tests.unit.test_confirmation import compiled
         from tests.helpers import cfg
         from pathlib import Path
         services = make_services(Path({str(tmp_path)!r}))

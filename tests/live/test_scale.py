@@ -22,8 +22,8 @@ import httpx
 import pytest
 from sqlalchemy import create_engine, text
 
-from .conftest import TOKENS, LiveServer, pg_databases, using_postgres
-from .helpers import chat
+from ..conftest import TOKENS, LiveServer, pg_databases, using_postgres
+from ..helpers import chat
 
 pytestmark = pytest.mark.slow
 

@@ -13,8 +13,8 @@ from graph.builder import compile_graph
 from tools.appdb import Export, Notification, Ticket
 from tools.registry import run_tool
 
-from .conftest import make_services
-from .helpers import calls, cfg, turn
+from ..conftest import make_services
+from ..helpers import calls, cfg, turn
 
 
 def expected_indisky_failed(services) -> set[str]:

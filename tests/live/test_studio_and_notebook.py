@@ -12,7 +12,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from .conftest import ROOT, free_port
+from ..conftest import ROOT, free_port
 
 pytestmark = pytest.mark.slow
 
