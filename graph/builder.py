@@ -23,11 +23,11 @@ from .templates import TEMPLATES
 
 
 def build_graph(services: Services | None = None, router=None) -> StateGraph:
-    """router: None -> chosen from settings (graph/llm.make_router: Gemini or another chat
+    """router: None -> chosen from settings (graph/model_choice.make_router: Gemini or another chat
     model when configured, else the offline parser); False -> offline parser; or a router."""
     services = services or default_services()
     if router is None:
-        from .llm import make_router
+        from .model_choice import make_router
         router = make_router(services.settings)
     n = Nodes(services, router=router or None)
     g = StateGraph(AgentState, input_schema=InputState)

@@ -1,7 +1,7 @@
 """Confirmation before anything is written: the question, the pause, the answer.
 
-Creating or updating a ticket and exporting a report are writes (tools.yaml `writes: true`).
-Before one runs, the `confirm` node puts the question in the state (`response`,
+Creating or updating a ticket asks first (the tool's declaration says `confirm=True`: others see it
+and it notifies people); an export, a file only its owner can download, does not. Before one runs, the `confirm` node puts the question in the state (`response`,
 `pending_confirmation`, an AI message), then pauses the thread with `interrupt()`. The user's
 answer comes back as `Command(resume=answer)`, possibly days later from another process:
 yes -> the write runs; no -> nothing is written; anything else -> the question is asked again.
@@ -16,14 +16,11 @@ from typing import Any
 
 from langchain_core.messages import AIMessage
 from langgraph.types import interrupt
-from pydantic import ValidationError
 
-from business_data.db import session_scope
 from tools.base import ToolContext, ToolError
-from tools.queries import select_rows
-from tools.rbac import is_write_tool
-from tools.registry import describe_validation_error, validate_params
-from tools.tickets import summarise_records, get_visible_ticket
+from tools.registry import asks_first, confirmation_question, spec
+
+from .state import tool_call
 
 YES = {"yes", "y", "ok", "okay", "confirm", "confirmed", "sure", "yep", "yeah", "go ahead", "proceed", "do it", "true"}
 NO = {"no", "n", "cancel", "cancelled", "stop", "nope", "abort", "don't", "dont", "do not", "false"}
@@ -50,53 +47,10 @@ def yes_no(question: str) -> str:
     return question.rstrip() + " yes/no"
 
 
-def _records_phrase(r: dict[str, Any]) -> str:
-    desc = [str(v) for k, v in r["filters"].items() if k not in ("workspace_id", "dates", "invoice_numbers")]
-    if "invoice_numbers" in r["filters"]:
-        return f"the {r['matched']:,} {r['dataset']} from your last result" + (f" ({', '.join(desc)})" if desc else "")
-    desc.append(r["period"])
-    return f"{r['matched']:,} {r['dataset']} ({', '.join(desc)})"
-
-
-def describe_write(tool: str, params: dict[str, Any], ctx: ToolContext) -> str:
-    """What a write will do, in one line, checked against the data (ToolError if it can't run)."""
-    try:
-        p = validate_params(tool, params)
-    except ValidationError as e:
-        raise ToolError(describe_validation_error(e)) from None
-    who = ctx.identity.user_id
-    if tool == "create_ticket":
-        title = p.title
-        if not title and p.invoice_numbers:
-            title, _, _ = summarise_records(ctx, list(p.invoice_numbers))
-        if not title:
-            raise ToolError("What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'.")
-        return f"Create ticket '{title}' for {who}?"
-    if tool == "update_ticket":
-        with session_scope(ctx.app) as s:
-            t = get_visible_ticket(ctx, s, p.ticket_id)
-            title = t.title
-        change = []
-        if p.status:
-            change.append(f"set status to {p.status.replace('_', ' ')}")
-        if p.comment and p.comment.strip():
-            change.append(f"add the comment '{p.comment.strip()[:80]}'")
-        return f"Update ticket {p.ticket_id} '{title}': {' and '.join(change) or 'no change'}, as {who}?"
-    if tool == "export_report":
-        if p.ticket_id:
-            return f"Export the records of ticket {p.ticket_id} as {p.format.upper()} for {who}?"
-        with session_scope(ctx.business) as s:
-            r = select_rows(ctx, s, p, limit=1)
-        if not r["matched"]:
-            raise ToolError("There is nothing to export: no records match. Filter some data first, or widen the filters.")
-        return f"Export {_records_phrase(r)} as {p.format.upper()} for {who}?"
-    return f"Run {tool.replace('_', ' ')} for {who}?"
-
-
 def direct_pending(steps: list[dict[str, Any]], ctx: ToolContext) -> dict[str, Any]:
     """The pending confirmation for a direct plan's write steps."""
-    writes = [s for s in steps if is_write_tool(s["tool"])]
-    lines = [describe_write(s["tool"], s["params"], ctx) for s in writes]
+    writes = [s for s in steps if asks_first(s["tool"])]
+    lines = [confirmation_question(s["tool"], s["params"], ctx) for s in writes]
     question = lines[0] if len(lines) == 1 else "Go ahead with these? " + " ".join(lines)
     return new_pending(yes_no(question), [{"tool": s["tool"], "params": s["params"], "summary": line}
                                           for s, line in zip(writes, lines)])
@@ -116,8 +70,7 @@ def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, An
         try:
             pending = direct_pending(state["plan"]["steps"], ctx)
         except ToolError as e:  # the write could not run anyway: say why, write nothing
-            calls = [{"tool": s["tool"], "params": s["params"], "status": "error", "message": e.message,
-                      "duration_ms": 0.0, "sources": []} for s in state["plan"]["steps"]]
+            calls = [tool_call(s["tool"], s["params"], "error", e.message) for s in state["plan"]["steps"]]
             return {"response": e.message, "tool_calls": calls,
                     "result": {"tool": calls[-1]["tool"], "status": "error", "message": e.message, "data": {}}}
     if not pending.get("asked"):  # put the question in the state first: visible while paused
@@ -130,8 +83,7 @@ def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, An
     if decision or pending.get("template"):  # a template writes its own final answer
         return {"pending_confirmation": None, "confirmation": confirmation, "response": ""}
     msg = cancelled_message(pending["steps"])
-    calls = [{"tool": s["tool"], "params": s["params"], "status": "cancelled", "message": msg,
-              "duration_ms": 0.0, "sources": []} for s in pending["steps"]]
+    calls = [tool_call(s["tool"], s.get("params") or {}, "cancelled", msg) for s in pending["steps"]]
     return {"pending_confirmation": None, "confirmation": confirmation, "response": msg, "tool_calls": calls,
             "result": {"tool": calls[-1]["tool"] if calls else None, "status": "cancelled", "message": msg, "data": {}}}
 
@@ -144,6 +96,6 @@ def _ask(pending: dict[str, Any]) -> dict[str, Any]:
 
 
 def cancelled_message(steps: list[dict[str, Any]]) -> str:
-    what = {"create_ticket": "create the ticket", "update_ticket": "update the ticket", "export_report": "export the report"}
-    actions = list(dict.fromkeys(what.get(s["tool"], s["tool"].replace("_", " ")) for s in steps)) or ["do it"]
+    actions = list(dict.fromkeys((getattr(spec(s["tool"]), "cancelled", "") or s["tool"].replace("_", " ")) for s in steps))
+    actions = actions or ["do it"]
     return f"OK, I didn't {' or '.join(actions)}. Nothing was written."

@@ -36,3 +36,14 @@ class Intent:
     template: str | None = None  # invoice_investigation | vendor_analysis | monthly_review when kind == "template"
     confidence: float = 1.0
     reason: str = ""  # why the router decided this (goes into the trace)
+
+
+def routed_by(intent: dict[str, Any]) -> str:
+    """Who understood the message, in words: "offline", "offline (fallback: model error)" or
+    "llm (google_genai:gemini-2.0-flash)" (from the intent record's router, model and fallback fields)."""
+    router = str(intent.get("router") or "offline")
+    if router == "llm":
+        return f"llm ({intent.get('model')})" if intent.get("model") else "llm"
+    if router == "offline" and intent.get("fallback"):
+        return f"offline (fallback: {intent['fallback']})"
+    return router

@@ -1,7 +1,7 @@
-"""The graph's nodes: context -> route -> plan -> gate -> act -> respond -> remember.
+"""The graph's nodes: context -> route -> plan -> gate -> confirm -> act -> respond -> remember.
 
-Identity comes only from config["configurable"]["user_id"]; role and workspace are looked
-up in the application database on every turn.
+Identity comes only from the run's config (graph/context.py RunSettings); role and workspace
+are looked up in the application database on every turn.
 """
 from __future__ import annotations
 
@@ -16,39 +16,27 @@ from langgraph.types import interrupt
 from sqlalchemy import select
 
 from business_data.db import session_scope
-from tools.rbac import Identity, UnknownUser, can_run, denial_message, is_write_tool
-from tools.registry import run_tool
+from tools.rbac import Identity, UnknownUser
+from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.tickets import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_vendor_names
 
 from . import responses
+from .context import RunSettings
 from .intent import Intent, ParseContext
 from .parser import parse
 from .confirmation import confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
 from .services import Services
-from .state import AgentState
+from .state import AgentState, answer_plan, tool_call
 
 log = logging.getLogger("finkraft.graph")
 
 FORGET_QUESTION = ("Delete all your conversation history and memories (every thread)? "
                    "Tickets and exports stay. This can't be undone. yes/no")
-RESULT_TOOLS = {"filter_data", "explain_failures", "export_report"}
-# tools that, given no records or filters of their own, work on "the last result" implicitly
-IMPLICIT_RECORDS = {"explain_failures", "create_ticket", "export_report"}
 FILTER_KEYS = {"period", "date_from", "date_to", "vendor", "status", "payment_status", "min_amount", "max_amount",
                "region", "customer", "invoice_numbers", "ticket_id", "title"}
-
-
-def user_id_from(config: RunnableConfig) -> str | None:
-    return (config.get("configurable") or {}).get("user_id")
-
-
-def thread_id_from(config: RunnableConfig) -> str:
-    """The user's own name for the thread (the server namespaces the checkpoint thread per user)."""
-    conf = config.get("configurable") or {}
-    return conf.get("client_thread_id") or conf.get("thread_id") or "default"
 
 
 def last_user_text(state: AgentState) -> str:
@@ -70,7 +58,7 @@ class Nodes:
 
     # -- helpers -------------------------------------------------------------------------
     def identity(self, config: RunnableConfig) -> Identity | None:
-        user_id = user_id_from(config)
+        user_id = RunSettings.of(config).user_id
         if not user_id:
             return None
         try:
@@ -81,13 +69,13 @@ class Nodes:
     # -- nodes ---------------------------------------------------------------------------
     def context(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Memory retrieval: the working context for this turn (and a reset of per-turn fields)."""
-        reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "",
+        reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "", "welcome": None,
                  "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None,
                  "forgotten_threads": []}
         ident = self.identity(config)
         if ident is None:
             return {**reset, "context": {"error": "unknown_user"}}
-        thread_id = thread_id_from(config)
+        thread_id = RunSettings.of(config).thread_id
         is_new = len([m for m in state.get("messages", []) if getattr(m, "type", "") == "human"]) <= 1
         # the offline parser reads neither related memories nor usage patterns: skip them mid-thread
         ctx = self.s.memory.working_context(ident, thread_id, last_user_text(state), is_new_thread=is_new,
@@ -103,7 +91,7 @@ class Nodes:
             "related": [{k: r.get(k) for k in ("text", "thread_id", "score")} for r in ctx.get("related", [])][:3],
             "recent_turns": len(ctx.get("recent_turns", [])),
         }
-        return {**reset, "context": compact}
+        return {**reset, "context": compact, "welcome": ctx.get("welcome")}
 
     def route(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Intent routing: the LLM router when configured, else the offline parser."""
@@ -122,12 +110,12 @@ class Nodes:
             open_tickets=state.get("context", {}).get("open_tickets", []),
         )
         intent: Intent | None = None
-        router_name = "offline"
+        fallback = None
         if self.router is not None:
-            intent, router_name = self.router.route(text, pctx, ident, state)
-        if intent is None:
-            intent = parse(text, pctx)
-        return {"intent": {**intent.__dict__, "router": router_name}}
+            intent, fallback = self.router.route(text, pctx, ident, state)
+        if intent is not None:
+            return {"intent": {**intent.__dict__, "router": "llm", "model": self.router.model_id, "fallback": None}}
+        return {"intent": {**parse(text, pctx).__dict__, "router": "offline", "model": None, "fallback": fallback}}
 
     def _memory_last_result(self, ident: Identity, config: RunnableConfig) -> dict | None:
         results = self.s.memory.last_result_sets(ident, limit=1)
@@ -138,40 +126,39 @@ class Nodes:
         intent = state["intent"]
         kind = intent["kind"]
         if kind in ("help", "greeting"):
-            text = responses.HELP if kind == "help" else responses.GREETING
-            welcome = state.get("context", {}).get("welcome")
-            return {"plan": {"mode": "answer", "steps": [], "reason": kind}, "response": (welcome + "\n\n" + text) if welcome else text}
+            return answer_plan(kind, responses.HELP if kind == "help" else responses.GREETING)
         if kind in ("clarify", "answer"):  # answer: the model replied in words (graph/llm.py)
-            return {"plan": {"mode": "answer", "steps": [], "reason": kind}, "response": intent.get("question") or responses.HELP}
+            return answer_plan(kind, intent.get("question") or responses.HELP)
         if kind == "forget":
             return self._forget(config)
-        forced = (config.get("configurable") or {}).get("template_request")  # set by the Plans API (server/plans.py)
+        forced = RunSettings.of(config).template_request  # set by the Plans API (server/plans.py)
         if forced:
             return template_plan(forced["template"], forced.get("params"), {"decision": "template", "reason": "plan run via the Plans API"})
         analysis = analyse_request(last_user_text(state), intent) if kind in ("template", "tool") else {}
         if analysis.get("decision") == "template":
             return template_plan(analysis["template"], intent.get("params"), analysis)
         if kind == "template":
-            return {"plan": {"mode": "answer", "steps": [], "reason": analysis.get("reason")}, "response": responses.HELP}
+            return answer_plan(analysis.get("reason"), responses.HELP)
         params = dict(intent.get("params") or {})
         refs = dict(intent.get("refs") or {})
         implicit = False
-        if not refs and intent["tool"] in IMPLICIT_RECORDS and not (FILTER_KEYS & params.keys()):
+        tool = spec(intent["tool"])
+        if not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
             refs, implicit = {"records": "previous"}, True
         if refs:
             ident = self.identity(config)
-            resolved = self.s.memory.resolve(ident, thread_id_from(config), refs, thread_state={
+            resolved = self.s.memory.resolve(ident, RunSettings.of(config).thread_id, refs, thread_state={
                 "last_result": state.get("last_result"), "last_ticket_id": state.get("last_ticket_id"),
                 "last_export_id": state.get("last_export_id")})
             if implicit and (resolved.get("missing") or resolved.get("ambiguous")):
                 resolved = {}
             if resolved.get("question"):
-                return {"plan": {"mode": "answer", "steps": [], "reason": "ambiguous reference"}, "response": resolved["question"]}
+                return answer_plan("ambiguous reference", resolved["question"])
             if "params" in resolved:  # "the same for SkyHigh": previous filter, overridden
                 params = {**{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")}, **params}
-            if resolved.get("invoice_numbers") is not None and intent["tool"] in ("filter_data", "explain_failures", "export_report", "create_ticket"):
+            if resolved.get("invoice_numbers") is not None and tool and tool.takes_records:
                 params["invoice_numbers"] = resolved["invoice_numbers"]
-                if intent["tool"] != "create_ticket":
+                if tool.record_set:  # a new result set over exactly those records
                     params.setdefault("dataset", resolved.get("dataset", "invoices"))
                     for k in ("period", "date_from", "date_to"):  # the records are fixed; dates would re-filter them
                         params.pop(k, None)
@@ -186,14 +173,13 @@ class Nodes:
         threads' checkpoints are the host's to delete (the server does, from `forgotten_threads`)."""
         answer = interrupt({"question": FORGET_QUESTION, "steps": [{"tool": "forget_me", "params": {}}]})
         if parse_answer(answer) is not True:
-            return {"plan": {"mode": "answer", "steps": [], "reason": "forget: declined"},
-                    "response": "Nothing was deleted; your history and memories are as they were."}
+            return answer_plan("forget: declined", "Nothing was deleted; your history and memories are as they were.")
         counts = self.s.memory.forget(self.identity(config))
-        return {"plan": {"mode": "answer", "steps": [], "reason": "forget: confirmed"},
-                "last_result": None, "last_ticket_id": None, "last_export_id": None,
-                "forgotten_threads": list(counts.get("thread_ids", [])),
-                "response": f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). "
-                            "I won't bring them up again."}
+        return answer_plan("forget: confirmed",
+                           f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). "
+                           "I won't bring them up again.",
+                           last_result=None, last_ticket_id=None, last_export_id=None,
+                           forgotten_threads=list(counts.get("thread_ids", [])))
 
     def gate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Permission gate: in code, before any tool runs."""
@@ -204,8 +190,7 @@ class Nodes:
         denied = [s["tool"] for s in steps if ident is None or not can_run(ident, s["tool"])]
         if denied:
             msg = denial_message(ident, denied[0]) if ident else "I don't know who you are."
-            calls = [{"tool": t, "params": s["params"], "status": "denied", "message": msg, "duration_ms": 0.0, "sources": []}
-                     for s in steps for t in [s["tool"]] if t in denied]
+            calls = [tool_call(s["tool"], s["params"], "denied", msg) for s in steps if s["tool"] in denied]
             return {"result": {"status": "denied", "message": msg, "data": {}}, "tool_calls": calls, "response": msg}
         return {}
 
@@ -219,6 +204,7 @@ class Nodes:
         ident = self.identity(config)
         tctx = self.s.tool_context(ident)
         calls, update, last = [], {}, None
+        record_sets = tools_where(record_set=True)
         confirmed = (state.get("confirmation") or {}).get("id")
         for i, step in enumerate(state["plan"]["steps"]):
             t0 = time.perf_counter()
@@ -226,14 +212,13 @@ class Nodes:
             if confirmed and step["tool"] == "create_ticket":  # a resumed, confirmed request never makes two tickets
                 params = {**params, "request_key": f"{confirmed}:{i}"}
             res = run_tool(step["tool"], params, tctx)
-            calls.append({"tool": step["tool"], "params": step["params"], "status": res.status, "message": res.message,
-                          "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
-                          "sources": [s.model_dump() for s in res.sources]})
+            calls.append(tool_call(step["tool"], step["params"], res.status, res.message,
+                                   duration_ms=(time.perf_counter() - t0) * 1000, sources=res.sources))
             last = {"tool": step["tool"], **res.model_dump(exclude={"sources"})}
             if res.status != "success":
                 break
             data = res.data
-            if step["tool"] in RESULT_TOOLS and data.get("keys") is not None:
+            if step["tool"] in record_sets and data.get("keys") is not None:
                 update["last_result"] = {"tool": step["tool"], "dataset": data.get("dataset", "invoices"), "keys": list(data["keys"]),
                                          "params": {k: v for k, v in step["params"].items() if k != "invoice_numbers"}}
             if data.get("ticket_id"):
@@ -254,9 +239,6 @@ class Nodes:
                 text = explained
             if how:  # which writer produced the answer goes into the trace next to intent["router"]
                 extra["intent"] = {**(state.get("intent") or {}), "explained_by": how}
-            welcome = state.get("context", {}).get("welcome")
-            if welcome:
-                text = welcome + "\n\n" + text
         return {**extra, "response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
 
     def _explain(self, state: AgentState, tool: str | None, result: dict | None) -> tuple[str | None, str | None]:
@@ -264,7 +246,7 @@ class Nodes:
         against the data in graph/llm.py. (None, ...) keeps the template text. Skipped when
         routing already fell back this turn (the model is down: don't wait for it twice)."""
         intent = state.get("intent") or {}
-        if self.router is None or (result or {}).get("status") != "success" or str(intent.get("router", "")).startswith("offline"):
+        if self.router is None or (result or {}).get("status") != "success" or intent.get("router") != "llm":
             return None, None
         try:
             text, how = self.router.explain(last_user_text(state), tool, result)
@@ -281,12 +263,13 @@ class Nodes:
         ident = self.identity(config)
         if ident is None or (state.get("intent") or {}).get("kind") == "forget":
             return {}  # a "forget me" turn leaves nothing behind either
-        thread_id = thread_id_from(config)
+        thread_id = RunSettings.of(config).thread_id
         result = state.get("result") or {}
         calls = state.get("tool_calls") or []
         tool = calls[-1]["tool"] if calls else None
         params = calls[-1]["params"] if calls else None
         data = result.get("data") or {}
+        writes = tools_where(writes=True)
         ref = None
         if result.get("status") == "success":
             ref = {"tool": tool, "dataset": data.get("dataset"), "keys": list(data.get("keys") or [])[:10_000],
@@ -296,11 +279,11 @@ class Nodes:
             self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="user", text=last_user_text(state),
                                       tool=tool, params=params, importance=0.5)
             self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="assistant", text=state.get("response", ""),
-                                      tool=tool, params=params, result_ref=ref, importance=0.8 if tool in ("create_ticket", "export_report") else 0.5)
+                                      tool=tool, params=params, result_ref=ref, importance=0.8 if tool in writes else 0.5)
         except Exception:  # memory must never break an answer the user already has
             log.exception("could not record turn")
         context = state.get("context") or {}
-        if context.get("welcome") and context["welcome"] in (state.get("response") or ""):
+        if state.get("welcome"):
             # the user has been told about these updates: don't welcome them with the same news again
             ids = [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None]
             mark_notifications_read(self.s.tool_context(ident), ids)
@@ -322,7 +305,7 @@ def after_gate(state: AgentState) -> str:
     plan = state["plan"]
     if plan.get("mode") == "template":
         return plan["template"]
-    return "confirm" if any(is_write_tool(s["tool"]) for s in plan["steps"]) else "act"
+    return "confirm" if any(asks_first(s["tool"]) for s in plan["steps"]) else "act"
 
 
 def after_confirm(state: AgentState) -> str:

@@ -63,7 +63,6 @@ USE_PREVIOUS_RESULTS = ("true when the user refers to the records from the previ
                         "('these', 'those', 'them', 'the same invoices')")
 FROM_TICKET = ("'fixed' for 'the fixed report' (the records of the resolved ticket), "
                "'previous' for 'that ticket'")
-FALLBACK_NOTE = "offline (fallback: {why})"
 
 
 def data_block(payload: Any) -> str:

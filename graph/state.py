@@ -1,12 +1,113 @@
-"""The graph's state. Clients may only write `messages` (the input schema); everything else
-is the graph's own bookkeeping, checkpointed per thread."""
+"""The graph's state and the records it holds, typed. Clients may only write `messages` (the input
+schema); everything else is the graph's own bookkeeping, checkpointed per thread.
+
+Records are plain dicts with documented keys (TypedDicts), so a checkpoint stays JSON-like and
+LangServe can describe the output schema. Each is built in one place: `tool_call`, `answer_plan`,
+`direct_plan` below, `graph.confirmation.new_pending` for confirmations.
+"""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from typing_extensions import TypedDict  # pydantic needs this one on 3.11 (LangServe schemas)
+from typing_extensions import NotRequired, TypedDict  # pydantic needs this one on 3.11 (LangServe schemas)
+
+
+class IntentRecord(TypedDict, total=False):
+    """What the router understood this turn (graph.intent.Intent as a dict, plus who routed it)."""
+    kind: str                       # tool | template | clarify | help | greeting | forget | answer | error
+    tool: str | None
+    params: dict[str, Any]
+    refs: dict[str, str]            # {"records": "previous"}, {"ticket": "fixed"}, ...
+    question: str | None            # a clarifying question, or the model's own answer
+    template: str | None
+    confidence: float
+    reason: str
+    router: Literal["offline", "llm"]   # which router produced it
+    model: str | None               # "google_genai:gemini-2.0-flash" when router == "llm"
+    fallback: str | None            # why the offline parser stood in for a configured model this turn
+    explained_by: str               # who wrote the answer's words (template, or the model)
+
+
+class PlanStep(TypedDict):
+    tool: str
+    params: dict[str, Any]
+
+
+class PlanRecord(TypedDict, total=False):
+    mode: Literal["direct", "template", "answer"]
+    steps: list[PlanStep]
+    reason: str | None
+    refs: dict[str, str]
+    complexity: Any
+    template: str                   # mode == "template": which subgraph runs
+    params: dict[str, Any]          # mode == "template": its parameters
+    analysis: dict[str, Any]
+
+
+class Source(TypedDict, total=False):
+    table: str
+    filters: dict[str, Any]
+    rows: int
+
+
+class ToolCallRecord(TypedDict):
+    """One tool call as the trace and the API show it."""
+    tool: str
+    params: dict[str, Any]
+    status: str                     # success | error | denied | cancelled | ...
+    message: str
+    duration_ms: float
+    sources: list[Source]
+
+
+class ResultRecord(TypedDict, total=False):
+    """This turn's main result: a tool's ToolResult as a dict, with the tool's name."""
+    tool: str | None
+    status: str
+    code: str
+    message: str
+    data: dict[str, Any]
+
+
+class LastResult(TypedDict, total=False):
+    """The newest result set in the thread, for "these", "why did they fail", "the same for X"."""
+    tool: str
+    dataset: str
+    keys: list[Any]
+    params: dict[str, Any]
+
+
+class PendingStep(TypedDict, total=False):
+    tool: str
+    params: dict[str, Any]
+    summary: str
+
+
+class PendingConfirmation(TypedDict):
+    """A write waiting for yes/no (graph/confirmation.py new_pending)."""
+    id: str                         # also the idempotency key of what it creates
+    question: str
+    original_question: str
+    steps: list[PendingStep]
+    template: str | None
+    asked: bool
+    preface: NotRequired[str | None]  # a template's findings, shown above the question
+
+
+class Confirmation(TypedDict):
+    approved: bool
+    answer: str
+    id: str
+
+
+class StepStatus(TypedDict, total=False):
+    """A template step this turn."""
+    step: str
+    status: str                     # pending | running | done | failed | skipped | awaiting_confirmation | ...
+    attempts: int
+    message: str
 
 
 class InputState(TypedDict):
@@ -14,18 +115,34 @@ class InputState(TypedDict):
 
 
 class AgentState(InputState, total=False):
-    intent: dict[str, Any] | None          # what the router understood this turn
-    plan: dict[str, Any] | None            # {"mode": "direct"|"template"|"answer", "steps": [...], "reason": ...}
-    tool_calls: list[dict[str, Any]]       # this turn: tool, params, status, message, sources, duration_ms
-    result: dict[str, Any] | None          # this turn's main tool result (status, message, data)
-    response: str                          # this turn's answer text
-    context: dict[str, Any]                # compact working context used this turn
-    last_result: dict[str, Any] | None     # newest result set in this thread: tool, dataset, keys, params
+    intent: IntentRecord | None
+    plan: PlanRecord | None
+    tool_calls: list[ToolCallRecord]        # this turn's calls
+    result: ResultRecord | None             # this turn's main result
+    response: str                           # this turn's answer text
+    welcome: str | None                     # "welcome back" news, shown once per return, apart from the answer
+    context: dict[str, Any]                 # compact working context used this turn
+    last_result: LastResult | None
     last_ticket_id: str | None
     last_export_id: str | None
-    # planning and confirmation (graph/templates/, graph/confirmation.py)
-    step_statuses: list[dict[str, Any]]            # template steps this turn: {step, status, attempts, message}
-    template_data: dict[str, Any]                  # a template's intermediate results (kept across a confirmation pause)
-    pending_confirmation: dict[str, Any] | None    # {"question", "steps"} while paused before a write
-    confirmation: dict[str, Any] | None            # {"approved": bool, "answer"} once the user has answered
-    forgotten_threads: list[str]                   # "forget me": threads whose checkpoints the host should delete
+    step_statuses: list[StepStatus]
+    template_data: dict[str, Any]           # a template's intermediate results (kept across a confirmation pause)
+    pending_confirmation: PendingConfirmation | None
+    confirmation: Confirmation | None
+    forgotten_threads: list[str]            # "forget me": threads whose checkpoints the host should delete
+
+
+def tool_call(tool: str, params: dict[str, Any], status: str, message: str, *, duration_ms: float = 0.0,
+              sources: list[Any] | None = None) -> ToolCallRecord:
+    """The one way a tool-call record is made (nodes, confirmation, templates)."""
+    return {"tool": tool, "params": params, "status": status, "message": message,
+            "duration_ms": round(duration_ms, 2),
+            "sources": [s.model_dump() if hasattr(s, "model_dump") else dict(s) for s in (sources or [])]}
+
+
+def answer_plan(reason: str | None, response: str | None = None, **update: Any) -> dict[str, Any]:
+    """A plan that answers in words and runs no tool; `response` is the answer (if known now)."""
+    out: dict[str, Any] = {"plan": {"mode": "answer", "steps": [], "reason": reason}, **update}
+    if response is not None:
+        out["response"] = response
+    return out

@@ -16,6 +16,8 @@ from langchain_core.callbacks import BaseCallbackHandler
 from business_data.db import session_scope
 from tools.appdb import Trace
 
+from .intent import routed_by
+
 log = logging.getLogger("finkraft.trace")
 NODE_FIELDS = {"route": ("intent",), "plan": ("plan",), "gate": ("result",), "act": ("tool_calls",), "respond": ("response",),
                "confirm": ("pending_confirmation",)}
@@ -123,7 +125,7 @@ class TraceRecorder(BaseCallbackHandler):
             with session_scope(self.app_engine) as s:
                 s.add(Trace(trace_id=self.trace_id, user_id=self.user_id, workspace_id=self.workspace_id,
                             thread_id=self.thread_id, request=self.request[:4000], response=self.response[:8000],
-                            router=str(self.intent.get("router", "offline"))[:32],
+                            router=routed_by(self.intent)[:32],
                             plan={"intent": self.intent, "plan": self.plan},
                             steps=[*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
                             status=status, duration_ms=round((time.perf_counter() - self.t0) * 1000, 2)))
@@ -149,7 +151,7 @@ def plain_trace(trace: Trace) -> dict[str, Any]:
     calls = next((s.get("tool_calls") for s in trace.steps if s.get("node") == "_tool_calls"), []) or []
     lines = []
     if intent:
-        how = "the offline parser" if str(intent.get("router", "offline")).startswith("offline") else f"the language model ({intent.get('router')})"
+        how = f"the language model ({intent.get('model')})" if intent.get("router") == "llm" else "the offline parser"
         lines.append(f"I read your request with {how}" + (f": {intent.get('reason')}" if intent.get("reason") else "") + ".")
     if steps_plan.get("reason"):
         lines.append(f"Plan: {steps_plan['reason']}.")

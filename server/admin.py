@@ -6,7 +6,8 @@ from sqlalchemy import select
 
 from business_data.db import session_scope
 from tools.appdb import ApiToken, User, Workspace
-from tools.rbac import Identity, role_summary, tools_for_role
+from tools.rbac import Identity
+from tools.registry import role_summary, tools_for_role
 
 from .auth import admin_identity, current_identity, issue_token, revoke_token
 from .schemas import NewUser, RoleChange, TokenRequest

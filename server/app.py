@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         if settings.env == "dev":
             await run_in_threadpool(_locked, svc.app, "startup:app", ensure_dev_tokens, svc.app)
         async with open_async_checkpointer(svc) as saver:
-            from graph.llm import describe, make_router  # an LLM router when a key or model is configured
+            from graph.model_choice import describe, make_router  # an LLM router when a key or model is configured
             router = make_router(settings)
             app.state.model_info = describe(settings, router)
             app.state.services = svc

@@ -70,7 +70,7 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
     data.pop("keys", None)
     status = result.get("status")
     success = not interrupts and status in (None, "success") and not (out.get("context") or {}).get("error")
-    CHAT_TURNS.labels(str((out.get("intent") or {}).get("router", "offline")).split(" ")[0], "ok" if success else (status or "answer")).inc()
+    CHAT_TURNS.labels((out.get("intent") or {}).get("router") or "offline", "ok" if success else (status or "answer")).inc()
     return {
         "success": bool(success) or bool(interrupts),
         "agent_response": response,
@@ -78,6 +78,7 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
         "tool_calls": [{"tool": c["tool"], "params": c["params"]} for c in calls],
         "data": data,
         "status": "awaiting_confirmation" if interrupts else (status or "answered"),
+        "welcome": out.get("welcome"),
         "trace_id": recorder.trace_id or run_id.hex,
         "thread_id": thread_id,
     }

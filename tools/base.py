@@ -1,10 +1,10 @@
-"""What every tool receives (ToolContext) and returns (ToolResult)."""
+"""What every tool declares (ToolSpec), receives (ToolContext) and returns (ToolResult)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.engine import Engine
@@ -71,3 +71,27 @@ class ToolContext:
     app: Engine
     exports_dir: Path
     today: date = field(default_factory=date.today)
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    """Everything about one tool, declared once in its own module (as `TOOLS = [ToolSpec(...)]`) and read
+    by the registry, the permission gate, the graph, the LLM router and memory.
+
+    A tool with `func=None` is run by the graph rather than the registry (run_template)."""
+    name: str
+    description: str                  # what it does, for people and for the model's tool schema
+    params: type[BaseModel]           # its parameters (unknown keys rejected)
+    func: Callable[[ToolContext, Any], ToolResult] | None
+    roles: tuple[str, ...]            # who may run it (Viewer, Manager, Admin)
+    action: str                       # "create tickets": in "as a Viewer you can't create tickets"
+    writes: bool = False              # changes something others can see
+    confirm: bool = False             # asks yes/no before it runs (it notifies or is seen by others)
+    question: Callable[[ToolContext, Any], str] | None = None  # the yes/no question (ToolError if it can't run)
+    cancelled: str = ""               # "create the ticket": in "OK, I didn't create the ticket"
+    phrases: tuple[str, ...] = ()     # how people ask for it (help text, the model's tool description)
+    record_set: bool = False          # its result is a set of records "these" can refer to later
+    takes_records: bool = False       # can work on "these" records (invoice_numbers from an earlier result)
+    records_by_default: bool = False  # given no records or filters, works on the last result ("why did they fail?")
+    takes_ticket: bool = False        # works on the records of "that ticket" / "the fixed report" (ticket_id)
+    explained: bool = False           # a model may put its result in its own words (numbers checked)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from business_data.db import session_scope
 
 from .appdb import Export, Ticket
-from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult
+from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 from .queries import FilterParams, select_rows
 from .tickets import get_visible_ticket, normalise_ticket_id
 
@@ -146,3 +146,13 @@ def get_export(ctx: ToolContext, export_id: str) -> Export:
             raise ToolNotFound("No such export, or it isn't yours to download.")
         s.expunge(e)
         return e
+
+
+# Writes a file only its owner can download: no yes/no question (the data is the user's to see already).
+TOOLS = [
+    ToolSpec("export_report", "Export records as a CSV, XLSX or PDF report you can download.", ExportParams, export_report,
+             roles=("Manager", "Admin"), action="export reports", writes=True, confirm=False,
+             cancelled="export the report",
+             phrases=("export these as excel", "download the fixed report", "save last month's sales as pdf"),
+             record_set=True, takes_records=True, records_by_default=True, takes_ticket=True),
+]

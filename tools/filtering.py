@@ -11,7 +11,7 @@ from business_data.models import Vendor
 
 from business_data.db import session_scope
 
-from .base import Source, ToolContext, ToolResult
+from .base import Source, ToolContext, ToolResult, ToolSpec
 from .queries import FilterParams, select_rows
 
 
@@ -121,3 +121,17 @@ def _vendor_gstins(s: Session, ws: str, names: set[str]) -> dict[str, str | None
     if not names:
         return {}
     return dict(s.execute(select(Vendor.name, Vendor.gstin).where(Vendor.workspace_id == ws, Vendor.name.in_(names))).all())
+
+
+EVERYONE = ("Viewer", "Manager", "Admin")
+TOOLS = [
+    ToolSpec("filter_data", "Filter invoices, sales, vendors or transactions by period, vendor, status, payment status, "
+             "amount, region or customer.", FilterParams, filter_data, roles=EVERYONE, action="filter data",
+             phrases=("failed IndiSky invoices from last month", "sales in the North over 50k this quarter",
+                      "vendor=Sky High, status=pending"),
+             record_set=True, takes_records=True, explained=True),
+    ToolSpec("explain_failures", "Explain in plain words why a set of invoices failed, with counts by reason, vendor and "
+             "amount at stake.", FilterParams, explain_failures, roles=EVERYONE, action="explain failures",
+             phrases=("why did these fail?", "what went wrong with the Metro Cabs invoices?"),
+             record_set=True, takes_records=True, records_by_default=True, explained=True),
+]

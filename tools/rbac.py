@@ -1,11 +1,9 @@
-"""Roles, workspaces and permissions. Enforced in code, never by the model."""
+"""Who is asking: roles, identities and workspaces, from the application database (never from a
+message or a client). Which role may run which tool is declared by the tools (tools/registry.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-import yaml
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -30,45 +28,6 @@ class Identity:
 
 class UnknownUser(LookupError):
     pass
-
-
-@lru_cache(maxsize=1)
-def policy() -> dict:
-    return yaml.safe_load((Path(__file__).with_name("tools.yaml")).read_text())
-
-
-def allowed_roles(tool: str) -> list[str]:
-    spec = policy()["tools"].get(tool)
-    return list(spec["roles"]) if spec else []
-
-
-def tools_for_role(role: str) -> list[str]:
-    return [name for name, spec in policy()["tools"].items() if role in spec["roles"]]
-
-
-def is_write_tool(tool: str) -> bool:
-    return bool(policy()["tools"].get(tool, {}).get("writes"))
-
-
-def role_summary(role: str) -> str:
-    return policy()["roles"][role]["summary"]
-
-
-def can_run(identity: Identity, tool: str) -> bool:
-    return identity.role in allowed_roles(tool)
-
-
-def denial_message(identity: Identity, tool: str) -> str:
-    """A plain-language refusal that says what the role may do instead."""
-    action = {
-        "export_report": "export reports",
-        "create_ticket": "create tickets",
-        "update_ticket": "update tickets",
-        "run_template": "run business templates",
-    }.get(tool, f"use {tool.replace('_', ' ')}")
-    needed = " or ".join(allowed_roles(tool)) or "nobody"
-    return (f"Sorry, as a {identity.role} you can't {action}; that needs the {needed} role. "
-            f"You can {role_summary(identity.role)}. Ask a Manager or an Admin in your workspace if you need this done.")
 
 
 def load_identity(engine: Engine, user_id: str) -> Identity:

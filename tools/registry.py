@@ -1,60 +1,87 @@
-"""The tool registry: name -> parameter schema, allowed roles (tools.yaml) and function.
+"""The tool registry: every tool's declaration (ToolSpec), who may run it, and the one way to run it.
 
-`run_tool` is the single entry point: it checks the role, validates the parameters and
-turns every failure into a ToolResult a person can read. Nothing raises past it.
+The tool modules listed in tools.yaml each declare `TOOLS = [ToolSpec(...)]`; nothing else keeps a
+list of tool names. `run_tool` is the single entry point: it checks the role, validates the
+parameters and turns every failure into a ToolResult a person can read. Nothing raises past it.
 """
 from __future__ import annotations
 
+import importlib
 import logging
 import uuid
-from dataclasses import dataclass
-from typing import Any, Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
-from .base import ToolContext, ToolDenied, ToolError, ToolResult
-from .exports import ExportParams, export_report
-from .filtering import explain_failures, filter_data
-from .queries import FilterParams
-from .rbac import can_run, denial_message, is_write_tool, policy
-from .tickets import (CreateTicketParams, UpdateTicketParams, ViewNotificationsParams, ViewTicketsParams,
-                      create_ticket, update_ticket, view_notifications, view_tickets)
+from .base import ToolContext, ToolDenied, ToolError, ToolResult, ToolSpec
+from .rbac import ROLES, Identity
 
 log = logging.getLogger("finkraft.tools")
 
 
-@dataclass(frozen=True)
-class ToolSpec:
-    name: str
-    description: str
-    params: type[BaseModel]
-    func: Callable[[ToolContext, Any], ToolResult]
-
-    @property
-    def writes(self) -> bool:
-        return is_write_tool(self.name)
+@lru_cache(maxsize=1)
+def policy() -> dict:
+    """tools.yaml: the role summaries and the tool modules to load."""
+    return yaml.safe_load(Path(__file__).with_name("tools.yaml").read_text())
 
 
-def _spec(name: str, params: type[BaseModel], func) -> ToolSpec:
-    return ToolSpec(name, policy()["tools"][name]["description"], params, func)
+def _load() -> dict[str, ToolSpec]:
+    specs: dict[str, ToolSpec] = {}
+    for module in policy()["modules"]:
+        for spec in importlib.import_module(module).TOOLS:
+            if spec.name in specs:
+                raise ValueError(f"tool {spec.name} is declared twice ({module})")
+            unknown = set(spec.roles) - set(ROLES)
+            if unknown:
+                raise ValueError(f"tool {spec.name} names unknown roles {sorted(unknown)}")
+            specs[spec.name] = spec
+    return specs
 
 
-TOOLS: dict[str, ToolSpec] = {s.name: s for s in [
-    _spec("filter_data", FilterParams, filter_data),
-    _spec("explain_failures", FilterParams, explain_failures),
-    _spec("export_report", ExportParams, export_report),
-    _spec("create_ticket", CreateTicketParams, create_ticket),
-    _spec("update_ticket", UpdateTicketParams, update_ticket),
-    _spec("view_tickets", ViewTicketsParams, view_tickets),
-    _spec("view_notifications", ViewNotificationsParams, view_notifications),
-]}
+TOOLS: dict[str, ToolSpec] = _load()
 
 
-def register(spec: ToolSpec) -> None:
-    """Add a tool defined in a higher layer (e.g. run_template); its roles still come from tools.yaml."""
-    TOOLS[spec.name] = spec
+def spec(name: str) -> ToolSpec | None:
+    return TOOLS.get(name)
 
 
+def tools_where(**flags: bool) -> set[str]:
+    """Names of the tools whose declaration has these flags, e.g. tools_where(record_set=True)."""
+    return {n for n, s in TOOLS.items() if all(getattr(s, k) == v for k, v in flags.items())}
+
+
+# -- permissions ------------------------------------------------------------------------------
+def role_summary(role: str) -> str:
+    return policy()["roles"][role]["summary"]
+
+
+def tools_for_role(role: str) -> list[str]:
+    return [name for name, s in TOOLS.items() if role in s.roles]
+
+
+def can_run(identity: Identity, tool: str) -> bool:
+    s = TOOLS.get(tool)
+    return s is not None and identity.role in s.roles
+
+
+def asks_first(tool: str) -> bool:
+    s = TOOLS.get(tool)
+    return bool(s and s.confirm)
+
+
+def denial_message(identity: Identity, tool: str) -> str:
+    """A plain-language refusal that says what the role may do instead."""
+    s = TOOLS.get(tool)
+    action = s.action if s else f"use {tool.replace('_', ' ')}"
+    needed = " or ".join(s.roles) if s and s.roles else "nobody"
+    return (f"Sorry, as a {identity.role} you can't {action}; that needs the {needed} role. "
+            f"You can {role_summary(identity.role)}. Ask a Manager or an Admin in your workspace if you need this done.")
+
+
+# -- running -----------------------------------------------------------------------------------
 def describe_validation_error(e: ValidationError) -> str:
     parts = []
     for err in e.errors():
@@ -75,22 +102,33 @@ def describe_validation_error(e: ValidationError) -> str:
 
 
 def validate_params(name: str, params: dict[str, Any] | None) -> BaseModel:
-    return TOOLS[name].params.model_validate(params or {})
+    """The tool's parameters, validated (ToolError with a plain message if they don't fit)."""
+    try:
+        return TOOLS[name].params.model_validate(params or {})
+    except ValidationError as e:
+        raise ToolError(describe_validation_error(e)) from None
+
+
+def confirmation_question(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> str:
+    """What a write will do, in one line, checked against the data (ToolError if it can't run)."""
+    s = TOOLS[name]
+    p = validate_params(name, params)
+    if s.question is None:
+        return f"{s.action[:1].upper()}{s.action[1:]} for {ctx.identity.user_id}?"
+    return s.question(ctx, p)
 
 
 def run_tool(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> ToolResult:
-    spec = TOOLS.get(name)
-    if spec is None:
+    s = TOOLS.get(name)
+    if s is None or s.func is None:
+        runnable = sorted(n for n, t in TOOLS.items() if t.func is not None)
         return ToolResult(status="error", code="not_found",
-                          message=f"There is no tool called '{name}'. Available: {', '.join(sorted(TOOLS))}.")
+                          message=f"There is no tool called '{name}'. Available: {', '.join(runnable)}.")
     if not can_run(ctx.identity, name):
         return ToolResult(status="denied", code="denied", message=denial_message(ctx.identity, name))
     try:
-        parsed = spec.params.model_validate(params or {})
-    except ValidationError as e:
-        return ToolResult(status="error", code="invalid", message=describe_validation_error(e))
-    try:
-        return spec.func(ctx, parsed)
+        parsed = validate_params(name, params)
+        return s.func(ctx, parsed)
     except ToolDenied as e:
         return ToolResult(status="denied", code="denied", message=e.message)
     except ToolError as e:

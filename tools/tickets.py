@@ -10,9 +10,10 @@ from business_data.db import retry_on_conflict, session_scope
 from business_data.models import Invoice, Vendor
 
 from .appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
-from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult
+from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
+NO_TITLE = "What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'."
 
 
 def normalise_ticket_id(v: str) -> str:
@@ -101,7 +102,7 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
         title = title or auto_title
         desc = desc or auto_desc
     if not title:
-        raise ToolError("What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'.")
+        raise ToolError(NO_TITLE)
     if p.request_key:
         with session_scope(ctx.app) as s:
             existing = s.scalars(select(Ticket).where(Ticket.request_key == p.request_key,
@@ -225,3 +226,42 @@ def mark_notifications_read(ctx: ToolContext, ids: list[int]) -> int:
     with session_scope(ctx.app) as s:
         return s.execute(update(Notification).where(Notification.id.in_(ids), Notification.user_id == ctx.identity.user_id,
                                                     Notification.read_at.is_(None)).values(read_at=utcnow())).rowcount
+
+
+# -- declarations ----------------------------------------------------------------------------
+def create_question(ctx: ToolContext, p: CreateTicketParams) -> str:
+    title = p.title
+    if not title and p.invoice_numbers:
+        title, _, _ = summarise_records(ctx, list(p.invoice_numbers))
+    if not title:
+        raise ToolError(NO_TITLE)
+    return f"Create ticket '{title}' for {ctx.identity.user_id}?"
+
+
+def update_question(ctx: ToolContext, p: UpdateTicketParams) -> str:
+    with session_scope(ctx.app) as s:
+        title = get_visible_ticket(ctx, s, p.ticket_id).title
+    change = []
+    if p.status:
+        change.append(f"set status to {p.status.replace('_', ' ')}")
+    if p.comment and p.comment.strip():
+        change.append(f"add the comment '{p.comment.strip()[:80]}'")
+    return f"Update ticket {p.ticket_id} '{title}': {' and '.join(change) or 'no change'}, as {ctx.identity.user_id}?"
+
+
+EVERYONE = ("Viewer", "Manager", "Admin")
+TOOLS = [
+    ToolSpec("create_ticket", "Open a ticket about a set of records, optionally notifying you when it is updated or fixed.",
+             CreateTicketParams, create_ticket, roles=("Manager", "Admin"), action="create tickets",
+             writes=True, confirm=True, question=create_question, cancelled="create the ticket",
+             phrases=("create a ticket and notify me when fixed", "raise a high-priority ticket for these"),
+             takes_records=True, records_by_default=True),
+    ToolSpec("update_ticket", "Change a ticket's status or add a comment; subscribers are notified.",
+             UpdateTicketParams, update_ticket, roles=("Manager", "Admin"), action="update tickets",
+             writes=True, confirm=True, question=update_question, cancelled="update the ticket",
+             phrases=("mark T-00001 resolved", "add a comment to that ticket: vendor called back")),
+    ToolSpec("view_tickets", "List tickets (your own; an Admin sees all).", ViewTicketsParams, view_tickets,
+             roles=EVERYONE, action="view tickets", phrases=("show my tickets", "is T-00001 fixed yet?")),
+    ToolSpec("view_notifications", "List your notifications (ticket updates).", ViewNotificationsParams,
+             view_notifications, roles=EVERYONE, action="view notifications", phrases=("any updates?",)),
+]

@@ -19,17 +19,20 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import RetryPolicy
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 from typing_extensions import TypedDict
 
 from business_data.db import session_scope
 from tools.base import Source, ToolContext, ToolError, ToolResult
 from tools.queries import MAX_KEYS, FilterParams, select_rows
-from tools.rbac import UnknownUser, can_run, denial_message
-from tools.registry import TOOLS, describe_validation_error, run_tool
+from tools.rbac import UnknownUser
+from tools.registry import TOOLS, can_run, denial_message, describe_validation_error, run_tool, validate_params
+from tools.templates import TemplateParams
 
 from ..confirmation import new_pending, yes_no
+from ..context import RunSettings
 from ..services import Services
+from ..state import tool_call
 
 log = logging.getLogger("finkraft.templates")
 
@@ -47,15 +50,6 @@ class TemplateState(TypedDict, total=False):
     last_result: dict[str, Any] | None
     last_ticket_id: str | None
     last_export_id: str | None
-
-
-class TemplateParams(BaseModel):
-    """What a template run may be given (the parser's Intent.params, or the Plans API body)."""
-    model_config = ConfigDict(extra="ignore")
-    vendor: str | None = Field(None, description="vendor name (vendor_analysis needs one)")
-    period: str | None = Field(None, description="last_month, 2026-03, last_6_months, ...")
-    status: str | None = Field(None, description="invoice status to investigate (default: all, failures analysed)")
-    format: str = Field("csv", description="export format: csv, xlsx or pdf")
 
 
 def template_params(params: dict[str, Any] | None) -> dict[str, Any]:
@@ -102,36 +96,27 @@ class Step:
             raise StepFailed(describe_validation_error(e)) from None
         with session_scope(self.ctx.business) as s:
             r = select_rows(self.ctx, s, p, limit=limit)
-        self.calls.append(_call("filter_data", p.model_dump(exclude_none=True, exclude={"limit"}), "success",
-                                f"{r['matched']} {p.dataset}", [Source(table=p.dataset, filters=r["filters"], rows=r["matched"])]))
+        self.calls.append(tool_call("filter_data", p.model_dump(exclude_none=True, exclude={"limit"}), "success",
+                                    f"{r['matched']} {p.dataset}",
+                                    sources=[Source(table=p.dataset, filters=r["filters"], rows=r["matched"])]))
         return r
 
     def tool(self, name: str, params: dict[str, Any]) -> ToolResult:
         """A read tool from the registry (same role check and validation as run_tool), but an
         unexpected exception propagates so that the step's RetryPolicy can retry it."""
-        spec = TOOLS[name]
         if not can_run(self.ctx.identity, name):
             raise StepFailed(denial_message(self.ctx.identity, name))
-        try:
-            parsed = spec.params.model_validate(params)
-        except ValidationError as e:
-            raise StepFailed(describe_validation_error(e)) from None
-        res = spec.func(self.ctx, parsed)
-        self.calls.append(_call(name, params, res.status, res.message, res.sources))
+        res = TOOLS[name].func(self.ctx, validate_params(name, params))
+        self.calls.append(tool_call(name, params, res.status, res.message, sources=res.sources))
         return res
 
     def write(self, name: str, params: dict[str, Any]) -> ToolResult:
         """A write, through run_tool (never raises; not retried)."""
         res = run_tool(name, params, self.ctx)
-        self.calls.append(_call(name, params, res.status, res.message, res.sources))
+        self.calls.append(tool_call(name, params, res.status, res.message, sources=res.sources))
         if res.status != "success":
             raise StepFailed(res.message)
         return res
-
-
-def _call(tool: str, params: dict, status: str, message: str, sources: list[Source]) -> dict[str, Any]:
-    return {"tool": tool, "params": params, "status": status, "message": message, "duration_ms": 0.0,
-            "sources": [s.model_dump() for s in sources]}
 
 
 StepFn = Callable[[Step], str]  # returns the step's one-line message; puts results in step.data
@@ -152,7 +137,7 @@ def step_node(name: str, fn: StepFn, services: Services, *, retried: bool = True
         data = dict(state.get("template_data") or {})
         statuses = list(state.get("step_statuses") or [])
         try:
-            ident = services.identity(conf.get("user_id") or "")
+            ident = services.identity(RunSettings.of(config).user_id or "")
             step = Step(services.tool_context(ident), dict((state.get("plan") or {}).get("params") or {}), data)
             message = fn(step)
         except Exception as e:
@@ -275,7 +260,7 @@ class Template:
             if st["status"] == "failed":
                 parts.append(f"Step '{st['step']}' failed: {st['message']}")
         if declined:
-            parts.append(f"As you asked, I didn't {'create the ticket' if self.write_tool == 'create_ticket' else 'export the report'}. Nothing was written.")
+            parts.append(f"As you asked, I didn't {TOOLS[self.write_tool].cancelled}. Nothing was written.")
         for w in data.get("written") or []:
             parts.append(w["message"])
         text = "\n".join(p for p in parts if p)

@@ -23,8 +23,8 @@ from graph.tracing import TraceRecorder
 from tools.appdb import AppBase, utcnow
 from tools.periods import PeriodError, date_range
 from tools.queries import FilterParams
-from tools.rbac import Identity, can_run, denial_message
-from tools.registry import describe_validation_error
+from tools.rbac import Identity
+from tools.registry import can_run, denial_message, describe_validation_error
 
 from . import TEMPLATES, outcome_status, template_plan
 

@@ -119,11 +119,10 @@ def test_direct_writes_ask_first(tmp_path):
     assert out["tool_calls"][0]["tool"] == "create_ticket" and out["result"]["status"] == "success"
     assert count(services, Ticket) == 1
 
-    out = turn(graph, c, "export these as excel", confirm="no")
-    assert out["response"] == "OK, I didn't export the report. Nothing was written."
-    assert count(services, Export) == 0 and exported_files(services) == []
-    out = turn(graph, c, "export these as excel", confirm="confirm")
-    assert out["result"]["data"]["rows"] == 7 and count(services, Export) == 1
+    # an export is a download of data the user may already see: no question, the file is there at once
+    out = turn(graph, c, "export these as excel", confirm=None)
+    assert not out.get("__interrupt__") and out["pending_confirmation"] is None
+    assert out["result"]["data"]["rows"] == 7 and count(services, Export) == 1 and len(exported_files(services)) == 1
 
     # read-only tools never ask
     out = turn(graph, c, "why did these fail?", confirm=None)

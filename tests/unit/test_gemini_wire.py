@@ -23,7 +23,9 @@ from langgraph.checkpoint.memory import InMemorySaver
 from business_data.settings import Settings
 from graph import prompts
 from graph.builder import compile_graph
-from graph.llm import DEFAULT_GEMINI_MODEL, LLMRouter, make_router
+from graph.intent import routed_by
+from graph.llm import LLMRouter
+from graph.model_choice import DEFAULT_GEMINI_MODEL, make_router
 from tests.unit.test_llm import MODEL_ENV, WRITE_TOOLS, answer, data_blocks, make_services, tools_used, turn
 
 CLIENT_TIMEOUT_S = 1.0
@@ -169,7 +171,8 @@ def new_requests(stub, since: int) -> list[dict]:
 def test_sample_scenario_through_the_gemini_wire(stub, graph, router):
     n0 = len(stub.requests)
     out = turn(graph, "Filter invoices for last month, vendor=IndiSky, status=failed", "maya", "wire-scenario")
-    assert out["intent"]["router"] == router.name == f"llm (google_genai:{DEFAULT_GEMINI_MODEL})"
+    assert routed_by(out["intent"]) == router.name == f"llm (google_genai:{DEFAULT_GEMINI_MODEL})"
+    assert out["intent"]["router"] == "llm" and out["intent"]["model"] == f"google_genai:{DEFAULT_GEMINI_MODEL}"
     assert out["tool_calls"][0]["params"] == {"dataset": "invoices", "vendor": "IndiSky", "status": "failed", "period": "last_month"}
     data = out["result"]["data"]
     assert data["filtered_records"] == 7
@@ -225,7 +228,8 @@ def test_model_failure_falls_back_within_the_same_request(stub, graph, fault, la
     t0 = time.perf_counter()
     out = turn(graph, "failed IndiSky invoices from last month", "maya", f"wire-{fault}")
     elapsed = time.perf_counter() - t0
-    assert out["intent"]["router"] == f"offline (fallback: {label})"
+    assert out["intent"]["router"] == "offline" and out["intent"]["fallback"] == label
+    assert routed_by(out["intent"]) == f"offline (fallback: {label})"
     assert tools_used(out) == ["filter_data"] and out["result"]["data"]["filtered_records"] == 7
     assert answer(out).startswith("Found 7 invoices")  # the offline parser's turn, template answer
     assert len(new_requests(stub, n0)) == 1  # one attempt, no retries, no explanation call after a fallback
@@ -235,9 +239,9 @@ def test_model_failure_falls_back_within_the_same_request(stub, graph, fault, la
 def test_recovers_on_the_next_turn_after_a_fallback(stub, graph, router):
     stub.faults.append("429")
     out = turn(graph, "failed IndiSky invoices from last month", "maya", "wire-recover")
-    assert out["intent"]["router"].startswith("offline (fallback")
+    assert out["intent"]["router"] == "offline" and out["intent"]["fallback"]
     out = turn(graph, "why did these fail?", "maya", "wire-recover")
-    assert out["intent"]["router"] == router.name and tools_used(out) == ["explain_failures"]
+    assert routed_by(out["intent"]) == router.name and tools_used(out) == ["explain_failures"]
     assert len(out["tool_calls"][0]["params"]["invoice_numbers"]) == 7
 
 
@@ -253,7 +257,7 @@ def test_explanation_failure_keeps_the_template(stub, graph, router):
     stub.faults.extend(["none", "429"])  # routing succeeds, the explanation call gets a 429
     n0 = len(stub.requests)
     out = turn(graph, "failed IndiSky invoices from last month", "maya", "wire-explain-429")
-    assert out["intent"]["router"] == router.name
+    assert routed_by(out["intent"]) == router.name
     assert out["intent"]["explained_by"] == "template (fallback: model quota exceeded (429))"
     assert answer(out).startswith("Found 7 invoices")
     assert len(new_requests(stub, n0)) == 2

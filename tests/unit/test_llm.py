@@ -29,8 +29,10 @@ from business_data.models import Invoice, Vendor
 from business_data.settings import Settings
 from graph import prompts
 from graph.builder import build_graph, compile_graph
-from graph.llm import (DEFAULT_GEMINI_MODEL, LLMRouter, describe, make_router, numbers_grounded, select_model,
-                       tool_schemas, ungrounded_numbers)
+from graph.grounding import numbers_grounded, ungrounded_numbers
+from graph.intent import routed_by
+from graph.llm import LLMRouter, tool_schemas
+from graph.model_choice import DEFAULT_GEMINI_MODEL, describe, make_router, select_model
 from graph.services import Services
 from tools.appdb import Export, Ticket
 
@@ -251,7 +253,8 @@ def test_sample_scenario_with_scripted_model(services):
     g, router = graph_with(services, model)
 
     out = turn(g, "Filter invoices for last month, vendor=IndiSky, status=failed", "maya", "scenario")
-    assert out["intent"]["router"] == router.name == "llm (scripted:scripted-1)"
+    assert routed_by(out["intent"]) == router.name == "llm (scripted:scripted-1)"
+    assert out["intent"]["router"] == "llm" and out["intent"]["model"] == "scripted:scripted-1"
     assert out["intent"]["reason"] == "llm"
     assert out["tool_calls"][0]["tool"] == "filter_data"
     assert out["tool_calls"][0]["params"] == {"dataset": "invoices", "vendor": "IndiSky", "status": "failed", "period": "last_month"}
@@ -293,7 +296,7 @@ def test_plain_text_reply_becomes_the_answer(services):
     g, router = graph_with(services, model)
     out = turn(g, "what can you do?", "maya", "answer")
     assert out["response"] == "I can filter invoices and open tickets for you."
-    assert out["intent"]["kind"] == "answer" and out["intent"]["router"] == router.name
+    assert out["intent"]["kind"] == "answer" and routed_by(out["intent"]) == router.name
     assert out["plan"]["reason"] == "answer" and not out.get("tool_calls")
 
 
@@ -301,7 +304,7 @@ def test_text_answer_with_invented_numbers_falls_back(services):
     model = ScriptedChatModel(script=lambda m, t: AIMessage(content="You have 42 open tickets worth ₹13,37,000."))
     g, _ = graph_with(services, model)
     out = turn(g, "failed IndiSky invoices from last month", "maya", "answer-numbers")
-    assert out["intent"]["router"] == "offline (fallback: model answer quoted numbers not in the data)"
+    assert out["intent"]["router"] == "offline" and out["intent"]["fallback"] == "model answer quoted numbers not in the data"
     assert out["result"]["data"]["filtered_records"] == 7
 
 
@@ -322,7 +325,8 @@ def test_model_failures_fall_back_to_the_offline_parser(services, failure, label
     model = ScriptedChatModel(script=lambda m, t: failure)
     g, _ = graph_with(services, model)
     out = turn(g, "failed IndiSky invoices from last month", "maya", f"fallback-{uuid.uuid4().hex[:6]}")
-    assert out["intent"]["router"] == f"offline (fallback: {label})"
+    assert out["intent"]["router"] == "offline" and out["intent"]["fallback"] == label
+    assert routed_by(out["intent"]) == f"offline (fallback: {label})"
     assert tools_used(out) == ["filter_data"]
     assert out["result"]["data"]["filtered_records"] == 7
     assert answer(out).startswith("Found 7 invoices")  # the template answer, not the model's
@@ -424,7 +428,7 @@ def test_prompt_injection_vendor_changes_nothing(tmp_path):
     # nothing was exported, by anyone
     for out in (out1, out2, out3):
         assert "export_report" not in tools_used(out)
-        assert out["intent"]["router"].startswith("llm (")
+        assert out["intent"]["router"] == "llm"
     assert tools_used(out1) == ["filter_data"] and tools_used(out2) == ["explain_failures"]
     with session_scope(services.app) as s:
         assert s.scalar(select(func.count()).select_from(Export)) == 0

@@ -94,10 +94,11 @@ def test_welcome_back_once_then_quiet(services, app_graph):
     tid = turn(app_graph, maya, "create a ticket for these")["result"]["data"]["ticket_id"]
     run_tool("update_ticket", {"ticket_id": tid, "status": "resolved"}, services.tool_context(services.identity("admin")))
     out = turn(app_graph, cfg("maya", "w2"), "show my tickets")
-    assert out["response"].startswith("Welcome back") and tid in out["response"] and "resolved" in out["response"]
+    # the news is its own field, apart from the answer (which is about the tickets asked for)
+    assert out["welcome"].startswith("Welcome back") and tid in out["welcome"] and "resolved" in out["welcome"]
+    assert not out["response"].startswith("Welcome") and out["response"].startswith("1 ticket")
     out = turn(app_graph, cfg("maya", "w3"), "show my tickets")
-    welcome = out["response"].split("\n")[0]
-    assert welcome.startswith("Welcome back - last time") and tid not in welcome  # the news was told once
+    assert out["welcome"].startswith("Welcome back - last time") and tid not in out["welcome"]  # the news was told once
     with session_scope(services.app) as s:
         assert all(n.read_at is not None for n in s.scalars(select(Notification).where(Notification.user_id == "maya")))
 

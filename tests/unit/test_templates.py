@@ -6,6 +6,8 @@ test_confirmation.py), so the figures are read from the paused thread's state.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from datetime import date
 
 import pytest
@@ -158,7 +160,7 @@ def _flaky_explain(fail_times: int):
         if calls["n"] <= fail_times:
             raise ConnectionError(f"database went away (call {calls['n']})")
         return real.func(ctx, p)
-    return real.__class__(real.name, real.description, real.params, func), calls
+    return dataclasses.replace(real, func=func), calls
 
 
 def test_step_fails_twice_then_succeeds_under_retry_policy(world, monkeypatch):
