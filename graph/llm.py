@@ -91,7 +91,8 @@ def tool_schemas(role: str) -> list[dict[str, Any]]:
             continue
         fn = copy.deepcopy(convert_to_openai_tool(spec.params))
         fn["function"]["name"] = spec.name
-        fn["function"]["description"] = spec.description
+        fn["function"]["description"] = spec.description + (
+            " For example: " + "; ".join(f'"{p}"' for p in spec.phrases) + "." if spec.phrases else "")
         params = _strip_schema(fn["function"].get("parameters") or {"type": "object", "properties": {}})
         props = params.setdefault("properties", {})
         props.pop("request_key", None)  # the graph sets idempotency keys, never the model

@@ -17,7 +17,9 @@ if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # samples go to files there from
     Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest  # noqa: E402
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send  # noqa: E402
+
+from tools.registry import TOOLS  # noqa: E402
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +33,17 @@ TOOL_LATENCY = Histogram("finkraft_tool_seconds", "Tool latency", ["tool"], regi
 CHAT_TURNS = Counter("finkraft_chat_turns_total", "Chat turns", ["router", "outcome"], registry=REGISTRY)
 
 
+STATUSES = {"success", "error", "denied", "cancelled", "needs_clarification"}
+
+
 def record_tool_calls(calls: list[dict]) -> None:
+    """Label values come from the declared tools and statuses only: a client's made-up tool name is
+    counted as "unknown", so it can't grow the metrics without bound."""
     for c in calls or []:
-        TOOL_CALLS.labels(c.get("tool", "?"), c.get("status", "?")).inc()
-        TOOL_LATENCY.labels(c.get("tool", "?")).observe((c.get("duration_ms") or 0) / 1000)
+        tool = c.get("tool") if c.get("tool") in TOOLS else "unknown"
+        status = c.get("status") if c.get("status") in STATUSES else "other"
+        TOOL_CALLS.labels(tool, status).inc()
+        TOOL_LATENCY.labels(tool).observe((c.get("duration_ms") or 0) / 1000)
 
 
 def multiprocess_dir() -> str | None:
