@@ -24,6 +24,7 @@ from business_data.settings import Settings
 from graph import prompts
 from graph.builder import compile_graph
 from graph.intent import routed_by
+from tools.registry import TOOLS, tools_for_role
 from graph.llm import LLMRouter
 from graph.model_choice import DEFAULT_GEMINI_MODEL, make_router
 from tests.unit.test_llm import MODEL_ENV, WRITE_TOOLS, answer, data_blocks, make_services, tools_used, turn
@@ -212,7 +213,8 @@ def test_viewer_declarations_lack_write_tools(stub, graph):
     out = turn(graph, "failed IndiSky invoices last month", "victor", "wire-viewer")
     assert tools_used(out) == ["filter_data"]
     declared = set(GeminiStub.declared(new_requests(stub, n0)[0]["body"]))
-    assert declared == {"filter_data", "explain_failures", "view_tickets", "view_notifications"}
+    assert declared == {n for n in tools_for_role("Viewer") if TOOLS[n].func is not None}
+    assert {"filter_data", "explain_failures", "view_tickets", "view_notifications", "vendor_profile"} <= declared
     assert not declared & WRITE_TOOLS
 
 

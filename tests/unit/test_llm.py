@@ -217,7 +217,7 @@ def test_build_graph_picks_the_router_from_settings(services):
 # -- tools offered ---------------------------------------------------------------------------
 def test_viewer_is_never_offered_write_tools(services):
     names = {t["function"]["name"] for t in tool_schemas("Viewer")}
-    assert names == {"filter_data", "explain_failures", "view_tickets", "view_notifications"}
+    assert names == {"filter_data", "explain_failures", "view_tickets", "view_notifications", "vendor_profile"}
     assert {"export_report", "create_ticket", "update_ticket"} <= {t["function"]["name"] for t in tool_schemas("Manager")}
     filter_schema = next(t for t in tool_schemas("Manager") if t["function"]["name"] == "filter_data")["function"]
     assert "use_previous_results" in filter_schema["parameters"]["properties"]
