@@ -178,6 +178,8 @@ class Template:
     write_step: str                              # "create_ticket" / "export"
     write_tool: str
     report: Callable[[dict[str, Any]], str]      # the answer from template_data
+    # (regex, weight) cues in a request: weight 2 names the template, weight 1 hints at it (matching.py)
+    cues: list[tuple[str, int]] = field(default_factory=list)
     requires: tuple[str, ...] = ()
 
     def plan_steps(self) -> list[dict[str, Any]]:

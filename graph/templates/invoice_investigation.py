@@ -66,4 +66,6 @@ TEMPLATE = Template(
     name="invoice_investigation", title="invoice investigation",
     steps=[("filter", "filter_data", filter_invoices), ("analyse", "explain_failures", analyse_failures)],
     propose=propose_ticket, write_step="create_ticket", write_tool="create_ticket", report=report,
+    cues=[(r"\binvestigat\w*", 2), (r"\broot[- ]cause\b", 2), (r"\bdig into\b", 2),
+          (r"\bfail\w*\b", 1), (r"\bticket\b", 1)],
 )

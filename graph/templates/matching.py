@@ -2,23 +2,14 @@
 
 A direct tool call is the default. A template is chosen when the router said so
 (Intent.kind == "template"), when the request names a template ("vendor analysis",
-"monthly review", "investigate"), or when a multi-step request (complexity >= 3) has a
-weaker cue for one. The decision and its reason go into state["plan"] (and the trace).
+"monthly review", "investigate": a cue of weight 2 in its declaration, `Template.cues`), or when a
+multi-step request (complexity >= 3) has a weaker cue (weight 1) for one. The decision and its reason go into state["plan"] (and the trace).
 """
 from __future__ import annotations
 
 import re
 from typing import Any
 
-# (pattern, weight): weight 2 names the template, weight 1 hints at it
-CUES: dict[str, list[tuple[str, int]]] = {
-    "invoice_investigation": [(r"\binvestigat\w*", 2), (r"\broot[- ]cause\b", 2), (r"\bdig into\b", 2),
-                              (r"\bfail\w*\b", 1), (r"\bticket\b", 1)],
-    "vendor_analysis": [(r"\bvendor (analysis|performance|review|scorecard|report)\b", 2), (r"\banaly[sz]e (the )?vendor\b", 2),
-                        (r"\bpayment delays?\b", 1), (r"\bperform\w*\b", 1), (r"\bvendor\b", 1)],
-    "monthly_review": [(r"\bmonth(ly|[- ]end) (review|report|summary|close)\b", 2), (r"\breview (of )?(last|this|the) month\b", 2),
-                       (r"\bmonth[- ]over[- ]month\b", 2), (r"\bcompare\w* .*\bmonth\b", 1), (r"\bsales by region\b", 1)],
-}
 ACTIONS = {
     "filter": r"\b(filter|show|list|find|get|gather|collect)\b",
     "explain": r"\b(why|explain|reasons?|analy[sz]\w*)\b",
@@ -31,18 +22,20 @@ SEQUENCE = r"\b(then|after that|and also|followed by)\b|;"
 
 
 def analyse_request(text: str, intent: dict[str, Any]) -> dict[str, Any]:
+    from . import TEMPLATES  # the package imports the templates; this module is imported by graph/nodes.py
+    cues = {name: t.cues for name, t in TEMPLATES.items()}
     t = (text or "").lower()
     actions = [name for name, pat in ACTIONS.items() if re.search(pat, t)]
     complexity = len(actions) + len(re.findall(SEQUENCE, t)) + (1 if intent.get("kind") == "template" else 0)
-    scores = {name: sum(w for pat, w in cues if re.search(pat, t)) for name, cues in CUES.items()}
+    scores = {name: sum(w for pat, w in cues if re.search(pat, t)) for name, cues in cues.items()}
     best = max(scores, key=lambda k: scores[k])
     analysis: dict[str, Any] = {"complexity": complexity, "actions": actions, "template_scores": scores}
     if intent.get("kind") == "template":
-        name = intent.get("template") if intent.get("template") in CUES else (best if scores[best] else None)
+        name = intent.get("template") if intent.get("template") in cues else (best if scores[best] else None)
         reason = intent.get("reason") or "multi-step request"
         return {**analysis, "decision": "template" if name else "direct", "template": name,
                 "reason": f"template {name}: {reason}" if name else f"no template fits: {reason}"}
-    strong = {name for name, cues in CUES.items() if any(w == 2 and re.search(pat, t) for pat, w in cues)}
+    strong = {name for name, cues in cues.items() if any(w == 2 and re.search(pat, t) for pat, w in cues)}
     upgradable = intent.get("kind") == "tool" and not intent.get("refs")  # "these"/"that ticket" stay direct
     if upgradable and strong:
         best = max(strong, key=lambda k: scores[k])

@@ -83,4 +83,6 @@ TEMPLATE = Template(
     name="monthly_review", title="monthly review",
     steps=[("collect", "filter_data", collect), ("summarise", None, summarise)],
     propose=propose_exports, write_step="export", write_tool="export_report", report=report,
+    cues=[(r"\bmonth(ly|[- ]end) (review|report|summary|close)\b", 2), (r"\breview (of )?(last|this|the) month\b", 2),
+          (r"\bmonth[- ]over[- ]month\b", 2), (r"\bcompare\w* .*\bmonth\b", 1), (r"\bsales by region\b", 1)],
 )

@@ -125,4 +125,6 @@ TEMPLATE = Template(
     name="vendor_analysis", title="vendor analysis",
     steps=[("gather", "filter_data", gather), ("performance", None, performance), ("report", None, write_report)],
     propose=propose_export, write_step="export", write_tool="export_report", report=report,
+    cues=[(r"\bvendor (analysis|performance|review|scorecard|report)\b", 2), (r"\banaly[sz]e (the )?vendor\b", 2),
+          (r"\bpayment delays?\b", 1), (r"\bperform\w*\b", 1), (r"\bvendor\b", 1)],
 )
