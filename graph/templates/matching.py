@@ -23,19 +23,19 @@ SEQUENCE = r"\b(then|after that|and also|followed by)\b|;"
 
 def analyse_request(text: str, intent: dict[str, Any]) -> dict[str, Any]:
     from . import TEMPLATES  # the package imports the templates; this module is imported by graph/nodes.py
-    cues = {name: t.cues for name, t in TEMPLATES.items()}
+    by_template = {name: tpl.cues for name, tpl in TEMPLATES.items()}
     t = (text or "").lower()
     actions = [name for name, pat in ACTIONS.items() if re.search(pat, t)]
     complexity = len(actions) + len(re.findall(SEQUENCE, t)) + (1 if intent.get("kind") == "template" else 0)
-    scores = {name: sum(w for pat, w in cues if re.search(pat, t)) for name, cues in cues.items()}
+    scores = {name: sum(w for pat, w in cues if re.search(pat, t)) for name, cues in by_template.items()}
     best = max(scores, key=lambda k: scores[k])
     analysis: dict[str, Any] = {"complexity": complexity, "actions": actions, "template_scores": scores}
     if intent.get("kind") == "template":
-        name = intent.get("template") if intent.get("template") in cues else (best if scores[best] else None)
+        name = intent.get("template") if intent.get("template") in by_template else (best if scores[best] else None)
         reason = intent.get("reason") or "multi-step request"
         return {**analysis, "decision": "template" if name else "direct", "template": name,
                 "reason": f"template {name}: {reason}" if name else f"no template fits: {reason}"}
-    strong = {name for name, cues in cues.items() if any(w == 2 and re.search(pat, t) for pat, w in cues)}
+    strong = {name for name, cues in by_template.items() if any(w == 2 and re.search(pat, t) for pat, w in cues)}
     upgradable = intent.get("kind") == "tool" and not intent.get("refs")  # "these"/"that ticket" stay direct
     if upgradable and strong:
         best = max(strong, key=lambda k: scores[k])
