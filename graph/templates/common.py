@@ -1,12 +1,13 @@
 """What the three templates share: their state, step bookkeeping with retries, data access,
 the shape of the subgraph and the outcome of a run.
 
-A template subgraph runs twice in a turn when it wants to write:
+A template whose write asks first (a ticket: `ToolSpec.confirm`) runs twice in a turn:
   1st run: START -> step -> step -> ... -> propose -> END   (pending_confirmation set)
            the parent's `confirm` node asks and pauses (interrupt)
   2nd run: START -> write -> finish -> END                  (approved)
            START -> finish -> END                           (declined: nothing written)
 The work of the first run lives in `template_data` (checkpointed), so it is not repeated.
+A write that does not ask (an export) runs straight after `propose`, and the report comes with its file.
 """
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from business_data.db import session_scope
 from tools.base import Source, ToolContext, ToolError, ToolResult
 from tools.queries import MAX_KEYS, FilterParams, select_rows
 from tools.rbac import UnknownUser
-from tools.registry import TOOLS, can_run, denial_message, describe_validation_error, run_tool, validate_params
+from tools.registry import TOOLS, asks_first, can_run, denial_message, describe_validation_error, run_tool, validate_params
 from tools.templates import TemplateParams
 
 from ..confirmation import new_pending, yes_no
@@ -200,7 +201,7 @@ class Template:
         g.add_conditional_edges(START, self._entry, [names[0], self.write_step, "finish"])
         for a, b in zip(names, names[1:] + ["propose"]):
             g.add_conditional_edges(a, _next_or_finish(b), [b, "finish"])
-        g.add_conditional_edges("propose", lambda s: END if s.get("pending_confirmation") else "finish", [END, "finish"])
+        g.add_conditional_edges("propose", self._after_propose, [END, self.write_step, "finish"])
         g.add_edge(self.write_step, "finish")
         g.add_edge("finish", END)
         return g.compile(name=self.name)
@@ -213,6 +214,11 @@ class Template:
             return self.write_step if confirmation.get("approved") else "finish"
         return self.steps[0][0]
 
+    def _after_propose(self, state: TemplateState) -> str:
+        if state.get("pending_confirmation"):
+            return END  # the parent's confirm node asks; the write runs on "yes"
+        return self.write_step if (state.get("template_data") or {}).get("proposed") else "finish"
+
     def _propose(self, step: Step) -> str:
         proposal = self.propose(step)  # a list of writes, or {"question": ..., "writes": [...]}
         writes = proposal["writes"] if isinstance(proposal, dict) else proposal
@@ -222,6 +228,9 @@ class Template:
         if not can_run(step.ctx.identity, self.write_tool):
             raise StepFailed(denial_message(step.ctx.identity, self.write_tool))
         lines = [w["summary"] for w in writes]
+        if not asks_first(self.write_tool):  # e.g. an export: the report and its file come together
+            step.data["proposed"] = writes
+            return "; ".join(lines)
         question = proposal.get("question") if isinstance(proposal, dict) else None
         question = yes_no(question or (lines[0] if len(lines) == 1 else "Go ahead? " + " ".join(lines)))
         pending = new_pending(question, writes, template=self.name)

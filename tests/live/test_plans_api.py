@@ -70,12 +70,13 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
 
             r = maya.post("/plans/create", json={"template": "monthly_review"})
             pid2 = r.json()["plan_id"]
-            assert maya.post(f"/plans/{pid2}/execute").json()["status"] == "awaiting_confirmation"
-            body = maya.post(f"/plans/{pid2}/execute", json={"resume": "no"}).json()
-            assert body["status"] == "cancelled" and "Nothing was written" in body["result"]["message"]
-            assert body["steps"][-1] == {"step": "export", "status": "cancelled", "attempts": 0,
-                                         "message": "You said no, so nothing was written."}
-            assert not [p for p in (tmp_path / "exports").rglob("*") if p.is_file()]
+            body = maya.post(f"/plans/{pid2}/execute").json()  # exports don't ask: the review comes with its files
+            assert body["status"] == "completed" and body["result"]["message"].startswith("Monthly review for ")
+            assert [s["step"] for s in body["steps"]][-1] == "export" and body["steps"][-1]["status"] == "success"
+            files = [p for p in (tmp_path / "exports").rglob("*") if p.is_file()]
+            assert len(files) == 2 and len(body["result"]["written"]) == 2
+            download = maya.get(body["result"]["written"][0]["url"])
+            assert download.status_code == 200 and download.content.startswith(b"invoice_number")
             assert maya.get("/plans/doesnotexist/status").status_code == 404
     finally:
         server.stop()

@@ -85,12 +85,8 @@ def test_no_writes_nothing(tmp_path):
                                         "message": "You said no, so nothing was written."}
     assert "Nothing was written" in out["response"] and "7 of 22 failed" in out["response"]
 
-    out = turn(graph, cfg("maya", "no-2"), "do the monthly review", confirm="cancel")
-    assert count(services, Export) == 0 and exported_files(services) == []
-    assert "Monthly review" in out["response"] and "Nothing was written" in out["response"]
-
-    out = turn(graph, cfg("maya", "no-3"), "vendor analysis for Metro Cabs", confirm=False)  # a JSON false
-    assert count(services, Export) == 0 and exported_files(services) == []
+    out = turn(graph, cfg("maya", "no-3"), "investigate the IndiSky failures from last month", confirm=False)  # JSON false
+    assert count(services, Ticket) == 0 and "Nothing was written" in out["response"]
 
 
 def test_unclear_answer_is_asked_again(tmp_path):

@@ -18,6 +18,7 @@ from graph.templates.matching import analyse_request
 from tests.conftest import make_services
 from tests.helpers import cfg, turn
 from tools.base import ToolResult
+from graph.templates import TEMPLATES
 from tools.registry import TOOLS
 
 
@@ -45,6 +46,17 @@ def paused(graph, user: str, thread: str, message: str) -> dict:
     return out
 
 
+def completed(graph, user: str, thread: str, message: str) -> dict:
+    """A template whose write is an export: no question; the report comes first, then its files."""
+    out = turn(graph, cfg(user, thread), message, confirm=None)
+    assert not out.get("__interrupt__") and out["pending_confirmation"] is None, out.get("response")
+    written = out["result"]["data"]["written"]
+    assert written and all(w["tool"] == "export_report" and w["url"].startswith("/exports/") for w in written)
+    assert out["response"].startswith(TEMPLATES[out["plan"]["template"]].report(out["template_data"]))
+    assert out["response"].endswith(written[-1]["message"])
+    return out
+
+
 def test_invoice_investigation_figures_match_sql(world):
     services, graph = world
     out = paused(graph, "maya", "inv-1", "investigate the IndiSky failures from last month")
@@ -68,9 +80,9 @@ def test_invoice_investigation_figures_match_sql(world):
 
 def test_vendor_analysis_figures_match_sql(world):
     services, graph = world
-    out = paused(graph, "maya", "va-1", "vendor analysis for Metro Cabs")
+    out = completed(graph, "maya", "va-1", "vendor analysis for Metro Cabs")
     assert out["plan"]["template"] == "vendor_analysis"
-    assert [s["step"] for s in out["step_statuses"]] == ["gather", "performance", "report", "propose"]
+    assert [s["step"] for s in out["step_statuses"]] == ["gather", "performance", "report", "propose", "export"]
     vid = sql(services, "SELECT id FROM vendors WHERE workspace_id='acme' AND name='Metro Cabs'")[0].id
     # portable SQL (SQLite and PostgreSQL): read the rows, compute the figures here
     rows = sql(services, """SELECT invoice_date, status, total_amount, paid_date FROM invoices
@@ -95,13 +107,13 @@ def test_vendor_analysis_figures_match_sql(world):
     assert fig["paid_amount"] == pytest.approx(paid, abs=0.01)
     assert [(t["month"], t["invoices"], t["failed"]) for t in fig["trend"]] == [tuple(r) for r in trend]
     assert f"{fig['failure_rate']}%" in out["template_data"]["report"]
-    assert "Export Metro Cabs's" in out["response"] and out["response"].endswith("for maya? yes/no")
+    assert out["result"]["data"]["written"][0]["rows"] == n  # the file holds the vendor's invoices
 
 
 def test_vendor_analysis_of_all_vendors_ranks_them(world):
     """"How did our vendors do last quarter?": every vendor in the period, ranked by failure rate."""
     services, graph = world
-    out = paused(graph, "maya", "va-all", "how did our vendors do last quarter?")
+    out = completed(graph, "maya", "va-all", "how did our vendors do last quarter?")
     assert out["plan"]["template"] == "vendor_analysis" and "vendor" not in out["plan"]["params"]
     first = date.today().replace(day=1)
     q0 = date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
@@ -118,7 +130,7 @@ def test_vendor_analysis_of_all_vendors_ranks_them(world):
     worst = fig["by_vendor"][0]
     assert out["response"].startswith(f"Vendor analysis for all {len(rows)} vendors")
     assert f"{worst['vendor']} {worst['failure_rate']}%" in out["response"]
-    assert "Export all vendors'" in out["response"]
+    assert out["result"]["data"]["written"][0]["rows"] == fig["invoices"]
 
 
 def test_vendor_analysis_of_unknown_vendor_says_so(world):
@@ -129,8 +141,9 @@ def test_vendor_analysis_of_unknown_vendor_says_so(world):
 
 def test_monthly_review_figures_match_sql(world):
     services, graph = world
-    out = paused(graph, "maya", "mr-1", "do the monthly review")
+    out = completed(graph, "maya", "mr-1", "do the monthly review")
     assert out["plan"]["template"] == "monthly_review"
+    assert out["response"].startswith("Monthly review for ")  # the review first, then its two files
     fig = out["template_data"]["figures"]
     for key, back in (("current", 1), ("previous", 2)):
         s, e = month_bounds(back)
@@ -148,7 +161,7 @@ def test_monthly_review_figures_match_sql(world):
     cur, prev = fig["current"], fig["previous"]
     assert fig["change"]["invoices"] == round((cur["invoices"] - prev["invoices"]) / prev["invoices"] * 100, 1)
     assert fig["change"]["sales_amount"] == round((cur["sales_amount"] - prev["sales_amount"]) / prev["sales_amount"] * 100, 1)
-    assert [s["tool"] for s in out["pending_confirmation"]["steps"]] == ["export_report", "export_report"]
+    assert len(out["result"]["data"]["written"]) == 2
 
 
 def _flaky_explain(fail_times: int):
