@@ -1,11 +1,9 @@
-"""export_report: CSV (stdlib csv), XLSX (openpyxl) and PDF (reportlab) files with an owner and workspace."""
+"""export_report: a CSV, XLSX or PDF report (tools/report_files.py) with an owner and a workspace."""
 from __future__ import annotations
 
-import csv
 import os
 import tempfile
 import uuid
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Literal
 
@@ -16,7 +14,9 @@ from business_data.db import session_scope
 
 from .appdb import Export, Ticket
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
+from .periods import PeriodError, date_range, period_label
 from .queries import FilterParams, select_rows
+from .report_files import WRITERS
 from .tickets import get_visible_ticket, normalise_ticket_id
 
 MAX_EXPORT_ROWS = 50_000
@@ -35,57 +35,19 @@ class ExportParams(FilterParams):
         return {"excel": "xlsx", "xls": "xlsx", "spreadsheet": "xlsx"}.get(v, v)
 
 
-def _write_csv(path: Path, columns: list[str], rows: list[dict], title: str) -> None:
-    with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
-
-
-def _write_xlsx(path: Path, columns: list[str], rows: list[dict], title: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-    wb = Workbook(write_only=False)
-    ws = wb.active
-    ws.title = "Report"
-    ws.append(columns)
-    for cell in ws[1]:
-        cell.font = Font(bold=True)
-    for row in rows:
-        ws.append([row.get(c) for c in columns])
-    ws.freeze_panes = "A2"
-    meta = wb.create_sheet("About")
-    meta.append(["Report", title])
-    meta.append(["Generated", datetime.now(timezone.utc).isoformat(timespec="seconds")])
-    meta.append(["Rows", len(rows)])
-    wb.save(path)
-
-
-def _write_pdf(path: Path, columns: list[str], rows: list[dict], title: str) -> None:
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
-    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
-    styles = getSampleStyleSheet()
-    doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), title=title, author="FinkraftAI",
-                            leftMargin=24, rightMargin=24, topMargin=24, bottomMargin=24)
-    cell = styles["BodyText"].clone("cell", fontSize=7, leading=8)
-    data = [[Paragraph(f"<b>{c}</b>", cell) for c in columns]]
-    for row in rows:
-        data.append([Paragraph("" if row.get(c) is None else str(row.get(c)).replace("&", "&amp;").replace("<", "&lt;"), cell) for c in columns])
-    table = LongTable(data, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dfe7f2")),
-        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-    ]))
-    stamp = datetime.now(timezone.utc).strftime("%d %b %Y %H:%M UTC")
-    doc.build([Paragraph(title.replace("&", "&amp;"), styles["Title"]),
-               Paragraph(f"{len(rows)} rows, generated {stamp} by FinkraftAI", styles["Normal"]),
-               Spacer(1, 8), table])
-
-
-WRITERS = {"csv": _write_csv, "xlsx": _write_xlsx, "pdf": _write_pdf}
+def report_title(p: ExportParams, r: dict, count: int, today) -> str:
+    """"IndiSky Airlines – 7 failed invoices, October 2026": who, how many of what, when."""
+    f = r.get("filters") or {}
+    what = " ".join(x for x in (f.get("status"), f.get("payment_status"), p.dataset if count != 1 else p.dataset.rstrip("s")) if x)
+    where = f" in the {f['region']}" if f.get("region") else ""
+    customer = f" for {p.customer}" if p.customer and p.dataset == "sales" else ""
+    try:
+        start, end = date_range(p.period, p.date_from, p.date_to, today)
+    except PeriodError:
+        start = end = None
+    when = f", {period_label(start, end)}" if (start or end) else ""
+    head = f"{f['vendor']} – " if f.get("vendor") and p.dataset != "vendors" else ""
+    return f"{head}{count:,} {what}{where}{customer}{when}"
 
 
 def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
@@ -108,7 +70,7 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
     if ticket:
         title = p.title or f"Ticket {ticket['ticket_id']} ({ticket['status']}): {ticket['title']}"
     else:
-        title = p.title or f"{p.dataset.capitalize()} report: " + (", ".join(f"{k} {v}" for k, v in r["filters"].items() if k != "workspace_id") or "all")
+        title = p.title or report_title(p, r, len(rows), ctx.today)
     export_id = uuid.uuid4().hex
     folder = ctx.exports_dir / r["workspace_id"]
     folder.mkdir(parents=True, exist_ok=True)

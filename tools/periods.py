@@ -87,3 +87,19 @@ def describe(start: date | None, end: date | None) -> str:
     if start and end:
         return f"{start:%d %b %Y} to {(end - timedelta(days=1)):%d %b %Y}"
     return f"from {start:%d %b %Y}" if start else f"up to {(end - timedelta(days=1)):%d %b %Y}"
+
+
+def period_label(start: date | None, end: date | None) -> str:
+    """A period as a report title says it: "October 2026", "Q3 2026", "2026", else describe()."""
+    if start and end:
+        last = end - timedelta(days=1)
+        if start.day == 1 and end.day == 1:
+            months = (end.year - start.year) * 12 + end.month - start.month
+            if months == 1:
+                return f"{start:%B %Y}"
+            if months == 3 and start.month % 3 == 1:
+                return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+            if months == 12 and start.month == 1:
+                return str(start.year)
+            return f"{start:%B %Y} to {last:%B %Y}" if months > 1 else describe(start, end)
+    return describe(start, end)
