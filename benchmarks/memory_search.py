@@ -83,13 +83,12 @@ def bench_in_memory(n: int, users: int, nq: int, vecs: np.ndarray) -> dict:
 def write_db(url: str, n: int, users: int, vecs: np.ndarray) -> float:
     from sqlalchemy import insert
 
+    from business_data.appdb import MemoryEmbedding, MemoryTurn, utcnow
     from business_data.db import make_engine
-    from memory.models import MemoryEmbedding, MemoryTurn
-    from memory.store import MemoryStore
-    from tools.appdb import utcnow
+    from business_data.migrations import migrate
 
     engine = make_engine(url)
-    MemoryStore(engine, semantic=False).init_schema()
+    migrate(engine, "app")
     from datetime import timedelta
     now = utcnow() - timedelta(hours=1)  # written earlier: outside the store's late-commit re-check window
     t0 = time.perf_counter()

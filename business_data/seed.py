@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from . import gstin
 from .db import reset_sequences
 from .models import (
-    FAILURE_REASONS, REGIONS, BusinessBase, Invoice, InvoiceItem, Product, Sale, SeedInfo,
+    FAILURE_REASONS, REGIONS, Invoice, InvoiceItem, Product, Sale, SeedInfo,
     Transaction, Vendor,
 )
 
@@ -213,15 +213,15 @@ TABLE_ORDER = [("vendors", Vendor), ("products", Product), ("invoices", Invoice)
 
 
 def is_seeded(engine: Engine) -> bool:
-    BusinessBase.metadata.create_all(engine)
+    """Whether the (migrated) business database holds data already."""
     with engine.connect() as conn:
         return bool(conn.execute(select(func.count()).select_from(Invoice)).scalar())
 
 
 def seed(engine: Engine, *, today: date | None = None, seed: int = 20261124, reset: bool = False) -> dict[str, int]:
-    """Create the tables and load the demo data in one transaction. Returns row counts."""
+    """Load the demo data into a migrated business database, in one transaction (replacing what is there
+    when `reset`; nothing to do when it holds data already). Returns row counts ({} when nothing was done)."""
     today = today or date.today()
-    BusinessBase.metadata.create_all(engine)
     if not reset and is_seeded(engine):
         return {}
     rows = generate(today, seed)

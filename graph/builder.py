@@ -1,21 +1,20 @@
 """Build the assistant's StateGraph, and compile it with or without persistence.
 
 - `build_graph(services)` -> the uncompiled StateGraph (one builder for every use).
-- `compile_graph(services, checkpointer)` -> for the server and notebooks (threads persist).
-- `sqlite_checkpointer(path)` -> LangGraph's SqliteSaver on a file under the data dir.
+- `compile_graph(services, checkpointer)` -> for notebooks and tests (threads persist; the saver comes
+  from `graph/checkpointers.py`, which also gives the server its async saver).
 - `graph_input(value)` -> `{"resume": "yes"}` becomes Command(resume=...) (the server's LangServe endpoint uses it).
 `graph/agent.py` exports a persistence-free compiled graph for `langgraph dev` (Studio).
 """
 from __future__ import annotations
 
-import sqlite3
-from pathlib import Path
 from typing import Any
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
+from .checkpointers import default_checkpointer
 from .nodes import Nodes, after_confirm, after_gate, after_plan, after_route, after_template
 from .services import Services, default_services
 from .state import AgentState, InputState
@@ -55,51 +54,10 @@ def build_graph(services: Services | None = None, router=None) -> StateGraph:
     return g
 
 
-def sqlite_checkpointer(path: Path | str) -> BaseCheckpointSaver:
-    from langgraph.checkpoint.sqlite import SqliteSaver
-    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    saver = SqliteSaver(conn)
-    saver.setup()
-    return saver
-
-
-def default_checkpointer(services: Services) -> BaseCheckpointSaver:
-    """SqliteSaver under the data dir (PostgresSaver when the app database is PostgreSQL)."""
-    from business_data.db import is_postgres
-    if is_postgres(services.settings.app_url):
-        return postgres_checkpointer(services.settings.app_url)
-    return sqlite_checkpointer(services.settings.checkpoint_path)
-
-
-def postgres_checkpointer(url: str) -> BaseCheckpointSaver:
-    """LangGraph's PostgresSaver on one autocommit connection (it serialises use with a lock): enough
-    for notebooks and in-process use; the server uses AsyncPostgresSaver with a pool. setup() runs
-    under an advisory lock, as several processes may start at once."""
-    import time
-
-    import psycopg
-    from langgraph.checkpoint.postgres import PostgresSaver
-    from psycopg.rows import dict_row
-
-    from business_data.db import libpq_url, lock_key
-    conn = psycopg.connect(libpq_url(url), autocommit=True, prepare_threshold=0, row_factory=dict_row)
-    saver = PostgresSaver(conn)
-    # poll, don't block: setup() runs CREATE INDEX CONCURRENTLY, which would wait for a blocked waiter
-    while not conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (lock_key("checkpoints:setup"),)).fetchone()["ok"]:
-        time.sleep(0.05)
-    try:
-        saver.setup()
-    finally:
-        conn.execute("SELECT pg_advisory_unlock(%s)", (lock_key("checkpoints:setup"),))
-    return saver
-
-
 def compile_graph(services: Services | None = None, checkpointer: BaseCheckpointSaver | None = None, router=None):
     services = services or default_services()
     if checkpointer is None:
-        checkpointer = default_checkpointer(services)
+        checkpointer = default_checkpointer(services.settings)
     return build_graph(services, router=router).compile(checkpointer=checkpointer, name="finkraft")
 
 

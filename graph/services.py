@@ -13,13 +13,12 @@ from typing import Callable
 
 from sqlalchemy.engine import Engine
 
-from business_data.db import make_engine, startup_lock
-from business_data.migrations import migrate
-from business_data.seed import is_seeded, seed
+from business_data import startup
+from business_data.db import make_engine
 from business_data.settings import Settings, get_settings
 from memory.store import MemoryStore
 from tools.base import ToolContext
-from tools.rbac import Identity, ensure_demo_users, load_identity
+from tools.rbac import Identity, load_identity
 
 
 IDENTITY_TTL_S = 1.0
@@ -45,19 +44,13 @@ class Services:
                    memory=MemoryStore(app, semantic=settings.semantic_memory), exports_dir=settings.exports_dir)
 
     def prepare(self) -> "Services":
-        """Migrate both schemas (Alembic), create the demo users and (on an empty business DB) the demo
-        data. Idempotent, and safe when several processes start at once (a start-up lock per database)."""
+        """Start-up (business_data/startup.py): migrations, demo users, dev tokens in dev, demo data
+        on an empty business database. Once per Services; safe when several processes start at once."""
         if self._ready:
             return self
         with self._lock:
             if not self._ready:
-                with startup_lock(self.app, "startup:app"):
-                    migrate(self.app, "app")  # incl. the memory tables
-                    ensure_demo_users(self.app)
-                with startup_lock(self.business, "startup:business"):
-                    migrate(self.business, "business")
-                    if not is_seeded(self.business):
-                        seed(self.business, seed=self.settings.seed)
+                startup.prepare(self.settings, self.app, self.business)
                 self._ready = True
         return self
 

@@ -1,10 +1,13 @@
 """'Show your work': a LangChain callback handler that records each run into the traces table.
 
-Attach `TraceRecorder(services.app, ...)` to a run's callbacks (the server does this for
-every request; notebooks may too). The trace id is the root run id.
+Attach `TraceRecorder(services.app, ...)` to a run's callbacks (graph/runs.py `traced_run` does, for
+every request the server runs; notebooks may too). The trace id is the root run id. The row is written
+when the root run ends; inside an event loop that write goes to a worker thread (the loop never
+waits on the database), and `await recorder.afinish()` waits for it.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -13,8 +16,8 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 
+from business_data.appdb import Trace
 from business_data.db import session_scope
-from tools.appdb import Trace
 
 from .intent import routed_by
 
@@ -54,6 +57,7 @@ class TraceRecorder(BaseCallbackHandler):
         self.written = False
         self.paused_question: str | None = None  # set when a node paused the run with interrupt()
         self._lock = threading.Lock()
+        self._writing: asyncio.Future | None = None  # the root's write, when it ended inside an event loop
 
     # -- LangChain callback API ------------------------------------------------------------
     def on_chain_start(self, serialized, inputs, *, run_id: UUID, parent_run_id: UUID | None = None, metadata=None, **kw):
@@ -73,7 +77,7 @@ class TraceRecorder(BaseCallbackHandler):
                 node, t = started
                 self._node_done(node, outputs, (time.perf_counter() - t) * 1000, "ok")
         if run_id == self.root:
-            self.write("ok")
+            self._root_done("ok")
 
     def on_chain_error(self, error, *, run_id: UUID, parent_run_id: UUID | None = None, **kw):
         interrupted = type(error).__name__ in ("GraphInterrupt", "Interrupt", "NodeInterrupt")
@@ -86,7 +90,15 @@ class TraceRecorder(BaseCallbackHandler):
                 self._node_done(node, {}, (time.perf_counter() - t) * 1000, "paused" if interrupted else "error",
                                 error=None if interrupted else type(error).__name__)
         if run_id == self.root:
-            self.write("paused" if interrupted else "error")
+            self._root_done("paused" if interrupted else "error")
+
+    def _root_done(self, status: str) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a sync run (invoke, stream): write here
+            self.write(status)
+            return
+        self._writing = loop.run_in_executor(None, self.write, status)
 
     # -- recording --------------------------------------------------------------------------
     def _node_done(self, node: str, outputs: Any, ms: float, status: str, error: str | None = None):
@@ -112,6 +124,13 @@ class TraceRecorder(BaseCallbackHandler):
         if response:
             self.response = response
         self.write(status)
+
+    async def afinish(self, status: str = "ok", response: str | None = None) -> None:
+        """finish() for async callers: waits for the root's write, or writes in a worker thread."""
+        if self._writing is not None:
+            await self._writing
+        if not self.written:
+            await asyncio.to_thread(self.finish, status, response)
 
     def write(self, status: str) -> None:
         with self._lock:

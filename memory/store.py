@@ -25,14 +25,14 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from business_data.appdb import (MEMORY_TABLES, Export, MemoryEmbedding, MemoryTurn, Notification, Ticket,
+                                 TicketSubscription, utcnow)
 from business_data.db import session_scope
-from tools.appdb import Export, Notification, Ticket, TicketSubscription, utcnow
 from tools.rbac import Identity
 from tools.tickets import ticket_dict
 
 from . import embedder
 from .index import PartitionedIndex
-from .models import MEMORY_TABLES, MemoryEmbedding, MemoryTurn
 from .narrate import aware, describe_result, iso, ticket_about, welcome_line, when
 
 log = logging.getLogger(__name__)
@@ -97,7 +97,7 @@ class MemoryStore:
 
     # -- schema -----------------------------------------------------------------------------------
     def init_schema(self) -> None:
-        from tools.appdb import AppBase
+        from business_data.appdb import AppBase
         AppBase.metadata.create_all(self.engine, tables=MEMORY_TABLES)
 
     # -- episodic memory --------------------------------------------------------------------------

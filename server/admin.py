@@ -1,18 +1,23 @@
-"""User permissions and administration (Admin only, except reading your own permissions)."""
+"""User permissions and administration (Admin only, except reading your own permissions).
+
+Every handler reads or writes the app database: plain `def`, run in the thread pool."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from sqlalchemy import select
 
+from business_data.appdb import ApiToken, User, Workspace
 from business_data.db import session_scope
-from tools.appdb import ApiToken, User, Workspace
-from tools.rbac import Identity
 from tools.registry import role_summary, tools_for_role
 
-from .auth import admin_identity, current_identity, issue_token, revoke_token
+from .auth import issue_token, revoke_token
+from .deps import AdminDep, IdentityDep, ServicesDep
+from .responses import (ERRORS, EXACT, NewToken, Permissions, Problem, TokenList, TokenRevoked, UserList,
+                        UserOut)
 from .schemas import NewUser, RoleChange, TokenRequest
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], responses=ERRORS)
+CONFLICT = {409: {"model": Problem, "description": "Clashes with an existing user or your own role"}}
 
 
 def _user_dict(u: User) -> dict:
@@ -20,11 +25,11 @@ def _user_dict(u: User) -> dict:
             "active": u.active, "tools": tools_for_role(u.role)}
 
 
-@router.get("/user/{user_id}/permissions")
-async def permissions(user_id: str, request: Request, identity: Identity = Depends(current_identity)):
+@router.get("/user/{user_id}/permissions", response_model=Permissions, **EXACT)
+def permissions(user_id: str, services: ServicesDep, identity: IdentityDep):
     if user_id != identity.user_id and not identity.is_admin:
         raise HTTPException(403, "You can only see your own permissions.")
-    with session_scope(request.app.state.services.app) as s:
+    with session_scope(services.app) as s:
         u = s.get(User, user_id)
         if u is None:
             raise HTTPException(404, f"No user '{user_id}'.")
@@ -32,15 +37,15 @@ async def permissions(user_id: str, request: Request, identity: Identity = Depen
                 "can_see_other_workspaces": u.role == "Admin", "can_see_all_tickets": u.role == "Admin"}
 
 
-@router.get("/admin/users")
-async def users(request: Request, _: Identity = Depends(admin_identity)):
-    with session_scope(request.app.state.services.app) as s:
+@router.get("/admin/users", response_model=UserList, **EXACT)
+def users(services: ServicesDep, _: AdminDep):
+    with session_scope(services.app) as s:
         return {"users": [_user_dict(u) for u in s.scalars(select(User).order_by(User.user_id))]}
 
 
-@router.post("/admin/users", status_code=201)
-async def create_user(body: NewUser, request: Request, _: Identity = Depends(admin_identity)):
-    with session_scope(request.app.state.services.app) as s:
+@router.post("/admin/users", status_code=201, response_model=UserOut, **EXACT, responses=CONFLICT)
+def create_user(body: NewUser, services: ServicesDep, _: AdminDep):
+    with session_scope(services.app) as s:
         if s.get(Workspace, body.workspace_id) is None:
             raise HTTPException(422, f"Invalid request: there is no workspace '{body.workspace_id}'.")
         if s.get(User, body.user_id) is not None:
@@ -51,9 +56,9 @@ async def create_user(body: NewUser, request: Request, _: Identity = Depends(adm
         return _user_dict(u)
 
 
-@router.post("/admin/users/{user_id}/roles")
-async def change_role(user_id: str, body: RoleChange, request: Request, admin: Identity = Depends(admin_identity)):
-    with session_scope(request.app.state.services.app) as s:
+@router.post("/admin/users/{user_id}/roles", response_model=UserOut, **EXACT, responses=CONFLICT)
+def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: AdminDep):
+    with session_scope(services.app) as s:
         u = s.get(User, user_id)
         if u is None:
             raise HTTPException(404, f"No user '{user_id}'.")
@@ -65,30 +70,30 @@ async def change_role(user_id: str, body: RoleChange, request: Request, admin: I
         if body.workspace_id:
             u.workspace_id = body.workspace_id
         out = _user_dict(u)
-    request.app.state.services.forget_identity(user_id)  # this process applies the change at once
+    services.forget_identity(user_id)  # this process applies the change at once
     return out
 
 
-@router.post("/admin/tokens", status_code=201)
-async def new_token(body: TokenRequest, request: Request, _: Identity = Depends(admin_identity)):
+@router.post("/admin/tokens", status_code=201, response_model=NewToken, **EXACT)
+def new_token(body: TokenRequest, services: ServicesDep, _: AdminDep):
     try:
-        token_id, token = issue_token(request.app.state.services.app, body.user_id, body.label)
+        token_id, token = issue_token(services.app, body.user_id, body.label)
     except LookupError as e:
         raise HTTPException(404, str(e)) from None
     return {"token_id": token_id, "user_id": body.user_id, "token": token,
             "note": "Store this token now; it is shown only once (only its hash is kept)."}
 
 
-@router.get("/admin/tokens")
-async def list_tokens(request: Request, _: Identity = Depends(admin_identity)):
-    with session_scope(request.app.state.services.app) as s:
+@router.get("/admin/tokens", response_model=TokenList, **EXACT)
+def list_tokens(services: ServicesDep, _: AdminDep):
+    with session_scope(services.app) as s:
         return {"tokens": [{"token_id": t.id, "user_id": t.user_id, "label": t.label, "is_dev": t.is_dev,
                             "created_at": t.created_at.isoformat(), "revoked": t.revoked_at is not None}
                            for t in s.scalars(select(ApiToken).order_by(ApiToken.id))]}
 
 
-@router.delete("/admin/tokens/{token_id}")
-async def delete_token(token_id: int, request: Request, _: Identity = Depends(admin_identity)):
-    if not revoke_token(request.app.state.services.app, token_id):
+@router.delete("/admin/tokens/{token_id}", response_model=TokenRevoked, **EXACT)
+def delete_token(token_id: int, services: ServicesDep, _: AdminDep):
+    if not revoke_token(services.app, token_id):
         raise HTTPException(404, f"No active token with id {token_id}.")
     return {"token_id": token_id, "revoked": True}

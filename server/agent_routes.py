@@ -6,22 +6,23 @@ comes from the bearer token (per_req_config_modifier overwrites the rest). An in
 """
 from __future__ import annotations
 
-import uuid
 from typing import Any, AsyncIterator, Iterator, Optional, Union
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langchain_core.runnables import RunnableConfig, RunnableSerializable
-from langchain_core.runnables.config import ensure_config, patch_config
+from langchain_core.runnables.config import ensure_config
 from langchain_core.runnables.utils import ConfigurableFieldSpec
 from langserve import add_routes
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 
 from graph.builder import graph_input
+from graph.runs import DURABILITY, run_config, traced_run
 from graph.tracing import TraceRecorder
 
-from .auth import current_identity
-from .conversation import THREAD_ID, checkpoint_thread
+from .conversation import THREAD_ID
+from .deps import current_identity
 
 
 class AgentInput(BaseModel):
@@ -51,7 +52,9 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
     def get_input_schema(self, config: Optional[RunnableConfig] = None):
         return AgentInput
 
-    def _prepare(self, value: Any, config: Optional[RunnableConfig]) -> tuple[Any, RunnableConfig]:
+    def _prepare(self, value: Any, config: Optional[RunnableConfig]) -> tuple[Any, RunnableConfig, TraceRecorder]:
+        """The graph's input, and the run config with a trace recorder (reads the app database:
+        async callers run it in the thread pool)."""
         config = ensure_config(config)
         conf = config.get("configurable") or {}
         if not conf.get("user_id"):
@@ -68,40 +71,35 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
             last = msgs[-1] if msgs else None
             request = getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else str(last or ""))
         identity = self.services.identity(conf["user_id"])
-        recorder = TraceRecorder(self.services.app, user_id=identity.user_id, workspace_id=identity.workspace_id,
-                                 thread_id=conf.get("client_thread_id"), request=str(request))
-        callbacks = config.get("callbacks")
-        if isinstance(callbacks, list) or callbacks is None:
-            callbacks = [*(callbacks or []), recorder]
-        else:  # a callback manager
-            callbacks = callbacks.copy()
-            callbacks.add_handler(recorder, inherit=True)
-        patched = patch_config(config, callbacks=callbacks)
-        if config.get("run_id"):  # LangServe's run id (its response metadata) becomes the trace id
-            patched["run_id"] = uuid.UUID(str(config["run_id"]))
-        return graph_in, patched
+        config, recorder = traced_run(self.services.app, identity, conf.get("client_thread_id") or "default",
+                                      str(request), base=config)
+        return graph_in, config, recorder
 
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
-        graph_input, config = self._prepare(input, config)
-        return self.graph.invoke(graph_input, config)
+        graph_input, config, _ = self._prepare(input, config)
+        return self.graph.invoke(graph_input, config, durability=DURABILITY)
 
     async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
-        graph_input, config = self._prepare(input, config)
-        return await self.graph.ainvoke(graph_input, config)
+        graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
+        out = await self.graph.ainvoke(graph_input, config, durability=DURABILITY)
+        await recorder.afinish()
+        return out
 
     def stream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> Iterator[dict]:
-        graph_input, config = self._prepare(input, config)
-        yield from self.graph.stream(graph_input, config, stream_mode="updates")
+        graph_input, config, _ = self._prepare(input, config)
+        yield from self.graph.stream(graph_input, config, stream_mode="updates", durability=DURABILITY)
 
     async def astream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator[dict]:
-        graph_input, config = self._prepare(input, config)
-        async for chunk in self.graph.astream(graph_input, config, stream_mode="updates"):
+        graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
+        async for chunk in self.graph.astream(graph_input, config, stream_mode="updates", durability=DURABILITY):
             yield chunk
+        await recorder.afinish()
 
     async def astream_events(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator:
-        graph_input, config = self._prepare(input, config)
-        async for event in self.graph.astream_events(graph_input, config, **kwargs):
+        graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
+        async for event in self.graph.astream_events(graph_input, config, **{**kwargs, "durability": DURABILITY}):
             yield event
+        await recorder.afinish()
 
 
 async def _per_request(config: dict, request: Request) -> dict:
@@ -111,9 +109,7 @@ async def _per_request(config: dict, request: Request) -> dict:
     client_thread = str((config.get("configurable") or {}).get("thread_id") or "default")
     if not THREAD_ID.match(client_thread):
         raise HTTPException(422, "Invalid request: thread_id may use letters, digits and _ . : - (at most 100).")
-    config["configurable"] = {"thread_id": checkpoint_thread(identity, client_thread), "user_id": identity.user_id,
-                              "client_thread_id": client_thread, "__pregel_durability": "exit"}
-    return config
+    return run_config(identity, client_thread, base=config)  # replaces whatever the client put in configurable
 
 
 def mount_agent(app: FastAPI) -> None:

@@ -1,4 +1,4 @@
-"""The FastAPI app: lifespan (databases, seed, checkpointer, graph), auth, routes, errors, metrics."""
+"""The FastAPI app: lifespan (start-up, checkpointer, graph), auth, routes, errors, metrics."""
 from __future__ import annotations
 
 import logging
@@ -7,26 +7,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
-from business_data.db import startup_lock
 from business_data.settings import Settings, get_settings
 from graph.builder import build_graph
+from graph.checkpointers import open_async_checkpointer
 from graph.services import Services
 
-from . import admin, chat_routes, health, resources
+from . import admin, chat_routes, health, plans, resources, session
 from .agent_routes import mount_agent
-from .auth import ensure_dev_tokens, session_router
-from .checkpoints import open_async_checkpointer
 from .errors import BodySizeLimit, install_error_handlers
 from .metrics import MetricsMiddleware
 from .ratelimit import RateLimiter
 
 log = logging.getLogger("finkraft.server")
-
-
-def _locked(engine, name, fn, *args):
-    """Start-up work that several server processes may attempt at once, one at a time."""
-    with startup_lock(engine, name):
-        return fn(*args)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -35,13 +27,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         svc = services or Services.from_settings(settings)
-        await run_in_threadpool(svc.prepare)  # migrations, demo users and (first start) demo data
+        # migrations, demo users, dev tokens in dev, demo data on first start (business_data/startup.py)
+        await run_in_threadpool(svc.prepare)
         svc.memory.warm()  # the embedding model loads in the background; /health answers meanwhile
-        if settings.env == "dev":
-            await run_in_threadpool(_locked, svc.app, "startup:app", ensure_dev_tokens, svc.app)
-        async with open_async_checkpointer(svc) as saver:
+        async with open_async_checkpointer(svc.settings) as saver:
             from graph.model_choice import describe, make_router  # an LLM router when a key or model is configured
             router = make_router(settings)
+            # what server/deps.py hands to the routes
             app.state.model_info = describe(settings, router)
             app.state.services = svc
             app.state.checkpointer = saver
@@ -53,14 +45,8 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="FinkraftAI", version="0.1.0", lifespan=lifespan,
                   description="A business assistant for finance operations: plain language in, real actions out.")
     install_error_handlers(app)
-    for module in (health, chat_routes, resources, admin):
+    for module in (health, chat_routes, resources, admin, session, plans):
         app.include_router(module.router)
-    app.include_router(session_router())
-    try:
-        from . import plans
-        app.include_router(plans.router)
-    except ImportError:
-        pass
     mount_agent(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(MetricsMiddleware)

@@ -3,32 +3,33 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request
-from starlette.concurrency import run_in_threadpool
+from fastapi import APIRouter
 
-from tools.rbac import Identity
 from tools.registry import run_tool
 
-from .auth import current_identity
 from .conversation import chat_turn
+from .deps import GraphDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
 from .metrics import record_tool_calls
+from .responses import ERRORS, EXACT, ChatResponse, ExecuteToolResponse, Problem
 from .schemas import ChatRequest, ExecuteToolRequest
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(tags=["chat"], responses=ERRORS)
 
 
-@router.post("/chat")
-async def chat(body: ChatRequest, request: Request, identity: Identity = Depends(current_identity)):
-    return await chat_turn(request.app.state.graph, request.app.state.services, identity, body.message, body.thread_id)
+@router.post("/chat", response_model=ChatResponse, **EXACT)
+async def chat(body: ChatRequest, graph: GraphDep, services: ServicesDep, identity: IdentityDep):
+    """One turn of the conversation (async: the graph runs on the server's async checkpointer; its
+    nodes and the trace write run in worker threads)."""
+    return await chat_turn(graph, services, identity, body.message, body.thread_id)
 
 
-@router.post("/execute_tool")
-async def execute_tool(body: ExecuteToolRequest, request: Request, identity: Identity = Depends(current_identity)):
+@router.post("/execute_tool", response_model=ExecuteToolResponse, **EXACT,
+             responses={409: {"model": Problem, "description": "The request clashes with a record's state"}})
+def execute_tool(body: ExecuteToolRequest, services: ServicesDep, identity: IdentityDep):
     """Run one tool directly, with the same permission checks as chat (403 denied, 404 unknown, 400 bad params)."""
-    services = request.app.state.services
     t0 = time.perf_counter()
-    result = await run_in_threadpool(run_tool, body.tool_name, body.params, services.tool_context(identity))
+    result = run_tool(body.tool_name, body.params, services.tool_context(identity))
     record_tool_calls([{"tool": body.tool_name, "status": result.status, "duration_ms": (time.perf_counter() - t0) * 1000}])
     raise_for_tool_result(result)
     data = dict(result.data)

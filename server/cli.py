@@ -38,20 +38,11 @@ def _serve(args) -> int:
     return 0
 
 
-def _metadata(schema: str):
-    """The models behind a schema (autogenerate / --check): the server layer may import every layer."""
-    if schema == "business":
-        from business_data.models import BusinessBase
-        return BusinessBase.metadata
-    import graph.templates.plans  # noqa: F401  (registers plans on AppBase)
-    import memory.models  # noqa: F401  (registers memory_turns / memory_embeddings on AppBase)
-    from tools.appdb import AppBase
-    return AppBase.metadata
-
-
 def _migrate(args) -> int:
-    from business_data.migrations import SCHEMAS, autogenerate, current, differences, head, migrate
+    from business_data.db import make_engine
+    from business_data.migrations import SCHEMAS, autogenerate, current, differences, head
     from business_data.settings import get_settings
+    from business_data.startup import migrate_all
     settings = get_settings()
     urls = {"app": settings.app_url, "business": settings.business_url}
     schemas = list(SCHEMAS) if args.schema == "all" else [args.schema]
@@ -59,25 +50,26 @@ def _migrate(args) -> int:
         if len(schemas) != 1:
             print("error: --autogenerate needs --schema app or --schema business", file=sys.stderr)
             return 2
-        script = autogenerate(urls[schemas[0]], schemas[0], _metadata(schemas[0]), args.autogenerate)
+        script = autogenerate(urls[schemas[0]], schemas[0], args.autogenerate)
         print(f"Wrote {script.path}: read it and tidy it before committing.")
         return 0
-    status = 0
-    for name in schemas:
-        shown = _redact(urls[name])
-        if args.current:
-            print(f"{name:8} {shown}: at {current(urls[name], name) or 'nothing (empty)'}, head is {head(name)}")
-            continue
-        if args.check:
-            diffs = differences(urls[name], name, _metadata(name))
+    if args.current or args.check:
+        status = 0
+        for name in schemas:
+            shown = _redact(urls[name])
+            if args.current:
+                print(f"{name:8} {shown}: at {current(urls[name], name) or 'nothing (empty)'}, head is {head(name)}")
+                continue
+            diffs = differences(urls[name], name)
             print(f"{name:8} {shown}: " + ("models and migrations agree" if not diffs else f"{len(diffs)} difference(s)"))
             for d in diffs:
                 print(f"    {d}")
             status |= bool(diffs)
-            continue
-        before, after = migrate(urls[name], name, args.revision)
-        print(f"{name:8} {shown}: {before or 'empty'} -> {after}" + (" (up to date)" if before == after else ""))
-    return status
+        return status
+    done = migrate_all(make_engine(settings.app_url), make_engine(settings.business_url), tuple(schemas), args.revision)
+    for name, (before, after) in done.items():
+        print(f"{name:8} {_redact(urls[name])}: {before or 'empty'} -> {after}" + (" (up to date)" if before == after else ""))
+    return 0
 
 
 def _redact(url: str) -> str:
@@ -87,20 +79,10 @@ def _redact(url: str) -> str:
 
 def _seed(args) -> int:
     from business_data.db import make_engine
-    from business_data.migrations import migrate
-    from business_data.seed import seed
     from business_data.settings import get_settings
-    from tools.rbac import ensure_demo_users
-
-    from .auth import ensure_dev_tokens
+    from business_data.startup import prepare
     settings = get_settings()
-    migrate(settings.business_url, "business")
-    migrate(settings.app_url, "app")
-    counts = seed(make_engine(settings.business_url), seed=settings.seed, reset=args.reset)
-    app = make_engine(settings.app_url)
-    ensure_demo_users(app)
-    if settings.env == "dev":
-        ensure_dev_tokens(app)
+    counts = prepare(settings, make_engine(settings.app_url), make_engine(settings.business_url), reset=args.reset)
     if counts:
         print("Seeded demo data: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
     else:

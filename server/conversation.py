@@ -8,27 +8,12 @@ from typing import Any
 from langchain_core.messages import HumanMessage
 from langgraph.types import Command
 
-from graph.tracing import TraceRecorder
+from graph.runs import DURABILITY, checkpoint_thread, traced_run
 from tools.rbac import Identity
 
 from .metrics import CHAT_TURNS, record_tool_calls
 
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
-
-
-def checkpoint_thread(identity: Identity, thread_id: str) -> str:
-    """Client thread ids are per user: the same id from two users never meets in the checkpointer."""
-    return f"{identity.workspace_id}/{identity.user_id}/{thread_id}"
-
-
-def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | None, run_id: uuid.UUID | None = None) -> dict:
-    config: dict[str, Any] = {"configurable": {"thread_id": checkpoint_thread(identity, thread_id), "user_id": identity.user_id,
-                                               "client_thread_id": thread_id, "__pregel_durability": "exit"}}
-    if recorder is not None:
-        config["callbacks"] = [recorder]
-    if run_id is not None:
-        config["run_id"] = run_id
-    return config
 
 
 def pending_interrupt(snapshot) -> Any | None:
@@ -47,22 +32,20 @@ def _question(value: Any) -> str:
 async def chat_turn(graph, services, identity: Identity, message: str, thread_id: str | None) -> dict[str, Any]:
     thread_id = thread_id or uuid.uuid4().hex
     run_id = uuid.uuid4()
-    recorder = TraceRecorder(services.app, user_id=identity.user_id, workspace_id=identity.workspace_id,
-                             thread_id=thread_id, request=message)
-    config = run_config(identity, thread_id, recorder, run_id)
+    config, recorder = traced_run(services.app, identity, thread_id, message, run_id=run_id)
     snapshot = await graph.aget_state(config)
     waiting = pending_interrupt(snapshot)
     graph_input: Any = Command(resume=message) if waiting is not None else {"messages": [HumanMessage(content=message)]}
-    out = await graph.ainvoke(graph_input, config)
+    out = await graph.ainvoke(graph_input, config, durability=DURABILITY)
     interrupts = out.get("__interrupt__") or []
     result = out.get("result") or {}
     calls = out.get("tool_calls") or []
     if interrupts:
         response = _question(interrupts[0].value)
-        recorder.finish("paused", response)
+        await recorder.afinish("paused", response)
     else:
         response = out.get("response") or ""
-        recorder.finish("ok")
+        await recorder.afinish("ok")
     for forgotten in out.get("forgotten_threads") or []:  # "forget me": the checkpoints go too
         await graph.checkpointer.adelete_thread(checkpoint_thread(identity, forgotten))
     record_tool_calls(calls)

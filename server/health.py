@@ -3,18 +3,17 @@ from __future__ import annotations
 
 import time
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Response
 from sqlalchemy import text
 
-from tools.rbac import Identity
-
 from . import metrics
-from .auth import admin_identity, current_identity
+from .deps import AdminDep, CheckpointerDep, IdentityDep, ModelInfoDep, ServicesDep
+from .responses import ERRORS, EXACT, Health, HealthDetailed
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/health")
+@router.get("/health", response_model=Health, **EXACT)
 async def health():
     return {"status": "ok"}
 
@@ -29,19 +28,17 @@ def _db(engine) -> dict:
         return {"status": "error", "dialect": engine.dialect.name, "error": type(e).__name__}
 
 
-@router.get("/health/detailed")
-async def health_detailed(request: Request, _: Identity = Depends(current_identity)):
-    services = request.app.state.services
+@router.get("/health/detailed", response_model=HealthDetailed, **EXACT, responses=ERRORS)
+def health_detailed(services: ServicesDep, model: ModelInfoDep, saver: CheckpointerDep, _: IdentityDep):
     app_db, business_db = _db(services.app), _db(services.business)
     memory = services.memory.stats() if hasattr(services.memory, "stats") else {}
-    model = getattr(request.app.state, "model_info", {"mode": "offline"})
     ok = app_db["status"] == business_db["status"] == "ok"
     return {"status": "ok" if ok else "degraded", "app_database": app_db, "business_database": business_db,
-            "vector_index": memory, "model": model, "checkpointer": type(request.app.state.checkpointer).__name__,
-            "env": services.settings.env}
+            "vector_index": memory, "model": model, "checkpointer": type(saver).__name__, "env": services.settings.env}
 
 
-@router.get("/metrics")
-async def prometheus(_: Identity = Depends(admin_identity)):
+@router.get("/metrics", response_class=Response, responses={
+    **ERRORS, 200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}})
+def prometheus(_: AdminDep):
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

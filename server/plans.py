@@ -7,21 +7,23 @@
 Statuses: created, running, awaiting_confirmation (with "question"), completed, failed,
 cancelled. Viewers get 403; a plan is visible to its owner and to Admins only (others: 404).
 The logic lives in graph/templates/plans.py; this module is the HTTP shape of it.
-Include with `app.include_router(plans.router)`.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Body, Depends, HTTPException, Request
+from fastapi import APIRouter, Body, HTTPException
 from pydantic import Field
+from starlette.concurrency import run_in_threadpool
 
 from graph.templates.plans import PlanError, create_plan, execute_plan, load_plan, plan_view
-from server.auth import current_identity
-from server.schemas import ClientBody
-from tools.rbac import Identity
 
-router = APIRouter(prefix="/plans", tags=["plans"])
+from .deps import GraphDep, IdentityDep, ServicesDep
+from .responses import ERRORS, EXACT, PlanView, Problem
+from .schemas import ClientBody
+
+router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
+CONFLICT = {409: {"model": Problem, "description": "The plan is running right now"}}
 
 
 class CreatePlan(ClientBody):
@@ -38,30 +40,28 @@ def _http(e: PlanError) -> HTTPException:
     return HTTPException(e.status, e.message)
 
 
-@router.post("/create")
-async def create(request: Request, body: CreatePlan, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
-    services = request.app.state.services
+@router.post("/create", response_model=PlanView, **EXACT)
+async def create(body: CreatePlan, services: ServicesDep, graph: GraphDep, identity: IdentityDep):
     try:
-        plan = create_plan(services.app, identity, body.template, body.goal, body.params)
-        return await plan_view(plan, request.app.state.graph, identity)
+        plan = await run_in_threadpool(create_plan, services.app, identity, body.template, body.goal, body.params)
+        return await plan_view(plan, graph, identity)
     except PlanError as e:
         raise _http(e) from None
 
 
-@router.post("/{plan_id}/execute")
-async def execute(request: Request, plan_id: str, body: ExecutePlan | None = Body(None),
-            identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+@router.post("/{plan_id}/execute", response_model=PlanView, **EXACT, responses=CONFLICT)
+async def execute(plan_id: str, services: ServicesDep, graph: GraphDep, identity: IdentityDep,
+                  body: ExecutePlan | None = Body(None)):
     try:
-        return await execute_plan(request.app.state.services.app, request.app.state.graph, identity, plan_id,
-                            resume=body.resume if body else None)
+        return await execute_plan(services.app, graph, identity, plan_id, resume=body.resume if body else None)
     except PlanError as e:
         raise _http(e) from None
 
 
-@router.get("/{plan_id}/status")
-async def status(request: Request, plan_id: str, identity: Identity = Depends(current_identity)) -> dict[str, Any]:
+@router.get("/{plan_id}/status", response_model=PlanView, **EXACT)
+async def status(plan_id: str, services: ServicesDep, graph: GraphDep, identity: IdentityDep):
     try:
-        plan = load_plan(request.app.state.services.app, identity, plan_id)
-        return await plan_view(plan, request.app.state.graph, identity)
+        plan = await run_in_threadpool(load_plan, services.app, identity, plan_id)
+        return await plan_view(plan, graph, identity)
     except PlanError as e:
         raise _http(e) from None

@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 import time
 
-from fastapi import HTTPException, Request
+from fastapi import HTTPException
 from limits import parse
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
@@ -24,8 +24,8 @@ class RateLimiter:
         return max(1.0, reset_at - time.time())
 
 
-def enforce_rate_limit(request: Request, key: str) -> None:
-    limiter: RateLimiter | None = getattr(request.app.state, "rate_limiter", None)
+def enforce_rate_limit(limiter: RateLimiter | None, key: str) -> None:
+    """429 with Retry-After when `key` is over the limit (blocking I/O with Redis: call off the loop)."""
     if limiter is None:
         return
     wait = limiter.hit(key)

@@ -1,81 +1,84 @@
-"""Tickets, notifications, exports, traces, memory and threads: the user's own things."""
+"""Tickets, notifications, exports, traces, memory and threads: the user's own things.
+
+Handlers that read the database are plain `def` (FastAPI runs them in the thread pool)."""
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
+from business_data.appdb import Export, Trace
 from business_data.db import session_scope
+from graph.runs import checkpoint_thread
 from graph.tracing import full_trace, plain_trace
-from tools.appdb import Export, Trace
 from tools.base import ToolError
 from tools.exports import get_export
-from tools.rbac import Identity
 from tools.registry import run_tool
 from tools.tickets import list_notifications
 
-from .auth import current_identity
-from .conversation import checkpoint_thread
+from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
+from .responses import (ERRORS, EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, Problem,
+                        ThreadList, ThreadTurns, Ticket, TicketList, TicketUpdated, TraceList, TraceView)
 from .schemas import TicketPatch
 
-router = APIRouter()
+router = APIRouter(responses=ERRORS)
 MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
-def _tool_or_http(name: str, params: dict, request: Request, identity: Identity):
-    result = run_tool(name, params, request.app.state.services.tool_context(identity))
+def _tool_or_http(name: str, params: dict, services, identity):
+    result = run_tool(name, params, services.tool_context(identity))
     raise_for_tool_result(result)
     return result
 
 
-@router.get("/tickets", tags=["tickets"])
-async def tickets(request: Request, status: str | None = None, identity: Identity = Depends(current_identity)):
+@router.get("/tickets", tags=["tickets"], response_model=TicketList, **EXACT)
+def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = None):
     params = {"status": status} if status else {}
-    result = await run_in_threadpool(_tool_or_http, "view_tickets", params, request, identity)
+    result = _tool_or_http("view_tickets", params, services, identity)
     return {"tickets": result.data["tickets"]}
 
 
-@router.get("/tickets/{ticket_id}", tags=["tickets"])
-async def ticket(ticket_id: str, request: Request, identity: Identity = Depends(current_identity)):
-    result = await run_in_threadpool(_tool_or_http, "view_tickets", {"ticket_id": ticket_id}, request, identity)
+@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=Ticket, **EXACT)
+def ticket(ticket_id: str, services: ServicesDep, identity: IdentityDep):
+    result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
     if not result.data["tickets"]:
         raise HTTPException(404, f"I can't find ticket {ticket_id} among the tickets you can see.")
     return result.data["tickets"][0]
 
 
-@router.patch("/tickets/{ticket_id}", tags=["tickets"])
-async def patch_ticket(ticket_id: str, body: TicketPatch, request: Request, identity: Identity = Depends(current_identity)):
+@router.patch("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketUpdated, **EXACT,
+              responses={409: {"model": Problem, "description": "The change clashes with the ticket's state"}})
+def patch_ticket(ticket_id: str, body: TicketPatch, services: ServicesDep, identity: IdentityDep):
     if body.status is None and not (body.comment or "").strip():
         raise HTTPException(422, "Invalid request: send a new 'status' or a 'comment'.")
     params = {"ticket_id": ticket_id, **body.model_dump(exclude_none=True)}
-    result = await run_in_threadpool(_tool_or_http, "update_ticket", params, request, identity)
+    result = _tool_or_http("update_ticket", params, services, identity)
     return {**result.data["ticket"], "notified": result.data.get("notified", []), "message": result.message}
 
 
-@router.get("/notifications", tags=["tickets"])
-async def notifications(request: Request, unread_only: bool = False, mark_read: bool = False,
-                        identity: Identity = Depends(current_identity)):
-    ctx = request.app.state.services.tool_context(identity)
-    return {"notifications": await run_in_threadpool(list_notifications, ctx, unread_only, mark_read)}
+@router.get("/notifications", tags=["tickets"], response_model=NotificationList, **EXACT)
+def notifications(services: ServicesDep, identity: IdentityDep, unread_only: bool = False, mark_read: bool = False):
+    return {"notifications": list_notifications(services.tool_context(identity), unread_only, mark_read)}
 
 
-@router.get("/exports", tags=["exports"])
-async def exports(request: Request, identity: Identity = Depends(current_identity)):
-    with session_scope(request.app.state.services.app) as s:
+@router.get("/exports", tags=["exports"], response_model=ExportList, **EXACT)
+def exports(services: ServicesDep, identity: IdentityDep):
+    with session_scope(services.app) as s:
         q = select(Export).where(Export.owner == identity.user_id).order_by(Export.created_at.desc()).limit(100)
         return {"exports": [{"export_id": e.export_id, "format": e.format, "rows": e.rows, "title": e.title,
                              "created_at": e.created_at.isoformat(), "url": f"/exports/{e.export_id}/download"} for e in s.scalars(q)]}
 
 
-@router.get("/exports/{export_id}/download", tags=["exports"])
-async def download(export_id: str, request: Request, identity: Identity = Depends(current_identity)):
-    ctx = request.app.state.services.tool_context(identity)
+@router.get("/exports/{export_id}/download", tags=["exports"], response_class=FileResponse,
+            responses={200: {"content": {m: {} for m in MEDIA.values()}, "description": "The exported file"},
+                       410: {"model": Problem, "description": "The file is no longer on the server"}})
+def download(export_id: str, services: ServicesDep, identity: IdentityDep):
     try:
-        export = get_export(ctx, export_id)
+        export = get_export(services.tool_context(identity), export_id)
     except ToolError as e:
         raise HTTPException(404, e.message) from None
     path = Path(export.path)
@@ -84,9 +87,9 @@ async def download(export_id: str, request: Request, identity: Identity = Depend
     return FileResponse(path, media_type=MEDIA[export.format], filename=f"finkraft-{export.dataset}-{export.export_id[:8]}.{export.format}")
 
 
-@router.get("/traces", tags=["traces"])
-async def traces(request: Request, limit: int = Query(20, ge=1, le=200), identity: Identity = Depends(current_identity)):
-    with session_scope(request.app.state.services.app) as s:
+@router.get("/traces", tags=["traces"], response_model=TraceList, **EXACT)
+def traces(services: ServicesDep, identity: IdentityDep, limit: int = Query(20, ge=1, le=200)):
+    with session_scope(services.app) as s:
         q = select(Trace).order_by(Trace.created_at.desc()).limit(limit)
         if not identity.is_admin:
             q = q.where(Trace.user_id == identity.user_id)
@@ -94,44 +97,40 @@ async def traces(request: Request, limit: int = Query(20, ge=1, le=200), identit
                             "created_at": t.created_at.isoformat(), "user_id": t.user_id} for t in s.scalars(q)]}
 
 
-@router.get("/traces/{trace_id}", tags=["traces"])
-async def trace(trace_id: str, request: Request, identity: Identity = Depends(current_identity)):
+@router.get("/traces/{trace_id}", tags=["traces"], response_model=FullTraceView | TraceView, **EXACT)
+def trace(trace_id: str, services: ServicesDep, identity: IdentityDep):
+    """Your own trace in plain words; an Admin sees anyone's, with everything recorded."""
     trace_id = trace_id.replace("-", "").lower()  # a LangServe run_id (dashed UUID) names the same trace
-    with session_scope(request.app.state.services.app) as s:
+    with session_scope(services.app) as s:
         t = s.get(Trace, trace_id)
         if t is None or not (identity.is_admin or t.user_id == identity.user_id):
             raise HTTPException(404, "No such trace among yours.")
         return full_trace(t) if identity.is_admin else plain_trace(t)
 
 
-@router.get("/memory/search", tags=["memory"])
-async def memory_search(request: Request, q: str = Query(..., min_length=1, max_length=500), k: int = Query(5, ge=1, le=50),
-                        identity: Identity = Depends(current_identity)):
-    memory = request.app.state.services.memory
-    return {"results": await run_in_threadpool(memory.search, identity, q, k)}
+@router.get("/memory/search", tags=["memory"], response_model=MemorySearch, **EXACT)
+def memory_search(services: ServicesDep, identity: IdentityDep, q: str = Query(..., min_length=1, max_length=500),
+                  k: int = Query(5, ge=1, le=50)):
+    return {"results": services.memory.search(identity, q, k)}
 
 
-@router.get("/threads", tags=["memory"])
-async def threads(request: Request, identity: Identity = Depends(current_identity)):
-    memory = request.app.state.services.memory
-    return {"threads": await run_in_threadpool(memory.list_threads, identity)}
+@router.get("/threads", tags=["memory"], response_model=ThreadList, **EXACT)
+def threads(services: ServicesDep, identity: IdentityDep):
+    return {"threads": services.memory.list_threads(identity)}
 
 
-@router.get("/threads/{thread_id}", tags=["memory"])
-async def thread(thread_id: str, request: Request, limit: int = Query(50, ge=1, le=500), identity: Identity = Depends(current_identity)):
-    memory = request.app.state.services.memory
-    turns = await run_in_threadpool(memory.recent_turns, identity, thread_id, limit)
+@router.get("/threads/{thread_id}", tags=["memory"], response_model=ThreadTurns, **EXACT)
+def thread(thread_id: str, services: ServicesDep, identity: IdentityDep, limit: int = Query(50, ge=1, le=500)):
+    turns = services.memory.recent_turns(identity, thread_id, limit)
     if not turns:
         raise HTTPException(404, f"No conversation '{thread_id}' in your history.")
     return {"thread_id": thread_id, "turns": turns}
 
 
-@router.delete("/memory", tags=["memory"])
-async def forget_me(request: Request, identity: Identity = Depends(current_identity)):
+@router.delete("/memory", tags=["memory"], response_model=Forgotten, **EXACT)
+async def forget_me(services: ServicesDep, saver: CheckpointerDep, identity: IdentityDep):
     """'Forget me': delete the caller's conversation history, memories and index entries, and their checkpoints."""
-    services = request.app.state.services
     counts = await run_in_threadpool(services.memory.forget, identity)
-    saver = request.app.state.checkpointer
     for thread_id in counts.get("thread_ids", []):
         await saver.adelete_thread(checkpoint_thread(identity, thread_id))
     return {"deleted": {k: v for k, v in counts.items() if k != "thread_ids"}, "threads": len(counts.get("thread_ids", []))}

@@ -1,5 +1,11 @@
-"""Request bodies. Unknown fields are rejected, so a typo never silently does nothing;
-identity fields a client might add (user_id, role, workspace) are simply not part of them."""
+"""Request bodies (response bodies are in server/responses.py).
+
+Identity never comes from a body: fields a client might add about who it is (user_id, role,
+workspace ...) are not part of any of them. Two kinds:
+- ChatRequest and ExecuteToolRequest ignore every field they don't know (extra="ignore"), so
+  clients of the public /chat and /execute_tool contract may send more than these fields;
+- the other bodies reject unknown fields with a 422 naming them (a typo never silently does
+  nothing); ClientBody bodies drop identity claims first, so those are ignored, not an error."""
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -25,7 +31,7 @@ class ClientBody(BaseModel):
 
 
 class ChatRequest(BaseModel):
-    model_config = ConfigDict(extra="ignore")  # ignored, never trusted: user_id, role, workspace ...
+    model_config = ConfigDict(extra="ignore")  # unknown fields are ignored (user_id, role, workspace ... never trusted)
     message: str = Field(..., max_length=4000)
     thread_id: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
 

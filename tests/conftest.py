@@ -191,7 +191,7 @@ class PgDatabases:
             migrate(url, "business")
             seed(make_engine(url), seed=Settings(_env_file=None).seed)
         else:
-            from tools.rbac import ensure_demo_users
+            from business_data.demo_users import ensure_demo_users
             migrate(url, "app")
             ensure_demo_users(make_engine(url))
         dispose_engine(url)  # CREATE DATABASE ... TEMPLATE needs it idle

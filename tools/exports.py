@@ -10,9 +10,9 @@ from typing import Literal
 from pydantic import Field, field_validator
 from sqlalchemy import select
 
+from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
 
-from .appdb import Export, Ticket
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 from .periods import PeriodError, date_range, period_label
 from .queries import FilterParams, select_rows

@@ -6,10 +6,10 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select, update
 
+from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
 from business_data.db import retry_on_conflict, session_scope
 from business_data.models import Invoice, Vendor
 
-from .appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]

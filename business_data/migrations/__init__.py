@@ -4,12 +4,10 @@ Two schemas, one Alembic environment (env.py here), two version tables, so both 
 one PostgreSQL database or in two:
 
   business  the customer's tables (business_data/models.py)      versions_business/  finkraft_business_version
-  app       users, tokens, tickets, ..., memory tables            versions_app/       finkraft_app_version
-            (tools/appdb.py + memory/models.py on AppBase)
+  app       every application table (business_data/appdb.py)   versions_app/       finkraft_app_version
 
-Revision scripts are plain `op.*` calls and import no models, so this package sits in the
-lowest layer and graph/services.py can run it; only autogenerate needs the models' metadata,
-which the caller passes (`finkraft migrate --autogenerate`, in the server layer).
+Revision scripts are plain `op.*` calls. Autogenerate and the drift check (`finkraft migrate
+--autogenerate / --check`) compare against `metadata(schema)`: the one module of each schema.
 
 `migrate()` is idempotent and safe when several processes start at once: on PostgreSQL it runs
 inside one transaction holding a transaction-level advisory lock (PostgreSQL DDL is transactional,
@@ -25,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy import MetaData, create_engine, event, inspect, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import NullPool
 
@@ -50,13 +48,24 @@ SCHEMAS = {
 }
 
 
+def metadata(schema: str) -> MetaData:
+    """Every table of a schema, from its one module (nothing else needs importing first)."""
+    if schema == "business":
+        from ..models import BusinessBase
+        return BusinessBase.metadata
+    if schema == "app":
+        from ..appdb import AppBase
+        return AppBase.metadata
+    raise KeyError(f"no schema {schema!r}; choose one of {', '.join(SCHEMAS)}")
+
+
 def _url(target: str | Engine) -> str:
     if isinstance(target, Engine):
         return target.url.render_as_string(hide_password=False)
     return normalise_url(target)
 
 
-def _config(schema: Schema, connection: Connection | None = None, metadata: Any = None):
+def _config(schema: Schema, connection: Connection | None = None, models: MetaData | None = None):
     from alembic.config import Config
     cfg = Config()  # no file: everything set here
     cfg.set_main_option("script_location", str(HERE))
@@ -64,7 +73,7 @@ def _config(schema: Schema, connection: Connection | None = None, metadata: Any 
     cfg.set_main_option("path_separator", "os")
     cfg.attributes["connection"] = connection
     cfg.attributes["version_table"] = schema.version_table
-    cfg.attributes["target_metadata"] = metadata
+    cfg.attributes["target_metadata"] = models
     return cfg
 
 
@@ -146,39 +155,40 @@ def downgrade(target: str | Engine, schema: str, revision: str) -> None:
         engine.dispose()
 
 
-def differences(target: str | Engine, schema: str, metadata: Any) -> list:
+def differences(target: str | Engine, schema: str) -> list:
     """What autogenerate would still emit: [] when the migrated database matches the models."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
     s = SCHEMAS[schema]
+    models = metadata(schema)
     engine = _migration_engine(_url(target))
     try:
         with engine.connect() as conn:
             ctx = MigrationContext.configure(conn, opts={"version_table": s.version_table, "compare_type": True,
-                                                         "target_metadata": metadata})
-            return [d for d in compare_metadata(ctx, metadata) if not _other_tables(d, metadata)]
+                                                         "target_metadata": models})
+            return [d for d in compare_metadata(ctx, models) if not _other_tables(d, models)]
     finally:
         engine.dispose()
 
 
-def _other_tables(diff: Any, metadata: Any) -> bool:
+def _other_tables(diff: Any, models: MetaData) -> bool:
     """Tables of the other schema, LangGraph's checkpoint tables and the version tables may share the
     database: their presence is not drift."""
     if isinstance(diff, tuple) and diff and diff[0] in ("remove_table", "remove_index"):
         table = diff[1] if diff[0] == "remove_table" else diff[1].table
-        return table.name not in metadata.tables
+        return table.name not in models.tables
     return False
 
 
-def autogenerate(target: str | Engine, schema: str, metadata: Any, message: str, rev_id: str | None = None):
-    """Write a new revision from the difference between the database and `metadata`
+def autogenerate(target: str | Engine, schema: str, message: str, rev_id: str | None = None):
+    """Write a new revision from the difference between the database and the schema's models
     (run against a database migrated to head; against an empty one for the initial revision)."""
     from alembic import command
     s = SCHEMAS[schema]
     engine = _migration_engine(_url(target))
     try:
         with engine.begin() as conn:
-            return command.revision(_config(s, conn, metadata), message=message, autogenerate=True,
+            return command.revision(_config(s, conn, metadata(schema)), message=message, autogenerate=True,
                                     rev_id=rev_id, version_path=str(HERE / s.versions))
     finally:
         engine.dispose()

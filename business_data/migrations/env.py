@@ -3,8 +3,7 @@
 The runner passes, in config.attributes:
   connection       an open SQLAlchemy Connection (inside the caller's transaction and lock)
   version_table    finkraft_business_version | finkraft_app_version (both schemas may share one database)
-  target_metadata  only for autogenerate (the server CLI passes the app metadata; this package never
-                   imports tools/ or memory/, so the layering business_data <- tools <- memory holds)
+  target_metadata  only for autogenerate: the schema's models (business_data.migrations.metadata)
 """
 from __future__ import annotations
 

@@ -2,25 +2,28 @@
 the `plans` table so it can be listed, executed, confirmed and checked later, from any process.
 
 Used by server/plans.py (HTTP); execute_plan/plan_view are async (the server's graph has an async
-checkpointer; from a notebook use asyncio.run with an async saver). Raises PlanError(status, message)
-with a message a person can read; the HTTP layer maps it to a 4xx.
+checkpointer; from a notebook use asyncio.run with an async saver) and do their database work in
+worker threads; create_plan and load_plan are plain functions. Raises PlanError(status, message)
+with a message a person can read; the HTTP layer maps it to a 4xx. The table is `plans` in
+business_data/appdb.py.
 """
 from __future__ import annotations
 
+import asyncio
 import uuid
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from langchain_core.messages import HumanMessage
+from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 from pydantic import ValidationError
-from sqlalchemy import JSON, String, Text, select, update
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
 
+from business_data.appdb import Plan, utcnow
 from business_data.db import session_scope
-from graph.tracing import TraceRecorder
-from tools.appdb import AppBase, utcnow
+from graph.runs import DURABILITY, run_config, traced_run
 from tools.periods import PeriodError, date_range
 from tools.queries import FilterParams
 from tools.rbac import Identity
@@ -31,29 +34,24 @@ from . import TEMPLATES, outcome_status, template_plan
 TERMINAL = ("completed", "failed", "cancelled")
 
 
-class Plan(AppBase):
-    __tablename__ = "plans"
-    plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
-    user_id: Mapped[str] = mapped_column(String(64), index=True)
-    workspace_id: Mapped[str] = mapped_column(String(64))
-    template: Mapped[str] = mapped_column(String(64))
-    goal: Mapped[str] = mapped_column(Text, default="")
-    params: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(32), default="created")  # created|running|awaiting_confirmation|completed|failed|cancelled
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
 class PlanError(Exception):
     def __init__(self, status: int, message: str):
         super().__init__(message)
         self.status, self.message = status, message
 
 
-def thread_config(plan: Plan | dict, identity: Identity) -> dict[str, Any]:
-    p = plan if isinstance(plan, dict) else plan_row(plan)
-    return {"configurable": {"thread_id": f"plan-{p['plan_id']}", "user_id": identity.user_id,
-                             "template_request": {"template": p["template"], "params": p["params"]}}}
+def plan_thread(plan: dict[str, Any]) -> str:
+    """A plan's own checkpoint thread (not per user: an Admin sees the same thread as its owner)."""
+    return f"plan-{plan['plan_id']}"
+
+
+def _run_options(plan: dict[str, Any]) -> dict[str, Any]:
+    return {"checkpoint_thread_id": plan_thread(plan),
+            "template_request": {"template": plan["template"], "params": plan["params"]}}
+
+
+def thread_config(plan: dict[str, Any], identity: Identity) -> RunnableConfig:
+    return run_config(identity, plan_thread(plan), **_run_options(plan))
 
 
 def plan_row(p: Plan) -> dict[str, Any]:
@@ -114,30 +112,28 @@ def _set_status(app: Engine, plan_id: str, status: str, expect: str | None = Non
 
 async def execute_plan(app: Engine, graph, identity: Identity, plan_id: str, resume: Any = None) -> dict[str, Any]:
     """Run a created plan, or resume one awaiting confirmation with the user's answer."""
-    plan = load_plan(app, identity, plan_id)
+    plan = await asyncio.to_thread(load_plan, app, identity, plan_id)
     if not can_run(identity, "run_template"):
         raise PlanError(403, denial_message(identity, "run_template"))
     status = plan["status"]
     if status in TERMINAL or (status == "awaiting_confirmation" and resume is None):
         return await plan_view(plan, graph, identity)
-    if status == "running" or not _set_status(app, plan_id, "running", expect=status):
+    if status == "running" or not await asyncio.to_thread(_set_status, app, plan_id, "running", status):
         raise PlanError(409, "This plan is running right now; check its status in a moment.")
-    recorder = TraceRecorder(app, user_id=identity.user_id, workspace_id=identity.workspace_id,
-                             thread_id=f"plan-{plan_id}", request=f"plan {plan['template']}: {plan['goal'] or ''}"
-                             if resume is None else f"(reply) {resume}")
-    cfg = {**thread_config(plan, identity), "callbacks": [recorder]}
+    request = f"plan {plan['template']}: {plan['goal'] or ''}" if resume is None else f"(reply) {resume}"
+    cfg, recorder = traced_run(app, identity, plan_thread(plan), request, **_run_options(plan))
     try:
         if status == "created":
             goal = plan["goal"] or f"Run the {TEMPLATES[plan['template']].title}"
-            await graph.ainvoke({"messages": [HumanMessage(content=goal)]}, cfg)
+            await graph.ainvoke({"messages": [HumanMessage(content=goal)]}, cfg, durability=DURABILITY)
         else:
-            await graph.ainvoke(Command(resume=resume), cfg)
+            await graph.ainvoke(Command(resume=resume), cfg, durability=DURABILITY)
     except Exception:
-        _set_status(app, plan_id, status)  # back to where it was: it can be retried
+        await asyncio.to_thread(_set_status, app, plan_id, status)  # back to where it was: it can be retried
         raise
     view = await plan_view({**plan, "status": "running"}, graph, identity)
-    _set_status(app, plan_id, view["status"])
-    recorder.finish("paused" if view["status"] == "awaiting_confirmation" else "ok", view.get("response"))
+    await asyncio.to_thread(_set_status, app, plan_id, view["status"])
+    await recorder.afinish("paused" if view["status"] == "awaiting_confirmation" else "ok", view.get("response"))
     return {**view, "trace_id": recorder.trace_id}
 
 

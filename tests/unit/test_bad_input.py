@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select, text
 
+from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
-from tools.appdb import Export, Ticket
 from tools.registry import run_tool
 
 from ..helpers import calls, cfg, turn

@@ -11,16 +11,17 @@ import textwrap
 from langgraph.types import Command
 from sqlalchemy import func, select
 
+from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
 from tests.conftest import ROOT, make_services
 from tests.helpers import cfg, turn
-from tools.appdb import Export, Ticket
 
 QUESTION = "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
 
 
 def compiled(services):
-    from graph.builder import compile_graph, sqlite_checkpointer
+    from graph.builder import compile_graph
+    from graph.checkpointers import sqlite_checkpointer
     return compile_graph(services, checkpointer=sqlite_checkpointer(services.settings.checkpoint_path), router=False)
 
 

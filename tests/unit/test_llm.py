@@ -24,6 +24,7 @@ from langgraph.types import Command
 from pydantic import Field
 from sqlalchemy import func, select
 
+from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
 from business_data.models import Invoice, Vendor
 from business_data.settings import Settings
@@ -35,7 +36,6 @@ from graph.llm import LLMRouter, tool_schemas
 from tools.registry import tools_where
 from graph.model_choice import DEFAULT_GEMINI_MODEL, describe, make_router, select_model
 from graph.services import Services
-from tools.appdb import Export, Ticket
 
 WRITE_TOOLS = {"export_report", "create_ticket", "update_ticket", "run_template"}
 MODEL_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "FINKRAFT_MODEL", "FINKRAFT_MODEL_BASE_URL", "FINKRAFT_MODEL_TIMEOUT")

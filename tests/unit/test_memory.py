@@ -15,13 +15,14 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
+from business_data.appdb import MemoryEmbedding, MemoryTurn, Notification, Ticket
 from business_data.db import make_engine, session_scope
-from memory.models import MemoryEmbedding, MemoryTurn
+from business_data.demo_users import ensure_demo_users
+from business_data.migrations import migrate
 from memory.narrate import when
 from memory.store import MemoryStore
-from tools.appdb import Notification, Ticket
 from tools.base import ToolContext
-from tools.rbac import Identity, ensure_demo_users
+from tools.rbac import Identity
 from tools.tickets import CreateTicketParams, UpdateTicketParams, create_ticket, update_ticket
 
 REPO = Path(__file__).resolve().parents[2]
@@ -39,6 +40,7 @@ model = pytest.mark.model  # loads the sentence-transformers model
 @pytest.fixture
 def engine(tmp_path):
     eng = make_engine(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    migrate(eng, "app")
     ensure_demo_users(eng)
     return eng
 
@@ -161,7 +163,7 @@ def test_ticket_references(store, engine):
 
 
 def test_report_reference(store, engine, tmp_path):
-    from tools.appdb import Export
+    from business_data.appdb import Export
     assert store.resolve(MAYA, "t", {"report": "previous"})["missing"] is True
     with session_scope(engine) as s:
         s.add(Export(export_id="e1", owner="maya", workspace_id="acme", format="csv", dataset="invoices", rows=7,

@@ -14,22 +14,11 @@ import pytest
 from sqlalchemy import create_engine, func, inspect, select, text
 
 from business_data.db import make_engine, retry_on_conflict, write_transaction
-from business_data.migrations import HERE, SCHEMAS, current, downgrade, head, migrate
-from business_data.migrations import differences
+from business_data.migrations import HERE, SCHEMAS, current, differences, downgrade, head, metadata, migrate
 
 from ..conftest import ROOT, pg_databases
 
 BACKENDS = ["sqlite", "postgres"]
-
-
-def metadata(schema: str):
-    if schema == "business":
-        from business_data.models import BusinessBase
-        return BusinessBase.metadata
-    import graph.templates.plans  # noqa: F401
-    import memory.models  # noqa: F401
-    from tools.appdb import AppBase
-    return AppBase.metadata
 
 
 @pytest.fixture
@@ -62,7 +51,7 @@ def test_migrations_build_exactly_the_models(fresh):
         assert current(url, schema) is None
         assert migrate(url, schema) == (None, head(schema))
         assert migrate(url, schema) == (head(schema), head(schema))  # idempotent
-        assert differences(url, schema, metadata(schema)) == [], f"{schema}: models changed without a migration"
+        assert differences(url, schema) == [], f"{schema}: models changed without a migration"
     tables = set(inspect(create_engine(url)).get_table_names())
     assert {"invoices", "vendors", "users", "tickets", "memory_turns", "memory_embeddings",
             "finkraft_business_version", "finkraft_app_version"} <= tables
@@ -86,11 +75,9 @@ def test_downgrade_to_base_and_up_again(fresh):
 def test_database_from_before_migrations_is_adopted(fresh, had_n_keys):
     """Tables made by create_all (the pre-migration code) with data in them: stamped at the initial
     revision, upgraded (a0002 only adds memory_turns.n_keys if it is missing), data kept."""
-    from tools.appdb import AppBase
     url = fresh()
-    metadata("app")
     engine = create_engine(url)
-    AppBase.metadata.create_all(engine)
+    metadata("app").create_all(engine)
     with engine.begin() as conn:
         if not had_n_keys:
             conn.execute(text("ALTER TABLE memory_turns DROP COLUMN n_keys"))
@@ -102,7 +89,7 @@ def test_database_from_before_migrations_is_adopted(fresh, had_n_keys):
     assert migrate(url, "app") == ("a0001", head("app"))
     with create_engine(url).connect() as conn:
         assert conn.execute(text("SELECT n_keys FROM memory_turns WHERE id = 1")).scalar() == 2  # kept / backfilled
-    assert differences(url, "app", metadata("app")) == []
+    assert differences(url, "app") == []
     assert current(url, "app") == head("app")
 
 
@@ -118,7 +105,7 @@ def test_services_started_by_several_processes_at_once(fresh, tmp_path):
     outs = [p.communicate(timeout=240)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), "\n".join(o[-2000:] for o in outs)
     from business_data.models import Invoice, SeedInfo
-    from tools.appdb import User
+    from business_data.appdb import User
     with create_engine(biz).connect() as conn:
         assert conn.execute(select(func.count()).select_from(SeedInfo)).scalar() == 1
         assert conn.execute(select(func.count()).select_from(Invoice)).scalar() > 1000

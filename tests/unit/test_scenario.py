@@ -8,9 +8,9 @@ from pathlib import Path
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import select, text
 
+from business_data.appdb import Export, Notification, Ticket
 from business_data.db import session_scope
 from graph.builder import compile_graph
-from tools.appdb import Export, Notification, Ticket
 from tools.registry import run_tool
 
 from ..conftest import make_services

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from business_data import gstin
 from business_data.db import make_engine
+from business_data.migrations import migrate
 from business_data.seed import WORKSPACES, generate, seed
 
 
@@ -19,6 +20,7 @@ def test_same_seed_same_day_same_rows():
 
 def test_sample_scenario_and_volume(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/b.sqlite")
+    migrate(engine, "business")
     today = date.today()
     counts = seed(engine, today=today)
     assert counts["invoices"] > 2000 and counts["sales"] > 3000

@@ -1,13 +1,25 @@
-"""The application database: users, workspaces, tokens, tickets, notifications, exports, traces.
+"""The application database: every table of it, on one metadata (AppBase).
 
-Memory rows live in `memory/models.py` on the same metadata (AppBase), so one schema and one
-set of migrations covers the whole application database.
+    workspaces, users, api_tokens                      who may call, and as whom (tools/rbac.py, server/auth.py)
+    tickets, ticket_comments, ticket_subscriptions,
+    notifications                                      tickets and their updates (tools/tickets.py)
+    exports                                            files written by export_report (tools/exports.py)
+    traces                                             "show your work", one row per run (graph/tracing.py)
+    plans                                              template runs as their own threads (graph/templates/plans.py)
+    memory_turns, memory_embeddings                    episodic memory and its vectors (memory/)
+
+It sits in the lowest layer, so every layer may use it. The schema is built by the Alembic
+migrations in `business_data/migrations/versions_app/` (never by create_all); the demo workspaces,
+users and dev tokens are in `business_data/demo_users.py`. LangGraph's checkpoint tables live in
+the same database but belong to LangGraph (graph/checkpointers.py).
 """
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+                        UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -62,6 +74,11 @@ class ApiToken(AppBase):
     is_dev: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+def hash_token(token: str) -> str:
+    """How a bearer token is stored (api_tokens.token_hash): only its SHA-256, never the token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 class Ticket(AppBase):
@@ -147,11 +164,61 @@ class Trace(AppBase):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-DEMO_WORKSPACES = {"acme": "Acme Corp", "globex": "Globex Industries"}
-DEMO_USERS = [
-    # user_id, display name, role, workspace, dev token
-    ("admin", "Asha Admin", "Admin", "acme", "dev-admin"),
-    ("maya", "Maya Menon", "Manager", "acme", "dev-maya"),
-    ("victor", "Victor Varma", "Viewer", "acme", "dev-victor"),
-    ("gita", "Gita Gupta", "Manager", "globex", "dev-gita"),
-]
+class Plan(AppBase):
+    """A business template run as its own checkpointed thread ("plan-<plan_id>"), see graph/templates/plans.py."""
+    __tablename__ = "plans"
+    plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), index=True)
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    template: Mapped[str] = mapped_column(String(64))
+    goal: Mapped[str] = mapped_column(Text, default="")
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(32), default="created")  # created|running|awaiting_confirmation|completed|failed|cancelled
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- memory (memory/): every user / assistant turn, and one normalised float32 vector per turn, the
+# source of truth for the derived FAISS index. Both tables use SQLite AUTOINCREMENT (ids are never reused after a delete), so "embedding rows with
+# id > the highest id already indexed" is a safe incremental catch-up for an index in another process.
+
+class MemoryTurn(AppBase):
+    __tablename__ = "memory_turns"
+    __table_args__ = (
+        Index("ix_memory_turns_user_ws_thread", "user_id", "workspace_id", "thread_id", "id"),
+        Index("ix_memory_turns_user_ws_id", "user_id", "workspace_id", "id"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    thread_id: Mapped[str] = mapped_column(String(128))
+    user_id: Mapped[str] = mapped_column(String(64))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    speaker: Mapped[str] = mapped_column(String(16))  # user | assistant
+    text: Mapped[str] = mapped_column(Text, default="")
+    tool: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    params: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # {"tool", "dataset", "keys": [...], "params": {...}, "ticket_id", "export_id"}
+    result_ref: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
+    # len(result_ref["keys"]): lets "the last result sets" skip key-less references without parsing JSON
+    n_keys: Mapped[int] = mapped_column(Integer, default=0)
+    importance: Mapped[float] = mapped_column(Float, default=0.5)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MemoryEmbedding(AppBase):
+    __tablename__ = "memory_embeddings"
+    __table_args__ = (
+        Index("ix_memory_embeddings_user_ws_id", "user_id", "workspace_id", "id"),
+        Index("ix_memory_embeddings_user_ws_created", "user_id", "workspace_id", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    turn_id: Mapped[int] = mapped_column(ForeignKey("memory_turns.id", ondelete="CASCADE"), unique=True)
+    user_id: Mapped[str] = mapped_column(String(64))
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    dim: Mapped[int] = mapped_column(Integer)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+MEMORY_TABLES = [MemoryTurn.__table__, MemoryEmbedding.__table__]

@@ -1,0 +1,77 @@
+"""Typed FastAPI dependencies: what a route needs, declared in its signature.
+
+    @router.get("/things")
+    def things(services: ServicesDep, identity: IdentityDep) -> ...
+
+The lifespan (server/app.py) puts services, graph, checkpointer, rate limiter and model info on
+`app.state`; only this module reads them from there. `current_identity` reads the app database,
+so it is a plain `def` (FastAPI runs it in the thread pool, off the event loop).
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Depends, HTTPException, Request
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.pregel import Pregel
+
+from business_data.appdb import hash_token
+from graph.services import Services
+from tools.rbac import Identity
+
+from .auth import UNAUTHORIZED, bearer_token, identity_for_token
+from .ratelimit import RateLimiter, enforce_rate_limit
+
+
+def get_services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def get_graph(request: Request) -> Pregel:
+    """The graph compiled with the server's checkpointer."""
+    return request.app.state.graph
+
+
+def get_checkpointer(request: Request) -> BaseCheckpointSaver:
+    return request.app.state.checkpointer
+
+
+def get_rate_limiter(request: Request) -> RateLimiter | None:
+    return getattr(request.app.state, "rate_limiter", None)
+
+
+def get_model_info(request: Request) -> dict[str, Any]:
+    return getattr(request.app.state, "model_info", {"mode": "offline"})
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+GraphDep = Annotated[Pregel, Depends(get_graph)]
+CheckpointerDep = Annotated[BaseCheckpointSaver, Depends(get_checkpointer)]
+RateLimiterDep = Annotated[RateLimiter | None, Depends(get_rate_limiter)]
+ModelInfoDep = Annotated[dict, Depends(get_model_info)]
+
+
+def current_identity(request: Request, services: ServicesDep, limiter: RateLimiterDep) -> Identity:
+    """The caller, from the bearer token (or the playground's session cookie) alone; then the rate limit."""
+    token = bearer_token(request)
+    if not token:
+        raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED)
+    identity = identity_for_token(services, token)
+    if identity is None:
+        raise HTTPException(401, "That token is not valid (unknown, revoked, or a dev token outside dev mode).",
+                            headers=UNAUTHORIZED)
+    enforce_rate_limit(limiter, hash_token(token))
+    request.state.identity = identity  # LangServe's per-request config reads it (server/agent_routes.py)
+    return identity
+
+
+IdentityDep = Annotated[Identity, Depends(current_identity)]
+
+
+async def admin_identity(identity: IdentityDep) -> Identity:
+    if not identity.is_admin:
+        raise HTTPException(403, f"Only an Admin can do this; you are signed in as a {identity.role}.")
+    return identity
+
+
+AdminDep = Annotated[Identity, Depends(admin_identity)]

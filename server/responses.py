@@ -1,0 +1,311 @@
+"""Response bodies: what each route answers, for /openapi.json and for clients.
+
+Routes use them with `response_model_exclude_unset=True` (EXACT below): a response carries exactly
+the keys its handler put in it (a null stays null; an absent optional key stays absent), so the
+JSON is what it was before these models existed. Records that lower layers build (tickets,
+memory turns, plan steps, traces) are `Record`s: their known fields are documented here, and a
+field added there later passes through rather than being dropped.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from tools.base import Source
+
+EXACT: dict[str, Any] = {"response_model_exclude_unset": True}
+
+
+class Problem(BaseModel):
+    """Every 4xx and 5xx: a message a person can read (5xx also carry an error id)."""
+    detail: str
+    error_id: str | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": Problem, "description": text} for code, text in (
+        (400, "Bad parameters (the message says which)"), (401, "No valid bearer token"), (403, "Your role or workspace does not allow this"),
+        (404, "Not found among the things you can see"), (422, "Invalid request (the message says what to fix)"),
+        (429, "Too many requests (see Retry-After)"))}
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+# -- health ---------------------------------------------------------------------------------------
+
+class Health(BaseModel):
+    status: str = Field(examples=["ok"])
+
+
+class DatabaseHealth(Record):
+    status: str = Field(description="ok | error")
+    dialect: str
+    latency_ms: float | None = None
+    error: str | None = Field(None, description="the error's type, when status is error")
+
+
+class HealthDetailed(BaseModel):
+    status: str = Field(description="ok | degraded")
+    app_database: DatabaseHealth
+    business_database: DatabaseHealth
+    vector_index: dict[str, Any]
+    model: dict[str, Any] = Field(description="which router reads messages: the offline parser or a model")
+    checkpointer: str
+    env: str
+
+
+# -- chat and tools ---------------------------------------------------------------------------------
+
+class ToolCall(BaseModel):
+    tool: str
+    params: dict[str, Any]
+
+
+class ChatResponse(BaseModel):
+    success: bool
+    agent_response: str = Field(description="the answer in plain words, or the question to confirm a write")
+    tool_used: str | None = Field(description="the last tool that ran in this turn")
+    tool_calls: list[ToolCall]
+    data: dict[str, Any] = Field(description="the last tool's result: for filter_data {filtered_records, "
+                                             "total_records, results}; for export_report {export_id, format, rows, url}")
+    status: str = Field(description="success, error, denied, needs_clarification, awaiting_confirmation or answered")
+    trace_id: str = Field(description="GET /traces/{trace_id} shows the work")
+    thread_id: str
+
+
+class ExecuteToolResponse(BaseModel):
+    success: bool
+    tool_used: str
+    message: str
+    data: dict[str, Any]
+    sources: list[Source]
+
+
+# -- tickets, notifications, exports ----------------------------------------------------------------
+
+class Ticket(Record):
+    ticket_id: str
+    title: str
+    description: str
+    status: str = Field(description="open | in_progress | resolved | closed")
+    priority: str
+    workspace_id: str
+    created_by: str
+    record_type: str
+    record_ids: list[str]
+    created_at: str | None
+    updated_at: str | None
+
+
+class TicketList(BaseModel):
+    tickets: list[Ticket]
+
+
+class TicketUpdated(Ticket):
+    notified: list[str] = Field(description="users told about the change")
+    message: str
+
+
+class Notification(Record):
+    id: int
+    ticket_id: str | None
+    message: str
+    created_at: str
+    read: bool
+
+
+class NotificationList(BaseModel):
+    notifications: list[Notification]
+
+
+class ExportItem(BaseModel):
+    export_id: str
+    format: str
+    rows: int
+    title: str
+    created_at: str
+    url: str = Field(description="downloads the file with the same bearer token")
+
+
+class ExportList(BaseModel):
+    exports: list[ExportItem]
+
+
+# -- traces -----------------------------------------------------------------------------------------
+
+class TraceItem(BaseModel):
+    trace_id: str
+    request: str
+    status: str
+    thread_id: str | None
+    created_at: str
+    user_id: str
+
+
+class TraceList(BaseModel):
+    traces: list[TraceItem]
+
+
+class TracedCall(Record):
+    tool: str | None
+    params: dict[str, Any] | None
+    status: str | None
+
+
+class DataConsulted(Record):
+    table: str | None
+    rows: int | None
+    filters: str
+
+
+class TraceView(Record):
+    """A trace in plain words (the owner's view)."""
+    trace_id: str
+    thread_id: str | None
+    created_at: str
+    request: str
+    response: str
+    status: str
+    duration_ms: float
+    summary: list[str]
+    data_consulted: list[DataConsulted]
+    tool_calls: list[TracedCall]
+
+
+class FullTraceView(TraceView):
+    """An Admin's view: everything recorded."""
+    user_id: str
+    workspace_id: str
+    router: str
+    plan: dict[str, Any]
+    steps: list[dict[str, Any]]
+
+
+# -- memory -----------------------------------------------------------------------------------------
+
+class Turn(Record):
+    turn_id: int
+    thread_id: str
+    speaker: str = Field(description="user | assistant")
+    text: str
+    tool: str | None
+    params: dict[str, Any] | None
+    result_ref: dict[str, Any] | None
+    importance: float
+    created_at: str | None
+
+
+class MemoryHit(Turn):
+    score: float | None = None
+    match: str | None = None
+
+
+class MemorySearch(BaseModel):
+    results: list[MemoryHit]
+
+
+class ThreadSummary(Record):
+    thread_id: str
+    turns: int
+    started_at: str | None
+    last_at: str | None
+    first_message: str | None
+
+
+class ThreadList(BaseModel):
+    threads: list[ThreadSummary]
+
+
+class ThreadTurns(BaseModel):
+    thread_id: str
+    turns: list[Turn]
+
+
+class Forgotten(BaseModel):
+    deleted: dict[str, int] = Field(description="turns, embeddings and index entries deleted")
+    threads: int = Field(description="conversation threads deleted with their checkpoints")
+
+
+# -- users, tokens, sessions ------------------------------------------------------------------------
+
+class UserOut(BaseModel):
+    user_id: str
+    display_name: str
+    role: str
+    workspace_id: str
+    active: bool
+    tools: list[str] = Field(description="the tools this role may run")
+
+
+class Permissions(UserOut):
+    summary: str
+    can_see_other_workspaces: bool
+    can_see_all_tickets: bool
+
+
+class UserList(BaseModel):
+    users: list[UserOut]
+
+
+class NewToken(BaseModel):
+    token_id: int
+    user_id: str
+    token: str = Field(description="shown once; only its hash is kept")
+    note: str
+
+
+class TokenItem(BaseModel):
+    token_id: int
+    user_id: str
+    label: str
+    is_dev: bool
+    created_at: str
+    revoked: bool
+
+
+class TokenList(BaseModel):
+    tokens: list[TokenItem]
+
+
+class TokenRevoked(BaseModel):
+    token_id: int
+    revoked: bool
+
+
+class Session(BaseModel):
+    user_id: str
+    role: str
+    workspace_id: str
+
+
+class SignedOut(BaseModel):
+    signed_out: bool
+
+
+# -- plans ------------------------------------------------------------------------------------------
+
+class PlanStep(Record):
+    step: str
+    status: str = Field(description="pending, success, error, denied, cancelled ...")
+    tool: str | None = None
+    writes: bool | None = None
+    attempts: int | None = None
+    message: str | None = None
+
+
+class PlanView(Record):
+    plan_id: str
+    template: str
+    goal: str
+    params: dict[str, Any]
+    status: str = Field(description="created, running, awaiting_confirmation, completed, failed or cancelled")
+    created_at: str | None
+    updated_at: str | None
+    steps: list[PlanStep]
+    response: str | None = None
+    question: str | None = Field(None, description="when awaiting_confirmation: answer with {resume: yes|no}")
+    result: dict[str, Any] | None = Field(None, description="when finished: message, figures, what was written")
+    trace_id: str | None = Field(None, description="after an execute: GET /traces/{trace_id}")
