@@ -59,7 +59,8 @@ class HealthDetailed(BaseModel):
 
 # -- chat and tools ---------------------------------------------------------------------------------
 
-class ToolCall(BaseModel):
+class ChatToolCall(BaseModel):
+    """One tool the turn ran, with the parameters it ran with."""
     tool: str
     params: dict[str, Any]
 
@@ -68,7 +69,7 @@ class ChatResponse(BaseModel):
     success: bool
     agent_response: str = Field(description="the answer in plain words, or the question to confirm a write")
     tool_used: str | None = Field(description="the last tool that ran in this turn")
-    tool_calls: list[ToolCall]
+    tool_calls: list[ChatToolCall]
     data: dict[str, Any] = Field(description="the last tool's result: for filter_data {filtered_records, "
                                              "total_records, results}; for export_report {export_id, format, rows, url}")
     status: str = Field(description="success, error, denied, needs_clarification, awaiting_confirmation or answered")

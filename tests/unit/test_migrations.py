@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import glob
+import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 import threading
@@ -55,6 +57,24 @@ def test_migrations_build_exactly_the_models(fresh):
     tables = set(inspect(create_engine(url)).get_table_names())
     assert {"invoices", "vendors", "users", "tickets", "memory_turns", "memory_embeddings",
             "finkraft_business_version", "finkraft_app_version"} <= tables
+
+
+def test_every_app_table_is_declared_in_business_data_appdb():
+    """One home: with every module of every layer imported, each mapped class of either schema comes
+    from its one module, and each schema's metadata holds only those classes' tables."""
+    for pkg in ("business_data", "tools", "memory", "graph", "server"):
+        for info in pkgutil.walk_packages(importlib.import_module(pkg).__path__, pkg + "."):
+            if ".migrations." not in info.name and info.name != "server.main":  # (env.py runs under Alembic only)
+                importlib.import_module(info.name)
+    from sqlalchemy.orm import DeclarativeBase
+    bases = {b.__name__: b for b in DeclarativeBase.__subclasses__()}
+    assert set(bases) == {"AppBase", "BusinessBase"}
+    for name, schema, module in (("AppBase", "app", "business_data.appdb"), ("BusinessBase", "business", "business_data.models")):
+        mappers = list(bases[name].registry.mappers)
+        assert {m.class_.__module__ for m in mappers} == {module}
+        assert {m.local_table.name for m in mappers} == set(metadata(schema).tables)
+        assert bases[name].metadata is metadata(schema)
+    assert {"users", "api_tokens", "tickets", "traces", "plans", "memory_turns", "memory_embeddings"} <= set(metadata("app").tables)
 
 
 @pytest.mark.parametrize("fresh", BACKENDS, indirect=True)
