@@ -73,6 +73,8 @@ class ChatResponse(BaseModel):
     data: dict[str, Any] = Field(description="the last tool's result: for filter_data {filtered_records, "
                                              "total_records, results}; for export_report {export_id, format, rows, url}")
     status: str = Field(description="success, error, denied, needs_clarification, awaiting_confirmation or answered")
+    welcome: str | None = Field(description="on the first turn of a new thread after time away, a 'Welcome back' "
+                                            "summary (told once); null otherwise")
     trace_id: str = Field(description="GET /traces/{trace_id} shows the work")
     thread_id: str
 

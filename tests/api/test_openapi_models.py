@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from tests.conftest import TOKENS, make_services
 
-CHAT_FIELDS = {"success", "agent_response", "tool_used", "tool_calls", "data", "trace_id", "thread_id", "status"}
+CHAT_FIELDS = {"success", "agent_response", "tool_used", "tool_calls", "data", "trace_id", "thread_id", "status", "welcome"}
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_chat_schema_names_the_contract_fields(client):
     spec = client.get("/openapi.json").json()
     chat = _answer_schema(spec, "/chat", "post")
     assert set(chat["properties"]) == CHAT_FIELDS
-    assert set(chat["required"]) == CHAT_FIELDS  # every field is always there (tool_used may be null)
+    assert set(chat["required"]) == CHAT_FIELDS  # every field is always there (tool_used, welcome may be null)
     call = _resolve(spec, chat["properties"]["tool_calls"]["items"])
     assert set(call["properties"]) == {"tool", "params"}
     assert chat["properties"]["success"]["type"] == "boolean"
