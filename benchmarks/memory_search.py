@@ -126,7 +126,7 @@ def bench_store(url: str, n: int, users: int, nq: int, vecs: np.ndarray) -> dict
     store = MemoryStore(engine, semantic=False)
     t0 = time.perf_counter()
     for u in range(users):
-        store._sync_partition((f"u{u}", "acme"))
+        store.semantic_index.sync_partition((f"u{u}", "acme"))
     rebuild = time.perf_counter() - t0
     # warm: what search() costs per query once the partition is in memory (minus encoding)
     picks = rng.integers(0, n, nq)

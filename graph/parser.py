@@ -5,7 +5,7 @@ The default router whenever no LLM key is set. One pass over the message:
 1. normalise (NFKC, quotes, case) and fix cheap keyword typos ("invocies" -> "invoices");
 2. meta intents: forget, greeting, help, refusing to delete business data;
 3. slots: ticket ids, dates/periods and amounts (graph.parser_lexicon), statuses, region,
-   dataset, format, then vendor/customer names resolved against ParseContext with rapidfuzz
+   dataset, format, then vendor/customer names found against ParseContext (tools.names, rapidfuzz)
    (unknown names after "from/for/by/vendor" pass through raw so the tool can say
    "I couldn't find a vendor called X");
 4. intent: template > ticket > notifications > explain > export > follow-up > filter;
@@ -20,12 +20,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
-from rapidfuzz import fuzz, process
-
+from tools.names import NameIndex, find_names, name_index
 from tools.periods import PeriodError, resolve_period
+from tools.tickets import normalise_ticket_id
 
 from .intent import Intent, ParseContext
 from .parser_lexicon import (
@@ -129,103 +128,8 @@ INVOICE_NO = _C(r"\binv-[a-z0-9]+-\d{4}-\d{3,6}\b")
 WORKSPACE = _C(r"\b(?:in|for|from) (?:the )?([a-z][a-z0-9_-]*) workspace\b|\bworkspace\s*[=:]?\s*([a-z][a-z0-9_-]*)\b")
 PERIOD_KV = _C(r"\bperiod\s*[=:]\s*([a-z0-9_\-]+)")
 AMOUNT_KV = _C(r"\b(min|max)_amount\s*[=:]\s*(\d[\d,]*(?:\.\d+)?)")
-SEP = " | "
-NOISE = set("airline airlines hotel hotels service services supplies supply pvt private ltd limited inc co the corp "
-            "corporation company llp llc group enterprises solutions".split())
-
-# --------------------------------------------------------------------------- name index
-
-
-def _key(s: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", s.lower().replace("'s", ""))
-
-
-@dataclass
-class NameIndex:
-    exact: dict[str, set[str]]
-    parts: dict[str, set[str]]
-    fuzzy_keys: list[str]
-    fuzzy_names: list[str]
-    full_keys: dict[str, str]
-    tokens: frozenset[str]
-
-
-@lru_cache(maxsize=64)
-def _index(names: tuple[str, ...]) -> NameIndex:
-    exact: dict[str, set[str]] = {}
-    parts: dict[str, set[str]] = {}
-    fuzzy: dict[str, str] = {}
-    tokens: set[str] = set()
-    for n in names:
-        words = re.findall(r"[A-Za-z0-9&]+", n)
-        lw = [w.lower() for w in words]
-        tokens.update(lw)
-        core = "".join(w for w in lw if w not in NOISE)
-        keys = {_key(n), core} | ({lw[0]} if len(lw[0]) >= 4 and lw[0] not in NOISE else set())
-        for k in keys:
-            if len(k) >= 3:
-                exact.setdefault(k, set()).add(n)
-        for k in (_key(n), core, lw[0]):
-            if len(k) >= 4:
-                fuzzy[k] = n
-        for w in lw[1:]:  # "cabs", "hotel": a later word alone, matched only when it stands alone
-            for v in {w, w[:-1] if w.endswith("s") else w + "s"}:
-                if len(v) >= 4 and v not in COMMON:
-                    parts.setdefault(v, set()).add(n)
-        for w in words:
-            for p in re.findall(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])", w):
-                if len(p) >= 3 and p.lower() not in COMMON:
-                    parts.setdefault(p.lower(), set()).add(n)
-                    tokens.add(p.lower())
-    return NameIndex(exact, parts, list(fuzzy), list(fuzzy.values()), {_key(n): n for n in names}, frozenset(tokens))
-
-
-@dataclass
-class NameHit:
-    start: int
-    end: int
-    names: list[str]
-    how: str
-
-
-def _find_names(rest: str, idx: NameIndex) -> list[NameHit]:
-    """Vendor/customer mentions in `rest` (consumed spans are SEP): exact, prefix, fuzzy, then name parts."""
-    segs: list[list[tuple[str, int, int]]] = [[]]
-    prev_end = 0
-    for m in TOKEN.finditer(rest):
-        if "|" in rest[prev_end:m.start()] and segs[-1]:
-            segs.append([])
-        segs[-1].append((m.group(0).removesuffix("'s").replace("'", ""), m.start(), m.end()))
-        prev_end = m.end()
-    hits: list[NameHit] = []
-    for seg in segs:
-        words = [w for w, _, _ in seg]
-        unknown = [w not in COMMON or w in idx.tokens for w in words]
-        used = [False] * len(seg)
-        for n in (4, 3, 2, 1):
-            for i in range(len(seg) - n + 1):
-                if not any(unknown[i:i + n]) or any(used[i:i + n]):
-                    continue
-                key = "".join(words[i:i + n])
-                names, how = idx.exact.get(key), "exact"
-                if not names and len(key) >= 4 and all(unknown[i:i + n]):
-                    pref = {nm for k, nm in idx.full_keys.items() if k.startswith(key)}
-                    names, how = (pref, "prefix") if pref else (None, "")
-                    if not names and n <= 3:
-                        found = process.extract(key, idx.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=84, limit=6)
-                        if found:
-                            best = found[0][1]
-                            names, how = {idx.fuzzy_names[j] for _, sc, j in found if sc >= best - 2}, "fuzzy"
-                if not names and n == 1 and key in idx.parts and not (i and unknown[i - 1]) \
-                        and not (i + 1 < len(seg) and unknown[i + 1]):  # "cabs" alone; "Tata Steel" is not "Narmada Steel"
-                    names, how = idx.parts[key], "part"
-                if names:
-                    hits.append(NameHit(seg[i][1], seg[i + n - 1][2], sorted(names), how))
-                    used[i:i + n] = [True] * n
-    hits.sort(key=lambda h: h.start)
-    return hits
-
-
+SEP = " | "  # a consumed span; names (tools.names.find_names) never cross it
+NAME_COMMON = frozenset(COMMON)  # ordinary words: never a vendor or customer name on their own
 # --------------------------------------------------------------------------- helpers
 
 
@@ -263,7 +167,7 @@ def _unknown_run(words: list[str], from_end: bool = False) -> list[str]:
 
 
 def _tid(m: re.Match) -> str:
-    return f"T-{int(next(g for g in m.groups() if g)):05d}"
+    return normalise_ticket_id(next(g for g in m.groups() if g))
 
 
 def _clarify(question: str, reason: str, confidence: float = 0.3) -> Intent:
@@ -346,8 +250,8 @@ def _slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: Name
         p["max_amount"] = amounts.max_amount
     rest = _blank(rest, amounts.spans)
     # names before status words: "Metro Cabs" must not lose a word to a keyword
-    vhits = _find_names(rest, vidx)
-    chits = _find_names(rest, cidx) if cidx else []
+    vhits = find_names(rest, vidx)
+    chits = find_names(rest, cidx) if cidx else []
     dataset = _dataset(t)
     if chits and not vhits and dataset in (None, "sales"):
         dataset = "sales"
@@ -374,7 +278,7 @@ def _slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: Name
         rest = _blank(rest, [(h.start, h.end) for h in hits])
     for field, val in explicit.items():
         idx = vidx if field == "vendor" else cidx
-        hits = _find_names(val.lower(), idx) if idx else []
+        hits = find_names(val.lower(), idx) if idx else []
         p[field] = hits[0].names[0] if len(hits) == 1 and len(hits[0].names) == 1 else val
         notes.append(f"{field}={val!r}" + (f" -> {p[field]}" if p[field] != val else ""))
     # statuses, payment status, region, limit
@@ -459,8 +363,8 @@ def parse(text: str, ctx: ParseContext) -> Intent:
     low = without_values.lower()
     if not re.search(r"[a-z0-9]", original.lower()):
         return _clarify(f"What would you like me to do? For example: 'failed IndiSky invoices from last month'.", "empty message")
-    vidx = _index(tuple(ctx.vendors))
-    cidx = _index(tuple(ctx.customers)) if ctx.customers else None
+    vidx = name_index(tuple(ctx.vendors), NAME_COMMON)
+    cidx = name_index(tuple(ctx.customers), NAME_COMMON) if ctx.customers else None
     protected = vidx.tokens | (cidx.tokens if cidx else frozenset())
     t = _correct(low, protected)
     core = POLITE.sub("", t).strip(" ,.!?")

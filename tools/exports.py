@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
@@ -16,6 +16,7 @@ from business_data.db import session_scope
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 from .periods import PeriodError, date_range, period_label
 from .queries import FilterParams, select_rows
+from .rbac import Identity
 from .report_files import WRITERS
 from .tickets import get_visible_ticket, normalise_ticket_id
 
@@ -100,14 +101,27 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
                       sources=[Source(table=p.dataset, filters=r["filters"], rows=len(rows))])
 
 
-def get_export(ctx: ToolContext, export_id: str) -> Export:
-    """The export row if this user may download it (owner, or Admin), else ToolError."""
-    with session_scope(ctx.app) as s:
-        e = s.get(Export, export_id)
-        if e is None or not (e.owner == ctx.identity.user_id and e.workspace_id == ctx.identity.workspace_id or ctx.identity.is_admin):
-            raise ToolNotFound("No such export, or it isn't yours to download.")
-        s.expunge(e)
+def downloadable_by(identity: Identity):
+    """The exports a user may download: every export for an Admin, else their own in their workspace.
+    Downloads and memory's "that report" use this one rule."""
+    return true() if identity.is_admin else (Export.owner == identity.user_id) & (Export.workspace_id == identity.workspace_id)
+
+
+def find_export(app, identity: Identity, export_id: str) -> Export | None:
+    """The export row (detached) if this user may download it, else None."""
+    with session_scope(app) as s:
+        e = s.scalars(select(Export).where(Export.export_id == str(export_id), downloadable_by(identity))).one_or_none()
+        if e is not None:
+            s.expunge(e)
         return e
+
+
+def get_export(ctx: ToolContext, export_id: str) -> Export:
+    """The export row if this user may download it (owner, or Admin), else ToolNotFound."""
+    e = find_export(ctx.app, ctx.identity, export_id)
+    if e is None:
+        raise ToolNotFound("No such export, or it isn't yours to download.")
+    return e
 
 
 # Writes a file only its owner can download: no yes/no question (the data is the user's to see already).

@@ -1,25 +1,36 @@
 """Tickets, subscriptions ("notify me when fixed") and notifications, in the application database."""
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import or_, select, update
+from sqlalchemy import or_, select, true, update
 
 from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
 from business_data.db import retry_on_conflict, session_scope
 from business_data.models import Invoice, Vendor
 
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
+from .rbac import Identity
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
 NO_TITLE = "What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'."
 
 
-def normalise_ticket_id(v: str) -> str:
-    """"t-00001", " T-00001 " and "1" all name T-00001."""
-    v = v.strip().upper()
-    return f"T-{int(v):05d}" if v.isdigit() else v
+_TICKET_ID = re.compile(r"#?(?:T-?\s?)?(\d{1,10})")
+
+
+def ticket_id_or_none(v: object) -> str | None:
+    """The canonical id if `v` names a ticket ("t-00001", " T-1 ", "T1", "#1", "1" -> "T-00001"), else None."""
+    m = _TICKET_ID.fullmatch(str(v).strip().upper())
+    return f"T-{int(m.group(1)):05d}" if m else None
+
+
+def normalise_ticket_id(v: object) -> str:
+    """The one ticket-id normaliser (tools, memory, parser): the canonical id, or the text stripped and
+    upper-cased when it isn't one (a lookup then says "not found")."""
+    return ticket_id_or_none(v) or str(v).strip().upper()
 
 
 class CreateTicketParams(BaseModel):
@@ -118,7 +129,7 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
                    record_type="invoices", record_ids=numbers)
         s.add(t)
         s.flush()  # the database assigns the id: unique across processes
-        t.ticket_id = f"T-{t.id:05d}"
+        t.ticket_id = normalise_ticket_id(t.id)
         s.flush()
         if p.notify_me:
             s.add(TicketSubscription(ticket_id=t.ticket_id, user_id=ctx.identity.user_id, notify_on=p.notify_on))
@@ -134,16 +145,26 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
                       sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
 
 
-def _visible(ctx: ToolContext):
-    if ctx.identity.is_admin:
-        return True
-    subscribed = select(TicketSubscription.ticket_id).where(TicketSubscription.user_id == ctx.identity.user_id)
-    return (Ticket.workspace_id == ctx.identity.workspace_id) & or_(
-        Ticket.created_by == ctx.identity.user_id, Ticket.ticket_id.in_(subscribed))
+def followed_by(identity: Identity):
+    """The user's own tickets: created by them or followed ("notify me"), in their workspace, whatever their
+    role (the working context's open tickets and the welcome line speak of these)."""
+    subscribed = select(TicketSubscription.ticket_id).where(TicketSubscription.user_id == identity.user_id)
+    return (Ticket.workspace_id == identity.workspace_id) & Ticket.ticket_id.is_not(None) & or_(
+        Ticket.created_by == identity.user_id, Ticket.ticket_id.in_(subscribed))
+
+
+def visible_to(identity: Identity):
+    """The tickets a user may see: every ticket for an Admin, their own (followed_by) for anyone else.
+    view_tickets, update_ticket, export_report and memory's "that ticket" all use this one rule."""
+    return true() if identity.is_admin else followed_by(identity)
+
+
+def find_visible_ticket(s, identity: Identity, ticket_id: str) -> Ticket | None:
+    return s.scalars(select(Ticket).where(Ticket.ticket_id == ticket_id, visible_to(identity))).one_or_none()
 
 
 def get_visible_ticket(ctx: ToolContext, s, ticket_id: str) -> Ticket:
-    t = s.scalars(select(Ticket).where(Ticket.ticket_id == ticket_id, _visible(ctx))).one_or_none()
+    t = find_visible_ticket(s, ctx.identity, ticket_id)
     if t is None:
         raise ToolNotFound(f"I can't find ticket {ticket_id} among the tickets you can see.")
     return t
@@ -181,7 +202,7 @@ def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
 
 def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
     with session_scope(ctx.app) as s:
-        q = select(Ticket).where(_visible(ctx), Ticket.ticket_id.is_not(None))
+        q = select(Ticket).where(visible_to(ctx.identity), Ticket.ticket_id.is_not(None))
         if p.status:
             q = q.where(Ticket.status == p.status)
         if p.ticket_id:

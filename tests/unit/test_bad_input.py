@@ -88,7 +88,7 @@ def test_failed_write_leaves_nothing(services, monkeypatch):
 
 
 def test_vendor_matching_is_careful():
-    from tools.vendors import match_vendor_name as m
+    from tools.names import best_match as m
     names = ["IndiSky Airlines", "SkyHigh Hotels", "Metro Cabs", "Vayu Travels", "Zenith Telecom"]
     assert m("indsky", names)[0] == "IndiSky Airlines"          # misspelt, clear winner
     assert m("IndiSky's", names)[0] == "IndiSky Airlines"

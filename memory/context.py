@@ -1,0 +1,89 @@
+"""The working context of one turn: what the router and the answer may need to know about this user.
+
+Recent turns and result sets (episodic), related earlier turns (semantic), the user's open tickets
+and unread notifications, simple usage patterns, and a "welcome back" line for a returning user.
+"""
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import select
+
+from business_data.db import session_scope
+from business_data.appdb import Notification, Ticket
+from tools.rbac import Identity
+from tools.tickets import followed_by, ticket_dict
+
+from .episodic import EpisodicMemory
+from business_data.appdb import MemoryTurn
+from .narrate import iso, welcome_line
+from .semantic import SemanticIndex
+
+log = logging.getLogger(__name__)
+
+RELATED_MIN_SCORE = 0.35  # cosine similarity below which a memory is not "related"
+
+
+def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity: Identity, thread_id: str,
+                    text: str = "", *, is_new_thread: bool = False, now: datetime | None = None,
+                    light: bool = False) -> dict:
+    """Everything a turn may need. `light` (a continuing thread whose router doesn't read them)
+    skips the related-memory search, usage patterns, recent turns and result sets (the
+    checkpoint has the thread's own; the graph asks last_result_sets when it needs older ones)."""
+    full = is_new_thread or not light
+    recent = episodic.recent_turns(identity, thread_id, limit=10) if full else []
+    last_results = episodic.last_result_sets(identity, limit=5) if full else []
+    related: list[dict] = []
+    if text and text.strip() and full:
+        try:
+            related = semantic.search(identity, text, k=3, exclude_thread=thread_id,
+                                      min_score=RELATED_MIN_SCORE if semantic.enabled else None, wait_for_model=False)
+        except Exception:  # memory must never break a turn
+            log.exception("related-memory search failed")
+    mine = followed_by(identity)  # "your tickets": own or followed, even for an Admin
+    with session_scope(episodic.engine) as s:
+        open_rows = list(s.scalars(select(Ticket).where(mine, Ticket.status != "closed")
+                                   .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(50)))
+        open_tickets = [ticket_dict(t) for t in open_rows]
+        notes = list(s.scalars(select(Notification).where(
+            Notification.user_id == identity.user_id, Notification.workspace_id == identity.workspace_id,
+            Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(20)))
+        unread = [{"id": n.id, "ticket_id": n.ticket_id, "message": n.message, "created_at": iso(n.created_at),
+                   "_created_at": n.created_at} for n in notes]
+        note_tickets = {t.ticket_id: ticket_dict(t) for t in s.scalars(
+            select(Ticket).where(mine, Ticket.ticket_id.in_({n["ticket_id"] for n in unread if n["ticket_id"]})))}
+    use = usage(episodic, identity, str(thread_id)) if full else {}
+    welcome = None
+    if is_new_thread and (use["history_elsewhere"] or unread or open_tickets):
+        lr = [{**r, "_created_at": datetime.fromisoformat(r["created_at"])} for r in last_results]
+        welcome = welcome_line(notifications=unread, tickets=note_tickets, open_tickets=open_tickets,
+                               last_results=lr, now=now)
+    for n in unread:
+        n.pop("_created_at", None)
+    return {"recent_turns": recent, "last_results": last_results, "related": related,
+            "open_tickets": open_tickets, "unread_notifications": unread, "usage": use, "welcome": welcome}
+
+
+def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = None, scan: int = 200) -> dict:
+    """Simple patterns over the user's last `scan` tool exchanges: most-used tools, vendors, datasets."""
+    T = MemoryTurn
+    mine = (T.user_id == identity.user_id, T.workspace_id == identity.workspace_id)
+    with session_scope(episodic.engine) as s:
+        rows = s.execute(select(T.tool, T.params).where(*mine, T.speaker == "assistant", T.tool.is_not(None))
+                         .order_by(T.id.desc()).limit(scan)).all()
+        # is there any history outside this thread? (an indexed probe, not a count of everything)
+        elsewhere = s.scalar(select(T.id).where(*mine, T.thread_id != str(thread_id)).order_by(T.id.desc()).limit(1))
+    tools, vendors, datasets = Counter(), Counter(), Counter()
+    for r in rows:
+        tools[r.tool] += 1
+        params = r.params or {}
+        if isinstance(params.get("vendor"), str) and params["vendor"]:
+            vendors[params["vendor"]] += 1
+        ds = params.get("dataset") or ("invoices" if r.tool in ("filter_data", "explain_failures", "export_report") else None)
+        if ds:
+            datasets[ds] += 1
+    top = lambda c: [{"name": k, "count": v} for k, v in c.most_common(3)]  # noqa: E731
+    return {"tools": top(tools), "vendors": top(vendors), "datasets": top(datasets), "exchanges": len(rows),
+            "history_elsewhere": elsewhere is not None}

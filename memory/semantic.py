@@ -1,0 +1,329 @@
+"""Semantic memory: embeddings of turns, the FAISS index derived from them, and search.
+
+The embedding rows (memory_embeddings) are the source of truth; the FAISS index (memory/index.py) is
+derived: each (user, workspace) partition is loaded from the rows on first use and caught up before
+every search, so a memory written by another process is found. Embedding runs on one background
+worker thread per index, off the chat turn's critical path; `flush()` waits for it. Search falls back
+to keyword overlap over recent turns when semantic memory is off or the model is unavailable.
+"""
+from __future__ import annotations
+
+import atexit
+import logging
+import queue
+import re
+import threading
+import time
+import weakref
+from datetime import timedelta
+
+import numpy as np
+from sqlalchemy import or_, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from business_data.db import session_scope
+from business_data.appdb import utcnow
+from tools.rbac import Identity
+
+from . import embedder
+from .episodic import EpisodicMemory
+from .index import PartitionedIndex
+from business_data.appdb import MemoryEmbedding, MemoryTurn
+
+log = logging.getLogger(__name__)
+
+EMBED_TEXT_CHARS = 1_000
+BATCH = 64
+CATCHUP_WINDOW_S = 60     # re-check rows created this recently (commits can land out of id order on PostgreSQL)
+KEYWORD_SCAN = 300        # recent turns scanned by the keyword fallback
+MAX_FETCH = 4_096         # widest over-fetch when exclude_thread / min_score / stale rows thin the hits out
+
+_STOP = set("""a an and are as at be by can could did do does for from get give had has have how i if in into is it
+its me my of on or our please show so than that the their them then there these they this those to too us was we
+were what when where which who why will with would you your yours""".split())
+
+
+def _tokens(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z0-9][a-z0-9\-]+", (text or "").lower()) if w not in _STOP}
+
+
+def _key(identity: Identity) -> tuple[str, str]:
+    return (identity.user_id, identity.workspace_id)
+
+
+def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
+    """What gets embedded for a turn: its text plus the tool's simple parameters."""
+    text = (text or "").strip()
+    if tool and params:
+        extras = ", ".join(f"{k} {v}" for k, v in params.items()
+                           if k not in ("invoice_numbers", "limit") and isinstance(v, (str, int, float)) and not isinstance(v, bool))
+        if extras:
+            text = f"{text} [{tool.replace('_', ' ')}: {extras}]"
+    return text[:EMBED_TEXT_CHARS]
+
+
+class SemanticIndex:
+    def __init__(self, episodic: EpisodicMemory, *, enabled: bool, dim: int = embedder.DIM):
+        """Cheap: no model load, no database access."""
+        self.episodic = episodic
+        self.engine: Engine = episodic.engine
+        self.enabled = bool(enabled)
+        self.dim = dim
+        self.index = PartitionedIndex(dim)
+        self._queue: queue.Queue = queue.Queue()
+        self._pending = 0
+        self._cv = threading.Condition()
+        self._worker: threading.Thread | None = None
+        self._backfilled: set[tuple[str, str]] = set()
+        self._sync_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._sync_locks_guard = threading.Lock()
+        atexit.register(_flush_at_exit, weakref.ref(self))
+
+    # -- writing ----------------------------------------------------------------------------------
+    def add_turn(self, turn_id: int, identity: Identity, text: str, tool: str | None, params: dict | None) -> None:
+        """Queue a new turn's embedding for the background worker (nothing to do when semantic memory is off)."""
+        if self.enabled and (text or "").strip() and not embedder.failed():
+            self._enqueue([(turn_id, identity.user_id, identity.workspace_id, embedding_text(text, tool, params))])
+
+    def forget_user(self, user_id: str) -> int:
+        """Drop the user's index partitions (their rows are already deleted); returns the entries dropped."""
+        with self.index.lock:
+            n = self.index.drop_user(user_id)
+        self._backfilled = {k for k in self._backfilled if k[0] != user_id}
+        return n
+
+    def indexed(self, user_id: str) -> int:
+        with self.index.lock:
+            return sum(p.size for k, p in self.index.parts.items() if k[0] == user_id)
+
+    # -- search -----------------------------------------------------------------------------------
+    def search(self, identity: Identity, query: str, k: int = 5, exclude_thread: str | None = None, *,
+               min_score: float | None = None, wait_for_model: bool = True) -> list[dict]:
+        """Memories of this user in this workspace nearest in meaning to `query`, best first.
+
+        Falls back to keyword matching over recent turns when semantic memory is off, the model can't
+        load, or (wait_for_model=False) the model is still loading."""
+        k = max(0, int(k))
+        if not k or not (query or "").strip():
+            return []
+        if self.enabled and not embedder.failed() and (wait_for_model or embedder.is_loaded()):
+            try:
+                q = embedder.encode([query])[0]
+            except RuntimeError:
+                q = None
+            if q is not None:
+                return self.search_vector(identity, q, k, exclude_thread, min_score=min_score)
+        elif self.enabled and not embedder.failed():
+            embedder.warm_async()
+        return self.keyword_search(identity, query, k, exclude_thread)
+
+    def search_vector(self, identity: Identity, vector: np.ndarray, k: int = 5, exclude_thread: str | None = None, *,
+                      min_score: float | None = None) -> list[dict]:
+        """Nearest turns to a query vector, within the (user, workspace) partition only."""
+        key = _key(identity)
+        self.sync_partition(key)
+        part = self.index.get(key)
+        n = part.size if part else 0
+        if not n or k <= 0:
+            return []
+        fetch = min(n, k * 2 + 8)
+        while True:
+            scores, ids = self.index.search(key, vector, fetch)
+            rows = self.episodic.turns_by_id(identity, [int(i) for i in ids])
+            stale = [int(i) for i in ids if int(i) not in rows]
+            if stale:  # deleted by another process (forget): heal the derived index
+                with self.index.lock:
+                    if part is self.index.get(key):
+                        part.remove(stale)
+            results, seen = [], set()
+            for score, tid in zip(scores.tolist(), ids.tolist()):
+                t = rows.get(int(tid))
+                if t is None or (exclude_thread is not None and t["thread_id"] == str(exclude_thread)):
+                    continue
+                if min_score is not None and score < min_score:
+                    continue
+                sig = (t["speaker"], " ".join(t["text"].lower().split()))
+                if sig in seen:
+                    continue
+                seen.add(sig)
+                results.append({**t, "score": round(float(score), 4)})
+            if len(results) >= k or fetch >= n or (min_score is not None and len(scores) and scores[-1] < min_score):
+                return results[:k]
+            if fetch >= MAX_FETCH:
+                return results[:k]
+            fetch = min(n, fetch * 4, MAX_FETCH)
+
+    def keyword_search(self, identity: Identity, query: str, k: int, exclude_thread: str | None) -> list[dict]:
+        """Recent turns sharing the most words with `query` (stop words ignored), newest first on ties."""
+        want = _tokens(query)
+        if not want:
+            return []
+        T = MemoryTurn
+        with session_scope(self.engine) as s:
+            q = select(T.id, T.speaker, T.text).where(T.user_id == identity.user_id, T.workspace_id == identity.workspace_id)
+            if exclude_thread is not None:
+                q = q.where(T.thread_id != str(exclude_thread))
+            rows = s.execute(q.order_by(T.id.desc()).limit(KEYWORD_SCAN)).all()
+        scored, seen = [], set()
+        for rank, t in enumerate(rows):
+            overlap = len(want & _tokens(t.text))
+            if not overlap:
+                continue
+            sig = (t.speaker, " ".join(t.text.lower().split()))
+            if sig in seen:
+                continue
+            seen.add(sig)
+            scored.append((overlap / len(want) - rank * 1e-6, t.id))  # ties: newer first
+        scored.sort(key=lambda x: -x[0])
+        top = scored[:k]
+        full = self.episodic.turns_by_id(identity, [tid for _, tid in top])
+        return [{**full[tid], "score": round(score, 4), "match": "keyword"} for score, tid in top if tid in full]
+
+    # -- the derived index: load, catch up, backfill -----------------------------------------------
+    def _sync_lock(self, key) -> threading.Lock:
+        with self._sync_locks_guard:
+            return self._sync_locks.setdefault(key, threading.Lock())
+
+    def sync_partition(self, key: tuple[str, str]) -> None:
+        """Load the partition on first use, then catch up with rows other processes (or our worker) wrote."""
+        user_id, ws = key
+        E = MemoryEmbedding.__table__.c
+        with self._sync_lock(key):
+            part = self.index.get(key)
+            first = part is None
+            watermark = 0 if first else part.max_row_id
+            with self.engine.connect() as conn:
+                cols = (E.id, E.turn_id, E.dim, E.vector)
+                mine = (E.user_id == user_id, E.workspace_id == ws)
+                if first:
+                    rows = conn.execute(select(*cols).where(*mine).order_by(E.id)).all()
+                else:
+                    # one cheap id-only query: rows past the watermark, plus recent rows that may have committed
+                    # late with a lower id (PostgreSQL sequences); vectors only for turns not indexed yet
+                    since = utcnow() - timedelta(seconds=CATCHUP_WINDOW_S)
+                    cand = conn.execute(select(E.id, E.turn_id).where(
+                        *mine, or_(E.id > watermark, E.created_at >= since))).all()
+                    new = [r.id for r in cand if r.turn_id not in part.ids]
+                    rows = []
+                    for i in range(0, len(new), 500):
+                        rows += conn.execute(select(*cols).where(E.id.in_(new[i:i + 500]))).all()
+            part = self.index.ensure(key)
+            if rows:
+                top = max(r.id for r in rows)
+                rows = [r for r in rows if r.dim == self.dim]  # another model's vectors can't be compared
+                with self.index.lock:
+                    if rows:
+                        vecs = np.frombuffer(b"".join(r.vector for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
+                        part.add([r.turn_id for r in rows], vecs)
+                    part.max_row_id = max(part.max_row_id, top)
+        if first and self.enabled and key not in self._backfilled:
+            self._backfilled.add(key)
+            self._backfill(key)
+
+    def _backfill(self, key: tuple[str, str]) -> int:
+        """Queue embeddings for turns that have none (e.g. a process exited before its worker finished)."""
+        user_id, ws = key
+        with session_scope(self.engine) as s:
+            have = select(MemoryEmbedding.turn_id).where(MemoryEmbedding.user_id == user_id,
+                                                         MemoryEmbedding.workspace_id == ws)
+            rows = s.execute(select(MemoryTurn.id, MemoryTurn.text, MemoryTurn.tool, MemoryTurn.params)
+                             .where(MemoryTurn.user_id == user_id, MemoryTurn.workspace_id == ws,
+                                    MemoryTurn.id.not_in(have), MemoryTurn.text != "")
+                             .order_by(MemoryTurn.id.desc()).limit(10_000)).all()
+        queued = self._queued_ids()
+        items = [(r.id, user_id, ws, embedding_text(r.text, r.tool, r.params)) for r in rows if r.id not in queued]
+        if items:
+            self._enqueue(items)
+        return len(items)
+
+    # -- the background embedding worker -----------------------------------------------------------
+    def _queued_ids(self) -> set[int]:
+        with self._queue.mutex:
+            return {item[0] for item in list(self._queue.queue) if item}
+
+    def _enqueue(self, items: list[tuple]) -> None:
+        with self._cv:
+            self._pending += len(items)
+            if self._worker is None or not self._worker.is_alive():
+                self._worker = threading.Thread(target=self._run, name="memory-embedder", daemon=True)
+                self._worker.start()
+        for item in items:
+            self._queue.put(item)
+
+    def _run(self) -> None:
+        while True:
+            item = self._queue.get()
+            batch = [item]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._embed_batch(batch)
+            except Exception:
+                log.exception("memory embedding batch of %d failed", len(batch))
+            finally:
+                with self._cv:
+                    self._pending -= len(batch)
+                    self._cv.notify_all()
+
+    def _embed_batch(self, batch: list[tuple]) -> None:
+        try:
+            vecs = embedder.encode([b[3] for b in batch], background=True)
+        except RuntimeError:
+            return  # model unavailable: the turns stay, search falls back to keywords
+        rows = [{"turn_id": b[0], "user_id": b[1], "workspace_id": b[2], "dim": int(v.shape[0]),
+                 "vector": v.astype(np.float32).tobytes(), "created_at": utcnow()} for b, v in zip(batch, vecs)]
+        for attempt in range(3):
+            try:
+                self._insert_embeddings(rows)
+                return
+            except OperationalError:  # database busy: try again shortly
+                time.sleep(0.2 * (attempt + 1))
+            except IntegrityError:  # a turn was forgotten meanwhile (FK) or embedded already (unique)
+                for r in rows:
+                    try:
+                        self._insert_embeddings([r])
+                    except IntegrityError:
+                        pass
+                return
+        log.warning("gave up writing %d memory embeddings (database busy); they will be backfilled", len(rows))
+
+    def _insert_embeddings(self, rows: list[dict]) -> None:
+        ids = [r["turn_id"] for r in rows]
+        with session_scope(self.engine) as s:
+            alive = set(s.scalars(select(MemoryTurn.id).where(MemoryTurn.id.in_(ids))))
+            done = set(s.scalars(select(MemoryEmbedding.turn_id).where(MemoryEmbedding.turn_id.in_(ids))))
+            todo = [r for r in rows if r["turn_id"] in alive and r["turn_id"] not in done]
+            if todo:
+                s.execute(MemoryEmbedding.__table__.insert(), todo)
+
+    def flush(self, timeout: float = 30) -> bool:
+        """Wait until every queued embedding is written (True) or the timeout passes (False)."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self._pending > 0:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cv.wait(left)
+        return True
+
+    def warm(self) -> None:
+        """Start loading the embedding model in the background (server start-up); returns at once."""
+        if self.enabled:
+            embedder.warm_async()
+
+    def stats(self) -> dict:
+        with self._cv:
+            pending = self._pending
+        return {"semantic": self.enabled, "model_loaded": embedder.is_loaded(), "model_failed": embedder.failed(),
+                "partitions": len(self.index.parts), "indexed": self.index.total(), "pending_embeddings": pending}
+
+
+def _flush_at_exit(ref) -> None:
+    index = ref()
+    if index is not None and index._pending:
+        index.flush(timeout=10)
