@@ -13,12 +13,6 @@ from dateutil.relativedelta import relativedelta
 from langgraph.types import Command
 from sqlalchemy import text
 
-# Whether "export these as excel" / "download the fixed report" asks yes/no before writing the
-# file. Today it does; issue 12 item 9 turns an export of data the user may already see into a plain
-# download. When the graph changes, flip this one value: every call site passes it as `asks=`.
-EXPORTS_ASK = True
-
-
 def cfg(user: str, thread: str) -> dict:
     return {"configurable": {"user_id": user, "thread_id": thread}}
 

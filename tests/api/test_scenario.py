@@ -1,12 +1,13 @@
 """The sample scenario over POST /chat, in process: filter, why, a ticket (asked first), an Admin
-resolves it, maya is notified, the next day she downloads the fixed report with her own token, and
-every turn's trace is readable by her (plain) and by an Admin (full)."""
+resolves it, maya is notified; the next day she is welcomed back with the news and downloads the
+fixed report (no question: she may see that data) with her own token; every turn's trace is
+readable by her (plain) and by an Admin (full)."""
 from __future__ import annotations
 
 import csv
 import io
 
-from ..helpers import EXPORTS_ASK, chat, chat_and_answer, expected_indisky_failed
+from ..helpers import chat, expected_indisky_failed
 
 QUESTION = "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
 
@@ -71,8 +72,11 @@ def test_sample_scenario_over_chat(api):
     assert api.victor.get("/notifications").json()["notifications"] == []  # only subscribers hear of it
 
     # 6. the next day, a new thread: the fixed report, downloaded with the same token
-    body = chat_and_answer(maya, "download the fixed report", "scenario-day2", "yes", asks=EXPORTS_ASK)
+    body = chat(maya, "download the fixed report", "scenario-day2", asks=False)  # a download: no question
     assert (body["status"], body["tool_used"]) == ("success", "export_report")
+    assert body["welcome"].startswith("Welcome back") and ticket_id in body["welcome"] and "resolved" in body["welcome"]
+    assert not body["agent_response"].startswith("Welcome")  # the news is apart from the answer
+    assert [n["read"] for n in maya.get("/notifications").json()["notifications"] if n["ticket_id"] == ticket_id] == [True]
     assert body["tool_calls"][-1]["params"]["ticket_id"] == ticket_id
     export = body["data"]
     assert {"export_id", "format", "rows", "url"} <= export.keys()

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ..conftest import TOKENS, LiveServer
-from ..helpers import EXPORTS_ASK, chat, chat_and_answer
+from ..helpers import chat, chat_and_answer
 
 pytestmark = pytest.mark.slow
 
@@ -51,7 +51,7 @@ def test_sample_scenario_over_chat(live_server):
         notes = maya.get("/notifications").json()["notifications"]
         assert len(notes) == 1 and ticket_id in notes[0]["message"]
 
-        body = chat_and_answer(maya, "download the fixed report", "http-s2", "yes", asks=EXPORTS_ASK)
+        body = chat(maya, "download the fixed report", "http-s2", asks=False)  # a download: no question
         assert body["tool_used"] == "export_report"
         d = body["data"]
         assert {"export_id", "format", "rows", "url"} <= d.keys() and d["rows"] == 7
@@ -74,7 +74,7 @@ def test_exports_in_every_format(live_server):
     with live_server.client("maya") as maya:
         chat(maya, "failed IndiSky invoices from last month", "http-fmt")
         for fmt, magic in (("xlsx", b"PK"), ("pdf", b"%PDF")):
-            body = chat_and_answer(maya, f"export these as {fmt}", "http-fmt", "yes", asks=EXPORTS_ASK)
+            body = chat(maya, f"export these as {fmt}", "http-fmt", asks=False)
             assert body["data"]["format"] == fmt and body["data"]["rows"] == 7, body
             r = maya.get(body["data"]["url"])
             assert r.status_code == 200 and r.content.startswith(magic)
