@@ -47,8 +47,8 @@ def paused(graph, user: str, thread: str, message: str) -> dict:
 
 def completed(graph, user: str, thread: str, message: str) -> dict:
     """A template whose write is an export: no question; the report comes first, then its files."""
-    out = turn(graph, cfg(user, thread), message, confirm=None)
-    assert not out.get("__interrupt__") and out["pending_confirmation"] is None, out.get("response")
+    out = turn(graph, cfg(user, thread), message, asks=False)
+    assert out["pending_confirmation"] is None, out.get("response")
     written = out["result"]["data"]["written"]
     assert written and all(w["tool"] == "export_report" and w["url"].startswith("/exports/") for w in written)
     assert out["response"].startswith(TEMPLATES[out["plan"]["template"]].report(out["template_data"]))
