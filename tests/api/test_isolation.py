@@ -9,8 +9,7 @@ NO_TRACE = "No such trace among yours."
 
 
 def execute(caller, tool: str, **params):
-    r = caller.post("/execute_tool", json={"tool_name": tool, "params": params})
-    return r
+    return caller.post("/execute_tool", json={"tool_name": tool, "params": params})
 
 
 def test_globex_never_sees_acme(api):
