@@ -1,11 +1,14 @@
 """Shared fixtures: seeded services on real SQLite files, and a real uvicorn server on loopback."""
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -27,10 +30,43 @@ TOKENS = {"admin": "dev-admin", "maya": "dev-maya", "victor": "dev-victor", "git
 
 
 def make_services(data_dir: Path, **overrides):
+    """Migrated, seeded services on a data dir. In SQLite mode an empty data dir first gets a copy of
+    one seeded once per test session (the demo data is deterministic): a file copy instead of
+    migrating and seeding again, and each test still owns its own databases."""
     from business_data.settings import Settings
     from graph.services import Services
+    if _copy_template_ok(Path(data_dir), overrides):
+        shutil.copytree(_seeded_template(), data_dir, dirs_exist_ok=True)
     env = {"FINKRAFT_DATA_DIR": str(data_dir), "FINKRAFT_SEMANTIC_MEMORY": "false", **overrides}
     return Services.from_settings(Settings(**env)).prepare()
+
+
+_template_for_session = False  # set by pytest_configure: subprocesses that import this file seed as before
+_template_dir: Path | None = None
+_template_lock = threading.Lock()
+
+
+def _copy_template_ok(data_dir: Path, overrides: dict) -> bool:
+    elsewhere = {"APP_DATABASE_URL", "BUSINESS_DATABASE_URL", "FINKRAFT_SEED"}
+    return (_template_for_session and not using_postgres() and not elsewhere & (set(overrides) | set(os.environ))
+            and not (data_dir.exists() and any(data_dir.iterdir())))
+
+
+def _seeded_template() -> Path:
+    global _template_dir
+    with _template_lock:
+        if _template_dir is None:
+            from business_data.db import dispose_engine
+            from business_data.settings import Settings
+            from graph.services import Services
+            tpl = Path(tempfile.mkdtemp(prefix="finkraft-seeded-"))
+            atexit.register(shutil.rmtree, tpl, ignore_errors=True)
+            settings = Settings(FINKRAFT_DATA_DIR=str(tpl), FINKRAFT_SEMANTIC_MEMORY="false")
+            Services.from_settings(settings).prepare()
+            for url in (settings.app_url, settings.business_url):
+                dispose_engine(url)  # closed (and WAL checkpointed) before the files are copied
+            _template_dir = tpl
+        return _template_dir
 
 
 @pytest.fixture
@@ -122,6 +158,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    global _template_for_session
+    _template_for_session = True
     mode = config.getoption("--db", default=None) or os.environ.get("FINKRAFT_TEST_DB", "sqlite")
     mode = {"pg": "postgres", "postgresql": "postgres"}.get(mode.lower(), mode.lower())
     if mode not in ("sqlite", "postgres"):

@@ -1,32 +1,92 @@
-"""Small helpers shared by tests that drive the graph in-process."""
+"""Small helpers shared by tests that drive the graph in-process or the API over HTTP.
+
+Confirmation is explicit. Every turn says whether it expects a yes/no question (`asks=`): the
+helper fails when a question was asked but not expected, and when one was expected but not asked.
+No helper answers a question unless the call site names the reply (`answer`, `turn_and_answer`,
+`chat_and_answer`), so a test always shows that a write asked first.
+"""
 from __future__ import annotations
 
-from langgraph.types import Command
+from datetime import date
 
+from dateutil.relativedelta import relativedelta
+from langgraph.types import Command
+from sqlalchemy import text
 
 def cfg(user: str, thread: str) -> dict:
     return {"configurable": {"user_id": user, "thread_id": thread}}
 
 
-def turn(graph, config: dict, text: str, *, confirm: str | None = "yes") -> dict:
-    """One user turn. If the graph pauses for confirmation, answer `confirm` (None: leave it paused)."""
+def _check_question(asked: bool, asks: bool, said: str, response: str | None) -> None:
+    if asks and not asked:
+        raise AssertionError(f"expected a yes/no question after {said!r}, but the turn ran without asking: {response!r}")
+    if asked and not asks:
+        raise AssertionError(f"{said!r} asked a question that was not expected: {response!r}")
+
+
+def _graph_paused(out: dict) -> bool:
+    paused = bool(out.get("__interrupt__"))
+    if paused:  # a paused turn shows its question in the state too
+        assert (out.get("pending_confirmation") or {}).get("question"), out.get("pending_confirmation")
+    return paused
+
+
+def turn(graph, config: dict, text: str, *, asks: bool = False) -> dict:
+    """One user turn through the graph. `asks=True`: it must pause with a yes/no question (the
+    paused output is returned, unanswered); `asks=False`: it must not pause."""
     out = graph.invoke({"messages": [("user", text)]}, config)
-    if out.get("__interrupt__") and confirm is not None:
-        out = graph.invoke(Command(resume=confirm), config)
+    _check_question(_graph_paused(out), asks, text, out.get("response"))
     return out
+
+
+def answer(graph, config: dict, reply, *, asks: bool = False) -> dict:
+    """Answer the thread's pending question (Command(resume=reply)); fails when none is pending.
+    `asks=True` when the reply is expected to be asked again (an unclear answer)."""
+    pending = graph.get_state(config).interrupts
+    assert pending, f"there is no pending question to answer with {reply!r}"
+    out = graph.invoke(Command(resume=reply), config)
+    _check_question(_graph_paused(out), asks, f"reply {reply!r}", out.get("response"))
+    return out
+
+
+def turn_and_answer(graph, config: dict, text: str, reply, *, asks: bool) -> dict:
+    """A write request: with `asks=True` the turn must ask and `reply` answers it; with
+    `asks=False` the turn must run without asking (and `reply` is not used)."""
+    out = turn(graph, config, text, asks=asks)
+    return answer(graph, config, reply) if asks else out
 
 
 def calls(out: dict) -> list[tuple[str, dict]]:
     return [(c["tool"], c["params"]) for c in out.get("tool_calls") or []]
 
 
-def chat(client, message: str, thread: str, **extra) -> dict:
-    """POST /chat on a live server; a confirmation question is answered "yes"."""
+def chat(client, message: str, thread: str, *, asks: bool = False, **extra) -> dict:
+    """POST /chat; `asks=True`: the answer must be a yes/no question (status awaiting_confirmation),
+    returned unanswered; `asks=False`: it must not be one. A thread that is waiting takes the next
+    message as the answer, so reply with `chat(client, "yes", thread)`."""
     r = client.post("/chat", json={"message": message, "thread_id": thread, **extra})
     assert r.status_code == 200, r.text
     body = r.json()
-    if body.get("status") == "awaiting_confirmation":
-        r = client.post("/chat", json={"message": "yes", "thread_id": thread})
-        assert r.status_code == 200, r.text
-        body = r.json()
+    asked = body.get("status") == "awaiting_confirmation"
+    if asked:
+        assert body["success"] is True and body["agent_response"].endswith("yes/no"), body
+    _check_question(asked, asks, message, body.get("agent_response"))
     return body
+
+
+def chat_and_answer(client, message: str, thread: str, reply: str, *, asks: bool, **extra) -> dict:
+    """A write request over /chat: with `asks=True` it must ask and `reply` answers it; with
+    `asks=False` it must run without asking."""
+    body = chat(client, message, thread, asks=asks, **extra)
+    return chat(client, reply, thread) if asks else body
+
+
+def expected_indisky_failed(business_engine) -> set[str]:
+    """The sample scenario's invoices, straight from the business tables: IndiSky Airlines, failed,
+    dated last month, in acme."""
+    first = date.today().replace(day=1)
+    with business_engine.connect() as c:
+        return {r[0] for r in c.execute(text(
+            "SELECT i.invoice_number FROM invoices i JOIN vendors v ON v.id=i.vendor_id WHERE i.workspace_id='acme' "
+            "AND v.name='IndiSky Airlines' AND i.status='failed' AND i.invoice_date >= :a AND i.invoice_date < :b"),
+            {"a": first - relativedelta(months=1), "b": first})}

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from ..conftest import TOKENS, LiveServer
-from ..helpers import chat
+from ..helpers import chat, chat_and_answer
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +38,8 @@ def test_sample_scenario_over_chat(live_server):
         body = chat(maya, "why did these fail?", "http-s1")
         assert body["tool_used"] == "explain_failures" and "7 of 7 failed: GSTIN missing" in body["agent_response"]
 
-        body = chat(maya, "create a ticket and notify me when fixed", "http-s1")
+        chat(maya, "create a ticket and notify me when fixed", "http-s1", asks=True)
+        body = chat(maya, "yes", "http-s1")
         assert body["tool_used"] == "create_ticket"
         ticket_id = body["data"]["ticket_id"]
         tickets = maya.get("/tickets").json()["tickets"]
@@ -50,7 +51,7 @@ def test_sample_scenario_over_chat(live_server):
         notes = maya.get("/notifications").json()["notifications"]
         assert len(notes) == 1 and ticket_id in notes[0]["message"]
 
-        body = chat(maya, "download the fixed report", "http-s2")
+        body = chat(maya, "download the fixed report", "http-s2", asks=False)  # a download: no question
         assert body["tool_used"] == "export_report"
         d = body["data"]
         assert {"export_id", "format", "rows", "url"} <= d.keys() and d["rows"] == 7
@@ -73,7 +74,7 @@ def test_exports_in_every_format(live_server):
     with live_server.client("maya") as maya:
         chat(maya, "failed IndiSky invoices from last month", "http-fmt")
         for fmt, magic in (("xlsx", b"PK"), ("pdf", b"%PDF")):
-            body = chat(maya, f"export these as {fmt}", "http-fmt")
+            body = chat(maya, f"export these as {fmt}", "http-fmt", asks=False)
             assert body["data"]["format"] == fmt and body["data"]["rows"] == 7, body
             r = maya.get(body["data"]["url"])
             assert r.status_code == 200 and r.content.startswith(magic)
@@ -103,7 +104,7 @@ def test_viewer_escalation_attempts_change_nothing(live_server):
         assert out["result"]["status"] == "denied" and out["context"]["user_id"] == "victor"
         with live_server.client("maya") as maya:  # identity claims in other bodies are ignored, not obeyed
             chat(maya, "failed IndiSky invoices last month", "esc3")
-            tid = chat(maya, "create a ticket for these", "esc3")["data"]["ticket_id"]
+            tid = chat_and_answer(maya, "create a ticket for these", "esc3", "yes", asks=True)["data"]["ticket_id"]
         r = victor.patch(f"/tickets/{tid}", json={"status": "closed", "user_id": "admin", "role": "Admin"})
         assert r.status_code == 403 and "Viewer" in r.json()["detail"]  # the token's role decides, not the body
         r = victor.post("/execute_tool", json={"tool_name": "filter_data", "params": {"workspace": "globex"}})

@@ -8,13 +8,14 @@ import subprocess
 import sys
 import textwrap
 
+import pytest
 from langgraph.types import Command
 from sqlalchemy import func, select
 
 from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
 from tests.conftest import ROOT, make_services
-from tests.helpers import cfg, turn
+from tests.helpers import answer, cfg, turn, turn_and_answer
 
 QUESTION = "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
 
@@ -80,13 +81,13 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
 def test_no_writes_nothing(tmp_path):
     services = make_services(tmp_path)
     graph = compiled(services)
-    out = turn(graph, cfg("maya", "no-1"), "investigate the IndiSky failures from last month", confirm="no")
+    out = turn_and_answer(graph, cfg("maya", "no-1"), "investigate the IndiSky failures from last month", "no", asks=True)
     assert count(services, Ticket) == 0
     assert out["step_statuses"][-1] == {"step": "create_ticket", "status": "cancelled", "attempts": 0,
                                         "message": "You said no, so nothing was written."}
     assert "Nothing was written" in out["response"] and "7 of 22 failed" in out["response"]
 
-    out = turn(graph, cfg("maya", "no-3"), "investigate the IndiSky failures from last month", confirm=False)  # JSON false
+    out = turn_and_answer(graph, cfg("maya", "no-3"), "investigate the IndiSky failures from last month", False, asks=True)  # JSON false
     assert count(services, Ticket) == 0 and "Nothing was written" in out["response"]
 
 
@@ -94,13 +95,13 @@ def test_unclear_answer_is_asked_again(tmp_path):
     services = make_services(tmp_path)
     graph = compiled(services)
     c = cfg("maya", "maybe-1")
-    turn(graph, c, "investigate the IndiSky failures from last month", confirm=None)
-    out = graph.invoke(Command(resume="hmm, not sure"), c)
-    assert out.get("__interrupt__") and count(services, Ticket) == 0
+    turn(graph, c, "investigate the IndiSky failures from last month", asks=True)
+    out = answer(graph, c, "hmm, not sure", asks=True)
+    assert count(services, Ticket) == 0
     assert out["response"] == "Please answer yes or no. " + QUESTION
     assert graph.get_state(c).values["pending_confirmation"]["question"] == out["response"]
-    out = graph.invoke(Command(resume="y"), c)
-    assert count(services, Ticket) == 1 and not out.get("__interrupt__")
+    answer(graph, c, "y")
+    assert count(services, Ticket) == 1
 
 
 def test_direct_writes_ask_first(tmp_path):
@@ -108,31 +109,31 @@ def test_direct_writes_ask_first(tmp_path):
     graph = compiled(services)
     c = cfg("maya", "direct-1")
     turn(graph, c, "Filter invoices for last month, vendor=IndiSky, status=failed")
-    out = turn(graph, c, "Create a ticket and notify me when fixed", confirm=None)
-    assert out.get("__interrupt__") and out["response"].endswith(QUESTION)
+    out = turn(graph, c, "Create a ticket and notify me when fixed", asks=True)
+    assert out["response"].endswith(QUESTION)
     assert out["pending_confirmation"]["steps"][0]["tool"] == "create_ticket"
     assert count(services, Ticket) == 0
-    out = graph.invoke(Command(resume="ok"), c)
+    out = answer(graph, c, "ok")
     assert out["tool_calls"][0]["tool"] == "create_ticket" and out["result"]["status"] == "success"
     assert count(services, Ticket) == 1
 
     # an export is a download of data the user may already see: no question, the file is there at once
-    out = turn(graph, c, "export these as excel", confirm=None)
-    assert not out.get("__interrupt__") and out["pending_confirmation"] is None
+    out = turn(graph, c, "export these as excel", asks=False)
+    assert out["pending_confirmation"] is None
     assert out["result"]["data"]["rows"] == 7 and count(services, Export) == 1 and len(exported_files(services)) == 1
 
     # read-only tools never ask
-    out = turn(graph, c, "why did these fail?", confirm=None)
-    assert not out.get("__interrupt__") and out["pending_confirmation"] is None
+    out = turn(graph, c, "why did these fail?", asks=False)
+    assert out["pending_confirmation"] is None
 
 
 def test_a_new_message_replaces_a_pending_question(tmp_path):
     services = make_services(tmp_path)
     graph = compiled(services)
     c = cfg("maya", "new-msg")
-    turn(graph, c, "investigate the IndiSky failures from last month", confirm=None)
-    out = turn(graph, c, "show my tickets", confirm=None)
-    assert not out.get("__interrupt__") and out["pending_confirmation"] is None
+    turn(graph, c, "investigate the IndiSky failures from last month", asks=True)
+    out = turn(graph, c, "show my tickets", asks=False)
+    assert out["pending_confirmation"] is None
     assert count(services, Ticket) == 0
 
 
@@ -161,7 +162,7 @@ def test_a_confirmed_request_never_makes_two_tickets(tmp_path):
     graph = compiled(services)
     c = cfg("maya", "idem")
     turn(graph, c, "failed IndiSky invoices from last month")
-    turn(graph, c, "create a ticket for these")  # answered yes
+    turn_and_answer(graph, c, "create a ticket for these", "yes", asks=True)
     with session_scope(services.app) as s:
         t = s.scalars(select(Ticket)).one()
         key, ticket_id = t.request_key, t.ticket_id
@@ -170,3 +171,18 @@ def test_a_confirmed_request_never_makes_two_tickets(tmp_path):
     again = run_tool("create_ticket", {"invoice_numbers": t.record_ids, "request_key": key}, ctx)  # the replay
     assert again.status == "success" and again.data["ticket_id"] == ticket_id and again.data["repeated"]
     assert count(services, Ticket) == 1
+
+
+def test_turn_helper_fails_when_the_question_is_not_the_expected_one(tmp_path):
+    """tests.helpers.turn never answers on its own: it fails both ways when `asks` is wrong."""
+    services = make_services(tmp_path)
+    graph = compiled(services)
+    c = cfg("maya", "helper")
+    with pytest.raises(AssertionError, match="expected a yes/no question"):
+        turn(graph, c, "Filter invoices for last month, vendor=IndiSky, status=failed", asks=True)
+    with pytest.raises(AssertionError, match="asked a question that was not expected"):
+        turn(graph, c, "create a ticket for these", asks=False)
+    answer(graph, c, "no")
+    with pytest.raises(AssertionError, match="no pending question"):
+        answer(graph, c, "yes")
+    assert count(services, Ticket) == 0

@@ -27,7 +27,7 @@ from graph.intent import routed_by
 from tools.registry import TOOLS, tools_for_role
 from graph.llm import LLMRouter
 from graph.model_choice import DEFAULT_GEMINI_MODEL, make_router
-from tests.unit.test_llm import MODEL_ENV, WRITE_TOOLS, answer, data_blocks, make_services, tools_used, turn
+from tests.unit.test_llm import MODEL_ENV, WRITE_TOOLS, answer, data_blocks, make_services, reply, tools_used, turn
 
 CLIENT_TIMEOUT_S = 1.0
 SLOW_S = 4.0
@@ -201,7 +201,9 @@ def test_sample_scenario_through_the_gemini_wire(stub, graph, router):
     assert answer(out).startswith("7 of 7 failed: GSTIN missing.")
     assert out["intent"]["explained_by"] == router.name
 
-    out = turn(graph, "Create a ticket and notify me when fixed", "maya", "wire-scenario")
+    out = turn(graph, "Create a ticket and notify me when fixed", "maya", "wire-scenario", asks=True)
+    assert out["pending_confirmation"]["steps"][0]["tool"] == "create_ticket"
+    out = reply(graph, "yes", "maya", "wire-scenario")
     assert tools_used(out) == ["create_ticket"]
     assert out["tool_calls"][-1]["params"]["notify_me"] is True
     assert len(out["tool_calls"][-1]["params"]["invoice_numbers"]) == 7

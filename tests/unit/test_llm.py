@@ -20,7 +20,6 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver
-from langgraph.types import Command
 from pydantic import Field
 from sqlalchemy import func, select
 
@@ -36,6 +35,8 @@ from graph.llm import LLMRouter, tool_schemas
 from tools.registry import tools_where
 from graph.model_choice import DEFAULT_GEMINI_MODEL, describe, make_router, select_model
 from graph.services import Services
+
+from .. import helpers
 
 WRITE_TOOLS = {"export_report", "create_ticket", "update_ticket", "run_template"}
 MODEL_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "FINKRAFT_MODEL", "FINKRAFT_MODEL_BASE_URL", "FINKRAFT_MODEL_TIMEOUT")
@@ -129,15 +130,15 @@ def graph_with(services: Services, model: BaseChatModel):
     return compile_graph(services, checkpointer=InMemorySaver(), router=router), router
 
 
-def turn(g, text: str, user: str, thread: str) -> dict:
-    """One user turn; if the graph pauses for confirmation (create_ticket/export), answer yes."""
-    cfg = {"configurable": {"thread_id": thread, "user_id": user}}
-    out = g.invoke({"messages": [("user", text)]}, cfg)
-    for _ in range(3):
-        if not out.get("__interrupt__"):
-            break
-        out = g.invoke(Command(resume="yes"), cfg)
-    return out
+def turn(g, text: str, user: str, thread: str, *, asks: bool = False) -> dict:
+    """One user turn (tests.helpers.turn): `asks=True` when it must pause with a yes/no question,
+    which `reply` then answers; `asks=False` when it must not ask."""
+    return helpers.turn(g, helpers.cfg(user, thread), text, asks=asks)
+
+
+def reply(g, text: str, user: str, thread: str) -> dict:
+    """Answer the thread's pending yes/no question."""
+    return helpers.answer(g, helpers.cfg(user, thread), text)
 
 
 def answer(out: dict) -> str:
@@ -276,7 +277,9 @@ def test_sample_scenario_with_scripted_model(services):
     explain_call = model.calls[-1]
     assert not explain_call["tools"] and data_blocks(text_of(explain_call["messages"][-1]))[0]["data"]["failed"] == 7
 
-    out = turn(g, "Create a ticket and notify me when fixed", "maya", "scenario")
+    out = turn(g, "Create a ticket and notify me when fixed", "maya", "scenario", asks=True)
+    assert out["pending_confirmation"]["steps"][0]["tool"] == "create_ticket"
+    out = reply(g, "yes", "maya", "scenario")
     assert tools_used(out) == ["create_ticket"]
     params = out["tool_calls"][-1]["params"]
     assert params["notify_me"] is True and len(params["invoice_numbers"]) == 7

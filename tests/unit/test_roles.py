@@ -22,10 +22,9 @@ def test_viewer_refused_export_and_tickets(services, app_graph):
     v = cfg("victor", "v2")
     turn(app_graph, v, "failed IndiSky invoices last month")
     for request in ("export these as excel", "create a ticket for these and notify me", "mark T-00001 as resolved"):
-        out = turn(app_graph, v, request)
+        out = turn(app_graph, v, request, asks=False)  # refused before any confirmation is asked
         assert out["result"]["status"] == "denied", request
         assert "Viewer" in out["response"] and "You can filter" in out["response"]
-        assert not out.get("__interrupt__")  # refused before any confirmation is asked
     with session_scope(services.app) as s:
         assert s.scalar(select(func.count()).select_from(Ticket)) == 0
         assert s.scalar(select(func.count()).select_from(Export)) == 0

@@ -14,20 +14,11 @@ from graph.builder import compile_graph
 from tools.registry import run_tool
 
 from ..conftest import make_services
-from ..helpers import calls, cfg, turn
-
-
-def expected_indisky_failed(services) -> set[str]:
-    first = date.today().replace(day=1)
-    with services.business.connect() as c:
-        return {r[0] for r in c.execute(text(
-            "SELECT i.invoice_number FROM invoices i JOIN vendors v ON v.id=i.vendor_id WHERE i.workspace_id='acme' "
-            "AND v.name='IndiSky Airlines' AND i.status='failed' AND i.invoice_date >= :a AND i.invoice_date < :b"),
-            {"a": first - relativedelta(months=1), "b": first})}
+from ..helpers import answer, calls, cfg, expected_indisky_failed, turn, turn_and_answer
 
 
 def test_sample_scenario_end_to_end(services, app_graph):
-    expected = expected_indisky_failed(services)
+    expected = expected_indisky_failed(services.business)
     assert len(expected) == 7
     maya = cfg("maya", "scenario")
 
@@ -42,7 +33,11 @@ def test_sample_scenario_end_to_end(services, app_graph):
     assert set(calls(out)[0][1]["invoice_numbers"]) == expected
     assert out["response"].startswith("7 of 7 failed: GSTIN missing")
 
-    out = turn(app_graph, maya, "Create a ticket and notify me when fixed")
+    out = turn(app_graph, maya, "Create a ticket and notify me when fixed", asks=True)
+    assert out["pending_confirmation"]["steps"][0]["tool"] == "create_ticket" and not calls(out)
+    with session_scope(services.app) as s:
+        assert s.scalars(select(Ticket)).all() == []  # nothing written before the yes
+    out = answer(app_graph, maya, "yes")
     assert calls(out)[0][0] == "create_ticket"
     ticket_id = out["result"]["data"]["ticket_id"]
     with session_scope(services.app) as s:
@@ -59,7 +54,7 @@ def test_sample_scenario_end_to_end(services, app_graph):
         assert len(notes) == 1 and ticket_id in notes[0].message and "resolved" in notes[0].message
 
     # next day, a new thread: the fixed report
-    out = turn(app_graph, cfg("maya", "next-day"), "download the fixed report")
+    out = turn(app_graph, cfg("maya", "next-day"), "download the fixed report", asks=False)  # a download: no question
     assert calls(out)[0][0] == "export_report"
     export_id = out["result"]["data"]["export_id"]
     with session_scope(services.app) as s:
@@ -91,7 +86,7 @@ def test_these_without_previous_results_asks(app_graph):
 def test_welcome_back_once_then_quiet(services, app_graph):
     maya = cfg("maya", "w1")
     turn(app_graph, maya, "failed IndiSky invoices from last month")
-    tid = turn(app_graph, maya, "create a ticket for these")["result"]["data"]["ticket_id"]
+    tid = turn_and_answer(app_graph, maya, "create a ticket for these", "yes", asks=True)["result"]["data"]["ticket_id"]
     run_tool("update_ticket", {"ticket_id": tid, "status": "resolved"}, services.tool_context(services.identity("admin")))
     out = turn(app_graph, cfg("maya", "w2"), "show my tickets")
     # the news is its own field, apart from the answer (which is about the tickets asked for)

@@ -40,16 +40,15 @@ def month_bounds(months_back: int) -> tuple[str, str]:
 
 
 def paused(graph, user: str, thread: str, message: str) -> dict:
-    out = turn(graph, cfg(user, thread), message, confirm=None)
-    assert out.get("__interrupt__"), out.get("response")
+    out = turn(graph, cfg(user, thread), message, asks=True)
     assert out["response"].endswith("\n\n" + out["pending_confirmation"]["question"])  # the findings, then the question
     return out
 
 
 def completed(graph, user: str, thread: str, message: str) -> dict:
     """A template whose write is an export: no question; the report comes first, then its files."""
-    out = turn(graph, cfg(user, thread), message, confirm=None)
-    assert not out.get("__interrupt__") and out["pending_confirmation"] is None, out.get("response")
+    out = turn(graph, cfg(user, thread), message, asks=False)
+    assert out["pending_confirmation"] is None, out.get("response")
     written = out["result"]["data"]["written"]
     assert written and all(w["tool"] == "export_report" and w["url"].startswith("/exports/") for w in written)
     assert out["response"].startswith(TEMPLATES[out["plan"]["template"]].report(out["template_data"]))
@@ -135,8 +134,8 @@ def test_vendor_analysis_of_all_vendors_ranks_them(world):
 
 def test_vendor_analysis_of_unknown_vendor_says_so(world):
     _, graph = world
-    out = turn(graph, cfg("maya", "va-unknown"), "vendor analysis for Zzyzx Unknown Corp", confirm=None)
-    assert not out.get("__interrupt__") and "couldn't find a vendor called 'Zzyzx Unknown Corp'" in out["response"]
+    out = turn(graph, cfg("maya", "va-unknown"), "vendor analysis for Zzyzx Unknown Corp", asks=False)
+    assert "couldn't find a vendor called 'Zzyzx Unknown Corp'" in out["response"]
 
 
 def test_monthly_review_figures_match_sql(world):
@@ -190,8 +189,8 @@ def test_step_that_keeps_failing_is_reported_plainly_and_keeps_what_succeeded(wo
     _, graph = world
     spec, calls = _flaky_explain(99)
     monkeypatch.setitem(TOOLS, "explain_failures", spec)
-    out = turn(graph, cfg("maya", "retry-2"), "investigate the IndiSky failures from last month", confirm=None)
-    assert not out.get("__interrupt__") and not out.get("pending_confirmation")
+    out = turn(graph, cfg("maya", "retry-2"), "investigate the IndiSky failures from last month", asks=False)
+    assert not out.get("pending_confirmation")
     steps = {s["step"]: s for s in out["step_statuses"]}
     assert steps["filter"]["status"] == "success"
     assert steps["analyse"]["status"] == "failed" and steps["analyse"]["attempts"] == 3 == calls["n"]
@@ -203,8 +202,7 @@ def test_step_that_keeps_failing_is_reported_plainly_and_keeps_what_succeeded(wo
 
 def test_user_errors_are_not_retried(world):
     _, graph = world
-    out = turn(graph, cfg("maya", "va-bad"), "vendor analysis for Zzyzx Unknown Corp", confirm=None)
-    assert not out.get("__interrupt__")
+    out = turn(graph, cfg("maya", "va-bad"), "vendor analysis for Zzyzx Unknown Corp", asks=False)
     if out.get("step_statuses"):  # the parser may already ask which vendor; if it ran, the step failed once
         gather = out["step_statuses"][0]
         assert gather["status"] == "failed" and gather["attempts"] == 1
@@ -212,8 +210,8 @@ def test_user_errors_are_not_retried(world):
 
 def test_viewer_cannot_run_templates(world):
     _, graph = world
-    out = turn(graph, cfg("victor", "viewer-1"), "do the monthly review", confirm=None)
-    assert not out.get("__interrupt__") and not out.get("step_statuses")
+    out = turn(graph, cfg("victor", "viewer-1"), "do the monthly review", asks=False)
+    assert not out.get("step_statuses")
     assert "can't run business templates" in out["response"]
 
 
