@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from business_data.db import make_engine
+from business_data.demo_users import ensure_demo_users
+from business_data.migrations import migrate
 from memory.store import MemoryStore
 from tools.base import ToolContext
-from tools.rbac import Identity, ensure_demo_users
+from tools.rbac import Identity
 
 REPO = Path(__file__).resolve().parents[2]
 MAYA = Identity("maya", "Manager", "acme", "Maya Menon")
@@ -28,6 +30,7 @@ model = pytest.mark.model  # loads the sentence-transformers model
 @pytest.fixture
 def engine(tmp_path):
     eng = make_engine(f"sqlite:///{tmp_path / 'app.sqlite'}")
+    migrate(eng, "app")
     ensure_demo_users(eng)
     return eng
 
