@@ -16,6 +16,7 @@ from langchain_core.runnables.config import patch_config
 
 from tools.rbac import Identity
 
+from .context import configurable
 from .tracing import TraceRecorder
 
 # Checkpoints are written when a run ends or pauses for a question, not after every step: the same
@@ -38,10 +39,8 @@ def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | Non
     thread) and, for plans, the template to run. Whatever `base` (e.g. LangServe's config) carried in
     `configurable` is replaced. `recorder` joins the callbacks; `run_id` becomes the root run's id
     (and so the trace id)."""
-    configurable: dict[str, Any] = {"thread_id": checkpoint_thread_id or checkpoint_thread(identity, thread_id),
-                                    "user_id": identity.user_id, "client_thread_id": thread_id}
-    if template_request is not None:
-        configurable["template_request"] = template_request
+    conf = configurable(identity.user_id, thread_id, template_request=template_request,
+                        checkpoint_thread=checkpoint_thread_id or checkpoint_thread(identity, thread_id))
     config: RunnableConfig = dict(base or {})  # type: ignore[assignment]
     if recorder is not None:
         callbacks = config.get("callbacks")
@@ -53,7 +52,7 @@ def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | Non
         config = patch_config(config, callbacks=callbacks)  # (a fresh root: drops run_name / run_id)
         if run_id is None and base is not None and base.get("run_id"):
             run_id = uuid.UUID(str(base["run_id"]))  # e.g. LangServe's run id: it becomes the trace id
-    config["configurable"] = configurable
+    config["configurable"] = conf
     if run_id is not None:
         config["run_id"] = run_id
     return config
