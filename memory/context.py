@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -18,12 +18,13 @@ from tools.tickets import followed_by, ticket_dict
 
 from .episodic import EpisodicMemory
 from business_data.appdb import MemoryTurn
-from .narrate import iso, welcome_line
+from .narrate import aware, iso, welcome_line
 from .semantic import SemanticIndex
 
 log = logging.getLogger(__name__)
 
 RELATED_MIN_SCORE = 0.35  # cosine similarity below which a memory is not "related"
+RETURN_AFTER = timedelta(minutes=30)  # a new thread after this long away is a return: it gets a welcome
 
 
 def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity: Identity, thread_id: str,
@@ -56,7 +57,10 @@ def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity:
             select(Ticket).where(mine, Ticket.ticket_id.in_({n["ticket_id"] for n in unread if n["ticket_id"]})))}
     use = usage(episodic, identity, str(thread_id)) if full else {}
     welcome = None
-    if is_new_thread and (use["history_elsewhere"] or unread or open_tickets):
+    last_seen = aware(use.pop("_last_seen", None)) if use else None
+    away = last_seen is not None and (aware(now) or datetime.now(timezone.utc)) - last_seen >= RETURN_AFTER
+    # once per return: news not yet told, or the first new thread after a break (not every new thread)
+    if is_new_thread and (note_tickets or away):
         lr = [{**r, "_created_at": datetime.fromisoformat(r["created_at"])} for r in last_results]
         welcome = welcome_line(notifications=unread, tickets=note_tickets, open_tickets=open_tickets,
                                last_results=lr, now=now)
@@ -74,7 +78,8 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
         rows = s.execute(select(T.tool, T.params).where(*mine, T.speaker == "assistant", T.tool.is_not(None))
                          .order_by(T.id.desc()).limit(scan)).all()
         # is there any history outside this thread? (an indexed probe, not a count of everything)
-        elsewhere = s.scalar(select(T.id).where(*mine, T.thread_id != str(thread_id)).order_by(T.id.desc()).limit(1))
+        elsewhere = s.execute(select(T.id, T.created_at).where(*mine, T.thread_id != str(thread_id))
+                              .order_by(T.id.desc()).limit(1)).first()
     tools, vendors, datasets = Counter(), Counter(), Counter()
     for r in rows:
         tools[r.tool] += 1
@@ -86,4 +91,4 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
             datasets[ds] += 1
     top = lambda c: [{"name": k, "count": v} for k, v in c.most_common(3)]  # noqa: E731
     return {"tools": top(tools), "vendors": top(vendors), "datasets": top(datasets), "exchanges": len(rows),
-            "history_elsewhere": elsewhere is not None}
+            "history_elsewhere": elsewhere is not None, "_last_seen": elsewhere.created_at if elsewhere else None}

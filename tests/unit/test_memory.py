@@ -76,10 +76,16 @@ def test_welcome_back_mentions_resolved_ticket(store, engine):
     assert store.working_context(GITA, "g1", "hi", is_new_thread=True)["welcome"] is None
 
 
-def test_welcome_with_only_history(store):
+def test_welcome_with_only_history_comes_once_per_return(store):
+    """With no news, a new thread right after the last one is not a return: no welcome. After a break
+    (30 minutes or more) the first new thread is welcomed with what the user was looking at."""
     converse_a(store)
-    w = store.working_context(MAYA, "thread-B", is_new_thread=True)["welcome"]
+    assert store.working_context(MAYA, "thread-B", is_new_thread=True)["welcome"] is None
+    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    w = store.working_context(MAYA, "thread-B", is_new_thread=True, now=later)["welcome"]
     assert w.startswith("Welcome back - last time (today) you were looking at 7 failed invoices from IndiSky Airlines")
+    assert store.working_context(MAYA, "thread-B", is_new_thread=True,
+                                 now=datetime.now(timezone.utc) + timedelta(minutes=5))["welcome"] is None
 
 
 def test_humanised_dates():
