@@ -3,14 +3,16 @@
 Every handler reads or writes the app database: plain `def`, run in the thread pool."""
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
 
 from business_data.appdb import ApiToken, User, Workspace
 from business_data.db import session_scope
 from tools.registry import role_summary, tools_for_role
 
-from .auth import issue_token, revoke_token
+from .auth import LastToken, issue_token, revoke_token
 from .deps import AdminDep, IdentityDep, ServicesDep
 from .responses import (ERRORS, EXACT, NewToken, Permissions, Problem, TokenList, TokenRevoked, UserList,
                         UserOut)
@@ -92,8 +94,13 @@ def list_tokens(services: ServicesDep, _: AdminDep):
                            for t in s.scalars(select(ApiToken).order_by(ApiToken.id))]}
 
 
-@router.delete("/admin/tokens/{token_id}", response_model=TokenRevoked, **EXACT)
-def delete_token(token_id: int, services: ServicesDep, _: AdminDep):
-    if not revoke_token(services.app, token_id):
+@router.delete("/admin/tokens/{token_id}", response_model=TokenRevoked, **EXACT, responses=CONFLICT)
+def delete_token(token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], services: ServicesDep, admin: AdminDep):
+    try:
+        revoked = revoke_token(services.app, token_id, by=admin.user_id)
+    except LastToken:
+        raise HTTPException(409, f"Token {token_id} is your last active token; revoking it would lock you out. "
+                                 "Issue yourself another one first.") from None
+    if not revoked:
         raise HTTPException(404, f"No active token with id {token_id}.")
     return {"token_id": token_id, "revoked": True}

@@ -6,7 +6,7 @@ comes from the bearer token (per_req_config_modifier overwrites the rest). An in
 """
 from __future__ import annotations
 
-from typing import Any, AsyncIterator, Iterator, Optional, Union
+from typing import Annotated, Any, AsyncIterator, Iterator, Optional, Union
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -14,7 +14,7 @@ from langchain_core.runnables import RunnableConfig, RunnableSerializable
 from langchain_core.runnables.config import ensure_config
 from langchain_core.runnables.utils import ConfigurableFieldSpec
 from langserve import add_routes
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from graph.builder import graph_input
@@ -23,12 +23,46 @@ from graph.tracing import TraceRecorder
 
 from .conversation import THREAD_ID
 from .deps import current_identity
+from .schemas import MAX_MESSAGE_CHARS, plain_json
+
+
+# what a message from a client may carry; the rest (additional_kwargs, tool_calls, response_metadata ...)
+# is dropped: the graph keeps its own history, so a client's copy of those is never used
+MESSAGE_FIELDS = ("type", "content", "id", "name")
+Answer = Union[StrictBool, Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]]
 
 
 class AgentInput(BaseModel):
     """{"messages": [...]} for a new turn, or {"resume": "yes"} to answer a pending confirmation."""
-    messages: list[Union[HumanMessage, AIMessage, SystemMessage]] = Field(default_factory=list)
-    resume: Optional[Any] = None
+    messages: list[Union[HumanMessage, AIMessage, SystemMessage]] = Field(default_factory=list, max_length=100)
+    resume: Optional[Union[Answer, dict[Annotated[str, Field(max_length=20)], Answer]]] = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _plain(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        plain_json(data)
+        msgs = data.get("messages")
+        if isinstance(msgs, list):
+            data = {**data, "messages": [_client_message(m, i) for i, m in enumerate(msgs)]}
+        return data
+
+
+def _client_message(m: Any, i: int) -> Any:
+    if not isinstance(m, dict):
+        return m
+    m = {k: m[k] for k in MESSAGE_FIELDS if k in m}
+    content = m.get("content")
+    if not isinstance(content, str):
+        raise ValueError(f"messages.{i}.content must be text")
+    m["content"] = content.strip()
+    if len(m["content"]) > MAX_MESSAGE_CHARS:
+        raise ValueError(f"messages.{i}.content has {len(m['content'])} characters; the limit is {MAX_MESSAGE_CHARS}")
+    for key in ("id", "name"):
+        if m.get(key) is not None and (not isinstance(m[key], str) or len(m[key]) > 100):
+            raise ValueError(f"messages.{i}.{key} must be text of at most 100 characters")
+    return m
 
 
 class AgentEndpoint(RunnableSerializable[dict, dict]):

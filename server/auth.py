@@ -6,9 +6,10 @@ demo users' dev tokens are made at start-up (business_data/demo_users.py).
 from __future__ import annotations
 
 import secrets
+from urllib.parse import urlsplit
 
 from fastapi import Request
-from sqlalchemy import select, update
+from sqlalchemy import func, select
 
 from business_data.appdb import ApiToken, User, hash_token, utcnow
 from business_data.db import session_scope
@@ -29,10 +30,25 @@ def issue_token(app_engine, user_id: str, label: str = "", *, token: str | None 
         return row.id, token
 
 
-def revoke_token(app_engine, token_id: int) -> bool:
+class LastToken(Exception):
+    """Revoking this token would lock its owner, the Admin asking, out of the API."""
+
+
+def revoke_token(app_engine, token_id: int, *, by: str | None = None) -> bool:
+    """Revoke an active token (False: no such active token). `by` (the caller) may not revoke their
+    own last active token: LastToken, nothing changed."""
     with session_scope(app_engine) as s:
-        res = s.execute(update(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow()))
-        return res.rowcount > 0
+        row = s.scalars(select(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
+                        .with_for_update()).one_or_none()
+        if row is None:
+            return False
+        if by is not None and row.user_id == by:
+            others = s.scalar(select(func.count()).select_from(ApiToken).where(
+                ApiToken.user_id == by, ApiToken.revoked_at.is_(None), ApiToken.id != token_id))
+            if not others:
+                raise LastToken(token_id)
+        row.revoked_at = utcnow()
+        return True
 
 
 def identity_for_token(services, token: str) -> Identity | None:
@@ -56,3 +72,28 @@ def bearer_token(request: Request) -> str | None:
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
     return request.cookies.get("finkraft_token")  # set by POST /auth/session, for the browser playground
+
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def cross_site_refusal(request: Request) -> str | None:
+    """Why a cookie-authenticated write is refused, or None. A browser sends the session cookie on
+    any site's form or fetch (a sibling subdomain passes SameSite), so a write signed in by the cookie
+    alone must be JSON from this very origin: `Origin` (or, without it, `Referer`) names the host the
+    request was sent to. Bearer-token requests are not affected (a browser never adds that header)."""
+    if request.method in SAFE_METHODS or request.headers.get("authorization", "").lower().startswith("bearer "):
+        return None
+    if request.cookies.get("finkraft_token") is None:
+        return None
+    source = request.headers.get("origin") or request.headers.get("referer") or ""
+    parts = urlsplit(source)
+    host = request.headers.get("host", "")
+    if not source or source == "null" or parts.netloc.lower() != host.lower():
+        return ("Cross-site request refused: a request signed in with the session cookie must come from this "
+                "site (its Origin must match); scripts should send 'Authorization: Bearer <token>'.")
+    ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    has_body = request.headers.get("content-length") not in (None, "0") or "transfer-encoding" in request.headers
+    if has_body and ctype != "application/json":
+        return "A request signed in with the session cookie must send its body as 'Content-Type: application/json'."
+    return None

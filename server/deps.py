@@ -19,7 +19,7 @@ from business_data.appdb import hash_token
 from graph.services import Services
 from tools.rbac import Identity
 
-from .auth import UNAUTHORIZED, bearer_token, identity_for_token
+from .auth import UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
 from .ratelimit import RateLimiter, enforce_rate_limit
 
 
@@ -60,6 +60,8 @@ def current_identity(request: Request, services: ServicesDep, limiter: RateLimit
     if identity is None:
         raise HTTPException(401, "That token is not valid (unknown, revoked, or a dev token outside dev mode).",
                             headers=UNAUTHORIZED)
+    if (refusal := cross_site_refusal(request)) is not None:
+        raise HTTPException(403, refusal)
     enforce_rate_limit(limiter, hash_token(token))
     request.state.identity = identity  # LangServe's per-request config reads it (server/agent_routes.py)
     return identity

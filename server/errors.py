@@ -7,6 +7,7 @@ import uuid
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -16,16 +17,20 @@ log = logging.getLogger("finkraft.server")
 def _describe(errors) -> str:
     parts = []
     for e in errors:
+        if not isinstance(e, dict):  # LangServe raises RequestValidationError(["Invalid JSON body"])
+            parts.append("the body is not valid JSON" if "json" in str(e).lower() else str(e).rstrip("."))
+            continue
         loc = [str(x) for x in e.get("loc", []) if x not in ("body", "query", "path")]
         field = ".".join(loc) or "request body"
-        if e["type"] == "missing":
+        kind = e.get("type", "")
+        if kind == "missing":
             parts.append(f"'{field}' is required")
-        elif e["type"] == "extra_forbidden":
+        elif kind == "extra_forbidden":
             parts.append(f"'{field}' is not a field this endpoint accepts")
-        elif e["type"] == "json_invalid":
+        elif kind == "json_invalid":
             parts.append("the body is not valid JSON")
         else:
-            parts.append(f"{field}: {e['msg'].removeprefix('Value error, ')}")
+            parts.append(f"{field}: {str(e.get('msg', 'is not valid')).removeprefix('Value error, ')}")
     return "Invalid request: " + "; ".join(parts) + "."
 
 
@@ -44,8 +49,20 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _validation(request: Request, exc: RequestValidationError):
         return JSONResponse({"detail": _describe(exc.errors())}, status_code=422)
 
+    @app.exception_handler(ValidationError)
+    async def _agent_input(request: Request, exc: ValidationError):
+        # LangServe's /agent/batch validates each input itself and lets pydantic's error out: that is
+        # the client's input. Anywhere else a ValidationError is our own bug: the usual 500.
+        if request.url.path.startswith("/agent/") and exc.title == "AgentInput":
+            errors = [{**e, "loc": ("input", *e.get("loc", ()))} for e in exc.errors()]
+            return JSONResponse({"detail": _describe(errors)}, status_code=422)
+        raise exc
+
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI's body parsing: bytes that are not text (e.g. a UTF-16 BOM then garbage)
+            return JSONResponse({"detail": "Invalid request: the body is not valid JSON."}, status_code=422)
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no endpoint {request.method} {request.url.path}."
@@ -53,12 +70,38 @@ def install_error_handlers(app: FastAPI) -> None:
             detail = f"{request.method} is not allowed on {request.url.path}."
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception):
-        error_id = uuid.uuid4().hex[:12]
-        log.error("unhandled error %s on %s %s", error_id, request.method, request.url.path, exc_info=exc)
-        return JSONResponse({"detail": f"Something went wrong on our side. Nothing was changed. Error id: {error_id}.",
-                             "error_id": error_id}, status_code=500)
+
+
+class UnexpectedErrors:
+    """An unhandled error becomes a 500 with an error id (the trace goes to the log only), answered
+    here instead of by Starlette's ServerErrorMiddleware: that one re-raises after answering, and the
+    server then closes the keep-alive connection under the client's next request. Here the error
+    ends with the answer and the connection stays usable. (An error after the response has started,
+    mid-stream, still closes the connection: the client must not take a cut-off body as whole.)"""
+
+    def __init__(self, app: ASGIApp):
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = False
+
+        async def tracking_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception as exc:
+            if started:
+                raise
+            error_id = uuid.uuid4().hex[:12]
+            log.error("unhandled error %s on %s %s", error_id, scope.get("method"), scope.get("path"), exc_info=exc)
+            response = JSONResponse({"detail": f"Something went wrong on our side. Error id: {error_id}.",
+                                     "error_id": error_id}, status_code=500)
+            await response(scope, receive, send)
 
 
 class BodySizeLimit:
@@ -73,20 +116,32 @@ class BodySizeLimit:
         length = dict(scope.get("headers") or []).get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_bytes:
             return await self._reject(send)
-        seen = 0
+        seen, too_large, started = 0, False, False
 
         async def limited_receive():
-            nonlocal seen
+            nonlocal seen, too_large
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
                 if seen > self.max_bytes:
+                    too_large = True
                     raise _TooLarge()
             return message
 
+        async def guarded_send(message):
+            # once the body is over the limit, whatever the app answers (FastAPI turns the error
+            # into a 400 "error parsing the body") is replaced by the 413
+            nonlocal started
+            if too_large and not started:
+                return
+            started = True
+            await send(message)
+
         try:
-            await self.app(scope, limited_receive, send)
+            await self.app(scope, limited_receive, guarded_send)
         except _TooLarge:
+            pass
+        if too_large and not started:
             await self._reject(send)
 
     async def _reject(self, send: Send):

@@ -16,8 +16,9 @@ from graph.runs import checkpoint_thread
 from graph.tracing import full_trace, plain_trace
 from tools.base import ToolError
 from tools.exports import get_export
+from tools.rbac import may_read, mine, readable_by
 from tools.registry import run_tool
-from tools.tickets import list_notifications
+from tools.tickets import list_notifications, normalise_ticket_id
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
@@ -46,7 +47,7 @@ def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = N
 def ticket(ticket_id: str, services: ServicesDep, identity: IdentityDep):
     result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
     if not result.data["tickets"]:
-        raise HTTPException(404, f"I can't find ticket {ticket_id} among the tickets you can see.")
+        raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
     return result.data["tickets"][0]
 
 
@@ -68,7 +69,7 @@ def notifications(services: ServicesDep, identity: IdentityDep, unread_only: boo
 @router.get("/exports", tags=["exports"], response_model=ExportList, **EXACT)
 def exports(services: ServicesDep, identity: IdentityDep):
     with session_scope(services.app) as s:
-        q = select(Export).where(Export.owner == identity.user_id).order_by(Export.created_at.desc()).limit(100)
+        q = select(Export).where(mine(identity, Export.owner, Export.workspace_id)).order_by(Export.created_at.desc()).limit(100)
         return {"exports": [{"export_id": e.export_id, "format": e.format, "rows": e.rows, "title": e.title,
                              "created_at": e.created_at.isoformat(), "url": f"/exports/{e.export_id}/download"} for e in s.scalars(q)]}
 
@@ -90,9 +91,8 @@ def download(export_id: str, services: ServicesDep, identity: IdentityDep):
 @router.get("/traces", tags=["traces"], response_model=TraceList, **EXACT)
 def traces(services: ServicesDep, identity: IdentityDep, limit: int = Query(20, ge=1, le=200)):
     with session_scope(services.app) as s:
-        q = select(Trace).order_by(Trace.created_at.desc()).limit(limit)
-        if not identity.is_admin:
-            q = q.where(Trace.user_id == identity.user_id)
+        q = (select(Trace).where(readable_by(identity, Trace.user_id, Trace.workspace_id))
+             .order_by(Trace.created_at.desc()).limit(limit))
         return {"traces": [{"trace_id": t.trace_id, "request": t.request, "status": t.status, "thread_id": t.thread_id,
                             "created_at": t.created_at.isoformat(), "user_id": t.user_id} for t in s.scalars(q)]}
 
@@ -103,7 +103,7 @@ def trace(trace_id: str, services: ServicesDep, identity: IdentityDep):
     trace_id = trace_id.replace("-", "").lower()  # a LangServe run_id (dashed UUID) names the same trace
     with session_scope(services.app) as s:
         t = s.get(Trace, trace_id)
-        if t is None or not (identity.is_admin or t.user_id == identity.user_id):
+        if t is None or not may_read(identity, t.user_id, t.workspace_id):
             raise HTTPException(404, "No such trace among yours.")
         return full_trace(t) if identity.is_admin else plain_trace(t)
 

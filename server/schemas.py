@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 # What a client might claim about who it is. Identity comes from the token alone, so these are
 # dropped from request bodies (not an error, never used).
+MAX_MESSAGE_CHARS = 4000  # one limit for a message, on /chat and /agent, counted after trimming
 IDENTITY_CLAIMS = frozenset({"user_id", "role", "workspace", "workspace_id", "identity", "is_admin"})
 
 
@@ -32,15 +33,20 @@ class ClientBody(BaseModel):
 
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")  # unknown fields are ignored (user_id, role, workspace ... never trusted)
-    message: str = Field(..., max_length=4000)
+    message: str = Field(..., max_length=MAX_MESSAGE_CHARS)
     thread_id: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+
+    @field_validator("message", mode="before")
+    @classmethod
+    def _trimmed(cls, v: Any) -> Any:
+        return v.strip() if isinstance(v, str) else v  # the length limit counts the trimmed message
 
     @field_validator("message")
     @classmethod
     def _not_blank(cls, v: str) -> str:
-        if not v.strip():
+        if not v:
             raise ValueError("the message is empty; type what you need, e.g. 'failed IndiSky invoices from last month'")
-        return v.strip()
+        return v
 
 
 class ExecuteToolRequest(BaseModel):
@@ -72,3 +78,25 @@ class NewUser(BaseModel):
     display_name: str = Field(..., max_length=200)
     role: Literal["Admin", "Manager", "Viewer"]
     workspace_id: str = Field(..., max_length=64)
+
+
+def plain_json(value: Any, where: str = "input") -> None:
+    """Refuse what JSON allows but the stores cannot keep: lone surrogates (not UTF-8) and integers
+    beyond 64 bits (msgpack, PostgreSQL bigint). Raises ValueError naming where it is."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ValueError(f"{where} is not valid Unicode text (it has a lone surrogate)") from None
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int):
+        if not -(2 ** 63) <= value < 2 ** 63:
+            raise ValueError(f"{where} is a number too large to keep (at most 64 bits)")
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            plain_json(k, where)
+            plain_json(v, f"{where}.{k}")
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            plain_json(v, f"{where}.{i}")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Literal
 
 from pydantic import Field, field_validator
-from sqlalchemy import select, true
+from sqlalchemy import select
 
 from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
@@ -16,7 +16,7 @@ from business_data.db import session_scope
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 from .periods import PeriodError, date_range, period_label
 from .queries import FilterParams, select_rows
-from .rbac import Identity
+from .rbac import Identity, readable_by
 from .report_files import WRITERS
 from .tickets import get_visible_ticket, normalise_ticket_id
 
@@ -104,7 +104,7 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
 def downloadable_by(identity: Identity):
     """The exports a user may download: every export for an Admin, else their own in their workspace.
     Downloads and memory's "that report" use this one rule."""
-    return true() if identity.is_admin else (Export.owner == identity.user_id) & (Export.workspace_id == identity.workspace_id)
+    return readable_by(identity, Export.owner, Export.workspace_id)
 
 
 def find_export(app, identity: Identity, export_id: str) -> Export | None:

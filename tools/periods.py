@@ -28,6 +28,15 @@ def _fy_start(d: date) -> date:  # Indian financial year: April to March
 
 
 def resolve_period(period: str, today: date) -> tuple[date, date]:
+    try:
+        return _resolve(period, today)
+    except PeriodError:
+        raise
+    except (ValueError, OverflowError):  # year 0000, 9999-Q4, last_9999_days ...: beyond the calendar
+        raise PeriodError(f"'{period}' is outside the dates I can work with (years 0001 to 9998).") from None
+
+
+def _resolve(period: str, today: date) -> tuple[date, date]:
     p = period.strip().lower().replace(" ", "_").replace("-", "_") if not re.match(r"^\d{4}-", period.strip()) else period.strip().upper()
     month0 = today.replace(day=1)
     simple = {
@@ -73,7 +82,7 @@ def date_range(period: str | None, date_from: date | None, date_to: date | None,
         start, end = resolve_period(period, today)
     if date_from:
         start = max(start, date_from) if start else date_from
-    if date_to:
+    if date_to and date_to < date.max:  # date_to 9999-12-31 means no upper bound
         inclusive_end = date_to + timedelta(days=1)
         end = min(end, inclusive_end) if end else inclusive_end
     if start and end and start >= end:

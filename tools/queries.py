@@ -25,7 +25,7 @@ MAX_KEYS = 10_000
 
 class FilterParams(BaseModel):
     """Filters for filter_data / export_report. Unknown keys are rejected."""
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # min_amount: Infinity is a 400
 
     dataset: Dataset = Field("invoices", description="invoices, sales, vendors or transactions")
     period: str | None = Field(None, description="last_month, this_quarter, last_30_days, 2026-03, 2026-Q2, ...")

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import or_, select, true, update
+from sqlalchemy.exc import IntegrityError
 
 from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
 from business_data.db import retry_on_conflict, session_scope
@@ -18,7 +19,7 @@ TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
 NO_TITLE = "What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'."
 
 
-_TICKET_ID = re.compile(r"#?(?:T-?\s?)?(\d{1,10})")
+_TICKET_ID = re.compile(r"#?(?:T-?\s?)?([0-9]{1,10})")  # ASCII digits only: "９" is not ticket 9
 
 
 def ticket_id_or_none(v: object) -> str | None:
@@ -104,25 +105,20 @@ def summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, l
     return title, desc, sorted(found)
 
 
-@retry_on_conflict  # one transaction, no side effect outside it: safe to run again on a deadlock
-def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
-    numbers = list(dict.fromkeys(n.strip() for n in p.invoice_numbers if n.strip()))
-    title, desc = p.title, p.description
-    if numbers:
-        auto_title, auto_desc, numbers = summarise_records(ctx, numbers)
-        title = title or auto_title
-        desc = desc or auto_desc
-    if not title:
-        raise ToolError(NO_TITLE)
-    if p.request_key:
-        with session_scope(ctx.app) as s:
-            existing = s.scalars(select(Ticket).where(Ticket.request_key == p.request_key,
-                                                      Ticket.created_by == ctx.identity.user_id)).one_or_none()
-            if existing is not None:  # this confirmed request already made its ticket (e.g. a resume after a crash)
-                data = ticket_dict(existing)
-                return ToolResult(status="success", message=f"Created ticket {data['ticket_id']}: \"{data['title']}\".",
-                                  data={"ticket": data, "ticket_id": data["ticket_id"], "repeated": True},
-                                  sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
+def _already_created(ctx: ToolContext, request_key: str) -> ToolResult | None:
+    """The ticket this confirmed request already made (a resume after a crash, or a concurrent repeat)."""
+    with session_scope(ctx.app) as s:
+        existing = s.scalars(select(Ticket).where(Ticket.request_key == request_key,
+                                                  Ticket.created_by == ctx.identity.user_id)).one_or_none()
+        if existing is None:
+            return None
+        data = ticket_dict(existing)
+    return ToolResult(status="success", message=f"Created ticket {data['ticket_id']}: \"{data['title']}\".",
+                      data={"ticket": data, "ticket_id": data["ticket_id"], "repeated": True},
+                      sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
+
+
+def _insert_ticket(ctx: ToolContext, p: "CreateTicketParams", title: str, desc: str | None, numbers: list[str]) -> dict:
     with session_scope(ctx.app) as s:
         t = Ticket(request_key=p.request_key,workspace_id=ctx.identity.workspace_id, created_by=ctx.identity.user_id, title=title.strip(),
                    description=(desc or "").strip(), status="open", priority=p.priority,
@@ -135,6 +131,28 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
             s.add(TicketSubscription(ticket_id=t.ticket_id, user_id=ctx.identity.user_id, notify_on=p.notify_on))
         s.add(TicketComment(ticket_id=t.ticket_id, author=ctx.identity.user_id, comment="Ticket created", status_to="open"))
         data = ticket_dict(t)
+    return data
+
+
+@retry_on_conflict  # one transaction, no side effect outside it: safe to run again on a deadlock
+def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
+    numbers = list(dict.fromkeys(n.strip() for n in p.invoice_numbers if n.strip()))
+    title, desc = p.title, p.description
+    if numbers:
+        auto_title, auto_desc, numbers = summarise_records(ctx, numbers)
+        title = title or auto_title
+        desc = desc or auto_desc
+    if not title:
+        raise ToolError(NO_TITLE)
+    if p.request_key and (done := _already_created(ctx, p.request_key)) is not None:
+        return done
+    try:
+        data = _insert_ticket(ctx, p, title, desc, numbers)
+    except IntegrityError:
+        # a concurrent create with the same request_key won the race: answer with its ticket
+        if p.request_key and (done := _already_created(ctx, p.request_key)) is not None:
+            return done
+        raise
     data["subscribed"] = p.notify_me
     msg = f"Created ticket {data['ticket_id']}: \"{data['title']}\""
     if numbers:

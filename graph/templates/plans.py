@@ -26,7 +26,7 @@ from business_data.db import session_scope
 from graph.runs import DURABILITY, run_config, traced_run
 from tools.periods import PeriodError, date_range
 from tools.queries import FilterParams
-from tools.rbac import Identity
+from tools.rbac import Identity, may_read
 from tools.registry import can_run, denial_message, describe_validation_error
 
 from . import TEMPLATES, outcome_status, template_plan
@@ -93,10 +93,10 @@ def _check_filters(params: dict[str, Any]) -> None:
 
 
 def load_plan(app: Engine, identity: Identity, plan_id: str) -> dict[str, Any]:
-    """The plan if this user may see it (owner, or an Admin); otherwise 404, whether it exists or not."""
+    """The plan if this user may see it (owner in their current workspace, or an Admin); otherwise 404, whether it exists or not."""
     with session_scope(app) as s:
         p = s.get(Plan, plan_id)
-        if p is None or not (p.user_id == identity.user_id or identity.is_admin):
+        if p is None or not may_read(identity, p.user_id, p.workspace_id):
             raise PlanError(404, f"There is no plan '{plan_id}' that you can see.")
         return plan_row(p)
 

@@ -89,8 +89,6 @@ def test_unknown_ticket_is_404_with_the_same_sentence_everywhere(api):
         assert (r.status_code, r.json()) == (404, {"detail": expected}), r.request.url
 
 
-@pytest.mark.xfail(strict=True, reason="GET /tickets/{id} finds '1' and 't-00001' (the tool normalises them) but its "
-                   "404 echoes the raw path ('99999'), while PATCH and /execute_tool say 'T-99999'")
 def test_unknown_ticket_404_names_the_normalised_id_on_get(api):
     r = api.maya.get("/tickets/99999")
     assert r.json() == {"detail": NO_TICKET.format("T-99999")}

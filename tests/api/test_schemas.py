@@ -40,8 +40,6 @@ def test_chat_accepts_the_longest_message_and_trims_it(api):
     assert turns[0]["text"] == "show my tickets"
 
 
-@pytest.mark.xfail(strict=True, reason="docs/API.md section 4 says message is 1-4000 chars after trimming, but "
-                   "server/schemas.py checks max_length=4000 before the strip: 4000 chars plus a trailing newline is a 422")
 def test_chat_length_limit_counts_after_trimming(api):
     r = api.maya.post("/chat", json={"message": "x" * 4000 + "\n", "thread_id": "long-2"})
     assert r.status_code == 200, r.text
@@ -57,9 +55,7 @@ def test_chat_without_thread_id_gets_a_new_one(api):
     (b"{not json", "application/json"),
     (b'{"message": "hi",}', "application/json"),
     (b"\xff\xfe", "application/json"),
-    pytest.param(b"\xff\xfe\x00", "application/json", marks=pytest.mark.xfail(
-        strict=True, reason="bug: bytes that look like UTF-16 but do not decode raise UnicodeDecodeError inside "
-        "FastAPI's body parsing, which answers 400 'There was an error parsing the body' instead of the 422")),
+    (b"\xff\xfe\x00", "application/json"),
 ])
 def test_chat_body_that_is_not_json(api, content, ctype):
     r = api.maya.post("/chat", content=content, headers={"content-type": ctype})
@@ -133,9 +129,6 @@ def test_body_too_large_is_413(api):
     assert r.status_code == 413
 
 
-@pytest.mark.xfail(strict=True, reason="bug: without Content-Length, server/errors.py BodySizeLimit raises inside "
-                   "receive(); FastAPI's body parsing catches it and answers 400 'There was an error parsing the body' "
-                   "(also on uvicorn) instead of the 413 docs/API.md section 2 promises")
 def test_chunked_body_too_large_is_413(api):
     def chunks():  # no Content-Length: the limit must be counted as the body arrives
         for _ in range(40):
@@ -159,8 +152,6 @@ def test_langserve_thread_id_is_checked(api):
     assert r.json() == {"detail": "Invalid request: thread_id may use letters, digits and _ . : - (at most 100)."}
 
 
-@pytest.mark.xfail(strict=True, reason="bug: LangServe raises RequestValidationError(errors=['Invalid JSON body']) with "
-                   "string errors; server/errors.py _describe expects dicts and crashes, so the client gets a 500")
 def test_langserve_body_that_is_not_json_is_a_clear_422(api):
     r = api.maya.post("/agent/invoke", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 422, r.text
