@@ -14,7 +14,7 @@ from graph.services import Services
 
 from . import admin, chat_routes, health, plans, resources, session
 from .agent_routes import mount_agent
-from .errors import BodySizeLimit, UnexpectedErrors, install_error_handlers
+from .errors import BodySizeLimit, UnexpectedErrors, document_errors, install_error_handlers
 from .metrics import MetricsMiddleware
 from .ratelimit import RateLimiter
 
@@ -48,6 +48,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (health, chat_routes, resources, admin, session, plans):
         app.include_router(module.router)
     mount_agent(app)
+    document_errors(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(MetricsMiddleware)

@@ -72,6 +72,44 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 
+# what every operation may answer besides its own responses (all as {"detail": "..."}; 5xx add error_id)
+COMMON_ERRORS = {
+    "401": "No valid bearer token", "413": "The request body is too large",
+    "422": "Invalid request: `detail` says what to fix, in one sentence", "429": "Too many requests (see Retry-After)",
+    "500": "Something failed on our side; `error_id` names it in the server log",
+}
+PROBLEM_SCHEMA = {"title": "Problem", "type": "object", "required": ["detail"],
+                  "properties": {"detail": {"type": "string", "title": "Detail"},
+                                 "error_id": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Error Id"}}}
+
+
+def document_errors(app: FastAPI) -> None:
+    """The OpenAPI schema says what the server really sends: a 422 `detail` is a string (one
+    sentence), not FastAPI's default list, and every operation lists the common error answers."""
+    build = app.openapi
+
+    def openapi():
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = build()
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["HTTPValidationError"] = {**PROBLEM_SCHEMA, "title": "HTTPValidationError"}
+        schemas.setdefault("Problem", PROBLEM_SCHEMA)
+        for path, ops in schema.get("paths", {}).items():
+            for method, op in ops.items():
+                if not isinstance(op, dict) or "responses" not in op:
+                    continue
+                for code, text in COMMON_ERRORS.items():
+                    if path == "/health" or (code in ("413",) and method in ("get", "delete")):
+                        continue
+                    op["responses"].setdefault(code, {"description": text, "content": {
+                        "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi
+
+
 class UnexpectedErrors:
     """An unhandled error becomes a 500 with an error id (the trace goes to the log only), answered
     here instead of by Starlette's ServerErrorMiddleware: that one re-raises after answering, and the
