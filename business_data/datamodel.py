@@ -224,6 +224,8 @@ class Dataset(_Strict):
 class DataModel(_Strict):
     name: str
     description: str = ""
+    managed: bool = Field(False, description="FinkraftAI owns the schema: its migrations and the demo seed apply "
+                                              "(the demo model); otherwise the database is the customer's and is only read")
     datasets: dict[str, Dataset]
 
     @field_validator("datasets")

@@ -17,7 +17,9 @@ class Vendor(BusinessBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    vendor_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     gstin: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | inactive | blocked
     category: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64))
     contact_email: Mapped[str] = mapped_column(String(200))
@@ -84,6 +86,7 @@ class Sale(BusinessBase):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[float] = mapped_column(Float)
     amount: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="completed", server_default="completed")  # completed | returned | cancelled
 
 
 class Transaction(BusinessBase):

@@ -38,7 +38,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from business_data.datamodel import GRAINS, DataModel, FilterOp
 
@@ -153,6 +153,10 @@ class SemanticQuery(BaseModel):
                 return f.value
         return None
 
+    def but(self, **changes: Any) -> "SemanticQuery":
+        """A validated copy with some fields changed (shorthands such as order_by=['-x'] work)."""
+        return SemanticQuery.model_validate({**self.model_dump(), **changes})
+
     def with_filter(self, field: str, value: Any, op: str = "eq") -> "SemanticQuery":
         """A copy with `field` filtered to `value` (replacing earlier filters on it)."""
         rest = [f for f in self.filters if f.field != field]
@@ -163,12 +167,24 @@ class SemanticQuery(BaseModel):
         return self.model_dump(mode="json", exclude_defaults=True) | {"dataset": self.dataset}
 
 
+def problem_text(e: ValidationError) -> str:
+    """A SemanticQuery validation error in a sentence (for messages to people)."""
+    parts = []
+    for err in e.errors():
+        where = ".".join(str(x) for x in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        parts.append(f"{where}: {msg}" if where else msg)
+    text = "; ".join(parts)
+    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+
+
 class QueryProblem(ValueError):
     """The query names something the data model does not have (message lists what there is)."""
 
 
-def check_against(q: SemanticQuery, model: DataModel) -> None:
-    """Every name in the query exists in the model and fits where it is used (QueryProblem if not)."""
+def check_against(q: SemanticQuery, model: DataModel, extra_dimensions: tuple[str, ...] = ()) -> None:
+    """Every name in the query exists in the model and fits where it is used (QueryProblem if not).
+    `extra_dimensions`: implicit group_by names the compiler adds (e.g. 'workspace' for Admins)."""
     if q.dataset not in model.datasets:
         raise QueryProblem(f"There is no dataset '{q.dataset}' here. Datasets: {', '.join(model.datasets)}.")
     ds = model.datasets[q.dataset]
@@ -177,7 +193,7 @@ def check_against(q: SemanticQuery, model: DataModel) -> None:
         if m not in ds.measures:
             raise QueryProblem(f"{what.capitalize()} have no measure '{m}'. Measures: {', '.join(ds.measures)}.")
     for d in q.group_by:
-        if d not in ds.dimensions:
+        if d not in ds.dimensions and d not in extra_dimensions:
             raise QueryProblem(f"{what.capitalize()} can't be broken down by '{d}'. Dimensions: {', '.join(ds.dimensions)}.")
     for f in q.filters:
         if ds.field_kind(f.field) is None:

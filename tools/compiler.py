@@ -1,0 +1,401 @@
+"""The one query compiler: a SemanticQuery (tools/semantic.py) -> one parameterised SQLAlchemy Core
+SELECT over the tables the data model (business_data/datamodel.py) names. SQLite and PostgreSQL.
+
+The caller's workspace is applied here and only here: `compile_query` takes the caller's
+Identity, not a workspace, and derives the scope itself (`workspace_scope`). A query may name
+another workspace (or "all") only when the caller is an Admin; every statement it builds carries
+the condition. Values always travel as bound parameters; the only SQL text rendered inline is
+the fixed date formats of the time buckets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from dateutil.relativedelta import relativedelta
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+
+from business_data.datamodel import DataModel, Dataset, Dimension
+
+from .base import ToolDenied, ToolError
+from .money import parse_amount
+from .periods import PeriodError, date_range, describe, resolve_period
+from .rbac import Identity
+from .semantic import ALL_WORKSPACES, QueryProblem, SemanticQuery, check_against
+
+PERIOD_COLUMN = "period"          # the time bucket's column name in trends
+WORKSPACE_DIMENSION = "workspace"  # implicit dimension (Admins' cross-workspace breakdowns)
+DEFAULT_GROUP_LIMIT = 1000         # a breakdown returns at most this many groups unless asked
+_SQL_TYPES = {"time": sa.Date, "number": sa.Float, "boolean": sa.Boolean, "string": sa.String}
+
+
+# -- time buckets: one construct, compiled per dialect -------------------------------------------
+class time_bucket(FunctionElement):
+    """The label of the day/week/month/quarter/year a date falls in: '2026-11-03', '2026-11-02'
+    (the Monday of its week), '2026-11', '2026-Q4', '2026'. Sorts in time order as text."""
+    type = sa.String()
+    inherit_cache = True
+    name = "time_bucket"
+
+    def __init__(self, expr, grain: str):
+        self.grain = grain
+        super().__init__(expr)
+
+
+_SQLITE_BUCKETS = {
+    "day": "strftime('%Y-%m-%d', {c})", "week": "date({c}, 'weekday 0', '-6 days')", "month": "strftime('%Y-%m', {c})",
+    "quarter": "(strftime('%Y', {c}) || '-Q' || ((CAST(strftime('%m', {c}) AS INTEGER) + 2) / 3))", "year": "strftime('%Y', {c})",
+}
+_PG_BUCKETS = {
+    "day": "to_char({c}, 'YYYY-MM-DD')", "week": "to_char(date_trunc('week', {c}), 'YYYY-MM-DD')", "month": "to_char({c}, 'YYYY-MM')",
+    "quarter": "to_char({c}, 'YYYY-\"Q\"Q')", "year": "to_char({c}, 'YYYY')",
+}
+
+
+@compiles(time_bucket, "sqlite")
+def _bucket_sqlite(element, compiler, **kw):
+    return _SQLITE_BUCKETS[element.grain].format(c=compiler.process(list(element.clauses)[0], **kw))
+
+
+@compiles(time_bucket, "postgresql")
+def _bucket_pg(element, compiler, **kw):
+    return _PG_BUCKETS[element.grain].format(c=compiler.process(list(element.clauses)[0], **kw))
+
+
+@compiles(time_bucket)
+def _bucket_other(element, compiler, **kw):  # pragma: no cover - other databases
+    raise NotImplementedError(f"time buckets are written for SQLite and PostgreSQL, not {compiler.dialect.name}")
+
+
+# -- scope ----------------------------------------------------------------------------------------
+def workspace_scope(identity: Identity, requested: str | None) -> str | None:
+    """The workspace a query runs in: the caller's own; another (or None = all) only for an Admin who asked."""
+    if not requested or requested == identity.workspace_id:
+        return identity.workspace_id
+    if not identity.is_admin:
+        raise ToolDenied(f"You can only see data in your own workspace ({identity.workspace_id}).")
+    return None if requested.lower() == ALL_WORKSPACES else requested
+
+
+# -- the physical side of one dataset -------------------------------------------------------------
+class Tables:
+    """Lightweight SQLAlchemy tables (no reflection) for a dataset's table and its joins, typed from the model."""
+
+    def __init__(self, ds: Dataset):
+        self.ds = ds
+        types: dict[str, dict[str, Any]] = {}
+        aliases = ds.tables()
+
+        def need(ref: str, type_=sa.types.NullType):
+            alias, col = ds.column_parts(ref)
+            slot = types.setdefault(alias or ds.table, {})
+            if slot.get(col) in (None, sa.types.NullType):
+                slot[col] = type_
+        for d in ds.dimensions.values():
+            need(d.column, _SQL_TYPES[d.type])
+        for m in ds.measures.values():
+            if m.column:
+                need(m.column)
+        for a, j in ds.joins.items():
+            need(j.column)
+            need(f"{a}.{j.references}")
+        if ds.workspace_column:
+            need(ds.workspace_column, sa.String)
+        self.by_alias: dict[str, Any] = {}
+        for alias, physical in aliases.items():
+            cols = [sa.column(c, t) for c, t in types.get(alias, {}).items()]
+            t = sa.table(physical, *cols)
+            self.by_alias[alias] = t if alias == ds.table else t.alias(alias)
+        self.base = self.by_alias[ds.table]
+
+    def col(self, ref: str) -> ColumnElement:
+        alias, col = self.ds.column_parts(ref)
+        return self.by_alias[alias or self.ds.table].c[col]
+
+    def aliases_of(self, ref: str) -> set[str]:
+        """The joins a column needs, including joins that a join goes through."""
+        alias, _ = self.ds.column_parts(ref)
+        out: set[str] = set()
+        while alias and alias not in out:
+            out.add(alias)
+            alias, _ = self.ds.column_parts(self.ds.joins[alias].column)
+        return out
+
+    def from_clause(self, needed: set[str]):
+        """The base table with the joins that are needed (inner joins always: they can drop rows)."""
+        needed = set(needed) | {a for a, j in self.ds.joins.items() if j.kind == "inner"}
+        for a in list(needed):
+            needed |= self.aliases_of(f"{a}.x")
+        src = self.base
+        for a, j in self.ds.joins.items():  # declaration order: a join through a join comes after it
+            if a in needed:
+                target = self.by_alias[a]
+                src = src.join(target, self.col(j.column) == target.c[j.references], isouter=j.kind == "left")
+        return src
+
+
+# -- values ---------------------------------------------------------------------------------------
+_TRUE = {"true", "yes", "y", "1", "verified", "t"}
+_FALSE = {"false", "no", "n", "0", "unverified", "not verified", "f"}
+
+
+def coerce(ds: Dataset, name: str, dim: Dimension, value: Any) -> Any:
+    """A filter value in the dimension's type; categorical values matched to the model's spelling."""
+    if isinstance(value, (list, tuple)):
+        return [coerce(ds, name, dim, v) for v in value]
+    label = dim.label or name.replace("_", " ")
+    if dim.type == "number":
+        v = parse_amount(value)
+        if v is None:
+            raise ToolError(f"{label.capitalize()} must be a number or an amount such as 50,000 or 4.9 lakh, not '{value}'.")
+        return v
+    if dim.type == "time":
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise ToolError(f"'{value}' is not a real date for {label} (use YYYY-MM-DD).") from None
+    if dim.type == "boolean":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in _TRUE or text in _FALSE:
+            return text in _TRUE
+        raise ToolError(f"{label.capitalize()} is yes or no, not '{value}'.")
+    text = str(value).strip()
+    if dim.values:
+        by_lower = {v.lower().replace(" ", "_"): v for v in dim.values}
+        key = text.lower().replace(" ", "_")
+        if key not in by_lower:
+            raise ToolError(f"{label.capitalize()} is one of {', '.join(dim.values)}, not '{value}'.")
+        return by_lower[key]
+    return text
+
+
+def condition(col: ColumnElement, op: str, value: Any) -> ColumnElement:
+    if op == "eq":
+        return col == value
+    if op == "ne":
+        return sa.or_(col != value, col.is_(None))
+    if op == "in":
+        return col.in_(list(value))
+    if op == "not_in":
+        return sa.or_(col.not_in(list(value)), col.is_(None))
+    if op == "gt":
+        return col > value
+    if op == "gte":
+        return col >= value
+    if op == "lt":
+        return col < value
+    if op == "lte":
+        return col <= value
+    if op == "between":
+        return col.between(value[0], value[1])
+    if op == "contains":
+        return col.ilike(f"%{value}%")
+    if op == "is_null":
+        return col.is_(None)
+    return col.is_not(None)
+
+
+# -- measures -------------------------------------------------------------------------------------
+def measure_expr(ds: Dataset, t: Tables, name: str) -> ColumnElement:
+    m = ds.measures[name]
+    if m.derived:
+        a, b = (measure_expr(ds, t, x) for x in m.derived.of)
+        if m.derived.op == "sum":
+            return a + b
+        if m.derived.op == "difference":
+            return a - b
+        ratio = sa.cast(a, sa.Float) / sa.func.nullif(b, 0)
+        return ratio * 100.0 if m.derived.op == "percent" else ratio
+    conds = [condition(t.col(ds.dimensions[f.field].column), f.op, coerce(ds, f.field, ds.dimensions[f.field], f.value))
+             for f in m.filters]
+    value: ColumnElement = t.col(m.column) if m.column else sa.literal(1)
+    if conds:
+        value = sa.case((sa.and_(*conds), value))
+    if m.agg == "count":
+        return sa.func.count(value) if (conds or m.column) else sa.func.count()
+    if m.agg == "count_distinct":
+        return sa.func.count(sa.distinct(value))
+    if m.agg == "sum":
+        return sa.func.coalesce(sa.func.sum(value), 0)
+    return getattr(sa.func, m.agg)(value)
+
+
+def measure_refs(ds: Dataset, name: str) -> set[str]:
+    m = ds.measures[name]
+    if m.derived:
+        return set().union(*(measure_refs(ds, x) for x in m.derived.of))
+    return {ds.dimensions[f.field].column for f in m.filters} | ({m.column} if m.column else set())
+
+
+# -- periods --------------------------------------------------------------------------------------
+def query_period(q: SemanticQuery, today: date) -> tuple[date | None, date | None]:
+    try:
+        return date_range(q.period, q.date_from, q.date_to, today)
+    except PeriodError as e:
+        raise ToolError(str(e)) from None
+
+
+def compare_period(q: SemanticQuery, start: date | None, end: date | None, today: date) -> tuple[date, date]:
+    """The other period of a comparison: previous_period (same length, months kept whole),
+    previous_year, or any named period."""
+    start = start or date(1900, 1, 1)
+    end = end or today + timedelta(days=1)
+    c = (q.compare_to or "").strip().lower().replace(" ", "_")
+    if c in ("previous_period", "previous", "prior_period", "period_before"):
+        months = (end.year - start.year) * 12 + end.month - start.month
+        if start.day == 1 and end.day == 1 and months > 0:
+            return start - relativedelta(months=months), start
+        return start - (end - start), start
+    if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
+        return start - relativedelta(years=1), end - relativedelta(years=1)
+    try:
+        return resolve_period(q.compare_to, today)
+    except PeriodError as e:
+        raise ToolError(f"I can't compare with '{q.compare_to}': {e}") from None
+
+
+# -- compile --------------------------------------------------------------------------------------
+@dataclass
+class Compiled:
+    """A statement ready to run, and what it means."""
+    statement: sa.Select
+    columns: list[str]
+    dataset: Dataset
+    workspace: str | None
+    start: date | None
+    end: date | None
+    where: list[ColumnElement] = field(default_factory=list)
+    where_joins: set[str] = field(default_factory=set)  # the joins the WHERE clause needs (counts)
+    tables: Tables | None = None
+
+    @property
+    def period(self) -> str:
+        return describe(self.start, self.end)
+
+
+def workspace_condition(ds: Dataset, t: Tables, ws: str | None) -> ColumnElement | None:
+    if ws is None:
+        return None  # an Admin's explicit "all workspaces"
+    if ds.workspace_column:
+        return t.col(ds.workspace_column) == ws
+    return sa.true() if ds.workspace == ws else sa.false()
+
+
+def dimension_expr(ds: Dataset, t: Tables, name: str) -> ColumnElement:
+    if name == WORKSPACE_DIMENSION and name not in ds.dimensions:
+        return t.col(ds.workspace_column) if ds.workspace_column else sa.literal(ds.workspace)
+    return t.col(ds.dimensions[name].column)
+
+
+def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
+                  period: tuple[date | None, date | None] | None = None, limit: int | None = None) -> Compiled:
+    """The SELECT for `q` in the caller's workspace. `period` overrides the query's (comparisons)."""
+    try:
+        check_against(q, model, extra_dimensions=(WORKSPACE_DIMENSION,))
+    except QueryProblem as e:
+        raise ToolError(str(e)) from None
+    ws = workspace_scope(identity, q.workspace)
+    ds = model.datasets[q.dataset]
+    t = Tables(ds)
+    start, end = period if period is not None else query_period(q, today)
+    needed: set[str] = set()
+    where: list[ColumnElement] = []
+    scope = workspace_condition(ds, t, ws)
+    if scope is not None:
+        where.append(scope)
+    time_name = q.time_dimension or ds.time
+    if time_name and (start or end):
+        tcol = t.col(ds.dimensions[time_name].column)
+        needed |= t.aliases_of(ds.dimensions[time_name].column)
+        if start:
+            where.append(tcol >= start)
+        if end:
+            where.append(tcol < end)
+    having: list[ColumnElement] = []
+    for f in q.filters:
+        if ds.field_kind(f.field) == "measure":
+            having.append(condition(measure_expr(ds, t, f.field), f.op, _number(f.field, f.value)))
+            needed |= set().union(*(t.aliases_of(r) for r in measure_refs(ds, f.field)))
+            continue
+        dim = ds.dimensions[f.field]
+        where.append(condition(t.col(dim.column), f.op, coerce(ds, f.field, dim, f.value)))
+        needed |= t.aliases_of(dim.column)
+    where_joins = set(needed)
+
+    cols: list[ColumnElement] = []
+    group: list[ColumnElement] = []
+    if q.kind == "records":
+        names = ([WORKSPACE_DIMENSION] if ws is None else []) + list(ds.list)
+        for n in names:
+            cols.append(dimension_expr(ds, t, n).label(n))
+            if n in ds.dimensions:
+                needed |= t.aliases_of(ds.dimensions[n].column)
+    else:
+        if q.time_grain:
+            bucket = time_bucket(t.col(ds.dimensions[time_name].column), q.time_grain)
+            cols.append(bucket.label(PERIOD_COLUMN))
+            group.append(bucket)
+        for n in q.group_by:
+            e = dimension_expr(ds, t, n)
+            cols.append(e.label(n))
+            group.append(e)
+            if n in ds.dimensions:
+                needed |= t.aliases_of(ds.dimensions[n].column)
+        for n in q.measures:
+            cols.append(measure_expr(ds, t, n).label(n))
+            needed |= set().union(*(t.aliases_of(r) for r in measure_refs(ds, n)))
+    stmt = sa.select(*cols).select_from(t.from_clause(needed)).where(*where)
+    if group:
+        stmt = stmt.group_by(*group)
+    if having:
+        stmt = stmt.having(*having)
+    by_name = {c.name: c for c in cols}
+    order = [by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc()
+             for o in q.order_by if o.field in by_name] if q.order_by else _default_order(q, ds, by_name)
+    if order:
+        stmt = stmt.order_by(*order)
+    n = limit or q.limit or (DEFAULT_GROUP_LIMIT if q.group_by else None)
+    if n and q.kind != "total":
+        stmt = stmt.limit(n)
+    return Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t)
+
+
+def _number(name: str, value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_number(name, v) for v in value]
+    v = parse_amount(value)
+    if v is None:
+        raise ToolError(f"{name.replace('_', ' ').capitalize()} is compared with a number, not '{value}'.")
+    return v
+
+
+def _default_order(q: SemanticQuery, ds: Dataset, by_name: dict[str, ColumnElement]) -> list:
+    if q.kind == "records":
+        out = []
+        for spec in ds.order:
+            name, *direction = spec.split()
+            if name in by_name:
+                out.append(by_name[name].desc() if direction and direction[0].lower() == "desc" else by_name[name].asc())
+        return out
+    if q.kind == "trend":
+        return [by_name[PERIOD_COLUMN].asc()] + [by_name[g].asc() for g in q.group_by]
+    if q.kind == "breakdown":
+        return [by_name[q.measures[0]].desc()] + [by_name[g].asc() for g in q.group_by]
+    return []
+
+
+def plain(value: Any) -> Any:
+    """A database value as JSON: dates as ISO text, decimals as floats."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if value is not None and type(value).__name__ == "Decimal":
+        return float(value)
+    return value
+
