@@ -101,8 +101,8 @@ class Nodes:
         text = last_user_text(state)
         ident = self.identity(config)
         with session_scope(self.s.business) as sess:
-            vendors = workspace_vendor_names(sess, ident.workspace_id)
-            customers = workspace_customer_names(sess, ident.workspace_id)
+            vendors = workspace_vendor_names(sess, ident.workspace_id, self.s.model)
+            customers = workspace_customer_names(sess, ident.workspace_id, self.s.model)
         pctx = ParseContext(
             vendors=vendors, today=self.s.today(), customers=customers,
             last_result=state.get("last_result") or self._memory_last_result(ident, config),

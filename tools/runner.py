@@ -22,7 +22,7 @@ from .base import ToolError
 from .compiler import Compiled, Tables, compile_query, compare_period, plain, workspace_condition, workspace_scope
 from .rbac import Identity
 from .semantic import Filter, SemanticQuery
-from .vendors import match_vendor_name
+from .names import best_match
 
 LOOKUP_TTL_S = 5.0
 _lookup_cache: dict[tuple, tuple[list[str], float]] = {}
@@ -84,7 +84,7 @@ def resolve_lookups(conn: Connection, model: DataModel, q: SemanticQuery, identi
 def _match(field_name: str, text: str, names: list[str]) -> str:
     if text in names:
         return text
-    name, suggestions = match_vendor_name(text, names)
+    name, suggestions = best_match(text, names)
     if name is None:
         what = field_name.replace("_", " ")
         hint = (f" Did you mean {' or '.join(suggestions[:3])}?" if suggestions else
