@@ -165,6 +165,15 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
                                                                **({"time_grain": q.time_grain} if q.time_grain else {})}, rows=n)])
 
 
+def analysis_table(ctx: ToolContext, q: SemanticQuery) -> dict[str, Any]:
+    """An analysis as rows of dicts (what an export writes): the same table analyze_data answers with."""
+    res = analyze_data(ctx, AnalyzeParams.model_validate(q.model_dump()))
+    d = res.data
+    rows = [dict(zip(d["columns"], r)) for r in d["rows"]]
+    return {"rows": rows, "matched": len(rows), "keys": [], "workspace_id": d["workspace_id"] if d["workspace_id"] != "all" else ctx.identity.workspace_id,
+            "filters": {"query": d["query"]}, "dataset": d["dataset"], "title": res.message[:200]}
+
+
 def _components(ds: Dataset, q: SemanticQuery) -> list[str]:
     """The parts of a single derived sum (outstanding = unpaid + overdue), to name them in the answer."""
     if q.kind != "total" or len(q.measures) != 1 or q.compare_to:

@@ -135,7 +135,7 @@ def select_rows(ctx: ToolContext, session: Session, p: FilterParams, *, limit: i
     c = a.compiled
     filters = describe_filters(a.query, c.workspace, c.period, bool(c.start or c.end))
     return {
-        "dataset": p.dataset, "workspace_id": c.workspace, "matched": a.matched, "total": a.total, "rows": a.rows,
+        "dataset": p.dataset, "workspace_id": c.workspace or ctx.identity.workspace_id, "matched": a.matched, "total": a.total, "rows": a.rows,
         "keys": a.keys, "keys_complete": a.keys_complete, "amount": a.amount, "filters": filters,
         "vendor": a.query.filter_value("vendor") if isinstance(a.query.filter_value("vendor"), str) else None,
         "period": c.period, "query": a.query.as_params(),
