@@ -17,7 +17,8 @@ from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money, number
 from .queries import describe_filters
 from .runner import Answer, run_measures
-from .semantic import SemanticQuery
+from .compiler import WORKSPACE_DIMENSION
+from .semantic import QueryProblem, SemanticQuery, check_against
 
 TEXT_GROUPS = 10  # groups named in the answer; the table has them all
 
@@ -142,6 +143,10 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     ds = model.datasets[q.dataset]
     if not q.measures:
         q = q.but(measures=default_measures(ds))
+    try:
+        check_against(q, model, extra_dimensions=(WORKSPACE_DIMENSION,))
+    except QueryProblem as e:
+        raise ToolError(str(e)) from None
     extra = _components(ds, q)
     with session_scope(ctx.business) as s:
         conn = s.connection()
@@ -239,6 +244,12 @@ def chart_for(ds: Dataset, a: Answer, q: SemanticQuery) -> dict | None:
     return None
 
 
+def _is_total_money(ds: Dataset, name: str) -> bool:
+    """A sum of money ('worth ₹x'), not an average or a maximum."""
+    m = ds.measures[name]
+    return m.format == "money" and (m.agg == "sum" or bool(m.derived and m.derived.op == "sum"))
+
+
 def compare_words(q: SemanticQuery, a: Answer) -> str:
     """'last month (01 Oct 2026 to 31 Oct 2026)' for the other period of a comparison."""
     exact = a.previous.compiled.period
@@ -267,7 +278,7 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
             return f"{_cap(what)}{when_}: " + "; ".join(parts) + "."
         ms = q.measures
         counts = [m for m in ms if ds.measures[m].format == "count"]
-        if len(ms) == 2 and len(counts) == 1 and ds.measures[ms[1 - ms.index(counts[0])]].format == "money":
+        if len(ms) == 2 and len(counts) == 1 and _is_total_money(ds, ms[1 - ms.index(counts[0])]):
             money_m = ms[1 - ms.index(counts[0])]
             text = f"{_cap(what)}{when_}: {fmt(ds, counts[0], row.get(counts[0]))}, worth {fmt(ds, money_m, row.get(money_m))}"
         else:

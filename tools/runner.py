@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from business_data.datamodel import DataModel, Dataset
 
 from .base import ToolError
+from .money import parse_amount
 from .compiler import Compiled, Tables, compile_query, compare_period, plain, workspace_condition, workspace_scope
 from .rbac import Identity
 from .semantic import Filter, SemanticQuery
@@ -65,7 +66,10 @@ def resolve_lookups(conn: Connection, model: DataModel, q: SemanticQuery, identi
     """Filters on lookup dimensions ("indisky") with the stored names ("IndiSky Airlines");
     ToolError with suggestions when a name matches nothing or several things."""
     ds = model.datasets.get(q.dataset)
-    if ds is None or not any(ds.dimensions.get(f.field) and ds.dimensions[f.field].lookup for f in q.filters):
+    if ds is None:
+        return q
+    q = _amounts(ds, q)
+    if not any(ds.dimensions.get(f.field) and ds.dimensions[f.field].lookup for f in q.filters):
         return q
     ws = workspace_scope(identity, q.workspace)
     filters = []
@@ -79,6 +83,22 @@ def resolve_lookups(conn: Connection, model: DataModel, q: SemanticQuery, identi
         resolved = [_match(f.field, str(v), names) for v in values]
         filters.append(Filter(field=f.field, op=f.op, value=resolved if isinstance(f.value, list) else resolved[0]))
     return q.but(filters=filters)
+
+
+def _amounts(ds: Dataset, q: SemanticQuery) -> SemanticQuery:
+    """Number filters typed as text ("4.9 lakh", "50k") as numbers, so answers can show them as money."""
+    def num(v):
+        parsed = parse_amount(v) if isinstance(v, str) else None
+        return parsed if parsed is not None else v
+    changed = False
+    filters = []
+    for f in q.filters:
+        if ds.field_kind(f.field) == "measure" or (f.field in ds.dimensions and ds.dimensions[f.field].type == "number"):
+            value = [num(v) for v in f.value] if isinstance(f.value, list) else num(f.value)
+            changed |= value != f.value
+            f = Filter(field=f.field, op=f.op, value=value)
+        filters.append(f)
+    return q.but(filters=filters) if changed else q
 
 
 def _match(field_name: str, text: str, names: list[str]) -> str:
