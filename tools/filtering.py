@@ -8,7 +8,8 @@ from business_data.db import session_scope
 
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money as _money
-from .queries import KEY_CAP, FilterParams, describe_filters, select_rows
+from . import queries
+from .queries import FilterParams, describe_filters, select_rows
 from .runner import run_measures, run_records
 from .semantic import Filter, SemanticQuery
 
@@ -81,7 +82,7 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
                                                                        order_by=["-invoice_count", dim]),
                                 ctx.identity, ctx.today).rows for dim in ("error_message", "vendor")}
         numbers = run_measures(conn, model, failed.but(measures=["invoice_count"], group_by=["invoice_number", "error_message"],
-                                                                      order_by=["invoice_number"], limit=KEY_CAP),
+                                                                      order_by=["invoice_number"], limit=queries.KEY_CAP),
                                ctx.identity, ctx.today).rows
         vendors = sorted(r["vendor"] for r in by["vendor"] if r["vendor"])
         gstin = _vendor_gstin(ctx, conn, vendors[0]) if len(vendors) == 1 else None

@@ -128,8 +128,9 @@ def describe_filters(q: SemanticQuery, workspace: str | None, period: str, has_d
 
 
 def select_rows(ctx: ToolContext, session: Session, p: FilterParams, *, limit: int | None = None,
-                key_cap: int = KEY_CAP) -> dict[str, Any]:
-    """Run the filter. Returns rows, counts, the keys of the matches (up to key_cap) and the query."""
+                key_cap: int | None = None) -> dict[str, Any]:
+    """Run the filter. Returns rows, counts, the keys of the matches (up to key_cap, default KEY_CAP) and the query."""
+    key_cap = key_cap or KEY_CAP
     q = p.to_query(ctx)
     a = run_records(session.connection(), ctx.data_model, q, ctx.identity, ctx.today, limit=limit or p.limit, key_cap=key_cap)
     c = a.compiled
@@ -140,3 +141,12 @@ def select_rows(ctx: ToolContext, session: Session, p: FilterParams, *, limit: i
         "vendor": a.query.filter_value("vendor") if isinstance(a.query.filter_value("vendor"), str) else None,
         "period": c.period, "query": a.query.as_params(),
     }
+
+
+def keys_for(ctx: ToolContext, params: dict[str, Any], cap: int = MAX_KEYS) -> list[Any]:
+    """The keys of every record a filter matches (up to `cap`): fixes a record set where one must be
+    fixed (a ticket is about exactly these invoices), when the result only kept its query."""
+    from business_data.db import session_scope
+    p = FilterParams.model_validate({k: v for k, v in params.items() if k in FilterParams.model_fields and k != "limit"} | {"limit": 1})
+    with session_scope(ctx.business) as s:
+        return select_rows(ctx, s, p, limit=1, key_cap=cap)["keys"]
