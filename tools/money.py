@@ -39,7 +39,8 @@ def money(x: float | int | Decimal | None, *, compact: bool | None = None) -> st
         compact = abs(x) >= COMPACT_FROM
     if compact and abs(x) >= LAKH:
         sign = "-" if x < 0 else ""
-        return f"{sign}₹" + format_compact_decimal(abs(x), locale=LOCALE, format_type="long", fraction_digits=2)
+        words = format_compact_decimal(abs(x), locale=LOCALE, format_type="long", fraction_digits=2)
+        return f"{sign}₹" + words.replace("\u202f", " ").replace("\xa0", " ")  # CLDR's narrow spaces: plain ones read anywhere
     return format_currency(round(x), "INR", locale=LOCALE, format="¤#,##,##0", currency_digits=False)
 
 
