@@ -20,7 +20,8 @@ Each dataset declares
     and the model router pick from;
   - `key` (the dimension naming one record, e.g. invoice_number), `time` (the default time
     dimension), `amount` (the money dimension "over 50,000" compares), `list` (the dimensions
-    a record listing shows, in order), `order` (the default order of a listing) and
+    a record listing shows, in order), `preview` (those in a one-line preview of a record),
+    `order` (the default order of a listing) and
     `default_measure` (what "how much"/"total" means).
 
 Names of datasets, dimensions and measures are the stable vocabulary: a customer's model maps
@@ -117,6 +118,7 @@ class Dataset(_Strict):
     amount: str | None = None
     default_measure: str | None = None
     list: list[str]
+    preview: list[str] = Field(default_factory=list, description="the dimensions of a one-line preview of a record (default: list[:5])")
     order: list[str] = Field(default_factory=list)
     joins: dict[str, Join] = Field(default_factory=dict)
     dimensions: dict[str, Dimension]
@@ -187,7 +189,8 @@ class Dataset(_Strict):
                 problems.append(f"`{attr}: {v}` is not a dimension")
         if self.time and self.dimensions.get(self.time) and self.dimensions[self.time].type != "time":
             problems.append(f"`time: {self.time}` must be a dimension of type time")
-        problems += [f"`list` names '{n}', which is not a dimension" for n in self.list if n not in self.dimensions]
+        problems += [f"`{attr}` names '{n}', which is not a dimension" for attr in ("list", "preview")
+                     for n in getattr(self, attr) if n not in self.dimensions]
         for o in self.order:
             name = o.split()[0]
             if name not in self.dimensions:

@@ -7,11 +7,34 @@ from typing import Any
 from business_data.db import session_scope
 
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
-from .money import money as _money
+from .money import money as _money, money_exact
 from . import queries
 from .queries import FilterParams, describe_filters, select_rows
 from .runner import run_measures, run_records
 from .semantic import Filter, SemanticQuery
+
+
+PREVIEW_ROWS = 5
+
+
+def preview_line(ds, row: dict[str, Any]) -> str:
+    """One record in a line, from the model's `preview` dimensions: 'INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed - GSTIN missing'."""
+    names = ds.preview or ds.list[:5]
+    parts, note = [], ""
+    for n in names:
+        v = row.get(n)
+        if v is None:
+            continue
+        dim = ds.dimensions[n]
+        if n == "error_message":
+            note = f" - {v}"
+        elif dim.format == "money":
+            parts.append(money_exact(v))
+        elif n == "quantity":
+            parts.append(f"x{v}")
+        else:
+            parts.append(str(v))
+    return " | ".join(parts) + note
 
 
 def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
@@ -35,6 +58,7 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
         "total_amount": r["amount"], "period": r["period"], "filters": {k: v for k, v in r["filters"].items()},
         "results": r["rows"], "keys": r["keys"], "keys_complete": r["keys_complete"], "query": r["query"],
     }
+    data["preview"] = [preview_line(ctx.data_model.datasets[what], row) for row in r["rows"][:PREVIEW_ROWS]]
     if what == "invoices" and r["rows"]:
         data["status_counts"] = dict(Counter(row["status"] for row in r["rows"]))
     return ToolResult(status="success", message=message, data=data,
