@@ -258,7 +258,8 @@ def test_export_this_breakdown_to_excel(services, maya, tmp_path):
     res = run_tool("export_report", {"format": "xlsx", "query": query}, maya)
     assert res.status == "success" and res.data["rows"] == 4
     path = next((maya.exports_dir / "acme").glob(f"{res.data['export_id']}.xlsx"))
-    ws = load_workbook(path)["Report"]
-    header, *body = [[c.value for c in row] for row in ws.iter_rows()]
-    assert header[:3] == ["region", "sales_value", "sales_value_share"]
-    assert {r[0]: r[1] for r in body} == pytest.approx(expected, abs=0.01)
+    table = [[c.value for c in row] for row in load_workbook(path)["Report"].iter_rows()]
+    at = next(i for i, r in enumerate(table) if r[0] == "Region")  # under the report's title
+    assert table[at][:3] == ["Region", "Sales value (₹)", "Sales value share"]
+    body = [r for r in table[at + 1:] if r[0] in expected]
+    assert {r[0]: r[1] for r in body} == pytest.approx(expected, abs=0.01) and len(body) == 4

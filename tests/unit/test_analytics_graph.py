@@ -46,8 +46,9 @@ def test_export_this_breakdown_to_excel_through_the_graph(services):
         expected = dict(conn.execute(text("SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s "
                                           "AND sale_date < :e GROUP BY region"), {"s": start, "e": today.replace(day=1)}).all())
     path = services.exports_dir / "acme" / f"{data['export_id']}.xlsx"
-    header, *body = [[c.value for c in row] for row in load_workbook(path)["Report"].iter_rows()]
-    assert header[0] == "region" and {r[0]: r[1] for r in body} == pytest.approx(expected, abs=0.01)
+    table = [[c.value for c in row] for row in load_workbook(path)["Report"].iter_rows()]
+    body = [r for r in table if r[0] in expected]
+    assert {r[0]: r[1] for r in body} == pytest.approx(expected, abs=0.01) and len(body) == 4
 
 
 @pytest.fixture
