@@ -40,8 +40,11 @@ class Invoice(BusinessBase):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("workspace_id", "invoice_number"),
-        Index("ix_invoices_ws_date", "workspace_id", "invoice_date"),
-        Index("ix_invoices_ws_vendor_status", "workspace_id", "vendor_id", "status"),
+        # covering indexes for the compiler's usual questions (migration b0003; docs/BENCHMARKS.md):
+        # a period, a vendor, a status; counts and sums of total_amount read from the index alone
+        Index("ix_invoices_ws_date", "workspace_id", "invoice_date", "status", "vendor_id", "total_amount"),
+        Index("ix_invoices_ws_vendor_status", "workspace_id", "vendor_id", "status", "invoice_date", "total_amount"),
+        Index("ix_invoices_ws_status_date", "workspace_id", "status", "invoice_date", "vendor_id", "total_amount"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(64))

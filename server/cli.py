@@ -82,10 +82,20 @@ def _seed(args) -> int:
     from business_data.settings import get_settings
     from business_data.startup import prepare
     settings = get_settings()
-    counts = prepare(settings, make_engine(settings.app_url), make_engine(settings.business_url), reset=args.reset)
+    app, business = make_engine(settings.app_url), make_engine(settings.business_url)
+    counts = prepare(settings, app, business, reset=args.reset)
+    if args.scale:
+        from business_data.datamodel import get_data_model
+        from business_data.scale import seed_scale
+        if not get_data_model(settings.data_model).managed:
+            print("error: --scale grows the demo data; the business database here is a customer's (FINKRAFT_DATA_MODEL)",
+                  file=sys.stderr)
+            return 2
+        grown = seed_scale(business, args.scale, seed_value=settings.seed)
+        print(f"Business data at scale: {grown['invoices']:,} invoices ({grown['added']:,} added in {grown['seconds']} s)")
     if counts:
         print("Seeded demo data: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
-    else:
+    elif not args.scale:
         print("Demo data already present (use --reset to regenerate it, dated from today).")
     return 0
 
@@ -150,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     mig.set_defaults(func=_migrate)
     seed = sub.add_parser("seed", help="create the demo data (dated relative to today)")
     seed.add_argument("--reset", action="store_true", help="delete and regenerate the demo business data")
+    seed.add_argument("--scale", type=int, metavar="N", help="grow the demo data to N invoices (benchmarks; bulk inserts)")
     seed.set_defaults(func=_seed)
     model = sub.add_parser("model", help="the semantic data model (FINKRAFT_DATA_MODEL)")
     model_sub = model.add_subparsers(dest="model_command", required=True)

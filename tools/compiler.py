@@ -124,6 +124,21 @@ class Tables:
             alias, _ = self.ds.column_parts(self.ds.joins[alias].column)
         return out
 
+    def semi_join(self, ref: str, op: str, value: Any) -> ColumnElement | None:
+        """A positive condition on a column of a directly joined table, as `fk IN (SELECT key FROM table
+        WHERE ...)`: the same rows as filtering through the join, but planners use the fact table's
+        indexes on the foreign key (and no join is needed unless the column is also shown)."""
+        alias, col = self.ds.column_parts(ref)
+        if alias is None or op not in ("eq", "in"):
+            return None
+        j = self.ds.joins[alias]
+        if self.ds.column_parts(j.column)[0] is not None:
+            return None  # a join through a join: filter through the joins
+        target = self.by_alias[alias]
+        inner = sa.table(j.table, sa.column(j.references), sa.column(col, target.c[col].type))
+        sub = sa.select(inner.c[j.references]).where(condition(inner.c[col], op, value))
+        return self.col(j.column).in_(sub)
+
     def from_clause(self, needed: set[str]):
         """The base table with the joins that are needed (inner joins always: they can drop rows)."""
         needed = set(needed) | {a for a, j in self.ds.joins.items() if j.kind == "inner"}
@@ -203,7 +218,17 @@ def condition(col: ColumnElement, op: str, value: Any) -> ColumnElement:
 
 
 # -- measures -------------------------------------------------------------------------------------
-def measure_expr(ds: Dataset, t: Tables, name: str) -> ColumnElement:
+def shared_filters(ds: Dataset, measures: list[str]) -> list:
+    """The filters every requested measure has (e.g. failed_count + failed_value: status = failed).
+    They can go into WHERE, so indexes narrow the rows instead of a CASE over all of them; groups
+    where no row passes then drop out (a breakdown of failures lists the vendors that have some)."""
+    specs = [ds.measures[m] for m in measures]
+    if not specs or any(m.derived for m in specs) or not specs[0].filters:
+        return []
+    return list(specs[0].filters) if all(m.filters == specs[0].filters for m in specs) else []
+
+
+def measure_expr(ds: Dataset, t: Tables, name: str, pushed: tuple = ()) -> ColumnElement:
     m = ds.measures[name]
     if m.derived:
         a, b = (measure_expr(ds, t, x) for x in m.derived.of)
@@ -214,7 +239,7 @@ def measure_expr(ds: Dataset, t: Tables, name: str) -> ColumnElement:
         ratio = sa.cast(a, sa.Float) / sa.func.nullif(b, 0)
         return ratio * 100.0 if m.derived.op == "percent" else ratio
     conds = [condition(t.col(ds.dimensions[f.field].column), f.op, coerce(ds, f.field, ds.dimensions[f.field], f.value))
-             for f in m.filters]
+             for f in m.filters if f not in pushed]
     value: ColumnElement = t.col(m.column) if m.column else sa.literal(1)
     if conds:
         value = sa.case((sa.and_(*conds), value))
@@ -318,6 +343,13 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
             where.append(tcol >= start)
         if end:
             where.append(tcol < end)
+    pushed = tuple(shared_filters(ds, q.measures)) if q.kind != "records" else ()
+    for f in pushed:
+        dim = ds.dimensions[f.field]
+        value = coerce(ds, f.field, dim, f.value)
+        semi = t.semi_join(dim.column, f.op, value)
+        where.append(semi if semi is not None else condition(t.col(dim.column), f.op, value))
+        needed |= set() if semi is not None else t.aliases_of(dim.column)
     having: list[ColumnElement] = []
     for f in q.filters:
         if ds.field_kind(f.field) == "measure":
@@ -325,7 +357,12 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
             needed |= set().union(*(t.aliases_of(r) for r in measure_refs(ds, f.field)))
             continue
         dim = ds.dimensions[f.field]
-        where.append(condition(t.col(dim.column), f.op, coerce(ds, f.field, dim, f.value)))
+        value = coerce(ds, f.field, dim, f.value)
+        semi = t.semi_join(dim.column, f.op, value)
+        if semi is not None:  # fk IN (SELECT id FROM vendors WHERE name = ...): the fact table's indexes apply
+            where.append(semi)
+            continue
+        where.append(condition(t.col(dim.column), f.op, value))
         needed |= t.aliases_of(dim.column)
     where_joins = set(needed)
 
@@ -349,7 +386,7 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
             if n in ds.dimensions:
                 needed |= t.aliases_of(ds.dimensions[n].column)
         for n in q.measures:
-            cols.append(measure_expr(ds, t, n).label(n))
+            cols.append(measure_expr(ds, t, n, pushed).label(n))
             needed |= set().union(*(t.aliases_of(r) for r in measure_refs(ds, n)))
     stmt = sa.select(*cols).select_from(t.from_clause(needed)).where(*where)
     if group:

@@ -142,31 +142,49 @@ class Answer:
 
 def run_records(conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
                 limit: int, key_cap: int) -> Answer:
-    """Up to `limit` records, the count and amount of all matches, and up to `key_cap` of their keys."""
+    """Up to `limit` records, the count and amount of all matches, and up to `key_cap` of their keys.
+
+    Counting comes first (no ORDER BY, so the planner takes the most selective index). A small result
+    (at most key_cap matches) is then fetched by its keys; a large one in the listing's order, where
+    an index on the time dimension lets the database stop after `limit` rows."""
     q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
     c = compile_query(model, q, identity, today, limit=limit)
     ds, t = c.dataset, c.tables
-    rows = _rows(conn, c)
     amount_col = t.col(ds.dimensions[ds.amount].column) if ds.amount else None
-    if len(rows) < limit:  # every match is in hand
-        matched = len(rows)
-        amount = round(sum(r[ds.amount] or 0 for r in rows), 2) if ds.amount and ds.amount in c.columns else None
-        if amount is None and amount_col is not None:
-            amount = _scalar_sum(conn, c, amount_col)
+    aggs = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(amount_col), 0)] if amount_col is not None else [])
+    got = conn.execute(sa.select(*aggs).select_from(t.from_clause(c.where_joins)).where(*c.where)).one()
+    matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
+    key_col = t.col(ds.dimensions[ds.key].column)
+    if matched <= key_cap:  # the whole set is small: its keys first, then its rows by key
+        keys = [plain(k) for k in conn.execute(sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)).scalars()]
+        rows = [{k: plain(v) for k, v in r.items()} for r in conn.execute(c.statement.where(key_col.in_(keys))).mappings()] if keys else []
+        order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
+        keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
     else:
-        aggs = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(amount_col), 0)] if amount_col is not None else [])
-        got = conn.execute(sa.select(*aggs).select_from(t.from_clause(c.where_joins)).where(*c.where)).one()
-        matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
-    scope = workspace_condition(ds, t, c.workspace)
-    total = conn.execute(sa.select(sa.func.count()).select_from(t.from_clause(set())).where(
-        *([scope] if scope is not None else []))).scalar_one()
-    key = ds.key
-    if matched <= len(rows) and key in c.columns:
-        keys = [r[key] for r in rows][:key_cap]
-    else:
-        kq = c.statement.with_only_columns(t.col(ds.dimensions[key].column)).limit(key_cap)
+        rows = _rows(conn, c)
+        kq = c.statement.with_only_columns(key_col).limit(key_cap)
         keys = [plain(k) for k in conn.execute(kq).scalars()]
-    return Answer(q, c, rows, matched=matched, total=total, amount=amount, keys=keys, keys_complete=matched <= len(keys))
+    return Answer(q, c, rows, matched=matched, total=workspace_total(conn, c), amount=amount, keys=keys,
+                  keys_complete=matched <= len(keys))
+
+
+TOTAL_TTL_S = 30.0
+_totals: dict[tuple, tuple[int, float]] = {}
+
+
+def workspace_total(conn: Connection, c: Compiled) -> int:
+    """How many records the dataset holds in the workspace (kept TOTAL_TTL_S: at a million rows a count
+    costs tens of milliseconds, and the figure is context, not the answer)."""
+    key = (str(conn.engine.url), c.dataset.table, c.workspace)
+    now = time.monotonic()
+    hit = _totals.get(key)
+    if hit and hit[1] > now:
+        return hit[0]
+    scope = workspace_condition(c.dataset, c.tables, c.workspace)
+    total = conn.execute(sa.select(sa.func.count()).select_from(c.tables.from_clause(set())).where(
+        *([scope] if scope is not None else []))).scalar_one()
+    _totals[key] = (total, now + TOTAL_TTL_S)
+    return total
 
 
 def _scalar_sum(conn: Connection, c: Compiled, col) -> float:
