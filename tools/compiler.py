@@ -21,6 +21,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 from business_data.datamodel import DataModel, Dataset, Dimension
 
 from .base import ToolDenied, ToolError
+from .measures import coerce, condition, decomposable, leaves, measure_expr, measure_refs, rollup, shared_filters
 from .money import parse_amount
 from .periods import PeriodError, date_range, describe, resolve_period
 from .rbac import Identity
@@ -152,113 +153,6 @@ class Tables:
         return src
 
 
-# -- values ---------------------------------------------------------------------------------------
-_TRUE = {"true", "yes", "y", "1", "verified", "t"}
-_FALSE = {"false", "no", "n", "0", "unverified", "not verified", "f"}
-
-
-def coerce(ds: Dataset, name: str, dim: Dimension, value: Any) -> Any:
-    """A filter value in the dimension's type; categorical values matched to the model's spelling."""
-    if isinstance(value, (list, tuple)):
-        return [coerce(ds, name, dim, v) for v in value]
-    label = dim.label or name.replace("_", " ")
-    if dim.type == "number":
-        v = parse_amount(value)
-        if v is None:
-            raise ToolError(f"{label.capitalize()} must be a number or an amount such as 50,000 or 4.9 lakh, not '{value}'.")
-        return v
-    if dim.type == "time":
-        if isinstance(value, date):
-            return value
-        try:
-            return date.fromisoformat(str(value))
-        except ValueError:
-            raise ToolError(f"'{value}' is not a real date for {label} (use YYYY-MM-DD).") from None
-    if dim.type == "boolean":
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE or text in _FALSE:
-            return text in _TRUE
-        raise ToolError(f"{label.capitalize()} is yes or no, not '{value}'.")
-    text = str(value).strip()
-    if dim.values:
-        by_lower = {v.lower().replace(" ", "_"): v for v in dim.values}
-        key = text.lower().replace(" ", "_")
-        if key not in by_lower:
-            raise ToolError(f"{label.capitalize()} is one of {', '.join(dim.values)}, not '{value}'.")
-        return by_lower[key]
-    return text
-
-
-def condition(col: ColumnElement, op: str, value: Any) -> ColumnElement:
-    if op == "eq":
-        return col == value
-    if op == "ne":
-        return sa.or_(col != value, col.is_(None))
-    if op == "in":
-        return col.in_(list(value))
-    if op == "not_in":
-        return sa.or_(col.not_in(list(value)), col.is_(None))
-    if op == "gt":
-        return col > value
-    if op == "gte":
-        return col >= value
-    if op == "lt":
-        return col < value
-    if op == "lte":
-        return col <= value
-    if op == "between":
-        return col.between(value[0], value[1])
-    if op == "contains":
-        return col.ilike(f"%{value}%")
-    if op == "is_null":
-        return col.is_(None)
-    return col.is_not(None)
-
-
-# -- measures -------------------------------------------------------------------------------------
-def shared_filters(ds: Dataset, measures: list[str]) -> list:
-    """The filters every requested measure has (e.g. failed_count + failed_value: status = failed).
-    They can go into WHERE, so indexes narrow the rows instead of a CASE over all of them; groups
-    where no row passes then drop out (a breakdown of failures lists the vendors that have some)."""
-    specs = [ds.measures[m] for m in measures]
-    if not specs or any(m.derived for m in specs) or not specs[0].filters:
-        return []
-    return list(specs[0].filters) if all(m.filters == specs[0].filters for m in specs) else []
-
-
-def measure_expr(ds: Dataset, t: Tables, name: str, pushed: tuple = ()) -> ColumnElement:
-    m = ds.measures[name]
-    if m.derived:
-        a, b = (measure_expr(ds, t, x) for x in m.derived.of)
-        if m.derived.op == "sum":
-            return a + b
-        if m.derived.op == "difference":
-            return a - b
-        ratio = sa.cast(a, sa.Float) / sa.func.nullif(b, 0)
-        return ratio * 100.0 if m.derived.op == "percent" else ratio
-    conds = [condition(t.col(ds.dimensions[f.field].column), f.op, coerce(ds, f.field, ds.dimensions[f.field], f.value))
-             for f in m.filters if f not in pushed]
-    value: ColumnElement = t.col(m.column) if m.column else sa.literal(1)
-    if conds:
-        value = sa.case((sa.and_(*conds), value))
-    if m.agg == "count":
-        return sa.func.count(value) if (conds or m.column) else sa.func.count()
-    if m.agg == "count_distinct":
-        return sa.func.count(sa.distinct(value))
-    if m.agg == "sum":
-        return sa.func.coalesce(sa.func.sum(value), 0)
-    return getattr(sa.func, m.agg)(value)
-
-
-def measure_refs(ds: Dataset, name: str) -> set[str]:
-    m = ds.measures[name]
-    if m.derived:
-        return set().union(*(measure_refs(ds, x) for x in m.derived.of))
-    return {ds.dimensions[f.field].column for f in m.filters} | ({m.column} if m.column else set())
-
-
 # -- periods --------------------------------------------------------------------------------------
 def query_period(q: SemanticQuery, today: date) -> tuple[date | None, date | None]:
     try:
@@ -374,6 +268,25 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
             cols.append(dimension_expr(ds, t, n).label(n))
             if n in ds.dimensions:
                 needed |= t.aliases_of(ds.dimensions[n].column)
+    elif q.kind == "trend" and not having and decomposable(ds, q.measures):
+        # per day first (in the time index's order, no sort), then the days rolled up into buckets
+        day = t.col(ds.dimensions[time_name].column)
+        needed |= t.aliases_of(ds.dimensions[time_name].column)
+        inner = [day.label("_day")] + [dimension_expr(ds, t, n).label(n) for n in q.group_by]
+        for n in q.group_by:
+            if n in ds.dimensions:
+                needed |= t.aliases_of(ds.dimensions[n].column)
+        for n in leaves(ds, q.measures):
+            inner.append(measure_expr(ds, t, n, pushed).label(n))
+            needed |= set().union(*(t.aliases_of(r) for r in measure_refs(ds, n)))
+        daily = (sa.select(*inner).select_from(t.from_clause(needed)).where(*where)
+                 .group_by(day, *[dimension_expr(ds, t, n) for n in q.group_by]).subquery("daily"))
+        bucket = time_bucket(daily.c["_day"], q.time_grain)
+        cols = [bucket.label(PERIOD_COLUMN)] + [daily.c[n].label(n) for n in q.group_by]
+        cols += [rollup(ds, n, daily).label(n) for n in q.measures]
+        group = [bucket] + [daily.c[n] for n in q.group_by]
+        return _finish(q, ds, sa.select(*cols).group_by(*group), cols, limit, Compiled(None, [c.name for c in cols], ds, ws,
+                                                                                      start, end, where, where_joins, t))
     else:
         if q.time_grain:
             bucket = time_bucket(t.col(ds.dimensions[time_name].column), q.time_grain)
@@ -393,7 +306,12 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
         stmt = stmt.group_by(*group)
     if having:
         stmt = stmt.having(*having)
-    by_name = {c.name: c for c in cols}
+    return _finish(q, ds, stmt, cols, limit, Compiled(None, [c.name for c in cols], ds, ws, start, end, where, where_joins, t))
+
+
+def _finish(q: SemanticQuery, ds: Dataset, stmt: sa.Select, cols: list, limit: int | None, c: Compiled) -> Compiled:
+    """Order and limit, and the statement into its Compiled."""
+    by_name = {col.name: col for col in cols}
     order = [by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc()
              for o in q.order_by if o.field in by_name] if q.order_by else _default_order(q, ds, by_name)
     if order:
@@ -401,7 +319,8 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
     n = limit or q.limit or (DEFAULT_GROUP_LIMIT if q.group_by else None)
     if n and q.kind != "total":
         stmt = stmt.limit(n)
-    return Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t)
+    c.statement = stmt
+    return c
 
 
 def _number(name: str, value: Any) -> Any:

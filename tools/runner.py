@@ -187,11 +187,6 @@ def workspace_total(conn: Connection, c: Compiled) -> int:
     return total
 
 
-def _scalar_sum(conn: Connection, c: Compiled, col) -> float:
-    stmt = sa.select(sa.func.coalesce(sa.func.sum(col), 0)).select_from(c.tables.from_clause(c.where_joins)).where(*c.where)
-    return round(float(conn.execute(stmt).scalar_one()), 2)
-
-
 def run_measures(conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
                  shares: bool = False) -> Answer:
     """Totals, breakdowns, rankings or trends (q.measures must not be empty)."""
@@ -205,7 +200,7 @@ def run_measures(conn: Connection, model: DataModel, q: SemanticQuery, identity:
         pc = compile_query(model, q, identity, today, period=other)
         ans.previous = Answer(q, pc, _round(_rows(conn, pc)))
     ds = c.dataset
-    if shares and (q.group_by or q.time_grain) and any(_additive(ds, m) for m in q.measures):
+    if shares and q.group_by and not q.time_grain and any(_additive(ds, m) for m in q.measures):  # a breakdown's shares
         whole = q.but(group_by=[], time_grain=None, order_by=[], limit=None, compare_to=None,
                                      filters=[f for f in q.filters if ds.field_kind(f.field) == "dimension"])
         gc = compile_query(model, whole, identity, today)
