@@ -263,3 +263,24 @@ def test_export_this_breakdown_to_excel(services, maya, tmp_path):
     assert table[at][:3] == ["Region", "Sales value (₹)", "Sales value share"]
     body = [r for r in table[at + 1:] if r[0] in expected]
     assert {r[0]: r[1] for r in body} == pytest.approx(expected, abs=0.01) and len(body) == 4
+
+
+def test_trend_rolled_up_from_days_with_derived_measures_and_a_dimension(services, maya):
+    today = services.today()
+    raw = sql(services, "SELECT invoice_date, region, status, total_amount FROM invoices WHERE workspace_id = 'acme' "
+                        "AND invoice_date >= :s AND invoice_date < :e", s=months_back(today, 12), e=months_back(today, 0))
+    groups: dict = defaultdict(lambda: {"n": 0, "failed": 0, "max": 0.0})
+    for d, region, status, total in raw:
+        d = d if isinstance(d, date) else date.fromisoformat(d)
+        g = groups[(f"{d.year}-Q{(d.month - 1) // 3 + 1}", region)]
+        g["n"] += 1
+        g["failed"] += status == "failed"
+        g["max"] = max(g["max"], total)
+    res = analyze(maya, dataset="invoices", measures=["failure_rate", "failed_count", "largest_invoice"], group_by=["region"],
+                  time_grain="quarter", period="last_12_months")
+    got = {(r["period"], r["region"]): r for r in rows_of(res)}
+    assert set(got) == set(groups)
+    for k, g in groups.items():
+        assert got[k]["failed_count"] == g["failed"] and got[k]["largest_invoice"] == pytest.approx(g["max"], abs=0.01)
+        assert got[k]["failure_rate"] == pytest.approx(round(g["failed"] / g["n"] * 100, 2), abs=0.01)
+    assert res.data["chart"]["mark"]["type"] == "line" and res.data["chart"]["encoding"]["color"]["field"] == "region"
