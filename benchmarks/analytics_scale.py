@@ -65,6 +65,8 @@ def main() -> None:
         env["BUSINESS_DATABASE_URL"] = args.pg
     settings = Settings(_env_file=None, **env)
     t0 = time.perf_counter()
+    from business_data.migrations import migrate
+    migrate(settings.business_url, "business")  # the schema at head (indexes included) before any rows
     counts = seed_scale(make_engine(settings.business_url), args.invoices, seed_value=settings.seed)
     print(f"business database: {counts['invoices']:,} invoices ({counts['added']:,} added, {time.perf_counter() - t0:.0f} s)")
     services = Services.from_settings(settings).prepare()

@@ -105,6 +105,10 @@ def test_sample_scenario_on_the_customers_database(ref, ref_url):
     assert out["result"]["data"]["filtered_records"] == 7, out["response"]
     out = turn(g, cfg("maya", "ref-1"), "why did these fail?")
     assert "7 of 7 failed: GSTIN missing" in out["response"]
+    out = turn(g, cfg("maya", "ref-1"), "create a ticket and notify me when fixed")
+    ticket = out["result"]["data"]["ticket"]
+    assert out["result"]["status"] == "success" and len(ticket["record_ids"]) == 7, out["response"]
+    assert ticket["title"].startswith("IndiSky Airlines: 7 invoices failed, GSTIN missing")
 
 
 def test_another_workspace_sees_nothing_of_a_single_tenant_database(ref):
