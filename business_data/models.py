@@ -17,7 +17,9 @@ class Vendor(BusinessBase):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(64), index=True)
     name: Mapped[str] = mapped_column(String(200))
+    vendor_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     gstin: Mapped[str | None] = mapped_column(String(15), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | inactive | blocked
     category: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64))
     contact_email: Mapped[str] = mapped_column(String(200))
@@ -38,8 +40,11 @@ class Invoice(BusinessBase):
     __tablename__ = "invoices"
     __table_args__ = (
         UniqueConstraint("workspace_id", "invoice_number"),
-        Index("ix_invoices_ws_date", "workspace_id", "invoice_date"),
-        Index("ix_invoices_ws_vendor_status", "workspace_id", "vendor_id", "status"),
+        # covering indexes for the compiler's usual questions (migration b0003; docs/BENCHMARKS.md):
+        # a period, a vendor, a status; counts and sums of total_amount read from the index alone
+        Index("ix_invoices_ws_date", "workspace_id", "invoice_date", "status", "vendor_id", "total_amount"),
+        Index("ix_invoices_ws_vendor_status", "workspace_id", "vendor_id", "status", "invoice_date", "total_amount"),
+        Index("ix_invoices_ws_status_date", "workspace_id", "status", "invoice_date", "vendor_id", "total_amount"),
     )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     workspace_id: Mapped[str] = mapped_column(String(64))
@@ -84,6 +89,7 @@ class Sale(BusinessBase):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[float] = mapped_column(Float)
     amount: Mapped[float] = mapped_column(Float)
+    status: Mapped[str] = mapped_column(String(16), default="completed", server_default="completed")  # completed | returned | cancelled
 
 
 class Transaction(BusinessBase):

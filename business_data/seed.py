@@ -32,6 +32,7 @@ class VendorSpec:
     typical_amount: float
     failure_rate: float
     terms_days: int = 30
+    status: str = "active"
 
 
 WORKSPACES: dict[str, list[VendorSpec]] = {
@@ -45,7 +46,7 @@ WORKSPACES: dict[str, list[VendorSpec]] = {
         VendorSpec("Nimbus Cloud Services", "Software", "29", 3, 240_000, 0.02, 45),
         VendorSpec("Vayu Travels", "Travel", "09", 11, 22_000, 0.12),
         VendorSpec("Ganga Logistics", "Logistics", "10", 8, 35_000, 0.07),
-        VendorSpec("Deccan Power Utilities", "Utilities", "36", 2, 90_000, 0.02, 15),
+        VendorSpec("Deccan Power Utilities", "Utilities", "36", 2, 90_000, 0.02, 15, "inactive"),
     ],
     "globex": [
         VendorSpec("IndiSky Airlines", "Travel", "07", 6, 39_000, 0.09),
@@ -53,7 +54,7 @@ WORKSPACES: dict[str, list[VendorSpec]] = {
         VendorSpec("Sunrise Stationers", "Office", "33", 7, 6_500, 0.05),
         VendorSpec("Polar Cooling Systems", "Facilities", "19", 3, 75_000, 0.04),
         VendorSpec("Quantum Software Labs", "Software", "29", 2, 180_000, 0.03, 45),
-        VendorSpec("Lotus Events", "Food", "32", 5, 26_000, 0.08),
+        VendorSpec("Lotus Events", "Food", "32", 5, 26_000, 0.08, 30, "blocked"),
     ],
 }
 
@@ -80,6 +81,7 @@ ITEM_LINES = {
 }
 GST_RATE = 0.18
 SAMPLE_VENDOR, SAMPLE_FAILED, SAMPLE_REASON = "IndiSky Airlines", 7, "GSTIN missing"
+SALE_STATUSES = (("completed", 92), ("returned", 5), ("cancelled", 3))
 
 
 def month_start(d: date) -> date:
@@ -89,6 +91,7 @@ def month_start(d: date) -> date:
 def generate(today: date, seed: int) -> dict[str, list[dict]]:
     """All demo rows as plain dicts, ids assigned, in insertion order."""
     rng = random.Random(seed)
+    aux = random.Random(seed + 1)  # columns added later (sales.status) draw from here: the main stream stays as it was
     rows: dict[str, list[dict]] = {k: [] for k in ("vendors", "products", "invoices", "invoice_items", "sales", "transactions")}
     this_month = month_start(today)
     last_month = this_month - relativedelta(months=1)
@@ -112,7 +115,8 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
             vendor_gstin = gstin.make(rng, spec.state_code)
             slug = "".join(ch for ch in spec.name.lower() if ch.isalnum())[:12]
             vendor_id = add("vendors", {
-                "workspace_id": ws, "name": spec.name, "gstin": vendor_gstin, "category": spec.category,
+                "workspace_id": ws, "name": spec.name, "vendor_code": f"{prefix}-V{vendors.index(spec) + 1:03d}",
+                "status": spec.status, "gstin": vendor_gstin, "category": spec.category,
                 "state": gstin.STATE_CODES[spec.state_code], "contact_email": f"accounts@{slug}.example.in",
                 "payment_terms_days": spec.terms_days,
             })
@@ -203,6 +207,7 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
                 add("sales", {
                     "workspace_id": ws, "sale_date": day, "region": region, "customer": rng.choice(customers),
                     "product_id": pid, "quantity": qty, "unit_price": unit, "amount": round(qty * unit, 2),
+                    "status": aux.choices([st for st, _ in SALE_STATUSES], [w for _, w in SALE_STATUSES])[0],
                 })
             day += timedelta(days=1)
     return rows

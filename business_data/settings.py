@@ -20,6 +20,8 @@ class Settings(BaseSettings):
     data_dir: Path = Field(Path("./data"), validation_alias="FINKRAFT_DATA_DIR")
     app_database_url: str | None = Field(None, validation_alias="APP_DATABASE_URL")
     business_database_url: str | None = Field(None, validation_alias="BUSINESS_DATABASE_URL")
+    # the semantic data model of the business database: a bundled name (demo, reference) or a YAML path
+    data_model: str = Field("demo", validation_alias="FINKRAFT_DATA_MODEL")
     google_api_key: str | None = Field(
         None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
     )

@@ -14,9 +14,11 @@ from typing import Iterator
 
 from sqlalchemy.engine import Engine
 
+from .datamodel import DataModel, DataModelError, get_data_model
 from .db import startup_lock
 from .demo_users import ensure_demo_users, ensure_dev_tokens
 from .migrations import SCHEMAS, migrate
+from .modelcheck import check_model
 from .seed import seed
 from .settings import Settings
 
@@ -39,13 +41,30 @@ def migrate_all(app: Engine, business: Engine, schemas: tuple[str, ...] = tuple(
         return {name: migrate(engines[name], name, revision) for name in schemas}
 
 
-def prepare(settings: Settings, app: Engine, business: Engine, *, reset: bool = False) -> dict[str, int]:
+def prepare(settings: Settings, app: Engine, business: Engine, *, reset: bool = False,
+            model: DataModel | None = None) -> dict[str, int]:
     """Everything a first start needs, idempotent. `reset` regenerates the demo business data.
-    Returns the row counts seeded ({} when the business database held data already)."""
+    Returns the row counts seeded ({} when the business database held data already).
+
+    The data model (FINKRAFT_DATA_MODEL) is validated first. A model FinkraftAI manages (the demo)
+    gets its migrations and demo data; any other describes the customer's database, which is only
+    read: it is never migrated or seeded, and it must fit the model (DataModelError naming every
+    missing table or column otherwise)."""
+    model = model or get_data_model(settings.data_model)
     with locked(app, business):
         migrate(app, "app")
         ensure_demo_users(app)
         if settings.env == "dev":
             ensure_dev_tokens(app)
+        if not model.managed:
+            ensure_fits(business, model)
+            return {}
         migrate(business, "business")
         return seed(business, seed=settings.seed, reset=reset)
+
+
+def ensure_fits(business: Engine, model: DataModel) -> None:
+    problems = check_model(business, model)
+    if problems:
+        raise DataModelError(f"The business database does not fit the data model '{model.name}': "
+                             + "; ".join(problems) + ". Run `finkraft model check` for details.")

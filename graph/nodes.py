@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from business_data.db import session_scope
 from tools.rbac import Identity, UnknownUser
+from tools.queries import KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.tickets import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_vendor_names
@@ -101,8 +102,8 @@ class Nodes:
         text = last_user_text(state)
         ident = self.identity(config)
         with session_scope(self.s.business) as sess:
-            vendors = workspace_vendor_names(sess, ident.workspace_id)
-            customers = workspace_customer_names(sess, ident.workspace_id)
+            vendors = workspace_vendor_names(sess, ident.workspace_id, self.s.model)
+            customers = workspace_customer_names(sess, ident.workspace_id, self.s.model)
         pctx = ParseContext(
             vendors=vendors, today=self.s.today(), customers=customers,
             last_result=state.get("last_result") or self._memory_last_result(ident, config),
@@ -143,7 +144,11 @@ class Nodes:
         refs = dict(intent.get("refs") or {})
         implicit = False
         tool = spec(intent["tool"])
-        if not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
+        last = state.get("last_result") or {}
+        if (intent["tool"] == "export_report" and last.get("tool") == "analyze_data" and last.get("query")
+                and not (FILTER_KEYS & params.keys()) and set(refs) <= {"records"} and refs.get("records", "previous") == "previous"):
+            params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
+        elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
             refs, implicit = {"records": "previous"}, True
         if refs:
             ident = self.identity(config)
@@ -156,7 +161,14 @@ class Nodes:
                 return answer_plan("ambiguous reference", resolved["question"])
             if "params" in resolved:  # "the same for SkyHigh": previous filter, overridden
                 params = {**{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")}, **params}
-            if resolved.get("invoice_numbers") is not None and tool and tool.takes_records:
+            if resolved.get("invoice_numbers") is not None and resolved.get("keys_complete") is False and tool and tool.takes_records:
+                # a large result kept only some keys: its filter defines the records (a ticket fixes them now)
+                previous = {k: v for k, v in (resolved.get("filter_params") or {}).items() if k not in ("invoice_numbers", "limit")}
+                if tool.record_set:
+                    params = {**previous, **params}
+                else:
+                    params["invoice_numbers"] = keys_for(self.s.tool_context(ident), previous)
+            elif resolved.get("invoice_numbers") is not None and tool and tool.takes_records:
                 params["invoice_numbers"] = resolved["invoice_numbers"]
                 if tool.record_set:  # a new result set over exactly those records
                     params.setdefault("dataset", resolved.get("dataset", "invoices"))
@@ -218,8 +230,9 @@ class Nodes:
             if res.status != "success":
                 break
             data = res.data
-            if step["tool"] in record_sets and data.get("keys") is not None:
-                update["last_result"] = {"tool": step["tool"], "dataset": data.get("dataset", "invoices"), "keys": list(data["keys"]),
+            if step["tool"] in record_sets and data.get("keys") is not None or data.get("kind") and data.get("query"):
+                update["last_result"] = {"tool": step["tool"], "dataset": data.get("dataset", "invoices"), "keys": list(data.get("keys") or []),
+                                         "keys_complete": data.get("keys_complete", True), "query": data.get("query") or {},
                                          "params": {k: v for k, v in step["params"].items() if k != "invoice_numbers"}}
             if data.get("ticket_id"):
                 update["last_ticket_id"] = data["ticket_id"]
@@ -272,7 +285,8 @@ class Nodes:
         writes = tools_where(writes=True)
         ref = None
         if result.get("status") == "success":
-            ref = {"tool": tool, "dataset": data.get("dataset"), "keys": list(data.get("keys") or [])[:10_000],
+            ref = {"tool": tool, "dataset": data.get("dataset"), "keys": list(data.get("keys") or [])[:KEY_CAP],
+                   "keys_complete": data.get("keys_complete", True), "query": data.get("query"),
                    "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
                    "ticket_id": data.get("ticket_id"), "export_id": data.get("export_id")}
         try:

@@ -13,25 +13,14 @@ HELP = ("I can help with your finance operations. Try:\n"
 GREETING = "Hello! " + HELP
 
 
-def _row_line(dataset: str, row: dict[str, Any]) -> str:
-    if dataset == "invoices":
-        extra = f" - {row['error_message']}" if row.get("error_message") else ""
-        return f"{row['invoice_number']} | {row['vendor']} | {row['invoice_date']} | ₹{row['total_amount']:,.2f} | {row['status']}{extra}"
-    if dataset == "sales":
-        return f"{row['sale_date']} | {row['region']} | {row['customer']} | {row['product']} x{row['quantity']} | ₹{row['amount']:,.2f}"
-    if dataset == "transactions":
-        return f"{row['reference']} | {row['transaction_date']} | {row.get('vendor') or '-'} | ₹{row['amount']:,.2f} | {row['type']}"
-    return " | ".join(str(v) for v in row.values())
-
-
 def render(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int = 5) -> str:
     if not result:
         return "I couldn't work out what to do. " + HELP
     text = result["message"]
     data = result.get("data") or {}
     if result["status"] == "success" and tool == "filter_data" and data.get("results"):
-        rows = data["results"][:preview_rows]
-        text += "\n" + "\n".join("- " + _row_line(data["dataset"], r) for r in rows)
+        lines = (data.get("preview") or [" | ".join(str(v) for v in r.values() if v is not None) for r in data["results"]])[:preview_rows]
+        text += "\n" + "\n".join("- " + line for line in lines)
         if data["returned"] > preview_rows:
             text += f"\n(and {data['filtered_records'] - preview_rows:,} more)"
         if data["dataset"] == "invoices" and data.get("status_counts", {}).get("failed"):

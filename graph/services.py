@@ -14,6 +14,7 @@ from typing import Callable
 from sqlalchemy.engine import Engine
 
 from business_data import startup
+from business_data.datamodel import DataModel, get_data_model
 from business_data.db import make_engine
 from business_data.settings import Settings, get_settings
 from memory.store import MemoryStore
@@ -32,6 +33,7 @@ class Services:
     memory: MemoryStore
     exports_dir: Path
     today: Callable[[], date] = date.today
+    model: DataModel | None = None  # the semantic data model (FINKRAFT_DATA_MODEL), validated at start
     _ready: bool = field(default=False, repr=False)
     _identities: dict = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -41,7 +43,8 @@ class Services:
         settings = settings or get_settings()
         app = make_engine(settings.app_url)
         return cls(settings=settings, business=make_engine(settings.business_url), app=app,
-                   memory=MemoryStore(app, semantic=settings.semantic_memory), exports_dir=settings.exports_dir)
+                   memory=MemoryStore(app, semantic=settings.semantic_memory), exports_dir=settings.exports_dir,
+                   model=get_data_model(settings.data_model))
 
     def prepare(self) -> "Services":
         """Start-up (business_data/startup.py): migrations, demo users, dev tokens in dev, demo data
@@ -50,7 +53,7 @@ class Services:
             return self
         with self._lock:
             if not self._ready:
-                startup.prepare(self.settings, self.app, self.business)
+                startup.prepare(self.settings, self.app, self.business, model=self.model)
                 self._ready = True
         return self
 
@@ -70,7 +73,7 @@ class Services:
 
     def tool_context(self, identity: Identity) -> ToolContext:
         return ToolContext(identity=identity, business=self.business, app=self.app,
-                           exports_dir=self.exports_dir, today=self.today())
+                           exports_dir=self.exports_dir, today=self.today(), model=self.model)
 
 
 _default: Services | None = None

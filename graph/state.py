@@ -75,7 +75,9 @@ class LastResult(TypedDict, total=False):
     """The newest result set in the thread, for "these", "why did they fail", "the same for X"."""
     tool: str
     dataset: str
-    keys: list[Any]
+    keys: list[Any]                 # at most tools.queries.KEY_CAP of them
+    keys_complete: bool             # False: more records matched; `query` / `params` define the set
+    query: dict[str, Any]           # the semantic query behind the result (tools/semantic.py)
     params: dict[str, Any]
 
 

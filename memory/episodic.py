@@ -41,6 +41,7 @@ def result_dict(t: MemoryTurn) -> dict:
     ref = t.result_ref or {}
     return {"turn_id": t.id, "thread_id": t.thread_id, "created_at": iso(t.created_at),
             "tool": ref.get("tool") or t.tool, "dataset": ref.get("dataset"), "keys": list(ref.get("keys") or []),
+            "keys_complete": ref.get("keys_complete", True), "query": ref.get("query"),
             "params": dict(ref.get("params") or {}), "ticket_id": ref.get("ticket_id"), "export_id": ref.get("export_id"),
             "text": t.text}
 

@@ -100,6 +100,7 @@ class ReferenceResolver:
         keys = list(ref.get("keys") or [])
         dataset = ref.get("dataset") or "invoices"
         out = {"keys": keys, "dataset": dataset, "filter_params": dict(ref.get("params") or {}),
+               "keys_complete": ref.get("keys_complete", True),
                "tool": ref.get("tool"), "turn_id": ref.get("turn_id"), "from_thread": ref.get("thread_id", thread_id),
                "source": source}
         if dataset == "invoices":

@@ -82,11 +82,49 @@ def _seed(args) -> int:
     from business_data.settings import get_settings
     from business_data.startup import prepare
     settings = get_settings()
-    counts = prepare(settings, make_engine(settings.app_url), make_engine(settings.business_url), reset=args.reset)
+    app, business = make_engine(settings.app_url), make_engine(settings.business_url)
+    counts = prepare(settings, app, business, reset=args.reset)
+    if args.scale:
+        from business_data.datamodel import get_data_model
+        from business_data.scale import seed_scale
+        if not get_data_model(settings.data_model).managed:
+            print("error: --scale grows the demo data; the business database here is a customer's (FINKRAFT_DATA_MODEL)",
+                  file=sys.stderr)
+            return 2
+        grown = seed_scale(business, args.scale, seed_value=settings.seed)
+        print(f"Business data at scale: {grown['invoices']:,} invoices ({grown['added']:,} added in {grown['seconds']} s)")
     if counts:
         print("Seeded demo data: " + ", ".join(f"{v:,} {k}" for k, v in counts.items()))
-    else:
+    elif not args.scale:
         print("Demo data already present (use --reset to regenerate it, dated from today).")
+    return 0
+
+
+def _model(args) -> int:
+    """`finkraft model check`: does the data model fit the business database? Names every missing table/column."""
+    from business_data.datamodel import DataModelError, load_model
+    from business_data.db import make_engine
+    from business_data.modelcheck import check_model, checked_columns
+    from business_data.settings import get_settings
+    settings = get_settings()
+    try:
+        model = load_model(args.model or settings.data_model)
+    except DataModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    url = args.url or settings.business_url
+    try:
+        problems = check_model(make_engine(url), model)
+    except Exception as e:  # noqa: BLE001 - an unreachable database is a message, not a traceback
+        print(f"error: can't read the database at {_redact(url)}: {e}", file=sys.stderr)
+        return 2
+    where = f"data model '{model.name}' against {_redact(url)}"
+    if problems:
+        print(f"{where}: {len(problems)} problem(s)")
+        for line in problems:
+            print(f"    {line}")
+        return 1
+    print(f"{where}: ok ({len(model.datasets)} datasets, {checked_columns(model)} columns checked)")
     return 0
 
 
@@ -122,7 +160,14 @@ def main(argv: list[str] | None = None) -> int:
     mig.set_defaults(func=_migrate)
     seed = sub.add_parser("seed", help="create the demo data (dated relative to today)")
     seed.add_argument("--reset", action="store_true", help="delete and regenerate the demo business data")
+    seed.add_argument("--scale", type=int, metavar="N", help="grow the demo data to N invoices (benchmarks; bulk inserts)")
     seed.set_defaults(func=_seed)
+    model = sub.add_parser("model", help="the semantic data model (FINKRAFT_DATA_MODEL)")
+    model_sub = model.add_subparsers(dest="model_command", required=True)
+    check = model_sub.add_parser("check", help="validate a model file against a live database; names every missing table or column")
+    check.add_argument("--model", help="a bundled model name (demo, reference) or a YAML path (default: FINKRAFT_DATA_MODEL)")
+    check.add_argument("--url", help="the database (default: BUSINESS_DATABASE_URL)")
+    check.set_defaults(func=_model)
     token = sub.add_parser("token", help="issue an API token for a user (printed once)")
     token.add_argument("user_id")
     token.add_argument("--label", default="cli")

@@ -71,6 +71,15 @@ class ToolContext:
     app: Engine
     exports_dir: Path
     today: date = field(default_factory=date.today)
+    model: Any = None  # the data model (business_data.datamodel.DataModel); None: the configured one
+
+    @property
+    def data_model(self):
+        """The semantic data model queries compile against (FINKRAFT_DATA_MODEL unless given)."""
+        if self.model is None:
+            from business_data.datamodel import get_data_model
+            self.model = get_data_model()
+        return self.model
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ import os
 import tempfile
 import uuid
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import select
 
 from business_data.appdb import Export, Ticket
@@ -18,6 +18,7 @@ from .periods import PeriodError, date_range, period_label
 from .queries import FilterParams, select_rows
 from .rbac import Identity, readable_by
 from .report_files import WRITERS
+from .semantic import SemanticQuery, problem_text
 from .tickets import get_visible_ticket, normalise_ticket_id
 
 MAX_EXPORT_ROWS = 50_000
@@ -27,6 +28,8 @@ class ExportParams(FilterParams):
     format: Literal["csv", "xlsx", "pdf"] = Field("csv", description="csv, xlsx or pdf")
     title: str | None = Field(None, max_length=200)
     ticket_id: str | None = Field(None, description="export the records a ticket is about (e.g. 'the fixed report')")
+    query: dict[str, Any] | None = Field(None, description="export the answer to a semantic query (an analyze_data breakdown, "
+                                                            "ranking or trend, or a record listing) instead of filters")
     limit: int = Field(MAX_EXPORT_ROWS, ge=1, le=MAX_EXPORT_ROWS)
 
     @field_validator("format", mode="before")
@@ -62,14 +65,20 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
             raise ToolError(f"Ticket {tid} is not about any records, so there is nothing to export.")
         p = p.model_copy(update={"dataset": "invoices", "invoice_numbers": ticket["record_ids"], "workspace": ticket["workspace_id"],
                                  "period": None, "date_from": None, "date_to": None, "status": None, "vendor": None})
-    with session_scope(ctx.business) as s:
-        r = select_rows(ctx, s, p, limit=p.limit)
+    if p.query is not None:
+        r = _query_rows(ctx, p)
+    else:
+        with session_scope(ctx.business) as s:
+            r = select_rows(ctx, s, p, limit=p.limit)
     rows = r["rows"]
+    dataset = r.get("dataset", p.dataset)
     if not rows:
         raise ToolError("There is nothing to export: no records match. Filter some data first, or widen the filters.")
     columns = list(rows[0].keys())
     if ticket:
         title = p.title or f"Ticket {ticket['ticket_id']} ({ticket['status']}): {ticket['title']}"
+    elif r.get("title"):
+        title = p.title or r["title"]
     else:
         title = p.title or report_title(p, r, len(rows), ctx.today)
     export_id = uuid.uuid4().hex
@@ -83,7 +92,7 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
         os.replace(tmp, final)  # atomic: a download never sees half a file
         with session_scope(ctx.app) as s:
             s.add(Export(export_id=export_id, owner=ctx.identity.user_id, workspace_id=r["workspace_id"], format=p.format,
-                         dataset=p.dataset, rows=len(rows), path=str(final), title=title,
+                         dataset=dataset, rows=len(rows), path=str(final), title=title,
                          params=p.model_dump(mode="json", exclude_none=True), record_ids=[str(k) for k in r["keys"]],
                          ticket_id=ticket["ticket_id"] if ticket else None))
     except BaseException:
@@ -96,9 +105,26 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
         msg += f" (limited to the first {len(rows)} of {r['matched']:,})"
     return ToolResult(status="success", message=msg,
                       data={"export_id": export_id, "format": p.format, "rows": len(rows), "url": url, "title": title,
-                            "filename": f"finkraft-{p.dataset}-{export_id[:8]}.{p.format}", "keys": r["keys"], "dataset": p.dataset,
+                            "filename": f"finkraft-{dataset}-{export_id[:8]}.{p.format}", "keys": r["keys"], "dataset": dataset,
                             "ticket_id": ticket["ticket_id"] if ticket else None},
-                      sources=[Source(table=p.dataset, filters=r["filters"], rows=len(rows))])
+                      sources=[Source(table=dataset, filters=r["filters"], rows=len(rows))])
+
+
+def _query_rows(ctx: ToolContext, p: ExportParams) -> dict[str, Any]:
+    """The rows of a semantic query: an analysis table (measures) or records, in the caller's workspace."""
+    from .analytics import analysis_table
+    from .runner import run_records
+    try:
+        q = SemanticQuery.model_validate(p.query)
+    except ValidationError as e:
+        raise ToolError(problem_text(e)) from None
+    if q.measures:
+        return analysis_table(ctx, q)
+    with session_scope(ctx.business) as s:
+        a = run_records(s.connection(), ctx.data_model, q, ctx.identity, ctx.today, limit=p.limit, key_cap=1_000)
+    return {"rows": a.rows, "matched": a.matched, "keys": a.keys, "workspace_id": a.compiled.workspace or ctx.identity.workspace_id,
+            "filters": {"query": q.as_params()}, "dataset": q.dataset,
+            "title": f"{q.dataset.replace('_', ' ').capitalize()} report ({a.compiled.period})"}
 
 
 def downloadable_by(identity: Identity):

@@ -1,22 +1,40 @@
 """filter_data and explain_failures: read-only tools over the business data."""
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from business_data.models import Vendor
 
 from business_data.db import session_scope
 
-from .base import Source, ToolContext, ToolResult, ToolSpec
-from .queries import FilterParams, select_rows
+from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
+from .money import money as _money, money_exact
+from . import queries
+from .queries import FilterParams, describe_filters, select_rows
+from .runner import run_measures, run_records
+from .semantic import Filter, SemanticQuery
 
 
-def _money(x: float) -> str:
-    return f"₹{x:,.0f}"
+PREVIEW_ROWS = 5
+
+
+def preview_line(ds, row: dict[str, Any]) -> str:
+    """One record in a line, from the model's `preview` dimensions: 'INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed - GSTIN missing'."""
+    names = ds.preview or ds.list[:5]
+    parts, note = [], ""
+    for n in names:
+        v = row.get(n)
+        if v is None:
+            continue
+        dim = ds.dimensions[n]
+        if n == "error_message":
+            note = f" - {v}"
+        elif dim.format == "money":
+            parts.append(money_exact(v))
+        elif n == "quantity":
+            parts.append(f"x{v}")
+        else:
+            parts.append(str(v))
+    return " | ".join(parts) + note
 
 
 def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
@@ -38,8 +56,9 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
     data = {
         "dataset": what, "filtered_records": r["matched"], "total_records": r["total"], "returned": len(r["rows"]),
         "total_amount": r["amount"], "period": r["period"], "filters": {k: v for k, v in r["filters"].items()},
-        "results": r["rows"], "keys": r["keys"],
+        "results": r["rows"], "keys": r["keys"], "keys_complete": r["keys_complete"], "query": r["query"],
     }
+    data["preview"] = [preview_line(ctx.data_model.datasets[what], row) for row in r["rows"][:PREVIEW_ROWS]]
     if what == "invoices" and r["rows"]:
         data["status_counts"] = dict(Counter(row["status"] for row in r["rows"]))
     return ToolResult(status="success", message=message, data=data,
@@ -61,66 +80,76 @@ REASON_TEXT = {
 
 
 def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
+    """Why a set of invoices failed: counts and amounts by reason and by vendor, all in SQL (any size)."""
     p = p.model_copy(update={"dataset": "invoices"})
+    q = p.to_query(ctx)
+    model = ctx.data_model
+    for needed in ("invoice_count", "failed_count", "failed_value", "total_value"):
+        if needed not in model.datasets["invoices"].measures:
+            raise ToolError(f"This data model has no '{needed}' measure for invoices, so I can't explain failures.")
     with session_scope(ctx.business) as s:
-        r = select_rows(ctx, s, p, limit=10_000)
-        gstins = _vendor_gstins(s, r["workspace_id"], {row["vendor"] for row in r["rows"]})
-    rows = r["rows"]
-    failed = [row for row in rows if row["status"] == "failed"]
-    total = len(rows)
-    if total == 0:
-        return ToolResult(status="success", message="There are no invoices in that set to explain.",
-                          data={"total": 0, "failed": 0, "by_reason": [], "by_vendor": []},
-                          sources=[Source(table="invoices", filters=r["filters"], rows=0)])
-    if not failed:
-        return ToolResult(status="success", message=f"None of these {total} invoices failed, so there is nothing to fix.",
-                          data={"total": total, "failed": 0, "by_reason": [], "by_vendor": []},
-                          sources=[Source(table="invoices", filters=r["filters"], rows=total)])
-    by_reason: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "amount": 0.0, "invoice_numbers": []})
-    by_vendor: dict[str, dict[str, Any]] = defaultdict(lambda: {"count": 0, "amount": 0.0})
-    for row in failed:
-        reason = row["error_message"] or "Unknown reason"
-        by_reason[reason]["count"] += 1
-        by_reason[reason]["amount"] += row["total_amount"]
-        by_reason[reason]["invoice_numbers"].append(row["invoice_number"])
-        by_vendor[row["vendor"]]["count"] += 1
-        by_vendor[row["vendor"]]["amount"] += row["total_amount"]
-    reasons = sorted(by_reason.items(), key=lambda kv: -kv[1]["count"])
-    at_stake = round(sum(row["total_amount"] for row in failed), 2)
-    vendors = sorted(by_vendor)
+        conn = s.connection()
+        head = run_measures(conn, model, q.but(measures=["invoice_count", "failed_count", "failed_value"]),
+                            ctx.identity, ctx.today)
+        q = head.query  # names resolved
+        filters = describe_filters(q, head.compiled.workspace, head.compiled.period, bool(head.compiled.start or head.compiled.end))
+        total, n_failed, at_stake = (head.rows[0][k] for k in ("invoice_count", "failed_count", "failed_value"))
+        source = Source(table="invoices", filters=filters, rows=total)
+        if total == 0:
+            return ToolResult(status="success", message="There are no invoices in that set to explain.",
+                              data={"total": 0, "failed": 0, "by_reason": [], "by_vendor": []}, sources=[source])
+        if not n_failed:
+            return ToolResult(status="success", message=f"None of these {total} invoices failed, so there is nothing to fix.",
+                              data={"total": total, "failed": 0, "by_reason": [], "by_vendor": []}, sources=[source])
+        failed = q.with_filter("status", "failed")
+        by = {dim: run_measures(conn, model, failed.but(measures=["invoice_count", "total_value"], group_by=[dim],
+                                                                       order_by=["-invoice_count", dim]),
+                                ctx.identity, ctx.today).rows for dim in ("error_message", "vendor")}
+        numbers = run_measures(conn, model, failed.but(measures=["invoice_count"], group_by=["invoice_number", "error_message"],
+                                                                      order_by=["invoice_number"], limit=queries.KEY_CAP),
+                               ctx.identity, ctx.today).rows
+        vendors = sorted(r["vendor"] for r in by["vendor"] if r["vendor"])
+        gstin = _vendor_gstin(ctx, conn, vendors[0]) if len(vendors) == 1 else None
+    per_reason: dict[str, list[str]] = {}
+    for r in numbers:
+        per_reason.setdefault(r["error_message"] or "Unknown reason", []).append(r["invoice_number"])
+    reasons = [(r["error_message"] or "Unknown reason", r) for r in by["error_message"]]
     one_vendor = vendors[0] if len(vendors) == 1 else None
-    gstin_hint = f" (on file: {gstins[one_vendor]})" if one_vendor and gstins.get(one_vendor) else ""
-
+    gstin_hint = f" (on file: {gstin})" if gstin else ""
     if len(reasons) == 1:
-        reason, info = reasons[0]
+        reason, _ = reasons[0]
         short, why, fix = REASON_TEXT.get(reason, (reason, reason, "review these invoices"))
-        headline = f"{len(failed)} of {total} failed: {short}."
+        headline = f"{n_failed} of {total} failed: {short}."
         body = f" In plain words, {why}. Fix: {fix.format(gstin=gstin_hint)}."
     else:
-        parts = [f"{info['count']} {REASON_TEXT.get(reason, (reason,))[0]}" for reason, info in reasons]
-        headline = f"{len(failed)} of {total} failed: " + ", ".join(parts) + "."
-        top, info = reasons[0]
+        parts = [f"{info['invoice_count']} {REASON_TEXT.get(reason, (reason,))[0]}" for reason, info in reasons]
+        headline = f"{n_failed} of {total} failed: " + ", ".join(parts) + "."
+        top = reasons[0][0]
         short, why, fix = REASON_TEXT.get(top, (top, top, "review these invoices"))
         body = f" The most common problem is {short}: {why}. Fix: {fix.format(gstin=gstin_hint)}."
     who = f" All are from {one_vendor}." if one_vendor else f" They come from {len(vendors)} vendors."
     message = headline + body + who + f" Amount at stake: {_money(at_stake)}."
+    keys = [r["invoice_number"] for r in numbers]
     data = {
-        "total": total, "failed": len(failed), "amount_at_stake": at_stake,
-        "by_reason": [{"reason": k, "count": v["count"], "amount": round(v["amount"], 2), "invoice_numbers": v["invoice_numbers"]} for k, v in reasons],
-        "by_vendor": [{"vendor": k, "count": v["count"], "amount": round(v["amount"], 2)} for k, v in sorted(by_vendor.items(), key=lambda kv: -kv[1]["count"])],
-        "invoice_numbers": [row["invoice_number"] for row in failed],
-        "keys": [row["invoice_number"] for row in failed],
-        "dataset": "invoices",
+        "total": total, "failed": n_failed, "amount_at_stake": at_stake,
+        "by_reason": [{"reason": k, "count": v["invoice_count"], "amount": v["total_value"], "invoice_numbers": per_reason.get(k, [])}
+                      for k, v in reasons],
+        "by_vendor": [{"vendor": r["vendor"], "count": r["invoice_count"], "amount": r["total_value"]} for r in by["vendor"]],
+        "invoice_numbers": keys, "keys": keys, "keys_complete": len(keys) >= n_failed,
+        "query": failed.as_params(), "dataset": "invoices",
     }
     return ToolResult(status="success", message=message, data=data,
-                      sources=[Source(table="invoices", filters=r["filters"], rows=total),
-                               Source(table="vendors", filters={"names": vendors}, rows=len(vendors))])
+                      sources=[source, Source(table="vendors", filters={"names": vendors}, rows=len(vendors))])
 
 
-def _vendor_gstins(s: Session, ws: str, names: set[str]) -> dict[str, str | None]:
-    if not names:
-        return {}
-    return dict(s.execute(select(Vendor.name, Vendor.gstin).where(Vendor.workspace_id == ws, Vendor.name.in_(names))).all())
+def _vendor_gstin(ctx: ToolContext, conn, vendor: str) -> str | None:
+    """The GSTIN on the vendor record, when the model has one (for the fix: 'on file: ...')."""
+    ds = ctx.data_model.datasets.get("vendors")
+    if ds is None or "gstin" not in ds.dimensions or "vendor" not in ds.dimensions:
+        return None
+    q = SemanticQuery(dataset="vendors", filters=[Filter(field="vendor", value=vendor)])
+    rows = run_records(conn, ctx.data_model, q, ctx.identity, ctx.today, limit=1, key_cap=1).rows
+    return rows[0].get("gstin") if rows else None
 
 
 EVERYONE = ("Viewer", "Manager", "Admin")

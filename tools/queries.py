@@ -1,33 +1,33 @@
-"""Parameterised queries over the business tables, always scoped to a workspace.
+"""Filter parameters (what filter_data, explain_failures and export_report take) as semantic queries.
 
-The one place that turns filter parameters into SQL: filter_data, explain_failures,
-export_report and the templates all go through `select_rows`.
+`FilterParams` is the flat, familiar form ("vendor=IndiSky, status=failed, last month");
+`to_query` turns it into a SemanticQuery over the data model, and `select_rows` runs it through
+the one compiler (tools/compiler.py via tools/runner.py), inside the caller's workspace.
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from sqlalchemy import func, select
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.orm import Session
 
-from business_data.models import Invoice, Product, Sale, Transaction, Vendor
+from .base import ToolContext, ToolError
+from .compiler import workspace_scope
+from .money import parse_amount
+from .runner import run_records
+from .semantic import Filter, SemanticQuery, problem_text
 
-from .base import ToolContext, ToolDenied, ToolError
-from .periods import PeriodError, date_range, describe
-from .vendors import resolve_vendor
-
-Dataset = Literal["invoices", "sales", "vendors", "transactions"]
-DATASETS = ("invoices", "sales", "vendors", "transactions")
-MAX_KEYS = 10_000
+DATASETS = ("invoices", "sales", "vendors", "transactions", "invoice_items", "products")
+MAX_KEYS = 10_000   # records a ticket or an explicit list may name
+KEY_CAP = 1_000     # keys a result keeps; a larger result is referred to by its query
 
 
 class FilterParams(BaseModel):
     """Filters for filter_data / export_report. Unknown keys are rejected."""
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # min_amount: Infinity is a 400
 
-    dataset: Dataset = Field("invoices", description="invoices, sales, vendors or transactions")
+    dataset: str = Field("invoices", description="invoices, sales, vendors, transactions, invoice_items or products")
     period: str | None = Field(None, description="last_month, this_quarter, last_30_days, 2026-03, 2026-Q2, ...")
     date_from: date | None = Field(None, description="first day to include (YYYY-MM-DD)")
     date_to: date | None = Field(None, description="last day to include (YYYY-MM-DD)")
@@ -54,108 +54,99 @@ class FilterParams(BaseModel):
             raise ValueError(f"the minimum amount ({self.min_amount:,.0f}) is above the maximum ({self.max_amount:,.0f})")
         return self
 
+    @field_validator("min_amount", "max_amount", mode="before")
+    @classmethod
+    def _amount(cls, v: Any) -> Any:
+        """Amounts as people write them: 50000, "50,000", "₹4,90,901", "4.9 lakh", "2 cr", "50k"."""
+        if isinstance(v, str):
+            parsed = parse_amount(v)
+            if parsed is None:
+                raise ValueError(f"'{v}' is not an amount (try 50000, 4.9 lakh or 2 cr)")
+            return parsed
+        return v
+
+    def to_query(self, ctx: ToolContext) -> SemanticQuery:
+        """The same filter as a semantic query over the data model (ToolError if the dataset lacks a field)."""
+        model = ctx.data_model
+        if self.dataset not in model.datasets:
+            raise ToolError(f"There is no dataset '{self.dataset}' here. Datasets: {', '.join(model.datasets)}.")
+        ds = model.datasets[self.dataset]
+        filters: list[Filter] = []
+        wanted = {"vendor": self.vendor, "status": self.status, "payment_status": self.payment_status, "region": self.region}
+        for name, value in wanted.items():
+            if value is not None:
+                filters.append(Filter(field=name, value=value))
+        if self.customer is not None:
+            filters.append(Filter(field="customer", op="contains", value=self.customer))
+        if self.min_amount is not None or self.max_amount is not None:
+            if not ds.amount:
+                raise ToolError(f"{ds.words.capitalize()} have no amount to compare.")
+            if self.min_amount is not None:
+                filters.append(Filter(field=ds.amount, op="gte", value=self.min_amount))
+            if self.max_amount is not None:
+                filters.append(Filter(field=ds.amount, op="lte", value=self.max_amount))
+        if self.invoice_numbers is not None:
+            filters.append(Filter(field="invoice_number", op="in", value=list(self.invoice_numbers)))
+        missing = [f.field for f in filters if f.field not in ds.dimensions]
+        if missing:
+            if self.dataset == "invoices" and "customer" in missing:
+                raise ToolError("Invoices are from vendors, not customers. Did you mean sales for that customer?")
+            shown = (["period"] if ds.time else []) + [n.replace("_", " ") for n in FILTERABLE if n in ds.dimensions]
+            raise ToolError(f"{ds.words.capitalize()} have no {' or '.join(m.replace('_', ' ') for m in missing)}; "
+                            f"filter {ds.words} by {', '.join(shown)}.")
+        if (self.period or self.date_from or self.date_to) and not ds.time:
+            raise ToolError(f"{ds.words.capitalize()} have no date to filter by period.")
+        try:
+            return SemanticQuery(dataset=self.dataset, filters=filters, period=self.period, date_from=self.date_from,
+                                 date_to=self.date_to, workspace=self.workspace)
+        except ValidationError as e:
+            raise ToolError(problem_text(e)) from None
+
+
+FILTERABLE = ("vendor", "status", "payment_status", "region", "customer", "amount", "total_amount")
+
 
 def workspace_for(ctx: ToolContext, requested: str | None) -> str:
-    if not requested or requested == ctx.identity.workspace_id:
-        return ctx.identity.workspace_id
-    if ctx.identity.is_admin:
-        return requested
-    raise ToolDenied(f"You can only see data in your own workspace ({ctx.identity.workspace_id}).")
+    """The one workspace a filter runs in (ToolDenied for another, unless Admin)."""
+    return workspace_scope(ctx.identity, requested) or ctx.identity.workspace_id
 
 
-INVOICE_COLUMNS = ["invoice_number", "vendor", "invoice_date", "due_date", "amount", "tax_amount",
-                   "total_amount", "status", "error_message", "payment_status", "paid_date", "region"]
+def describe_filters(q: SemanticQuery, workspace: str | None, period: str, has_dates: bool) -> dict[str, Any]:
+    """The filters in words, for answers and for 'show your work' (Source.filters)."""
+    out: dict[str, Any] = {"workspace_id": workspace or "all"}
+    if has_dates:
+        out["dates"] = period
+    names = {"gte": "min_amount", "lte": "max_amount"}
+    for f in q.filters:
+        if f.field == "invoice_number" and f.op == "in":
+            out["invoice_numbers"] = len(f.value)
+        elif f.op in names and f.field not in ("invoice_number",):
+            out[names[f.op]] = f.value
+        else:
+            out[f.field] = f.value
+    return out
 
 
-def _row(mapping: Any) -> dict[str, Any]:
-    return {k: (v.isoformat() if isinstance(v, date) else v) for k, v in dict(mapping).items()}
-
-
-def select_rows(ctx: ToolContext, session: Session, p: FilterParams, *, limit: int | None = None) -> dict[str, Any]:
-    """Run the filter. Returns rows, counts, the keys of every match and a description."""
-    ws = workspace_for(ctx, p.workspace)
-    try:
-        start, end = date_range(p.period, p.date_from, p.date_to, ctx.today)
-    except PeriodError as e:
-        raise ToolError(str(e)) from None
-    filters: dict[str, Any] = {"workspace_id": ws}
-    if start or end:
-        filters["dates"] = describe(start, end)
-    vendor = resolve_vendor(session, ws, p.vendor) if p.vendor else None
-    limit = limit or p.limit
-
-    if p.dataset == "invoices":
-        table = Invoice
-        cols = [Invoice.invoice_number, Vendor.name.label("vendor"), Invoice.invoice_date, Invoice.due_date,
-                Invoice.amount, Invoice.tax_amount, Invoice.total_amount, Invoice.status, Invoice.error_message,
-                Invoice.payment_status, Invoice.paid_date, Invoice.region]
-        conds = [Invoice.workspace_id == ws]
-        if start: conds.append(Invoice.invoice_date >= start)
-        if end: conds.append(Invoice.invoice_date < end)
-        if vendor: conds.append(Invoice.vendor_id == vendor.id); filters["vendor"] = vendor.name
-        if p.status: conds.append(Invoice.status == p.status); filters["status"] = p.status
-        if p.payment_status: conds.append(Invoice.payment_status == p.payment_status); filters["payment_status"] = p.payment_status
-        if p.min_amount is not None: conds.append(Invoice.total_amount >= p.min_amount); filters["min_amount"] = p.min_amount
-        if p.max_amount is not None: conds.append(Invoice.total_amount <= p.max_amount); filters["max_amount"] = p.max_amount
-        if p.region: conds.append(Invoice.region == p.region); filters["region"] = p.region
-        if p.invoice_numbers is not None: conds.append(Invoice.invoice_number.in_(p.invoice_numbers)); filters["invoice_numbers"] = len(p.invoice_numbers)
-        if p.customer: raise ToolError("Invoices are from vendors, not customers. Did you mean sales for that customer?")
-        base = select(*cols).join(Vendor, Vendor.id == Invoice.vendor_id).where(*conds)
-        order = (Invoice.invoice_date.desc(), Invoice.invoice_number)
-        key_col, amount_col = Invoice.invoice_number, "total_amount"
-    elif p.dataset == "sales":
-        table = Sale
-        cols = [Sale.id.label("sale_id"), Sale.sale_date, Sale.region, Sale.customer, Product.name.label("product"),
-                Sale.quantity, Sale.unit_price, Sale.amount]
-        conds = [Sale.workspace_id == ws]
-        if start: conds.append(Sale.sale_date >= start)
-        if end: conds.append(Sale.sale_date < end)
-        if p.region: conds.append(Sale.region == p.region); filters["region"] = p.region
-        if p.customer: conds.append(Sale.customer.ilike(f"%{p.customer}%")); filters["customer"] = p.customer
-        if p.min_amount is not None: conds.append(Sale.amount >= p.min_amount); filters["min_amount"] = p.min_amount
-        if p.max_amount is not None: conds.append(Sale.amount <= p.max_amount); filters["max_amount"] = p.max_amount
-        if vendor or p.status or p.payment_status:
-            raise ToolError("Sales have no vendor or status; filter sales by period, region, customer or amount.")
-        base = select(*cols).join(Product, Product.id == Sale.product_id).where(*conds)
-        order = (Sale.sale_date.desc(), Sale.id)
-        key_col, amount_col = Sale.id, "amount"
-    elif p.dataset == "transactions":
-        table = Transaction
-        cols = [Transaction.reference, Transaction.transaction_date, Vendor.name.label("vendor"),
-                Invoice.invoice_number, Transaction.amount, Transaction.type, Transaction.method, Transaction.status]
-        conds = [Transaction.workspace_id == ws]
-        if start: conds.append(Transaction.transaction_date >= start)
-        if end: conds.append(Transaction.transaction_date < end)
-        if vendor: conds.append(Transaction.vendor_id == vendor.id); filters["vendor"] = vendor.name
-        if p.min_amount is not None: conds.append(Transaction.amount >= p.min_amount); filters["min_amount"] = p.min_amount
-        if p.max_amount is not None: conds.append(Transaction.amount <= p.max_amount); filters["max_amount"] = p.max_amount
-        base = (select(*cols).join(Vendor, Vendor.id == Transaction.vendor_id, isouter=True)
-                .join(Invoice, Invoice.id == Transaction.invoice_id, isouter=True).where(*conds))
-        order = (Transaction.transaction_date.desc(), Transaction.reference)
-        key_col, amount_col = Transaction.reference, "amount"
-    else:  # vendors
-        table = Vendor
-        cols = [Vendor.name, Vendor.gstin, Vendor.category, Vendor.state, Vendor.contact_email, Vendor.payment_terms_days]
-        conds = [Vendor.workspace_id == ws]
-        if vendor: conds.append(Vendor.id == vendor.id); filters["vendor"] = vendor.name
-        base = select(*cols).where(*conds)
-        order = (Vendor.name,)
-        key_col, amount_col = Vendor.name, None
-
-    sub = base.subquery()
-    totals = [func.count()] + ([func.coalesce(func.sum(sub.c[amount_col]), 0)] if amount_col is not None else [])
-    matched, *amount = session.execute(select(*totals).select_from(sub)).one()
-    amount = amount[0] if amount else None
-    total = session.execute(select(func.count()).select_from(table).where(table.workspace_id == ws)).scalar_one()
-    rows = [_row(r) for r in session.execute(base.order_by(*order).limit(limit)).mappings()]
-    key_name = key_col.key if key_col is not Sale.id else "sale_id"
-    if matched <= len(rows):  # every match is in hand: its keys too
-        keys = [r[key_name] for r in rows]
-    else:
-        keys = list(session.scalars(base.with_only_columns(key_col).order_by(*order).limit(MAX_KEYS)))
+def select_rows(ctx: ToolContext, session: Session, p: FilterParams, *, limit: int | None = None,
+                key_cap: int | None = None) -> dict[str, Any]:
+    """Run the filter. Returns rows, counts, the keys of the matches (up to key_cap, default KEY_CAP) and the query."""
+    key_cap = key_cap or KEY_CAP
+    q = p.to_query(ctx)
+    a = run_records(session.connection(), ctx.data_model, q, ctx.identity, ctx.today, limit=limit or p.limit, key_cap=key_cap)
+    c = a.compiled
+    filters = describe_filters(a.query, c.workspace, c.period, bool(c.start or c.end))
     return {
-        "dataset": p.dataset, "workspace_id": ws, "matched": matched, "total": total, "rows": rows,
-        "keys": keys, "amount": round(float(amount), 2) if amount is not None else None,
-        "filters": filters, "vendor": vendor.name if vendor else None,
-        "period": describe(start, end),
+        "dataset": p.dataset, "workspace_id": c.workspace or ctx.identity.workspace_id, "matched": a.matched, "total": a.total, "rows": a.rows,
+        "keys": a.keys, "keys_complete": a.keys_complete, "amount": a.amount, "filters": filters,
+        "vendor": a.query.filter_value("vendor") if isinstance(a.query.filter_value("vendor"), str) else None,
+        "period": c.period, "query": a.query.as_params(),
     }
+
+
+def keys_for(ctx: ToolContext, params: dict[str, Any], cap: int = MAX_KEYS) -> list[Any]:
+    """The keys of every record a filter matches (up to `cap`): fixes a record set where one must be
+    fixed (a ticket is about exactly these invoices), when the result only kept its query."""
+    from business_data.db import session_scope
+    p = FilterParams.model_validate({k: v for k, v in params.items() if k in FilterParams.model_fields and k != "limit"} | {"limit": 1})
+    with session_scope(ctx.business) as s:
+        return select_rows(ctx, s, p, limit=1, key_cap=cap)["keys"]

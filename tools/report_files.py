@@ -27,6 +27,8 @@ LABELS = {"gstin": "GSTIN", "payment_terms_days": "Payment terms (days)", "sale_
 def kind(column: str) -> str:
     """money | date | int | text, from the column's name (the same for every dataset)."""
     c = column.lower()
+    if c.endswith(("_share", "_pct", "_rate")):  # analysis columns: percentages, not rupees
+        return "text"
     if c.endswith("date") or c.endswith("_at"):
         return "date"
     if any(w in c for w in MONEY_WORDS) and not c.endswith("_id") and c != "total_records":

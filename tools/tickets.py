@@ -10,9 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
 from business_data.db import retry_on_conflict, session_scope
-from business_data.models import Invoice, Vendor
 
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
+from .money import money
 from .rbac import Identity
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
@@ -81,12 +81,14 @@ def ticket_dict(t: Ticket) -> dict:
 
 def summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, list[str]]:
     """Title and description from the invoices themselves (and check they exist here)."""
+    from .runner import run_records  # through the one compiler: the caller's workspace, any data model
+    from .semantic import Filter, SemanticQuery
+    q = SemanticQuery(dataset="invoices", filters=[Filter(field="invoice_number", op="in", value=list(numbers))])
     with session_scope(ctx.business) as s:
-        rows = s.execute(
-            select(Invoice.invoice_number, Vendor.name, Invoice.status, Invoice.error_message, Invoice.total_amount)
-            .join(Vendor, Vendor.id == Invoice.vendor_id)
-            .where(Invoice.workspace_id == ctx.identity.workspace_id, Invoice.invoice_number.in_(numbers))
-        ).all()
+        found_rows = run_records(s.connection(), ctx.data_model, q.but(workspace=None), ctx.identity, ctx.today,
+                                 limit=max(1, len(numbers)), key_cap=max(1, len(numbers))).rows
+    rows = [(r["invoice_number"], r.get("vendor"), r.get("status"), r.get("error_message"), r.get("total_amount") or 0)
+            for r in found_rows]
     found = {r[0] for r in rows}
     missing = [n for n in numbers if n not in found]
     if missing:
@@ -100,7 +102,7 @@ def summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, l
     why = f", {' / '.join(reasons)}" if reasons and len(reasons) <= 2 else (f", {len(reasons)} reasons" if reasons else "")
     title = f"{who}: {what}{why}"
     amount = sum(r[4] for r in rows)
-    desc = (f"{len(rows)} invoice(s) from {', '.join(vendors)} worth ₹{amount:,.0f}"
+    desc = (f"{len(rows)} invoice(s) from {', '.join(vendors)} worth {money(amount)}"
             + (f"; reasons: {', '.join(reasons)}" if reasons else "") + f". Invoices: {', '.join(sorted(found))}.")
     return title, desc, sorted(found)
 

@@ -2,40 +2,36 @@
 to a vendor record. The matching itself is tools/names.py (shared with the offline parser)."""
 from __future__ import annotations
 
-import time
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from business_data.models import Sale, Vendor
+from business_data.models import Vendor
 
 from .base import ToolError
 from .names import best_match
 
-_NAMES_TTL_S = 5.0
-_names_cache: dict[tuple[str, str, str], tuple[list[str], float]] = {}
+def _model_names(session: Session, workspace_id: str, datasets: tuple[str, ...], dimension: str, model=None) -> list[str]:
+    """The stored values of a lookup dimension of the data model in a workspace (cached a few seconds
+    in tools/runner.py), from the first of `datasets` that has it; [] when none has."""
+    from business_data.datamodel import get_data_model
+
+    from .runner import lookup_values
+    model = model or get_data_model()
+    for name in datasets:
+        ds = model.datasets.get(name)
+        if ds is not None and dimension in ds.dimensions:
+            return lookup_values(session.connection(), model, ds, dimension, workspace_id)
+    return []
 
 
-def _cached_names(session: Session, workspace_id: str, column) -> list[str]:
-    """Distinct names in one column for a workspace, kept a few seconds: every turn asks, they rarely change."""
-    key = (str(session.get_bind().url), workspace_id, str(column))
-    hit = _names_cache.get(key)
-    now = time.monotonic()
-    if hit and hit[1] > now:
-        return hit[0]
-    table = column.class_
-    names = list(session.scalars(select(column).where(table.workspace_id == workspace_id).distinct().order_by(column)))
-    _names_cache[key] = (names, now + _NAMES_TTL_S)
-    return names
+def workspace_vendor_names(session: Session, workspace_id: str, model=None) -> list[str]:
+    """Vendor names in the workspace (what the parser resolves "IndiSky" against), via the data model."""
+    return _model_names(session, workspace_id, ("vendors", "invoices"), "vendor", model)
 
 
-def workspace_vendor_names(session: Session, workspace_id: str) -> list[str]:
-    return _cached_names(session, workspace_id, Vendor.name)
-
-
-def workspace_customer_names(session: Session, workspace_id: str) -> list[str]:
+def workspace_customer_names(session: Session, workspace_id: str, model=None) -> list[str]:
     """The customers that appear in the workspace's sales (what the parser resolves "sales to X" against)."""
-    return _cached_names(session, workspace_id, Sale.customer)
+    return _model_names(session, workspace_id, ("sales",), "customer", model)
 
 
 def resolve_vendor(session: Session, workspace_id: str, text: str) -> Vendor:

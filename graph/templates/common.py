@@ -25,6 +25,7 @@ from typing_extensions import TypedDict
 
 from business_data.db import session_scope
 from tools.base import Source, ToolContext, ToolError, ToolResult
+from tools.money import money as format_money
 from tools.queries import MAX_KEYS, FilterParams, select_rows
 from tools.rbac import UnknownUser
 from tools.registry import TOOLS, asks_first, can_run, denial_message, describe_validation_error, run_tool, validate_params
@@ -311,4 +312,5 @@ def pct_change(new: float, old: float) -> float | None:
 
 
 def money(x: float) -> str:
-    return f"₹{x:,.0f}"
+    """₹ Indian style (₹4,90,901; lakh/crore from 10 lakh up): tools/money.py, through Babel."""
+    return format_money(x)

@@ -1,0 +1,37 @@
+"""Vega-Lite chart specs for analysis results: clients draw them (vega-embed, Altair, Streamlit's
+st.vega_lite_chart). Bar charts for breakdowns, rankings and comparisons, line charts for trends."""
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+
+
+def _axis(field: str, title: str, kind: str, **extra: Any) -> dict[str, Any]:
+    return {"field": field, "type": kind, "title": title, **extra}
+
+
+def bar(rows: list[dict], category: str, category_title: str, measure: str, measure_title: str, *,
+        title: str, sort_by_value: bool = True) -> dict[str, Any]:
+    """One bar per category (sorted by value unless the order means something, e.g. periods)."""
+    return {
+        "$schema": SCHEMA, "title": title, "mark": {"type": "bar", "tooltip": True},
+        "data": {"values": rows},
+        "encoding": {
+            "x": _axis(category, category_title, "nominal", sort="-y" if sort_by_value else None),
+            "y": _axis(measure, measure_title, "quantitative"),
+        },
+    }
+
+
+def line(rows: list[dict], period: str, period_title: str, measure: str, measure_title: str, *,
+         title: str, series: str | None = None, series_title: str | None = None) -> dict[str, Any]:
+    """A line over time (one line per series when the trend is also broken down)."""
+    encoding: dict[str, Any] = {
+        "x": _axis(period, period_title, "ordinal", sort=None),
+        "y": _axis(measure, measure_title, "quantitative"),
+    }
+    if series:
+        encoding["color"] = _axis(series, series_title or series, "nominal")
+    return {"$schema": SCHEMA, "title": title, "mark": {"type": "line", "point": True, "tooltip": True},
+            "data": {"values": rows}, "encoding": encoding}

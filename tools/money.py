@@ -1,0 +1,89 @@
+"""Money the Indian way, through Babel (CLDR's en_IN patterns), in answers and in what people type.
+
+    money(490901)        -> "₹4,90,901"
+    money(12_50_000)     -> "₹12.5 lakh"     (10 lakh and above read better in lakh / crore)
+    money(12_39_74_560)  -> "₹12.4 crore"
+    money(12_50_000, compact=False) -> "₹12,50,000"
+
+    parse_amount("₹4,90,901") == parse_amount("4,90,901") == 490901
+    parse_amount("4.9 lakh") == 490000;  parse_amount("2 cr") == 20000000;  parse_amount("50k") == 50000
+"""
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+from babel.numbers import NumberFormatError, format_compact_decimal, format_currency, format_decimal, parse_decimal
+
+LOCALE = "en_IN"
+LAKH, CRORE = 100_000, 10_000_000
+COMPACT_FROM = 10 * LAKH  # below this, every digit: ₹4,90,901 reads fine
+
+_UNITS = {
+    "k": 1_000, "thousand": 1_000, "thousands": 1_000,
+    "l": LAKH, "lac": LAKH, "lacs": LAKH, "lakh": LAKH, "lakhs": LAKH, "lk": LAKH,
+    "cr": CRORE, "crs": CRORE, "crore": CRORE, "crores": CRORE,
+    "m": 1_000_000, "mn": 1_000_000, "million": 1_000_000, "millions": 1_000_000,
+}
+AMOUNT = re.compile(
+    r"(?:₹|rs\.?|inr|rupees?)?\s*(\d[\d,]*(?:\.\d+)?)\s*(thousands?|lakhs?|lacs?|lac|lk|crores?|crs?|millions?|mn|k|l|m)?(?![a-z])",
+    re.IGNORECASE)
+
+
+def money(x: float | int | Decimal | None, *, compact: bool | None = None) -> str:
+    """₹ with Indian digit grouping; lakh/crore words from 10 lakh up (compact=None), always or never."""
+    if x is None:
+        return "—"
+    x = float(x)
+    if compact is None:
+        compact = abs(x) >= COMPACT_FROM
+    if compact and abs(x) >= LAKH:
+        sign = "-" if x < 0 else ""
+        words = format_compact_decimal(abs(x), locale=LOCALE, format_type="long", fraction_digits=2)
+        return f"{sign}₹" + words.replace("\u202f", " ").replace("\xa0", " ")  # CLDR's narrow spaces: plain ones read anywhere
+    return format_currency(round(x), "INR", locale=LOCALE, format="¤#,##,##0", currency_digits=False)
+
+
+def money_exact(x: float | int | Decimal | None) -> str:
+    """Every rupee, Indian grouping, paise when there are any: ₹4,90,901.50."""
+    if x is None:
+        return "—"
+    x = round(float(x), 2)
+    pattern = "¤#,##,##0" if x == int(x) else "¤#,##,##0.00"
+    return format_currency(x, "INR", locale=LOCALE, format=pattern, currency_digits=False)
+
+
+def number(x: float | int | None, digits: int = 2) -> str:
+    """A plain number with Indian grouping: 1,23,456 (up to `digits` decimals)."""
+    if x is None:
+        return "—"
+    return format_decimal(x, format="#,##,##0." + "#" * digits if digits else "#,##,##0", locale=LOCALE)
+
+
+def parse_amount(text: str | float | int | None) -> float | None:
+    """An amount as people write it: 490901, "4,90,901", "₹4,90,901", "Rs 50,000", "4.9 lakh",
+    "2 cr", "50k", "1.2 crore", "3 million". None if the text holds no amount."""
+    if text is None:
+        return None
+    if isinstance(text, (int, float, Decimal)) and not isinstance(text, bool):
+        return float(text)
+    m = AMOUNT.fullmatch(str(text).strip().lower())
+    if not m:
+        return None
+    digits, unit = m.group(1), (m.group(2) or "").lower()
+    try:
+        value = parse_decimal(digits, locale=LOCALE, strict=False) if "," in digits else Decimal(digits)
+    except (NumberFormatError, InvalidOperation):
+        return None
+    return float(value * _UNITS.get(unit, 1))
+
+
+def find_amounts(text: str) -> list[tuple[float, tuple[int, int]]]:
+    """Every amount in a sentence with its span ("over 4.9 lakh" -> [(490000.0, (5, 13))]); bare
+    numbers without a currency sign or unit count too, so callers decide what a number means."""
+    out = []
+    for m in AMOUNT.finditer(text):
+        v = parse_amount(m.group(0))
+        if v is not None:
+            out.append((v, m.span()))
+    return out

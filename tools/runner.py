@@ -1,0 +1,217 @@
+"""Running semantic queries: typed names resolved to stored values, the compiled statements
+executed, rows returned as JSON-ready dicts. Every statement comes from tools/compiler.py.
+
+  run_records(...)   a record listing: the rows (up to a limit), how many match, their amount,
+                     the total in the workspace and the keys of the matches (bounded)
+  run_measures(...)  totals, breakdowns, rankings and trends; with compare_to also the other
+                     period; with shares=True the grand totals the shares are taken of
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from business_data.datamodel import DataModel, Dataset
+
+from .base import ToolError
+from .money import parse_amount
+from .compiler import Compiled, Tables, compile_query, compare_period, plain, workspace_condition, workspace_scope
+from .rbac import Identity
+from .semantic import Filter, SemanticQuery
+from .names import best_match
+
+LOOKUP_TTL_S = 5.0
+_lookup_cache: dict[tuple, tuple[list[str], float]] = {}
+ADDITIVE = ("count", "sum", "count_distinct")
+
+
+def lookup_values(conn: Connection, model: DataModel, ds: Dataset, name: str, ws: str | None) -> list[str]:
+    """The distinct stored values of a lookup dimension in a workspace (kept a few seconds).
+
+    A dimension on a joined table that is itself a dataset (vendor -> vendors) is read from that
+    table under its own workspace rule, so no scan of the (large) fact table is needed."""
+    dim = ds.dimensions[name]
+    alias, col = ds.column_parts(dim.column)
+    table = ds.tables()[alias or ds.table]
+    owner = ds if alias is None else next((d for d in model.datasets.values() if d.table == table), None)
+    key = (str(conn.engine.url), table, col, ws, owner is None and ds.table)
+    hit = _lookup_cache.get(key)
+    now = time.monotonic()
+    if hit and hit[1] > now:
+        return hit[0]
+    if owner is not None:
+        c = sa.table(table, sa.column(col), *([sa.column(owner.workspace_column)] if owner.workspace_column else []))
+        stmt = sa.select(c.c[col]).where(c.c[col].is_not(None)).distinct().order_by(c.c[col])
+        if ws is not None:
+            stmt = stmt.where(c.c[owner.workspace_column] == ws if owner.workspace_column else
+                              (sa.true() if owner.workspace == ws else sa.false()))
+    else:
+        t = Tables(ds)
+        value = t.col(dim.column)
+        stmt = sa.select(value).select_from(t.from_clause(t.aliases_of(dim.column))).where(value.is_not(None)).distinct().order_by(value)
+        scope = workspace_condition(ds, t, ws)
+        if scope is not None:
+            stmt = stmt.where(scope)
+    names = [str(v) for v in conn.execute(stmt).scalars()]
+    _lookup_cache[key] = (names, now + LOOKUP_TTL_S)
+    return names
+
+
+def resolve_lookups(conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity) -> SemanticQuery:
+    """Filters on lookup dimensions ("indisky") with the stored names ("IndiSky Airlines");
+    ToolError with suggestions when a name matches nothing or several things."""
+    ds = model.datasets.get(q.dataset)
+    if ds is None:
+        return q
+    q = _amounts(ds, q)
+    if not any(ds.dimensions.get(f.field) and ds.dimensions[f.field].lookup for f in q.filters):
+        return q
+    ws = workspace_scope(identity, q.workspace)
+    filters = []
+    for f in q.filters:
+        dim = ds.dimensions.get(f.field)
+        if dim is None or not dim.lookup or f.op not in ("eq", "ne", "in", "not_in"):
+            filters.append(f)
+            continue
+        names = lookup_values(conn, model, ds, f.field, ws)
+        values = f.value if isinstance(f.value, list) else [f.value]
+        resolved = [_match(f.field, str(v), names) for v in values]
+        filters.append(Filter(field=f.field, op=f.op, value=resolved if isinstance(f.value, list) else resolved[0]))
+    return q.but(filters=filters)
+
+
+def _amounts(ds: Dataset, q: SemanticQuery) -> SemanticQuery:
+    """Number filters typed as text ("4.9 lakh", "50k") as numbers, so answers can show them as money."""
+    def num(v):
+        parsed = parse_amount(v) if isinstance(v, str) else None
+        return parsed if parsed is not None else v
+    changed = False
+    filters = []
+    for f in q.filters:
+        if ds.field_kind(f.field) == "measure" or (f.field in ds.dimensions and ds.dimensions[f.field].type == "number"):
+            value = [num(v) for v in f.value] if isinstance(f.value, list) else num(f.value)
+            changed |= value != f.value
+            f = Filter(field=f.field, op=f.op, value=value)
+        filters.append(f)
+    return q.but(filters=filters) if changed else q
+
+
+def _match(field_name: str, text: str, names: list[str]) -> str:
+    if text in names:
+        return text
+    name, suggestions = best_match(text, names)
+    if name is None:
+        what = field_name.replace("_", " ")
+        hint = (f" Did you mean {' or '.join(suggestions[:3])}?" if suggestions else
+                f" {what.capitalize()}s here: {', '.join(names[:10])}." if names else f" There are no {what}s here.")
+        raise ToolError(f"I couldn't find a {what} called '{text}'.{hint}", suggestions=suggestions)
+    return name
+
+
+def _rows(conn: Connection, compiled: Compiled) -> list[dict[str, Any]]:
+    return [{k: plain(v) for k, v in r.items()} for r in conn.execute(compiled.statement).mappings()]
+
+
+@dataclass
+class Answer:
+    """What a query returned."""
+    query: SemanticQuery                 # as run (names resolved)
+    compiled: Compiled
+    rows: list[dict[str, Any]]
+    matched: int | None = None           # records: how many match
+    total: int | None = None             # records: how many the dataset holds in the workspace
+    amount: float | None = None          # records: the sum of the dataset's amount over the matches
+    keys: list[Any] = field(default_factory=list)
+    keys_complete: bool = True           # keys hold every match (else: the query defines the set)
+    previous: "Answer | None" = None     # compare_to: the other period
+    grand: dict[str, Any] | None = None  # shares: the measures over all groups
+
+    @property
+    def columns(self) -> list[str]:
+        return self.compiled.columns
+
+    @property
+    def dataset(self) -> Dataset:
+        return self.compiled.dataset
+
+
+def run_records(conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
+                limit: int, key_cap: int) -> Answer:
+    """Up to `limit` records, the count and amount of all matches, and up to `key_cap` of their keys.
+
+    Counting comes first (no ORDER BY, so the planner takes the most selective index). A small result
+    (at most key_cap matches) is then fetched by its keys; a large one in the listing's order, where
+    an index on the time dimension lets the database stop after `limit` rows."""
+    q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
+    c = compile_query(model, q, identity, today, limit=limit)
+    ds, t = c.dataset, c.tables
+    amount_col = t.col(ds.dimensions[ds.amount].column) if ds.amount else None
+    aggs = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(amount_col), 0)] if amount_col is not None else [])
+    got = conn.execute(sa.select(*aggs).select_from(t.from_clause(c.where_joins)).where(*c.where)).one()
+    matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
+    key_col = t.col(ds.dimensions[ds.key].column)
+    if matched <= key_cap:  # the whole set is small: its keys first, then its rows by key
+        keys = [plain(k) for k in conn.execute(sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)).scalars()]
+        rows = [{k: plain(v) for k, v in r.items()} for r in conn.execute(c.statement.where(key_col.in_(keys))).mappings()] if keys else []
+        order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
+        keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
+    else:
+        rows = _rows(conn, c)
+        kq = c.statement.with_only_columns(key_col).limit(key_cap)
+        keys = [plain(k) for k in conn.execute(kq).scalars()]
+    return Answer(q, c, rows, matched=matched, total=workspace_total(conn, c), amount=amount, keys=keys,
+                  keys_complete=matched <= len(keys))
+
+
+TOTAL_TTL_S = 30.0
+_totals: dict[tuple, tuple[int, float]] = {}
+
+
+def workspace_total(conn: Connection, c: Compiled) -> int:
+    """How many records the dataset holds in the workspace (kept TOTAL_TTL_S: at a million rows a count
+    costs tens of milliseconds, and the figure is context, not the answer)."""
+    key = (str(conn.engine.url), c.dataset.table, c.workspace)
+    now = time.monotonic()
+    hit = _totals.get(key)
+    if hit and hit[1] > now:
+        return hit[0]
+    scope = workspace_condition(c.dataset, c.tables, c.workspace)
+    total = conn.execute(sa.select(sa.func.count()).select_from(c.tables.from_clause(set())).where(
+        *([scope] if scope is not None else []))).scalar_one()
+    _totals[key] = (total, now + TOTAL_TTL_S)
+    return total
+
+
+def run_measures(conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
+                 shares: bool = False) -> Answer:
+    """Totals, breakdowns, rankings or trends (q.measures must not be empty)."""
+    if not q.measures:
+        raise ToolError("Which figure do you want (a total, a count, an average...)?")
+    q = resolve_lookups(conn, model, q, identity)
+    c = compile_query(model, q, identity, today)
+    ans = Answer(q, c, _round(_rows(conn, c)))
+    if q.compare_to:
+        other = compare_period(q, c.start, c.end, today)
+        pc = compile_query(model, q, identity, today, period=other)
+        ans.previous = Answer(q, pc, _round(_rows(conn, pc)))
+    ds = c.dataset
+    if shares and q.group_by and not q.time_grain and any(_additive(ds, m) for m in q.measures):  # a breakdown's shares
+        whole = q.but(group_by=[], time_grain=None, order_by=[], limit=None, compare_to=None,
+                                     filters=[f for f in q.filters if ds.field_kind(f.field) == "dimension"])
+        gc = compile_query(model, whole, identity, today)
+        ans.grand = _round(_rows(conn, gc))[0]
+    return ans
+
+
+def _additive(ds: Dataset, name: str) -> bool:
+    m = ds.measures[name]
+    return m.agg in ADDITIVE or bool(m.derived and m.derived.op == "sum")
+
+
+def _round(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{k: round(v, 2) if isinstance(v, float) else v for k, v in r.items()} for r in rows]
