@@ -24,6 +24,7 @@ from .errors import raise_for_tool_result
 from .responses import (ERRORS, EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, Problem,
                         ThreadList, ThreadTurns, Ticket, TicketList, TicketUpdated, TraceList, TraceView)
 from .schemas import TicketPatch
+from .threads import forget_titles, with_titles
 
 router = APIRouter(responses=ERRORS)
 MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
@@ -116,7 +117,7 @@ def memory_search(services: ServicesDep, identity: IdentityDep, q: str = Query(.
 
 @router.get("/threads", tags=["memory"], response_model=ThreadList, **EXACT)
 def threads(services: ServicesDep, identity: IdentityDep):
-    return {"threads": services.memory.list_threads(identity)}
+    return {"threads": with_titles(services.app, identity, services.memory.list_threads(identity))}
 
 
 @router.get("/threads/{thread_id}", tags=["memory"], response_model=ThreadTurns, **EXACT)
@@ -133,4 +134,5 @@ async def forget_me(services: ServicesDep, saver: CheckpointerDep, identity: Ide
     counts = await run_in_threadpool(services.memory.forget, identity)
     for thread_id in counts.get("thread_ids", []):
         await saver.adelete_thread(checkpoint_thread(identity, thread_id))
+    await run_in_threadpool(forget_titles, services.app, identity, counts.get("thread_ids", []))
     return {"deleted": {k: v for k, v in counts.items() if k != "thread_ids"}, "threads": len(counts.get("thread_ids", []))}

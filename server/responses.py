@@ -156,6 +156,7 @@ class TracedCall(Record):
     tool: str | None
     params: dict[str, Any] | None
     status: str | None
+    duration_ms: float | None = None
 
 
 class DataConsulted(Record):
@@ -216,6 +217,7 @@ class ThreadSummary(Record):
     started_at: str | None
     last_at: str | None
     first_message: str | None
+    title: str | None = Field(None, description="the name you gave it (PATCH /threads/{thread_id}); null: none")
 
 
 class ThreadList(BaseModel):
