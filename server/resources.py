@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from business_data.appdb import Export, Trace
+from business_data.appdb import Export, TicketComment, Trace
 from business_data.db import session_scope
 from graph.runs import checkpoint_thread
 from graph.tracing import full_trace, plain_trace
@@ -22,7 +22,7 @@ from tools.tickets import list_notifications
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
 from .responses import (ERRORS, EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, Problem,
-                        ThreadList, ThreadTurns, Ticket, TicketList, TicketUpdated, TraceList, TraceView)
+                        ThreadList, ThreadTurns, TicketDetail, TicketList, TicketUpdated, TraceList, TraceView)
 from .schemas import TicketPatch
 from .threads import forget_titles, with_titles
 
@@ -43,12 +43,21 @@ def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = N
     return {"tickets": result.data["tickets"]}
 
 
-@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=Ticket, **EXACT)
+@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketDetail, **EXACT)
 def ticket(ticket_id: str, services: ServicesDep, identity: IdentityDep):
     result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
     if not result.data["tickets"]:
         raise HTTPException(404, f"I can't find ticket {ticket_id} among the tickets you can see.")
-    return result.data["tickets"][0]
+    found = result.data["tickets"][0]
+    return {**found, "history": _ticket_history(services.app, found["ticket_id"])}
+
+
+def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
+    """Comments and status changes of a ticket the caller may see, oldest first."""
+    with session_scope(app_engine) as s:
+        q = select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(TicketComment.id)
+        return [{"author": c.author, "comment": c.comment, "status_from": c.status_from, "status_to": c.status_to,
+                 "created_at": c.created_at.isoformat()} for c in s.scalars(q)]
 
 
 @router.patch("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketUpdated, **EXACT,

@@ -103,6 +103,19 @@ class Ticket(Record):
     updated_at: str | None
 
 
+class TicketEvent(BaseModel):
+    author: str
+    comment: str
+    status_from: str | None = Field(description="null when the ticket was opened")
+    status_to: str | None
+    created_at: str
+
+
+class TicketDetail(Ticket):
+    """GET /tickets/{id}: the ticket and its history."""
+    history: list[TicketEvent] = Field(description="its opening, comments and status changes, oldest first")
+
+
 class TicketList(BaseModel):
     tickets: list[Ticket]
 
