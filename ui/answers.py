@@ -7,7 +7,7 @@ import streamlit as st
 
 from . import trace
 from .format import money
-from .state import PAGES, api, call, can
+from .state import api, call, can, go
 
 MONEY_COLUMNS = {"amount", "tax_amount", "total_amount", "unit_price", "amount_at_stake", "value", "outstanding"}
 FIRST_COLUMNS = ["invoice_number", "sale_id", "reference", "name", "vendor", "customer", "invoice_date", "sale_date",
@@ -53,7 +53,7 @@ def table(rows: list[dict] | pd.DataFrame, key: str, height: int | str = "auto",
     config.update({c: st.column_config.Column(c.replace("_", " ")) for c in df.columns if c not in MONEY_COLUMNS})
     first = FIRST_COLUMNS if records else []  # records: the identifying columns first
     order = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
-    st.dataframe(df, hide_index=True, use_container_width=True, column_config=config, column_order=order,
+    st.dataframe(df, hide_index=True, width="stretch", column_config=config, column_order=order,
                  key=f"table-{key}", height=height)
 
 
@@ -68,7 +68,7 @@ def _data(data: dict, key: str) -> None:
     if data.get("columns") and data.get("rows") is not None and isinstance(data["rows"], list):
         table(pd.DataFrame(data["rows"], columns=data["columns"]), f"{key}-analysis")
     if isinstance(data.get("chart"), dict):
-        st.vega_lite_chart(data["chart"], use_container_width=True, key=f"chart-{key}")
+        st.vega_lite_chart(data["chart"], width="stretch", key=f"chart-{key}")
     if data.get("by_reason"):
         by_reason = [{"reason": r["reason"], "invoices": r["count"], "amount": r.get("amount")} for r in data["by_reason"]]
         table(by_reason, f"{key}-reasons")
@@ -86,7 +86,7 @@ def _data(data: dict, key: str) -> None:
             st.markdown(f"**{t.get('ticket_id')}** · {escape(t.get('title', ''))}  \nstatus **{str(t.get('status', '')).replace('_', ' ')}**")
             if st.button("Open ticket", key=f"open-{key}-{t.get('ticket_id')}", icon=":material/open_in_new:", type="tertiary"):
                 st.session_state["open_ticket"] = t.get("ticket_id")
-                st.switch_page(PAGES["tickets"])
+                go("tickets")
     if data.get("url") and data.get("export_id"):
         _download(data, key)
 

@@ -14,7 +14,7 @@ if _ROOT not in sys.path:  # `streamlit run ui/app.py` from a checkout that is n
 
 import streamlit as st
 
-from ui import sidebar, signin
+from ui import admin, chat, dashboard, sidebar, signin, tickets
 from ui.state import PAGES, is_admin, me
 
 st.set_page_config(page_title="FinkraftAI", page_icon=":material/account_balance:", layout="wide",
@@ -26,16 +26,20 @@ st.markdown("""<style>
 </style>""", unsafe_allow_html=True)
 
 if me() is None:
-    st.navigation([st.Page(signin.page, title="Sign in", icon=":material/login:")], position="hidden").run()
+    signin.page()
     st.stop()
 
-pages = [
-    st.Page(PAGES["chat"], title="Chat", icon=":material/chat:", default=True),
-    st.Page(PAGES["dashboard"], title="Dashboard", icon=":material/monitoring:"),
-    st.Page(PAGES["tickets"], title="Tickets", icon=":material/confirmation_number:"),
-]
-if is_admin():
-    pages.append(st.Page(PAGES["admin"], title="Admin", icon=":material/admin_panel_settings:"))
-page = st.navigation(pages)
+# One page at a time, chosen in the bar at the top (it stays visible on a phone, where the side
+# panel folds away); the page is also in the address (?page=tickets), so it survives a reload.
+RUN = {"chat": chat.page, "dashboard": dashboard.page, "tickets": tickets.page, "admin": admin.page}
+allowed = [p for p in PAGES if p != "admin" or is_admin()]
+wanted = st.session_state.pop("nav_to", None) or (st.query_params.get("page") if "page" not in st.session_state else None)
+if wanted in allowed:
+    st.session_state["page"] = wanted
+if st.session_state.get("page") not in allowed:
+    st.session_state["page"] = "chat"
 sidebar.render()
-page.run()
+st.segmented_control("Page", allowed, format_func=lambda p: PAGES[p], key="page", label_visibility="collapsed")
+page = st.session_state.get("page") or "chat"
+st.query_params["page"] = page
+RUN[page]()

@@ -63,7 +63,7 @@ def _header() -> None:
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.subheader(title)
     if thread_id and st.session_state.get("messages"):
-        with right.popover("Rename", icon=":material/edit:", use_container_width=True):
+        with right.popover("Rename", icon=":material/edit:", width="stretch"):
             new = st.text_input("Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input")
             if st.button("Save name", key="rename_save", type="primary"):
                 saved = call(api().rename_thread, thread_id, new)

@@ -9,7 +9,7 @@ from . import charts, figures
 from .answers import table
 from .api import Api, ApiError
 from .format import money, money_short
-from .state import PAGES, api, ask, can
+from .state import api, ask, can, go
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -31,7 +31,7 @@ def page() -> None:
     head, refresh = st.columns([5, 1], vertical_alignment="bottom")
     head.title("This month at a glance")
     head.caption(f"{today:%B %Y} so far · click a figure, bar or point to ask the assistant about it")
-    if refresh.button("Refresh", icon=":material/refresh:", use_container_width=True):
+    if refresh.button("Refresh", icon=":material/refresh:", width="stretch"):
         _figures.clear()
     try:
         with st.spinner("Gathering the figures…"):
@@ -45,7 +45,7 @@ def page() -> None:
         st.subheader("Outstanding by vendor")
         st.caption("Unpaid and overdue invoices, all dates")
         if figs["outstanding"]:
-            event = st.vega_lite_chart(charts.outstanding_by_vendor(figs["outstanding"]), use_container_width=True,
+            event = st.vega_lite_chart(charts.outstanding_by_vendor(figs["outstanding"]), width="stretch",
                                        on_select="rerun", selection_mode="pick", key="chart-outstanding")
             vendor = charts.picked(event, "vendor")
             if vendor:
@@ -56,14 +56,14 @@ def page() -> None:
         this_month = figures.months_back(today, 1)[0]
         st.subheader("Sales by region")
         st.caption(f"{_month_name(this_month)} so far")
-        event = st.vega_lite_chart(charts.sales_by_region(figs["sales"], this_month), use_container_width=True,
+        event = st.vega_lite_chart(charts.sales_by_region(figs["sales"], this_month), width="stretch",
                                    on_select="rerun", selection_mode="pick", key="chart-regions")
         region = charts.picked(event, "region")
         if region:
             ask(f"sales in the {region} this month")
     st.subheader("Sales trend")
     st.caption("The last six months by region")
-    event = st.vega_lite_chart(charts.sales_trend(figs["sales"]), use_container_width=True,
+    event = st.vega_lite_chart(charts.sales_trend(figs["sales"]), width="stretch",
                                on_select="rerun", selection_mode="pick", key="chart-trend")
     month = charts.picked(event, "month")
     if month:
@@ -107,8 +107,8 @@ def _tickets(tickets: list[dict]) -> None:
     table([{k: t.get(k) for k in ("ticket_id", "title", "status", "priority", "created_by", "updated_at")} for t in tickets], "dash-tickets",
           height=min(300, 38 + 35 * len(tickets)))
     options = {t["ticket_id"]: f"{t['ticket_id']} · {t['title']}" for t in tickets}
-    pick, go = st.columns([4, 1], vertical_alignment="bottom")
+    pick, open_col = st.columns([4, 1], vertical_alignment="bottom")
     chosen = pick.selectbox("Open a ticket", list(options), format_func=options.get, key="dash-ticket-pick")
-    if go.button("Open", key="dash-ticket-open", icon=":material/open_in_new:", use_container_width=True):
+    if open_col.button("Open", key="dash-ticket-open", icon=":material/open_in_new:", width="stretch"):
         st.session_state["open_ticket"] = chosen
-        st.switch_page(PAGES["tickets"])
+        go("tickets")

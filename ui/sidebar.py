@@ -6,7 +6,7 @@ import streamlit as st
 
 from . import chat
 from .format import ago, short
-from .state import PAGES, api, cached, call, invalidate, me, sign_out
+from .state import api, cached, call, go, invalidate, me, sign_out
 
 OPEN = ("open", "in_progress")
 
@@ -52,7 +52,7 @@ def _tickets() -> None:
             if st.button(f"{t['ticket_id']} · {short(t['title'], 34)}", key=f"side-ticket-{t['ticket_id']}",
                          help=f"{t['title']} ({t['status'].replace('_', ' ')})", type="tertiary"):
                 st.session_state["open_ticket"] = t["ticket_id"]
-                st.switch_page(PAGES["tickets"])
+                go("tickets")
 
 
 def _notifications(notes: list[dict], unread: list[dict]) -> None:
@@ -67,9 +67,9 @@ def _notifications(notes: list[dict], unread: list[dict]) -> None:
 
 def _threads() -> None:
     st.markdown("**Conversations**")
-    if st.button("New conversation", key="new-thread", icon=":material/add_comment:", use_container_width=True):
+    if st.button("New conversation", key="new-thread", icon=":material/add_comment:", width="stretch"):
         chat.new_thread()
-        st.switch_page(PAGES["chat"])
+        go("chat")
     threads = cached("threads", lambda: api().threads()) or []
     current = st.session_state.get("thread_id")
     for t in threads[:8]:
@@ -78,4 +78,4 @@ def _threads() -> None:
         if st.button(f"{marker}{short(title, 38)}", key=f"thread-{t['thread_id']}", type="tertiary",
                      help=f"{title} — {t['turns']} turns, last {ago(t.get('last_at'))}"):
             chat.open_thread(t["thread_id"], title=t.get("title"))
-            st.switch_page(PAGES["chat"])
+            go("chat")

@@ -106,10 +106,17 @@ def invalidate(*prefixes: str) -> None:
             del cache[key]
 
 
+def go(page: str) -> None:
+    """Show another page (one of PAGES) from now on."""
+    st.session_state["nav_to"] = page
+    st.rerun()
+
+
 def ask(prompt: str) -> None:
     """Ask the assistant `prompt` in the current conversation (from the dashboard, tickets, buttons)."""
     st.session_state["pending_prompt"] = prompt
-    st.switch_page(PAGES["chat"])
+    go("chat")
 
 
-PAGES = {"chat": "pages/chat.py", "dashboard": "pages/dashboard.py", "tickets": "pages/tickets.py", "admin": "pages/admin.py"}
+PAGES = {"chat": ":material/chat: Chat", "dashboard": ":material/monitoring: Dashboard",
+         "tickets": ":material/confirmation_number: Tickets", "admin": ":material/admin_panel_settings: Admin"}

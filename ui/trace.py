@@ -44,16 +44,16 @@ def panel(trace_id: str, live_steps: list[dict] | None = None) -> None:
             st.markdown("**Tool calls**")
             st.dataframe(pd.DataFrame([{"tool": x.get("tool"), "parameters": _params(x.get("params")), "outcome": x.get("status"),
                                         "ms": x.get("duration_ms")} for x in calls]),
-                         hide_index=True, use_container_width=True, key=f"trace-calls-{trace_id}")
+                         hide_index=True, width="stretch", key=f"trace-calls-{trace_id}")
         consulted = t.get("data_consulted") or []
         if consulted:
             st.markdown("**Data read**")
             st.dataframe(pd.DataFrame([{"table": d.get("table"), "rows": d.get("rows"), "filters": d.get("filters")} for d in consulted]),
-                         hide_index=True, use_container_width=True, key=f"trace-data-{trace_id}")
+                         hide_index=True, width="stretch", key=f"trace-data-{trace_id}")
         steps = _steps(t, live_steps)
         if steps:
             st.markdown("**Steps and timings**")
-            st.dataframe(pd.DataFrame(steps), hide_index=True, use_container_width=True, key=f"trace-steps-{trace_id}")
+            st.dataframe(pd.DataFrame(steps), hide_index=True, width="stretch", key=f"trace-steps-{trace_id}")
         when = parse_time(t.get("created_at"))
         st.caption(f"Trace {trace_id}" + (f" · {when:%d %b %Y %H:%M:%S} UTC" if when else "")
                    + (f" · user {t['user_id']}" if t.get("user_id") else ""))
