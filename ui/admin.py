@@ -12,7 +12,7 @@ ROLES = ["Admin", "Manager", "Viewer"]
 
 
 def page() -> None:
-    st.title("Administration")
+    st.header("Administration")
     if not is_admin():  # the page is only listed for Admins; the API checks again on every call
         st.warning("Only an Admin can see this page.")
         return

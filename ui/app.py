@@ -20,7 +20,7 @@ from ui.state import PAGES, is_admin, me
 st.set_page_config(page_title="FinkraftAI", page_icon=":material/account_balance:", layout="wide",
                    initial_sidebar_state="auto")
 st.markdown("""<style>
-  .block-container {padding-top: 2.2rem; padding-bottom: 1rem;}
+  .block-container {padding-top: 3rem; padding-bottom: 1rem;}
   [data-testid="stSidebarContent"] .stButton button {text-align: left; justify-content: flex-start;}
   [data-testid="stSidebarContent"] .stButton button p {white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
 </style>""", unsafe_allow_html=True)

@@ -3,8 +3,8 @@ Each has a point selection named `pick`, so clicking a bar or point can ask the 
 from __future__ import annotations
 
 # rupee axes in lakh and crore
-RUPEES = ("datum.value >= 10000000 ? '₹' + format(datum.value / 10000000, '.1f') + ' Cr'"
-          " : datum.value >= 100000 ? '₹' + format(datum.value / 100000, '.1f') + ' L' : '₹' + format(datum.value, ',')")
+RUPEES = ("datum.value >= 10000000 ? '₹' + format(datum.value / 10000000, '.2~f') + ' Cr'"
+          " : datum.value >= 100000 ? '₹' + format(datum.value / 100000, '.2~f') + ' L' : '₹' + format(datum.value, ',')")
 PALETTE = {"domain": ["unpaid", "overdue"], "range": ["#f59e0b", "#dc2626"]}
 
 
@@ -39,7 +39,7 @@ def sales_by_region(rows: list[dict], month: str) -> dict:
         "encoding": {
             "x": {"field": "region", "type": "nominal", "title": None, "sort": "-y", "axis": {"labelAngle": 0}},
             "y": {"field": "amount", "type": "quantitative", "title": "Sales", "axis": {"labelExpr": RUPEES, "tickCount": 4}},
-            "color": {"field": "region", "type": "nominal", "legend": None},
+            "color": {"value": "#0f766e"},
             "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.5},
             "tooltip": [{"field": "region"}, {"field": "amount", "type": "quantitative", "format": ",.0f", "title": "sales (₹)"}],
         },

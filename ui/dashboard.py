@@ -29,7 +29,7 @@ def _month_name(month: str) -> str:
 def page() -> None:
     today = date.today()
     head, refresh = st.columns([5, 1], vertical_alignment="bottom")
-    head.title("This month at a glance")
+    head.header("This month at a glance")
     head.caption(f"{today:%B %Y} so far · click a figure, bar or point to ask the assistant about it")
     if refresh.button("Refresh", icon=":material/refresh:", width="stretch"):
         _figures.clear()
@@ -78,24 +78,24 @@ def _headline(figs: dict, today: date) -> None:
     last = [r for r in figs["sales"] if r["month"] == figures.months_back(today, 2)[0]]
     this_total, last_total = sum(r["amount"] for r in sales), sum(r["amount"] for r in last)
     cols = st.columns(4)
-    with cols[0].container(border=True):
-        st.metric("Failed invoices", failed["count"], delta=failed["count"] - failed["last_month_count"], delta_color="inverse",
-                  help=f"This month; last month {failed['last_month_count']}")
+    with cols[0].container(border=True, height="stretch"):
+        st.metric("Failed invoices", failed["count"], delta=f"{failed['count'] - failed['last_month_count']:+d} vs last month",
+                  delta_color="inverse", help=f"This month; last month {failed['last_month_count']}")
         if st.button("Why did they fail?", key="ask-failed", type="tertiary", icon=":material/help:"):
             ask("why did invoices fail this month?")
-    with cols[1].container(border=True):
+    with cols[1].container(border=True, height="stretch"):
         st.metric("Value of failed invoices", money_short(failed["value"]), help=money(failed["value"]))
         if st.button("Show them", key="ask-failed-list", type="tertiary", icon=":material/list:"):
             ask("failed invoices this month")
-    with cols[2].container(border=True):
+    with cols[2].container(border=True, height="stretch"):
         st.metric("Outstanding", money_short(owed), help=f"{money(owed)} unpaid or overdue")
         if st.button("Overdue invoices", key="ask-overdue", type="tertiary", icon=":material/schedule:"):
             ask("overdue invoices")
-    with cols[3].container(border=True):
+    with cols[3].container(border=True, height="stretch"):
         change = (this_total - last_total) / last_total * 100 if last_total else None
         st.metric("Sales this month", money_short(this_total), delta=f"{change:+.0f}% vs last month" if change is not None else None,
                   help=f"{money(this_total)} so far; last month {money(last_total)}")
-        if st.button("Sales this month", key="ask-sales", type="tertiary", icon=":material/trending_up:"):
+        if st.button("Show sales", key="ask-sales", type="tertiary", icon=":material/trending_up:"):
             ask("sales this month")
 
 

@@ -19,7 +19,7 @@ def may_update(ticket: dict) -> bool:
 
 
 def page() -> None:
-    st.title("Tickets")
+    st.header("Tickets")
     flash = st.session_state.pop("flash", None)
     if flash:
         st.success(flash, icon=":material/check:")

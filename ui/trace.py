@@ -11,6 +11,9 @@ from .format import parse_time
 from .state import api, call
 
 
+OUTCOMES = {"ok": ("done", "green"), "paused": ("waiting for your answer", "orange"), "error": ("failed", "red")}
+
+
 def toggle(trace_id: str, steps: list[dict], key: str) -> None:
     """A switch under an answer; the trace is fetched only when it is switched on."""
     if st.toggle("Show your work", key=f"work-{key}-{trace_id}"):
@@ -33,10 +36,9 @@ def panel(trace_id: str, live_steps: list[dict] | None = None) -> None:
         return
     with st.container(border=True, key=f"trace-panel-{trace_id}"):
         calls = t.get("tool_calls") or []
-        a, b, c = st.columns(3)
-        a.metric("Outcome", {"ok": "done", "paused": "waiting for you"}.get(t.get("status"), t.get("status") or "–"))
-        b.metric("Time", f"{t.get('duration_ms') or 0:,.0f} ms")
-        c.metric("Tool calls", len(calls))
+        outcome, colour = OUTCOMES.get(t.get("status"), (t.get("status") or "unknown", "gray"))
+        st.markdown(f"**Show your work** &nbsp; :{colour}-badge[{outcome}] :gray-badge[{t.get('duration_ms') or 0:,.0f} ms in all] "
+                    f":gray-badge[{len(calls)} tool call{'s' if len(calls) != 1 else ''}]")
         st.markdown("**Plan** — how your request was read and what was decided")
         for line in t.get("summary") or ["No tool was needed for this answer."]:
             st.markdown(f"- {_plain(line)}")

@@ -220,12 +220,12 @@ def test_a_403_from_a_changed_role_is_shown_plainly(ui_for, live_server):
 def test_admin_page_only_for_admins_users_roles_tokens_traces(ui_for, live_server):
     victor = ui_for("victor", page="admin")  # asking for it by address doesn't show it
     assert "admin" not in victor.segmented_control(key="page").options
-    assert "Administration" not in [t.value for t in victor.title] and victor.chat_input(key="chat_input")
-    assert ui_for("maya", page="tickets").title[0].value == "Tickets"  # the address names the page
+    assert "Administration" not in [t.value for t in victor.header] and victor.chat_input(key="chat_input")
+    assert ui_for("maya", page="tickets").header[0].value == "Tickets"  # the address names the page
 
     at = ui_for("admin")
     open_page(at, "admin")
-    assert at.title[0].value == "Administration"
+    assert at.header[0].value == "Administration"
     users = at.dataframe[0].value
     assert set(users["user_id"]) >= {"admin", "maya", "victor", "gita"}
     # a token, shown once, that works
