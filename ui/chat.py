@@ -59,7 +59,7 @@ def page() -> None:
 def _header() -> None:
     thread_id = st.session_state.get("thread_id")
     title = st.session_state.get("thread_title") or (
-        short(st.session_state["messages"][0]["text"], 60) if st.session_state.get("messages") else "New conversation")
+        short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation")
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.subheader(title)
     if thread_id and st.session_state.get("messages"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from ..conftest import free_port
+from ..conftest import LiveServer, free_port
 from .conftest import APP, labels, open_page, press, say, texts
 
 pytestmark = pytest.mark.slow
@@ -47,6 +47,23 @@ def test_the_api_being_down_is_a_sentence_not_a_traceback(monkeypatch):
     press(at, "Sign in")
     assert not at.exception
     assert [e.value for e in at.error] == [f"Can't reach the FinkraftAI API at http://127.0.0.1:{port}. Is it running? (`make serve` starts it.)"]
+
+
+def test_too_many_requests_is_a_sentence(tmp_path, monkeypatch):
+    server = LiveServer(tmp_path / "limited", env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "5/minute"}).start()
+    try:
+        monkeypatch.setenv("FINKRAFT_API_URL", server.url)
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        at.text_input(key="token_input").input("dev-maya")
+        press(at, "Sign in")  # 2 requests to sign in, 3 for the side panel
+        say(at, "failed IndiSky invoices from last month")  # the 6th
+        assert not at.exception
+        errors = [e.value for e in at.error]
+        assert any(e.startswith("Too many requests in a short time. Please try again in ") for e in errors), errors
+        assert "Maya Menon" in "\n".join(m.value for m in at.sidebar.markdown)  # still signed in
+    finally:
+        server.stop()
 
 
 # -- chat ---------------------------------------------------------------------------------------
