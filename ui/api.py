@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 import httpx
-from httpx_sse import connect_sse
+from httpx_sse import SSEError, connect_sse
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 
@@ -129,13 +129,18 @@ class Api:
                 for event in source.iter_sse():
                     if event.event not in ("step", "answer", "error"):
                         continue
-                    data = json.loads(event.data) if event.data else {}
+                    try:
+                        data = json.loads(event.data) if event.data else {}
+                    except ValueError:
+                        raise ApiError(f"The server at {self.base_url} sent an answer that isn't FinkraftAI's.") from None
                     yield event.event, data
                     if event.event in ("answer", "error"):
                         finished = True
                         break
                 if not finished:
                     yield "error", {"detail": "The answer was cut off before it arrived. Please ask again."}
+        except SSEError:  # 200 but not an event stream: not this API (a proxy page, another server)
+            raise ApiError(f"The server at {self.base_url} answered with something that isn't FinkraftAI's API.") from None
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
         finally:

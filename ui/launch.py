@@ -20,7 +20,8 @@ def streamlit_command(host: str, port: int) -> list[str]:
     cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
            "--server.address", host, "--server.port", str(port), "--server.headless", "true",
            "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-           "--client.toolbarMode", "minimal", "--global.developmentMode", "false"]
+           "--client.toolbarMode", "minimal", "--global.developmentMode", "false",
+           "--client.showErrorDetails", "none"]  # an unforeseen error: a short notice, never a traceback
     for key, value in THEME.items():
         cmd += [f"--theme.{key}", value]
     return cmd
