@@ -16,6 +16,8 @@ depends_on: Union[str, Sequence[str], None] = None
 
 
 def upgrade() -> None:
+    if 'thread_titles' in sa.inspect(op.get_bind()).get_table_names():
+        return  # a database adopted from create_all with the newer model already has it
     op.create_table('thread_titles',
     sa.Column('workspace_id', sa.String(length=64), nullable=False),
     sa.Column('user_id', sa.String(length=64), nullable=False),
