@@ -5,8 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+UI_PORT ?= 8501
 
-.PHONY: serve test install clean-data bench
+.PHONY: serve test install clean-data bench chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -16,8 +17,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# the API on $(PORT) and the web app on $(UI_PORT); Ctrl-C (or either one stopping) stops both
 serve: $(STAMP)
-	$(VENV)/bin/finkraft serve --host $(HOST) --port $(PORT)
+	$(VENV)/bin/finkraft serve --host $(HOST) --port $(PORT) --with-ui --ui-port $(UI_PORT)
 
 # the whole suite twice: on the embedded SQLite default, then on the local PostgreSQL server
 # (tests create and drop their own databases; FINKRAFT_TEST_PG_URL points elsewhere)
@@ -27,6 +29,10 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/chat_turn.py
+
+# Debian's Chromium for the web app's browser test (the test runs this itself when it is missing)
+chromium:
+	sh scripts/install-chromium.sh
 
 clean-data:
 	rm -rf data

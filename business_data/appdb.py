@@ -7,6 +7,7 @@
     traces                                             "show your work", one row per run (graph/tracing.py)
     plans                                              template runs as their own threads (graph/templates/plans.py)
     memory_turns, memory_embeddings                    episodic memory and its vectors (memory/)
+    thread_titles                                      names users give their conversations (server/threads.py)
 
 It sits in the lowest layer, so every layer may use it. The schema is built by the Alembic
 migrations in `business_data/migrations/versions_app/` (never by create_all); the demo workspaces,
@@ -219,6 +220,17 @@ class MemoryEmbedding(AppBase):
     dim: Mapped[int] = mapped_column(Integer)
     vector: Mapped[bytes] = mapped_column(LargeBinary)  # float32, L2-normalised
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ThreadTitle(AppBase):
+    """A name a user gave one of their conversations (PATCH /threads/{thread_id}); threads themselves
+    are the memory turns and checkpoints that share the id. "Forget me" deletes these too."""
+    __tablename__ = "thread_titles"
+    workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    thread_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 MEMORY_TABLES = [MemoryTurn.__table__, MemoryEmbedding.__table__]

@@ -185,7 +185,8 @@ def plain_trace(trace: Trace) -> dict[str, Any]:
         "trace_id": trace.trace_id, "thread_id": trace.thread_id, "created_at": trace.created_at.isoformat(),
         "request": trace.request, "response": trace.response, "status": trace.status,
         "duration_ms": trace.duration_ms, "summary": lines, "data_consulted": consulted,
-        "tool_calls": [{"tool": c.get("tool"), "params": c.get("params"), "status": c.get("status")} for c in calls],
+        "tool_calls": [{"tool": c.get("tool"), "params": c.get("params"), "status": c.get("status"),
+                        "duration_ms": c.get("duration_ms")} for c in calls],
     }
 
 

@@ -1,4 +1,4 @@
-"""`finkraft serve`, `finkraft migrate`, `finkraft seed`, `finkraft token`."""
+"""`finkraft serve [--with-ui]`, `finkraft ui`, `finkraft migrate`, `finkraft seed`, `finkraft token`."""
 from __future__ import annotations
 
 import argparse
@@ -25,6 +25,9 @@ def _prepare_multiprocess(workers: int) -> None:
 
 
 def _serve(args) -> int:
+    if args.with_ui:  # `make serve`: the API and the web app as two processes that stop together
+        from ui.launch import serve_with_ui
+        return serve_with_ui(args.host, args.port, args.ui_port, workers=args.workers, log_level=args.log_level)
     import uvicorn
     os.environ.setdefault("LANGSMITH_TRACING", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -36,6 +39,12 @@ def _serve(args) -> int:
         from .app import create_app
         uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
     return 0
+
+
+def _ui(args) -> int:
+    from ui.api import api_url_from_env
+    from ui.launch import run_ui
+    return run_ui(args.host, args.port, args.api_url or api_url_from_env())
 
 
 def _migrate(args) -> int:
@@ -150,7 +159,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=1)
     serve.add_argument("--log-level", default="info")
+    serve.add_argument("--with-ui", action="store_true", help="also run the web app (stopping one stops both)")
+    serve.add_argument("--ui-port", type=int, default=8501, help="the web app's port with --with-ui (default 8501)")
     serve.set_defaults(func=_serve)
+    ui = sub.add_parser("ui", help="run the web app alone, against any API (FINKRAFT_API_URL)")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=8501)
+    ui.add_argument("--api-url", default=None, help="the API's base URL (default: $FINKRAFT_API_URL or http://127.0.0.1:8000)")
+    ui.set_defaults(func=_ui)
     mig = sub.add_parser("migrate", help="apply the schema migrations (both databases; also done on every start)")
     mig.add_argument("--schema", choices=["all", "app", "business"], default="all")
     mig.add_argument("--revision", default="head", help="target revision (default: head)")

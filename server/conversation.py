@@ -7,11 +7,13 @@ from typing import Any
 
 from langchain_core.messages import HumanMessage
 from langgraph.types import Command
+from starlette.concurrency import run_in_threadpool
 
 from graph.runs import DURABILITY, checkpoint_thread, traced_run
 from tools.rbac import Identity
 
 from .metrics import CHAT_TURNS, record_tool_calls
+from .threads import forget_titles
 
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
@@ -29,10 +31,13 @@ def _question(value: Any) -> str:
     return str(value)
 
 
-async def chat_turn(graph, services, identity: Identity, message: str, thread_id: str | None) -> dict[str, Any]:
+async def chat_turn(graph, services, identity: Identity, message: str, thread_id: str | None,
+                    callbacks: list | tuple = ()) -> dict[str, Any]:
+    """One turn; `callbacks` are extra LangChain handlers for the run (POST /chat/stream reports steps with one)."""
     thread_id = thread_id or uuid.uuid4().hex
     run_id = uuid.uuid4()
     config, recorder = traced_run(services.app, identity, thread_id, message, run_id=run_id)
+    config["callbacks"] = [*config["callbacks"], *callbacks]
     snapshot = await graph.aget_state(config)
     waiting = pending_interrupt(snapshot)
     graph_input: Any = Command(resume=message) if waiting is not None else {"messages": [HumanMessage(content=message)]}
@@ -48,6 +53,8 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
         await recorder.afinish("ok")
     for forgotten in out.get("forgotten_threads") or []:  # "forget me": the checkpoints go too
         await graph.checkpointer.adelete_thread(checkpoint_thread(identity, forgotten))
+    if out.get("forgotten_threads"):
+        await run_in_threadpool(forget_titles, services.app, identity, out["forgotten_threads"])
     record_tool_calls(calls)
     data = dict(result.get("data") or {})
     data.pop("keys", None)

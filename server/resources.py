@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from business_data.appdb import Export, Trace
+from business_data.appdb import Export, TicketComment, Trace
 from business_data.db import session_scope
 from graph.runs import checkpoint_thread
 from graph.tracing import full_trace, plain_trace
@@ -23,8 +23,9 @@ from tools.tickets import list_notifications, normalise_ticket_id
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
 from .responses import (ERRORS, EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, Problem,
-                        ThreadList, ThreadTurns, Ticket, TicketList, TicketUpdated, TraceList, TraceView)
+                        ThreadList, ThreadTurns, TicketDetail, TicketList, TicketUpdated, TraceList, TraceView)
 from .schemas import TicketPatch
+from .threads import forget_titles, with_titles
 
 router = APIRouter(responses=ERRORS)
 MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
@@ -43,12 +44,21 @@ def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = N
     return {"tickets": result.data["tickets"]}
 
 
-@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=Ticket, **EXACT)
+@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketDetail, **EXACT)
 def ticket(ticket_id: str, services: ServicesDep, identity: IdentityDep):
     result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
     if not result.data["tickets"]:
         raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
-    return result.data["tickets"][0]
+    found = result.data["tickets"][0]
+    return {**found, "history": _ticket_history(services.app, found["ticket_id"])}
+
+
+def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
+    """Comments and status changes of a ticket the caller may see, oldest first."""
+    with session_scope(app_engine) as s:
+        q = select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(TicketComment.id)
+        return [{"author": c.author, "comment": c.comment, "status_from": c.status_from, "status_to": c.status_to,
+                 "created_at": c.created_at.isoformat()} for c in s.scalars(q)]
 
 
 @router.patch("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketUpdated, **EXACT,
@@ -116,7 +126,7 @@ def memory_search(services: ServicesDep, identity: IdentityDep, q: str = Query(.
 
 @router.get("/threads", tags=["memory"], response_model=ThreadList, **EXACT)
 def threads(services: ServicesDep, identity: IdentityDep):
-    return {"threads": services.memory.list_threads(identity)}
+    return {"threads": with_titles(services.app, identity, services.memory.list_threads(identity))}
 
 
 @router.get("/threads/{thread_id}", tags=["memory"], response_model=ThreadTurns, **EXACT)
@@ -133,4 +143,5 @@ async def forget_me(services: ServicesDep, saver: CheckpointerDep, identity: Ide
     counts = await run_in_threadpool(services.memory.forget, identity)
     for thread_id in counts.get("thread_ids", []):
         await saver.adelete_thread(checkpoint_thread(identity, thread_id))
+    await run_in_threadpool(forget_titles, services.app, identity, counts.get("thread_ids", []))
     return {"deleted": {k: v for k, v in counts.items() if k != "thread_ids"}, "threads": len(counts.get("thread_ids", []))}

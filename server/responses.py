@@ -103,6 +103,19 @@ class Ticket(Record):
     updated_at: str | None
 
 
+class TicketEvent(BaseModel):
+    author: str
+    comment: str
+    status_from: str | None = Field(description="null when the ticket was opened")
+    status_to: str | None
+    created_at: str
+
+
+class TicketDetail(Ticket):
+    """GET /tickets/{id}: the ticket and its history."""
+    history: list[TicketEvent] = Field(description="its opening, comments and status changes, oldest first")
+
+
 class TicketList(BaseModel):
     tickets: list[Ticket]
 
@@ -156,6 +169,7 @@ class TracedCall(Record):
     tool: str | None
     params: dict[str, Any] | None
     status: str | None
+    duration_ms: float | None = None
 
 
 class DataConsulted(Record):
@@ -216,6 +230,7 @@ class ThreadSummary(Record):
     started_at: str | None
     last_at: str | None
     first_message: str | None
+    title: str | None = Field(None, description="the name you gave it (PATCH /threads/{thread_id}); null: none")
 
 
 class ThreadList(BaseModel):

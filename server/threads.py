@@ -1,0 +1,70 @@
+"""Thread titles: PATCH /threads/{thread_id} renames one of your conversations.
+
+A thread is the memory turns and checkpoints sharing a client thread id; its title is a row in
+`thread_titles` (tools/appdb.py). GET /threads (server/resources.py) shows it as `title`; "forget
+me" deletes titles with the threads.
+"""
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Path
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select
+
+from business_data.appdb import ThreadTitle, utcnow
+from business_data.db import session_scope
+from tools.rbac import Identity
+
+from .deps import IdentityDep, ServicesDep
+from .responses import ERRORS
+from .schemas import ClientBody
+
+router = APIRouter(tags=["memory"], responses=ERRORS)
+
+
+class ThreadRename(ClientBody):
+    title: str = Field(..., max_length=200, description="the new name; empty clears it (the first message is shown again)")
+
+
+class ThreadRenamed(BaseModel):
+    thread_id: str
+    title: str | None = Field(description="the name now shown; null: none (the first message is shown)")
+
+
+def _mine(identity: Identity):
+    return (ThreadTitle.workspace_id == identity.workspace_id) & (ThreadTitle.user_id == identity.user_id)
+
+
+def with_titles(app_engine, identity: Identity, threads: list[dict]) -> list[dict]:
+    """GET /threads rows with each thread's `title` (None when it was never renamed)."""
+    with session_scope(app_engine) as s:
+        titles = dict(s.execute(select(ThreadTitle.thread_id, ThreadTitle.title).where(_mine(identity))).all())
+    return [{**t, "title": titles.get(t["thread_id"])} for t in threads]
+
+
+def forget_titles(app_engine, identity: Identity, thread_ids: list[str]) -> None:
+    if thread_ids:
+        with session_scope(app_engine) as s:
+            s.execute(delete(ThreadTitle).where(_mine(identity), ThreadTitle.thread_id.in_(list(thread_ids))))
+
+
+def _rename(services, identity: Identity, thread_id: str, title: str) -> dict:
+    if not services.memory.recent_turns(identity, thread_id, 1):
+        raise HTTPException(404, f"No conversation '{thread_id}' in your history.")
+    with session_scope(services.app) as s:
+        row = s.get(ThreadTitle, (identity.workspace_id, identity.user_id, thread_id))
+        if not title:
+            if row is not None:
+                s.delete(row)
+            return {"thread_id": thread_id, "title": None}
+        if row is None:
+            s.add(ThreadTitle(workspace_id=identity.workspace_id, user_id=identity.user_id, thread_id=thread_id, title=title))
+        else:
+            row.title, row.updated_at = title, utcnow()
+    return {"thread_id": thread_id, "title": title}
+
+
+@router.patch("/threads/{thread_id}", response_model=ThreadRenamed)
+def rename_thread(body: ThreadRename, services: ServicesDep, identity: IdentityDep,
+                  thread_id: str = Path(..., max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")):
+    """Rename one of your conversations: `{"title": "IndiSky follow-up"}` (an empty title clears it)."""
+    return _rename(services, identity, thread_id, " ".join(body.title.split()))

@@ -1,0 +1,63 @@
+"""The web app's tests: Streamlit's AppTest (the page logic, in process) against a real API server on
+loopback, and a real headless Chromium (tests/ui/test_browser.py)."""
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from ..conftest import ROOT, TOKENS
+
+APP = str(ROOT / "ui" / "app.py")
+
+
+@pytest.fixture
+def ui_for(live_server, monkeypatch):
+    """ui_for(user) -> an AppTest of the web app, signed in as `user` (None: not signed in)."""
+    monkeypatch.setenv("FINKRAFT_API_URL", live_server.url)
+    monkeypatch.setenv("FINKRAFT_ENV", "dev")
+
+    def make(user: str | None = None, token: str | None = None, page: str | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        if page:
+            at.query_params["page"] = page  # as if opened at /?page=...
+        at.run()
+        if user or token:
+            at.text_input(key="token_input").input(token or TOKENS[user])
+            press(at, "Sign in")
+            assert not at.exception, at.exception
+        return at
+
+    return make
+
+
+def press(at: AppTest, label: str, **where) -> AppTest:
+    """Click the (first) button with this label and run the script again."""
+    for b in at.button:
+        if b.label == label and all(getattr(b, k, None) == v for k, v in where.items()):
+            b.click()
+            return at.run()
+    raise AssertionError(f"no button {label!r}; buttons: {[b.label for b in at.button]}")
+
+
+def open_page(at: AppTest, page: str) -> AppTest:
+    """Choose a page in the bar at the top (chat, dashboard, tickets, admin)."""
+    at.segmented_control(key="page").set_value(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def labels(at: AppTest) -> list[str]:
+    return [b.label for b in at.button]
+
+
+def say(at: AppTest, text: str) -> AppTest:
+    at.chat_input(key="chat_input").set_value(text).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    """Everything the page says in words (markdown, captions, alerts), for 'the page shows X' checks."""
+    parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
+    parts += [e.value for kind in (at.info, at.success, at.warning, at.error) for e in kind]
+    return "\n".join(str(p) for p in parts)

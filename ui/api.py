@@ -1,0 +1,231 @@
+"""The FinkraftAI HTTP API as the web app uses it: one method per endpoint, errors as plain sentences.
+
+Nothing here knows Streamlit; every failure is an `ApiError` whose `message` can be shown to a
+person as it is (API down, 401, 403, 429, a server error with its id).
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import httpx
+from httpx_sse import SSEError, connect_sse
+
+DEFAULT_API_URL = "http://127.0.0.1:8000"
+
+
+def api_url_from_env() -> str:
+    return (os.environ.get("FINKRAFT_API_URL") or DEFAULT_API_URL).rstrip("/")
+
+
+class ApiError(Exception):
+    """A request that did not work, with a sentence for the page and the HTTP status (None: no answer)."""
+
+    def __init__(self, message: str, status: int | None = None, retry_after: int | None = None):
+        super().__init__(message)
+        self.message, self.status, self.retry_after = message, status, retry_after
+
+    @property
+    def signed_out(self) -> bool:
+        return self.status == 401
+
+
+def _detail(response: httpx.Response) -> str:
+    try:
+        body = response.json()
+    except ValueError:
+        return ""
+    return str(body.get("detail") or "") if isinstance(body, dict) else ""
+
+
+def error_for(response: httpx.Response) -> ApiError:
+    """The plain message for an HTTP error answer."""
+    status, detail = response.status_code, _detail(response)
+    if status == 401:
+        return ApiError(f"You're not signed in any more: {detail or 'the token was not accepted'} Sign in again.", 401)
+    if status == 403:
+        return ApiError(detail or "Your role doesn't allow that.", 403)
+    if status == 429:
+        wait = response.headers.get("Retry-After")
+        seconds = int(wait) if wait and wait.isdigit() else None
+        when = f"in {seconds} seconds" if seconds else "in a minute"
+        return ApiError(f"Too many requests in a short time. Please try again {when}.", 429, seconds)
+    if status >= 500:
+        return ApiError(detail or "The server had a problem and nothing was changed. Please try again.", status)
+    return ApiError(detail or f"The request was not accepted (HTTP {status}).", status)
+
+
+@dataclass
+class Download:
+    content: bytes
+    filename: str
+    media_type: str
+
+
+class Api:
+    """A signed-in (or not yet signed-in) client of one API base URL."""
+
+    def __init__(self, base_url: str | None = None, token: str | None = None, timeout: float = 120):
+        self.base_url = (base_url or api_url_from_env()).rstrip("/")
+        self.token = token
+        self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    def close(self) -> None:
+        self._client.close()
+
+    def _headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    def _unreachable(self, exc: Exception) -> ApiError:
+        if isinstance(exc, httpx.TimeoutException):
+            return ApiError(f"The FinkraftAI API at {self.base_url} took too long to answer. Please try again.")
+        return ApiError(f"Can't reach the FinkraftAI API at {self.base_url}. Is it running? (`make serve` starts it.)")
+
+    def request(self, method: str, path: str, **kw) -> Any:
+        try:
+            r = self._client.request(method, path, headers=self._headers(), **kw)
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        finally:
+            self._client.cookies.clear()  # identity travels in the bearer header only, never a cookie
+        if r.status_code >= 400:
+            raise error_for(r)
+        if not r.content:
+            return None
+        try:
+            return r.json()
+        except ValueError:
+            raise ApiError(f"The server at {self.base_url} answered with something that isn't FinkraftAI's API.", r.status_code) from None
+
+    # -- identity ---------------------------------------------------------------------------
+    def whoami(self) -> dict:
+        """{user_id, role, workspace_id, display_name, tools, summary, ...} of this token."""
+        me = self.request("POST", "/auth/session")  # the one endpoint that names the token's user
+        return self.request("GET", f"/user/{me['user_id']}/permissions")
+
+    def health(self) -> dict:
+        return self.request("GET", "/health")
+
+    # -- chat -------------------------------------------------------------------------------
+    def chat(self, message: str, thread_id: str | None = None) -> dict:
+        return self.request("POST", "/chat", json={"message": message, "thread_id": thread_id})
+
+    def chat_stream(self, message: str, thread_id: str | None = None) -> Iterator[tuple[str, dict]]:
+        """("step", {...}) per graph node, then ("answer", /chat body) or ("error", {"detail"}). Falls
+        back to POST /chat (one answer, no steps) on an API without the streaming endpoint."""
+        body = {"message": message, "thread_id": thread_id}
+        try:
+            with connect_sse(self._client, "POST", "/chat/stream", json=body, headers=self._headers()) as source:
+                response = source.response
+                if response.status_code >= 400:
+                    response.read()
+                    if response.status_code == 404 and "no endpoint" in _detail(response):
+                        yield "answer", self.chat(message, thread_id)  # an older API: no live steps
+                        return
+                    raise error_for(response)
+                finished = False
+                for event in source.iter_sse():
+                    if event.event not in ("step", "answer", "error"):
+                        continue
+                    try:
+                        data = json.loads(event.data) if event.data else {}
+                    except ValueError:
+                        raise ApiError(f"The server at {self.base_url} sent an answer that isn't FinkraftAI's.") from None
+                    yield event.event, data
+                    if event.event in ("answer", "error"):
+                        finished = True
+                        break
+                if not finished:
+                    yield "error", {"detail": "The answer was cut off before it arrived. Please ask again."}
+        except SSEError:  # 200 but not an event stream: not this API (a proxy page, another server)
+            raise ApiError(f"The server at {self.base_url} answered with something that isn't FinkraftAI's API.") from None
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        finally:
+            self._client.cookies.clear()
+
+    # -- threads ----------------------------------------------------------------------------
+    def threads(self) -> list[dict]:
+        return self.request("GET", "/threads")["threads"]
+
+    def thread(self, thread_id: str, limit: int = 100) -> list[dict]:
+        return self.request("GET", f"/threads/{thread_id}", params={"limit": limit})["turns"]
+
+    def rename_thread(self, thread_id: str, title: str) -> dict:
+        return self.request("PATCH", f"/threads/{thread_id}", json={"title": title})
+
+    # -- tickets and notifications ----------------------------------------------------------
+    def tickets(self, status: str | None = None) -> list[dict]:
+        return self.request("GET", "/tickets", params={"status": status} if status else None)["tickets"]
+
+    def ticket(self, ticket_id: str) -> dict:
+        return self.request("GET", f"/tickets/{ticket_id}")
+
+    def update_ticket(self, ticket_id: str, status: str | None = None, comment: str | None = None) -> dict:
+        body = {k: v for k, v in {"status": status, "comment": comment}.items() if v}
+        return self.request("PATCH", f"/tickets/{ticket_id}", json=body)
+
+    def notifications(self, unread_only: bool = False, mark_read: bool = False) -> list[dict]:
+        params = {"unread_only": str(unread_only).lower(), "mark_read": str(mark_read).lower()}
+        return self.request("GET", "/notifications", params=params)["notifications"]
+
+    # -- tools, exports, traces -------------------------------------------------------------
+    def tool(self, name: str, **params) -> dict:
+        """POST /execute_tool: the tool's `data` (same permission checks as chat)."""
+        return self.request("POST", "/execute_tool", json={"tool_name": name, "params": params})["data"]
+
+    def download(self, url: str) -> Download:
+        try:
+            r = self._client.get(url, headers=self._headers())
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        if r.status_code >= 400:
+            raise error_for(r)
+        filename = "finkraft-export"
+        disposition = r.headers.get("content-disposition", "")
+        if "filename=" in disposition:
+            filename = disposition.split("filename=", 1)[1].strip().strip('"')
+        return Download(r.content, filename, r.headers.get("content-type", "application/octet-stream").split(";")[0])
+
+    def traces(self, limit: int = 50) -> list[dict]:
+        return self.request("GET", "/traces", params={"limit": limit})["traces"]
+
+    def trace(self, trace_id: str) -> dict:
+        return self.request("GET", f"/traces/{trace_id}")
+
+    # -- administration ---------------------------------------------------------------------
+    def users(self) -> list[dict]:
+        return self.request("GET", "/admin/users")["users"]
+
+    def create_user(self, user_id: str, display_name: str, role: str, workspace_id: str) -> dict:
+        return self.request("POST", "/admin/users", json={"user_id": user_id, "display_name": display_name,
+                                                          "role": role, "workspace_id": workspace_id})
+
+    def change_role(self, user_id: str, role: str, workspace_id: str | None = None) -> dict:
+        body = {"role": role, **({"workspace_id": workspace_id} if workspace_id else {})}
+        return self.request("POST", f"/admin/users/{user_id}/roles", json=body)
+
+    def tokens(self) -> list[dict]:
+        return self.request("GET", "/admin/tokens")["tokens"]
+
+    def issue_token(self, user_id: str, label: str = "") -> dict:
+        return self.request("POST", "/admin/tokens", json={"user_id": user_id, "label": label})
+
+    def revoke_token(self, token_id: int) -> dict:
+        return self.request("DELETE", f"/admin/tokens/{token_id}")
+
+
+def split_welcome(answer: dict) -> dict:
+    """The answer with its welcome-back summary in `welcome`. An API that still puts the summary at
+    the front of the first answer of a thread ("Welcome back - ...\\n\\n<answer>") is read the same way."""
+    answer = dict(answer)
+    if answer.get("welcome"):
+        return answer
+    text = answer.get("agent_response") or ""
+    if text.startswith("Welcome back") and "\n\n" in text:
+        answer["welcome"], answer["agent_response"] = text.split("\n\n", 1)
+    else:
+        answer.setdefault("welcome", None)
+    return answer

@@ -1,0 +1,45 @@
+"""FinkraftAI for finance teams: sign in, then chat, dashboard, tickets and (Admins) administration.
+
+Run with `finkraft ui` (this app alone, against FINKRAFT_API_URL) or `make serve` (API and app).
+An ordinary HTTP client of the API: every figure and action goes through it.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+_ROOT = str(Path(__file__).resolve().parents[1])
+if _ROOT not in sys.path:  # `streamlit run ui/app.py` from a checkout that is not installed
+    sys.path.insert(0, _ROOT)
+
+import streamlit as st
+
+from ui import admin, chat, dashboard, sidebar, signin, tickets
+from ui.state import PAGES, is_admin, me
+
+st.set_page_config(page_title="FinkraftAI", page_icon=":material/account_balance:", layout="wide",
+                   initial_sidebar_state="auto")
+st.markdown("""<style>
+  .block-container {padding-top: 3rem; padding-bottom: 1rem;}
+  [data-testid="stSidebarContent"] .stButton button {text-align: left; justify-content: flex-start;}
+  [data-testid="stSidebarContent"] .stButton button p {white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
+</style>""", unsafe_allow_html=True)
+
+if me() is None:
+    signin.page()
+    st.stop()
+
+# One page at a time, chosen in the bar at the top (it stays visible on a phone, where the side
+# panel folds away); the page is also in the address (?page=tickets), so it survives a reload.
+RUN = {"chat": chat.page, "dashboard": dashboard.page, "tickets": tickets.page, "admin": admin.page}
+allowed = [p for p in PAGES if p != "admin" or is_admin()]
+wanted = st.session_state.pop("nav_to", None) or (st.query_params.get("page") if "page" not in st.session_state else None)
+if wanted in allowed:
+    st.session_state["page"] = wanted
+if st.session_state.get("page") not in allowed:
+    st.session_state["page"] = "chat"
+sidebar.render()
+st.segmented_control("Page", allowed, format_func=lambda p: PAGES[p], key="page", label_visibility="collapsed")
+page = st.session_state.get("page") or "chat"
+st.query_params["page"] = page
+RUN[page]()

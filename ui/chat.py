@@ -1,0 +1,125 @@
+"""The chat page: one conversation (thread) at a time, answers streamed with the graph's steps live."""
+from __future__ import annotations
+
+import uuid
+
+import streamlit as st
+
+from . import answers
+from .api import ApiError, split_welcome
+from .format import short
+from .state import api, call, can, invalidate, sign_out
+
+PLACEHOLDER = "Ask about invoices, sales, vendors or tickets…"
+AVATARS = {"user": ":material/person:", "assistant": ":material/account_balance:"}
+
+
+def new_thread() -> None:
+    st.session_state.update(thread_id=None, messages=[], thread_title=None)
+
+
+def open_thread(thread_id: str, title: str | None = None) -> None:
+    """Resume a conversation from its stored turns (text; tables come back when you ask again)."""
+    turns = call(api().thread, thread_id)
+    if turns is None:
+        return
+    messages = []
+    for t in turns:
+        if t.get("speaker") == "user":
+            messages.append({"role": "user", "text": t.get("text") or ""})
+        else:
+            ref = t.get("result_ref") or {}
+            data = {"export_id": ref["export_id"], "url": f"/exports/{ref['export_id']}/download"} if ref.get("export_id") else {}
+            messages.append({"role": "assistant", "restored": True,
+                             "answer": {"agent_response": t.get("text") or "", "tool_used": t.get("tool"), "data": data,
+                                        "status": "success", "trace_id": None, "welcome": None}})
+    st.session_state.update(thread_id=thread_id, messages=messages, thread_title=title)
+
+
+def page() -> None:
+    st.session_state.setdefault("messages", [])
+    _header()
+    messages = st.session_state["messages"]
+    for i, msg in enumerate(messages):
+        latest = i == len(messages) - 1
+        with st.chat_message(msg["role"], avatar=AVATARS[msg["role"]]):
+            if msg["role"] == "user":
+                st.markdown(answers.escape(msg["text"]))
+            else:
+                answers.render(msg, key=str(i), latest=latest)
+    if not messages:
+        _suggestions()
+    prompt = st.chat_input(PLACEHOLDER, key="chat_input")
+    prompt = prompt or st.session_state.pop("pending_prompt", None)
+    if prompt:
+        _turn(prompt)
+        st.rerun()
+
+
+def _header() -> None:
+    thread_id = st.session_state.get("thread_id")
+    title = st.session_state.get("thread_title") or (
+        short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation")
+    left, right = st.columns([5, 1], vertical_alignment="center")
+    left.subheader(title)
+    if thread_id and st.session_state.get("messages"):
+        with right.popover("Rename", icon=":material/edit:", width="stretch"):
+            new = st.text_input("Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input")
+            if st.button("Save name", key="rename_save", type="primary"):
+                saved = call(api().rename_thread, thread_id, new)
+                if saved is not None:
+                    st.session_state["thread_title"] = saved.get("title")
+                    invalidate("threads")
+                    st.rerun()
+
+
+def _suggestions() -> None:
+    st.markdown("Ask in plain words. For example:")
+    ideas = ["Failed IndiSky invoices from last month", "Why did invoices fail this month?", "Show my open tickets",
+             "Any updates on my tickets?"]
+    if can("run_template"):
+        ideas.append("Investigate the IndiSky failures last month")
+    with st.container(horizontal=True, key="suggestions"):
+        for idea in ideas:
+            if st.button(idea, key=f"idea-{idea}", icon=":material/north_east:"):
+                st.session_state["pending_prompt"] = idea
+                st.rerun()
+
+
+def _turn(prompt: str) -> None:
+    """Send one message; show the graph's steps live as they arrive, then keep the answer."""
+    thread_id = st.session_state.get("thread_id") or f"ui-{uuid.uuid4().hex[:12]}"
+    st.session_state["thread_id"] = thread_id
+    messages = st.session_state["messages"]
+    messages.append({"role": "user", "text": prompt})
+    with st.chat_message("user", avatar=AVATARS["user"]):
+        st.markdown(answers.escape(prompt))
+    reply: dict = {"role": "assistant", "answer": None, "steps": [], "error": None}
+    with st.chat_message("assistant", avatar=AVATARS["assistant"]):
+        status = st.status("Understanding your request…", expanded=True)
+        try:
+            for kind, data in api().chat_stream(prompt, thread_id):
+                if kind == "step":
+                    reply["steps"].append(data)
+                    status.update(label=_sentence(data.get("label")) + "…")
+                    status.markdown(f":material/check: {answers.escape(data.get('label') or data.get('node'))}"
+                                    + (f" — {answers.escape(data['detail'])}" if data.get("detail") else ""))
+                elif kind == "answer":
+                    reply["answer"] = split_welcome(data)
+                else:
+                    reply["error"] = data.get("detail") or "Something went wrong; nothing was changed."
+        except ApiError as e:
+            if e.signed_out:
+                sign_out(keep_message=True)
+                st.session_state["signed_out_note"] = e.message
+                st.rerun()
+            reply["error"] = e.message
+        failed = reply["error"] is not None
+        status.update(label="Couldn't finish" if failed else "Done", state="error" if failed else "complete", expanded=False)
+    messages.append(reply)
+    invalidate()  # tickets, notifications and threads may have changed
+
+
+def _sentence(text: str | None) -> str:
+    text = (text or "working").rstrip("…")
+    return text[:1].upper() + text[1:]

@@ -1,0 +1,81 @@
+"""The side panel, "Don't make me repeat myself": who you are, what happened since you were last
+here, open tickets and notifications (with the unread count), and recent conversations."""
+from __future__ import annotations
+
+import streamlit as st
+
+from . import chat
+from .format import ago, short
+from .state import api, cached, call, go, invalidate, me, sign_out
+
+OPEN = ("open", "in_progress")
+
+
+def render() -> None:
+    user = me()
+    with st.sidebar:
+        with st.container(border=True):
+            st.markdown(f"**{user['display_name']}**  \n{user['role']} · workspace `{user['workspace_id']}`",
+                        help=f"As a {user['role']} you can {user.get('summary') or 'use the assistant'}.")
+            if st.button("Sign out", key="signout", icon=":material/logout:", type="tertiary"):
+                sign_out()
+                st.rerun()
+        notes = cached("notifications", lambda: api().notifications()) or []
+        unread = [n for n in notes if not n.get("read")]
+        _welcome(unread)
+        _tickets()
+        _notifications(notes, unread)
+        _threads()
+
+
+def _welcome(unread: list[dict]) -> None:
+    """What changed since the user was last here: their unread ticket news, shown until read."""
+    if not unread:
+        return
+    with st.container(border=True, key="welcome_back"):
+        st.markdown("**Welcome back** — since you were last here:")
+        for n in unread[:3]:
+            st.markdown(f"- {n['message']} *({ago(n.get('created_at'))})*")
+        if st.button("Mark as read", key="mark_read", icon=":material/done_all:", type="tertiary"):
+            if call(api().notifications, unread_only=True, mark_read=True) is not None:
+                invalidate("notifications")
+                st.rerun()
+
+
+def _tickets() -> None:
+    tickets = cached("tickets", lambda: api().tickets()) or []
+    open_tickets = [t for t in tickets if t.get("status") in OPEN]
+    with st.expander(f"Open tickets ({len(open_tickets)})", expanded=bool(open_tickets), icon=":material/confirmation_number:"):
+        if not open_tickets:
+            st.caption("No open tickets.")
+        for t in open_tickets[:6]:
+            if st.button(f"{t['ticket_id']} · {short(t['title'], 34)}", key=f"side-ticket-{t['ticket_id']}",
+                         help=f"{t['title']} ({t['status'].replace('_', ' ')})", type="tertiary"):
+                st.session_state["open_ticket"] = t["ticket_id"]
+                go("tickets")
+
+
+def _notifications(notes: list[dict], unread: list[dict]) -> None:
+    label = f"Notifications ({len(unread)} unread)" if unread else "Notifications"
+    with st.expander(label, icon=":material/notifications:"):
+        if not notes:
+            st.caption("Nothing yet. You'll hear here when a ticket you follow changes.")
+        for n in notes[:8]:
+            dot = "🔵 " if not n.get("read") else ""
+            st.markdown(f"{dot}{n['message']}  \n*{ago(n.get('created_at'))}*")
+
+
+def _threads() -> None:
+    st.markdown("**Conversations**")
+    if st.button("New conversation", key="new-thread", icon=":material/add_comment:", width="stretch"):
+        chat.new_thread()
+        go("chat")
+    threads = cached("threads", lambda: api().threads()) or []
+    current = st.session_state.get("thread_id")
+    for t in threads[:8]:
+        title = t.get("title") or t.get("first_message") or t["thread_id"]
+        marker = "▸ " if t["thread_id"] == current else ""
+        if st.button(f"{marker}{short(title, 38)}", key=f"thread-{t['thread_id']}", type="tertiary",
+                     help=f"{title} — {t['turns']} turns, last {ago(t.get('last_at'))}"):
+            chat.open_thread(t["thread_id"], title=t.get("title"))
+            go("chat")

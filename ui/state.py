@@ -1,0 +1,122 @@
+"""Per-browser-session state: the API client, who is signed in and what they may do, a short cache,
+and one way to call the API that turns every failure into a message on the page."""
+from __future__ import annotations
+
+import os
+import time
+from typing import Any, Callable, TypeVar
+
+import streamlit as st
+
+from .api import Api, ApiError, api_url_from_env
+
+T = TypeVar("T")
+CACHE_SECONDS = 20.0
+# The demo users of the embedded setup (their dev tokens work only when the API runs with FINKRAFT_ENV=dev)
+DEMO_USERS = [("maya", "Maya Menon", "Manager", "dev-maya"), ("victor", "Victor Varma", "Viewer", "dev-victor"),
+              ("admin", "Asha Admin", "Admin", "dev-admin"), ("gita", "Gita Gupta", "Manager", "dev-gita")]
+
+
+def dev_mode() -> bool:
+    return os.environ.get("FINKRAFT_ENV", "dev").lower() == "dev"
+
+
+def api() -> Api:
+    """This session's client (the signed-in user's token, the configured API URL)."""
+    client = st.session_state.get("api")
+    if client is None:
+        client = st.session_state["api"] = Api(api_url_from_env())
+    return client
+
+
+def me() -> dict | None:
+    """The signed-in user: user_id, display_name, role, workspace_id, tools, summary."""
+    return st.session_state.get("me")
+
+
+def can(tool: str) -> bool:
+    """Whether the signed-in user's role may run `tool` (from GET /user/{id}/permissions)."""
+    user = me()
+    return bool(user) and tool in (user.get("tools") or [])
+
+
+def is_admin() -> bool:
+    return bool(me()) and me().get("role") == "Admin"
+
+
+def sign_in(token: str) -> bool:
+    token = token.strip()
+    if not token:
+        st.error("Paste a token first.")
+        return False
+    client = Api(api_url_from_env(), token)
+    try:
+        user = client.whoami()
+    except ApiError as e:
+        client.close()
+        st.error(e.message)
+        return False
+    sign_out(keep_message=True)
+    st.session_state.update(api=client, me=user, thread_id=None, messages=[], cache={}, welcome_seen=False)
+    return True
+
+
+def sign_out(keep_message: bool = False) -> None:
+    client = st.session_state.get("api")
+    if client is not None:
+        client.close()
+    for key in list(st.session_state.keys()):
+        del st.session_state[key]
+    if not keep_message:
+        st.session_state["signed_out_note"] = "You signed out."
+
+
+def call(fn: Callable[..., T], *args, quiet: bool = False, **kw) -> T | None:
+    """Run an API call; on failure show its plain message (never a traceback) and return None.
+    A 401 signs the session out, so the next run shows the sign-in page with the reason."""
+    try:
+        return fn(*args, **kw)
+    except ApiError as e:
+        if e.signed_out:
+            sign_out(keep_message=True)
+            st.session_state["signed_out_note"] = e.message
+            st.rerun()
+        if not quiet:
+            st.error(e.message, icon=":material/error:")
+        return None
+
+
+def cached(key: str, fn: Callable[[], T], seconds: float = CACHE_SECONDS) -> T | None:
+    """A short-lived per-session cache for side-panel reads, so reruns don't repeat requests."""
+    cache: dict[str, tuple[float, Any]] = st.session_state.setdefault("cache", {})
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < seconds:
+        return hit[1]
+    value = call(fn)
+    if value is not None:
+        cache[key] = (time.monotonic(), value)
+    return value
+
+
+def invalidate(*prefixes: str) -> None:
+    """Forget cached reads (all, or those whose key starts with one of `prefixes`) after a change."""
+    cache = st.session_state.setdefault("cache", {})
+    for key in list(cache):
+        if not prefixes or key.startswith(prefixes):
+            del cache[key]
+
+
+def go(page: str) -> None:
+    """Show another page (one of PAGES) from now on."""
+    st.session_state["nav_to"] = page
+    st.rerun()
+
+
+def ask(prompt: str) -> None:
+    """Ask the assistant `prompt` in the current conversation (from the dashboard, tickets, buttons)."""
+    st.session_state["pending_prompt"] = prompt
+    go("chat")
+
+
+PAGES = {"chat": ":material/chat: Chat", "dashboard": ":material/monitoring: Dashboard",
+         "tickets": ":material/confirmation_number: Tickets", "admin": ":material/admin_panel_settings: Admin"}
