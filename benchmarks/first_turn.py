@@ -79,7 +79,7 @@ def main() -> None:
     try:
         from business_data.appdb import Notification, utcnow
     except ImportError:  # before the app tables moved (issue 10)
-        from tools.appdb import Notification, utcnow
+        from business_data.appdb import Notification, utcnow
     from business_data.db import session_scope
 
     times, missing = [], {}
