@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 
 from tools import queries
-from tools.appdb import Ticket
+from business_data.appdb import Ticket
 from business_data.db import session_scope
 
-from ..helpers import cfg, turn as offline_turn
+from ..helpers import cfg, turn as offline_turn, turn_and_answer
 from .test_llm import ScriptedChatModel, call, data_blocks, graph_with, request_of, text_of, tools_used, turn
 
 
@@ -73,7 +73,7 @@ def test_a_large_result_is_referred_to_by_its_query(services, app_graph, small_k
     assert out["last_result"]["keys_complete"] is False and out["last_result"]["query"]["filters"]
     out = offline_turn(app_graph, c, "why did these fail?")
     assert out["result"]["status"] == "success" and out["result"]["data"]["failed"] == len(numbers)  # all, not 5
-    out = offline_turn(app_graph, c, "create a ticket for these")
+    out = turn_and_answer(app_graph, c, "create a ticket for these", "yes", asks=True)
     assert out["result"]["status"] == "success", out["response"]
     with session_scope(services.app) as s:
         t = s.execute(select(Ticket).where(Ticket.ticket_id == out["result"]["data"]["ticket_id"])).scalar_one()

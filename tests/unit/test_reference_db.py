@@ -18,7 +18,7 @@ from tools.money import money
 from tools.registry import run_tool
 
 from ..conftest import ROOT, make_services, pg_databases, using_postgres
-from ..helpers import cfg, turn
+from ..helpers import cfg, turn, turn_and_answer
 from .. import reference_db
 
 
@@ -105,7 +105,7 @@ def test_sample_scenario_on_the_customers_database(ref, ref_url):
     assert out["result"]["data"]["filtered_records"] == 7, out["response"]
     out = turn(g, cfg("maya", "ref-1"), "why did these fail?")
     assert "7 of 7 failed: GSTIN missing" in out["response"]
-    out = turn(g, cfg("maya", "ref-1"), "create a ticket and notify me when fixed")
+    out = turn_and_answer(g, cfg("maya", "ref-1"), "create a ticket and notify me when fixed", "yes", asks=True)
     ticket = out["result"]["data"]["ticket"]
     assert out["result"]["status"] == "success" and len(ticket["record_ids"]) == 7, out["response"]
     assert ticket["title"].startswith("IndiSky Airlines: 7 invoices failed, GSTIN missing")
