@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
+from pydantic_core import PydanticCustomError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from sqlalchemy.orm import Session
 
@@ -53,6 +54,18 @@ class FilterParams(BaseModel):
         if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
             raise ValueError(f"the minimum amount ({self.min_amount:,.0f}) is above the maximum ({self.max_amount:,.0f})")
         return self
+
+    @field_validator("dataset")
+    @classmethod
+    def _known_dataset(cls, v: str) -> str:
+        """One of the data model's datasets (the configured model; tools check again against theirs)."""
+        from business_data.datamodel import get_data_model
+        names = list(get_data_model().datasets)
+        if v not in names:
+            quoted = [repr(n) for n in names]
+            expected = ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
+            raise PydanticCustomError("literal_error", "Input should be {expected}", {"expected": expected})
+        return v
 
     @field_validator("min_amount", "max_amount", mode="before")
     @classmethod
