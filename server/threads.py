@@ -1,7 +1,7 @@
 """Thread titles: PATCH /threads/{thread_id} renames one of your conversations.
 
 A thread is the memory turns and checkpoints sharing a client thread id; its title is a row in
-`thread_titles` (tools/appdb.py). GET /threads (server/resources.py) shows it as `title`; "forget
+`thread_titles` (business_data/appdb.py). GET /threads (server/resources.py) shows it as `title`; "forget
 me" deletes titles with the threads.
 """
 from __future__ import annotations
