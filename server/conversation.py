@@ -18,13 +18,6 @@ from .threads import forget_titles
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 
 
-def pending_interrupt(snapshot) -> Any | None:
-    for task in getattr(snapshot, "tasks", ()) or ():
-        for intr in getattr(task, "interrupts", ()) or ():
-            return intr.value
-    return None
-
-
 async def is_waiting(graph, config) -> bool:
     """The thread is paused on a question (its checkpoint holds an interrupt write). One checkpoint
     read and no state snapshot: half the cost of `aget_state` (measured 0.36 vs 0.66 ms CPU, 2 ms wall)."""
