@@ -10,6 +10,7 @@ and PDF (reportlab).
 from __future__ import annotations
 
 import csv
+import threading
 from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -185,21 +186,23 @@ def write_pdf(path: Path, columns: list[str], rows: list[dict], title: str) -> N
 # DejaVu Sans (Debian's fonts-dejavu-core, on every machine of ours) has the ₹ sign; Helvetica has not
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 PAD = 14  # a table cell's left and right padding (6 + 6), and a little air
+_FONT_LOCK = threading.Lock()
 
 
 def _pdf_fonts() -> tuple[str, str]:
     """(regular, bold) font names for the PDF: DejaVu Sans Condensed when installed, else Helvetica."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
-    if "FinkraftSans" in pdfmetrics.getRegisteredFontNames():
+    with _FONT_LOCK:  # exports run in parallel threads: register both faces before anyone uses one
+        if "FinkraftSans-Bold" in pdfmetrics.getRegisteredFontNames():
+            return "FinkraftSans", "FinkraftSans-Bold"
+        regular, bold = DEJAVU / "DejaVuSansCondensed.ttf", DEJAVU / "DejaVuSansCondensed-Bold.ttf"
+        if not (regular.exists() and bold.exists()):
+            return "Helvetica", "Helvetica-Bold"
+        pdfmetrics.registerFont(TTFont("FinkraftSans", str(regular)))
+        pdfmetrics.registerFont(TTFont("FinkraftSans-Bold", str(bold)))
+        pdfmetrics.registerFontFamily("FinkraftSans", normal="FinkraftSans", bold="FinkraftSans-Bold")
         return "FinkraftSans", "FinkraftSans-Bold"
-    regular, bold = DEJAVU / "DejaVuSansCondensed.ttf", DEJAVU / "DejaVuSansCondensed-Bold.ttf"
-    if not (regular.exists() and bold.exists()):
-        return "Helvetica", "Helvetica-Bold"
-    pdfmetrics.registerFont(TTFont("FinkraftSans", str(regular)))
-    pdfmetrics.registerFont(TTFont("FinkraftSans-Bold", str(bold)))
-    pdfmetrics.registerFontFamily("FinkraftSans", normal="FinkraftSans", bold="FinkraftSans-Bold")
-    return "FinkraftSans", "FinkraftSans-Bold"
 
 
 def _shown(column: str, value: Any, money=None) -> str:

@@ -45,7 +45,7 @@ def _grouped(api: Api, key: str, amount: str, groups: list[str], group_param: st
 
 def outstanding_by_vendor(api: Api) -> list[dict]:
     """[{vendor, payment_status, amount}] for unpaid and overdue invoices, largest vendors first."""
-    vendors = [v["name"] for v in api.tool("filter_data", dataset="vendors", limit=1000).get("results") or []]
+    vendors = [v["vendor"] for v in api.tool("filter_data", dataset="vendors", limit=1000).get("results") or []]
     rows = []
     for status in OUTSTANDING:
         sums = _grouped(api, "vendor", "total_amount", vendors, "vendor", dataset="invoices", payment_status=status)

@@ -91,3 +91,19 @@ def test_inr_groups_indian_style(value, shown):
 def test_headers_read_as_words():
     assert header("invoice_number") == "Invoice number" and header("gstin") == "GSTIN"
     assert header("total_amount") == "Total amount (₹)" and header("payment_terms_days") == "Payment terms (days)"
+
+
+def test_pdfs_written_in_parallel_threads_all_succeed(tmp_path):
+    """The PDF font is registered once, safely, however many exports start together (found under load)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reportlab.pdfbase import pdfmetrics
+
+    from tools import report_files
+    for name in ("FinkraftSans", "FinkraftSans-Bold"):  # start as a fresh process would
+        pdfmetrics._fonts.pop(name, None)
+    rows = [{"invoice_number": f"INV-{i}", "total_amount": 1000.0 + i, "invoice_date": "2026-10-01"} for i in range(5)]
+    cols = list(rows[0])
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda i: report_files.write_pdf(tmp_path / f"r{i}.pdf", cols, rows, f"report {i}"), range(16)))
+    assert all(PdfReader(str(tmp_path / f"r{i}.pdf")).pages for i in range(16))
