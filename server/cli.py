@@ -91,8 +91,13 @@ def _seed(args) -> int:
     from business_data.settings import get_settings
     from business_data.startup import prepare
     settings = get_settings()
+    from business_data.datamodel import DataModelError
     app, business = make_engine(settings.app_url), make_engine(settings.business_url)
-    counts = prepare(settings, app, business, reset=args.reset)
+    try:
+        counts = prepare(settings, app, business, reset=args.reset)
+    except DataModelError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     if args.scale:
         from business_data.datamodel import get_data_model
         from business_data.scale import seed_scale
