@@ -95,7 +95,7 @@ def list_tokens(services: ServicesDep, _: AdminDep):
 
 
 @router.delete("/admin/tokens/{token_id}", response_model=TokenRevoked, **EXACT, responses=CONFLICT)
-def delete_token(token_id: Annotated[int, Path(ge=1, le=2**63 - 1)], services: ServicesDep, admin: AdminDep):
+def delete_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], services: ServicesDep, admin: AdminDep):
     try:
         revoked = revoke_token(services.app, token_id, by=admin.user_id)
     except LastToken:

@@ -79,6 +79,12 @@ def test_issued_token_works_until_revoked(api):
     assert api.victor.get("/tickets").status_code == 200  # the user's other tokens still work
 
 
+def test_a_token_id_beyond_the_column_is_a_422_not_a_500(api):
+    # token ids are 32-bit integers in PostgreSQL; a larger id once reached the database (CI, schemathesis)
+    r = api.admin.delete("/admin/tokens/6137527458265834314")
+    assert r.status_code == 422 and "token_id" in r.text
+
+
 def test_only_an_admin_issues_tokens(api):
     r = api.maya.post("/admin/tokens", json={"user_id": "maya"})
     assert r.status_code == 403 and r.json()["detail"] == "Only an Admin can do this; you are signed in as a Manager."
