@@ -12,6 +12,7 @@ from business_data.db import session_scope
 from business_data.models import Invoice
 
 from .base import Source, ToolContext, ToolResult, ToolSpec
+from .money import money
 from .vendors import resolve_vendor
 
 
@@ -40,7 +41,7 @@ def vendor_profile(ctx: ToolContext, p: VendorProfileParams) -> ToolResult:
     status_text = ", ".join(f"{n:,} {status}" for status, n in counts.items()) or "no invoices yet"
     message = (f"{v.name} ({v.category}, {v.state}): GSTIN {v.gstin or 'not on file'}, pays in {v.payment_terms_days} days. "
                f"{total:,} invoice{'s' if total != 1 else ''} ({status_text})"
-               + (f", ₹{profile['total_amount']:,.0f} in all, the latest on {profile['last_invoice_date']}." if total else "."))
+               + (f", {money(profile['total_amount'])} in all, the latest on {profile['last_invoice_date']}." if total else "."))
     return ToolResult(status="success", message=message, data={"profile": profile},
                       sources=[Source(table="vendors", filters={"vendor": v.name}, rows=1),
                                Source(table="invoices", filters={"vendor": v.name}, rows=total)])

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from graph.llm import tool_schemas
 from server.app import create_app
+from tools.money import money
 from tools.registry import TOOLS, can_run, run_tool
 
 
@@ -33,6 +34,7 @@ def test_profile_figures_match_sql(services):
                                       "AND name='IndiSky Airlines'")).one()
     assert prof["gstin"] == gstin and prof["payment_terms_days"] == terms
     assert f"{prof['invoices']:,} invoices" in res.message and str(terms) in res.message
+    assert money(prof["total_amount"]) in res.message  # Indian grouping: ₹x,xx,xxx
     assert {s.table for s in res.sources} == {"vendors", "invoices"}  # "show your work"
 
 
