@@ -20,14 +20,16 @@ os.environ.setdefault("LANGSMITH_TRACING", "false")
 os.environ.setdefault("LANGGRAPH_CLI_NO_ANALYTICS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-# the embedding model's ONNX export is made once per test session (set it to keep one across sessions),
-# not once per test's data dir; servers and child processes the tests start inherit it
+# the embedding model's ONNX export is made once (~30 s with torch), not once per test's data dir: in a
+# virtual environment it is kept there across test sessions (memory/embedder.py checks that it is still
+# the export of the installed weights and format, and makes it again if not); elsewhere once per
+# session. Servers and child processes the tests start inherit it. Set FINKRAFT_EMBEDDING_DIR to choose.
 if "FINKRAFT_EMBEDDING_DIR" not in os.environ:
-    import atexit
-    import shutil
-    import tempfile
-    os.environ["FINKRAFT_EMBEDDING_DIR"] = _embedding_dir = tempfile.mkdtemp(prefix="finkraft-embedding-")
-    atexit.register(shutil.rmtree, _embedding_dir, True)
+    if sys.prefix != sys.base_prefix:
+        os.environ["FINKRAFT_EMBEDDING_DIR"] = str(Path(sys.prefix) / "finkraft-test-models")
+    else:
+        os.environ["FINKRAFT_EMBEDDING_DIR"] = _embedding_dir = tempfile.mkdtemp(prefix="finkraft-embedding-")
+        atexit.register(shutil.rmtree, _embedding_dir, True)
 # the suite runs offline: a developer's model key (environment or .env) must never make tests
 # call a real service; empty variables override .env and mean "not set"
 for _var in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "FINKRAFT_MODEL", "FINKRAFT_MODEL_BASE_URL"):

@@ -8,9 +8,7 @@ import time
 from pathlib import Path
 
 import httpx
-import nbformat
 import pytest
-from nbclient import NotebookClient
 
 from ..conftest import ROOT, free_port
 
@@ -60,6 +58,8 @@ def test_langgraph_dev_serves_the_graph(tmp_path):
 def test_quickstart_notebook_runs(tmp_path, monkeypatch):
     monkeypatch.setenv("FINKRAFT_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("FINKRAFT_SEMANTIC_MEMORY", "false")
+    import nbformat  # here, not at the top: jsonschema's import costs the quick loop's collection ~5 s
+    from nbclient import NotebookClient
     nb = nbformat.read(ROOT / "notebooks" / "quickstart.ipynb", as_version=4)
     NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(ROOT / "notebooks")}}).execute()
     outputs = "".join(o.get("text", "") for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", []))

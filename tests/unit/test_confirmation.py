@@ -35,6 +35,7 @@ def exported_files(services) -> list:
     return [p for p in services.exports_dir.rglob("*") if p.is_file()]
 
 
+@pytest.mark.slow  # subprocesses: in `make test`, not the quick loop
 def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path):
     # process 1: start the investigation; it pauses before the ticket, then the process exits
     script = textwrap.dedent(f"""

@@ -19,8 +19,11 @@ import pytest
 from memory import embedder
 
 REPO = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.model
-pytest.importorskip("sentence_transformers")  # the `torch` extra: the reference and the export
+# every test here starts subprocesses or loads torch: `make test` runs them, the quick loop does not.
+# find_spec, not importorskip: importing torch at collection cost the quick loop ~15 s
+pytestmark = [pytest.mark.model, pytest.mark.slow,
+              pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None,
+                                 reason="the `torch` extra (the reference and the export) is not installed")]
 
 
 def _bench():

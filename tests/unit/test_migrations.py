@@ -113,6 +113,7 @@ def test_database_from_before_migrations_is_adopted(fresh, had_n_keys):
     assert current(url, "app") == head("app")
 
 
+@pytest.mark.slow  # subprocesses: in `make test`, not the quick loop
 @pytest.mark.parametrize("fresh", BACKENDS, indirect=True)
 def test_services_started_by_several_processes_at_once(fresh, tmp_path):
     """Migrations, demo users and the demo data: done once, whatever the number of processes starting."""
@@ -152,6 +153,7 @@ def test_new_business_rows_after_seeding_get_fresh_ids(fresh):
     engine.dispose()
 
 
+@pytest.mark.slow  # subprocesses: in `make test`, not the quick loop
 def test_finkraft_migrate_cli_runs_anywhere_without_alembic_ini(tmp_path):
     assert not list(ROOT.glob("**/alembic.ini")), "configuration is in code"
     env = {**os.environ, "FINKRAFT_DATA_DIR": str(tmp_path / "data")}

@@ -1,6 +1,8 @@
 """`finkraft seed --scale N`: the demo data grown in bulk, the sample scenario intact, figures consistent."""
 from __future__ import annotations
 
+import pytest
+
 import subprocess
 import sys
 
@@ -37,6 +39,7 @@ def test_scale_adds_invoices_in_bulk_and_keeps_the_sample_scenario(services):
     assert seed_scale(services.business, before + 5000, log=lambda *_: None)["added"] == 0  # idempotent
 
 
+@pytest.mark.slow  # subprocesses: in `make test`, not the quick loop
 def test_scale_is_refused_on_a_customers_database(tmp_path):
     def seed(url: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "server.cli", "seed", "--scale", "10"], cwd=ROOT, capture_output=True, text=True,
