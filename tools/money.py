@@ -40,7 +40,11 @@ def money(x: float | int | Decimal | None, *, compact: bool | None = None) -> st
     if compact and abs(x) >= LAKH:
         sign = "-" if x < 0 else ""
         words = format_compact_decimal(abs(x), locale=LOCALE, format_type="long", fraction_digits=2)
-        return f"{sign}₹" + words.replace("\u202f", " ").replace("\xa0", " ")  # CLDR's narrow spaces: plain ones read anywhere
+        words = words.replace("\u202f", " ").replace("\xa0", " ")  # CLDR's narrow spaces: plain ones read anywhere
+        head, _, unit = words.partition(" ")
+        if unit == "crore" and abs(x) >= 1000 * CRORE:  # CLDR leaves "2307.57 crore" ungrouped: ₹2,307.57 crore
+            words = f"{number(abs(x) / CRORE, 2)} crore"
+        return f"{sign}₹" + words
     return format_currency(round(x), "INR", locale=LOCALE, format="¤#,##,##0", currency_digits=False)
 
 

@@ -98,6 +98,7 @@ def test_money_is_indian():
     assert money(99_999.4) == "₹99,999"
     assert money(12_50_000) == "₹12.5 lakh" and money(12_50_000, compact=False) == "₹12,50,000"
     assert money(12_39_74_560) == "₹12.4 crore" and money(1_00_00_000) == "₹1 crore"
+    assert money(2307_57_00_000) == "₹2,307.57 crore" and money(-3_50_00_000) == "-₹3.5 crore"
     assert money(-25_00_000) == "-₹25 lakh" and money(None) == "—"
     assert money_exact(490901.5) == "₹4,90,901.50" and money_exact(12_39_74_560) == "₹12,39,74,560"
 
