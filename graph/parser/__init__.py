@@ -1,0 +1,54 @@
+"""The offline intent parser: plain language -> Intent, with no model and no network.
+
+The default router whenever no LLM key is set. A message becomes a `Turn` (turn.py): normalised,
+typos in ordinary words corrected (lexicon.py, rapidfuzz), then its slots read (slots.py: names
+through tools.names, periods.py, amounts, statuses, region). The intent is the first of RULES
+that answers; each rule is a function of the Turn, so a new intent is one more entry here.
+
+  lexicon.py     keywords, typo correction, statuses, amounts
+  periods.py     dates and named periods
+  patterns.py    the compiled patterns of the intents
+  vocabulary.py  datasets, measures, dimensions and values, from the data model's synonyms
+  analytics.py   questions about the numbers -> analyze_data's semantic query (follow-ups refine the last one)
+  tickets.py     view, update and create tickets
+  rules.py       meta, templates, notifications, explain, export, listings
+
+References: "these/them" -> {"records": "previous"}, "the same for X" after a listing ->
+{"filter": "previous"}, "that ticket" -> {"ticket": "previous"}; an analytics follow-up carries the
+refined query itself (the thread's last query is in ParseContext.last_result["query"]). A reference
+with nothing to refer to, or a question that could mean several things, becomes one short question.
+
+Quality: tests/unit/parser_eval.yaml and tests/unit/analytics_eval.yaml (benchmarks/parser_eval.py,
+benchmarks/analytics_eval.py).
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+from ..intent import Intent, ParseContext
+from . import analytics, rules, tickets
+from .turn import Turn
+
+Rule = Callable[[Turn], "Intent | None"]
+
+# The order is the precedence: the first rule that answers decides.
+RULES: list[Rule] = [
+    rules.empty, rules.forget, rules.greeting, rules.help_,
+    analytics.prescan,                      # marks "by vendor", "monthly"... before slots are read; never answers
+    rules.destroy, rules.bad_date, rules.ambiguous_name,
+    rules.monthly_review, rules.investigation, rules.vendor_analysis,
+    tickets.tickets, tickets.escalate,
+    rules.notifications, rules.explain, rules.export,
+    analytics.follow_up, analytics.question,
+    rules.listing_follow_up, rules.listing,
+    rules.last_resort,
+]
+
+
+def parse(text: str, ctx: ParseContext) -> Intent:
+    turn = Turn.of(text, ctx)
+    for rule in RULES:
+        intent = rule(turn)
+        if intent is not None:
+            return intent
+    raise AssertionError("the last rule always answers")  # pragma: no cover

@@ -1,0 +1,109 @@
+"""The parser's analytics vocabulary, taken from the data model (business_data/datamodel.py): what people
+call each dataset, measure and dimension (the model's names, labels and synonyms), and the known values
+of categorical dimensions ("NEFT", "North"). A new dataset or measure in the YAML is understood here
+without a line of parser code.
+
+`Vocabulary.find(text, kinds)` returns the phrases in a text, longest first, never overlapping.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+
+from business_data.datamodel import DataModel, get_data_model
+
+Kind = str  # "dataset" | "measure" | "dimension" | "value"
+
+
+@dataclass(frozen=True)
+class Term:
+    phrase: str
+    kind: Kind
+    dataset: str
+    name: str            # the dataset, measure or dimension name
+    value: str | None = None  # kind == "value": the stored value ("NEFT")
+
+
+@dataclass(frozen=True)
+class Hit:
+    start: int
+    end: int
+    phrase: str
+    terms: tuple[Term, ...]  # every meaning of the phrase (one per dataset that has it)
+
+    def of(self, kind: Kind, dataset: str | None = None) -> list[Term]:
+        return [t for t in self.terms if t.kind == kind and (dataset is None or t.dataset == dataset)]
+
+
+def _variants(phrase: str) -> set[str]:
+    """'invoice count' and its plural/singular neighbour, lower case, single spaces."""
+    p = re.sub(r"[\s_]+", " ", phrase.lower()).strip()
+    out = {p}
+    if p.endswith("s") and len(p) > 4 and not p.endswith("ss"):
+        out.add(p[:-1])
+    elif not p.endswith("s"):
+        out.add(p + "s")
+    return {v for v in out if v}
+
+
+class Vocabulary:
+    def __init__(self, model: DataModel):
+        self.model = model
+        terms: dict[str, list[Term]] = {}
+
+        def add(phrase: str, term: Term) -> None:
+            for v in _variants(phrase):
+                terms.setdefault(v, []).append(Term(v, term.kind, term.dataset, term.name, term.value))
+        for dn, ds in model.datasets.items():
+            for w in [dn, ds.label, ds.words, *ds.synonyms]:
+                add(w, Term("", "dataset", dn, dn))
+            for name, m in ds.measures.items():
+                for w in [name, *([m.label] if m.label else []), *m.synonyms]:
+                    add(w, Term("", "measure", dn, name))
+            for name, d in ds.dimensions.items():
+                for w in [name, *([d.label] if d.label else []), *d.synonyms]:
+                    add(w, Term("", "dimension", dn, name))
+                for v in d.values or []:
+                    add(v, Term("", "value", dn, name, v))
+        self.terms = {k: tuple(dict.fromkeys(v)) for k, v in terms.items()}
+        phrases = sorted(self.terms, key=lambda p: (-len(p.split()), -len(p)))
+        self._rx = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(p) for p in phrases) + r")(?![a-z0-9'])")
+
+    def find(self, text: str, kinds: tuple[Kind, ...] = ("dataset", "measure", "dimension", "value")) -> list[Hit]:
+        """Phrases in lower-cased text with a meaning of one of `kinds`: longest first, left to right, no overlaps."""
+        hits: list[Hit] = []
+        taken: list[tuple[int, int]] = []
+        # the alternation tries longer phrases first at each position; scan every start for longest-first overall
+        cands = []
+        for i in range(len(text)):
+            if i and text[i - 1].isalnum():
+                continue
+            m = self._rx.match(text, i)
+            if m:
+                terms = tuple(t for t in self.terms[m.group(1)] if t.kind in kinds)
+                if terms:
+                    cands.append((m.start(), m.end(), m.group(1), terms))
+        for s, e, p, terms in sorted(cands, key=lambda c: (-len(c[2].split()), -len(c[2]), c[0])):
+            if any(a < e and s < b for a, b in taken):
+                continue
+            taken.append((s, e))
+            hits.append(Hit(s, e, p, terms))
+        return sorted(hits, key=lambda h: h.start)
+
+    def datasets(self) -> list[str]:
+        return list(self.model.datasets)
+
+    def dataset_words(self, dataset: str) -> set[str]:
+        return {p for p, ts in self.terms.items() if any(t.kind == "dataset" and t.dataset == dataset for t in ts)}
+
+
+@lru_cache(maxsize=8)
+def _cached(model_id: int, model: DataModel) -> Vocabulary:
+    return Vocabulary(model)
+
+
+def vocabulary(model: DataModel | None = None) -> Vocabulary:
+    """The vocabulary of `model` (default: the configured data model), built once per model."""
+    model = model or get_data_model()
+    return _cached(id(model), model)
