@@ -25,6 +25,7 @@ ticket tickets create raise comment resolved reopen status priority urgent
 quarter month months week weeks year years yesterday today between since until before after
 north south east west northern southern eastern western region
 show filter list display fetch investigate analysis analyse analyze performance review monthly
+average compare customers quarter value total month year trend percentage region category
 """.split()
 
 COMMON = set(KEYWORDS) | set("""
@@ -64,6 +65,10 @@ ones those these there their them they we're they're it's i'm you're that's what
 approval approvals gstin gstins missing mismatch mismatched duplicate duplicates tax taxes invalid wrong incorrect
 scorecard scorecards comparison health benchmark ranking ranked overview summary snapshot
 vendors' suppliers' customer's vendor's supplier's month's quarter's year's week's today's yesterday's
+up out down average avg mean median share percent percentage proportion rate ratio compare compared comparing versus vs
+against trend trends trending highest lowest least fewest most best worst bottom by per each breakdown break split
+regions category categories method methods state states type types sort sorted order ordered rank ranked wise
+monthly weekly quarterly yearly daily annually growth change changed instead sold units spend spent owe owed
 """.split())
 
 NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -76,13 +81,17 @@ MONTHS = {"jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3,
 COMMON |= set(MONTHS) | set(NUMBER_WORDS)
 
 _TYPO_TARGETS = sorted({w for w in KEYWORDS if len(w) >= 5})
+_SHORT_TARGETS = ["month", "year", "week", "show", "total", "value", "sales", "list"]
 
 
 @lru_cache(maxsize=4096)
 def correct_word(word: str) -> str:
     """A keyword for a misspelt word ("invocies" -> "invoices"), else the word itself."""
-    if len(word) < 5 or word in COMMON or not word.isalpha():
+    if len(word) < 4 or word in COMMON or not word.isalpha():
         return word
+    if len(word) == 4:  # "mnth", "yaer", "shwo": one slip, against the short keywords only
+        hit = process.extractOne(word, _SHORT_TARGETS, scorer=OSA.distance, score_cutoff=1)
+        return hit[0] if hit else word
     hit = process.extractOne(word, _TYPO_TARGETS, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
     return hit[0] if hit else word
 

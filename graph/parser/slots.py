@@ -66,7 +66,7 @@ class Slots:
     ambiguous: list[str] | None
     notes: list[str]
     has_filter: bool
-    rest: str = ""  # the text with every slot's span blanked (what analytics reads)
+    rest: str = ""  # the text with names, dates and amounts blanked (what analytics reads)
 
 
 def explicit_names(original: str) -> tuple[dict[str, str], str]:
@@ -160,6 +160,7 @@ def read_slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: 
         p[field] = hits[0].names[0] if len(hits) == 1 and len(hits[0].names) == 1 else val
         notes.append(f"{field}={val!r}" + (f" -> {p[field]}" if p[field] != val else ""))
     # statuses, payment status, region, limit
+    before_status = rest
     for rx, value in PAYMENT_RE:
         if m := rx.search(rest):
             p["payment_status"] = value
@@ -197,7 +198,7 @@ def read_slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: 
             notes.append(f"unresolved {field} {p[field]!r} passed through")
     has_filter = any(k in p for k in ("period", "date_from", "date_to", "vendor", "status", "payment_status", "min_amount",
                                       "max_amount", "region", "customer", "invoice_numbers", "_date_error"))
-    return Slots(p, dataset, ambiguous, notes, has_filter, rest)
+    return Slots(p, dataset, ambiguous, notes, has_filter, before_status)
 
 
 

@@ -8,12 +8,13 @@ without a line of parser code.
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass
-from functools import lru_cache
 
 from business_data.datamodel import DataModel, get_data_model
 
 Kind = str  # "dataset" | "measure" | "dimension" | "value"
+_WORD = re.compile(r"[a-z0-9][a-z0-9'&.-]*")
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ class Vocabulary:
         self.model = model
         terms: dict[str, list[Term]] = {}
 
-        def add(phrase: str, term: Term) -> None:
-            for v in _variants(phrase):
+        def add(phrase: str, term: Term) -> None:  # measures exactly as written; other words also singular/plural
+            for v in (_variants(phrase) if term.kind != "measure" else {re.sub(r"[\s_]+", " ", phrase.lower()).strip()}):
                 terms.setdefault(v, []).append(Term(v, term.kind, term.dataset, term.name, term.value))
         for dn, ds in model.datasets.items():
             for w in [dn, ds.label, ds.words, *ds.synonyms]:
@@ -67,23 +68,23 @@ class Vocabulary:
                 for v in d.values or []:
                     add(v, Term("", "value", dn, name, v))
         self.terms = {k: tuple(dict.fromkeys(v)) for k, v in terms.items()}
-        phrases = sorted(self.terms, key=lambda p: (-len(p.split()), -len(p)))
-        self._rx = re.compile(r"(?<![a-z0-9])(" + "|".join(re.escape(p) for p in phrases) + r")(?![a-z0-9'])")
+        self._words: dict[str, set[str]] = {}
+        self._by_first: dict[str, list[str]] = {}
+        for ph in sorted(self.terms, key=lambda p: (-len(p.split()), -len(p))):
+            self._by_first.setdefault(ph.split()[0], []).append(ph)
 
     def find(self, text: str, kinds: tuple[Kind, ...] = ("dataset", "measure", "dimension", "value")) -> list[Hit]:
         """Phrases in lower-cased text with a meaning of one of `kinds`: longest first, left to right, no overlaps."""
+        cands = []
+        for w in _WORD.finditer(text):
+            for ph in self._by_first.get(w.group(0), ()):
+                end = w.start() + len(ph)
+                if text.startswith(ph, w.start()) and (end == len(text) or not (text[end].isalnum() or text[end] == "'")):
+                    terms = tuple(t for t in self.terms[ph] if t.kind in kinds)
+                    if terms:
+                        cands.append((w.start(), end, ph, terms))
         hits: list[Hit] = []
         taken: list[tuple[int, int]] = []
-        # the alternation tries longer phrases first at each position; scan every start for longest-first overall
-        cands = []
-        for i in range(len(text)):
-            if i and text[i - 1].isalnum():
-                continue
-            m = self._rx.match(text, i)
-            if m:
-                terms = tuple(t for t in self.terms[m.group(1)] if t.kind in kinds)
-                if terms:
-                    cands.append((m.start(), m.end(), m.group(1), terms))
         for s, e, p, terms in sorted(cands, key=lambda c: (-len(c[2].split()), -len(c[2]), c[0])):
             if any(a < e and s < b for a, b in taken):
                 continue
@@ -95,15 +96,28 @@ class Vocabulary:
         return list(self.model.datasets)
 
     def dataset_words(self, dataset: str) -> set[str]:
-        return {p for p, ts in self.terms.items() if any(t.kind == "dataset" and t.dataset == dataset for t in ts)}
+        if dataset not in self._words:
+            self._words[dataset] = {p for p, ts in self.terms.items() if any(t.kind == "dataset" and t.dataset == dataset for t in ts)}
+        return self._words[dataset]
 
 
-@lru_cache(maxsize=8)
-def _cached(model_id: int, model: DataModel) -> Vocabulary:
-    return Vocabulary(model)
+_BUILT: dict[int, tuple[DataModel, Vocabulary]] = {}
+
+
+_DEFAULT: list = [0.0, None]
+RECHECK_SECONDS = 5.0  # how often the configured model file is looked up again (it may be edited)
 
 
 def vocabulary(model: DataModel | None = None) -> Vocabulary:
     """The vocabulary of `model` (default: the configured data model), built once per model."""
-    model = model or get_data_model()
-    return _cached(id(model), model)
+    if model is None:
+        now = time.monotonic()
+        if _DEFAULT[1] is None or now - _DEFAULT[0] > RECHECK_SECONDS:
+            _DEFAULT[:] = [now, get_data_model()]
+        model = _DEFAULT[1]
+    got = _BUILT.get(id(model))
+    if got is None or got[0] is not model:
+        if len(_BUILT) > 8:
+            _BUILT.clear()
+        got = _BUILT[id(model)] = (model, Vocabulary(model))
+    return got[1]
