@@ -42,7 +42,7 @@ RATE = _C(r"\b(?:percent(?:age)?|proportion|share|rate|ratio)\b|%")
 WEAK = {"total", "count", "how", "many", "number", "sum", "much", "amount", "totals", "counts", "of", "the", "made"}
 GENERIC = {"value", "amount", "total", "worth", "sum", "how much", "total amount", "spend", "spent", "total value"}
 TOTALISH = _C(r"\b(?:total|how much|sum|overall)\b")
-REF = _C(r"\b(?:it|this|that|these|those|them|they)\b")
+REF = _C(r"\b(?:it|these|those|them|they)\b")
 LISTING_VERB = _C(r"^(?:show|list|display|give|get|find|fetch|pull|bring|look)\b")
 
 
@@ -370,8 +370,8 @@ def follow_up(turn: Turn) -> Intent | None:
     dataset = prev.get("dataset", "invoices")
     own = [tm.dataset for h in hits for tm in h.of("dataset") if not h.of("measure", dataset)]
     cue = FOLLOW.match(turn.core) or FOLLOW.match(turn.t) or re.match(r"^(?:make it|sort|by|as a|for)\b", turn.core) or REF.search(turn.t)
-    if own and not cue and dataset not in own:
-        return None  # a new question about other data
+    if not cue and (own or turn.slots.has_filter):
+        return None  # a whole new question ("how much do we owe Metro Cabs?"), not a refinement
     if LISTING_VERB.match(turn.core) and own and not r.shape:
         return None
     b = _choose(turn, r, hits, previous=dataset)

@@ -88,3 +88,21 @@ def test_analysis_is_remembered_as_a_query_not_keys(services):
                                 "AND tool = 'analyze_data' AND speaker = 'assistant'")).scalars().all()
     ref = json.loads(ref) if isinstance(ref, str) else ref
     assert ref["keys"] == [] and ref["query"]["group_by"] == ["region"] and ref["query"]["period"] == "last_month"
+
+
+def test_the_model_is_offered_the_semantic_query_and_cannot_send_sql():
+    """The router's analyze_data schema is the semantic query (names from the data model, no SQL field),
+    and a tool call that smuggles SQL in is refused (the offline parser then answers)."""
+    from graph.llm import LLMRouter, MalformedToolCall, tool_schemas
+    from tools.rbac import Identity
+    from tools.semantic import SemanticQuery
+    schema = next(t for t in tool_schemas("Manager") if t["function"]["name"] == "analyze_data")["function"]["parameters"]
+    assert set(schema["properties"]) == set(SemanticQuery.model_fields) - {"workspace"}
+    assert not any("sql" in k.lower() for k in schema["properties"])
+    router = LLMRouter(ScriptedChatModel(script=analyst))
+    maya = Identity(user_id="maya", role="Manager", workspace_id="acme")
+    for args in ({"dataset": "invoices", "sql": "SELECT * FROM invoices"},
+                 {"dataset": "invoices", "measures": ["sum(total_amount)"], "raw_sql": "DROP TABLE invoices"}):
+        reply = AIMessage(content="", tool_calls=[{"name": "analyze_data", "args": args, "id": "c1"}])
+        with pytest.raises(MalformedToolCall):
+            router.intent_from(reply, maya, allowed={"analyze_data"})
