@@ -9,7 +9,8 @@ that answers; each rule is a function of the Turn, so a new intent is one more e
   periods.py     dates and named periods
   patterns.py    the compiled patterns of the intents
   vocabulary.py  datasets, measures, dimensions and values, from the data model's synonyms
-  analytics.py   questions about the numbers -> analyze_data's semantic query (follow-ups refine the last one)
+  analytics.py   questions about the numbers -> analyze_data's semantic query
+  followups.py   follow-ups that refine the thread's last query
   tickets.py     view, update and create tickets
   rules.py       meta, templates, notifications, explain, export, listings
 
@@ -26,7 +27,7 @@ from __future__ import annotations
 from typing import Callable
 
 from ..intent import Intent, ParseContext
-from . import analytics, rules, tickets
+from . import analytics, followups, rules, tickets
 from .turn import Turn
 
 Rule = Callable[[Turn], "Intent | None"]
@@ -39,7 +40,7 @@ RULES: list[Rule] = [
     rules.monthly_review, rules.investigation, rules.vendor_analysis,
     tickets.tickets, tickets.escalate,
     rules.notifications, rules.explain, rules.export,
-    analytics.follow_up, analytics.question,
+    followups.follow_up, analytics.question,
     rules.listing_follow_up, rules.listing,
     rules.last_resort,
 ]

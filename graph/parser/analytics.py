@@ -1,5 +1,5 @@
-"""Questions about the numbers -> analyze_data's semantic query (tools/semantic.py), and follow-ups
-that refine the thread's last query ("and by vendor?", "only the North", "same for last year").
+"""Questions about the numbers -> analyze_data's semantic query (tools/semantic.py) (follow-ups that
+refine the last query: followups.py).
 
 The words come from the data model (vocabulary.py): a measure is what its name, label or synonyms
 say ("owe" -> outstanding), a breakdown is "by/per/each <dimension>", a ranking "top N <dimension>"
@@ -17,7 +17,6 @@ from typing import Any
 from ..intent import Intent
 from .lexicon import INVOICE_STATUS_RE, NUMBER_WORDS, PAYMENT_RE
 from .periods import NAMED_PERIODS, RELATIVE_RE
-from .patterns import FOLLOW
 from .turn import Turn, clarify
 from .vocabulary import Hit, Vocabulary, vocabulary
 
@@ -357,78 +356,3 @@ def question(turn: Turn) -> Intent | None:
         return clarify("Which periods should I compare? For example 'compare sales this month with last month'?", "comparison without a period", 0.4)
     q = _query(ds, measures, group, _filters(turn, ds, hits), _period(turn, r), r.grain, _order(r, measures[0] if measures else None))
     return turn.tool("analyze_data", q, conf=0.85, why=f"analyse {ds}")
-
-
-def follow_up(turn: Turn) -> Intent | None:
-    """Refine the thread's last query: "and by vendor?", "only the North", "same for last year", "top 5"."""
-    last = turn.ctx.last_result or {}
-    r: Reading = turn.reading  # type: ignore[attr-defined]
-    prev = dict(last.get("query") or {})
-    if not prev or last.get("tool") not in ("analyze_data", "filter_data", "explain_failures"):
-        return None
-    hits = _words(turn)
-    dataset = prev.get("dataset", "invoices")
-    own = [tm.dataset for h in hits for tm in h.of("dataset") if not h.of("measure", dataset)]
-    cue = FOLLOW.match(turn.core) or FOLLOW.match(turn.t) or re.match(r"^(?:make it|sort|by|as a|for)\b", turn.core) or REF.search(turn.t)
-    if not cue and (own or turn.slots.has_filter):
-        return None  # a whole new question ("how much do we owe Metro Cabs?"), not a refinement
-    if LISTING_VERB.match(turn.core) and own and not r.shape:
-        return None
-    b = _choose(turn, r, hits, previous=dataset)
-    analytic_before = last.get("tool") == "analyze_data"
-    if not analytic_before and not (r.group or r.grain or r.compare or b.strong):
-        return None  # a listing refined stays a listing (rules.listing_follow_up)
-    s = turn.slots
-    changes = r.shape or b.measures or s.has_filter or any(h.of("value", dataset) for h in hits)
-    if not changes or (not cue and not analytic_before):
-        return None
-    if not cue and (own or s.dataset) and not analytic_before:
-        return None
-    q = {k: v for k, v in prev.items() if k not in ("workspace",)}
-    q["dataset"] = dataset
-    measures = list(q.get("measures") or [])
-    new_measures = b.measures if (b.measures and (b.strong or not measures)) else []
-    if r.sort and r.sort.of("measure", dataset) and not new_measures:
-        m = r.sort.of("measure", dataset)[0].name
-        new_measures = [m] if m not in measures else []
-    if new_measures:
-        old = measures[0] if measures else None
-        measures = new_measures
-        q["order_by"] = [(o if isinstance(o, str) else ("-" if o.get("direction") == "desc" else "") + o["field"]).replace(old or "\0", measures[0])
-                         for o in q.get("order_by") or []]
-    if not measures:
-        measures = [_count(dataset)]
-    q["measures"] = measures
-    group = [d for d in (_dim(dataset, g) for g in r.group) if d]
-    if group:
-        q["group_by"] = group
-    if r.grain:
-        q["time_grain"] = r.grain
-    f = _filters(turn, dataset, hits)
-    filters = [x for x in q.get("filters") or [] if x.get("field") not in f["eq"]]
-    if f["bounds"]:
-        filters = [x for x in filters if x.get("op") not in ("gte", "lte")]
-    q["filters"] = filters + [{"field": k, "value": v} for k, v in f["eq"].items()] + f["bounds"]
-    q["group_by"] = [d for d in q.get("group_by") or [] if d not in f["eq"]]
-    per = _period(turn, r)
-    if any(k in per for k in ("period", "date_from", "date_to")):
-        for k in ("period", "date_from", "date_to"):
-            q.pop(k, None)
-    q.update(per)
-    if r.compare and "compare_to" not in per:
-        q["compare_to"] = r.compare_to or "previous_period"
-    if r.direction:
-        q["order_by"] = [("-" if r.direction == "desc" else "") + measures[0]]
-        if r.limit:
-            q["limit"] = r.limit
-    elif r.limit and q.get("order_by"):
-        q["limit"] = r.limit
-    if r.sort_any and not r.direction:
-        q["order_by"] = ["-" + _money_first(dataset, measures)]
-    q = {k: v for k, v in q.items() if v not in (None, [], {})}
-    return turn.tool("analyze_data", q, conf=0.8, why="follow-up on the previous question")
-
-
-def _money_first(dataset: str, measures: list[str]) -> str:
-    ds = vocabulary().model.datasets[dataset]
-    return next((m for m in measures if ds.measures[m].format == "money"), measures[0])
