@@ -319,6 +319,10 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
             r = a.rows[0]
             most = ("most" if desc else "fewest") if ds.measures[m].format == "count" else ("highest" if desc else "lowest")
             out_of = f" of {fmt(ds, m, grand)} ({r[m] / grand * 100:.1f}%)" if share_ok and r[m] is not None else ""
+            noun = label(ds, m)
+            if ds.measures[m].format == "count" and noun.startswith("number of "):  # "the most failed invoices",
+                noun = what if filtered else noun.removeprefix("number of ")  # not "the most number of invoices"
+                return f"{r[d]} has the {most} {noun}{when_}: {fmt(ds, m, r[m])}{out_of}{vs}."
             among = f" among {what}" if filtered else ""
             return f"{r[d]} has the {most} {label(ds, m)}{among}{when_}: {fmt(ds, m, r[m])}{out_of}{vs}."
         head = f"{'Top' if desc else 'Bottom'} {len(a.rows)} {label(ds, d)}s by {label(ds, m)}{of}{when_}{vs}"
