@@ -21,8 +21,12 @@ from graph.builder import graph_input
 from graph.runs import DURABILITY, run_config, traced_run
 from graph.tracing import TraceRecorder
 
+from business_data.appdb import hash_token
+
+from .auth import bearer_token
 from .conversation import THREAD_ID
-from .deps import current_identity
+from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
+from .ratelimit import enforce_rate_limit
 from .schemas import MAX_MESSAGE_CHARS, plain_json
 
 
@@ -146,8 +150,34 @@ async def _per_request(config: dict, request: Request) -> dict:
     return run_config(identity, client_thread, base=config)  # replaces whatever the client put in configurable
 
 
+async def batch_budget(request: Request, identity: IdentityDep, services: ServicesDep, limiter: RateLimiterDep) -> None:
+    """/agent/batch runs one turn per input: at most `max_batch_inputs` of them (413 beyond), and each
+    counts against the caller's rate limit (the request itself already counted one). Other /agent
+    routes take one input. A body that is not JSON is left to LangServe's own 422."""
+    if not request.url.path.endswith("/batch"):
+        return
+    try:
+        body = await request.json()  # Starlette keeps the body: LangServe reads the same one
+    except ValueError:
+        return
+    inputs = body.get("inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, list):
+        return
+    cap = services.settings.max_batch_inputs
+    if len(inputs) > cap:
+        raise HTTPException(413, f"A batch may hold at most {cap} inputs; this one has {len(inputs)}. "
+                                 "Send them in smaller batches.")
+    n = len(inputs)
+    if n > 1 and limiter is not None:
+        if n > limiter.item.amount:
+            raise HTTPException(429, f"Too many requests: a batch of {n} inputs counts as {n} requests and the limit "
+                                     f"is {limiter.item}. Send fewer at a time.")
+        await run_in_threadpool(enforce_rate_limit, limiter, hash_token(bearer_token(request)), n - 1,
+                                f"a batch of {n} inputs counts as {n} requests")
+
+
 def mount_agent(app: FastAPI) -> None:
     add_routes(app, AgentEndpoint(state=app.state), path="/agent",
                enabled_endpoints=["invoke", "batch", "stream", "stream_events", "playground",
                                   "input_schema", "output_schema", "config_schema"],
-               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity)])
+               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity), Depends(batch_budget)])
