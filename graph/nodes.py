@@ -289,18 +289,30 @@ class Nodes:
                    "keys_complete": data.get("keys_complete", True), "query": data.get("query"),
                    "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
                    "ticket_id": data.get("ticket_id"), "export_id": data.get("export_id")}
+        context = state.get("context") or {}
+        # the user has been told about these updates: don't welcome them with the same news again
+        read = [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None] if state.get("welcome") else []
+        memory, text, answer = self.s.memory, last_user_text(state), state.get("response", "")
+
+        def write(s) -> list:
+            after = [memory.record_turn_in(s, identity=ident, thread_id=thread_id, speaker="user", text=text,
+                                           tool=tool, params=params, importance=0.5),
+                     memory.record_turn_in(s, identity=ident, thread_id=thread_id, speaker="assistant", text=answer,
+                                           tool=tool, params=params, result_ref=ref, importance=0.8 if tool in writes else 0.5)]
+            mark_notifications_read(self.s.tool_context(ident), read, s)
+            return after
+
+        turn = RunSettings.of(config).turn
+        if turn is not None:  # the host records the run: these commit with its trace, or not at all
+            turn.stage(write)
+            return {}
         try:
-            self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="user", text=last_user_text(state),
-                                      tool=tool, params=params, importance=0.5)
-            self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="assistant", text=state.get("response", ""),
-                                      tool=tool, params=params, result_ref=ref, importance=0.8 if tool in writes else 0.5)
+            with session_scope(self.s.app) as s:
+                after = write(s)
+            for queue_embedding in after:
+                queue_embedding()
         except Exception:  # memory must never break an answer the user already has
             log.exception("could not record turn")
-        context = state.get("context") or {}
-        if state.get("welcome"):
-            # the user has been told about these updates: don't welcome them with the same news again
-            ids = [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None]
-            mark_notifications_read(self.s.tool_context(ident), ids)
         return {}
 
 

@@ -18,13 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from graph.builder import graph_input
-from graph.runs import DURABILITY, run_config, traced_run
+from graph.runs import DURABILITY, aprune_thread, prune_thread, run_config, traced_run
 from graph.tracing import TraceRecorder
 
 from business_data.appdb import hash_token
 
 from .auth import bearer_token
-from .conversation import THREAD_ID
+from .conversation import THREAD_ID, failures_told
 from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
 from .ratelimit import enforce_rate_limit
 from .schemas import MAX_MESSAGE_CHARS, plain_json
@@ -115,29 +115,40 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
 
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
         graph_input, config, _ = self._prepare(input, config)
-        return self.graph.invoke(graph_input, config, durability=DURABILITY)
+        out = self.graph.invoke(graph_input, config, durability=DURABILITY)
+        prune_thread(self.graph.checkpointer, config)
+        return out
 
     async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
-        out = await self.graph.ainvoke(graph_input, config, durability=DURABILITY)
-        await recorder.afinish()
+        async with failures_told(recorder):
+            out = await self.graph.ainvoke(graph_input, config, durability=DURABILITY)
+        await self._finish(recorder, config)
         return out
 
     def stream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> Iterator[dict]:
         graph_input, config, _ = self._prepare(input, config)
         yield from self.graph.stream(graph_input, config, stream_mode="updates", durability=DURABILITY)
+        prune_thread(self.graph.checkpointer, config)
 
     async def astream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator[dict]:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
-        async for chunk in self.graph.astream(graph_input, config, stream_mode="updates", durability=DURABILITY):
-            yield chunk
-        await recorder.afinish()
+        async with failures_told(recorder):
+            async for chunk in self.graph.astream(graph_input, config, stream_mode="updates", durability=DURABILITY):
+                yield chunk
+        await self._finish(recorder, config)
 
     async def astream_events(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
-        async for event in self.graph.astream_events(graph_input, config, **{**kwargs, "durability": DURABILITY}):
-            yield event
+        async with failures_told(recorder):
+            async for event in self.graph.astream_events(graph_input, config, **{**kwargs, "durability": DURABILITY}):
+                yield event
+        await self._finish(recorder, config)
+
+    async def _finish(self, recorder: TraceRecorder, config: RunnableConfig) -> None:
+        """The trace and the turn's memory (one transaction), then the thread's older checkpoints go."""
         await recorder.afinish()
+        await aprune_thread(self.graph.checkpointer, config)
 
 
 async def _per_request(config: dict, request: Request) -> dict:
