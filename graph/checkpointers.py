@@ -136,12 +136,19 @@ def _reported(config: Any, exc: BaseException) -> bool:
 
 
 class _Guarded:
+    def _rollback(self) -> None:
+        """After a failed write: no transaction is left open on the saver's connection (SQLite)."""
+
+    async def _arollback(self) -> None:
+        pass
+
     def put(self, config, checkpoint, metadata, new_versions):
         if _skipped(config):
             return _saved_as(config, checkpoint)
         try:
             return super().put(config, checkpoint, metadata, new_versions)
         except Exception as exc:
+            self._rollback()
             if _reported(config, exc):
                 return _saved_as(config, checkpoint)
             raise
@@ -152,6 +159,7 @@ class _Guarded:
         try:
             return await super().aput(config, checkpoint, metadata, new_versions)
         except Exception as exc:
+            await self._arollback()
             if _reported(config, exc):
                 return _saved_as(config, checkpoint)
             raise
@@ -162,6 +170,7 @@ class _Guarded:
         try:
             return super().put_writes(config, writes, task_id, task_path)
         except Exception as exc:
+            self._rollback()
             if not _reported(config, exc):
                 raise
 
@@ -171,6 +180,7 @@ class _Guarded:
         try:
             return await super().aput_writes(config, writes, task_id, task_path)
         except Exception as exc:
+            await self._arollback()
             if not _reported(config, exc):
                 raise
 
@@ -231,6 +241,10 @@ def _sqlite_prune(conn: sqlite3.Connection, thread_ids: Sequence[str], strategy:
 
 
 class GuardedSqliteSaver(_Guarded, SqliteSaver):
+    def _rollback(self) -> None:
+        with self.lock:
+            self.conn.rollback()
+
     def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         with self.lock:
             self.setup()
@@ -238,6 +252,10 @@ class GuardedSqliteSaver(_Guarded, SqliteSaver):
 
 
 class GuardedAsyncSqliteSaver(_Guarded, AsyncSqliteSaver):
+    async def _arollback(self) -> None:
+        async with self.lock:
+            await self.conn.rollback()
+
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         await self.setup()
         async with self.lock:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from business_data.db import no_space_message
+from business_data.db import is_disk_full, no_space_message
 
 log = logging.getLogger("finkraft.server")
 
@@ -48,12 +48,14 @@ class TurnFailed(Exception):
 
 def error_detail(exc: BaseException | None, error_id: str) -> tuple[int, str]:
     """The status and sentence for an unexpected error: true about what was saved."""
-    if isinstance(exc, TurnFailed) and exc.disk_full:
-        return 507, no_space_message("finish this request") + f" Error id: {error_id}."
     done = exc.done if isinstance(exc, TurnFailed) else []
+    full = (isinstance(exc, TurnFailed) and exc.disk_full) or is_disk_full(exc)
     if done:
-        return 500, (f"Something went wrong on our side after this was done: {' '.join(done)} "
-                     f"Nothing else from this request was saved. Error id: {error_id}.")
+        why = "The server ran out of disk space" if full else "Something went wrong on our side"
+        return 507 if full else 500, (f"{why} after this was done: {' '.join(done)} "
+                                      f"Nothing else from this request was saved. Error id: {error_id}.")
+    if full:
+        return 507, no_space_message("finish this request") + f" Error id: {error_id}."
     if isinstance(exc, TurnFailed):
         return 500, f"Something went wrong on our side; nothing from this request was saved. Error id: {error_id}."
     return 500, f"Something went wrong on our side. Error id: {error_id}."
