@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 from sqlalchemy import select
@@ -36,6 +36,7 @@ log = logging.getLogger("finkraft.graph")
 
 FORGET_QUESTION = ("Delete all your conversation history and memories (every thread)? "
                    "Tickets and exports stay. This can't be undone. yes/no")
+KEEP_MESSAGES = 20  # messages kept in a thread's state (10 turns; the LLM router reads the last 6)
 FILTER_KEYS = {"period", "date_from", "date_to", "vendor", "status", "payment_status", "min_amount", "max_amount",
                "region", "customer", "invoice_numbers", "ticket_id", "title"}
 
@@ -73,6 +74,9 @@ class Nodes:
         reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "", "welcome": None,
                  "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None,
                  "forgotten_threads": []}
+        # the thread's state keeps only its latest messages (memory holds every turn): checkpoints stay small
+        old = (state.get("messages") or [])[:-KEEP_MESSAGES]
+        reset["messages"] = [RemoveMessage(id=m.id) for m in old if getattr(m, "id", None)]
         ident = self.identity(config)
         if ident is None:
             return {**reset, "context": {"error": "unknown_user"}}
