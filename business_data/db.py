@@ -144,6 +144,32 @@ def is_retryable(exc: BaseException) -> bool:
                                                   or "deadlock detected" in msg or "could not serialize" in msg)
 
 
+DISK_FULL_SQLSTATES = {"53100"}  # disk_full (PostgreSQL)
+
+
+def no_space_message(action: str) -> str:
+    """What a person reads when a write failed for want of disk space (HTTP 507)."""
+    return (f"The server is out of disk space, so I could not {action} just now. Nothing was changed; "
+            "try again once an administrator has freed some space.")
+
+
+def is_disk_full(exc: BaseException | None) -> bool:
+    """The storage is full: SQLite's SQLITE_FULL ('database or disk is full'), PostgreSQL's disk_full,
+    or a file write that got ENOSPC / EDQUOT. Looks through wrapped errors (SQLAlchemy, __cause__)."""
+    import errno
+    seen = 0
+    while exc is not None and seen < 10:
+        seen += 1
+        if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if getattr(exc, "sqlstate", None) in DISK_FULL_SQLSTATES:
+            return True
+        if getattr(exc, "sqlite_errorname", None) == "SQLITE_FULL" or "database or disk is full" in str(exc).lower():
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
 def retry_on_conflict(fn: Callable[..., T] | None = None, *, attempts: int = 6, base_delay: float = 0.02):
     """Decorator: run a function that does one write transaction again when it hits a conflict.
 

@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     rate_limit: str = Field("120/minute", validation_alias="FINKRAFT_RATE_LIMIT")
     max_body_bytes: int = Field(256 * 1024, validation_alias="FINKRAFT_MAX_BODY_BYTES")
+    # /agent/batch: at most this many inputs per request; each one counts against the rate limit
+    max_batch_inputs: int = Field(20, ge=1, validation_alias="FINKRAFT_MAX_BATCH_INPUTS")
+    # retention (`finkraft prune`): traces and memory turns older than this many days go; 0 keeps them all
+    trace_retention_days: int = Field(90, ge=0, validation_alias="FINKRAFT_TRACE_RETENTION_DAYS")
+    memory_retention_days: int = Field(365, ge=0, validation_alias="FINKRAFT_MEMORY_RETENTION_DAYS")
     semantic_memory: bool = Field(True, validation_alias="FINKRAFT_SEMANTIC_MEMORY")
     embedding_backend: Literal["onnx", "torch"] = Field("onnx", validation_alias="FINKRAFT_EMBEDDING_BACKEND")
     embedding_dir: Path | None = Field(None, validation_alias="FINKRAFT_EMBEDDING_DIR")

@@ -8,19 +8,35 @@
 LangGraph's own checkpoint tables are created by its `setup()`. On PostgreSQL several processes may
 start at once, so that runs under the one start-up lock (business_data/db.py `startup_lock`),
 from the sync saver for both kinds (its migrations are the async saver's).
+
+Every saver here is LangGraph's, with two guards for runs a host records (configurable["turn"],
+graph/tracing.py): a run that failed saves no checkpoint (a 500 never writes), and a full disk is
+reported to the run instead of failing it (the answer is given; the host says what was not saved).
+Growth is bounded by `prune(thread_ids, strategy="keep_latest")`: the latest checkpoint of each
+namespace with its pending writes (an open question survives), nothing older. PostgreSQL's savers
+implement it (langgraph-checkpoint-postgres >= 3.2); the SQLite savers get the same here. Hosts prune
+a thread after each turn (graph/runs.py `aprune_thread`); `finkraft prune` does every thread.
 """
 from __future__ import annotations
 
 import asyncio
+import json
+import logging
 import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import Any, AsyncIterator, Sequence
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.postgres import PostgresSaver
+from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+from langgraph.checkpoint.sqlite import SqliteSaver
+from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
-from business_data.db import is_postgres, libpq_url, make_engine, startup_lock
+from business_data.db import is_disk_full, is_postgres, libpq_url, make_engine, startup_lock
 from business_data.settings import Settings
+
+log = logging.getLogger("finkraft.graph")
 
 POOL_MAX = 10  # async pool per process; PostgreSQL's max_connections must cover workers x (this + SQLAlchemy's pools)
 SQLITE_PRAGMAS = ("PRAGMA journal_mode=WAL", "PRAGMA synchronous=NORMAL", "PRAGMA busy_timeout=30000")
@@ -34,11 +50,10 @@ def default_checkpointer(settings: Settings) -> BaseCheckpointSaver:
 
 
 def sqlite_checkpointer(path: Path | str) -> BaseCheckpointSaver:
-    from langgraph.checkpoint.sqlite import SqliteSaver
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     for pragma in SQLITE_PRAGMAS:
         conn.execute(pragma)
-    saver = SqliteSaver(conn)
+    saver = GuardedSqliteSaver(conn)
     saver.setup()
     return saver
 
@@ -46,8 +61,7 @@ def sqlite_checkpointer(path: Path | str) -> BaseCheckpointSaver:
 def postgres_checkpointer(url: str) -> BaseCheckpointSaver:
     """PostgresSaver on one autocommit connection (it serialises use with a lock): enough for
     notebooks and in-process use; the server uses AsyncPostgresSaver with a pool."""
-    from langgraph.checkpoint.postgres import PostgresSaver
-    saver = PostgresSaver(_pg_connection(url))
+    saver = GuardedPostgresSaver(_pg_connection(url))
     _setup_postgres(saver, url)
     return saver
 
@@ -66,7 +80,6 @@ def _setup_postgres(saver, url: str) -> None:
 
 
 def _setup_postgres_once(url: str) -> None:
-    from langgraph.checkpoint.postgres import PostgresSaver
     with _pg_connection(url) as conn:
         _setup_postgres(PostgresSaver(conn), url)
 
@@ -78,20 +91,176 @@ async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheck
     continues on any other."""
     url = settings.app_url
     if is_postgres(url):
-        from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
         await asyncio.to_thread(_setup_postgres_once, url)
         pool = AsyncConnectionPool(libpq_url(url), min_size=1, max_size=POOL_MAX, open=False,
                                    kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         async with pool:
-            yield AsyncPostgresSaver(pool)
+            yield GuardedAsyncPostgresSaver(pool)
         return
     import aiosqlite
-    from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
     async with aiosqlite.connect(str(settings.checkpoint_path), timeout=30) as conn:
         for pragma in SQLITE_PRAGMAS:
             await conn.execute(pragma)
-        saver = AsyncSqliteSaver(conn)
+        saver = GuardedAsyncSqliteSaver(conn)
         await saver.setup()
         yield saver
+
+
+# -- guards: failed runs save nothing, a full disk is reported to the run -------------------------
+
+def _turn(config: Any) -> Any:
+    return ((config or {}).get("configurable") or {}).get("turn")
+
+
+def _saved_as(config: Any, checkpoint: Any) -> dict:
+    conf = config["configurable"]
+    return {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""),
+                             "checkpoint_id": checkpoint["id"]}}
+
+
+def _skipped(config: Any) -> bool:
+    turn = _turn(config)
+    return turn is not None and bool(getattr(turn, "failed", False))
+
+
+def _reported(config: Any, exc: BaseException) -> bool:
+    """A full disk under a recorded run: the run is told and goes on (True); anything else is raised."""
+    turn = _turn(config)
+    if turn is None or not is_disk_full(exc):
+        return False
+    log.warning("out of disk space: thread %s's checkpoint was not saved", config["configurable"].get("thread_id"))
+    turn.storage_full("checkpoint")
+    return True
+
+
+class _Guarded:
+    def _rollback(self) -> None:
+        """After a failed write: no transaction is left open on the saver's connection (SQLite)."""
+
+    async def _arollback(self) -> None:
+        pass
+
+    def put(self, config, checkpoint, metadata, new_versions):
+        if _skipped(config):
+            return _saved_as(config, checkpoint)
+        try:
+            return super().put(config, checkpoint, metadata, new_versions)
+        except Exception as exc:
+            self._rollback()
+            if _reported(config, exc):
+                return _saved_as(config, checkpoint)
+            raise
+
+    async def aput(self, config, checkpoint, metadata, new_versions):
+        if _skipped(config):
+            return _saved_as(config, checkpoint)
+        try:
+            return await super().aput(config, checkpoint, metadata, new_versions)
+        except Exception as exc:
+            await self._arollback()
+            if _reported(config, exc):
+                return _saved_as(config, checkpoint)
+            raise
+
+    def put_writes(self, config, writes, task_id, task_path=""):
+        if _skipped(config):
+            return None
+        try:
+            return super().put_writes(config, writes, task_id, task_path)
+        except Exception as exc:
+            self._rollback()
+            if not _reported(config, exc):
+                raise
+
+    async def aput_writes(self, config, writes, task_id, task_path=""):
+        if _skipped(config):
+            return None
+        try:
+            return await super().aput_writes(config, writes, task_id, task_path)
+        except Exception as exc:
+            await self._arollback()
+            if not _reported(config, exc):
+                raise
+
+
+class GuardedPostgresSaver(_Guarded, PostgresSaver):
+    pass
+
+
+class GuardedAsyncPostgresSaver(_Guarded, AsyncPostgresSaver):
+    pass
+
+
+# -- keep_latest on SQLite: what langgraph-checkpoint-postgres's prune does, on LangGraph's SQLite tables
+
+def _sqlite_prune(conn: sqlite3.Connection, thread_ids: Sequence[str], strategy: str) -> int:
+    """Prune in one transaction on `conn` (the caller holds the saver's lock); returns checkpoints deleted.
+    keep_latest keeps each namespace's latest checkpoint and its writes; a subgraph call's namespace
+    ("name:task") goes once the root checkpoint it started from is saved and superseded."""
+    if isinstance(thread_ids, str):
+        raise TypeError("thread_ids must be a sequence of thread IDs, not a str")
+    if strategy not in ("keep_latest", "delete"):
+        raise ValueError(f"Unknown prune strategy: {strategy!r}")
+    deleted = 0
+    try:
+        for thread in map(str, thread_ids):
+            if strategy == "delete":
+                deleted += conn.execute("DELETE FROM checkpoints WHERE thread_id = ?", (thread,)).rowcount
+                conn.execute("DELETE FROM writes WHERE thread_id = ?", (thread,))
+                continue
+            rows = conn.execute("SELECT checkpoint_ns, checkpoint_id, metadata FROM checkpoints WHERE thread_id = ?",
+                                (thread,)).fetchall()
+            heads: dict[str, tuple[str, Any]] = {}
+            roots = set()
+            for ns, cid, meta in rows:
+                if ns == "":
+                    roots.add(cid)
+                if ns not in heads or cid > heads[ns][0]:
+                    heads[ns] = (cid, meta)
+            root_head = heads.get("", (None, None))[0]
+            for ns, (head, meta) in heads.items():
+                root = (json.loads(meta or b"{}").get("parents") or {}).get("") if ":" in ns else None
+                if root is not None and root in roots and root != root_head:  # a finished subgraph call
+                    deleted += conn.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ?",
+                                            (thread, ns)).rowcount
+                    conn.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ?", (thread, ns))
+                    continue
+                deleted += conn.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id <> ?",
+                                        (thread, ns, head)).rowcount
+                conn.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id < ?",
+                             (thread, ns, head))  # (a newer one may be a run's, saved meanwhile: kept)
+            conn.execute("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ? AND parent_checkpoint_id "
+                         "NOT IN (SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?)", (thread, thread))
+        conn.commit()
+    except BaseException:
+        conn.rollback()
+        raise
+    return deleted
+
+
+class GuardedSqliteSaver(_Guarded, SqliteSaver):
+    def _rollback(self) -> None:
+        with self.lock:
+            self.conn.rollback()
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        with self.lock:
+            self.setup()
+            _sqlite_prune(self.conn, thread_ids, strategy)
+
+
+class GuardedAsyncSqliteSaver(_Guarded, AsyncSqliteSaver):
+    async def _arollback(self) -> None:
+        async with self.lock:
+            await self.conn.rollback()
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        await self.setup()
+        async with self.lock:
+            # aiosqlite runs calls on its own thread: the whole transaction goes there in one call
+            await self.conn._execute(_sqlite_prune, self.conn._conn, list(thread_ids), strategy)
+
+    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        asyncio.run_coroutine_threadsafe(self.aprune(thread_ids, strategy=strategy), self.loop).result()

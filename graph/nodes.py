@@ -10,7 +10,7 @@ import time
 import uuid
 from typing import Any
 
-from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 from sqlalchemy import select
@@ -36,6 +36,7 @@ log = logging.getLogger("finkraft.graph")
 
 FORGET_QUESTION = ("Delete all your conversation history and memories (every thread)? "
                    "Tickets and exports stay. This can't be undone. yes/no")
+KEEP_MESSAGES = 20  # messages kept in a thread's state (10 turns; the LLM router reads the last 6)
 FILTER_KEYS = {"period", "date_from", "date_to", "vendor", "status", "payment_status", "min_amount", "max_amount",
                "region", "customer", "invoice_numbers", "ticket_id", "title"}
 
@@ -73,6 +74,9 @@ class Nodes:
         reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "", "welcome": None,
                  "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None,
                  "forgotten_threads": []}
+        # the thread's state keeps only its latest messages (memory holds every turn): checkpoints stay small
+        old = (state.get("messages") or [])[:-KEEP_MESSAGES]
+        reset["messages"] = [RemoveMessage(id=m.id) for m in old if getattr(m, "id", None)]
         ident = self.identity(config)
         if ident is None:
             return {**reset, "context": {"error": "unknown_user"}}
@@ -289,18 +293,30 @@ class Nodes:
                    "keys_complete": data.get("keys_complete", True), "query": data.get("query"),
                    "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
                    "ticket_id": data.get("ticket_id"), "export_id": data.get("export_id")}
+        context = state.get("context") or {}
+        # the user has been told about these updates: don't welcome them with the same news again
+        read = [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None] if state.get("welcome") else []
+        memory, text, answer = self.s.memory, last_user_text(state), state.get("response", "")
+
+        def write(s) -> list:
+            after = [memory.record_turn_in(s, identity=ident, thread_id=thread_id, speaker="user", text=text,
+                                           tool=tool, params=params, importance=0.5),
+                     memory.record_turn_in(s, identity=ident, thread_id=thread_id, speaker="assistant", text=answer,
+                                           tool=tool, params=params, result_ref=ref, importance=0.8 if tool in writes else 0.5)]
+            mark_notifications_read(self.s.tool_context(ident), read, s)
+            return after
+
+        turn = RunSettings.of(config).turn
+        if turn is not None:  # the host records the run: these commit with its trace, or not at all
+            turn.stage(write)
+            return {}
         try:
-            self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="user", text=last_user_text(state),
-                                      tool=tool, params=params, importance=0.5)
-            self.s.memory.record_turn(identity=ident, thread_id=thread_id, speaker="assistant", text=state.get("response", ""),
-                                      tool=tool, params=params, result_ref=ref, importance=0.8 if tool in writes else 0.5)
+            with session_scope(self.s.app) as s:
+                after = write(s)
+            for queue_embedding in after:
+                queue_embedding()
         except Exception:  # memory must never break an answer the user already has
             log.exception("could not record turn")
-        context = state.get("context") or {}
-        if state.get("welcome"):
-            # the user has been told about these updates: don't welcome them with the same news again
-            ids = [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None]
-            mark_notifications_read(self.s.tool_context(ident), ids)
         return {}
 
 

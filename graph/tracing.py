@@ -4,6 +4,13 @@ Attach `TraceRecorder(services.app, ...)` to a run's callbacks (graph/runs.py `t
 every request the server runs; notebooks may too). The trace id is the root run id. The row is written
 when the root run ends; inside an event loop that write goes to a worker thread (the loop never
 waits on the database), and `await recorder.afinish()` waits for it.
+
+The recorder is also the run's unit of work: nodes `stage()` their application-database writes
+(memory turns, notifications read) on it, and they commit in one transaction with the trace when the
+run ends well (or pauses for a question). A run that fails writes none of them: a 500 never leaves
+half a turn behind. (A tool's own write, e.g. a ticket, commits when the tool runs; `done_writes`
+says which succeeded, so an error message never claims that nothing changed.) When the storage is
+full, `unsaved` says what could not be kept (the answer is still given).
 """
 from __future__ import annotations
 
@@ -11,13 +18,16 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable, Iterable
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
+from langgraph.errors import GraphBubbleUp
+from sqlalchemy.orm import Session
 
 from business_data.appdb import Trace
-from business_data.db import session_scope
+from business_data.db import is_disk_full, session_scope
+from tools.registry import tools_where
 
 from .intent import routed_by
 
@@ -58,6 +68,27 @@ class TraceRecorder(BaseCallbackHandler):
         self.paused_question: str | None = None  # set when a node paused the run with interrupt()
         self._lock = threading.Lock()
         self._writing: asyncio.Future | None = None  # the root's write, when it ended inside an event loop
+        self.staged: list[Callable[[Session], Iterable[Callable[[], None]] | None]] = []
+        self.saved: bool | None = None  # None until the run ended; False when nothing could be written
+        self.unsaved: list[str] = []    # what the full disk kept us from saving ("history", "checkpoint")
+        self.failed = False             # a node raised: the checkpointer drops this run's saves
+
+    # -- the run's unit of work ------------------------------------------------------------------
+    def stage(self, work: Callable[[Session], Iterable[Callable[[], None]] | None]) -> None:
+        """Run `work(session)` in the transaction that writes the trace, when the run ends well.
+        It may return callables to run once that transaction has committed."""
+        self.staged.append(work)
+
+    def storage_full(self, what: str) -> None:
+        """A store refused a write for want of space (the checkpointer reports here)."""
+        if what not in self.unsaved:
+            self.unsaved.append(what)
+
+    def done_writes(self) -> list[str]:
+        """The messages of this run's tool calls that wrote something and succeeded."""
+        writers = tools_where(writes=True)
+        return [str(c.get("message") or c.get("tool")) for c in self.tool_calls
+                if c.get("tool") in writers and c.get("status") == "success"]
 
     # -- LangChain callback API ------------------------------------------------------------
     def on_chain_start(self, serialized, inputs, *, run_id: UUID, parent_run_id: UUID | None = None, metadata=None, **kw):
@@ -85,6 +116,8 @@ class TraceRecorder(BaseCallbackHandler):
             self.paused_question = _interrupt_question(error)
         with self._lock:
             started = self.starts.pop(run_id, None)
+            if started and not isinstance(error, GraphBubbleUp):
+                self.failed = True  # a node raised: the run fails, and saves nothing (graph/checkpointers.py)
             if started:
                 node, t = started
                 self._node_done(node, {}, (time.perf_counter() - t) * 1000, "paused" if interrupted else "error",
@@ -133,6 +166,7 @@ class TraceRecorder(BaseCallbackHandler):
             await asyncio.to_thread(self.finish, status, response)
 
     def write(self, status: str) -> None:
+        """The trace and the staged writes, in one transaction; nothing when the run failed."""
         with self._lock:
             if self.written or self.trace_id is None:
                 return
@@ -140,7 +174,12 @@ class TraceRecorder(BaseCallbackHandler):
             if self.paused_question and status == "ok":  # the run ended at a confirmation question
                 status = "paused"
                 self.response = self.response or self.paused_question
+        if status == "error" or self.failed:
+            self.saved = False
+            log.info("run %s failed: its trace and memory writes are dropped", self.trace_id)
+            return
         try:
+            after: list[Callable[[], None]] = []
             with session_scope(self.app_engine) as s:
                 s.add(Trace(trace_id=self.trace_id, user_id=self.user_id, workspace_id=self.workspace_id,
                             thread_id=self.thread_id, request=self.request[:4000], response=self.response[:8000],
@@ -148,8 +187,22 @@ class TraceRecorder(BaseCallbackHandler):
                             plan={"intent": self.intent, "plan": self.plan},
                             steps=[*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
                             status=status, duration_ms=round((time.perf_counter() - self.t0) * 1000, 2)))
-        except Exception:  # a trace must never break an answer
-            log.exception("could not write trace %s", self.trace_id)
+                for work in self.staged:
+                    after.extend(work(s) or ())
+            self.saved = True
+        except Exception as exc:  # a trace must never break an answer
+            self.saved = False
+            if is_disk_full(exc):
+                self.storage_full("history")
+                log.warning("out of disk space: trace %s and its memory turns were not saved", self.trace_id)
+            else:
+                log.exception("could not write trace %s", self.trace_id)
+            return
+        for callback in after:
+            try:
+                callback()
+            except Exception:  # noqa: BLE001 - e.g. queueing an embedding; the rows are saved
+                log.exception("after saving trace %s", self.trace_id)
 
 
 def _interrupt_question(error: BaseException) -> str | None:

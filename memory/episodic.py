@@ -57,8 +57,9 @@ class EpisodicMemory:
         self.engine = engine
 
     def record(self, *, identity: Identity, thread_id: str, speaker: str, text: str, tool: str | None = None,
-               params: dict | None = None, result_ref: dict | None = None, importance: float = 0.5) -> int:
-        """Write one turn now; returns its id."""
+               params: dict | None = None, result_ref: dict | None = None, importance: float = 0.5,
+               session=None) -> int:
+        """Write one turn (in `session`'s transaction when given, else in its own); returns its id."""
         if speaker not in SPEAKERS:
             raise ValueError(f"speaker must be one of {SPEAKERS}, not {speaker!r}")
         if not thread_id:
@@ -67,11 +68,15 @@ class EpisodicMemory:
         ref = jsonable(result_ref)
         if ref is not None and not isinstance(ref, dict):
             raise ValueError("result_ref must be a dict")
+        row = MemoryTurn(thread_id=str(thread_id), user_id=identity.user_id, workspace_id=identity.workspace_id,
+                         speaker=speaker, text=text, tool=tool, params=jsonable(params),
+                         result_ref=ref, n_keys=len((ref or {}).get("keys") or []),
+                         importance=float(max(0.0, min(1.0, importance))), created_at=utcnow())
+        if session is not None:
+            session.add(row)
+            session.flush()
+            return row.id
         with session_scope(self.engine) as s:
-            row = MemoryTurn(thread_id=str(thread_id), user_id=identity.user_id, workspace_id=identity.workspace_id,
-                             speaker=speaker, text=text, tool=tool, params=jsonable(params),
-                             result_ref=ref, n_keys=len((ref or {}).get("keys") or []),
-                             importance=float(max(0.0, min(1.0, importance))), created_at=utcnow())
             s.add(row)
             s.flush()
             return row.id

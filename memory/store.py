@@ -55,6 +55,15 @@ class MemoryStore:
         self.semantic_index.add_turn(turn_id, identity, text, tool, params)
         return turn_id
 
+    def record_turn_in(self, session, *, identity: Identity, thread_id: str, speaker: str, text: str,
+                       tool: str | None = None, params: dict | None = None, result_ref: dict | None = None,
+                       importance: float = 0.5):
+        """Add the turn to `session`'s transaction (a run's other writes commit with it, or none do).
+        Returns what to do once that transaction has committed: queue the turn's embedding."""
+        turn_id = self.episodic.record(identity=identity, thread_id=thread_id, speaker=speaker, text=text, tool=tool,
+                                       params=params, result_ref=result_ref, importance=importance, session=session)
+        return lambda: self.semantic_index.add_turn(turn_id, identity, text, tool, params)
+
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
         return self.episodic.recent_turns(identity, thread_id, limit)
 

@@ -18,11 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from graph.builder import graph_input
-from graph.runs import DURABILITY, run_config, traced_run
+from graph.runs import DURABILITY, aprune_thread, prune_thread, run_config, traced_run
 from graph.tracing import TraceRecorder
 
-from .conversation import THREAD_ID
-from .deps import current_identity
+from business_data.appdb import hash_token
+
+from .auth import bearer_token
+from .conversation import THREAD_ID, failures_told
+from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
+from .ratelimit import enforce_rate_limit
 from .schemas import MAX_MESSAGE_CHARS, plain_json
 
 
@@ -111,29 +115,40 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
 
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
         graph_input, config, _ = self._prepare(input, config)
-        return self.graph.invoke(graph_input, config, durability=DURABILITY)
+        out = self.graph.invoke(graph_input, config, durability=DURABILITY)
+        prune_thread(self.graph.checkpointer, config)
+        return out
 
     async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
-        out = await self.graph.ainvoke(graph_input, config, durability=DURABILITY)
-        await recorder.afinish()
+        async with failures_told(recorder):
+            out = await self.graph.ainvoke(graph_input, config, durability=DURABILITY)
+        await self._finish(recorder, config)
         return out
 
     def stream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> Iterator[dict]:
         graph_input, config, _ = self._prepare(input, config)
         yield from self.graph.stream(graph_input, config, stream_mode="updates", durability=DURABILITY)
+        prune_thread(self.graph.checkpointer, config)
 
     async def astream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator[dict]:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
-        async for chunk in self.graph.astream(graph_input, config, stream_mode="updates", durability=DURABILITY):
-            yield chunk
-        await recorder.afinish()
+        async with failures_told(recorder):
+            async for chunk in self.graph.astream(graph_input, config, stream_mode="updates", durability=DURABILITY):
+                yield chunk
+        await self._finish(recorder, config)
 
     async def astream_events(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
-        async for event in self.graph.astream_events(graph_input, config, **{**kwargs, "durability": DURABILITY}):
-            yield event
+        async with failures_told(recorder):
+            async for event in self.graph.astream_events(graph_input, config, **{**kwargs, "durability": DURABILITY}):
+                yield event
+        await self._finish(recorder, config)
+
+    async def _finish(self, recorder: TraceRecorder, config: RunnableConfig) -> None:
+        """The trace and the turn's memory (one transaction), then the thread's older checkpoints go."""
         await recorder.afinish()
+        await aprune_thread(self.graph.checkpointer, config)
 
 
 async def _per_request(config: dict, request: Request) -> dict:
@@ -146,8 +161,34 @@ async def _per_request(config: dict, request: Request) -> dict:
     return run_config(identity, client_thread, base=config)  # replaces whatever the client put in configurable
 
 
+async def batch_budget(request: Request, identity: IdentityDep, services: ServicesDep, limiter: RateLimiterDep) -> None:
+    """/agent/batch runs one turn per input: at most `max_batch_inputs` of them (413 beyond), and each
+    counts against the caller's rate limit (the request itself already counted one). Other /agent
+    routes take one input. A body that is not JSON is left to LangServe's own 422."""
+    if not request.url.path.endswith("/batch"):
+        return
+    try:
+        body = await request.json()  # Starlette keeps the body: LangServe reads the same one
+    except ValueError:
+        return
+    inputs = body.get("inputs") if isinstance(body, dict) else None
+    if not isinstance(inputs, list):
+        return
+    cap = services.settings.max_batch_inputs
+    if len(inputs) > cap:
+        raise HTTPException(413, f"A batch may hold at most {cap} inputs; this one has {len(inputs)}. "
+                                 "Send them in smaller batches.")
+    n = len(inputs)
+    if n > 1 and limiter is not None:
+        if n > limiter.item.amount:
+            raise HTTPException(429, f"Too many requests: a batch of {n} inputs counts as {n} requests and the limit "
+                                     f"is {limiter.item}. Send fewer at a time.")
+        await run_in_threadpool(enforce_rate_limit, limiter, hash_token(bearer_token(request)), n - 1,
+                                f"a batch of {n} inputs counts as {n} requests")
+
+
 def mount_agent(app: FastAPI) -> None:
     add_routes(app, AgentEndpoint(state=app.state), path="/agent",
                enabled_endpoints=["invoke", "batch", "stream", "stream_events", "playground",
                                   "input_schema", "output_schema", "config_schema"],
-               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity)])
+               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity), Depends(batch_budget)])

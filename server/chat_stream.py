@@ -22,12 +22,13 @@ import uuid
 from typing import Any, Callable
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from langchain_core.callbacks import BaseCallbackHandler
 from sse_starlette import EventSourceResponse
 
 from .conversation import chat_turn
 from .deps import GraphDep, IdentityDep, ServicesDep
+from .errors import error_detail
 from .responses import ERRORS
 from .schemas import ChatRequest
 
@@ -156,8 +157,10 @@ async def chat_stream(body: ChatRequest, graph: GraphDep, services: ServicesDep,
         except Exception as exc:  # the client gets a sentence and an id; the stack trace goes to the log only
             error_id = uuid.uuid4().hex[:12]
             log.error("chat stream failed %s", error_id, exc_info=exc)
-            await queue.put(("error", {"detail": f"Something went wrong on our side. Nothing was changed. Error id: {error_id}.",
-                                       "error_id": error_id}))
+            status, detail = error_detail(exc, error_id)
+            if isinstance(exc, HTTPException):  # e.g. a 507: the turn's own plain answer
+                status, detail = exc.status_code, str(exc.detail)
+            await queue.put(("error", {"detail": detail, "error_id": error_id, "status": status}))
         else:
             await queue.put(("answer", answer))
 

@@ -1,4 +1,4 @@
-"""`finkraft serve [--with-ui]`, `finkraft ui`, `finkraft migrate`, `finkraft seed`, `finkraft token`."""
+"""`finkraft serve [--with-ui]`, `finkraft ui`, `finkraft migrate`, `finkraft seed`, `finkraft prune`, `finkraft token`."""
 from __future__ import annotations
 
 import argparse
@@ -156,6 +156,24 @@ def _token(args) -> int:
     return 0
 
 
+def _prune(args) -> int:
+    from business_data.settings import get_settings
+    from graph.retention import prune
+    settings = get_settings()
+    overrides = {k: v for k, v in (("trace_retention_days", args.traces_days),
+                                   ("memory_retention_days", args.memory_days)) if v is not None}
+    if overrides:
+        settings = settings.model_copy(update=overrides)
+    done = prune(settings, dry_run=args.dry_run)
+    verb = "would delete" if args.dry_run else "deleted"
+    keep = lambda days: f"older than {days} days" if days else "none (retention 0: kept forever)"  # noqa: E731
+    print(f"traces {keep(settings.trace_retention_days)}: {verb} {done.traces}")
+    print(f"memory turns {keep(settings.memory_retention_days)}: {verb} {done.memory_turns} "
+          f"(and {done.memory_embeddings} embeddings)")
+    print(f"checkpoints older than their thread's latest: {verb} {done.checkpoints} (in {done.threads} threads)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="finkraft", description="FinkraftAI: the finance-operations assistant")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -189,6 +207,16 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("--model", help="a bundled model name (demo, reference) or a YAML path (default: FINKRAFT_DATA_MODEL)")
     check.add_argument("--url", help="the database (default: BUSINESS_DATABASE_URL)")
     check.set_defaults(func=_model)
+    prune = sub.add_parser(
+        "prune", help="delete old traces, memory turns and checkpoints (the retention settings)",
+        description="Apply the retention settings: traces older than FINKRAFT_TRACE_RETENTION_DAYS (default 90), "
+                    "memory turns older than FINKRAFT_MEMORY_RETENTION_DAYS (default 365) with their embeddings, and "
+                    "every checkpoint but each thread's latest (an open question survives). 0 days keeps that kind "
+                    "forever. Tickets, notifications and exports are never pruned. Safe while the server runs.")
+    prune.add_argument("--dry-run", action="store_true", help="count what would be deleted; change nothing")
+    prune.add_argument("--traces-days", type=int, metavar="N", help="override FINKRAFT_TRACE_RETENTION_DAYS for this run")
+    prune.add_argument("--memory-days", type=int, metavar="N", help="override FINKRAFT_MEMORY_RETENTION_DAYS for this run")
+    prune.set_defaults(func=_prune)
     token = sub.add_parser("token", help="issue an API token for a user (printed once)")
     token.add_argument("user_id")
     token.add_argument("--label", default="cli")

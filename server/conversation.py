@@ -5,13 +5,19 @@ import re
 import uuid
 from typing import Any
 
+from contextlib import asynccontextmanager
+from typing import AsyncIterator
+
+from fastapi import HTTPException
 from langchain_core.messages import HumanMessage
 from langgraph.types import Command
 from starlette.concurrency import run_in_threadpool
 
-from graph.runs import DURABILITY, checkpoint_thread, traced_run
+from business_data.db import is_disk_full, no_space_message
+from graph.runs import DURABILITY, aprune_thread, checkpoint_thread, traced_run
 from tools.rbac import Identity
 
+from .errors import TurnFailed
 from .metrics import CHAT_TURNS, record_tool_calls
 from .threads import forget_titles
 
@@ -23,6 +29,21 @@ async def is_waiting(graph, config) -> bool:
     read and no state snapshot: half the cost of `aget_state` (measured 0.36 vs 0.66 ms CPU, 2 ms wall)."""
     saved = await graph.checkpointer.aget_tuple(config)
     return bool(saved) and any(w[1] == "__interrupt__" for w in saved.pending_writes or ())
+
+
+NOT_SAVED = ("(I couldn't save this conversation's history: the server is out of disk space. The answer above is "
+             "complete, but I won't remember this turn.)")
+
+
+@asynccontextmanager
+async def failures_told(recorder) -> AsyncIterator[None]:
+    """A run that raises becomes TurnFailed: it saved nothing of its own (graph/tracing.py) and the
+    error message names what a tool had already done (server/errors.py error_detail)."""
+    try:
+        yield
+    except Exception as exc:
+        await recorder.afinish()  # (a failed run writes nothing; this waits for any write in flight)
+        raise TurnFailed(recorder.done_writes(), is_disk_full(exc)) from exc
 
 
 def _question(value: Any) -> str:
@@ -40,7 +61,8 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
     config["callbacks"] = [*config["callbacks"], *callbacks]
     waiting = await is_waiting(graph, config)
     graph_input: Any = Command(resume=message) if waiting else {"messages": [HumanMessage(content=message)]}
-    out = await graph.ainvoke(graph_input, config, durability=DURABILITY)
+    async with failures_told(recorder):
+        out = await graph.ainvoke(graph_input, config, durability=DURABILITY)
     interrupts = out.get("__interrupt__") or []
     result = out.get("result") or {}
     calls = out.get("tool_calls") or []
@@ -50,6 +72,13 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
     else:
         response = out.get("response") or ""
         await recorder.afinish("ok")
+    await aprune_thread(graph.checkpointer, config)
+    if result.get("code") == "no_space":  # a write the full disk refused (rolled back): a 507, plainly
+        raise HTTPException(507, result.get("message") or no_space_message("save this"))
+    if interrupts and "checkpoint" in recorder.unsaved:  # the question could not be kept open
+        raise HTTPException(507, no_space_message(f"ask you to confirm this ({response})"))
+    if recorder.unsaved:
+        response += f"\n\n{NOT_SAVED}"
     for forgotten in out.get("forgotten_threads") or []:  # "forget me": the checkpoints go too
         await graph.checkpointer.adelete_thread(checkpoint_thread(identity, forgotten))
     if out.get("forgotten_threads"):

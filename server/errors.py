@@ -11,6 +11,8 @@ from pydantic import ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from business_data.db import is_disk_full, no_space_message
+
 log = logging.getLogger("finkraft.server")
 
 
@@ -34,8 +36,33 @@ def _describe(errors) -> str:
     return "Invalid request: " + "; ".join(parts) + "."
 
 
+class TurnFailed(Exception):
+    """A turn failed. Its memory, trace and checkpoint were not saved (graph/tracing.py), but a tool's
+    own write may have committed before the failure (`done`: those tools' messages): the answer says
+    so rather than claim that nothing changed. `disk_full`: the storage is full (a 507)."""
+
+    def __init__(self, done: list[str], disk_full: bool = False):
+        super().__init__("; ".join(done) or "turn failed")
+        self.done, self.disk_full = done, disk_full
+
+
+def error_detail(exc: BaseException | None, error_id: str) -> tuple[int, str]:
+    """The status and sentence for an unexpected error: true about what was saved."""
+    done = exc.done if isinstance(exc, TurnFailed) else []
+    full = (isinstance(exc, TurnFailed) and exc.disk_full) or is_disk_full(exc)
+    if done:
+        why = "The server ran out of disk space" if full else "Something went wrong on our side"
+        return 507 if full else 500, (f"{why} after this was done: {' '.join(done)} "
+                                      f"Nothing else from this request was saved. Error id: {error_id}.")
+    if full:
+        return 507, no_space_message("finish this request") + f" Error id: {error_id}."
+    if isinstance(exc, TurnFailed):
+        return 500, f"Something went wrong on our side; nothing from this request was saved. Error id: {error_id}."
+    return 500, f"Something went wrong on our side. Error id: {error_id}."
+
+
 # a tool result's machine-readable code -> the HTTP status a client gets (tools/base.py ResultCode)
-HTTP_STATUS = {"invalid": 400, "denied": 403, "not_found": 404, "conflict": 409, "internal": 500}
+HTTP_STATUS = {"invalid": 400, "denied": 403, "not_found": 404, "conflict": 409, "no_space": 507, "internal": 500}
 
 
 def raise_for_tool_result(result) -> None:
@@ -137,8 +164,8 @@ class UnexpectedErrors:
                 raise
             error_id = uuid.uuid4().hex[:12]
             log.error("unhandled error %s on %s %s", error_id, scope.get("method"), scope.get("path"), exc_info=exc)
-            response = JSONResponse({"detail": f"Something went wrong on our side. Error id: {error_id}.",
-                                     "error_id": error_id}, status_code=500)
+            status, detail = error_detail(exc, error_id)
+            response = JSONResponse({"detail": detail, "error_id": error_id}, status_code=status)
             await response(scope, receive, send)
 
 

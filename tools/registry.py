@@ -16,6 +16,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from business_data.db import is_disk_full, no_space_message
+
 from .base import ToolContext, ToolDenied, ToolError, ToolResult, ToolSpec
 from .rbac import ROLES, Identity
 
@@ -134,7 +136,10 @@ def run_tool(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> Tool
     except ToolError as e:
         return ToolResult(status="error", code=e.code, message=e.message,
                           data={"suggestions": e.suggestions} if e.suggestions else {})
-    except Exception:  # noqa: BLE001 - a user never sees a stack trace
+    except Exception as exc:  # noqa: BLE001 - a user never sees a stack trace
+        if is_disk_full(exc):  # a write's transaction rolled back (an export's file is removed): say why
+            log.warning("tool %s: out of disk space (%s)", name, exc)
+            return ToolResult(status="error", code="no_space", message=no_space_message(s.action))
         error_id = uuid.uuid4().hex[:12]
         log.exception("tool %s failed (error id %s)", name, error_id)
         return ToolResult(status="error", code="internal",

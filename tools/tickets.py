@@ -260,13 +260,16 @@ def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResu
                       sources=[Source(table="notifications", rows=len(items))])
 
 
-def mark_notifications_read(ctx: ToolContext, ids: list[int]) -> int:
-    """Mark the caller's own notifications as read (e.g. once the welcome line has told them)."""
+def mark_notifications_read(ctx: ToolContext, ids: list[int], session=None) -> int:
+    """Mark the caller's own notifications as read (e.g. once the welcome line has told them), in
+    `session`'s transaction when given."""
     if not ids:
         return 0
-    with session_scope(ctx.app) as s:
-        return s.execute(update(Notification).where(Notification.id.in_(ids), Notification.user_id == ctx.identity.user_id,
-                                                    Notification.read_at.is_(None)).values(read_at=utcnow())).rowcount
+    if session is None:
+        with session_scope(ctx.app) as s:
+            return mark_notifications_read(ctx, ids, s)
+    return session.execute(update(Notification).where(Notification.id.in_(ids), Notification.user_id == ctx.identity.user_id,
+                                                      Notification.read_at.is_(None)).values(read_at=utcnow())).rowcount
 
 
 # -- declarations ----------------------------------------------------------------------------

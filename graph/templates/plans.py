@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 
 from business_data.appdb import Plan, utcnow
 from business_data.db import session_scope
-from graph.runs import DURABILITY, run_config, traced_run
+from graph.runs import DURABILITY, aprune_thread, run_config, traced_run
 from tools.periods import PeriodError, date_range
 from tools.queries import FilterParams
 from tools.rbac import Identity, may_read
@@ -131,6 +131,7 @@ async def execute_plan(app: Engine, graph, identity: Identity, plan_id: str, res
     except Exception:
         await asyncio.to_thread(_set_status, app, plan_id, status)  # back to where it was: it can be retried
         raise
+    await aprune_thread(graph.checkpointer, cfg)
     view = await plan_view({**plan, "status": "running"}, graph, identity)
     await asyncio.to_thread(_set_status, app, plan_id, view["status"])
     await recorder.afinish("paused" if view["status"] == "awaiting_confirmation" else "ok", view.get("response"))

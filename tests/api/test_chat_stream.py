@@ -68,7 +68,7 @@ def test_a_failing_turn_ends_with_an_error_event_and_writes_nothing(client, serv
     kinds = [k for k, _ in events]
     assert kinds[-1] == "error" and "answer" not in kinds
     error = events[-1][1]
-    assert error["detail"].startswith("Something went wrong on our side. Nothing was changed.")
+    assert error["detail"].startswith("Something went wrong on our side; nothing from this request was saved.")
     assert error["error_id"] in error["detail"] and "disk on fire" not in error["detail"] and "Traceback" not in error["detail"]
     headers = {"Authorization": "Bearer dev-maya"}
     assert client.get("/threads/in-err", headers=headers).status_code == 404  # no turn remembered
