@@ -167,6 +167,20 @@ def pytest_addoption(parser):
                      help="database for the suite (default: $FINKRAFT_TEST_DB or sqlite)")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_cmdline_main(config):
+    """The quick loop (`pytest -m "not slow"`, the whole tree) runs on two processes: its tests are
+    independent (own data dirs, own PostgreSQL databases per process), and on two cores that halves
+    it. `-n 0` (or any explicit -n), a -k or -x, or named files keep it in one process."""
+    opt = config.option
+    if (getattr(opt, "numprocesses", "absent") is None and opt.markexpr.strip() in ("not slow", "'not slow'")
+            and not opt.keyword and not opt.maxfail and not opt.file_or_dir
+            and os.environ.get("PYTEST_XDIST_WORKER") is None):
+        opt.numprocesses = 2
+        opt.dist = "load"
+        opt.tx = ["popen"] * 2
+
+
 def pytest_configure(config):
     global _template_for_session
     _template_for_session = True

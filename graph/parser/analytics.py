@@ -21,11 +21,11 @@ from .turn import Turn, clarify
 from .vocabulary import Hit, Vocabulary, vocabulary
 
 _C = re.compile
-GRAINS = [(_C(r"\b(?:monthly|month[- ]wise|month by month|month on month|(?:by|per|each|every|a) month)\b"), "month"),
-          (_C(r"\b(?:weekly|week[- ]wise|(?:by|per|each|every|a) week)\b"), "week"),
-          (_C(r"\b(?:quarterly|quarter[- ]wise|(?:by|per|each|every|a) quarter)\b"), "quarter"),
-          (_C(r"\b(?:yearly|annually|year[- ]wise|(?:by|per|each|every|a) year)\b"), "year"),
-          (_C(r"\b(?:daily|day[- ]wise|(?:by|per|each|every|a) day)\b"), "day"),
+GRAINS = [(_C(r"\b(?:monthly|month[- ]wise|month by month|month on month|(?:by|per|each|every|a) month)\b(?!\s+(?:ago|earlier|before|back|later))"), "month"),
+          (_C(r"\b(?:weekly|week[- ]wise|(?:by|per|each|every|a) week)\b(?!\s+(?:ago|earlier|before|back|later))"), "week"),
+          (_C(r"\b(?:quarterly|quarter[- ]wise|(?:by|per|each|every|a) quarter)\b(?!\s+(?:ago|earlier|before|back|later))"), "quarter"),
+          (_C(r"\b(?:yearly|annually|year[- ]wise|(?:by|per|each|every|a) year)\b(?!\s+(?:ago|earlier|before|back|later))"), "year"),
+          (_C(r"\b(?:daily|day[- ]wise|(?:by|per|each|every|a) day)\b(?!\s+(?:ago|earlier|before|back|later))"), "day"),
           (_C(r"\b(?:trends?|trending|over time)\b"), "month")]
 GROUP_CUE = r"(?:by|per|for each|for every|each|every|across|across all|split by|grouped by|broken down by|wise)\s+(?:the\s+|our\s+)?"
 WHICH_CUE = r"(?:which|what|whichever)\s+"
@@ -34,9 +34,9 @@ SORT = _C(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?)\s+(?:it\s+|them\s+|this\s
 DESC = _C(r"\b(?:most|highest|largest|biggest|max(?:imum)?|top|best|greatest)\b")
 ASC = _C(r"\b(?:least|fewest|lowest|smallest|min(?:imum)?|bottom|worst)\b")
 SUPERLATIVES = {"most", "highest", "largest", "biggest", "max", "maximum", "least", "lowest", "smallest", "min", "minimum"}
-COMPARE = _C(r"\b(?:compare[ds]?|comparing|comparison|versus|vs\.?)\b|\bhow (?:did|has|have|does|do)\b.*\b(?:change[ds]?|grow|grown|move[ds]?)\b")
+COMPARE = _C(r"\b(?:compare[ds]?|comparing|comparison|versus|vs\.?)\b|\bagainst (?:the )?(?:last|previous|prior|this|same|\d{4}\b)|\bhow (?:did|has|have|does|do)\b.*\b(?:change[ds]?|grow|grown|move[ds]?)\b")
 PREVIOUS = [(_C(r"\b(?:previous|prior|preceding) period\b|\bperiod before\b"), "previous_period"),
-            (_C(r"\bsame period last year\b|\ba year (?:earlier|before|ago)\b|\bprevious year's\b"), "previous_year")]
+            (_C(r"\bsame (?:period|quarter|month|week|time) (?:last|a) year\b|\bsame (?:period|quarter|month|week) of (?:the )?(?:last|previous) year\b|\ba year (?:earlier|before|ago)\b|\bprevious year's\b"), "previous_year")]
 RATE = _C(r"\b(?:percent(?:age)?|proportion|share|rate|ratio)\b|%")
 WEAK = {"total", "count", "how", "many", "number", "sum", "much", "amount", "totals", "counts", "of", "the", "made"}
 GENERIC = {"value", "amount", "total", "worth", "sum", "how much", "total amount", "spend", "spent", "total value"}
@@ -299,7 +299,9 @@ def _period(turn: Turn, r: Reading) -> dict[str, Any]:
     out = {k: p[k] for k in ("period", "date_from", "date_to") if k in p}
     if r.compare:
         seq = _periods_in_order(turn.t)
-        if len(seq) >= 2 and "period" in out:
+        if r.compare_to and "period" in out:  # "the same month last year": the year before, not all of last year
+            out["period"], out["compare_to"] = seq[0] if seq else out["period"], r.compare_to
+        elif len(seq) >= 2 and "period" in out:
             out["period"], out["compare_to"] = seq[0], seq[1]
         elif out.get("period") or out.get("date_from") or out.get("date_to"):
             out["compare_to"] = r.compare_to or "previous_period"
