@@ -5,7 +5,7 @@ ten to acme) until there are N: the demo vendors with their own volumes, amounts
 rates, dates over the same 18 months. The sample scenario still holds (no extra failed IndiSky
 invoice is dated last month in acme). Columns are generated with numpy and written in bulk:
 `COPY` on PostgreSQL, one `executemany` transaction on SQLite. Only invoices grow (line items,
-sales and transactions stay as the demo seed made them). ANALYZE runs at the end.
+sales and transactions stay as the demo seed made them). ANALYZE (PostgreSQL: VACUUM ANALYZE) runs at the end.
 """
 from __future__ import annotations
 
@@ -54,7 +54,13 @@ def seed_scale(engine: Engine, invoices: int, *, today: date | None = None, seed
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('invoices', 'id'), {next_id + added})"))
-        conn.execute(text("ANALYZE"))
+        else:
+            conn.execute(text("ANALYZE"))
+    if engine.dialect.name == "postgresql":
+        # VACUUM as well as ANALYZE: a million fresh rows have no visibility map or hint bits yet, and the
+        # first queries over them ran 3-10x slower (measured: a breakdown 522 ms before, 60 ms after)
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
     return {"invoices": have + added, "added": added, "seconds": round(time.perf_counter() - t0, 1)}
 
 
