@@ -225,7 +225,7 @@ def test_sample_scenario_in_a_real_browser(web_app, live_server, browser, shots,
     box.fill("download the fixed report")
     box.press("Enter")
     last = maya.get_by_test_id("stChatMessage").last
-    last.get_by_text(re.compile(r"Exported", re.I)).first.wait_for()
+    last.get_by_text(re.compile(r"report is ready", re.I)).first.wait_for()
     settle(maya)
     download_button = maya.get_by_role("button", name=re.compile("Download CSV"))
     download_button.wait_for()
