@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 
 from tools.rbac import Identity
 
-from . import context, embedder
+from . import context, embedder, insights
 from .episodic import EpisodicMemory
 from .index import PartitionedIndex
 from business_data.appdb import MEMORY_TABLES
@@ -110,6 +110,10 @@ class MemoryStore:
                         now: datetime | None = None, light: bool = False) -> dict:
         return context.working_context(self.episodic, self.semantic_index, identity, thread_id, text,
                                        is_new_thread=is_new_thread, now=now, light=light)
+
+    def insights(self, identity: Identity) -> dict:
+        """Usage patterns, frequent requests and open items (memory/insights.py)."""
+        return insights.insights(self.episodic, identity)
 
     def resolve(self, identity: Identity, thread_id: str, refs: dict, *, thread_state: dict | None = None) -> dict:
         return self.references.resolve(identity, thread_id, refs, thread_state=thread_state)

@@ -12,7 +12,7 @@ from graph.builder import build_graph
 from graph.checkpointers import open_async_checkpointer
 from graph.services import Services
 
-from . import admin, chat_routes, chat_stream, health, plans, resources, session, threads
+from . import admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
 from .agent_routes import mount_agent
 from .errors import BodySizeLimit, UnexpectedErrors, document_errors, install_error_handlers
 from .metrics import MetricsMiddleware
@@ -45,7 +45,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app = FastAPI(title="FinkraftAI", version="0.1.0", lifespan=lifespan,
                   description="A business assistant for finance operations: plain language in, real actions out.")
     install_error_handlers(app)
-    for module in (health, chat_routes, chat_stream, resources, threads, admin, session, plans):
+    for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans):
         app.include_router(module.router)
     mount_agent(app)
     document_errors(app)

@@ -46,6 +46,16 @@ async def failures_told(recorder) -> AsyncIterator[None]:
         raise TurnFailed(recorder.done_writes(), is_disk_full(exc)) from exc
 
 
+async def pending_question(graph, config) -> str | None:
+    """The question a paused thread waits on (None: nothing is pending), from its checkpoint alone."""
+    saved = await graph.checkpointer.aget_tuple(config)
+    for write in (saved.pending_writes or ()) if saved else ():
+        if write[1] == "__interrupt__":
+            value = write[2][0] if isinstance(write[2], (list, tuple)) and write[2] else write[2]
+            return _question(getattr(value, "value", value))
+    return None
+
+
 def _question(value: Any) -> str:
     if isinstance(value, dict):
         return str(value.get("question") or value.get("message") or value)

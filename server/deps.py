@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, HTTPException, Path, Request
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.pregel import Pregel
 
 from business_data.appdb import hash_token
 from graph.services import Services
-from tools.rbac import Identity
+from tools.rbac import Identity, UnknownUser
 
 from .auth import UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
 from .ratelimit import RateLimiter, enforce_rate_limit
@@ -77,3 +77,25 @@ async def admin_identity(identity: IdentityDep) -> Identity:
 
 
 AdminDep = Annotated[Identity, Depends(admin_identity)]
+
+
+def user_in_path(services: Services, identity: Identity, user_id: str, what: str) -> Identity:
+    """The user a `/.../{user_id}/...` path names: the caller, or (for an Admin) anyone. Another user
+    is 403 for everyone else, whether or not that user exists (`what`: "memory", "tickets" ...)."""
+    if user_id == identity.user_id:
+        return identity
+    if not identity.is_admin:
+        raise HTTPException(403, f"You can only see your own {what}: you are signed in as {identity.user_id}, "
+                                 f"not {user_id} (only an Admin may see another user's).")
+    try:
+        return services.identity(user_id)
+    except UnknownUser:
+        raise HTTPException(404, f"No active user '{user_id}'.") from None
+
+
+def path_user(user_id: Annotated[str, Path(max_length=64, description="the caller's user id (an Admin: anyone's)")],
+              services: ServicesDep, identity: IdentityDep) -> Identity:
+    return user_in_path(services, identity, user_id, "memory")
+
+
+PathUserDep = Annotated[Identity, Depends(path_user)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path as PathParam, Query
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -18,16 +18,19 @@ from tools.base import ToolError
 from tools.exports import get_export
 from tools.rbac import may_read, mine, readable_by
 from tools.registry import run_tool
-from tools.tickets import list_notifications, normalise_ticket_id
+from tools.tickets import list_notifications, normalise_ticket_id, ticket_id_or_none
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
+from .per_user import is_user_id, tickets_of
 from .responses import (ERRORS, EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, Problem,
-                        ThreadList, ThreadTurns, TicketDetail, TicketList, TicketUpdated, TraceList, TraceView)
+                        ThreadList, ThreadTurns, TicketDetail, TicketList, TicketUpdated, TraceList, TraceView,
+                        UserTickets)
 from .schemas import TicketPatch
 from .threads import forget_titles, with_titles
 
 router = APIRouter(responses=ERRORS)
+TICKET_OR_USER = PathParam(..., description="a ticket id (T-00001; t-1 and 1 work too), or a user id (maya): that user's tickets")
 MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
 
@@ -44,8 +47,13 @@ def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = N
     return {"tickets": result.data["tickets"]}
 
 
-@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketDetail, **EXACT)
-def ticket(ticket_id: str, services: ServicesDep, identity: IdentityDep):
+@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketDetail | UserTickets, **EXACT)
+def ticket(services: ServicesDep, identity: IdentityDep, ticket_id: str = TICKET_OR_USER,
+           status: str | None = Query(None, description="with a user id: only tickets with this status")):
+    """One ticket (`T-00001`, `t-1`, `1`), with its history; or, given a user id (`maya`), the tickets
+    that user sees (GET /tickets as them: the caller's own, or anyone's for an Admin; else 403)."""
+    if ticket_id_or_none(ticket_id) is None and is_user_id(ticket_id):
+        return tickets_of(services, identity, ticket_id, status)
     result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
     if not result.data["tickets"]:
         raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")

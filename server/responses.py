@@ -256,6 +256,92 @@ class Forgotten(BaseModel):
     threads: int = Field(description="conversation threads deleted with their checkpoints")
 
 
+class UserMemorySearch(MemorySearch):
+    """GET /memory/{user_id}/search."""
+    user_id: str
+    query: str
+
+
+class ResultSummary(Record):
+    """What a turn found, without its record keys."""
+    tool: str | None
+    dataset: str | None
+    records: int = Field(description="how many records the result refers to")
+    ticket_id: str | None
+    export_id: str | None
+    created_at: str | None
+
+
+class ThreadActivated(BaseModel):
+    """POST /memory/{user_id}/threads/{thread_id}/activate: what a client needs to pick the conversation up."""
+    user_id: str
+    thread_id: str
+    title: str | None = Field(description="the name given with PATCH /threads/{thread_id}; null: none")
+    turns: list[Turn] = Field(description="the thread's last turns, oldest first")
+    awaiting_confirmation: bool = Field(description="a question in this thread waits for yes or no")
+    question: str | None = Field(description="that question, when awaiting_confirmation")
+    last_result: ResultSummary | None = Field(description="what 'these' / 'that report' refer to in this thread")
+    continue_with: str = Field(description="how to go on: the request that continues this thread")
+
+
+class CountedName(BaseModel):
+    name: str
+    count: int
+
+
+class UsagePatterns(BaseModel):
+    tools: list[CountedName] = Field(description="most used tools over the last 200 answers")
+    vendors: list[CountedName]
+    datasets: list[CountedName]
+    exchanges: int = Field(description="answers that ran a tool, of the last 200")
+    threads: int
+    requests: int = Field(description="all requests remembered")
+    first_at: str | None
+    last_at: str | None
+
+
+class FrequentRequest(BaseModel):
+    request: str = Field(description="the latest wording")
+    tool: str
+    params: dict[str, Any]
+    count: int
+    last_at: str | None
+
+
+class UnreadNotification(BaseModel):
+    id: int
+    ticket_id: str | None
+    message: str
+    created_at: str | None
+
+
+class PendingQuestion(BaseModel):
+    thread_id: str
+    question: str
+
+
+class OpenItems(BaseModel):
+    open_tickets: list[Ticket] = Field(description="tickets the user created or follows that are not closed")
+    unread_notifications: list[UnreadNotification]
+    awaiting_confirmation: list[PendingQuestion] = Field(description="questions waiting for yes or no in the user's recent threads")
+
+
+class MemoryInsights(BaseModel):
+    """GET /memory/{user_id}/insights."""
+    user_id: str
+    workspace_id: str
+    usage: UsagePatterns
+    frequent_requests: list[FrequentRequest] = Field(description="the same tool with the same parameters, most often first")
+    open_items: OpenItems
+
+
+class UserTickets(BaseModel):
+    """GET /tickets/{user_id}: the tickets that user sees (GET /tickets, as them)."""
+    user_id: str
+    tickets: list[Ticket]
+    count: int
+
+
 # -- users, tokens, sessions ------------------------------------------------------------------------
 
 class UserOut(BaseModel):
