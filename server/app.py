@@ -12,10 +12,11 @@ from graph.builder import build_graph
 from graph.checkpointers import open_async_checkpointer
 from graph.services import Services
 
-from . import admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
+from . import __version__, admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
 from .agent_routes import mount_agent
 from .errors import BodySizeLimit, UnexpectedErrors, document_errors, install_error_handlers
 from .metrics import MetricsMiddleware
+from .openapi import describe_answers, docs_app
 from .ratelimit import RateLimiter
 
 log = logging.getLogger("finkraft.server")
@@ -42,13 +43,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             log.info("FinkraftAI ready (env=%s, model=%s)", settings.env, app.state.model_info.get("mode"))
             yield
 
-    app = FastAPI(title="FinkraftAI", version="0.1.0", lifespan=lifespan,
-                  description="A business assistant for finance operations: plain language in, real actions out.")
+    app = docs_app(title="FinkraftAI", version=__version__, lifespan=lifespan,
+                   description="A business assistant for finance operations: plain language in, real actions out.")
     install_error_handlers(app)
     for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans):
         app.include_router(module.router)
     mount_agent(app)
     document_errors(app)
+    describe_answers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(MetricsMiddleware)

@@ -9,6 +9,7 @@ import secrets
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from fastapi.security import APIKeyCookie, HTTPBearer
 from sqlalchemy import func, select
 
 from business_data.appdb import ApiToken, User, hash_token, utcnow
@@ -16,6 +17,16 @@ from business_data.db import session_scope
 from tools.rbac import Identity
 
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
+SESSION_COOKIE = "finkraft_token"
+
+# The two ways to sign in, as OpenAPI security schemes (Swagger's "Authorize" offers both). Neither
+# refuses a request itself (auto_error=False): server/deps.py current_identity decides, with its own messages.
+BEARER_SCHEME = HTTPBearer(auto_error=False, scheme_name="bearerToken",
+                           description="A token: `dev-maya` and the other demo tokens in dev, or an `fk_…` token "
+                                       "(POST /admin/tokens, `finkraft token <user_id>`).")
+COOKIE_SCHEME = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="sessionCookie",
+                             description="The browser session set by POST /auth/session (for the LangServe playground). "
+                                         "A bearer token, when sent, takes precedence.")
 
 
 def issue_token(app_engine, user_id: str, label: str = "", *, token: str | None = None, is_dev: bool = False) -> tuple[int, str]:
@@ -71,7 +82,7 @@ def bearer_token(request: Request) -> str | None:
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get("finkraft_token")  # set by POST /auth/session, for the browser playground
+    return request.cookies.get(SESSION_COOKIE)  # set by POST /auth/session, for the browser playground
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -84,7 +95,7 @@ def cross_site_refusal(request: Request) -> str | None:
     request was sent to. Bearer-token requests are not affected (a browser never adds that header)."""
     if request.method in SAFE_METHODS or request.headers.get("authorization", "").lower().startswith("bearer "):
         return None
-    if request.cookies.get("finkraft_token") is None:
+    if request.cookies.get(SESSION_COOKIE) is None:
         return None
     source = request.headers.get("origin") or request.headers.get("referer") or ""
     parts = urlsplit(source)

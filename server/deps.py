@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Path, Request
+from fastapi.security import HTTPAuthorizationCredentials
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.pregel import Pregel
 
@@ -19,7 +20,7 @@ from business_data.appdb import hash_token
 from graph.services import Services
 from tools.rbac import Identity, UnknownUser
 
-from .auth import UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
+from .auth import BEARER_SCHEME, COOKIE_SCHEME, UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
 from .ratelimit import RateLimiter, enforce_rate_limit
 
 
@@ -51,8 +52,11 @@ RateLimiterDep = Annotated[RateLimiter | None, Depends(get_rate_limiter)]
 ModelInfoDep = Annotated[dict, Depends(get_model_info)]
 
 
-def current_identity(request: Request, services: ServicesDep, limiter: RateLimiterDep) -> Identity:
-    """The caller, from the bearer token (or the playground's session cookie) alone; then the rate limit."""
+def current_identity(request: Request, services: ServicesDep, limiter: RateLimiterDep,
+                     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)] = None,
+                     _cookie: Annotated[str | None, Depends(COOKIE_SCHEME)] = None) -> Identity:
+    """The caller, from the bearer token (or the playground's session cookie) alone; then the rate limit.
+    (`_bearer` and `_cookie` declare the two security schemes in /openapi.json; the token is read here.)"""
     token = bearer_token(request)
     if not token:
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from .auth import bearer_token
+from .auth import SESSION_COOKIE, bearer_token
 from .deps import IdentityDep
 from .responses import ERRORS, Session, SignedOut
 
@@ -15,7 +15,7 @@ router = APIRouter(tags=["auth"])
 @router.post("/auth/session", response_model=Session, responses=ERRORS)
 async def start_session(request: Request, identity: IdentityDep):
     response = JSONResponse({"user_id": identity.user_id, "role": identity.role, "workspace_id": identity.workspace_id})
-    response.set_cookie("finkraft_token", bearer_token(request) or "", httponly=True, samesite="strict",
+    response.set_cookie(SESSION_COOKIE, bearer_token(request) or "", httponly=True, samesite="strict",
                         secure=request.url.scheme == "https", max_age=8 * 3600)
     return response
 
@@ -23,5 +23,5 @@ async def start_session(request: Request, identity: IdentityDep):
 @router.delete("/auth/session", response_model=SignedOut)
 async def end_session():
     response = JSONResponse({"signed_out": True})
-    response.delete_cookie("finkraft_token")
+    response.delete_cookie(SESSION_COOKIE)
     return response

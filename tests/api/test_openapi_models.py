@@ -1,6 +1,8 @@
 """/openapi.json describes what the routes answer, and the answers are what it says (in process)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from fastapi.testclient import TestClient
 
@@ -43,15 +45,16 @@ def test_every_route_documents_its_answer_and_its_errors(client):
     spec = client.get("/openapi.json").json()
     checked = 0
     for path, ops in spec["paths"].items():
-        if path.startswith("/agent"):  # LangServe documents its own routes
-            continue
         for method, op in ops.items():
             ok = op["responses"].get("200") or op["responses"].get("201")
             assert ok and ok.get("content"), f"{method.upper()} {path}: no answer documented"
             for media, body in ok["content"].items():
-                if media == "application/json":
-                    schema = _resolve(spec, body["schema"])
+                schema = _resolve(spec, body.get("schema") or {})
+                assert schema, f"{method.upper()} {path}: {media} answer without a schema"
+                if media == "application/json" and not path.startswith("/agent/") and not path.endswith("_schema"):
                     assert schema.get("properties") or schema.get("anyOf"), f"{method.upper()} {path}: untyped answer"
+            if path in ("/agent/stream", "/agent/stream_events", "/chat/stream"):
+                assert set(ok["content"]) == {"text/event-stream"}, path
             if "422" in op["responses"]:  # what our error handler sends, not FastAPI's default list
                 problem = _resolve(spec, op["responses"]["422"]["content"]["application/json"]["schema"])
                 assert problem["properties"]["detail"]["type"] == "string", f"{method.upper()} {path}"
@@ -112,3 +115,48 @@ def test_real_answers_match_the_documented_models(client):
 
     r = client.post("/chat", headers=maya, json={"message": "   "})
     assert r.status_code == 422 and set(r.json()) == {"detail"} and isinstance(r.json()["detail"], str)
+
+
+def test_sign_in_schemes_are_declared_for_swagger_authorize(client):
+    spec = client.get("/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearerToken"]["type"] == "http" and schemes["bearerToken"]["scheme"] == "bearer"
+    assert schemes["sessionCookie"] == {**schemes["sessionCookie"], "type": "apiKey", "in": "cookie", "name": "finkraft_token"}
+    open_ops = set()
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            if "security" not in op:
+                open_ops.add(f"{method.upper()} {path}")
+            else:  # either one signs in
+                assert op["security"] == [{"bearerToken": []}, {"sessionCookie": []}], (method, path)
+    assert open_ops == {"GET /health", "DELETE /auth/session"}
+
+
+def test_schemes_do_not_change_the_401_answers(client):
+    r = client.get("/tickets")
+    assert (r.status_code, r.json()) == (401, {"detail": "Sign in first: send 'Authorization: Bearer <token>'."})
+    assert r.headers["www-authenticate"] == "Bearer"
+    for headers in ({"Authorization": "Bearer nope"}, {"Authorization": "Basic bWF5YTp4"}, {"Authorization": "Bearer"}):
+        r = client.get("/tickets", headers=headers)
+        assert r.status_code == 401, headers
+    assert client.get("/tickets", headers={"Authorization": "Bearer nope"}).json()["detail"].startswith("That token is not valid")
+    # the cookie alone still signs in, and a bearer header wins over it
+    client.cookies.set("finkraft_token", TOKENS["victor"])
+    try:
+        assert client.get("/tickets").status_code == 200
+        who = client.get("/user/maya/permissions", headers={"Authorization": f"Bearer {TOKENS['maya']}"})
+        assert who.status_code == 200 and who.json()["user_id"] == "maya"
+    finally:
+        client.cookies.clear()
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_docs_pages_load_their_assets_from_this_server(client, page):
+    html = client.get(page)
+    assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+    assets = re.findall(r"""(?:src|href)=["']([^"']+)["']""", html.text)
+    assert assets and all(a.startswith("/") for a in assets), assets  # no CDN, no other host
+    for asset in assets:
+        r = client.get(asset)
+        assert r.status_code == 200 and len(r.content) > 1000, asset
+    assert "fonts.googleapis" not in html.text and "cdn." not in html.text
