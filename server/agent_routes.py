@@ -24,7 +24,7 @@ from graph.tracing import TraceRecorder
 from business_data.appdb import hash_token
 
 from .auth import bearer_token
-from .conversation import THREAD_ID, failures_told
+from .conversation import THREAD_ID, failures_told, is_waiting
 from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
 from .ratelimit import enforce_rate_limit
 from .schemas import MAX_MESSAGE_CHARS, plain_json
@@ -39,7 +39,9 @@ Answer = Union[StrictBool, Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]]
 class AgentInput(BaseModel):
     """{"messages": [...]} for a new turn, or {"resume": "yes"} to answer a pending confirmation."""
     messages: list[Union[HumanMessage, AIMessage, SystemMessage]] = Field(default_factory=list, max_length=100)
-    resume: Optional[Union[Answer, dict[Annotated[str, Field(max_length=20)], Answer]]] = None
+    resume: Optional[Union[Answer, dict[Annotated[str, Field(max_length=20)], Answer]]] = Field(
+        None, description="only to answer the question this thread waits on: yes or no",
+        json_schema_extra=lambda schema: _without_null(schema))
 
     @model_validator(mode="before")
     @classmethod
@@ -51,6 +53,15 @@ class AgentInput(BaseModel):
         if isinstance(msgs, list):
             data = {**data, "messages": [_client_message(m, i) for i, m in enumerate(msgs)]}
         return data
+
+
+def _without_null(schema: dict) -> None:
+    """`resume` may be null (or left out), but the schema says only what to send: the playground's form
+    builder (JSON Forms) stops at `{"type": "null"}` ("Unknown type") and shows a blank page. The text
+    answer goes last: the playground shows an `anyOf` as its last choice (a text box for "yes")."""
+    options = [{**s, "title": "Resume"} for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    schema["anyOf"] = sorted(options, key=lambda s: s.get("type") == "string")
+    schema.pop("default", None)
 
 
 def _client_message(m: Any, i: int) -> Any:
@@ -97,14 +108,14 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         conf = config.get("configurable") or {}
         if not conf.get("user_id"):
             raise PermissionError("no authenticated user in config")
+        answer = answer_in(value)
         if isinstance(value, BaseModel):
             value = value.model_dump()
         value = value or {}
-        resuming = value.get("resume") is not None
         msgs = value.get("messages") or []
-        graph_in = graph_input({"resume": value["resume"]} if resuming else {"messages": msgs})
-        if resuming:
-            request = f"(reply) {value['resume']}"
+        graph_in = graph_input({"resume": answer} if answer is not None else {"messages": msgs})
+        if answer is not None:
+            request = f"(reply) {answer}"
         else:
             last = msgs[-1] if msgs else None
             request = getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else str(last or ""))
@@ -120,6 +131,9 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         return out
 
     async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
+        if answer_in(input) is not None:  # /agent/batch (the other routes checked in _per_request)
+            conf = ensure_config(config).get("configurable") or {}
+            await refuse_idle_resume(self.graph, ensure_config(config), str(conf.get("client_thread_id") or "default"))
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
         async with failures_told(recorder):
             out = await self.graph.ainvoke(graph_input, config, durability=DURABILITY)
@@ -151,6 +165,29 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         await aprune_thread(self.graph.checkpointer, config)
 
 
+def answer_in(value: Any) -> Any:
+    """The answer an input carries (`resume`), or None: a new turn. An empty text box is no answer."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump()
+    answer = value.get("resume") if isinstance(value, dict) else None
+    return None if answer is None or (isinstance(answer, str) and not answer.strip()) else answer
+
+
+async def refuse_idle_resume(graph: Any, config: RunnableConfig, client_thread: str) -> None:
+    """An answer to a question nobody asked is refused (409) instead of silently returning the last state."""
+    if not await is_waiting(graph, config):
+        raise HTTPException(409, f"Nothing to answer: no question is waiting for a yes or no in thread "
+                                 f"'{client_thread}'. Send {{\"messages\": [...]}} to ask something new.")
+
+
+def _valid_or_none(value: Any) -> AgentInput | None:
+    """The input, when valid (else LangServe answers 422 with the reason, after this)."""
+    try:
+        return AgentInput.model_validate(value)
+    except ValueError:  # pydantic's ValidationError included
+        return None
+
+
 async def _per_request(config: dict, request: Request) -> dict:
     identity = getattr(request.state, "identity", None)
     if identity is None:  # the route dependency always sets it; never run unauthenticated
@@ -158,7 +195,13 @@ async def _per_request(config: dict, request: Request) -> dict:
     client_thread = str((config.get("configurable") or {}).get("thread_id") or "default")
     if not THREAD_ID.match(client_thread):
         raise HTTPException(422, "Invalid request: thread_id may use letters, digits and _ . : - (at most 100).")
-    return run_config(identity, client_thread, base=config)  # replaces whatever the client put in configurable
+    config = run_config(identity, client_thread, base=config)  # replaces whatever the client put in configurable
+    body = await request.json()  # (LangServe has read it already: a cached copy)
+    if isinstance(body, dict) and answer_in(_valid_or_none(body.get("input"))) is not None:
+        # checked here, before a stream starts: a stream could only report it as a 500 event
+        # (/agent/batch: AgentEndpoint.ainvoke checks each input)
+        await refuse_idle_resume(request.app.state.graph, config, client_thread)
+    return config
 
 
 async def batch_budget(request: Request, identity: IdentityDep, services: ServicesDep, limiter: RateLimiterDep) -> None:
@@ -189,6 +232,6 @@ async def batch_budget(request: Request, identity: IdentityDep, services: Servic
 
 def mount_agent(app: FastAPI) -> None:
     add_routes(app, AgentEndpoint(state=app.state), path="/agent",
-               enabled_endpoints=["invoke", "batch", "stream", "stream_events", "playground",
+               enabled_endpoints=["invoke", "batch", "stream", "stream_events", "stream_log", "playground", "config_hashes",
                                   "input_schema", "output_schema", "config_schema"],
                per_req_config_modifier=_per_request, dependencies=[Depends(current_identity), Depends(batch_budget)])

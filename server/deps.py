@@ -10,6 +10,7 @@ so it is a plain `def` (FastAPI runs it in the thread pool, off the event loop).
 from __future__ import annotations
 
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials
@@ -59,6 +60,9 @@ def current_identity(request: Request, services: ServicesDep, limiter: RateLimit
     (`_bearer` and `_cookie` declare the two security schemes in /openapi.json; the token is read here.)"""
     token = bearer_token(request)
     if not token:
+        if request.method == "GET" and request.url.path.startswith("/agent/playground") \
+                and "text/html" in request.headers.get("accept", ""):  # a browser opening the playground
+            raise HTTPException(303, "Sign in first.", headers={"Location": "/auth/login?next=" + quote(request.url.path)})
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED)
     identity = identity_for_token(services, token)
     if identity is None:

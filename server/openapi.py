@@ -18,17 +18,18 @@ SSE = {"type": "string", "description": "Server-Sent Events (text/event-stream)"
 NOT_JSON = {
     "text/event-stream": SSE,
     "text/plain": {"type": "string"},
+    "text/html": {"type": "string", "description": "a web page"},
     "text/csv": {"type": "string", "format": "binary"},
     "application/pdf": {"type": "string", "format": "binary"},
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {"type": "string", "format": "binary"},
 }
 JSON_SCHEMA = {"type": "object", "additionalProperties": True, "description": "a JSON Schema"}
-STREAMS = ("/agent/stream", "/agent/stream_events")  # LangServe documents them as JSON; they are SSE
+STREAMS = ("/stream", "/stream_events", "/stream_log")  # LangServe's (under /agent) say JSON; they are SSE
 
 
 def docs_app(**kwargs: Any) -> FastAPI:
     """A FastAPI app whose /docs and /redoc use the installed Swagger UI and ReDoc assets."""
-    return FastAPIOffline(swagger_ui_parameters={"persistAuthorization": True}, **kwargs)
+    return FastAPIOffline(swagger_ui_parameters={"persistAuthorization": True, "validatorUrl": None}, **kwargs)
 
 
 def describe_answers(app: FastAPI) -> None:
@@ -47,7 +48,7 @@ def describe_answers(app: FastAPI) -> None:
                     if not code.startswith("2"):
                         continue
                     content = answer.setdefault("content", {})
-                    if path in STREAMS:
+                    if path.startswith("/agent/") and path.endswith(STREAMS):
                         content.pop("application/json", None)
                         content["text/event-stream"] = {"schema": SSE}
                     for media, body in content.items():

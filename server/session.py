@@ -1,15 +1,20 @@
-"""POST /auth/session turns a bearer token into an HttpOnly, SameSite=Strict cookie, so the browser
-playground at /agent/playground/ works; DELETE /auth/session signs out."""
+"""Browser sign-in: POST /auth/session turns a bearer token into an HttpOnly, SameSite=Strict cookie, so
+the browser playground at /agent/playground/ works; GET /auth/login is a page that does that from a
+browser (an unsigned visit to the playground lands there); DELETE /auth/session signs out."""
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+import json
+from html import escape
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
 
 from .auth import SESSION_COOKIE, bearer_token
 from .deps import IdentityDep
 from .responses import ERRORS, Session, SignedOut
 
 router = APIRouter(tags=["auth"])
+PLAYGROUND = "/agent/playground/"
 
 
 @router.post("/auth/session", response_model=Session, responses=ERRORS)
@@ -25,3 +30,64 @@ async def end_session():
     response = JSONResponse({"signed_out": True})
     response.delete_cookie(SESSION_COOKIE)
     return response
+
+
+def local_path(target: str | None) -> str:
+    """Where to go after signing in: a path on this server, never another site (else the playground)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return PLAYGROUND
+    return target
+
+
+@router.get("/auth/login", response_class=HTMLResponse,
+            responses={200: {"content": {"text/html": {}}, "description": "The sign-in page"}})
+async def login_page(next: str | None = Query(None, max_length=500, description="where to go once signed in")):
+    """A page to sign in from a browser with a token: it calls POST /auth/session (which sets the
+    session cookie) and goes on to `next` (the playground by default)."""
+    target = local_path(next)
+    script_target = json.dumps(target).replace("<", "\\u003c")
+    return HTMLResponse(LOGIN_PAGE.replace("{{target}}", escape(target)).replace("{{script_target}}", script_target))
+
+
+LOGIN_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Sign in - FinkraftAI</title><link rel="icon" href="data:,">
+<style>
+body { font-family: system-ui, sans-serif; background: #f5f7fb; color: #1b2430; display: flex; justify-content: center; }
+main { margin-top: 12vh; background: #fff; padding: 2rem 2.5rem; border-radius: 12px; box-shadow: 0 2px 12px #0001; width: 22rem; }
+h1 { font-size: 1.4rem; margin: 0 0 .3rem; } p { color: #4a5566; font-size: .95rem; }
+label { display: block; font-weight: 600; margin: 1.2rem 0 .4rem; }
+input { width: 100%; box-sizing: border-box; padding: .55rem .7rem; font-size: 1rem; border: 1px solid #c5ccd8; border-radius: 6px; }
+button { margin-top: 1rem; width: 100%; padding: .6rem; font-size: 1rem; border: 0; border-radius: 6px; background: #2f6fec; color: #fff; cursor: pointer; }
+[role=alert] { color: #b3261e; min-height: 1.2em; }
+</style></head>
+<body><main>
+<h1>FinkraftAI</h1>
+<p>Sign in with your API token to open <code>{{target}}</code>. The token is kept in an HttpOnly session cookie for 8 hours.</p>
+<form id="signin">
+<input type="text" name="username" autocomplete="username" value="finkraft" hidden>
+<label for="token">API token</label>
+<input id="token" name="token" type="password" autocomplete="current-password" required placeholder="dev-maya or fk_…">
+<button type="submit">Sign in</button>
+<p role="alert" id="problem"></p>
+</form>
+</main>
+<script>
+document.getElementById("signin").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const problem = document.getElementById("problem");
+  problem.textContent = "";
+  const token = document.getElementById("token").value.trim();
+  try {
+    const r = await fetch("/auth/session", {method: "POST", credentials: "same-origin",
+                                            headers: {"Authorization": "Bearer " + token}});
+    if (r.ok) { window.location.replace({{script_target}}); return; }
+    const body = await r.json().catch(() => ({}));
+    problem.textContent = body.detail || ("Sign-in failed (" + r.status + ").");
+  } catch (e) {
+    problem.textContent = "The server did not answer: " + e;
+  }
+});
+</script>
+</body></html>
+"""

@@ -129,7 +129,7 @@ def test_sign_in_schemes_are_declared_for_swagger_authorize(client):
                 open_ops.add(f"{method.upper()} {path}")
             else:  # either one signs in
                 assert op["security"] == [{"bearerToken": []}, {"sessionCookie": []}], (method, path)
-    assert open_ops == {"GET /health", "DELETE /auth/session"}
+    assert open_ops == {"GET /health", "DELETE /auth/session", "GET /auth/login"}
 
 
 def test_schemes_do_not_change_the_401_answers(client):
