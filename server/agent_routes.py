@@ -6,6 +6,7 @@ comes from the bearer token (per_req_config_modifier overwrites the rest). An in
 """
 from __future__ import annotations
 
+import uuid
 from typing import Annotated, Any, AsyncIterator, Iterator, Optional, Union
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -26,6 +27,7 @@ from business_data.appdb import hash_token
 from .auth import bearer_token
 from .conversation import THREAD_ID, failures_told, is_waiting
 from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
+from .logs import log_context
 from .ratelimit import enforce_rate_limit
 from .schemas import MAX_MESSAGE_CHARS, plain_json
 
@@ -122,6 +124,8 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         identity = self.services.identity(conf["user_id"])
         config, recorder = traced_run(self.services.app, identity, conf.get("client_thread_id") or "default",
                                       str(request), base=config)
+        if config.get("run_id"):
+            log_context()["trace_id"] = uuid.UUID(str(config["run_id"])).hex
         return graph_in, config, recorder
 
     def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:

@@ -15,6 +15,7 @@ from graph.services import Services
 from . import __version__, admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
 from .agent_routes import mount_agent
 from .errors import BodySizeLimit, UnexpectedErrors, document_errors, install_error_handlers
+from .logs import RequestLog
 from .metrics import MetricsMiddleware
 from .openapi import describe_answers, docs_app
 from .ratelimit import RateLimiter
@@ -54,4 +55,5 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(MetricsMiddleware)
+    app.add_middleware(RequestLog)  # outermost: every request gets its id and access line, 500s included
     return app

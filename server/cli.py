@@ -33,11 +33,13 @@ def _serve(args) -> int:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     if args.workers > 1 or os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         _prepare_multiprocess(args.workers)
+    options = {"host": args.host, "port": args.port, "log_level": args.log_level, "log_config": args.log_config,
+               "access_log": False}  # server/logs.py RequestLog writes one line per request, with its ids
     if args.workers > 1:
-        uvicorn.run("server.main:app", host=args.host, port=args.port, workers=args.workers, log_level=args.log_level)
+        uvicorn.run("server.main:app", workers=args.workers, **options)
     else:
         from .app import create_app
-        uvicorn.run(create_app(), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(create_app(), **options)
     return 0
 
 
@@ -174,56 +176,85 @@ def _prune(args) -> int:
     return 0
 
 
+class _Help(argparse.ArgumentDefaultsHelpFormatter):
+    """`--help` shows every option's default (an option whose default is looked up says where, itself)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if "(default" in text or action.default is None:
+            return text
+        return super()._get_help_string(action) or text
+
+
+def _parser(name: str, help_: str | None = None, sub=None) -> argparse.ArgumentParser:
+    if sub is None:
+        return argparse.ArgumentParser(prog=name, description=help_, formatter_class=_Help)
+    return sub.add_parser(name, help=help_, description=help_, formatter_class=_Help)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="finkraft", description="FinkraftAI: the finance-operations assistant")
-    sub = parser.add_subparsers(dest="command", required=True)
-    serve = sub.add_parser("serve", help="serve the API (seeds the embedded databases on first start)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--log-level", default="info")
+    from . import __version__
+    parser = _parser("finkraft", "FinkraftAI: the finance-operations assistant")
+    parser.add_argument("--version", action="version", version=f"finkraft {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = _parser("serve", "serve the API (seeds the embedded databases on first start)", sub)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on")
+    serve.add_argument("--workers", type=int, default=1, help="server processes (more than 1: set REDIS_URL for one rate limit)")
+    serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error", "critical"],
+                       help="server log level")
+    serve.add_argument("--log-format", default=os.environ.get("FINKRAFT_LOG_FORMAT", "json"), choices=["json", "text"],
+                       help="one JSON object per line (request_id, user_id, trace_id), or text for reading "
+                            "($FINKRAFT_LOG_FORMAT)")
     serve.add_argument("--with-ui", action="store_true", help="also run the web app (stopping one stops both)")
-    serve.add_argument("--ui-port", type=int, default=8501, help="the web app's port with --with-ui (default 8501)")
+    serve.add_argument("--ui-port", type=int, default=8501, help="the web app's port with --with-ui")
     serve.set_defaults(func=_serve)
-    ui = sub.add_parser("ui", help="run the web app alone, against any API (FINKRAFT_API_URL)")
-    ui.add_argument("--host", default="127.0.0.1")
-    ui.add_argument("--port", type=int, default=8501)
-    ui.add_argument("--api-url", default=None, help="the API's base URL (default: $FINKRAFT_API_URL or http://127.0.0.1:8000)")
+    ui = _parser("ui", "run the web app alone, against any API (FINKRAFT_API_URL)", sub)
+    ui.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    ui.add_argument("--port", type=int, default=8501, help="port to listen on")
+    ui.add_argument("--api-url", default=None, help="the API's base URL (default: $FINKRAFT_API_URL, else http://127.0.0.1:8000)")
     ui.set_defaults(func=_ui)
-    mig = sub.add_parser("migrate", help="apply the schema migrations (both databases; also done on every start)")
-    mig.add_argument("--schema", choices=["all", "app", "business"], default="all")
-    mig.add_argument("--revision", default="head", help="target revision (default: head)")
+    mig = _parser("migrate", "apply the schema migrations (both databases; also done on every start)", sub)
+    mig.add_argument("--schema", choices=["all", "app", "business"], default="all", help="which database")
+    mig.add_argument("--revision", default="head", help="target revision")
     mig.add_argument("--current", action="store_true", help="show each database's revision and the head, change nothing")
     mig.add_argument("--check", action="store_true", help="exit 1 if the models differ from the migrated schema")
-    mig.add_argument("--autogenerate", metavar="MESSAGE", help="write a new revision from the model changes (developers)")
+    mig.add_argument("--autogenerate", metavar="MESSAGE",
+                     help="write a new revision from the model changes, for developers (default: none)")
     mig.set_defaults(func=_migrate)
-    seed = sub.add_parser("seed", help="create the demo data (dated relative to today)")
+    seed = _parser("seed", "create the demo data (dated relative to today)", sub)
     seed.add_argument("--reset", action="store_true", help="delete and regenerate the demo business data")
-    seed.add_argument("--scale", type=int, metavar="N", help="grow the demo data to N invoices (benchmarks; bulk inserts)")
+    seed.add_argument("--scale", type=int, metavar="N",
+                      help="grow the demo data to N invoices, for benchmarks (default: the demo size)")
     seed.set_defaults(func=_seed)
-    model = sub.add_parser("model", help="the semantic data model (FINKRAFT_DATA_MODEL)")
-    model_sub = model.add_subparsers(dest="model_command", required=True)
-    check = model_sub.add_parser("check", help="validate a model file against a live database; names every missing table or column")
-    check.add_argument("--model", help="a bundled model name (demo, reference) or a YAML path (default: FINKRAFT_DATA_MODEL)")
-    check.add_argument("--url", help="the database (default: BUSINESS_DATABASE_URL)")
+    model = _parser("model", "the semantic data model (FINKRAFT_DATA_MODEL)", sub)
+    model_sub = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")
+    check = _parser("check", "validate a model file against a live database; names every missing table or column", model_sub)
+    check.add_argument("--model", help="a bundled model name (demo, reference) or a YAML path (default: $FINKRAFT_DATA_MODEL, else demo)")
+    check.add_argument("--url", help="the database (default: $BUSINESS_DATABASE_URL, else the embedded SQLite file)")
     check.set_defaults(func=_model)
     prune = sub.add_parser(
-        "prune", help="delete old traces, memory turns and checkpoints (the retention settings)",
+        "prune", help="delete old traces, memory turns and checkpoints (the retention settings)", formatter_class=_Help,
         description="Apply the retention settings: traces older than FINKRAFT_TRACE_RETENTION_DAYS (default 90), "
                     "memory turns older than FINKRAFT_MEMORY_RETENTION_DAYS (default 365) with their embeddings, and "
                     "every checkpoint but each thread's latest (an open question survives). 0 days keeps that kind "
                     "forever. Tickets, notifications and exports are never pruned. Safe while the server runs.")
     prune.add_argument("--dry-run", action="store_true", help="count what would be deleted; change nothing")
-    prune.add_argument("--traces-days", type=int, metavar="N", help="override FINKRAFT_TRACE_RETENTION_DAYS for this run")
-    prune.add_argument("--memory-days", type=int, metavar="N", help="override FINKRAFT_MEMORY_RETENTION_DAYS for this run")
+    prune.add_argument("--traces-days", type=int, metavar="N",
+                       help="override FINKRAFT_TRACE_RETENTION_DAYS for this run (default: $FINKRAFT_TRACE_RETENTION_DAYS, else 90)")
+    prune.add_argument("--memory-days", type=int, metavar="N",
+                       help="override FINKRAFT_MEMORY_RETENTION_DAYS for this run (default: $FINKRAFT_MEMORY_RETENTION_DAYS, else 365)")
     prune.set_defaults(func=_prune)
-    token = sub.add_parser("token", help="issue an API token for a user (printed once)")
-    token.add_argument("user_id")
-    token.add_argument("--label", default="cli")
+    token = _parser("token", "issue an API token for a user (printed once)", sub)
+    token.add_argument("user_id", help="the user the token signs in as")
+    token.add_argument("--label", default="cli", help="a name for the token (GET /admin/tokens lists it)")
     token.set_defaults(func=_token)
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    from .logs import configure
+    if args.command == "serve":
+        args.log_config = configure(args.log_level, args.log_format)
+    else:
+        configure("info", "text")
     return args.func(args)
 
 

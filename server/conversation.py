@@ -18,6 +18,7 @@ from graph.runs import DURABILITY, aprune_thread, checkpoint_thread, traced_run
 from tools.rbac import Identity
 
 from .errors import TurnFailed
+from .logs import log_context
 from .metrics import CHAT_TURNS, record_tool_calls
 from .threads import forget_titles
 
@@ -68,6 +69,7 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
     thread_id = thread_id or uuid.uuid4().hex
     run_id = uuid.uuid4()
     config, recorder = traced_run(services.app, identity, thread_id, message, run_id=run_id)
+    log_context()["trace_id"] = run_id.hex  # the run's id is its trace's
     config["callbacks"] = [*config["callbacks"], *callbacks]
     waiting = await is_waiting(graph, config)
     graph_input: Any = Command(resume=message) if waiting else {"messages": [HumanMessage(content=message)]}

@@ -22,6 +22,7 @@ from graph.services import Services
 from tools.rbac import Identity, UnknownUser
 
 from .auth import BEARER_SCHEME, COOKIE_SCHEME, UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
+from .logs import log_context
 from .ratelimit import RateLimiter, enforce_rate_limit
 
 
@@ -72,6 +73,7 @@ def current_identity(request: Request, services: ServicesDep, limiter: RateLimit
         raise HTTPException(403, refusal)
     enforce_rate_limit(limiter, hash_token(token))
     request.state.identity = identity  # LangServe's per-request config reads it (server/agent_routes.py)
+    log_context()["user_id"] = identity.user_id  # every log line of this request names the caller
     return identity
 
 
