@@ -53,7 +53,7 @@ def main() -> None:
           f"p99={times[int(len(times) * 0.99)]:.2f} ms  max={times[-1]:.2f} ms  mean={statistics.mean(times):.2f} ms")
 
     per_node: dict[str, list[float]] = defaultdict(list)  # where the time goes (streaming adds a little)
-    for i in range(min(args.turns, 100)):
+    for _ in range(min(args.turns, 100)):
         last = time.perf_counter()
         for chunk in graph.stream({"messages": [("user", message)]}, config, stream_mode="updates", durability=args.durability):
             now = time.perf_counter()

@@ -62,7 +62,7 @@ def main() -> None:
     data = Path(tempfile.mkdtemp(prefix="fk-load-"))
     proc = start_server(data, args.port, args.semantic)
     try:
-        print(f"| clients | chat turns/s | chat p50 ms | chat p95 ms | failures | /health p50 ms | /health p95 ms |")
+        print("| clients | chat turns/s | chat p50 ms | chat p95 ms | failures | /health p50 ms | /health p95 ms |")
         print("|---|---|---|---|---|---|---|")
         for clients in args.clients:
             rows = run_locust(args.port, clients, args.seconds, data)

@@ -98,7 +98,7 @@ class Measure(_Strict):
     format: Format = "number"
 
     @model_validator(mode="after")
-    def _one_kind(self) -> "Measure":
+    def _one_kind(self) -> Measure:
         if (self.agg is None) == (self.derived is None):
             raise ValueError("a measure has either `agg` (with a column, except count) or `derived`, not both or neither")
         if self.agg and self.agg != "count" and not self.column:
@@ -153,7 +153,7 @@ class Dataset(_Strict):
             out.setdefault(tables[alias or self.table], set()).add(col)
         if self.workspace_column:
             add(self.workspace_column)
-        for alias, j in self.joins.items():
+        for j in self.joins.values():
             add(j.column)
             out.setdefault(j.table, set()).add(j.references)
         for d in self.dimensions.values():
@@ -164,7 +164,7 @@ class Dataset(_Strict):
         return out
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Dataset":
+    def _consistent(self) -> Dataset:
         problems: list[str] = []
         if (self.workspace_column is None) == (self.workspace is None):
             problems.append("give exactly one of `workspace_column` (rows carry their workspace) or `workspace` (single tenant)")

@@ -9,7 +9,8 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import TypeVar
+from collections.abc import Callable, Iterator
 
 from sqlalchemy import create_engine, event, make_url, text
 from sqlalchemy.engine import Engine

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, func, insert, select
@@ -238,7 +238,7 @@ def seed(engine: Engine, *, today: date | None = None, seed: int = 20261124, res
             batch = rows[name]
             for i in range(0, len(batch), 5000):
                 conn.execute(insert(model), batch[i:i + 5000])
-        conn.execute(insert(SeedInfo), [{"seeded_on": today, "seed": seed, "created_at": datetime.now(timezone.utc)}])
+        conn.execute(insert(SeedInfo), [{"seeded_on": today, "seed": seed, "created_at": datetime.now(UTC)}])
         reset_sequences(conn, [model.__tablename__ for _, model in TABLE_ORDER])  # rows carry explicit ids
     return {name: len(rows[name]) for name, _ in TABLE_ORDER}
 

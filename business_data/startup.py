@@ -10,7 +10,7 @@ schema comes from the migrations alone (no create_all).
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
-from typing import Iterator
+from collections.abc import Iterator
 
 from sqlalchemy.engine import Engine
 

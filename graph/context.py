@@ -8,7 +8,8 @@ read it only through `RunSettings.of(config)`; hosts build it only through `conf
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from langchain_core.runnables import RunnableConfig
 
@@ -21,7 +22,7 @@ class RunSettings:
     turn: Any = None  # the run's unit of work (graph/tracing.py TraceRecorder): nodes stage their writes on it
 
     @classmethod
-    def of(cls, config: RunnableConfig | Mapping[str, Any] | None) -> "RunSettings":
+    def of(cls, config: RunnableConfig | Mapping[str, Any] | None) -> RunSettings:
         conf = (config or {}).get("configurable") or {}
         return cls(user_id=conf.get("user_id") or None,
                    thread_id=str(conf.get("client_thread_id") or conf.get("thread_id") or "default"),

@@ -13,7 +13,6 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
-from sqlalchemy import select
 
 from business_data.db import session_scope
 from tools.rbac import Identity, UnknownUser

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from sqlalchemy import delete, func, select, text
 
@@ -60,7 +60,7 @@ def _checkpoint_counts(settings: Settings) -> tuple[list[str], int]:
 
 def prune(settings: Settings, *, dry_run: bool = False, now: datetime | None = None) -> Pruned:
     """Apply the retention settings (or, with dry_run, count what would go and change nothing)."""
-    now = now or datetime.now(timezone.utc).replace(tzinfo=None)
+    now = now or datetime.now(UTC).replace(tzinfo=None)
     out = Pruned()
     app = make_engine(settings.app_url)
     traces_before, turns_before = _cutoff(settings.trace_retention_days, now), _cutoff(settings.memory_retention_days, now)

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
@@ -39,14 +39,14 @@ class Services:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> "Services":
+    def from_settings(cls, settings: Settings | None = None) -> Services:
         settings = settings or get_settings()
         app = make_engine(settings.app_url)
         return cls(settings=settings, business=make_engine(settings.business_url), app=app,
                    memory=MemoryStore(app, semantic=settings.semantic_memory), exports_dir=settings.exports_dir,
                    model=get_data_model(settings.data_model))
 
-    def prepare(self) -> "Services":
+    def prepare(self) -> Services:
         """Start-up (business_data/startup.py): migrations, demo users, dev tokens in dev, demo data
         on an empty business database. Once per Services; safe when several processes start at once."""
         if self._ready:

@@ -11,7 +11,8 @@ from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
-from typing_extensions import NotRequired, TypedDict  # pydantic needs this one on 3.11 (LangServe schemas)
+from typing_extensions import TypedDict
+from typing import NotRequired  # pydantic needs this one on 3.11 (LangServe schemas)
 
 
 class IntentRecord(TypedDict, total=False):

@@ -18,7 +18,8 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 from sqlalchemy import select
 
@@ -58,7 +58,7 @@ def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity:
     use = usage(episodic, identity, str(thread_id)) if full else {}
     welcome = None
     last_seen = aware(use.pop("_last_seen", None)) if use else None
-    away = last_seen is not None and (aware(now) or datetime.now(timezone.utc)) - last_seen >= RETURN_AFTER
+    away = last_seen is not None and (aware(now) or datetime.now(UTC)) - last_seen >= RETURN_AFTER
     # once per return: news not yet told, or the first new thread after a break (not every new thread)
     if is_new_thread and (note_tickets or away):
         lr = [{**r, "_created_at": datetime.fromisoformat(r["created_at"])} for r in last_results]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -13,7 +13,7 @@ def aware(dt: datetime | None) -> datetime | None:
     """SQLite hands back naive datetimes; everything here is stored in UTC."""
     if dt is None:
         return None
-    return dt.replace(tzinfo=timezone.utc) if dt.tzinfo is None else dt
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -26,7 +26,7 @@ def when(dt: datetime | None, now: datetime | None = None) -> str:
     dt = aware(dt)
     if dt is None:
         return "recently"
-    now = aware(now) or datetime.now(timezone.utc)
+    now = aware(now) or datetime.now(UTC)
     local_now = now.astimezone()
     local = dt.astimezone(local_now.tzinfo)
     days = (local_now.date() - local.date()).days

@@ -8,7 +8,8 @@ view_tickets would show (an Admin: every ticket) and an export only if its downl
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from sqlalchemy import select
 

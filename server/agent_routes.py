@@ -7,7 +7,8 @@ comes from the bearer token (per_req_config_modifier overwrites the rest). An in
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any, AsyncIterator, Iterator, Optional, Union
+from typing import Annotated, Any
+from collections.abc import AsyncIterator, Iterator
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -35,13 +36,13 @@ from .schemas import MAX_MESSAGE_CHARS, plain_json
 # what a message from a client may carry; the rest (additional_kwargs, tool_calls, response_metadata ...)
 # is dropped: the graph keeps its own history, so a client's copy of those is never used
 MESSAGE_FIELDS = ("type", "content", "id", "name")
-Answer = Union[StrictBool, Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]]
+Answer = StrictBool | Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
 
 
 class AgentInput(BaseModel):
     """{"messages": [...]} for a new turn, or {"resume": "yes"} to answer a pending confirmation."""
-    messages: list[Union[HumanMessage, AIMessage, SystemMessage]] = Field(default_factory=list, max_length=100)
-    resume: Optional[Union[Answer, dict[Annotated[str, Field(max_length=20)], Answer]]] = Field(
+    messages: list[HumanMessage | AIMessage | SystemMessage] = Field(default_factory=list, max_length=100)
+    resume: Answer | dict[Annotated[str, Field(max_length=20)], Answer] | None = Field(
         None, description="only to answer the question this thread waits on: yes or no",
         json_schema_extra=lambda schema: _without_null(schema))
 
@@ -100,10 +101,10 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         return [ConfigurableFieldSpec(id="thread_id", annotation=str, name="Thread ID", default="default",
                                       description="Your conversation thread; turns in the same thread share context.")]
 
-    def get_input_schema(self, config: Optional[RunnableConfig] = None):
+    def get_input_schema(self, config: RunnableConfig | None = None):
         return AgentInput
 
-    def _prepare(self, value: Any, config: Optional[RunnableConfig]) -> tuple[Any, RunnableConfig, TraceRecorder]:
+    def _prepare(self, value: Any, config: RunnableConfig | None) -> tuple[Any, RunnableConfig, TraceRecorder]:
         """The graph's input, and the run config with a trace recorder (reads the app database:
         async callers run it in the thread pool)."""
         config = ensure_config(config)
@@ -128,13 +129,13 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
             log_context()["trace_id"] = uuid.UUID(str(config["run_id"])).hex
         return graph_in, config, recorder
 
-    def invoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> dict:
         graph_input, config, _ = self._prepare(input, config)
         out = self.graph.invoke(graph_input, config, durability=DURABILITY)
         prune_thread(self.graph.checkpointer, config)
         return out
 
-    async def ainvoke(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> dict:
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> dict:
         if answer_in(input) is not None:  # /agent/batch (the other routes checked in _per_request)
             conf = ensure_config(config).get("configurable") or {}
             await refuse_idle_resume(self.graph, ensure_config(config), str(conf.get("client_thread_id") or "default"))
@@ -144,19 +145,19 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         await self._finish(recorder, config)
         return out
 
-    def stream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> Iterator[dict]:
+    def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> Iterator[dict]:
         graph_input, config, _ = self._prepare(input, config)
         yield from self.graph.stream(graph_input, config, stream_mode="updates", durability=DURABILITY)
         prune_thread(self.graph.checkpointer, config)
 
-    async def astream(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator[dict]:
+    async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> AsyncIterator[dict]:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
         async with failures_told(recorder):
             async for chunk in self.graph.astream(graph_input, config, stream_mode="updates", durability=DURABILITY):
                 yield chunk
         await self._finish(recorder, config)
 
-    async def astream_events(self, input: Any, config: Optional[RunnableConfig] = None, **kwargs) -> AsyncIterator:
+    async def astream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> AsyncIterator:
         graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
         async with failures_told(recorder):
             async for event in self.graph.astream_events(graph_input, config, **{**kwargs, "durability": DURABILITY}):

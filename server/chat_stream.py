@@ -19,7 +19,8 @@ import json
 import logging
 import time
 import uuid
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException

@@ -6,7 +6,7 @@ import uuid
 from typing import Any
 
 from contextlib import asynccontextmanager
-from typing import AsyncIterator
+from collections.abc import AsyncIterator
 
 from fastapi import HTTPException
 from langchain_core.messages import HumanMessage

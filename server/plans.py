@@ -10,7 +10,7 @@ The logic lives in graph/templates/plans.py; this module is the HTTP shape of it
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException
 from pydantic import Field
@@ -51,7 +51,7 @@ async def create(body: CreatePlan, services: ServicesDep, graph: GraphDep, ident
 
 @router.post("/{plan_id}/execute", response_model=PlanView, **EXACT, responses=CONFLICT)
 async def execute(plan_id: str, services: ServicesDep, graph: GraphDep, identity: IdentityDep,
-                  body: ExecutePlan | None = Body(None)):
+                  body: Annotated[ExecutePlan | None, Body()] = None):
     try:
         return await execute_plan(services.app, graph, identity, plan_id, resume=body.resume if body else None)
     except PlanError as e:

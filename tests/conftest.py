@@ -112,7 +112,7 @@ class LiveServer:
         self.proc: subprocess.Popen | None = None
         self.log = data_dir / f"server-{self.port}.log"
 
-    def start(self, timeout: float = 90) -> "LiveServer":
+    def start(self, timeout: float = 90) -> LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log, "ab")
         self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--log-level", "warning", *self.args],

@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Literal
+from typing import Any, Literal
+from collections.abc import Callable
 
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.engine import Engine
@@ -31,7 +32,7 @@ class ToolResult(BaseModel):
     sources: list[Source] = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _code_matches_status(self) -> "ToolResult":
+    def _code_matches_status(self) -> ToolResult:
         """A failure always carries a failure code: a bare status='error' is the caller's to fix."""
         if self.code == "ok" and self.status in ("error", "denied"):
             self.code = "denied" if self.status == "denied" else "invalid"

@@ -18,7 +18,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
-from business_data.datamodel import DataModel, Dataset, Dimension
+from business_data.datamodel import DataModel, Dataset
 
 from .base import ToolDenied, ToolError
 from .measures import coerce, condition, decomposable, leaves, measure_expr, measure_refs, rollup, shared_filters

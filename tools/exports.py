@@ -10,7 +10,7 @@ from typing import Any, Literal
 from pydantic import Field, ValidationError, field_validator
 from sqlalchemy import select
 
-from business_data.appdb import Export, Ticket
+from business_data.appdb import Export
 from business_data.db import session_scope
 
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec

@@ -50,7 +50,7 @@ class FilterParams(BaseModel):
         return v or None
 
     @model_validator(mode="after")
-    def _bounds(self) -> "FilterParams":
+    def _bounds(self) -> FilterParams:
         if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
             raise ValueError(f"the minimum amount ({self.min_amount:,.0f}) is above the maximum ({self.max_amount:,.0f})")
         return self

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import csv
 import threading
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -88,7 +88,7 @@ def write_xlsx(path: Path, columns: list[str], rows: list[dict], title: str) -> 
     ws.title = "Report"
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=14)
-    stamp = datetime.now(timezone.utc).strftime("%d %b %Y %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
     ws.append([f"{len(rows):,} row{'s' if len(rows) != 1 else ''} · generated {stamp} by FinkraftAI"])
     ws["A2"].font = Font(italic=True, color="666666")
     ws.append([])
@@ -177,7 +177,7 @@ def write_pdf(path: Path, columns: list[str], rows: list[dict], title: str) -> N
     if rows and sums:
         style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
     table.setStyle(TableStyle(style))
-    stamp = datetime.now(timezone.utc).strftime("%d %b %Y %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
     doc.build([Paragraph(esc(title), styles["Title"].clone("title", fontName=bold)),
                Paragraph(f"{len(rows):,} rows, generated {stamp} by FinkraftAI", styles["Normal"].clone("sub", fontName=regular)),
                Spacer(1, 8), table])

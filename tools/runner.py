@@ -128,7 +128,7 @@ class Answer:
     amount: float | None = None          # records: the sum of the dataset's amount over the matches
     keys: list[Any] = field(default_factory=list)
     keys_complete: bool = True           # keys hold every match (else: the query defines the set)
-    previous: "Answer | None" = None     # compare_to: the other period
+    previous: Answer | None = None     # compare_to: the other period
     grand: dict[str, Any] | None = None  # shares: the measures over all groups
 
     @property

@@ -61,7 +61,7 @@ class Filter(BaseModel):
     value: Any = None
 
     @model_validator(mode="after")
-    def _value_fits_op(self) -> "Filter":
+    def _value_fits_op(self) -> Filter:
         if self.op in ("in", "not_in") and not isinstance(self.value, (list, tuple)):
             self.value = [self.value]
         if self.op == "between" and not (isinstance(self.value, (list, tuple)) and len(self.value) == 2):
@@ -127,7 +127,7 @@ class SemanticQuery(BaseModel):
         return [v] if isinstance(v, str) else v
 
     @model_validator(mode="after")
-    def _shape(self) -> "SemanticQuery":
+    def _shape(self) -> SemanticQuery:
         if self.date_from and self.date_to and self.date_from > self.date_to:
             raise ValueError(f"the date range is empty: {self.date_from} is after {self.date_to}")
         if self.compare_to and not (self.period or self.date_from or self.date_to):
@@ -153,11 +153,11 @@ class SemanticQuery(BaseModel):
                 return f.value
         return None
 
-    def but(self, **changes: Any) -> "SemanticQuery":
+    def but(self, **changes: Any) -> SemanticQuery:
         """A validated copy with some fields changed (shorthands such as order_by=['-x'] work)."""
         return SemanticQuery.model_validate({**self.model_dump(), **changes})
 
-    def with_filter(self, field: str, value: Any, op: str = "eq") -> "SemanticQuery":
+    def with_filter(self, field: str, value: Any, op: str = "eq") -> SemanticQuery:
         """A copy with `field` filtered to `value` (replacing earlier filters on it)."""
         rest = [f for f in self.filters if f.field != field]
         return self.model_copy(update={"filters": rest + [Filter(field=field, op=op, value=value)]})

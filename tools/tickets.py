@@ -120,7 +120,7 @@ def _already_created(ctx: ToolContext, request_key: str) -> ToolResult | None:
                       sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
 
 
-def _insert_ticket(ctx: ToolContext, p: "CreateTicketParams", title: str, desc: str | None, numbers: list[str]) -> dict:
+def _insert_ticket(ctx: ToolContext, p: CreateTicketParams, title: str, desc: str | None, numbers: list[str]) -> dict:
     with session_scope(ctx.app) as s:
         t = Ticket(request_key=p.request_key,workspace_id=ctx.identity.workspace_id, created_by=ctx.identity.user_id, title=title.strip(),
                    description=(desc or "").strip(), status="open", priority=p.priority,

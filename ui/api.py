@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 
 import httpx
 from httpx_sse import SSEError, connect_sse

@@ -12,10 +12,10 @@ _ROOT = str(Path(__file__).resolve().parents[1])
 if _ROOT not in sys.path:  # `streamlit run ui/app.py` from a checkout that is not installed
     sys.path.insert(0, _ROOT)
 
-import streamlit as st
+import streamlit as st  # noqa: E402 (after the path set-up above)
 
-from ui import admin, chat, dashboard, sidebar, signin, tickets
-from ui.state import PAGES, is_admin, me
+from ui import admin, chat, dashboard, sidebar, signin, tickets  # noqa: E402
+from ui.state import PAGES, is_admin, me  # noqa: E402
 
 st.set_page_config(page_title="FinkraftAI", page_icon=":material/account_balance:", layout="wide",
                    initial_sidebar_state="auto")

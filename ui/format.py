@@ -1,7 +1,7 @@
 """How the web app writes money, times and long names (Babel for Indian-style money)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from babel.numbers import format_compact_currency, format_currency
 
@@ -27,7 +27,7 @@ def parse_time(value: str | None) -> datetime | None:
         dt = datetime.fromisoformat(value)
     except ValueError:
         return None
-    return dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 def ago(value: str | None, now: datetime | None = None) -> str:
@@ -35,7 +35,7 @@ def ago(value: str | None, now: datetime | None = None) -> str:
     dt = parse_time(value)
     if dt is None:
         return "some time ago"
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     seconds = max(0.0, (now - dt).total_seconds())
     if seconds < 60:
         return "just now"

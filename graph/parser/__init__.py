@@ -24,7 +24,7 @@ benchmarks/analytics_eval.py).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from ..intent import Intent, ParseContext
 from . import analytics, followups, rules, tickets

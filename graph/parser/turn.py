@@ -33,7 +33,7 @@ class Turn:
     prescanned: list[tuple[int, int]] = field(default_factory=list)  # spans analytics read before slots (by vendor, monthly)
 
     @classmethod
-    def of(cls, text: str, ctx: ParseContext) -> "Turn":
+    def of(cls, text: str, ctx: ParseContext) -> Turn:
         original = normalise(text or "")[:2000]
         explicit, without_values = explicit_names(original)
         low = without_values.lower()

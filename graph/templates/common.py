@@ -14,7 +14,8 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp

@@ -9,7 +9,7 @@ from datetime import date
 from statistics import mean
 from typing import Any
 
-from .common import Step, StepFailed, Template, money
+from .common import Step, Template, money
 
 
 def gather(step: Step) -> str:

@@ -7,7 +7,6 @@ On PostgreSQL (FINKRAFT_TEST_DB=postgres) the databases live on the database ser
 files the server writes under the data dir (exports) meet the full disk."""
 from __future__ import annotations
 
-import os
 import sqlite3
 import subprocess
 from pathlib import Path

@@ -110,7 +110,7 @@ def test_filter_data_widest_dates_mean_all_dates(api):
 
 @pytest.mark.parametrize("value", ["Infinity", "NaN", "-Infinity"])
 def test_filter_data_amounts_must_be_finite(api, value):
-    body = '{"tool_name": "filter_data", "params": {"min_amount": %s}}' % value
+    body = '{"tool_name": "filter_data", "params": {"min_amount": ' + value + "}}"
     r = api.maya.post("/execute_tool", content=body, headers={"content-type": "application/json"})
     assert 400 <= r.status_code < 500, r.text
     assert "finite" in r.json()["detail"] or "greater than" in r.json()["detail"]
@@ -128,7 +128,7 @@ def test_concurrent_creates_with_one_request_key_make_one_ticket(api):
         key = f"hard-race-{round_}"
         gate = threading.Barrier(10)
 
-        def create(_):
+        def create(_, gate=gate, key=key):
             gate.wait()
             return run_tool("create_ticket", {"title": "race", "request_key": key}, ctx)
 

@@ -44,7 +44,7 @@ class Pair:
             self.app_url = f"sqlite:///{base / 'app.sqlite'}"  # both servers: the same data dir
         self.servers = [LiveServer(base, env=env, args=args), LiveServer(base, env=env, args=args)]
 
-    def start(self) -> "Pair":
+    def start(self) -> Pair:
         """Both at once: migrations, demo users and seeding race, and must not trip over each other."""
         errors: list[BaseException] = []
 

@@ -8,7 +8,7 @@ The harness (load_eval, run_eval) is also used by benchmarks/analytics_eval.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
@@ -160,7 +160,7 @@ def test_eval_set_shape():
               "average invoice amount for IndiSky this year", "shwo faild invoces from indsky last mnth",
               "pull up invoices over 50,000"):
         assert q in texts, q
-    for case, last, _ in all_turns(spec):  # every expectation is a valid query / filter
+    for case, _last, _ in all_turns(spec):  # every expectation is a valid query / filter
         if "analyze" in case:
             canonical(case["analyze"])
         elif "filter" in case:

@@ -10,13 +10,14 @@ import dataclasses
 import json
 import re
 import uuid
-from datetime import date, timedelta
-from typing import Any, Callable
+from datetime import timedelta
+from typing import Any
+from collections.abc import Callable
 
 import pytest
 from langchain_core.exceptions import ModelAPIError, ModelRateLimitError
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.checkpoint.memory import InMemorySaver

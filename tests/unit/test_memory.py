@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 from sqlalchemy import func, select, update
@@ -63,7 +63,7 @@ def test_welcome_back_mentions_resolved_ticket(store, engine):
     t1 = create_ticket(ctx(engine, MAYA), CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")).data["ticket_id"]
     update_ticket(ctx(engine, ADMIN), UpdateTicketParams(ticket_id=t1, status="resolved", comment="GSTINs added"))
     with session_scope(engine) as s:  # the fix happened yesterday
-        s.execute(update(Notification).values(created_at=datetime.now(timezone.utc) - timedelta(days=1)))
+        s.execute(update(Notification).values(created_at=datetime.now(UTC) - timedelta(days=1)))
     wc = store.working_context(MAYA, "thread-B", "download the fixed report", is_new_thread=True)
     assert wc["welcome"] == f"Welcome back - your ticket {t1} about the 7 failed IndiSky Airlines invoices was resolved yesterday."
     assert [t["ticket_id"] for t in wc["open_tickets"]] == [t1]  # resolved is not closed
@@ -81,15 +81,15 @@ def test_welcome_with_only_history_comes_once_per_return(store):
     (30 minutes or more) the first new thread is welcomed with what the user was looking at."""
     converse_a(store)
     assert store.working_context(MAYA, "thread-B", is_new_thread=True)["welcome"] is None
-    later = datetime.now(timezone.utc) + timedelta(hours=2)
+    later = datetime.now(UTC) + timedelta(hours=2)
     w = store.working_context(MAYA, "thread-B", is_new_thread=True, now=later)["welcome"]
     assert w.startswith("Welcome back - last time (today) you were looking at 7 failed invoices from IndiSky Airlines")
     assert store.working_context(MAYA, "thread-B", is_new_thread=True,
-                                 now=datetime.now(timezone.utc) + timedelta(minutes=5))["welcome"] is None
+                                 now=datetime.now(UTC) + timedelta(minutes=5))["welcome"] is None
 
 
 def test_humanised_dates():
-    now = datetime(2026, 3, 12, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 12, 12, 0, tzinfo=UTC)
     assert when(now - timedelta(hours=1), now) == "today"
     assert when(now - timedelta(days=1), now) == "yesterday"
     assert when(now - timedelta(days=3), now).startswith("on ")

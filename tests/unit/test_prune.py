@@ -105,7 +105,7 @@ def test_an_open_question_survives_prune(graph, services, capsys):
 
 
 def test_the_state_keeps_only_the_latest_messages(graph, services):
-    for i in range(KEEP_MESSAGES // 2 + 3):
+    for _ in range(KEEP_MESSAGES // 2 + 3):
         out = turn(graph, services, "pr-long", "show my tickets")
     assert len(out["messages"]) <= KEEP_MESSAGES + 2  # the kept ones, plus this turn's question and answer
     with session_scope(services.app) as s:  # memory holds every turn

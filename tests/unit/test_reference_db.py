@@ -6,7 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date
 
 import pytest
 from dateutil.relativedelta import relativedelta

@@ -69,7 +69,7 @@ def test_pdf_has_formatted_amounts_whole_headers_and_totals(services):
     assert f"IndiSky Airlines – 7 failed invoices, {IN_MONTH:%B %Y}" in text_
     for number, amount in expected:
         assert number in text_ and inr(amount) in text_
-    assert f"Total\n" in text_ or "Total " in text_
+    assert "Total\n" in text_ or "Total " in text_
     assert inr(sum(a for _, a in expected)) in text_
     # every header word is whole on some line (never split inside a word)
     words = set(text_.split())

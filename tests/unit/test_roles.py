@@ -7,7 +7,7 @@ from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
 from tools.registry import run_tool
 
-from ..helpers import calls, cfg, turn
+from ..helpers import cfg, turn
 
 
 def test_viewer_can_filter_and_explain(app_graph):
