@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 UI_PORT ?= 8501
 
-.PHONY: serve test install clean-data bench chromium
+.PHONY: serve test lint install clean-data bench chromium
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -24,9 +24,15 @@ serve: $(STAMP)
 
 # the whole suite twice: on the embedded SQLite default, then on the local PostgreSQL server
 # (tests create and drop their own databases; FINKRAFT_TEST_PG_URL points elsewhere)
-test: $(STAMP)
+test: $(STAMP) lint
 	$(VENV)/bin/pytest -q
 	FINKRAFT_TEST_DB=postgres $(VENV)/bin/pytest -q
+
+# ruff (lint, then format) and mypy, configured in pyproject.toml; `make test` runs this first
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 bench: $(STAMP)
 	$(PY) benchmarks/chat_turn.py

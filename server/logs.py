@@ -13,6 +13,7 @@ through a contextvar, and the identity dependency and the runs fill it in (`log_
 config, so its own lines are JSON too). Library noise stays out: faiss's loader chatter, progress
 bars (tqdm, Hugging Face) in the server and the children it starts.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -30,8 +31,15 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 FIELDS = ("request_id", "user_id", "trace_id")
 _context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("finkraft_log_context", default=None)
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-QUIET = {"faiss": "WARNING", "faiss.loader": "WARNING", "alembic": "WARNING", "httpx": "WARNING",
-         "sentence_transformers": "WARNING", "transformers": "ERROR", "uvicorn.access": "WARNING"}
+QUIET = {
+    "faiss": "WARNING",
+    "faiss.loader": "WARNING",
+    "alembic": "WARNING",
+    "httpx": "WARNING",
+    "sentence_transformers": "WARNING",
+    "transformers": "ERROR",
+    "uvicorn.access": "WARNING",
+}
 NO_PROGRESS_BARS = {"TQDM_DISABLE": "1", "HF_HUB_DISABLE_PROGRESS_BARS": "1", "TRANSFORMERS_VERBOSITY": "error"}
 
 
@@ -55,8 +63,12 @@ class ContextFilter(logging.Filter):
 def formatter(fmt: str = "json") -> logging.Formatter:
     if fmt == "text":
         return logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s %(user_id)s]: %(message)s")
-    return JsonFormatter("%(levelname)s %(name)s %(message)s", timestamp="time",  # ISO 8601, UTC
-                         rename_fields={"levelname": "level", "name": "logger"}, json_ensure_ascii=False)
+    return JsonFormatter(
+        "%(levelname)s %(name)s %(message)s",
+        timestamp="time",  # ISO 8601, UTC
+        rename_fields={"levelname": "level", "name": "logger"},
+        json_ensure_ascii=False,
+    )
 
 
 def log_config(level: str = "info", fmt: str = "json") -> dict[str, Any]:
@@ -66,8 +78,14 @@ def log_config(level: str = "info", fmt: str = "json") -> dict[str, Any]:
         "disable_existing_loggers": False,
         "filters": {"context": {"()": ContextFilter}},
         "formatters": {"main": {"()": formatter, "fmt": fmt}},
-        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                                "formatter": "main", "filters": ["context"]}},
+        "handlers": {
+            "stderr": {
+                "class": "logging.StreamHandler",
+                "stream": "ext://sys.stderr",
+                "formatter": "main",
+                "filters": ["context"],
+            }
+        },
         "root": {"level": level.upper(), "handlers": ["stderr"]},
         "loggers": {
             **{name: {"level": quiet} for name, quiet in QUIET.items()},
@@ -116,7 +134,16 @@ class RequestLog:
         finally:
             path = scope.get("path", "")
             if path != "/health":  # probes every few seconds: not worth a line each
-                self.log.info("%s %s %s", scope.get("method"), path, status, extra={
-                    "method": scope.get("method"), "path": path, "status": status,
-                    "duration_ms": round((time.perf_counter() - t0) * 1000, 1)})
+                self.log.info(
+                    "%s %s %s",
+                    scope.get("method"),
+                    path,
+                    status,
+                    extra={
+                        "method": scope.get("method"),
+                        "path": path,
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - t0) * 1000, 1),
+                    },
+                )
             _context.reset(token)

@@ -7,6 +7,7 @@
   are described here, so a generated client knows what each returns.
 - The sign-in schemes (bearer token, session cookie) come from the auth dependency (server/auth.py).
 """
+
 from __future__ import annotations
 
 from typing import Any

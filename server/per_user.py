@@ -10,6 +10,7 @@
 is 403, whether or not that user exists. The caller's data is read as that user's own (their
 current workspace), exactly as their own requests would read it.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,7 +30,8 @@ from .threads import with_titles
 
 router = APIRouter(tags=["memory"], responses=ERRORS)
 
-USER_ID = re.compile(r"^[a-z0-9_.-]{1,64}$")  # the shape of a user id (server/schemas.py NewUser, plus the 1-letter ones)
+# the shape of a user id (server/schemas.py NewUser, plus the 1-letter ones)
+USER_ID = re.compile(r"^[a-z0-9_.-]{1,64}$")
 RECENT_THREADS = 20  # threads checked for a pending question by /insights
 THREAD_ID = Path(..., max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$", description="your conversation id")
 
@@ -39,15 +41,24 @@ def _config(identity: Identity, thread_id: str) -> dict:
 
 
 @router.get("/memory/{user_id}/search", response_model=UserMemorySearch, **EXACT)
-def search(user: PathUserDep, services: ServicesDep, query: str = Query(..., min_length=1, max_length=500),
-           limit: int = Query(5, ge=1, le=50)):
+def search(
+    user: PathUserDep,
+    services: ServicesDep,
+    query: str = Query(..., min_length=1, max_length=500),
+    limit: int = Query(5, ge=1, le=50),
+):
     """Search that user's past conversation (semantic when the model is loaded, else by keywords), best first."""
     return {"user_id": user.user_id, "query": query, "results": services.memory.search(user, query, limit)}
 
 
 @router.post("/memory/{user_id}/threads/{thread_id}/activate", response_model=ThreadActivated, **EXACT)
-async def activate(user: PathUserDep, services: ServicesDep, graph: GraphDep, thread_id: str = THREAD_ID,
-                   turns: int = Query(20, ge=1, le=500, description="how many of its last turns to return")):
+async def activate(
+    user: PathUserDep,
+    services: ServicesDep,
+    graph: GraphDep,
+    thread_id: str = THREAD_ID,
+    turns: int = Query(20, ge=1, le=500, description="how many of its last turns to return"),
+):
     """Pick a conversation up: its last turns, its title, the question it waits on (if any) and what
     "these" refers to in it. A thread is chosen per request (`thread_id` on /chat and /agent), so
     nothing changes on the server: continue it by sending its `thread_id`."""
@@ -60,12 +71,28 @@ async def activate(user: PathUserDep, services: ServicesDep, graph: GraphDep, th
     result = None
     if last:
         r = last[0]
-        result = {"tool": r["tool"], "dataset": r["dataset"], "records": len(r["keys"]), "ticket_id": r["ticket_id"],
-                  "export_id": r["export_id"], "created_at": r["created_at"]}
-    return {"user_id": user.user_id, "thread_id": thread_id, "title": titled[0]["title"], "turns": recent,
-            "awaiting_confirmation": question is not None, "question": question, "last_result": result,
-            "continue_with": (f'POST /chat {{"message": "yes" or "no", "thread_id": "{thread_id}"}}' if question else
-                              f'POST /chat {{"message": "...", "thread_id": "{thread_id}"}}')}
+        result = {
+            "tool": r["tool"],
+            "dataset": r["dataset"],
+            "records": len(r["keys"]),
+            "ticket_id": r["ticket_id"],
+            "export_id": r["export_id"],
+            "created_at": r["created_at"],
+        }
+    return {
+        "user_id": user.user_id,
+        "thread_id": thread_id,
+        "title": titled[0]["title"],
+        "turns": recent,
+        "awaiting_confirmation": question is not None,
+        "question": question,
+        "last_result": result,
+        "continue_with": (
+            f'POST /chat {{"message": "yes" or "no", "thread_id": "{thread_id}"}}'
+            if question
+            else f'POST /chat {{"message": "...", "thread_id": "{thread_id}"}}'
+        ),
+    }
 
 
 @router.get("/memory/{user_id}/insights", response_model=MemoryInsights, **EXACT)
@@ -93,4 +120,3 @@ def tickets_of(services, identity: Identity, user_id: str, status: str | None) -
     result = run_tool("view_tickets", {"status": status} if status else {}, services.tool_context(user))
     raise_for_tool_result(result)
     return {"user_id": user.user_id, "tickets": result.data["tickets"], "count": len(result.data["tickets"])}
-

@@ -1,6 +1,7 @@
 """The reference architecture's per-user paths: /memory/{user_id}/search, .../threads/{id}/activate,
 /memory/{user_id}/insights and /tickets/{user_id} (next to /tickets/{ticket_id}), with their rule:
 the caller's own user id, or anyone's for an Admin; anything else 403."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,12 @@ def history(api):
     """Maya asks for the failed IndiSky invoices in two threads, then asks for a ticket in the first
     (left waiting for yes or no)."""
     assert chat(api.maya, FAILED, "pu-a")["data"]["filtered_records"] == 7
-    assert chat(api.maya, "Filter invoices for last month, vendor=IndiSky, status=failed", "pu-b")["data"]["filtered_records"] == 7
+    assert (
+        chat(api.maya, "Filter invoices for last month, vendor=IndiSky, status=failed", "pu-b")["data"][
+            "filtered_records"
+        ]
+        == 7
+    )
     paused = chat(api.maya, "create a ticket for these", "pu-a")
     assert paused["status"] == "awaiting_confirmation"
     return paused["agent_response"]
@@ -44,8 +50,12 @@ def test_search_reads_the_named_users_memory(api, history):
 
 
 def test_another_users_memory_is_403_for_everyone_but_an_admin(api, history):
-    for who, path in ((api.victor, "/memory/maya/search?query=IndiSky"), (api.gita, "/memory/maya/insights"),
-                      (api.victor, "/memory/maya/threads/pu-a/activate"), (api.maya, "/memory/nobody/insights")):
+    for who, path in (
+        (api.victor, "/memory/maya/search?query=IndiSky"),
+        (api.gita, "/memory/maya/insights"),
+        (api.victor, "/memory/maya/threads/pu-a/activate"),
+        (api.maya, "/memory/nobody/insights"),
+    ):
         r = who.post(path) if path.endswith("activate") else who.get(path)
         assert r.status_code == 403, (path, r.text)
         assert "You can only see your own memory" in r.json()["detail"]
@@ -117,7 +127,9 @@ def test_insights_count_frequent_requests_and_list_open_items(api, history):
 
 
 def test_tickets_by_user_id_and_by_ticket_id_share_the_path(api):
-    made = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "per-user path"}}).json()
+    made = api.maya.post(
+        "/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "per-user path"}}
+    ).json()
     ticket_id = made["data"]["ticket_id"]
     mine = api.maya.get("/tickets/maya")
     assert mine.status_code == 200, mine.text
@@ -148,7 +160,11 @@ def test_tickets_by_user_id_and_by_ticket_id_share_the_path(api):
 
 def test_openapi_documents_the_per_user_paths(api):
     paths = api.anon.get("/openapi.json").json()["paths"]
-    for path, method in (("/memory/{user_id}/search", "get"), ("/memory/{user_id}/threads/{thread_id}/activate", "post"),
-                         ("/memory/{user_id}/insights", "get"), ("/tickets/{ticket_id}", "get")):
+    for path, method in (
+        ("/memory/{user_id}/search", "get"),
+        ("/memory/{user_id}/threads/{thread_id}/activate", "post"),
+        ("/memory/{user_id}/insights", "get"),
+        ("/tickets/{ticket_id}", "get"),
+    ):
         op = paths[path][method]
         assert "403" in op["responses"] and "$ref" in str(op["responses"]["200"]), path

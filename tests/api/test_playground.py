@@ -2,6 +2,7 @@
 `{"type": "null"}`), a sign-in path for browsers, and `{"resume": ...}` refused (409, with the
 reason) when nothing is waiting for an answer. The page itself is driven in Chromium in
 tests/ui/test_api_pages_browser.py."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,10 @@ import pytest
 
 from .conftest import no_traceback
 
-NOTHING = ("Nothing to answer: no question is waiting for a yes or no in thread '{}'. "
-           'Send {{"messages": [...]}} to ask something new.')
+NOTHING = (
+    "Nothing to answer: no question is waiting for a yes or no in thread '{}'. "
+    'Send {{"messages": [...]}} to ask something new.'
+)
 
 
 def _types(schema) -> list:
@@ -34,13 +37,17 @@ def test_input_schema_has_no_null_type_at_the_top(api):
     assert "null" not in _types(resume) and "default" not in resume
     assert [s["type"] for s in resume["anyOf"]][-1] == "string"  # the playground shows the last choice: a text box
     assert all(s.get("title") == "Resume" for s in resume["anyOf"])
-    assert "null" not in [t for p in schema["properties"].values() for t in _types({k: v for k, v in p.items() if k != "items"})]
+    assert "null" not in [
+        t for p in schema["properties"].values() for t in _types({k: v for k, v in p.items() if k != "items"})
+    ]
 
 
 @pytest.mark.parametrize("resume", [None, "", "   "])
 def test_no_answer_is_a_new_turn(api, resume):
-    body = {"input": {"resume": resume, "messages": [{"type": "human", "content": "failed IndiSky invoices last month"}]},
-            "config": {"configurable": {"thread_id": f"pg-new-{len(resume or 'x')}"}}}
+    body = {
+        "input": {"resume": resume, "messages": [{"type": "human", "content": "failed IndiSky invoices last month"}]},
+        "config": {"configurable": {"thread_id": f"pg-new-{len(resume or 'x')}"}},
+    }
     r = api.maya.post("/agent/invoke", json=body)
     assert r.status_code == 200, r.text
     assert r.json()["output"]["result"]["data"]["filtered_records"] == 7
@@ -49,36 +56,57 @@ def test_no_answer_is_a_new_turn(api, resume):
 @pytest.mark.parametrize("route", ["invoke", "stream", "stream_log", "stream_events"])
 def test_resume_with_nothing_pending_says_so(api, route):
     thread = f"pg-idle-{route}"
-    r = api.maya.post(f"/agent/{route}", json={"input": {"resume": "yes"}, "config": {"configurable": {"thread_id": thread}}})
+    r = api.maya.post(
+        f"/agent/{route}", json={"input": {"resume": "yes"}, "config": {"configurable": {"thread_id": thread}}}
+    )
     assert (r.status_code, r.json()) == (409, {"detail": NOTHING.format(thread)})
     # also after a finished turn: the last state is not handed back as if "yes" did something
-    api.maya.post("/agent/invoke", json={"input": {"messages": [{"type": "human", "content": "show my tickets"}]},
-                                         "config": {"configurable": {"thread_id": thread}}})
-    r = api.maya.post(f"/agent/{route}", json={"input": {"resume": True}, "config": {"configurable": {"thread_id": thread}}})
+    api.maya.post(
+        "/agent/invoke",
+        json={
+            "input": {"messages": [{"type": "human", "content": "show my tickets"}]},
+            "config": {"configurable": {"thread_id": thread}},
+        },
+    )
+    r = api.maya.post(
+        f"/agent/{route}", json={"input": {"resume": True}, "config": {"configurable": {"thread_id": thread}}}
+    )
     assert (r.status_code, r.json()) == (409, {"detail": NOTHING.format(thread)})
 
 
 def test_batch_resume_with_nothing_pending_says_so(api):
-    r = api.maya.post("/agent/batch", json={"inputs": [{"resume": "yes"}], "config": {"configurable": {"thread_id": "pg-idle-b"}}})
+    r = api.maya.post(
+        "/agent/batch", json={"inputs": [{"resume": "yes"}], "config": {"configurable": {"thread_id": "pg-idle-b"}}}
+    )
     assert (r.status_code, r.json()) == (409, {"detail": NOTHING.format("pg-idle-b")})
     no_traceback(r)
 
 
 def test_resume_answers_when_a_question_waits(api):
-    say = lambda text: {"input": {"messages": [{"type": "human", "content": text}]},  # noqa: E731
-                        "config": {"configurable": {"thread_id": "pg-asks"}}}
+    def say(text: str) -> dict:
+        return {
+            "input": {"messages": [{"type": "human", "content": text}]},
+            "config": {"configurable": {"thread_id": "pg-asks"}},
+        }
+
     api.maya.post("/agent/invoke", json=say("failed IndiSky invoices from last month"))
     asked = api.maya.post("/agent/invoke", json=say("create a ticket for these")).json()["output"]
     assert asked["pending_confirmation"]["question"].startswith("Create ticket")
-    r = api.maya.post("/agent/invoke", json={"input": {"resume": "no"}, "config": {"configurable": {"thread_id": "pg-asks"}}})
+    r = api.maya.post(
+        "/agent/invoke", json={"input": {"resume": "no"}, "config": {"configurable": {"thread_id": "pg-asks"}}}
+    )
     assert r.status_code == 200 and "Nothing was written" in r.json()["output"]["response"]
     # answered once; a second answer has nothing to answer
-    r = api.maya.post("/agent/invoke", json={"input": {"resume": "yes"}, "config": {"configurable": {"thread_id": "pg-asks"}}})
+    r = api.maya.post(
+        "/agent/invoke", json={"input": {"resume": "yes"}, "config": {"configurable": {"thread_id": "pg-asks"}}}
+    )
     assert r.status_code == 409
 
 
 def test_a_browser_opening_the_playground_unsigned_is_sent_to_sign_in(api):
-    r = api.anon.get("/agent/playground/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False)
+    r = api.anon.get(
+        "/agent/playground/", headers={"Accept": "text/html,application/xhtml+xml"}, follow_redirects=False
+    )
     assert r.status_code == 303 and r.headers["location"] == "/auth/login?next=/agent/playground/"
     # a script (no text/html) still gets the plain 401
     r = api.anon.get("/agent/playground/", follow_redirects=False)
@@ -89,7 +117,7 @@ def test_sign_in_page_stays_on_this_site(api):
     page = api.anon.get("/auth/login", params={"next": "/agent/playground/"})
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     assert 'window.location.replace("/agent/playground/")' in page.text
-    assert 'fetch("/auth/session"' in page.text and "<label for=\"token\">API token</label>" in page.text
+    assert 'fetch("/auth/session"' in page.text and '<label for="token">API token</label>' in page.text
     assert "http://" not in page.text and "https://" not in page.text  # nothing loaded from elsewhere
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"):
         page = api.anon.get("/auth/login", params={"next": target})
@@ -104,5 +132,5 @@ def test_the_cookie_the_sign_in_page_gets_opens_the_playground(api):
     cookie = r.cookies.get("finkraft_token")
     assert r.status_code == 200 and cookie == "dev-maya"
     page = api.anon.get("/agent/playground/", cookies={"finkraft_token": cookie})
-    assert page.status_code == 200 and "<div id=\"root\">" in page.text
+    assert page.status_code == 200 and '<div id="root">' in page.text
     api.client.cookies.clear()

@@ -1,5 +1,6 @@
 """A client generated from the live server's /openapi.json (openapi-python-client) talks to that server:
 /chat answers parse into the documented models, errors into `Problem`, and the bearer scheme works."""
+
 from __future__ import annotations
 
 import importlib
@@ -23,8 +24,23 @@ def client_pkg(live_server, tmp_path_factory):
     spec.write_bytes(httpx.get(live_server.url + "/openapi.json", timeout=30).content)
     config = out / "config.yaml"
     config.write_text("post_hooks: []\n")  # no formatter run on the generated code
-    r = subprocess.run([str(GENERATOR), "generate", "--path", str(spec), "--output-path", str(out / "finkraft_client"),
-                        "--meta", "none", "--config", str(config)], capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            str(GENERATOR),
+            "generate",
+            "--path",
+            str(spec),
+            "--output-path",
+            str(out / "finkraft_client"),
+            "--meta",
+            "none",
+            "--config",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "Warning" not in r.stdout + r.stderr, r.stdout + r.stderr  # every operation and model was generated
     sys.path.insert(0, str(out))
@@ -41,8 +57,12 @@ def test_generated_client_runs_the_sample_scenario_over_chat(live_server, client
     from finkraft_client.models import ChatRequest, ChatResponse
 
     with client_pkg.AuthenticatedClient(base_url=live_server.url, token="dev-maya", timeout=httpx.Timeout(60)) as maya:
-        first = chat_chat_post.sync(client=maya, body=ChatRequest(
-            message="Filter invoices for last month, vendor=IndiSky, status=failed", thread_id="gen-1"))
+        first = chat_chat_post.sync(
+            client=maya,
+            body=ChatRequest(
+                message="Filter invoices for last month, vendor=IndiSky, status=failed", thread_id="gen-1"
+            ),
+        )
         assert isinstance(first, ChatResponse), first
         assert first.success is True and first.status == "success" and first.thread_id == "gen-1"
         assert first.tool_used == "filter_data" and first.tool_calls[0].tool == "filter_data"
@@ -63,8 +83,10 @@ def test_generated_client_reads_errors_as_problems(live_server, client_pkg):
     with client_pkg.AuthenticatedClient(base_url=live_server.url, token="dev-maya") as maya:
         r = chat_chat_post.sync_detailed(client=maya, body=ChatRequest(message="   "))
         assert r.status_code == 422 and isinstance(r.parsed, Problem)
-        assert r.parsed.detail == ("Invalid request: message: the message is empty; type what you need, "
-                                   "e.g. 'failed IndiSky invoices from last month'.")
+        assert r.parsed.detail == (
+            "Invalid request: message: the message is empty; type what you need, "
+            "e.g. 'failed IndiSky invoices from last month'."
+        )
 
 
 def test_generated_client_reads_the_per_user_paths(live_server, client_pkg):

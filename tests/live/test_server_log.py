@@ -2,6 +2,7 @@
 and the embedding model load), a few requests, then the log file. Every line is one JSON object;
 each request has a line with its request id, user and trace id (the same ids the client got); no
 progress bars and no faiss loader chatter."""
+
 from __future__ import annotations
 
 import json
@@ -18,8 +19,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def logged(tmp_path_factory):
     """The server's log lines (parsed) and what the client saw."""
-    server = LiveServer(tmp_path_factory.mktemp("logged"), env={"FINKRAFT_SEMANTIC_MEMORY": "true"},
-                        args=("--log-level", "info")).start()
+    server = LiveServer(
+        tmp_path_factory.mktemp("logged"), env={"FINKRAFT_SEMANTIC_MEMORY": "true"}, args=("--log-level", "info")
+    ).start()
     seen = {}
     try:
         with httpx.Client(base_url=server.url, timeout=120) as c:
@@ -31,14 +33,22 @@ def logged(tmp_path_factory):
                     break
                 time.sleep(1)
             assert state["model_loaded"], state
-            r = c.post("/chat", headers={**maya, "X-Request-ID": "req-log-1"},
-                       json={"message": "failed IndiSky invoices from last month", "thread_id": "log-1"})
+            r = c.post(
+                "/chat",
+                headers={**maya, "X-Request-ID": "req-log-1"},
+                json={"message": "failed IndiSky invoices from last month", "thread_id": "log-1"},
+            )
             seen["chat"] = r
             seen["search"] = c.get("/memory/search", headers=maya, params={"q": "IndiSky"})
             seen["anon"] = c.get("/tickets")
-            seen["agent"] = c.post("/agent/invoke", headers=maya, json={
-                "input": {"messages": [{"type": "human", "content": "show my tickets"}]},
-                "config": {"configurable": {"thread_id": "log-2"}}})
+            seen["agent"] = c.post(
+                "/agent/invoke",
+                headers=maya,
+                json={
+                    "input": {"messages": [{"type": "human", "content": "show my tickets"}]},
+                    "config": {"configurable": {"thread_id": "log-2"}},
+                },
+            )
     finally:
         server.stop()
     text = server.log.read_text()

@@ -6,6 +6,7 @@ loopback server is blocked and recorded, and none may be made.
 - Swagger UI (/docs, with Authorize offering both sign-in schemes) and ReDoc (/redoc) render from
   the installed assets.
 """
+
 from __future__ import annotations
 
 import os
@@ -126,8 +127,10 @@ def test_playground_resume_with_nothing_pending_is_refused_with_a_reason(live_se
         return [r.status, (await r.json()).detail];
     }""")
     assert status == 409
-    assert detail == ("Nothing to answer: no question is waiting for a yes or no in thread 'pg-nothing-pending'. "
-                      'Send {"messages": [...]} to ask something new.')
+    assert detail == (
+        "Nothing to answer: no question is waiting for a yes or no in thread 'pg-nothing-pending'. "
+        'Send {"messages": [...]} to ask something new.'
+    )
     assert offline.outside == []
 
 

@@ -1,4 +1,5 @@
 """`finkraft --version` and `--help`: every option of every command says its default (subprocesses)."""
+
 from __future__ import annotations
 
 import re
@@ -14,7 +15,9 @@ COMMANDS = [[], ["serve"], ["ui"], ["migrate"], ["seed"], ["model"], ["model", "
 
 
 def finkraft(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "server.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "server.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_version_is_the_packages():
