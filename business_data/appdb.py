@@ -17,9 +17,10 @@ the same database but belong to LangGraph (graph/checkpointers.py).
 from __future__ import annotations
 
 import hashlib
+from typing import cast
 from datetime import datetime, UTC
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Text,
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
                         UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -233,4 +234,4 @@ class ThreadTitle(AppBase):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-MEMORY_TABLES = [MemoryTurn.__table__, MemoryEmbedding.__table__]
+MEMORY_TABLES: list[Table] = [cast(Table, MemoryTurn.__table__), cast(Table, MemoryEmbedding.__table__)]

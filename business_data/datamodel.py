@@ -30,6 +30,7 @@ the tools and the model router never see a physical column name.
 """
 from __future__ import annotations
 
+import builtins
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -47,6 +48,9 @@ Aggregation = Literal["count", "sum", "avg", "min", "max", "count_distinct"]
 DerivedOp = Literal["ratio", "percent", "sum", "difference"]
 Format = Literal["money", "count", "percent", "number", "days"]
 FilterOp = Literal["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "between", "contains", "is_null", "not_null"]
+
+
+Names = list[str]  # (inside Dataset, `list` is its field's name)
 
 
 class DataModelError(ValueError):
@@ -118,8 +122,8 @@ class Dataset(_Strict):
     amount: str | None = None
     default_measure: str | None = None
     list: list[str]
-    preview: list[str] = Field(default_factory=list, description="the dimensions of a one-line preview of a record (default: list[:5])")
-    order: list[str] = Field(default_factory=list)
+    preview: Names = Field(default_factory=builtins.list, description="the dimensions of a one-line preview of a record (default: list[:5])")
+    order: Names = Field(default_factory=builtins.list)
     joins: dict[str, Join] = Field(default_factory=dict)
     dimensions: dict[str, Dimension]
     measures: dict[str, Measure] = Field(default_factory=dict)
@@ -136,7 +140,7 @@ class Dataset(_Strict):
     def field_kind(self, name: str) -> Literal["dimension", "measure"] | None:
         return "dimension" if name in self.dimensions else "measure" if name in self.measures else None
 
-    def time_dimensions(self) -> list[str]:
+    def time_dimensions(self) -> Names:
         return [n for n, d in self.dimensions.items() if d.type == "time"]
 
     def tables(self) -> dict[str, str]:
@@ -210,7 +214,7 @@ class Dataset(_Strict):
             raise ValueError("; ".join(problems))
         return self
 
-    def _cycles(self) -> list[str]:
+    def _cycles(self) -> Names:
         def visit(name: str, path: tuple[str, ...]) -> str | None:
             m = self.measures.get(name)
             if m is None or m.derived is None:

@@ -28,7 +28,7 @@ def is_valid(gstin: str | None) -> bool:
     if not gstin:
         return False
     m = _PATTERN.match(gstin)
-    return bool(m) and m.group(1) in STATE_CODES and check_character(gstin[:14]) == gstin[14]
+    return m is not None and m.group(1) in STATE_CODES and check_character(gstin[:14]) == gstin[14]
 
 
 def make(rng: random.Random, state_code: str) -> str:

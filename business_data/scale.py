@@ -29,7 +29,7 @@ STATUSES = np.array(["processed", "failed", "pending", "cancelled"])
 
 
 def seed_scale(engine: Engine, invoices: int, *, today: date | None = None, seed_value: int = 20261124,
-               reset: bool = False, log=print) -> dict[str, int]:
+               reset: bool = False, log=print) -> dict[str, int | float]:
     """Grow the business database to `invoices` invoices (the demo seed first). Returns counts and seconds."""
     today = today or date.today()
     t0 = time.perf_counter()

@@ -149,7 +149,7 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
                     if reason == "Tax amount mismatch":
                         tax = round(tax * rng.choice([0.5, 0.9, 1.1]), 2)
                     due = inv_date + timedelta(days=spec.terms_days)
-                    on_invoice_gstin = vendor_gstin
+                    on_invoice_gstin: str | None = vendor_gstin
                     if reason == "GSTIN missing":
                         on_invoice_gstin = None
                     elif reason == "GSTIN mismatch":

@@ -53,7 +53,7 @@ def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity:
             Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(20)))
         unread = [{"id": n.id, "ticket_id": n.ticket_id, "message": n.message, "created_at": iso(n.created_at),
                    "_created_at": n.created_at} for n in notes]
-        note_tickets = {t.ticket_id: ticket_dict(t) for t in s.scalars(
+        note_tickets = {str(t.ticket_id): ticket_dict(t) for t in s.scalars(
             select(Ticket).where(mine, Ticket.ticket_id.in_({n["ticket_id"] for n in unread if n["ticket_id"]})))}
     use = usage(episodic, identity, str(thread_id)) if full else {}
     welcome = None
@@ -80,7 +80,9 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
         # is there any history outside this thread? (an indexed probe, not a count of everything)
         elsewhere = s.execute(select(T.id, T.created_at).where(*mine, T.thread_id != str(thread_id))
                               .order_by(T.id.desc()).limit(1)).first()
-    tools, vendors, datasets = Counter(), Counter(), Counter()
+    tools: Counter[str] = Counter()
+    vendors: Counter[str] = Counter()
+    datasets: Counter[str] = Counter()
     for r in rows:
         tools[r.tool] += 1
         params = r.params or {}

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import CursorResult, delete, func, select
 from sqlalchemy.engine import Engine
 
 from business_data.db import session_scope
@@ -151,8 +151,8 @@ class EpisodicMemory:
         """Delete all of the user's turns and the embeddings made from them (every workspace), in one transaction."""
         with session_scope(self.engine) as s:
             thread_ids = sorted(s.scalars(select(MemoryTurn.thread_id).where(MemoryTurn.user_id == user_id).distinct()))
-            n_emb = s.execute(delete(MemoryEmbedding).where(MemoryEmbedding.user_id == user_id)).rowcount or 0
-            n_turns = s.execute(delete(MemoryTurn).where(MemoryTurn.user_id == user_id)).rowcount or 0
+            n_emb = cast(CursorResult, s.execute(delete(MemoryEmbedding).where(MemoryEmbedding.user_id == user_id))).rowcount
+            n_turns = cast(CursorResult, s.execute(delete(MemoryTurn).where(MemoryTurn.user_id == user_id))).rowcount
         return {"turns": n_turns, "embeddings": n_emb, "thread_ids": thread_ids}
 
     def count(self, user_id: str) -> dict:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import os
 import threading
+from typing import Any
 from dataclasses import dataclass, field
 
 import faiss
@@ -38,7 +39,7 @@ PartitionKey = tuple[str, str]  # (user_id, workspace_id)
 @dataclass
 class Partition:
     dim: int
-    index: faiss.Index = None
+    index: Any = None  # a faiss index (SWIG bindings: untyped)
     kind: str = "flat"
     ids: set[int] = field(default_factory=set)   # turn ids present (no double adds, fast membership)
     max_row_id: int = 0                          # highest memory_embeddings.id indexed (catch-up watermark)
@@ -96,7 +97,7 @@ class Partition:
     def all_vectors(self) -> tuple[np.ndarray, np.ndarray]:
         if self.kind == "flat":
             n = self.size
-            flat = faiss.downcast_index(self.index.index)
+            flat: Any = faiss.downcast_index(self.index.index)
             vecs = faiss.rev_swig_ptr(flat.get_xb(), n * self.dim).reshape(n, self.dim).copy() if n else np.empty((0, self.dim), np.float32)
             return faiss.vector_to_array(self.index.id_map).astype(np.int64), vecs
         inv = self.index.invlists

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -43,7 +44,7 @@ def frequent_requests(episodic: EpisodicMemory, identity: Identity, top: int = 5
             .limit(scan)
         ).all()
     counts: Counter = Counter()
-    latest: dict[str, tuple] = {}
+    latest: dict[str, Any] = {}
     for r in rows:  # newest first: the first row of a group is its latest wording
         key = f"{r.tool} {json.dumps(r.params or {}, sort_keys=True, default=str)}"
         counts[key] += 1

@@ -94,7 +94,7 @@ def welcome_line(*, notifications: list[dict], tickets: dict[str, dict], open_ti
         t = tickets[tid]
         about = ticket_about(t.get("title", ""), t.get("record_ids"))
         happened = when(n.get("_created_at"), now)
-        verb = _STATUS_WORDS.get(t.get("status"), "has an update")
+        verb = _STATUS_WORDS.get(str(t.get("status")), "has an update")
         if verb == "has an update":
             parts.append(f"your ticket {tid} about {about} has an update ({happened})")
         else:

@@ -16,9 +16,10 @@ import threading
 import time
 import weakref
 from datetime import timedelta
+from typing import cast
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, OperationalError
 
@@ -134,7 +135,7 @@ class SemanticIndex:
             stale = [int(i) for i in ids if int(i) not in rows]
             if stale:  # deleted by another process (forget): heal the derived index
                 with self.index.lock:
-                    if part is self.index.get(key):
+                    if part is not None and part is self.index.get(key):
                         part.remove(stale)
             results, seen = [], set()
             for score, tid in zip(scores.tolist(), ids.tolist()):
@@ -192,7 +193,8 @@ class SemanticIndex:
         with self._sync_lock(key):
             part = self.index.get(key)
             first = part is None
-            watermark = 0 if first else part.max_row_id
+            watermark = part.max_row_id if part is not None else 0
+            known = part.ids if part is not None else set()
             with self.engine.connect() as conn:
                 cols = (E.id, E.turn_id, E.dim, E.vector)
                 mine = (E.user_id == user_id, E.workspace_id == ws)
@@ -204,7 +206,7 @@ class SemanticIndex:
                     since = utcnow() - timedelta(seconds=CATCHUP_WINDOW_S)
                     cand = conn.execute(select(E.id, E.turn_id).where(
                         *mine, or_(E.id > watermark, E.created_at >= since))).all()
-                    new = [r.id for r in cand if r.turn_id not in part.ids]
+                    new = [r.id for r in cand if r.turn_id not in known]
                     rows = []
                     for i in range(0, len(new), 500):
                         rows += conn.execute(select(*cols).where(E.id.in_(new[i:i + 500]))).all()
@@ -298,7 +300,7 @@ class SemanticIndex:
             done = set(s.scalars(select(MemoryEmbedding.turn_id).where(MemoryEmbedding.turn_id.in_(ids))))
             todo = [r for r in rows if r["turn_id"] in alive and r["turn_id"] not in done]
             if todo:
-                s.execute(MemoryEmbedding.__table__.insert(), todo)
+                s.execute(cast(Table, MemoryEmbedding.__table__).insert(), todo)
 
     def flush(self, timeout: float = 30) -> bool:
         """Wait until every queued embedding is written (True) or the timeout passes (False)."""

@@ -3,7 +3,7 @@
 Every handler reads or writes the app database: plain `def`, run in the thread pool."""
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from .responses import (ERRORS, EXACT, NewToken, Permissions, Problem, TokenList
 from .schemas import NewUser, RoleChange, TokenRequest
 
 router = APIRouter(tags=["admin"], responses=ERRORS)
-CONFLICT = {409: {"model": Problem, "description": "Clashes with an existing user or your own role"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "Clashes with an existing user or your own role"}}
 
 
 def _user_dict(u: User) -> dict:

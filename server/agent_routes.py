@@ -7,7 +7,7 @@ comes from the bearer token (per_req_config_modifier overwrites the rest). An in
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from collections.abc import AsyncIterator, Iterator
 
 from fastapi import Depends, FastAPI, HTTPException, Request
@@ -121,7 +121,7 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
             request = f"(reply) {answer}"
         else:
             last = msgs[-1] if msgs else None
-            request = getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else str(last or ""))
+            request = str(getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else last or ""))
         identity = self.services.identity(conf["user_id"])
         config, recorder = traced_run(self.services.app, identity, conf.get("client_thread_id") or "default",
                                       str(request), base=config)
@@ -130,39 +130,41 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         return graph_in, config, recorder
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> dict:
-        graph_input, config, _ = self._prepare(input, config)
-        out = self.graph.invoke(graph_input, config, durability=DURABILITY)
-        prune_thread(self.graph.checkpointer, config)
+        graph_input, run, _ = self._prepare(input, config)
+        out = self.graph.invoke(graph_input, run, durability=DURABILITY)
+        prune_thread(self.graph.checkpointer, run)
         return out
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> dict:
         if answer_in(input) is not None:  # /agent/batch (the other routes checked in _per_request)
             conf = ensure_config(config).get("configurable") or {}
             await refuse_idle_resume(self.graph, ensure_config(config), str(conf.get("client_thread_id") or "default"))
-        graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
+        graph_input, run, recorder = await run_in_threadpool(self._prepare, input, config)
         async with failures_told(recorder):
-            out = await self.graph.ainvoke(graph_input, config, durability=DURABILITY)
-        await self._finish(recorder, config)
+            out = await self.graph.ainvoke(graph_input, run, durability=DURABILITY)
+        await self._finish(recorder, run)
         return out
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> Iterator[dict]:
-        graph_input, config, _ = self._prepare(input, config)
-        yield from self.graph.stream(graph_input, config, stream_mode="updates", durability=DURABILITY)
-        prune_thread(self.graph.checkpointer, config)
+        graph_input, run, _ = self._prepare(input, config)
+        yield from self.graph.stream(graph_input, run, stream_mode="updates", durability=DURABILITY)
+        prune_thread(self.graph.checkpointer, run)
 
     async def astream(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> AsyncIterator[dict]:
-        graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
+        graph_input, run, recorder = await run_in_threadpool(self._prepare, input, config)
         async with failures_told(recorder):
-            async for chunk in self.graph.astream(graph_input, config, stream_mode="updates", durability=DURABILITY):
+            async for chunk in self.graph.astream(graph_input, run, stream_mode="updates", durability=DURABILITY):
                 yield chunk
-        await self._finish(recorder, config)
+        await self._finish(recorder, run)
 
-    async def astream_events(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> AsyncIterator:
-        graph_input, config, recorder = await run_in_threadpool(self._prepare, input, config)
+    # (takes LangChain's keyword options as **kwargs and hands them on: a narrower signature than Runnable's)
+    async def astream_events(  # type: ignore[override]
+            self, input: Any, config: RunnableConfig | None = None, **kwargs) -> AsyncIterator:
+        graph_input, run, recorder = await run_in_threadpool(self._prepare, input, config)
         async with failures_told(recorder):
-            async for event in self.graph.astream_events(graph_input, config, **{**kwargs, "durability": DURABILITY}):
+            async for event in self.graph.astream_events(graph_input, run, **{**kwargs, "durability": DURABILITY}):
                 yield event
-        await self._finish(recorder, config)
+        await self._finish(recorder, run)
 
     async def _finish(self, recorder: TraceRecorder, config: RunnableConfig) -> None:
         """The trace and the turn's memory (one transaction), then the thread's older checkpoints go."""
@@ -200,13 +202,13 @@ async def _per_request(config: dict, request: Request) -> dict:
     client_thread = str((config.get("configurable") or {}).get("thread_id") or "default")
     if not THREAD_ID.match(client_thread):
         raise HTTPException(422, "Invalid request: thread_id may use letters, digits and _ . : - (at most 100).")
-    config = run_config(identity, client_thread, base=config)  # replaces whatever the client put in configurable
+    run = run_config(identity, client_thread, base=cast(RunnableConfig, config))  # replaces the client's configurable
     body = await request.json()  # (LangServe has read it already: a cached copy)
     if isinstance(body, dict) and answer_in(_valid_or_none(body.get("input"))) is not None:
         # checked here, before a stream starts: a stream could only report it as a 500 event
         # (/agent/batch: AgentEndpoint.ainvoke checks each input)
-        await refuse_idle_resume(request.app.state.graph, config, client_thread)
-    return config
+        await refuse_idle_resume(request.app.state.graph, run, client_thread)
+    return cast(dict, run)
 
 
 async def batch_budget(request: Request, identity: IdentityDep, services: ServicesDep, limiter: RateLimiterDep) -> None:
@@ -231,7 +233,7 @@ async def batch_budget(request: Request, identity: IdentityDep, services: Servic
         if n > limiter.item.amount:
             raise HTTPException(429, f"Too many requests: a batch of {n} inputs counts as {n} requests and the limit "
                                      f"is {limiter.item}. Send fewer at a time.")
-        await run_in_threadpool(enforce_rate_limit, limiter, hash_token(bearer_token(request)), n - 1,
+        await run_in_threadpool(enforce_rate_limit, limiter, hash_token(bearer_token(request) or ""), n - 1,
                                 f"a batch of {n} inputs counts as {n} requests")
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
@@ -70,7 +70,7 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
     run_id = uuid.uuid4()
     config, recorder = traced_run(services.app, identity, thread_id, message, run_id=run_id)
     log_context()["trace_id"] = run_id.hex  # the run's id is its trace's
-    config["callbacks"] = [*config["callbacks"], *callbacks]
+    config["callbacks"] = [*cast(list, config["callbacks"]), *callbacks]  # (traced_run's: a list)
     waiting = await is_waiting(graph, config)
     graph_input: Any = Command(resume=message) if waiting else {"messages": [HumanMessage(content=message)]}
     async with failures_told(recorder):

@@ -23,7 +23,7 @@ from .responses import ERRORS, EXACT, PlanView, Problem
 from .schemas import ClientBody
 
 router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
-CONFLICT = {409: {"model": Problem, "description": "The plan is running right now"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "The plan is running right now"}}
 
 
 class CreatePlan(ClientBody):

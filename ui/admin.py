@@ -6,7 +6,7 @@ import streamlit as st
 from . import trace
 from .answers import table
 from .format import ago, short
-from .state import api, call, invalidate, is_admin, me
+from .state import api, call, invalidate, is_admin, signed_in
 
 ROLES = ["Admin", "Manager", "Viewer"]
 
@@ -44,7 +44,7 @@ def _users() -> None:
     with left.form("change-role"):
         st.markdown("**Change a role**")
         names = {u["user_id"]: f"{u['display_name']} ({u['user_id']}, {u['role']})" for u in users}
-        user_id = st.selectbox("User", list(names), format_func=names.get, key="role_user")
+        user_id = st.selectbox("User", list(names), format_func=lambda key: str(names.get(key, key)), key="role_user")
         role = st.selectbox("New role", ROLES, key="role_role")
         workspace = st.selectbox("Workspace", ["(unchanged)", *workspaces], key="role_workspace")
         if st.form_submit_button("Change role", type="primary"):
@@ -88,7 +88,7 @@ def _tokens() -> None:
     active = {t["token_id"]: f"#{t['token_id']} {t['user_id']} {t['label']}".strip() for t in tokens if not t["revoked"]}
     with right.form("revoke-token"):
         st.markdown("**Revoke a token**")
-        token_id = st.selectbox("Token", list(active), format_func=active.get, key="revoke_pick")
+        token_id = st.selectbox("Token", list(active), format_func=lambda key: str(active.get(key, key)), key="revoke_pick")
         if st.form_submit_button("Revoke") and token_id is not None:
             if call(api().revoke_token, token_id) is not None:
                 _done(f"Token #{token_id} is revoked; it stops working at once.")
@@ -102,7 +102,7 @@ def _traces() -> None:
     table([{"when": ago(t.get("created_at")), "user": t["user_id"], "request": short(t.get("request"), 80),
             "status": t["status"], "thread": t.get("thread_id"), "trace_id": t["trace_id"]} for t in traces], "admin-traces", height=320)
     names = {t["trace_id"]: f"{t['user_id']}: {short(t.get('request'), 60)} ({ago(t.get('created_at'))})" for t in traces}
-    chosen = st.selectbox("Open a trace", list(names), format_func=names.get, index=None, placeholder="Choose a request…", key="admin_trace")
+    chosen = st.selectbox("Open a trace", list(names), format_func=lambda key: str(names.get(key, key)), index=None, placeholder="Choose a request…", key="admin_trace")
     if chosen:
         trace.panel(chosen)
-    st.caption(f"Signed in as {me()['user_id']} (Admin): traces are shown in full.")
+    st.caption(f"Signed in as {signed_in()['user_id']} (Admin): traces are shown in full.")

@@ -2,6 +2,8 @@
 the yes/no buttons of a confirmation, next steps the role allows, and "Show your work"."""
 from __future__ import annotations
 
+from typing import Literal
+
 import pandas as pd
 import streamlit as st
 
@@ -46,7 +48,8 @@ def _text(answer: dict, data: dict) -> str:
     return text
 
 
-def table(rows: list[dict] | pd.DataFrame, key: str, height: int | str = "auto", records: bool = False) -> None:
+def table(rows: list[dict] | pd.DataFrame, key: str, height: int | Literal["auto", "stretch", "content"] = "auto",
+          records: bool = False) -> None:
     """A sortable table (click a column header), money columns with thousands separators."""
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
     config = {c: st.column_config.NumberColumn(c.replace("_", " "), format="localized") for c in df.columns if c in MONEY_COLUMNS}

@@ -102,7 +102,7 @@ def _turn(prompt: str) -> None:
                 if kind == "step":
                     reply["steps"].append(data)
                     status.update(label=_sentence(data.get("label")) + "…")
-                    status.markdown(f":material/check: {answers.escape(data.get('label') or data.get('node'))}"
+                    status.markdown(f":material/check: {answers.escape(str(data.get('label') or data.get('node')))}"
                                     + (f" — {answers.escape(data['detail'])}" if data.get("detail") else ""))
                 elif kind == "answer":
                     reply["answer"] = split_welcome(data)

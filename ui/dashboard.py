@@ -35,7 +35,7 @@ def page() -> None:
         _figures.clear()
     try:
         with st.spinner("Gathering the figures…"):
-            figs = _figures(api().base_url, api().token, today)
+            figs = _figures(api().base_url, api().token or "", today)
     except ApiError as e:
         st.error(e.message, icon=":material/error:")
         return
@@ -108,7 +108,7 @@ def _tickets(tickets: list[dict]) -> None:
           height=min(300, 38 + 35 * len(tickets)))
     options = {t["ticket_id"]: f"{t['ticket_id']} · {t['title']}" for t in tickets}
     pick, open_col = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = pick.selectbox("Open a ticket", list(options), format_func=options.get, key="dash-ticket-pick")
+    chosen = pick.selectbox("Open a ticket", list(options), format_func=lambda key: str(options.get(key, key)), key="dash-ticket-pick")
     if open_col.button("Open", key="dash-ticket-open", icon=":material/open_in_new:", width="stretch"):
         st.session_state["open_ticket"] = chosen
         go("tickets")

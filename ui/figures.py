@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from dateutil.relativedelta import relativedelta
 
@@ -46,11 +47,11 @@ def _grouped(api: Api, key: str, amount: str, groups: list[str], group_param: st
 def outstanding_by_vendor(api: Api) -> list[dict]:
     """[{vendor, payment_status, amount}] for unpaid and overdue invoices, largest vendors first."""
     vendors = [v["vendor"] for v in api.tool("filter_data", dataset="vendors", limit=1000).get("results") or []]
-    rows = []
+    rows: list[dict[str, Any]] = []
     for status in OUTSTANDING:
         sums = _grouped(api, "vendor", "total_amount", vendors, "vendor", dataset="invoices", payment_status=status)
         rows += [{"vendor": v, "payment_status": status, "amount": round(a, 2)} for v, a in sums.items() if a]
-    total = defaultdict(float)
+    total: defaultdict[str, float] = defaultdict(float)
     for r in rows:
         total[r["vendor"]] += r["amount"]
     return sorted(rows, key=lambda r: (-total[r["vendor"]], r["payment_status"]))

@@ -6,13 +6,13 @@ import streamlit as st
 
 from . import chat
 from .format import ago, short
-from .state import api, cached, call, go, invalidate, me, sign_out
+from .state import api, cached, call, go, invalidate, sign_out, signed_in
 
 OPEN = ("open", "in_progress")
 
 
 def render() -> None:
-    user = me()
+    user = signed_in()
     with st.sidebar:
         with st.container(border=True):
             st.markdown(f"**{user['display_name']}**  \n{user['role']} · workspace `{user['workspace_id']}`",

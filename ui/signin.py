@@ -25,7 +25,7 @@ def page() -> None:
                 st.subheader("Or try a demo user")
                 st.caption("Development mode: the demo users' tokens work only while the API runs with FINKRAFT_ENV=dev.")
                 labels = {u: f"{name} · {role}" for u, name, role, _t in DEMO_USERS}
-                choice = st.selectbox("Demo user", list(labels), format_func=labels.get, key="demo_user")
+                choice = st.selectbox("Demo user", list(labels), format_func=lambda key: str(labels.get(key, key)), key="demo_user")
                 if st.button("Sign in as demo user", key="demo_signin", icon=":material/person:"):
                     token = next(t for u, _n, _r, t in DEMO_USERS if u == choice)
                     if sign_in(token):

@@ -35,14 +35,23 @@ def me() -> dict | None:
     return st.session_state.get("me")
 
 
+def signed_in() -> dict:
+    """The signed-in user, on a page only signed-in users reach (the app shows the sign-in page otherwise)."""
+    found = me()
+    if found is None:
+        raise RuntimeError("no one is signed in")
+    return found
+
+
 def can(tool: str) -> bool:
     """Whether the signed-in user's role may run `tool` (from GET /user/{id}/permissions)."""
     user = me()
-    return bool(user) and tool in (user.get("tools") or [])
+    return user is not None and tool in (user.get("tools") or [])
 
 
 def is_admin() -> bool:
-    return bool(me()) and me().get("role") == "Admin"
+    found = me()
+    return found is not None and found.get("role") == "Admin"
 
 
 def sign_in(token: str) -> bool:

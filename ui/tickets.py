@@ -6,7 +6,7 @@ import streamlit as st
 
 from .answers import escape, table
 from .format import ago, money
-from .state import api, ask, cached, call, can, invalidate, is_admin, me
+from .state import api, ask, cached, call, can, invalidate, is_admin, signed_in
 
 STATUSES = ["open", "in_progress", "resolved", "closed"]
 LABEL = {"open": "Open", "in_progress": "In progress", "resolved": "Resolved", "closed": "Closed"}
@@ -15,7 +15,7 @@ COLOUR = {"open": "orange", "in_progress": "blue", "resolved": "green", "closed"
 
 def may_update(ticket: dict) -> bool:
     """What PATCH /tickets/{id} allows: update_ticket permission, and a Manager only on their own tickets."""
-    return can("update_ticket") and (is_admin() or ticket.get("created_by") == me()["user_id"])
+    return can("update_ticket") and (is_admin() or ticket.get("created_by") == signed_in()["user_id"])
 
 
 def page() -> None:
@@ -28,7 +28,7 @@ def page() -> None:
         return
     scope = "every workspace" if is_admin() else "yours: tickets you created or follow"
     st.caption(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''} ({scope})")
-    wanted = st.pills("Status", STATUSES, selection_mode="multi", default=None, format_func=LABEL.get, key="ticket_status")
+    wanted = st.pills("Status", STATUSES, selection_mode="multi", default=None, format_func=lambda key: str(LABEL.get(key, key)), key="ticket_status")
     text = st.text_input("Search", placeholder="title, ticket id, invoice number…", key="ticket_search").strip().lower()
     shown = [t for t in tickets if (not wanted or t["status"] in wanted) and (not text or _matches(t, text))]
     if shown:
@@ -43,7 +43,7 @@ def page() -> None:
     if wanted_id in ids:
         st.session_state["ticket_pick"] = wanted_id
     names = {t["ticket_id"]: f"{t['ticket_id']} · {t['title']}" for t in shown}
-    chosen = st.selectbox("Open a ticket", ids, format_func=names.get, key="ticket_pick")
+    chosen = st.selectbox("Open a ticket", ids, format_func=lambda key: str(names.get(key, key)), key="ticket_pick")
     if chosen:
         detail(chosen)
 
@@ -77,7 +77,7 @@ def _invoices(t: dict) -> None:
     if not numbers or t.get("record_type", "invoices") != "invoices":
         return
     params = {"dataset": "invoices", "invoice_numbers": numbers, "limit": min(1000, len(numbers))}
-    if is_admin() and t.get("workspace_id") != me()["workspace_id"]:
+    if is_admin() and t.get("workspace_id") != signed_in()["workspace_id"]:
         params["workspace"] = t["workspace_id"]  # an Admin reading another workspace's ticket
     data = cached(f"ticket-invoices:{t['ticket_id']}", lambda: api().tool("filter_data", **params), seconds=60)
     st.markdown(f"**Invoices ({len(numbers)})**")
@@ -106,7 +106,7 @@ def _history(history: list[dict]) -> None:
 def _update_form(t: dict) -> None:
     with st.form(f"update-{t['ticket_id']}", clear_on_submit=True, border=False):
         st.markdown("**Update**")
-        status = st.selectbox("Status", STATUSES, index=STATUSES.index(t["status"]), format_func=LABEL.get,
+        status = st.selectbox("Status", STATUSES, index=STATUSES.index(t["status"]), format_func=lambda key: str(LABEL.get(key, key)),
                               key=f"ticket-status-{t['ticket_id']}")
         comment = st.text_area("Comment", placeholder="What changed? Subscribers are notified.", max_chars=5000, key=f"ticket-comment-{t['ticket_id']}")
         if st.form_submit_button("Save", type="primary", icon=":material/save:"):

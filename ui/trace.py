@@ -36,7 +36,7 @@ def panel(trace_id: str, live_steps: list[dict] | None = None) -> None:
         return
     with st.container(border=True, key=f"trace-panel-{trace_id}"):
         calls = t.get("tool_calls") or []
-        outcome, colour = OUTCOMES.get(t.get("status"), (t.get("status") or "unknown", "gray"))
+        outcome, colour = OUTCOMES.get(str(t.get("status")), (t.get("status") or "unknown", "gray"))
         st.markdown(f"**Show your work** &nbsp; :{colour}-badge[{outcome}] :gray-badge[{t.get('duration_ms') or 0:,.0f} ms in all] "
                     f":gray-badge[{len(calls)} tool call{'s' if len(calls) != 1 else ''}]")
         st.markdown("**Plan** — how your request was read and what was decided")

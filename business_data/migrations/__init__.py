@@ -116,7 +116,10 @@ def current(target: str | Engine, schema: str) -> str | None:
 
 def head(schema: str) -> str:
     from alembic.script import ScriptDirectory
-    return ScriptDirectory.from_config(_config(SCHEMAS[schema])).get_current_head()
+    rev = ScriptDirectory.from_config(_config(SCHEMAS[schema])).get_current_head()
+    if rev is None:
+        raise LookupError(f"the {schema} schema has no migrations")
+    return rev
 
 
 def migrate(target: str | Engine, schema: str, revision: str = "head") -> tuple[str | None, str | None]:
