@@ -25,7 +25,7 @@ import logging
 import sqlite3
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from collections.abc import AsyncIterator, Sequence
 
 from langgraph.checkpoint.base import BaseCheckpointSaver
@@ -98,7 +98,7 @@ async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheck
         pool = AsyncConnectionPool(libpq_url(url), min_size=1, max_size=POOL_MAX, open=False,
                                    kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
         async with pool:
-            yield GuardedAsyncPostgresSaver(pool)
+            yield GuardedAsyncPostgresSaver(cast(Any, pool))  # (rows are dicts: row_factory above)
         return
     import aiosqlite
     async with aiosqlite.connect(str(settings.checkpoint_path), timeout=30) as conn:

@@ -266,7 +266,7 @@ class LLMRouter:
     def explain(self, question: str, tool: str | None, result: dict[str, Any] | None) -> tuple[str | None, str]:
         """(text, how) — text is None when the template should stand; `how` goes into the trace."""
         explained = TOOLS.get(tool or "")
-        if not result or result.get("status") != "success" or not (explained and explained.explained):
+        if not tool or not result or result.get("status") != "success" or not (explained and explained.explained):
             return None, "template"
         compact = self.compact_result(tool, result)
         messages = [SystemMessage(content=prompts.explain_system()),

@@ -79,7 +79,8 @@ def build_chat_model(choice: dict[str, Any], settings: Settings, *, timeout_s: f
         return init_chat_model(spec, **kwargs)
     except (TypeError, ValueError) as e:  # a provider that names timeout/retries differently (or not at all)
         log.info("%s rejected timeout/max_retries (%s); starting it with its own defaults", spec, e)
-        return init_chat_model(spec, temperature=0, **({"base_url": settings.model_base_url} if settings.model_base_url else {}))
+        fallback: dict[str, Any] = {"base_url": settings.model_base_url} if settings.model_base_url else {}
+        return init_chat_model(spec, temperature=0, **fallback)
 
 
 def make_router(settings: Settings | None = None, *, timeout_s: float | None = None,

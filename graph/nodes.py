@@ -8,7 +8,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
@@ -29,7 +29,7 @@ from .confirmation import confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
 from .services import Services
-from .state import AgentState, answer_plan, tool_call
+from .state import AgentState, IntentRecord, PlanRecord, answer_plan, tool_call
 
 log = logging.getLogger("finkraft.graph")
 
@@ -67,15 +67,22 @@ class Nodes:
         except UnknownUser:
             return None
 
+    def caller(self, config: RunnableConfig) -> Identity:
+        """The caller, in a node that runs only for a known user (`route` answers an unknown one)."""
+        ident = self.identity(config)
+        if ident is None:
+            raise UnknownUser("no known user in this run's config")
+        return ident
+
     # -- nodes ---------------------------------------------------------------------------
     def context(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Memory retrieval: the working context for this turn (and a reset of per-turn fields)."""
-        reset = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "", "welcome": None,
+        reset: dict[str, Any] = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "", "welcome": None,
                  "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None,
                  "forgotten_threads": []}
         # the thread's state keeps only its latest messages (memory holds every turn): checkpoints stay small
         old = (state.get("messages") or [])[:-KEEP_MESSAGES]
-        reset["messages"] = [RemoveMessage(id=m.id) for m in old if getattr(m, "id", None)]
+        reset["messages"] = [RemoveMessage(id=str(m.id)) for m in old if getattr(m, "id", None)]
         ident = self.identity(config)
         if ident is None:
             return {**reset, "context": {"error": "unknown_user"}}
@@ -103,13 +110,13 @@ class Nodes:
             return {"intent": {"kind": "error", "reason": "unknown user"},
                     "response": "I don't know who you are, so I can't do anything yet. Sign in again (the request carries no known user)."}
         text = last_user_text(state)
-        ident = self.identity(config)
+        ident = self.caller(config)
         with session_scope(self.s.business) as sess:
             vendors = workspace_vendor_names(sess, ident.workspace_id, self.s.model)
             customers = workspace_customer_names(sess, ident.workspace_id, self.s.model)
         pctx = ParseContext(
             vendors=vendors, today=self.s.today(), customers=customers,
-            last_result=state.get("last_result") or self._memory_last_result(ident, config),
+            last_result=cast(dict, state.get("last_result")) or self._memory_last_result(ident, config),
             last_ticket_id=state.get("last_ticket_id"), last_export_id=state.get("last_export_id"),
             open_tickets=state.get("context", {}).get("open_tickets", []),
         )
@@ -127,7 +134,7 @@ class Nodes:
 
     def plan(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Planning: resolve references to concrete records and decide the steps."""
-        intent = state["intent"]
+        intent: IntentRecord = state.get("intent") or {}
         kind = intent["kind"]
         if kind in ("help", "greeting"):
             return answer_plan(kind, responses.HELP if kind == "help" else responses.GREETING)
@@ -138,7 +145,7 @@ class Nodes:
         forced = RunSettings.of(config).template_request  # set by the Plans API (server/plans.py)
         if forced:
             return template_plan(forced["template"], forced.get("params"), {"decision": "template", "reason": "plan run via the Plans API"})
-        analysis = analyse_request(last_user_text(state), intent) if kind in ("template", "tool") else {}
+        analysis = analyse_request(last_user_text(state), cast(dict, intent)) if kind in ("template", "tool") else {}
         if analysis.get("decision") == "template":
             return template_plan(analysis["template"], intent.get("params"), analysis)
         if kind == "template":
@@ -146,7 +153,7 @@ class Nodes:
         params = dict(intent.get("params") or {})
         refs = dict(intent.get("refs") or {})
         implicit = False
-        tool = spec(intent["tool"])
+        tool = spec(intent.get("tool") or "")
         last = state.get("last_result") or {}
         if (intent["tool"] == "export_report" and last.get("tool") == "analyze_data" and last.get("query")
                 and not (FILTER_KEYS & params.keys()) and set(refs) <= {"records"} and refs.get("records", "previous") == "previous"):
@@ -154,7 +161,7 @@ class Nodes:
         elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
             refs, implicit = {"records": "previous"}, True
         if refs:
-            ident = self.identity(config)
+            ident = self.caller(config)
             resolved = self.s.memory.resolve(ident, RunSettings.of(config).thread_id, refs, thread_state={
                 "last_result": state.get("last_result"), "last_ticket_id": state.get("last_ticket_id"),
                 "last_export_id": state.get("last_export_id")})
@@ -189,7 +196,7 @@ class Nodes:
         answer = interrupt({"question": FORGET_QUESTION, "steps": [{"tool": "forget_me", "params": {}}]})
         if parse_answer(answer) is not True:
             return answer_plan("forget: declined", "Nothing was deleted; your history and memories are as they were.")
-        counts = self.s.memory.forget(self.identity(config))
+        counts = self.s.memory.forget(self.caller(config))
         return answer_plan("forget: confirmed",
                            f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). "
                            "I won't bring them up again.",
@@ -199,9 +206,10 @@ class Nodes:
     def gate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Permission gate: in code, before any tool runs."""
         ident = self.identity(config)
-        plan = state["plan"]
-        steps = ([{"tool": "run_template", "params": plan.get("params", {})}] if plan.get("mode") == "template" else [])
-        steps += [s for s in plan["steps"] if s.get("tool")]
+        plan: PlanRecord = state.get("plan") or {}
+        steps: list[dict[str, Any]] = (
+            [{"tool": "run_template", "params": plan.get("params", {})}] if plan.get("mode") == "template" else [])
+        steps += [dict(s) for s in plan.get("steps", []) if s.get("tool")]
         denied = [s["tool"] for s in steps if ident is None or not can_run(ident, s["tool"])]
         if denied:
             msg = denial_message(ident, denied[0]) if ident else "I don't know who you are."
@@ -212,16 +220,16 @@ class Nodes:
     def confirm(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Confirmation before writes: ask, pause with interrupt(), resume on yes/no (graph/confirmation.py)."""
         ident = self.identity(config)
-        return confirm_step(state, self.s.tool_context(ident) if ident else None)
+        return confirm_step(cast(dict, state), self.s.tool_context(ident) if ident else None)
 
     def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Tool calls, through the registry (which checks the role again)."""
-        ident = self.identity(config)
-        tctx = self.s.tool_context(ident)
+        tctx = self.s.tool_context(self.caller(config))
         calls, update, last = [], {}, None
         record_sets = tools_where(record_set=True)
-        confirmed = (state.get("confirmation") or {}).get("id")
-        for i, step in enumerate(state["plan"]["steps"]):
+        confirmation = state.get("confirmation")
+        confirmed = confirmation.get("id") if confirmation else None
+        for i, step in enumerate((state.get("plan") or {}).get("steps", [])):
             t0 = time.perf_counter()
             params = step["params"]
             if confirmed and step["tool"] == "create_ticket":  # a resumed, confirmed request never makes two tickets
@@ -249,8 +257,8 @@ class Nodes:
         if not text:
             result = state.get("result")
             tool = (result or {}).get("tool")
-            text = responses.render(tool, result)
-            explained, how = self._explain(state, tool, result)
+            text = responses.render(tool, cast(dict, result))
+            explained, how = self._explain(state, tool, cast(dict, result))
             if explained:
                 text = explained
             if how:  # which writer produced the answer goes into the trace next to intent["router"]
@@ -269,7 +277,7 @@ class Nodes:
         except Exception:  # noqa: BLE001 - the template answer is always there
             log.exception("model explanation failed")
             return None, "template (fallback: model error)"
-        if text and tool == "filter_data":  # keep the row preview under the model's summary
+        if text and tool == "filter_data" and result:  # keep the row preview under the model's summary
             template = responses.render(tool, result)
             text += template[len(result.get("message") or ""):]
         return text, how
@@ -331,19 +339,20 @@ def after_plan(state: AgentState) -> str:
 def after_gate(state: AgentState) -> str:
     if state.get("response"):
         return "respond"
-    plan = state["plan"]
+    plan: PlanRecord = state.get("plan") or {}
     if plan.get("mode") == "template":
         return plan["template"]
-    return "confirm" if any(asks_first(s["tool"]) for s in plan["steps"]) else "act"
+    return "confirm" if any(asks_first(s["tool"]) for s in plan.get("steps", [])) else "act"
 
 
 def after_confirm(state: AgentState) -> str:
     if state.get("pending_confirmation"):
         return "confirm"  # ask (again), then pause
-    plan = state.get("plan") or {}
+    plan: PlanRecord = state.get("plan") or {}
     if plan.get("mode") == "template":
         return plan["template"]  # the template writes (approved) or reports (declined)
-    return "act" if (state.get("confirmation") or {}).get("approved") else "respond"
+    confirmation = state.get("confirmation")
+    return "act" if confirmation and confirmation.get("approved") else "respond"
 
 
 def after_template(state: AgentState) -> str:

@@ -81,7 +81,7 @@ def router_system(*, today: str, role: str, workspace: str) -> str:
     return ROUTER_SYSTEM.format(today=today, role=role, workspace=workspace, open=DATA_OPEN, close=DATA_CLOSE)
 
 
-def router_user_parts(context: dict[str, Any], request: str) -> list[dict[str, str]]:
+def router_user_parts(context: dict[str, Any], request: str) -> list[str | dict[Any, Any]]:
     """The user turn as two text parts: the delimited data, then the user's own words."""
     return [{"type": "text", "text": f"{ROUTER_CONTEXT_INTRO}\n{data_block(context)}"},
             {"type": "text", "text": f"{ROUTER_REQUEST_INTRO}\n{request}"}]

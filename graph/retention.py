@@ -67,14 +67,14 @@ def prune(settings: Settings, *, dry_run: bool = False, now: datetime | None = N
     with session_scope(app) as s:
         if traces_before is not None:
             old = Trace.created_at < traces_before
-            out.traces = s.scalar(select(func.count()).select_from(Trace).where(old))
+            out.traces = s.scalar(select(func.count()).select_from(Trace).where(old)) or 0
             if not dry_run:
                 s.execute(delete(Trace).where(old))
         if turns_before is not None:
             old_turns = select(MemoryTurn.id).where(MemoryTurn.created_at < turns_before)
-            out.memory_turns = s.scalar(select(func.count()).select_from(old_turns.subquery()))
+            out.memory_turns = s.scalar(select(func.count()).select_from(old_turns.subquery())) or 0
             out.memory_embeddings = s.scalar(select(func.count()).select_from(MemoryEmbedding)
-                                             .where(MemoryEmbedding.turn_id.in_(old_turns)))
+                                             .where(MemoryEmbedding.turn_id.in_(old_turns))) or 0
             if not dry_run:
                 s.execute(delete(MemoryEmbedding).where(MemoryEmbedding.turn_id.in_(old_turns)))
                 s.execute(delete(MemoryTurn).where(MemoryTurn.created_at < turns_before))

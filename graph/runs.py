@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.runnables import RunnableConfig
 from langchain_core.runnables.config import patch_config
@@ -52,7 +52,7 @@ def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | Non
         else:  # a callback manager
             callbacks = callbacks.copy()
             callbacks.add_handler(recorder, inherit=True)
-        config = patch_config(config, callbacks=callbacks)  # (a fresh root: drops run_name / run_id)
+        config = patch_config(config, callbacks=cast(Any, callbacks))  # (a fresh root: drops run_name / run_id)
         if run_id is None and base is not None and base.get("run_id"):
             run_id = uuid.UUID(str(base["run_id"]))  # e.g. LangServe's run id: it becomes the trace id
     config["configurable"] = conf

@@ -7,7 +7,7 @@ LangServe can describe the output schema. Each is built in one place: `tool_call
 """
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
@@ -140,7 +140,7 @@ def tool_call(tool: str, params: dict[str, Any], status: str, message: str, *, d
     """The one way a tool-call record is made (nodes, confirmation, templates)."""
     return {"tool": tool, "params": params, "status": status, "message": message,
             "duration_ms": round(duration_ms, 2),
-            "sources": [s.model_dump() if hasattr(s, "model_dump") else dict(s) for s in (sources or [])]}
+            "sources": [cast(Source, s.model_dump() if hasattr(s, "model_dump") else dict(s)) for s in (sources or [])]}
 
 
 def answer_plan(reason: str | None, response: str | None = None, **update: Any) -> dict[str, Any]:

@@ -221,7 +221,7 @@ def plain_trace(trace: Trace) -> dict[str, Any]:
     """A user's own trace in plain words: what ran and what data was consulted."""
     plan = trace.plan or {}
     intent, steps_plan = plan.get("intent") or {}, plan.get("plan") or {}
-    calls = next((s.get("tool_calls") for s in trace.steps if s.get("node") == "_tool_calls"), []) or []
+    calls: list[dict[str, Any]] = next((s.get("tool_calls") for s in trace.steps if s.get("node") == "_tool_calls"), []) or []
     lines = []
     if intent:
         how = f"the language model ({intent.get('model')})" if intent.get("router") == "llm" else "the offline parser"

@@ -35,7 +35,7 @@ from tools.templates import TemplateParams
 from ..confirmation import new_pending, yes_no
 from ..context import RunSettings
 from ..services import Services
-from ..state import tool_call
+from ..state import ToolCallRecord, tool_call
 
 log = logging.getLogger("finkraft.templates")
 
@@ -86,7 +86,7 @@ class Step:
     ctx: ToolContext
     params: dict[str, Any]
     data: dict[str, Any]
-    calls: list[dict[str, Any]] = field(default_factory=list)
+    calls: list[ToolCallRecord] = field(default_factory=list)
     update: dict[str, Any] = field(default_factory=dict)  # extra state keys (last_ticket_id, ...)
 
     def rows(self, limit: int = MAX_KEYS, **filters: Any) -> dict[str, Any]:
@@ -109,7 +109,10 @@ class Step:
         unexpected exception propagates so that the step's RetryPolicy can retry it."""
         if not can_run(self.ctx.identity, name):
             raise StepFailed(denial_message(self.ctx.identity, name))
-        res = TOOLS[name].func(self.ctx, validate_params(name, params))
+        func = TOOLS[name].func
+        if func is None:  # (run_template: the graph's, not a step's)
+            raise StepFailed(f"{name} can't run inside a template step.")
+        res = func(self.ctx, validate_params(name, params))
         self.calls.append(tool_call(name, params, res.status, res.message, sources=res.sources))
         return res
 
@@ -176,7 +179,7 @@ class Template:
     """One business template: its read steps, what it proposes to write, the write, the report."""
     name: str
     title: str
-    steps: list[tuple[str, str, StepFn]]        # (step name, tool it uses, function)
+    steps: list[tuple[str, str | None, StepFn]]  # (step name, tool it uses (None: none), function)
     propose: Callable[[Step], Any]               # -> writes [{"tool", "params", "summary"}] ([] = nothing to write)
     write_step: str                              # "create_ticket" / "export"
     write_tool: str

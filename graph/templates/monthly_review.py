@@ -29,7 +29,7 @@ def collect(step: Step) -> str:
     step.data["months"] = months
     out = []
     for key, m in months.items():
-        bounds = {"date_from": m["date_from"], "date_to": m["date_to"], "limit": 1}
+        bounds: dict[str, Any] = {"date_from": m["date_from"], "date_to": m["date_to"], "limit": 1}
         inv = step.rows(dataset="invoices", **bounds)
         failed = step.rows(dataset="invoices", status="failed", **bounds)
         sales = step.rows(dataset="sales", **bounds)
@@ -43,7 +43,7 @@ def collect(step: Step) -> str:
 
 def summarise(step: Step) -> str:
     cur, prev = step.data.pop("current"), step.data.pop("previous")
-    change = {k: pct_change(cur[k], prev[k]) for k in ("invoices", "invoice_amount", "failed", "sales", "sales_amount")}
+    change: dict[str, Any] = {k: pct_change(cur[k], prev[k]) for k in ("invoices", "invoice_amount", "failed", "sales", "sales_amount")}
     change["failure_rate_points"] = round(cur["failure_rate"] - prev["failure_rate"], 1)
     change["sales_by_region"] = {r: pct_change(cur["sales_by_region"][r], prev["sales_by_region"][r]) for r in REGIONS}
     step.data["figures"] = {"current": cur, "previous": prev, "change": change,
@@ -73,7 +73,7 @@ def propose_exports(step: Step) -> dict[str, Any]:
     cur, m = step.data["figures"]["current"], step.data["months"]["current"]
     fmt, who = step.params.get("format", "csv"), step.ctx.identity.user_id
     bounds = {"date_from": m["date_from"], "date_to": m["date_to"], "format": fmt}
-    writes = [{"tool": "export_report", "params": {"dataset": dataset, **bounds, "title": f"Monthly review: {dataset}, {m['label']}"},
+    writes: list[dict[str, Any]] = [{"tool": "export_report", "params": {"dataset": dataset, **bounds, "title": f"Monthly review: {dataset}, {m['label']}"},
                "summary": f"the {n} {dataset}"} for dataset, n in (("invoices", cur["invoices"]), ("sales", cur["sales"])) if n]
     question = f"Export {' and '.join(w['summary'] for w in writes)} of {m['label']} as {fmt.upper()} for {who}?"
     return {"question": question, "writes": writes}

@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from langchain_core.messages import HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import Command
 from pydantic import ValidationError
-from sqlalchemy import update
+from sqlalchemy import CursorResult, update
 from sqlalchemy.engine import Engine
 
 from business_data.appdb import Plan, utcnow
@@ -107,7 +107,7 @@ def _set_status(app: Engine, plan_id: str, status: str, expect: str | None = Non
         q = update(Plan).where(Plan.plan_id == plan_id)
         if expect is not None:
             q = q.where(Plan.status == expect)
-        return s.execute(q.values(status=status, updated_at=utcnow())).rowcount == 1
+        return cast(CursorResult, s.execute(q.values(status=status, updated_at=utcnow()))).rowcount == 1
 
 
 async def execute_plan(app: Engine, graph, identity: Identity, plan_id: str, resume: Any = None) -> dict[str, Any]:
