@@ -219,7 +219,7 @@ def table(ds: Dataset, a: Answer, q: SemanticQuery) -> tuple[list[str], list[lis
     for r in a.rows:
         row = [r[c] for c in keys + measures]
         if share and (q.group_by or q.time_grain):
-            row.append(round(r[share] / a.grand[share] * 100, 1) if r[share] is not None else None)
+            row.append(round(r[share] / (a.grand or {})[share] * 100, 1) if r[share] is not None else None)
         if prev is not None:
             before = prev.get(tuple(r[k] for k in keys), {})
             for m in measures:
@@ -233,7 +233,7 @@ def chart_for(ds: Dataset, a: Answer, q: SemanticQuery) -> dict | None:
     values = [{k: v for k, v in r.items()} for r in a.rows]
     if q.kind == "trend":
         series = q.group_by[0] if q.group_by else None
-        return charts.line(values, "period", q.time_grain, m, label(ds, m), title=f"{_cap(label(ds, m))} by {q.time_grain}",
+        return charts.line(values, "period", str(q.time_grain), m, label(ds, m), title=f"{_cap(label(ds, m))} by {q.time_grain}",
                            series=series, series_title=label(ds, series) if series else None)
     if q.kind == "breakdown":
         d = q.group_by[0]
@@ -252,7 +252,7 @@ def _is_total_money(ds: Dataset, name: str) -> bool:
 
 def compare_words(q: SemanticQuery, a: Answer) -> str:
     """'last month (01 Oct 2026 to 31 Oct 2026)' for the other period of a comparison."""
-    exact = a.previous.compiled.period
+    exact = a.previous.compiled.period if a.previous else ""
     c = (q.compare_to or "").strip().lower().replace(" ", "_")
     if c in ("previous_period", "previous", "prior_period", "period_before"):
         return f"the period before ({exact})"

@@ -175,7 +175,7 @@ def compare_period(q: SemanticQuery, start: date | None, end: date | None, today
     if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
         return start - relativedelta(years=1), end - relativedelta(years=1)
     try:
-        return resolve_period(q.compare_to, today)
+        return resolve_period(q.compare_to or "", today)
     except PeriodError as e:
         raise ToolError(f"I can't compare with '{q.compare_to}': {e}") from None
 
@@ -229,7 +229,7 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
     scope = workspace_condition(ds, t, ws)
     if scope is not None:
         where.append(scope)
-    time_name = q.time_dimension or ds.time
+    time_name = q.time_dimension or ds.time or ""
     if time_name and (start or end):
         tcol = t.col(ds.dimensions[time_name].column)
         needed |= t.aliases_of(ds.dimensions[time_name].column)
@@ -281,21 +281,21 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
             needed |= set().union(*(t.aliases_of(r) for r in measure_refs(ds, n)))
         daily = (sa.select(*inner).select_from(t.from_clause(needed)).where(*where)
                  .group_by(day, *[dimension_expr(ds, t, n) for n in q.group_by]).subquery("daily"))
-        bucket = time_bucket(daily.c["_day"], q.time_grain)
+        bucket = time_bucket(daily.c["_day"], str(q.time_grain))  # (a trend has a grain)
         cols = [bucket.label(PERIOD_COLUMN)] + [daily.c[n].label(n) for n in q.group_by]
         cols += [rollup(ds, n, daily).label(n) for n in q.measures]
         group = [bucket] + [daily.c[n] for n in q.group_by]
-        return _finish(q, ds, sa.select(*cols).group_by(*group), cols, limit, Compiled(None, [c.name for c in cols], ds, ws,
-                                                                                      start, end, where, where_joins, t))
+        stmt = sa.select(*cols).group_by(*group)
+        return _finish(q, ds, stmt, cols, limit, Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t))
     else:
         if q.time_grain:
             bucket = time_bucket(t.col(ds.dimensions[time_name].column), q.time_grain)
             cols.append(bucket.label(PERIOD_COLUMN))
             group.append(bucket)
         for n in q.group_by:
-            e = dimension_expr(ds, t, n)
-            cols.append(e.label(n))
-            group.append(e)
+            expr = dimension_expr(ds, t, n)
+            cols.append(expr.label(n))
+            group.append(expr)
             if n in ds.dimensions:
                 needed |= t.aliases_of(ds.dimensions[n].column)
         for n in q.measures:
@@ -306,7 +306,7 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
         stmt = stmt.group_by(*group)
     if having:
         stmt = stmt.having(*having)
-    return _finish(q, ds, stmt, cols, limit, Compiled(None, [c.name for c in cols], ds, ws, start, end, where, where_joins, t))
+    return _finish(q, ds, stmt, cols, limit, Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t))
 
 
 def _finish(q: SemanticQuery, ds: Dataset, stmt: sa.Select, cols: list, limit: int | None, c: Compiled) -> Compiled:

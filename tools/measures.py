@@ -115,7 +115,7 @@ def measure_expr(ds: Dataset, t, name: str, pushed: tuple = ()) -> ColumnElement
         return sa.func.count(sa.distinct(value))
     if m.agg == "sum":
         return sa.func.coalesce(sa.func.sum(value), 0)
-    return getattr(sa.func, m.agg)(value)
+    return getattr(sa.func, str(m.agg))(value)
 
 
 def measure_refs(ds: Dataset, name: str) -> set[str]:
@@ -136,7 +136,7 @@ def leaves(ds: Dataset, names: list[str]) -> list[str]:
     return out
 
 
-REAGGREGATE = {"count": sa.func.sum, "sum": sa.func.sum, "min": sa.func.min, "max": sa.func.max}
+REAGGREGATE: dict[str, Any] = {"count": sa.func.sum, "sum": sa.func.sum, "min": sa.func.min, "max": sa.func.max}
 
 
 def decomposable(ds: Dataset, names: list[str]) -> bool:
@@ -149,5 +149,5 @@ def rollup(ds: Dataset, name: str, daily) -> ColumnElement:
     m = ds.measures[name]
     if m.derived:
         return combine(m.derived.op, *(rollup(ds, x, daily) for x in m.derived.of))
-    value = REAGGREGATE[m.agg](daily.c[name])
+    value = REAGGREGATE[str(m.agg)](daily.c[name])
     return sa.func.coalesce(value, 0) if m.agg in ("count", "sum") else value

@@ -95,7 +95,10 @@ def describe(start: date | None, end: date | None) -> str:
         return "all dates"
     if start and end:
         return f"{start:%d %b %Y} to {(end - timedelta(days=1)):%d %b %Y}"
-    return f"from {start:%d %b %Y}" if start else f"up to {(end - timedelta(days=1)):%d %b %Y}"
+    if start:
+        return f"from {start:%d %b %Y}"
+    assert end is not None  # (neither: "all dates", above)
+    return f"up to {(end - timedelta(days=1)):%d %b %Y}"
 
 
 def period_label(start: date | None, end: date | None) -> str:

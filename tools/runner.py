@@ -149,7 +149,7 @@ def run_records(conn: Connection, model: DataModel, q: SemanticQuery, identity: 
     an index on the time dimension lets the database stop after `limit` rows."""
     q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
     c = compile_query(model, q, identity, today, limit=limit)
-    ds, t = c.dataset, c.tables
+    ds, t = c.dataset, c.tables or Tables(c.dataset)  # (compile_query always sets them)
     amount_col = t.col(ds.dimensions[ds.amount].column) if ds.amount else None
     aggs = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(amount_col), 0)] if amount_col is not None else [])
     got = conn.execute(sa.select(*aggs).select_from(t.from_clause(c.where_joins)).where(*c.where)).one()
@@ -180,8 +180,9 @@ def workspace_total(conn: Connection, c: Compiled) -> int:
     hit = _totals.get(key)
     if hit and hit[1] > now:
         return hit[0]
-    scope = workspace_condition(c.dataset, c.tables, c.workspace)
-    total = conn.execute(sa.select(sa.func.count()).select_from(c.tables.from_clause(set())).where(
+    tables = c.tables or Tables(c.dataset)  # (compile_query always sets them)
+    scope = workspace_condition(c.dataset, tables, c.workspace)
+    total = conn.execute(sa.select(sa.func.count()).select_from(tables.from_clause(set())).where(
         *([scope] if scope is not None else []))).scalar_one()
     _totals[key] = (total, now + TOTAL_TTL_S)
     return total

@@ -94,7 +94,7 @@ def summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, l
     if missing:
         raise ToolError(f"These invoices are not in your workspace: {', '.join(missing[:5])}"
                         + (f" and {len(missing) - 5} more" if len(missing) > 5 else "") + ".")
-    vendors = sorted({r[1] for r in rows})
+    vendors: list[str] = sorted({r[1] for r in rows if r[1] is not None})
     reasons = sorted({r[3] for r in rows if r[3]})
     failed = sum(1 for r in rows if r[2] == "failed")
     who = vendors[0] if len(vendors) == 1 else f"{len(vendors)} vendors"

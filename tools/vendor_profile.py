@@ -41,7 +41,7 @@ def vendor_profile(ctx: ToolContext, p: VendorProfileParams) -> ToolResult:
     status_text = ", ".join(f"{n:,} {status}" for status, n in counts.items()) or "no invoices yet"
     message = (f"{v.name} ({v.category}, {v.state}): GSTIN {v.gstin or 'not on file'}, pays in {v.payment_terms_days} days. "
                f"{total:,} invoice{'s' if total != 1 else ''} ({status_text})"
-               + (f", {money(profile['total_amount'])} in all, the latest on {profile['last_invoice_date']}." if total else "."))
+               + (f", {money(round(sum(amounts.values()), 2))} in all, the latest on {profile['last_invoice_date']}." if total else "."))
     return ToolResult(status="success", message=message, data={"profile": profile},
                       sources=[Source(table="vendors", filters={"vendor": v.name}, rows=1),
                                Source(table="invoices", filters={"vendor": v.name}, rows=total)])

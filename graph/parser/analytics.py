@@ -101,6 +101,7 @@ def prescan(turn: Turn) -> None:
     """Read breakdowns, trends, rankings and status-bearing measures before the slots, and mark their
     spans so slots don't take "each vendor" for a vendor or "failure rate" for failed invoices."""
     t, voc, r = turn.t, vocabulary(), Reading()
+    m: re.Match[str] | None
     for rx, grain in GRAINS:
         for m in rx.finditer(t):
             r.grain = r.grain if r.grain and grain == "month" and "trend" in m.group(0) else grain
@@ -227,7 +228,9 @@ def _choose(turn: Turn, r: Reading, hits: list[Hit], previous: str | None = None
         return Built(None, [], bool([h for h in usable if h.phrase not in WEAK]), fits)
     ds_name = fits[0]
     ds = model.datasets[ds_name]
-    strong, weak, generic = [], [], set()
+    strong: list[Any] = []
+    weak: list[Any] = []
+    generic: set[Any] = set()
     for h in usable:
         for tm in h.of("measure", ds_name):
             plain = (ds.measures[tm.name].agg == "count" and not ds.measures[tm.name].filters) or tm.name == ds.default_measure
@@ -275,9 +278,11 @@ def _count(dataset: str) -> str | None:
 
 def _filters(turn: Turn, dataset: str, hits: list[Hit]) -> dict[str, Any]:
     ds = vocabulary().model.datasets[dataset]
-    p, out = turn.p, {}
+    p = turn.p
+    out: dict[str, Any] = {}
     for f in ("vendor", "customer", "status", "payment_status", "region"):
-        if f in p and f in ds.dimensions and (not ds.dimensions[f].values or p[f] in ds.dimensions[f].values):
+        dim = ds.dimensions.get(f)
+        if f in p and dim is not None and (not dim.values or p[f] in dim.values):
             out[f] = p[f]
     for h in hits:
         if h.of("dataset"):
@@ -296,7 +301,7 @@ def _filters(turn: Turn, dataset: str, hits: list[Hit]) -> dict[str, Any]:
 
 def _period(turn: Turn, r: Reading) -> dict[str, Any]:
     p = turn.p
-    out = {k: p[k] for k in ("period", "date_from", "date_to") if k in p}
+    out: dict[str, Any] = {k: p[k] for k in ("period", "date_from", "date_to") if k in p}
     if r.compare:
         seq = _periods_in_order(turn.t)
         if r.compare_to and "period" in out:  # "the same month last year": the year before, not all of last year

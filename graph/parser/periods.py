@@ -107,7 +107,7 @@ def _recent_month(m: int, today: date) -> int:
 
 
 def _fy_end_year(s: str) -> int:
-    return _year(s) if len(s.lstrip("'")) <= 2 else int(s)
+    return 2000 + int(s.lstrip("'")) if len(s.lstrip("'")) <= 2 else int(s)
 
 
 def extract_dates(t: str, today: date) -> Dates:
@@ -153,11 +153,11 @@ def extract_dates(t: str, today: date) -> Dates:
     for m in MONTH_RANGE_RE.finditer(t):
         if taken(m):
             continue
-        a, b, y = _month(m.group(1)), _month(m.group(2)), m.group(3)
-        ya = int(y) if y else _recent_month(b, today) - (1 if a > b else 0)
-        yb = ya + (1 if a > b else 0)
-        out.date_from = date(ya, a, 1).isoformat()
-        out.date_to = date(yb, b, monthrange(yb, b)[1]).isoformat()
+        ma, mb, y = _month(m.group(1)), _month(m.group(2)), m.group(3)
+        ya = int(y) if y else _recent_month(mb, today) - (1 if ma > mb else 0)
+        yb = ya + (1 if ma > mb else 0)
+        out.date_from = date(ya, ma, 1).isoformat()
+        out.date_to = date(yb, mb, monthrange(yb, mb)[1]).isoformat()
         take(m)
     for m in RELATIVE_RE.finditer(t):
         if taken(m):
@@ -213,7 +213,8 @@ def extract_dates(t: str, today: date) -> Dates:
         if not prep and not y and (tok == "may" or len(tok.rstrip(".")) <= 3 and tok.rstrip(".") not in ("jan", "feb", "apr", "aug", "oct", "nov", "dec")):
             continue  # bare "may"/"mar"/"jun": too likely an ordinary word
         mo = _month(tok)
-        year = _year(y) if y else _recent_month(mo, today)
+        named = _year(y)
+        year = named if named is not None else _recent_month(mo, today)
         if prep in ("since", "from", "after"):
             out.date_from = date(year, mo, 1).isoformat() if prep != "after" else (date(year, mo, 1) + relativedelta(months=1)).isoformat()
         elif prep in ("before", "until", "till", "through"):

@@ -86,7 +86,8 @@ def explicit_names(original: str) -> tuple[dict[str, str], str]:
             end = close + 1 if close is not None else len(original)  # unbalanced quote: the rest, as typed
             val = original[e + 1:close] if close is not None else original[e:]
         elif m.group(2):
-            end = EXPLICIT_END.search(original, e + 1).start()  # always matches, at worst at the end
+            stop = EXPLICIT_END.search(original, e + 1)  # always matches, at worst at the end
+            end = stop.start() if stop else len(original)
             val = original[e:end]
         else:
             continue

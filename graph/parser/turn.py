@@ -48,8 +48,9 @@ class Turn:
     # -- slots (read once, after analytics marked its phrases) ----------------------------------
     @cached_property
     def slots(self) -> Slots:
+        vidx = self.vidx or name_index(tuple(self.ctx.vendors), NAME_COMMON)  # (Turn.of always sets it)
         return read_slots(blank(self.t, self.prescanned) if self.prescanned else self.t, self.original, self.ctx,
-                          self.vidx, self.cidx, self.explicit)
+                          vidx, self.cidx, self.explicit)
 
     @property
     def p(self) -> dict[str, Any]:
