@@ -15,7 +15,17 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-SSE = {"type": "string", "description": "Server-Sent Events (text/event-stream)"}
+# one event of a text/event-stream answer (as Schemathesis and OpenAPI 3.2's itemSchema read it)
+SSE = {
+    "type": "object",
+    "description": "a Server-Sent Event: its name, and its data (JSON text)",
+    "properties": {
+        "event": {"type": "string"},
+        "data": {"type": "string"},
+        "id": {"type": "string"},
+        "retry": {"type": "integer"},
+    },
+}
 NOT_JSON = {
     "text/event-stream": SSE,
     "text/plain": {"type": "string"},
