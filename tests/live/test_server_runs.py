@@ -33,7 +33,7 @@ def _checkpoints(server, thread_id: str) -> int:
 
 def test_one_checkpoint_per_turn_on_chat_langserve_and_streams(live_server):
     """Every caller runs the graph with durability "exit": a turn writes its checkpoint once, at the end
-    (per-step durability would write one per node: about nine a turn)."""
+    (per-step durability would write one per node: about nine a turn), and the thread keeps only its latest."""
     turn = {"messages": [{"type": "human", "content": "failed IndiSky invoices from last month"}]}
     with live_server.client("maya") as maya:
         assert maya.post("/chat", json={"message": "failed IndiSky invoices from last month", "thread_id": "dur-chat"}).status_code == 200
@@ -45,7 +45,8 @@ def test_one_checkpoint_per_turn_on_chat_langserve_and_streams(live_server):
         assert counts == {t: 1 for t in counts}, counts
         body = maya.post("/chat", json={"message": "why did these fail?", "thread_id": "dur-chat"}).json()
         assert body["data"]["failed"] == 7  # the thread goes on from that one checkpoint
-        assert _checkpoints(live_server, "acme/maya/dur-chat") == 2
+        # and only the latest is kept (bounded growth): the turn wrote one and pruned the one before
+        assert _checkpoints(live_server, "acme/maya/dur-chat") == 1
 
 
 @contextmanager
