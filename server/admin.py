@@ -3,7 +3,7 @@
 Every handler reads or writes the app database: plain `def`, run in the thread pool."""
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
@@ -14,12 +14,12 @@ from tools.registry import role_summary, tools_for_role
 
 from .auth import LastToken, issue_token, revoke_token
 from .deps import AdminDep, IdentityDep, ServicesDep
-from .responses import (ERRORS, EXACT, NewToken, Permissions, Problem, TokenList, TokenRevoked, UserList,
+from .errors import Invalid
+from .responses import (EXACT, NewToken, Permissions, TokenList, TokenRevoked, UserList, problems,
                         UserOut)
 from .schemas import NewUser, RoleChange, TokenRequest
 
-router = APIRouter(tags=["admin"], responses=ERRORS)
-CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "Clashes with an existing user or your own role"}}
+router = APIRouter(tags=["admin"], responses=problems(403, _403="Only an Admin may do this"))
 
 
 def _user_dict(u: User) -> dict:
@@ -27,7 +27,8 @@ def _user_dict(u: User) -> dict:
             "active": u.active, "tools": tools_for_role(u.role)}
 
 
-@router.get("/user/{user_id}/permissions", response_model=Permissions, **EXACT)
+@router.get("/user/{user_id}/permissions", response_model=Permissions, **EXACT,
+            responses=problems(403, _403="Another user's permissions (only an Admin may see them)"))
 def permissions(user_id: str, services: ServicesDep, identity: IdentityDep):
     if user_id != identity.user_id and not identity.is_admin:
         raise HTTPException(403, "You can only see your own permissions.")
@@ -45,11 +46,12 @@ def users(services: ServicesDep, _: AdminDep):
         return {"users": [_user_dict(u) for u in s.scalars(select(User).order_by(User.user_id))]}
 
 
-@router.post("/admin/users", status_code=201, response_model=UserOut, **EXACT, responses=CONFLICT)
+@router.post("/admin/users", status_code=201, response_model=UserOut, **EXACT,
+             responses=problems(409, _409="The user already exists"))
 def create_user(body: NewUser, services: ServicesDep, _: AdminDep):
     with session_scope(services.app) as s:
         if s.get(Workspace, body.workspace_id) is None:
-            raise HTTPException(422, f"Invalid request: there is no workspace '{body.workspace_id}'.")
+            raise Invalid(("body", "workspace_id"), f"there is no workspace '{body.workspace_id}'")
         if s.get(User, body.user_id) is not None:
             raise HTTPException(409, f"User '{body.user_id}' already exists.")
         u = User(**body.model_dump())
@@ -58,14 +60,15 @@ def create_user(body: NewUser, services: ServicesDep, _: AdminDep):
         return _user_dict(u)
 
 
-@router.post("/admin/users/{user_id}/roles", response_model=UserOut, **EXACT, responses=CONFLICT)
+@router.post("/admin/users/{user_id}/roles", response_model=UserOut, **EXACT,
+             responses=problems(409, _409="You tried to remove your own Admin role"))
 def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: AdminDep):
     with session_scope(services.app) as s:
         u = s.get(User, user_id)
         if u is None:
             raise HTTPException(404, f"No user '{user_id}'.")
         if body.workspace_id and s.get(Workspace, body.workspace_id) is None:
-            raise HTTPException(422, f"Invalid request: there is no workspace '{body.workspace_id}'.")
+            raise Invalid(("body", "workspace_id"), f"there is no workspace '{body.workspace_id}'")
         if u.user_id == admin.user_id and body.role != "Admin":
             raise HTTPException(409, "You can't remove your own Admin role; ask another Admin.")
         u.role = body.role
@@ -76,7 +79,8 @@ def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: Ad
     return out
 
 
-@router.post("/admin/tokens", status_code=201, response_model=NewToken, **EXACT)
+@router.post("/admin/tokens", status_code=201, response_model=NewToken, **EXACT,
+             responses=problems(404, _404="No such user"))
 def new_token(body: TokenRequest, services: ServicesDep, _: AdminDep):
     try:
         token_id, token = issue_token(services.app, body.user_id, body.label)
@@ -94,7 +98,8 @@ def list_tokens(services: ServicesDep, _: AdminDep):
                            for t in s.scalars(select(ApiToken).order_by(ApiToken.id))]}
 
 
-@router.delete("/admin/tokens/{token_id}", response_model=TokenRevoked, **EXACT, responses=CONFLICT)
+@router.delete("/admin/tokens/{token_id}", response_model=TokenRevoked, **EXACT,
+               responses=problems(409, _409="It is your own last active token"))
 def delete_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], services: ServicesDep, admin: AdminDep):
     try:
         revoked = revoke_token(services.app, token_id, by=admin.user_id)

@@ -28,6 +28,7 @@ from business_data.appdb import hash_token
 from .auth import bearer_token
 from .conversation import THREAD_ID, failures_told, is_waiting
 from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
+from .errors import Invalid
 from .logs import log_context
 from .ratelimit import enforce_rate_limit
 from .schemas import MAX_MESSAGE_CHARS, plain_json
@@ -201,7 +202,8 @@ async def _per_request(config: dict, request: Request) -> dict:
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.")
     client_thread = str((config.get("configurable") or {}).get("thread_id") or "default")
     if not THREAD_ID.match(client_thread):
-        raise HTTPException(422, "Invalid request: thread_id may use letters, digits and _ . : - (at most 100).")
+        raise Invalid(("body", "config", "configurable", "thread_id"),
+                      "thread_id may use letters, digits and _ . : - (at most 100)")
     run = run_config(identity, client_thread, base=cast(RunnableConfig, config))  # replaces the client's configurable
     body = await request.json()  # (LangServe has read it already: a cached copy)
     if isinstance(body, dict) and answer_in(_valid_or_none(body.get("input"))) is not None:
@@ -211,16 +213,37 @@ async def _per_request(config: dict, request: Request) -> dict:
     return cast(dict, run)
 
 
-async def batch_budget(request: Request, identity: IdentityDep, services: ServicesDep, limiter: RateLimiterDep) -> None:
-    """/agent/batch runs one turn per input: at most `max_batch_inputs` of them (413 beyond), and each
-    counts against the caller's rate limit (the request itself already counted one). Other /agent
-    routes take one input. A body that is not JSON is left to LangServe's own 422."""
-    if not request.url.path.endswith("/batch"):
+# what /openapi.json lists for LangServe's routes besides what their dependencies imply (server/openapi.py)
+TURNS = ("invoke", "batch", "stream", "stream_events", "stream_log")
+IDLE_RESUME = {409: "`resume` with no question waiting in the thread"}
+BATCH = {**IDLE_RESUME, 413: "The body is too large, or the batch has more than FINKRAFT_MAX_BATCH_INPUTS inputs",
+         429: "Too many requests: each input counts as one (see Retry-After)"}
+OPENAPI_ERRORS: dict[str, dict[int, str]] = {
+    f"/agent{prefix}/{route}": BATCH if route == "batch" else IDLE_RESUME
+    for prefix in ("", "/c/{config_hash}") for route in TURNS}
+
+
+async def check_body(request: Request, identity: IdentityDep, services: ServicesDep, limiter: RateLimiterDep) -> None:
+    """Before LangServe reads the body (Starlette keeps it: LangServe reads the same one):
+    - `kwargs` (LangServe passes them to nothing: "Currently ignored") must be absent or `{}`: a
+      client that sends some is told so (422) rather than have them silently dropped;
+    - /agent/batch runs one turn per input: at most `max_batch_inputs` of them (413 beyond), and each
+      counts against the caller's rate limit (the request itself already counted one).
+    A body that is not JSON is left to LangServe's own 422."""
+    if request.method != "POST":
         return
     try:
-        body = await request.json()  # Starlette keeps the body: LangServe reads the same one
+        body = await request.json()
     except ValueError:
         return
+    if isinstance(body, dict) and body.get("kwargs") not in (None, {}):
+        raise Invalid(("body", "kwargs"), "'kwargs' is not supported on /agent; leave it out or send {} "
+                                          "(the thread goes in config.configurable.thread_id)")
+    if request.url.path.endswith("/batch"):
+        await _batch_budget(body, services, limiter, request)
+
+
+async def _batch_budget(body: Any, services, limiter, request: Request) -> None:
     inputs = body.get("inputs") if isinstance(body, dict) else None
     if not isinstance(inputs, list):
         return
@@ -241,4 +264,4 @@ def mount_agent(app: FastAPI) -> None:
     add_routes(app, AgentEndpoint(state=app.state), path="/agent",
                enabled_endpoints=["invoke", "batch", "stream", "stream_events", "stream_log", "playground", "config_hashes",
                                   "input_schema", "output_schema", "config_schema"],
-               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity), Depends(batch_budget)])
+               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity), Depends(check_body)])

@@ -13,11 +13,11 @@ from graph.checkpointers import open_async_checkpointer
 from graph.services import Services
 
 from . import __version__, admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
-from .agent_routes import mount_agent
-from .errors import BodySizeLimit, UnexpectedErrors, document_errors, install_error_handlers
+from .agent_routes import OPENAPI_ERRORS, mount_agent
+from .errors import BodySizeLimit, UnexpectedErrors, install_error_handlers
 from .logs import RequestLog
 from .metrics import MetricsMiddleware
-from .openapi import describe_answers, docs_app
+from .openapi import describe_answers, docs_app, document_errors
 from .ratelimit import RateLimiter
 
 log = logging.getLogger("finkraft.server")
@@ -50,7 +50,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans):
         app.include_router(module.router)
     mount_agent(app)
-    document_errors(app)
+    document_errors(app, OPENAPI_ERRORS)
     describe_answers(app)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(UnexpectedErrors)

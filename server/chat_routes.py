@@ -11,13 +11,13 @@ from .conversation import chat_turn
 from .deps import GraphDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
 from .metrics import record_tool_calls
-from .responses import ERRORS, EXACT, ChatResponse, ExecuteToolResponse, Problem
+from .responses import EXACT, ChatResponse, ExecuteToolResponse, problems
 from .schemas import ChatRequest, ExecuteToolRequest
 
-router = APIRouter(tags=["chat"], responses=ERRORS)
+router = APIRouter(tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, **EXACT)
+@router.post("/chat", response_model=ChatResponse, **EXACT, responses=problems(507))
 async def chat(body: ChatRequest, graph: GraphDep, services: ServicesDep, identity: IdentityDep):
     """One turn of the conversation (async: the graph runs on the server's async checkpointer; its
     nodes and the trace write run in worker threads)."""
@@ -25,7 +25,7 @@ async def chat(body: ChatRequest, graph: GraphDep, services: ServicesDep, identi
 
 
 @router.post("/execute_tool", response_model=ExecuteToolResponse, **EXACT,
-             responses={409: {"model": Problem, "description": "The request clashes with a record's state"}})
+             responses=problems(400, 403, 404, 409, 507, _400="The tool refused its parameters or the data"))
 def execute_tool(body: ExecuteToolRequest, services: ServicesDep, identity: IdentityDep):
     """Run one tool directly, with the same permission checks as chat (403 denied, 404 unknown, 400 bad params)."""
     t0 = time.perf_counter()

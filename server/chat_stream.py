@@ -30,11 +30,10 @@ from sse_starlette import EventSourceResponse
 from .conversation import chat_turn
 from .deps import GraphDep, IdentityDep, ServicesDep
 from .errors import error_detail
-from .responses import ERRORS
 from .schemas import ChatRequest
 
 log = logging.getLogger("finkraft.server")
-router = APIRouter(tags=["chat"], responses=ERRORS)
+router = APIRouter(tags=["chat"])
 
 NODE_LABELS = {
     "context": "remembering where we left off",

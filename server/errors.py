@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -32,8 +33,42 @@ def _describe(errors) -> str:
         elif kind == "json_invalid":
             parts.append("the body is not valid JSON")
         else:
-            parts.append(f"{field}: {str(e.get('msg', 'is not valid')).removeprefix('Value error, ')}")
+            parts.append(f"{field}: {_message(e)}")
     return "Invalid request: " + "; ".join(parts) + "."
+
+
+def _message(e: dict) -> str:
+    return str(e.get("msg", "is not valid")).removeprefix("Value error, ")
+
+
+def field_errors(errors) -> list[dict]:
+    """Each problem as {loc, msg, type} (server/responses.py FieldError): pydantic's errors without the
+    offending input or its context (they may be large, or not JSON), LangServe's plain strings as
+    problems with the whole body."""
+    out: list[dict[str, Any]] = []
+    for e in errors:
+        if not isinstance(e, dict):
+            json_error = "json" in str(e).lower()
+            out.append({"loc": ["body"], "msg": "the body is not valid JSON" if json_error else str(e).rstrip("."),
+                        "type": "json_invalid" if json_error else "value_error"})
+            continue
+        loc = [x if isinstance(x, int | str) else str(x) for x in e.get("loc", ())]
+        out.append({"loc": loc, "msg": _message(e), "type": str(e.get("type", "value_error"))})
+    return out
+
+
+def invalid_request(errors) -> JSONResponse:
+    """The 422 every route sends (server/responses.py ValidationProblem): one sentence, and the list."""
+    return JSONResponse({"detail": _describe(errors), "errors": field_errors(errors)}, status_code=422)
+
+
+class Invalid(HTTPException):
+    """A 422 for a check the request schema cannot make (a workspace that does not exist ...):
+    `raise Invalid(("body", "workspace_id"), "there is no workspace 'x'")`."""
+
+    def __init__(self, loc: tuple[str | int, ...], msg: str):
+        super().__init__(422, f"Invalid request: {msg}.")
+        self.errors = [{"loc": list(loc), "msg": msg, "type": "value_error"}]
 
 
 class TurnFailed(Exception):
@@ -74,67 +109,32 @@ def raise_for_tool_result(result) -> None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        return JSONResponse({"detail": _describe(exc.errors())}, status_code=422)
+        return invalid_request(exc.errors())
 
     @app.exception_handler(ValidationError)
     async def _agent_input(request: Request, exc: ValidationError):
         # LangServe's /agent/batch validates each input itself and lets pydantic's error out: that is
         # the client's input. Anywhere else a ValidationError is our own bug: the usual 500.
         if request.url.path.startswith("/agent/") and exc.title == "AgentInput":
-            errors = [{**e, "loc": ("input", *e.get("loc", ()))} for e in exc.errors()]
-            return JSONResponse({"detail": _describe(errors)}, status_code=422)
+            return invalid_request([{**e, "loc": ("body", "input", *e.get("loc", ()))} for e in exc.errors()])
         raise exc
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
             # FastAPI's body parsing: bytes that are not text (e.g. a UTF-16 BOM then garbage)
-            return JSONResponse({"detail": "Invalid request: the body is not valid JSON."}, status_code=422)
+            return invalid_request(["Invalid JSON body"])
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+        if exc.status_code == 422:  # a route's own check (Invalid names the field; else the request as a whole)
+            errors = getattr(exc, "errors", None) or [{"loc": [], "msg": detail.removeprefix("Invalid request: ")
+                                                       .rstrip("."), "type": "value_error"}]
+            return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no endpoint {request.method} {request.url.path}."
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
-
-
-# what every operation may answer besides its own responses (all as {"detail": "..."}; 5xx add error_id)
-COMMON_ERRORS = {
-    "401": "No valid bearer token", "413": "The request body is too large",
-    "422": "Invalid request: `detail` says what to fix, in one sentence", "429": "Too many requests (see Retry-After)",
-    "500": "Something failed on our side; `error_id` names it in the server log",
-}
-PROBLEM_SCHEMA = {"title": "Problem", "type": "object", "required": ["detail"],
-                  "properties": {"detail": {"type": "string", "title": "Detail"},
-                                 "error_id": {"anyOf": [{"type": "string"}, {"type": "null"}], "title": "Error Id"}}}
-
-
-def document_errors(app: FastAPI) -> None:
-    """The OpenAPI schema says what the server really sends: a 422 `detail` is a string (one
-    sentence), not FastAPI's default list, and every operation lists the common error answers."""
-    build = app.openapi
-
-    def openapi():
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = build()
-        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
-        schemas["HTTPValidationError"] = {**PROBLEM_SCHEMA, "title": "HTTPValidationError"}
-        schemas.setdefault("Problem", PROBLEM_SCHEMA)
-        for path, ops in schema.get("paths", {}).items():
-            for method, op in ops.items():
-                if not isinstance(op, dict) or "responses" not in op:
-                    continue
-                for code, text in COMMON_ERRORS.items():
-                    if path == "/health" or (code in ("413",) and method in ("get", "delete")):
-                        continue
-                    op["responses"].setdefault(code, {"description": text, "content": {
-                        "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}})
-        app.openapi_schema = schema
-        return schema
-
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented way to extend the schema
 
 
 class UnexpectedErrors:

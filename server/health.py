@@ -10,7 +10,7 @@ from sqlalchemy import text
 
 from . import metrics
 from .deps import AdminDep, CheckpointerDep, IdentityDep, ModelInfoDep, ServicesDep
-from .responses import ERRORS, EXACT, Health, HealthDetailed
+from .responses import EXACT, Health, HealthDetailed, problems
 
 router = APIRouter(tags=["health"])
 
@@ -41,7 +41,7 @@ def _storage(path: Path) -> dict:
     return {"status": status, "path": str(path), "free_bytes": usage.free, "total_bytes": usage.total}
 
 
-@router.get("/health/detailed", response_model=HealthDetailed, **EXACT, responses=ERRORS)
+@router.get("/health/detailed", response_model=HealthDetailed, **EXACT)
 def health_detailed(services: ServicesDep, model: ModelInfoDep, saver: CheckpointerDep, _: IdentityDep):
     app_db, business_db = _db(services.app), _db(services.business)
     storage = _storage(services.settings.resolved_data_dir)
@@ -53,7 +53,7 @@ def health_detailed(services: ServicesDep, model: ModelInfoDep, saver: Checkpoin
 
 
 @router.get("/metrics", response_class=Response, responses={
-    **ERRORS, 200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}})
+    **problems(403, _403="Only an Admin may read the metrics"), 200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}})
 def prometheus(_: AdminDep):
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

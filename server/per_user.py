@@ -25,10 +25,10 @@ from tools.registry import run_tool
 from .conversation import pending_question
 from .deps import GraphDep, PathUserDep, ServicesDep, user_in_path
 from .errors import raise_for_tool_result
-from .responses import ERRORS, EXACT, MemoryInsights, ThreadActivated, UserMemorySearch
+from .responses import EXACT, MemoryInsights, ThreadActivated, UserMemorySearch, problems
 from .threads import with_titles
 
-router = APIRouter(tags=["memory"], responses=ERRORS)
+router = APIRouter(tags=["memory"], responses=problems(403, _403="Another user's (only an Admin may see them)"))
 
 # the shape of a user id (server/schemas.py NewUser, plus the 1-letter ones)
 USER_ID = re.compile(r"^[a-z0-9_.-]{1,64}$")

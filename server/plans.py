@@ -19,11 +19,10 @@ from starlette.concurrency import run_in_threadpool
 from graph.templates.plans import PlanError, create_plan, execute_plan, load_plan, plan_view
 
 from .deps import GraphDep, IdentityDep, ServicesDep
-from .responses import ERRORS, EXACT, PlanView, Problem
+from .responses import EXACT, PlanView, problems
 from .schemas import ClientBody
 
-router = APIRouter(prefix="/plans", tags=["plans"], responses=ERRORS)
-CONFLICT: dict[int | str, dict[str, Any]] = {409: {"model": Problem, "description": "The plan is running right now"}}
+router = APIRouter(prefix="/plans", tags=["plans"])
 
 
 class CreatePlan(ClientBody):
@@ -40,7 +39,8 @@ def _http(e: PlanError) -> HTTPException:
     return HTTPException(e.status, e.message)
 
 
-@router.post("/create", response_model=PlanView, **EXACT)
+@router.post("/create", response_model=PlanView, **EXACT,
+             responses=problems(400, 403, _400="No such template, or bad template parameters", _403="A Viewer"))
 async def create(body: CreatePlan, services: ServicesDep, graph: GraphDep, identity: IdentityDep):
     try:
         plan = await run_in_threadpool(create_plan, services.app, identity, body.template, body.goal, body.params)
@@ -49,7 +49,8 @@ async def create(body: CreatePlan, services: ServicesDep, graph: GraphDep, ident
         raise _http(e) from None
 
 
-@router.post("/{plan_id}/execute", response_model=PlanView, **EXACT, responses=CONFLICT)
+@router.post("/{plan_id}/execute", response_model=PlanView, **EXACT,
+             responses=problems(403, 409, _403="A Viewer", _409="The plan is running right now"))
 async def execute(plan_id: str, services: ServicesDep, graph: GraphDep, identity: IdentityDep,
                   body: Annotated[ExecutePlan | None, Body()] = None):
     try:

@@ -21,15 +21,15 @@ from tools.registry import run_tool
 from tools.tickets import list_notifications, normalise_ticket_id, ticket_id_or_none
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
-from .errors import raise_for_tool_result
+from .errors import Invalid, raise_for_tool_result
 from .per_user import is_user_id, tickets_of
-from .responses import (ERRORS, EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, Problem,
+from .responses import (EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, problems,
                         ThreadList, ThreadTurns, TicketDetail, TicketList, TicketUpdated, TraceList, TraceView,
                         UserTickets)
 from .schemas import TicketPatch
 from .threads import forget_titles, with_titles
 
-router = APIRouter(responses=ERRORS)
+router = APIRouter()
 TICKET_OR_USER = PathParam(..., description="a ticket id (T-00001; t-1 and 1 work too), or a user id (maya): that user's tickets")
 MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
 
@@ -40,14 +40,16 @@ def _tool_or_http(name: str, params: dict, services, identity):
     return result
 
 
-@router.get("/tickets", tags=["tickets"], response_model=TicketList, **EXACT)
+@router.get("/tickets", tags=["tickets"], response_model=TicketList, **EXACT,
+            responses=problems(400, _400="Not a ticket status"))
 def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = None):
     params = {"status": status} if status else {}
     result = _tool_or_http("view_tickets", params, services, identity)
     return {"tickets": result.data["tickets"]}
 
 
-@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketDetail | UserTickets, **EXACT)
+@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketDetail | UserTickets, **EXACT,
+            responses=problems(400, 403, _400="Not a ticket status", _403="Another user's tickets"))
 def ticket(services: ServicesDep, identity: IdentityDep, ticket_id: str = TICKET_OR_USER,
            status: str | None = Query(None, description="with a user id: only tickets with this status")):
     """One ticket (`T-00001`, `t-1`, `1`), with its history; or, given a user id (`maya`), the tickets
@@ -70,10 +72,11 @@ def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
 
 
 @router.patch("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketUpdated, **EXACT,
-              responses={409: {"model": Problem, "description": "The change clashes with the ticket's state"}})
+              responses=problems(400, 403, 409, 507, _403="A Viewer, or a ticket you may not change",
+                                 _409="The change clashes with the ticket's state"))
 def patch_ticket(ticket_id: str, body: TicketPatch, services: ServicesDep, identity: IdentityDep):
     if body.status is None and not (body.comment or "").strip():
-        raise HTTPException(422, "Invalid request: send a new 'status' or a 'comment'.")
+        raise Invalid(("body",), "send a new 'status' or a 'comment'")
     params = {"ticket_id": ticket_id, **body.model_dump(exclude_none=True)}
     result = _tool_or_http("update_ticket", params, services, identity)
     return {**result.data["ticket"], "notified": result.data.get("notified", []), "message": result.message}
@@ -94,7 +97,7 @@ def exports(services: ServicesDep, identity: IdentityDep):
 
 @router.get("/exports/{export_id}/download", tags=["exports"], response_class=FileResponse,
             responses={200: {"content": {m: {} for m in MEDIA.values()}, "description": "The exported file"},
-                       410: {"model": Problem, "description": "The file is no longer on the server"}})
+                       **problems(410, _410="The file is no longer on the server")})
 def download(export_id: str, services: ServicesDep, identity: IdentityDep):
     try:
         export = get_export(services.tool_context(identity), export_id)

@@ -18,16 +18,46 @@ EXACT: dict[str, Any] = {"response_model_exclude_unset": True}
 
 
 class Problem(BaseModel):
-    """Every 4xx and 5xx: a message a person can read (5xx also carry an error id)."""
+    """Every 4xx and 5xx but the 422: a message a person can read (5xx also carry an error id)."""
     detail: str
     error_id: str | None = None
 
 
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": Problem, "description": text} for code, text in (
-        (400, "Bad parameters (the message says which)"), (401, "No valid bearer token"), (403, "Your role or workspace does not allow this"),
-        (404, "Not found among the things you can see"), (422, "Invalid request (the message says what to fix)"),
-        (429, "Too many requests (see Retry-After)"))}
+class FieldError(BaseModel):
+    """One problem with the request: where it is and what is wrong."""
+    loc: list[str | int] = Field(description='where: ["body", "thread_id"], ["query", "limit"], ["body"] for the whole body')
+    msg: str = Field(description="what is wrong, in words")
+    type: str = Field(description="pydantic's error type (missing, extra_forbidden, json_invalid, string_too_long ...)")
+
+
+class ValidationProblem(BaseModel):
+    """A 422: `detail` names every problem in one sentence; `errors` lists them one by one."""
+    detail: str = Field(examples=["Invalid request: 'message' is required."])
+    errors: list[FieldError]
+
+
+# when each error status happens; server/openapi.py document_errors adds the ones a route's
+# dependencies imply (401, 403, 404, 413, 422, 429, 500), routes declare the rest with problems()
+WHEN: dict[int, str] = {
+    400: "Bad parameters or data (the message says which)",
+    401: "No valid bearer token (or session cookie)",
+    403: "Your role or workspace does not allow this",
+    404: "Not found among the things you can see",
+    409: "The request clashes with the current state",
+    410: "Gone from the server",
+    413: "The request body is too large",
+    422: "Invalid request: `detail` says what to fix in one sentence, `errors` lists each problem",
+    429: "Too many requests (see Retry-After)",
+    500: "Something failed on our side; `error_id` names it in the server log",
+    507: "The server is out of disk space; nothing was saved",
+}
+
+
+def problems(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for the error answers a route can give besides the usual ones: each with its
+    body model and a description (`why`: `_409="..."` overrides the general one)."""
+    return {code: {"model": ValidationProblem if code == 422 else Problem,
+                   "description": why.get(f"_{code}", WHEN[code])} for code in codes}
 
 
 class Record(BaseModel):

@@ -11,13 +11,13 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from .auth import SESSION_COOKIE, bearer_token
 from .deps import IdentityDep
-from .responses import ERRORS, Session, SignedOut
+from .responses import Session, SignedOut
 
 router = APIRouter(tags=["auth"])
 PLAYGROUND = "/agent/playground/"
 
 
-@router.post("/auth/session", response_model=Session, responses=ERRORS)
+@router.post("/auth/session", response_model=Session)
 async def start_session(request: Request, identity: IdentityDep):
     response = JSONResponse({"user_id": identity.user_id, "role": identity.role, "workspace_id": identity.workspace_id})
     response.set_cookie(SESSION_COOKIE, bearer_token(request) or "", httponly=True, samesite="strict",

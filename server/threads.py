@@ -15,10 +15,9 @@ from business_data.db import session_scope
 from tools.rbac import Identity
 
 from .deps import IdentityDep, ServicesDep
-from .responses import ERRORS
 from .schemas import ClientBody
 
-router = APIRouter(tags=["memory"], responses=ERRORS)
+router = APIRouter(tags=["memory"])
 
 
 class ThreadRename(ClientBody):

@@ -82,3 +82,15 @@ def api(tmp_path_factory) -> Iterator[Api]:
 
 def no_traceback(response) -> None:
     assert "Traceback" not in response.text and 'File "' not in response.text, response.text
+
+
+def invalid(response, detail: str) -> list[dict]:
+    """A 422 as server/responses.py ValidationProblem: `detail` is this sentence and `errors` lists each
+    problem as {loc, msg, type} (and nothing else). Returns the errors."""
+    assert response.status_code == 422, response.text
+    body = response.json()
+    assert set(body) == {"detail", "errors"} and body["detail"] == detail, body
+    assert body["errors"], body
+    for e in body["errors"]:
+        assert set(e) == {"loc", "msg", "type"} and isinstance(e["loc"], list) and e["msg"], e
+    return body["errors"]

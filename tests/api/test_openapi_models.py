@@ -114,7 +114,7 @@ def test_real_answers_match_the_documented_models(client):
     assert {"steps", "user_id", "workspace_id", "router", "plan"} <= set(full)
 
     r = client.post("/chat", headers=maya, json={"message": "   "})
-    assert r.status_code == 422 and set(r.json()) == {"detail"} and isinstance(r.json()["detail"], str)
+    assert r.status_code == 422 and set(r.json()) == {"detail", "errors"} and isinstance(r.json()["detail"], str)
 
 
 def test_sign_in_schemes_are_declared_for_swagger_authorize(client):
