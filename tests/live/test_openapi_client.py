@@ -74,7 +74,7 @@ def test_generated_client_runs_the_sample_scenario_over_chat(live_server, client
 
 def test_generated_client_reads_errors_as_problems(live_server, client_pkg):
     from finkraft_client.api.chat import chat_chat_post
-    from finkraft_client.models import ChatRequest, Problem
+    from finkraft_client.models import ChatRequest, Problem, ValidationProblem
 
     with client_pkg.AuthenticatedClient(base_url=live_server.url, token="not-a-token") as stranger:
         r = chat_chat_post.sync_detailed(client=stranger, body=ChatRequest(message="hello"))
@@ -82,11 +82,12 @@ def test_generated_client_reads_errors_as_problems(live_server, client_pkg):
         assert r.parsed.detail.startswith("That token is not valid")
     with client_pkg.AuthenticatedClient(base_url=live_server.url, token="dev-maya") as maya:
         r = chat_chat_post.sync_detailed(client=maya, body=ChatRequest(message="   "))
-        assert r.status_code == 422 and isinstance(r.parsed, Problem)
+        assert r.status_code == 422 and isinstance(r.parsed, ValidationProblem)
         assert r.parsed.detail == (
             "Invalid request: message: the message is empty; type what you need, "
             "e.g. 'failed IndiSky invoices from last month'."
         )
+        assert [(e.loc, e.type_) for e in r.parsed.errors] == [(["body", "message"], "value_error")]
 
 
 def test_generated_client_reads_the_per_user_paths(live_server, client_pkg):

@@ -1,6 +1,6 @@
 """Schemathesis against a live server on loopback, once per role, with a bounded example count: no
 response >= 500 and no response that contradicts the OpenAPI schema (e.g. the 422 `detail` is the
-string the server sends, server/errors.py document_errors). The Admin goes last: its fuzzed
+string the server sends, server/openapi.py document_errors). The Admin goes last: its fuzzed
 DELETE /admin/tokens/{id} may revoke the other roles' tokens."""
 from __future__ import annotations
 
