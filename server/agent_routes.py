@@ -215,12 +215,17 @@ async def _per_request(config: dict, request: Request) -> dict:
 
 # what /openapi.json lists for LangServe's routes besides what their dependencies imply (server/openapi.py)
 TURNS = ("invoke", "batch", "stream", "stream_events", "stream_log")
+# (None: not this one; the config hash in /agent/c/{config_hash}/... is decoded, never looked up: a 400, not a 404)
 IDLE_RESUME = {409: "`resume` with no question waiting in the thread"}
 BATCH = {**IDLE_RESUME, 413: "The body is too large, or the batch has more than FINKRAFT_MAX_BATCH_INPUTS inputs",
          429: "Too many requests: each input counts as one (see Retry-After)"}
-OPENAPI_ERRORS: dict[str, dict[int, str]] = {
-    f"/agent{prefix}/{route}": BATCH if route == "batch" else IDLE_RESUME
-    for prefix in ("", "/c/{config_hash}") for route in TURNS}
+CONFIG_HASH: dict[int, str | None] = {400: "Invalid config hash", 404: None}
+OPENAPI_ERRORS: dict[str, dict[int, str | None]] = {
+    **{f"/agent/{route}": BATCH if route == "batch" else IDLE_RESUME for route in TURNS},
+    **{f"/agent/c/{{config_hash}}/{route}": {**(BATCH if route == "batch" else IDLE_RESUME), **CONFIG_HASH}
+       for route in TURNS},
+    **{f"/agent/c/{{config_hash}}/{name}_schema": CONFIG_HASH for name in ("input", "output", "config")},
+}
 
 
 async def check_body(request: Request, identity: IdentityDep, services: ServicesDep, limiter: RateLimiterDep) -> None:

@@ -108,11 +108,11 @@ def _ref(code: int) -> dict[str, Any]:
     return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
 
 
-def document_errors(app: FastAPI, extra: dict[str, dict[int, str]] | None = None) -> None:
-    """Each operation lists the errors it can give (those its dependencies imply, those its
-    decorator declares, and `extra`: path -> {code: description} for routes made by a library,
-    LangServe's), every one with the body the server really sends. FastAPI's default 422
-    (`HTTPValidationError`, `detail` a list) is replaced by `ValidationProblem`."""
+def document_errors(app: FastAPI, extra: dict[str, dict[int, str | None]] | None = None) -> None:
+    """Each operation lists the errors it can give (those its shape implies, those its decorator
+    declares, and `extra`: path -> {code: description, or None for an implied one it cannot give}
+    for routes made by a library, LangServe's), every one with the body the server really sends.
+    FastAPI's default 422 (`HTTPValidationError`, `detail` a list) is replaced by `ValidationProblem`."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -130,10 +130,13 @@ def document_errors(app: FastAPI, extra: dict[str, dict[int, str]] | None = None
             for method, op in ops.items():
                 if not isinstance(op, dict) or "responses" not in op:
                     continue
-                answers = op["responses"]
+                answers, own = op["responses"], (extra or {}).get(path, {})
                 declared = {int(code) for code in answers if code.isdigit() and int(code) >= 400}
-                for code in sorted(declared | set(implied_errors(method, op)) | set((extra or {}).get(path, {}))):
-                    why = (extra or {}).get(path, {}).get(code) or WHEN[code]
+                for code in sorted(declared | set(implied_errors(method, op)) | set(own)):
+                    if code in own and own[code] is None:
+                        answers.pop(str(code), None)
+                        continue
+                    why = own.get(code) or WHEN[code]
                     answer = answers.setdefault(str(code), {"description": why})
                     if code == 422 and answer.get("description") == "Validation Error":  # FastAPI's own
                         answer["description"] = WHEN[422]

@@ -59,6 +59,8 @@ def test_no_route_documents_fastapis_default_422(spec):
         ("post", "/agent/invoke", {"401", "403", "409", "413", "422", "429", "500"}),
         ("post", "/agent/batch", {"401", "403", "409", "413", "422", "429", "500"}),
         ("get", "/agent/input_schema", {"401", "429", "500"}),
+        ("post", "/agent/c/{config_hash}/invoke", {"400", "401", "403", "409", "413", "422", "429", "500"}),
+        ("get", "/agent/c/{config_hash}/input_schema", {"400", "401", "422", "429", "500"}),
     ],
 )
 def test_each_route_lists_the_errors_it_can_give(spec, method, path, codes):
@@ -88,6 +90,7 @@ REAL_ERRORS = {
         "/agent/invoke",
     ),
     "413 body too large": ("maya", "post", "/chat", {"message": "x" * 300_000}, "/chat"),
+    "400 bad config hash": ("maya", "post", "/agent/c/0/invoke", {"input": say("hi")}, "/agent/c/{config_hash}/invoke"),
     "422 missing field": ("maya", "post", "/chat", {}, "/chat"),
     "422 query out of range": ("maya", "get", "/traces?limit=0", None, "/traces"),
     "422 route's own check": (
