@@ -216,8 +216,8 @@ async def _per_request(config: dict, request: Request) -> dict:
 # what /openapi.json lists for LangServe's routes besides what their dependencies imply (server/openapi.py)
 TURNS = ("invoke", "batch", "stream", "stream_events", "stream_log")
 # (None: not this one; the config hash in /agent/c/{config_hash}/... is decoded, never looked up: a 400, not a 404)
-IDLE_RESUME = {409: "`resume` with no question waiting in the thread"}
-BATCH = {**IDLE_RESUME, 413: "The body is too large, or the batch has more than FINKRAFT_MAX_BATCH_INPUTS inputs",
+IDLE_RESUME: dict[int, str | None] = {409: "`resume` with no question waiting in the thread"}
+BATCH: dict[int, str | None] = {**IDLE_RESUME, 413: "The body is too large, or the batch has more than FINKRAFT_MAX_BATCH_INPUTS inputs",
          429: "Too many requests: each input counts as one (see Retry-After)"}
 CONFIG_HASH: dict[int, str | None] = {400: "Invalid config hash", 404: None}
 OPENAPI_ERRORS: dict[str, dict[int, str | None]] = {
