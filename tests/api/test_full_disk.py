@@ -20,6 +20,9 @@ from business_data.db import dispose_engine, session_scope
 from ..conftest import using_postgres
 from .conftest import running_api
 
+# mounts a tmpfs and fills it: `make test` runs it, the quick loop does not
+pytestmark = pytest.mark.slow
+
 NOT_SAVED = "I couldn't save this conversation's history: the server is out of disk space."
 
 
