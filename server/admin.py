@@ -12,7 +12,7 @@ from business_data.appdb import ApiToken, User, Workspace
 from business_data.db import session_scope
 from tools.registry import role_summary, tools_for_role
 
-from .auth import LastToken, issue_token, revoke_token
+from .auth import LastToken, forget_tokens, issue_token, revoke_token
 from .deps import AdminDep, IdentityDep, ServicesDep
 from .errors import Invalid
 from .responses import (EXACT, NewToken, Permissions, TokenList, TokenRevoked, UserList, problems,
@@ -76,6 +76,7 @@ def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: Ad
             u.workspace_id = body.workspace_id
         out = _user_dict(u)
     services.forget_identity(user_id)  # this process applies the change at once
+    forget_tokens()
     return out
 
 

@@ -6,7 +6,10 @@ demo users' dev tokens are made at start-up (business_data/demo_users.py).
 from __future__ import annotations
 
 import secrets
+import threading
+import time
 from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
 
 from fastapi import Request
 from fastapi.security import APIKeyCookie, HTTPBearer
@@ -27,6 +30,19 @@ BEARER_SCHEME = HTTPBearer(auto_error=False, scheme_name="bearerToken",
 COOKIE_SCHEME = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="sessionCookie",
                              description="The browser session set by POST /auth/session (for the LangServe playground). "
                                          "A bearer token, when sent, takes precedence.")
+
+# token -> user, kept in process for TOKEN_TTL_S: every request needs it, and it is a database query.
+# A revoke or a role change made through this process (revoke_token, forget_tokens) applies at once
+# here; one made by another worker or `finkraft` command reaches this process within TOKEN_TTL_S.
+TOKEN_TTL_S = 1.0
+_tokens: WeakKeyDictionary = WeakKeyDictionary()  # app engine -> {token hash: (user row, expiry)}
+_tokens_lock = threading.Lock()
+
+
+def forget_tokens() -> None:
+    """Drop every cached token lookup (a token revoked or a user changed in this process)."""
+    with _tokens_lock:
+        _tokens.clear()
 
 
 def issue_token(app_engine, user_id: str, label: str = "", *, token: str | None = None, is_dev: bool = False) -> tuple[int, str]:
@@ -59,17 +75,31 @@ def revoke_token(app_engine, token_id: int, *, by: str | None = None) -> bool:
             if not others:
                 raise LastToken(token_id)
         row.revoked_at = utcnow()
-        return True
+    forget_tokens()
+    return True
 
 
 def identity_for_token(services, token: str) -> Identity | None:
-    """The active user behind a token (None: unknown, revoked, inactive, or a dev token outside dev)."""
-    with services.app.connect() as conn:
-        row = conn.execute(
-            select(User.user_id, User.role, User.workspace_id, User.display_name, User.active, ApiToken.is_dev)
-            .join(ApiToken, ApiToken.user_id == User.user_id)
-            .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-        ).first()
+    """The active user behind a token (None: unknown, revoked, inactive, or a dev token outside dev).
+    Kept for TOKEN_TTL_S (see above); unknown tokens are not kept (a guessed token costs a query)."""
+    digest, now = hash_token(token), time.monotonic()
+    cache = _tokens.get(services.app)
+    hit = cache.get(digest) if cache is not None else None
+    if hit is not None and hit[1] > now:
+        row = hit[0]
+    else:
+        with services.app.connect() as conn:
+            row = conn.execute(
+                select(User.user_id, User.role, User.workspace_id, User.display_name, User.active, ApiToken.is_dev)
+                .join(ApiToken, ApiToken.user_id == User.user_id)
+                .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
+            ).first()
+        if row is not None:
+            with _tokens_lock:
+                cache = _tokens.setdefault(services.app, {})
+                if len(cache) > 10_000:  # expired entries of many tokens: start afresh
+                    cache.clear()
+                cache[digest] = (row, now + TOKEN_TTL_S)
     if row is None or not row.active:
         return None
     if row.is_dev and services.settings.env != "dev":
