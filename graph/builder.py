@@ -8,8 +8,10 @@
 """
 from __future__ import annotations
 
-from typing import Any
+from functools import wraps
+from typing import Any, Callable
 
+from langgraph._internal._runnable import RunnableCallable
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
@@ -19,6 +21,16 @@ from .nodes import Nodes, after_confirm, after_gate, after_plan, after_route, af
 from .services import Services, default_services
 from .state import AgentState, InputState
 from .templates import TEMPLATES
+
+
+def inline(fn: Callable[..., Any], name: str | None = None) -> RunnableCallable:
+    """A node or edge that does no blocking I/O: under `ainvoke` it runs on the event loop instead
+    of LangGraph's default hop to a worker thread (plain `invoke` is unchanged). Edges are also not
+    traced as runs of their own (LangGraph traces them by default; nodes never are)."""
+    @wraps(fn)
+    async def afn(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+    return RunnableCallable(fn, afn, name=name or fn.__name__, trace=False)
 
 
 def build_graph(services: Services | None = None, router=None) -> StateGraph:
@@ -33,21 +45,22 @@ def build_graph(services: Services | None = None, router=None) -> StateGraph:
     g.add_node("context", n.context)
     g.add_node("route", n.route)
     g.add_node("plan", n.plan)
-    g.add_node("gate", n.gate)
+    g.add_node("gate", inline(n.gate))  # cached identity (graph/services.py), then pure
     g.add_node("confirm", n.confirm)
     g.add_node("act", n.act)
     for name, template in TEMPLATES.items():  # compiled subgraphs: they share the parent's checkpointer
         g.add_node(name, template.build(services))
-    g.add_node("respond", n.respond)
+    # the offline answer is a template; a model's explanation is a network call: that stays in a thread
+    g.add_node("respond", n.respond if router else inline(n.respond))
     g.add_node("remember", n.remember)
     g.add_edge(START, "context")
     g.add_edge("context", "route")
-    g.add_conditional_edges("route", after_route, ["plan", "respond"])
-    g.add_conditional_edges("plan", after_plan, ["gate", "respond"])
-    g.add_conditional_edges("gate", after_gate, ["confirm", "act", "respond", *TEMPLATES])
-    g.add_conditional_edges("confirm", after_confirm, ["confirm", "act", "respond", *TEMPLATES])
+    g.add_conditional_edges("route", inline(after_route), ["plan", "respond"])
+    g.add_conditional_edges("plan", inline(after_plan), ["gate", "respond"])
+    g.add_conditional_edges("gate", inline(after_gate), ["confirm", "act", "respond", *TEMPLATES])
+    g.add_conditional_edges("confirm", inline(after_confirm), ["confirm", "act", "respond", *TEMPLATES])
     for name in TEMPLATES:
-        g.add_conditional_edges(name, after_template, ["confirm", "respond"])
+        g.add_conditional_edges(name, inline(after_template), ["confirm", "respond"])
     g.add_edge("act", "respond")
     g.add_edge("respond", "remember")
     g.add_edge("remember", END)
