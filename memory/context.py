@@ -44,17 +44,19 @@ def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity:
         except Exception:  # memory must never break a turn
             log.exception("related-memory search failed")
     mine = followed_by(identity)  # "your tickets": own or followed, even for an Admin
-    with session_scope(episodic.engine) as s:
-        open_rows = list(s.scalars(select(Ticket).where(mine, Ticket.status != "closed")
-                                   .order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(50)))
-        open_tickets = [ticket_dict(t) for t in open_rows]
-        notes = list(s.scalars(select(Notification).where(
-            Notification.user_id == identity.user_id, Notification.workspace_id == identity.workspace_id,
-            Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(20)))
+    tickets, notifications = Ticket.__table__, Notification.__table__
+    # plain rows on one connection (no ORM session: this runs on every turn); ticket_dict reads a row as it reads a Ticket
+    with episodic.engine.connect() as conn:
+        open_tickets = [ticket_dict(t) for t in conn.execute(
+            select(tickets).where(mine, Ticket.status != "closed").order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(50))]
         unread = [{"id": n.id, "ticket_id": n.ticket_id, "message": n.message, "created_at": iso(n.created_at),
-                   "_created_at": n.created_at} for n in notes]
-        note_tickets = {str(t.ticket_id): ticket_dict(t) for t in s.scalars(
-            select(Ticket).where(mine, Ticket.ticket_id.in_({n["ticket_id"] for n in unread if n["ticket_id"]})))}
+                   "_created_at": n.created_at} for n in conn.execute(
+            select(notifications.c.id, notifications.c.ticket_id, notifications.c.message, notifications.c.created_at).where(
+                Notification.user_id == identity.user_id, Notification.workspace_id == identity.workspace_id,
+                Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(20))]
+        noted = {n["ticket_id"] for n in unread if n["ticket_id"]}
+        note_tickets = {str(t.ticket_id): ticket_dict(t) for t in conn.execute(
+            select(tickets).where(mine, Ticket.ticket_id.in_(noted)))} if noted else {}
     use = usage(episodic, identity, str(thread_id)) if full else {}
     welcome = None
     last_seen = aware(use.pop("_last_seen", None)) if use else None
