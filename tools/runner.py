@@ -20,7 +20,7 @@ from business_data.datamodel import DataModel, Dataset
 
 from .base import ToolError
 from .money import parse_amount
-from .compiler import Compiled, Tables, compile_query, compare_period, plain, workspace_condition, workspace_scope
+from .compiler import Compiled, Tables, compile_query, compare_period, plain, plain_rows, workspace_condition, workspace_scope
 from .rbac import Identity
 from .semantic import Filter, SemanticQuery
 from .names import best_match
@@ -114,7 +114,7 @@ def _match(field_name: str, text: str, names: list[str]) -> str:
 
 
 def _rows(conn: Connection, compiled: Compiled) -> list[dict[str, Any]]:
-    return [{k: plain(v) for k, v in r.items()} for r in conn.execute(compiled.statement).mappings()]
+    return plain_rows(conn.execute(compiled.statement))
 
 
 @dataclass
@@ -157,7 +157,7 @@ def run_records(conn: Connection, model: DataModel, q: SemanticQuery, identity: 
     key_col = t.col(ds.dimensions[ds.key].column)
     if matched <= key_cap:  # the whole set is small: its keys first, then its rows by key
         keys = [plain(k) for k in conn.execute(sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)).scalars()]
-        rows = [{k: plain(v) for k, v in r.items()} for r in conn.execute(c.statement.where(key_col.in_(keys))).mappings()] if keys else []
+        rows = plain_rows(conn.execute(c.statement.where(key_col.in_(keys)))) if keys else []
         order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
         keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
     else:
