@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, select
+from sqlalchemy import CursorResult, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from business_data.db import session_scope
@@ -19,6 +19,8 @@ from tools.rbac import Identity
 
 from business_data.appdb import MemoryEmbedding, MemoryTurn
 from .narrate import iso
+
+_TURNS = MemoryTurn.__table__
 
 SPEAKERS = ("user", "assistant")
 MAX_TEXT = 20_000
@@ -68,18 +70,16 @@ class EpisodicMemory:
         ref = jsonable(result_ref)
         if ref is not None and not isinstance(ref, dict):
             raise ValueError("result_ref must be a dict")
-        row = MemoryTurn(thread_id=str(thread_id), user_id=identity.user_id, workspace_id=identity.workspace_id,
-                         speaker=speaker, text=text, tool=tool, params=jsonable(params),
-                         result_ref=ref, n_keys=len((ref or {}).get("keys") or []),
-                         importance=float(max(0.0, min(1.0, importance))), created_at=utcnow())
+        # a plain INSERT ... RETURNING (no ORM unit of work: this runs twice on every turn)
+        stmt = insert(_TURNS).values(
+            thread_id=str(thread_id), user_id=identity.user_id, workspace_id=identity.workspace_id,
+            speaker=speaker, text=text, tool=tool, params=jsonable(params), result_ref=ref,
+            n_keys=len((ref or {}).get("keys") or []), importance=float(max(0.0, min(1.0, importance))),
+            created_at=utcnow()).returning(_TURNS.c.id)
         if session is not None:
-            session.add(row)
-            session.flush()
-            return row.id
+            return session.execute(stmt).scalar_one()
         with session_scope(self.engine) as s:
-            s.add(row)
-            s.flush()
-            return row.id
+            return s.execute(stmt).scalar_one()
 
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
         """The thread's last `limit` turns, oldest first."""
