@@ -79,14 +79,20 @@ def revoke_token(app_engine, token_id: int, *, by: str | None = None) -> bool:
     return True
 
 
-def identity_for_token(services, token: str) -> Identity | None:
+NOT_CACHED = object()  # identity_for_token(..., cached_only=True): the answer needs the database
+
+
+def identity_for_token(services, token: str, *, cached_only: bool = False) -> Identity | None:
     """The active user behind a token (None: unknown, revoked, inactive, or a dev token outside dev).
-    Kept for TOKEN_TTL_S (see above); unknown tokens are not kept (a guessed token costs a query)."""
+    Kept for TOKEN_TTL_S (see above); unknown tokens are not kept (a guessed token costs a query).
+    `cached_only`: answer from the cache or return NOT_CACHED, never touching the database."""
     digest, now = hash_token(token), time.monotonic()
     cache = _tokens.get(services.app)
     hit = cache.get(digest) if cache is not None else None
     if hit is not None and hit[1] > now:
         row = hit[0]
+    elif cached_only:
+        return NOT_CACHED  # type: ignore[return-value]
     else:
         with services.app.connect() as conn:
             row = conn.execute(

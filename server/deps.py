@@ -4,8 +4,10 @@
     def things(services: ServicesDep, identity: IdentityDep) -> ...
 
 The lifespan (server/app.py) puts services, graph, checkpointer, rate limiter and model info on
-`app.state`; only this module reads them from there. `current_identity` reads the app database,
-so it is a plain `def` (FastAPI runs it in the thread pool, off the event loop).
+`app.state`; only this module reads them from there. The dependencies are `async def`: FastAPI
+would run a plain `def` in the thread pool, a hop per dependency per request. `current_identity`
+answers a recently seen token from memory and goes to the thread pool only for the database (a
+token not seen in the last TOKEN_TTL_S) or a rate limiter on Redis.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials
+from starlette.concurrency import run_in_threadpool
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.pregel import Pregel
 
@@ -21,29 +24,29 @@ from business_data.appdb import hash_token
 from graph.services import Services
 from tools.rbac import Identity, UnknownUser
 
-from .auth import BEARER_SCHEME, COOKIE_SCHEME, UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
+from .auth import BEARER_SCHEME, COOKIE_SCHEME, NOT_CACHED, UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
 from .logs import log_context
 from .ratelimit import RateLimiter, enforce_rate_limit
 
 
-def get_services(request: Request) -> Services:
+async def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-def get_graph(request: Request) -> Pregel:
+async def get_graph(request: Request) -> Pregel:
     """The graph compiled with the server's checkpointer."""
     return request.app.state.graph
 
 
-def get_checkpointer(request: Request) -> BaseCheckpointSaver:
+async def get_checkpointer(request: Request) -> BaseCheckpointSaver:
     return request.app.state.checkpointer
 
 
-def get_rate_limiter(request: Request) -> RateLimiter | None:
+async def get_rate_limiter(request: Request) -> RateLimiter | None:
     return getattr(request.app.state, "rate_limiter", None)
 
 
-def get_model_info(request: Request) -> dict[str, Any]:
+async def get_model_info(request: Request) -> dict[str, Any]:
     return getattr(request.app.state, "model_info", {"mode": "offline"})
 
 
@@ -54,9 +57,9 @@ RateLimiterDep = Annotated[RateLimiter | None, Depends(get_rate_limiter)]
 ModelInfoDep = Annotated[dict, Depends(get_model_info)]
 
 
-def current_identity(request: Request, services: ServicesDep, limiter: RateLimiterDep,
-                     _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)] = None,
-                     _cookie: Annotated[str | None, Depends(COOKIE_SCHEME)] = None) -> Identity:
+async def current_identity(request: Request, services: ServicesDep, limiter: RateLimiterDep,
+                           _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)] = None,
+                           _cookie: Annotated[str | None, Depends(COOKIE_SCHEME)] = None) -> Identity:
     """The caller, from the bearer token (or the playground's session cookie) alone; then the rate limit.
     (`_bearer` and `_cookie` declare the two security schemes in /openapi.json; the token is read here.)"""
     token = bearer_token(request)
@@ -65,13 +68,18 @@ def current_identity(request: Request, services: ServicesDep, limiter: RateLimit
                 and "text/html" in request.headers.get("accept", ""):  # a browser opening the playground
             raise HTTPException(303, "Sign in first.", headers={"Location": "/auth/login?next=" + quote(request.url.path)})
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED)
-    identity = identity_for_token(services, token)
+    identity = identity_for_token(services, token, cached_only=True)
+    if identity is NOT_CACHED:
+        identity = await run_in_threadpool(identity_for_token, services, token)
     if identity is None:
         raise HTTPException(401, "That token is not valid (unknown, revoked, or a dev token outside dev mode).",
                             headers=UNAUTHORIZED)
     if (refusal := cross_site_refusal(request)) is not None:
         raise HTTPException(403, refusal)
-    enforce_rate_limit(limiter, hash_token(token))
+    if limiter is not None and limiter.in_process:
+        enforce_rate_limit(limiter, hash_token(token))
+    else:  # Redis: network I/O, off the loop
+        await run_in_threadpool(enforce_rate_limit, limiter, hash_token(token))
     request.state.identity = identity  # LangServe's per-request config reads it (server/agent_routes.py)
     log_context()["user_id"] = identity.user_id  # every log line of this request names the caller
     return identity

@@ -15,6 +15,7 @@ class RateLimiter:
         self.item = parse(rule)
         self.storage = storage_from_string(redis_url if redis_url else "memory://")
         self.limiter = MovingWindowRateLimiter(self.storage)
+        self.in_process = not redis_url  # counting needs no I/O (no Redis)
 
     def hit(self, key: str, cost: int = 1) -> float | None:
         """None if allowed (and `cost` requests counted), else seconds until the next request is allowed."""
