@@ -295,12 +295,13 @@ class SemanticIndex:
 
     def _insert_embeddings(self, rows: list[dict]) -> None:
         ids = [r["turn_id"] for r in rows]
-        with session_scope(self.engine) as s:
-            alive = set(s.scalars(select(MemoryTurn.id).where(MemoryTurn.id.in_(ids))))
-            done = set(s.scalars(select(MemoryEmbedding.turn_id).where(MemoryEmbedding.turn_id.in_(ids))))
-            todo = [r for r in rows if r["turn_id"] in alive and r["turn_id"] not in done]
+        with self.engine.begin() as conn:  # one query: which turns still exist and have no embedding yet
+            todo_ids = set(conn.execute(
+                select(MemoryTurn.id).outerjoin(MemoryEmbedding, MemoryEmbedding.turn_id == MemoryTurn.id)
+                .where(MemoryTurn.id.in_(ids), MemoryEmbedding.turn_id.is_(None))).scalars())
+            todo = [r for r in rows if r["turn_id"] in todo_ids]
             if todo:
-                s.execute(cast(Table, MemoryEmbedding.__table__).insert(), todo)
+                conn.execute(cast(Table, MemoryEmbedding.__table__).insert(), todo)
 
     def flush(self, timeout: float = 30) -> bool:
         """Wait until every queued embedding is written (True) or the timeout passes (False)."""
