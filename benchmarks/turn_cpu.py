@@ -9,6 +9,7 @@ The mixed filter messages of benchmarks/messages.py as maya, admin and victor in
 every 10 turns (as benchmarks/load.py sends them). Prints this process's CPU time (all threads) per
 turn for each repeat, and the median.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -43,16 +44,24 @@ def main() -> None:
     from server.app import create_app
 
     data = Path(tempfile.mkdtemp(prefix="fk-turn-cpu-"))
-    settings = Settings(FINKRAFT_DATA_DIR=str(data), FINKRAFT_SEMANTIC_MEMORY=str(args.semantic).lower(),
-                        FINKRAFT_RATE_LIMIT="100000000/minute", FINKRAFT_ENV="dev")
+    settings = Settings(
+        FINKRAFT_DATA_DIR=str(data),
+        FINKRAFT_SEMANTIC_MEMORY=str(args.semantic).lower(),
+        FINKRAFT_RATE_LIMIT="100000000/minute",
+        FINKRAFT_ENV="dev",
+    )
     services = Services.from_settings(settings).prepare()
     users = ("maya", "admin", "victor")
     with TestClient(create_app(settings, services)) as client:
+
         def turns(n: int, tag: str) -> None:
             for i in range(n):
                 user = users[i % len(users)]
-                r = client.post("/chat", json={"message": MESSAGES[i % len(MESSAGES)], "thread_id": f"{tag}-{user}-{i // 30}"},
-                                headers={"Authorization": f"Bearer dev-{user}"})
+                r = client.post(
+                    "/chat",
+                    json={"message": MESSAGES[i % len(MESSAGES)], "thread_id": f"{tag}-{user}-{i // 30}"},
+                    headers={"Authorization": f"Bearer dev-{user}"},
+                )
                 assert r.status_code == 200 and r.json()["success"], r.text
 
         turns(60, "warm")
@@ -66,8 +75,10 @@ def main() -> None:
                 services.memory.flush()  # the embeddings of these turns are part of their cost
             per_turn.append((time.process_time() - c0) * 1000 / args.turns)
             print(f"  repeat {k + 1}: {per_turn[-1]:.2f} ms CPU per turn", flush=True)
-    print(f"{args.root}: median {statistics.median(per_turn):.2f} ms CPU per turn over {args.repeat} x {args.turns} turns "
-          f"(semantic memory {'on' if args.semantic else 'off'}); load average {os.getloadavg()[0]:.1f}")
+    print(
+        f"{args.root}: median {statistics.median(per_turn):.2f} ms CPU per turn over {args.repeat} x {args.turns} turns "
+        f"(semantic memory {'on' if args.semantic else 'off'}); load average {os.getloadavg()[0]:.1f}"
+    )
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, func, insert, select
+from sqlalchemy import CursorResult, Table, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from business_data.db import session_scope
@@ -20,7 +20,7 @@ from tools.rbac import Identity
 from business_data.appdb import MemoryEmbedding, MemoryTurn
 from .narrate import iso
 
-_TURNS = MemoryTurn.__table__
+_TURNS = cast(Table, MemoryTurn.__table__)
 
 SPEAKERS = ("user", "assistant")
 MAX_TEXT = 20_000

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import or_, select, true, update
+from sqlalchemy import Row, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
@@ -69,7 +69,8 @@ class ViewNotificationsParams(BaseModel):
     mark_read: bool = False
 
 
-def ticket_dict(t: Ticket) -> dict:
+def ticket_dict(t: Ticket | Row[Any]) -> dict:
+    """A ticket (or a row of the tickets table) as the dict answers carry."""
     return {
         "ticket_id": t.ticket_id, "title": t.title, "description": t.description, "status": t.status,
         "priority": t.priority, "workspace_id": t.workspace_id, "created_by": t.created_by,
