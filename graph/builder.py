@@ -12,10 +12,14 @@ from functools import wraps
 from typing import Any
 from collections.abc import Callable
 
-from langgraph._internal._runnable import RunnableCallable
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
+
+try:  # LangGraph's own node wrapper (private): sync and async bodies, no run of its own in the trace
+    from langgraph._internal._runnable import RunnableCallable
+except ImportError:  # a LangGraph that moved it: plain functions (a thread hop per node, as before)
+    RunnableCallable = None  # type: ignore[assignment,misc]
 
 from .checkpointers import default_checkpointer
 from .nodes import Nodes, after_confirm, after_gate, after_plan, after_route, after_template
@@ -24,10 +28,13 @@ from .state import AgentState, InputState
 from .templates import TEMPLATES
 
 
-def inline(fn: Callable[..., Any], name: str | None = None) -> RunnableCallable:
+def inline(fn: Callable[..., Any], name: str | None = None) -> Any:
     """A node or edge that does no blocking I/O: under `ainvoke` it runs on the event loop instead
     of LangGraph's default hop to a worker thread (plain `invoke` is unchanged). Edges are also not
     traced as runs of their own (LangGraph traces them by default; nodes never are)."""
+    if RunnableCallable is None:
+        return fn
+
     @wraps(fn)
     async def afn(*args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
