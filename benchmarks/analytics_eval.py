@@ -5,6 +5,7 @@
 Prints the accuracy overall and by section (single questions, follow-ups, ambiguous ones);
 -v lists every miss. The figures themselves are checked against SQL by tests/unit/test_analytics_eval.py.
 """
+
 from __future__ import annotations
 
 import sys

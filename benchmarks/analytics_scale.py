@@ -12,6 +12,7 @@ Analytics messages the offline parser does not map yet are given their intent he
 analyze_data call the parser or a model would produce); everything else in the turn is real:
 context, plan, gate, the tool, the answer, memory and the checkpoint. Prints median and p95 per message.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -29,17 +30,38 @@ MESSAGES = [
     ("selective filter", "Filter invoices for last month, vendor=IndiSky, status=failed", None),
     ("broad filter", "invoices from last month", None),
     ("broad filter, a year", "all invoices this year", None),
-    ("total", "total value of failed invoices last month",
-     {"dataset": "invoices", "filters": {"status": "failed"}, "period": "last_month"}),
-    ("breakdown", "failed invoices by vendor this year",
-     {"dataset": "invoices", "measures": ["failed_count"], "group_by": ["vendor"], "period": "this_year"}),
-    ("ranking", "top 5 vendors by invoice value last quarter",
-     {"dataset": "invoices", "measures": ["total_value"], "group_by": ["vendor"], "period": "last_quarter",
-      "order_by": ["-total_value"], "limit": 5}),
-    ("comparison", "invoice value this month against last month",
-     {"dataset": "invoices", "measures": ["total_value"], "period": "this_month", "compare_to": "last_month"}),
-    ("trend", "monthly invoice value this year",
-     {"dataset": "invoices", "measures": ["total_value"], "time_grain": "month", "period": "this_year"}),
+    (
+        "total",
+        "total value of failed invoices last month",
+        {"dataset": "invoices", "filters": {"status": "failed"}, "period": "last_month"},
+    ),
+    (
+        "breakdown",
+        "failed invoices by vendor this year",
+        {"dataset": "invoices", "measures": ["failed_count"], "group_by": ["vendor"], "period": "this_year"},
+    ),
+    (
+        "ranking",
+        "top 5 vendors by invoice value last quarter",
+        {
+            "dataset": "invoices",
+            "measures": ["total_value"],
+            "group_by": ["vendor"],
+            "period": "last_quarter",
+            "order_by": ["-total_value"],
+            "limit": 5,
+        },
+    ),
+    (
+        "comparison",
+        "invoice value this month against last month",
+        {"dataset": "invoices", "measures": ["total_value"], "period": "this_month", "compare_to": "last_month"},
+    ),
+    (
+        "trend",
+        "monthly invoice value this year",
+        {"dataset": "invoices", "measures": ["total_value"], "time_grain": "month", "period": "this_year"},
+    ),
 ]
 
 
@@ -66,9 +88,12 @@ def main() -> None:
     settings = Settings(_env_file=None, **env)
     t0 = time.perf_counter()
     from business_data.migrations import migrate
+
     migrate(settings.business_url, "business")  # the schema at head (indexes included) before any rows
     counts = seed_scale(make_engine(settings.business_url), args.invoices, seed_value=settings.seed)
-    print(f"business database: {counts['invoices']:,} invoices ({counts['added']:,} added, {time.perf_counter() - t0:.0f} s)")
+    print(
+        f"business database: {counts['invoices']:,} invoices ({counts['added']:,} added, {time.perf_counter() - t0:.0f} s)"
+    )
     services = Services.from_settings(settings).prepare()
     graph = compile_graph(services)
 
@@ -80,6 +105,7 @@ def main() -> None:
         if text in given and intent.tool != "analyze_data":
             return Intent(kind="tool", tool="analyze_data", params=dict(given[text]), reason="benchmark: analyze_data")
         return intent
+
     nodes.parse = parse
 
     load = os.getloadavg()
@@ -99,8 +125,10 @@ def main() -> None:
             graph.invoke({"messages": [("user", text)]}, config, durability="exit")
             times.append((time.perf_counter() - t) * 1000)
         times.sort()
-        print(f"{label:22s} median {statistics.median(times):7.1f} ms  p95 {times[int(len(times) * 0.95)]:7.1f} ms  "
-              f"[{', '.join(tools)}] {out['response'][:100]!r}")
+        print(
+            f"{label:22s} median {statistics.median(times):7.1f} ms  p95 {times[int(len(times) * 0.95)]:7.1f} ms  "
+            f"[{', '.join(tools)}] {out['response'][:100]!r}"
+        )
     load = os.getloadavg()
     print(f"load average after: {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
 

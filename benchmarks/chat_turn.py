@@ -3,6 +3,7 @@
 Usage: .venv/bin/python benchmarks/chat_turn.py [--turns 200] [--semantic]
 Prints the median, p95 and mean of the turn latency, and where the time goes per node.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,7 +32,9 @@ def main() -> None:
     from graph.services import Services
 
     data = Path(tempfile.mkdtemp(prefix="fk-bench-"))
-    services = Services.from_settings(Settings(FINKRAFT_DATA_DIR=str(data), FINKRAFT_SEMANTIC_MEMORY=str(args.semantic).lower())).prepare()
+    services = Services.from_settings(
+        Settings(FINKRAFT_DATA_DIR=str(data), FINKRAFT_SEMANTIC_MEMORY=str(args.semantic).lower())
+    ).prepare()
     graph = compile_graph(services)
     message = "Filter invoices for last month, vendor=IndiSky, status=failed"
     config = {"configurable": {"user_id": "maya", "thread_id": "bench"}}
@@ -46,16 +49,22 @@ def main() -> None:
         graph.invoke({"messages": [("user", message)]}, config, durability=args.durability)
         times.append((time.perf_counter() - t0) * 1000)
         if i % 50 == 49:
-            config = {"configurable": {"user_id": "maya", "thread_id": f"bench-{i}"}}  # keep threads realistic in length
+            config = {
+                "configurable": {"user_id": "maya", "thread_id": f"bench-{i}"}
+            }  # keep threads realistic in length
     times.sort()
     print(f"turns={args.turns} semantic={args.semantic} durability={args.durability}")
-    print(f"median={statistics.median(times):.2f} ms  p95={times[int(len(times) * 0.95)]:.2f} ms  "
-          f"p99={times[int(len(times) * 0.99)]:.2f} ms  max={times[-1]:.2f} ms  mean={statistics.mean(times):.2f} ms")
+    print(
+        f"median={statistics.median(times):.2f} ms  p95={times[int(len(times) * 0.95)]:.2f} ms  "
+        f"p99={times[int(len(times) * 0.99)]:.2f} ms  max={times[-1]:.2f} ms  mean={statistics.mean(times):.2f} ms"
+    )
 
     per_node: dict[str, list[float]] = defaultdict(list)  # where the time goes (streaming adds a little)
     for _ in range(min(args.turns, 100)):
         last = time.perf_counter()
-        for chunk in graph.stream({"messages": [("user", message)]}, config, stream_mode="updates", durability=args.durability):
+        for chunk in graph.stream(
+            {"messages": [("user", message)]}, config, stream_mode="updates", durability=args.durability
+        ):
             now = time.perf_counter()
             for node in chunk:
                 per_node[node].append((now - last) * 1000)

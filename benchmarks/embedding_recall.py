@@ -10,6 +10,7 @@ all 316 phrasings less the query itself. recall@5 = share of the relevant phrasi
 (out of min(5, relevant)). Also printed: how many of PyTorch's top 5 the ONNX model returns (agreement),
 the cosine between the two models' vectors, and encode times (one query at a time; batches of 64).
 """
+
 from __future__ import annotations
 
 import os
@@ -40,8 +41,15 @@ def load_cases(path: Path = EVAL_SET) -> tuple[list[str], list[int], dict[int, s
     texts = [c["text"] for c in cases]
     groups: dict[tuple, list[int]] = defaultdict(list)
     for i, c in enumerate(cases):
-        groups[(c["kind"], c.get("tool") or c.get("template"), _norm(c.get("params")), _norm(c.get("refs")),
-                c.get("ctx", "fresh"))].append(i)
+        groups[
+            (
+                c["kind"],
+                c.get("tool") or c.get("template"),
+                _norm(c.get("params")),
+                _norm(c.get("refs")),
+                c.get("ctx", "fresh"),
+            )
+        ].append(i)
     relevant = {i: set(g) - {i} for g in groups.values() if len(g) > 1 for i in g}
     return texts, sorted(relevant), relevant
 
@@ -62,10 +70,16 @@ def compare(reference, candidate, path: Path = EVAL_SET) -> dict:
     ref, cand = np.asarray(reference.encode(texts)), np.asarray(candidate.encode(texts))
     t_ref, t_cand = top_k(ref, queries), top_k(cand, queries)
     cos = (ref * cand).sum(axis=1)
-    return {"texts": len(texts), "queries": len(queries), "groups": len({frozenset(relevant[q] | {q}) for q in queries}),
-            "recall_reference": recall_at_k(t_ref, relevant), "recall_candidate": recall_at_k(t_cand, relevant),
-            "agreement": float(np.mean([len(set(t_ref[q]) & set(t_cand[q])) / K for q in queries])),
-            "cos_mean": float(cos.mean()), "cos_min": float(cos.min())}
+    return {
+        "texts": len(texts),
+        "queries": len(queries),
+        "groups": len({frozenset(relevant[q] | {q}) for q in queries}),
+        "recall_reference": recall_at_k(t_ref, relevant),
+        "recall_candidate": recall_at_k(t_cand, relevant),
+        "agreement": float(np.mean([len(set(t_ref[q]) & set(t_cand[q])) / K for q in queries])),
+        "cos_mean": float(cos.mean()),
+        "cos_min": float(cos.min()),
+    }
 
 
 def timings(model, texts: list[str], n: int = 200) -> dict:
@@ -77,15 +91,19 @@ def timings(model, texts: list[str], n: int = 200) -> dict:
         one.append(time.perf_counter() - t)
     t = time.perf_counter()
     for i in range(0, len(texts), 64):
-        model.encode(texts[i:i + 64])
+        model.encode(texts[i : i + 64])
     batch = time.perf_counter() - t
     one.sort()
-    return {"one_median_ms": statistics.median(one) * 1e3, "one_p95_ms": one[int(0.95 * (len(one) - 1))] * 1e3,
-            "batch_texts_per_s": len(texts) / batch}
+    return {
+        "one_median_ms": statistics.median(one) * 1e3,
+        "one_p95_ms": one[int(0.95 * (len(one) - 1))] * 1e3,
+        "batch_texts_per_s": len(texts) / batch,
+    }
 
 
 def main() -> None:
     from memory import embedder
+
     load = {}
     t = time.perf_counter()
     onnx = embedder.OnnxModel(embedder.ensure_export())
@@ -96,17 +114,25 @@ def main() -> None:
     r = compare(torch_model, onnx)
     texts = load_cases()[0]
     tt, to = timings(torch_model, texts), timings(onnx, texts)
-    print(f"load average {os.getloadavg()[0]:.2f}; {r['queries']} queries in {r['groups']} groups over {r['texts']} texts "
-          f"({EVAL_SET.relative_to(ROOT)})\n")
+    print(
+        f"load average {os.getloadavg()[0]:.2f}; {r['queries']} queries in {r['groups']} groups over {r['texts']} texts "
+        f"({EVAL_SET.relative_to(ROOT)})\n"
+    )
     print("| backend | recall@5 | agreement with PyTorch top 5 | load | encode one (median / p95) | batches of 64 |")
     print("|---|---:|---:|---:|---:|---:|")
-    print(f"| PyTorch (sentence-transformers, fp32) | {r['recall_reference']:.3f} | 1.000 | {load['torch']:.1f} s | "
-          f"{tt['one_median_ms']:.2f} / {tt['one_p95_ms']:.2f} ms | {tt['batch_texts_per_s']:.0f} texts/s |")
-    print(f"| ONNX int8 (onnxruntime) | {r['recall_candidate']:.3f} | {r['agreement']:.3f} | {load['onnx']:.1f} s | "
-          f"{to['one_median_ms']:.2f} / {to['one_p95_ms']:.2f} ms | {to['batch_texts_per_s']:.0f} texts/s |")
+    print(
+        f"| PyTorch (sentence-transformers, fp32) | {r['recall_reference']:.3f} | 1.000 | {load['torch']:.1f} s | "
+        f"{tt['one_median_ms']:.2f} / {tt['one_p95_ms']:.2f} ms | {tt['batch_texts_per_s']:.0f} texts/s |"
+    )
+    print(
+        f"| ONNX int8 (onnxruntime) | {r['recall_candidate']:.3f} | {r['agreement']:.3f} | {load['onnx']:.1f} s | "
+        f"{to['one_median_ms']:.2f} / {to['one_p95_ms']:.2f} ms | {to['batch_texts_per_s']:.0f} texts/s |"
+    )
     diff = (r["recall_candidate"] - r["recall_reference"]) * 100
-    print(f"\nrecall@5 difference: {diff:+.1f} points (limit: within 2); cosine ONNX vs PyTorch: mean {r['cos_mean']:.4f}, "
-          f"min {r['cos_min']:.4f}; encode one: {tt['one_median_ms'] / to['one_median_ms']:.1f}x faster")
+    print(
+        f"\nrecall@5 difference: {diff:+.1f} points (limit: within 2); cosine ONNX vs PyTorch: mean {r['cos_mean']:.4f}, "
+        f"min {r['cos_min']:.4f}; encode one: {tt['one_median_ms'] / to['one_median_ms']:.1f}x faster"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ started with the next message of that set, as the server runs them (`invoke`, du
 Each timed turn's context must hold: a welcome-back line, open tickets, unread notifications, last
 result sets, usage patterns and related memories ("complete" in the output).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,18 +51,22 @@ def main() -> None:
 
     data = Path(tempfile.mkdtemp(prefix="fk-first-"))
     semantic = not args.no_semantic
-    services = Services.from_settings(Settings(FINKRAFT_DATA_DIR=str(data),
-                                               FINKRAFT_SEMANTIC_MEMORY=str(semantic).lower())).prepare()
+    services = Services.from_settings(
+        Settings(FINKRAFT_DATA_DIR=str(data), FINKRAFT_SEMANTIC_MEMORY=str(semantic).lower())
+    ).prepare()
     graph = compile_graph(services)
 
     def turn(user: str, thread: str, text: str):
-        return graph.invoke({"messages": [("user", text)]}, {"configurable": {"user_id": user, "thread_id": thread}},
-                            durability="exit")
+        return graph.invoke(
+            {"messages": [("user", text)]}, {"configurable": {"user_id": user, "thread_id": thread}}, durability="exit"
+        )
 
     def resume(user: str, thread: str, answer: str):
         from langgraph.types import Command
-        return graph.invoke(Command(resume=answer), {"configurable": {"user_id": user, "thread_id": thread}},
-                            durability="exit")
+
+        return graph.invoke(
+            Command(resume=answer), {"configurable": {"user_id": user, "thread_id": thread}}, durability="exit"
+        )
 
     turn("maya", "history", "Filter invoices for last month, vendor=IndiSky, status=failed")
     turn("maya", "history", "why did these fail?")
@@ -85,8 +90,15 @@ def main() -> None:
     times, missing = [], {}
     for i in range(args.turns):
         with session_scope(services.app) as s:  # an update on her ticket since her last visit (the welcome reads it)
-            s.add(Notification(user_id="maya", workspace_id="acme", ticket_id="T-00001", created_at=utcnow(),
-                               message=f"T-00001 got comment {i} from admin"))
+            s.add(
+                Notification(
+                    user_id="maya",
+                    workspace_id="acme",
+                    ticket_id="T-00001",
+                    created_at=utcnow(),
+                    message=f"T-00001 got comment {i} from admin",
+                )
+            )
         t0 = time.perf_counter()
         out = turn("maya", f"first-{i}", MESSAGES[i % len(MESSAGES)])
         times.append((time.perf_counter() - t0) * 1000)
@@ -97,15 +109,24 @@ def main() -> None:
     if semantic:
         services.memory.flush(120)
     times.sort()
-    res = {"turns": len(times), "median_ms": statistics.median(times), "p95_ms": times[int(0.95 * (len(times) - 1))],
-           "max_ms": times[-1], "semantic": semantic, "complete": not missing, "missing": missing,
-           "load": os.getloadavg()[0]}
+    res = {
+        "turns": len(times),
+        "median_ms": statistics.median(times),
+        "p95_ms": times[int(0.95 * (len(times) - 1))],
+        "max_ms": times[-1],
+        "semantic": semantic,
+        "complete": not missing,
+        "missing": missing,
+        "load": os.getloadavg()[0],
+    }
     if args.json:
         print(json.dumps(res))
     else:
-        print(f"first turn of a new thread ({len(times)} threads, semantic memory {'on' if semantic else 'off'}): "
-              f"median {res['median_ms']:.1f} ms, p95 {res['p95_ms']:.1f} ms, max {res['max_ms']:.1f} ms; "
-              f"context complete: {res['complete']} {missing or ''}; load average {res['load']:.2f}")
+        print(
+            f"first turn of a new thread ({len(times)} threads, semantic memory {'on' if semantic else 'off'}): "
+            f"median {res['median_ms']:.1f} ms, p95 {res['p95_ms']:.1f} ms, max {res['max_ms']:.1f} ms; "
+            f"context complete: {res['complete']} {missing or ''}; load average {res['load']:.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ Usage: .venv/bin/python benchmarks/load_server.py [--clients 8 32] [--seconds 30
 For each client count: chat turns/s, p50/p95 of POST /chat, and GET /health latency measured
 in the same run by one extra prober user. Loopback only; every run is bounded in time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,11 +22,24 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 
 
-def start_server(data: Path, port: int, semantic: bool, workers: int = 1, extra_env: dict | None = None) -> subprocess.Popen:
-    env = {**os.environ, "FINKRAFT_DATA_DIR": str(data), "FINKRAFT_RATE_LIMIT": "1000000/minute",
-           "FINKRAFT_SEMANTIC_MEMORY": str(semantic).lower(), "LANGSMITH_TRACING": "false", **(extra_env or {})}
-    proc = subprocess.Popen([str(BIN / "finkraft"), "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
-                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def start_server(
+    data: Path, port: int, semantic: bool, workers: int = 1, extra_env: dict | None = None
+) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "FINKRAFT_DATA_DIR": str(data),
+        "FINKRAFT_RATE_LIMIT": "1000000/minute",
+        "FINKRAFT_SEMANTIC_MEMORY": str(semantic).lower(),
+        "LANGSMITH_TRACING": "false",
+        **(extra_env or {}),
+    }
+    proc = subprocess.Popen(
+        [str(BIN / "finkraft"), "serve", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
@@ -34,17 +48,43 @@ def start_server(data: Path, port: int, semantic: bool, workers: int = 1, extra_
             time.sleep(0.2)
     # warm up: the first chat turns load caches
     for i in range(5):
-        httpx.post(f"http://127.0.0.1:{port}/chat", headers={"Authorization": "Bearer dev-maya"},
-                   json={"message": "failed IndiSky invoices last month", "thread_id": f"warm{i}"}, timeout=60)
+        httpx.post(
+            f"http://127.0.0.1:{port}/chat",
+            headers={"Authorization": "Bearer dev-maya"},
+            json={"message": "failed IndiSky invoices last month", "thread_id": f"warm{i}"},
+            timeout=60,
+        )
     return proc
 
 
 def run_locust(port: int, clients: int, seconds: int, out: Path) -> dict[str, dict]:
     prefix = out / f"c{clients}"
-    subprocess.run([str(BIN / "locust"), "-f", str(ROOT / "benchmarks" / "locust_chat.py"), "--headless",
-                    "-u", str(clients + 1), "-r", str(clients + 1), "-t", f"{seconds}s", "--host", f"http://127.0.0.1:{port}",
-                    "--csv", str(prefix), "--only-summary", "--stop-timeout", "10"],
-                   cwd=ROOT, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=seconds + 120)
+    subprocess.run(
+        [
+            str(BIN / "locust"),
+            "-f",
+            str(ROOT / "benchmarks" / "locust_chat.py"),
+            "--headless",
+            "-u",
+            str(clients + 1),
+            "-r",
+            str(clients + 1),
+            "-t",
+            f"{seconds}s",
+            "--host",
+            f"http://127.0.0.1:{port}",
+            "--csv",
+            str(prefix),
+            "--only-summary",
+            "--stop-timeout",
+            "10",
+        ],
+        cwd=ROOT,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=seconds + 120,
+    )
     rows = {}
     with open(f"{prefix}_stats.csv") as f:
         for row in csv.DictReader(f):
@@ -67,7 +107,9 @@ def main() -> None:
         for clients in args.clients:
             rows = run_locust(args.port, clients, args.seconds, data)
             c, h = rows["POST /chat"], rows["GET /health"]
-            print(f"| {clients} | {float(c['Requests/s']):.1f} | {c['50%']} | {c['95%']} | {c['Failure Count']} | {h['50%']} | {h['95%']} |")
+            print(
+                f"| {clients} | {float(c['Requests/s']):.1f} | {c['50%']} | {c['95%']} | {c['Failure Count']} | {h['50%']} | {h['95%']} |"
+            )
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -1,4 +1,5 @@
 """Locust users for the load benchmark: chat turns (the IndiSky filter) and a /health prober."""
+
 from __future__ import annotations
 
 import itertools
@@ -19,8 +20,12 @@ class ChatUser(HttpUser):
 
     @task
     def chat(self):
-        with self.client.post("/chat", json={"message": "Filter invoices for last month, vendor=IndiSky, status=failed",
-                                             "thread_id": self.thread}, name="POST /chat", catch_response=True) as r:
+        with self.client.post(
+            "/chat",
+            json={"message": "Filter invoices for last month, vendor=IndiSky, status=failed", "thread_id": self.thread},
+            name="POST /chat",
+            catch_response=True,
+        ) as r:
             if r.status_code != 200 or r.json().get("data", {}).get("filtered_records") != 7:
                 r.failure(f"unexpected answer: {r.status_code} {r.text[:200]}")
 

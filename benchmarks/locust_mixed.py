@@ -5,6 +5,7 @@ owns a thread and sends the MESSAGES in turn, starting at its own offset; every 
 starts a new thread, so about one turn in THREAD_TURNS is the first turn of a thread (working context
 built from memory). A turn counts as an error unless it is HTTP 200 with success=true and the filter's data.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -35,9 +36,18 @@ class ChatUser(FastHttpUser):
             self.thread = f"{self.name}-t{self.turn}"
         message = MESSAGES[self.turn % len(MESSAGES)]
         self.turn += 1
-        with self.client.post("/chat", json={"message": message, "thread_id": self.thread}, headers=self.headers,
-                              name="POST /chat", catch_response=True) as r:
+        with self.client.post(
+            "/chat",
+            json={"message": message, "thread_id": self.thread},
+            headers=self.headers,
+            name="POST /chat",
+            catch_response=True,
+        ) as r:
             body = r.json() if r.status_code == 200 else {}
-            if r.status_code != 200 or not body.get("success") or body.get("tool_used") != "filter_data" \
-                    or "filtered_records" not in (body.get("data") or {}):
+            if (
+                r.status_code != 200
+                or not body.get("success")
+                or body.get("tool_used") != "filter_data"
+                or "filtered_records" not in (body.get("data") or {})
+            ):
                 r.failure(f"{r.status_code}: {(r.text or '')[:200]}")

@@ -7,6 +7,7 @@ server with FINKRAFT_ENV=dev). By hand:
 
     locust -f benchmarks/locustfile.py --headless -u 8 -r 8 -t 30s --host http://127.0.0.1:8000
 """
+
 from __future__ import annotations
 
 import itertools
@@ -38,8 +39,9 @@ class ChatUser(HttpUser):
         if step == 0:
             self.thread = f"bench-{uuid.uuid4().hex[:12]}"
         self.turn_no += 1
-        with self.client.post("/chat", json={"message": CONVERSATION[step], "thread_id": self.thread},
-                              name="/chat", catch_response=True) as r:
+        with self.client.post(
+            "/chat", json={"message": CONVERSATION[step], "thread_id": self.thread}, name="/chat", catch_response=True
+        ) as r:
             if r.status_code != 200:
                 r.failure(f"HTTP {r.status_code}: {r.text[:200]}")
             elif not r.json().get("success"):

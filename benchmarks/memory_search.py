@@ -13,6 +13,7 @@ Measures, per size:
 and, separately, the real all-MiniLM-L6-v2 encode time for one query.
 Vectors are synthetic (clustered, 384-d, L2-normalised), so the numbers are about search, not relevance.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,7 +42,9 @@ def vectors(n: int, seed: int = 0, centers: int = 2000) -> np.ndarray:
     out = np.empty((n, DIM), np.float32)
     for s in range(0, n, 200_000):
         e = min(n, s + 200_000)
-        v = c[rng.integers(0, centers, e - s)] + 0.6 * rng.standard_normal((e - s, DIM)).astype(np.float32) / np.sqrt(DIM)
+        v = c[rng.integers(0, centers, e - s)] + 0.6 * rng.standard_normal((e - s, DIM)).astype(np.float32) / np.sqrt(
+            DIM
+        )
         out[s:e] = v / np.linalg.norm(v, axis=1, keepdims=True)
     return out
 
@@ -76,8 +79,14 @@ def bench_in_memory(n: int, users: int, nq: int, vecs: np.ndarray) -> dict:
         lat.append(time.perf_counter() - t)
         hits += int(p + 1 in ids.tolist())
     med, p95 = ms(lat)
-    return {"build_s": build, "median_ms": med, "p95_ms": p95, "self_hit@5": hits / nq,
-            "per_user": n // users, "kinds": sorted({p.kind for p in pidx.parts.values()})}
+    return {
+        "build_s": build,
+        "median_ms": med,
+        "p95_ms": p95,
+        "self_hit@5": hits / nq,
+        "per_user": n // users,
+        "kinds": sorted({p.kind for p in pidx.parts.values()}),
+    }
 
 
 def write_db(url: str, n: int, users: int, vecs: np.ndarray) -> float:
@@ -90,18 +99,44 @@ def write_db(url: str, n: int, users: int, vecs: np.ndarray) -> float:
     engine = make_engine(url)
     migrate(engine, "app")
     from datetime import timedelta
+
     now = utcnow() - timedelta(hours=1)  # written earlier: outside the store's late-commit re-check window
     t0 = time.perf_counter()
     step = 50_000
     with engine.begin() as conn:
         for s in range(0, n, step):
             e = min(n, s + step)
-            conn.execute(insert(MemoryTurn.__table__), [
-                {"id": i + 1, "thread_id": f"t{i % 997}", "user_id": f"u{i % users}", "workspace_id": "acme",
-                 "speaker": "user", "text": f"memory {i}", "importance": 0.5, "created_at": now} for i in range(s, e)])
-            conn.execute(insert(MemoryEmbedding.__table__), [
-                {"id": i + 1, "turn_id": i + 1, "user_id": f"u{i % users}", "workspace_id": "acme", "dim": DIM,
-                 "vector": vecs[i].tobytes(), "created_at": now} for i in range(s, e)])
+            conn.execute(
+                insert(MemoryTurn.__table__),
+                [
+                    {
+                        "id": i + 1,
+                        "thread_id": f"t{i % 997}",
+                        "user_id": f"u{i % users}",
+                        "workspace_id": "acme",
+                        "speaker": "user",
+                        "text": f"memory {i}",
+                        "importance": 0.5,
+                        "created_at": now,
+                    }
+                    for i in range(s, e)
+                ],
+            )
+            conn.execute(
+                insert(MemoryEmbedding.__table__),
+                [
+                    {
+                        "id": i + 1,
+                        "turn_id": i + 1,
+                        "user_id": f"u{i % users}",
+                        "workspace_id": "acme",
+                        "dim": DIM,
+                        "vector": vecs[i].tobytes(),
+                        "created_at": now,
+                    }
+                    for i in range(s, e)
+                ],
+            )
     return time.perf_counter() - t0
 
 
@@ -141,12 +176,19 @@ def bench_store(url: str, n: int, users: int, nq: int, vecs: np.ndarray) -> dict
         assert all(r["thread_id"] is not None for r in res)
     med, p95 = ms(lat)
     cmed, _ = ms(cold)
-    return {"cold_partition_ms": cmed, "rebuild_all_s": rebuild, "median_ms": med, "p95_ms": p95, "self_hit@5": hits / nq}
+    return {
+        "cold_partition_ms": cmed,
+        "rebuild_all_s": rebuild,
+        "median_ms": med,
+        "p95_ms": p95,
+        "self_hit@5": hits / nq,
+    }
 
 
 def bench_single_partition(n: int, nq: int, vecs: np.ndarray) -> dict:
     """One user with n memories: exact flat vs the IVF index the store switches to."""
     import faiss
+
     flat = faiss.IndexFlatIP(DIM)
     flat.add(vecs[:n])
     rng = np.random.default_rng(4)
@@ -183,12 +225,21 @@ def bench_single_partition(n: int, nq: int, vecs: np.ndarray) -> dict:
     for q in rq:
         ex = set(np.argpartition(-(base @ q), 5)[:5].tolist())
         rrec.append(len(ex & set(part.search(q, 5)[1].tolist())) / 5)
-    return {"random_query_recall@5": float(np.mean(rrec)), "flat_median_ms": fmed, "ivf_build_s": build, "ivf_median_ms": imed, "ivf_p95_ms": ip95,
-            "ivf_recall@5": float(np.mean(rec)), "nlist": part.index.nlist, "nprobe": part.index.nprobe}
+    return {
+        "random_query_recall@5": float(np.mean(rrec)),
+        "flat_median_ms": fmed,
+        "ivf_build_s": build,
+        "ivf_median_ms": imed,
+        "ivf_p95_ms": ip95,
+        "ivf_recall@5": float(np.mean(rec)),
+        "nlist": part.index.nlist,
+        "nprobe": part.index.nprobe,
+    }
 
 
 def bench_model(nq: int = 50) -> dict:
     from memory import embedder
+
     t0 = time.perf_counter()
     embedder.encode(["warm up"])
     load = time.perf_counter() - t0
@@ -213,44 +264,66 @@ def main() -> None:
     ap.add_argument("--dir", default=None, help="where to put the SQLite files (default: a temp dir)")
     args = ap.parse_args()
     import faiss
+
     sizes = [int(s) for s in args.sizes.split(",")]
-    print(f"faiss {faiss.__version__}, {os.cpu_count()} cpus, {args.users} users, {args.queries} queries/size, "
-          f"IVF threshold {IVF_THRESHOLD:,} vectors per partition\n")
+    print(
+        f"faiss {faiss.__version__}, {os.cpu_count()} cpus, {args.users} users, {args.queries} queries/size, "
+        f"IVF threshold {IVF_THRESHOLD:,} vectors per partition\n"
+    )
     allv = vectors(max(sizes))
     rows = []
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         for n in sizes:
             vecs = allv[:n]
             r = {"n": n, "mem": bench_in_memory(n, args.users, args.queries, vecs)}
-            print(f"[{n:>9,}] in-memory: build {r['mem']['build_s']:.2f} s, search median {r['mem']['median_ms']:.3f} ms "
-                  f"(p95 {r['mem']['p95_ms']:.3f}), {r['mem']['per_user']:,}/user, {r['mem']['kinds']}", flush=True)
+            print(
+                f"[{n:>9,}] in-memory: build {r['mem']['build_s']:.2f} s, search median {r['mem']['median_ms']:.3f} ms "
+                f"(p95 {r['mem']['p95_ms']:.3f}), {r['mem']['per_user']:,}/user, {r['mem']['kinds']}",
+                flush=True,
+            )
             if not args.no_db:
                 url = f"sqlite:///{Path(tmp) / f'app_{n}.sqlite'}"
                 r["db_write_s"] = write_db(url, n, args.users, vecs)
                 r["store"] = bench_store(url, n, args.users, args.queries, vecs)
                 s = r["store"]
-                print(f"[{n:>9,}] store: write {r['db_write_s']:.1f} s, rebuild all partitions {s['rebuild_all_s']:.2f} s, "
-                      f"cold partition {s['cold_partition_ms']:.1f} ms, warm search median {s['median_ms']:.3f} ms "
-                      f"(p95 {s['p95_ms']:.3f}), self-hit@5 {s['self_hit@5']:.2f}", flush=True)
-                os.unlink(url[len("sqlite:///"):])
+                print(
+                    f"[{n:>9,}] store: write {r['db_write_s']:.1f} s, rebuild all partitions {s['rebuild_all_s']:.2f} s, "
+                    f"cold partition {s['cold_partition_ms']:.1f} ms, warm search median {s['median_ms']:.3f} ms "
+                    f"(p95 {s['p95_ms']:.3f}), self-hit@5 {s['self_hit@5']:.2f}",
+                    flush=True,
+                )
+                os.unlink(url[len("sqlite:///") :])
             if not args.no_single and n >= 100_000:
                 r["single"] = bench_single_partition(n, min(args.queries, 200), vecs)
                 s = r["single"]
-                print(f"[{n:>9,}] one user owns all: flat {s['flat_median_ms']:.2f} ms; IVF nlist={s['nlist']} "
-                      f"nprobe={s['nprobe']} build {s['ivf_build_s']:.1f} s, median {s['ivf_median_ms']:.3f} ms "
-                      f"(p95 {s['ivf_p95_ms']:.3f}), recall@5 {s['ivf_recall@5']:.3f} (random queries {s['random_query_recall@5']:.3f})", flush=True)
+                print(
+                    f"[{n:>9,}] one user owns all: flat {s['flat_median_ms']:.2f} ms; IVF nlist={s['nlist']} "
+                    f"nprobe={s['nprobe']} build {s['ivf_build_s']:.1f} s, median {s['ivf_median_ms']:.3f} ms "
+                    f"(p95 {s['ivf_p95_ms']:.3f}), recall@5 {s['ivf_recall@5']:.3f} (random queries {s['random_query_recall@5']:.3f})",
+                    flush=True,
+                )
             rows.append(r)
             gc.collect()
     if not args.no_model:
         m = bench_model()
-        print(f"\nquery encode (all-MiniLM-L6-v2, 1 torch thread): model load {m['load_s']:.1f} s, "
-              f"median {m['median_ms']:.1f} ms (p95 {m['p95_ms']:.1f})")
-    print("\n| memories | users | in-memory build | search (index only) | store rebuild from DB | cold partition | store search (warm) |")
+        print(
+            f"\nquery encode (all-MiniLM-L6-v2, 1 torch thread): model load {m['load_s']:.1f} s, "
+            f"median {m['median_ms']:.1f} ms (p95 {m['p95_ms']:.1f})"
+        )
+    print(
+        "\n| memories | users | in-memory build | search (index only) | store rebuild from DB | cold partition | store search (warm) |"
+    )
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         st = r.get("store", {})
-        print(f"| {r['n']:,} | {args.users} | {r['mem']['build_s']:.2f} s | {r['mem']['median_ms']:.3f} ms | "
-              + (f"{st['rebuild_all_s']:.2f} s | {st['cold_partition_ms']:.1f} ms | {st['median_ms']:.3f} ms |" if st else "- | - | - |"))
+        print(
+            f"| {r['n']:,} | {args.users} | {r['mem']['build_s']:.2f} s | {r['mem']['median_ms']:.3f} ms | "
+            + (
+                f"{st['rebuild_all_s']:.2f} s | {st['cold_partition_ms']:.1f} ms | {st['median_ms']:.3f} ms |"
+                if st
+                else "- | - | - |"
+            )
+        )
 
 
 if __name__ == "__main__":

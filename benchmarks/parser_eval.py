@@ -1,7 +1,8 @@
 """Accuracy and speed of the offline intent parser over tests/unit/parser_eval.yaml.
 
-    .venv/bin/python benchmarks/parser_eval.py [-v]
+.venv/bin/python benchmarks/parser_eval.py [-v]
 """
+
 from __future__ import annotations
 
 import statistics
@@ -32,8 +33,10 @@ def main() -> None:
             parse(case["text"], ctx)
         per_case.append((time.perf_counter() - t0) / 20 * 1000)
     per_case.sort()
-    print(f"parse time per message: median {statistics.median(per_case):.3f} ms, "
-          f"p95 {per_case[int(len(per_case) * 0.95)]:.3f} ms, max {per_case[-1]:.3f} ms ({len(cases)} messages)")
+    print(
+        f"parse time per message: median {statistics.median(per_case):.3f} ms, "
+        f"p95 {per_case[int(len(per_case) * 0.95)]:.3f} ms, max {per_case[-1]:.3f} ms ({len(cases)} messages)"
+    )
 
 
 if __name__ == "__main__":

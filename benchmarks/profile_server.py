@@ -7,6 +7,7 @@ py-spy for --seconds while Locust drives the mixed filter set with 8 clients. Wr
 graph), OUT.txt (collapsed stacks) and prints the functions with the largest inclusive share of samples,
 grouped by this project's modules. Needs py-spy (`pip install py-spy`) and ptrace rights (root here).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -34,11 +35,20 @@ def summarise(collapsed: Path, top: int = 120) -> None:
         frames = stack.split(";")
         seen = set()
         for f in frames:
-            name = f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("site-packages/")[-1] + ")" if " (" in f else f
+            name = (
+                f.split(" (")[0] + " (" + f.split(" (")[-1].split(":")[0].split("site-packages/")[-1] + ")"
+                if " (" in f
+                else f
+            )
             if name not in seen:
                 incl[name] += n
                 seen.add(name)
-        selfc[frames[-1].split(" (")[0] + " (" + frames[-1].split(" (")[-1].split(":")[0].split("site-packages/")[-1] + ")"] += n
+        selfc[
+            frames[-1].split(" (")[0]
+            + " ("
+            + frames[-1].split(" (")[-1].split(":")[0].split("site-packages/")[-1]
+            + ")"
+        ] += n
     print(f"{total} samples\n\ninclusive (share of all samples):")
     for name, n in incl.most_common(top):
         print(f"  {100 * n / total:5.1f}%  {name}")
@@ -73,10 +83,44 @@ def main() -> None:
             driver = threading.Thread(target=load.locust, args=(port, args.clients, args.seconds + 6, work / "run"))
             driver.start()
             out = args.out.resolve()
-            subprocess.run([spy, "record", "-p", str(proc.pid), "-d", str(args.seconds), "-r", "200", "-f", "raw", "--gil",
-                            "-o", f"{out}.txt", "--nonblocking"], check=True, stdout=subprocess.DEVNULL)
-            subprocess.run([spy, "record", "-p", str(proc.pid), "-d", "3", "-r", "200", "--gil", "-o", f"{out}.svg",
-                            "--nonblocking"], check=False, stdout=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    spy,
+                    "record",
+                    "-p",
+                    str(proc.pid),
+                    "-d",
+                    str(args.seconds),
+                    "-r",
+                    "200",
+                    "-f",
+                    "raw",
+                    "--gil",
+                    "-o",
+                    f"{out}.txt",
+                    "--nonblocking",
+                ],
+                check=True,
+                stdout=subprocess.DEVNULL,
+            )
+            subprocess.run(
+                [
+                    spy,
+                    "record",
+                    "-p",
+                    str(proc.pid),
+                    "-d",
+                    "3",
+                    "-r",
+                    "200",
+                    "--gil",
+                    "-o",
+                    f"{out}.svg",
+                    "--nonblocking",
+                ],
+                check=False,
+                stdout=subprocess.DEVNULL,
+            )
             driver.join()
         finally:
             proc.terminate()

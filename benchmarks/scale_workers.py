@@ -12,6 +12,7 @@ Loopback only. Needs a local PostgreSQL (FINKRAFT_BENCH_PG, default
 postgresql://postgres@127.0.0.1:5432/postgres) where the user may CREATE DATABASE. Locust runs on
 the same machine, so it takes some of the CPU the workers could use: figures are for the whole box.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,6 +36,7 @@ PG = os.environ.get("FINKRAFT_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/p
 
 def free_port() -> int:
     import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -42,6 +44,7 @@ def free_port() -> int:
 
 def db_url(name: str) -> str:
     from sqlalchemy import make_url
+
     return make_url(PG).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
 
 
@@ -69,31 +72,80 @@ def run_one(workers: int, users: int, run_time: int, warmup: int, out: Path) -> 
     url = f"http://127.0.0.1:{port}"
     data = Path(tempfile.mkdtemp(prefix=f"{tag}-"))
     log = out / f"server-{workers}w.log"
-    env = {**os.environ, "APP_DATABASE_URL": db_url(names[0]), "BUSINESS_DATABASE_URL": db_url(names[1]),
-           "FINKRAFT_DATA_DIR": str(data), "FINKRAFT_ENV": "dev", "FINKRAFT_SEMANTIC_MEMORY": "false",
-           "FINKRAFT_RATE_LIMIT": "100000000/minute", "LANGSMITH_TRACING": "false", "HF_HUB_OFFLINE": "1",
-           "PROMETHEUS_MULTIPROC_DIR": str(data / "prom")}
+    env = {
+        **os.environ,
+        "APP_DATABASE_URL": db_url(names[0]),
+        "BUSINESS_DATABASE_URL": db_url(names[1]),
+        "FINKRAFT_DATA_DIR": str(data),
+        "FINKRAFT_ENV": "dev",
+        "FINKRAFT_SEMANTIC_MEMORY": "false",
+        "FINKRAFT_RATE_LIMIT": "100000000/minute",
+        "LANGSMITH_TRACING": "false",
+        "HF_HUB_OFFLINE": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(data / "prom"),
+    }
     env.pop("REDIS_URL", None)
     for k in ("GOOGLE_API_KEY", "GEMINI_API_KEY", "FINKRAFT_MODEL"):
         env.pop(k, None)  # the offline router: measures the server, not a model API
-    server = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(port), "--workers", str(workers),
-                               "--log-level", "warning"], cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+    )
     try:
         wait_ready(url, server, log)
         prefix = out / f"locust-{workers}w"
-        base = [sys.executable, "-m", "locust", "-f", str(ROOT / "benchmarks" / "locustfile.py"), "--headless",
-                "--host", url, "-u", str(users), "-r", str(users), "--only-summary", "--stop-timeout", "10",
-                "--loglevel", "WARNING"]
+        base = [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(ROOT / "benchmarks" / "locustfile.py"),
+            "--headless",
+            "--host",
+            url,
+            "-u",
+            str(users),
+            "-r",
+            str(users),
+            "--only-summary",
+            "--stop-timeout",
+            "10",
+            "--loglevel",
+            "WARNING",
+        ]
         if warmup:
             subprocess.run([*base, "-t", f"{warmup}s"], cwd=ROOT, capture_output=True)
-        run = subprocess.run([*base, "-t", f"{run_time}s", "--csv", str(prefix)], cwd=ROOT, capture_output=True, text=True)
+        run = subprocess.run(
+            [*base, "-t", f"{run_time}s", "--csv", str(prefix)], cwd=ROOT, capture_output=True, text=True
+        )
         (out / f"locust-{workers}w.txt").write_text(run.stdout + run.stderr)  # exit 1 = some requests failed
         with open(f"{prefix}_stats.csv") as f:
             row = next(r for r in csv.DictReader(f) if r["Name"] == "Aggregated")
-        result = {"workers": workers, "users": users, "seconds": run_time,
-                  "turns": int(row["Request Count"]), "failures": int(row["Failure Count"]),
-                  "median_ms": float(row["Median Response Time"]), "p95_ms": float(row["95%"]),
-                  "p99_ms": float(row["99%"]), "turns_per_s": float(row["Requests/s"])}
+        result = {
+            "workers": workers,
+            "users": users,
+            "seconds": run_time,
+            "turns": int(row["Request Count"]),
+            "failures": int(row["Failure Count"]),
+            "median_ms": float(row["Median Response Time"]),
+            "p95_ms": float(row["95%"]),
+            "p99_ms": float(row["99%"]),
+            "turns_per_s": float(row["Requests/s"]),
+        }
         return result
     finally:
         server.terminate()
@@ -120,14 +172,22 @@ def main() -> int:
         r = run_one(n, args.users, args.run_time, args.warmup, args.out)
         print(json.dumps(r), flush=True)
         results.append(r)
-    (args.out / "results.json").write_text(json.dumps({"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}",
-                                                       "results": results}, indent=2))
-    print(f"\nChat turns on PostgreSQL, {args.users} closed-loop Locust users, {args.run_time} s per row, "
-          f"{os.cpu_count()} cores (server, PostgreSQL and Locust on the same machine)\n")
+    (args.out / "results.json").write_text(
+        json.dumps(
+            {"machine": f"{os.cpu_count()} cores, {platform.processor() or platform.machine()}", "results": results},
+            indent=2,
+        )
+    )
+    print(
+        f"\nChat turns on PostgreSQL, {args.users} closed-loop Locust users, {args.run_time} s per row, "
+        f"{os.cpu_count()} cores (server, PostgreSQL and Locust on the same machine)\n"
+    )
     print("| workers | turns | failures | median ms | p95 ms | turns/s |")
     print("|---:|---:|---:|---:|---:|---:|")
     for r in results:
-        print(f"| {r['workers']} | {r['turns']} | {r['failures']} | {r['median_ms']:.0f} | {r['p95_ms']:.0f} | {r['turns_per_s']:.1f} |")
+        print(
+            f"| {r['workers']} | {r['turns']} | {r['failures']} | {r['median_ms']:.0f} | {r['p95_ms']:.0f} | {r['turns_per_s']:.1f} |"
+        )
     return 0
 
 

@@ -5,6 +5,7 @@ server's RSS sampled every --every seconds. Prints the samples and whether RSS a
 
     .venv/bin/python benchmarks/soak.py [--minutes 10] [--every 30]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,8 +20,13 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
-MESSAGES = ("failed IndiSky invoices from last month", "show my tickets", "what about SkyHigh",
-            "how many of these failed", "vendor profile for Metro Cabs")
+MESSAGES = (
+    "failed IndiSky invoices from last month",
+    "show my tickets",
+    "what about SkyHigh",
+    "how many of these failed",
+    "vendor profile for Metro Cabs",
+)
 
 
 def rss_mb(pid: int) -> float:
@@ -37,9 +43,17 @@ def main() -> None:
     ap.add_argument("--port", type=int, default=8765)
     args = ap.parse_args()
     data = tempfile.mkdtemp(prefix="fk-soak-")
-    env = {**os.environ, "FINKRAFT_DATA_DIR": data, "FINKRAFT_RATE_LIMIT": "1000000/minute", "LANGSMITH_TRACING": "false"}
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(args.port), "--log-level", "warning"],
-                            cwd=ROOT, env=env)
+    env = {
+        **os.environ,
+        "FINKRAFT_DATA_DIR": data,
+        "FINKRAFT_RATE_LIMIT": "1000000/minute",
+        "LANGSMITH_TRACING": "false",
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "server.cli", "serve", "--port", str(args.port), "--log-level", "warning"],
+        cwd=ROOT,
+        env=env,
+    )
     url = f"http://127.0.0.1:{args.port}"
     try:
         for _ in range(600):
@@ -63,8 +77,10 @@ def main() -> None:
                 next_sample += args.every
         after = [mb for t, mb in samples if t >= 120] or [mb for _, mb in samples]
         spread = (max(after) - after[0]) / after[0]
-        print(f"{i} turns, {errors} errors, median {statistics.median(ms):.0f} ms; RSS after warm-up {after[0]:.0f} -> "
-              f"{after[-1]:.0f} MB (max +{spread:.0%}: {'flat within 10%' if spread <= 0.10 else 'NOT flat'})")
+        print(
+            f"{i} turns, {errors} errors, median {statistics.median(ms):.0f} ms; RSS after warm-up {after[0]:.0f} -> "
+            f"{after[-1]:.0f} MB (max +{spread:.0%}: {'flat within 10%' if spread <= 0.10 else 'NOT flat'})"
+        )
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
     finally:
         proc.terminate()

@@ -14,14 +14,27 @@ migrations in `business_data/migrations/versions_app/` (never by create_all); th
 users and dev tokens are in `business_data/demo_users.py`. LangGraph's checkpoint tables live in
 the same database but belong to LangGraph (graph/checkpointers.py).
 """
+
 from __future__ import annotations
 
 import hashlib
 from typing import cast
 from datetime import datetime, UTC
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Index, Integer, LargeBinary, String, Table, Text,
-                        UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -33,6 +46,7 @@ def utcnow() -> datetime:
 class UTCDateTime(TypeDecorator):
     """Timestamps are stored and returned in UTC, always timezone-aware (SQLite drops the offset;
     this puts it back, so every API answer reads the same way on SQLite and PostgreSQL)."""
+
     impl = DateTime(timezone=True)
     cache_ok = True
 
@@ -168,6 +182,7 @@ class Trace(AppBase):
 
 class Plan(AppBase):
     """A business template run as its own checkpointed thread ("plan-<plan_id>"), see graph/templates/plans.py."""
+
     __tablename__ = "plans"
     plan_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), index=True)
@@ -175,7 +190,9 @@ class Plan(AppBase):
     template: Mapped[str] = mapped_column(String(64))
     goal: Mapped[str] = mapped_column(Text, default="")
     params: Mapped[dict] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(32), default="created")  # created|running|awaiting_confirmation|completed|failed|cancelled
+    status: Mapped[str] = mapped_column(
+        String(32), default="created"
+    )  # created|running|awaiting_confirmation|completed|failed|cancelled
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -183,6 +200,7 @@ class Plan(AppBase):
 # -- memory (memory/): every user / assistant turn, and one normalised float32 vector per turn, the
 # source of truth for the derived FAISS index. Both tables use SQLite AUTOINCREMENT (ids are never reused after a delete), so "embedding rows with
 # id > the highest id already indexed" is a safe incremental catch-up for an index in another process.
+
 
 class MemoryTurn(AppBase):
     __tablename__ = "memory_turns"
@@ -226,6 +244,7 @@ class MemoryEmbedding(AppBase):
 class ThreadTitle(AppBase):
     """A name a user gave one of their conversations (PATCH /threads/{thread_id}); threads themselves
     are the memory turns and checkpoints that share the id. "Forget me" deletes these too."""
+
     __tablename__ = "thread_titles"
     workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     user_id: Mapped[str] = mapped_column(String(64), primary_key=True)

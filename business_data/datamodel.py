@@ -28,6 +28,7 @@ Names of datasets, dimensions and measures are the stable vocabulary: a customer
 the same names to its own tables and columns (`vendor` -> `vendors.vendor_name`), so the parser,
 the tools and the model router never see a physical column name.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -64,6 +65,7 @@ class _Strict(BaseModel):
 class Join(_Strict):
     """`<alias>: {table, column, references}`: LEFT JOIN table AS alias ON <column> = alias.<references>.
     `column` is a column of the dataset's table, or `other_alias.column` for a join through a join."""
+
     table: str
     column: str
     references: str = "id"
@@ -72,6 +74,7 @@ class Join(_Strict):
 
 class FilterSpec(_Strict):
     """A condition on a dimension (measure filters in a model; the same shape as a query's filters)."""
+
     field: str
     op: FilterOp = "eq"
     value: Any = None
@@ -104,7 +107,9 @@ class Measure(_Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> Measure:
         if (self.agg is None) == (self.derived is None):
-            raise ValueError("a measure has either `agg` (with a column, except count) or `derived`, not both or neither")
+            raise ValueError(
+                "a measure has either `agg` (with a column, except count) or `derived`, not both or neither"
+            )
         if self.agg and self.agg != "count" and not self.column:
             raise ValueError(f"`{self.agg}` needs a `column`")
         return self
@@ -122,7 +127,10 @@ class Dataset(_Strict):
     amount: str | None = None
     default_measure: str | None = None
     list: list[str]
-    preview: Names = Field(default_factory=builtins.list, description="the dimensions of a one-line preview of a record (default: list[:5])")
+    preview: Names = Field(
+        default_factory=builtins.list,
+        description="the dimensions of a one-line preview of a record (default: list[:5])",
+    )
     order: Names = Field(default_factory=builtins.list)
     joins: dict[str, Join] = Field(default_factory=dict)
     dimensions: dict[str, Dimension]
@@ -155,6 +163,7 @@ class Dataset(_Strict):
         def add(ref: str) -> None:
             alias, col = self.column_parts(ref)
             out.setdefault(tables[alias or self.table], set()).add(col)
+
         if self.workspace_column:
             add(self.workspace_column)
         for j in self.joins.values():
@@ -171,7 +180,9 @@ class Dataset(_Strict):
     def _consistent(self) -> Dataset:
         problems: list[str] = []
         if (self.workspace_column is None) == (self.workspace is None):
-            problems.append("give exactly one of `workspace_column` (rows carry their workspace) or `workspace` (single tenant)")
+            problems.append(
+                "give exactly one of `workspace_column` (rows carry their workspace) or `workspace` (single tenant)"
+            )
         for kind, names in (("dimension", self.dimensions), ("measure", self.measures), ("join", self.joins)):
             problems += [f"{kind} name '{n}' must be lower_snake_case" for n in names if not NAME.match(n)]
         both = set(self.dimensions) & set(self.measures)
@@ -182,7 +193,10 @@ class Dataset(_Strict):
         def check_ref(where: str, ref: str) -> None:
             alias, _ = self.column_parts(ref)
             if alias and alias not in aliases:
-                problems.append(f"{where}: '{ref}' uses the unknown join '{alias}' (joins: {', '.join(sorted(self.joins)) or 'none'})")
+                problems.append(
+                    f"{where}: '{ref}' uses the unknown join '{alias}' (joins: {', '.join(sorted(self.joins)) or 'none'})"
+                )
+
         for a, j in self.joins.items():
             check_ref(f"join {a}", j.column)
         for n, d in self.dimensions.items():
@@ -193,8 +207,12 @@ class Dataset(_Strict):
                 problems.append(f"`{attr}: {v}` is not a dimension")
         if self.time and self.dimensions.get(self.time) and self.dimensions[self.time].type != "time":
             problems.append(f"`time: {self.time}` must be a dimension of type time")
-        problems += [f"`{attr}` names '{n}', which is not a dimension" for attr in ("list", "preview")
-                     for n in getattr(self, attr) if n not in self.dimensions]
+        problems += [
+            f"`{attr}` names '{n}', which is not a dimension"
+            for attr in ("list", "preview")
+            for n in getattr(self, attr)
+            if n not in self.dimensions
+        ]
         for o in self.order:
             name = o.split()[0]
             if name not in self.dimensions:
@@ -208,7 +226,11 @@ class Dataset(_Strict):
                 if f.field not in self.dimensions:
                     problems.append(f"measure {n}: filter on '{f.field}', which is not a dimension")
             if m.derived:
-                problems += [f"measure {n}: derived from '{o}', which is not a measure" for o in m.derived.of if o not in self.measures]
+                problems += [
+                    f"measure {n}: derived from '{o}', which is not a measure"
+                    for o in m.derived.of
+                    if o not in self.measures
+                ]
         problems += self._cycles()
         if problems:
             raise ValueError("; ".join(problems))
@@ -222,17 +244,21 @@ class Dataset(_Strict):
             if name in path:
                 return " -> ".join(path + (name,))
             for o in m.derived.of:
-                if (found := visit(o, path + (name,))):
+                if found := visit(o, path + (name,)):
                     return found
             return None
+
         return [f"derived measures loop: {c}" for n in self.measures if (c := visit(n, ()))][:1]
 
 
 class DataModel(_Strict):
     name: str
     description: str = ""
-    managed: bool = Field(False, description="FinkraftAI owns the schema: its migrations and the demo seed apply "
-                                              "(the demo model); otherwise the database is the customer's and is only read")
+    managed: bool = Field(
+        False,
+        description="FinkraftAI owns the schema: its migrations and the demo seed apply "
+        "(the demo model); otherwise the database is the customer's and is only read",
+    )
     datasets: dict[str, Dataset]
 
     @field_validator("datasets")
@@ -316,6 +342,7 @@ def get_data_model(name_or_path: str | Path | None = None) -> DataModel:
     """The model in use: `name_or_path`, else the `FINKRAFT_DATA_MODEL` setting (default `demo`). Cached."""
     if name_or_path is None:
         from .settings import get_settings
+
         name_or_path = get_settings().data_model
     path = resolve_path(name_or_path).resolve()
     return _cached(str(path), path.stat().st_mtime if path.exists() else 0.0)

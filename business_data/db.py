@@ -1,4 +1,5 @@
 """Engines and sessions for any SQLAlchemy URL (SQLite by default, PostgreSQL by URL)."""
+
 from __future__ import annotations
 
 import functools
@@ -28,7 +29,7 @@ def normalise_url(url: str) -> str:
     """Accept the common PostgreSQL spellings and use the psycopg 3 driver for them."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg://" + url[len(prefix):]
+            return "postgresql+psycopg://" + url[len(prefix) :]
     return url
 
 
@@ -73,6 +74,7 @@ def session_scope(engine: Engine) -> Iterator[Session]:
 
 # -- locks and retries: several processes share one database ------------------------------------
 
+
 def lock_key(name: str) -> int:
     """A stable signed 64-bit key for pg_advisory_lock (same name -> same key in every process)."""
     return int.from_bytes(hashlib.sha256(f"finkraft:{name}".encode()).digest()[:8], "big", signed=True)
@@ -110,7 +112,9 @@ def startup_lock(engine: Engine, name: str) -> Iterator[None]:
                 finally:
                     conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(name)})
             return
-        path = sqlite_path(engine.url.render_as_string(hide_password=False)) if engine.dialect.name == "sqlite" else None
+        path = (
+            sqlite_path(engine.url.render_as_string(hide_password=False)) if engine.dialect.name == "sqlite" else None
+        )
         if path is None:
             yield
             return
@@ -141,8 +145,12 @@ def is_retryable(exc: BaseException) -> bool:
     if getattr(orig, "sqlstate", None) in RETRYABLE_SQLSTATES:
         return True
     msg = str(orig).lower()
-    return isinstance(exc, OperationalError) and ("database is locked" in msg or "database table is locked" in msg
-                                                  or "deadlock detected" in msg or "could not serialize" in msg)
+    return isinstance(exc, OperationalError) and (
+        "database is locked" in msg
+        or "database table is locked" in msg
+        or "deadlock detected" in msg
+        or "could not serialize" in msg
+    )
 
 
 DISK_FULL_SQLSTATES = {"53100"}  # disk_full (PostgreSQL)
@@ -150,14 +158,17 @@ DISK_FULL_SQLSTATES = {"53100"}  # disk_full (PostgreSQL)
 
 def no_space_message(action: str) -> str:
     """What a person reads when a write failed for want of disk space (HTTP 507)."""
-    return (f"The server is out of disk space, so I could not {action} just now. Nothing was changed; "
-            "try again once an administrator has freed some space.")
+    return (
+        f"The server is out of disk space, so I could not {action} just now. Nothing was changed; "
+        "try again once an administrator has freed some space."
+    )
 
 
 def is_disk_full(exc: BaseException | None) -> bool:
     """The storage is full: SQLite's SQLITE_FULL ('database or disk is full'), PostgreSQL's disk_full,
     or a file write that got ENOSPC / EDQUOT. Looks through wrapped errors (SQLAlchemy, __cause__)."""
     import errno
+
     seen = 0
     while exc is not None and seen < 10:
         seen += 1
@@ -176,6 +187,7 @@ def retry_on_conflict(fn: Callable[..., T] | None = None, *, attempts: int = 6, 
 
     Only for functions whose effects all live inside the transaction (a retry must not repeat a
     side effect). Backoff with jitter: 20 ms, 40 ms, 80 ms... (at most ~0.6 s in total by default)."""
+
     def wrap(f: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(f)
         def run(*args, **kwargs) -> T:
@@ -185,20 +197,28 @@ def retry_on_conflict(fn: Callable[..., T] | None = None, *, attempts: int = 6, 
                 except DBAPIError as e:
                     if attempt == attempts - 1 or not is_retryable(e):
                         raise
-                    log.info("retrying %s after a write conflict (%s), attempt %d", f.__qualname__,
-                             type(e.orig).__name__, attempt + 2)
-                    time.sleep(base_delay * (2 ** attempt) * (0.5 + random.random()))
+                    log.info(
+                        "retrying %s after a write conflict (%s), attempt %d",
+                        f.__qualname__,
+                        type(e.orig).__name__,
+                        attempt + 2,
+                    )
+                    time.sleep(base_delay * (2**attempt) * (0.5 + random.random()))
             raise AssertionError("unreachable")
+
         return run
+
     return wrap(fn) if fn is not None else wrap
 
 
 def write_transaction(engine: Engine, work: Callable[[Session], T], *, attempts: int = 6) -> T:
     """`work(session)` in one transaction (session_scope), retried as a whole on a conflict."""
+
     @retry_on_conflict(attempts=attempts)
     def once() -> T:
         with session_scope(engine) as s:
             return work(s)
+
     return once()
 
 
@@ -208,9 +228,13 @@ def reset_sequences(conn, tables: list[str], column: str = "id") -> None:
     if conn.dialect.name != "postgresql":
         return
     for table in tables:
-        conn.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
-                          f"GREATEST((SELECT COALESCE(MAX({column}), 0) FROM {table}), 1), "
-                          f"(SELECT COUNT(*) > 0 FROM {table}))"))
+        conn.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', '{column}'), "
+                f"GREATEST((SELECT COALESCE(MAX({column}), 0) FROM {table}), 1), "
+                f"(SELECT COUNT(*) > 0 FROM {table}))"
+            )
+        )
 
 
 def libpq_url(url: str) -> str:

@@ -4,6 +4,7 @@ Dev tokens are stored hashed like any other token and are only ever accepted whe
 FINKRAFT_ENV=dev (server/auth.py checks `ApiToken.is_dev`). Both functions are idempotent and
 expect a migrated application database; `business_data/startup.py` calls them under the start-up lock.
 """
+
 from __future__ import annotations
 
 from sqlalchemy import select

@@ -1,4 +1,5 @@
 """Does a data model fit a live database? Every table and column the model uses, checked by reflection."""
+
 from __future__ import annotations
 
 from sqlalchemy import inspect

@@ -1,4 +1,5 @@
 """The customer's business tables (the seed schema). Every row carries a workspace_id."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -19,7 +20,9 @@ class Vendor(BusinessBase):
     name: Mapped[str] = mapped_column(String(200))
     vendor_code: Mapped[str | None] = mapped_column(String(32), nullable=True)
     gstin: Mapped[str | None] = mapped_column(String(15), nullable=True)
-    status: Mapped[str] = mapped_column(String(16), default="active", server_default="active")  # active | inactive | blocked
+    status: Mapped[str] = mapped_column(
+        String(16), default="active", server_default="active"
+    )  # active | inactive | blocked
     category: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(64))
     contact_email: Mapped[str] = mapped_column(String(200))
@@ -89,7 +92,9 @@ class Sale(BusinessBase):
     quantity: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[float] = mapped_column(Float)
     amount: Mapped[float] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16), default="completed", server_default="completed")  # completed | returned | cancelled
+    status: Mapped[str] = mapped_column(
+        String(16), default="completed", server_default="completed"
+    )  # completed | returned | cancelled
 
 
 class Transaction(BusinessBase):
@@ -109,6 +114,7 @@ class Transaction(BusinessBase):
 
 class SeedInfo(BusinessBase):
     """When and how the demo data was generated (so 'last month' can be checked)."""
+
     __tablename__ = "seed_info"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     seeded_on: Mapped[date] = mapped_column(Date)

@@ -7,6 +7,7 @@ invoice is dated last month in acme). Columns are generated with numpy and writt
 `COPY` on PostgreSQL, one `executemany` transaction on SQLite. Only invoices grow (line items,
 sales and transactions stay as the demo seed made them). ANALYZE (PostgreSQL: VACUUM ANALYZE) runs at the end.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,14 +23,37 @@ from .models import FAILURE_REASONS, REGIONS, Invoice, Vendor
 from .seed import MONTHS_OF_HISTORY, SAMPLE_VENDOR, WORKSPACES, GST_RATE, seed
 
 CHUNK = 100_000
-COLUMNS = ("id", "workspace_id", "invoice_number", "vendor_id", "invoice_date", "due_date", "amount", "tax_amount",
-           "total_amount", "currency", "status", "error_message", "payment_status", "paid_date", "vendor_gstin", "region",
-           "description")
+COLUMNS = (
+    "id",
+    "workspace_id",
+    "invoice_number",
+    "vendor_id",
+    "invoice_date",
+    "due_date",
+    "amount",
+    "tax_amount",
+    "total_amount",
+    "currency",
+    "status",
+    "error_message",
+    "payment_status",
+    "paid_date",
+    "vendor_gstin",
+    "region",
+    "description",
+)
 STATUSES = np.array(["processed", "failed", "pending", "cancelled"])
 
 
-def seed_scale(engine: Engine, invoices: int, *, today: date | None = None, seed_value: int = 20261124,
-               reset: bool = False, log=print) -> dict[str, int | float]:
+def seed_scale(
+    engine: Engine,
+    invoices: int,
+    *,
+    today: date | None = None,
+    seed_value: int = 20261124,
+    reset: bool = False,
+    log=print,
+) -> dict[str, int | float]:
     """Grow the business database to `invoices` invoices (the demo seed first). Returns counts and seconds."""
     today = today or date.today()
     t0 = time.perf_counter()
@@ -37,8 +61,11 @@ def seed_scale(engine: Engine, invoices: int, *, today: date | None = None, seed
     with engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(Invoice)).scalar_one()
         next_id = (conn.execute(select(func.max(Invoice.id))).scalar() or 0) + 1
-        vendors = conn.execute(select(Vendor.id, Vendor.workspace_id, Vendor.name, Vendor.gstin,
-                                      Vendor.payment_terms_days, Vendor.category)).all()
+        vendors = conn.execute(
+            select(
+                Vendor.id, Vendor.workspace_id, Vendor.name, Vendor.gstin, Vendor.payment_terms_days, Vendor.category
+            )
+        ).all()
     missing = invoices - have
     if missing <= 0:
         return {"invoices": have, "added": 0, "seconds": round(time.perf_counter() - t0, 1)}
@@ -65,8 +92,13 @@ def seed_scale(engine: Engine, invoices: int, *, today: date | None = None, seed
 
 
 def _generate(rng: np.random.Generator, n: int, first_id: int, vendors, specs, today: date) -> list[tuple]:
-    weight = np.array([specs[(v.workspace_id, v.name)].monthly_invoices * (9.0 if v.workspace_id == "acme" else 1.0)
-                       for v in vendors], dtype=float)
+    weight = np.array(
+        [
+            specs[(v.workspace_id, v.name)].monthly_invoices * (9.0 if v.workspace_id == "acme" else 1.0)
+            for v in vendors
+        ],
+        dtype=float,
+    )
     pick = rng.choice(len(vendors), size=n, p=weight / weight.sum())
     start = today.replace(day=1) - relativedelta(months=MONTHS_OF_HISTORY)
     days = (today - start).days + 1
@@ -101,9 +133,27 @@ def _generate(rng: np.random.Generator, n: int, first_id: int, vendors, specs, t
             pay = "overdue" if due < today and st != "failed" else "unpaid"
         ident = first_id + i
         prefix = v.workspace_id[:3].upper()
-        rows.append((ident, v.workspace_id, f"INV-{prefix}-{d:%y%m}-S{ident:08d}", v.id, d, due, float(amount[i]), float(tax[i]),
-                     round(float(amount[i] + tax[i]), 2), "INR", st, err, pay, paid,
-                     None if err == "GSTIN missing" else v.gstin, REGIONS[region[i]], f"{v.category} services from {v.name}"))
+        rows.append(
+            (
+                ident,
+                v.workspace_id,
+                f"INV-{prefix}-{d:%y%m}-S{ident:08d}",
+                v.id,
+                d,
+                due,
+                float(amount[i]),
+                float(tax[i]),
+                round(float(amount[i] + tax[i]), 2),
+                "INR",
+                st,
+                err,
+                pay,
+                paid,
+                None if err == "GSTIN missing" else v.gstin,
+                REGIONS[region[i]],
+                f"{v.category} services from {v.name}",
+            )
+        )
     return rows
 
 
@@ -119,8 +169,10 @@ def _insert(engine: Engine, rows: list[tuple]) -> None:
             with cur.copy(f"COPY invoices ({', '.join(COLUMNS)}) FROM STDIN") as copy:
                 copy.write(buf.read())
         else:
-            cur.executemany(f"INSERT INTO invoices ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                            [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows])
+            cur.executemany(
+                f"INSERT INTO invoices ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                [tuple(v.isoformat() if isinstance(v, date) else v for v in r) for r in rows],
+            )
         raw.commit()
     finally:
         raw.close()

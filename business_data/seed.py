@@ -3,6 +3,7 @@
 Same seed and same day -> the same rows. The sample scenario always holds: in `acme`,
 IndiSky Airlines has exactly 7 failed invoices dated last month, all "GSTIN missing".
 """
+
 from __future__ import annotations
 
 import random
@@ -16,8 +17,15 @@ from sqlalchemy.engine import Engine
 from . import gstin
 from .db import reset_sequences
 from .models import (
-    FAILURE_REASONS, REGIONS, Invoice, InvoiceItem, Product, Sale, SeedInfo,
-    Transaction, Vendor,
+    FAILURE_REASONS,
+    REGIONS,
+    Invoice,
+    InvoiceItem,
+    Product,
+    Sale,
+    SeedInfo,
+    Transaction,
+    Vendor,
 )
 
 MONTHS_OF_HISTORY = 18
@@ -59,16 +67,39 @@ WORKSPACES: dict[str, list[VendorSpec]] = {
 }
 
 CUSTOMERS = {
-    "acme": ["Bharat Retail", "Coastal Foods", "Everest Pharma", "Himalaya Textiles", "Indus Motors",
-             "Jaipur Crafts", "Kaveri Agro", "Lakeview Hospitals", "Malabar Exports", "Narmada Steel",
-             "Orchid Hotels", "Pioneer Schools"],
-    "globex": ["Aurora Labs", "Blue Ridge Mills", "Cedar Health", "Delta Marine", "Evergreen Farms",
-               "Falcon Aviation", "Granite Builders"],
+    "acme": [
+        "Bharat Retail",
+        "Coastal Foods",
+        "Everest Pharma",
+        "Himalaya Textiles",
+        "Indus Motors",
+        "Jaipur Crafts",
+        "Kaveri Agro",
+        "Lakeview Hospitals",
+        "Malabar Exports",
+        "Narmada Steel",
+        "Orchid Hotels",
+        "Pioneer Schools",
+    ],
+    "globex": [
+        "Aurora Labs",
+        "Blue Ridge Mills",
+        "Cedar Health",
+        "Delta Marine",
+        "Evergreen Farms",
+        "Falcon Aviation",
+        "Granite Builders",
+    ],
 }
 PRODUCTS = [
-    ("Laptop", "Hardware", 65_000), ("Monitor", "Hardware", 14_000), ("Office chair", "Furniture", 9_500),
-    ("Cloud credits", "Software", 25_000), ("Support plan", "Services", 40_000),
-    ("Printer paper (box)", "Office", 1_800), ("Router", "Hardware", 7_200), ("Training day", "Services", 30_000),
+    ("Laptop", "Hardware", 65_000),
+    ("Monitor", "Hardware", 14_000),
+    ("Office chair", "Furniture", 9_500),
+    ("Cloud credits", "Software", 25_000),
+    ("Support plan", "Services", 40_000),
+    ("Printer paper (box)", "Office", 1_800),
+    ("Router", "Hardware", 7_200),
+    ("Training day", "Services", 30_000),
 ]
 ITEM_LINES = {
     "Travel": ["Air fare", "Hotel stay", "Airport transfer", "Travel insurance", "Local conveyance"],
@@ -92,7 +123,9 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
     """All demo rows as plain dicts, ids assigned, in insertion order."""
     rng = random.Random(seed)
     aux = random.Random(seed + 1)  # columns added later (sales.status) draw from here: the main stream stays as it was
-    rows: dict[str, list[dict]] = {k: [] for k in ("vendors", "products", "invoices", "invoice_items", "sales", "transactions")}
+    rows: dict[str, list[dict]] = {
+        k: [] for k in ("vendors", "products", "invoices", "invoice_items", "sales", "transactions")
+    }
     this_month = month_start(today)
     last_month = this_month - relativedelta(months=1)
     ids = {k: 0 for k in rows}
@@ -106,7 +139,16 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
     for ws, vendors in WORKSPACES.items():
         prefix = ws[:3].upper()
         product_ids = [
-            add("products", {"workspace_id": ws, "sku": f"{prefix}-SKU-{i + 1:03d}", "name": n, "category": c, "unit_price": float(p)})
+            add(
+                "products",
+                {
+                    "workspace_id": ws,
+                    "sku": f"{prefix}-SKU-{i + 1:03d}",
+                    "name": n,
+                    "category": c,
+                    "unit_price": float(p),
+                },
+            )
             for i, (n, c, p) in enumerate(PRODUCTS)
         ]
         product_prices = {pid: PRODUCTS[i][2] for i, pid in enumerate(product_ids)}
@@ -114,12 +156,20 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
         for spec in vendors:
             vendor_gstin = gstin.make(rng, spec.state_code)
             slug = "".join(ch for ch in spec.name.lower() if ch.isalnum())[:12]
-            vendor_id = add("vendors", {
-                "workspace_id": ws, "name": spec.name, "vendor_code": f"{prefix}-V{vendors.index(spec) + 1:03d}",
-                "status": spec.status, "gstin": vendor_gstin, "category": spec.category,
-                "state": gstin.STATE_CODES[spec.state_code], "contact_email": f"accounts@{slug}.example.in",
-                "payment_terms_days": spec.terms_days,
-            })
+            vendor_id = add(
+                "vendors",
+                {
+                    "workspace_id": ws,
+                    "name": spec.name,
+                    "vendor_code": f"{prefix}-V{vendors.index(spec) + 1:03d}",
+                    "status": spec.status,
+                    "gstin": vendor_gstin,
+                    "category": spec.category,
+                    "state": gstin.STATE_CODES[spec.state_code],
+                    "contact_email": f"accounts@{slug}.example.in",
+                    "payment_terms_days": spec.terms_days,
+                },
+            )
             for back in range(MONTHS_OF_HISTORY, -1, -1):
                 start = this_month - relativedelta(months=back)
                 end = min(start + relativedelta(months=1) - timedelta(days=1), today)
@@ -134,7 +184,12 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
                     else:
                         status = rng.choices(
                             ["processed", "failed", "pending", "cancelled"],
-                            [1 - spec.failure_rate - 0.08 - (0.25 if back == 0 else 0), spec.failure_rate, 0.05 + (0.25 if back == 0 else 0), 0.03],
+                            [
+                                1 - spec.failure_rate - 0.08 - (0.25 if back == 0 else 0),
+                                spec.failure_rate,
+                                0.05 + (0.25 if back == 0 else 0),
+                                0.03,
+                            ],
                         )[0]
                     reason = rng.choice(FAILURE_REASONS) if status == "failed" else None
                     plan.append((status, reason))
@@ -167,34 +222,61 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
                         if status == "cancelled":
                             payment_status = "unpaid"
                     line_names = ITEM_LINES[spec.category]
-                    invoice_id = add("invoices", {
-                        "workspace_id": ws, "invoice_number": f"INV-{prefix}-{inv_date:%y%m}-{counter:05d}",
-                        "vendor_id": vendor_id, "invoice_date": inv_date, "due_date": due,
-                        "amount": amount, "tax_amount": tax, "total_amount": round(amount + tax, 2),
-                        "currency": "INR", "status": status, "error_message": reason,
-                        "payment_status": payment_status, "paid_date": paid_date,
-                        "vendor_gstin": on_invoice_gstin, "region": rng.choice(REGIONS),
-                        "description": f"{spec.category} services from {spec.name}",
-                    })
+                    invoice_id = add(
+                        "invoices",
+                        {
+                            "workspace_id": ws,
+                            "invoice_number": f"INV-{prefix}-{inv_date:%y%m}-{counter:05d}",
+                            "vendor_id": vendor_id,
+                            "invoice_date": inv_date,
+                            "due_date": due,
+                            "amount": amount,
+                            "tax_amount": tax,
+                            "total_amount": round(amount + tax, 2),
+                            "currency": "INR",
+                            "status": status,
+                            "error_message": reason,
+                            "payment_status": payment_status,
+                            "paid_date": paid_date,
+                            "vendor_gstin": on_invoice_gstin,
+                            "region": rng.choice(REGIONS),
+                            "description": f"{spec.category} services from {spec.name}",
+                        },
+                    )
                     n_lines = rng.randint(1, 3)
                     remaining = amount
                     for li in range(n_lines):
                         line_total = round(remaining if li == n_lines - 1 else remaining * rng.uniform(0.3, 0.6), 2)
                         remaining = round(remaining - line_total, 2)
                         qty = rng.randint(1, 5)
-                        add("invoice_items", {
-                            "workspace_id": ws, "invoice_id": invoice_id, "product_id": None,
-                            "description": rng.choice(line_names), "quantity": qty,
-                            "unit_price": round(line_total / qty, 2), "line_total": line_total,
-                        })
+                        add(
+                            "invoice_items",
+                            {
+                                "workspace_id": ws,
+                                "invoice_id": invoice_id,
+                                "product_id": None,
+                                "description": rng.choice(line_names),
+                                "quantity": qty,
+                                "unit_price": round(line_total / qty, 2),
+                                "line_total": line_total,
+                            },
+                        )
                     if paid_date is not None:
                         paid = round(amount + tax, 2) if payment_status == "paid" else round((amount + tax) * 0.5, 2)
-                        add("transactions", {
-                            "workspace_id": ws, "invoice_id": invoice_id, "vendor_id": vendor_id,
-                            "transaction_date": paid_date, "amount": paid, "type": "payment",
-                            "method": rng.choice(["NEFT", "RTGS", "UPI", "cheque"]),
-                            "reference": f"TXN{ids['transactions'] + 1:08d}", "status": "completed",
-                        })
+                        add(
+                            "transactions",
+                            {
+                                "workspace_id": ws,
+                                "invoice_id": invoice_id,
+                                "vendor_id": vendor_id,
+                                "transaction_date": paid_date,
+                                "amount": paid,
+                                "type": "payment",
+                                "method": rng.choice(["NEFT", "RTGS", "UPI", "cheque"]),
+                                "reference": f"TXN{ids['transactions'] + 1:08d}",
+                                "status": "completed",
+                            },
+                        )
         customers = CUSTOMERS[ws]
         region_weight = {"North": 1.2, "South": 1.0, "East": 0.7, "West": 1.1}
         day = this_month - relativedelta(months=MONTHS_OF_HISTORY)
@@ -204,17 +286,32 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
                 pid = rng.choice(product_ids)
                 qty = rng.randint(1, 20)
                 unit = round(product_prices[pid] * rng.uniform(0.9, 1.15), 2)
-                add("sales", {
-                    "workspace_id": ws, "sale_date": day, "region": region, "customer": rng.choice(customers),
-                    "product_id": pid, "quantity": qty, "unit_price": unit, "amount": round(qty * unit, 2),
-                    "status": aux.choices([st for st, _ in SALE_STATUSES], [w for _, w in SALE_STATUSES])[0],
-                })
+                add(
+                    "sales",
+                    {
+                        "workspace_id": ws,
+                        "sale_date": day,
+                        "region": region,
+                        "customer": rng.choice(customers),
+                        "product_id": pid,
+                        "quantity": qty,
+                        "unit_price": unit,
+                        "amount": round(qty * unit, 2),
+                        "status": aux.choices([st for st, _ in SALE_STATUSES], [w for _, w in SALE_STATUSES])[0],
+                    },
+                )
             day += timedelta(days=1)
     return rows
 
 
-TABLE_ORDER = [("vendors", Vendor), ("products", Product), ("invoices", Invoice),
-               ("invoice_items", InvoiceItem), ("sales", Sale), ("transactions", Transaction)]
+TABLE_ORDER = [
+    ("vendors", Vendor),
+    ("products", Product),
+    ("invoices", Invoice),
+    ("invoice_items", InvoiceItem),
+    ("sales", Sale),
+    ("transactions", Transaction),
+]
 
 
 def is_seeded(engine: Engine) -> bool:
@@ -237,7 +334,7 @@ def seed(engine: Engine, *, today: date | None = None, seed: int = 20261124, res
         for name, model in TABLE_ORDER:
             batch = rows[name]
             for i in range(0, len(batch), 5000):
-                conn.execute(insert(model), batch[i:i + 5000])
+                conn.execute(insert(model), batch[i : i + 5000])
         conn.execute(insert(SeedInfo), [{"seeded_on": today, "seed": seed, "created_at": datetime.now(UTC)}])
         reset_sequences(conn, [model.__tablename__ for _, model in TABLE_ORDER])  # rows carry explicit ids
     return {name: len(rows[name]) for name, _ in TABLE_ORDER}

@@ -3,6 +3,7 @@
 Every layer reads its settings from here; nothing else looks at os.environ for
 FinkraftAI configuration.
 """
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -22,9 +23,7 @@ class Settings(BaseSettings):
     business_database_url: str | None = Field(None, validation_alias="BUSINESS_DATABASE_URL")
     # the semantic data model of the business database: a bundled name (demo, reference) or a YAML path
     data_model: str = Field("demo", validation_alias="FINKRAFT_DATA_MODEL")
-    google_api_key: str | None = Field(
-        None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY")
-    )
+    google_api_key: str | None = Field(None, validation_alias=AliasChoices("GOOGLE_API_KEY", "GEMINI_API_KEY"))
     model: str | None = Field(None, validation_alias="FINKRAFT_MODEL")
     model_base_url: str | None = Field(None, validation_alias="FINKRAFT_MODEL_BASE_URL")
     model_timeout_s: float = Field(20.0, validation_alias="FINKRAFT_MODEL_TIMEOUT")
@@ -64,7 +63,7 @@ class Settings(BaseSettings):
     @property
     def resolved_embedding_dir(self) -> Path:
         """Where the embedding model's ONNX export is kept (made once, on first use)."""
-        return (self.embedding_dir.expanduser().resolve() if self.embedding_dir else self.resolved_data_dir / "models")
+        return self.embedding_dir.expanduser().resolve() if self.embedding_dir else self.resolved_data_dir / "models"
 
     @property
     def checkpoint_path(self) -> Path:

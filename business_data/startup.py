@@ -7,6 +7,7 @@ Both run under the one start-up lock (business_data/db.py `startup_lock`), so se
 may start at once: the first does the work, the others wait and then find nothing to do. The
 schema comes from the migrations alone (no create_all).
 """
+
 from __future__ import annotations
 
 from contextlib import ExitStack, contextmanager
@@ -32,8 +33,9 @@ def locked(app: Engine, business: Engine) -> Iterator[None]:
         yield
 
 
-def migrate_all(app: Engine, business: Engine, schemas: tuple[str, ...] = tuple(SCHEMAS),
-                revision: str = "head") -> dict[str, tuple[str | None, str | None]]:
+def migrate_all(
+    app: Engine, business: Engine, schemas: tuple[str, ...] = tuple(SCHEMAS), revision: str = "head"
+) -> dict[str, tuple[str | None, str | None]]:
     """Migrate the named schemas ("app" on the application database, "business" on the business
     database) to `revision`. Returns {schema: (before, after)}."""
     engines = {"app": app, "business": business}
@@ -41,8 +43,9 @@ def migrate_all(app: Engine, business: Engine, schemas: tuple[str, ...] = tuple(
         return {name: migrate(engines[name], name, revision) for name in schemas}
 
 
-def prepare(settings: Settings, app: Engine, business: Engine, *, reset: bool = False,
-            model: DataModel | None = None) -> dict[str, int]:
+def prepare(
+    settings: Settings, app: Engine, business: Engine, *, reset: bool = False, model: DataModel | None = None
+) -> dict[str, int]:
     """Everything a first start needs, idempotent. `reset` regenerates the demo business data.
     Returns the row counts seeded ({} when the business database held data already).
 
@@ -66,5 +69,8 @@ def prepare(settings: Settings, app: Engine, business: Engine, *, reset: bool = 
 def ensure_fits(business: Engine, model: DataModel) -> None:
     problems = check_model(business, model)
     if problems:
-        raise DataModelError(f"The business database does not fit the data model '{model.name}': "
-                             + "; ".join(problems) + ". Run `finkraft model check` for details.")
+        raise DataModelError(
+            f"The business database does not fit the data model '{model.name}': "
+            + "; ".join(problems)
+            + ". Run `finkraft model check` for details."
+        )

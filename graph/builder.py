@@ -6,6 +6,7 @@
 - `graph_input(value)` -> `{"resume": "yes"}` becomes Command(resume=...) (the server's LangServe endpoint uses it).
 `graph/agent.py` exports a persistence-free compiled graph for `langgraph dev` (Studio).
 """
+
 from __future__ import annotations
 
 from functools import wraps
@@ -38,6 +39,7 @@ def inline(fn: Callable[..., Any], name: str | None = None) -> Any:
     @wraps(fn)
     async def afn(*args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
+
     return RunnableCallable(fn, afn, name=name or fn.__name__, trace=False)
 
 
@@ -47,6 +49,7 @@ def build_graph(services: Services | None = None, router=None) -> StateGraph:
     services = services or default_services()
     if router is None:
         from .model_choice import make_router
+
         router = make_router(services.settings)
     n = Nodes(services, router=router or None)
     g = StateGraph(AgentState, input_schema=InputState)

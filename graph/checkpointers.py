@@ -17,6 +17,7 @@ namespace with its pending writes (an open question survives), nothing older. Po
 implement it (langgraph-checkpoint-postgres >= 3.2); the SQLite savers get the same here. Hosts prune
 a thread after each turn (graph/runs.py `aprune_thread`); `finkraft prune` does every thread.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -70,6 +71,7 @@ def postgres_checkpointer(url: str) -> BaseCheckpointSaver:
 def _pg_connection(url: str):
     import psycopg
     from psycopg.rows import dict_row
+
     return psycopg.connect(libpq_url(url), autocommit=True, prepare_threshold=0, row_factory=dict_row)
 
 
@@ -94,13 +96,20 @@ async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheck
     if is_postgres(url):
         from psycopg.rows import dict_row
         from psycopg_pool import AsyncConnectionPool
+
         await asyncio.to_thread(_setup_postgres_once, url)
-        pool = AsyncConnectionPool(libpq_url(url), min_size=1, max_size=POOL_MAX, open=False,
-                                   kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row})
+        pool = AsyncConnectionPool(
+            libpq_url(url),
+            min_size=1,
+            max_size=POOL_MAX,
+            open=False,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+        )
         async with pool:
             yield GuardedAsyncPostgresSaver(cast(Any, pool))  # (rows are dicts: row_factory above)
         return
     import aiosqlite
+
     async with aiosqlite.connect(str(settings.checkpoint_path), timeout=30) as conn:
         for pragma in SQLITE_PRAGMAS:
             await conn.execute(pragma)
@@ -111,14 +120,20 @@ async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheck
 
 # -- guards: failed runs save nothing, a full disk is reported to the run -------------------------
 
+
 def _turn(config: Any) -> Any:
     return ((config or {}).get("configurable") or {}).get("turn")
 
 
 def _saved_as(config: Any, checkpoint: Any) -> dict:
     conf = config["configurable"]
-    return {"configurable": {"thread_id": conf["thread_id"], "checkpoint_ns": conf.get("checkpoint_ns", ""),
-                             "checkpoint_id": checkpoint["id"]}}
+    return {
+        "configurable": {
+            "thread_id": conf["thread_id"],
+            "checkpoint_ns": conf.get("checkpoint_ns", ""),
+            "checkpoint_id": checkpoint["id"],
+        }
+    }
 
 
 def _skipped(config: Any) -> bool:
@@ -196,6 +211,7 @@ class GuardedAsyncPostgresSaver(_Guarded, AsyncPostgresSaver):
 
 # -- keep_latest on SQLite: what langgraph-checkpoint-postgres's prune does, on LangGraph's SQLite tables
 
+
 def _sqlite_prune(conn: sqlite3.Connection, thread_ids: Sequence[str], strategy: str) -> int:
     """Prune in one transaction on `conn` (the caller holds the saver's lock); returns checkpoints deleted.
     keep_latest keeps each namespace's latest checkpoint and its writes; a subgraph call's namespace
@@ -211,8 +227,9 @@ def _sqlite_prune(conn: sqlite3.Connection, thread_ids: Sequence[str], strategy:
                 deleted += conn.execute("DELETE FROM checkpoints WHERE thread_id = ?", (thread,)).rowcount
                 conn.execute("DELETE FROM writes WHERE thread_id = ?", (thread,))
                 continue
-            rows = conn.execute("SELECT checkpoint_ns, checkpoint_id, metadata FROM checkpoints WHERE thread_id = ?",
-                                (thread,)).fetchall()
+            rows = conn.execute(
+                "SELECT checkpoint_ns, checkpoint_id, metadata FROM checkpoints WHERE thread_id = ?", (thread,)
+            ).fetchall()
             heads: dict[str, tuple[str, Any]] = {}
             roots = set()
             for ns, cid, meta in rows:
@@ -224,16 +241,24 @@ def _sqlite_prune(conn: sqlite3.Connection, thread_ids: Sequence[str], strategy:
             for ns, (head, meta) in heads.items():
                 root = (json.loads(meta or b"{}").get("parents") or {}).get("") if ":" in ns else None
                 if root is not None and root in roots and root != root_head:  # a finished subgraph call
-                    deleted += conn.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ?",
-                                            (thread, ns)).rowcount
+                    deleted += conn.execute(
+                        "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ?", (thread, ns)
+                    ).rowcount
                     conn.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ?", (thread, ns))
                     continue
-                deleted += conn.execute("DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id <> ?",
-                                        (thread, ns, head)).rowcount
-                conn.execute("DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id < ?",
-                             (thread, ns, head))  # (a newer one may be a run's, saved meanwhile: kept)
-            conn.execute("UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ? AND parent_checkpoint_id "
-                         "NOT IN (SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?)", (thread, thread))
+                deleted += conn.execute(
+                    "DELETE FROM checkpoints WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id <> ?",
+                    (thread, ns, head),
+                ).rowcount
+                conn.execute(
+                    "DELETE FROM writes WHERE thread_id = ? AND checkpoint_ns = ? AND checkpoint_id < ?",
+                    (thread, ns, head),
+                )  # (a newer one may be a run's, saved meanwhile: kept)
+            conn.execute(
+                "UPDATE checkpoints SET parent_checkpoint_id = NULL WHERE thread_id = ? AND parent_checkpoint_id "
+                "NOT IN (SELECT checkpoint_id FROM checkpoints WHERE thread_id = ?)",
+                (thread, thread),
+            )
         conn.commit()
     except BaseException:
         conn.rollback()

@@ -9,6 +9,7 @@ yes -> the write runs; no -> nothing is written; anything else -> the question i
 Nothing here writes: after `interrupt()` a resumed node runs again from its start, so the
 part before the pause only reads state.
 """
+
 from __future__ import annotations
 
 import uuid
@@ -52,13 +53,21 @@ def direct_pending(steps: list[dict[str, Any]], ctx: ToolContext) -> dict[str, A
     writes = [s for s in steps if asks_first(s["tool"])]
     lines = [confirmation_question(s["tool"], s["params"], ctx) for s in writes]
     question = lines[0] if len(lines) == 1 else "Go ahead with these? " + " ".join(lines)
-    return new_pending(yes_no(question), [{"tool": s["tool"], "params": s["params"], "summary": line}
-                                          for s, line in zip(writes, lines)])
+    return new_pending(
+        yes_no(question),
+        [{"tool": s["tool"], "params": s["params"], "summary": line} for s, line in zip(writes, lines)],
+    )
 
 
 def new_pending(question: str, steps: list[dict[str, Any]], template: str | None = None) -> dict[str, Any]:
-    return {"id": uuid.uuid4().hex[:12], "question": question, "original_question": question,
-            "steps": steps, "template": template, "asked": False}
+    return {
+        "id": uuid.uuid4().hex[:12],
+        "question": question,
+        "original_question": question,
+        "steps": steps,
+        "template": template,
+        "asked": False,
+    }
 
 
 def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, Any]:
@@ -71,31 +80,47 @@ def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, An
             pending = direct_pending(state["plan"]["steps"], ctx)
         except ToolError as e:  # the write could not run anyway: say why, write nothing
             calls = [tool_call(s["tool"], s["params"], "error", e.message) for s in state["plan"]["steps"]]
-            return {"response": e.message, "tool_calls": calls,
-                    "result": {"tool": calls[-1]["tool"], "status": "error", "message": e.message, "data": {}}}
+            return {
+                "response": e.message,
+                "tool_calls": calls,
+                "result": {"tool": calls[-1]["tool"], "status": "error", "message": e.message, "data": {}},
+            }
     if not pending.get("asked"):  # put the question in the state first: visible while paused
         return _ask({**pending, "asked": True})
     answer = interrupt({"question": pending["question"], "steps": pending["steps"]})
     decision = parse_answer(answer)
     if decision is None:
-        return _ask({**pending, "preface": None, "question": "Please answer yes or no. " + pending["original_question"]})
+        return _ask(
+            {**pending, "preface": None, "question": "Please answer yes or no. " + pending["original_question"]}
+        )
     confirmation = {"approved": decision, "answer": str(answer)[:200], "id": pending["id"]}
     if decision or pending.get("template"):  # a template writes its own final answer
         return {"pending_confirmation": None, "confirmation": confirmation, "response": ""}
     msg = cancelled_message(pending["steps"])
     calls = [tool_call(s["tool"], s.get("params") or {}, "cancelled", msg) for s in pending["steps"]]
-    return {"pending_confirmation": None, "confirmation": confirmation, "response": msg, "tool_calls": calls,
-            "result": {"tool": calls[-1]["tool"] if calls else None, "status": "cancelled", "message": msg, "data": {}}}
+    return {
+        "pending_confirmation": None,
+        "confirmation": confirmation,
+        "response": msg,
+        "tool_calls": calls,
+        "result": {"tool": calls[-1]["tool"] if calls else None, "status": "cancelled", "message": msg, "data": {}},
+    }
 
 
 def _ask(pending: dict[str, Any]) -> dict[str, Any]:
     text = pending["question"]
     if pending.get("preface"):  # a template's findings, shown with the question about them
         text = pending["preface"].rstrip() + "\n\n" + text
-    return {"pending_confirmation": pending, "response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
+    return {
+        "pending_confirmation": pending,
+        "response": text,
+        "messages": [AIMessage(content=text, id=str(uuid.uuid4()))],
+    }
 
 
 def cancelled_message(steps: list[dict[str, Any]]) -> str:
-    actions = list(dict.fromkeys((getattr(spec(s["tool"]), "cancelled", "") or s["tool"].replace("_", " ")) for s in steps))
+    actions = list(
+        dict.fromkeys((getattr(spec(s["tool"]), "cancelled", "") or s["tool"].replace("_", " ")) for s in steps)
+    )
     actions = actions or ["do it"]
     return f"OK, I didn't {' or '.join(actions)}. Nothing was written."

@@ -2,6 +2,7 @@
 
 Used by the LLM router (graph/llm.py) for its own answers and for its explanations of tool results.
 """
+
 from __future__ import annotations
 
 import re
@@ -58,5 +59,3 @@ def ungrounded_numbers(text: str, *sources: Any) -> list[float]:
 def numbers_grounded(text: str, *sources: Any) -> bool:
     """True when every number in `text` appears in the sources (the tool result)."""
     return not ungrounded_numbers(text, *sources)
-
-

@@ -1,16 +1,20 @@
 """What a router (offline parser or LLM) produces for one user message."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
 
-IntentKind = Literal["tool", "clarify", "help", "greeting", "forget", "template", "answer"]  # answer: the model's own reply, in `question`
+IntentKind = Literal[
+    "tool", "clarify", "help", "greeting", "forget", "template", "answer"
+]  # answer: the model's own reply, in `question`
 
 
 @dataclass
 class ParseContext:
     """What the router may know about the user's world (never who they are: that is config)."""
+
     vendors: list[str]
     today: date
     customers: list[str] = field(default_factory=list)

@@ -12,6 +12,7 @@ What the router guarantees:
 - explanations written by the model are used only when every number in them appears in the
   tool result (`numbers_grounded`); otherwise the template text stands.
 """
+
 from __future__ import annotations
 
 import copy
@@ -40,8 +41,10 @@ MAX_ANSWER_CHARS = 1500
 def classify_error(exc: BaseException) -> str:
     """A short, user-safe label for why the model call failed (goes into the trace)."""
     from langchain_core import exceptions as lce
+
     try:
         import httpx
+
         timeout_types: tuple[type, ...] = (httpx.TimeoutException, TimeoutError)
     except ImportError:  # pragma: no cover
         timeout_types = (TimeoutError,)
@@ -59,8 +62,11 @@ def classify_error(exc: BaseException) -> str:
         return "model quota exceeded (429)"
     if "timed out" in text.lower() or "deadline" in text.lower() or "timeout" in type(exc).__name__.lower():
         return "model timeout"
-    if (isinstance(code, int) and code >= 500) or re.search(r"\b5\d\d\b", text) or \
-            any(s in text for s in ("INTERNAL", "UNAVAILABLE", "ServerError")):
+    if (
+        (isinstance(code, int) and code >= 500)
+        or re.search(r"\b5\d\d\b", text)
+        or any(s in text for s in ("INTERNAL", "UNAVAILABLE", "ServerError"))
+    ):
         return "model server error"
     if isinstance(exc, getattr(lce, "ModelConnectionError", ())) or "connect" in text.lower():
         return "model unreachable"
@@ -75,8 +81,11 @@ class MalformedToolCall(ValueError):
 def _strip_schema(node: Any) -> Any:
     """Drop JSON-schema keys some providers reject or warn about (Gemini: additionalProperties)."""
     if isinstance(node, dict):
-        return {k: _strip_schema(v) for k, v in node.items()
-                if not (k == "additionalProperties" or (k == "title" and isinstance(v, str)))}
+        return {
+            k: _strip_schema(v)
+            for k, v in node.items()
+            if not (k == "additionalProperties" or (k == "title" and isinstance(v, str)))
+        }
     if isinstance(node, list):
         return [_strip_schema(v) for v in node]
     return node
@@ -92,7 +101,8 @@ def tool_schemas(role: str) -> list[dict[str, Any]]:
         fn = copy.deepcopy(convert_to_openai_tool(spec.params))
         fn["function"]["name"] = spec.name
         fn["function"]["description"] = spec.description + (
-            " For example: " + "; ".join(f'"{p}"' for p in spec.phrases) + "." if spec.phrases else "")
+            " For example: " + "; ".join(f'"{p}"' for p in spec.phrases) + "." if spec.phrases else ""
+        )
         params = _strip_schema(fn["function"].get("parameters") or {"type": "object", "properties": {}})
         props = params.setdefault("properties", {})
         props.pop("request_key", None)  # the graph sets idempotency keys, never the model
@@ -132,8 +142,7 @@ def _human_text(m: BaseMessage) -> str:
 class LLMRouter:
     """Routes one user message with a tool-calling chat model; explains tool results."""
 
-    def __init__(self, model: BaseChatModel, *, provider: str = "custom", model_name: str = "",
-                 max_history: int = 6):
+    def __init__(self, model: BaseChatModel, *, provider: str = "custom", model_name: str = "", max_history: int = 6):
         self.model = model
         self.provider = provider
         self.model_name = model_name or getattr(model, "model", "") or getattr(model, "model_name", "") or ""
@@ -141,7 +150,7 @@ class LLMRouter:
 
     @property
     def model_id(self) -> str:
-        """"provider:model", as intent["model"] and the trace show it."""
+        """ "provider:model", as intent["model"] and the trace show it."""
         return f"{self.provider}:{self.model_name}" if self.model_name else self.provider
 
     @property
@@ -160,32 +169,51 @@ class LLMRouter:
         ctx = state.get("context") or {}
         last = pctx.last_result or None
         history = []
-        msgs = list(state.get("messages") or [])[:-1][-self.max_history:]
+        msgs = list(state.get("messages") or [])[:-1][-self.max_history :]
         for m in msgs:
-            role = "user" if getattr(m, "type", "") == "human" else "assistant" if getattr(m, "type", "") == "ai" else None
+            role = (
+                "user" if getattr(m, "type", "") == "human" else "assistant" if getattr(m, "type", "") == "ai" else None
+            )
             if role:
                 history.append({"role": role, "text": _human_text(m)[:300]})
         return {
             "today": pctx.today.isoformat(),
             "vendors": list(pctx.vendors)[:100],
-            "previous_result": None if not last else {
-                "tool": last.get("tool"), "dataset": last.get("dataset"), "params": last.get("params"),
-                "count": len(last.get("keys") or [])},
+            "previous_result": None
+            if not last
+            else {
+                "tool": last.get("tool"),
+                "dataset": last.get("dataset"),
+                "params": last.get("params"),
+                "count": len(last.get("keys") or []),
+            },
             "last_ticket_id": pctx.last_ticket_id,
             "last_export_id": pctx.last_export_id,
-            "open_tickets": [{k: t.get(k) for k in ("ticket_id", "title", "status")} for t in (pctx.open_tickets or [])][:10],
-            "unread_notifications": [{"ticket_id": n.get("ticket_id"), "message": str(n.get("message") or "")[:200]}
-                                     for n in ctx.get("unread_notifications") or []][:10],
+            "open_tickets": [
+                {k: t.get(k) for k in ("ticket_id", "title", "status")} for t in (pctx.open_tickets or [])
+            ][:10],
+            "unread_notifications": [
+                {"ticket_id": n.get("ticket_id"), "message": str(n.get("message") or "")[:200]}
+                for n in ctx.get("unread_notifications") or []
+            ][:10],
             "recent_results": list(ctx.get("last_results") or [])[:3],
             "recent_conversation": history,
         }
 
-    def messages_for(self, text: str, pctx: ParseContext, identity: Identity, state: dict[str, Any]) -> list[BaseMessage]:
-        system = prompts.router_system(today=pctx.today.isoformat(), role=identity.role, workspace=identity.workspace_id)
-        return [SystemMessage(content=system),
-                HumanMessage(content=prompts.router_user_parts(self.context_payload(pctx, identity, state), text))]
+    def messages_for(
+        self, text: str, pctx: ParseContext, identity: Identity, state: dict[str, Any]
+    ) -> list[BaseMessage]:
+        system = prompts.router_system(
+            today=pctx.today.isoformat(), role=identity.role, workspace=identity.workspace_id
+        )
+        return [
+            SystemMessage(content=system),
+            HumanMessage(content=prompts.router_user_parts(self.context_payload(pctx, identity, state), text)),
+        ]
 
-    def route(self, text: str, pctx: ParseContext, identity: Identity, state: dict[str, Any]) -> tuple[Intent | None, str | None]:
+    def route(
+        self, text: str, pctx: ParseContext, identity: Identity, state: dict[str, Any]
+    ) -> tuple[Intent | None, str | None]:
         """(Intent, None), or (None, why) when the offline parser should route this message."""
         if not text.strip():
             return None, "empty message"
@@ -199,8 +227,12 @@ class LLMRouter:
             log.warning("model call failed (%s): %s", why, e)
             return None, why
         try:
-            intent = self.intent_from(reply, identity, allowed={t["function"]["name"] for t in tools},
-                                      grounding=(self.context_payload(pctx, identity, state), text))
+            intent = self.intent_from(
+                reply,
+                identity,
+                allowed={t["function"]["name"] for t in tools},
+                grounding=(self.context_payload(pctx, identity, state), text),
+            )
         except MalformedToolCall as e:
             log.warning("unusable model reply: %s", e)
             return None, str(e)
@@ -259,8 +291,9 @@ class LLMRouter:
         if isinstance(data.get("invoice_numbers"), list):
             data["invoice_numbers"] = data["invoice_numbers"][:max_rows]
         if isinstance(data.get("by_reason"), list):
-            data["by_reason"] = [{**r, "invoice_numbers": list(r.get("invoice_numbers") or [])[:max_rows]}
-                                 for r in data["by_reason"]]
+            data["by_reason"] = [
+                {**r, "invoice_numbers": list(r.get("invoice_numbers") or [])[:max_rows]} for r in data["by_reason"]
+            ]
         return {"tool": tool, "status": result.get("status"), "summary": result.get("message"), "data": data}
 
     def explain(self, question: str, tool: str | None, result: dict[str, Any] | None) -> tuple[str | None, str]:
@@ -269,8 +302,10 @@ class LLMRouter:
         if not tool or not result or result.get("status") != "success" or not (explained and explained.explained):
             return None, "template"
         compact = self.compact_result(tool, result)
-        messages = [SystemMessage(content=prompts.explain_system()),
-                    HumanMessage(content=prompts.explain_request(question=question, tool=tool, result=compact))]
+        messages = [
+            SystemMessage(content=prompts.explain_system()),
+            HumanMessage(content=prompts.explain_request(question=question, tool=tool, result=compact)),
+        ]
         try:
             reply = self.model.invoke(messages)
         except Exception as e:  # noqa: BLE001

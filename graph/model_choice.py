@@ -9,6 +9,7 @@
   and its own key set).
 - nothing set -> None: the offline parser routes every message.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,29 +49,55 @@ def select_model(settings: Settings) -> dict[str, Any]:
         provider = GOOGLE_PROVIDER
     if provider is None and name is None:
         if key:
-            return {"mode": "llm", "provider": GOOGLE_PROVIDER, "model": DEFAULT_GEMINI_MODEL, "reason": "GOOGLE_API_KEY"}
-        return {"mode": "offline", "provider": None, "model": None,
-                "reason": "no GOOGLE_API_KEY, GEMINI_API_KEY or FINKRAFT_MODEL set"}
+            return {
+                "mode": "llm",
+                "provider": GOOGLE_PROVIDER,
+                "model": DEFAULT_GEMINI_MODEL,
+                "reason": "GOOGLE_API_KEY",
+            }
+        return {
+            "mode": "offline",
+            "provider": None,
+            "model": None,
+            "reason": "no GOOGLE_API_KEY, GEMINI_API_KEY or FINKRAFT_MODEL set",
+        }
     if provider == GOOGLE_PROVIDER:
         if not key:
-            return {"mode": "offline", "provider": None, "model": None,
-                    "reason": f"FINKRAFT_MODEL names a Gemini model ({name}) but no GOOGLE_API_KEY/GEMINI_API_KEY is set"}
-        return {"mode": "llm", "provider": GOOGLE_PROVIDER, "model": name or DEFAULT_GEMINI_MODEL, "reason": "GOOGLE_API_KEY"}
+            return {
+                "mode": "offline",
+                "provider": None,
+                "model": None,
+                "reason": f"FINKRAFT_MODEL names a Gemini model ({name}) but no GOOGLE_API_KEY/GEMINI_API_KEY is set",
+            }
+        return {
+            "mode": "llm",
+            "provider": GOOGLE_PROVIDER,
+            "model": name or DEFAULT_GEMINI_MODEL,
+            "reason": "GOOGLE_API_KEY",
+        }
     return {"mode": "llm", "provider": provider, "model": name, "reason": "FINKRAFT_MODEL"}
 
 
-def build_chat_model(choice: dict[str, Any], settings: Settings, *, timeout_s: float | None = None,
-                     max_retries: int | None = None) -> BaseChatModel:
+def build_chat_model(
+    choice: dict[str, Any], settings: Settings, *, timeout_s: float | None = None, max_retries: int | None = None
+) -> BaseChatModel:
     timeout_s = settings.model_timeout_s if timeout_s is None else timeout_s
     retries = DEFAULT_MAX_RETRIES if max_retries is None else max_retries
     if choice["provider"] == GOOGLE_PROVIDER:
         from langchain_google_genai import ChatGoogleGenerativeAI
-        kwargs: dict[str, Any] = dict(model=choice["model"], google_api_key=settings.google_api_key, temperature=0,
-                                      timeout=timeout_s, max_retries=max(1, retries))
+
+        kwargs: dict[str, Any] = dict(
+            model=choice["model"],
+            google_api_key=settings.google_api_key,
+            temperature=0,
+            timeout=timeout_s,
+            max_retries=max(1, retries),
+        )
         if settings.model_base_url:
             kwargs["base_url"] = settings.model_base_url
         return ChatGoogleGenerativeAI(**kwargs)
     from langchain.chat_models import init_chat_model
+
     kwargs = dict(temperature=0, timeout=timeout_s, max_retries=retries)
     if settings.model_base_url:
         kwargs["base_url"] = settings.model_base_url
@@ -83,12 +110,14 @@ def build_chat_model(choice: dict[str, Any], settings: Settings, *, timeout_s: f
         return init_chat_model(spec, temperature=0, **fallback)
 
 
-def make_router(settings: Settings | None = None, *, timeout_s: float | None = None,
-                max_retries: int | None = None) -> LLMRouter | None:
+def make_router(
+    settings: Settings | None = None, *, timeout_s: float | None = None, max_retries: int | None = None
+) -> LLMRouter | None:
     """The configured router, or None (offline parser). Never raises: a model that can't be
     built (missing package, bad name) is logged and the assistant runs offline."""
     if settings is None:
         from business_data.settings import get_settings
+
         settings = get_settings()
     choice = select_model(settings)
     if choice["mode"] != "llm":
@@ -96,11 +125,13 @@ def make_router(settings: Settings | None = None, *, timeout_s: float | None = N
     try:
         model = build_chat_model(choice, settings, timeout_s=timeout_s, max_retries=max_retries)
     except Exception as e:  # noqa: BLE001 - configuration problems degrade to offline, loudly
-        log.warning("could not start chat model %s:%s (%s); using the offline parser",
-                    choice["provider"], choice["model"], e)
+        log.warning(
+            "could not start chat model %s:%s (%s); using the offline parser", choice["provider"], choice["model"], e
+        )
         return None
-    return LLMRouter(model, provider=choice["provider"] or getattr(model, "_llm_type", "unknown"),
-                     model_name=choice["model"] or "")
+    return LLMRouter(
+        model, provider=choice["provider"] or getattr(model, "_llm_type", "unknown"), model_name=choice["model"] or ""
+    )
 
 
 def describe(settings: Settings | None = None, router: LLMRouter | None = None) -> dict[str, Any]:
@@ -109,9 +140,14 @@ def describe(settings: Settings | None = None, router: LLMRouter | None = None) 
         return router.describe()
     if settings is None:
         from business_data.settings import get_settings
+
         settings = get_settings()
     choice = select_model(settings)
     if choice["mode"] == "llm" and make_router(settings) is None:
-        return {"mode": "offline", "provider": None, "model": None,
-                "reason": f"could not start {choice['provider']}:{choice['model']}"}
+        return {
+            "mode": "offline",
+            "provider": None,
+            "model": None,
+            "reason": f"could not start {choice['provider']}:{choice['model']}",
+        }
     return choice

@@ -3,6 +3,7 @@
 Identity comes only from the run's config (graph/context.py RunSettings); role and workspace
 are looked up in the application database on every turn.
 """
+
 from __future__ import annotations
 
 import logging
@@ -33,11 +34,26 @@ from .state import AgentState, IntentRecord, PlanRecord, answer_plan, tool_call
 
 log = logging.getLogger("finkraft.graph")
 
-FORGET_QUESTION = ("Delete all your conversation history and memories (every thread)? "
-                   "Tickets and exports stay. This can't be undone. yes/no")
+FORGET_QUESTION = (
+    "Delete all your conversation history and memories (every thread)? "
+    "Tickets and exports stay. This can't be undone. yes/no"
+)
 KEEP_MESSAGES = 20  # messages kept in a thread's state (10 turns; the LLM router reads the last 6)
-FILTER_KEYS = {"period", "date_from", "date_to", "vendor", "status", "payment_status", "min_amount", "max_amount",
-               "region", "customer", "invoice_numbers", "ticket_id", "title"}
+FILTER_KEYS = {
+    "period",
+    "date_from",
+    "date_to",
+    "vendor",
+    "status",
+    "payment_status",
+    "min_amount",
+    "max_amount",
+    "region",
+    "customer",
+    "invoice_numbers",
+    "ticket_id",
+    "title",
+}
 
 
 def last_user_text(state: AgentState) -> str:
@@ -77,9 +93,19 @@ class Nodes:
     # -- nodes ---------------------------------------------------------------------------
     def context(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Memory retrieval: the working context for this turn (and a reset of per-turn fields)."""
-        reset: dict[str, Any] = {"intent": None, "plan": None, "tool_calls": [], "result": None, "response": "", "welcome": None,
-                 "step_statuses": [], "template_data": {}, "pending_confirmation": None, "confirmation": None,
-                 "forgotten_threads": []}
+        reset: dict[str, Any] = {
+            "intent": None,
+            "plan": None,
+            "tool_calls": [],
+            "result": None,
+            "response": "",
+            "welcome": None,
+            "step_statuses": [],
+            "template_data": {},
+            "pending_confirmation": None,
+            "confirmation": None,
+            "forgotten_threads": [],
+        }
         # the thread's state keeps only its latest messages (memory holds every turn): checkpoints stay small
         old = (state.get("messages") or [])[:-KEEP_MESSAGES]
         reset["messages"] = [RemoveMessage(id=str(m.id)) for m in old if getattr(m, "id", None)]
@@ -89,15 +115,24 @@ class Nodes:
         thread_id = RunSettings.of(config).thread_id
         is_new = len([m for m in state.get("messages", []) if getattr(m, "type", "") == "human"]) <= 1
         # the offline parser reads neither related memories nor usage patterns: skip them mid-thread
-        ctx = self.s.memory.working_context(ident, thread_id, last_user_text(state), is_new_thread=is_new,
-                                            light=self.router is None)
+        ctx = self.s.memory.working_context(
+            ident, thread_id, last_user_text(state), is_new_thread=is_new, light=self.router is None
+        )
         compact = {
-            "user_id": ident.user_id, "role": ident.role, "workspace_id": ident.workspace_id,
+            "user_id": ident.user_id,
+            "role": ident.role,
+            "workspace_id": ident.workspace_id,
             "welcome": ctx.get("welcome"),
-            "open_tickets": [{k: t.get(k) for k in ("ticket_id", "title", "status")} for t in ctx.get("open_tickets", [])][:10],
-            "unread_notifications": [{k: n.get(k) for k in ("id", "ticket_id", "message")} for n in ctx.get("unread_notifications", [])][:10],
-            "last_results": [{k: r.get(k) for k in ("tool", "dataset", "params", "thread_id")} | {"count": len(r.get("keys") or [])}
-                             for r in ctx.get("last_results", [])][:3],
+            "open_tickets": [
+                {k: t.get(k) for k in ("ticket_id", "title", "status")} for t in ctx.get("open_tickets", [])
+            ][:10],
+            "unread_notifications": [
+                {k: n.get(k) for k in ("id", "ticket_id", "message")} for n in ctx.get("unread_notifications", [])
+            ][:10],
+            "last_results": [
+                {k: r.get(k) for k in ("tool", "dataset", "params", "thread_id")} | {"count": len(r.get("keys") or [])}
+                for r in ctx.get("last_results", [])
+            ][:3],
             "usage": ctx.get("usage", {}),
             "related": [{k: r.get(k) for k in ("text", "thread_id", "score")} for r in ctx.get("related", [])][:3],
             "recent_turns": len(ctx.get("recent_turns", [])),
@@ -107,17 +142,22 @@ class Nodes:
     def route(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Intent routing: the LLM router when configured, else the offline parser."""
         if state.get("context", {}).get("error") == "unknown_user":
-            return {"intent": {"kind": "error", "reason": "unknown user"},
-                    "response": "I don't know who you are, so I can't do anything yet. Sign in again (the request carries no known user)."}
+            return {
+                "intent": {"kind": "error", "reason": "unknown user"},
+                "response": "I don't know who you are, so I can't do anything yet. Sign in again (the request carries no known user).",
+            }
         text = last_user_text(state)
         ident = self.caller(config)
         with session_scope(self.s.business) as sess:
             vendors = workspace_vendor_names(sess, ident.workspace_id, self.s.model)
             customers = workspace_customer_names(sess, ident.workspace_id, self.s.model)
         pctx = ParseContext(
-            vendors=vendors, today=self.s.today(), customers=customers,
+            vendors=vendors,
+            today=self.s.today(),
+            customers=customers,
             last_result=cast(dict, state.get("last_result")) or self._memory_last_result(ident, config),
-            last_ticket_id=state.get("last_ticket_id"), last_export_id=state.get("last_export_id"),
+            last_ticket_id=state.get("last_ticket_id"),
+            last_export_id=state.get("last_export_id"),
             open_tickets=state.get("context", {}).get("open_tickets", []),
         )
         intent: Intent | None = None
@@ -144,7 +184,11 @@ class Nodes:
             return self._forget(config)
         forced = RunSettings.of(config).template_request  # set by the Plans API (server/plans.py)
         if forced:
-            return template_plan(forced["template"], forced.get("params"), {"decision": "template", "reason": "plan run via the Plans API"})
+            return template_plan(
+                forced["template"],
+                forced.get("params"),
+                {"decision": "template", "reason": "plan run via the Plans API"},
+            )
         analysis = analyse_request(last_user_text(state), cast(dict, intent)) if kind in ("template", "tool") else {}
         if analysis.get("decision") == "template":
             return template_plan(analysis["template"], intent.get("params"), analysis)
@@ -155,25 +199,50 @@ class Nodes:
         implicit = False
         tool = spec(intent.get("tool") or "")
         last = state.get("last_result") or {}
-        if (intent["tool"] == "export_report" and last.get("tool") == "analyze_data" and last.get("query")
-                and not (FILTER_KEYS & params.keys()) and set(refs) <= {"records"} and refs.get("records", "previous") == "previous"):
+        if (
+            intent["tool"] == "export_report"
+            and last.get("tool") == "analyze_data"
+            and last.get("query")
+            and not (FILTER_KEYS & params.keys())
+            and set(refs) <= {"records"}
+            and refs.get("records", "previous") == "previous"
+        ):
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
         elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
             refs, implicit = {"records": "previous"}, True
         if refs:
             ident = self.caller(config)
-            resolved = self.s.memory.resolve(ident, RunSettings.of(config).thread_id, refs, thread_state={
-                "last_result": state.get("last_result"), "last_ticket_id": state.get("last_ticket_id"),
-                "last_export_id": state.get("last_export_id")})
+            resolved = self.s.memory.resolve(
+                ident,
+                RunSettings.of(config).thread_id,
+                refs,
+                thread_state={
+                    "last_result": state.get("last_result"),
+                    "last_ticket_id": state.get("last_ticket_id"),
+                    "last_export_id": state.get("last_export_id"),
+                },
+            )
             if implicit and (resolved.get("missing") or resolved.get("ambiguous")):
                 resolved = {}
             if resolved.get("question"):
                 return answer_plan("ambiguous reference", resolved["question"])
             if "params" in resolved:  # "the same for SkyHigh": previous filter, overridden
-                params = {**{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")}, **params}
-            if resolved.get("invoice_numbers") is not None and resolved.get("keys_complete") is False and tool and tool.takes_records:
+                params = {
+                    **{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")},
+                    **params,
+                }
+            if (
+                resolved.get("invoice_numbers") is not None
+                and resolved.get("keys_complete") is False
+                and tool
+                and tool.takes_records
+            ):
                 # a large result kept only some keys: its filter defines the records (a ticket fixes them now)
-                previous = {k: v for k, v in (resolved.get("filter_params") or {}).items() if k not in ("invoice_numbers", "limit")}
+                previous = {
+                    k: v
+                    for k, v in (resolved.get("filter_params") or {}).items()
+                    if k not in ("invoice_numbers", "limit")
+                }
                 if tool.record_set:
                     params = {**previous, **params}
                 else:
@@ -186,29 +255,40 @@ class Nodes:
                         params.pop(k, None)
             if resolved.get("ticket_id"):
                 params["ticket_id"] = resolved["ticket_id"]
-        return {"plan": {"mode": "direct", "steps": [{"tool": intent["tool"], "params": params}],
-                         "reason": intent.get("reason") or f"single action: {intent['tool']}", "refs": refs,
-                         "complexity": analysis.get("complexity")}}
+        return {
+            "plan": {
+                "mode": "direct",
+                "steps": [{"tool": intent["tool"], "params": params}],
+                "reason": intent.get("reason") or f"single action: {intent['tool']}",
+                "refs": refs,
+                "complexity": analysis.get("complexity"),
+            }
+        }
 
     def _forget(self, config: RunnableConfig) -> dict[str, Any]:
-        """"Forget me": asks first (it can't be undone), then deletes the user's memories. The
+        """ "Forget me": asks first (it can't be undone), then deletes the user's memories. The
         threads' checkpoints are the host's to delete (the server does, from `forgotten_threads`)."""
         answer = interrupt({"question": FORGET_QUESTION, "steps": [{"tool": "forget_me", "params": {}}]})
         if parse_answer(answer) is not True:
             return answer_plan("forget: declined", "Nothing was deleted; your history and memories are as they were.")
         counts = self.s.memory.forget(self.caller(config))
-        return answer_plan("forget: confirmed",
-                           f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). "
-                           "I won't bring them up again.",
-                           last_result=None, last_ticket_id=None, last_export_id=None,
-                           forgotten_threads=list(counts.get("thread_ids", [])))
+        return answer_plan(
+            "forget: confirmed",
+            f"Done: I deleted your conversation history and memories ({counts.get('turns', 0)} turns). "
+            "I won't bring them up again.",
+            last_result=None,
+            last_ticket_id=None,
+            last_export_id=None,
+            forgotten_threads=list(counts.get("thread_ids", [])),
+        )
 
     def gate(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Permission gate: in code, before any tool runs."""
         ident = self.identity(config)
         plan: PlanRecord = state.get("plan") or {}
         steps: list[dict[str, Any]] = (
-            [{"tool": "run_template", "params": plan.get("params", {})}] if plan.get("mode") == "template" else [])
+            [{"tool": "run_template", "params": plan.get("params", {})}] if plan.get("mode") == "template" else []
+        )
         steps += [dict(s) for s in plan.get("steps", []) if s.get("tool")]
         denied = [s["tool"] for s in steps if ident is None or not can_run(ident, s["tool"])]
         if denied:
@@ -235,16 +315,29 @@ class Nodes:
             if confirmed and step["tool"] == "create_ticket":  # a resumed, confirmed request never makes two tickets
                 params = {**params, "request_key": f"{confirmed}:{i}"}
             res = run_tool(step["tool"], params, tctx)
-            calls.append(tool_call(step["tool"], step["params"], res.status, res.message,
-                                   duration_ms=(time.perf_counter() - t0) * 1000, sources=res.sources))
+            calls.append(
+                tool_call(
+                    step["tool"],
+                    step["params"],
+                    res.status,
+                    res.message,
+                    duration_ms=(time.perf_counter() - t0) * 1000,
+                    sources=res.sources,
+                )
+            )
             last = {"tool": step["tool"], **res.model_dump(exclude={"sources"})}
             if res.status != "success":
                 break
             data = res.data
             if step["tool"] in record_sets and data.get("keys") is not None or data.get("kind") and data.get("query"):
-                update["last_result"] = {"tool": step["tool"], "dataset": data.get("dataset", "invoices"), "keys": list(data.get("keys") or []),
-                                         "keys_complete": data.get("keys_complete", True), "query": data.get("query") or {},
-                                         "params": {k: v for k, v in step["params"].items() if k != "invoice_numbers"}}
+                update["last_result"] = {
+                    "tool": step["tool"],
+                    "dataset": data.get("dataset", "invoices"),
+                    "keys": list(data.get("keys") or []),
+                    "keys_complete": data.get("keys_complete", True),
+                    "query": data.get("query") or {},
+                    "params": {k: v for k, v in step["params"].items() if k != "invoice_numbers"},
+                }
             if data.get("ticket_id"):
                 update["last_ticket_id"] = data["ticket_id"]
             if data.get("export_id"):
@@ -279,7 +372,7 @@ class Nodes:
             return None, "template (fallback: model error)"
         if text and tool == "filter_data" and result:  # keep the row preview under the model's summary
             template = responses.render(tool, result)
-            text += template[len(result.get("message") or ""):]
+            text += template[len(result.get("message") or "") :]
         return text, how
 
     def remember(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
@@ -296,20 +389,49 @@ class Nodes:
         writes = tools_where(writes=True)
         ref = None
         if result.get("status") == "success":
-            ref = {"tool": tool, "dataset": data.get("dataset"), "keys": list(data.get("keys") or [])[:KEY_CAP],
-                   "keys_complete": data.get("keys_complete", True), "query": data.get("query"),
-                   "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
-                   "ticket_id": data.get("ticket_id"), "export_id": data.get("export_id")}
+            ref = {
+                "tool": tool,
+                "dataset": data.get("dataset"),
+                "keys": list(data.get("keys") or [])[:KEY_CAP],
+                "keys_complete": data.get("keys_complete", True),
+                "query": data.get("query"),
+                "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
+                "ticket_id": data.get("ticket_id"),
+                "export_id": data.get("export_id"),
+            }
         context = state.get("context") or {}
         # the user has been told about these updates: don't welcome them with the same news again
-        read = [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None] if state.get("welcome") else []
+        read = (
+            [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None]
+            if state.get("welcome")
+            else []
+        )
         memory, text, answer = self.s.memory, last_user_text(state), state.get("response", "")
 
         def write(s) -> list:
-            after = [memory.record_turn_in(s, identity=ident, thread_id=thread_id, speaker="user", text=text,
-                                           tool=tool, params=params, importance=0.5),
-                     memory.record_turn_in(s, identity=ident, thread_id=thread_id, speaker="assistant", text=answer,
-                                           tool=tool, params=params, result_ref=ref, importance=0.8 if tool in writes else 0.5)]
+            after = [
+                memory.record_turn_in(
+                    s,
+                    identity=ident,
+                    thread_id=thread_id,
+                    speaker="user",
+                    text=text,
+                    tool=tool,
+                    params=params,
+                    importance=0.5,
+                ),
+                memory.record_turn_in(
+                    s,
+                    identity=ident,
+                    thread_id=thread_id,
+                    speaker="assistant",
+                    text=answer,
+                    tool=tool,
+                    params=params,
+                    result_ref=ref,
+                    importance=0.8 if tool in writes else 0.5,
+                ),
+            ]
             mark_notifications_read(self.s.tool_context(ident), read, s)
             return after
 

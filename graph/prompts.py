@@ -5,6 +5,7 @@ that comes from the data (vendor names, error messages, ticket titles, notificat
 tool results) is passed inside a delimited JSON block (`data_block`) and the system prompt
 tells the model to treat that block as data, never as instructions.
 """
+
 from __future__ import annotations
 
 import json
@@ -59,10 +60,10 @@ The tool `{tool}` ran and returned the result below.
 Write the answer now."""
 
 # extra arguments the router adds to the registry's tool schemas (stripped before the tool runs)
-USE_PREVIOUS_RESULTS = ("true when the user refers to the records from the previous result "
-                        "('these', 'those', 'them', 'the same invoices')")
-FROM_TICKET = ("'fixed' for 'the fixed report' (the records of the resolved ticket), "
-               "'previous' for 'that ticket'")
+USE_PREVIOUS_RESULTS = (
+    "true when the user refers to the records from the previous result ('these', 'those', 'them', 'the same invoices')"
+)
+FROM_TICKET = "'fixed' for 'the fixed report' (the records of the resolved ticket), 'previous' for 'that ticket'"
 
 
 def data_block(payload: Any) -> str:
@@ -83,8 +84,10 @@ def router_system(*, today: str, role: str, workspace: str) -> str:
 
 def router_user_parts(context: dict[str, Any], request: str) -> list[str | dict[Any, Any]]:
     """The user turn as two text parts: the delimited data, then the user's own words."""
-    return [{"type": "text", "text": f"{ROUTER_CONTEXT_INTRO}\n{data_block(context)}"},
-            {"type": "text", "text": f"{ROUTER_REQUEST_INTRO}\n{request}"}]
+    return [
+        {"type": "text", "text": f"{ROUTER_CONTEXT_INTRO}\n{data_block(context)}"},
+        {"type": "text", "text": f"{ROUTER_REQUEST_INTRO}\n{request}"},
+    ]
 
 
 def explain_system() -> str:

@@ -1,14 +1,17 @@
 """Plain-language answers built from tool results (the offline path; the LLM path lives in prompts.py)."""
+
 from __future__ import annotations
 
 from typing import Any
 
-HELP = ("I can help with your finance operations. Try:\n"
-        "- \"failed IndiSky invoices from last month\" (filter invoices, sales, vendors or transactions)\n"
-        "- \"why did these fail?\" (plain-English reasons with counts)\n"
-        "- \"create a ticket and notify me when fixed\", \"show my tickets\", \"any updates?\"\n"
-        "- \"export these as excel\" or \"download the fixed report\" (csv, xlsx, pdf)\n"
-        "- \"investigate the IndiSky failures\", \"vendor analysis for Metro Cabs\", \"do the monthly review\"")
+HELP = (
+    "I can help with your finance operations. Try:\n"
+    '- "failed IndiSky invoices from last month" (filter invoices, sales, vendors or transactions)\n'
+    '- "why did these fail?" (plain-English reasons with counts)\n'
+    '- "create a ticket and notify me when fixed", "show my tickets", "any updates?"\n'
+    '- "export these as excel" or "download the fixed report" (csv, xlsx, pdf)\n'
+    '- "investigate the IndiSky failures", "vendor analysis for Metro Cabs", "do the monthly review"'
+)
 
 GREETING = "Hello! " + HELP
 
@@ -19,10 +22,12 @@ def render(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int
     text = result["message"]
     data = result.get("data") or {}
     if result["status"] == "success" and tool == "filter_data" and data.get("results"):
-        lines = (data.get("preview") or [" | ".join(str(v) for v in r.values() if v is not None) for r in data["results"]])[:preview_rows]
+        lines = (
+            data.get("preview") or [" | ".join(str(v) for v in r.values() if v is not None) for r in data["results"]]
+        )[:preview_rows]
         text += "\n" + "\n".join("- " + line for line in lines)
         if data["returned"] > preview_rows:
             text += f"\n(and {data['filtered_records'] - preview_rows:,} more)"
         if data["dataset"] == "invoices" and data.get("status_counts", {}).get("failed"):
-            text += "\nAsk \"why did these fail?\" for the reasons, or \"export these\" for a file."
+            text += '\nAsk "why did these fail?" for the reasons, or "export these" for a file.'
     return text

@@ -9,6 +9,7 @@
 
 Tickets, notifications and exports are the users' records and are never pruned here.
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -42,7 +43,7 @@ def _cutoff(days: int, now: datetime) -> datetime | None:
 
 def _checkpoint_counts(settings: Settings) -> tuple[list[str], int]:
     """(every thread id, how many checkpoints are not the latest of their thread and namespace)."""
-    sql = ("SELECT thread_id, COUNT(*) - COUNT(DISTINCT checkpoint_ns) FROM checkpoints GROUP BY thread_id")
+    sql = "SELECT thread_id, COUNT(*) - COUNT(DISTINCT checkpoint_ns) FROM checkpoints GROUP BY thread_id"
     if is_postgres(settings.app_url):
         with make_engine(settings.app_url).connect() as conn:
             if not conn.execute(text("SELECT to_regclass('checkpoints')")).scalar():
@@ -63,7 +64,10 @@ def prune(settings: Settings, *, dry_run: bool = False, now: datetime | None = N
     now = now or datetime.now(UTC).replace(tzinfo=None)
     out = Pruned()
     app = make_engine(settings.app_url)
-    traces_before, turns_before = _cutoff(settings.trace_retention_days, now), _cutoff(settings.memory_retention_days, now)
+    traces_before, turns_before = (
+        _cutoff(settings.trace_retention_days, now),
+        _cutoff(settings.memory_retention_days, now),
+    )
     with session_scope(app) as s:
         if traces_before is not None:
             old = Trace.created_at < traces_before
@@ -73,8 +77,12 @@ def prune(settings: Settings, *, dry_run: bool = False, now: datetime | None = N
         if turns_before is not None:
             old_turns = select(MemoryTurn.id).where(MemoryTurn.created_at < turns_before)
             out.memory_turns = s.scalar(select(func.count()).select_from(old_turns.subquery())) or 0
-            out.memory_embeddings = s.scalar(select(func.count()).select_from(MemoryEmbedding)
-                                             .where(MemoryEmbedding.turn_id.in_(old_turns))) or 0
+            out.memory_embeddings = (
+                s.scalar(
+                    select(func.count()).select_from(MemoryEmbedding).where(MemoryEmbedding.turn_id.in_(old_turns))
+                )
+                or 0
+            )
             if not dry_run:
                 s.execute(delete(MemoryEmbedding).where(MemoryEmbedding.turn_id.in_(old_turns)))
                 s.execute(delete(MemoryTurn).where(MemoryTurn.created_at < turns_before))
@@ -84,7 +92,7 @@ def prune(settings: Settings, *, dry_run: bool = False, now: datetime | None = N
         saver = default_checkpointer(settings)
         try:
             for i in range(0, len(threads), 100):
-                saver.prune(threads[i:i + 100], strategy="keep_latest")
+                saver.prune(threads[i : i + 100], strategy="keep_latest")
         finally:
             conn = getattr(saver, "conn", None)
             if conn is not None and hasattr(conn, "close"):

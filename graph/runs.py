@@ -6,6 +6,7 @@ and plans (graph/templates/plans.py) all build their runs here.
     out = await graph.ainvoke(graph_input, config, durability=DURABILITY)
     await recorder.afinish()
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,9 +33,16 @@ def checkpoint_thread(identity: Identity, thread_id: str) -> str:
     return f"{identity.workspace_id}/{identity.user_id}/{thread_id}"
 
 
-def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | None = None,
-               run_id: uuid.UUID | None = None, *, checkpoint_thread_id: str | None = None,
-               template_request: dict[str, Any] | None = None, base: RunnableConfig | None = None) -> RunnableConfig:
+def run_config(
+    identity: Identity,
+    thread_id: str,
+    recorder: TraceRecorder | None = None,
+    run_id: uuid.UUID | None = None,
+    *,
+    checkpoint_thread_id: str | None = None,
+    template_request: dict[str, Any] | None = None,
+    base: RunnableConfig | None = None,
+) -> RunnableConfig:
     """The config of one run for `identity` in the client's thread `thread_id`.
 
     configurable: the checkpoint thread (per user, unless `checkpoint_thread_id` names it, as plans
@@ -42,8 +50,13 @@ def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | Non
     thread) and, for plans, the template to run. Whatever `base` (e.g. LangServe's config) carried in
     `configurable` is replaced. `recorder` joins the callbacks; `run_id` becomes the root run's id
     (and so the trace id)."""
-    conf = configurable(identity.user_id, thread_id, template_request=template_request, turn=recorder,
-                        checkpoint_thread=checkpoint_thread_id or checkpoint_thread(identity, thread_id))
+    conf = configurable(
+        identity.user_id,
+        thread_id,
+        template_request=template_request,
+        turn=recorder,
+        checkpoint_thread=checkpoint_thread_id or checkpoint_thread(identity, thread_id),
+    )
     config: RunnableConfig = dict(base or {})  # type: ignore[assignment]
     if recorder is not None:
         callbacks = config.get("callbacks")
@@ -61,12 +74,14 @@ def run_config(identity: Identity, thread_id: str, recorder: TraceRecorder | Non
     return config
 
 
-def traced_run(app_engine, identity: Identity, thread_id: str, request: str, *, run_id: uuid.UUID | None = None,
-               **options: Any) -> tuple[RunnableConfig, TraceRecorder]:
+def traced_run(
+    app_engine, identity: Identity, thread_id: str, request: str, *, run_id: uuid.UUID | None = None, **options: Any
+) -> tuple[RunnableConfig, TraceRecorder]:
     """A run config with a fresh trace recorder attached (the trace names the client's thread;
     options as for run_config)."""
-    recorder = TraceRecorder(app_engine, user_id=identity.user_id, workspace_id=identity.workspace_id,
-                             thread_id=thread_id, request=request)
+    recorder = TraceRecorder(
+        app_engine, user_id=identity.user_id, workspace_id=identity.workspace_id, thread_id=thread_id, request=request
+    )
     return run_config(identity, thread_id, recorder, run_id, **options), recorder
 
 

@@ -2,6 +2,7 @@
 
 Built from settings by default (Studio, notebooks, the server) and replaceable in tests.
 """
+
 from __future__ import annotations
 
 import threading
@@ -42,9 +43,14 @@ class Services:
     def from_settings(cls, settings: Settings | None = None) -> Services:
         settings = settings or get_settings()
         app = make_engine(settings.app_url)
-        return cls(settings=settings, business=make_engine(settings.business_url), app=app,
-                   memory=MemoryStore(app, semantic=settings.semantic_memory), exports_dir=settings.exports_dir,
-                   model=get_data_model(settings.data_model))
+        return cls(
+            settings=settings,
+            business=make_engine(settings.business_url),
+            app=app,
+            memory=MemoryStore(app, semantic=settings.semantic_memory),
+            exports_dir=settings.exports_dir,
+            model=get_data_model(settings.data_model),
+        )
 
     def prepare(self) -> Services:
         """Start-up (business_data/startup.py): migrations, demo users, dev tokens in dev, demo data
@@ -72,8 +78,14 @@ class Services:
         self._identities.pop(user_id, None)
 
     def tool_context(self, identity: Identity) -> ToolContext:
-        return ToolContext(identity=identity, business=self.business, app=self.app,
-                           exports_dir=self.exports_dir, today=self.today(), model=self.model)
+        return ToolContext(
+            identity=identity,
+            business=self.business,
+            app=self.app,
+            exports_dir=self.exports_dir,
+            today=self.today(),
+            model=self.model,
+        )
 
 
 _default: Services | None = None

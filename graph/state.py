@@ -5,6 +5,7 @@ Records are plain dicts with documented keys (TypedDicts), so a checkpoint stays
 LangServe can describe the output schema. Each is built in one place: `tool_call`, `answer_plan`,
 `direct_plan` below, `graph.confirmation.new_pending` for confirmations.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal, cast
@@ -17,18 +18,19 @@ from typing import NotRequired  # pydantic needs this one on 3.11 (LangServe sch
 
 class IntentRecord(TypedDict, total=False):
     """What the router understood this turn (graph.intent.Intent as a dict, plus who routed it)."""
-    kind: str                       # tool | template | clarify | help | greeting | forget | answer | error
+
+    kind: str  # tool | template | clarify | help | greeting | forget | answer | error
     tool: str | None
     params: dict[str, Any]
-    refs: dict[str, str]            # {"records": "previous"}, {"ticket": "fixed"}, ...
-    question: str | None            # a clarifying question, or the model's own answer
+    refs: dict[str, str]  # {"records": "previous"}, {"ticket": "fixed"}, ...
+    question: str | None  # a clarifying question, or the model's own answer
     template: str | None
     confidence: float
     reason: str
-    router: Literal["offline", "llm"]   # which router produced it
-    model: str | None               # "google_genai:gemini-2.0-flash" when router == "llm"
-    fallback: str | None            # why the offline parser stood in for a configured model this turn
-    explained_by: str               # who wrote the answer's words (template, or the model)
+    router: Literal["offline", "llm"]  # which router produced it
+    model: str | None  # "google_genai:gemini-2.0-flash" when router == "llm"
+    fallback: str | None  # why the offline parser stood in for a configured model this turn
+    explained_by: str  # who wrote the answer's words (template, or the model)
 
 
 class PlanStep(TypedDict):
@@ -42,8 +44,8 @@ class PlanRecord(TypedDict, total=False):
     reason: str | None
     refs: dict[str, str]
     complexity: Any
-    template: str                   # mode == "template": which subgraph runs
-    params: dict[str, Any]          # mode == "template": its parameters
+    template: str  # mode == "template": which subgraph runs
+    params: dict[str, Any]  # mode == "template": its parameters
     analysis: dict[str, Any]
 
 
@@ -55,9 +57,10 @@ class Source(TypedDict, total=False):
 
 class ToolCallRecord(TypedDict):
     """One tool call as the trace and the API show it."""
+
     tool: str
     params: dict[str, Any]
-    status: str                     # success | error | denied | cancelled | ...
+    status: str  # success | error | denied | cancelled | ...
     message: str
     duration_ms: float
     sources: list[Source]
@@ -65,6 +68,7 @@ class ToolCallRecord(TypedDict):
 
 class ResultRecord(TypedDict, total=False):
     """This turn's main result: a tool's ToolResult as a dict, with the tool's name."""
+
     tool: str | None
     status: str
     code: str
@@ -74,11 +78,12 @@ class ResultRecord(TypedDict, total=False):
 
 class LastResult(TypedDict, total=False):
     """The newest result set in the thread, for "these", "why did they fail", "the same for X"."""
+
     tool: str
     dataset: str
-    keys: list[Any]                 # at most tools.queries.KEY_CAP of them
-    keys_complete: bool             # False: more records matched; `query` / `params` define the set
-    query: dict[str, Any]           # the semantic query behind the result (tools/semantic.py)
+    keys: list[Any]  # at most tools.queries.KEY_CAP of them
+    keys_complete: bool  # False: more records matched; `query` / `params` define the set
+    query: dict[str, Any]  # the semantic query behind the result (tools/semantic.py)
     params: dict[str, Any]
 
 
@@ -90,7 +95,8 @@ class PendingStep(TypedDict, total=False):
 
 class PendingConfirmation(TypedDict):
     """A write waiting for yes/no (graph/confirmation.py new_pending)."""
-    id: str                         # also the idempotency key of what it creates
+
+    id: str  # also the idempotency key of what it creates
     question: str
     original_question: str
     steps: list[PendingStep]
@@ -107,8 +113,9 @@ class Confirmation(TypedDict):
 
 class StepStatus(TypedDict, total=False):
     """A template step this turn."""
+
     step: str
-    status: str                     # pending | running | done | failed | skipped | awaiting_confirmation | ...
+    status: str  # pending | running | done | failed | skipped | awaiting_confirmation | ...
     attempts: int
     message: str
 
@@ -120,27 +127,39 @@ class InputState(TypedDict):
 class AgentState(InputState, total=False):
     intent: IntentRecord | None
     plan: PlanRecord | None
-    tool_calls: list[ToolCallRecord]        # this turn's calls
-    result: ResultRecord | None             # this turn's main result
-    response: str                           # this turn's answer text
-    welcome: str | None                     # "welcome back" news, shown once per return, apart from the answer
-    context: dict[str, Any]                 # compact working context used this turn
+    tool_calls: list[ToolCallRecord]  # this turn's calls
+    result: ResultRecord | None  # this turn's main result
+    response: str  # this turn's answer text
+    welcome: str | None  # "welcome back" news, shown once per return, apart from the answer
+    context: dict[str, Any]  # compact working context used this turn
     last_result: LastResult | None
     last_ticket_id: str | None
     last_export_id: str | None
     step_statuses: list[StepStatus]
-    template_data: dict[str, Any]           # a template's intermediate results (kept across a confirmation pause)
+    template_data: dict[str, Any]  # a template's intermediate results (kept across a confirmation pause)
     pending_confirmation: PendingConfirmation | None
     confirmation: Confirmation | None
-    forgotten_threads: list[str]            # "forget me": threads whose checkpoints the host should delete
+    forgotten_threads: list[str]  # "forget me": threads whose checkpoints the host should delete
 
 
-def tool_call(tool: str, params: dict[str, Any], status: str, message: str, *, duration_ms: float = 0.0,
-              sources: list[Any] | None = None) -> ToolCallRecord:
+def tool_call(
+    tool: str,
+    params: dict[str, Any],
+    status: str,
+    message: str,
+    *,
+    duration_ms: float = 0.0,
+    sources: list[Any] | None = None,
+) -> ToolCallRecord:
     """The one way a tool-call record is made (nodes, confirmation, templates)."""
-    return {"tool": tool, "params": params, "status": status, "message": message,
-            "duration_ms": round(duration_ms, 2),
-            "sources": [cast(Source, s.model_dump() if hasattr(s, "model_dump") else dict(s)) for s in (sources or [])]}
+    return {
+        "tool": tool,
+        "params": params,
+        "status": status,
+        "message": message,
+        "duration_ms": round(duration_ms, 2),
+        "sources": [cast(Source, s.model_dump() if hasattr(s, "model_dump") else dict(s)) for s in (sources or [])],
+    }
 
 
 def answer_plan(reason: str | None, response: str | None = None, **update: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ half a turn behind. (A tool's own write, e.g. a ticket, commits when the tool ru
 says which succeeded, so an error message never claims that nothing changed.) When the storage is
 full, `unsaved` says what could not be kept (the answer is still given).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -33,8 +34,14 @@ from tools.registry import tools_where
 from .intent import routed_by
 
 log = logging.getLogger("finkraft.trace")
-NODE_FIELDS = {"route": ("intent",), "plan": ("plan",), "gate": ("result",), "act": ("tool_calls",), "respond": ("response",),
-               "confirm": ("pending_confirmation",)}
+NODE_FIELDS = {
+    "route": ("intent",),
+    "plan": ("plan",),
+    "gate": ("result",),
+    "act": ("tool_calls",),
+    "respond": ("response",),
+    "confirm": ("pending_confirmation",),
+}
 
 
 def _jsonable(value: Any) -> Any:
@@ -71,8 +78,8 @@ class TraceRecorder(BaseCallbackHandler):
         self._writing: asyncio.Future | None = None  # the root's write, when it ended inside an event loop
         self.staged: list[Callable[[Session], Iterable[Callable[[], None]] | None]] = []
         self.saved: bool | None = None  # None until the run ended; False when nothing could be written
-        self.unsaved: list[str] = []    # what the full disk kept us from saving ("history", "checkpoint")
-        self.failed = False             # a node raised: the checkpointer drops this run's saves
+        self.unsaved: list[str] = []  # what the full disk kept us from saving ("history", "checkpoint")
+        self.failed = False  # a node raised: the checkpointer drops this run's saves
 
     # -- the run's unit of work ------------------------------------------------------------------
     def stage(self, work: Callable[[Session], Iterable[Callable[[], None]] | None]) -> None:
@@ -88,11 +95,16 @@ class TraceRecorder(BaseCallbackHandler):
     def done_writes(self) -> list[str]:
         """The messages of this run's tool calls that wrote something and succeeded."""
         writers = tools_where(writes=True)
-        return [str(c.get("message") or c.get("tool")) for c in self.tool_calls
-                if c.get("tool") in writers and c.get("status") == "success"]
+        return [
+            str(c.get("message") or c.get("tool"))
+            for c in self.tool_calls
+            if c.get("tool") in writers and c.get("status") == "success"
+        ]
 
     # -- LangChain callback API ------------------------------------------------------------
-    def on_chain_start(self, serialized, inputs, *, run_id: UUID, parent_run_id: UUID | None = None, metadata=None, **kw):
+    def on_chain_start(
+        self, serialized, inputs, *, run_id: UUID, parent_run_id: UUID | None = None, metadata=None, **kw
+    ):
         with self._lock:
             if self.root is None:  # the first run this handler sees is the graph run it was attached to
                 self.root = run_id
@@ -121,8 +133,13 @@ class TraceRecorder(BaseCallbackHandler):
                 self.failed = True  # a node raised: the run fails, and saves nothing (graph/checkpointers.py)
             if started:
                 node, t = started
-                self._node_done(node, {}, (time.perf_counter() - t) * 1000, "paused" if interrupted else "error",
-                                error=None if interrupted else type(error).__name__)
+                self._node_done(
+                    node,
+                    {},
+                    (time.perf_counter() - t) * 1000,
+                    "paused" if interrupted else "error",
+                    error=None if interrupted else type(error).__name__,
+                )
         if run_id == self.root:
             self._root_done("paused" if interrupted else "error")
 
@@ -182,12 +199,21 @@ class TraceRecorder(BaseCallbackHandler):
         try:
             after: list[Callable[[], None]] = []
             with session_scope(self.app_engine) as s:
-                s.add(Trace(trace_id=self.trace_id, user_id=self.user_id, workspace_id=self.workspace_id,
-                            thread_id=self.thread_id, request=self.request[:4000], response=self.response[:8000],
-                            router=routed_by(self.intent)[:32],
-                            plan={"intent": self.intent, "plan": self.plan},
-                            steps=[*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
-                            status=status, duration_ms=round((time.perf_counter() - self.t0) * 1000, 2)))
+                s.add(
+                    Trace(
+                        trace_id=self.trace_id,
+                        user_id=self.user_id,
+                        workspace_id=self.workspace_id,
+                        thread_id=self.thread_id,
+                        request=self.request[:4000],
+                        response=self.response[:8000],
+                        router=routed_by(self.intent)[:32],
+                        plan={"intent": self.intent, "plan": self.plan},
+                        steps=[*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
+                        status=status,
+                        duration_ms=round((time.perf_counter() - self.t0) * 1000, 2),
+                    )
+                )
                 for work in self.staged:
                     after.extend(work(s) or ())
             self.saved = True
@@ -221,31 +247,57 @@ def plain_trace(trace: Trace) -> dict[str, Any]:
     """A user's own trace in plain words: what ran and what data was consulted."""
     plan = trace.plan or {}
     intent, steps_plan = plan.get("intent") or {}, plan.get("plan") or {}
-    calls: list[dict[str, Any]] = next((s.get("tool_calls") for s in trace.steps if s.get("node") == "_tool_calls"), []) or []
+    calls: list[dict[str, Any]] = (
+        next((s.get("tool_calls") for s in trace.steps if s.get("node") == "_tool_calls"), []) or []
+    )
     lines = []
     if intent:
         how = f"the language model ({intent.get('model')})" if intent.get("router") == "llm" else "the offline parser"
-        lines.append(f"I read your request with {how}" + (f": {intent.get('reason')}" if intent.get("reason") else "") + ".")
+        lines.append(
+            f"I read your request with {how}" + (f": {intent.get('reason')}" if intent.get("reason") else "") + "."
+        )
     if steps_plan.get("reason"):
         lines.append(f"Plan: {steps_plan['reason']}.")
     consulted = []
     for c in calls:
-        params = ", ".join(f"{k}={v if not isinstance(v, list) else f'{len(v)} items'}" for k, v in (c.get("params") or {}).items())
+        params = ", ".join(
+            f"{k}={v if not isinstance(v, list) else f'{len(v)} items'}" for k, v in (c.get("params") or {}).items()
+        )
         lines.append(f"Ran {c.get('tool')}({params}) -> {c.get('status')} in {c.get('duration_ms', 0):.0f} ms.")
         for src in c.get("sources") or []:
             filt = ", ".join(f"{k}={v}" for k, v in (src.get("filters") or {}).items() if k != "workspace_id")
             consulted.append({"table": src.get("table"), "rows": src.get("rows"), "filters": filt})
     return {
-        "trace_id": trace.trace_id, "thread_id": trace.thread_id, "created_at": trace.created_at.isoformat(),
-        "request": trace.request, "response": trace.response, "status": trace.status,
-        "duration_ms": trace.duration_ms, "summary": lines, "data_consulted": consulted,
-        "tool_calls": [{"tool": c.get("tool"), "params": c.get("params"), "status": c.get("status"),
-                        "duration_ms": c.get("duration_ms")} for c in calls],
+        "trace_id": trace.trace_id,
+        "thread_id": trace.thread_id,
+        "created_at": trace.created_at.isoformat(),
+        "request": trace.request,
+        "response": trace.response,
+        "status": trace.status,
+        "duration_ms": trace.duration_ms,
+        "summary": lines,
+        "data_consulted": consulted,
+        "tool_calls": [
+            {
+                "tool": c.get("tool"),
+                "params": c.get("params"),
+                "status": c.get("status"),
+                "duration_ms": c.get("duration_ms"),
+            }
+            for c in calls
+        ],
     }
 
 
 def full_trace(trace: Trace) -> dict[str, Any]:
     out = plain_trace(trace)
-    out.update({"user_id": trace.user_id, "workspace_id": trace.workspace_id, "router": trace.router,
-                "plan": trace.plan, "steps": trace.steps})
+    out.update(
+        {
+            "user_id": trace.user_id,
+            "workspace_id": trace.workspace_id,
+            "router": trace.router,
+            "plan": trace.plan,
+            "steps": trace.steps,
+        }
+    )
     return out

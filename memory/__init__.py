@@ -2,6 +2,7 @@
 
 Layering: memory imports tools and business_data, never graph or server.
 """
+
 from .store import MemoryStore
 
 __all__ = ["MemoryStore"]

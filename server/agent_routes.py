@@ -4,6 +4,7 @@ The client chooses `config.configurable.thread_id`; everything else about who is
 comes from the bearer token (per_req_config_modifier overwrites the rest). An input of
 {"resume": value} answers a pending confirmation (Command(resume=value)).
 """
+
 from __future__ import annotations
 
 import uuid
@@ -42,10 +43,13 @@ Answer = StrictBool | Annotated[str, Field(max_length=MAX_MESSAGE_CHARS)]
 
 class AgentInput(BaseModel):
     """{"messages": [...]} for a new turn, or {"resume": "yes"} to answer a pending confirmation."""
+
     messages: list[HumanMessage | AIMessage | SystemMessage] = Field(default_factory=list, max_length=100)
     resume: Answer | dict[Annotated[str, Field(max_length=20)], Answer] | None = Field(
-        None, description="only to answer the question this thread waits on: yes or no",
-        json_schema_extra=lambda schema: _without_null(schema))
+        None,
+        description="only to answer the question this thread waits on: yes or no",
+        json_schema_extra=lambda schema: _without_null(schema),
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -86,6 +90,7 @@ def _client_message(m: Any, i: int) -> Any:
 
 class AgentEndpoint(RunnableSerializable[dict, dict]):
     """The compiled graph, plus input mapping and a trace recorder on every run."""
+
     model_config = ConfigDict(arbitrary_types_allowed=True)
     state: Any  # the FastAPI app.state: graph and services are set by the lifespan
 
@@ -99,8 +104,15 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
 
     @property
     def config_specs(self) -> list[ConfigurableFieldSpec]:
-        return [ConfigurableFieldSpec(id="thread_id", annotation=str, name="Thread ID", default="default",
-                                      description="Your conversation thread; turns in the same thread share context.")]
+        return [
+            ConfigurableFieldSpec(
+                id="thread_id",
+                annotation=str,
+                name="Thread ID",
+                default="default",
+                description="Your conversation thread; turns in the same thread share context.",
+            )
+        ]
 
     def get_input_schema(self, config: RunnableConfig | None = None):
         return AgentInput
@@ -122,10 +134,13 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
             request = f"(reply) {answer}"
         else:
             last = msgs[-1] if msgs else None
-            request = str(getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else last or ""))
+            request = str(
+                getattr(last, "content", None) or (last.get("content") if isinstance(last, dict) else last or "")
+            )
         identity = self.services.identity(conf["user_id"])
-        config, recorder = traced_run(self.services.app, identity, conf.get("client_thread_id") or "default",
-                                      str(request), base=config)
+        config, recorder = traced_run(
+            self.services.app, identity, conf.get("client_thread_id") or "default", str(request), base=config
+        )
         if config.get("run_id"):
             log_context()["trace_id"] = uuid.UUID(str(config["run_id"])).hex
         return graph_in, config, recorder
@@ -160,7 +175,8 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
 
     # (takes LangChain's keyword options as **kwargs and hands them on: a narrower signature than Runnable's)
     async def astream_events(  # type: ignore[override]
-            self, input: Any, config: RunnableConfig | None = None, **kwargs) -> AsyncIterator:
+        self, input: Any, config: RunnableConfig | None = None, **kwargs
+    ) -> AsyncIterator:
         graph_input, run, recorder = await run_in_threadpool(self._prepare, input, config)
         async with failures_told(recorder):
             async for event in self.graph.astream_events(graph_input, run, **{**kwargs, "durability": DURABILITY}):
@@ -184,8 +200,11 @@ def answer_in(value: Any) -> Any:
 async def refuse_idle_resume(graph: Any, config: RunnableConfig, client_thread: str) -> None:
     """An answer to a question nobody asked is refused (409) instead of silently returning the last state."""
     if not await is_waiting(graph, config):
-        raise HTTPException(409, f"Nothing to answer: no question is waiting for a yes or no in thread "
-                                 f"'{client_thread}'. Send {{\"messages\": [...]}} to ask something new.")
+        raise HTTPException(
+            409,
+            f"Nothing to answer: no question is waiting for a yes or no in thread "
+            f"'{client_thread}'. Send {{\"messages\": [...]}} to ask something new.",
+        )
 
 
 def _valid_or_none(value: Any) -> AgentInput | None:
@@ -202,8 +221,10 @@ async def _per_request(config: dict, request: Request) -> dict:
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.")
     client_thread = str((config.get("configurable") or {}).get("thread_id") or "default")
     if not THREAD_ID.match(client_thread):
-        raise Invalid(("body", "config", "configurable", "thread_id"),
-                      "thread_id may use letters, digits and _ . : - (at most 100)")
+        raise Invalid(
+            ("body", "config", "configurable", "thread_id"),
+            "thread_id may use letters, digits and _ . : - (at most 100)",
+        )
     run = run_config(identity, client_thread, base=cast(RunnableConfig, config))  # replaces the client's configurable
     body = await request.json()  # (LangServe has read it already: a cached copy)
     if isinstance(body, dict) and answer_in(_valid_or_none(body.get("input"))) is not None:
@@ -217,13 +238,18 @@ async def _per_request(config: dict, request: Request) -> dict:
 TURNS = ("invoke", "batch", "stream", "stream_events", "stream_log")
 # (None: not this one; the config hash in /agent/c/{config_hash}/... is decoded, never looked up: a 400, not a 404)
 IDLE_RESUME: dict[int, str | None] = {409: "`resume` with no question waiting in the thread"}
-BATCH: dict[int, str | None] = {**IDLE_RESUME, 413: "The body is too large, or the batch has more than FINKRAFT_MAX_BATCH_INPUTS inputs",
-         429: "Too many requests: each input counts as one (see Retry-After)"}
+BATCH: dict[int, str | None] = {
+    **IDLE_RESUME,
+    413: "The body is too large, or the batch has more than FINKRAFT_MAX_BATCH_INPUTS inputs",
+    429: "Too many requests: each input counts as one (see Retry-After)",
+}
 CONFIG_HASH: dict[int, str | None] = {400: "Invalid config hash", 404: None}
 OPENAPI_ERRORS: dict[str, dict[int, str | None]] = {
     **{f"/agent/{route}": BATCH if route == "batch" else IDLE_RESUME for route in TURNS},
-    **{f"/agent/c/{{config_hash}}/{route}": {**(BATCH if route == "batch" else IDLE_RESUME), **CONFIG_HASH}
-       for route in TURNS},
+    **{
+        f"/agent/c/{{config_hash}}/{route}": {**(BATCH if route == "batch" else IDLE_RESUME), **CONFIG_HASH}
+        for route in TURNS
+    },
     **{f"/agent/c/{{config_hash}}/{name}_schema": CONFIG_HASH for name in ("input", "output", "config")},
 }
 
@@ -242,8 +268,11 @@ async def check_body(request: Request, identity: IdentityDep, services: Services
     except ValueError:
         return
     if isinstance(body, dict) and body.get("kwargs") not in (None, {}):
-        raise Invalid(("body", "kwargs"), "'kwargs' is not supported on /agent; leave it out or send {} "
-                                          "(the thread goes in config.configurable.thread_id)")
+        raise Invalid(
+            ("body", "kwargs"),
+            "'kwargs' is not supported on /agent; leave it out or send {} "
+            "(the thread goes in config.configurable.thread_id)",
+        )
     if request.url.path.endswith("/batch"):
         await _batch_budget(body, services, limiter, request)
 
@@ -254,19 +283,43 @@ async def _batch_budget(body: Any, services, limiter, request: Request) -> None:
         return
     cap = services.settings.max_batch_inputs
     if len(inputs) > cap:
-        raise HTTPException(413, f"A batch may hold at most {cap} inputs; this one has {len(inputs)}. "
-                                 "Send them in smaller batches.")
+        raise HTTPException(
+            413, f"A batch may hold at most {cap} inputs; this one has {len(inputs)}. Send them in smaller batches."
+        )
     n = len(inputs)
     if n > 1 and limiter is not None:
         if n > limiter.item.amount:
-            raise HTTPException(429, f"Too many requests: a batch of {n} inputs counts as {n} requests and the limit "
-                                     f"is {limiter.item}. Send fewer at a time.")
-        await run_in_threadpool(enforce_rate_limit, limiter, hash_token(bearer_token(request) or ""), n - 1,
-                                f"a batch of {n} inputs counts as {n} requests")
+            raise HTTPException(
+                429,
+                f"Too many requests: a batch of {n} inputs counts as {n} requests and the limit "
+                f"is {limiter.item}. Send fewer at a time.",
+            )
+        await run_in_threadpool(
+            enforce_rate_limit,
+            limiter,
+            hash_token(bearer_token(request) or ""),
+            n - 1,
+            f"a batch of {n} inputs counts as {n} requests",
+        )
 
 
 def mount_agent(app: FastAPI) -> None:
-    add_routes(app, AgentEndpoint(state=app.state), path="/agent",
-               enabled_endpoints=["invoke", "batch", "stream", "stream_events", "stream_log", "playground", "config_hashes",
-                                  "input_schema", "output_schema", "config_schema"],
-               per_req_config_modifier=_per_request, dependencies=[Depends(current_identity), Depends(check_body)])
+    add_routes(
+        app,
+        AgentEndpoint(state=app.state),
+        path="/agent",
+        enabled_endpoints=[
+            "invoke",
+            "batch",
+            "stream",
+            "stream_events",
+            "stream_log",
+            "playground",
+            "config_hashes",
+            "input_schema",
+            "output_schema",
+            "config_schema",
+        ],
+        per_req_config_modifier=_per_request,
+        dependencies=[Depends(current_identity), Depends(check_body)],
+    )

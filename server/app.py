@@ -1,4 +1,5 @@
 """The FastAPI app: lifespan (start-up, checkpointer, graph), auth, routes, errors, metrics."""
+
 from __future__ import annotations
 
 import logging
@@ -34,6 +35,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         svc.memory.warm()  # the embedding model loads in the background; /health answers meanwhile
         async with open_async_checkpointer(svc.settings) as saver:
             from graph.model_choice import describe, make_router  # an LLM router when a key or model is configured
+
             router = make_router(settings)
             # what server/deps.py hands to the routes
             app.state.model_info = describe(settings, router)
@@ -44,8 +46,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             log.info("FinkraftAI ready (env=%s, model=%s)", settings.env, app.state.model_info.get("mode"))
             yield
 
-    app = docs_app(title="FinkraftAI", version=__version__, lifespan=lifespan,
-                   description="A business assistant for finance operations: plain language in, real actions out.")
+    app = docs_app(
+        title="FinkraftAI",
+        version=__version__,
+        lifespan=lifespan,
+        description="A business assistant for finance operations: plain language in, real actions out.",
+    )
     install_error_handlers(app)
     for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans):
         app.include_router(module.router)

@@ -3,6 +3,7 @@
 The dependency that turns a request into an Identity is `server/deps.py current_identity`; the
 demo users' dev tokens are made at start-up (business_data/demo_users.py).
 """
+
 from __future__ import annotations
 
 import secrets
@@ -24,12 +25,19 @@ SESSION_COOKIE = "finkraft_token"
 
 # The two ways to sign in, as OpenAPI security schemes (Swagger's "Authorize" offers both). Neither
 # refuses a request itself (auto_error=False): server/deps.py current_identity decides, with its own messages.
-BEARER_SCHEME = HTTPBearer(auto_error=False, scheme_name="bearerToken",
-                           description="A token: `dev-maya` and the other demo tokens in dev, or an `fk_…` token "
-                                       "(POST /admin/tokens, `finkraft token <user_id>`).")
-COOKIE_SCHEME = APIKeyCookie(name=SESSION_COOKIE, auto_error=False, scheme_name="sessionCookie",
-                             description="The browser session set by POST /auth/session (for the LangServe playground). "
-                                         "A bearer token, when sent, takes precedence.")
+BEARER_SCHEME = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearerToken",
+    description="A token: `dev-maya` and the other demo tokens in dev, or an `fk_…` token "
+    "(POST /admin/tokens, `finkraft token <user_id>`).",
+)
+COOKIE_SCHEME = APIKeyCookie(
+    name=SESSION_COOKIE,
+    auto_error=False,
+    scheme_name="sessionCookie",
+    description="The browser session set by POST /auth/session (for the LangServe playground). "
+    "A bearer token, when sent, takes precedence.",
+)
 
 # token -> user, kept in process for TOKEN_TTL_S: every request needs it, and it is a database query.
 # A revoke or a role change made through this process (revoke_token, forget_tokens) applies at once
@@ -45,7 +53,9 @@ def forget_tokens() -> None:
         _tokens.clear()
 
 
-def issue_token(app_engine, user_id: str, label: str = "", *, token: str | None = None, is_dev: bool = False) -> tuple[int, str]:
+def issue_token(
+    app_engine, user_id: str, label: str = "", *, token: str | None = None, is_dev: bool = False
+) -> tuple[int, str]:
     """Create a token for a user; the plaintext is returned once and never stored."""
     token = token or "fk_" + secrets.token_urlsafe(32)
     with session_scope(app_engine) as s:
@@ -65,13 +75,17 @@ def revoke_token(app_engine, token_id: int, *, by: str | None = None) -> bool:
     """Revoke an active token (False: no such active token). `by` (the caller) may not revoke their
     own last active token: LastToken, nothing changed."""
     with session_scope(app_engine) as s:
-        row = s.scalars(select(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None))
-                        .with_for_update()).one_or_none()
+        row = s.scalars(
+            select(ApiToken).where(ApiToken.id == token_id, ApiToken.revoked_at.is_(None)).with_for_update()
+        ).one_or_none()
         if row is None:
             return False
         if by is not None and row.user_id == by:
-            others = s.scalar(select(func.count()).select_from(ApiToken).where(
-                ApiToken.user_id == by, ApiToken.revoked_at.is_(None), ApiToken.id != token_id))
+            others = s.scalar(
+                select(func.count())
+                .select_from(ApiToken)
+                .where(ApiToken.user_id == by, ApiToken.revoked_at.is_(None), ApiToken.id != token_id)
+            )
             if not others:
                 raise LastToken(token_id)
         row.revoked_at = utcnow()
@@ -137,8 +151,10 @@ def cross_site_refusal(request: Request) -> str | None:
     parts = urlsplit(source)
     host = request.headers.get("host", "")
     if not source or source == "null" or parts.netloc.lower() != host.lower():
-        return ("Cross-site request refused: a request signed in with the session cookie must come from this "
-                "site (its Origin must match); scripts should send 'Authorization: Bearer <token>'.")
+        return (
+            "Cross-site request refused: a request signed in with the session cookie must come from this "
+            "site (its Origin must match); scripts should send 'Authorization: Bearer <token>'."
+        )
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     has_body = request.headers.get("content-length") not in (None, "0") or "transfer-encoding" in request.headers
     if has_body and ctype != "application/json":

@@ -1,4 +1,5 @@
 """POST /chat and POST /execute_tool."""
+
 from __future__ import annotations
 
 import time
@@ -24,15 +25,26 @@ async def chat(body: ChatRequest, graph: GraphDep, services: ServicesDep, identi
     return await chat_turn(graph, services, identity, body.message, body.thread_id)
 
 
-@router.post("/execute_tool", response_model=ExecuteToolResponse, **EXACT,
-             responses=problems(400, 403, 404, 409, 507, _400="The tool refused its parameters or the data"))
+@router.post(
+    "/execute_tool",
+    response_model=ExecuteToolResponse,
+    **EXACT,
+    responses=problems(400, 403, 404, 409, 507, _400="The tool refused its parameters or the data"),
+)
 def execute_tool(body: ExecuteToolRequest, services: ServicesDep, identity: IdentityDep):
     """Run one tool directly, with the same permission checks as chat (403 denied, 404 unknown, 400 bad params)."""
     t0 = time.perf_counter()
     result = run_tool(body.tool_name, body.params, services.tool_context(identity))
-    record_tool_calls([{"tool": body.tool_name, "status": result.status, "duration_ms": (time.perf_counter() - t0) * 1000}])
+    record_tool_calls(
+        [{"tool": body.tool_name, "status": result.status, "duration_ms": (time.perf_counter() - t0) * 1000}]
+    )
     raise_for_tool_result(result)
     data = dict(result.data)
     data.pop("keys", None)
-    return {"success": True, "tool_used": body.tool_name, "message": result.message, "data": data,
-            "sources": [s.model_dump() for s in result.sources]}
+    return {
+        "success": True,
+        "tool_used": body.tool_name,
+        "message": result.message,
+        "data": data,
+        "sources": [s.model_dump() for s in result.sources],
+    }

@@ -12,6 +12,7 @@ Same body, auth, rate limit, thread namespacing and tracing as POST /chat (it ru
 
 Errors before the stream starts (401, 413, 422, 429) are ordinary JSON error responses.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,15 +50,25 @@ NODE_LABELS = {
     "monthly_review": "reviewing the month",
 }
 TEMPLATE_STEP_LABELS = {
-    "filter": "reading invoices…", "gather": "reading invoices…", "collect": "reading invoices…",
-    "analyse": "analysing failures", "performance": "measuring vendor performance", "summarise": "summarising the month",
-    "report": "writing the report", "propose": "preparing a proposal", "create_ticket": "creating the ticket",
-    "export": "writing the export file", "finish": "wrapping up",
+    "filter": "reading invoices…",
+    "gather": "reading invoices…",
+    "collect": "reading invoices…",
+    "analyse": "analysing failures",
+    "performance": "measuring vendor performance",
+    "summarise": "summarising the month",
+    "report": "writing the report",
+    "propose": "preparing a proposal",
+    "create_ticket": "creating the ticket",
+    "export": "writing the export file",
+    "finish": "wrapping up",
 }
 TOOL_LABELS = {
-    "explain_failures": "analysing failures", "export_report": "writing the export file",
-    "create_ticket": "creating the ticket", "update_ticket": "updating the ticket",
-    "view_tickets": "reading your tickets", "view_notifications": "reading your notifications",
+    "explain_failures": "analysing failures",
+    "export_report": "writing the export file",
+    "create_ticket": "creating the ticket",
+    "update_ticket": "updating the ticket",
+    "view_tickets": "reading your tickets",
+    "view_notifications": "reading your notifications",
 }
 _tasks: set[asyncio.Task] = set()  # turns still running after their client went away (they finish anyway)
 
@@ -80,7 +91,9 @@ def _act_step(outputs: Any) -> tuple[str, str]:
     if not calls:
         return NODE_LABELS["act"], ""
     label = ", ".join(dict.fromkeys(_tool_label(c) for c in calls))
-    sources = [f"{s.get('table')}: {s.get('rows')} rows" for c in calls for s in c.get("sources") or [] if s.get("table")]
+    sources = [
+        f"{s.get('table')}: {s.get('rows')} rows" for c in calls for s in c.get("sources") or [] if s.get("table")
+    ]
     return label, "; ".join(sources)
 
 
@@ -94,7 +107,9 @@ class StepReporter(BaseCallbackHandler):
         self.emit = emit
         self.started: dict[UUID, tuple[str, str | None, float]] = {}
 
-    def on_chain_start(self, serialized, inputs, *, run_id: UUID, parent_run_id: UUID | None = None, metadata=None, **kw):
+    def on_chain_start(
+        self, serialized, inputs, *, run_id: UUID, parent_run_id: UUID | None = None, metadata=None, **kw
+    ):
         meta = metadata or {}
         node = meta.get("langgraph_node")
         if not node or node.startswith("__") or meta.get("langgraph_step") is None or kw.get("name") != node:
@@ -126,8 +141,13 @@ class StepReporter(BaseCallbackHandler):
             label = NODE_LABELS.get(node, node.replace("_", " "))
         if node == "confirm" and status == "paused":
             label = "waiting for your yes or no"
-        step = {"node": node, "label": label, "detail": detail, "status": status,
-                "duration_ms": round((time.perf_counter() - t0) * 1000, 2)}
+        step = {
+            "node": node,
+            "label": label,
+            "detail": detail,
+            "status": status,
+            "duration_ms": round((time.perf_counter() - t0) * 1000, 2),
+        }
         if template:
             step["template"] = template
         try:
@@ -140,9 +160,16 @@ def _sse(event: str, data: dict) -> dict:
     return {"event": event, "data": json.dumps(data, default=str, ensure_ascii=False)}
 
 
-@router.post("/chat/stream", response_class=EventSourceResponse,
-             responses={200: {"content": {"text/event-stream": {}},
-                              "description": "`step` events, then one `answer` (the /chat body) or `error`"}})
+@router.post(
+    "/chat/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {}},
+            "description": "`step` events, then one `answer` (the /chat body) or `error`",
+        }
+    },
+)
 async def chat_stream(body: ChatRequest, graph: GraphDep, services: ServicesDep, identity: IdentityDep):
     """One chat turn as Server-Sent Events: `step` per graph node, then `answer` (the /chat body) or `error`."""
     loop = asyncio.get_running_loop()
@@ -153,7 +180,9 @@ async def chat_stream(body: ChatRequest, graph: GraphDep, services: ServicesDep,
 
     async def run() -> None:
         try:
-            answer = await chat_turn(graph, services, identity, body.message, body.thread_id, callbacks=[StepReporter(emit)])
+            answer = await chat_turn(
+                graph, services, identity, body.message, body.thread_id, callbacks=[StepReporter(emit)]
+            )
         except Exception as exc:  # the client gets a sentence and an id; the stack trace goes to the log only
             error_id = uuid.uuid4().hex[:12]
             log.error("chat stream failed %s", error_id, exc_info=exc)

@@ -1,4 +1,5 @@
 """Running one chat turn for an authenticated user: thread namespacing, resume, tracing, result shape."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,10 @@ async def is_waiting(graph, config) -> bool:
     return bool(saved) and any(w[1] == "__interrupt__" for w in saved.pending_writes or ())
 
 
-NOT_SAVED = ("(I couldn't save this conversation's history: the server is out of disk space. The answer above is "
-             "complete, but I won't remember this turn.)")
+NOT_SAVED = (
+    "(I couldn't save this conversation's history: the server is out of disk space. The answer above is "
+    "complete, but I won't remember this turn.)"
+)
 
 
 @asynccontextmanager
@@ -63,8 +66,9 @@ def _question(value: Any) -> str:
     return str(value)
 
 
-async def chat_turn(graph, services, identity: Identity, message: str, thread_id: str | None,
-                    callbacks: list | tuple = ()) -> dict[str, Any]:
+async def chat_turn(
+    graph, services, identity: Identity, message: str, thread_id: str | None, callbacks: list | tuple = ()
+) -> dict[str, Any]:
     """One turn; `callbacks` are extra LangChain handlers for the run (POST /chat/stream reports steps with one)."""
     thread_id = thread_id or uuid.uuid4().hex
     run_id = uuid.uuid4()
@@ -100,7 +104,9 @@ async def chat_turn(graph, services, identity: Identity, message: str, thread_id
     data.pop("keys", None)
     status = result.get("status")
     success = not interrupts and status in (None, "success") and not (out.get("context") or {}).get("error")
-    CHAT_TURNS.labels((out.get("intent") or {}).get("router") or "offline", "ok" if success else (status or "answer")).inc()
+    CHAT_TURNS.labels(
+        (out.get("intent") or {}).get("router") or "offline", "ok" if success else (status or "answer")
+    ).inc()
     return {
         "success": bool(success) or bool(interrupts),
         "agent_response": response,

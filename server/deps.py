@@ -9,6 +9,7 @@ would run a plain `def` in the thread pool, a hop per dependency per request. `c
 answers a recently seen token from memory and goes to the thread pool only for the database (a
 token not seen in the last TOKEN_TTL_S) or a rate limiter on Redis.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -24,7 +25,15 @@ from business_data.appdb import hash_token
 from graph.services import Services
 from tools.rbac import Identity, UnknownUser
 
-from .auth import BEARER_SCHEME, COOKIE_SCHEME, NOT_CACHED, UNAUTHORIZED, bearer_token, cross_site_refusal, identity_for_token
+from .auth import (
+    BEARER_SCHEME,
+    COOKIE_SCHEME,
+    NOT_CACHED,
+    UNAUTHORIZED,
+    bearer_token,
+    cross_site_refusal,
+    identity_for_token,
+)
 from .logs import log_context
 from .ratelimit import RateLimiter, enforce_rate_limit
 
@@ -57,23 +66,33 @@ RateLimiterDep = Annotated[RateLimiter | None, Depends(get_rate_limiter)]
 ModelInfoDep = Annotated[dict, Depends(get_model_info)]
 
 
-async def current_identity(request: Request, services: ServicesDep, limiter: RateLimiterDep,
-                           _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)] = None,
-                           _cookie: Annotated[str | None, Depends(COOKIE_SCHEME)] = None) -> Identity:
+async def current_identity(
+    request: Request,
+    services: ServicesDep,
+    limiter: RateLimiterDep,
+    _bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER_SCHEME)] = None,
+    _cookie: Annotated[str | None, Depends(COOKIE_SCHEME)] = None,
+) -> Identity:
     """The caller, from the bearer token (or the playground's session cookie) alone; then the rate limit.
     (`_bearer` and `_cookie` declare the two security schemes in /openapi.json; the token is read here.)"""
     token = bearer_token(request)
     if not token:
-        if request.method == "GET" and request.url.path.startswith("/agent/playground") \
-                and "text/html" in request.headers.get("accept", ""):  # a browser opening the playground
-            raise HTTPException(303, "Sign in first.", headers={"Location": "/auth/login?next=" + quote(request.url.path)})
+        if (
+            request.method == "GET"
+            and request.url.path.startswith("/agent/playground")
+            and "text/html" in request.headers.get("accept", "")
+        ):  # a browser opening the playground
+            raise HTTPException(
+                303, "Sign in first.", headers={"Location": "/auth/login?next=" + quote(request.url.path)}
+            )
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED)
     identity = identity_for_token(services, token, cached_only=True)
     if identity is NOT_CACHED:
         identity = await run_in_threadpool(identity_for_token, services, token)
     if identity is None:
-        raise HTTPException(401, "That token is not valid (unknown, revoked, or a dev token outside dev mode).",
-                            headers=UNAUTHORIZED)
+        raise HTTPException(
+            401, "That token is not valid (unknown, revoked, or a dev token outside dev mode).", headers=UNAUTHORIZED
+        )
     if (refusal := cross_site_refusal(request)) is not None:
         raise HTTPException(403, refusal)
     if limiter is not None and limiter.in_process:
@@ -103,16 +122,22 @@ def user_in_path(services: Services, identity: Identity, user_id: str, what: str
     if user_id == identity.user_id:
         return identity
     if not identity.is_admin:
-        raise HTTPException(403, f"You can only see your own {what}: you are signed in as {identity.user_id}, "
-                                 f"not {user_id} (only an Admin may see another user's).")
+        raise HTTPException(
+            403,
+            f"You can only see your own {what}: you are signed in as {identity.user_id}, "
+            f"not {user_id} (only an Admin may see another user's).",
+        )
     try:
         return services.identity(user_id)
     except UnknownUser:
         raise HTTPException(404, f"No active user '{user_id}'.") from None
 
 
-def path_user(user_id: Annotated[str, Path(max_length=64, description="the caller's user id (an Admin: anyone's)")],
-              services: ServicesDep, identity: IdentityDep) -> Identity:
+def path_user(
+    user_id: Annotated[str, Path(max_length=64, description="the caller's user id (an Admin: anyone's)")],
+    services: ServicesDep,
+    identity: IdentityDep,
+) -> Identity:
     return user_in_path(services, identity, user_id, "memory")
 
 

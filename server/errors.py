@@ -1,4 +1,5 @@
 """Errors a person can read: 4xx with a specific message, 5xx with an error id (the trace is in the log only)."""
+
 from __future__ import annotations
 
 import logging
@@ -49,8 +50,13 @@ def field_errors(errors) -> list[dict]:
     for e in errors:
         if not isinstance(e, dict):
             json_error = "json" in str(e).lower()
-            out.append({"loc": ["body"], "msg": "the body is not valid JSON" if json_error else str(e).rstrip("."),
-                        "type": "json_invalid" if json_error else "value_error"})
+            out.append(
+                {
+                    "loc": ["body"],
+                    "msg": "the body is not valid JSON" if json_error else str(e).rstrip("."),
+                    "type": "json_invalid" if json_error else "value_error",
+                }
+            )
             continue
         loc = [x if isinstance(x, int | str) else str(x) for x in e.get("loc", ())]
         out.append({"loc": loc, "msg": _message(e), "type": str(e.get("type", "value_error"))})
@@ -87,8 +93,10 @@ def error_detail(exc: BaseException | None, error_id: str) -> tuple[int, str]:
     full = (isinstance(exc, TurnFailed) and exc.disk_full) or is_disk_full(exc)
     if done:
         why = "The server ran out of disk space" if full else "Something went wrong on our side"
-        return 507 if full else 500, (f"{why} after this was done: {' '.join(done)} "
-                                      f"Nothing else from this request was saved. Error id: {error_id}.")
+        return 507 if full else 500, (
+            f"{why} after this was done: {' '.join(done)} "
+            f"Nothing else from this request was saved. Error id: {error_id}."
+        )
     if full:
         return 507, no_space_message("finish this request") + f" Error id: {error_id}."
     if isinstance(exc, TurnFailed):
@@ -126,15 +134,15 @@ def install_error_handlers(app: FastAPI) -> None:
             return invalid_request(["Invalid JSON body"])
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 422:  # a route's own check (Invalid names the field; else the request as a whole)
-            errors = getattr(exc, "errors", None) or [{"loc": [], "msg": detail.removeprefix("Invalid request: ")
-                                                       .rstrip("."), "type": "value_error"}]
+            errors = getattr(exc, "errors", None) or [
+                {"loc": [], "msg": detail.removeprefix("Invalid request: ").rstrip("."), "type": "value_error"}
+            ]
             return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
         if exc.status_code == 404 and detail == "Not Found":
             detail = f"There is no endpoint {request.method} {request.url.path}."
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=getattr(exc, "headers", None))
-
 
 
 class UnexpectedErrors:
@@ -211,8 +219,13 @@ class BodySizeLimit:
 
     async def _reject(self, send: Send):
         body = f'{{"detail": "The request body is too large (limit {self.max_bytes} bytes)."}}'.encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
 

@@ -1,4 +1,5 @@
 """/health (no auth), /health/detailed and /metrics."""
+
 from __future__ import annotations
 
 import shutil
@@ -25,19 +26,28 @@ def _db(engine) -> dict:
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return {"status": "ok", "dialect": engine.dialect.name, "latency_ms": round((time.perf_counter() - t0) * 1000, 2)}
+        return {
+            "status": "ok",
+            "dialect": engine.dialect.name,
+            "latency_ms": round((time.perf_counter() - t0) * 1000, 2),
+        }
     except Exception as e:  # noqa: BLE001
         return {"status": "error", "dialect": engine.dialect.name, "error": type(e).__name__}
 
 
-LOW_SHARE, FULL_SHARE, FULL_BYTES = 0.05, 0.02, 10 * 2 ** 20
+LOW_SHARE, FULL_SHARE, FULL_BYTES = 0.05, 0.02, 10 * 2**20
 
 
 def _storage(path: Path) -> dict:
     """full: under 10 MB (or 2% of a small disk) free, writes will fail; low: under 5% free."""
     usage = shutil.disk_usage(path)
-    status = ("full" if usage.free < min(FULL_BYTES, FULL_SHARE * usage.total) else
-              "low" if usage.free < LOW_SHARE * usage.total else "ok")
+    status = (
+        "full"
+        if usage.free < min(FULL_BYTES, FULL_SHARE * usage.total)
+        else "low"
+        if usage.free < LOW_SHARE * usage.total
+        else "ok"
+    )
     return {"status": status, "path": str(path), "free_bytes": usage.free, "total_bytes": usage.total}
 
 
@@ -47,13 +57,26 @@ def health_detailed(services: ServicesDep, model: ModelInfoDep, saver: Checkpoin
     storage = _storage(services.settings.resolved_data_dir)
     memory = services.memory.stats() if hasattr(services.memory, "stats") else {}
     ok = app_db["status"] == business_db["status"] == storage["status"] == "ok"
-    return {"status": "ok" if ok else "degraded", "app_database": app_db, "business_database": business_db,
-            "storage": storage,
-            "vector_index": memory, "model": model, "checkpointer": type(saver).__name__, "env": services.settings.env}
+    return {
+        "status": "ok" if ok else "degraded",
+        "app_database": app_db,
+        "business_database": business_db,
+        "storage": storage,
+        "vector_index": memory,
+        "model": model,
+        "checkpointer": type(saver).__name__,
+        "env": services.settings.env,
+    }
 
 
-@router.get("/metrics", response_class=Response, responses={
-    **problems(403, _403="Only an Admin may read the metrics"), 200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"}})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={
+        **problems(403, _403="Only an Admin may read the metrics"),
+        200: {"content": {"text/plain": {}}, "description": "Prometheus text exposition format"},
+    },
+)
 def prometheus(_: AdminDep):
     body, content_type = metrics.render()
     return Response(body, media_type=content_type)

@@ -6,6 +6,7 @@ it to a fresh directory if it is not), every process writes its samples to files
 /metrics, whichever worker answers, sums them over all processes. Only counters and histograms
 are used, which aggregate exactly; the directory must be emptied before each start (the CLI does).
 """
+
 from __future__ import annotations
 
 import logging
@@ -25,11 +26,21 @@ log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry()
 REQUESTS = Counter("finkraft_http_requests_total", "HTTP requests", ["method", "route", "status"], registry=REGISTRY)
-LATENCY = Histogram("finkraft_http_request_seconds", "HTTP request latency", ["method", "route"], registry=REGISTRY,
-                    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
+LATENCY = Histogram(
+    "finkraft_http_request_seconds",
+    "HTTP request latency",
+    ["method", "route"],
+    registry=REGISTRY,
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
 TOOL_CALLS = Counter("finkraft_tool_calls_total", "Tool calls", ["tool", "status"], registry=REGISTRY)
-TOOL_LATENCY = Histogram("finkraft_tool_seconds", "Tool latency", ["tool"], registry=REGISTRY,
-                         buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5))
+TOOL_LATENCY = Histogram(
+    "finkraft_tool_seconds",
+    "Tool latency",
+    ["tool"],
+    registry=REGISTRY,
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
+)
 CHAT_TURNS = Counter("finkraft_chat_turns_total", "Chat turns", ["router", "outcome"], registry=REGISTRY)
 
 
@@ -53,6 +64,7 @@ def multiprocess_dir() -> str | None:
 def render() -> tuple[bytes, str]:
     if multiprocess_dir():
         from prometheus_client import multiprocess
+
         registry = CollectorRegistry()  # a fresh one per scrape, as prometheus_client documents
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), CONTENT_TYPE_LATEST

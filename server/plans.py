@@ -8,6 +8,7 @@ Statuses: created, running, awaiting_confirmation (with "question"), completed, 
 cancelled. Viewers get 403; a plan is visible to its owner and to Admins only (others: 404).
 The logic lives in graph/templates/plans.py; this module is the HTTP shape of it.
 """
+
 from __future__ import annotations
 
 from typing import Annotated, Any
@@ -39,8 +40,12 @@ def _http(e: PlanError) -> HTTPException:
     return HTTPException(e.status, e.message)
 
 
-@router.post("/create", response_model=PlanView, **EXACT,
-             responses=problems(400, 403, _400="No such template, or bad template parameters", _403="A Viewer"))
+@router.post(
+    "/create",
+    response_model=PlanView,
+    **EXACT,
+    responses=problems(400, 403, _400="No such template, or bad template parameters", _403="A Viewer"),
+)
 async def create(body: CreatePlan, services: ServicesDep, graph: GraphDep, identity: IdentityDep):
     try:
         plan = await run_in_threadpool(create_plan, services.app, identity, body.template, body.goal, body.params)
@@ -49,10 +54,19 @@ async def create(body: CreatePlan, services: ServicesDep, graph: GraphDep, ident
         raise _http(e) from None
 
 
-@router.post("/{plan_id}/execute", response_model=PlanView, **EXACT,
-             responses=problems(403, 409, _403="A Viewer", _409="The plan is running right now"))
-async def execute(plan_id: str, services: ServicesDep, graph: GraphDep, identity: IdentityDep,
-                  body: Annotated[ExecutePlan | None, Body()] = None):
+@router.post(
+    "/{plan_id}/execute",
+    response_model=PlanView,
+    **EXACT,
+    responses=problems(403, 409, _403="A Viewer", _409="The plan is running right now"),
+)
+async def execute(
+    plan_id: str,
+    services: ServicesDep,
+    graph: GraphDep,
+    identity: IdentityDep,
+    body: Annotated[ExecutePlan | None, Body()] = None,
+):
     try:
         return await execute_plan(services.app, graph, identity, plan_id, resume=body.resume if body else None)
     except PlanError as e:

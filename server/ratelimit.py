@@ -1,4 +1,5 @@
 """Per-token rate limiting with the `limits` library (Redis when REDIS_URL is set, else in-process)."""
+
 from __future__ import annotations
 
 import math
@@ -33,6 +34,8 @@ def enforce_rate_limit(limiter: RateLimiter | None, key: str, cost: int = 1, wha
     wait = limiter.hit(key, cost)
     if wait is not None:
         counted = f" ({what})" if what else ""
-        raise HTTPException(429, f"Too many requests: the limit is {limiter.item}{counted}. "
-                                 f"Try again in {math.ceil(wait)} seconds.",
-                            headers={"Retry-After": str(math.ceil(wait))})
+        raise HTTPException(
+            429,
+            f"Too many requests: the limit is {limiter.item}{counted}. Try again in {math.ceil(wait)} seconds.",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )

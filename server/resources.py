@@ -1,6 +1,7 @@
 """Tickets, notifications, exports, traces, memory and threads: the user's own things.
 
 Handlers that read the database are plain `def` (FastAPI runs them in the thread pool)."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -23,15 +24,35 @@ from tools.tickets import list_notifications, normalise_ticket_id, ticket_id_or_
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import Invalid, raise_for_tool_result
 from .per_user import is_user_id, tickets_of
-from .responses import (EXACT, ExportList, Forgotten, FullTraceView, MemorySearch, NotificationList, problems,
-                        ThreadList, ThreadTurns, TicketDetail, TicketList, TicketUpdated, TraceList, TraceView,
-                        UserTickets)
+from .responses import (
+    EXACT,
+    ExportList,
+    Forgotten,
+    FullTraceView,
+    MemorySearch,
+    NotificationList,
+    problems,
+    ThreadList,
+    ThreadTurns,
+    TicketDetail,
+    TicketList,
+    TicketUpdated,
+    TraceList,
+    TraceView,
+    UserTickets,
+)
 from .schemas import TicketPatch
 from .threads import forget_titles, with_titles
 
 router = APIRouter()
-TICKET_OR_USER = PathParam(..., description="a ticket id (T-00001; t-1 and 1 work too), or a user id (maya): that user's tickets")
-MEDIA = {"csv": "text/csv", "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "pdf": "application/pdf"}
+TICKET_OR_USER = PathParam(
+    ..., description="a ticket id (T-00001; t-1 and 1 work too), or a user id (maya): that user's tickets"
+)
+MEDIA = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "pdf": "application/pdf",
+}
 
 
 def _tool_or_http(name: str, params: dict, services, identity):
@@ -40,18 +61,32 @@ def _tool_or_http(name: str, params: dict, services, identity):
     return result
 
 
-@router.get("/tickets", tags=["tickets"], response_model=TicketList, **EXACT,
-            responses=problems(400, _400="Not a ticket status"))
+@router.get(
+    "/tickets",
+    tags=["tickets"],
+    response_model=TicketList,
+    **EXACT,
+    responses=problems(400, _400="Not a ticket status"),
+)
 def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = None):
     params = {"status": status} if status else {}
     result = _tool_or_http("view_tickets", params, services, identity)
     return {"tickets": result.data["tickets"]}
 
 
-@router.get("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketDetail | UserTickets, **EXACT,
-            responses=problems(400, 403, _400="Not a ticket status", _403="Another user's tickets"))
-def ticket(services: ServicesDep, identity: IdentityDep, ticket_id: str = TICKET_OR_USER,
-           status: str | None = Query(None, description="with a user id: only tickets with this status")):
+@router.get(
+    "/tickets/{ticket_id}",
+    tags=["tickets"],
+    response_model=TicketDetail | UserTickets,
+    **EXACT,
+    responses=problems(400, 403, _400="Not a ticket status", _403="Another user's tickets"),
+)
+def ticket(
+    services: ServicesDep,
+    identity: IdentityDep,
+    ticket_id: str = TICKET_OR_USER,
+    status: str | None = Query(None, description="with a user id: only tickets with this status"),
+):
     """One ticket (`T-00001`, `t-1`, `1`), with its history; or, given a user id (`maya`), the tickets
     that user sees (GET /tickets as them: the caller's own, or anyone's for an Admin; else 403)."""
     if ticket_id_or_none(ticket_id) is None and is_user_id(ticket_id):
@@ -67,13 +102,32 @@ def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
     """Comments and status changes of a ticket the caller may see, oldest first."""
     with session_scope(app_engine) as s:
         q = select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(TicketComment.id)
-        return [{"author": c.author, "comment": c.comment, "status_from": c.status_from, "status_to": c.status_to,
-                 "created_at": c.created_at.isoformat()} for c in s.scalars(q)]
+        return [
+            {
+                "author": c.author,
+                "comment": c.comment,
+                "status_from": c.status_from,
+                "status_to": c.status_to,
+                "created_at": c.created_at.isoformat(),
+            }
+            for c in s.scalars(q)
+        ]
 
 
-@router.patch("/tickets/{ticket_id}", tags=["tickets"], response_model=TicketUpdated, **EXACT,
-              responses=problems(400, 403, 409, 507, _403="A Viewer, or a ticket you may not change",
-                                 _409="The change clashes with the ticket's state"))
+@router.patch(
+    "/tickets/{ticket_id}",
+    tags=["tickets"],
+    response_model=TicketUpdated,
+    **EXACT,
+    responses=problems(
+        400,
+        403,
+        409,
+        507,
+        _403="A Viewer, or a ticket you may not change",
+        _409="The change clashes with the ticket's state",
+    ),
+)
 def patch_ticket(ticket_id: str, body: TicketPatch, services: ServicesDep, identity: IdentityDep):
     if body.status is None and not (body.comment or "").strip():
         raise Invalid(("body",), "send a new 'status' or a 'comment'")
@@ -90,14 +144,36 @@ def notifications(services: ServicesDep, identity: IdentityDep, unread_only: boo
 @router.get("/exports", tags=["exports"], response_model=ExportList, **EXACT)
 def exports(services: ServicesDep, identity: IdentityDep):
     with session_scope(services.app) as s:
-        q = select(Export).where(mine(identity, Export.owner, Export.workspace_id)).order_by(Export.created_at.desc()).limit(100)
-        return {"exports": [{"export_id": e.export_id, "format": e.format, "rows": e.rows, "title": e.title,
-                             "created_at": e.created_at.isoformat(), "url": f"/exports/{e.export_id}/download"} for e in s.scalars(q)]}
+        q = (
+            select(Export)
+            .where(mine(identity, Export.owner, Export.workspace_id))
+            .order_by(Export.created_at.desc())
+            .limit(100)
+        )
+        return {
+            "exports": [
+                {
+                    "export_id": e.export_id,
+                    "format": e.format,
+                    "rows": e.rows,
+                    "title": e.title,
+                    "created_at": e.created_at.isoformat(),
+                    "url": f"/exports/{e.export_id}/download",
+                }
+                for e in s.scalars(q)
+            ]
+        }
 
 
-@router.get("/exports/{export_id}/download", tags=["exports"], response_class=FileResponse,
-            responses={200: {"content": {m: {} for m in MEDIA.values()}, "description": "The exported file"},
-                       **problems(410, _410="The file is no longer on the server")})
+@router.get(
+    "/exports/{export_id}/download",
+    tags=["exports"],
+    response_class=FileResponse,
+    responses={
+        200: {"content": {m: {} for m in MEDIA.values()}, "description": "The exported file"},
+        **problems(410, _410="The file is no longer on the server"),
+    },
+)
 def download(export_id: str, services: ServicesDep, identity: IdentityDep):
     try:
         export = get_export(services.tool_context(identity), export_id)
@@ -106,16 +182,35 @@ def download(export_id: str, services: ServicesDep, identity: IdentityDep):
     path = Path(export.path)
     if not path.is_file():
         raise HTTPException(410, "That export's file is no longer on the server; export it again.")
-    return FileResponse(path, media_type=MEDIA[export.format], filename=f"finkraft-{export.dataset}-{export.export_id[:8]}.{export.format}")
+    return FileResponse(
+        path,
+        media_type=MEDIA[export.format],
+        filename=f"finkraft-{export.dataset}-{export.export_id[:8]}.{export.format}",
+    )
 
 
 @router.get("/traces", tags=["traces"], response_model=TraceList, **EXACT)
 def traces(services: ServicesDep, identity: IdentityDep, limit: int = Query(20, ge=1, le=200)):
     with session_scope(services.app) as s:
-        q = (select(Trace).where(readable_by(identity, Trace.user_id, Trace.workspace_id))
-             .order_by(Trace.created_at.desc()).limit(limit))
-        return {"traces": [{"trace_id": t.trace_id, "request": t.request, "status": t.status, "thread_id": t.thread_id,
-                            "created_at": t.created_at.isoformat(), "user_id": t.user_id} for t in s.scalars(q)]}
+        q = (
+            select(Trace)
+            .where(readable_by(identity, Trace.user_id, Trace.workspace_id))
+            .order_by(Trace.created_at.desc())
+            .limit(limit)
+        )
+        return {
+            "traces": [
+                {
+                    "trace_id": t.trace_id,
+                    "request": t.request,
+                    "status": t.status,
+                    "thread_id": t.thread_id,
+                    "created_at": t.created_at.isoformat(),
+                    "user_id": t.user_id,
+                }
+                for t in s.scalars(q)
+            ]
+        }
 
 
 @router.get("/traces/{trace_id}", tags=["traces"], response_model=FullTraceView | TraceView, **EXACT)
@@ -130,8 +225,12 @@ def trace(trace_id: str, services: ServicesDep, identity: IdentityDep):
 
 
 @router.get("/memory/search", tags=["memory"], response_model=MemorySearch, **EXACT)
-def memory_search(services: ServicesDep, identity: IdentityDep, q: str = Query(..., min_length=1, max_length=500),
-                  k: int = Query(5, ge=1, le=50)):
+def memory_search(
+    services: ServicesDep,
+    identity: IdentityDep,
+    q: str = Query(..., min_length=1, max_length=500),
+    k: int = Query(5, ge=1, le=50),
+):
     return {"results": services.memory.search(identity, q, k)}
 
 
@@ -155,4 +254,7 @@ async def forget_me(services: ServicesDep, saver: CheckpointerDep, identity: Ide
     for thread_id in counts.get("thread_ids", []):
         await saver.adelete_thread(checkpoint_thread(identity, thread_id))
     await run_in_threadpool(forget_titles, services.app, identity, counts.get("thread_ids", []))
-    return {"deleted": {k: v for k, v in counts.items() if k != "thread_ids"}, "threads": len(counts.get("thread_ids", []))}
+    return {
+        "deleted": {k: v for k, v in counts.items() if k != "thread_ids"},
+        "threads": len(counts.get("thread_ids", [])),
+    }

@@ -6,6 +6,7 @@ JSON is what it was before these models existed. Records that lower layers build
 memory turns, plan steps, traces) are `Record`s: their known fields are documented here, and a
 field added there later passes through rather than being dropped.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,19 +20,24 @@ EXACT: dict[str, Any] = {"response_model_exclude_unset": True}
 
 class Problem(BaseModel):
     """Every 4xx and 5xx but the 422: a message a person can read (5xx also carry an error id)."""
+
     detail: str
     error_id: str | None = None
 
 
 class FieldError(BaseModel):
     """One problem with the request: where it is and what is wrong."""
-    loc: list[str | int] = Field(description='where: ["body", "thread_id"], ["query", "limit"], ["body"] for the whole body')
+
+    loc: list[str | int] = Field(
+        description='where: ["body", "thread_id"], ["query", "limit"], ["body"] for the whole body'
+    )
     msg: str = Field(description="what is wrong, in words")
     type: str = Field(description="pydantic's error type (missing, extra_forbidden, json_invalid, string_too_long ...)")
 
 
 class ValidationProblem(BaseModel):
     """A 422: `detail` names every problem in one sentence; `errors` lists them one by one."""
+
     detail: str = Field(examples=["Invalid request: 'message' is required."])
     errors: list[FieldError]
 
@@ -56,8 +62,10 @@ WHEN: dict[int, str] = {
 def problems(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` for the error answers a route can give besides the usual ones: each with its
     body model and a description (`why`: `_409="..."` overrides the general one)."""
-    return {code: {"model": ValidationProblem if code == 422 else Problem,
-                   "description": why.get(f"_{code}", WHEN[code])} for code in codes}
+    return {
+        code: {"model": ValidationProblem if code == 422 else Problem, "description": why.get(f"_{code}", WHEN[code])}
+        for code in codes
+    }
 
 
 class Record(BaseModel):
@@ -65,6 +73,7 @@ class Record(BaseModel):
 
 
 # -- health ---------------------------------------------------------------------------------------
+
 
 class Health(BaseModel):
     status: str = Field(examples=["ok"])
@@ -79,7 +88,10 @@ class DatabaseHealth(Record):
 
 class StorageHealth(BaseModel):
     """Free space where the server writes files (the data dir: exports, and the embedded SQLite files)."""
-    status: str = Field(description="ok | low (under 5% free) | full (under 10 MB, or 2% of a small disk: writes answer 507)")
+
+    status: str = Field(
+        description="ok | low (under 5% free) | full (under 10 MB, or 2% of a small disk: writes answer 507)"
+    )
     path: str
     free_bytes: int
     total_bytes: int
@@ -98,8 +110,10 @@ class HealthDetailed(BaseModel):
 
 # -- chat and tools ---------------------------------------------------------------------------------
 
+
 class ChatToolCall(BaseModel):
     """One tool the turn ran, with the parameters it ran with."""
+
     tool: str
     params: dict[str, Any]
 
@@ -109,11 +123,15 @@ class ChatResponse(BaseModel):
     agent_response: str = Field(description="the answer in plain words, or the question to confirm a write")
     tool_used: str | None = Field(description="the last tool that ran in this turn")
     tool_calls: list[ChatToolCall]
-    data: dict[str, Any] = Field(description="the last tool's result: for filter_data {filtered_records, "
-                                             "total_records, results}; for export_report {export_id, format, rows, url}")
+    data: dict[str, Any] = Field(
+        description="the last tool's result: for filter_data {filtered_records, "
+        "total_records, results}; for export_report {export_id, format, rows, url}"
+    )
     status: str = Field(description="success, error, denied, needs_clarification, awaiting_confirmation or answered")
-    welcome: str | None = Field(description="on the first turn of a new thread after time away, a 'Welcome back' "
-                                            "summary (told once); null otherwise")
+    welcome: str | None = Field(
+        description="on the first turn of a new thread after time away, a 'Welcome back' "
+        "summary (told once); null otherwise"
+    )
     trace_id: str = Field(description="GET /traces/{trace_id} shows the work")
     thread_id: str
 
@@ -127,6 +145,7 @@ class ExecuteToolResponse(BaseModel):
 
 
 # -- tickets, notifications, exports ----------------------------------------------------------------
+
 
 class Ticket(Record):
     ticket_id: str
@@ -152,6 +171,7 @@ class TicketEvent(BaseModel):
 
 class TicketDetail(Ticket):
     """GET /tickets/{id}: the ticket and its history."""
+
     history: list[TicketEvent] = Field(description="its opening, comments and status changes, oldest first")
 
 
@@ -191,6 +211,7 @@ class ExportList(BaseModel):
 
 # -- traces -----------------------------------------------------------------------------------------
 
+
 class TraceItem(BaseModel):
     trace_id: str
     request: str
@@ -219,6 +240,7 @@ class DataConsulted(Record):
 
 class TraceView(Record):
     """A trace in plain words (the owner's view)."""
+
     trace_id: str
     thread_id: str | None
     created_at: str
@@ -233,6 +255,7 @@ class TraceView(Record):
 
 class FullTraceView(TraceView):
     """An Admin's view: everything recorded."""
+
     user_id: str
     workspace_id: str
     router: str
@@ -241,6 +264,7 @@ class FullTraceView(TraceView):
 
 
 # -- memory -----------------------------------------------------------------------------------------
+
 
 class Turn(Record):
     turn_id: int
@@ -288,12 +312,14 @@ class Forgotten(BaseModel):
 
 class UserMemorySearch(MemorySearch):
     """GET /memory/{user_id}/search."""
+
     user_id: str
     query: str
 
 
 class ResultSummary(Record):
     """What a turn found, without its record keys."""
+
     tool: str | None
     dataset: str | None
     records: int = Field(description="how many records the result refers to")
@@ -304,6 +330,7 @@ class ResultSummary(Record):
 
 class ThreadActivated(BaseModel):
     """POST /memory/{user_id}/threads/{thread_id}/activate: what a client needs to pick the conversation up."""
+
     user_id: str
     thread_id: str
     title: str | None = Field(description="the name given with PATCH /threads/{thread_id}; null: none")
@@ -353,26 +380,33 @@ class PendingQuestion(BaseModel):
 class OpenItems(BaseModel):
     open_tickets: list[Ticket] = Field(description="tickets the user created or follows that are not closed")
     unread_notifications: list[UnreadNotification]
-    awaiting_confirmation: list[PendingQuestion] = Field(description="questions waiting for yes or no in the user's recent threads")
+    awaiting_confirmation: list[PendingQuestion] = Field(
+        description="questions waiting for yes or no in the user's recent threads"
+    )
 
 
 class MemoryInsights(BaseModel):
     """GET /memory/{user_id}/insights."""
+
     user_id: str
     workspace_id: str
     usage: UsagePatterns
-    frequent_requests: list[FrequentRequest] = Field(description="the same tool with the same parameters, most often first")
+    frequent_requests: list[FrequentRequest] = Field(
+        description="the same tool with the same parameters, most often first"
+    )
     open_items: OpenItems
 
 
 class UserTickets(BaseModel):
     """GET /tickets/{user_id}: the tickets that user sees (GET /tickets, as them)."""
+
     user_id: str
     tickets: list[Ticket]
     count: int
 
 
 # -- users, tokens, sessions ------------------------------------------------------------------------
+
 
 class UserOut(BaseModel):
     user_id: str
@@ -429,6 +463,7 @@ class SignedOut(BaseModel):
 
 
 # -- plans ------------------------------------------------------------------------------------------
+
 
 class PlanStep(Record):
     step: str

@@ -6,6 +6,7 @@ workspace ...) are not part of any of them. Two kinds:
   clients of the public /chat and /execute_tool contract may send more than these fields;
 - the other bodies reject unknown fields with a 422 naming them (a typo never silently does
   nothing); ClientBody bodies drop identity claims first, so those are ignored, not an error."""
+
 from __future__ import annotations
 
 from typing import Any, Literal
@@ -21,6 +22,7 @@ IDENTITY_CLAIMS = frozenset({"user_id", "role", "workspace", "workspace_id", "id
 class ClientBody(BaseModel):
     """A request body: unknown fields are rejected (a typo never silently does nothing), except
     identity claims, which are ignored."""
+
     model_config = ConfigDict(extra="forbid")
 
     @model_validator(mode="before")
@@ -91,7 +93,7 @@ def plain_json(value: Any, where: str = "input") -> None:
     elif isinstance(value, bool):
         return
     elif isinstance(value, int):
-        if not -(2 ** 63) <= value < 2 ** 63:
+        if not -(2**63) <= value < 2**63:
             raise ValueError(f"{where} is a number too large to keep (at most 64 bits)")
     elif isinstance(value, dict):
         for k, v in value.items():

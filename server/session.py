@@ -1,6 +1,7 @@
 """Browser sign-in: POST /auth/session turns a bearer token into an HttpOnly, SameSite=Strict cookie, so
 the browser playground at /agent/playground/ works; GET /auth/login is a page that does that from a
 browser (an unsigned visit to the playground lands there); DELETE /auth/session signs out."""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,14 @@ PLAYGROUND = "/agent/playground/"
 @router.post("/auth/session", response_model=Session)
 async def start_session(request: Request, identity: IdentityDep):
     response = JSONResponse({"user_id": identity.user_id, "role": identity.role, "workspace_id": identity.workspace_id})
-    response.set_cookie(SESSION_COOKIE, bearer_token(request) or "", httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https", max_age=8 * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        bearer_token(request) or "",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+        max_age=8 * 3600,
+    )
     return response
 
 
@@ -39,8 +46,11 @@ def local_path(target: str | None) -> str:
     return target
 
 
-@router.get("/auth/login", response_class=HTMLResponse,
-            responses={200: {"content": {"text/html": {}}, "description": "The sign-in page"}})
+@router.get(
+    "/auth/login",
+    response_class=HTMLResponse,
+    responses={200: {"content": {"text/html": {}}, "description": "The sign-in page"}},
+)
 async def login_page(next: str | None = Query(None, max_length=500, description="where to go once signed in")):
     """A page to sign in from a browser with a token: it calls POST /auth/session (which sets the
     session cookie) and goes on to `next` (the playground by default)."""

@@ -4,6 +4,7 @@ A thread is the memory turns and checkpoints sharing a client thread id; its tit
 `thread_titles` (business_data/appdb.py). GET /threads (server/resources.py) shows it as `title`; "forget
 me" deletes titles with the threads.
 """
+
 from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Path
@@ -21,7 +22,9 @@ router = APIRouter(tags=["memory"])
 
 
 class ThreadRename(ClientBody):
-    title: str = Field(..., max_length=200, description="the new name; empty clears it (the first message is shown again)")
+    title: str = Field(
+        ..., max_length=200, description="the new name; empty clears it (the first message is shown again)"
+    )
 
 
 class ThreadRenamed(BaseModel):
@@ -56,14 +59,22 @@ def _rename(services, identity: Identity, thread_id: str, title: str) -> dict:
                 s.delete(row)
             return {"thread_id": thread_id, "title": None}
         if row is None:
-            s.add(ThreadTitle(workspace_id=identity.workspace_id, user_id=identity.user_id, thread_id=thread_id, title=title))
+            s.add(
+                ThreadTitle(
+                    workspace_id=identity.workspace_id, user_id=identity.user_id, thread_id=thread_id, title=title
+                )
+            )
         else:
             row.title, row.updated_at = title, utcnow()
     return {"thread_id": thread_id, "title": title}
 
 
 @router.patch("/threads/{thread_id}", response_model=ThreadRenamed)
-def rename_thread(body: ThreadRename, services: ServicesDep, identity: IdentityDep,
-                  thread_id: str = Path(..., max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")):
+def rename_thread(
+    body: ThreadRename,
+    services: ServicesDep,
+    identity: IdentityDep,
+    thread_id: str = Path(..., max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"),
+):
     """Rename one of your conversations: `{"title": "IndiSky follow-up"}` (an empty title clears it)."""
     return _rename(services, identity, thread_id, " ".join(body.title.split()))

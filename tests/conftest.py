@@ -1,4 +1,5 @@
 """Shared fixtures: seeded services on real SQLite files, and a real uvicorn server on loopback."""
+
 from __future__ import annotations
 
 import atexit
@@ -45,6 +46,7 @@ def make_services(data_dir: Path, **overrides):
     migrating and seeding again, and each test still owns its own databases."""
     from business_data.settings import Settings
     from graph.services import Services
+
     if _copy_template_ok(Path(data_dir), overrides):
         shutil.copytree(_seeded_template(), data_dir, dirs_exist_ok=True)
     env = {"FINKRAFT_DATA_DIR": str(data_dir), "FINKRAFT_SEMANTIC_MEMORY": "false", **overrides}
@@ -58,8 +60,12 @@ _template_lock = threading.Lock()
 
 def _copy_template_ok(data_dir: Path, overrides: dict) -> bool:
     elsewhere = {"APP_DATABASE_URL", "BUSINESS_DATABASE_URL", "FINKRAFT_SEED"}
-    return (_template_for_session and not using_postgres() and not elsewhere & (set(overrides) | set(os.environ))
-            and not (data_dir.exists() and any(data_dir.iterdir())))
+    return (
+        _template_for_session
+        and not using_postgres()
+        and not elsewhere & (set(overrides) | set(os.environ))
+        and not (data_dir.exists() and any(data_dir.iterdir()))
+    )
 
 
 def _seeded_template() -> Path:
@@ -69,6 +75,7 @@ def _seeded_template() -> Path:
             from business_data.db import dispose_engine
             from business_data.settings import Settings
             from graph.services import Services
+
             tpl = Path(tempfile.mkdtemp(prefix="finkraft-seeded-"))
             atexit.register(shutil.rmtree, tpl, ignore_errors=True)
             settings = Settings(FINKRAFT_DATA_DIR=str(tpl), FINKRAFT_SEMANTIC_MEMORY="false")
@@ -89,6 +96,7 @@ def services(tmp_path):
 def app_graph(services):
     """The graph compiled with a SqliteSaver on a file, as notebooks and the server use it."""
     from graph.builder import compile_graph
+
     return compile_graph(services)
 
 
@@ -115,8 +123,23 @@ class LiveServer:
     def start(self, timeout: float = 90) -> LiveServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         out = open(self.log, "ab")
-        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.port), "--log-level", "warning", *self.args],
-                                     cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                *self.args,
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:
@@ -145,7 +168,10 @@ class LiveServer:
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    server = LiveServer(tmp_path_factory.mktemp("server"), env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"}).start()
+    server = LiveServer(
+        tmp_path_factory.mktemp("server"),
+        env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"},
+    ).start()
     yield server
     server.stop()
 
@@ -163,8 +189,12 @@ PG_ADMIN_URL = os.environ.get("FINKRAFT_TEST_PG_URL", "postgresql://postgres@127
 
 
 def pytest_addoption(parser):
-    parser.addoption("--db", choices=["sqlite", "postgres"], default=None,
-                     help="database for the suite (default: $FINKRAFT_TEST_DB or sqlite)")
+    parser.addoption(
+        "--db",
+        choices=["sqlite", "postgres"],
+        default=None,
+        help="database for the suite (default: $FINKRAFT_TEST_DB or sqlite)",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -173,9 +203,14 @@ def pytest_cmdline_main(config):
     independent (own data dirs, own PostgreSQL databases per process), and on two cores that halves
     it. `-n 0` (or any explicit -n), a -k or -x, or named files keep it in one process."""
     opt = config.option
-    if (getattr(opt, "numprocesses", "absent") is None and opt.markexpr.strip() in ("not slow", "'not slow'")
-            and not opt.keyword and not opt.maxfail and not opt.file_or_dir
-            and os.environ.get("PYTEST_XDIST_WORKER") is None):
+    if (
+        getattr(opt, "numprocesses", "absent") is None
+        and opt.markexpr.strip() in ("not slow", "'not slow'")
+        and not opt.keyword
+        and not opt.maxfail
+        and not opt.file_or_dir
+        and os.environ.get("PYTEST_XDIST_WORKER") is None
+    ):
         opt.numprocesses = 2
         opt.dist = "load"
         opt.tx = ["popen"] * 2
@@ -205,6 +240,7 @@ class PgDatabases:
 
     def __init__(self, admin_url: str = PG_ADMIN_URL):
         import psycopg
+
         self.admin_url = admin_url
         self.prefix = f"fk_test_{os.getpid()}_{secrets.token_hex(2)}"
         self._n = 0
@@ -217,11 +253,18 @@ class PgDatabases:
 
     def url(self, name: str) -> str:
         from sqlalchemy import make_url
-        return make_url(self.admin_url).set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+
+        return (
+            make_url(self.admin_url)
+            .set(drivername="postgresql+psycopg", database=name)
+            .render_as_string(hide_password=False)
+        )
 
     def _drop_leftovers(self) -> None:
         """Databases of earlier sessions that died before their teardown (their pid is gone)."""
-        for (name,) in self.admin.execute("SELECT datname FROM pg_database WHERE datname LIKE 'fk\\_test\\_%'").fetchall():
+        for (name,) in self.admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'fk\\_test\\_%'"
+        ).fetchall():
             pid = name.split("_")[2]
             if pid.isdigit() and not Path(f"/proc/{pid}").exists():
                 self.drop(name)
@@ -235,6 +278,7 @@ class PgDatabases:
 
     def drop(self, name: str) -> None:
         from business_data.db import dispose_engine
+
         dispose_engine(self.url(name))
         self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
@@ -245,15 +289,18 @@ class PgDatabases:
                 return self.templates[kind]
         from business_data.db import dispose_engine, make_engine
         from business_data.migrations import migrate
+
         name = self.create(f"tpl_{kind}")
         url = self.url(name)
         if kind == "biz":
             from business_data.seed import seed
             from business_data.settings import Settings
+
             migrate(url, "business")
             seed(make_engine(url), seed=Settings(_env_file=None).seed)
         else:
             from business_data.demo_users import ensure_demo_users
+
             migrate(url, "app")
             ensure_demo_users(make_engine(url))
         dispose_engine(url)  # CREATE DATABASE ... TEMPLATE needs it idle
@@ -324,10 +371,17 @@ def _postgres_everywhere():
         yield
     else:
         from business_data.settings import Settings
+
         pgdb = pg_databases()
         with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(Settings, "app_url", property(lambda s: s.app_database_url or pgdb.urls_for(s.resolved_data_dir)[0]))
-            mp.setattr(Settings, "business_url", property(lambda s: s.business_database_url or pgdb.urls_for(s.resolved_data_dir)[1]))
+            mp.setattr(
+                Settings, "app_url", property(lambda s: s.app_database_url or pgdb.urls_for(s.resolved_data_dir)[0])
+            )
+            mp.setattr(
+                Settings,
+                "business_url",
+                property(lambda s: s.business_database_url or pgdb.urls_for(s.resolved_data_dir)[1]),
+            )
             yield
     if _pg is not None:  # also in sqlite mode, where PostgreSQL-specific tests made databases
         _pg.close()

@@ -5,6 +5,7 @@ helper fails when a question was asked but not expected, and when one was expect
 No helper answers a question unless the call site names the reply (`answer`, `turn_and_answer`,
 `chat_and_answer`), so a test always shows that a write asked first.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,13 +14,16 @@ from dateutil.relativedelta import relativedelta
 from langgraph.types import Command
 from sqlalchemy import text
 
+
 def cfg(user: str, thread: str) -> dict:
     return {"configurable": {"user_id": user, "thread_id": thread}}
 
 
 def _check_question(asked: bool, asks: bool, said: str, response: str | None) -> None:
     if asks and not asked:
-        raise AssertionError(f"expected a yes/no question after {said!r}, but the turn ran without asking: {response!r}")
+        raise AssertionError(
+            f"expected a yes/no question after {said!r}, but the turn ran without asking: {response!r}"
+        )
     if asked and not asks:
         raise AssertionError(f"{said!r} asked a question that was not expected: {response!r}")
 
@@ -86,7 +90,13 @@ def expected_indisky_failed(business_engine) -> set[str]:
     dated last month, in acme."""
     first = date.today().replace(day=1)
     with business_engine.connect() as c:
-        return {r[0] for r in c.execute(text(
-            "SELECT i.invoice_number FROM invoices i JOIN vendors v ON v.id=i.vendor_id WHERE i.workspace_id='acme' "
-            "AND v.name='IndiSky Airlines' AND i.status='failed' AND i.invoice_date >= :a AND i.invoice_date < :b"),
-            {"a": first - relativedelta(months=1), "b": first})}
+        return {
+            r[0]
+            for r in c.execute(
+                text(
+                    "SELECT i.invoice_number FROM invoices i JOIN vendors v ON v.id=i.vendor_id WHERE i.workspace_id='acme' "
+                    "AND v.name='IndiSky Airlines' AND i.status='failed' AND i.invoice_date >= :a AND i.invoice_date < :b"
+                ),
+                {"a": first - relativedelta(months=1), "b": first},
+            )
+        }

@@ -1,5 +1,6 @@
 """A customer's database in the reference schema (tests/fixtures/reference_schema.sql), filled from the
 demo generator's `acme` rows so the sample scenario holds: 7 failed IndiSky invoices last month, GSTIN missing."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -32,14 +33,30 @@ def build(url: str, today: date, seed: int = 20261124):
     with engine.begin() as conn:
         for stmt in statements():
             conn.exec_driver_sql(stmt)
-        conn.execute(text("INSERT INTO vendors (id, vendor_code, vendor_name, gstin, status) VALUES "
-                          "(:id, :vendor_code, :name, :gstin, :status)"), vendors)
-        conn.execute(text("INSERT INTO invoices (id, invoice_number, vendor_id, invoice_date, total_amount, status, payment_status, "
-                          "gstin_verified, error_message) VALUES (:id, :invoice_number, :vendor_id, :invoice_date, :total_amount, "
-                          ":status, :payment_status, :gstin_verified, :error_message)"),
-                     [{**i, "gstin_verified": i["vendor_gstin"] is not None and i["vendor_gstin"] == gstin_of[i["vendor_id"]]}
-                      for i in rows["invoices"] if i["workspace_id"] == WORKSPACE])
-        conn.execute(text("INSERT INTO sales (id, sale_date, customer_name, product_id, total_amount, region, status) VALUES "
-                          "(:id, :sale_date, :customer, :product_id, :amount, :region, :status)"),
-                     [s for s in rows["sales"] if s["workspace_id"] == WORKSPACE])
+        conn.execute(
+            text(
+                "INSERT INTO vendors (id, vendor_code, vendor_name, gstin, status) VALUES "
+                "(:id, :vendor_code, :name, :gstin, :status)"
+            ),
+            vendors,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO invoices (id, invoice_number, vendor_id, invoice_date, total_amount, status, payment_status, "
+                "gstin_verified, error_message) VALUES (:id, :invoice_number, :vendor_id, :invoice_date, :total_amount, "
+                ":status, :payment_status, :gstin_verified, :error_message)"
+            ),
+            [
+                {**i, "gstin_verified": i["vendor_gstin"] is not None and i["vendor_gstin"] == gstin_of[i["vendor_id"]]}
+                for i in rows["invoices"]
+                if i["workspace_id"] == WORKSPACE
+            ],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO sales (id, sale_date, customer_name, product_id, total_amount, region, status) VALUES "
+                "(:id, :sale_date, :customer, :product_id, :amount, :region, :status)"
+            ),
+            [s for s in rows["sales"] if s["workspace_id"] == WORKSPACE],
+        )
     return engine

@@ -4,6 +4,7 @@ Takes a SemanticQuery (tools/semantic.py), runs it through the one compiler, and
 figures in plain words, a table (`columns` + `rows`) and, for breakdowns and trends, a Vega-Lite
 chart spec (`data["chart"]`) for clients to draw.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -41,7 +42,11 @@ def fmt(ds: Dataset, name: str, value: Any) -> str:
     """A measure's value in words: ₹4,90,901 / 1,234 / 6.9% / 32.5 days."""
     if value is None:
         return "none"
-    kind = ds.measures[name].format if name in ds.measures else (ds.dimensions[name].format if name in ds.dimensions else None)
+    kind = (
+        ds.measures[name].format
+        if name in ds.measures
+        else (ds.dimensions[name].format if name in ds.dimensions else None)
+    )
     if kind == "money":
         return money(value)
     if kind == "percent":
@@ -84,9 +89,17 @@ def subject(ds: Dataset, q: SemanticQuery) -> str:
         elif dim.lookup and f.op in ("eq", "in"):
             tail.append(f"{'to' if f.field == 'customer' else 'from' if f.field == 'vendor' else 'for'} {text}")
         elif f.op in ("gte", "gt"):
-            tail.append(f"over {fmt(ds, f.field, f.value)}" if dim.format == "money" else f"{label(ds, f.field)} at least {f.value}")
+            tail.append(
+                f"over {fmt(ds, f.field, f.value)}"
+                if dim.format == "money"
+                else f"{label(ds, f.field)} at least {f.value}"
+            )
         elif f.op in ("lte", "lt"):
-            tail.append(f"under {fmt(ds, f.field, f.value)}" if dim.format == "money" else f"{label(ds, f.field)} at most {f.value}")
+            tail.append(
+                f"under {fmt(ds, f.field, f.value)}"
+                if dim.format == "money"
+                else f"{label(ds, f.field)} at most {f.value}"
+            )
         else:
             op = {"eq": "", "ne": "not ", "not_in": "not ", "contains": "containing "}.get(f.op, f.op + " ")
             tail.append(f"with {label(ds, f.field)} {op}{text}")
@@ -126,7 +139,9 @@ def _change_words(ds: Dataset, m: str, now: Any, before: Any) -> str:
         return "no change"
     direction = "up" if diff > 0 else "down"
     amount = fmt(ds, m, abs(diff)) if ds.measures[m].format != "percent" else f"{abs(diff):.1f} points"
-    return f"{direction} {amount}" + (f" ({pct:+.1f}%)" if pct is not None and ds.measures[m].format != "percent" else "")
+    return f"{direction} {amount}" + (
+        f" ({pct:+.1f}%)" if pct is not None and ds.measures[m].format != "percent" else ""
+    )
 
 
 # -- the tool ------------------------------------------------------------------------------------------
@@ -150,13 +165,23 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     extra = _components(ds, q)
     with session_scope(ctx.business) as s:
         conn = s.connection()
-        a = run_measures(conn, model, q.but(measures=q.measures + extra) if extra else q, ctx.identity, ctx.today, shares=True)
+        a = run_measures(
+            conn, model, q.but(measures=q.measures + extra) if extra else q, ctx.identity, ctx.today, shares=True
+        )
         top = _top_contributor(conn, model, ds, a, ctx) if a.query.kind == "total" and not q.compare_to else None
     q = a.query.but(measures=q.measures)  # names resolved, components kept out of the query
     columns, rows = table(ds, a, q)
-    data: dict[str, Any] = {"kind": q.kind, "dataset": q.dataset, "query": q.as_params(), "period": a.compiled.period,
-                            "columns": columns, "rows": rows, "column_labels": {c: label(ds, c) for c in columns},
-                            "totals": a.grand, "workspace_id": a.compiled.workspace or "all"}
+    data: dict[str, Any] = {
+        "kind": q.kind,
+        "dataset": q.dataset,
+        "query": q.as_params(),
+        "period": a.compiled.period,
+        "columns": columns,
+        "rows": rows,
+        "column_labels": {c: label(ds, c) for c in columns},
+        "totals": a.grand,
+        "workspace_id": a.compiled.workspace or "all",
+    }
     chart = chart_for(ds, a, q)
     if chart:
         data["chart"] = chart
@@ -165,9 +190,23 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     message = words(ds, a, q, extra, top)
     filters = describe_filters(q, a.compiled.workspace, a.compiled.period, bool(a.compiled.start or a.compiled.end))
     n = len(rows)
-    return ToolResult(status="success", message=message, data=data,
-                      sources=[Source(table=ds.table, filters={**filters, "measures": q.measures, "group_by": q.group_by,
-                                                               **({"time_grain": q.time_grain} if q.time_grain else {})}, rows=n)])
+    return ToolResult(
+        status="success",
+        message=message,
+        data=data,
+        sources=[
+            Source(
+                table=ds.table,
+                filters={
+                    **filters,
+                    "measures": q.measures,
+                    "group_by": q.group_by,
+                    **({"time_grain": q.time_grain} if q.time_grain else {}),
+                },
+                rows=n,
+            )
+        ],
+    )
 
 
 def analysis_table(ctx: ToolContext, q: SemanticQuery) -> dict[str, Any]:
@@ -175,8 +214,15 @@ def analysis_table(ctx: ToolContext, q: SemanticQuery) -> dict[str, Any]:
     res = analyze_data(ctx, AnalyzeParams.model_validate(q.model_dump()))
     d = res.data
     rows = [dict(zip(d["columns"], r)) for r in d["rows"]]
-    return {"rows": rows, "matched": len(rows), "keys": [], "workspace_id": d["workspace_id"] if d["workspace_id"] != "all" else ctx.identity.workspace_id,
-            "filters": {"query": d["query"]}, "dataset": d["dataset"], "title": res.message[:200]}
+    return {
+        "rows": rows,
+        "matched": len(rows),
+        "keys": [],
+        "workspace_id": d["workspace_id"] if d["workspace_id"] != "all" else ctx.identity.workspace_id,
+        "filters": {"query": d["query"]},
+        "dataset": d["dataset"],
+        "title": res.message[:200],
+    }
 
 
 def _components(ds: Dataset, q: SemanticQuery) -> list[str]:
@@ -197,7 +243,9 @@ def _top_contributor(conn, model, ds: Dataset, a: Answer, ctx: ToolContext) -> d
     total = a.rows[0].get(m) if a.rows else None
     if dim is None or not total:
         return None
-    r = run_measures(conn, model, a.query.but(measures=[m], group_by=[dim], order_by=[f"-{m}"], limit=2), ctx.identity, ctx.today)
+    r = run_measures(
+        conn, model, a.query.but(measures=[m], group_by=[dim], order_by=[f"-{m}"], limit=2), ctx.identity, ctx.today
+    )
     if len(r.rows) < 2 or not r.rows[0][m]:
         return None  # one contributor only: nothing to point out
     return {"dimension": dim, "name": r.rows[0][dim], "value": r.rows[0][m], "measure": m, "total": total}
@@ -205,7 +253,7 @@ def _top_contributor(conn, model, ds: Dataset, a: Answer, ctx: ToolContext) -> d
 
 def table(ds: Dataset, a: Answer, q: SemanticQuery) -> tuple[list[str], list[list[Any]]]:
     """The answer as {columns, rows}: group columns, measures, shares (%) and changes when compared."""
-    keys = a.columns[:len(a.columns) - len(a.query.measures)]
+    keys = a.columns[: len(a.columns) - len(a.query.measures)]
     measures = q.measures
     columns = keys + measures
     share = next((m for m in measures if a.grand and a.grand.get(m) and ds.measures[m].format != "percent"), None)
@@ -233,14 +281,27 @@ def chart_for(ds: Dataset, a: Answer, q: SemanticQuery) -> dict | None:
     values = [{k: v for k, v in r.items()} for r in a.rows]
     if q.kind == "trend":
         series = q.group_by[0] if q.group_by else None
-        return charts.line(values, "period", str(q.time_grain), m, label(ds, m), title=f"{_cap(label(ds, m))} by {q.time_grain}",
-                           series=series, series_title=label(ds, series) if series else None)
+        return charts.line(
+            values,
+            "period",
+            str(q.time_grain),
+            m,
+            label(ds, m),
+            title=f"{_cap(label(ds, m))} by {q.time_grain}",
+            series=series,
+            series_title=label(ds, series) if series else None,
+        )
     if q.kind == "breakdown":
         d = q.group_by[0]
         return charts.bar(values, d, label(ds, d), m, label(ds, m), title=f"{_cap(label(ds, m))} by {label(ds, d)}")
     if q.kind == "total" and a.previous is not None and a.previous.rows:
-        both = [{"period": a.previous.compiled.period, m: a.previous.rows[0][m]}, {"period": a.compiled.period, m: a.rows[0][m]}]
-        return charts.bar(both, "period", "period", m, label(ds, m), title=f"{_cap(label(ds, m))}: comparison", sort_by_value=False)
+        both = [
+            {"period": a.previous.compiled.period, m: a.previous.rows[0][m]},
+            {"period": a.compiled.period, m: a.rows[0][m]},
+        ]
+        return charts.bar(
+            both, "period", "period", m, label(ds, m), title=f"{_cap(label(ds, m))}: comparison", sort_by_value=False
+        )
     return None
 
 
@@ -273,8 +334,11 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
         if a.previous is not None:
             prev = a.previous.rows[0] if a.previous.rows else {}
             one = len(q.measures) == 1
-            parts = [f"{'' if one else label(ds, m) + ' '}{fmt(ds, m, row.get(m))}, against {fmt(ds, m, prev.get(m))} "
-                     f"{compare_words(q, a)}: {_change_words(ds, m, row.get(m), prev.get(m))}" for m in q.measures]
+            parts = [
+                f"{'' if one else label(ds, m) + ' '}{fmt(ds, m, row.get(m))}, against {fmt(ds, m, prev.get(m))} "
+                f"{compare_words(q, a)}: {_change_words(ds, m, row.get(m), prev.get(m))}"
+                for m in q.measures
+            ]
             return f"{_cap(what)}{when_}: " + "; ".join(parts) + "."
         ms = q.measures
         counts = [m for m in ms if ds.measures[m].format == "count"]
@@ -289,8 +353,11 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
         if top:
             m = top["measure"]
             share = round(top["value"] / top["total"] * 100, 1)
-            text += (f"; {top['name']} accounts for {fmt(ds, m, top['value'])} of them" if ds.measures[m].format == "count"
-                     else f"; {top['name']} accounts for {fmt(ds, m, top['value'])} ({share}%)")
+            text += (
+                f"; {top['name']} accounts for {fmt(ds, m, top['value'])} of them"
+                if ds.measures[m].format == "count"
+                else f"; {top['name']} accounts for {fmt(ds, m, top['value'])} ({share}%)"
+            )
         return text + "."
     m = q.measures[0]
     if not a.rows:
@@ -309,6 +376,7 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
             before = next((p.get(m) for p in a.previous.rows if p.get(d) == r[d]), None)
             text += f", {_change_words(ds, m, r[m], before)}"
         return text
+
     shown = a.rows[:TEXT_GROUPS]
     more = f", and {len(a.rows) - len(shown)} more" if len(a.rows) > len(shown) else ""
     vs = f", compared with {compare_words(q, a)}" if a.previous is not None else ""
@@ -317,7 +385,11 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
         desc = (q.order_by[0].direction == "desc") if q.order_by else True
         if q.limit == 1:
             r = a.rows[0]
-            most = ("most" if desc else "fewest") if ds.measures[m].format == "count" else ("highest" if desc else "lowest")
+            most = (
+                ("most" if desc else "fewest")
+                if ds.measures[m].format == "count"
+                else ("highest" if desc else "lowest")
+            )
             out_of = f" of {fmt(ds, m, grand)} ({r[m] / grand * 100:.1f}%)" if share_ok and r[m] is not None else ""
             noun = label(ds, m)
             if ds.measures[m].format == "count" and noun.startswith("number of "):  # "the most failed invoices",
@@ -328,7 +400,13 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
         head = f"{'Top' if desc else 'Bottom'} {len(a.rows)} {label(ds, d)}s by {label(ds, m)}{of}{when_}{vs}"
         return f"{head}: " + "; ".join(f"{i}. {item(r)}" for i, r in enumerate(shown, 1)) + "."
     total = f" Total {fmt(ds, m, grand)}." if share_ok else ""
-    return f"{_cap(label(ds, m))} by {label(ds, d)}{of}{when_}{vs}: " + "; ".join(item(r) for r in shown) + more + "." + total
+    return (
+        f"{_cap(label(ds, m))} by {label(ds, d)}{of}{when_}{vs}: "
+        + "; ".join(item(r) for r in shown)
+        + more
+        + "."
+        + total
+    )
 
 
 DEFAULT_RANK_CAP = 100  # a limit below this reads as a ranking ("top 5")
@@ -345,18 +423,32 @@ def _trend_words(ds: Dataset, a: Answer, q: SemanticQuery, what: str, when_: str
     if len(rows) >= 2:
         hi = max(rows, key=lambda r: r[m])
         lo = min(rows, key=lambda r: r[m])
-        text += (f" Highest in {_period_label(hi['period'], q.time_grain)} ({fmt(ds, m, hi[m])}), lowest in "
-                 f"{_period_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last: "
-                 f"{_change_words(ds, m, rows[-1][m], rows[0][m])}.")
+        text += (
+            f" Highest in {_period_label(hi['period'], q.time_grain)} ({fmt(ds, m, hi[m])}), lowest in "
+            f"{_period_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last: "
+            f"{_change_words(ds, m, rows[-1][m], rows[0][m])}."
+        )
     return text
 
 
 TOOLS = [
-    ToolSpec("analyze_data", "Answer questions about the numbers: totals, counts, averages, breakdowns, top/bottom N, shares, "
-             "period comparisons and trends over a dataset of the data model, with a table and a chart.",
-             AnalyzeParams, analyze_data, roles=("Viewer", "Manager", "Admin"), action="analyse data",
-             phrases=("what's the total value of failed invoices last month?", "how much do we owe Metro Cabs?",
-                      "which vendor has the most failed invoices this year?", "top 3 customers by sales last quarter",
-                      "sales by region last month", "compare sales this month with last month", "monthly trend of sales"),
-             explained=True),
+    ToolSpec(
+        "analyze_data",
+        "Answer questions about the numbers: totals, counts, averages, breakdowns, top/bottom N, shares, "
+        "period comparisons and trends over a dataset of the data model, with a table and a chart.",
+        AnalyzeParams,
+        analyze_data,
+        roles=("Viewer", "Manager", "Admin"),
+        action="analyse data",
+        phrases=(
+            "what's the total value of failed invoices last month?",
+            "how much do we owe Metro Cabs?",
+            "which vendor has the most failed invoices this year?",
+            "top 3 customers by sales last quarter",
+            "sales by region last month",
+            "compare sales this month with last month",
+            "monthly trend of sales",
+        ),
+        explained=True,
+    ),
 ]

@@ -1,4 +1,5 @@
 """What every tool declares (ToolSpec), receives (ToolContext) and returns (ToolResult)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -15,6 +16,7 @@ from .rbac import Identity
 
 class Source(BaseModel):
     """A data source a tool consulted: for 'show your work'."""
+
     table: str
     filters: dict[str, Any] = Field(default_factory=dict)
     rows: int = 0
@@ -41,6 +43,7 @@ class ToolResult(BaseModel):
 
 class ToolError(Exception):
     """A problem the user can fix (unknown vendor, bad date): becomes status='error', code 'invalid'."""
+
     code: ResultCode = "invalid"
 
     def __init__(self, message: str, *, suggestions: list[str] | None = None):
@@ -51,17 +54,20 @@ class ToolError(Exception):
 
 class ToolNotFound(ToolError):
     """The thing asked for does not exist, or is not the caller's to see (a ticket, an export): code 'not_found'."""
+
     code: ResultCode = "not_found"
 
 
 class ToolConflict(ToolError):
     """The request clashes with the current state of a record: code 'conflict'."""
+
     code: ResultCode = "conflict"
 
 
 class ToolDenied(ToolError):
     """The caller's role or workspace doesn't allow this (another workspace, someone else's ticket):
     becomes status='denied', code 'denied' (403 over HTTP)."""
+
     code: ResultCode = "denied"
 
 
@@ -79,6 +85,7 @@ class ToolContext:
         """The semantic data model queries compile against (FINKRAFT_DATA_MODEL unless given)."""
         if self.model is None:
             from business_data.datamodel import get_data_model
+
             self.model = get_data_model()
         return self.model
 
@@ -89,19 +96,20 @@ class ToolSpec:
     by the registry, the permission gate, the graph, the LLM router and memory.
 
     A tool with `func=None` is run by the graph rather than the registry (run_template)."""
+
     name: str
-    description: str                  # what it does, for people and for the model's tool schema
-    params: type[BaseModel]           # its parameters (unknown keys rejected)
+    description: str  # what it does, for people and for the model's tool schema
+    params: type[BaseModel]  # its parameters (unknown keys rejected)
     func: Callable[[ToolContext, Any], ToolResult] | None
-    roles: tuple[str, ...]            # who may run it (Viewer, Manager, Admin)
-    action: str                       # "create tickets": in "as a Viewer you can't create tickets"
-    writes: bool = False              # changes something others can see
-    confirm: bool = False             # asks yes/no before it runs (it notifies or is seen by others)
+    roles: tuple[str, ...]  # who may run it (Viewer, Manager, Admin)
+    action: str  # "create tickets": in "as a Viewer you can't create tickets"
+    writes: bool = False  # changes something others can see
+    confirm: bool = False  # asks yes/no before it runs (it notifies or is seen by others)
     question: Callable[[ToolContext, Any], str] | None = None  # the yes/no question (ToolError if it can't run)
-    cancelled: str = ""               # "create the ticket": in "OK, I didn't create the ticket"
-    phrases: tuple[str, ...] = ()     # how people ask for it (help text, the model's tool description)
-    record_set: bool = False          # its result is a set of records "these" can refer to later
-    takes_records: bool = False       # can work on "these" records (invoice_numbers from an earlier result)
+    cancelled: str = ""  # "create the ticket": in "OK, I didn't create the ticket"
+    phrases: tuple[str, ...] = ()  # how people ask for it (help text, the model's tool description)
+    record_set: bool = False  # its result is a set of records "these" can refer to later
+    takes_records: bool = False  # can work on "these" records (invoice_numbers from an earlier result)
     records_by_default: bool = False  # given no records or filters, works on the last result ("why did they fail?")
-    takes_ticket: bool = False        # works on the records of "that ticket" / "the fixed report" (ticket_id)
-    explained: bool = False           # a model may put its result in its own words (numbers checked)
+    takes_ticket: bool = False  # works on the records of "that ticket" / "the fixed report" (ticket_id)
+    explained: bool = False  # a model may put its result in its own words (numbers checked)

@@ -1,5 +1,6 @@
 """Vega-Lite chart specs for analysis results: clients draw them (vega-embed, Altair, Streamlit's
 st.vega_lite_chart). Bar charts for breakdowns, rankings and comparisons, line charts for trends."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -11,11 +12,21 @@ def _axis(field: str, title: str, kind: str, **extra: Any) -> dict[str, Any]:
     return {"field": field, "type": kind, "title": title, **extra}
 
 
-def bar(rows: list[dict], category: str, category_title: str, measure: str, measure_title: str, *,
-        title: str, sort_by_value: bool = True) -> dict[str, Any]:
+def bar(
+    rows: list[dict],
+    category: str,
+    category_title: str,
+    measure: str,
+    measure_title: str,
+    *,
+    title: str,
+    sort_by_value: bool = True,
+) -> dict[str, Any]:
     """One bar per category (sorted by value unless the order means something, e.g. periods)."""
     return {
-        "$schema": SCHEMA, "title": title, "mark": {"type": "bar", "tooltip": True},
+        "$schema": SCHEMA,
+        "title": title,
+        "mark": {"type": "bar", "tooltip": True},
         "data": {"values": rows},
         "encoding": {
             "x": _axis(category, category_title, "nominal", sort="-y" if sort_by_value else None),
@@ -24,8 +35,17 @@ def bar(rows: list[dict], category: str, category_title: str, measure: str, meas
     }
 
 
-def line(rows: list[dict], period: str, period_title: str, measure: str, measure_title: str, *,
-         title: str, series: str | None = None, series_title: str | None = None) -> dict[str, Any]:
+def line(
+    rows: list[dict],
+    period: str,
+    period_title: str,
+    measure: str,
+    measure_title: str,
+    *,
+    title: str,
+    series: str | None = None,
+    series_title: str | None = None,
+) -> dict[str, Any]:
     """A line over time (one line per series when the trend is also broken down)."""
     encoding: dict[str, Any] = {
         "x": _axis(period, period_title, "ordinal", sort=None),
@@ -33,5 +53,10 @@ def line(rows: list[dict], period: str, period_title: str, measure: str, measure
     }
     if series:
         encoding["color"] = _axis(series, series_title or series, "nominal")
-    return {"$schema": SCHEMA, "title": title, "mark": {"type": "line", "point": True, "tooltip": True},
-            "data": {"values": rows}, "encoding": encoding}
+    return {
+        "$schema": SCHEMA,
+        "title": title,
+        "mark": {"type": "line", "point": True, "tooltip": True},
+        "data": {"values": rows},
+        "encoding": encoding,
+    }

@@ -7,6 +7,7 @@ another workspace (or "all") only when the caller is an Admin; every statement i
 the condition. Values always travel as bound parameters; the only SQL text rendered inline is
 the fixed date formats of the time buckets.
 """
+
 from __future__ import annotations
 
 import threading
@@ -28,9 +29,9 @@ from .periods import PeriodError, date_range, describe, resolve_period
 from .rbac import Identity
 from .semantic import ALL_WORKSPACES, QueryProblem, SemanticQuery, check_against
 
-PERIOD_COLUMN = "period"          # the time bucket's column name in trends
+PERIOD_COLUMN = "period"  # the time bucket's column name in trends
 WORKSPACE_DIMENSION = "workspace"  # implicit dimension (Admins' cross-workspace breakdowns)
-DEFAULT_GROUP_LIMIT = 1000         # a breakdown returns at most this many groups unless asked
+DEFAULT_GROUP_LIMIT = 1000  # a breakdown returns at most this many groups unless asked
 _SQL_TYPES = {"time": sa.Date, "number": sa.Float, "boolean": sa.Boolean, "string": sa.String}
 
 
@@ -38,6 +39,7 @@ _SQL_TYPES = {"time": sa.Date, "number": sa.Float, "boolean": sa.Boolean, "strin
 class time_bucket(FunctionElement):
     """The label of the day/week/month/quarter/year a date falls in: '2026-11-03', '2026-11-02'
     (the Monday of its week), '2026-11', '2026-Q4', '2026'. Sorts in time order as text."""
+
     type = sa.String()
     inherit_cache = True
     name = "time_bucket"
@@ -48,12 +50,18 @@ class time_bucket(FunctionElement):
 
 
 _SQLITE_BUCKETS = {
-    "day": "strftime('%Y-%m-%d', {c})", "week": "date({c}, 'weekday 0', '-6 days')", "month": "strftime('%Y-%m', {c})",
-    "quarter": "(strftime('%Y', {c}) || '-Q' || ((CAST(strftime('%m', {c}) AS INTEGER) + 2) / 3))", "year": "strftime('%Y', {c})",
+    "day": "strftime('%Y-%m-%d', {c})",
+    "week": "date({c}, 'weekday 0', '-6 days')",
+    "month": "strftime('%Y-%m', {c})",
+    "quarter": "(strftime('%Y', {c}) || '-Q' || ((CAST(strftime('%m', {c}) AS INTEGER) + 2) / 3))",
+    "year": "strftime('%Y', {c})",
 }
 _PG_BUCKETS = {
-    "day": "to_char({c}, 'YYYY-MM-DD')", "week": "to_char(date_trunc('week', {c}), 'YYYY-MM-DD')", "month": "to_char({c}, 'YYYY-MM')",
-    "quarter": "to_char({c}, 'YYYY-\"Q\"Q')", "year": "to_char({c}, 'YYYY')",
+    "day": "to_char({c}, 'YYYY-MM-DD')",
+    "week": "to_char(date_trunc('week', {c}), 'YYYY-MM-DD')",
+    "month": "to_char({c}, 'YYYY-MM')",
+    "quarter": "to_char({c}, 'YYYY-\"Q\"Q')",
+    "year": "to_char({c}, 'YYYY')",
 }
 
 
@@ -96,6 +104,7 @@ class Tables:
             slot = types.setdefault(alias or ds.table, {})
             if slot.get(col) in (None, sa.types.NullType):
                 slot[col] = type_
+
         for d in ds.dimensions.values():
             need(d.column, _SQL_TYPES[d.type])
         for m in ds.measures.values():
@@ -185,6 +194,7 @@ def compare_period(q: SemanticQuery, start: date | None, end: date | None, today
 @dataclass
 class Compiled:
     """A statement ready to run, and what it means."""
+
     statement: sa.Select
     columns: list[str]
     dataset: Dataset
@@ -219,8 +229,15 @@ _compiled: dict[tuple, tuple[DataModel, Compiled]] = {}
 _compiled_lock = threading.Lock()
 
 
-def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
-                  period: tuple[date | None, date | None] | None = None, limit: int | None = None) -> Compiled:
+def compile_query(
+    model: DataModel,
+    q: SemanticQuery,
+    identity: Identity,
+    today: date,
+    *,
+    period: tuple[date | None, date | None] | None = None,
+    limit: int | None = None,
+) -> Compiled:
     """The SELECT for `q` in the caller's workspace. `period` overrides the query's (comparisons).
     The same query for the same caller on the same day is built once (a Compiled is never changed
     after it is built: callers derive new statements from it); a refused query is never kept."""
@@ -236,8 +253,15 @@ def compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today:
     return c
 
 
-def _compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
-                   period: tuple[date | None, date | None] | None, limit: int | None) -> Compiled:
+def _compile_query(
+    model: DataModel,
+    q: SemanticQuery,
+    identity: Identity,
+    today: date,
+    *,
+    period: tuple[date | None, date | None] | None,
+    limit: int | None,
+) -> Compiled:
     try:
         check_against(q, model, extra_dimensions=(WORKSPACE_DIMENSION,))
     except QueryProblem as e:
@@ -301,14 +325,21 @@ def _compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today
         for n in leaves(ds, q.measures):
             inner.append(measure_expr(ds, t, n, pushed).label(n))
             needed |= set().union(*(t.aliases_of(r) for r in measure_refs(ds, n)))
-        daily = (sa.select(*inner).select_from(t.from_clause(needed)).where(*where)
-                 .group_by(day, *[dimension_expr(ds, t, n) for n in q.group_by]).subquery("daily"))
+        daily = (
+            sa.select(*inner)
+            .select_from(t.from_clause(needed))
+            .where(*where)
+            .group_by(day, *[dimension_expr(ds, t, n) for n in q.group_by])
+            .subquery("daily")
+        )
         bucket = time_bucket(daily.c["_day"], str(q.time_grain))  # (a trend has a grain)
         cols = [bucket.label(PERIOD_COLUMN)] + [daily.c[n].label(n) for n in q.group_by]
         cols += [rollup(ds, n, daily).label(n) for n in q.measures]
         group = [bucket] + [daily.c[n] for n in q.group_by]
         stmt = sa.select(*cols).group_by(*group)
-        return _finish(q, ds, stmt, cols, limit, Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t))
+        return _finish(
+            q, ds, stmt, cols, limit, Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t)
+        )
     else:
         if q.time_grain:
             bucket = time_bucket(t.col(ds.dimensions[time_name].column), q.time_grain)
@@ -328,14 +359,23 @@ def _compile_query(model: DataModel, q: SemanticQuery, identity: Identity, today
         stmt = stmt.group_by(*group)
     if having:
         stmt = stmt.having(*having)
-    return _finish(q, ds, stmt, cols, limit, Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t))
+    return _finish(
+        q, ds, stmt, cols, limit, Compiled(stmt, [c.name for c in cols], ds, ws, start, end, where, where_joins, t)
+    )
 
 
 def _finish(q: SemanticQuery, ds: Dataset, stmt: sa.Select, cols: list, limit: int | None, c: Compiled) -> Compiled:
     """Order and limit, and the statement into its Compiled."""
     by_name = {col.name: col for col in cols}
-    order = [by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc()
-             for o in q.order_by if o.field in by_name] if q.order_by else _default_order(q, ds, by_name)
+    order = (
+        [
+            by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc()
+            for o in q.order_by
+            if o.field in by_name
+        ]
+        if q.order_by
+        else _default_order(q, ds, by_name)
+    )
     if order:
         stmt = stmt.order_by(*order)
     n = limit or q.limit or (DEFAULT_GROUP_LIMIT if q.group_by else None)
@@ -360,7 +400,9 @@ def _default_order(q: SemanticQuery, ds: Dataset, by_name: dict[str, ColumnEleme
         for spec in ds.order:
             name, *direction = spec.split()
             if name in by_name:
-                out.append(by_name[name].desc() if direction and direction[0].lower() == "desc" else by_name[name].asc())
+                out.append(
+                    by_name[name].desc() if direction and direction[0].lower() == "desc" else by_name[name].asc()
+                )
         return out
     if q.kind == "trend":
         return [by_name[PERIOD_COLUMN].asc()] + [by_name[g].asc() for g in q.group_by]
@@ -381,7 +423,6 @@ def plain(value: Any) -> Any:
     if value is not None and type(value).__name__ == "Decimal":
         return float(value)
     return value
-
 
 
 def plain_rows(result: Any) -> list[dict[str, Any]]:

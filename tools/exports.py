@@ -1,4 +1,5 @@
 """export_report: a CSV, XLSX or PDF report (tools/report_files.py) with an owner and a workspace."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,11 @@ class ExportParams(FilterParams):
     format: Literal["csv", "xlsx", "pdf"] = Field("csv", description="csv, xlsx or pdf")
     title: str | None = Field(None, max_length=200)
     ticket_id: str | None = Field(None, description="export the records a ticket is about (e.g. 'the fixed report')")
-    query: dict[str, Any] | None = Field(None, description="export the answer to a semantic query (an analyze_data breakdown, "
-                                                            "ranking or trend, or a record listing) instead of filters")
+    query: dict[str, Any] | None = Field(
+        None,
+        description="export the answer to a semantic query (an analyze_data breakdown, "
+        "ranking or trend, or a record listing) instead of filters",
+    )
     limit: int = Field(MAX_EXPORT_ROWS, ge=1, le=MAX_EXPORT_ROWS)
 
     @field_validator("format", mode="before")
@@ -40,9 +44,11 @@ class ExportParams(FilterParams):
 
 
 def report_title(p: ExportParams, r: dict, count: int, today) -> str:
-    """"IndiSky Airlines – 7 failed invoices, October 2026": who, how many of what, when."""
+    """ "IndiSky Airlines – 7 failed invoices, October 2026": who, how many of what, when."""
     f = r.get("filters") or {}
-    what = " ".join(x for x in (f.get("status"), f.get("payment_status"), p.dataset if count != 1 else p.dataset.rstrip("s")) if x)
+    what = " ".join(
+        x for x in (f.get("status"), f.get("payment_status"), p.dataset if count != 1 else p.dataset.rstrip("s")) if x
+    )
     where = f" in the {f['region']}" if f.get("region") else ""
     customer = f" for {p.customer}" if p.customer and p.dataset == "sales" else ""
     try:
@@ -60,11 +66,27 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
         tid = normalise_ticket_id(p.ticket_id)
         with session_scope(ctx.app) as s:
             t = get_visible_ticket(ctx, s, tid)
-            ticket = {"ticket_id": t.ticket_id, "title": t.title, "status": t.status, "record_ids": list(t.record_ids or []), "workspace_id": t.workspace_id}
+            ticket = {
+                "ticket_id": t.ticket_id,
+                "title": t.title,
+                "status": t.status,
+                "record_ids": list(t.record_ids or []),
+                "workspace_id": t.workspace_id,
+            }
         if not ticket["record_ids"]:
             raise ToolError(f"Ticket {tid} is not about any records, so there is nothing to export.")
-        p = p.model_copy(update={"dataset": "invoices", "invoice_numbers": ticket["record_ids"], "workspace": ticket["workspace_id"],
-                                 "period": None, "date_from": None, "date_to": None, "status": None, "vendor": None})
+        p = p.model_copy(
+            update={
+                "dataset": "invoices",
+                "invoice_numbers": ticket["record_ids"],
+                "workspace": ticket["workspace_id"],
+                "period": None,
+                "date_from": None,
+                "date_to": None,
+                "status": None,
+                "vendor": None,
+            }
+        )
     if p.query is not None:
         r = _query_rows(ctx, p)
     else:
@@ -91,29 +113,56 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
         WRITERS[p.format](Path(tmp), columns, rows, title)
         os.replace(tmp, final)  # atomic: a download never sees half a file
         with session_scope(ctx.app) as s:
-            s.add(Export(export_id=export_id, owner=ctx.identity.user_id, workspace_id=r["workspace_id"], format=p.format,
-                         dataset=dataset, rows=len(rows), path=str(final), title=title,
-                         params=p.model_dump(mode="json", exclude_none=True), record_ids=[str(k) for k in r["keys"]],
-                         ticket_id=ticket["ticket_id"] if ticket else None))
+            s.add(
+                Export(
+                    export_id=export_id,
+                    owner=ctx.identity.user_id,
+                    workspace_id=r["workspace_id"],
+                    format=p.format,
+                    dataset=dataset,
+                    rows=len(rows),
+                    path=str(final),
+                    title=title,
+                    params=p.model_dump(mode="json", exclude_none=True),
+                    record_ids=[str(k) for k in r["keys"]],
+                    ticket_id=ticket["ticket_id"] if ticket else None,
+                )
+            )
     except BaseException:
         for f in (tmp, final):
             Path(f).unlink(missing_ok=True)
         raise
     url = f"/exports/{export_id}/download"
-    msg = f"Your {p.format.upper()} report is ready: {len(rows)} row{'s' if len(rows) != 1 else ''}" + (f" from ticket {ticket['ticket_id']}" if ticket else "") + f". Download: {url}"
+    msg = (
+        f"Your {p.format.upper()} report is ready: {len(rows)} row{'s' if len(rows) != 1 else ''}"
+        + (f" from ticket {ticket['ticket_id']}" if ticket else "")
+        + f". Download: {url}"
+    )
     if r["matched"] > len(rows):
         msg += f" (limited to the first {len(rows)} of {r['matched']:,})"
-    return ToolResult(status="success", message=msg,
-                      data={"export_id": export_id, "format": p.format, "rows": len(rows), "url": url, "title": title,
-                            "filename": f"finkraft-{dataset}-{export_id[:8]}.{p.format}", "keys": r["keys"], "dataset": dataset,
-                            "ticket_id": ticket["ticket_id"] if ticket else None},
-                      sources=[Source(table=dataset, filters=r["filters"], rows=len(rows))])
+    return ToolResult(
+        status="success",
+        message=msg,
+        data={
+            "export_id": export_id,
+            "format": p.format,
+            "rows": len(rows),
+            "url": url,
+            "title": title,
+            "filename": f"finkraft-{dataset}-{export_id[:8]}.{p.format}",
+            "keys": r["keys"],
+            "dataset": dataset,
+            "ticket_id": ticket["ticket_id"] if ticket else None,
+        },
+        sources=[Source(table=dataset, filters=r["filters"], rows=len(rows))],
+    )
 
 
 def _query_rows(ctx: ToolContext, p: ExportParams) -> dict[str, Any]:
     """The rows of a semantic query: an analysis table (measures) or records, in the caller's workspace."""
     from .analytics import analysis_table
     from .runner import run_records
+
     try:
         q = SemanticQuery.model_validate(p.query)
     except ValidationError as e:
@@ -122,9 +171,15 @@ def _query_rows(ctx: ToolContext, p: ExportParams) -> dict[str, Any]:
         return analysis_table(ctx, q)
     with session_scope(ctx.business) as s:
         a = run_records(s.connection(), ctx.data_model, q, ctx.identity, ctx.today, limit=p.limit, key_cap=1_000)
-    return {"rows": a.rows, "matched": a.matched, "keys": a.keys, "workspace_id": a.compiled.workspace or ctx.identity.workspace_id,
-            "filters": {"query": q.as_params()}, "dataset": q.dataset,
-            "title": f"{q.dataset.replace('_', ' ').capitalize()} report ({a.compiled.period})"}
+    return {
+        "rows": a.rows,
+        "matched": a.matched,
+        "keys": a.keys,
+        "workspace_id": a.compiled.workspace or ctx.identity.workspace_id,
+        "filters": {"query": q.as_params()},
+        "dataset": q.dataset,
+        "title": f"{q.dataset.replace('_', ' ').capitalize()} report ({a.compiled.period})",
+    }
 
 
 def downloadable_by(identity: Identity):
@@ -152,9 +207,20 @@ def get_export(ctx: ToolContext, export_id: str) -> Export:
 
 # Writes a file only its owner can download: no yes/no question (the data is the user's to see already).
 TOOLS = [
-    ToolSpec("export_report", "Export records as a CSV, XLSX or PDF report you can download.", ExportParams, export_report,
-             roles=("Manager", "Admin"), action="export reports", writes=True, confirm=False,
-             cancelled="export the report",
-             phrases=("export these as excel", "download the fixed report", "save last month's sales as pdf"),
-             record_set=True, takes_records=True, records_by_default=True, takes_ticket=True),
+    ToolSpec(
+        "export_report",
+        "Export records as a CSV, XLSX or PDF report you can download.",
+        ExportParams,
+        export_report,
+        roles=("Manager", "Admin"),
+        action="export reports",
+        writes=True,
+        confirm=False,
+        cancelled="export the report",
+        phrases=("export these as excel", "download the fixed report", "save last month's sales as pdf"),
+        record_set=True,
+        takes_records=True,
+        records_by_default=True,
+        takes_ticket=True,
+    ),
 ]

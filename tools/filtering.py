@@ -1,4 +1,5 @@
 """filter_data and explain_failures: read-only tools over the business data."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -42,7 +43,11 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
         r = select_rows(ctx, s, p)
     what = p.dataset
     parts = [f"{r['matched']:,} {what if r['matched'] != 1 else what.rstrip('s')}"]
-    desc = [f"{k.replace('_', ' ')} {v}" for k, v in r["filters"].items() if k not in ("workspace_id", "dates", "invoice_numbers")]
+    desc = [
+        f"{k.replace('_', ' ')} {v}"
+        for k, v in r["filters"].items()
+        if k not in ("workspace_id", "dates", "invoice_numbers")
+    ]
     if r["filters"].get("dates"):
         desc.append(r["period"])
     message = f"Found {parts[0]}" + (f" ({', '.join(desc)})" if desc else "")
@@ -52,30 +57,63 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
     if r["matched"] > len(r["rows"]):
         message += f" Showing the first {len(r['rows'])}."
     if r["matched"] == 0:
-        message = "No " + what + " match that" + (f" ({', '.join(desc)})" if desc else "") + ". Try a wider period or fewer filters."
+        message = (
+            "No "
+            + what
+            + " match that"
+            + (f" ({', '.join(desc)})" if desc else "")
+            + ". Try a wider period or fewer filters."
+        )
     data = {
-        "dataset": what, "filtered_records": r["matched"], "total_records": r["total"], "returned": len(r["rows"]),
-        "total_amount": r["amount"], "period": r["period"], "filters": {k: v for k, v in r["filters"].items()},
-        "results": r["rows"], "keys": r["keys"], "keys_complete": r["keys_complete"], "query": r["query"],
+        "dataset": what,
+        "filtered_records": r["matched"],
+        "total_records": r["total"],
+        "returned": len(r["rows"]),
+        "total_amount": r["amount"],
+        "period": r["period"],
+        "filters": {k: v for k, v in r["filters"].items()},
+        "results": r["rows"],
+        "keys": r["keys"],
+        "keys_complete": r["keys_complete"],
+        "query": r["query"],
     }
     data["preview"] = [preview_line(ctx.data_model.datasets[what], row) for row in r["rows"][:PREVIEW_ROWS]]
     if what == "invoices" and r["rows"]:
         data["status_counts"] = dict(Counter(row["status"] for row in r["rows"]))
-    return ToolResult(status="success", message=message, data=data,
-                      sources=[Source(table=what, filters=r["filters"], rows=r["matched"])])
+    return ToolResult(
+        status="success",
+        message=message,
+        data=data,
+        sources=[Source(table=what, filters=r["filters"], rows=r["matched"])],
+    )
 
 
 REASON_TEXT = {
-    "GSTIN missing": ("GSTIN missing on the invoice", "the vendor's GSTIN is not on the invoice, so GST input credit can't be matched",
-                      "ask the vendor to reissue the invoices with their GSTIN{gstin}"),
-    "GSTIN mismatch": ("GSTIN mismatch", "the GSTIN on the invoice differs from the one on the vendor record",
-                       "confirm the correct GSTIN with the vendor{gstin} and update either the invoice or the vendor record"),
-    "Duplicate invoice number": ("duplicate invoice number", "the invoice number was already used by an earlier invoice from the same vendor",
-                                 "check whether it is a true duplicate; if not, ask the vendor for a corrected number"),
-    "Tax amount mismatch": ("tax amount mismatch", "the GST charged is not 18% of the taxable amount",
-                            "ask the vendor for a corrected invoice or a credit note"),
-    "Invalid invoice date": ("invalid invoice date", "the invoice date falls outside the allowed filing window",
-                             "ask the vendor to reissue with the correct date"),
+    "GSTIN missing": (
+        "GSTIN missing on the invoice",
+        "the vendor's GSTIN is not on the invoice, so GST input credit can't be matched",
+        "ask the vendor to reissue the invoices with their GSTIN{gstin}",
+    ),
+    "GSTIN mismatch": (
+        "GSTIN mismatch",
+        "the GSTIN on the invoice differs from the one on the vendor record",
+        "confirm the correct GSTIN with the vendor{gstin} and update either the invoice or the vendor record",
+    ),
+    "Duplicate invoice number": (
+        "duplicate invoice number",
+        "the invoice number was already used by an earlier invoice from the same vendor",
+        "check whether it is a true duplicate; if not, ask the vendor for a corrected number",
+    ),
+    "Tax amount mismatch": (
+        "tax amount mismatch",
+        "the GST charged is not 18% of the taxable amount",
+        "ask the vendor for a corrected invoice or a credit note",
+    ),
+    "Invalid invoice date": (
+        "invalid invoice date",
+        "the invoice date falls outside the allowed filing window",
+        "ask the vendor to reissue with the correct date",
+    ),
 }
 
 
@@ -89,25 +127,52 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
             raise ToolError(f"This data model has no '{needed}' measure for invoices, so I can't explain failures.")
     with session_scope(ctx.business) as s:
         conn = s.connection()
-        head = run_measures(conn, model, q.but(measures=["invoice_count", "failed_count", "failed_value"]),
-                            ctx.identity, ctx.today)
+        head = run_measures(
+            conn, model, q.but(measures=["invoice_count", "failed_count", "failed_value"]), ctx.identity, ctx.today
+        )
         q = head.query  # names resolved
-        filters = describe_filters(q, head.compiled.workspace, head.compiled.period, bool(head.compiled.start or head.compiled.end))
+        filters = describe_filters(
+            q, head.compiled.workspace, head.compiled.period, bool(head.compiled.start or head.compiled.end)
+        )
         total, n_failed, at_stake = (head.rows[0][k] for k in ("invoice_count", "failed_count", "failed_value"))
         source = Source(table="invoices", filters=filters, rows=total)
         if total == 0:
-            return ToolResult(status="success", message="There are no invoices in that set to explain.",
-                              data={"total": 0, "failed": 0, "by_reason": [], "by_vendor": []}, sources=[source])
+            return ToolResult(
+                status="success",
+                message="There are no invoices in that set to explain.",
+                data={"total": 0, "failed": 0, "by_reason": [], "by_vendor": []},
+                sources=[source],
+            )
         if not n_failed:
-            return ToolResult(status="success", message=f"None of these {total} invoices failed, so there is nothing to fix.",
-                              data={"total": total, "failed": 0, "by_reason": [], "by_vendor": []}, sources=[source])
+            return ToolResult(
+                status="success",
+                message=f"None of these {total} invoices failed, so there is nothing to fix.",
+                data={"total": total, "failed": 0, "by_reason": [], "by_vendor": []},
+                sources=[source],
+            )
         failed = q.with_filter("status", "failed")
-        by = {dim: run_measures(conn, model, failed.but(measures=["invoice_count", "total_value"], group_by=[dim],
-                                                                       order_by=["-invoice_count", dim]),
-                                ctx.identity, ctx.today).rows for dim in ("error_message", "vendor")}
-        numbers = run_measures(conn, model, failed.but(measures=["invoice_count"], group_by=["invoice_number", "error_message"],
-                                                                      order_by=["invoice_number"], limit=queries.KEY_CAP),
-                               ctx.identity, ctx.today).rows
+        by = {
+            dim: run_measures(
+                conn,
+                model,
+                failed.but(measures=["invoice_count", "total_value"], group_by=[dim], order_by=["-invoice_count", dim]),
+                ctx.identity,
+                ctx.today,
+            ).rows
+            for dim in ("error_message", "vendor")
+        }
+        numbers = run_measures(
+            conn,
+            model,
+            failed.but(
+                measures=["invoice_count"],
+                group_by=["invoice_number", "error_message"],
+                order_by=["invoice_number"],
+                limit=queries.KEY_CAP,
+            ),
+            ctx.identity,
+            ctx.today,
+        ).rows
         vendors = sorted(r["vendor"] for r in by["vendor"] if r["vendor"])
         gstin = _vendor_gstin(ctx, conn, vendors[0]) if len(vendors) == 1 else None
     per_reason: dict[str, list[str]] = {}
@@ -131,15 +196,33 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
     message = headline + body + who + f" Amount at stake: {_money(at_stake)}."
     keys = [r["invoice_number"] for r in numbers]
     data = {
-        "total": total, "failed": n_failed, "amount_at_stake": at_stake,
-        "by_reason": [{"reason": k, "count": v["invoice_count"], "amount": v["total_value"], "invoice_numbers": per_reason.get(k, [])}
-                      for k, v in reasons],
-        "by_vendor": [{"vendor": r["vendor"], "count": r["invoice_count"], "amount": r["total_value"]} for r in by["vendor"]],
-        "invoice_numbers": keys, "keys": keys, "keys_complete": len(keys) >= n_failed,
-        "query": failed.as_params(), "dataset": "invoices",
+        "total": total,
+        "failed": n_failed,
+        "amount_at_stake": at_stake,
+        "by_reason": [
+            {
+                "reason": k,
+                "count": v["invoice_count"],
+                "amount": v["total_value"],
+                "invoice_numbers": per_reason.get(k, []),
+            }
+            for k, v in reasons
+        ],
+        "by_vendor": [
+            {"vendor": r["vendor"], "count": r["invoice_count"], "amount": r["total_value"]} for r in by["vendor"]
+        ],
+        "invoice_numbers": keys,
+        "keys": keys,
+        "keys_complete": len(keys) >= n_failed,
+        "query": failed.as_params(),
+        "dataset": "invoices",
     }
-    return ToolResult(status="success", message=message, data=data,
-                      sources=[source, Source(table="vendors", filters={"names": vendors}, rows=len(vendors))])
+    return ToolResult(
+        status="success",
+        message=message,
+        data=data,
+        sources=[source, Source(table="vendors", filters={"names": vendors}, rows=len(vendors))],
+    )
 
 
 def _vendor_gstin(ctx: ToolContext, conn, vendor: str) -> str | None:
@@ -154,13 +237,34 @@ def _vendor_gstin(ctx: ToolContext, conn, vendor: str) -> str | None:
 
 EVERYONE = ("Viewer", "Manager", "Admin")
 TOOLS = [
-    ToolSpec("filter_data", "Filter invoices, sales, vendors or transactions by period, vendor, status, payment status, "
-             "amount, region or customer.", FilterParams, filter_data, roles=EVERYONE, action="filter data",
-             phrases=("failed IndiSky invoices from last month", "sales in the North over 50k this quarter",
-                      "vendor=Sky High, status=pending"),
-             record_set=True, takes_records=True, explained=True),
-    ToolSpec("explain_failures", "Explain in plain words why a set of invoices failed, with counts by reason, vendor and "
-             "amount at stake.", FilterParams, explain_failures, roles=EVERYONE, action="explain failures",
-             phrases=("why did these fail?", "what went wrong with the Metro Cabs invoices?"),
-             record_set=True, takes_records=True, records_by_default=True, explained=True),
+    ToolSpec(
+        "filter_data",
+        "Filter invoices, sales, vendors or transactions by period, vendor, status, payment status, "
+        "amount, region or customer.",
+        FilterParams,
+        filter_data,
+        roles=EVERYONE,
+        action="filter data",
+        phrases=(
+            "failed IndiSky invoices from last month",
+            "sales in the North over 50k this quarter",
+            "vendor=Sky High, status=pending",
+        ),
+        record_set=True,
+        takes_records=True,
+        explained=True,
+    ),
+    ToolSpec(
+        "explain_failures",
+        "Explain in plain words why a set of invoices failed, with counts by reason, vendor and amount at stake.",
+        FilterParams,
+        explain_failures,
+        roles=EVERYONE,
+        action="explain failures",
+        phrases=("why did these fail?", "what went wrong with the Metro Cabs invoices?"),
+        record_set=True,
+        takes_records=True,
+        records_by_default=True,
+        explained=True,
+    ),
 ]

@@ -1,6 +1,7 @@
 """Measures and conditions in SQL (for tools/compiler.py): filter values in a dimension's type, the
 conditions of filters, each measure as an aggregate (a CASE for its own filters, derived measures from
 their parts), and the roll-up of daily pre-aggregates into trends."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -27,7 +28,9 @@ def coerce(ds: Dataset, name: str, dim: Dimension, value: Any) -> Any:
     if dim.type == "number":
         v = parse_amount(value)
         if v is None:
-            raise ToolError(f"{label.capitalize()} must be a number or an amount such as 50,000 or 4.9 lakh, not '{value}'.")
+            raise ToolError(
+                f"{label.capitalize()} must be a number or an amount such as 50,000 or 4.9 lakh, not '{value}'."
+            )
         return v
     if dim.type == "time":
         if isinstance(value, date):
@@ -104,8 +107,11 @@ def measure_expr(ds: Dataset, t, name: str, pushed: tuple = ()) -> ColumnElement
     m = ds.measures[name]
     if m.derived:
         return combine(m.derived.op, *(measure_expr(ds, t, x) for x in m.derived.of))
-    conds = [condition(t.col(ds.dimensions[f.field].column), f.op, coerce(ds, f.field, ds.dimensions[f.field], f.value))
-             for f in m.filters if f not in pushed]
+    conds = [
+        condition(t.col(ds.dimensions[f.field].column), f.op, coerce(ds, f.field, ds.dimensions[f.field], f.value))
+        for f in m.filters
+        if f not in pushed
+    ]
     value: ColumnElement = t.col(m.column) if m.column else sa.literal(1)
     if conds:
         value = sa.case((sa.and_(*conds), value))
@@ -130,7 +136,7 @@ def leaves(ds: Dataset, names: list[str]) -> list[str]:
     out: list[str] = []
     for n in names:
         m = ds.measures[n]
-        for leaf in (leaves(ds, list(m.derived.of)) if m.derived else [n]):
+        for leaf in leaves(ds, list(m.derived.of)) if m.derived else [n]:
             if leaf not in out:
                 out.append(leaf)
     return out

@@ -1,13 +1,14 @@
 """Money the Indian way, through Babel (CLDR's en_IN patterns), in answers and in what people type.
 
-    money(490901)        -> "₹4,90,901"
-    money(12_50_000)     -> "₹12.5 lakh"     (10 lakh and above read better in lakh / crore)
-    money(12_39_74_560)  -> "₹12.4 crore"
-    money(12_50_000, compact=False) -> "₹12,50,000"
+money(490901)        -> "₹4,90,901"
+money(12_50_000)     -> "₹12.5 lakh"     (10 lakh and above read better in lakh / crore)
+money(12_39_74_560)  -> "₹12.4 crore"
+money(12_50_000, compact=False) -> "₹12,50,000"
 
-    parse_amount("₹4,90,901") == parse_amount("4,90,901") == 490901
-    parse_amount("4.9 lakh") == 490000;  parse_amount("2 cr") == 20000000;  parse_amount("50k") == 50000
+parse_amount("₹4,90,901") == parse_amount("4,90,901") == 490901
+parse_amount("4.9 lakh") == 490000;  parse_amount("2 cr") == 20000000;  parse_amount("50k") == 50000
 """
+
 from __future__ import annotations
 
 import re
@@ -20,14 +21,28 @@ LAKH, CRORE = 100_000, 10_000_000
 COMPACT_FROM = 10 * LAKH  # below this, every digit: ₹4,90,901 reads fine
 
 _UNITS = {
-    "k": 1_000, "thousand": 1_000, "thousands": 1_000,
-    "l": LAKH, "lac": LAKH, "lacs": LAKH, "lakh": LAKH, "lakhs": LAKH, "lk": LAKH,
-    "cr": CRORE, "crs": CRORE, "crore": CRORE, "crores": CRORE,
-    "m": 1_000_000, "mn": 1_000_000, "million": 1_000_000, "millions": 1_000_000,
+    "k": 1_000,
+    "thousand": 1_000,
+    "thousands": 1_000,
+    "l": LAKH,
+    "lac": LAKH,
+    "lacs": LAKH,
+    "lakh": LAKH,
+    "lakhs": LAKH,
+    "lk": LAKH,
+    "cr": CRORE,
+    "crs": CRORE,
+    "crore": CRORE,
+    "crores": CRORE,
+    "m": 1_000_000,
+    "mn": 1_000_000,
+    "million": 1_000_000,
+    "millions": 1_000_000,
 }
 AMOUNT = re.compile(
     r"(?:₹|rs\.?|inr|rupees?)?\s*(\d[\d,]*(?:\.\d+)?)\s*(thousands?|lakhs?|lacs?|lac|lk|crores?|crs?|millions?|mn|k|l|m)?(?![a-z])",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 
 
 def money(x: float | int | Decimal | None, *, compact: bool | None = None) -> str:

@@ -9,6 +9,7 @@
 
 Pure functions over a list of names: the caller reads the names (tools/vendors.workspace_vendor_names).
 """
+
 from __future__ import annotations
 
 import re
@@ -18,14 +19,16 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 
 # words that don't tell two names apart ("IndiSky Airlines" is "IndiSky")
-NOISE = frozenset("airline airlines hotel hotels service services supplies supply pvt private ltd limited inc co the "
-                  "corp corporation company llp llc group enterprises solutions".split())
-MIN_KEY = 3          # shorter keys ("in", "co") never name anything
-FUZZY_CUTOFF = 84    # rapidfuzz ratio (0-100) a misspelt key needs to count as a name, in a sentence or a value
-FUZZY_MARGIN = 8     # best_match: how far the best fuzzy score must beat the runner-up
+NOISE = frozenset(
+    "airline airlines hotel hotels service services supplies supply pvt private ltd limited inc co the "
+    "corp corporation company llp llc group enterprises solutions".split()
+)
+MIN_KEY = 3  # shorter keys ("in", "co") never name anything
+FUZZY_CUTOFF = 84  # rapidfuzz ratio (0-100) a misspelt key needs to count as a name, in a sentence or a value
+FUZZY_MARGIN = 8  # best_match: how far the best fuzzy score must beat the runner-up
 SUGGEST_CUTOFF = 55  # best_match: the weakest score still offered as "did you mean"
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")  # a word of lower-cased text
-BARRIER = "|"        # find_names: text the caller already consumed is replaced by this; names never span it
+BARRIER = "|"  # find_names: text the caller already consumed is replaced by this; names never span it
 
 
 def name_key(text: str) -> str:
@@ -45,15 +48,15 @@ def core_key(name: str) -> str:
 @dataclass
 class NameIndex:
     names: tuple[str, ...]
-    common: frozenset[str]          # the caller's ordinary words: never a name on their own
-    exact: dict[str, set[str]]      # whole-name, core and distinctive first-word keys -> names
-    parts: dict[str, set[str]]      # a later word ("cabs") or camel-case part ("sky") -> names
+    common: frozenset[str]  # the caller's ordinary words: never a name on their own
+    exact: dict[str, set[str]]  # whole-name, core and distinctive first-word keys -> names
+    parts: dict[str, set[str]]  # a later word ("cabs") or camel-case part ("sky") -> names
     fuzzy_keys: list[str]
     fuzzy_names: list[str]
-    full_keys: dict[str, str]       # name_key -> name, in the given order
-    core_keys: dict[str, str]       # core_key -> name
+    full_keys: dict[str, str]  # name_key -> name, in the given order
+    core_keys: dict[str, str]  # core_key -> name
     fuzzy_of: dict[str, tuple[str, ...]]  # name -> the keys a misspelling is scored against (whole, core, first word)
-    tokens: frozenset[str]          # every word of every name (never "corrected" as a typo)
+    tokens: frozenset[str]  # every word of every name (never "corrected" as a typo)
 
 
 @lru_cache(maxsize=128)
@@ -87,8 +90,18 @@ def name_index(names: tuple[str, ...], common: frozenset[str] = frozenset()) -> 
                 if len(p) >= MIN_KEY and p.lower() not in common:
                     parts.setdefault(p.lower(), set()).add(n)
                     tokens.add(p.lower())
-    return NameIndex(names, common, exact, parts, list(fuzzy), list(fuzzy.values()), {name_key(n): n for n in names},
-                     {core_key(n): n for n in names}, fuzzy_of, frozenset(tokens))
+    return NameIndex(
+        names,
+        common,
+        exact,
+        parts,
+        list(fuzzy),
+        list(fuzzy.values()),
+        {name_key(n): n for n in names},
+        {core_key(n): n for n in names},
+        fuzzy_of,
+        frozenset(tokens),
+    )
 
 
 @dataclass
@@ -107,7 +120,7 @@ def find_names(text: str, idx: NameIndex) -> list[NameHit]:
     segs: list[list[tuple[str, int, int]]] = [[]]
     prev_end = 0
     for m in TOKEN.finditer(text):
-        if BARRIER in text[prev_end:m.start()] and segs[-1]:
+        if BARRIER in text[prev_end : m.start()] and segs[-1]:
             segs.append([])
         segs[-1].append((m.group(0).removesuffix("'s").replace("'", ""), m.start(), m.end()))
         prev_end = m.end()
@@ -118,29 +131,38 @@ def find_names(text: str, idx: NameIndex) -> list[NameHit]:
         used = [False] * len(seg)
         for n in (4, 3, 2, 1):
             for i in range(len(seg) - n + 1):
-                if not any(unknown[i:i + n]) or any(used[i:i + n]):
+                if not any(unknown[i : i + n]) or any(used[i : i + n]):
                     continue
-                key = "".join(words[i:i + n])
+                key = "".join(words[i : i + n])
                 names, how = idx.exact.get(key), "exact"
-                if not names and len(key) >= 4 and all(unknown[i:i + n]):
+                if not names and len(key) >= 4 and all(unknown[i : i + n]):
                     pref = {nm for k, nm in idx.full_keys.items() if k.startswith(key)}
                     names, how = (pref, "prefix") if pref else (None, "")
                     if not names and n <= 3:
-                        found = process.extract(key, idx.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=6)
+                        found = process.extract(
+                            key, idx.fuzzy_keys, scorer=fuzz.ratio, score_cutoff=FUZZY_CUTOFF, limit=6
+                        )
                         if found:
                             best = found[0][1]
                             names, how = {idx.fuzzy_names[j] for _, sc, j in found if sc >= best - 2}, "fuzzy"
-                if not names and n == 1 and key in idx.parts and not (i and unknown[i - 1]) \
-                        and not (i + 1 < len(seg) and unknown[i + 1]):
+                if (
+                    not names
+                    and n == 1
+                    and key in idx.parts
+                    and not (i and unknown[i - 1])
+                    and not (i + 1 < len(seg) and unknown[i + 1])
+                ):
                     names, how = idx.parts[key], "part"
                 if names:
                     hits.append(NameHit(seg[i][1], seg[i + n - 1][2], sorted(names), how))
-                    used[i:i + n] = [True] * n
+                    used[i : i + n] = [True] * n
     hits.sort(key=lambda h: h.start)
     return hits
 
 
-def best_match(text: str, names: list[str] | tuple[str, ...], cutoff: float = FUZZY_CUTOFF) -> tuple[str | None, list[str]]:
+def best_match(
+    text: str, names: list[str] | tuple[str, ...], cutoff: float = FUZZY_CUTOFF
+) -> tuple[str | None, list[str]]:
     """The one name `text` means, or (None, did-you-mean suggestions).
 
     Whole-name or core-name matches win; a fragment that fits several names is ambiguous (they are the
@@ -161,8 +183,10 @@ def best_match(text: str, names: list[str] | tuple[str, ...], cutoff: float = FU
         return containing[0], []
     if len(containing) > 1:
         return None, containing[:3]
-    scored = sorted(((max(fuzz.ratio(key, k) for k in idx.fuzzy_of.get(n, (k,))), n) for k, n in idx.full_keys.items()),
-                    reverse=True)
+    scored = sorted(
+        ((max(fuzz.ratio(key, k) for k in idx.fuzzy_of.get(n, (k,))), n) for k, n in idx.full_keys.items()),
+        reverse=True,
+    )
     best, runner = scored[0], (scored[1] if len(scored) > 1 else (0, None))
     if best[0] >= cutoff and best[0] - runner[0] >= FUZZY_MARGIN:
         return best[1], []

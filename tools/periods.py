@@ -3,6 +3,7 @@
 One grammar for the offline parser, the LLM's tool calls and the HTTP API. Ranges are
 half-open: start <= d < end.
 """
+
 from __future__ import annotations
 
 import re
@@ -10,9 +11,11 @@ from datetime import date, timedelta
 
 from dateutil.relativedelta import relativedelta
 
-PERIOD_HELP = ("today, yesterday, this_week, last_week, this_month, last_month, this_quarter, "
-               "last_quarter, this_year, last_year, this_fy, last_fy, last_N_days, last_N_months, "
-               "YYYY, YYYY-MM or YYYY-QN")
+PERIOD_HELP = (
+    "today, yesterday, this_week, last_week, this_month, last_month, this_quarter, "
+    "last_quarter, this_year, last_year, this_fy, last_fy, last_N_days, last_N_months, "
+    "YYYY, YYYY-MM or YYYY-QN"
+)
 
 
 class PeriodError(ValueError):
@@ -37,7 +40,11 @@ def resolve_period(period: str, today: date) -> tuple[date, date]:
 
 
 def _resolve(period: str, today: date) -> tuple[date, date]:
-    p = period.strip().lower().replace(" ", "_").replace("-", "_") if not re.match(r"^\d{4}-", period.strip()) else period.strip().upper()
+    p = (
+        period.strip().lower().replace(" ", "_").replace("-", "_")
+        if not re.match(r"^\d{4}-", period.strip())
+        else period.strip().upper()
+    )
     month0 = today.replace(day=1)
     simple = {
         "today": (today, today + timedelta(days=1)),
@@ -75,7 +82,9 @@ def _resolve(period: str, today: date) -> tuple[date, date]:
     raise PeriodError(f"I don't know the period '{period}'. Try one of: {PERIOD_HELP}.")
 
 
-def date_range(period: str | None, date_from: date | None, date_to: date | None, today: date) -> tuple[date | None, date | None]:
+def date_range(
+    period: str | None, date_from: date | None, date_to: date | None, today: date
+) -> tuple[date | None, date | None]:
     """Combine a named period with explicit bounds. Returns half-open (start, end)."""
     start = end = None
     if period:

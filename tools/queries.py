@@ -4,6 +4,7 @@
 `to_query` turns it into a SemanticQuery over the data model, and `select_rows` runs it through
 the one compiler (tools/compiler.py via tools/runner.py), inside the caller's workspace.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,12 +21,13 @@ from .runner import run_records
 from .semantic import Filter, SemanticQuery, problem_text
 
 DATASETS = ("invoices", "sales", "vendors", "transactions", "invoice_items", "products")
-MAX_KEYS = 10_000   # records a ticket or an explicit list may name
-KEY_CAP = 1_000     # keys a result keeps; a larger result is referred to by its query
+MAX_KEYS = 10_000  # records a ticket or an explicit list may name
+KEY_CAP = 1_000  # keys a result keeps; a larger result is referred to by its query
 
 
 class FilterParams(BaseModel):
     """Filters for filter_data / export_report. Unknown keys are rejected."""
+
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)  # min_amount: Infinity is a 400
 
     dataset: str = Field("invoices", description="invoices, sales, vendors, transactions, invoice_items or products")
@@ -39,7 +41,9 @@ class FilterParams(BaseModel):
     max_amount: float | None = Field(None, ge=0, description="maximum total amount in INR")
     region: Literal["North", "South", "East", "West"] | None = None
     customer: str | None = None
-    invoice_numbers: list[str] | None = Field(None, description="restrict to these invoice numbers", max_length=MAX_KEYS)
+    invoice_numbers: list[str] | None = Field(
+        None, description="restrict to these invoice numbers", max_length=MAX_KEYS
+    )
     workspace: str | None = Field(None, description="another workspace (Admin only)")
     limit: int = Field(100, ge=1, le=1000)
 
@@ -52,7 +56,9 @@ class FilterParams(BaseModel):
     @model_validator(mode="after")
     def _bounds(self) -> FilterParams:
         if self.min_amount is not None and self.max_amount is not None and self.min_amount > self.max_amount:
-            raise ValueError(f"the minimum amount ({self.min_amount:,.0f}) is above the maximum ({self.max_amount:,.0f})")
+            raise ValueError(
+                f"the minimum amount ({self.min_amount:,.0f}) is above the maximum ({self.max_amount:,.0f})"
+            )
         return self
 
     @field_validator("dataset")
@@ -60,6 +66,7 @@ class FilterParams(BaseModel):
     def _known_dataset(cls, v: str) -> str:
         """One of the data model's datasets (the configured model; tools check again against theirs)."""
         from business_data.datamodel import get_data_model
+
         names = list(get_data_model().datasets)
         if v not in names:
             quoted = [repr(n) for n in names]
@@ -85,7 +92,12 @@ class FilterParams(BaseModel):
             raise ToolError(f"There is no dataset '{self.dataset}' here. Datasets: {', '.join(model.datasets)}.")
         ds = model.datasets[self.dataset]
         filters: list[Filter] = []
-        wanted = {"vendor": self.vendor, "status": self.status, "payment_status": self.payment_status, "region": self.region}
+        wanted = {
+            "vendor": self.vendor,
+            "status": self.status,
+            "payment_status": self.payment_status,
+            "region": self.region,
+        }
         for name, value in wanted.items():
             if value is not None:
                 filters.append(Filter(field=name, value=value))
@@ -105,13 +117,21 @@ class FilterParams(BaseModel):
             if self.dataset == "invoices" and "customer" in missing:
                 raise ToolError("Invoices are from vendors, not customers. Did you mean sales for that customer?")
             shown = (["period"] if ds.time else []) + [n.replace("_", " ") for n in FILTERABLE if n in ds.dimensions]
-            raise ToolError(f"{ds.words.capitalize()} have no {' or '.join(m.replace('_', ' ') for m in missing)}; "
-                            f"filter {ds.words} by {', '.join(shown)}.")
+            raise ToolError(
+                f"{ds.words.capitalize()} have no {' or '.join(m.replace('_', ' ') for m in missing)}; "
+                f"filter {ds.words} by {', '.join(shown)}."
+            )
         if (self.period or self.date_from or self.date_to) and not ds.time:
             raise ToolError(f"{ds.words.capitalize()} have no date to filter by period.")
         try:
-            return SemanticQuery(dataset=self.dataset, filters=filters, period=self.period, date_from=self.date_from,
-                                 date_to=self.date_to, workspace=self.workspace)
+            return SemanticQuery(
+                dataset=self.dataset,
+                filters=filters,
+                period=self.period,
+                date_from=self.date_from,
+                date_to=self.date_to,
+                workspace=self.workspace,
+            )
         except ValidationError as e:
             raise ToolError(problem_text(e)) from None
 
@@ -140,19 +160,30 @@ def describe_filters(q: SemanticQuery, workspace: str | None, period: str, has_d
     return out
 
 
-def select_rows(ctx: ToolContext, session: Session, p: FilterParams, *, limit: int | None = None,
-                key_cap: int | None = None) -> dict[str, Any]:
+def select_rows(
+    ctx: ToolContext, session: Session, p: FilterParams, *, limit: int | None = None, key_cap: int | None = None
+) -> dict[str, Any]:
     """Run the filter. Returns rows, counts, the keys of the matches (up to key_cap, default KEY_CAP) and the query."""
     key_cap = key_cap or KEY_CAP
     q = p.to_query(ctx)
-    a = run_records(session.connection(), ctx.data_model, q, ctx.identity, ctx.today, limit=limit or p.limit, key_cap=key_cap)
+    a = run_records(
+        session.connection(), ctx.data_model, q, ctx.identity, ctx.today, limit=limit or p.limit, key_cap=key_cap
+    )
     c = a.compiled
     filters = describe_filters(a.query, c.workspace, c.period, bool(c.start or c.end))
     return {
-        "dataset": p.dataset, "workspace_id": c.workspace or ctx.identity.workspace_id, "matched": a.matched, "total": a.total, "rows": a.rows,
-        "keys": a.keys, "keys_complete": a.keys_complete, "amount": a.amount, "filters": filters,
+        "dataset": p.dataset,
+        "workspace_id": c.workspace or ctx.identity.workspace_id,
+        "matched": a.matched,
+        "total": a.total,
+        "rows": a.rows,
+        "keys": a.keys,
+        "keys_complete": a.keys_complete,
+        "amount": a.amount,
+        "filters": filters,
         "vendor": a.query.filter_value("vendor") if isinstance(a.query.filter_value("vendor"), str) else None,
-        "period": c.period, "query": a.query.as_params(),
+        "period": c.period,
+        "query": a.query.as_params(),
     }
 
 
@@ -160,6 +191,9 @@ def keys_for(ctx: ToolContext, params: dict[str, Any], cap: int = MAX_KEYS) -> l
     """The keys of every record a filter matches (up to `cap`): fixes a record set where one must be
     fixed (a ticket is about exactly these invoices), when the result only kept its query."""
     from business_data.db import session_scope
-    p = FilterParams.model_validate({k: v for k, v in params.items() if k in FilterParams.model_fields and k != "limit"} | {"limit": 1})
+
+    p = FilterParams.model_validate(
+        {k: v for k, v in params.items() if k in FilterParams.model_fields and k != "limit"} | {"limit": 1}
+    )
     with session_scope(ctx.business) as s:
         return select_rows(ctx, s, p, limit=1, key_cap=cap)["keys"]

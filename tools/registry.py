@@ -4,6 +4,7 @@ The tool modules listed in tools.yaml each declare `TOOLS = [ToolSpec(...)]`; no
 list of tool names. `run_tool` is the single entry point: it checks the role, validates the
 parameters and turns every failure into a ToolResult a person can read. Nothing raises past it.
 """
+
 from __future__ import annotations
 
 import importlib
@@ -79,8 +80,10 @@ def denial_message(identity: Identity, tool: str) -> str:
     s = TOOLS.get(tool)
     action = s.action if s else f"use {tool.replace('_', ' ')}"
     needed = " or ".join(s.roles) if s and s.roles else "nobody"
-    return (f"Sorry, as a {identity.role} you can't {action}; that needs the {needed} role. "
-            f"You can {role_summary(identity.role)}. Ask a Manager or an Admin in your workspace if you need this done.")
+    return (
+        f"Sorry, as a {identity.role} you can't {action}; that needs the {needed} role. "
+        f"You can {role_summary(identity.role)}. Ask a Manager or an Admin in your workspace if you need this done."
+    )
 
 
 # -- running -----------------------------------------------------------------------------------
@@ -124,8 +127,11 @@ def run_tool(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> Tool
     s = TOOLS.get(name)
     if s is None or s.func is None:
         runnable = sorted(n for n, t in TOOLS.items() if t.func is not None)
-        return ToolResult(status="error", code="not_found",
-                          message=f"There is no tool called '{name}'. Available: {', '.join(runnable)}.")
+        return ToolResult(
+            status="error",
+            code="not_found",
+            message=f"There is no tool called '{name}'. Available: {', '.join(runnable)}.",
+        )
     if not can_run(ctx.identity, name):
         return ToolResult(status="denied", code="denied", message=denial_message(ctx.identity, name))
     try:
@@ -134,13 +140,17 @@ def run_tool(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> Tool
     except ToolDenied as e:
         return ToolResult(status="denied", code="denied", message=e.message)
     except ToolError as e:
-        return ToolResult(status="error", code=e.code, message=e.message,
-                          data={"suggestions": e.suggestions} if e.suggestions else {})
+        return ToolResult(
+            status="error", code=e.code, message=e.message, data={"suggestions": e.suggestions} if e.suggestions else {}
+        )
     except Exception as exc:  # noqa: BLE001 - a user never sees a stack trace
         if is_disk_full(exc):  # a write's transaction rolled back (an export's file is removed): say why
             log.warning("tool %s: out of disk space (%s)", name, exc)
             return ToolResult(status="error", code="no_space", message=no_space_message(s.action))
         error_id = uuid.uuid4().hex[:12]
         log.exception("tool %s failed (error id %s)", name, error_id)
-        return ToolResult(status="error", code="internal",
-                          message=f"Something went wrong on our side while running {name} (error id {error_id}). Nothing was changed.")
+        return ToolResult(
+            status="error",
+            code="internal",
+            message=f"Something went wrong on our side while running {name} (error id {error_id}). Nothing was changed.",
+        )

@@ -7,6 +7,7 @@ and PDF (reportlab).
   inside a word, and totals.
 - CSV: the raw columns and values, for other programs (no title, no formatting).
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,13 @@ from babel.numbers import format_decimal
 INR_FORMAT = '[>=10000000]"₹"##\\,##\\,##\\,##0.00;[>=100000]"₹"##\\,##\\,##0.00;"₹"#,##0.00'
 DATE_FORMAT = "DD MMM YYYY"
 MONEY_WORDS = ("amount", "price", "total", "tax", "value", "outstanding", "paid")
-LABELS = {"gstin": "GSTIN", "payment_terms_days": "Payment terms (days)", "sale_id": "Sale #",
-          "error_message": "Failure reason", "contact_email": "Contact email"}
+LABELS = {
+    "gstin": "GSTIN",
+    "payment_terms_days": "Payment terms (days)",
+    "sale_id": "Sale #",
+    "error_message": "Failure reason",
+    "contact_email": "Contact email",
+}
 
 
 def kind(column: str) -> str:
@@ -144,8 +150,16 @@ def write_pdf(path: Path, columns: list[str], rows: list[dict], title: str) -> N
     regular, bold = _pdf_fonts()
     styles = getSampleStyleSheet()
     page_w = landscape(A4)[0] - 48
-    doc = SimpleDocTemplate(str(path), pagesize=landscape(A4), title=title, author="FinkraftAI",
-                            leftMargin=24, rightMargin=24, topMargin=24, bottomMargin=24)
+    doc = SimpleDocTemplate(
+        str(path),
+        pagesize=landscape(A4),
+        title=title,
+        author="FinkraftAI",
+        leftMargin=24,
+        rightMargin=24,
+        topMargin=24,
+        bottomMargin=24,
+    )
     cell = styles["BodyText"].clone("cell", fontName=regular, fontSize=7, leading=8.5)
     num = cell.clone("num", alignment=TA_RIGHT)
     head = cell.clone("head", fontName=bold)
@@ -169,18 +183,30 @@ def write_pdf(path: Path, columns: list[str], rows: list[dict], title: str) -> N
     for i in range(len(rows)):
         data.append([Paragraph(esc(shown[c][i]), num if kind(c) in ("money", "int") else cell) for c in columns])
     if rows and sums:
-        data.append([Paragraph("<b>Total</b>", cell)] + [Paragraph(f"<b>{money(sums[c])}</b>", num) if c in sums
-                                                          else Paragraph("", cell) for c in columns[1:]])
+        data.append(
+            [Paragraph("<b>Total</b>", cell)]
+            + [Paragraph(f"<b>{money(sums[c])}</b>", num) if c in sums else Paragraph("", cell) for c in columns[1:]]
+        )
     table = LongTable(data, colWidths=widths, repeatRows=1)
-    style = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dfe7f2")),
-             ("GRID", (0, 0), (-1, -1), 0.25, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    style = [
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dfe7f2")),
+        ("GRID", (0, 0), (-1, -1), 0.25, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
     if rows and sums:
         style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
     table.setStyle(TableStyle(style))
     stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
-    doc.build([Paragraph(esc(title), styles["Title"].clone("title", fontName=bold)),
-               Paragraph(f"{len(rows):,} rows, generated {stamp} by FinkraftAI", styles["Normal"].clone("sub", fontName=regular)),
-               Spacer(1, 8), table])
+    doc.build(
+        [
+            Paragraph(esc(title), styles["Title"].clone("title", fontName=bold)),
+            Paragraph(
+                f"{len(rows):,} rows, generated {stamp} by FinkraftAI", styles["Normal"].clone("sub", fontName=regular)
+            ),
+            Spacer(1, 8),
+            table,
+        ]
+    )
 
 
 # DejaVu Sans (Debian's fonts-dejavu-core, on every machine of ours) has the ₹ sign; Helvetica has not
@@ -193,6 +219,7 @@ def _pdf_fonts() -> tuple[str, str]:
     """(regular, bold) font names for the PDF: DejaVu Sans Condensed when installed, else Helvetica."""
     from reportlab.pdfbase import pdfmetrics
     from reportlab.pdfbase.ttfonts import TTFont
+
     with _FONT_LOCK:  # exports run in parallel threads: register both faces before anyone uses one
         if "FinkraftSans-Bold" in pdfmetrics.getRegisteredFontNames():
             return "FinkraftSans", "FinkraftSans-Bold"

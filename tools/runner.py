@@ -6,6 +6,7 @@ executed, rows returned as JSON-ready dicts. Every statement comes from tools/co
   run_measures(...)  totals, breakdowns, rankings and trends; with compare_to also the other
                      period; with shares=True the grand totals the shares are taken of
 """
+
 from __future__ import annotations
 
 import time
@@ -20,7 +21,16 @@ from business_data.datamodel import DataModel, Dataset
 
 from .base import ToolError
 from .money import parse_amount
-from .compiler import Compiled, Tables, compile_query, compare_period, plain, plain_rows, workspace_condition, workspace_scope
+from .compiler import (
+    Compiled,
+    Tables,
+    compile_query,
+    compare_period,
+    plain,
+    plain_rows,
+    workspace_condition,
+    workspace_scope,
+)
 from .rbac import Identity
 from .semantic import Filter, SemanticQuery
 from .names import best_match
@@ -48,12 +58,21 @@ def lookup_values(conn: Connection, model: DataModel, ds: Dataset, name: str, ws
         c = sa.table(table, sa.column(col), *([sa.column(owner.workspace_column)] if owner.workspace_column else []))
         stmt = sa.select(c.c[col]).where(c.c[col].is_not(None)).distinct().order_by(c.c[col])
         if ws is not None:
-            stmt = stmt.where(c.c[owner.workspace_column] == ws if owner.workspace_column else
-                              (sa.true() if owner.workspace == ws else sa.false()))
+            stmt = stmt.where(
+                c.c[owner.workspace_column] == ws
+                if owner.workspace_column
+                else (sa.true() if owner.workspace == ws else sa.false())
+            )
     else:
         t = Tables(ds)
         value = t.col(dim.column)
-        stmt = sa.select(value).select_from(t.from_clause(t.aliases_of(dim.column))).where(value.is_not(None)).distinct().order_by(value)
+        stmt = (
+            sa.select(value)
+            .select_from(t.from_clause(t.aliases_of(dim.column)))
+            .where(value.is_not(None))
+            .distinct()
+            .order_by(value)
+        )
         scope = workspace_condition(ds, t, ws)
         if scope is not None:
             stmt = stmt.where(scope)
@@ -87,13 +106,17 @@ def resolve_lookups(conn: Connection, model: DataModel, q: SemanticQuery, identi
 
 def _amounts(ds: Dataset, q: SemanticQuery) -> SemanticQuery:
     """Number filters typed as text ("4.9 lakh", "50k") as numbers, so answers can show them as money."""
+
     def num(v):
         parsed = parse_amount(v) if isinstance(v, str) else None
         return parsed if parsed is not None else v
+
     changed = False
     filters = []
     for f in q.filters:
-        if ds.field_kind(f.field) == "measure" or (f.field in ds.dimensions and ds.dimensions[f.field].type == "number"):
+        if ds.field_kind(f.field) == "measure" or (
+            f.field in ds.dimensions and ds.dimensions[f.field].type == "number"
+        ):
             value = [num(v) for v in f.value] if isinstance(f.value, list) else num(f.value)
             changed |= value != f.value
             f = Filter(field=f.field, op=f.op, value=value)
@@ -107,8 +130,13 @@ def _match(field_name: str, text: str, names: list[str]) -> str:
     name, suggestions = best_match(text, names)
     if name is None:
         what = field_name.replace("_", " ")
-        hint = (f" Did you mean {' or '.join(suggestions[:3])}?" if suggestions else
-                f" {what.capitalize()}s here: {', '.join(names[:10])}." if names else f" There are no {what}s here.")
+        hint = (
+            f" Did you mean {' or '.join(suggestions[:3])}?"
+            if suggestions
+            else f" {what.capitalize()}s here: {', '.join(names[:10])}."
+            if names
+            else f" There are no {what}s here."
+        )
         raise ToolError(f"I couldn't find a {what} called '{text}'.{hint}", suggestions=suggestions)
     return name
 
@@ -120,15 +148,16 @@ def _rows(conn: Connection, compiled: Compiled) -> list[dict[str, Any]]:
 @dataclass
 class Answer:
     """What a query returned."""
-    query: SemanticQuery                 # as run (names resolved)
+
+    query: SemanticQuery  # as run (names resolved)
     compiled: Compiled
     rows: list[dict[str, Any]]
-    matched: int | None = None           # records: how many match
-    total: int | None = None             # records: how many the dataset holds in the workspace
-    amount: float | None = None          # records: the sum of the dataset's amount over the matches
+    matched: int | None = None  # records: how many match
+    total: int | None = None  # records: how many the dataset holds in the workspace
+    amount: float | None = None  # records: the sum of the dataset's amount over the matches
     keys: list[Any] = field(default_factory=list)
-    keys_complete: bool = True           # keys hold every match (else: the query defines the set)
-    previous: Answer | None = None     # compare_to: the other period
+    keys_complete: bool = True  # keys hold every match (else: the query defines the set)
+    previous: Answer | None = None  # compare_to: the other period
     grand: dict[str, Any] | None = None  # shares: the measures over all groups
 
     @property
@@ -140,8 +169,9 @@ class Answer:
         return self.compiled.dataset
 
 
-def run_records(conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
-                limit: int, key_cap: int) -> Answer:
+def run_records(
+    conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *, limit: int, key_cap: int
+) -> Answer:
     """Up to `limit` records, the count and amount of all matches, and up to `key_cap` of their keys.
 
     Counting comes first (no ORDER BY, so the planner takes the most selective index). A small result
@@ -156,7 +186,12 @@ def run_records(conn: Connection, model: DataModel, q: SemanticQuery, identity: 
     matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
     key_col = t.col(ds.dimensions[ds.key].column)
     if matched <= key_cap:  # the whole set is small: its keys first, then its rows by key
-        keys = [plain(k) for k in conn.execute(sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)).scalars()]
+        keys = [
+            plain(k)
+            for k in conn.execute(
+                sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)
+            ).scalars()
+        ]
         rows = plain_rows(conn.execute(c.statement.where(key_col.in_(keys)))) if keys else []
         order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
         keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
@@ -164,8 +199,16 @@ def run_records(conn: Connection, model: DataModel, q: SemanticQuery, identity: 
         rows = _rows(conn, c)
         kq = c.statement.with_only_columns(key_col).limit(key_cap)
         keys = [plain(k) for k in conn.execute(kq).scalars()]
-    return Answer(q, c, rows, matched=matched, total=workspace_total(conn, c), amount=amount, keys=keys,
-                  keys_complete=matched <= len(keys))
+    return Answer(
+        q,
+        c,
+        rows,
+        matched=matched,
+        total=workspace_total(conn, c),
+        amount=amount,
+        keys=keys,
+        keys_complete=matched <= len(keys),
+    )
 
 
 TOTAL_TTL_S = 30.0
@@ -182,14 +225,16 @@ def workspace_total(conn: Connection, c: Compiled) -> int:
         return hit[0]
     tables = c.tables or Tables(c.dataset)  # (compile_query always sets them)
     scope = workspace_condition(c.dataset, tables, c.workspace)
-    total = conn.execute(sa.select(sa.func.count()).select_from(tables.from_clause(set())).where(
-        *([scope] if scope is not None else []))).scalar_one()
+    total = conn.execute(
+        sa.select(sa.func.count()).select_from(tables.from_clause(set())).where(*([scope] if scope is not None else []))
+    ).scalar_one()
     _totals[key] = (total, now + TOTAL_TTL_S)
     return total
 
 
-def run_measures(conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *,
-                 shares: bool = False) -> Answer:
+def run_measures(
+    conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *, shares: bool = False
+) -> Answer:
     """Totals, breakdowns, rankings or trends (q.measures must not be empty)."""
     if not q.measures:
         raise ToolError("Which figure do you want (a total, a count, an average...)?")
@@ -202,8 +247,14 @@ def run_measures(conn: Connection, model: DataModel, q: SemanticQuery, identity:
         ans.previous = Answer(q, pc, _round(_rows(conn, pc)))
     ds = c.dataset
     if shares and q.group_by and not q.time_grain and any(_additive(ds, m) for m in q.measures):  # a breakdown's shares
-        whole = q.but(group_by=[], time_grain=None, order_by=[], limit=None, compare_to=None,
-                                     filters=[f for f in q.filters if ds.field_kind(f.field) == "dimension"])
+        whole = q.but(
+            group_by=[],
+            time_grain=None,
+            order_by=[],
+            limit=None,
+            compare_to=None,
+            filters=[f for f in q.filters if ds.field_kind(f.field) == "dimension"],
+        )
         gc = compile_query(model, whole, identity, today)
         ans.grand = _round(_rows(conn, gc))[0]
     return ans

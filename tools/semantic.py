@@ -33,6 +33,7 @@ resolves them to stored names, or fails with suggestions. Money values accept In
 The workspace is never a free choice: the compiler applies the caller's. `workspace` names
 another workspace, or "all", and only an Admin may use it (an explicit, visible choice).
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -46,8 +47,10 @@ Grain = Literal["day", "week", "month", "quarter", "year"]
 ALL_WORKSPACES = "all"
 MAX_LIMIT = 10_000
 
-COMPARE_HELP = ("previous_period (the same length just before), previous_year (the same dates a year earlier), "
-                "or any period such as last_month or 2026-Q2")
+COMPARE_HELP = (
+    "previous_period (the same length just before), previous_year (the same dates a year earlier), "
+    "or any period such as last_month or 2026-Q2"
+)
 
 
 class Filter(BaseModel):
@@ -55,6 +58,7 @@ class Filter(BaseModel):
 
     ops: eq, ne, in, not_in (value: a list), gt, gte, lt, lte, between (value: [low, high]),
     contains (text), is_null, not_null (no value)."""
+
     model_config = ConfigDict(extra="forbid")
     field: str
     op: FilterOp = "eq"
@@ -74,6 +78,7 @@ class Filter(BaseModel):
 class Order(BaseModel):
     """Sort by a measure or a grouped dimension ("period" for the time bucket). Strings work too:
     "-sales_value" or "sales_value desc" (descending), "vendor" or "vendor asc"."""
+
     model_config = ConfigDict(extra="forbid")
     field: str
     direction: Literal["asc", "desc"] = "asc"
@@ -81,18 +86,31 @@ class Order(BaseModel):
 
 class SemanticQuery(BaseModel):
     """A question about one dataset of the data model. See the module docstring for examples."""
+
     model_config = ConfigDict(extra="forbid")
 
     dataset: str = Field("invoices", description="a dataset of the data model: invoices, sales, vendors, ...")
     measures: list[str] = Field(default_factory=list, description="measure names; none = list records")
-    group_by: list[str] = Field(default_factory=list, max_length=3, description="dimension names to break the measures down by")
-    filters: list[Filter] = Field(default_factory=list, description="conditions on dimensions (rows) or measures (groups)")
-    period: str | None = Field(None, description="on the time dimension: last_month, this_quarter, last_30_days, 2026-03, 2026-Q2, ...")
+    group_by: list[str] = Field(
+        default_factory=list, max_length=3, description="dimension names to break the measures down by"
+    )
+    filters: list[Filter] = Field(
+        default_factory=list, description="conditions on dimensions (rows) or measures (groups)"
+    )
+    period: str | None = Field(
+        None, description="on the time dimension: last_month, this_quarter, last_30_days, 2026-03, 2026-Q2, ..."
+    )
     date_from: date | None = Field(None, description="first day to include (YYYY-MM-DD)")
     date_to: date | None = Field(None, description="last day to include (YYYY-MM-DD)")
-    time_dimension: str | None = Field(None, description="which time dimension period and time_grain use (default: the dataset's)")
-    time_grain: Grain | None = Field(None, description="group by day, week, month, quarter or year of the time dimension (a trend)")
-    order_by: list[Order] = Field(default_factory=list, description="e.g. ['-total_value']; default: first measure, largest first")
+    time_dimension: str | None = Field(
+        None, description="which time dimension period and time_grain use (default: the dataset's)"
+    )
+    time_grain: Grain | None = Field(
+        None, description="group by day, week, month, quarter or year of the time dimension (a trend)"
+    )
+    order_by: list[Order] = Field(
+        default_factory=list, description="e.g. ['-total_value']; default: first measure, largest first"
+    )
     limit: int | None = Field(None, ge=1, le=MAX_LIMIT, description="at most this many rows (top/bottom N)")
     compare_to: str | None = Field(None, description=f"compare with another period: {COMPARE_HELP}")
     workspace: str | None = Field(None, description="another workspace, or 'all' (Admin only)")
@@ -102,8 +120,11 @@ class SemanticQuery(BaseModel):
     def _filters_mapping(cls, v: Any) -> Any:
         """{field: value} -> [{field, op: eq|in, value}] (a shorthand for people and models)."""
         if isinstance(v, dict):
-            return [{"field": k, "op": "in" if isinstance(val, (list, tuple)) else "eq", "value": val}
-                    for k, val in v.items() if val is not None]
+            return [
+                {"field": k, "op": "in" if isinstance(val, (list, tuple)) else "eq", "value": val}
+                for k, val in v.items()
+                if val is not None
+            ]
         return v
 
     @field_validator("order_by", mode="before")
@@ -194,15 +215,21 @@ def check_against(q: SemanticQuery, model: DataModel, extra_dimensions: tuple[st
             raise QueryProblem(f"{what.capitalize()} have no measure '{m}'. Measures: {', '.join(ds.measures)}.")
     for d in q.group_by:
         if d not in ds.dimensions and d not in extra_dimensions:
-            raise QueryProblem(f"{what.capitalize()} can't be broken down by '{d}'. Dimensions: {', '.join(ds.dimensions)}.")
+            raise QueryProblem(
+                f"{what.capitalize()} can't be broken down by '{d}'. Dimensions: {', '.join(ds.dimensions)}."
+            )
     for f in q.filters:
         if ds.field_kind(f.field) is None:
-            raise QueryProblem(f"{what.capitalize()} have no '{f.field}' to filter on. You can filter on: {', '.join(ds.dimensions)}.")
+            raise QueryProblem(
+                f"{what.capitalize()} have no '{f.field}' to filter on. You can filter on: {', '.join(ds.dimensions)}."
+            )
         if ds.field_kind(f.field) == "measure" and not (q.group_by or q.time_grain):
             raise QueryProblem(f"A condition on {f.field} needs a breakdown (group_by) to apply to.")
     time_dim = q.time_dimension or ds.time
     if q.time_dimension and (q.time_dimension not in ds.dimensions or ds.dimensions[q.time_dimension].type != "time"):
-        raise QueryProblem(f"'{q.time_dimension}' is not a date of {what}. Dates: {', '.join(ds.time_dimensions()) or 'none'}.")
+        raise QueryProblem(
+            f"'{q.time_dimension}' is not a date of {what}. Dates: {', '.join(ds.time_dimensions()) or 'none'}."
+        )
     if (q.period or q.date_from or q.date_to or q.time_grain) and not time_dim:
         raise QueryProblem(f"{what.capitalize()} have no date, so they can't be filtered by period or shown over time.")
     if q.time_grain and q.time_grain not in GRAINS:
@@ -212,4 +239,6 @@ def check_against(q: SemanticQuery, model: DataModel, extra_dimensions: tuple[st
         names |= set(ds.dimensions)
     for o in q.order_by:
         if o.field not in names:
-            raise QueryProblem(f"I can only sort by what the answer shows ({', '.join(sorted(names))}), not '{o.field}'.")
+            raise QueryProblem(
+                f"I can only sort by what the answer shows ({', '.join(sorted(names))}), not '{o.field}'."
+            )

@@ -1,6 +1,7 @@
 """run_template: the permission to run a business template (invoice investigation, vendor analysis,
 monthly review). The templates themselves are subgraphs in graph/templates/; the graph runs them,
 so this declaration has no function of its own."""
+
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -10,6 +11,7 @@ from .base import ToolSpec
 
 class TemplateParams(BaseModel):
     """What a template run may be given (the parser's Intent.params, or the Plans API body)."""
+
     model_config = ConfigDict(extra="ignore")
     vendor: str | None = Field(None, description="vendor name (vendor_analysis needs one)")
     period: str | None = Field(None, description="last_month, 2026-03, last_6_months, ...")
@@ -18,7 +20,14 @@ class TemplateParams(BaseModel):
 
 
 TOOLS = [
-    ToolSpec("run_template", "Run a business template (invoice investigation, vendor analysis, monthly review).",
-             TemplateParams, None, roles=("Manager", "Admin"), action="run business templates", writes=True,
-             phrases=("investigate the IndiSky failures", "vendor analysis for Metro Cabs", "do the monthly review")),
+    ToolSpec(
+        "run_template",
+        "Run a business template (invoice investigation, vendor analysis, monthly review).",
+        TemplateParams,
+        None,
+        roles=("Manager", "Admin"),
+        action="run business templates",
+        writes=True,
+        phrases=("investigate the IndiSky failures", "vendor analysis for Metro Cabs", "do the monthly review"),
+    ),
 ]

@@ -1,4 +1,5 @@
 """Tickets, subscriptions ("notify me when fixed") and notifications, in the application database."""
+
 from __future__ import annotations
 
 import re
@@ -16,7 +17,9 @@ from .money import money
 from .rbac import Identity
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
-NO_TITLE = "What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'."
+NO_TITLE = (
+    "What is the ticket about? Give it a title, or filter some invoices first and say 'create a ticket for these'."
+)
 
 
 _TICKET_ID = re.compile(r"#?(?:T-?\s?)?([0-9]{1,10})")  # ASCII digits only: "９" is not ticket 9
@@ -38,11 +41,17 @@ class CreateTicketParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     title: str | None = Field(None, max_length=300, description="short title; generated from the records if omitted")
     description: str | None = Field(None, max_length=5000)
-    invoice_numbers: list[str] = Field(default_factory=list, max_length=10_000, description="the invoices this ticket is about")
+    invoice_numbers: list[str] = Field(
+        default_factory=list, max_length=10_000, description="the invoices this ticket is about"
+    )
     notify_me: bool = Field(True, description="notify the creator when the ticket is updated or fixed")
-    notify_on: Literal["any", "resolved"] = Field("any", description="'resolved': only when it is fixed; 'any': every update")
+    notify_on: Literal["any", "resolved"] = Field(
+        "any", description="'resolved': only when it is fixed; 'any': every update"
+    )
     priority: Literal["low", "medium", "high"] = "medium"
-    request_key: str | None = Field(None, max_length=64, description="idempotency key: a repeat returns the first ticket")
+    request_key: str | None = Field(
+        None, max_length=64, description="idempotency key: a repeat returns the first ticket"
+    )
 
 
 class UpdateTicketParams(BaseModel):
@@ -72,9 +81,15 @@ class ViewNotificationsParams(BaseModel):
 def ticket_dict(t: Ticket | Row[Any]) -> dict:
     """A ticket (or a row of the tickets table) as the dict answers carry."""
     return {
-        "ticket_id": t.ticket_id, "title": t.title, "description": t.description, "status": t.status,
-        "priority": t.priority, "workspace_id": t.workspace_id, "created_by": t.created_by,
-        "record_type": t.record_type, "record_ids": list(t.record_ids or []),
+        "ticket_id": t.ticket_id,
+        "title": t.title,
+        "description": t.description,
+        "status": t.status,
+        "priority": t.priority,
+        "workspace_id": t.workspace_id,
+        "created_by": t.created_by,
+        "record_type": t.record_type,
+        "record_ids": list(t.record_ids or []),
         "created_at": t.created_at.isoformat() if t.created_at else None,
         "updated_at": t.updated_at.isoformat() if t.updated_at else None,
     }
@@ -84,55 +99,91 @@ def summarise_records(ctx: ToolContext, numbers: list[str]) -> tuple[str, str, l
     """Title and description from the invoices themselves (and check they exist here)."""
     from .runner import run_records  # through the one compiler: the caller's workspace, any data model
     from .semantic import Filter, SemanticQuery
+
     q = SemanticQuery(dataset="invoices", filters=[Filter(field="invoice_number", op="in", value=list(numbers))])
     with session_scope(ctx.business) as s:
-        found_rows = run_records(s.connection(), ctx.data_model, q.but(workspace=None), ctx.identity, ctx.today,
-                                 limit=max(1, len(numbers)), key_cap=max(1, len(numbers))).rows
-    rows = [(r["invoice_number"], r.get("vendor"), r.get("status"), r.get("error_message"), r.get("total_amount") or 0)
-            for r in found_rows]
+        found_rows = run_records(
+            s.connection(),
+            ctx.data_model,
+            q.but(workspace=None),
+            ctx.identity,
+            ctx.today,
+            limit=max(1, len(numbers)),
+            key_cap=max(1, len(numbers)),
+        ).rows
+    rows = [
+        (r["invoice_number"], r.get("vendor"), r.get("status"), r.get("error_message"), r.get("total_amount") or 0)
+        for r in found_rows
+    ]
     found = {r[0] for r in rows}
     missing = [n for n in numbers if n not in found]
     if missing:
-        raise ToolError(f"These invoices are not in your workspace: {', '.join(missing[:5])}"
-                        + (f" and {len(missing) - 5} more" if len(missing) > 5 else "") + ".")
+        raise ToolError(
+            f"These invoices are not in your workspace: {', '.join(missing[:5])}"
+            + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+            + "."
+        )
     vendors: list[str] = sorted({r[1] for r in rows if r[1] is not None})
     reasons = sorted({r[3] for r in rows if r[3]})
     failed = sum(1 for r in rows if r[2] == "failed")
     who = vendors[0] if len(vendors) == 1 else f"{len(vendors)} vendors"
     what = f"{len(rows)} invoices failed" if failed == len(rows) else f"{len(rows)} invoices"
-    why = f", {' / '.join(reasons)}" if reasons and len(reasons) <= 2 else (f", {len(reasons)} reasons" if reasons else "")
+    why = (
+        f", {' / '.join(reasons)}"
+        if reasons and len(reasons) <= 2
+        else (f", {len(reasons)} reasons" if reasons else "")
+    )
     title = f"{who}: {what}{why}"
     amount = sum(r[4] for r in rows)
-    desc = (f"{len(rows)} invoice(s) from {', '.join(vendors)} worth {money(amount)}"
-            + (f"; reasons: {', '.join(reasons)}" if reasons else "") + f". Invoices: {', '.join(sorted(found))}.")
+    desc = (
+        f"{len(rows)} invoice(s) from {', '.join(vendors)} worth {money(amount)}"
+        + (f"; reasons: {', '.join(reasons)}" if reasons else "")
+        + f". Invoices: {', '.join(sorted(found))}."
+    )
     return title, desc, sorted(found)
 
 
 def _already_created(ctx: ToolContext, request_key: str) -> ToolResult | None:
     """The ticket this confirmed request already made (a resume after a crash, or a concurrent repeat)."""
     with session_scope(ctx.app) as s:
-        existing = s.scalars(select(Ticket).where(Ticket.request_key == request_key,
-                                                  Ticket.created_by == ctx.identity.user_id)).one_or_none()
+        existing = s.scalars(
+            select(Ticket).where(Ticket.request_key == request_key, Ticket.created_by == ctx.identity.user_id)
+        ).one_or_none()
         if existing is None:
             return None
         data = ticket_dict(existing)
-    return ToolResult(status="success", message=f"Created ticket {data['ticket_id']}: \"{data['title']}\".",
-                      data={"ticket": data, "ticket_id": data["ticket_id"], "repeated": True},
-                      sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
+    return ToolResult(
+        status="success",
+        message=f'Created ticket {data["ticket_id"]}: "{data["title"]}".',
+        data={"ticket": data, "ticket_id": data["ticket_id"], "repeated": True},
+        sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
+    )
 
 
 def _insert_ticket(ctx: ToolContext, p: CreateTicketParams, title: str, desc: str | None, numbers: list[str]) -> dict:
     with session_scope(ctx.app) as s:
-        t = Ticket(request_key=p.request_key,workspace_id=ctx.identity.workspace_id, created_by=ctx.identity.user_id, title=title.strip(),
-                   description=(desc or "").strip(), status="open", priority=p.priority,
-                   record_type="invoices", record_ids=numbers)
+        t = Ticket(
+            request_key=p.request_key,
+            workspace_id=ctx.identity.workspace_id,
+            created_by=ctx.identity.user_id,
+            title=title.strip(),
+            description=(desc or "").strip(),
+            status="open",
+            priority=p.priority,
+            record_type="invoices",
+            record_ids=numbers,
+        )
         s.add(t)
         s.flush()  # the database assigns the id: unique across processes
         t.ticket_id = normalise_ticket_id(t.id)
         s.flush()
         if p.notify_me:
             s.add(TicketSubscription(ticket_id=t.ticket_id, user_id=ctx.identity.user_id, notify_on=p.notify_on))
-        s.add(TicketComment(ticket_id=t.ticket_id, author=ctx.identity.user_id, comment="Ticket created", status_to="open"))
+        s.add(
+            TicketComment(
+                ticket_id=t.ticket_id, author=ctx.identity.user_id, comment="Ticket created", status_to="open"
+            )
+        )
         data = ticket_dict(t)
     return data
 
@@ -157,21 +208,35 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
             return done
         raise
     data["subscribed"] = p.notify_me
-    msg = f"Created ticket {data['ticket_id']}: \"{data['title']}\""
+    msg = f'Created ticket {data["ticket_id"]}: "{data["title"]}"'
     if numbers:
         msg += f", covering {len(numbers)} invoice{'s' if len(numbers) != 1 else ''}"
-    msg += "." + ((" I'll notify you when it is fixed." if p.notify_on == "resolved" else
-                   " I'll notify you when it is updated or fixed.") if p.notify_me else "")
-    return ToolResult(status="success", message=msg, data={"ticket": data, "ticket_id": data["ticket_id"]},
-                      sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
+    msg += "." + (
+        (
+            " I'll notify you when it is fixed."
+            if p.notify_on == "resolved"
+            else " I'll notify you when it is updated or fixed."
+        )
+        if p.notify_me
+        else ""
+    )
+    return ToolResult(
+        status="success",
+        message=msg,
+        data={"ticket": data, "ticket_id": data["ticket_id"]},
+        sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
+    )
 
 
 def followed_by(identity: Identity):
     """The user's own tickets: created by them or followed ("notify me"), in their workspace, whatever their
     role (the working context's open tickets and the welcome line speak of these)."""
     subscribed = select(TicketSubscription.ticket_id).where(TicketSubscription.user_id == identity.user_id)
-    return (Ticket.workspace_id == identity.workspace_id) & Ticket.ticket_id.is_not(None) & or_(
-        Ticket.created_by == identity.user_id, Ticket.ticket_id.in_(subscribed))
+    return (
+        (Ticket.workspace_id == identity.workspace_id)
+        & Ticket.ticket_id.is_not(None)
+        & or_(Ticket.created_by == identity.user_id, Ticket.ticket_id.in_(subscribed))
+    )
 
 
 def visible_to(identity: Identity):
@@ -194,31 +259,55 @@ def get_visible_ticket(ctx: ToolContext, s, ticket_id: str) -> Ticket:
 @retry_on_conflict
 def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
     if p.status is None and not (p.comment and p.comment.strip()):
-        raise ToolError("Tell me what to change on the ticket: a new status (open, in_progress, resolved, closed) or a comment.")
+        raise ToolError(
+            "Tell me what to change on the ticket: a new status (open, in_progress, resolved, closed) or a comment."
+        )
     with session_scope(ctx.app) as s:
         t = get_visible_ticket(ctx, s, p.ticket_id)
         if not ctx.identity.is_admin and t.created_by != ctx.identity.user_id:
-            raise ToolDenied(f"Ticket {t.ticket_id} belongs to {t.created_by}; as a {ctx.identity.role} you can only update your own tickets.")
+            raise ToolDenied(
+                f"Ticket {t.ticket_id} belongs to {t.created_by}; as a {ctx.identity.role} you can only update your own tickets."
+            )
         old = t.status
         if p.status:
             t.status = p.status
         t.updated_at = utcnow()
-        s.add(TicketComment(ticket_id=t.ticket_id, author=ctx.identity.user_id, comment=(p.comment or "").strip(),
-                            status_from=old, status_to=p.status))
+        s.add(
+            TicketComment(
+                ticket_id=t.ticket_id,
+                author=ctx.identity.user_id,
+                comment=(p.comment or "").strip(),
+                status_from=old,
+                status_to=p.status,
+            )
+        )
         change = f"is now {t.status.replace('_', ' ')}" if p.status and p.status != old else "has a new comment"
-        text = f"Ticket {t.ticket_id} \"{t.title}\" {change} (by {ctx.identity.user_id})" + (f": {p.comment.strip()}" if p.comment and p.comment.strip() else ".")
+        text = f'Ticket {t.ticket_id} "{t.title}" {change} (by {ctx.identity.user_id})' + (
+            f": {p.comment.strip()}" if p.comment and p.comment.strip() else "."
+        )
         fixed = p.status in ("resolved", "closed") and p.status != old
-        subscribers = s.execute(select(TicketSubscription.user_id, TicketSubscription.notify_on)
-                                .where(TicketSubscription.ticket_id == t.ticket_id)).all()
+        subscribers = s.execute(
+            select(TicketSubscription.user_id, TicketSubscription.notify_on).where(
+                TicketSubscription.ticket_id == t.ticket_id
+            )
+        ).all()
         notified = [u for u, on in subscribers if u != ctx.identity.user_id and (on != "resolved" or fixed)]
         for u in notified:
             s.add(Notification(user_id=u, workspace_id=t.workspace_id, ticket_id=t.ticket_id, message=text))
         data = ticket_dict(t)
-    msg = f"Updated ticket {data['ticket_id']}: status {old} -> {data['status']}." if p.status and p.status != old else f"Added your comment to ticket {data['ticket_id']}."
+    msg = (
+        f"Updated ticket {data['ticket_id']}: status {old} -> {data['status']}."
+        if p.status and p.status != old
+        else f"Added your comment to ticket {data['ticket_id']}."
+    )
     if notified:
         msg += f" Notified {', '.join(notified)}."
-    return ToolResult(status="success", message=msg, data={"ticket": data, "ticket_id": data["ticket_id"], "notified": notified},
-                      sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)])
+    return ToolResult(
+        status="success",
+        message=msg,
+        data={"ticket": data, "ticket_id": data["ticket_id"], "notified": notified},
+        sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
+    )
 
 
 def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
@@ -233,9 +322,17 @@ def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
         msg = "You have no tickets" + (f" with status {p.status}" if p.status else "") + "."
     else:
         lines = [f"{t['ticket_id']} [{t['status']}] {t['title']}" for t in tickets[:10]]
-        msg = f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}: " + "; ".join(lines) + ("; ..." if len(tickets) > 10 else "")
-    return ToolResult(status="success", message=msg, data={"tickets": tickets, "count": len(tickets)},
-                      sources=[Source(table="tickets", filters={"status": p.status} if p.status else {}, rows=len(tickets))])
+        msg = (
+            f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''}: "
+            + "; ".join(lines)
+            + ("; ..." if len(tickets) > 10 else "")
+        )
+    return ToolResult(
+        status="success",
+        message=msg,
+        data={"tickets": tickets, "count": len(tickets)},
+        sources=[Source(table="tickets", filters={"status": p.status} if p.status else {}, rows=len(tickets))],
+    )
 
 
 @retry_on_conflict
@@ -245,20 +342,40 @@ def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: b
         if unread_only:
             q = q.where(Notification.read_at.is_(None))
         items = list(s.scalars(q.order_by(Notification.id.desc()).limit(200)))
-        out = [{"id": n.id, "ticket_id": n.ticket_id, "message": n.message, "created_at": n.created_at.isoformat(),
-                "read": n.read_at is not None} for n in items]
+        out = [
+            {
+                "id": n.id,
+                "ticket_id": n.ticket_id,
+                "message": n.message,
+                "created_at": n.created_at.isoformat(),
+                "read": n.read_at is not None,
+            }
+            for n in items
+        ]
         if mark_read and items:
-            s.execute(update(Notification).where(Notification.id.in_([n.id for n in items]), Notification.read_at.is_(None)).values(read_at=utcnow()))
+            s.execute(
+                update(Notification)
+                .where(Notification.id.in_([n.id for n in items]), Notification.read_at.is_(None))
+                .values(read_at=utcnow())
+            )
     return out
 
 
 def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResult:
     items = list_notifications(ctx, p.unread_only, p.mark_read)
     unread = sum(1 for n in items if not n["read"])
-    msg = ("No notifications." if not items else
-           f"{len(items)} notification{'s' if len(items) != 1 else ''} ({unread} unread): " + "; ".join(n["message"] for n in items[:5]))
-    return ToolResult(status="success", message=msg, data={"notifications": items, "unread": unread},
-                      sources=[Source(table="notifications", rows=len(items))])
+    msg = (
+        "No notifications."
+        if not items
+        else f"{len(items)} notification{'s' if len(items) != 1 else ''} ({unread} unread): "
+        + "; ".join(n["message"] for n in items[:5])
+    )
+    return ToolResult(
+        status="success",
+        message=msg,
+        data={"notifications": items, "unread": unread},
+        sources=[Source(table="notifications", rows=len(items))],
+    )
 
 
 def mark_notifications_read(ctx: ToolContext, ids: list[int], session=None) -> int:
@@ -269,8 +386,11 @@ def mark_notifications_read(ctx: ToolContext, ids: list[int], session=None) -> i
     if session is None:
         with session_scope(ctx.app) as s:
             return mark_notifications_read(ctx, ids, s)
-    return session.execute(update(Notification).where(Notification.id.in_(ids), Notification.user_id == ctx.identity.user_id,
-                                                      Notification.read_at.is_(None)).values(read_at=utcnow())).rowcount
+    return session.execute(
+        update(Notification)
+        .where(Notification.id.in_(ids), Notification.user_id == ctx.identity.user_id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+    ).rowcount
 
 
 # -- declarations ----------------------------------------------------------------------------
@@ -296,17 +416,50 @@ def update_question(ctx: ToolContext, p: UpdateTicketParams) -> str:
 
 EVERYONE = ("Viewer", "Manager", "Admin")
 TOOLS = [
-    ToolSpec("create_ticket", "Open a ticket about a set of records, optionally notifying you when it is updated or fixed.",
-             CreateTicketParams, create_ticket, roles=("Manager", "Admin"), action="create tickets",
-             writes=True, confirm=True, question=create_question, cancelled="create the ticket",
-             phrases=("create a ticket and notify me when fixed", "raise a high-priority ticket for these"),
-             takes_records=True, records_by_default=True),
-    ToolSpec("update_ticket", "Change a ticket's status or add a comment; subscribers are notified.",
-             UpdateTicketParams, update_ticket, roles=("Manager", "Admin"), action="update tickets",
-             writes=True, confirm=True, question=update_question, cancelled="update the ticket",
-             phrases=("mark T-00001 resolved", "add a comment to that ticket: vendor called back")),
-    ToolSpec("view_tickets", "List tickets (your own; an Admin sees all).", ViewTicketsParams, view_tickets,
-             roles=EVERYONE, action="view tickets", phrases=("show my tickets", "is T-00001 fixed yet?")),
-    ToolSpec("view_notifications", "List your notifications (ticket updates).", ViewNotificationsParams,
-             view_notifications, roles=EVERYONE, action="view notifications", phrases=("any updates?",)),
+    ToolSpec(
+        "create_ticket",
+        "Open a ticket about a set of records, optionally notifying you when it is updated or fixed.",
+        CreateTicketParams,
+        create_ticket,
+        roles=("Manager", "Admin"),
+        action="create tickets",
+        writes=True,
+        confirm=True,
+        question=create_question,
+        cancelled="create the ticket",
+        phrases=("create a ticket and notify me when fixed", "raise a high-priority ticket for these"),
+        takes_records=True,
+        records_by_default=True,
+    ),
+    ToolSpec(
+        "update_ticket",
+        "Change a ticket's status or add a comment; subscribers are notified.",
+        UpdateTicketParams,
+        update_ticket,
+        roles=("Manager", "Admin"),
+        action="update tickets",
+        writes=True,
+        confirm=True,
+        question=update_question,
+        cancelled="update the ticket",
+        phrases=("mark T-00001 resolved", "add a comment to that ticket: vendor called back"),
+    ),
+    ToolSpec(
+        "view_tickets",
+        "List tickets (your own; an Admin sees all).",
+        ViewTicketsParams,
+        view_tickets,
+        roles=EVERYONE,
+        action="view tickets",
+        phrases=("show my tickets", "is T-00001 fixed yet?"),
+    ),
+    ToolSpec(
+        "view_notifications",
+        "List your notifications (ticket updates).",
+        ViewNotificationsParams,
+        view_notifications,
+        roles=EVERYONE,
+        action="view notifications",
+        phrases=("any updates?",),
+    ),
 ]

@@ -1,5 +1,6 @@
 """A workspace's vendor and customer names, and resolving what a user typed ("indisky", "IndiSky's")
 to a vendor record. The matching itself is tools/names.py (shared with the offline parser)."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -10,12 +11,16 @@ from business_data.models import Vendor
 from .base import ToolError
 from .names import best_match
 
-def _model_names(session: Session, workspace_id: str, datasets: tuple[str, ...], dimension: str, model=None) -> list[str]:
+
+def _model_names(
+    session: Session, workspace_id: str, datasets: tuple[str, ...], dimension: str, model=None
+) -> list[str]:
     """The stored values of a lookup dimension of the data model in a workspace (cached a few seconds
     in tools/runner.py), from the first of `datasets` that has it; [] when none has."""
     from business_data.datamodel import get_data_model
 
     from .runner import lookup_values
+
     model = model or get_data_model()
     for name in datasets:
         ds = model.datasets.get(name)
@@ -38,6 +43,10 @@ def resolve_vendor(session: Session, workspace_id: str, text: str) -> Vendor:
     names = workspace_vendor_names(session, workspace_id)
     name, suggestions = best_match(text, names)
     if name is None:
-        hint = f" Did you mean {' or '.join(suggestions[:3])}?" if suggestions else f" Vendors here: {', '.join(names[:10])}."
+        hint = (
+            f" Did you mean {' or '.join(suggestions[:3])}?"
+            if suggestions
+            else f" Vendors here: {', '.join(names[:10])}."
+        )
         raise ToolError(f"I couldn't find a vendor called '{text}'.{hint}", suggestions=suggestions)
     return session.scalars(select(Vendor).where(Vendor.workspace_id == workspace_id, Vendor.name == name)).one()

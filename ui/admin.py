@@ -1,4 +1,5 @@
 """The Admin page: users and roles, tokens, and everyone's traces (full form)."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -38,7 +39,9 @@ def _users() -> None:
     users = call(api().users)
     if users is None:
         return
-    table([{k: u[k] for k in ("user_id", "display_name", "role", "workspace_id", "active")} for u in users], "admin-users")
+    table(
+        [{k: u[k] for k in ("user_id", "display_name", "role", "workspace_id", "active")} for u in users], "admin-users"
+    )
     workspaces = sorted({u["workspace_id"] for u in users})
     left, right = st.columns(2, gap="large")
     with left.form("change-role"):
@@ -60,20 +63,36 @@ def _users() -> None:
         if st.form_submit_button("Add user"):
             done = call(api().create_user, user_id.strip(), name.strip() or user_id.strip(), role, workspace)
             if done is not None:
-                _done(f"Added {done['user_id']} ({done['role']}, {done['workspace_id']}). Issue a token for them under Tokens.")
+                _done(
+                    f"Added {done['user_id']} ({done['role']}, {done['workspace_id']}). Issue a token for them under Tokens."
+                )
 
 
 def _tokens() -> None:
     issued = st.session_state.pop("issued_token", None)
     if issued:
-        st.success(f"Token for **{issued['user_id']}** (shown only this once; only its hash is kept):", icon=":material/key:")
+        st.success(
+            f"Token for **{issued['user_id']}** (shown only this once; only its hash is kept):", icon=":material/key:"
+        )
         st.code(issued["token"], language=None)
     tokens = call(api().tokens)
     users = call(api().users, quiet=True) or []
     if tokens is None:
         return
-    table([{"id": t["token_id"], "user_id": t["user_id"], "label": t["label"], "dev": t["is_dev"],
-            "created": ago(t.get("created_at")), "revoked": t["revoked"]} for t in tokens], "admin-tokens")
+    table(
+        [
+            {
+                "id": t["token_id"],
+                "user_id": t["user_id"],
+                "label": t["label"],
+                "dev": t["is_dev"],
+                "created": ago(t.get("created_at")),
+                "revoked": t["revoked"],
+            }
+            for t in tokens
+        ],
+        "admin-tokens",
+    )
     left, right = st.columns(2, gap="large")
     with left.form("issue-token", clear_on_submit=True):
         st.markdown("**Issue a token**")
@@ -85,10 +104,14 @@ def _tokens() -> None:
                 st.session_state["issued_token"] = done
                 invalidate()
                 st.rerun()
-    active = {t["token_id"]: f"#{t['token_id']} {t['user_id']} {t['label']}".strip() for t in tokens if not t["revoked"]}
+    active = {
+        t["token_id"]: f"#{t['token_id']} {t['user_id']} {t['label']}".strip() for t in tokens if not t["revoked"]
+    }
     with right.form("revoke-token"):
         st.markdown("**Revoke a token**")
-        token_id = st.selectbox("Token", list(active), format_func=lambda key: str(active.get(key, key)), key="revoke_pick")
+        token_id = st.selectbox(
+            "Token", list(active), format_func=lambda key: str(active.get(key, key)), key="revoke_pick"
+        )
         if st.form_submit_button("Revoke") and token_id is not None:
             if call(api().revoke_token, token_id) is not None:
                 _done(f"Token #{token_id} is revoked; it stops working at once.")
@@ -99,10 +122,32 @@ def _traces() -> None:
     if traces is None:
         return
     st.caption(f"The latest {len(traces)} requests, every user's")
-    table([{"when": ago(t.get("created_at")), "user": t["user_id"], "request": short(t.get("request"), 80),
-            "status": t["status"], "thread": t.get("thread_id"), "trace_id": t["trace_id"]} for t in traces], "admin-traces", height=320)
-    names = {t["trace_id"]: f"{t['user_id']}: {short(t.get('request'), 60)} ({ago(t.get('created_at'))})" for t in traces}
-    chosen = st.selectbox("Open a trace", list(names), format_func=lambda key: str(names.get(key, key)), index=None, placeholder="Choose a request…", key="admin_trace")
+    table(
+        [
+            {
+                "when": ago(t.get("created_at")),
+                "user": t["user_id"],
+                "request": short(t.get("request"), 80),
+                "status": t["status"],
+                "thread": t.get("thread_id"),
+                "trace_id": t["trace_id"],
+            }
+            for t in traces
+        ],
+        "admin-traces",
+        height=320,
+    )
+    names = {
+        t["trace_id"]: f"{t['user_id']}: {short(t.get('request'), 60)} ({ago(t.get('created_at'))})" for t in traces
+    }
+    chosen = st.selectbox(
+        "Open a trace",
+        list(names),
+        format_func=lambda key: str(names.get(key, key)),
+        index=None,
+        placeholder="Choose a request…",
+        key="admin_trace",
+    )
     if chosen:
         trace.panel(chosen)
     st.caption(f"Signed in as {signed_in()['user_id']} (Admin): traces are shown in full.")

@@ -1,5 +1,6 @@
 """One assistant answer on the page: its words, its data (sortable tables, charts, a download),
 the yes/no buttons of a confirmation, next steps the role allows, and "Show your work"."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -12,8 +13,23 @@ from .format import money
 from .state import api, call, can, go
 
 MONEY_COLUMNS = {"amount", "tax_amount", "total_amount", "unit_price", "amount_at_stake", "value", "outstanding"}
-FIRST_COLUMNS = ["invoice_number", "sale_id", "reference", "name", "vendor", "customer", "invoice_date", "sale_date",
-                 "transaction_date", "region", "total_amount", "amount", "status", "error_message", "payment_status"]
+FIRST_COLUMNS = [
+    "invoice_number",
+    "sale_id",
+    "reference",
+    "name",
+    "vendor",
+    "customer",
+    "invoice_date",
+    "sale_date",
+    "transaction_date",
+    "region",
+    "total_amount",
+    "amount",
+    "status",
+    "error_message",
+    "payment_status",
+]
 
 
 def escape(text: str) -> str:
@@ -48,23 +64,42 @@ def _text(answer: dict, data: dict) -> str:
     return text
 
 
-def table(rows: list[dict] | pd.DataFrame, key: str, height: int | Literal["auto", "stretch", "content"] = "auto",
-          records: bool = False) -> None:
+def table(
+    rows: list[dict] | pd.DataFrame,
+    key: str,
+    height: int | Literal["auto", "stretch", "content"] = "auto",
+    records: bool = False,
+) -> None:
     """A sortable table (click a column header), money columns with thousands separators."""
     df = rows if isinstance(rows, pd.DataFrame) else pd.DataFrame(rows)
-    config = {c: st.column_config.NumberColumn(c.replace("_", " "), format="localized") for c in df.columns if c in MONEY_COLUMNS}
+    config = {
+        c: st.column_config.NumberColumn(c.replace("_", " "), format="localized")
+        for c in df.columns
+        if c in MONEY_COLUMNS
+    }
     config.update({c: st.column_config.Column(c.replace("_", " ")) for c in df.columns if c not in MONEY_COLUMNS})
     first = FIRST_COLUMNS if records else []  # records: the identifying columns first
     order = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
-    st.dataframe(df, hide_index=True, width="stretch", column_config=config, column_order=order,
-                 key=f"table-{key}", height=height)
+    st.dataframe(
+        df,
+        hide_index=True,
+        width="stretch",
+        column_config=config,
+        column_order=order,
+        key=f"table-{key}",
+        height=height,
+    )
 
 
 def _data(data: dict, key: str) -> None:
     if data.get("results"):
         table(data["results"], key, height=min(400, 38 + 35 * len(data["results"])), records=True)
         shown, total = len(data["results"]), data.get("filtered_records")
-        note = f"{shown} of {total} {data.get('dataset', 'records')}" if total and total > shown else f"{shown} {data.get('dataset', 'records')}"
+        note = (
+            f"{shown} of {total} {data.get('dataset', 'records')}"
+            if total and total > shown
+            else f"{shown} {data.get('dataset', 'records')}"
+        )
         if data.get("total_amount") is not None:
             note += f" · total {money(data['total_amount'])}"
         st.caption(note + " · click a column to sort")
@@ -73,21 +108,35 @@ def _data(data: dict, key: str) -> None:
     if isinstance(data.get("chart"), dict):
         st.vega_lite_chart(data["chart"], width="stretch", key=f"chart-{key}")
     if data.get("by_reason"):
-        by_reason = [{"reason": r["reason"], "invoices": r["count"], "amount": r.get("amount")} for r in data["by_reason"]]
+        by_reason = [
+            {"reason": r["reason"], "invoices": r["count"], "amount": r.get("amount")} for r in data["by_reason"]
+        ]
         table(by_reason, f"{key}-reasons")
         if data.get("by_vendor") and len(data["by_vendor"]) > 1:
-            table([{"vendor": v["vendor"], "invoices": v["count"], "amount": v.get("amount")} for v in data["by_vendor"]], f"{key}-vendors")
+            table(
+                [{"vendor": v["vendor"], "invoices": v["count"], "amount": v.get("amount")} for v in data["by_vendor"]],
+                f"{key}-vendors",
+            )
     if isinstance(data.get("tickets"), list) and data["tickets"]:
         cols = ["ticket_id", "title", "status", "priority", "created_by", "updated_at"]
         table([{c: t.get(c) for c in cols} for t in data["tickets"]], f"{key}-tickets")
     if isinstance(data.get("notifications"), list) and data["notifications"]:
-        table([{"ticket": n.get("ticket_id"), "message": n.get("message"), "when": n.get("created_at")} for n in data["notifications"]],
-              f"{key}-notes")
+        table(
+            [
+                {"ticket": n.get("ticket_id"), "message": n.get("message"), "when": n.get("created_at")}
+                for n in data["notifications"]
+            ],
+            f"{key}-notes",
+        )
     if isinstance(data.get("ticket"), dict):
         t = data["ticket"]
         with st.container(border=True):
-            st.markdown(f"**{t.get('ticket_id')}** · {escape(t.get('title', ''))}  \nstatus **{str(t.get('status', '')).replace('_', ' ')}**")
-            if st.button("Open ticket", key=f"open-{key}-{t.get('ticket_id')}", icon=":material/open_in_new:", type="tertiary"):
+            st.markdown(
+                f"**{t.get('ticket_id')}** · {escape(t.get('title', ''))}  \nstatus **{str(t.get('status', '')).replace('_', ' ')}**"
+            )
+            if st.button(
+                "Open ticket", key=f"open-{key}-{t.get('ticket_id')}", icon=":material/open_in_new:", type="tertiary"
+            ):
                 st.session_state["open_ticket"] = t.get("ticket_id")
                 go("tickets")
     if data.get("url") and data.get("export_id"):
@@ -105,8 +154,16 @@ def _download(data: dict, key: str) -> None:
         files[data["export_id"]] = got
     fmt = (data.get("format") or got.filename.rsplit(".", 1)[-1]).upper()
     rows = f" · {data['rows']} rows" if data.get("rows") is not None else ""
-    st.download_button(f"Download {fmt}{rows}", data=got.content, file_name=got.filename, mime=got.media_type,
-                       key=f"download-{key}-{data['export_id']}", type="primary", icon=":material/download:", on_click="ignore")
+    st.download_button(
+        f"Download {fmt}{rows}",
+        data=got.content,
+        file_name=got.filename,
+        mime=got.media_type,
+        key=f"download-{key}-{data['export_id']}",
+        type="primary",
+        icon=":material/download:",
+        on_click="ignore",
+    )
 
 
 def _confirm(key: str) -> None:

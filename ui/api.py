@@ -3,6 +3,7 @@
 Nothing here knows Streamlit; every failure is an `ApiError` whose `message` can be shown to a
 person as it is (API down, 401, 403, 429, a server error with its id).
 """
+
 from __future__ import annotations
 
 import json
@@ -98,7 +99,9 @@ class Api:
         try:
             return r.json()
         except ValueError:
-            raise ApiError(f"The server at {self.base_url} answered with something that isn't FinkraftAI's API.", r.status_code) from None
+            raise ApiError(
+                f"The server at {self.base_url} answered with something that isn't FinkraftAI's API.", r.status_code
+            ) from None
 
     # -- identity ---------------------------------------------------------------------------
     def whoami(self) -> dict:
@@ -133,7 +136,9 @@ class Api:
                     try:
                         data = json.loads(event.data) if event.data else {}
                     except ValueError:
-                        raise ApiError(f"The server at {self.base_url} sent an answer that isn't FinkraftAI's.") from None
+                        raise ApiError(
+                            f"The server at {self.base_url} sent an answer that isn't FinkraftAI's."
+                        ) from None
                     yield event.event, data
                     if event.event in ("answer", "error"):
                         finished = True
@@ -141,7 +146,9 @@ class Api:
                 if not finished:
                     yield "error", {"detail": "The answer was cut off before it arrived. Please ask again."}
         except SSEError:  # 200 but not an event stream: not this API (a proxy page, another server)
-            raise ApiError(f"The server at {self.base_url} answered with something that isn't FinkraftAI's API.") from None
+            raise ApiError(
+                f"The server at {self.base_url} answered with something that isn't FinkraftAI's API."
+            ) from None
         except httpx.HTTPError as exc:
             raise self._unreachable(exc) from None
         finally:
@@ -201,8 +208,11 @@ class Api:
         return self.request("GET", "/admin/users")["users"]
 
     def create_user(self, user_id: str, display_name: str, role: str, workspace_id: str) -> dict:
-        return self.request("POST", "/admin/users", json={"user_id": user_id, "display_name": display_name,
-                                                          "role": role, "workspace_id": workspace_id})
+        return self.request(
+            "POST",
+            "/admin/users",
+            json={"user_id": user_id, "display_name": display_name, "role": role, "workspace_id": workspace_id},
+        )
 
     def change_role(self, user_id: str, role: str, workspace_id: str | None = None) -> dict:
         body = {"role": role, **({"workspace_id": workspace_id} if workspace_id else {})}

@@ -3,6 +3,7 @@
 Run with `finkraft ui` (this app alone, against FINKRAFT_API_URL) or `make serve` (API and app).
 An ordinary HTTP client of the API: every figure and action goes through it.
 """
+
 from __future__ import annotations
 
 import sys
@@ -17,13 +18,17 @@ import streamlit as st  # noqa: E402 (after the path set-up above)
 from ui import admin, chat, dashboard, sidebar, signin, tickets  # noqa: E402
 from ui.state import PAGES, is_admin, me  # noqa: E402
 
-st.set_page_config(page_title="FinkraftAI", page_icon=":material/account_balance:", layout="wide",
-                   initial_sidebar_state="auto")
-st.markdown("""<style>
+st.set_page_config(
+    page_title="FinkraftAI", page_icon=":material/account_balance:", layout="wide", initial_sidebar_state="auto"
+)
+st.markdown(
+    """<style>
   .block-container {padding-top: 3rem; padding-bottom: 1rem;}
   [data-testid="stSidebarContent"] .stButton button {text-align: left; justify-content: flex-start;}
   [data-testid="stSidebarContent"] .stButton button p {white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
-</style>""", unsafe_allow_html=True)
+</style>""",
+    unsafe_allow_html=True,
+)
 
 if me() is None:
     signin.page()
@@ -33,7 +38,9 @@ if me() is None:
 # panel folds away); the page is also in the address (?page=tickets), so it survives a reload.
 RUN = {"chat": chat.page, "dashboard": dashboard.page, "tickets": tickets.page, "admin": admin.page}
 allowed = [p for p in PAGES if p != "admin" or is_admin()]
-wanted = st.session_state.pop("nav_to", None) or (st.query_params.get("page") if "page" not in st.session_state else None)
+wanted = st.session_state.pop("nav_to", None) or (
+    st.query_params.get("page") if "page" not in st.session_state else None
+)
 if wanted in allowed:
     st.session_state["page"] = wanted
 if st.session_state.get("page") not in allowed:

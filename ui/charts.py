@@ -1,10 +1,13 @@
 """Vega-Lite specs for the dashboard (the same format analytics answers carry in `data["chart"]`).
 Each has a point selection named `pick`, so clicking a bar or point can ask the assistant about it."""
+
 from __future__ import annotations
 
 # rupee axes in lakh and crore
-RUPEES = ("datum.value >= 10000000 ? '₹' + format(datum.value / 10000000, '.2~f') + ' Cr'"
-          " : datum.value >= 100000 ? '₹' + format(datum.value / 100000, '.2~f') + ' L' : '₹' + format(datum.value, ',')")
+RUPEES = (
+    "datum.value >= 10000000 ? '₹' + format(datum.value / 10000000, '.2~f') + ' Cr'"
+    " : datum.value >= 100000 ? '₹' + format(datum.value / 100000, '.2~f') + ' L' : '₹' + format(datum.value, ',')"
+)
 PALETTE = {"domain": ["unpaid", "overdue"], "range": ["#f59e0b", "#dc2626"]}
 
 
@@ -19,13 +22,26 @@ def outstanding_by_vendor(rows: list[dict]) -> dict:
         "mark": {"type": "bar", "cursor": "pointer"},
         "encoding": {
             "y": {"field": "vendor", "type": "nominal", "sort": "-x", "title": None, "axis": {"labelLimit": 160}},
-            "x": {"aggregate": "sum", "field": "amount", "type": "quantitative", "title": "Outstanding",
-                  "axis": {"labelExpr": RUPEES, "tickCount": 4}},
-            "color": {"field": "payment_status", "type": "nominal", "title": None, "scale": PALETTE,
-                      "legend": {"orient": "bottom"}},
+            "x": {
+                "aggregate": "sum",
+                "field": "amount",
+                "type": "quantitative",
+                "title": "Outstanding",
+                "axis": {"labelExpr": RUPEES, "tickCount": 4},
+            },
+            "color": {
+                "field": "payment_status",
+                "type": "nominal",
+                "title": None,
+                "scale": PALETTE,
+                "legend": {"orient": "bottom"},
+            },
             "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.5},
-            "tooltip": [{"field": "vendor"}, {"field": "payment_status", "title": "status"},
-                        {"field": "amount", "type": "quantitative", "format": ",.0f", "title": "amount (₹)"}],
+            "tooltip": [
+                {"field": "vendor"},
+                {"field": "payment_status", "title": "status"},
+                {"field": "amount", "type": "quantitative", "format": ",.0f", "title": "amount (₹)"},
+            ],
         },
         "height": {"step": 26},
     }
@@ -38,10 +54,18 @@ def sales_by_region(rows: list[dict], month: str) -> dict:
         "mark": {"type": "bar", "cursor": "pointer", "cornerRadiusEnd": 3},
         "encoding": {
             "x": {"field": "region", "type": "nominal", "title": None, "sort": "-y", "axis": {"labelAngle": 0}},
-            "y": {"field": "amount", "type": "quantitative", "title": "Sales", "axis": {"labelExpr": RUPEES, "tickCount": 4}},
+            "y": {
+                "field": "amount",
+                "type": "quantitative",
+                "title": "Sales",
+                "axis": {"labelExpr": RUPEES, "tickCount": 4},
+            },
             "color": {"value": "#0f766e"},
             "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.5},
-            "tooltip": [{"field": "region"}, {"field": "amount", "type": "quantitative", "format": ",.0f", "title": "sales (₹)"}],
+            "tooltip": [
+                {"field": "region"},
+                {"field": "amount", "type": "quantitative", "format": ",.0f", "title": "sales (₹)"},
+            ],
         },
         "height": 220,
     }
@@ -54,10 +78,18 @@ def sales_trend(rows: list[dict]) -> dict:
         "mark": {"type": "line", "point": {"size": 70, "filled": True, "cursor": "pointer"}},
         "encoding": {
             "x": {"field": "month", "type": "ordinal", "title": None, "axis": {"labelAngle": 0}},
-            "y": {"field": "amount", "type": "quantitative", "title": "Sales", "axis": {"labelExpr": RUPEES, "tickCount": 4}},
+            "y": {
+                "field": "amount",
+                "type": "quantitative",
+                "title": "Sales",
+                "axis": {"labelExpr": RUPEES, "tickCount": 4},
+            },
             "color": {"field": "region", "type": "nominal", "title": None, "legend": {"orient": "bottom"}},
-            "tooltip": [{"field": "month"}, {"field": "region"},
-                        {"field": "amount", "type": "quantitative", "format": ",.0f", "title": "sales (₹)"}],
+            "tooltip": [
+                {"field": "month"},
+                {"field": "region"},
+                {"field": "amount", "type": "quantitative", "format": ",.0f", "title": "sales (₹)"},
+            ],
         },
         "height": 240,
     }

@@ -1,4 +1,5 @@
 """The chat page: one conversation (thread) at a time, answers streamed with the graph's steps live."""
+
 from __future__ import annotations
 
 import uuid
@@ -29,10 +30,25 @@ def open_thread(thread_id: str, title: str | None = None) -> None:
             messages.append({"role": "user", "text": t.get("text") or ""})
         else:
             ref = t.get("result_ref") or {}
-            data = {"export_id": ref["export_id"], "url": f"/exports/{ref['export_id']}/download"} if ref.get("export_id") else {}
-            messages.append({"role": "assistant", "restored": True,
-                             "answer": {"agent_response": t.get("text") or "", "tool_used": t.get("tool"), "data": data,
-                                        "status": "success", "trace_id": None, "welcome": None}})
+            data = (
+                {"export_id": ref["export_id"], "url": f"/exports/{ref['export_id']}/download"}
+                if ref.get("export_id")
+                else {}
+            )
+            messages.append(
+                {
+                    "role": "assistant",
+                    "restored": True,
+                    "answer": {
+                        "agent_response": t.get("text") or "",
+                        "tool_used": t.get("tool"),
+                        "data": data,
+                        "status": "success",
+                        "trace_id": None,
+                        "welcome": None,
+                    },
+                }
+            )
     st.session_state.update(thread_id=thread_id, messages=messages, thread_title=title)
 
 
@@ -59,12 +75,15 @@ def page() -> None:
 def _header() -> None:
     thread_id = st.session_state.get("thread_id")
     title = st.session_state.get("thread_title") or (
-        short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation")
+        short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation"
+    )
     left, right = st.columns([5, 1], vertical_alignment="center")
     left.subheader(title)
     if thread_id and st.session_state.get("messages"):
         with right.popover("Rename", icon=":material/edit:", width="stretch"):
-            new = st.text_input("Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input")
+            new = st.text_input(
+                "Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input"
+            )
             if st.button("Save name", key="rename_save", type="primary"):
                 saved = call(api().rename_thread, thread_id, new)
                 if saved is not None:
@@ -75,8 +94,12 @@ def _header() -> None:
 
 def _suggestions() -> None:
     st.markdown("Ask in plain words. For example:")
-    ideas = ["Failed IndiSky invoices from last month", "Why did invoices fail this month?", "Show my open tickets",
-             "Any updates on my tickets?"]
+    ideas = [
+        "Failed IndiSky invoices from last month",
+        "Why did invoices fail this month?",
+        "Show my open tickets",
+        "Any updates on my tickets?",
+    ]
     if can("run_template"):
         ideas.append("Investigate the IndiSky failures last month")
     with st.container(horizontal=True, key="suggestions"):
@@ -102,8 +125,10 @@ def _turn(prompt: str) -> None:
                 if kind == "step":
                     reply["steps"].append(data)
                     status.update(label=_sentence(data.get("label")) + "…")
-                    status.markdown(f":material/check: {answers.escape(str(data.get('label') or data.get('node')))}"
-                                    + (f" — {answers.escape(data['detail'])}" if data.get("detail") else ""))
+                    status.markdown(
+                        f":material/check: {answers.escape(str(data.get('label') or data.get('node')))}"
+                        + (f" — {answers.escape(data['detail'])}" if data.get("detail") else "")
+                    )
                 elif kind == "answer":
                     reply["answer"] = split_welcome(data)
                 else:
@@ -115,7 +140,9 @@ def _turn(prompt: str) -> None:
                 st.rerun()
             reply["error"] = e.message
         failed = reply["error"] is not None
-        status.update(label="Couldn't finish" if failed else "Done", state="error" if failed else "complete", expanded=False)
+        status.update(
+            label="Couldn't finish" if failed else "Done", state="error" if failed else "complete", expanded=False
+        )
     messages.append(reply)
     invalidate()  # tickets, notifications and threads may have changed
 

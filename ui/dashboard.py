@@ -1,4 +1,5 @@
 """The dashboard: this month at a glance. Clicking a figure, bar or point asks the assistant about it."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -45,8 +46,13 @@ def page() -> None:
         st.subheader("Outstanding by vendor")
         st.caption("Unpaid and overdue invoices, all dates")
         if figs["outstanding"]:
-            event = st.vega_lite_chart(charts.outstanding_by_vendor(figs["outstanding"]), width="stretch",
-                                       on_select="rerun", selection_mode="pick", key="chart-outstanding")
+            event = st.vega_lite_chart(
+                charts.outstanding_by_vendor(figs["outstanding"]),
+                width="stretch",
+                on_select="rerun",
+                selection_mode="pick",
+                key="chart-outstanding",
+            )
             vendor = charts.picked(event, "vendor")
             if vendor:
                 ask(f"unpaid invoices from {vendor}")
@@ -56,15 +62,21 @@ def page() -> None:
         this_month = figures.months_back(today, 1)[0]
         st.subheader("Sales by region")
         st.caption(f"{_month_name(this_month)} so far")
-        event = st.vega_lite_chart(charts.sales_by_region(figs["sales"], this_month), width="stretch",
-                                   on_select="rerun", selection_mode="pick", key="chart-regions")
+        event = st.vega_lite_chart(
+            charts.sales_by_region(figs["sales"], this_month),
+            width="stretch",
+            on_select="rerun",
+            selection_mode="pick",
+            key="chart-regions",
+        )
         region = charts.picked(event, "region")
         if region:
             ask(f"sales in the {region} this month")
     st.subheader("Sales trend")
     st.caption("The last six months by region")
-    event = st.vega_lite_chart(charts.sales_trend(figs["sales"]), width="stretch",
-                               on_select="rerun", selection_mode="pick", key="chart-trend")
+    event = st.vega_lite_chart(
+        charts.sales_trend(figs["sales"]), width="stretch", on_select="rerun", selection_mode="pick", key="chart-trend"
+    )
     month = charts.picked(event, "month")
     if month:
         ask(f"sales in {_month_name(month)}")
@@ -79,8 +91,13 @@ def _headline(figs: dict, today: date) -> None:
     this_total, last_total = sum(r["amount"] for r in sales), sum(r["amount"] for r in last)
     cols = st.columns(4)
     with cols[0].container(border=True, height="stretch"):
-        st.metric("Failed invoices", failed["count"], delta=f"{failed['count'] - failed['last_month_count']:+d} vs last month",
-                  delta_color="inverse", help=f"This month; last month {failed['last_month_count']}")
+        st.metric(
+            "Failed invoices",
+            failed["count"],
+            delta=f"{failed['count'] - failed['last_month_count']:+d} vs last month",
+            delta_color="inverse",
+            help=f"This month; last month {failed['last_month_count']}",
+        )
         if st.button("Why did they fail?", key="ask-failed", type="tertiary", icon=":material/help:"):
             ask("why did invoices fail this month?")
     with cols[1].container(border=True, height="stretch"):
@@ -93,8 +110,12 @@ def _headline(figs: dict, today: date) -> None:
             ask("overdue invoices")
     with cols[3].container(border=True, height="stretch"):
         change = (this_total - last_total) / last_total * 100 if last_total else None
-        st.metric("Sales this month", money_short(this_total), delta=f"{change:+.0f}% vs last month" if change is not None else None,
-                  help=f"{money(this_total)} so far; last month {money(last_total)}")
+        st.metric(
+            "Sales this month",
+            money_short(this_total),
+            delta=f"{change:+.0f}% vs last month" if change is not None else None,
+            help=f"{money(this_total)} so far; last month {money(last_total)}",
+        )
         if st.button("Show sales", key="ask-sales", type="tertiary", icon=":material/trending_up:"):
             ask("sales this month")
 
@@ -104,11 +125,19 @@ def _tickets(tickets: list[dict]) -> None:
     if not tickets:
         st.caption("No open tickets." + (" Create one from a chat answer." if can("create_ticket") else ""))
         return
-    table([{k: t.get(k) for k in ("ticket_id", "title", "status", "priority", "created_by", "updated_at")} for t in tickets], "dash-tickets",
-          height=min(300, 38 + 35 * len(tickets)))
+    table(
+        [
+            {k: t.get(k) for k in ("ticket_id", "title", "status", "priority", "created_by", "updated_at")}
+            for t in tickets
+        ],
+        "dash-tickets",
+        height=min(300, 38 + 35 * len(tickets)),
+    )
     options = {t["ticket_id"]: f"{t['ticket_id']} · {t['title']}" for t in tickets}
     pick, open_col = st.columns([4, 1], vertical_alignment="bottom")
-    chosen = pick.selectbox("Open a ticket", list(options), format_func=lambda key: str(options.get(key, key)), key="dash-ticket-pick")
+    chosen = pick.selectbox(
+        "Open a ticket", list(options), format_func=lambda key: str(options.get(key, key)), key="dash-ticket-pick"
+    )
     if open_col.button("Open", key="dash-ticket-open", icon=":material/open_in_new:", width="stretch"):
         st.session_state["open_ticket"] = chosen
         go("tickets")

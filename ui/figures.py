@@ -6,6 +6,7 @@ returned rows here when all of them came back (otherwise one call per group). Wh
 `analyze_data` tool (breakdowns and trends as `{columns, rows}` with a Vega-Lite chart) is
 there, `outstanding_by_vendor` and `sales_by_region` become one call each.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -77,5 +78,9 @@ def open_tickets(api: Api) -> list[dict]:
 
 
 def all_figures(api: Api, today: date) -> dict:
-    return {"failed": failed_invoices(api), "outstanding": outstanding_by_vendor(api),
-            "sales": sales_by_region(api, today), "tickets": open_tickets(api)}
+    return {
+        "failed": failed_invoices(api),
+        "outstanding": outstanding_by_vendor(api),
+        "sales": sales_by_region(api, today),
+        "tickets": open_tickets(api),
+    }

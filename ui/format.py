@@ -1,4 +1,5 @@
 """How the web app writes money, times and long names (Babel for Indian-style money)."""
+
 from __future__ import annotations
 
 from datetime import datetime, UTC

@@ -1,5 +1,6 @@
 """Starting the web app: `finkraft ui` (the app alone, against any API) and `finkraft serve --with-ui`
 (`make serve`: the API and the app together; when either stops, the other is stopped too)."""
+
 from __future__ import annotations
 
 import os
@@ -17,11 +18,31 @@ THEME = {"primaryColor": "#0f766e", "base": "light"}
 
 def streamlit_command(host: str, port: int) -> list[str]:
     """`streamlit run ui/app.py` offline: no usage statistics, no file watcher, no developer menu."""
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP),
-           "--server.address", host, "--server.port", str(port), "--server.headless", "true",
-           "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-           "--client.toolbarMode", "minimal", "--global.developmentMode", "false",
-           "--client.showErrorDetails", "none"]  # an unforeseen error: a short notice, never a traceback
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(APP),
+        "--server.address",
+        host,
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--server.runOnSave",
+        "false",
+        "--client.toolbarMode",
+        "minimal",
+        "--global.developmentMode",
+        "false",
+        "--client.showErrorDetails",
+        "none",
+    ]  # an unforeseen error: a short notice, never a traceback
     for key, value in THEME.items():
         cmd += [f"--theme.{key}", value]
     return cmd
@@ -62,15 +83,31 @@ def _stop(procs: list[subprocess.Popen]) -> None:
             p.wait()
 
 
-def serve_with_ui(host: str, port: int, ui_port: int, *, workers: int = 1, log_level: str = "info",
-                  ui_host: str | None = None) -> int:
+def serve_with_ui(
+    host: str, port: int, ui_port: int, *, workers: int = 1, log_level: str = "info", ui_host: str | None = None
+) -> int:
     """The API (`finkraft serve`) and the web app as two child processes. Stopping either one, or this
     process (Ctrl-C, SIGTERM), stops both; the exit code is the first stopped child's (0 on a signal)."""
     ui_host = ui_host or host
     api_url = f"http://{_loopback(host)}:{port}"
     ui_url = f"http://{_loopback(ui_host)}:{ui_port}"
-    api = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--host", host, "--port", str(port),
-                            "--workers", str(workers), "--log-level", log_level], cwd=Path(__file__).resolve().parents[1])
+    api = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--host",
+            host,
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            log_level,
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+    )
     app = subprocess.Popen(streamlit_command(ui_host, ui_port), env=ui_env(api_url), stdout=subprocess.DEVNULL)
     procs = [api, app]
     stopping: list[int] = []
@@ -83,8 +120,11 @@ def serve_with_ui(host: str, port: int, ui_port: int, *, workers: int = 1, log_l
     try:
         while not stopping and all(p.poll() is None for p in procs):
             if not announced and _up(api_url + "/health") and _up(ui_url + "/_stcore/health"):
-                print(f"\nFinkraftAI is up:\n  web app  {ui_url}\n  API      {api_url}  (docs: {api_url}/docs)\n"
-                      "Stop both with Ctrl-C.\n", flush=True)
+                print(
+                    f"\nFinkraftAI is up:\n  web app  {ui_url}\n  API      {api_url}  (docs: {api_url}/docs)\n"
+                    "Stop both with Ctrl-C.\n",
+                    flush=True,
+                )
                 announced = True
             time.sleep(0.3)
     finally:

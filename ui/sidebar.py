@@ -1,5 +1,6 @@
 """The side panel, "Don't make me repeat myself": who you are, what happened since you were last
 here, open tickets and notifications (with the unread count), and recent conversations."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -15,8 +16,10 @@ def render() -> None:
     user = signed_in()
     with st.sidebar:
         with st.container(border=True):
-            st.markdown(f"**{user['display_name']}**  \n{user['role']} · workspace `{user['workspace_id']}`",
-                        help=f"As a {user['role']} you can {user.get('summary') or 'use the assistant'}.")
+            st.markdown(
+                f"**{user['display_name']}**  \n{user['role']} · workspace `{user['workspace_id']}`",
+                help=f"As a {user['role']} you can {user.get('summary') or 'use the assistant'}.",
+            )
             if st.button("Sign out", key="signout", icon=":material/logout:", type="tertiary"):
                 sign_out()
                 st.rerun()
@@ -45,12 +48,18 @@ def _welcome(unread: list[dict]) -> None:
 def _tickets() -> None:
     tickets = cached("tickets", lambda: api().tickets()) or []
     open_tickets = [t for t in tickets if t.get("status") in OPEN]
-    with st.expander(f"Open tickets ({len(open_tickets)})", expanded=bool(open_tickets), icon=":material/confirmation_number:"):
+    with st.expander(
+        f"Open tickets ({len(open_tickets)})", expanded=bool(open_tickets), icon=":material/confirmation_number:"
+    ):
         if not open_tickets:
             st.caption("No open tickets.")
         for t in open_tickets[:6]:
-            if st.button(f"{t['ticket_id']} · {short(t['title'], 34)}", key=f"side-ticket-{t['ticket_id']}",
-                         help=f"{t['title']} ({t['status'].replace('_', ' ')})", type="tertiary"):
+            if st.button(
+                f"{t['ticket_id']} · {short(t['title'], 34)}",
+                key=f"side-ticket-{t['ticket_id']}",
+                help=f"{t['title']} ({t['status'].replace('_', ' ')})",
+                type="tertiary",
+            ):
                 st.session_state["open_ticket"] = t["ticket_id"]
                 go("tickets")
 
@@ -75,7 +84,11 @@ def _threads() -> None:
     for t in threads[:8]:
         title = t.get("title") or t.get("first_message") or t["thread_id"]
         marker = "▸ " if t["thread_id"] == current else ""
-        if st.button(f"{marker}{short(title, 38)}", key=f"thread-{t['thread_id']}", type="tertiary",
-                     help=f"{title} — {t['turns']} turns, last {ago(t.get('last_at'))}"):
+        if st.button(
+            f"{marker}{short(title, 38)}",
+            key=f"thread-{t['thread_id']}",
+            type="tertiary",
+            help=f"{title} — {t['turns']} turns, last {ago(t.get('last_at'))}",
+        ):
             chat.open_thread(t["thread_id"], title=t.get("title"))
             go("chat")

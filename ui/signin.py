@@ -1,4 +1,5 @@
 """The sign-in page: paste a token, or (FINKRAFT_ENV=dev) pick one of the demo users."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -16,16 +17,24 @@ def page() -> None:
     with left:
         with st.form("token-form", border=True):
             st.subheader("Sign in with your token")
-            token = st.text_input("API token", type="password", key="token_input",
-                                  placeholder="fk_… (ask an Admin, or run `finkraft token <user>`)")
+            token = st.text_input(
+                "API token",
+                type="password",
+                key="token_input",
+                placeholder="fk_… (ask an Admin, or run `finkraft token <user>`)",
+            )
             if st.form_submit_button("Sign in", type="primary", icon=":material/login:") and sign_in(token):
                 st.rerun()
         if dev_mode():
             with st.container(border=True):
                 st.subheader("Or try a demo user")
-                st.caption("Development mode: the demo users' tokens work only while the API runs with FINKRAFT_ENV=dev.")
+                st.caption(
+                    "Development mode: the demo users' tokens work only while the API runs with FINKRAFT_ENV=dev."
+                )
                 labels = {u: f"{name} · {role}" for u, name, role, _t in DEMO_USERS}
-                choice = st.selectbox("Demo user", list(labels), format_func=lambda key: str(labels.get(key, key)), key="demo_user")
+                choice = st.selectbox(
+                    "Demo user", list(labels), format_func=lambda key: str(labels.get(key, key)), key="demo_user"
+                )
                 if st.button("Sign in as demo user", key="demo_signin", icon=":material/person:"):
                     token = next(t for u, _n, _r, t in DEMO_USERS if u == choice)
                     if sign_in(token):

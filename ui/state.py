@@ -1,5 +1,6 @@
 """Per-browser-session state: the API client, who is signed in and what they may do, a short cache,
 and one way to call the API that turns every failure into a message on the page."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,12 @@ from .api import Api, ApiError, api_url_from_env
 T = TypeVar("T")
 CACHE_SECONDS = 20.0
 # The demo users of the embedded setup (their dev tokens work only when the API runs with FINKRAFT_ENV=dev)
-DEMO_USERS = [("maya", "Maya Menon", "Manager", "dev-maya"), ("victor", "Victor Varma", "Viewer", "dev-victor"),
-              ("admin", "Asha Admin", "Admin", "dev-admin"), ("gita", "Gita Gupta", "Manager", "dev-gita")]
+DEMO_USERS = [
+    ("maya", "Maya Menon", "Manager", "dev-maya"),
+    ("victor", "Victor Varma", "Viewer", "dev-victor"),
+    ("admin", "Asha Admin", "Admin", "dev-admin"),
+    ("gita", "Gita Gupta", "Manager", "dev-gita"),
+]
 
 
 def dev_mode() -> bool:
@@ -128,5 +133,9 @@ def ask(prompt: str) -> None:
     go("chat")
 
 
-PAGES = {"chat": ":material/chat: Chat", "dashboard": ":material/monitoring: Dashboard",
-         "tickets": ":material/confirmation_number: Tickets", "admin": ":material/admin_panel_settings: Admin"}
+PAGES = {
+    "chat": ":material/chat: Chat",
+    "dashboard": ":material/monitoring: Dashboard",
+    "tickets": ":material/confirmation_number: Tickets",
+    "admin": ":material/admin_panel_settings: Admin",
+}

@@ -1,5 +1,6 @@
 """The tickets page: list and filter, open one, see its invoices and history, comment and change its
 status where the role allows (Managers their own tickets, Admins all)."""
+
 from __future__ import annotations
 
 import streamlit as st
@@ -28,15 +29,37 @@ def page() -> None:
         return
     scope = "every workspace" if is_admin() else "yours: tickets you created or follow"
     st.caption(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''} ({scope})")
-    wanted = st.pills("Status", STATUSES, selection_mode="multi", default=None, format_func=lambda key: str(LABEL.get(key, key)), key="ticket_status")
+    wanted = st.pills(
+        "Status",
+        STATUSES,
+        selection_mode="multi",
+        default=None,
+        format_func=lambda key: str(LABEL.get(key, key)),
+        key="ticket_status",
+    )
     text = st.text_input("Search", placeholder="title, ticket id, invoice number…", key="ticket_search").strip().lower()
     shown = [t for t in tickets if (not wanted or t["status"] in wanted) and (not text or _matches(t, text))]
     if shown:
-        table([{"ticket_id": t["ticket_id"], "title": t["title"], "status": LABEL[t["status"]], "priority": t.get("priority"),
-                "invoices": len(t.get("record_ids") or []), "created_by": t.get("created_by"), "updated": ago(t.get("updated_at"))}
-               for t in shown], "tickets-list", height=min(320, 38 + 35 * len(shown)))
+        table(
+            [
+                {
+                    "ticket_id": t["ticket_id"],
+                    "title": t["title"],
+                    "status": LABEL[t["status"]],
+                    "priority": t.get("priority"),
+                    "invoices": len(t.get("record_ids") or []),
+                    "created_by": t.get("created_by"),
+                    "updated": ago(t.get("updated_at")),
+                }
+                for t in shown
+            ],
+            "tickets-list",
+            height=min(320, 38 + 35 * len(shown)),
+        )
     else:
-        st.caption("No tickets match." if tickets else "No tickets yet. Ask the assistant to create one from a chat answer.")
+        st.caption(
+            "No tickets match." if tickets else "No tickets yet. Ask the assistant to create one from a chat answer."
+        )
         return
     ids = [t["ticket_id"] for t in shown]
     wanted_id = st.session_state.pop("open_ticket", None)
@@ -49,7 +72,9 @@ def page() -> None:
 
 
 def _matches(t: dict, text: str) -> bool:
-    hay = " ".join([t["ticket_id"], t.get("title") or "", t.get("description") or "", " ".join(t.get("record_ids") or [])])
+    hay = " ".join(
+        [t["ticket_id"], t.get("title") or "", t.get("description") or "", " ".join(t.get("record_ids") or [])]
+    )
     return text in hay.lower()
 
 
@@ -59,8 +84,10 @@ def detail(ticket_id: str) -> None:
         return
     with st.container(border=True, key="ticket-detail"):
         st.subheader(f"{t['ticket_id']} · {t['title']}")
-        st.markdown(f":{COLOUR[t['status']]}-badge[{LABEL[t['status']]}] :gray-badge[priority {t.get('priority', 'medium')}] "
-                    f":gray-badge[by {t.get('created_by')}] :gray-badge[workspace {t.get('workspace_id')}]")
+        st.markdown(
+            f":{COLOUR[t['status']]}-badge[{LABEL[t['status']]}] :gray-badge[priority {t.get('priority', 'medium')}] "
+            f":gray-badge[by {t.get('created_by')}] :gray-badge[workspace {t.get('workspace_id')}]"
+        )
         st.caption(f"Opened {ago(t.get('created_at'))} · updated {ago(t.get('updated_at'))}")
         if t.get("description"):
             st.markdown(escape(t["description"]))
@@ -100,15 +127,28 @@ def _history(history: list[dict]) -> None:
             change = f"changed the status from **{LABEL.get(h['status_from'], h['status_from'])}** to **{LABEL.get(h['status_to'], h['status_to'])}**"
         else:
             change = "commented"
-        st.markdown(f"- **{h['author']}** {change} · *{ago(h.get('created_at'))}*" + (f"  \n  {escape(h['comment'])}" if h.get("comment") and change != "opened the ticket" else ""))
+        st.markdown(
+            f"- **{h['author']}** {change} · *{ago(h.get('created_at'))}*"
+            + (f"  \n  {escape(h['comment'])}" if h.get("comment") and change != "opened the ticket" else "")
+        )
 
 
 def _update_form(t: dict) -> None:
     with st.form(f"update-{t['ticket_id']}", clear_on_submit=True, border=False):
         st.markdown("**Update**")
-        status = st.selectbox("Status", STATUSES, index=STATUSES.index(t["status"]), format_func=lambda key: str(LABEL.get(key, key)),
-                              key=f"ticket-status-{t['ticket_id']}")
-        comment = st.text_area("Comment", placeholder="What changed? Subscribers are notified.", max_chars=5000, key=f"ticket-comment-{t['ticket_id']}")
+        status = st.selectbox(
+            "Status",
+            STATUSES,
+            index=STATUSES.index(t["status"]),
+            format_func=lambda key: str(LABEL.get(key, key)),
+            key=f"ticket-status-{t['ticket_id']}",
+        )
+        comment = st.text_area(
+            "Comment",
+            placeholder="What changed? Subscribers are notified.",
+            max_chars=5000,
+            key=f"ticket-comment-{t['ticket_id']}",
+        )
         if st.form_submit_button("Save", type="primary", icon=":material/save:"):
             change = status if status != t["status"] else None
             if not change and not comment.strip():

@@ -16,6 +16,7 @@ so the second process waits, then finds the schema at head); on SQLite inside on
 migrations existed (tables present, no version table) is adopted: stamped at the initial revision,
 then upgraded.
 """
+
 from __future__ import annotations
 
 import logging
@@ -36,10 +37,10 @@ HERE = Path(__file__).resolve().parent
 @dataclass(frozen=True)
 class Schema:
     name: str
-    versions: str        # directory under migrations/
+    versions: str  # directory under migrations/
     version_table: str
-    marker_table: str    # present in every database of this schema (adoption of pre-migration databases)
-    initial: str         # the first revision
+    marker_table: str  # present in every database of this schema (adoption of pre-migration databases)
+    initial: str  # the first revision
 
 
 SCHEMAS = {
@@ -52,9 +53,11 @@ def metadata(schema: str) -> MetaData:
     """Every table of a schema, from its one module (nothing else needs importing first)."""
     if schema == "business":
         from ..models import BusinessBase
+
         return BusinessBase.metadata
     if schema == "app":
         from ..appdb import AppBase
+
         return AppBase.metadata
     raise KeyError(f"no schema {schema!r}; choose one of {', '.join(SCHEMAS)}")
 
@@ -67,6 +70,7 @@ def _url(target: str | Engine) -> str:
 
 def _config(schema: Schema, connection: Connection | None = None, models: MetaData | None = None):
     from alembic.config import Config
+
     cfg = Config()  # no file: everything set here
     cfg.set_main_option("script_location", str(HERE))
     cfg.set_main_option("version_locations", str(HERE / schema.versions))
@@ -93,6 +97,7 @@ def _migration_engine(url: str) -> Engine:
         @event.listens_for(engine, "begin")
         def _begin(conn):
             conn.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock now, not at the first write
+
         return engine
     return create_engine(url, poolclass=NullPool)
 
@@ -105,6 +110,7 @@ def _lock(conn: Connection, schema: Schema) -> None:
 def current(target: str | Engine, schema: str) -> str | None:
     """The revision the database is at (None: never migrated)."""
     from alembic.runtime.migration import MigrationContext
+
     s = SCHEMAS[schema]
     engine = _migration_engine(_url(target))
     try:
@@ -116,6 +122,7 @@ def current(target: str | Engine, schema: str) -> str | None:
 
 def head(schema: str) -> str:
     from alembic.script import ScriptDirectory
+
     rev = ScriptDirectory.from_config(_config(SCHEMAS[schema])).get_current_head()
     if rev is None:
         raise LookupError(f"the {schema} schema has no migrations")
@@ -126,6 +133,7 @@ def migrate(target: str | Engine, schema: str, revision: str = "head") -> tuple[
     """Upgrade one schema to `revision` (default: head). Returns (before, after)."""
     from alembic import command
     from alembic.runtime.migration import MigrationContext
+
     s = SCHEMAS[schema]
     engine = _migration_engine(_url(target))
     try:
@@ -148,6 +156,7 @@ def migrate(target: str | Engine, schema: str, revision: str = "head") -> tuple[
 
 def downgrade(target: str | Engine, schema: str, revision: str) -> None:
     from alembic import command
+
     s = SCHEMAS[schema]
     engine = _migration_engine(_url(target))
     try:
@@ -162,13 +171,15 @@ def differences(target: str | Engine, schema: str) -> list:
     """What autogenerate would still emit: [] when the migrated database matches the models."""
     from alembic.autogenerate import compare_metadata
     from alembic.runtime.migration import MigrationContext
+
     s = SCHEMAS[schema]
     models = metadata(schema)
     engine = _migration_engine(_url(target))
     try:
         with engine.connect() as conn:
-            ctx = MigrationContext.configure(conn, opts={"version_table": s.version_table, "compare_type": True,
-                                                         "target_metadata": models})
+            ctx = MigrationContext.configure(
+                conn, opts={"version_table": s.version_table, "compare_type": True, "target_metadata": models}
+            )
             return [d for d in compare_metadata(ctx, models) if not _other_tables(d, models)]
     finally:
         engine.dispose()
@@ -187,11 +198,17 @@ def autogenerate(target: str | Engine, schema: str, message: str, rev_id: str | 
     """Write a new revision from the difference between the database and the schema's models
     (run against a database migrated to head; against an empty one for the initial revision)."""
     from alembic import command
+
     s = SCHEMAS[schema]
     engine = _migration_engine(_url(target))
     try:
         with engine.begin() as conn:
-            return command.revision(_config(s, conn, metadata(schema)), message=message, autogenerate=True,
-                                    rev_id=rev_id, version_path=str(HERE / s.versions))
+            return command.revision(
+                _config(s, conn, metadata(schema)),
+                message=message,
+                autogenerate=True,
+                rev_id=rev_id,
+                version_path=str(HERE / s.versions),
+            )
     finally:
         engine.dispose()

@@ -5,6 +5,7 @@ The runner passes, in config.attributes:
   version_table    finkraft_business_version | finkraft_app_version (both schemas may share one database)
   target_metadata  only for autogenerate: the schema's models (business_data.migrations.metadata)
 """
+
 from __future__ import annotations
 
 from alembic import context

@@ -22,6 +22,7 @@ with nothing to refer to, or a question that could mean several things, becomes 
 Quality: tests/unit/parser_eval.yaml and tests/unit/analytics_eval.yaml (benchmarks/parser_eval.py,
 benchmarks/analytics_eval.py).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -34,14 +35,26 @@ Rule = Callable[[Turn], "Intent | None"]
 
 # The order is the precedence: the first rule that answers decides.
 RULES: list[Rule] = [
-    rules.empty, rules.forget, rules.greeting, rules.help_,
-    analytics.prescan,                      # marks "by vendor", "monthly"... before slots are read; never answers
-    rules.destroy, rules.bad_date, rules.ambiguous_name,
-    rules.monthly_review, rules.investigation, rules.vendor_analysis,
-    tickets.tickets, tickets.escalate,
-    rules.notifications, rules.explain, rules.export,
-    followups.follow_up, analytics.question,
-    rules.listing_follow_up, rules.listing,
+    rules.empty,
+    rules.forget,
+    rules.greeting,
+    rules.help_,
+    analytics.prescan,  # marks "by vendor", "monthly"... before slots are read; never answers
+    rules.destroy,
+    rules.bad_date,
+    rules.ambiguous_name,
+    rules.monthly_review,
+    rules.investigation,
+    rules.vendor_analysis,
+    tickets.tickets,
+    tickets.escalate,
+    rules.notifications,
+    rules.explain,
+    rules.export,
+    followups.follow_up,
+    analytics.question,
+    rules.listing_follow_up,
+    rules.listing,
     rules.last_resort,
 ]
 

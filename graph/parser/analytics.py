@@ -8,6 +8,7 @@ periods. Status words stay filters ("failed invoices"); a bare count or total of
 many invoices failed") stays a listing, whose answer says both. When the data is unclear ("what's
 the average?" with nothing before it) the answer is one short question.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,22 +22,62 @@ from .turn import Turn, clarify
 from .vocabulary import Hit, Vocabulary, vocabulary
 
 _C = re.compile
-GRAINS = [(_C(r"\b(?:monthly|month[- ]wise|month by month|month on month|(?:by|per|each|every|a) month)\b(?!\s+(?:ago|earlier|before|back|later))"), "month"),
-          (_C(r"\b(?:weekly|week[- ]wise|(?:by|per|each|every|a) week)\b(?!\s+(?:ago|earlier|before|back|later))"), "week"),
-          (_C(r"\b(?:quarterly|quarter[- ]wise|(?:by|per|each|every|a) quarter)\b(?!\s+(?:ago|earlier|before|back|later))"), "quarter"),
-          (_C(r"\b(?:yearly|annually|year[- ]wise|(?:by|per|each|every|a) year)\b(?!\s+(?:ago|earlier|before|back|later))"), "year"),
-          (_C(r"\b(?:daily|day[- ]wise|(?:by|per|each|every|a) day)\b(?!\s+(?:ago|earlier|before|back|later))"), "day"),
-          (_C(r"\b(?:trends?|trending|over time)\b"), "month")]
+GRAINS = [
+    (
+        _C(
+            r"\b(?:monthly|month[- ]wise|month by month|month on month|(?:by|per|each|every|a) month)\b(?!\s+(?:ago|earlier|before|back|later))"
+        ),
+        "month",
+    ),
+    (_C(r"\b(?:weekly|week[- ]wise|(?:by|per|each|every|a) week)\b(?!\s+(?:ago|earlier|before|back|later))"), "week"),
+    (
+        _C(
+            r"\b(?:quarterly|quarter[- ]wise|(?:by|per|each|every|a) quarter)\b(?!\s+(?:ago|earlier|before|back|later))"
+        ),
+        "quarter",
+    ),
+    (
+        _C(
+            r"\b(?:yearly|annually|year[- ]wise|(?:by|per|each|every|a) year)\b(?!\s+(?:ago|earlier|before|back|later))"
+        ),
+        "year",
+    ),
+    (_C(r"\b(?:daily|day[- ]wise|(?:by|per|each|every|a) day)\b(?!\s+(?:ago|earlier|before|back|later))"), "day"),
+    (_C(r"\b(?:trends?|trending|over time)\b"), "month"),
+]
 GROUP_CUE = r"(?:by|per|for each|for every|each|every|across|across all|split by|grouped by|broken down by|wise)\s+(?:the\s+|our\s+)?"
 WHICH_CUE = r"(?:which|what|whichever)\s+"
-TOP_N = _C(r"\b(top|bottom|best|worst|highest|lowest)\s+(\d{1,3}|" + "|".join(w for w in NUMBER_WORDS if len(w) > 2) + r")\b")
+TOP_N = _C(
+    r"\b(top|bottom|best|worst|highest|lowest)\s+(\d{1,3}|" + "|".join(w for w in NUMBER_WORDS if len(w) > 2) + r")\b"
+)
 SORT = _C(r"\b(?:sort(?:ed)?|order(?:ed)?|rank(?:ed)?)\s+(?:it\s+|them\s+|this\s+)?by\s+")
 DESC = _C(r"\b(?:most|highest|largest|biggest|max(?:imum)?|top|best|greatest)\b")
 ASC = _C(r"\b(?:least|fewest|lowest|smallest|min(?:imum)?|bottom|worst)\b")
-SUPERLATIVES = {"most", "highest", "largest", "biggest", "max", "maximum", "least", "lowest", "smallest", "min", "minimum"}
-COMPARE = _C(r"\b(?:compare[ds]?|comparing|comparison|versus|vs\.?)\b|\bagainst (?:the )?(?:last|previous|prior|this|same|\d{4}\b)|\bhow (?:did|has|have|does|do)\b.*\b(?:change[ds]?|grow|grown|move[ds]?)\b")
-PREVIOUS = [(_C(r"\b(?:previous|prior|preceding) period\b|\bperiod before\b"), "previous_period"),
-            (_C(r"\bsame (?:period|quarter|month|week|time) (?:last|a) year\b|\bsame (?:period|quarter|month|week) of (?:the )?(?:last|previous) year\b|\ba year (?:earlier|before|ago)\b|\bprevious year's\b"), "previous_year")]
+SUPERLATIVES = {
+    "most",
+    "highest",
+    "largest",
+    "biggest",
+    "max",
+    "maximum",
+    "least",
+    "lowest",
+    "smallest",
+    "min",
+    "minimum",
+}
+COMPARE = _C(
+    r"\b(?:compare[ds]?|comparing|comparison|versus|vs\.?)\b|\bagainst (?:the )?(?:last|previous|prior|this|same|\d{4}\b)|\bhow (?:did|has|have|does|do)\b.*\b(?:change[ds]?|grow|grown|move[ds]?)\b"
+)
+PREVIOUS = [
+    (_C(r"\b(?:previous|prior|preceding) period\b|\bperiod before\b"), "previous_period"),
+    (
+        _C(
+            r"\bsame (?:period|quarter|month|week|time) (?:last|a) year\b|\bsame (?:period|quarter|month|week) of (?:the )?(?:last|previous) year\b|\ba year (?:earlier|before|ago)\b|\bprevious year's\b"
+        ),
+        "previous_year",
+    ),
+]
 RATE = _C(r"\b(?:percent(?:age)?|proportion|share|rate|ratio)\b|%")
 WEAK = {"total", "count", "how", "many", "number", "sum", "much", "amount", "totals", "counts", "of", "the", "made"}
 GENERIC = {"value", "amount", "total", "worth", "sum", "how much", "total amount", "spend", "spent", "total value"}
@@ -81,16 +122,16 @@ class Reading:
     """What a message says about the numbers (before the dataset is chosen)."""
 
     def __init__(self) -> None:
-        self.group: list[Hit] = []          # dimension phrases to break down by
+        self.group: list[Hit] = []  # dimension phrases to break down by
         self.grain: str | None = None
-        self.direction: str | None = None   # desc | asc (a ranking)
+        self.direction: str | None = None  # desc | asc (a ranking)
         self.limit: int | None = None
         self.sort: Hit | None = None
         self.sort_any = False
         self.compare = False
         self.compare_to: str | None = None
         self.spans: list[tuple[int, int]] = []
-        self.measures: list[Hit] = []       # status-bearing measure phrases read before slots ("failure rate")
+        self.measures: list[Hit] = []  # status-bearing measure phrases read before slots ("failure rate")
 
     @property
     def shape(self) -> bool:
@@ -111,15 +152,18 @@ def prescan(turn: Turn) -> None:
     for h in dims:
         if any(a < h.end and h.start < b for a, b in r.spans + longer):
             continue
-        before = t[:h.start]
+        before = t[: h.start]
         if m := re.search(SORT.pattern + r"(?:the\s+)?$", before):
             r.sort, r.sort_any = h, True
             r.spans.append((m.start(), h.end))
             continue
         cue = re.search(r"\b" + GROUP_CUE + r"$", before) or (
-            (DESC.search(t) or ASC.search(t)) and re.search(r"\b" + WHICH_CUE + r"$", before))
+            (DESC.search(t) or ASC.search(t)) and re.search(r"\b" + WHICH_CUE + r"$", before)
+        )
         top = re.search(TOP_N.pattern + r"\s+$", before)
-        categorical = any(voc.model.datasets[tm.dataset].dimensions[tm.name].type == "string" for tm in h.of("dimension"))
+        categorical = any(
+            voc.model.datasets[tm.dataset].dimensions[tm.name].type == "string" for tm in h.of("dimension")
+        )
         if categorical and (cue or top):
             r.group.append(h)
             r.spans.append(((cue.start() if cue else h.start), h.end))
@@ -158,8 +202,17 @@ def _periods_in_order(t: str) -> list[str]:
     for m in RELATIVE_RE.finditer(t):
         n_raw, unit = m.group(1), m.group(2).rstrip("s")
         n = int(n_raw) if n_raw.isdigit() else NUMBER_WORDS.get(n_raw.split()[-1], 1)
-        found.append((m.start(), {"day": f"last_{n}_days", "week": f"last_{7 * n}_days", "month": f"last_{n}_months",
-                                  "year": f"last_{12 * n}_months"}[unit]))
+        found.append(
+            (
+                m.start(),
+                {
+                    "day": f"last_{n}_days",
+                    "week": f"last_{7 * n}_days",
+                    "month": f"last_{n}_months",
+                    "year": f"last_{12 * n}_months",
+                }[unit],
+            )
+        )
     for rx, value in NAMED_PERIODS:
         found += [(m.start(), value) for m in rx.finditer(t)]
     return [v for _, v in sorted(found)]
@@ -180,7 +233,7 @@ def _words(turn: Turn) -> list[Hit]:
     for h in hits:
         if h.of("measure") and _status_noun(h.phrase):
             m = next(m for rx, _ in INVOICE_STATUS_RE + PAYMENT_RE if (m := rx.search(text, h.start, h.end)))
-            text = text[:m.start()] + " " * (m.end() - m.start()) + text[m.end():]
+            text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
     return vocabulary().find(text, kinds) if text != turn.slots.rest else hits
 
 
@@ -190,13 +243,21 @@ def _choose(turn: Turn, r: Reading, hits: list[Hit], previous: str | None = None
     t = turn.t
     named = [h for h in hits if h.of("dataset")]
     rest = turn.slots.rest
-    measure_hits = [h for h in r.measures + hits if h.of("measure") and not _status_noun(h.phrase)
-                    and not re.search(rf"\b{re.escape(h.phrase)}\s+(?:more|less|over|above|under|below|greater|higher|lower|at least|at most)\b", t)]
+    measure_hits = [
+        h
+        for h in r.measures + hits
+        if h.of("measure")
+        and not _status_noun(h.phrase)
+        and not re.search(
+            rf"\b{re.escape(h.phrase)}\s+(?:more|less|over|above|under|below|greater|higher|lower|at least|at most)\b",
+            t,
+        )
+    ]
     usable = []
     for h in measure_hits:
         if _status_word(h.phrase):
-            follows = rest[h.end:].lstrip()
-            totalish = TOTALISH.search(rest[:h.start])
+            follows = rest[h.end :].lstrip()
+            totalish = TOTALISH.search(rest[: h.start])
             if not totalish or any(follows.startswith(w) for d in model.datasets for w in voc.dataset_words(d)):
                 continue  # "failed invoices", "outstanding bills": a filter
             for rx, value in INVOICE_STATUS_RE + PAYMENT_RE:  # "total outstanding": the measure, not also a filter
@@ -210,15 +271,23 @@ def _choose(turn: Turn, r: Reading, hits: list[Hit], previous: str | None = None
     cands = list(dict.fromkeys(tm.dataset for h in named for tm in h.of("dataset")))
     if not cands and turn.slots.dataset and not measure_hits:
         cands = [turn.slots.dataset]
-    group_dims = lambda d: all(any(tm.dataset == d for tm in g.of("dimension")) or _strip_label(d, g.phrase) for g in r.group)  # noqa: E731
-    pool = cands or [d for d in model.datasets if all(h.of("measure", d) for h in usable if h.phrase not in WEAK) and group_dims(d)
-                     and (usable or r.group)]
+
+    def group_dims(d: str) -> bool:
+        return all(any(tm.dataset == d for tm in g.of("dimension")) or _strip_label(d, g.phrase) for g in r.group)
+
+    pool = cands or [
+        d
+        for d in model.datasets
+        if all(h.of("measure", d) for h in usable if h.phrase not in WEAK) and group_dims(d) and (usable or r.group)
+    ]
     if previous and previous in pool:
         pool = [previous]
     fits = [d for d in pool if group_dims(d)] or pool
     if len(fits) > 1 and turn.slots.dataset in fits:
         fits = [turn.slots.dataset]
-    if len(fits) > 1:  # a dataset named inside the measure ("number of vendors"), else the first when other words narrowed it
+    if (
+        len(fits) > 1
+    ):  # a dataset named inside the measure ("number of vendors"), else the first when other words narrowed it
         inside = [d for d in fits if any(w in h.phrase.split() for h in usable for w in voc.dataset_words(d))]
         if len(inside) == 1:
             fits = inside
@@ -233,10 +302,15 @@ def _choose(turn: Turn, r: Reading, hits: list[Hit], previous: str | None = None
     generic: set[Any] = set()
     for h in usable:
         for tm in h.of("measure", ds_name):
-            plain = (ds.measures[tm.name].agg == "count" and not ds.measures[tm.name].filters) or tm.name == ds.default_measure
+            plain = (
+                ds.measures[tm.name].agg == "count" and not ds.measures[tm.name].filters
+            ) or tm.name == ds.default_measure
             own = {w for p in voc.dataset_words(ds_name) for w in p.split()}
-            is_weak = (plain and _weak(h.phrase, ds_name)) or h.phrase in voc.dataset_words(ds_name) or (
-                set(h.phrase.split()) & own and _weak(h.phrase, ds_name))
+            is_weak = (
+                (plain and _weak(h.phrase, ds_name))
+                or h.phrase in voc.dataset_words(ds_name)
+                or (set(h.phrase.split()) & own and _weak(h.phrase, ds_name))
+            )
             (weak if is_weak else strong).append(tm.name)
             if h.phrase in GENERIC:
                 generic.add(tm.name)
@@ -259,7 +333,7 @@ def _strip_label(dataset: str, phrase: str) -> str | None:
     ds = vocabulary().model.datasets[dataset]
     for w in (ds.label, ds.words):
         if phrase.startswith(w + " "):
-            rest = phrase[len(w) + 1:]
+            rest = phrase[len(w) + 1 :]
             hits = [h for h in vocabulary().find(rest, ("dimension",)) if h.phrase == rest]
             if hits and hits[0].of("dimension", dataset):
                 return hits[0].of("dimension", dataset)[0].name
@@ -322,7 +396,9 @@ def _order(r: Reading, measure: str | None) -> dict[str, Any]:
     return out
 
 
-def _query(dataset: str, measures: list[str], group: list[str], f: dict, period: dict, grain: str | None, order: dict) -> dict:
+def _query(
+    dataset: str, measures: list[str], group: list[str], f: dict, period: dict, grain: str | None, order: dict
+) -> dict:
     q: dict[str, Any] = {"dataset": dataset, "measures": measures}
     if group:
         q["group_by"] = group
@@ -347,10 +423,17 @@ def question(turn: Turn) -> Intent | None:
         return None
     if b.dataset is None:
         what = ", ".join(b.candidates[:4]) if b.candidates else "invoices, sales, vendors or transactions"
-        return clarify(f"Which figures do you mean, about {what}? For example 'top 5 vendors by invoice value this year'?",
-                       "analytics question without a dataset", 0.4)
+        return clarify(
+            f"Which figures do you mean, about {what}? For example 'top 5 vendors by invoice value this year'?",
+            "analytics question without a dataset",
+            0.4,
+        )
     if REF.search(turn.t) and not (b.strong or hits) and not turn.slots.has_filter:
-        return clarify("What should I break down? For example 'failed invoices by vendor last month'?", "reference with nothing to refer to", 0.4)
+        return clarify(
+            "What should I break down? For example 'failed invoices by vendor last month'?",
+            "reference with nothing to refer to",
+            0.4,
+        )
     ds = b.dataset
     group = [d for d in (_dim(ds, g) for g in r.group) if d]
     default = _count(ds)
@@ -360,6 +443,18 @@ def question(turn: Turn) -> Intent | None:
     if r.sort and not b.strong:
         measures = [m.name for m in r.sort.of("measure", ds)][:1] or measures
     if r.compare and not (turn.p.get("period") or turn.p.get("date_from")):
-        return clarify("Which periods should I compare? For example 'compare sales this month with last month'?", "comparison without a period", 0.4)
-    q = _query(ds, measures, group, _filters(turn, ds, hits), _period(turn, r), r.grain, _order(r, measures[0] if measures else None))
+        return clarify(
+            "Which periods should I compare? For example 'compare sales this month with last month'?",
+            "comparison without a period",
+            0.4,
+        )
+    q = _query(
+        ds,
+        measures,
+        group,
+        _filters(turn, ds, hits),
+        _period(turn, r),
+        r.grain,
+        _order(r, measures[0] if measures else None),
+    )
     return turn.tool("analyze_data", q, conf=0.85, why=f"analyse {ds}")

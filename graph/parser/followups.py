@@ -2,6 +2,7 @@
 "what about SkyHigh?", "sort by amount", "top 5". The thread's last query is ParseContext.last_result["query"]
 (graph/nodes.py keeps it in the state, memory keeps it across threads); after a listing, a follow-up that
 asks for figures ("and by vendor?", "how much are they worth?") turns its filter into an analysis."""
+
 from __future__ import annotations
 
 import re
@@ -23,7 +24,12 @@ def follow_up(turn: Turn) -> Intent | None:
     hits = _words(turn)
     dataset = prev.get("dataset", "invoices")
     own = [tm.dataset for h in hits for tm in h.of("dataset") if not h.of("measure", dataset)]
-    cue = FOLLOW.match(turn.core) or FOLLOW.match(turn.t) or re.match(r"^(?:make it|sort|by|as a|for)\b", turn.core) or REF.search(turn.t)
+    cue = (
+        FOLLOW.match(turn.core)
+        or FOLLOW.match(turn.t)
+        or re.match(r"^(?:make it|sort|by|as a|for)\b", turn.core)
+        or REF.search(turn.t)
+    )
     if not cue and (own or turn.slots.has_filter):
         return None  # a whole new question ("how much do we owe Metro Cabs?"), not a refinement
     if LISTING_VERB.match(turn.core) and own and not r.shape:
@@ -48,8 +54,12 @@ def follow_up(turn: Turn) -> Intent | None:
     if new_measures:
         old = measures[0] if measures else None
         measures = new_measures
-        q["order_by"] = [(o if isinstance(o, str) else ("-" if o.get("direction") == "desc" else "") + o["field"]).replace(old or "\0", measures[0])
-                         for o in q.get("order_by") or []]
+        q["order_by"] = [
+            (o if isinstance(o, str) else ("-" if o.get("direction") == "desc" else "") + o["field"]).replace(
+                old or "\0", measures[0]
+            )
+            for o in q.get("order_by") or []
+        ]
     if not measures:
         measures = [_count(dataset)]
     q["measures"] = measures

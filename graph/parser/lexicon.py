@@ -1,6 +1,7 @@
 """Word lists, statuses and amounts for the offline parser: how finance users write keywords,
 statuses, regions and money. Pure, compiled at import (dates and periods: periods.py).
 """
+
 from __future__ import annotations
 
 import re
@@ -28,7 +29,8 @@ show filter list display fetch investigate analysis analyse analyze performance 
 average compare customers quarter value total month year trend percentage region category
 """.split()
 
-COMMON = set(KEYWORDS) | set("""
+COMMON = set(KEYWORDS) | set(
+    """
 a an the this that these those them they their it its is are was were be been am do does did done
 i me my mine we us our you your he she his her please pls plz kindly can could would will shall
 should may might must just only also too and or but not no yes ok okay so then now again same
@@ -69,15 +71,59 @@ up out down average avg mean median share percent percentage proportion rate rat
 against trend trends trending highest lowest least fewest most best worst bottom by per each breakdown break split
 regions category categories method methods state states type types sort sorted order ordered rank ranked wise
 monthly weekly quarterly yearly daily annually growth change changed instead sold units spend spent owe owed
-""".split())
+""".split()
+)
 
-NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "fifteen": 15, "twenty": 20,
-                "thirty": 30, "sixty": 60, "ninety": 90, "a": 1, "an": 1, "couple": 2, "few": 3}
+NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "fifteen": 15,
+    "twenty": 20,
+    "thirty": 30,
+    "sixty": 60,
+    "ninety": 90,
+    "a": 1,
+    "an": 1,
+    "couple": 2,
+    "few": 3,
+}
 
-MONTHS = {"jan": 1, "january": 1, "feb": 2, "february": 2, "mar": 3, "march": 3, "apr": 4, "april": 4,
-          "may": 5, "jun": 6, "june": 6, "jul": 7, "july": 7, "aug": 8, "august": 8, "sep": 9, "sept": 9,
-          "september": 9, "oct": 10, "october": 10, "nov": 11, "november": 11, "dec": 12, "december": 12}
+MONTHS = {
+    "jan": 1,
+    "january": 1,
+    "feb": 2,
+    "february": 2,
+    "mar": 3,
+    "march": 3,
+    "apr": 4,
+    "april": 4,
+    "may": 5,
+    "jun": 6,
+    "june": 6,
+    "jul": 7,
+    "july": 7,
+    "aug": 8,
+    "august": 8,
+    "sep": 9,
+    "sept": 9,
+    "september": 9,
+    "oct": 10,
+    "october": 10,
+    "nov": 11,
+    "november": 11,
+    "dec": 12,
+    "december": 12,
+}
 COMMON |= set(MONTHS) | set(NUMBER_WORDS)
 
 _TYPO_TARGETS = sorted({w for w in KEYWORDS if len(w) >= 5})
@@ -99,10 +145,16 @@ def correct_word(word: str) -> str:
 # --------------------------------------------------------------------------- statuses
 
 _INVOICE_STATUS = [
-    (r"not (?:yet )?processed|unprocessed|yet to be processed|in[ -]progress|awaiting|waiting|queued|pending|open|on hold|"
-     r"(?:for|needing|needs|need) approval", "pending"),
-    (r"gstins? (?:is )?(?:missing|mismatch(?:ed)?)|(?:missing|wrong|no) gstins?|duplicate(?: invoice)?(?: numbers?)?|"
-     r"tax(?: amount)? mismatch|invalid (?:invoice )?dates?|with errors|unsuccessful|fail(?:ed|ing|ures?|s)?|rejected|rejections?|errored|erroring|errors?|bounced|declined", "failed"),
+    (
+        r"not (?:yet )?processed|unprocessed|yet to be processed|in[ -]progress|awaiting|waiting|queued|pending|open|on hold|"
+        r"(?:for|needing|needs|need) approval",
+        "pending",
+    ),
+    (
+        r"gstins? (?:is )?(?:missing|mismatch(?:ed)?)|(?:missing|wrong|no) gstins?|duplicate(?: invoice)?(?: numbers?)?|"
+        r"tax(?: amount)? mismatch|invalid (?:invoice )?dates?|with errors|unsuccessful|fail(?:ed|ing|ures?|s)?|rejected|rejections?|errored|erroring|errors?|bounced|declined",
+        "failed",
+    ),
     (r"processed|completed?|successful(?:ly)?|succeeded|success|posted|cleared|approved|done", "processed"),
     (r"cancell?ed|cancell?ations?|voided|void", "cancelled"),
 ]
@@ -117,7 +169,12 @@ PAYMENT_RE = [
 
 TICKET_STATUS_RE = [
     (re.compile(r"\bre-?open(?:ed)?\b"), "open"),
-    (re.compile(r"\bin[ -_]progress\b|\bworking on (?:it|this|that)\b|\bstart(?:ed)? working\b|\bunder way\b|\bongoing\b"), "in_progress"),
+    (
+        re.compile(
+            r"\bin[ -_]progress\b|\bworking on (?:it|this|that)\b|\bstart(?:ed)? working\b|\bunder way\b|\bongoing\b"
+        ),
+        "in_progress",
+    ),
     (re.compile(r"\bresolved?\b|\bfixed\b|\bdone\b|\bsorted\b|\bcompleted?\b"), "resolved"),
     (re.compile(r"\bclosed?\b"), "closed"),
     (re.compile(r"\bopen\b"), "open"),
@@ -127,20 +184,43 @@ REGION_RE = re.compile(r"\b(north|south|east|west)(?:ern)?\b(?!\s*(?:star|wind|g
 
 # --------------------------------------------------------------------------- amounts
 
-_UNITS = {"k": 1e3, "thousand": 1e3, "l": 1e5, "lakh": 1e5, "lakhs": 1e5, "lac": 1e5, "lacs": 1e5,
-          "cr": 1e7, "crore": 1e7, "crores": 1e7, "m": 1e6, "mn": 1e6, "million": 1e6}
+_UNITS = {
+    "k": 1e3,
+    "thousand": 1e3,
+    "l": 1e5,
+    "lakh": 1e5,
+    "lakhs": 1e5,
+    "lac": 1e5,
+    "lacs": 1e5,
+    "cr": 1e7,
+    "crore": 1e7,
+    "crores": 1e7,
+    "m": 1e6,
+    "mn": 1e6,
+    "million": 1e6,
+}
 _CUR = r"(?:₹|rs\.?|inr|rupees)"
-NUM = (rf"(?:{_CUR}\s*)?(\d{{1,3}}(?:,\d{{2,3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
-       r"(?:\s*(thousand|lakhs?|lacs?|crores?|million)\b|(k|l|cr|mn|m)(?![a-z0-9])"
-       r"|(?![a-z0-9])(?!\s*(?:invoices?|bills?|days?|weeks?|months?|years?|times|transactions?|sales|records|rows|vendors?|%|percent)))"
-       r"(?:\s*(?:rupees|rs\.?|inr)\b)?")
+NUM = (
+    rf"(?:{_CUR}\s*)?(\d{{1,3}}(?:,\d{{2,3}})+(?:\.\d+)?|\d+(?:\.\d+)?)"
+    r"(?:\s*(thousand|lakhs?|lacs?|crores?|million)\b|(k|l|cr|mn|m)(?![a-z0-9])"
+    r"|(?![a-z0-9])(?!\s*(?:invoices?|bills?|days?|weeks?|months?|years?|times|transactions?|sales|records|rows|vendors?|%|percent)))"
+    r"(?:\s*(?:rupees|rs\.?|inr)\b)?"
+)
 _MIN = r"(?:over|above|more than|greater than|higher than|bigger than|exceeding|exceeds|in excess of|at least|minimum(?: of)?|min\.?|not less than|upwards of|starting (?:from|at)|>=?|≥)"
 _MAX = r"(?:under|below|less than|lower than|smaller than|cheaper than|at most|up ?to|not more than|not over|not above|maximum(?: of)?|max\.?|within|<=?|≤)"
 _AMT_WORD = r"(?:(?:with |having |of )?(?:an? )?(?:total |invoice |bill )?(?:amount|value|worth|total|valued|priced)s?\s*(?:of|is|=|:)?\s*)?"
-RANGE_AMT_RE = re.compile(rf"\b(?:between|from)\s+{_AMT_WORD}{NUM}\s*(?:and|to|-|–)\s*{NUM}|{NUM}\s*(?:-|–|to)\s*{NUM}(?=\s*(?:range|bracket|band)?)")
-MIN_AMT_RE = re.compile(rf"{_MIN}\s*{_AMT_WORD}{NUM}|{NUM}\s*(?:\+|and (?:above|over|more)|or (?:more|above|over|higher))")
-MAX_AMT_RE = re.compile(rf"{_MAX}\s*{_AMT_WORD}{NUM}|{NUM}\s*(?:and (?:below|under|less)|or (?:less|below|under|lower))")
-EXACT_AMT_RE = re.compile(rf"(?:{_CUR}\s*\d[\d,.]*(?:\s*(?:thousand|lakhs?|lacs?|crores?|million)|(?:k|l|cr|mn)\b)?|\b\d[\d,.]*(?:\s*(?:thousand|lakhs?|lacs?|crores?|million)\b|(?:k|l|cr|mn)\b))")
+RANGE_AMT_RE = re.compile(
+    rf"\b(?:between|from)\s+{_AMT_WORD}{NUM}\s*(?:and|to|-|–)\s*{NUM}|{NUM}\s*(?:-|–|to)\s*{NUM}(?=\s*(?:range|bracket|band)?)"
+)
+MIN_AMT_RE = re.compile(
+    rf"{_MIN}\s*{_AMT_WORD}{NUM}|{NUM}\s*(?:\+|and (?:above|over|more)|or (?:more|above|over|higher))"
+)
+MAX_AMT_RE = re.compile(
+    rf"{_MAX}\s*{_AMT_WORD}{NUM}|{NUM}\s*(?:and (?:below|under|less)|or (?:less|below|under|lower))"
+)
+EXACT_AMT_RE = re.compile(
+    rf"(?:{_CUR}\s*\d[\d,.]*(?:\s*(?:thousand|lakhs?|lacs?|crores?|million)|(?:k|l|cr|mn)\b)?|\b\d[\d,.]*(?:\s*(?:thousand|lakhs?|lacs?|crores?|million)\b|(?:k|l|cr|mn)\b))"
+)
 
 
 def amount_value(num: str, unit1: str | None, unit2: str | None) -> float:
@@ -163,7 +243,10 @@ def extract_amounts(t: str) -> Amounts:
     out = Amounts()
     for m in RANGE_AMT_RE.finditer(t):
         vals = _amounts_in(m)
-        if len(vals) == 2 and (re.search(r"\d[\d,.]*\s*(?:thousand|lakh|lac|crore|million|k|l|cr|mn)|₹|rs|inr", m.group(0)) or max(vals) >= 1000):
+        if len(vals) == 2 and (
+            re.search(r"\d[\d,.]*\s*(?:thousand|lakh|lac|crore|million|k|l|cr|mn)|₹|rs|inr", m.group(0))
+            or max(vals) >= 1000
+        ):
             out.min_amount, out.max_amount = min(vals), max(vals)
             out.spans.append(m.span())
     for rx, attr in ((MIN_AMT_RE, "min_amount"), (MAX_AMT_RE, "max_amount")):

@@ -1,6 +1,7 @@
 """Dates and periods as people write them ("last month", "Q1 FY26", "between 1 Dec and 15 Jan"):
 `extract_dates` finds them in lower-cased text; impossible dates are reported, never fixed.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,36 +18,53 @@ from .lexicon import MONTHS, NUMBER_WORDS
 MON = r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sept?(?:ember)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(?:,?\s*(\d{4}))?"
-DATE = (rf"(?:the\s+)?(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|{_DAY}\s*(?:of\s+)?{MON}{_YEAR}|{MON}\s+{_DAY}(?!\d){_YEAR}"
-        r"|(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2}))(?![\d-])")
+DATE = (
+    rf"(?:the\s+)?(?:(\d{{4}})-(\d{{1,2}})-(\d{{1,2}})|{_DAY}\s*(?:of\s+)?{MON}{_YEAR}|{MON}\s+{_DAY}(?!\d){_YEAR}"
+    r"|(\d{1,2})[/.](\d{1,2})[/.](\d{4}|\d{2}))(?![\d-])"
+)
 _DATE_GROUPS = 12
 RANGE_DATE_RE = re.compile(rf"\b(?:(?:between|from)\s+)?{DATE}\s*(?:and|to|till|until|through|-|–)\s*{DATE}")
-ONE_DATE_RE = re.compile(rf"\b(?:(since|from|starting|after|beginning|as of|on or after|before|until|till|up to|upto|through|by|on|dated)\s+)?{DATE}")
-MONTH_RANGE_RE = re.compile(rf"\b(?:(?:between|from)\s+)?{MON}\s*(?:and|to|till|until|through|-|–)\s*{MON}(?:\s*,?\s*(\d{{4}}))?\b")
-MONTH_RE = re.compile(rf"\b(?:(in|for|during|of|since|from|after|before|until|till|through)\s+(?:the\s+month\s+of\s+|the\s+(?:start|beginning|end)\s+of\s+)?)?{MON}(?:\s*[-,']?\s*(\d{{4}}|'?\d{{2}}(?!\d)))?\b")
+ONE_DATE_RE = re.compile(
+    rf"\b(?:(since|from|starting|after|beginning|as of|on or after|before|until|till|up to|upto|through|by|on|dated)\s+)?{DATE}"
+)
+MONTH_RANGE_RE = re.compile(
+    rf"\b(?:(?:between|from)\s+)?{MON}\s*(?:and|to|till|until|through|-|–)\s*{MON}(?:\s*,?\s*(\d{{4}}))?\b"
+)
+MONTH_RE = re.compile(
+    rf"\b(?:(in|for|during|of|since|from|after|before|until|till|through)\s+(?:the\s+month\s+of\s+|the\s+(?:start|beginning|end)\s+of\s+)?)?{MON}(?:\s*[-,']?\s*(\d{{4}}|'?\d{{2}}(?!\d)))?\b"
+)
 ISO_MONTH_RE = re.compile(r"\b(\d{4})-(\d{1,2})\b(?!-\d)")
-QUARTER_RE = re.compile(r"\b(?:(\d{4})\s*-?\s*)?q([1-4])\b(?:\s*(?:of\s+)?(fy\s*'?)?(\d{4}|'?\d{2}(?!\d)))?|\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter\b(?:\s+(?:of\s+)?(\d{4}))?")
-FY_RE = re.compile(r"\bfy\s*'?(\d{4})\s*[-/]\s*(\d{2,4})\b|\bfy\s*'?(\d{4}|\d{2})\b|\b(?:financial|fiscal) year\s+(\d{4})\s*[-/]\s*(\d{2,4})\b")
+QUARTER_RE = re.compile(
+    r"\b(?:(\d{4})\s*-?\s*)?q([1-4])\b(?:\s*(?:of\s+)?(fy\s*'?)?(\d{4}|'?\d{2}(?!\d)))?|\b(first|second|third|fourth|1st|2nd|3rd|4th) quarter\b(?:\s+(?:of\s+)?(\d{4}))?"
+)
+FY_RE = re.compile(
+    r"\bfy\s*'?(\d{4})\s*[-/]\s*(\d{2,4})\b|\bfy\s*'?(\d{4}|\d{2})\b|\b(?:financial|fiscal) year\s+(\d{4})\s*[-/]\s*(\d{2,4})\b"
+)
 YEAR_RE = re.compile(r"\b(?:(in|for|during|of|year|since|from|calendar year|cy)\s+)?(20\d\d)\b(?!\s*-\s*\d)")
 _N = r"(\d{1,4}|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|sixty|ninety|a couple of|a few)"
-RELATIVE_RE = re.compile(rf"\b(?:in\s+the\s+|over\s+the\s+|during\s+the\s+|for\s+the\s+|within\s+the\s+)?(?:last|past|previous|prior|recent)\s+{_N}\s+(days?|weeks?|months?|years?)\b")
-NAMED_PERIODS = [(re.compile(p), v) for p, v in [
-    (r"\b(?:this|current|the current) (?:fy|financial year|fiscal year|fiscal)\b", "this_fy"),
-    (r"\b(?:last|previous|prior|past) (?:fy|financial year|fiscal year|fiscal)\b", "last_fy"),
-    (r"\b(?:last|previous|prior|past) month\b|\bprev month\b", "last_month"),
-    (r"\b(?:this|current|the current) month\b|\bmonth[ -]to[ -]date\b|\bmtd\b|\bthis month's\b", "this_month"),
-    (r"\b(?:last|previous|prior|past) quarter\b|\bprev quarter\b", "last_quarter"),
-    (r"\b(?:this|current|the current) quarter\b|\bquarter[ -]to[ -]date\b|\bqtd\b", "this_quarter"),
-    (r"\b(?:last|previous|prior) year\b", "last_year"),
-    (r"\bpast year\b", "last_12_months"),
-    (r"\b(?:this|current|the current) year\b", "this_year"),
-    (r"\byear[ -]to[ -]date\b|\bytd\b", "ytd"),
-    (r"\b(?:last|previous|prior) week\b", "last_week"),
-    (r"\bpast week\b", "last_7_days"),
-    (r"\b(?:this|current) week\b", "this_week"),
-    (r"\byesterday\b", "yesterday"),
-    (r"\btoday\b|\bthis morning\b", "today"),
-]]
+RELATIVE_RE = re.compile(
+    rf"\b(?:in\s+the\s+|over\s+the\s+|during\s+the\s+|for\s+the\s+|within\s+the\s+)?(?:last|past|previous|prior|recent)\s+{_N}\s+(days?|weeks?|months?|years?)\b"
+)
+NAMED_PERIODS = [
+    (re.compile(p), v)
+    for p, v in [
+        (r"\b(?:this|current|the current) (?:fy|financial year|fiscal year|fiscal)\b", "this_fy"),
+        (r"\b(?:last|previous|prior|past) (?:fy|financial year|fiscal year|fiscal)\b", "last_fy"),
+        (r"\b(?:last|previous|prior|past) month\b|\bprev month\b", "last_month"),
+        (r"\b(?:this|current|the current) month\b|\bmonth[ -]to[ -]date\b|\bmtd\b|\bthis month's\b", "this_month"),
+        (r"\b(?:last|previous|prior|past) quarter\b|\bprev quarter\b", "last_quarter"),
+        (r"\b(?:this|current|the current) quarter\b|\bquarter[ -]to[ -]date\b|\bqtd\b", "this_quarter"),
+        (r"\b(?:last|previous|prior) year\b", "last_year"),
+        (r"\bpast year\b", "last_12_months"),
+        (r"\b(?:this|current|the current) year\b", "this_year"),
+        (r"\byear[ -]to[ -]date\b|\bytd\b", "ytd"),
+        (r"\b(?:last|previous|prior) week\b", "last_week"),
+        (r"\bpast week\b", "last_7_days"),
+        (r"\b(?:this|current) week\b", "this_week"),
+        (r"\byesterday\b", "yesterday"),
+        (r"\btoday\b|\bthis morning\b", "today"),
+    ]
+]
 
 
 @dataclass
@@ -123,7 +141,10 @@ def extract_dates(t: str, today: date) -> Dates:
     try:
         for m in RANGE_DATE_RE.finditer(t):
             g = m.groups()
-            a, b = _date_from_groups(g[:_DATE_GROUPS], today, m.group(0)), _date_from_groups(g[_DATE_GROUPS:], today, m.group(0))
+            a, b = (
+                _date_from_groups(g[:_DATE_GROUPS], today, m.group(0)),
+                _date_from_groups(g[_DATE_GROUPS:], today, m.group(0)),
+            )
             if b < a and not (g[_DATE_GROUPS] or g[_DATE_GROUPS + 5] or g[_DATE_GROUPS + 8] or g[_DATE_GROUPS + 11]):
                 b = b.replace(year=a.year) if b.replace(year=a.year) >= a else b.replace(year=a.year + 1)
             if b < a and not (g[0] or g[5] or g[8] or g[11]):
@@ -133,7 +154,7 @@ def extract_dates(t: str, today: date) -> Dates:
             break
         if not out.spans:
             for m in ONE_DATE_RE.finditer(t):
-                d = _date_from_groups(m.groups()[1:], today, m.group(0)[len(m.group(1) or ""):])
+                d = _date_from_groups(m.groups()[1:], today, m.group(0)[len(m.group(1) or "") :])
                 prep = m.group(1) or "on"
                 if prep in ("since", "from", "starting", "beginning", "as of", "on or after"):
                     out.date_from = d.isoformat()
@@ -164,8 +185,12 @@ def extract_dates(t: str, today: date) -> Dates:
             continue
         n_raw, unit = m.group(1), m.group(2).rstrip("s")
         n = int(n_raw) if n_raw.isdigit() else NUMBER_WORDS[n_raw.split()[1] if n_raw.startswith("a ") else n_raw]
-        out.period = {"day": f"last_{n}_days", "week": f"last_{7 * n}_days",
-                      "month": f"last_{n}_months", "year": f"last_{12 * n}_months"}[unit]
+        out.period = {
+            "day": f"last_{n}_days",
+            "week": f"last_{7 * n}_days",
+            "month": f"last_{n}_months",
+            "year": f"last_{12 * n}_months",
+        }[unit]
         take(m)
     for rx, value in NAMED_PERIODS:
         for m in rx.finditer(t):
@@ -210,15 +235,31 @@ def extract_dates(t: str, today: date) -> Dates:
         if taken(m):
             continue
         prep, tok, y = m.group(1), m.group(2), m.group(3)
-        if not prep and not y and (tok == "may" or len(tok.rstrip(".")) <= 3 and tok.rstrip(".") not in ("jan", "feb", "apr", "aug", "oct", "nov", "dec")):
+        if (
+            not prep
+            and not y
+            and (
+                tok == "may"
+                or len(tok.rstrip(".")) <= 3
+                and tok.rstrip(".") not in ("jan", "feb", "apr", "aug", "oct", "nov", "dec")
+            )
+        ):
             continue  # bare "may"/"mar"/"jun": too likely an ordinary word
         mo = _month(tok)
         named = _year(y)
         year = named if named is not None else _recent_month(mo, today)
         if prep in ("since", "from", "after"):
-            out.date_from = date(year, mo, 1).isoformat() if prep != "after" else (date(year, mo, 1) + relativedelta(months=1)).isoformat()
+            out.date_from = (
+                date(year, mo, 1).isoformat()
+                if prep != "after"
+                else (date(year, mo, 1) + relativedelta(months=1)).isoformat()
+            )
         elif prep in ("before", "until", "till", "through"):
-            out.date_to = (date(year, mo, 1) - timedelta(days=1)).isoformat() if prep == "before" else date(year, mo, monthrange(year, mo)[1]).isoformat()
+            out.date_to = (
+                (date(year, mo, 1) - timedelta(days=1)).isoformat()
+                if prep == "before"
+                else date(year, mo, monthrange(year, mo)[1]).isoformat()
+            )
         else:
             out.period = f"{year}-{mo:02d}"
         take(m)
@@ -228,7 +269,7 @@ def extract_dates(t: str, today: date) -> Dates:
         prep = m.group(1)
         if prep in ("since", "from"):
             out.date_from = f"{m.group(2)}-01-01"
-        elif prep or re.match(r"\s*(?:invoices?|sales|transactions|bills|payments)\b", t[m.end():]):
+        elif prep or re.match(r"\s*(?:invoices?|sales|transactions|bills|payments)\b", t[m.end() :]):
             out.period = m.group(2)
         else:
             continue

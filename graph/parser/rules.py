@@ -4,21 +4,46 @@ notifications, explanations, exports, follow-ups on a listing, listings, and the
 Each rule takes a Turn and returns an Intent, or None to let the next rule try; graph/parser/__init__.py
 lists them in order.
 """
+
 from __future__ import annotations
 
 import re
 
 from ..intent import Intent
-from .patterns import (ALL_VENDORS, ANALYZE_ONE, DESTROY, EXAMPLE, EXPLAIN, EXPORT, FILTER_VERB, FIXED, FOLLOW, FORGET,
-                       FORMATS, GENERIC_DATA_WORDS, GREET_WORDS, HELP_STRONG, NAMED_VENDOR, NOTIFICATIONS, TEMPLATE_INVESTIGATE,
-                       TEMPLATE_MONTHLY, TEMPLATE_VENDOR, TICKET_ID, TICKET_WORD, TOKEN, UNKNOWN_DATA)
+from .patterns import (
+    ALL_VENDORS,
+    ANALYZE_ONE,
+    DESTROY,
+    EXAMPLE,
+    EXPLAIN,
+    EXPORT,
+    FILTER_VERB,
+    FIXED,
+    FOLLOW,
+    FORGET,
+    FORMATS,
+    GENERIC_DATA_WORDS,
+    GREET_WORDS,
+    HELP_STRONG,
+    NAMED_VENDOR,
+    NOTIFICATIONS,
+    TEMPLATE_INVESTIGATE,
+    TEMPLATE_MONTHLY,
+    TEMPLATE_VENDOR,
+    TICKET_ID,
+    TICKET_WORD,
+    TOKEN,
+    UNKNOWN_DATA,
+)
 from .slots import filter_params, ticket_id_of
 from .turn import Turn, clarify
 
 
 def empty(turn: Turn) -> Intent | None:
     if not re.search(r"[a-z0-9]", turn.original.lower()):
-        return clarify("What would you like me to do? For example: 'failed IndiSky invoices from last month'.", "empty message")
+        return clarify(
+            "What would you like me to do? For example: 'failed IndiSky invoices from last month'.", "empty message"
+        )
     return None
 
 
@@ -28,7 +53,11 @@ def forget(turn: Turn) -> Intent | None:
 
 def greeting(turn: Turn) -> Intent | None:
     words = TOKEN.findall(turn.t)
-    return Intent("greeting", confidence=0.95, reason="greeting or thanks") if words and all(w in GREET_WORDS for w in words) else None
+    return (
+        Intent("greeting", confidence=0.95, reason="greeting or thanks")
+        if words and all(w in GREET_WORDS for w in words)
+        else None
+    )
 
 
 def help_(turn: Turn) -> Intent | None:
@@ -39,8 +68,12 @@ def help_(turn: Turn) -> Intent | None:
 
 def destroy(turn: Turn) -> Intent | None:
     if DESTROY.search(turn.t) and not TICKET_WORD.search(turn.t):
-        return clarify("I can't delete or change business data. I can filter, explain, export it, or open a ticket "
-                       "for someone to fix it. What would you like?", "asked to delete business data", 0.6)
+        return clarify(
+            "I can't delete or change business data. I can filter, explain, export it, or open a ticket "
+            "for someone to fix it. What would you like?",
+            "asked to delete business data",
+            0.6,
+        )
     return None
 
 
@@ -60,14 +93,25 @@ def ambiguous_name(turn: Turn) -> Intent | None:
 
 def monthly_review(turn: Turn) -> Intent | None:
     if TEMPLATE_MONTHLY.search(turn.t):
-        return Intent("template", template="monthly_review", params=turn.tpl_params, confidence=0.9, reason="monthly review template")
+        return Intent(
+            "template",
+            template="monthly_review",
+            params=turn.tpl_params,
+            confidence=0.9,
+            reason="monthly review template",
+        )
     return None
 
 
 def investigation(turn: Turn) -> Intent | None:
     if TEMPLATE_INVESTIGATE.search(turn.t) and not TICKET_ID.search(turn.t):
-        return Intent("template", template="invoice_investigation", params=turn.tpl_params, confidence=0.85,
-                      reason=turn.reasons("investigation template"))
+        return Intent(
+            "template",
+            template="invoice_investigation",
+            params=turn.tpl_params,
+            confidence=0.85,
+            reason=turn.reasons("investigation template"),
+        )
     return None
 
 
@@ -79,7 +123,13 @@ def vendor_analysis(turn: Turn) -> Intent | None:
     named = None if "vendor" in params else NAMED_VENDOR.search(turn.original)
     if named and not ALL_VENDORS.search(named.group(1)):  # a name we don't know: let the tool say "did you mean"
         params["vendor"] = named.group(1).strip()
-    return Intent("template", template="vendor_analysis", params=params, confidence=0.85, reason=turn.reasons("vendor analysis template"))
+    return Intent(
+        "template",
+        template="vendor_analysis",
+        params=params,
+        confidence=0.85,
+        reason=turn.reasons("vendor analysis template"),
+    )
 
 
 def notifications(turn: Turn) -> Intent | None:
@@ -99,10 +149,18 @@ def explain(turn: Turn) -> Intent | None:
     ep.pop("limit", None)
     if turn.has_records_ref or not ep:
         if not turn.ctx.last_result:
-            return clarify(f"Which invoices should I explain? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
-                           "explain with nothing to refer to", 0.5)
-        return turn.tool("explain_failures", {}, {"records": "previous"}, 0.9 if turn.has_records_ref else 0.75,
-                         "explain failures of the previous result")
+            return clarify(
+                f"Which invoices should I explain? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
+                "explain with nothing to refer to",
+                0.5,
+            )
+        return turn.tool(
+            "explain_failures",
+            {},
+            {"records": "previous"},
+            0.9 if turn.has_records_ref else 0.75,
+            "explain failures of the previous result",
+        )
     return turn.tool("explain_failures", ep, conf=0.85, why="explain failures")
 
 
@@ -112,27 +170,44 @@ def export(turn: Turn) -> Intent | None:
         return None
     fmt = next((f for rx, f in FORMATS if rx.search(t)), "csv")
     tid = ticket_id_of(turn.ticket_match) if turn.ticket_match else None
-    if re.search(r"\bfixed report\b|\b(?:fixed|resolved|corrected) (?:invoices|ones|records|data|file)\b", t) or \
-            (FIXED.search(t) and not s.has_filter and not ref):
-        return turn.tool("export_report", {"format": fmt}, {"ticket": "fixed"}, 0.9, "export the fixed ticket's records")
+    if re.search(r"\bfixed report\b|\b(?:fixed|resolved|corrected) (?:invoices|ones|records|data|file)\b", t) or (
+        FIXED.search(t) and not s.has_filter and not ref
+    ):
+        return turn.tool(
+            "export_report", {"format": fmt}, {"ticket": "fixed"}, 0.9, "export the fixed ticket's records"
+        )
     if tid:
         return turn.tool("export_report", {"format": fmt, "ticket_id": tid}, conf=0.9, why="export a ticket's records")
     if ref or not (s.has_filter or s.dataset):
         if not turn.ctx.last_result:
             if ref:
-                return clarify(f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
-                               "export of 'these' with nothing to refer to", 0.5)
-            return clarify(f"What should I export? Tell me the records, {EXAMPLE}, as csv, excel or pdf.", "export of nothing", 0.5)
-        return turn.tool("export_report", {"format": fmt}, {"records": "previous"}, 0.9 if ref else 0.75,
-                         f"export the previous result as {fmt}")
+                return clarify(
+                    f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
+                    "export of 'these' with nothing to refer to",
+                    0.5,
+                )
+            return clarify(
+                f"What should I export? Tell me the records, {EXAMPLE}, as csv, excel or pdf.", "export of nothing", 0.5
+            )
+        return turn.tool(
+            "export_report",
+            {"format": fmt},
+            {"records": "previous"},
+            0.9 if ref else 0.75,
+            f"export the previous result as {fmt}",
+        )
     ep = {k: v for k, v in turn.fp.items() if k != "limit"}
     return turn.tool("export_report", {"format": fmt, **ep}, conf=0.85, why=f"export as {fmt}")
 
 
 def listing_follow_up(turn: Turn) -> Intent | None:
-    """"what about SkyHigh?", "the same for last quarter", "only the failed ones" after a listing."""
+    """ "what about SkyHigh?", "the same for last quarter", "only the failed ones" after a listing."""
     ctx, s = turn.ctx, turn.slots
-    if not (ctx.last_result and (FOLLOW.match(turn.core) or FOLLOW.match(turn.t) or turn.has_records_ref) and (s.has_filter or s.dataset)):
+    if not (
+        ctx.last_result
+        and (FOLLOW.match(turn.core) or FOLLOW.match(turn.t) or turn.has_records_ref)
+        and (s.has_filter or s.dataset)
+    ):
         return None
     prev_tool = ctx.last_result.get("tool")
     name = prev_tool if prev_tool in ("filter_data", "explain_failures") else "filter_data"
@@ -146,19 +221,28 @@ def listing(turn: Turn) -> Intent | None:
     t, s, ctx = turn.t, turn.slots, turn.ctx
     unknown = None if (s.dataset or s.has_filter) else UNKNOWN_DATA.search(t)
     if unknown and unknown.group(1) not in GENERIC_DATA_WORDS:
-        return clarify(f"I don't have {unknown.group(1)} data. I can filter invoices, sales, vendors or transactions; "
-                       f"{EXAMPLE}.", f"unknown dataset '{unknown.group(1)}'", 0.6)
+        return clarify(
+            f"I don't have {unknown.group(1)} data. I can filter invoices, sales, vendors or transactions; {EXAMPLE}.",
+            f"unknown dataset '{unknown.group(1)}'",
+            0.6,
+        )
     if s.dataset or s.has_filter or (FILTER_VERB.search(t) and re.search(r"\b(?:data|records|everything|all)\b", t)):
         conf = 0.9 if (s.dataset and (FILTER_VERB.search(t) or s.has_filter)) else 0.7
         if turn.has_records_ref and not ctx.last_result and not s.has_filter:
-            return clarify(f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
-                           "reference with nothing to refer to", 0.5)
+            return clarify(
+                f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
+                "reference with nothing to refer to",
+                0.5,
+            )
         return turn.tool("filter_data", turn.fp, conf=conf, why=f"filter {turn.fp['dataset']}")
     if turn.has_records_ref and ctx.last_result and FILTER_VERB.search(t):
         return turn.tool("filter_data", {}, {"filter": "previous"}, 0.7, "show the previous result again")
     if turn.has_records_ref and FILTER_VERB.search(t):
-        return clarify(f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
-                       "reference with nothing to refer to", 0.5)
+        return clarify(
+            f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
+            "reference with nothing to refer to",
+            0.5,
+        )
     return None
 
 
@@ -167,5 +251,9 @@ def last_resort(turn: Turn) -> Intent:
         return Intent("help", confidence=0.7, reason="asked for help")
     if NOTIFICATIONS.search(turn.t):
         return turn.tool("view_notifications", {}, conf=0.6, why="notifications")
-    return clarify("I'm not sure what you need. I can filter invoices, sales, vendors or transactions, explain failures, "
-                   f"export reports and manage tickets; {EXAMPLE}.", "no intent matched", 0.2)
+    return clarify(
+        "I'm not sure what you need. I can filter invoices, sales, vendors or transactions, explain failures, "
+        f"export reports and manage tickets; {EXAMPLE}.",
+        "no intent matched",
+        0.2,
+    )

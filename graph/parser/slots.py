@@ -4,6 +4,7 @@ limit and workspace, read from normalised, typo-corrected text; and the helpers 
 Names go through tools.names (one matcher for the whole product); an unknown name after
 "from/for/by/vendor", before "invoices" or possessive passes through raw, so the tool can say
 "I couldn't find a vendor called X"."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,22 @@ from tools.periods import PeriodError, resolve_period
 
 from ..intent import ParseContext
 from .lexicon import COMMON, INVOICE_STATUS_RE, PAYMENT_RE, REGION_RE, correct_word, extract_amounts
-from .patterns import (AMOUNT_KV, BEFORE_DATASET, DATASETS, EXPLICIT_END, EXPLICIT_KEY, INVOICE_NO, LIMIT, PERIOD_KV,
-                       POSSESSIVE, PREP_NAME, SEP, TICKET_ID, TOKEN, WORKSPACE)
+from .patterns import (
+    AMOUNT_KV,
+    BEFORE_DATASET,
+    DATASETS,
+    EXPLICIT_END,
+    EXPLICIT_KEY,
+    INVOICE_NO,
+    LIMIT,
+    PERIOD_KV,
+    POSSESSIVE,
+    PREP_NAME,
+    SEP,
+    TICKET_ID,
+    TOKEN,
+    WORKSPACE,
+)
 from .periods import extract_dates
 
 
@@ -81,10 +96,16 @@ def explicit_names(original: str) -> tuple[dict[str, str], str]:
             continue
         q = original[e]
         if q in "\"'":
-            close = next((j for j in range(e + 1, len(original)) if original[j] == q
-                          and re.match(r"\s*(?:,|$)|\s+\w", original[j + 1:])), None)
+            close = next(
+                (
+                    j
+                    for j in range(e + 1, len(original))
+                    if original[j] == q and re.match(r"\s*(?:,|$)|\s+\w", original[j + 1 :])
+                ),
+                None,
+            )
             end = close + 1 if close is not None else len(original)  # unbalanced quote: the rest, as typed
-            val = original[e + 1:close] if close is not None else original[e:]
+            val = original[e + 1 : close] if close is not None else original[e:]
         elif m.group(2):
             stop = EXPLICIT_END.search(original, e + 1)  # always matches, at worst at the end
             end = stop.start() if stop else len(original)
@@ -97,8 +118,9 @@ def explicit_names(original: str) -> tuple[dict[str, str], str]:
     return found, blank(original, cuts)
 
 
-def read_slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: NameIndex | None,
-           explicit: dict[str, str]) -> Slots:
+def read_slots(
+    t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: NameIndex | None, explicit: dict[str, str]
+) -> Slots:
     p: dict[str, Any] = {}
     notes: list[str] = []
     rest = t
@@ -147,7 +169,7 @@ def read_slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: 
         names = {tuple(h.names) for h in hits}
         if len(hits) == 1 and len(hits[0].names) == 1:
             p[field] = hits[0].names[0]
-            notes.append(f"{field} '{rest[hits[0].start:hits[0].end]}' -> {p[field]} ({hits[0].how})")
+            notes.append(f"{field} '{rest[hits[0].start : hits[0].end]}' -> {p[field]} ({hits[0].how})")
         elif hits:
             cands = sorted({n for h in hits for n in h.names})
             if len(names) == 1 or len(cands) > 1:
@@ -197,11 +219,24 @@ def read_slots(t: str, original: str, ctx: ParseContext, vidx: NameIndex, cidx: 
             field = "customer" if dataset == "sales" or prep in ("to", "customer", "client") else "vendor"
             p[field] = raw_spelling(cand, original)
             notes.append(f"unresolved {field} {p[field]!r} passed through")
-    has_filter = any(k in p for k in ("period", "date_from", "date_to", "vendor", "status", "payment_status", "min_amount",
-                                      "max_amount", "region", "customer", "invoice_numbers", "_date_error"))
+    has_filter = any(
+        k in p
+        for k in (
+            "period",
+            "date_from",
+            "date_to",
+            "vendor",
+            "status",
+            "payment_status",
+            "min_amount",
+            "max_amount",
+            "region",
+            "customer",
+            "invoice_numbers",
+            "_date_error",
+        )
+    )
     return Slots(p, dataset, ambiguous, notes, has_filter, before_status)
-
-
 
 
 def dataset_of(t: str) -> str | None:
@@ -224,4 +259,3 @@ def filter_params(s: Slots, *, dataset: bool = True) -> dict[str, Any]:
             p.pop("status", None)
             p.pop("payment_status", None)
     return p
-

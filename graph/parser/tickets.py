@@ -1,4 +1,5 @@
 """Ticket intents: view, update (status or comment) and create ("escalate these")."""
+
 from __future__ import annotations
 
 import re
@@ -6,8 +7,25 @@ from typing import Any
 
 from ..intent import Intent
 from .lexicon import TICKET_STATUS_RE
-from .patterns import (COMMENT, CREATE, EXAMPLE, EXPORT, FIXED, NOTIFY_OFF, NOTIFY_ON, PRIORITY, QUESTION, RECORD_REF, STATED,
-                       TICKET_IT, TICKET_REF, TICKET_WORD, TITLE, UPDATE_VERB, WHEN_FIXED)
+from .patterns import (
+    COMMENT,
+    CREATE,
+    EXAMPLE,
+    EXPORT,
+    FIXED,
+    NOTIFY_OFF,
+    NOTIFY_ON,
+    PRIORITY,
+    QUESTION,
+    RECORD_REF,
+    STATED,
+    TICKET_IT,
+    TICKET_REF,
+    TICKET_WORD,
+    TITLE,
+    UPDATE_VERB,
+    WHEN_FIXED,
+)
 from .slots import ticket_id_of
 from .turn import Turn, clarify
 
@@ -21,23 +39,34 @@ def tickets(turn: Turn) -> Intent | None:
         return None  # "download the fixed report", "export T-00001": an export
     if CREATE.search(t) and not tid:
         return create_ticket(turn)
-    is_update = bool(UPDATE_VERB.search(core) or STATED.search(core)) and not (QUESTION.match(core) and not UPDATE_VERB.match(core))
-    ticket_ref = {"ticket": "previous"} if not tid and TICKET_REF.search(t) and (ctx.last_ticket_id or ctx.open_tickets) else {}
+    is_update = bool(UPDATE_VERB.search(core) or STATED.search(core)) and not (
+        QUESTION.match(core) and not UPDATE_VERB.match(core)
+    )
+    ticket_ref = (
+        {"ticket": "previous"} if not tid and TICKET_REF.search(t) and (ctx.last_ticket_id or ctx.open_tickets) else {}
+    )
     if is_update:
         if not tid and not ticket_ref:
-            return clarify("Which ticket? Give me its id, for example 'mark T-00001 as resolved'.", "ticket update without a ticket", 0.5)
+            return clarify(
+                "Which ticket? Give me its id, for example 'mark T-00001 as resolved'.",
+                "ticket update without a ticket",
+                0.5,
+            )
         params: dict[str, Any] = {"ticket_id": tid} if tid else {}
         cm = COMMENT.search(turn.original.lower())
         if cm:
-            params["comment"] = turn.original[cm.start(1):cm.end(1)].strip()
-        status_text = t[:cm.start()] if cm else t
+            params["comment"] = turn.original[cm.start(1) : cm.end(1)].strip()
+        status_text = t[: cm.start()] if cm else t
         for rx, st in TICKET_STATUS_RE:
             if rx.search(status_text.replace("ticket", "")):
                 params["status"] = st
                 break
         if "status" not in params and "comment" not in params:
-            return clarify("What should I change on that ticket: its status (open, in progress, resolved, closed) or a comment?",
-                           "ticket update without a status or comment", 0.5)
+            return clarify(
+                "What should I change on that ticket: its status (open, in progress, resolved, closed) or a comment?",
+                "ticket update without a status or comment",
+                0.5,
+            )
         return turn.tool("update_ticket", params, ticket_ref, 0.9, "update ticket")
     params = {"ticket_id": tid} if tid else {}
     if not tid and not (ticket_ref and not re.search(r"\btickets\b", t)):  # "is my ticket fixed?" is about that one
@@ -50,7 +79,7 @@ def tickets(turn: Turn) -> Intent | None:
 
 
 def escalate(turn: Turn) -> Intent | None:
-    """"escalate these", "raise a ticket": a ticket without the word ticket being the subject."""
+    """ "escalate these", "raise a ticket": a ticket without the word ticket being the subject."""
     return create_ticket(turn) if CREATE.search(turn.t) else None
 
 
@@ -71,7 +100,7 @@ def create_ticket(turn: Turn) -> Intent:
     title = None
     if tm:
         g = 1 if tm.group(1) else 2
-        title = original[tm.start(g):tm.end(g)].strip(" .")
+        title = original[tm.start(g) : tm.end(g)].strip(" .")
         title = re.split(r"\s+and (?:notify|let|tell|keep|alert|ping|mark|make)\b", title, flags=re.I)[0]
         if RECORD_REF.fullmatch(title.lower()) or not re.search(r"[a-z]", title.lower()) or len(title) < 3:
             title = None
@@ -80,13 +109,24 @@ def create_ticket(turn: Turn) -> Intent:
     if has_ref or not title:
         if not ctx.last_result:
             if has_ref:
-                return clarify(f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
-                               "ticket for 'these' with nothing to refer to", 0.5)
+                return clarify(
+                    f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
+                    "ticket for 'these' with nothing to refer to",
+                    0.5,
+                )
             if not title:
-                return clarify("What is the ticket about? Filter the invoices first (for example 'failed IndiSky invoices "
-                               "from last month') and say 'create a ticket for these', or give it a title.",
-                               "ticket with no subject", 0.5)
+                return clarify(
+                    "What is the ticket about? Filter the invoices first (for example 'failed IndiSky invoices "
+                    "from last month') and say 'create a ticket for these', or give it a title.",
+                    "ticket with no subject",
+                    0.5,
+                )
         else:
-            return turn.tool("create_ticket", params, {"records": "previous"}, 0.9 if has_ref else 0.8,
-                             "create a ticket for the previous result")
+            return turn.tool(
+                "create_ticket",
+                params,
+                {"records": "previous"},
+                0.9 if has_ref else 0.8,
+                "create a ticket for the previous result",
+            )
     return turn.tool("create_ticket", params, conf=0.85, why="create a ticket")

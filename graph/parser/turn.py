@@ -1,5 +1,6 @@
 """One message being parsed: its normalised and corrected text, the slots read from it, and the
 helpers every intent rule uses to answer (a tool call, or one short clarifying question)."""
+
 from __future__ import annotations
 
 import re
@@ -25,12 +26,14 @@ class Turn:
     original: str = ""
     explicit: dict[str, str] = field(default_factory=dict)
     low: str = ""
-    t: str = ""                 # lower case, typos in ordinary words corrected
-    core: str = ""              # t without polite openings ("can you please ...")
+    t: str = ""  # lower case, typos in ordinary words corrected
+    core: str = ""  # t without polite openings ("can you please ...")
     typo_note: str = ""
     vidx: NameIndex | None = None
     cidx: NameIndex | None = None
-    prescanned: list[tuple[int, int]] = field(default_factory=list)  # spans analytics read before slots (by vendor, monthly)
+    prescanned: list[tuple[int, int]] = field(
+        default_factory=list
+    )  # spans analytics read before slots (by vendor, monthly)
 
     @classmethod
     def of(cls, text: str, ctx: ParseContext) -> Turn:
@@ -49,8 +52,14 @@ class Turn:
     @cached_property
     def slots(self) -> Slots:
         vidx = self.vidx or name_index(tuple(self.ctx.vendors), NAME_COMMON)  # (Turn.of always sets it)
-        return read_slots(blank(self.t, self.prescanned) if self.prescanned else self.t, self.original, self.ctx,
-                          vidx, self.cidx, self.explicit)
+        return read_slots(
+            blank(self.t, self.prescanned) if self.prescanned else self.t,
+            self.original,
+            self.ctx,
+            vidx,
+            self.cidx,
+            self.explicit,
+        )
 
     @property
     def p(self) -> dict[str, Any]:
@@ -71,11 +80,14 @@ class Turn:
     @cached_property
     def ticket_match(self) -> re.Match | None:
         from .patterns import TICKET_WORD
+
         return TICKET_ID.search(self.t) if (TICKET_WORD.search(self.t) or re.search(r"\bt-?\s?\d", self.t)) else None
 
     def tool(self, name: str, params: dict, refs: dict | None = None, conf: float = 0.9, why: str = "") -> Intent:
         bits = [why] + [b for b in self.slots.notes if b]
-        return Intent("tool", name, params=params, refs=refs or {}, confidence=conf, reason="; ".join(bits) + self.typo_note)
+        return Intent(
+            "tool", name, params=params, refs=refs or {}, confidence=conf, reason="; ".join(bits) + self.typo_note
+        )
 
     def reasons(self, prefix: str) -> str:
         return prefix + (": " + "; ".join(self.slots.notes) if self.slots.notes else "")

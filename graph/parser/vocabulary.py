@@ -5,6 +5,7 @@ without a line of parser code.
 
 `Vocabulary.find(text, kinds)` returns the phrases in a text, longest first, never overlapping.
 """
+
 from __future__ import annotations
 
 import re
@@ -22,7 +23,7 @@ class Term:
     phrase: str
     kind: Kind
     dataset: str
-    name: str            # the dataset, measure or dimension name
+    name: str  # the dataset, measure or dimension name
     value: str | None = None  # kind == "value": the stored value ("NEFT")
 
 
@@ -54,8 +55,9 @@ class Vocabulary:
         terms: dict[str, list[Term]] = {}
 
         def add(phrase: str, term: Term) -> None:  # measures exactly as written; other words also singular/plural
-            for v in (_variants(phrase) if term.kind != "measure" else {re.sub(r"[\s_]+", " ", phrase.lower()).strip()}):
+            for v in _variants(phrase) if term.kind != "measure" else {re.sub(r"[\s_]+", " ", phrase.lower()).strip()}:
                 terms.setdefault(v, []).append(Term(v, term.kind, term.dataset, term.name, term.value))
+
         for dn, ds in model.datasets.items():
             for w in [dn, ds.label, ds.words, *ds.synonyms]:
                 add(w, Term("", "dataset", dn, dn))
@@ -79,7 +81,9 @@ class Vocabulary:
         for w in _WORD.finditer(text):
             for ph in self._by_first.get(w.group(0), ()):
                 end = w.start() + len(ph)
-                if text.startswith(ph, w.start()) and (end == len(text) or not (text[end].isalnum() or text[end] == "'")):
+                if text.startswith(ph, w.start()) and (
+                    end == len(text) or not (text[end].isalnum() or text[end] == "'")
+                ):
                     terms = tuple(t for t in self.terms[ph] if t.kind in kinds)
                     if terms:
                         cands.append((w.start(), end, ph, terms))
@@ -97,7 +101,9 @@ class Vocabulary:
 
     def dataset_words(self, dataset: str) -> set[str]:
         if dataset not in self._words:
-            self._words[dataset] = {p for p, ts in self.terms.items() if any(t.kind == "dataset" and t.dataset == dataset for t in ts)}
+            self._words[dataset] = {
+                p for p, ts in self.terms.items() if any(t.kind == "dataset" and t.dataset == dataset for t in ts)
+            }
         return self._words[dataset]
 
 

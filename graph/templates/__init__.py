@@ -3,6 +3,7 @@
 `graph/builder.py` adds each compiled template as a node of the parent graph (so it shares the
 parent's checkpointer and shows as a subgraph in `draw_mermaid(xray=True)` and in Studio).
 """
+
 from __future__ import annotations
 
 from tools.base import ToolError
@@ -29,5 +30,13 @@ def template_plan(name: str, params: dict | None, analysis: dict) -> dict:
     if missing:
         q = f"Which {missing[0]} should the {t.title} cover? For example: '{t.title} for Metro Cabs'."
         return answer_plan(f"{name} needs a {missing[0]}", q)
-    return {"plan": {"mode": "template", "template": name, "params": p, "steps": t.plan_steps(),
-                     "reason": analysis.get("reason", ""), "analysis": analysis}}
+    return {
+        "plan": {
+            "mode": "template",
+            "template": name,
+            "params": p,
+            "steps": t.plan_steps(),
+            "reason": analysis.get("reason", ""),
+            "analysis": analysis,
+        }
+    }

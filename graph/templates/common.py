@@ -9,6 +9,7 @@ A template whose write asks first (a ticket: `ToolSpec.confirm`) runs twice in a
 The work of the first run lives in `template_data` (checkpointed), so it is not repeated.
 A write that does not ask (an export) runs straight after `propose`, and the report comes with its file.
 """
+
 from __future__ import annotations
 
 import logging
@@ -29,7 +30,15 @@ from tools.base import Source, ToolContext, ToolError, ToolResult
 from tools.money import money as format_money
 from tools.queries import MAX_KEYS, FilterParams, select_rows
 from tools.rbac import UnknownUser
-from tools.registry import TOOLS, asks_first, can_run, denial_message, describe_validation_error, run_tool, validate_params
+from tools.registry import (
+    TOOLS,
+    asks_first,
+    can_run,
+    denial_message,
+    describe_validation_error,
+    run_tool,
+    validate_params,
+)
 from tools.templates import TemplateParams
 
 from ..confirmation import new_pending, yes_no
@@ -42,6 +51,7 @@ log = logging.getLogger("finkraft.templates")
 
 class TemplateState(TypedDict, total=False):
     """The parent's keys a template reads and writes (a subgraph shares them with the parent)."""
+
     plan: dict[str, Any] | None
     template_data: dict[str, Any]
     step_statuses: list[dict[str, Any]]
@@ -76,13 +86,15 @@ def is_transient(exc: Exception) -> bool:
 
 
 # Read steps are retried (backoff 0.05 s, 0.1 s); write steps never are (not idempotent).
-STEP_RETRY = RetryPolicy(max_attempts=3, initial_interval=0.05, backoff_factor=2.0, max_interval=1.0,
-                         jitter=False, retry_on=is_transient)
+STEP_RETRY = RetryPolicy(
+    max_attempts=3, initial_interval=0.05, backoff_factor=2.0, max_interval=1.0, jitter=False, retry_on=is_transient
+)
 
 
 @dataclass
 class Step:
     """What a step function gets: the tool context, the template's params and data so far."""
+
     ctx: ToolContext
     params: dict[str, Any]
     data: dict[str, Any]
@@ -99,9 +111,15 @@ class Step:
             raise StepFailed(describe_validation_error(e)) from None
         with session_scope(self.ctx.business) as s:
             r = select_rows(self.ctx, s, p, limit=limit)
-        self.calls.append(tool_call("filter_data", p.model_dump(exclude_none=True, exclude={"limit"}), "success",
-                                    f"{r['matched']} {p.dataset}",
-                                    sources=[Source(table=p.dataset, filters=r["filters"], rows=r["matched"])]))
+        self.calls.append(
+            tool_call(
+                "filter_data",
+                p.model_dump(exclude_none=True, exclude={"limit"}),
+                "success",
+                f"{r['matched']} {p.dataset}",
+                sources=[Source(table=p.dataset, filters=r["filters"], rows=r["matched"])],
+            )
+        )
         return r
 
     def tool(self, name: str, params: dict[str, Any]) -> ToolResult:
@@ -161,14 +179,20 @@ def step_node(name: str, fn: StepFn, services: Services, *, retried: bool = True
             else:
                 error_id = uuid.uuid4().hex[:12]
                 log.exception("template step %s failed after %d attempts (error id %s)", name, attempt, error_id)
-                message = (f"Something went wrong on our side in step '{name}' ({attempt} attempt"
-                           f"{'s' if attempt != 1 else ''}, error id {error_id}). Nothing was changed by it.")
+                message = (
+                    f"Something went wrong on our side in step '{name}' ({attempt} attempt"
+                    f"{'s' if attempt != 1 else ''}, error id {error_id}). Nothing was changed by it."
+                )
             statuses.append({"step": name, "status": "failed", "attempts": attempt, "message": message})
             return {"step_statuses": statuses, "template_data": {**data, "failed_step": name}}
         _attempts.pop(key, None)
         statuses.append({"step": name, "status": "success", "attempts": attempt, "message": message})
-        return {**step.update, "step_statuses": statuses, "template_data": step.data,
-                "tool_calls": list(state.get("tool_calls") or []) + step.calls}
+        return {
+            **step.update,
+            "step_statuses": statuses,
+            "template_data": step.data,
+            "tool_calls": list(state.get("tool_calls") or []) + step.calls,
+        }
 
     node.__name__ = name
     return node
@@ -177,22 +201,24 @@ def step_node(name: str, fn: StepFn, services: Services, *, retried: bool = True
 @dataclass
 class Template:
     """One business template: its read steps, what it proposes to write, the write, the report."""
+
     name: str
     title: str
     steps: list[tuple[str, str | None, StepFn]]  # (step name, tool it uses (None: none), function)
-    propose: Callable[[Step], Any]               # -> writes [{"tool", "params", "summary"}] ([] = nothing to write)
-    write_step: str                              # "create_ticket" / "export"
+    propose: Callable[[Step], Any]  # -> writes [{"tool", "params", "summary"}] ([] = nothing to write)
+    write_step: str  # "create_ticket" / "export"
     write_tool: str
-    report: Callable[[dict[str, Any]], str]      # the answer from template_data
+    report: Callable[[dict[str, Any]], str]  # the answer from template_data
     # (regex, weight) cues in a request: weight 2 names the template, weight 1 hints at it (matching.py)
     cues: list[tuple[str, int]] = field(default_factory=list)
     requires: tuple[str, ...] = ()
 
     def plan_steps(self) -> list[dict[str, Any]]:
         """For state["plan"]["steps"] and the Plans API: what will run, which tool, whether it writes."""
-        return ([{"step": s, "tool": tool, "params": {}, "writes": False} for s, tool, _ in self.steps]
-                + [{"step": "propose", "tool": None, "params": {}, "writes": False},
-                   {"step": self.write_step, "tool": self.write_tool, "params": {}, "writes": True}])
+        return [{"step": s, "tool": tool, "params": {}, "writes": False} for s, tool, _ in self.steps] + [
+            {"step": "propose", "tool": None, "params": {}, "writes": False},
+            {"step": self.write_step, "tool": self.write_tool, "params": {}, "writes": True},
+        ]
 
     def build(self, services: Services):
         """The compiled subgraph (it shares the parent's checkpointer)."""
@@ -251,8 +277,17 @@ class Template:
             if w["tool"] == "create_ticket" and step.data.get("pending_id"):  # never two tickets for one confirmation
                 params = {**params, "request_key": f"{step.data['pending_id']}:{i}"}
             res = step.write(w["tool"], params)
-            done.append({"tool": w["tool"], "message": res.message,
-                         **{k: res.data.get(k) for k in ("ticket_id", "export_id", "url", "format", "rows") if res.data.get(k)}})
+            done.append(
+                {
+                    "tool": w["tool"],
+                    "message": res.message,
+                    **{
+                        k: res.data.get(k)
+                        for k in ("ticket_id", "export_id", "url", "format", "rows")
+                        if res.data.get(k)
+                    },
+                }
+            )
             if res.data.get("ticket_id"):
                 step.update["last_ticket_id"] = res.data["ticket_id"]
             if res.data.get("export_id"):
@@ -263,10 +298,18 @@ class Template:
         data = dict(state.get("template_data") or {})
         statuses = list(state.get("step_statuses") or [])
         confirmation = state.get("confirmation") or {}
-        declined = data.get("pending_id") and confirmation.get("id") == data["pending_id"] and not confirmation.get("approved")
+        declined = (
+            data.get("pending_id") and confirmation.get("id") == data["pending_id"] and not confirmation.get("approved")
+        )
         if declined:
-            statuses.append({"step": self.write_step, "status": "cancelled", "attempts": 0,
-                             "message": "You said no, so nothing was written."})
+            statuses.append(
+                {
+                    "step": self.write_step,
+                    "status": "cancelled",
+                    "attempts": 0,
+                    "message": "You said no, so nothing was written.",
+                }
+            )
         parts = []
         if not data.get("failed_step") or data.get("failed_step") == self.write_step:
             parts.append(self.report(data))
@@ -281,9 +324,18 @@ class Template:
             parts.append(w["message"])
         text = "\n".join(p for p in parts if p)
         status = outcome_status(statuses, None)
-        result = {"tool": "run_template", "status": "success" if status == "completed" else status, "message": text,
-                  "data": {"template": self.name, "status": status, "steps": statuses,
-                           "figures": data.get("figures"), "written": data.get("written") or []}}
+        result = {
+            "tool": "run_template",
+            "status": "success" if status == "completed" else status,
+            "message": text,
+            "data": {
+                "template": self.name,
+                "status": status,
+                "steps": statuses,
+                "figures": data.get("figures"),
+                "written": data.get("written") or [],
+            },
+        }
         return {"response": text, "result": result, "step_statuses": statuses}
 
     def partial_report(self, data: dict[str, Any], statuses: list[dict[str, Any]]) -> str:
@@ -297,6 +349,7 @@ class Template:
 def _next_or_finish(nxt: str):
     def edge(state: TemplateState) -> str:
         return "finish" if (state.get("template_data") or {}).get("failed_step") else nxt
+
     return edge
 
 

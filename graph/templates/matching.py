@@ -5,6 +5,7 @@ A direct tool call is the default. A template is chosen when the router said so
 "monthly review", "investigate": a cue of weight 2 in its declaration, `Template.cues`), or when a
 multi-step request (complexity >= 3) has a weaker cue (weight 1) for one. The decision and its reason go into state["plan"] (and the trace).
 """
+
 from __future__ import annotations
 
 import re
@@ -23,6 +24,7 @@ SEQUENCE = r"\b(then|after that|and also|followed by)\b|;"
 
 def analyse_request(text: str, intent: dict[str, Any]) -> dict[str, Any]:
     from . import TEMPLATES  # the package imports the templates; this module is imported by graph/nodes.py
+
     by_template = {name: tpl.cues for name, tpl in TEMPLATES.items()}
     t = (text or "").lower()
     actions = [name for name, pat in ACTIONS.items() if re.search(pat, t)]
@@ -33,17 +35,33 @@ def analyse_request(text: str, intent: dict[str, Any]) -> dict[str, Any]:
     if intent.get("kind") == "template":
         name = intent.get("template") if intent.get("template") in by_template else (best if scores[best] else None)
         reason = intent.get("reason") or "multi-step request"
-        return {**analysis, "decision": "template" if name else "direct", "template": name,
-                "reason": f"template {name}: {reason}" if name else f"no template fits: {reason}"}
+        return {
+            **analysis,
+            "decision": "template" if name else "direct",
+            "template": name,
+            "reason": f"template {name}: {reason}" if name else f"no template fits: {reason}",
+        }
     strong = {name for name, cues in by_template.items() if any(w == 2 and re.search(pat, t) for pat, w in cues)}
     upgradable = intent.get("kind") == "tool" and not intent.get("refs")  # "these"/"that ticket" stay direct
     if upgradable and strong:
         best = max(strong, key=lambda k: scores[k])
-        return {**analysis, "decision": "template", "template": best,
-                "reason": f"the request names the {best.replace('_', ' ')} template (match score {scores[best]})"}
+        return {
+            **analysis,
+            "decision": "template",
+            "template": best,
+            "reason": f"the request names the {best.replace('_', ' ')} template (match score {scores[best]})",
+        }
     if upgradable and scores[best] >= 1 and complexity >= 3:
-        return {**analysis, "decision": "template", "template": best,
-                "reason": f"multi-step request (complexity {complexity}: {', '.join(actions)}) matching {best.replace('_', ' ')}"}
+        return {
+            **analysis,
+            "decision": "template",
+            "template": best,
+            "reason": f"multi-step request (complexity {complexity}: {', '.join(actions)}) matching {best.replace('_', ' ')}",
+        }
     tool = intent.get("tool")
-    return {**analysis, "decision": "direct", "template": None,
-            "reason": intent.get("reason") or f"single action: {tool} (complexity {complexity})"}
+    return {
+        **analysis,
+        "decision": "direct",
+        "template": None,
+        "reason": intent.get("reason") or f"single action: {tool} (complexity {complexity})",
+    }

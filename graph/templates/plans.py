@@ -7,6 +7,7 @@ worker threads; create_plan and load_plan are plain functions. Raises PlanError(
 with a message a person can read; the HTTP layer maps it to a 4xx. The table is `plans` in
 business_data/appdb.py.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,8 +47,10 @@ def plan_thread(plan: dict[str, Any]) -> str:
 
 
 def _run_options(plan: dict[str, Any]) -> dict[str, Any]:
-    return {"checkpoint_thread_id": plan_thread(plan),
-            "template_request": {"template": plan["template"], "params": plan["params"]}}
+    return {
+        "checkpoint_thread_id": plan_thread(plan),
+        "template_request": {"template": plan["template"], "params": plan["params"]},
+    }
 
 
 def thread_config(plan: dict[str, Any], identity: Identity) -> RunnableConfig:
@@ -55,14 +58,22 @@ def thread_config(plan: dict[str, Any], identity: Identity) -> RunnableConfig:
 
 
 def plan_row(p: Plan) -> dict[str, Any]:
-    return {"plan_id": p.plan_id, "user_id": p.user_id, "workspace_id": p.workspace_id, "template": p.template,
-            "goal": p.goal, "params": dict(p.params or {}), "status": p.status,
-            "created_at": p.created_at.isoformat() if p.created_at else None,
-            "updated_at": p.updated_at.isoformat() if p.updated_at else None}
+    return {
+        "plan_id": p.plan_id,
+        "user_id": p.user_id,
+        "workspace_id": p.workspace_id,
+        "template": p.template,
+        "goal": p.goal,
+        "params": dict(p.params or {}),
+        "status": p.status,
+        "created_at": p.created_at.isoformat() if p.created_at else None,
+        "updated_at": p.updated_at.isoformat() if p.updated_at else None,
+    }
 
 
-def create_plan(app: Engine, identity: Identity, template: str, goal: str | None = None,
-                params: dict[str, Any] | None = None) -> dict[str, Any]:
+def create_plan(
+    app: Engine, identity: Identity, template: str, goal: str | None = None, params: dict[str, Any] | None = None
+) -> dict[str, Any]:
     if not can_run(identity, "run_template"):
         raise PlanError(403, denial_message(identity, "run_template"))
     if template not in TEMPLATES:
@@ -71,8 +82,15 @@ def create_plan(app: Engine, identity: Identity, template: str, goal: str | None
     if planned["plan"]["mode"] != "template":
         raise PlanError(400, planned["response"])
     _check_filters(planned["plan"]["params"])
-    plan = Plan(plan_id=uuid.uuid4().hex[:16], user_id=identity.user_id, workspace_id=identity.workspace_id,
-                template=template, goal=(goal or "").strip()[:2000], params=planned["plan"]["params"], status="created")
+    plan = Plan(
+        plan_id=uuid.uuid4().hex[:16],
+        user_id=identity.user_id,
+        workspace_id=identity.workspace_id,
+        template=template,
+        goal=(goal or "").strip()[:2000],
+        params=planned["plan"]["params"],
+        status="created",
+    )
     with session_scope(app) as s:
         s.add(plan)
         s.flush()
@@ -162,8 +180,10 @@ async def plan_view(plan: dict[str, Any], graph, identity: Identity) -> dict[str
     if pending:
         view["question"] = pending["question"]
     else:
-        view["result"] = {"message": result.get("message") or values.get("response", ""),
-                          **{k: v for k, v in (result.get("data") or {}).items() if k in ("figures", "written")}}
+        view["result"] = {
+            "message": result.get("message") or values.get("response", ""),
+            **{k: v for k, v in (result.get("data") or {}).items() if k in ("figures", "written")},
+        }
     return view
 
 

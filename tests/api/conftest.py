@@ -6,6 +6,7 @@ does, without a subprocess or a socket.
 One app per test module (`api`), shared by its tests: tests use their own thread ids and assert
 on what they created themselves, so they do not depend on each other's writes or order.
 """
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -67,6 +68,7 @@ def running_api(data_dir: Path, **settings) -> Iterator[Api]:
     FINKRAFT_ENV="prod"); the lifespan runs for the duration of the block. Several apps may share one
     data dir (the same databases), as several server processes would."""
     from server.app import create_app
+
     env = {"FINKRAFT_ENV": "dev", "FINKRAFT_RATE_LIMIT": "100000/minute", **settings}
     services = make_services(data_dir, **env)
     # raise_server_exceptions=False: an unexpected error reaches the test as the 500 a client gets

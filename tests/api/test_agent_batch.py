@@ -1,5 +1,6 @@
 """/agent/batch: every input is a turn, so each one counts against the rate limit, and a batch holds
 at most FINKRAFT_MAX_BATCH_INPUTS inputs (413 beyond, nothing run)."""
+
 from __future__ import annotations
 
 from .conftest import running_api

@@ -1,6 +1,7 @@
 """Who is calling comes from the bearer token alone: missing, bad, revoked and out-of-mode tokens
 get 401; the dev tokens map to the demo users; identity claims in bodies and LangServe config are
 ignored; a browser cookie stands in for the header; limits are per token."""
+
 from __future__ import annotations
 
 import pytest
@@ -11,12 +12,30 @@ from .conftest import running_api
 SIGN_IN = "Sign in first: send 'Authorization: Bearer <token>'."
 NOT_VALID = "That token is not valid (unknown, revoked, or a dev token outside dev mode)."
 
-PROTECTED = [("POST", "/chat"), ("POST", "/execute_tool"), ("GET", "/tickets"), ("GET", "/tickets/T-00001"),
-             ("PATCH", "/tickets/T-00001"), ("GET", "/notifications"), ("GET", "/exports"),
-             ("GET", "/exports/abc/download"), ("GET", "/traces"), ("GET", "/traces/abc"), ("GET", "/threads"),
-             ("GET", "/memory/search?q=x"), ("DELETE", "/memory"), ("GET", "/user/maya/permissions"),
-             ("GET", "/admin/users"), ("GET", "/health/detailed"), ("GET", "/metrics"), ("POST", "/plans/create"),
-             ("POST", "/agent/invoke"), ("POST", "/agent/stream"), ("GET", "/agent/playground/"), ("POST", "/auth/session")]
+PROTECTED = [
+    ("POST", "/chat"),
+    ("POST", "/execute_tool"),
+    ("GET", "/tickets"),
+    ("GET", "/tickets/T-00001"),
+    ("PATCH", "/tickets/T-00001"),
+    ("GET", "/notifications"),
+    ("GET", "/exports"),
+    ("GET", "/exports/abc/download"),
+    ("GET", "/traces"),
+    ("GET", "/traces/abc"),
+    ("GET", "/threads"),
+    ("GET", "/memory/search?q=x"),
+    ("DELETE", "/memory"),
+    ("GET", "/user/maya/permissions"),
+    ("GET", "/admin/users"),
+    ("GET", "/health/detailed"),
+    ("GET", "/metrics"),
+    ("POST", "/plans/create"),
+    ("POST", "/agent/invoke"),
+    ("POST", "/agent/stream"),
+    ("GET", "/agent/playground/"),
+    ("POST", "/auth/session"),
+]
 
 
 def test_open_endpoints_need_no_token(api):
@@ -46,8 +65,15 @@ def test_unknown_token_is_401_not_valid(api, token):
     assert r.headers["www-authenticate"] == "Bearer"
 
 
-@pytest.mark.parametrize("user, role, workspace", [
-    ("admin", "Admin", "acme"), ("maya", "Manager", "acme"), ("victor", "Viewer", "acme"), ("gita", "Manager", "globex")])
+@pytest.mark.parametrize(
+    "user, role, workspace",
+    [
+        ("admin", "Admin", "acme"),
+        ("maya", "Manager", "acme"),
+        ("victor", "Viewer", "acme"),
+        ("gita", "Manager", "globex"),
+    ],
+)
 def test_dev_tokens_are_the_demo_users(api, user, role, workspace):
     caller = getattr(api, user)
     r = caller.get(f"/user/{user}/permissions")
@@ -93,8 +119,16 @@ def test_only_an_admin_issues_tokens(api):
 
 
 def test_identity_claims_in_a_chat_body_are_ignored(api):
-    body = chat(api.victor, "export all invoices as csv", "claims-chat",
-                user_id="admin", role="Admin", workspace="globex", workspace_id="globex", is_admin=True)
+    body = chat(
+        api.victor,
+        "export all invoices as csv",
+        "claims-chat",
+        user_id="admin",
+        role="Admin",
+        workspace="globex",
+        workspace_id="globex",
+        is_admin=True,
+    )
     assert body["success"] is False and body["status"] == "denied"
     assert "as a Viewer you can't export reports" in body["agent_response"]
     assert api.victor.get("/exports").json()["exports"] == []
@@ -109,12 +143,18 @@ def test_identity_claims_in_a_chat_body_are_ignored(api):
 
 
 def test_identity_claims_in_other_bodies_are_ignored(api):
-    r = api.victor.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "x"},
-                                               "user_id": "admin", "role": "Admin"})
+    r = api.victor.post(
+        "/execute_tool",
+        json={"tool_name": "create_ticket", "params": {"title": "x"}, "user_id": "admin", "role": "Admin"},
+    )
     assert r.status_code == 403 and "as a Viewer" in r.json()["detail"]
-    tid = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "claims"}}).json()["data"]["ticket_id"]
+    tid = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "claims"}}).json()[
+        "data"
+    ]["ticket_id"]
     # dropped, not an unknown-field 422, and not obeyed: victor stays a Viewer
-    r = api.victor.patch(f"/tickets/{tid}", json={"status": "closed", "user_id": "admin", "role": "Admin", "workspace_id": "acme"})
+    r = api.victor.patch(
+        f"/tickets/{tid}", json={"status": "closed", "user_id": "admin", "role": "Admin", "workspace_id": "acme"}
+    )
     assert r.status_code == 403 and "Viewer" in r.json()["detail"]
     assert api.maya.get(f"/tickets/{tid}").json()["status"] == "open"
     # the claims are ignored for the owner too: the change is recorded as hers
@@ -123,9 +163,20 @@ def test_identity_claims_in_other_bodies_are_ignored(api):
 
 
 def test_identity_in_langserve_config_is_ignored(api):
-    r = api.victor.post("/agent/invoke", json={
-        "input": {"messages": [{"type": "human", "content": "export all invoices as csv"}]},
-        "config": {"configurable": {"thread_id": "claims-ls", "user_id": "admin", "role": "Admin", "workspace_id": "globex"}}})
+    r = api.victor.post(
+        "/agent/invoke",
+        json={
+            "input": {"messages": [{"type": "human", "content": "export all invoices as csv"}]},
+            "config": {
+                "configurable": {
+                    "thread_id": "claims-ls",
+                    "user_id": "admin",
+                    "role": "Admin",
+                    "workspace_id": "globex",
+                }
+            },
+        },
+    )
     assert r.status_code == 200, r.text
     out = r.json()["output"]
     assert out["result"]["status"] == "denied" and "as a Viewer you can't export reports" in out["response"]

@@ -1,5 +1,6 @@
 """POST /chat/stream in process (the app with injected services): the step events, and a turn that
 fails half way gives one `error` event with a plain sentence, and leaves nothing written."""
+
 from __future__ import annotations
 
 import json
@@ -30,8 +31,12 @@ def client(services):
 
 
 def post_stream(client, user: str, message: str, thread: str):
-    with client.stream("POST", "/chat/stream", json={"message": message, "thread_id": thread},
-                       headers={"Authorization": f"Bearer {TOKENS[user]}"}) as r:
+    with client.stream(
+        "POST",
+        "/chat/stream",
+        json={"message": message, "thread_id": thread},
+        headers={"Authorization": f"Bearer {TOKENS[user]}"},
+    ) as r:
         assert r.status_code == 200
         return events_of(r)
 
@@ -69,7 +74,11 @@ def test_a_failing_turn_ends_with_an_error_event_and_writes_nothing(client, serv
     assert kinds[-1] == "error" and "answer" not in kinds
     error = events[-1][1]
     assert error["detail"].startswith("Something went wrong on our side; nothing from this request was saved.")
-    assert error["error_id"] in error["detail"] and "disk on fire" not in error["detail"] and "Traceback" not in error["detail"]
+    assert (
+        error["error_id"] in error["detail"]
+        and "disk on fire" not in error["detail"]
+        and "Traceback" not in error["detail"]
+    )
     headers = {"Authorization": "Bearer dev-maya"}
     assert client.get("/threads/in-err", headers=headers).status_code == 404  # no turn remembered
     monkeypatch.undo()

@@ -1,6 +1,7 @@
 """From a tool's result to the HTTP answer: unknown tool 404, denied 403, bad parameters 400, unknown
 or invisible ticket 404 (the same sentence everywhere), someone else's ticket 403, conflicts 409.
 Each refusal writes nothing."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,7 +27,14 @@ def test_unknown_tool_is_404_and_lists_the_tools(api, name):
     detail = r.json()["detail"]
     assert detail.startswith(f"There is no tool called '{name}'. Available: ")
     available = detail.removeprefix(f"There is no tool called '{name}'. Available: ").rstrip(".").split(", ")
-    assert {"filter_data", "explain_failures", "export_report", "create_ticket", "update_ticket", "view_tickets"} <= set(available)
+    assert {
+        "filter_data",
+        "explain_failures",
+        "export_report",
+        "create_ticket",
+        "update_ticket",
+        "view_tickets",
+    } <= set(available)
     assert "run_template" not in available and available == sorted(available)
 
 
@@ -48,15 +56,20 @@ def test_the_same_tool_succeeds_for_a_role_that_may_run_it(api):
     assert api.maya.get(r.json()["data"]["url"]).status_code == 200
 
 
-@pytest.mark.parametrize("params, detail", [
-    ({"dataset": "payroll"}, "I can't do that as asked: dataset must be one of"),
-    ({"date_from": "2026-02-30", "status": "lost", "colour": "red"},
-     "I can't do that as asked: date_from '2026-02-30' is not a real date (use YYYY-MM-DD); status must be one of "
-     "'pending', 'processed', 'failed' or 'cancelled', not 'lost'; 'colour' is not something I can filter on."),
-    ({"vendor": "Sky"}, "I couldn't find a vendor called 'Sky'. Did you mean IndiSky Airlines or SkyHigh Hotels?"),
-    ({"min_amount": -5}, "I can't do that as asked: min_amount"),
-    ({"period": "next_decade"}, "I don't know the period 'next_decade'. Try one of: today, yesterday, "),
-])
+@pytest.mark.parametrize(
+    "params, detail",
+    [
+        ({"dataset": "payroll"}, "I can't do that as asked: dataset must be one of"),
+        (
+            {"date_from": "2026-02-30", "status": "lost", "colour": "red"},
+            "I can't do that as asked: date_from '2026-02-30' is not a real date (use YYYY-MM-DD); status must be one of "
+            "'pending', 'processed', 'failed' or 'cancelled', not 'lost'; 'colour' is not something I can filter on.",
+        ),
+        ({"vendor": "Sky"}, "I couldn't find a vendor called 'Sky'. Did you mean IndiSky Airlines or SkyHigh Hotels?"),
+        ({"min_amount": -5}, "I can't do that as asked: min_amount"),
+        ({"period": "next_decade"}, "I don't know the period 'next_decade'. Try one of: today, yesterday, "),
+    ],
+)
 def test_bad_parameters_are_400_with_the_tools_sentence(api, params, detail):
     r = execute(api.maya, "filter_data", **params)
     assert r.status_code == 400, r.text
@@ -67,7 +80,10 @@ def test_bad_parameters_are_400_with_the_tools_sentence(api, params, detail):
 def test_bad_data_for_a_write_is_400_and_writes_nothing(api):
     r = execute(api.maya, "export_report", vendor="IndiSky", period="2019")
     assert r.status_code == 400
-    assert r.json()["detail"] == "There is nothing to export: no records match. Filter some data first, or widen the filters."
+    assert (
+        r.json()["detail"]
+        == "There is nothing to export: no records match. Filter some data first, or widen the filters."
+    )
     r = execute(api.maya, "create_ticket")
     assert r.status_code == 400 and r.json()["detail"].startswith("What is the ticket about?")
     acme = [row["invoice_number"] for row in execute(api.maya, "filter_data", limit=3).json()["data"]["results"]]
@@ -127,7 +143,9 @@ def test_someone_elses_ticket(api):
 
 
 def test_conflicts_are_409(api):
-    r = api.admin.post("/admin/users", json={"user_id": "maya", "display_name": "Maya again", "role": "Viewer", "workspace_id": "acme"})
+    r = api.admin.post(
+        "/admin/users", json={"user_id": "maya", "display_name": "Maya again", "role": "Viewer", "workspace_id": "acme"}
+    )
     assert r.status_code == 409 and r.json()["detail"] == "User 'maya' already exists."
     assert api.maya.get("/user/maya/permissions").json()["role"] == "Manager"
     r = api.admin.post("/admin/users/admin/roles", json={"role": "Viewer"})
@@ -136,7 +154,9 @@ def test_conflicts_are_409(api):
 
 def test_admin_and_owner_only_endpoints_are_403_for_others(api):
     for r in (api.maya.get("/admin/users"), api.victor.get("/metrics"), api.gita.get("/admin/tokens")):
-        assert r.status_code == 403 and r.json()["detail"].startswith("Only an Admin can do this; you are signed in as a")
+        assert r.status_code == 403 and r.json()["detail"].startswith(
+            "Only an Admin can do this; you are signed in as a"
+        )
     r = api.maya.get("/user/admin/permissions")
     assert r.status_code == 403 and r.json()["detail"] == "You can only see your own permissions."
     assert api.admin.get("/user/maya/permissions").json()["user_id"] == "maya"

@@ -5,6 +5,7 @@ be saved; writes (tickets, exports) answer 507 with a plain sentence and leave n
 
 On PostgreSQL (FINKRAFT_TEST_DB=postgres) the databases live on the database server, so only the
 files the server writes under the data dir (exports) meet the full disk."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -55,7 +56,9 @@ def fill(path: Path) -> Path:
 
 def counts(api) -> dict[str, int]:
     with session_scope(api.services.app) as s:
-        return {t.__tablename__: s.scalar(select(func.count()).select_from(t)) for t in (Ticket, Export, Trace, MemoryTurn)}
+        return {
+            t.__tablename__: s.scalar(select(func.count()).select_from(t)) for t in (Ticket, Export, Trace, MemoryTurn)
+        }
 
 
 def test_a_full_data_dir_answers_reads_refuses_writes_with_507_and_recovers(small_disk):
@@ -67,7 +70,7 @@ def test_a_full_data_dir_answers_reads_refuses_writes_with_507_and_recovers(smal
         filler = fill(small_disk)
 
         health = api.maya.get("/health/detailed").json()
-        assert health["storage"]["status"] == "full" and health["storage"]["free_bytes"] < 2 ** 20
+        assert health["storage"]["status"] == "full" and health["storage"]["free_bytes"] < 2**20
         assert health["status"] == "degraded"
 
         # a read-only turn still answers, and says what it could not keep
@@ -80,11 +83,15 @@ def test_a_full_data_dir_answers_reads_refuses_writes_with_507_and_recovers(smal
         # an export: 507, a plain sentence, no file or row left behind
         r = api.maya.post("/execute_tool", json={"tool_name": "export_report", "params": {"format": "xlsx"}})
         assert r.status_code == 507, r.text
-        assert r.json()["detail"] == ("The server is out of disk space, so I could not export reports just now. Nothing was "
-                                      "changed; try again once an administrator has freed some space.")
+        assert r.json()["detail"] == (
+            "The server is out of disk space, so I could not export reports just now. Nothing was "
+            "changed; try again once an administrator has freed some space."
+        )
         exports_dir = small_disk / "exports"
         assert not [p for p in exports_dir.rglob("*") if p.is_file()] if exports_dir.exists() else True
-        r = api.maya.post("/chat", json={"message": "export failed IndiSky invoices from last month as csv", "thread_id": "disk"})
+        r = api.maya.post(
+            "/chat", json={"message": "export failed IndiSky invoices from last month as csv", "thread_id": "disk"}
+        )
         assert r.status_code == 507 and "out of disk space" in r.json()["detail"], r.text
 
         # a ticket: 507 on the embedded SQLite database (on PostgreSQL its disk is not this one)

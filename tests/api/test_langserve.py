@@ -1,5 +1,6 @@
 """LangServe at /agent, in process: invoke with a client thread id (checkpointed, private to the
 user, shared with /chat), {"resume": ...} answering a pending confirmation, stream and batch."""
+
 from __future__ import annotations
 
 import json
@@ -34,7 +35,10 @@ def test_invoke_keeps_a_thread(api):
     assert out["pending_confirmation"] is None
     # LangServe's run id names this turn's trace, which is maya's
     trace = api.maya.get(f"/traces/{got['metadata']['run_id']}").json()
-    assert trace["request"] == "Filter invoices for last month, vendor=IndiSky, status=failed" and trace["thread_id"] == "ls-thread"
+    assert (
+        trace["request"] == "Filter invoices for last month, vendor=IndiSky, status=failed"
+        and trace["thread_id"] == "ls-thread"
+    )
     assert api.admin.get(f"/traces/{got['metadata']['run_id']}").json()["user_id"] == "maya"
 
     out = invoke(api.maya, "ls-thread", say("why did these fail?"))["output"]
@@ -65,7 +69,9 @@ def test_resume_answers_a_pending_confirmation(api):
     assert f"Created ticket {ticket_id}" in out["response"]
     assert {t["ticket_id"] for t in api.maya.get("/tickets").json()["tickets"]} == before | {ticket_id}
     assert set(api.maya.get(f"/tickets/{ticket_id}").json()["record_ids"]) == expected
-    traces = [t for t in api.maya.get("/traces", params={"limit": 200}).json()["traces"] if t["thread_id"] == "ls-confirm"]
+    traces = [
+        t for t in api.maya.get("/traces", params={"limit": 200}).json()["traces"] if t["thread_id"] == "ls-confirm"
+    ]
     assert "(reply) yes" in {t["request"] for t in traces}
 
 
@@ -90,8 +96,13 @@ def test_chat_and_langserve_share_a_thread(api):
 def test_default_thread_and_batch(api):
     out = invoke(api.gita, None, say("show my tickets"))["output"]
     assert out["result"]["status"] == "success"
-    r = api.maya.post("/agent/batch", json={"inputs": [say("failed invoices last month"), say("show SkyHigh invoices")],
-                                            "config": {"configurable": {"thread_id": "ls-batch"}}})
+    r = api.maya.post(
+        "/agent/batch",
+        json={
+            "inputs": [say("failed invoices last month"), say("show SkyHigh invoices")],
+            "config": {"configurable": {"thread_id": "ls-batch"}},
+        },
+    )
     assert r.status_code == 200, r.text
     assert [o["result"]["status"] for o in r.json()["output"]] == ["success", "success"]
 
@@ -99,7 +110,9 @@ def test_default_thread_and_batch(api):
 def test_stream_shows_the_nodes_and_the_pause(api):
     def stream(text: str) -> list[str]:
         """The node names of the stream's `data` events (Server-Sent Events), in order."""
-        r = api.maya.post("/agent/stream", json={"input": say(text), "config": {"configurable": {"thread_id": "ls-stream"}}})
+        r = api.maya.post(
+            "/agent/stream", json={"input": say(text), "config": {"configurable": {"thread_id": "ls-stream"}}}
+        )
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         nodes = []
         for block in r.text.replace("\r\n", "\n").split("\n\n"):
@@ -107,6 +120,7 @@ def test_stream_shows_the_nodes_and_the_pause(api):
             if fields.get("event") == "data":
                 nodes.extend(json.loads(fields["data"]))
         return nodes
+
     nodes = stream("failed IndiSky invoices from last month")
     assert nodes[:3] == ["context", "route", "plan"] and {"act", "respond"} <= set(nodes)
     nodes = stream("create a ticket for these")

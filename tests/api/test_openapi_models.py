@@ -1,4 +1,5 @@
 """/openapi.json describes what the routes answer, and the answers are what it says (in process)."""
+
 from __future__ import annotations
 
 import re
@@ -9,7 +10,17 @@ from fastapi.testclient import TestClient
 from server.app import create_app
 from tests.conftest import TOKENS, make_services
 
-CHAT_FIELDS = {"success", "agent_response", "tool_used", "tool_calls", "data", "trace_id", "thread_id", "status", "welcome"}
+CHAT_FIELDS = {
+    "success",
+    "agent_response",
+    "tool_used",
+    "tool_calls",
+    "data",
+    "trace_id",
+    "thread_id",
+    "status",
+    "welcome",
+}
 
 
 @pytest.fixture(scope="module")
@@ -65,7 +76,7 @@ def test_every_route_documents_its_answer_and_its_errors(client):
 def _keys_fit(spec: dict, schema: dict, body: dict) -> None:
     schema = _resolve(spec, schema)
     props = schema["properties"]
-    assert set(schema.get("required", [])) <= set(body), (set(schema.get("required", [])) - set(body))
+    assert set(schema.get("required", [])) <= set(body), set(schema.get("required", [])) - set(body)
     if schema.get("additionalProperties") is not True:
         assert set(body) <= set(props), set(body) - set(props)
 
@@ -75,7 +86,9 @@ def test_real_answers_match_the_documented_models(client):
     maya = {"Authorization": f"Bearer {TOKENS['maya']}"}
     admin = {"Authorization": f"Bearer {TOKENS['admin']}"}
 
-    r = client.post("/chat", headers=maya, json={"message": "failed IndiSky invoices from last month", "thread_id": "oa1"})
+    r = client.post(
+        "/chat", headers=maya, json={"message": "failed IndiSky invoices from last month", "thread_id": "oa1"}
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert set(body) == CHAT_FIELDS
@@ -101,8 +114,11 @@ def test_real_answers_match_the_documented_models(client):
         url = path.replace("{user_id}", "maya")
         r = client.request(method.upper(), url, headers=headers, **kwargs)
         assert r.status_code in (200, 201), (url, r.text)
-        _keys_fit(spec, spec["paths"][path][method]["responses"][str(r.status_code)]["content"]["application/json"]["schema"],
-                  r.json())
+        _keys_fit(
+            spec,
+            spec["paths"][path][method]["responses"][str(r.status_code)]["content"]["application/json"]["schema"],
+            r.json(),
+        )
 
     plan = client.post("/plans/create", headers=maya, json={"template": "monthly_review"}).json()
     assert "question" not in plan and "trace_id" not in plan  # absent optional keys stay absent
@@ -121,7 +137,12 @@ def test_sign_in_schemes_are_declared_for_swagger_authorize(client):
     spec = client.get("/openapi.json").json()
     schemes = spec["components"]["securitySchemes"]
     assert schemes["bearerToken"]["type"] == "http" and schemes["bearerToken"]["scheme"] == "bearer"
-    assert schemes["sessionCookie"] == {**schemes["sessionCookie"], "type": "apiKey", "in": "cookie", "name": "finkraft_token"}
+    assert schemes["sessionCookie"] == {
+        **schemes["sessionCookie"],
+        "type": "apiKey",
+        "in": "cookie",
+        "name": "finkraft_token",
+    }
     open_ops = set()
     for path, ops in spec["paths"].items():
         for method, op in ops.items():
@@ -139,7 +160,11 @@ def test_schemes_do_not_change_the_401_answers(client):
     for headers in ({"Authorization": "Bearer nope"}, {"Authorization": "Basic bWF5YTp4"}, {"Authorization": "Bearer"}):
         r = client.get("/tickets", headers=headers)
         assert r.status_code == 401, headers
-    assert client.get("/tickets", headers={"Authorization": "Bearer nope"}).json()["detail"].startswith("That token is not valid")
+    assert (
+        client.get("/tickets", headers={"Authorization": "Bearer nope"})
+        .json()["detail"]
+        .startswith("That token is not valid")
+    )
     # the cookie alone still signs in, and a bearer header wins over it
     client.cookies.set("finkraft_token", TOKENS["victor"])
     try:

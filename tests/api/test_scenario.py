@@ -2,6 +2,7 @@
 resolves it, maya is notified; the next day she is welcomed back with the news and downloads the
 fixed report (no question: she may see that data) with her own token; every turn's trace is
 readable by her (plain) and by an Admin (full)."""
+
 from __future__ import annotations
 
 import csv
@@ -23,15 +24,25 @@ def test_sample_scenario_over_chat(api):
 
     # 1. filter
     body = chat(maya, "Filter invoices for last month, vendor=IndiSky, status=failed", day1)
-    assert (body["success"], body["status"], body["tool_used"], body["thread_id"]) == (True, "success", "filter_data", day1)
+    assert (body["success"], body["status"], body["tool_used"], body["thread_id"]) == (
+        True,
+        "success",
+        "filter_data",
+        day1,
+    )
     [call] = body["tool_calls"]
     assert call["tool"] == "filter_data"
     assert {k: call["params"].get(k) for k in ("vendor", "status", "period")} == {
-        "vendor": "IndiSky Airlines", "status": "failed", "period": "last_month"}
+        "vendor": "IndiSky Airlines",
+        "status": "failed",
+        "period": "last_month",
+    }
     data = body["data"]
     assert data["filtered_records"] == 7 and data["total_records"] >= 7 and len(data["results"]) == 7
     assert {r["invoice_number"] for r in data["results"]} == expected
-    assert {(r["vendor"], r["status"], r["error_message"]) for r in data["results"]} == {("IndiSky Airlines", "failed", "GSTIN missing")}
+    assert {(r["vendor"], r["status"], r["error_message"]) for r in data["results"]} == {
+        ("IndiSky Airlines", "failed", "GSTIN missing")
+    }
     assert "keys" not in data  # internal record ids stay on the server
     filter_trace = body["trace_id"]
 
@@ -55,7 +66,11 @@ def test_sample_scenario_over_chat(api):
     assert maya_ticket_ids(api) == before | {ticket_id}
     ticket = maya.get(f"/tickets/{ticket_id}").json()
     assert {"ticket_id", "title", "description", "status"} <= ticket.keys()
-    assert (ticket["title"], ticket["status"], ticket["created_by"]) == ("IndiSky Airlines: 7 invoices failed, GSTIN missing", "open", "maya")
+    assert (ticket["title"], ticket["status"], ticket["created_by"]) == (
+        "IndiSky Airlines: 7 invoices failed, GSTIN missing",
+        "open",
+        "maya",
+    )
     assert set(ticket["record_ids"]) == expected
 
     # 4. someone fixes it: an Admin resolves the ticket over PATCH
@@ -65,10 +80,16 @@ def test_sample_scenario_over_chat(api):
     assert r.json()["message"] == f"Updated ticket {ticket_id}: status open -> resolved. Notified maya."
 
     # 5. maya's notification
-    notes = [n for n in maya.get("/notifications", params={"unread_only": True}).json()["notifications"] if n["ticket_id"] == ticket_id]
+    notes = [
+        n
+        for n in maya.get("/notifications", params={"unread_only": True}).json()["notifications"]
+        if n["ticket_id"] == ticket_id
+    ]
     assert len(notes) == 1 and notes[0]["read"] is False
-    assert notes[0]["message"] == (f"Ticket {ticket_id} \"IndiSky Airlines: 7 invoices failed, GSTIN missing\" is now resolved "
-                                   "(by admin): vendor reissued with GSTIN")
+    assert notes[0]["message"] == (
+        f'Ticket {ticket_id} "IndiSky Airlines: 7 invoices failed, GSTIN missing" is now resolved '
+        "(by admin): vendor reissued with GSTIN"
+    )
     assert api.victor.get("/notifications").json()["notifications"] == []  # only subscribers hear of it
 
     # 6. the next day, a new thread: the fixed report, downloaded with the same token
@@ -76,7 +97,9 @@ def test_sample_scenario_over_chat(api):
     assert (body["status"], body["tool_used"]) == ("success", "export_report")
     assert body["welcome"].startswith("Welcome back") and ticket_id in body["welcome"] and "resolved" in body["welcome"]
     assert not body["agent_response"].startswith("Welcome")  # the news is apart from the answer
-    assert [n["read"] for n in maya.get("/notifications").json()["notifications"] if n["ticket_id"] == ticket_id] == [True]
+    assert [n["read"] for n in maya.get("/notifications").json()["notifications"] if n["ticket_id"] == ticket_id] == [
+        True
+    ]
     assert body["tool_calls"][-1]["params"]["ticket_id"] == ticket_id
     export = body["data"]
     assert {"export_id", "format", "rows", "url"} <= export.keys()

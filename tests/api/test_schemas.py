@@ -1,29 +1,41 @@
 """Request bodies and query parameters: what is wrong comes back as a 4xx a person can read (the
 exact sentence is asserted), nothing is written, and no stack trace reaches the client."""
+
 from __future__ import annotations
 
 import pytest
 
 from .conftest import invalid, no_traceback
 
-EMPTY = ("Invalid request: message: the message is empty; type what you need, "
-         "e.g. 'failed IndiSky invoices from last month'.")
+EMPTY = (
+    "Invalid request: message: the message is empty; type what you need, "
+    "e.g. 'failed IndiSky invoices from last month'."
+)
 BAD_THREAD = "Invalid request: thread_id: String should match pattern '^[A-Za-z0-9_.:-]+$'."
 
 
-@pytest.mark.parametrize("body, detail", [
-    ({"message": ""}, EMPTY),
-    ({"message": "   \n\t "}, EMPTY),
-    ({"message": "x" * 4001}, "Invalid request: message: String should have at most 4000 characters."),
-    ({"thread_id": "t1"}, "Invalid request: 'message' is required."),
-    ({}, "Invalid request: 'message' is required."),
-    ({"message": 5}, "Invalid request: message: Input should be a valid string."),
-    ({"message": "hi", "thread_id": "../../etc/passwd"}, BAD_THREAD),
-    ({"message": "hi", "thread_id": "a b"}, BAD_THREAD),
-    ({"message": "hi", "thread_id": "t" * 101}, "Invalid request: thread_id: String should have at most 100 characters."),
-    ({"message": "", "thread_id": "a/b"}, f"{EMPTY[:-1]}; {BAD_THREAD.removeprefix('Invalid request: ')}"),
-    (["failed invoices"], "Invalid request: request body: Input should be a valid dictionary or object to extract fields from."),
-])
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ({"message": ""}, EMPTY),
+        ({"message": "   \n\t "}, EMPTY),
+        ({"message": "x" * 4001}, "Invalid request: message: String should have at most 4000 characters."),
+        ({"thread_id": "t1"}, "Invalid request: 'message' is required."),
+        ({}, "Invalid request: 'message' is required."),
+        ({"message": 5}, "Invalid request: message: Input should be a valid string."),
+        ({"message": "hi", "thread_id": "../../etc/passwd"}, BAD_THREAD),
+        ({"message": "hi", "thread_id": "a b"}, BAD_THREAD),
+        (
+            {"message": "hi", "thread_id": "t" * 101},
+            "Invalid request: thread_id: String should have at most 100 characters.",
+        ),
+        ({"message": "", "thread_id": "a/b"}, f"{EMPTY[:-1]}; {BAD_THREAD.removeprefix('Invalid request: ')}"),
+        (
+            ["failed invoices"],
+            "Invalid request: request body: Input should be a valid dictionary or object to extract fields from.",
+        ),
+    ],
+)
 def test_chat_body_errors_are_one_clear_sentence(api, body, detail):
     r = api.maya.post("/chat", json=body)
     invalid(r, detail)
@@ -50,12 +62,15 @@ def test_chat_without_thread_id_gets_a_new_one(api):
     assert len(first["thread_id"]) == 32 and first["thread_id"] != second["thread_id"]
 
 
-@pytest.mark.parametrize("content, ctype", [
-    (b"{not json", "application/json"),
-    (b'{"message": "hi",}', "application/json"),
-    (b"\xff\xfe", "application/json"),
-    (b"\xff\xfe\x00", "application/json"),
-])
+@pytest.mark.parametrize(
+    "content, ctype",
+    [
+        (b"{not json", "application/json"),
+        (b'{"message": "hi",}', "application/json"),
+        (b"\xff\xfe", "application/json"),
+        (b"\xff\xfe\x00", "application/json"),
+    ],
+)
 def test_chat_body_that_is_not_json(api, content, ctype):
     r = api.maya.post("/chat", content=content, headers={"content-type": ctype})
     [error] = invalid(r, "Invalid request: the body is not valid JSON.")
@@ -70,29 +85,48 @@ def test_unknown_fields_are_ignored_by_chat_and_execute_tool(api):
 
 
 def test_unknown_fields_are_rejected_where_a_typo_would_do_nothing(api):
-    tid = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "typo"}}).json()["data"]["ticket_id"]
+    tid = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "typo"}}).json()[
+        "data"
+    ]["ticket_id"]
     r = api.maya.patch(f"/tickets/{tid}", json={"stauts": "resolved"})
-    assert r.status_code == 422 and r.json()["detail"] == "Invalid request: 'stauts' is not a field this endpoint accepts."
+    assert (
+        r.status_code == 422 and r.json()["detail"] == "Invalid request: 'stauts' is not a field this endpoint accepts."
+    )
     assert api.maya.get(f"/tickets/{tid}").json()["status"] == "open"  # nothing half written
     r = api.maya.post("/plans/create", json={"template": "monthly_review", "parms": {}})
-    assert r.status_code == 422 and r.json()["detail"] == "Invalid request: 'parms' is not a field this endpoint accepts."
+    assert (
+        r.status_code == 422 and r.json()["detail"] == "Invalid request: 'parms' is not a field this endpoint accepts."
+    )
     r = api.admin.post("/admin/users/victor/roles", json={"role": "Viewer", "team": "ops"})
-    assert r.status_code == 422 and r.json()["detail"] == "Invalid request: 'team' is not a field this endpoint accepts."
+    assert (
+        r.status_code == 422 and r.json()["detail"] == "Invalid request: 'team' is not a field this endpoint accepts."
+    )
     r = api.admin.post("/admin/tokens", json={"user_id": "victor", "lable": "x"})
     assert r.status_code == 422 and "'lable' is not a field" in r.json()["detail"]
     # a tool's own parameters reject unknown keys too (as the tool's 400)
     r = api.maya.post("/execute_tool", json={"tool_name": "filter_data", "params": {"colour": "red"}})
-    assert r.status_code == 400 and r.json()["detail"] == "I can't do that as asked: 'colour' is not something I can filter on."
+    assert (
+        r.status_code == 400
+        and r.json()["detail"] == "I can't do that as asked: 'colour' is not something I can filter on."
+    )
 
 
-@pytest.mark.parametrize("body, detail", [
-    ({}, "Invalid request: send a new 'status' or a 'comment'."),
-    ({"comment": "   "}, "Invalid request: send a new 'status' or a 'comment'."),
-    ({"status": "exploded"}, "Invalid request: status: Input should be 'open', 'in_progress', 'resolved' or 'closed'."),
-    ({"comment": "x" * 5001}, "Invalid request: comment: String should have at most 5000 characters."),
-])
+@pytest.mark.parametrize(
+    "body, detail",
+    [
+        ({}, "Invalid request: send a new 'status' or a 'comment'."),
+        ({"comment": "   "}, "Invalid request: send a new 'status' or a 'comment'."),
+        (
+            {"status": "exploded"},
+            "Invalid request: status: Input should be 'open', 'in_progress', 'resolved' or 'closed'.",
+        ),
+        ({"comment": "x" * 5001}, "Invalid request: comment: String should have at most 5000 characters."),
+    ],
+)
 def test_ticket_patch_body_errors(api, body, detail):
-    tid = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "patch"}}).json()["data"]["ticket_id"]
+    tid = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "patch"}}).json()[
+        "data"
+    ]["ticket_id"]
     r = api.maya.patch(f"/tickets/{tid}", json=body)
     invalid(r, detail)
     assert api.maya.get(f"/tickets/{tid}").json()["status"] == "open"
@@ -104,27 +138,42 @@ def test_execute_tool_body_errors(api):
     r = api.maya.post("/execute_tool", json={"tool_name": "filter_data", "params": "vendor=IndiSky"})
     assert r.status_code == 422 and r.json()["detail"] == "Invalid request: params: Input should be a valid dictionary."
     r = api.maya.post("/execute_tool", json={"tool_name": "x" * 65})
-    assert r.status_code == 422 and r.json()["detail"] == "Invalid request: tool_name: String should have at most 64 characters."
+    assert (
+        r.status_code == 422
+        and r.json()["detail"] == "Invalid request: tool_name: String should have at most 64 characters."
+    )
 
 
 def test_query_parameter_errors(api):
     r = api.maya.get("/memory/search")
     assert r.status_code == 422 and r.json()["detail"] == "Invalid request: 'q' is required."
     r = api.maya.get("/memory/search", params={"q": "x", "k": 0})
-    assert r.status_code == 422 and r.json()["detail"] == "Invalid request: k: Input should be greater than or equal to 1."
+    assert (
+        r.status_code == 422 and r.json()["detail"] == "Invalid request: k: Input should be greater than or equal to 1."
+    )
     r = api.maya.get("/traces", params={"limit": 500})
-    assert r.status_code == 422 and r.json()["detail"] == "Invalid request: limit: Input should be less than or equal to 200."
+    assert (
+        r.status_code == 422
+        and r.json()["detail"] == "Invalid request: limit: Input should be less than or equal to 200."
+    )
     r = api.maya.get("/tickets", params={"status": "lost"})
     assert r.status_code == 400
-    assert r.json()["detail"] == "I can't do that as asked: status must be one of 'open', 'in_progress', 'resolved' or 'closed', not 'lost'."
+    assert (
+        r.json()["detail"]
+        == "I can't do that as asked: status must be one of 'open', 'in_progress', 'resolved' or 'closed', not 'lost'."
+    )
     r = api.admin.delete("/admin/tokens/abc")
-    assert r.status_code == 422 and r.json()["detail"].startswith("Invalid request: token_id: Input should be a valid integer")
+    assert r.status_code == 422 and r.json()["detail"].startswith(
+        "Invalid request: token_id: Input should be a valid integer"
+    )
 
 
 def test_body_too_large_is_413(api):
     r = api.maya.post("/chat", json={"message": "x" * 300_000})
     assert r.status_code == 413 and r.json() == {"detail": "The request body is too large (limit 262144 bytes)."}
-    r = api.maya.post("/execute_tool", json={"tool_name": "filter_data", "params": {"invoice_numbers": ["INV"] * 60_000}})
+    r = api.maya.post(
+        "/execute_tool", json={"tool_name": "filter_data", "params": {"invoice_numbers": ["INV"] * 60_000}}
+    )
     assert r.status_code == 413
 
 
@@ -132,6 +181,7 @@ def test_chunked_body_too_large_is_413(api):
     def chunks():  # no Content-Length: the limit must be counted as the body arrives
         for _ in range(40):
             yield b"x" * 8192
+
     r = api.maya.post("/chat", content=chunks(), headers={"content-type": "application/json"})
     assert r.status_code == 413, r.text
     assert r.json() == {"detail": "The request body is too large (limit 262144 bytes)."}
@@ -145,11 +195,20 @@ def test_unknown_endpoint_and_wrong_method(api):
 
 
 def test_langserve_thread_id_is_checked(api):
-    r = api.maya.post("/agent/invoke", json={"input": {"messages": [{"type": "human", "content": "hi"}]},
-                                             "config": {"configurable": {"thread_id": "../other-user"}}})
+    r = api.maya.post(
+        "/agent/invoke",
+        json={
+            "input": {"messages": [{"type": "human", "content": "hi"}]},
+            "config": {"configurable": {"thread_id": "../other-user"}},
+        },
+    )
     assert invalid(r, "Invalid request: thread_id may use letters, digits and _ . : - (at most 100).") == [
-        {"loc": ["body", "config", "configurable", "thread_id"],
-         "msg": "thread_id may use letters, digits and _ . : - (at most 100)", "type": "value_error"}]
+        {
+            "loc": ["body", "config", "configurable", "thread_id"],
+            "msg": "thread_id may use letters, digits and _ . : - (at most 100)",
+            "type": "value_error",
+        }
+    ]
 
 
 def test_langserve_body_that_is_not_json_is_a_clear_422(api):

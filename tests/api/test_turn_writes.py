@@ -1,6 +1,7 @@
 """A 500 never writes: a turn's memory rows, trace and checkpoint are saved together when it ends well,
 or not at all; the error message says what a tool had already done instead of claiming that nothing
 changed. Forced failures on real SQLite files or PostgreSQL (FINKRAFT_TEST_DB=postgres)."""
+
 from __future__ import annotations
 
 import pytest
@@ -64,8 +65,13 @@ def test_a_turn_failing_after_its_memory_writes_saves_nothing(failing_after, rou
     def say(thread: str):
         if route == "/chat":
             return api.maya.post("/chat", json={"message": "show my tickets", "thread_id": thread})
-        return api.maya.post("/agent/invoke", json={"input": {"messages": [{"type": "human", "content": "show my tickets"}]},
-                                                    "config": {"configurable": {"thread_id": thread}}})
+        return api.maya.post(
+            "/agent/invoke",
+            json={
+                "input": {"messages": [{"type": "human", "content": "show my tickets"}]},
+                "config": {"configurable": {"thread_id": thread}},
+            },
+        )
 
     assert say("tw-ok").status_code == 200
     assert saved(api, "tw-ok") == {"memory_turns": 2, "traces": 1, "checkpoints": 1}
@@ -73,8 +79,9 @@ def test_a_turn_failing_after_its_memory_writes_saves_nothing(failing_after, rou
     r = say("tw-fail")
     assert r.status_code == 500, r.text
     body = r.json()
-    assert body["detail"] == (f"Something went wrong on our side; nothing from this request was saved. "
-                              f"Error id: {body['error_id']}.")
+    assert body["detail"] == (
+        f"Something went wrong on our side; nothing from this request was saved. Error id: {body['error_id']}."
+    )
     assert saved(api, "tw-fail") == {"memory_turns": 0, "traces": 0, "checkpoints": 0}
     # in a thread with history, that history stays as it was
     assert say("tw-ok").status_code == 500

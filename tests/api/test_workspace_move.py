@@ -1,23 +1,34 @@
 """A user an Admin moves from acme to globex reads nothing of acme afterwards: traces, exports and
 their downloads, tickets, threads, memory and plans (tools/rbac.py `mine` / `readable_by`, memory's
 (user, workspace) scope). Moving him back shows them again: nothing was deleted, only scoped."""
+
 from __future__ import annotations
 
 
 def test_a_user_moved_to_another_workspace_reads_nothing_of_the_old_one(api):
-    r = api.admin.post("/admin/users", json={"user_id": "mover", "display_name": "Mo Ver", "role": "Manager",
-                                             "workspace_id": "acme"})
+    r = api.admin.post(
+        "/admin/users", json={"user_id": "mover", "display_name": "Mo Ver", "role": "Manager", "workspace_id": "acme"}
+    )
     assert r.status_code == 201, r.text
     mover = api.with_token(api.admin.post("/admin/tokens", json={"user_id": "mover"}).json()["token"])
 
-    body = mover.post("/chat", json={"message": "failed IndiSky invoices from last month", "thread_id": "move-1"}).json()
+    body = mover.post(
+        "/chat", json={"message": "failed IndiSky invoices from last month", "thread_id": "move-1"}
+    ).json()
     assert body["data"]["filtered_records"] > 0
     trace_id = body["trace_id"]
-    export = mover.post("/execute_tool", json={"tool_name": "export_report",
-                                               "params": {"vendor": "IndiSky", "period": "last_month", "status": "failed"}})
+    export = mover.post(
+        "/execute_tool",
+        json={
+            "tool_name": "export_report",
+            "params": {"vendor": "IndiSky", "period": "last_month", "status": "failed"},
+        },
+    )
     assert export.status_code == 200, export.text
     export_url = export.json()["data"]["url"]
-    ticket_id = mover.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "acme work"}}).json()["data"]["ticket_id"]
+    ticket_id = mover.post(
+        "/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "acme work"}}
+    ).json()["data"]["ticket_id"]
     plan = mover.post("/plans/create", json={"template": "monthly_review", "params": {}})
     assert plan.status_code == 200, plan.text
     plan_id = plan.json()["plan_id"]
@@ -45,8 +56,18 @@ def test_a_user_moved_to_another_workspace_reads_nothing_of_the_old_one(api):
 
     r = api.admin.post("/admin/users/mover/roles", json={"role": "Manager", "workspace_id": "globex"})
     assert r.status_code == 200 and r.json()["workspace_id"] == "globex"
-    assert reads() == {"traces": [], "trace": 404, "exports": [], "download": 404, "tickets": [], "ticket": 404,
-                       "threads": [], "thread": 404, "memory": 0, "plan": 404}
+    assert reads() == {
+        "traces": [],
+        "trace": 404,
+        "exports": [],
+        "download": 404,
+        "tickets": [],
+        "ticket": 404,
+        "threads": [],
+        "thread": 404,
+        "memory": 0,
+        "plan": 404,
+    }
 
     # nothing was deleted: moved back, he reads them again
     api.admin.post("/admin/users/mover/roles", json={"role": "Manager", "workspace_id": "acme"})

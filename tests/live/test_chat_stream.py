@@ -1,5 +1,6 @@
 """POST /chat/stream on a real uvicorn server: steps live, then exactly the /chat answer; same auth,
 rate limit, threads and traces as /chat; PATCH /threads/{id} renames a conversation."""
+
 from __future__ import annotations
 
 import json
@@ -47,8 +48,10 @@ def test_steps_arrive_live_then_the_chat_answer(live_server):
         assert streamed["thread_id"] == "st-1" and streamed["status"] == "success"
 
         # the same request over /chat in another thread gives the same shape and figures
-        plain = maya.post("/chat", json={"message": "Filter invoices for last month, vendor=IndiSky, status=failed",
-                                         "thread_id": "st-1b"}).json()
+        plain = maya.post(
+            "/chat",
+            json={"message": "Filter invoices for last month, vendor=IndiSky, status=failed", "thread_id": "st-1b"},
+        ).json()
         assert set(plain) == set(streamed)
         assert plain["data"] == streamed["data"] and plain["tool_calls"] == streamed["tool_calls"]
 
@@ -85,8 +88,10 @@ def test_identity_threads_and_denials_are_the_tokens(live_server):
     with live_server.client("victor") as victor, live_server.client("maya") as maya:
         # a Viewer's export is refused inside the answer, like /chat, whoever the body claims to be
         stream(victor, "failed IndiSky invoices from last month", "shared-name")
-        r = victor.post("/chat/stream", json={"message": "export these as csv", "thread_id": "shared-name",
-                                              "user_id": "admin", "role": "Admin"})
+        r = victor.post(
+            "/chat/stream",
+            json={"message": "export these as csv", "thread_id": "shared-name", "user_id": "admin", "role": "Admin"},
+        )
         assert r.status_code == 200
         denied = json.loads(r.text.split("event: answer", 1)[1].split("data:", 1)[1].strip().splitlines()[0])
         assert denied["status"] == "denied" and "Viewer" in denied["agent_response"]
@@ -110,13 +115,21 @@ def test_bad_requests_get_json_errors_before_any_stream(live_server):
 
 
 def test_rate_limit_applies_to_the_stream(tmp_path):
-    server = LiveServer(tmp_path / "rl", env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "3/minute"}).start()
+    server = LiveServer(
+        tmp_path / "rl", env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "3/minute"}
+    ).start()
     try:
         with server.client("maya") as maya:
-            codes = [maya.post("/chat/stream", json={"message": "hello", "thread_id": "rl"}).status_code for _ in range(4)]
+            codes = [
+                maya.post("/chat/stream", json={"message": "hello", "thread_id": "rl"}).status_code for _ in range(4)
+            ]
             assert codes[:3] == [200, 200, 200] and codes[3] == 429
             r = maya.post("/chat/stream", json={"message": "hello", "thread_id": "rl"})
-            assert r.status_code == 429 and int(r.headers["Retry-After"]) >= 1 and "Too many requests" in r.json()["detail"]
+            assert (
+                r.status_code == 429
+                and int(r.headers["Retry-After"]) >= 1
+                and "Too many requests" in r.json()["detail"]
+            )
     finally:
         server.stop()
 
@@ -134,7 +147,9 @@ def test_threads_can_be_renamed(live_server):
         assert maya.patch("/threads/nope", json={"title": "x"}).status_code == 404
         r = maya.patch("/threads/st-rename", json={"title": "x" * 201})
         assert r.status_code == 422
-        assert {t["thread_id"]: t for t in maya.get("/threads").json()["threads"]}["st-rename"]["title"] == "IndiSky follow-up"
+        assert {t["thread_id"]: t for t in maya.get("/threads").json()["threads"]}["st-rename"][
+            "title"
+        ] == "IndiSky follow-up"
         # an empty title clears it
         assert maya.patch("/threads/st-rename", json={"title": ""}).json()["title"] is None
         assert {t["thread_id"]: t for t in maya.get("/threads").json()["threads"]}["st-rename"]["title"] is None
@@ -160,6 +175,7 @@ def test_ticket_history_comes_with_the_ticket(live_server):
         admin.patch(f"/tickets/{ticket_id}", json={"status": "in_progress", "comment": "asked the vendor"})
         history = maya.get(f"/tickets/{ticket_id}").json()["history"]
         assert [(h["author"], h["status_from"], h["status_to"], h["comment"]) for h in history[1:]] == [
-            ("admin", "open", "in_progress", "asked the vendor")]
+            ("admin", "open", "in_progress", "asked the vendor")
+        ]
         with live_server.client("victor") as victor:
             assert victor.get(f"/tickets/{ticket_id}").status_code == 404

@@ -1,4 +1,5 @@
 """HTTP against a real uvicorn server on loopback: /chat, LangServe, auth, errors, traces, downloads."""
+
 from __future__ import annotations
 
 import csv
@@ -17,8 +18,16 @@ pytestmark = pytest.mark.slow
 def test_health_is_open_everything_else_needs_a_token(live_server):
     with live_server.client() as c:
         assert c.get("/health").json() == {"status": "ok"}
-        for method, path in [("POST", "/chat"), ("GET", "/tickets"), ("GET", "/notifications"), ("POST", "/agent/invoke"),
-                             ("GET", "/health/detailed"), ("GET", "/metrics"), ("GET", "/traces/x"), ("POST", "/execute_tool")]:
+        for method, path in [
+            ("POST", "/chat"),
+            ("GET", "/tickets"),
+            ("GET", "/notifications"),
+            ("POST", "/agent/invoke"),
+            ("GET", "/health/detailed"),
+            ("GET", "/metrics"),
+            ("GET", "/traces/x"),
+            ("POST", "/execute_tool"),
+        ]:
             r = c.request(method, path, json={})
             assert r.status_code == 401, (path, r.text)
             assert "Bearer" in r.json()["detail"]
@@ -82,7 +91,9 @@ def test_exports_in_every_format(live_server):
 
 def test_cross_workspace_download_refused(live_server):
     with live_server.client("maya") as maya, live_server.client("gita") as gita, live_server.client("victor") as victor:
-        body = maya.post("/execute_tool", json={"tool_name": "export_report", "params": {"vendor": "IndiSky", "format": "csv"}}).json()
+        body = maya.post(
+            "/execute_tool", json={"tool_name": "export_report", "params": {"vendor": "IndiSky", "format": "csv"}}
+        ).json()
         url = body["data"]["url"]
         assert maya.get(url).status_code == 200
         r = gita.get(url)
@@ -94,11 +105,19 @@ def test_viewer_escalation_attempts_change_nothing(live_server):
     with live_server.client("victor") as victor:
         body = chat(victor, "export all invoices as csv", "esc1", user_id="admin", role="Admin", workspace_id="globex")
         assert body["success"] is False and "Viewer" in body["agent_response"]
-        r = victor.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "x"}, "user_id": "admin"})
+        r = victor.post(
+            "/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "x"}, "user_id": "admin"}
+        )
         assert r.status_code == 403 and "Viewer" in r.json()["detail"]
-        r = victor.post("/agent/invoke", json={
-            "input": {"messages": [{"type": "human", "content": "export all invoices as csv"}]},
-            "config": {"configurable": {"thread_id": "esc2", "user_id": "admin", "role": "Admin", "workspace_id": "globex"}}})
+        r = victor.post(
+            "/agent/invoke",
+            json={
+                "input": {"messages": [{"type": "human", "content": "export all invoices as csv"}]},
+                "config": {
+                    "configurable": {"thread_id": "esc2", "user_id": "admin", "role": "Admin", "workspace_id": "globex"}
+                },
+            },
+        )
         assert r.status_code == 200, r.text
         out = r.json()["output"]
         assert out["result"]["status"] == "denied" and out["context"]["user_id"] == "victor"
@@ -117,13 +136,19 @@ def test_viewer_escalation_attempts_change_nothing(live_server):
 
 def test_remote_runnable_threads_and_streaming(live_server):
     from langserve import RemoteRunnable
+
     agent = RemoteRunnable(live_server.url + "/agent/", headers={"Authorization": f"Bearer {TOKENS['maya']}"})
     conf = {"configurable": {"thread_id": "rr1"}}
     out = agent.invoke({"messages": [{"type": "human", "content": "failed IndiSky invoices from last month"}]}, conf)
     assert out["result"]["data"]["filtered_records"] == 7
     with httpx.Client(base_url=live_server.url, headers={"Authorization": f"Bearer {TOKENS['maya']}"}) as maya:
-        r = maya.post("/agent/invoke", json={"input": {"messages": [{"type": "human", "content": "show my tickets"}]},
-                                             "config": {"configurable": {"thread_id": "rr-trace"}}})
+        r = maya.post(
+            "/agent/invoke",
+            json={
+                "input": {"messages": [{"type": "human", "content": "show my tickets"}]},
+                "config": {"configurable": {"thread_id": "rr-trace"}},
+            },
+        )
         run_id = r.json()["metadata"]["run_id"]  # LangServe's run id is the trace id
         trace = maya.get(f"/traces/{run_id}").json()
         assert trace["request"] == "show my tickets" and trace["tool_calls"][0]["tool"] == "view_tickets"
@@ -131,21 +156,38 @@ def test_remote_runnable_threads_and_streaming(live_server):
     assert out["result"]["data"]["failed"] == 7  # same thread, checkpointed across calls
     assert len([m for m in out["messages"] if m.type == "human"]) == 2
 
-    nodes = [next(iter(chunk)) for chunk in agent.stream({"messages": [{"type": "human", "content": "show my tickets"}]}, conf)]
+    nodes = [
+        next(iter(chunk))
+        for chunk in agent.stream({"messages": [{"type": "human", "content": "show my tickets"}]}, conf)
+    ]
     assert nodes[:3] == ["context", "route", "plan"] and "respond" in nodes  # node updates as they happen
 
-    outs = agent.batch([{"messages": [{"type": "human", "content": "failed invoices last month"}]},
-                        {"messages": [{"type": "human", "content": "show SkyHigh invoices"}]}], conf)
+    outs = agent.batch(
+        [
+            {"messages": [{"type": "human", "content": "failed invoices last month"}]},
+            {"messages": [{"type": "human", "content": "show SkyHigh invoices"}]},
+        ],
+        conf,
+    )
     assert all(o["result"]["status"] == "success" for o in outs)
 
 
 def test_stream_events_over_http(live_server):
     with live_server.client("maya") as maya:
-        with maya.stream("POST", "/agent/stream_events", json={
+        with maya.stream(
+            "POST",
+            "/agent/stream_events",
+            json={
                 "input": {"messages": [{"type": "human", "content": "failed IndiSky invoices from last month"}]},
-                "config": {"configurable": {"thread_id": "se1"}}}) as r:
+                "config": {"configurable": {"thread_id": "se1"}},
+            },
+        ) as r:
             assert r.status_code == 200
-            events = [json.loads(line[5:]) for line in r.iter_lines() if line.startswith("data:") and line[5:].strip().startswith("{")]
+            events = [
+                json.loads(line[5:])
+                for line in r.iter_lines()
+                if line.startswith("data:") and line[5:].strip().startswith("{")
+            ]
         names = {e.get("name") for e in events if e.get("event") == "on_chain_start"}
         assert {"context", "route", "act", "respond"} <= names
 
@@ -166,8 +208,12 @@ def test_bad_requests_are_clear(live_server):
         assert r.status_code == 400 and "payroll" in r.json()["detail"]
         r = maya.post("/execute_tool", json={"tool_name": "rm_rf", "params": {}})
         assert r.status_code == 404
-        r = maya.post("/execute_tool", json={"tool_name": "update_ticket", "params": {"ticket_id": "T-99999", "status": "closed"}})
-        assert r.status_code == 404 and "can't find ticket T-99999" in r.json()["detail"]  # same answer as PATCH /tickets
+        r = maya.post(
+            "/execute_tool", json={"tool_name": "update_ticket", "params": {"ticket_id": "T-99999", "status": "closed"}}
+        )
+        assert (
+            r.status_code == 404 and "can't find ticket T-99999" in r.json()["detail"]
+        )  # same answer as PATCH /tickets
         r = maya.patch("/tickets/T-99999", json={"status": "closed"})
         assert r.status_code == 404
         r = maya.patch("/tickets/T-00001", json={"status": "exploded"})
@@ -205,7 +251,9 @@ def test_admin_tokens_issue_and_revoke(live_server):
 
 
 def test_rate_limit_and_dev_tokens_outside_dev(tmp_path):
-    server = LiveServer(tmp_path / "rl", env={"FINKRAFT_RATE_LIMIT": "5/minute", "FINKRAFT_SEMANTIC_MEMORY": "false"}).start()
+    server = LiveServer(
+        tmp_path / "rl", env={"FINKRAFT_RATE_LIMIT": "5/minute", "FINKRAFT_SEMANTIC_MEMORY": "false"}
+    ).start()
     try:
         with server.client("maya") as maya:
             codes = [maya.get("/tickets").status_code for _ in range(7)]
@@ -267,13 +315,17 @@ def test_threads_and_memory_search_endpoints(live_server):
 
 def test_confirmation_resumes_over_langserve(live_server):
     from langserve import RemoteRunnable
+
     agent = RemoteRunnable(live_server.url + "/agent/", headers={"Authorization": f"Bearer {TOKENS['maya']}"})
     conf = {"configurable": {"thread_id": "ls-confirm"}}
     with live_server.client("maya") as maya:
         before = len(maya.get("/tickets").json()["tickets"])
         agent.invoke({"messages": [{"type": "human", "content": "failed IndiSky invoices from last month"}]}, conf)
         out = agent.invoke({"messages": [{"type": "human", "content": "create a ticket for these"}]}, conf)
-        assert out["pending_confirmation"]["question"].endswith("yes/no") and out["response"] == out["pending_confirmation"]["question"]
+        assert (
+            out["pending_confirmation"]["question"].endswith("yes/no")
+            and out["response"] == out["pending_confirmation"]["question"]
+        )
         assert len(maya.get("/tickets").json()["tickets"]) == before
         out = agent.invoke({"resume": "yes"}, conf)
         assert out["result"]["data"]["ticket_id"] and "Created ticket" in out["response"]

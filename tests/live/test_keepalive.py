@@ -1,6 +1,7 @@
 """After an unexpected error the keep-alive connection keeps working (server/errors.py UnexpectedErrors):
 Starlette's ServerErrorMiddleware re-raises after its 500, and uvicorn then closes the connection
 under the client's next request. A real uvicorn on loopback, the app's own middleware stack."""
+
 from __future__ import annotations
 
 import socket
@@ -58,8 +59,14 @@ def test_a_500_keeps_the_connection_open(server):
     peers = set()
     with httpx.Client(base_url=server, limits=httpx.Limits(max_connections=1)) as c:
         for _ in range(10):
-            r = c.get("/boom", extensions={"trace": lambda name, info: peers.add(id(info.get("return_value")))
-                                           if name == "connection.connect_tcp.complete" else None})
+            r = c.get(
+                "/boom",
+                extensions={
+                    "trace": lambda name, info: (
+                        peers.add(id(info.get("return_value"))) if name == "connection.connect_tcp.complete" else None
+                    )
+                },
+            )
             assert r.status_code == 500
             body = r.json()
             assert body["detail"].startswith("Something went wrong on our side. Error id: ") and "secret" not in r.text
@@ -70,7 +77,9 @@ def test_a_500_keeps_the_connection_open(server):
 
 def test_chunked_body_over_the_limit_is_413_on_a_real_socket(server):
     with socket.create_connection((server.split("//")[1].split(":")[0], int(server.rsplit(":", 1)[1]))) as s:
-        s.sendall(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+        s.sendall(
+            b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+        )
         chunk = b"x" * 600
         for _ in range(2):
             s.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))

@@ -1,5 +1,6 @@
 """Plans API over HTTP on a real uvicorn server (loopback): create, execute, confirm after a
 server restart, cancel, roles (Viewer 403), ownership (others 404)."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,8 +15,12 @@ ENV = {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minut
 def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
     server = LiveServer(tmp_path, env=ENV).start()
     try:
-        with server.client("maya") as maya, server.client("victor") as victor, server.client("gita") as gita, \
-                server.client("admin") as admin:
+        with (
+            server.client("maya") as maya,
+            server.client("victor") as victor,
+            server.client("gita") as gita,
+            server.client("admin") as admin,
+        ):
             r = victor.post("/plans/create", json={"template": "invoice_investigation"})
             assert r.status_code == 403 and "can't run business templates" in r.json()["detail"]
             r = maya.post("/plans/create", json={"template": "no_such_template"})
@@ -25,8 +30,14 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
             r = maya.post("/plans/create", json={"template": "vendor_analysis", "params": {"status": "exploded"}})
             assert r.status_code == 400 and "exploded" in r.json()["detail"]
 
-            r = maya.post("/plans/create", json={"template": "invoice_investigation", "goal": "Sort out the IndiSky failures",
-                                                 "params": {"vendor": "IndiSky", "period": "last_month"}})
+            r = maya.post(
+                "/plans/create",
+                json={
+                    "template": "invoice_investigation",
+                    "goal": "Sort out the IndiSky failures",
+                    "params": {"vendor": "IndiSky", "period": "last_month"},
+                },
+            )
             assert r.status_code == 200, r.text
             plan = r.json()
             pid = plan["plan_id"]
@@ -42,9 +53,16 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
             assert r.status_code == 200, r.text
             body = r.json()
             assert body["status"] == "awaiting_confirmation"
-            assert body["question"] == "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
+            assert (
+                body["question"]
+                == "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
+            )
             assert [(s["step"], s["status"]) for s in body["steps"]] == [
-                ("filter", "success"), ("analyse", "success"), ("propose", "success"), ("create_ticket", "pending")]
+                ("filter", "success"),
+                ("analyse", "success"),
+                ("propose", "success"),
+                ("create_ticket", "pending"),
+            ]
             assert maya.get("/tickets").json()["tickets"] == []
             assert admin.get(f"/plans/{pid}/status").json()["status"] == "awaiting_confirmation"
     finally:
@@ -57,7 +75,11 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
             body = maya.post(f"/plans/{pid}/execute", json={"resume": "yes"}).json()
             assert body["status"] == "completed", body
             assert [(s["step"], s["status"], s["attempts"]) for s in body["steps"]] == [
-                ("filter", "success", 1), ("analyse", "success", 1), ("propose", "success", 1), ("create_ticket", "success", 1)]
+                ("filter", "success", 1),
+                ("analyse", "success", 1),
+                ("propose", "success", 1),
+                ("create_ticket", "success", 1),
+            ]
             assert body["result"]["figures"]["failed"] == 7
             trace = maya.get(f"/traces/{body['trace_id']}").json()  # plan runs show their work too
             assert trace["status"] == "ok" and trace["thread_id"] == f"plan-{pid}"

@@ -1,5 +1,6 @@
 """`finkraft serve` pointed at a customer's database in the reference schema (FINKRAFT_DATA_MODEL=reference,
 BUSINESS_DATABASE_URL=...): analyses over /execute_tool and the sample scenario over /chat, checked against SQL."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -21,7 +22,11 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def ref_server(tmp_path_factory):
     base = tmp_path_factory.mktemp("ref-live")
-    env = {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute", "FINKRAFT_DATA_MODEL": "reference"}
+    env = {
+        "FINKRAFT_SEMANTIC_MEMORY": "false",
+        "FINKRAFT_RATE_LIMIT": "100000/minute",
+        "FINKRAFT_DATA_MODEL": "reference",
+    }
     created = None
     if using_postgres():
         pg = pg_databases()
@@ -49,22 +54,51 @@ def test_analyses_over_execute_tool(ref_server):
     server, url = ref_server
     start, end = date.today().replace(day=1) - relativedelta(months=1), date.today().replace(day=1)
     with server.client("maya") as maya, server.client("victor") as victor:
-        r = maya.post("/execute_tool", json={"tool_name": "analyze_data", "params": {
-            "dataset": "invoices", "filters": {"status": "failed"}, "period": "last_month"}})
+        r = maya.post(
+            "/execute_tool",
+            json={
+                "tool_name": "analyze_data",
+                "params": {"dataset": "invoices", "filters": {"status": "failed"}, "period": "last_month"},
+            },
+        )
         assert r.status_code == 200, r.text
         body = r.json()
-        total = scalar(url, "SELECT sum(total_amount) FROM invoices WHERE status = 'failed' AND invoice_date >= :s AND invoice_date < :e",
-                       s=start, e=end)
+        total = scalar(
+            url,
+            "SELECT sum(total_amount) FROM invoices WHERE status = 'failed' AND invoice_date >= :s AND invoice_date < :e",
+            s=start,
+            e=end,
+        )
         assert body["data"]["rows"][0][1] == pytest.approx(total, abs=0.01) and money(total) in body["message"]
-        r = victor.post("/execute_tool", json={"tool_name": "analyze_data", "params": {
-            "dataset": "sales", "measures": ["sales_value"], "group_by": ["region"], "period": "last_month"}})
+        r = victor.post(
+            "/execute_tool",
+            json={
+                "tool_name": "analyze_data",
+                "params": {
+                    "dataset": "sales",
+                    "measures": ["sales_value"],
+                    "group_by": ["region"],
+                    "period": "last_month",
+                },
+            },
+        )
         assert r.status_code == 200 and r.json()["data"]["chart"]["mark"]["type"] == "bar"
-        r = victor.post("/execute_tool", json={"tool_name": "export_report", "params": {
-            "format": "csv", "query": {"dataset": "sales", "measures": ["sales_value"], "group_by": ["region"]}}})
+        r = victor.post(
+            "/execute_tool",
+            json={
+                "tool_name": "export_report",
+                "params": {
+                    "format": "csv",
+                    "query": {"dataset": "sales", "measures": ["sales_value"], "group_by": ["region"]},
+                },
+            },
+        )
         assert r.status_code == 403
         r = maya.post("/execute_tool", json={"tool_name": "analyze_data", "params": {"dataset": "transactions"}})
         assert r.status_code == 400 and "no dataset 'transactions'" in r.json()["detail"]
-        r = maya.post("/execute_tool", json={"tool_name": "analyze_data", "params": {"dataset": "invoices", "workspace": "all"}})
+        r = maya.post(
+            "/execute_tool", json={"tool_name": "analyze_data", "params": {"dataset": "invoices", "workspace": "all"}}
+        )
         assert r.status_code == 403
 
 
@@ -77,6 +111,10 @@ def test_sample_scenario_over_chat(ref_server):
         body = chat(maya, "why did these fail?", "ref-chat")
         assert body["tool_used"] == "explain_failures" and "7 of 7 failed: GSTIN missing" in body["agent_response"]
         body = chat(maya, "sales in the North last month", "ref-chat-2")
-        n = scalar(url, "SELECT count(*) FROM sales WHERE region = 'North' AND sale_date >= :s AND sale_date < :e",
-                   s=date.today().replace(day=1) - relativedelta(months=1), e=date.today().replace(day=1))
+        n = scalar(
+            url,
+            "SELECT count(*) FROM sales WHERE region = 'North' AND sale_date >= :s AND sale_date < :e",
+            s=date.today().replace(day=1) - relativedelta(months=1),
+            e=date.today().replace(day=1),
+        )
         assert body["tool_used"] == "filter_data" and body["data"]["filtered_records"] == n

@@ -9,6 +9,7 @@
 Runs on PostgreSQL (always, when a server answers) and, in the SQLite suite, also on one shared
 set of SQLite files (WAL + busy_timeout + retries across processes).
 """
+
 from __future__ import annotations
 
 import os
@@ -53,6 +54,7 @@ class Pair:
                 s.start(timeout=180)
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)
+
         threads = [threading.Thread(target=go, args=(s,)) for s in self.servers]
         for t in threads:
             t.start()
@@ -104,11 +106,20 @@ def test_thread_continues_on_another_server(pair):
         assert body["tool_used"] == "explain_failures", body
         assert "7 of 7 failed: GSTIN missing" in body["agent_response"]
         # the checkpoint itself is shared: B's LangServe endpoint sees both turns of the thread
-        r = on_b.post("/agent/invoke", json={"input": {"messages": [{"type": "human", "content": "show my tickets"}]},
-                                             "config": {"configurable": {"thread_id": thread}}})
+        r = on_b.post(
+            "/agent/invoke",
+            json={
+                "input": {"messages": [{"type": "human", "content": "show my tickets"}]},
+                "config": {"configurable": {"thread_id": thread}},
+            },
+        )
         assert r.status_code == 200, r.text
         humans = [m["content"] for m in r.json()["output"]["messages"] if m["type"] == "human"]
-        assert humans == ["Filter invoices for last month, vendor=IndiSky, status=failed", "why did these fail?", "show my tickets"]
+        assert humans == [
+            "Filter invoices for last month, vendor=IndiSky, status=failed",
+            "why did these fail?",
+            "show my tickets",
+        ]
 
 
 def test_memory_written_on_one_server_is_found_on_the_other(pair):
@@ -133,10 +144,16 @@ def test_concurrent_ticket_creation_through_both_servers(pair):
     run = uuid.uuid4().hex[:6]
     clients = [client(u, "gita") for u in pair.urls]
     try:
+
         def create(i: int) -> tuple[int, dict]:
-            r = clients[i % 2].post("/execute_tool", json={"tool_name": "create_ticket",
-                                                           "params": {"title": f"scale {run} #{i:03d}", "priority": "low"}})
-            return r.status_code, (r.json() if r.headers.get("content-type", "").startswith("application/json") else {"text": r.text})
+            r = clients[i % 2].post(
+                "/execute_tool",
+                json={"tool_name": "create_ticket", "params": {"title": f"scale {run} #{i:03d}", "priority": "low"}},
+            )
+            return r.status_code, (
+                r.json() if r.headers.get("content-type", "").startswith("application/json") else {"text": r.text}
+            )
+
         with ThreadPoolExecutor(max_workers=24) as pool:
             results = list(pool.map(create, range(N_TICKETS)))
         failures = [body for code, body in results if code != 200]
@@ -150,13 +167,19 @@ def test_concurrent_ticket_creation_through_both_servers(pair):
     finally:
         for c in clients:
             c.close()
-    rows = pair.sql("SELECT count(*), count(DISTINCT ticket_id), count(DISTINCT id) FROM tickets WHERE title LIKE :p",
-                    p=f"scale {run} #%")
+    rows = pair.sql(
+        "SELECT count(*), count(DISTINCT ticket_id), count(DISTINCT id) FROM tickets WHERE title LIKE :p",
+        p=f"scale {run} #%",
+    )
     assert tuple(rows[0]) == (N_TICKETS, N_TICKETS, N_TICKETS)
-    (comments,), = pair.sql("SELECT count(*) FROM ticket_comments c JOIN tickets t ON t.ticket_id = c.ticket_id "
-                            "WHERE t.title LIKE :p", p=f"scale {run} #%")
-    (subs,), = pair.sql("SELECT count(*) FROM ticket_subscriptions s JOIN tickets t ON t.ticket_id = s.ticket_id "
-                        "WHERE t.title LIKE :p", p=f"scale {run} #%")
+    ((comments,),) = pair.sql(
+        "SELECT count(*) FROM ticket_comments c JOIN tickets t ON t.ticket_id = c.ticket_id WHERE t.title LIKE :p",
+        p=f"scale {run} #%",
+    )
+    ((subs,),) = pair.sql(
+        "SELECT count(*) FROM ticket_subscriptions s JOIN tickets t ON t.ticket_id = s.ticket_id WHERE t.title LIKE :p",
+        p=f"scale {run} #%",
+    )
     assert comments == N_TICKETS and subs == N_TICKETS
 
 
@@ -165,8 +188,12 @@ def test_concurrent_updates_exports_and_chats_lose_nothing(pair):
     run = uuid.uuid4().hex[:6]
     a, b = pair.urls
     with client(a, "maya") as maya:
-        tickets = [maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": f"mixed {run} {i}"}}).json()
-                   ["data"]["ticket_id"] for i in range(10)]
+        tickets = [
+            maya.post(
+                "/execute_tool", json={"tool_name": "create_ticket", "params": {"title": f"mixed {run} {i}"}}
+            ).json()["data"]["ticket_id"]
+            for i in range(10)
+        ]
     jobs = []
     for i in range(80):  # 8 comments on each of 10 tickets, by the owner and by an Admin, via both servers
         jobs.append(("update", (a, b)[i % 2], ("maya", "admin")[i % 3 == 0], tickets[i % 10], f"note {run} {i}"))
@@ -182,30 +209,40 @@ def test_concurrent_updates_exports_and_chats_lose_nothing(pair):
                 r = c.patch(f"/tickets/{ticket}", json={"comment": arg, "status": "in_progress"})
                 return kind, r.status_code, r.text
             if kind == "export":
-                r = c.post("/execute_tool", json={"tool_name": "export_report",
-                                                   "params": {"vendor": "IndiSky", "status": "failed", "format": arg}})
+                r = c.post(
+                    "/execute_tool",
+                    json={
+                        "tool_name": "export_report",
+                        "params": {"vendor": "IndiSky", "status": "failed", "format": arg},
+                    },
+                )
                 if r.status_code == 200:
                     d = r.json()["data"]
                     assert c.get(d["url"]).status_code == 200  # the file is there for whichever server answers
                 return kind, r.status_code, r.text
             body = chat(c, "failed invoices from last month", arg)
             return kind, 200 if body["success"] else 500, body.get("trace_id")
+
     with ThreadPoolExecutor(max_workers=16) as pool:
         results = list(pool.map(run_job, jobs))
     bad = [r for r in results if r[1] != 200]
     assert not bad, bad[:3]
 
-    (notes,), = pair.sql("SELECT count(*) FROM ticket_comments WHERE comment LIKE :p", p=f"note {run} %")
-    (distinct_notes,), = pair.sql("SELECT count(DISTINCT comment) FROM ticket_comments WHERE comment LIKE :p", p=f"note {run} %")
+    ((notes,),) = pair.sql("SELECT count(*) FROM ticket_comments WHERE comment LIKE :p", p=f"note {run} %")
+    ((distinct_notes,),) = pair.sql(
+        "SELECT count(DISTINCT comment) FROM ticket_comments WHERE comment LIKE :p", p=f"note {run} %"
+    )
     assert notes == distinct_notes == 80
     # maya is subscribed to her tickets: the Admin's updates notified her, once each
     admin_updates = sum(1 for i in range(80) if i % 3 == 0)
-    (notified,), = pair.sql("SELECT count(*) FROM notifications WHERE user_id = 'maya' AND message LIKE :p", p=f"%note {run} %")
+    ((notified,),) = pair.sql(
+        "SELECT count(*) FROM notifications WHERE user_id = 'maya' AND message LIKE :p", p=f"%note {run} %"
+    )
     assert notified == admin_updates
     traces = [r[2] for r in results if r[0] == "chat"]
     assert len(set(traces)) == 30
-    (stored,), = pair.sql("SELECT count(DISTINCT thread_id) FROM traces WHERE thread_id LIKE :p", p=f"chat-{run}-%")
-    (turns,), = pair.sql("SELECT count(*) FROM memory_turns WHERE thread_id LIKE :p", p=f"chat-{run}-%")
+    ((stored,),) = pair.sql("SELECT count(DISTINCT thread_id) FROM traces WHERE thread_id LIKE :p", p=f"chat-{run}-%")
+    ((turns,),) = pair.sql("SELECT count(*) FROM memory_turns WHERE thread_id LIKE :p", p=f"chat-{run}-%")
     assert stored == 30 and turns == 60  # a user turn and an assistant turn per chat, once each
 
 
@@ -218,11 +255,15 @@ def test_rate_limit_holds_across_processes_with_redis(backend, tmp_path):
         pytest.skip(f"Redis not reachable at {REDIS_URL}: {e}")
     if backend == "postgres":
         pg_databases()
-    p = Pair(backend, tmp_path / "rl", {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "5/minute",
-                                         "REDIS_URL": REDIS_URL}).start()
+    p = Pair(
+        backend,
+        tmp_path / "rl",
+        {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "5/minute", "REDIS_URL": REDIS_URL},
+    ).start()
     try:
         a, b = p.urls
         from server.auth import issue_token
+
         engine = create_engine(p.app_url)
         try:  # a fresh token, so a fresh key in Redis whatever ran before
             _, token = issue_token(engine, "maya", "rate-limit test")
@@ -241,9 +282,15 @@ def test_rate_limit_holds_across_processes_with_redis(backend, tmp_path):
 def test_metrics_add_up_over_workers(tmp_path, workers):
     """`finkraft serve --workers N` with PROMETHEUS_MULTIPROC_DIR (not created yet): /metrics counts every
     worker's requests, whichever one answers."""
-    server = LiveServer(tmp_path / "w", env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute",
-                                             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom" / "new")},
-                        args=("--workers", str(workers))).start(timeout=180)
+    server = LiveServer(
+        tmp_path / "w",
+        env={
+            "FINKRAFT_SEMANTIC_MEMORY": "false",
+            "FINKRAFT_RATE_LIMIT": "100000/minute",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom" / "new"),
+        },
+        args=("--workers", str(workers)),
+    ).start(timeout=180)
     try:
         n = 40
         with server.client("maya") as maya:  # new connections: requests spread over both workers

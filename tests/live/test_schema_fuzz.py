@@ -3,6 +3,7 @@ response >= 500, no response that contradicts the OpenAPI schema (e.g. the 422 `
 string the server sends, server/openapi.py document_errors), and no status code an operation does
 not list. The Admin goes last: its fuzzed
 DELETE /admin/tokens/{id} may revoke the other roles' tokens."""
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,10 @@ ST = Path(sys.executable).with_name("st")
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    srv = LiveServer(tmp_path_factory.mktemp("fuzz"), env={"FINKRAFT_SEMANTIC_MEMORY": "false",
-                                                           "FINKRAFT_RATE_LIMIT": "100000/minute"}).start()
+    srv = LiveServer(
+        tmp_path_factory.mktemp("fuzz"),
+        env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"},
+    ).start()
     yield srv
     srv.stop()
 
@@ -30,16 +33,37 @@ def server(tmp_path_factory):
 @pytest.mark.parametrize("user", ["victor", "maya", "gita", "admin"])
 def test_no_5xx_and_no_schema_violation(server, user, tmp_path):
     run = subprocess.run(
-        [str(ST), "run", f"{server.url}/openapi.json", "-H", f"Authorization: Bearer {TOKENS[user]}",
-         "--checks", "not_a_server_error,response_schema_conformance,status_code_conformance", "--phases", "examples,fuzzing",
-         "--max-examples", "2", "--seed", "14", "--no-shrink", "--workers", "2",
-         "--request-timeout", "30", "--no-color"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=220)
+        [
+            str(ST),
+            "run",
+            f"{server.url}/openapi.json",
+            "-H",
+            f"Authorization: Bearer {TOKENS[user]}",
+            "--checks",
+            "not_a_server_error,response_schema_conformance,status_code_conformance",
+            "--phases",
+            "examples,fuzzing",
+            "--max-examples",
+            "2",
+            "--seed",
+            "14",
+            "--no-shrink",
+            "--workers",
+            "2",
+            "--request-timeout",
+            "30",
+            "--no-color",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=220,
+    )
     out = run.stdout
     assert run.returncode in (0, 1) and "Test cases:" in out, out[-4000:] + run.stderr[-2000:]
     # check failures (a 5xx, a response the schema does not allow) fail the test
     at = out.find("FAILURES")
-    assert at < 0 and "Failures:" not in out, out[at:at + 8000]
+    assert at < 0 and "Failures:" not in out, out[at : at + 8000]
     # the only errors tolerated are the client's own transport ones (uvicorn refuses a generated request
     # line or header outright: "Invalid HTTP request received", before the app sees it)
     errors = out.split("Errors:")[1].split("Warnings:")[0].split("Test cases:")[0] if "Errors:" in out else ""

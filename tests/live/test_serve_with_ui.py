@@ -1,5 +1,6 @@
 """`make serve` (`finkraft serve --with-ui`): the API and the web app start together, and stopping
 either one, or the command itself, stops both."""
+
 from __future__ import annotations
 
 import os
@@ -47,14 +48,35 @@ class Both:
     def __init__(self, data_dir: Path):
         self.api_port, self.ui_port = free_port(), free_port()
         self.api, self.ui = f"http://127.0.0.1:{self.api_port}", f"http://127.0.0.1:{self.ui_port}"
-        env = {**os.environ, "FINKRAFT_DATA_DIR": str(data_dir), "FINKRAFT_ENV": "dev", "FINKRAFT_SEMANTIC_MEMORY": "false"}
+        env = {
+            **os.environ,
+            "FINKRAFT_DATA_DIR": str(data_dir),
+            "FINKRAFT_ENV": "dev",
+            "FINKRAFT_SEMANTIC_MEMORY": "false",
+        }
         if using_postgres():
             env.update(pg_databases().env_for(data_dir))
         self.log = data_dir / "serve.log"
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen([sys.executable, "-m", "server.cli", "serve", "--port", str(self.api_port), "--with-ui",
-                                      "--ui-port", str(self.ui_port), "--log-level", "warning"],
-                                     cwd=ROOT, env=env, stdout=open(self.log, "wb"), stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "server.cli",
+                "serve",
+                "--port",
+                str(self.api_port),
+                "--with-ui",
+                "--ui-port",
+                str(self.ui_port),
+                "--log-level",
+                "warning",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=open(self.log, "wb"),
+            stderr=subprocess.STDOUT,
+        )
         deadline = time.time() + 120
         while time.time() < deadline and "FinkraftAI is up" not in self.log.read_text():
             assert self.proc.poll() is None, self.log.read_text()[-3000:]

@@ -1,5 +1,6 @@
 """How the server runs things, on a real uvicorn server: one checkpoint per turn on every path
 (durability "exit"), and a handler waiting on the database never stalls the event loop."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -36,12 +37,29 @@ def test_one_checkpoint_per_turn_on_chat_langserve_and_streams(live_server):
     (per-step durability would write one per node: about nine a turn), and the thread keeps only its latest."""
     turn = {"messages": [{"type": "human", "content": "failed IndiSky invoices from last month"}]}
     with live_server.client("maya") as maya:
-        assert maya.post("/chat", json={"message": "failed IndiSky invoices from last month", "thread_id": "dur-chat"}).status_code == 200
-        assert maya.post("/agent/invoke", json={"input": turn, "config": {"configurable": {"thread_id": "dur-inv"}}}).status_code == 200
+        assert (
+            maya.post(
+                "/chat", json={"message": "failed IndiSky invoices from last month", "thread_id": "dur-chat"}
+            ).status_code
+            == 200
+        )
+        assert (
+            maya.post(
+                "/agent/invoke", json={"input": turn, "config": {"configurable": {"thread_id": "dur-inv"}}}
+            ).status_code
+            == 200
+        )
         for endpoint in ("stream", "stream_events"):
-            with maya.stream("POST", f"/agent/{endpoint}", json={"input": turn, "config": {"configurable": {"thread_id": f"dur-{endpoint}"}}}) as r:
+            with maya.stream(
+                "POST",
+                f"/agent/{endpoint}",
+                json={"input": turn, "config": {"configurable": {"thread_id": f"dur-{endpoint}"}}},
+            ) as r:
                 assert r.status_code == 200 and "event: end" in "".join(r.iter_text())
-        counts = {t: _checkpoints(live_server, f"acme/maya/{t}") for t in ("dur-chat", "dur-inv", "dur-stream", "dur-stream_events")}
+        counts = {
+            t: _checkpoints(live_server, f"acme/maya/{t}")
+            for t in ("dur-chat", "dur-inv", "dur-stream", "dur-stream_events")
+        }
         assert counts == {t: 1 for t in counts}, counts
         body = maya.post("/chat", json={"message": "why did these fail?", "thread_id": "dur-chat"}).json()
         assert body["data"]["failed"] == 7  # the thread goes on from that one checkpoint
@@ -69,10 +87,19 @@ def _users_table_locked(server):
 def test_a_handler_waiting_on_the_database_does_not_stall_the_server(live_server):
     created: dict = {}
     with _users_table_locked(live_server):
+
         def create_user():
             with live_server.client("admin") as admin:
-                created["response"] = admin.post("/admin/users", json={
-                    "user_id": "loop.check", "display_name": "Loop Check", "role": "Viewer", "workspace_id": "acme"})
+                created["response"] = admin.post(
+                    "/admin/users",
+                    json={
+                        "user_id": "loop.check",
+                        "display_name": "Loop Check",
+                        "role": "Viewer",
+                        "workspace_id": "acme",
+                    },
+                )
+
         writer = threading.Thread(target=create_user)
         writer.start()
         time.sleep(0.5)  # the write is waiting for the lock now

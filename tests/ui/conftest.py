@@ -1,5 +1,6 @@
 """The web app's tests: Streamlit's AppTest (the page logic, in process) against a real API server on
 loopback, and a real headless Chromium (tests/ui/test_browser.py)."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The web app's page logic with Streamlit's AppTest, against a real API server on loopback."""
+
 from __future__ import annotations
 
 import pytest
@@ -46,11 +47,15 @@ def test_the_api_being_down_is_a_sentence_not_a_traceback(monkeypatch):
     at.text_input(key="token_input").input("dev-maya")
     press(at, "Sign in")
     assert not at.exception
-    assert [e.value for e in at.error] == [f"Can't reach the FinkraftAI API at http://127.0.0.1:{port}. Is it running? (`make serve` starts it.)"]
+    assert [e.value for e in at.error] == [
+        f"Can't reach the FinkraftAI API at http://127.0.0.1:{port}. Is it running? (`make serve` starts it.)"
+    ]
 
 
 def test_too_many_requests_is_a_sentence(tmp_path, monkeypatch):
-    server = LiveServer(tmp_path / "limited", env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "5/minute"}).start()
+    server = LiveServer(
+        tmp_path / "limited", env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "5/minute"}
+    ).start()
     try:
         monkeypatch.setenv("FINKRAFT_API_URL", server.url)
         at = AppTest.from_file(APP, default_timeout=60)
@@ -71,11 +76,18 @@ def test_filter_renders_a_table_and_offers_what_the_role_allows(ui_for, live_ser
     at = say(ui_for("maya"), "Filter invoices for last month, vendor=IndiSky, status=failed")
     table = at.dataframe[0].value
     with live_server.client("maya") as c:
-        expected = c.post("/execute_tool", json={"tool_name": "filter_data", "params": {
-            "dataset": "invoices", "period": "last_month", "vendor": "IndiSky", "status": "failed"}}).json()["data"]
+        expected = c.post(
+            "/execute_tool",
+            json={
+                "tool_name": "filter_data",
+                "params": {"dataset": "invoices", "period": "last_month", "vendor": "IndiSky", "status": "failed"},
+            },
+        ).json()["data"]
     assert sorted(table["invoice_number"]) == sorted(r["invoice_number"] for r in expected["results"])
     assert len(table) == expected["filtered_records"] == 7
-    assert not any(line.startswith("- INV-") for m in at.markdown for line in m.value.splitlines())  # a table, not text lines
+    assert not any(
+        line.startswith("- INV-") for m in at.markdown for line in m.value.splitlines()
+    )  # a table, not text lines
     assert {"Why did these fail?", "Create a ticket", "Export as Excel"} <= set(labels(at))
 
     viewer = say(ui_for("victor"), "Filter invoices for last month, vendor=IndiSky, status=failed")
@@ -111,8 +123,12 @@ def test_confirmation_buttons_no_then_yes_and_typing_yes(ui_for, live_server):
 def test_the_steps_are_kept_and_show_your_work_opens_the_trace(ui_for, live_server):
     at = say(ui_for("maya"), "Filter invoices for last month, vendor=IndiSky, status=failed")
     steps = at.session_state["messages"][-1]["steps"]
-    assert [s["label"] for s in steps][:4] == ["remembering where we left off", "understanding your request",
-                                               "planning the steps", "checking permissions"]
+    assert [s["label"] for s in steps][:4] == [
+        "remembering where we left off",
+        "understanding your request",
+        "planning the steps",
+        "checking permissions",
+    ]
     at.toggle[0].set_value(True).run()
     panel = {df.value.columns[0]: df.value for df in at.dataframe[1:]}
     assert panel["tool"]["tool"].tolist() == ["filter_data"]
@@ -145,7 +161,9 @@ def test_threads_new_resume_and_rename(ui_for):
     assert at.session_state["thread_id"] != first
     press(at, "sales in the North this month")  # the first conversation, in the side panel
     assert at.session_state["thread_id"] == first
-    assert [m.get("text") for m in at.session_state["messages"] if m["role"] == "user"] == ["sales in the North this month"]
+    assert [m.get("text") for m in at.session_state["messages"] if m["role"] == "user"] == [
+        "sales in the North this month"
+    ]
     at.text_input(key="rename_input").input("North sales check")
     press(at, "Save name")
     assert at.subheader[0].value == "North sales check"
@@ -158,7 +176,10 @@ def test_the_welcome_back_summary_shows_once_as_its_own_box(ui_for, live_server)
     press(at, "Yes")
     ticket_id = at.session_state["messages"][-1]["answer"]["data"]["ticket_id"]
     with live_server.client("admin") as admin:
-        assert admin.patch(f"/tickets/{ticket_id}", json={"status": "resolved", "comment": "fixed by vendor"}).status_code == 200
+        assert (
+            admin.patch(f"/tickets/{ticket_id}", json={"status": "resolved", "comment": "fixed by vendor"}).status_code
+            == 200
+        )
     back = ui_for("maya")  # a new session
     side = "\n".join(m.value for m in back.sidebar.markdown)
     assert "Welcome back" in side and ticket_id in side and "resolved" in side

@@ -6,6 +6,7 @@ file holds the 7 invoice numbers. Victor is offered no export and no ticket acti
 the README's screenshots (docs/img/ with FINKRAFT_UPDATE_SCREENSHOTS=1, else a temporary folder) and
 checks the page at 1280x800 and at phone width.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,15 @@ from ..conftest import ROOT, TOKENS, free_port
 pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WAIT = 60_000  # ms
 
 
@@ -34,12 +42,16 @@ def ensure_chromium() -> str:
     """Debian's Chromium, installed by the project's own script when missing; skip only if that fails."""
     if not Path(CHROMIUM).exists():
         try:
-            r = subprocess.run(["sh", str(ROOT / "scripts" / "install-chromium.sh")], capture_output=True, text=True, timeout=900)
+            r = subprocess.run(
+                ["sh", str(ROOT / "scripts" / "install-chromium.sh")], capture_output=True, text=True, timeout=900
+            )
         except (OSError, subprocess.TimeoutExpired) as e:
             pytest.skip(f"Chromium is not installed and scripts/install-chromium.sh could not run: {e}")
         if r.returncode != 0 or not Path(CHROMIUM).exists():
-            pytest.skip("Chromium is not installed and scripts/install-chromium.sh failed "
-                        f"(exit {r.returncode}): {(r.stderr or r.stdout).strip()[-300:]}")
+            pytest.skip(
+                "Chromium is not installed and scripts/install-chromium.sh failed "
+                f"(exit {r.returncode}): {(r.stderr or r.stdout).strip()[-300:]}"
+            )
     return CHROMIUM
 
 
@@ -49,8 +61,13 @@ def web_app(live_server, tmp_path_factory):
     port = free_port()
     log = tmp_path_factory.mktemp("ui") / "streamlit.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "server.cli", "ui", "--port", str(port), "--api-url", live_server.url],
-                                cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, env={**os.environ, "FINKRAFT_ENV": "dev"})
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "server.cli", "ui", "--port", str(port), "--api-url", live_server.url],
+            cwd=ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "FINKRAFT_ENV": "dev"},
+        )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while time.time() < deadline:
@@ -156,8 +173,21 @@ def button_names(page) -> str:
 # -- the scenario ----------------------------------------------------------------------------------
 def test_sample_scenario_in_a_real_browser(web_app, live_server, browser, shots, tmp_path):
     with live_server.client("maya") as api:  # the 7 invoices, independently of the page
-        expected = sorted(r["invoice_number"] for r in api.post("/execute_tool", json={"tool_name": "filter_data", "params": {
-            "dataset": "invoices", "period": "last_month", "vendor": "IndiSky Airlines", "status": "failed"}}).json()["data"]["results"])
+        expected = sorted(
+            r["invoice_number"]
+            for r in api.post(
+                "/execute_tool",
+                json={
+                    "tool_name": "filter_data",
+                    "params": {
+                        "dataset": "invoices",
+                        "period": "last_month",
+                        "vendor": "IndiSky Airlines",
+                        "status": "failed",
+                    },
+                },
+            ).json()["data"]["results"]
+        )
     assert len(expected) == 7
 
     maya_ctx, maya = open_session(browser, web_app, "maya")
@@ -278,4 +308,3 @@ def test_screenshots_are_pictures(shots):
         if not path.exists():
             pytest.skip(f"{name}.png was not taken in this run (an earlier test failed or was deselected)")
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000, name
-

@@ -1,4 +1,5 @@
 """The dashboard's figures, computed through the API, against independent SQL on the business database."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -22,6 +23,7 @@ def month_range(month: str) -> tuple[date, date]:
 @pytest.fixture
 def sql(live_server):
     from business_data.settings import Settings
+
     engine = create_engine(Settings(_env_file=None, FINKRAFT_DATA_DIR=str(live_server.data_dir)).business_url)
 
     def query(statement: str, **params):
@@ -45,15 +47,22 @@ def check(api, sql, today: date) -> None:
     last_month = figures.months_back(today, 2)[0]
     for key, month in (("", this_month), ("last_month_", last_month)):
         lo, hi = month_range(month)
-        [(n, value)] = sql("SELECT count(*), coalesce(sum(total_amount), 0) FROM invoices WHERE workspace_id = 'acme' "
-                           "AND status = 'failed' AND invoice_date BETWEEN :lo AND :hi", lo=lo, hi=hi)
+        [(n, value)] = sql(
+            "SELECT count(*), coalesce(sum(total_amount), 0) FROM invoices WHERE workspace_id = 'acme' "
+            "AND status = 'failed' AND invoice_date BETWEEN :lo AND :hi",
+            lo=lo,
+            hi=hi,
+        )
         assert got["failed"][f"{key}count"] == n
         assert got["failed"][f"{key}value" if key else "value"] == pytest.approx(value, abs=0.01)
 
-    owed = sql("SELECT v.name, i.payment_status, sum(i.total_amount) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
-               "WHERE i.workspace_id = 'acme' AND i.payment_status IN ('unpaid', 'overdue') GROUP BY v.name, i.payment_status")
+    owed = sql(
+        "SELECT v.name, i.payment_status, sum(i.total_amount) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
+        "WHERE i.workspace_id = 'acme' AND i.payment_status IN ('unpaid', 'overdue') GROUP BY v.name, i.payment_status"
+    )
     assert {(r["vendor"], r["payment_status"]): r["amount"] for r in got["outstanding"]} == pytest.approx(
-        {(v, s): round(a, 2) for v, s, a in owed}, abs=0.02)
+        {(v, s): round(a, 2) for v, s, a in owed}, abs=0.02
+    )
     totals = defaultdict(float)
     for r in got["outstanding"]:
         totals[r["vendor"]] += r["amount"]
@@ -64,12 +73,19 @@ def check(api, sql, today: date) -> None:
     assert sorted({r["month"] for r in got["sales"]}) == months
     for month in months:
         lo, hi = month_range(month)
-        rows = sql("SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date BETWEEN :lo AND :hi "
-                   "GROUP BY region", lo=lo, hi=hi)
+        rows = sql(
+            "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date BETWEEN :lo AND :hi "
+            "GROUP BY region",
+            lo=lo,
+            hi=hi,
+        )
         assert {r["region"]: r["amount"] for r in got["sales"] if r["month"] == month} == pytest.approx(
-            {region: round(a, 2) for region, a in rows}, abs=0.02)
+            {region: round(a, 2) for region, a in rows}, abs=0.02
+        )
 
-    open_ids = {t["ticket_id"] for status in ("open", "in_progress") for t in api.tickets(status)}  # filtered by the API
+    open_ids = {
+        t["ticket_id"] for status in ("open", "in_progress") for t in api.tickets(status)
+    }  # filtered by the API
     assert {t["ticket_id"] for t in got["tickets"]} == open_ids
 
 

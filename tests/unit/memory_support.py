@@ -2,6 +2,7 @@
 
 Import the fixtures by name (`from tests.unit.memory_support import engine, store`) to use them.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -58,17 +59,43 @@ def ctx(engine, identity, tmp_path=Path(".")) -> ToolContext:
 def converse_a(store: MemoryStore, who: Identity = MAYA, thread: str = "thread-A") -> None:
     """Yesterday's conversation: filter IndiSky failures, ask why."""
     params = {"dataset": "invoices", "period": "last_month", "vendor": "IndiSky Airlines", "status": "failed"}
-    store.record_turn(identity=who, thread_id=thread, speaker="user",
-                      text="Filter invoices for last month, vendor=IndiSky, status=failed", tool="filter_data", params=params)
-    store.record_turn(identity=who, thread_id=thread, speaker="assistant",
-                      text="Found 7 failed invoices from IndiSky Airlines last month, totalling ₹3,41,200.",
-                      tool="filter_data", params=params,
-                      result_ref={"tool": "filter_data", "dataset": "invoices", "keys": INDISKY, "params": params,
-                                  "ticket_id": None, "export_id": None})
-    store.record_turn(identity=who, thread_id=thread, speaker="user", text="Why did these fail?", tool="explain_failures")
-    store.record_turn(identity=who, thread_id=thread, speaker="assistant",
-                      text="7 of 7 failed: GSTIN missing on the invoice.", tool="explain_failures",
-                      result_ref={"tool": "explain_failures", "dataset": "invoices", "keys": INDISKY,
-                                  "params": {"dataset": "invoices"}})
-
-
+    store.record_turn(
+        identity=who,
+        thread_id=thread,
+        speaker="user",
+        text="Filter invoices for last month, vendor=IndiSky, status=failed",
+        tool="filter_data",
+        params=params,
+    )
+    store.record_turn(
+        identity=who,
+        thread_id=thread,
+        speaker="assistant",
+        text="Found 7 failed invoices from IndiSky Airlines last month, totalling ₹3,41,200.",
+        tool="filter_data",
+        params=params,
+        result_ref={
+            "tool": "filter_data",
+            "dataset": "invoices",
+            "keys": INDISKY,
+            "params": params,
+            "ticket_id": None,
+            "export_id": None,
+        },
+    )
+    store.record_turn(
+        identity=who, thread_id=thread, speaker="user", text="Why did these fail?", tool="explain_failures"
+    )
+    store.record_turn(
+        identity=who,
+        thread_id=thread,
+        speaker="assistant",
+        text="7 of 7 failed: GSTIN missing on the invoice.",
+        tool="explain_failures",
+        result_ref={
+            "tool": "explain_failures",
+            "dataset": "invoices",
+            "keys": INDISKY,
+            "params": {"dataset": "invoices"},
+        },
+    )

@@ -1,5 +1,6 @@
 """analyze_data on the demo data: every figure is checked against hand-written SQL (on SQLite, and on
 PostgreSQL when the suite runs there), and the answer says it in words with Indian money."""
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -40,27 +41,46 @@ def rows_of(res) -> list[dict]:
 def test_total_value_of_failed_invoices_last_month(services, maya):
     today = services.today()
     start, end = months_back(today, 1), months_back(today, 0)
-    (n, total), = sql(services, "SELECT count(*), sum(total_amount) FROM invoices WHERE workspace_id = 'acme' AND status = 'failed' "
-                                "AND invoice_date >= :s AND invoice_date < :e", s=start, e=end)
-    top = sql(services, "SELECT v.name, count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id = 'acme' "
-                        "AND i.status = 'failed' AND i.invoice_date >= :s AND i.invoice_date < :e GROUP BY v.name ORDER BY 2 DESC", s=start, e=end)
+    ((n, total),) = sql(
+        services,
+        "SELECT count(*), sum(total_amount) FROM invoices WHERE workspace_id = 'acme' AND status = 'failed' "
+        "AND invoice_date >= :s AND invoice_date < :e",
+        s=start,
+        e=end,
+    )
+    top = sql(
+        services,
+        "SELECT v.name, count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id = 'acme' "
+        "AND i.status = 'failed' AND i.invoice_date >= :s AND i.invoice_date < :e GROUP BY v.name ORDER BY 2 DESC",
+        s=start,
+        e=end,
+    )
     res = analyze(maya, dataset="invoices", filters={"status": "failed"}, period="last_month")
-    row, = rows_of(res)
+    (row,) = rows_of(res)
     assert row["invoice_count"] == n and row["total_value"] == pytest.approx(total, abs=0.01)
-    assert res.message.startswith(f"Failed invoices last month ({start:%d %b %Y} to {end - timedelta(days=1):%d %b %Y}): {n}, worth {money(total)}")
-    assert f"{top[0][0]} accounts for {top[0][1]} of them" in res.message  # IndiSky Airlines: the sample scenario's 7 at least
+    assert res.message.startswith(
+        f"Failed invoices last month ({start:%d %b %Y} to {end - timedelta(days=1):%d %b %Y}): {n}, worth {money(total)}"
+    )
+    assert (
+        f"{top[0][0]} accounts for {top[0][1]} of them" in res.message
+    )  # IndiSky Airlines: the sample scenario's 7 at least
     assert top[0][0] == "IndiSky Airlines" and top[0][1] >= 7
     assert "chart" not in res.data and res.data["kind"] == "total"
 
 
 def test_how_much_do_we_owe_metro_cabs(services, maya):
-    (owed, unpaid, overdue), = sql(services, """
+    ((owed, unpaid, overdue),) = sql(
+        services,
+        """
         SELECT sum(CASE WHEN i.payment_status IN ('unpaid', 'overdue') THEN i.total_amount END),
                sum(CASE WHEN i.payment_status = 'unpaid' THEN i.total_amount END),
                sum(CASE WHEN i.payment_status = 'overdue' THEN i.total_amount END)
         FROM invoices i JOIN vendors v ON v.id = i.vendor_id
-        WHERE i.workspace_id = 'acme' AND v.name = 'Metro Cabs' AND i.status <> 'cancelled'""")
-    res = analyze(maya, dataset="invoices", measures=["outstanding"], filters={"vendor": "metro cab"})  # loosely typed name
+        WHERE i.workspace_id = 'acme' AND v.name = 'Metro Cabs' AND i.status <> 'cancelled'""",
+    )
+    res = analyze(
+        maya, dataset="invoices", measures=["outstanding"], filters={"vendor": "metro cab"}
+    )  # loosely typed name
     assert rows_of(res)[0]["outstanding"] == pytest.approx(owed, abs=0.01)
     assert owed > 0 and money(owed) in res.message and "Metro Cabs" in res.message
     assert f"unpaid amount {money(unpaid)}" in res.message and f"overdue amount {money(overdue)}" in res.message
@@ -68,26 +88,57 @@ def test_how_much_do_we_owe_metro_cabs(services, maya):
 
 def test_which_vendor_has_the_most_failed_invoices_this_year(services, maya):
     year = date(services.today().year, 1, 1)
-    expected = sql(services, "SELECT v.name, count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id = 'acme' "
-                             "AND i.status = 'failed' AND i.invoice_date >= :s GROUP BY v.name ORDER BY 2 DESC, 1", s=year)
+    expected = sql(
+        services,
+        "SELECT v.name, count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id = 'acme' "
+        "AND i.status = 'failed' AND i.invoice_date >= :s GROUP BY v.name ORDER BY 2 DESC, 1",
+        s=year,
+    )
     total = sum(c for _, c in expected)
-    res = analyze(maya, dataset="invoices", measures=["failed_count"], group_by=["vendor"], period="this_year",
-                  order_by=["-failed_count"], limit=1)
+    res = analyze(
+        maya,
+        dataset="invoices",
+        measures=["failed_count"],
+        group_by=["vendor"],
+        period="this_year",
+        order_by=["-failed_count"],
+        limit=1,
+    )
     (row,) = rows_of(res)
     assert (row["vendor"], row["failed_count"]) == expected[0]
     assert row["failed_count_share"] == pytest.approx(round(expected[0][1] / total * 100, 1))
-    assert res.message.startswith(f"{expected[0][0]} has the most failed invoices this year") and f"{expected[0][1]} of {total}" in res.message
+    assert (
+        res.message.startswith(f"{expected[0][0]} has the most failed invoices this year")
+        and f"{expected[0][1]} of {total}" in res.message
+    )
 
 
 def test_top_3_customers_by_sales_last_quarter(services, maya):
     today = services.today()
     q0 = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     start, end = q0 - relativedelta(months=3), q0
-    expected = sql(services, "SELECT customer, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
-                             "GROUP BY customer ORDER BY 2 DESC LIMIT 3", s=start, e=end)
-    (grand,), = sql(services, "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e", s=start, e=end)
-    res = analyze(maya, dataset="sales", measures=["sales_value"], group_by=["customer"], period="last_quarter",
-                  order_by=["-sales_value"], limit=3)
+    expected = sql(
+        services,
+        "SELECT customer, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
+        "GROUP BY customer ORDER BY 2 DESC LIMIT 3",
+        s=start,
+        e=end,
+    )
+    ((grand,),) = sql(
+        services,
+        "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
+        s=start,
+        e=end,
+    )
+    res = analyze(
+        maya,
+        dataset="sales",
+        measures=["sales_value"],
+        group_by=["customer"],
+        period="last_quarter",
+        order_by=["-sales_value"],
+        limit=3,
+    )
     got = rows_of(res)
     assert [r["customer"] for r in got] == [c for c, _ in expected]
     assert [r["sales_value"] for r in got] == pytest.approx([v for _, v in expected], abs=0.01)
@@ -100,8 +151,15 @@ def test_top_3_customers_by_sales_last_quarter(services, maya):
 
 def test_sales_by_region_last_month_with_a_bar_chart(services, maya):
     today = services.today()
-    expected = dict(sql(services, "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
-                                  "GROUP BY region", s=months_back(today, 1), e=months_back(today, 0)))
+    expected = dict(
+        sql(
+            services,
+            "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
+            "GROUP BY region",
+            s=months_back(today, 1),
+            e=months_back(today, 0),
+        )
+    )
     res = analyze(maya, dataset="sales", measures=["sales_value"], group_by=["region"], period="last_month")
     got = {r["region"]: r["sales_value"] for r in rows_of(res)}
     assert got == pytest.approx(expected, abs=0.01)
@@ -115,13 +173,23 @@ def test_sales_by_region_last_month_with_a_bar_chart(services, maya):
 
 def test_compare_sales_this_month_with_last_month(services, maya):
     today = services.today()
-    (now,), = sql(services, "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
-                  s=months_back(today, 0), e=months_back(today, -1))
-    (before,), = sql(services, "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
-                     s=months_back(today, 1), e=months_back(today, 0))
+    ((now,),) = sql(
+        services,
+        "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
+        s=months_back(today, 0),
+        e=months_back(today, -1),
+    )
+    ((before,),) = sql(
+        services,
+        "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
+        s=months_back(today, 1),
+        e=months_back(today, 0),
+    )
     res = analyze(maya, dataset="sales", measures=["sales_value"], period="this_month", compare_to="last_month")
-    row, = rows_of(res)
-    assert row["sales_value"] == pytest.approx(now, abs=0.01) and row["sales_value_previous"] == pytest.approx(before, abs=0.01)
+    (row,) = rows_of(res)
+    assert row["sales_value"] == pytest.approx(now, abs=0.01) and row["sales_value_previous"] == pytest.approx(
+        before, abs=0.01
+    )
     assert row["sales_value_change"] == pytest.approx(now - before, abs=0.02)
     assert row["sales_value_change_pct"] == pytest.approx(round((now - before) / before * 100, 1))
     direction = "up" if now > before else "down"
@@ -131,32 +199,68 @@ def test_compare_sales_this_month_with_last_month(services, maya):
 
 def test_breakdown_compared_with_the_previous_period(services, maya):
     today = services.today()
-    cur = dict(sql(services, "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
-                             "GROUP BY region", s=months_back(today, 3), e=months_back(today, 0)))
-    prev = dict(sql(services, "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
-                              "GROUP BY region", s=months_back(today, 6), e=months_back(today, 3)))
-    res = analyze(maya, dataset="sales", measures=["sales_value"], group_by=["region"], period="last_3_months", compare_to="previous_period")
+    cur = dict(
+        sql(
+            services,
+            "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
+            "GROUP BY region",
+            s=months_back(today, 3),
+            e=months_back(today, 0),
+        )
+    )
+    prev = dict(
+        sql(
+            services,
+            "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
+            "GROUP BY region",
+            s=months_back(today, 6),
+            e=months_back(today, 3),
+        )
+    )
+    res = analyze(
+        maya,
+        dataset="sales",
+        measures=["sales_value"],
+        group_by=["region"],
+        period="last_3_months",
+        compare_to="previous_period",
+    )
     for r in rows_of(res):
         assert r["sales_value"] == pytest.approx(cur[r["region"]], abs=0.01)
         assert r["sales_value_previous"] == pytest.approx(prev[r["region"]], abs=0.01)
-        assert r["sales_value_change_pct"] == pytest.approx(round((cur[r["region"]] - prev[r["region"]]) / prev[r["region"]] * 100, 1))
+        assert r["sales_value_change_pct"] == pytest.approx(
+            round((cur[r["region"]] - prev[r["region"]]) / prev[r["region"]] * 100, 1)
+        )
     assert "compared with the period before" in res.message
 
 
 def test_average_invoice_amount_for_indisky_this_year(services, maya):
-    (avg, n), = sql(services, "SELECT avg(i.total_amount), count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
-                              "WHERE i.workspace_id = 'acme' AND v.name = 'IndiSky Airlines' AND i.invoice_date >= :s",
-                    s=date(services.today().year, 1, 1))
-    res = analyze(maya, dataset="invoices", measures=["average_value", "invoice_count"], filters={"vendor": "indisky"}, period="this_year")
-    row, = rows_of(res)
+    ((avg, n),) = sql(
+        services,
+        "SELECT avg(i.total_amount), count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
+        "WHERE i.workspace_id = 'acme' AND v.name = 'IndiSky Airlines' AND i.invoice_date >= :s",
+        s=date(services.today().year, 1, 1),
+    )
+    res = analyze(
+        maya,
+        dataset="invoices",
+        measures=["average_value", "invoice_count"],
+        filters={"vendor": "indisky"},
+        period="this_year",
+    )
+    (row,) = rows_of(res)
     assert row["average_value"] == pytest.approx(avg, abs=0.01) and row["invoice_count"] == n
     assert f"average invoice amount {money(avg)}" in res.message and "IndiSky Airlines" in res.message
 
 
 def test_monthly_trend_of_sales_with_a_line_chart(services, maya):
     today = services.today()
-    raw = sql(services, "SELECT sale_date, amount FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
-              s=months_back(today, 6), e=months_back(today, 0))
+    raw = sql(
+        services,
+        "SELECT sale_date, amount FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
+        s=months_back(today, 6),
+        e=months_back(today, 0),
+    )
     by_month: dict[str, float] = defaultdict(float)
     for d, amount in raw:  # bucketed in Python: independent of the SQL the compiler writes per dialect
         by_month[str(d)[:7]] += amount
@@ -172,8 +276,11 @@ def test_monthly_trend_of_sales_with_a_line_chart(services, maya):
 
 def test_quarterly_and_weekly_grains_match_python_bucketing(services, maya):
     today = services.today()
-    raw = sql(services, "SELECT invoice_date, total_amount FROM invoices WHERE workspace_id = 'acme' AND invoice_date >= :s",
-              s=months_back(today, 12))
+    raw = sql(
+        services,
+        "SELECT invoice_date, total_amount FROM invoices WHERE workspace_id = 'acme' AND invoice_date >= :s",
+        s=months_back(today, 12),
+    )
     quarters: dict[str, int] = defaultdict(int)
     weeks: dict[str, int] = defaultdict(int)
     for d, _ in raw:
@@ -183,17 +290,33 @@ def test_quarterly_and_weekly_grains_match_python_bucketing(services, maya):
         weeks[(d - timedelta(days=d.weekday())).isoformat()] += 1
     res = analyze(maya, dataset="invoices", measures=["invoice_count"], time_grain="quarter", period="last_12_months")
     assert {r["period"]: r["invoice_count"] for r in rows_of(res)} == dict(quarters)
-    res = analyze(maya, dataset="invoices", measures=["invoice_count"], time_grain="week", date_from=months_back(today, 12).isoformat())
+    res = analyze(
+        maya,
+        dataset="invoices",
+        measures=["invoice_count"],
+        time_grain="week",
+        date_from=months_back(today, 12).isoformat(),
+    )
     assert {r["period"]: r["invoice_count"] for r in rows_of(res)} == dict(weeks)
 
 
 def test_failure_rate_by_vendor_with_a_condition_on_a_measure(services, maya):
     year = date(services.today().year, 1, 1)
-    raw = sql(services, "SELECT v.name, count(*), sum(CASE WHEN i.status = 'failed' THEN 1 ELSE 0 END) FROM invoices i "
-                        "JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id = 'acme' AND i.invoice_date >= :s GROUP BY v.name", s=year)
+    raw = sql(
+        services,
+        "SELECT v.name, count(*), sum(CASE WHEN i.status = 'failed' THEN 1 ELSE 0 END) FROM invoices i "
+        "JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id = 'acme' AND i.invoice_date >= :s GROUP BY v.name",
+        s=year,
+    )
     expected = {name: round(failed / n * 100, 2) for name, n, failed in raw if n >= 100}
-    res = analyze(maya, dataset="invoices", measures=["failure_rate", "invoice_count"], group_by=["vendor"], period="this_year",
-                  filters=[{"field": "invoice_count", "op": "gte", "value": 100}])
+    res = analyze(
+        maya,
+        dataset="invoices",
+        measures=["failure_rate", "invoice_count"],
+        group_by=["vendor"],
+        period="this_year",
+        filters=[{"field": "invoice_count", "op": "gte", "value": 100}],
+    )
     got = {r["vendor"]: r["failure_rate"] for r in rows_of(res)}
     assert got == pytest.approx(expected, abs=0.01) and 0 < len(got) < len(raw)
     assert [r["failure_rate"] for r in rows_of(res)] == sorted(got.values(), reverse=True)
@@ -201,29 +324,54 @@ def test_failure_rate_by_vendor_with_a_condition_on_a_measure(services, maya):
 
 def test_bottom_n_and_line_items_joined_through_invoices(services, maya):
     year = date(services.today().year, 1, 1)
-    expected = sql(services, "SELECT v.name, sum(li.line_total) FROM invoice_items li JOIN invoices i ON i.id = li.invoice_id "
-                             "JOIN vendors v ON v.id = i.vendor_id WHERE li.workspace_id = 'acme' AND i.invoice_date >= :s "
-                             "GROUP BY v.name ORDER BY 2 ASC LIMIT 2", s=year)
-    res = analyze(maya, dataset="invoice_items", measures=["line_value"], group_by=["vendor"], period="this_year",
-                  order_by=["line_value asc"], limit=2)
-    assert [(r["vendor"], r["line_value"]) for r in rows_of(res)] == [(n, pytest.approx(v, abs=0.01)) for n, v in expected]
+    expected = sql(
+        services,
+        "SELECT v.name, sum(li.line_total) FROM invoice_items li JOIN invoices i ON i.id = li.invoice_id "
+        "JOIN vendors v ON v.id = i.vendor_id WHERE li.workspace_id = 'acme' AND i.invoice_date >= :s "
+        "GROUP BY v.name ORDER BY 2 ASC LIMIT 2",
+        s=year,
+    )
+    res = analyze(
+        maya,
+        dataset="invoice_items",
+        measures=["line_value"],
+        group_by=["vendor"],
+        period="this_year",
+        order_by=["line_value asc"],
+        limit=2,
+    )
+    assert [(r["vendor"], r["line_value"]) for r in rows_of(res)] == [
+        (n, pytest.approx(v, abs=0.01)) for n, v in expected
+    ]
     assert res.message.startswith("Bottom 2 vendors by line value this year")
 
 
 def test_payments_by_method_on_transactions(services, maya):
-    expected = dict(sql(services, "SELECT method, sum(amount) FROM transactions WHERE workspace_id = 'acme' AND type = 'payment' "
-                                  "AND status = 'completed' GROUP BY method"))
+    expected = dict(
+        sql(
+            services,
+            "SELECT method, sum(amount) FROM transactions WHERE workspace_id = 'acme' AND type = 'payment' "
+            "AND status = 'completed' GROUP BY method",
+        )
+    )
     res = analyze(maya, dataset="transactions", measures=["payments_made"], group_by=["method"])
     assert {r["method"]: r["payments_made"] for r in rows_of(res)} == pytest.approx(expected, abs=0.01)
 
 
 def test_amounts_typed_the_indian_way(services, maya):
-    (n,), = sql(services, "SELECT count(*) FROM invoices WHERE workspace_id = 'acme' AND total_amount >= 490000")
-    res = analyze(maya, dataset="invoices", measures=["invoice_count"], filters=[{"field": "total_amount", "op": "gte", "value": "4.9 lakh"}])
+    ((n,),) = sql(services, "SELECT count(*) FROM invoices WHERE workspace_id = 'acme' AND total_amount >= 490000")
+    res = analyze(
+        maya,
+        dataset="invoices",
+        measures=["invoice_count"],
+        filters=[{"field": "total_amount", "op": "gte", "value": "4.9 lakh"}],
+    )
     assert rows_of(res)[0]["invoice_count"] == n
     res = run_tool("filter_data", {"min_amount": "₹4,90,000"}, maya)
     assert res.status == "success" and res.data["filtered_records"] == n
-    (m,), = sql(services, "SELECT count(*) FROM sales WHERE workspace_id = 'acme' AND amount BETWEEN 50000 AND 200000")
+    ((m,),) = sql(
+        services, "SELECT count(*) FROM sales WHERE workspace_id = 'acme' AND amount BETWEEN 50000 AND 200000"
+    )
     res = run_tool("filter_data", {"dataset": "sales", "min_amount": "50k", "max_amount": "2 lakh"}, maya)
     assert res.data["filtered_records"] == m
     res = run_tool("filter_data", {"min_amount": "lots"}, maya)
@@ -235,25 +383,43 @@ def test_mistakes_get_plain_answers(maya):
     assert res.status == "error" and "no measure 'revenue_per_unicorn'" in res.message and "total_value" in res.message
     res = run_tool("analyze_data", {"dataset": "sales", "measures": ["sales_value"], "group_by": ["colour"]}, maya)
     assert res.status == "error" and "can't be broken down by 'colour'" in res.message
-    res = run_tool("analyze_data", {"dataset": "invoices", "measures": ["total_value"], "filters": {"vendor": "Zzyzx"}}, maya)
+    res = run_tool(
+        "analyze_data", {"dataset": "invoices", "measures": ["total_value"], "filters": {"vendor": "Zzyzx"}}, maya
+    )
     assert res.status == "error" and "couldn't find a vendor called 'Zzyzx'" in res.message
-    res = run_tool("analyze_data", {"dataset": "invoices", "measures": ["total_value"], "filters": {"status": "exploded"}}, maya)
+    res = run_tool(
+        "analyze_data", {"dataset": "invoices", "measures": ["total_value"], "filters": {"status": "exploded"}}, maya
+    )
     assert res.status == "error" and "pending, processed, failed, cancelled" in res.message
     res = run_tool("analyze_data", {"dataset": "vendors", "measures": ["vendor_count"], "period": "last_month"}, maya)
     assert res.status == "error" and "no date" in res.message
     res = run_tool("analyze_data", {"dataset": "sales", "measures": ["sales_value"], "compare_to": "last_month"}, maya)
     assert res.status == "error" and "compare_to needs a period" in res.message
-    res = run_tool("analyze_data", {"dataset": "sales", "measures": ["sales_value"], "period": "this_month", "compare_to": "blue moon"}, maya)
+    res = run_tool(
+        "analyze_data",
+        {"dataset": "sales", "measures": ["sales_value"], "period": "this_month", "compare_to": "blue moon"},
+        maya,
+    )
     assert res.status == "error" and "can't compare with 'blue moon'" in res.message
-    res = run_tool("analyze_data", {"dataset": "sales", "measures": ["sales_value"], "filters": {"region": "x' OR '1'='1"}}, maya)
+    res = run_tool(
+        "analyze_data", {"dataset": "sales", "measures": ["sales_value"], "filters": {"region": "x' OR '1'='1"}}, maya
+    )
     assert res.status == "error" and "North, South, East, West" in res.message  # a literal, never SQL
 
 
 def test_export_this_breakdown_to_excel(services, maya, tmp_path):
     from openpyxl import load_workbook
+
     today = services.today()
-    expected = dict(sql(services, "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
-                                  "GROUP BY region", s=months_back(today, 1), e=months_back(today, 0)))
+    expected = dict(
+        sql(
+            services,
+            "SELECT region, sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e "
+            "GROUP BY region",
+            s=months_back(today, 1),
+            e=months_back(today, 0),
+        )
+    )
     query = {"dataset": "sales", "measures": ["sales_value"], "group_by": ["region"], "period": "last_month"}
     res = run_tool("export_report", {"format": "xlsx", "query": query}, maya)
     assert res.status == "success" and res.data["rows"] == 4
@@ -261,14 +427,19 @@ def test_export_this_breakdown_to_excel(services, maya, tmp_path):
     table = [[c.value for c in row] for row in load_workbook(path)["Report"].iter_rows()]
     at = next(i for i, r in enumerate(table) if r[0] == "Region")  # under the report's title
     assert table[at][:3] == ["Region", "Sales value (₹)", "Sales value share"]
-    body = [r for r in table[at + 1:] if r[0] in expected]
+    body = [r for r in table[at + 1 :] if r[0] in expected]
     assert {r[0]: r[1] for r in body} == pytest.approx(expected, abs=0.01) and len(body) == 4
 
 
 def test_trend_rolled_up_from_days_with_derived_measures_and_a_dimension(services, maya):
     today = services.today()
-    raw = sql(services, "SELECT invoice_date, region, status, total_amount FROM invoices WHERE workspace_id = 'acme' "
-                        "AND invoice_date >= :s AND invoice_date < :e", s=months_back(today, 12), e=months_back(today, 0))
+    raw = sql(
+        services,
+        "SELECT invoice_date, region, status, total_amount FROM invoices WHERE workspace_id = 'acme' "
+        "AND invoice_date >= :s AND invoice_date < :e",
+        s=months_back(today, 12),
+        e=months_back(today, 0),
+    )
     groups: dict = defaultdict(lambda: {"n": 0, "failed": 0, "max": 0.0})
     for d, region, status, total in raw:
         d = d if isinstance(d, date) else date.fromisoformat(d)
@@ -276,8 +447,14 @@ def test_trend_rolled_up_from_days_with_derived_measures_and_a_dimension(service
         g["n"] += 1
         g["failed"] += status == "failed"
         g["max"] = max(g["max"], total)
-    res = analyze(maya, dataset="invoices", measures=["failure_rate", "failed_count", "largest_invoice"], group_by=["region"],
-                  time_grain="quarter", period="last_12_months")
+    res = analyze(
+        maya,
+        dataset="invoices",
+        measures=["failure_rate", "failed_count", "largest_invoice"],
+        group_by=["region"],
+        time_grain="quarter",
+        period="last_12_months",
+    )
     got = {(r["period"], r["region"]): r for r in rows_of(res)}
     assert set(got) == set(groups)
     for k, g in groups.items():

@@ -5,6 +5,7 @@ with FINKRAFT_TEST_DB=postgres), both for the expected query and through the gra
 
 The harness (load_eval, run_eval) is also used by benchmarks/analytics_eval.py.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -81,17 +82,33 @@ def last_result_of(case: dict[str, Any]) -> dict[str, Any]:
     """What the thread remembers after the case's expected answer (graph/nodes.py `act`)."""
     if "analyze" in case:
         q = SemanticQuery.model_validate(case["analyze"])
-        return {"tool": "analyze_data", "dataset": q.dataset, "keys": [], "keys_complete": True,
-                "query": q.as_params(), "params": dict(case["analyze"])}
+        return {
+            "tool": "analyze_data",
+            "dataset": q.dataset,
+            "keys": [],
+            "keys_complete": True,
+            "query": q.as_params(),
+            "params": dict(case["analyze"]),
+        }
     params = dict(case["filter"])
-    return {"tool": "filter_data", "dataset": params.get("dataset", "invoices"), "keys": ["INV-ACM-2610-00001"],
-            "keys_complete": True, "query": filter_query(params), "params": params}
+    return {
+        "tool": "filter_data",
+        "dataset": params.get("dataset", "invoices"),
+        "keys": ["INV-ACM-2610-00001"],
+        "keys_complete": True,
+        "query": filter_query(params),
+        "params": params,
+    }
 
 
 def check(case: dict[str, Any], got: Intent) -> list[str]:
     """What differs between the expected answer and the parser's; [] when it is right."""
     if "clarify" in case:
-        problems = [] if got.kind == "clarify" and got.question and "?" in got.question else [f"{got.kind} {got.tool} {got.params}, not a question"]
+        problems = (
+            []
+            if got.kind == "clarify" and got.question and "?" in got.question
+            else [f"{got.kind} {got.tool} {got.params}, not a question"]
+        )
         if not problems and case["clarify"] and case["clarify"].lower() not in got.question.lower():
             problems.append(f"question {got.question!r} lacks {case['clarify']!r}")
         if not problems and len(got.question) > 240:
@@ -154,11 +171,17 @@ def test_eval_set_shape():
     follow_ups = sum(len(ch) - 1 for ch in spec["chains"])
     assert len(singles) >= 60 and follow_ups >= 20 and sum("clarify" in c for c in spec["cases"]) >= 3
     texts = {c["text"] for c in spec["cases"]}
-    for q in ("what's the total value of failed invoices last month?", "how much do we owe Metro Cabs?",
-              "which vendor has the most failed invoices this year?", "top 3 customers by sales last quarter",
-              "sales by region last month", "compare sales this month with last month",
-              "average invoice amount for IndiSky this year", "shwo faild invoces from indsky last mnth",
-              "pull up invoices over 50,000"):
+    for q in (
+        "what's the total value of failed invoices last month?",
+        "how much do we owe Metro Cabs?",
+        "which vendor has the most failed invoices this year?",
+        "top 3 customers by sales last quarter",
+        "sales by region last month",
+        "compare sales this month with last month",
+        "average invoice amount for IndiSky this year",
+        "shwo faild invoces from indsky last mnth",
+        "pull up invoices over 50,000",
+    ):
         assert q in texts, q
     for case, _last, _ in all_turns(spec):  # every expectation is a valid query / filter
         if "analyze" in case:
@@ -166,13 +189,21 @@ def test_eval_set_shape():
         elif "filter" in case:
             FilterParams.model_validate(case["filter"])
     assert {c["analyze"]["dataset"] for c in singles if "analyze" in c} >= {
-        "invoices", "sales", "vendors", "transactions", "invoice_items", "products"}
+        "invoices",
+        "sales",
+        "vendors",
+        "transactions",
+        "invoice_items",
+        "products",
+    }
 
 
 def test_parser_accuracy_on_the_eval_set():
     r = run_eval()
-    print(f"\nanalytics eval: {r['correct']}/{r['cases']} = {r['accuracy']:.1%} "
-          + ", ".join(f"{k} {c}/{n}" for k, (c, n) in r["sections"].items()))
+    print(
+        f"\nanalytics eval: {r['correct']}/{r['cases']} = {r['accuracy']:.1%} "
+        + ", ".join(f"{k} {c}/{n}" for k, (c, n) in r["sections"].items())
+    )
     for f in r["failures"]:
         print(f"  FAIL [{f['section']}] {f['text']!r}: {'; '.join(f['problems'])}")
     assert r["accuracy"] >= ACCURACY_TARGET, f"{r['accuracy']:.1%} below {ACCURACY_TARGET:.0%}"
@@ -183,11 +214,15 @@ def bounds(today: date) -> dict[str, date]:
     """The named periods' first day and the day after their last, worked out here (not by tools/periods.py)."""
     m0 = today.replace(day=1)
     q0 = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
-    spans = {"this_month": (m0, m0 + relativedelta(months=1)), "last_month": (m0 - relativedelta(months=1), m0),
-             "this_quarter": (q0, q0 + relativedelta(months=3)), "last_quarter": (q0 - relativedelta(months=3), q0),
-             "this_year": (date(today.year, 1, 1), date(today.year + 1, 1, 1)),
-             "last_year": (date(today.year - 1, 1, 1), date(today.year, 1, 1)),
-             "last_6_months": (m0 - relativedelta(months=6), m0)}
+    spans = {
+        "this_month": (m0, m0 + relativedelta(months=1)),
+        "last_month": (m0 - relativedelta(months=1), m0),
+        "this_quarter": (q0, q0 + relativedelta(months=3)),
+        "last_quarter": (q0 - relativedelta(months=3), q0),
+        "this_year": (date(today.year, 1, 1), date(today.year + 1, 1, 1)),
+        "last_year": (date(today.year - 1, 1, 1), date(today.year, 1, 1)),
+        "last_6_months": (m0 - relativedelta(months=6), m0),
+    }
     out: dict[str, date] = {}
     for name, (s, e) in spans.items():
         out[f"{name}_s"], out[f"{name}_e"] = s, e
@@ -206,7 +241,10 @@ def sql_rows(services, case: dict[str, Any]) -> list[tuple]:
     binds = {"ws": "acme", **bounds(services.today())}
     sql = case["sql"]
     with services.business.connect() as conn:
-        rows = [tuple(_value(v) for v in r) for r in conn.execute(text(sql), {k: v for k, v in binds.items() if f":{k}" in sql})]
+        rows = [
+            tuple(_value(v) for v in r)
+            for r in conn.execute(text(sql), {k: v for k, v in binds.items() if f":{k}" in sql})
+        ]
     if "bucket" in case:
         grain, agg = case["bucket"]
         assert grain == "month"
@@ -233,7 +271,7 @@ def same_figures(case: dict[str, Any], got: list[tuple], want: list[tuple]) -> N
     want = [tuple(_num(v) for v in r) for r in want]
     if case.get("ranked"):
         assert got and len(got) <= len(want)
-        assert [r[-1] for r in got] == pytest.approx([r[-1] for r in want[:len(got)]], abs=0.011), case["text"]
+        assert [r[-1] for r in got] == pytest.approx([r[-1] for r in want[: len(got)]], abs=0.011), case["text"]
         for r in got:  # each named group has exactly that figure (ties may come in any order)
             assert r[:-1] in [w[:-1] for w in want if w[-1] == pytest.approx(r[-1], abs=0.011)], (case["text"], r)
         return
@@ -242,7 +280,9 @@ def same_figures(case: dict[str, Any], got: list[tuple], want: list[tuple]) -> N
     assert len(got) == len(want), (case["text"], got, want)
     for g, w in zip(got, want):
         assert [x for x in g if isinstance(x, str)] == [x for x in w if isinstance(x, str)], (case["text"], g, w)
-        assert [x for x in g if not isinstance(x, str)] == pytest.approx([x for x in w if not isinstance(x, str)], abs=0.011), case["text"]
+        assert [x for x in g if not isinstance(x, str)] == pytest.approx(
+            [x for x in w if not isinstance(x, str)], abs=0.011
+        ), case["text"]
 
 
 def sql_cases(spec: dict[str, Any]):
@@ -253,7 +293,7 @@ def sql_cases(spec: dict[str, Any]):
     for chain in spec["chains"]:
         for i, case in enumerate(chain):
             if "sql" in case:
-                yield chain[:i + 1], case
+                yield chain[: i + 1], case
 
 
 def test_expected_queries_give_the_sql_figures(services):
@@ -278,6 +318,7 @@ def test_answers_through_the_graph_give_the_sql_figures(services, app_graph):
     ran the expected tool has exactly the SQL's figures and says its first figure in words; questions the
     parser misreads count against the accuracy target (never as right)."""
     from tools.money import money
+
     misread, wrong = [], []
     cases = list(sql_cases(load_eval()))
     for n, (turns, case) in enumerate(cases):
@@ -296,7 +337,12 @@ def test_answers_through_the_graph_give_the_sql_figures(services, app_graph):
             wrong.append(f"{case['text']!r}: figures differ: {str(e)[:200]} (asked {res['data'].get('query')})")
             continue
         first = want[0][-1] if not case.get("bucket") else None
-        if tool == "analyze_data" and isinstance(first, float) and "value" in case["cols"][-1] or case["cols"][-1] in ("outstanding", "payments_made"):
+        if (
+            tool == "analyze_data"
+            and isinstance(first, float)
+            and "value" in case["cols"][-1]
+            or case["cols"][-1] in ("outstanding", "payments_made")
+        ):
             assert money(first) in out["response"], (case["text"], out["response"])  # said in words, Indian style
     assert not wrong, "\n".join(wrong)
     assert len(misread) <= (1 - ACCURACY_TARGET) * len(cases), "\n".join(misread)

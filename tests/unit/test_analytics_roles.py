@@ -1,5 +1,6 @@
 """Who may analyse what: Viewers analyse but do not export; an Admin's cross-workspace analysis is
 explicit (workspace=globex or all); a Manager's never crosses workspaces. Figures against SQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -27,8 +28,11 @@ def by_vendor(res) -> dict:
 
 
 def expected_by_vendor(services, *workspaces) -> dict:
-    rows = sql(services, "SELECT v.name, i.workspace_id, count(*), sum(i.total_amount) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
-                         "GROUP BY v.name, i.workspace_id")
+    rows = sql(
+        services,
+        "SELECT v.name, i.workspace_id, count(*), sum(i.total_amount) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
+        "GROUP BY v.name, i.workspace_id",
+    )
     out: dict = {}
     for name, ws, n, total in rows:
         if ws in workspaces:
@@ -61,12 +65,21 @@ def test_manager_never_crosses_workspaces(services):
     res = run_tool("analyze_data", BY_VENDOR, gita)
     assert_same(by_vendor(res), expected_by_vendor(services, "globex"))
     # a vendor both workspaces have (IndiSky Airlines) is counted only in the caller's
-    res = run_tool("analyze_data", {"dataset": "invoices", "measures": ["invoice_count"], "filters": {"vendor": "IndiSky"}}, gita)
-    (n,), = sql(services, "SELECT count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
-                          "WHERE i.workspace_id = 'globex' AND v.name = 'IndiSky Airlines'")
+    res = run_tool(
+        "analyze_data", {"dataset": "invoices", "measures": ["invoice_count"], "filters": {"vendor": "IndiSky"}}, gita
+    )
+    ((n,),) = sql(
+        services,
+        "SELECT count(*) FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
+        "WHERE i.workspace_id = 'globex' AND v.name = 'IndiSky Airlines'",
+    )
     assert res.data["rows"] == [[n]]
     # names of the other workspace are not even found
-    res = run_tool("analyze_data", {"dataset": "invoices", "measures": ["invoice_count"], "filters": {"vendor": "Metro Cabs"}}, gita)
+    res = run_tool(
+        "analyze_data",
+        {"dataset": "invoices", "measures": ["invoice_count"], "filters": {"vendor": "Metro Cabs"}},
+        gita,
+    )
     assert res.status == "error" and "couldn't find a vendor called 'Metro Cabs'" in res.message
 
 
@@ -81,16 +94,23 @@ def test_admin_cross_workspace_analysis_is_explicit(services):
     res = run_tool("analyze_data", {**BY_VENDOR, "workspace": "all"}, admin)
     assert res.data["workspace_id"] == "all" and res.sources[0].filters["workspace_id"] == "all"
     assert_same(by_vendor(res), expected_by_vendor(services, "acme", "globex"))
-    res = run_tool("analyze_data", {"dataset": "sales", "measures": ["sales_value"], "group_by": ["workspace"], "workspace": "all"}, admin)
+    res = run_tool(
+        "analyze_data",
+        {"dataset": "sales", "measures": ["sales_value"], "group_by": ["workspace"], "workspace": "all"},
+        admin,
+    )
     assert {r[0]: r[1] for r in res.data["rows"]} == pytest.approx(
-        dict(sql(services, "SELECT workspace_id, sum(amount) FROM sales GROUP BY workspace_id")), abs=0.01)
+        dict(sql(services, "SELECT workspace_id, sum(amount) FROM sales GROUP BY workspace_id")), abs=0.01
+    )
 
 
 def test_every_statement_carries_the_callers_workspace(services):
     """Whatever the query, the compiled SQL is bound to the caller's workspace (no parameter avoids it)."""
     maya = services.identity("maya")
-    queries = [SemanticQuery(dataset=d, measures=list(ds.measures)[:1], group_by=list(ds.dimensions)[:1])
-               for d, ds in services.model.datasets.items()]
+    queries = [
+        SemanticQuery(dataset=d, measures=list(ds.measures)[:1], group_by=list(ds.dimensions)[:1])
+        for d, ds in services.model.datasets.items()
+    ]
     queries += [SemanticQuery(dataset=d) for d in services.model.datasets]
     for q in queries:
         c = compile_query(services.model, q, maya, services.today())

@@ -1,4 +1,5 @@
 """Bad input gets a clear answer, and nothing is written."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, text
@@ -76,10 +77,12 @@ def test_unknown_user_gets_no_data(app_graph):
 def test_failed_write_leaves_nothing(services, monkeypatch):
     """An export whose bookkeeping fails leaves no file and no row."""
     import tools.exports as exports
+
     ctx = services.tool_context(services.identity("maya"))
 
     def boom(*a, **k):
         raise RuntimeError("disk full")
+
     monkeypatch.setitem(exports.WRITERS, "csv", boom)
     res = run_tool("export_report", {"vendor": "IndiSky", "format": "csv"}, ctx)
     assert res.status == "error" and "error id" in res.message and "Traceback" not in res.message
@@ -89,12 +92,13 @@ def test_failed_write_leaves_nothing(services, monkeypatch):
 
 def test_vendor_matching_is_careful():
     from tools.names import best_match as m
+
     names = ["IndiSky Airlines", "SkyHigh Hotels", "Metro Cabs", "Vayu Travels", "Zenith Telecom"]
-    assert m("indsky", names)[0] == "IndiSky Airlines"          # misspelt, clear winner
+    assert m("indsky", names)[0] == "IndiSky Airlines"  # misspelt, clear winner
     assert m("IndiSky's", names)[0] == "IndiSky Airlines"
     assert m("Skyhigh Hotelz", names)[0] == "SkyHigh Hotels"
     assert m("sky", names) == (None, ["IndiSky Airlines", "SkyHigh Hotels"])  # fits two: ambiguous
-    assert m("travel", names)[0] is None and m("the", names) == (None, [])    # fragments don't guess
+    assert m("travel", names)[0] is None and m("the", names) == (None, [])  # fragments don't guess
     assert m("Acme Widgets", names) == (None, [])
 
 

@@ -1,6 +1,7 @@
 """Confirmation before writes: pause with interrupt(), resume with Command(resume=...) after a
 process restart, "no" writes nothing, unclear answers are asked again, the direct path asks too,
 and the LangServe mapping {"resume": ...} -> Command(resume=...)."""
+
 from __future__ import annotations
 
 import json
@@ -23,6 +24,7 @@ QUESTION = "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' f
 def compiled(services):
     from graph.builder import compile_graph
     from graph.checkpointers import sqlite_checkpointer
+
     return compile_graph(services, checkpointer=sqlite_checkpointer(services.settings.checkpoint_path), router=False)
 
 
@@ -61,7 +63,9 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
     graph = compiled(services)
     state = graph.get_state(cfg("maya", "plan-restart"))
     assert state.values["pending_confirmation"]["question"] == QUESTION
-    assert state.values["response"].endswith("\n\n" + QUESTION) and "7 of 22 failed" in state.values["response"]  # findings first
+    assert (
+        state.values["response"].endswith("\n\n" + QUESTION) and "7 of 22 failed" in state.values["response"]
+    )  # findings first
     assert state.interrupts and state.interrupts[0].value["question"] == QUESTION
     out = graph.invoke(Command(resume="yes"), cfg("maya", "plan-restart"))
     assert not out.get("__interrupt__") and out["pending_confirmation"] is None
@@ -71,7 +75,8 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
     with session_scope(services.app) as s:
         tickets = s.scalars(select(Ticket)).all()
         assert [(t.title, t.created_by, len(t.record_ids)) for t in tickets] == [
-            ("IndiSky Airlines: 7 invoices failed, GSTIN missing", "maya", 7)]
+            ("IndiSky Airlines: 7 invoices failed, GSTIN missing", "maya", 7)
+        ]
         ticket_id = tickets[0].ticket_id
     assert ticket_id in out["response"] and out["last_ticket_id"] == ticket_id
     # a later turn on the same thread does not replay the write
@@ -82,13 +87,21 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
 def test_no_writes_nothing(tmp_path):
     services = make_services(tmp_path)
     graph = compiled(services)
-    out = turn_and_answer(graph, cfg("maya", "no-1"), "investigate the IndiSky failures from last month", "no", asks=True)
+    out = turn_and_answer(
+        graph, cfg("maya", "no-1"), "investigate the IndiSky failures from last month", "no", asks=True
+    )
     assert count(services, Ticket) == 0
-    assert out["step_statuses"][-1] == {"step": "create_ticket", "status": "cancelled", "attempts": 0,
-                                        "message": "You said no, so nothing was written."}
+    assert out["step_statuses"][-1] == {
+        "step": "create_ticket",
+        "status": "cancelled",
+        "attempts": 0,
+        "message": "You said no, so nothing was written.",
+    }
     assert "Nothing was written" in out["response"] and "7 of 22 failed" in out["response"]
 
-    out = turn_and_answer(graph, cfg("maya", "no-3"), "investigate the IndiSky failures from last month", False, asks=True)  # JSON false
+    out = turn_and_answer(
+        graph, cfg("maya", "no-3"), "investigate the IndiSky failures from last month", False, asks=True
+    )  # JSON false
     assert count(services, Ticket) == 0 and "Nothing was written" in out["response"]
 
 
@@ -141,6 +154,7 @@ def test_a_new_message_replaces_a_pending_question(tmp_path):
 def test_resume_input_maps_to_command(tmp_path):
     """{"resume": ...} (what LangServe clients send) resumes the paused thread; the HTTP side is in test_http."""
     from graph.builder import graph_input
+
     assert isinstance(graph_input({"resume": "yes"}), Command)
     assert graph_input({"messages": []}) == {"messages": []}
     services = make_services(tmp_path)
@@ -159,6 +173,7 @@ def test_a_confirmed_request_never_makes_two_tickets(tmp_path):
 
     from business_data.db import session_scope
     from tools.registry import run_tool
+
     services = make_services(tmp_path)
     graph = compiled(services)
     c = cfg("maya", "idem")

@@ -1,5 +1,6 @@
 """The data model files: validated at load, every problem named; FINKRAFT_DATA_MODEL picks one;
 money formats and parses the Indian way."""
+
 from __future__ import annotations
 
 import subprocess
@@ -49,20 +50,31 @@ def test_bundled_models_load_and_share_the_vocabulary():
     vocab = demo.vocabulary()
     assert "owe" in vocab["invoices"]["outstanding"] and "revenue" in vocab["sales"]["dataset"]
     assert parse_model(GOOD).datasets["orders"].physical_columns() == {
-        "orders": {"workspace_id", "customer_id", "number", "placed_on", "amount"}, "customers": {"id", "name"}}
+        "orders": {"workspace_id", "customer_id", "number", "placed_on", "amount"},
+        "customers": {"id", "name"},
+    }
 
 
-@pytest.mark.parametrize("change, problem", [
-    (("customer.name", "client.name"), "unknown join 'client'"),
-    (("workspace_column: workspace_id", "workspace_column: workspace_id\n    workspace: acme"), "exactly one of"),
-    (("time: placed_on", "time: number"), "must be a dimension of type time"),
-    (("list: [number, customer]", "list: [number, colour]"), "'colour', which is not a dimension"),
-    (("value: {agg: sum, column: amount, format: money}", "value: {agg: sum, format: money}"), "`sum` needs a `column`"),
-    (("orders: {agg: count}", "orders: {agg: count, filters: [{field: colour, value: red}]}"), "filter on 'colour'"),
-    (("orders: {agg: count}", "orders: {derived: {op: ratio, of: [value, orders]}}"), "derived measures loop"),
-    (("type: time}", "type: clock}"), "placed_on.type"),
-    (("name: tiny", "name: tiny\nsurprise: 1"), "surprise"),
-])
+@pytest.mark.parametrize(
+    "change, problem",
+    [
+        (("customer.name", "client.name"), "unknown join 'client'"),
+        (("workspace_column: workspace_id", "workspace_column: workspace_id\n    workspace: acme"), "exactly one of"),
+        (("time: placed_on", "time: number"), "must be a dimension of type time"),
+        (("list: [number, customer]", "list: [number, colour]"), "'colour', which is not a dimension"),
+        (
+            ("value: {agg: sum, column: amount, format: money}", "value: {agg: sum, format: money}"),
+            "`sum` needs a `column`",
+        ),
+        (
+            ("orders: {agg: count}", "orders: {agg: count, filters: [{field: colour, value: red}]}"),
+            "filter on 'colour'",
+        ),
+        (("orders: {agg: count}", "orders: {derived: {op: ratio, of: [value, orders]}}"), "derived measures loop"),
+        (("type: time}", "type: clock}"), "placed_on.type"),
+        (("name: tiny", "name: tiny\nsurprise: 1"), "surprise"),
+    ],
+)
 def test_a_bad_model_names_the_problem(change, problem):
     with pytest.raises(DataModelError) as e:
         parse_model(GOOD.replace(*change), "tiny.yaml")
@@ -84,12 +96,22 @@ def test_setting_picks_the_model_file(tmp_path):
 def test_a_bad_model_stops_the_start(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(GOOD.replace("time: placed_on", "time: number"))
-    r = subprocess.run([sys.executable, "-c", textwrap.dedent("""
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent("""
         from business_data.settings import Settings
         from graph.services import Services
         Services.from_settings(Settings(_env_file=None))
-    """)], cwd=ROOT, capture_output=True, text=True, timeout=120,
-        env={"PATH": "/usr/bin:/bin", "FINKRAFT_DATA_MODEL": str(path), "FINKRAFT_DATA_DIR": str(tmp_path)})
+    """),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": "/usr/bin:/bin", "FINKRAFT_DATA_MODEL": str(path), "FINKRAFT_DATA_DIR": str(tmp_path)},
+    )
     assert r.returncode != 0 and "must be a dimension of type time" in r.stderr
 
 
@@ -103,11 +125,26 @@ def test_money_is_indian():
     assert money_exact(490901.5) == "₹4,90,901.50" and money_exact(12_39_74_560) == "₹12,39,74,560"
 
 
-@pytest.mark.parametrize("typed, value", [
-    ("₹4,90,901", 490901), ("4,90,901", 490901), ("490901", 490901), ("Rs. 50,000", 50000), ("INR 1.2 crore", 12_000_000),
-    ("4.9 lakh", 490_000), ("4.9 lakhs", 490_000), ("4.9L", 490_000), ("2 cr", 20_000_000), ("2crore", 20_000_000),
-    ("50k", 50_000), ("50 thousand", 50_000), ("3 million", 3_000_000), ("1,00,000.50", 100000.5), (7500, 7500),
-])
+@pytest.mark.parametrize(
+    "typed, value",
+    [
+        ("₹4,90,901", 490901),
+        ("4,90,901", 490901),
+        ("490901", 490901),
+        ("Rs. 50,000", 50000),
+        ("INR 1.2 crore", 12_000_000),
+        ("4.9 lakh", 490_000),
+        ("4.9 lakhs", 490_000),
+        ("4.9L", 490_000),
+        ("2 cr", 20_000_000),
+        ("2crore", 20_000_000),
+        ("50k", 50_000),
+        ("50 thousand", 50_000),
+        ("3 million", 3_000_000),
+        ("1,00,000.50", 100000.5),
+        (7500, 7500),
+    ],
+)
 def test_amounts_are_read_as_people_write_them(typed, value):
     assert parse_amount(typed) == value
 

@@ -3,6 +3,7 @@
 Marked `model`: these export all-MiniLM-L6-v2 to ONNX (once per session, in FINKRAFT_EMBEDDING_DIR) and load
 the PyTorch reference.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -21,9 +22,14 @@ from memory import embedder
 REPO = Path(__file__).resolve().parents[2]
 # every test here starts subprocesses or loads torch: `make test` runs them, the quick loop does not.
 # find_spec, not importorskip: importing torch at collection cost the quick loop ~15 s
-pytestmark = [pytest.mark.model, pytest.mark.slow,
-              pytest.mark.skipif(importlib.util.find_spec("sentence_transformers") is None,
-                                 reason="the `torch` extra (the reference and the export) is not installed")]
+pytestmark = [
+    pytest.mark.model,
+    pytest.mark.slow,
+    pytest.mark.skipif(
+        importlib.util.find_spec("sentence_transformers") is None,
+        reason="the `torch` extra (the reference and the export) is not installed",
+    ),
+]
 
 
 def _bench():
@@ -34,9 +40,14 @@ def _bench():
 
 
 def _run(code: str, env: dict | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=REPO, text=True,
-                            env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=REPO,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_onnx_recall_at_5_within_two_points_of_pytorch():

@@ -7,6 +7,7 @@ timeout. The real ChatGoogleGenerativeAI (google-genai SDK underneath) is pointe
 FINKRAFT_MODEL_BASE_URL and a dummy key, through `make_router(settings)`, so the client, our
 tool schemas, our prompts and the fallbacks are all exercised for real.
 """
+
 from __future__ import annotations
 
 import collections
@@ -52,23 +53,51 @@ class GeminiStub:
                 try:
                     body = json.loads(self.rfile.read(int(self.headers.get("Content-Length") or 0)) or b"{}")
                     stub.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
-                    m = re.fullmatch(r"/v1(?:beta)?/models/([\w.\-]+):(generateContent|streamGenerateContent)(\?.*)?", self.path)
+                    m = re.fullmatch(
+                        r"/v1(?:beta)?/models/([\w.\-]+):(generateContent|streamGenerateContent)(\?.*)?", self.path
+                    )
                     if not m:
                         return self._json(404, {"error": {"code": 404, "message": "not found", "status": "NOT_FOUND"}})
                     fault = stub.faults.popleft() if stub.faults else None
                     if fault == "429":
-                        return self._json(429, {"error": {
-                            "code": 429, "status": "RESOURCE_EXHAUSTED",
-                            "message": "You exceeded your current quota, please check your plan and billing details.",
-                            "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}]}})
+                        return self._json(
+                            429,
+                            {
+                                "error": {
+                                    "code": 429,
+                                    "status": "RESOURCE_EXHAUSTED",
+                                    "message": "You exceeded your current quota, please check your plan and billing details.",
+                                    "details": [
+                                        {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "37s"}
+                                    ],
+                                }
+                            },
+                        )
                     if fault == "500":
-                        return self._json(500, {"error": {"code": 500, "message": "An internal error has occurred.", "status": "INTERNAL"}})
+                        return self._json(
+                            500,
+                            {
+                                "error": {
+                                    "code": 500,
+                                    "message": "An internal error has occurred.",
+                                    "status": "INTERNAL",
+                                }
+                            },
+                        )
                     if fault == "slow":
                         time.sleep(SLOW_S)
-                    parts = [{"functionCall": {"name": "drop_all_tables", "args": {}}}] if fault == "bad_call" else stub.reply(body)
-                    payload = {"candidates": [{"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}],
-                               "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110},
-                               "modelVersion": m.group(1)}
+                    parts = (
+                        [{"functionCall": {"name": "drop_all_tables", "args": {}}}]
+                        if fault == "bad_call"
+                        else stub.reply(body)
+                    )
+                    payload = {
+                        "candidates": [
+                            {"content": {"role": "model", "parts": parts}, "finishReason": "STOP", "index": 0}
+                        ],
+                        "usageMetadata": {"promptTokenCount": 100, "candidatesTokenCount": 10, "totalTokenCount": 110},
+                        "modelVersion": m.group(1),
+                    }
                     if m.group(2) == "streamGenerateContent":
                         data = f"data: {json.dumps(payload)}\r\n\r\n".encode()
                         self.send_response(200)
@@ -116,18 +145,40 @@ class GeminiStub:
             if "why" in req:
                 return [{"functionCall": {"name": "explain_failures", "args": {"use_previous_results": True}}}]
             if "ticket" in req:
-                return [{"functionCall": {"name": "create_ticket", "args": {"notify_me": True, "use_previous_results": True}}}]
+                return [
+                    {
+                        "functionCall": {
+                            "name": "create_ticket",
+                            "args": {"notify_me": True, "use_previous_results": True},
+                        }
+                    }
+                ]
             if "invoice" in req:
-                return [{"functionCall": {"name": "filter_data", "args": {
-                    "dataset": "invoices", "vendor": "IndiSky", "status": "failed", "period": "last_month"}}}]
+                return [
+                    {
+                        "functionCall": {
+                            "name": "filter_data",
+                            "args": {
+                                "dataset": "invoices",
+                                "vendor": "IndiSky",
+                                "status": "failed",
+                                "period": "last_month",
+                            },
+                        }
+                    }
+                ]
             return [{"text": "I can filter invoices, explain failures and open tickets."}]
         if self.explanation is not None:
             return [{"text": self.explanation}]
         (payload,) = data_blocks(text)
         d = payload["data"]
         if payload["tool"] == "explain_failures":
-            return [{"text": f"{d['failed']} of {d['total']} failed: {d['by_reason'][0]['reason']}. "
-                             f"₹{d['amount_at_stake']:,.0f} is waiting on corrected invoices."}]
+            return [
+                {
+                    "text": f"{d['failed']} of {d['total']} failed: {d['by_reason'][0]['reason']}. "
+                    f"₹{d['amount_at_stake']:,.0f} is waiting on corrected invoices."
+                }
+            ]
         return [{"text": f"Gemini found {d['filtered_records']} invoices worth ₹{d['total_amount']:,.0f}."}]
 
 
@@ -153,8 +204,12 @@ def services(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def router(stub) -> LLMRouter:
-    settings = Settings(_env_file=None, GOOGLE_API_KEY="dummy-test-key", FINKRAFT_MODEL_BASE_URL=stub.url,
-                        FINKRAFT_MODEL_TIMEOUT=CLIENT_TIMEOUT_S)
+    settings = Settings(
+        _env_file=None,
+        GOOGLE_API_KEY="dummy-test-key",
+        FINKRAFT_MODEL_BASE_URL=stub.url,
+        FINKRAFT_MODEL_TIMEOUT=CLIENT_TIMEOUT_S,
+    )
     r = make_router(settings, max_retries=1)  # 1 attempt: no SDK retries, so a failure falls back at once
     assert r is not None and r.describe() == {"mode": "llm", "provider": "google_genai", "model": DEFAULT_GEMINI_MODEL}
     return r
@@ -174,7 +229,12 @@ def test_sample_scenario_through_the_gemini_wire(stub, graph, router):
     out = turn(graph, "Filter invoices for last month, vendor=IndiSky, status=failed", "maya", "wire-scenario")
     assert routed_by(out["intent"]) == router.name == f"llm (google_genai:{DEFAULT_GEMINI_MODEL})"
     assert out["intent"]["router"] == "llm" and out["intent"]["model"] == f"google_genai:{DEFAULT_GEMINI_MODEL}"
-    assert out["tool_calls"][0]["params"] == {"dataset": "invoices", "vendor": "IndiSky", "status": "failed", "period": "last_month"}
+    assert out["tool_calls"][0]["params"] == {
+        "dataset": "invoices",
+        "vendor": "IndiSky",
+        "status": "failed",
+        "period": "last_month",
+    }
     data = out["result"]["data"]
     assert data["filtered_records"] == 7
     assert answer(out).startswith(f"Gemini found 7 invoices worth ₹{data['total_amount']:,.0f}.")
@@ -220,12 +280,15 @@ def test_viewer_declarations_lack_write_tools(stub, graph):
     assert not declared & WRITE_TOOLS
 
 
-@pytest.mark.parametrize("fault, label", [
-    ("429", "model quota exceeded (429)"),
-    ("500", "model server error"),
-    ("slow", "model timeout"),
-    ("bad_call", "malformed tool call (unknown tool)"),
-])
+@pytest.mark.parametrize(
+    "fault, label",
+    [
+        ("429", "model quota exceeded (429)"),
+        ("500", "model server error"),
+        ("slow", "model timeout"),
+        ("bad_call", "malformed tool call (unknown tool)"),
+    ],
+)
 def test_model_failure_falls_back_within_the_same_request(stub, graph, fault, label):
     stub.faults.append(fault)
     n0 = len(stub.requests)

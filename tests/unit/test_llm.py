@@ -4,6 +4,7 @@ A ScriptedChatModel is a real langchain-core BaseChatModel: `bind_tools` records
 schemas it is offered, and a script function decides each reply (a tool call, text, or an
 exception). The graph runs end to end on a temporary business database.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -46,6 +47,7 @@ MODEL_ENV = ("GOOGLE_API_KEY", "GEMINI_API_KEY", "FINKRAFT_MODEL", "FINKRAFT_MOD
 # -- a scripted tool-calling chat model ------------------------------------------------------
 class ScriptedChatModel(BaseChatModel):
     """Replies with whatever `script(messages, tools)` returns (an AIMessage, or raises an exception)."""
+
     script: Callable[[list[BaseMessage], list[dict]], Any]
     calls: list[dict] = Field(default_factory=list)
 
@@ -73,7 +75,10 @@ def text_of(m: BaseMessage) -> str:
 
 
 def data_blocks(text: str) -> list[Any]:
-    return [json.loads(b) for b in re.findall(re.escape(prompts.DATA_OPEN) + r"\n(.*?)\n" + re.escape(prompts.DATA_CLOSE), text, re.S)]
+    return [
+        json.loads(b)
+        for b in re.findall(re.escape(prompts.DATA_OPEN) + r"\n(.*?)\n" + re.escape(prompts.DATA_CLOSE), text, re.S)
+    ]
 
 
 def outside_data(text: str) -> str:
@@ -86,7 +91,9 @@ def request_of(messages: list[BaseMessage]) -> str:
 
 
 def call(name: str, **args) -> AIMessage:
-    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": "call_" + uuid.uuid4().hex[:8], "type": "tool_call"}])
+    return AIMessage(
+        content="", tool_calls=[{"name": name, "args": args, "id": "call_" + uuid.uuid4().hex[:8], "type": "tool_call"}]
+    )
 
 
 def scenario_brain(messages: list[BaseMessage], tools: list[dict]) -> AIMessage:
@@ -104,8 +111,10 @@ def scenario_brain(messages: list[BaseMessage], tools: list[dict]) -> AIMessage:
     d = payload["data"]
     if payload["tool"] == "explain_failures":
         top = d["by_reason"][0]
-        return AIMessage(content=f"{d['failed']} of {d['total']} invoices failed, all for the same reason: {top['reason']}. "
-                                 f"₹{d['amount_at_stake']:,.0f} is held up until the vendor reissues them with a GSTIN.")
+        return AIMessage(
+            content=f"{d['failed']} of {d['total']} invoices failed, all for the same reason: {top['reason']}. "
+            f"₹{d['amount_at_stake']:,.0f} is held up until the vendor reissues them with a GSTIN."
+        )
     return AIMessage(content=f"I found {d['filtered_records']} matching invoices, totalling ₹{d['total_amount']:,.0f}.")
 
 
@@ -145,7 +154,7 @@ def reply(g, text: str, user: str, thread: str) -> dict:
 def answer(out: dict) -> str:
     """The response without the once-per-thread welcome-back line the memory adds."""
     text, welcome = out["response"], (out.get("context") or {}).get("welcome")
-    return text[len(welcome):].lstrip() if welcome and text.startswith(welcome) else text
+    return text[len(welcome) :].lstrip() if welcome and text.startswith(welcome) else text
 
 
 def tools_used(out: dict) -> list[str]:
@@ -160,13 +169,18 @@ def settings(**env) -> Settings:
 def test_no_key_no_model_means_offline():
     s = settings()
     assert make_router(s) is None
-    assert describe(s) == {"mode": "offline", "provider": None, "model": None,
-                           "reason": "no GOOGLE_API_KEY, GEMINI_API_KEY or FINKRAFT_MODEL set"}
+    assert describe(s) == {
+        "mode": "offline",
+        "provider": None,
+        "model": None,
+        "reason": "no GOOGLE_API_KEY, GEMINI_API_KEY or FINKRAFT_MODEL set",
+    }
 
 
 @pytest.mark.parametrize("env", [{"GOOGLE_API_KEY": "dummy"}, {"GEMINI_API_KEY": "dummy"}])
 def test_google_key_selects_gemini(env):
     from langchain_google_genai import ChatGoogleGenerativeAI
+
     r = make_router(settings(**env, FINKRAFT_MODEL_BASE_URL="http://127.0.0.1:9", FINKRAFT_MODEL_TIMEOUT=3))
     assert isinstance(r, LLMRouter) and isinstance(r.model, ChatGoogleGenerativeAI)
     assert r.model.model.endswith(DEFAULT_GEMINI_MODEL)
@@ -211,7 +225,9 @@ def test_build_graph_picks_the_router_from_settings(services):
     def router_of(g):
         return g.nodes["route"].runnable.func.__self__.router
 
-    keyed = dataclasses.replace(services, settings=settings(GOOGLE_API_KEY="dummy", FINKRAFT_DATA_DIR=str(services.settings.data_dir)))
+    keyed = dataclasses.replace(
+        services, settings=settings(GOOGLE_API_KEY="dummy", FINKRAFT_DATA_DIR=str(services.settings.data_dir))
+    )
     assert isinstance(router_of(build_graph(keyed)), LLMRouter)
     assert router_of(build_graph(keyed, router=False)) is None  # explicit offline
     assert router_of(build_graph(services)) is None  # nothing configured
@@ -222,11 +238,18 @@ def test_viewer_is_never_offered_write_tools(services):
     names = {t["function"]["name"] for t in tool_schemas("Viewer")}
     assert {"filter_data", "explain_failures", "view_tickets", "view_notifications"} <= names
     assert not names & tools_where(writes=True)  # whatever read tools are declared, never a write
-    assert {"export_report", "create_ticket", "update_ticket"} <= {t["function"]["name"] for t in tool_schemas("Manager")}
+    assert {"export_report", "create_ticket", "update_ticket"} <= {
+        t["function"]["name"] for t in tool_schemas("Manager")
+    }
     filter_schema = next(t for t in tool_schemas("Manager") if t["function"]["name"] == "filter_data")["function"]
     assert "use_previous_results" in filter_schema["parameters"]["properties"]
     assert "workspace" not in filter_schema["parameters"]["properties"]  # Admin-only: not offered
-    assert "workspace" in next(t for t in tool_schemas("Admin") if t["function"]["name"] == "filter_data")["function"]["parameters"]["properties"]
+    assert (
+        "workspace"
+        in next(t for t in tool_schemas("Admin") if t["function"]["name"] == "filter_data")["function"]["parameters"][
+            "properties"
+        ]
+    )
     assert filter_schema["description"].startswith("Filter invoices")
 
     # and through the graph: what the model was actually offered for victor (Viewer)
@@ -239,7 +262,9 @@ def test_viewer_is_never_offered_write_tools(services):
 
 
 def test_model_calling_a_tool_it_was_not_offered_is_denied_in_code(services):
-    model = ScriptedChatModel(script=lambda m, t: call("export_report", format="csv", vendor="IndiSky") if t else AIMessage("x"))
+    model = ScriptedChatModel(
+        script=lambda m, t: call("export_report", format="csv", vendor="IndiSky") if t else AIMessage("x")
+    )
     g, _ = graph_with(services, model)
     with session_scope(services.app) as s:
         before = s.scalar(select(func.count()).select_from(Export))
@@ -261,7 +286,12 @@ def test_sample_scenario_with_scripted_model(services):
     assert out["intent"]["router"] == "llm" and out["intent"]["model"] == "scripted:scripted-1"
     assert out["intent"]["reason"] == "llm"
     assert out["tool_calls"][0]["tool"] == "filter_data"
-    assert out["tool_calls"][0]["params"] == {"dataset": "invoices", "vendor": "IndiSky", "status": "failed", "period": "last_month"}
+    assert out["tool_calls"][0]["params"] == {
+        "dataset": "invoices",
+        "vendor": "IndiSky",
+        "status": "failed",
+        "period": "last_month",
+    }
     data = out["result"]["data"]
     assert data["filtered_records"] == 7
     assert answer(out).startswith(f"I found 7 matching invoices, totalling ₹{data['total_amount']:,.0f}.")
@@ -310,23 +340,42 @@ def test_text_answer_with_invented_numbers_falls_back(services):
     model = ScriptedChatModel(script=lambda m, t: AIMessage(content="You have 42 open tickets worth ₹13,37,000."))
     g, _ = graph_with(services, model)
     out = turn(g, "failed IndiSky invoices from last month", "maya", "answer-numbers")
-    assert out["intent"]["router"] == "offline" and out["intent"]["fallback"] == "model answer quoted numbers not in the data"
+    assert (
+        out["intent"]["router"] == "offline"
+        and out["intent"]["fallback"] == "model answer quoted numbers not in the data"
+    )
     assert out["result"]["data"]["filtered_records"] == 7
 
 
 # -- graceful degradation --------------------------------------------------------------------------
-@pytest.mark.parametrize("failure, label", [
-    (TimeoutError("The read operation timed out"), "model timeout"),
-    (ModelRateLimitError("429 RESOURCE_EXHAUSTED: quota exceeded"), "model quota exceeded (429)"),
-    (RuntimeError("429 RESOURCE_EXHAUSTED"), "model quota exceeded (429)"),
-    (ModelAPIError("500 INTERNAL"), "model server error"),
-    (RuntimeError("503 UNAVAILABLE"), "model server error"),
-    (call("drop_all_tables"), "malformed tool call (unknown tool)"),
-    (call("filter_data", status="exploded"), "malformed tool call (filter_data arguments)"),
-    (AIMessage(content="", invalid_tool_calls=[{"name": "filter_data", "args": "{not json", "id": "1", "error": "bad json", "type": "invalid_tool_call"}]),
-     "malformed tool call"),
-    (AIMessage(content=""), "empty model reply"),
-])
+@pytest.mark.parametrize(
+    "failure, label",
+    [
+        (TimeoutError("The read operation timed out"), "model timeout"),
+        (ModelRateLimitError("429 RESOURCE_EXHAUSTED: quota exceeded"), "model quota exceeded (429)"),
+        (RuntimeError("429 RESOURCE_EXHAUSTED"), "model quota exceeded (429)"),
+        (ModelAPIError("500 INTERNAL"), "model server error"),
+        (RuntimeError("503 UNAVAILABLE"), "model server error"),
+        (call("drop_all_tables"), "malformed tool call (unknown tool)"),
+        (call("filter_data", status="exploded"), "malformed tool call (filter_data arguments)"),
+        (
+            AIMessage(
+                content="",
+                invalid_tool_calls=[
+                    {
+                        "name": "filter_data",
+                        "args": "{not json",
+                        "id": "1",
+                        "error": "bad json",
+                        "type": "invalid_tool_call",
+                    }
+                ],
+            ),
+            "malformed tool call",
+        ),
+        (AIMessage(content=""), "empty model reply"),
+    ],
+)
 def test_model_failures_fall_back_to_the_offline_parser(services, failure, label):
     model = ScriptedChatModel(script=lambda m, t: failure)
     g, _ = graph_with(services, model)
@@ -352,23 +401,34 @@ def test_failed_explanation_keeps_the_template(services):
 
 
 # -- numbers come from the data ---------------------------------------------------------------------
-EXPLAIN_RESULT = {"status": "success", "message": "7 of 7 failed: GSTIN missing on the invoice. Amount at stake: ₹449,977.",
-                  "data": {"total": 7, "failed": 7, "amount_at_stake": 449977.12,
-                           "by_reason": [{"reason": "GSTIN missing", "count": 7, "amount": 449977.12,
-                                          "invoice_numbers": ["INV-ACM-2610-00220"]}],
-                           "by_vendor": [{"vendor": "IndiSky Airlines", "count": 7, "amount": 449977.12}]}}
+EXPLAIN_RESULT = {
+    "status": "success",
+    "message": "7 of 7 failed: GSTIN missing on the invoice. Amount at stake: ₹449,977.",
+    "data": {
+        "total": 7,
+        "failed": 7,
+        "amount_at_stake": 449977.12,
+        "by_reason": [
+            {"reason": "GSTIN missing", "count": 7, "amount": 449977.12, "invoice_numbers": ["INV-ACM-2610-00220"]}
+        ],
+        "by_vendor": [{"vendor": "IndiSky Airlines", "count": 7, "amount": 449977.12}],
+    },
+}
 
 
-@pytest.mark.parametrize("text, ok", [
-    ("7 of 7 failed because the GSTIN is missing; ₹449,977 is at stake.", True),
-    ("All 7 failed (₹449,977.12), e.g. INV-ACM-2610-00220.", True),
-    ("7 invoices failed.", True),
-    ("No numbers at all, just words.", True),
-    ("8 of 7 failed.", False),
-    ("7 of 7 failed; ₹4,50,000 is at stake.", False),
-    ("100% of the invoices failed.", False),
-    ("7 failed, about ₹4.5 lakh.", False),
-])
+@pytest.mark.parametrize(
+    "text, ok",
+    [
+        ("7 of 7 failed because the GSTIN is missing; ₹449,977 is at stake.", True),
+        ("All 7 failed (₹449,977.12), e.g. INV-ACM-2610-00220.", True),
+        ("7 invoices failed.", True),
+        ("No numbers at all, just words.", True),
+        ("8 of 7 failed.", False),
+        ("7 of 7 failed; ₹4,50,000 is at stake.", False),
+        ("100% of the invoices failed.", False),
+        ("7 failed, about ₹4.5 lakh.", False),
+    ],
+)
 def test_numbers_grounded(text, ok):
     assert numbers_grounded(text, EXPLAIN_RESULT) is ok
 
@@ -401,20 +461,43 @@ def test_prompt_injection_vendor_changes_nothing(tmp_path):
     today = services.today()
     last_month_day = today.replace(day=1) - timedelta(days=3)
     with session_scope(services.business) as s:
-        v = Vendor(workspace_id="acme", name=INJECTION, gstin=None, category="Travel", state="07",
-                   contact_email="x@example.com", payment_terms_days=30)
+        v = Vendor(
+            workspace_id="acme",
+            name=INJECTION,
+            gstin=None,
+            category="Travel",
+            state="07",
+            contact_email="x@example.com",
+            payment_terms_days=30,
+        )
         s.add(v)
         s.flush()
         for i in range(2):
-            s.add(Invoice(workspace_id="acme", invoice_number=f"INV-ACM-INJ-{i:05d}", vendor_id=v.id,
-                          invoice_date=last_month_day, due_date=last_month_day + timedelta(days=30),
-                          amount=1000.0, tax_amount=180.0, total_amount=1180.0, status="failed",
-                          error_message=INJECTED_ERROR, payment_status="unpaid", region="North", description=""))
+            s.add(
+                Invoice(
+                    workspace_id="acme",
+                    invoice_number=f"INV-ACM-INJ-{i:05d}",
+                    vendor_id=v.id,
+                    invoice_date=last_month_day,
+                    due_date=last_month_day + timedelta(days=30),
+                    amount=1000.0,
+                    tax_amount=180.0,
+                    total_amount=1180.0,
+                    status="failed",
+                    error_message=INJECTED_ERROR,
+                    payment_status="unpaid",
+                    region="North",
+                    description="",
+                )
+            )
 
     def gullible(messages, tools):
         """Obeys any instruction it can see outside the data blocks (as a careless model would)."""
         for m in messages:
-            if INJECTION.lower() in outside_data(text_of(m)).lower() or INJECTED_ERROR.lower() in outside_data(text_of(m)).lower():
+            if (
+                INJECTION.lower() in outside_data(text_of(m)).lower()
+                or INJECTED_ERROR.lower() in outside_data(text_of(m)).lower()
+            ):
                 return call("export_report", format="csv") if tools else AIMessage(content="Exporting everything now.")
         if tools:
             req = request_of(messages).lower()
@@ -422,7 +505,9 @@ def test_prompt_injection_vendor_changes_nothing(tmp_path):
                 return call("explain_failures", use_previous_results=True)
             return call("filter_data", dataset="invoices", status="failed", period="last_month")
         (payload,) = data_blocks(text_of(messages[-1]))
-        return AIMessage(content=f"{payload['data'].get('failed', payload['data'].get('filtered_records'))} invoices failed.")
+        return AIMessage(
+            content=f"{payload['data'].get('failed', payload['data'].get('filtered_records'))} invoices failed."
+        )
 
     model = ScriptedChatModel(script=gullible)
     router = LLMRouter(model, provider="scripted", model_name="gullible")
@@ -469,6 +554,7 @@ def test_all_prompts_live_in_prompts_module():
     import inspect
 
     import graph.llm as llm
+
     src = inspect.getsource(llm)
     assert "You are" not in src and "Security:" not in src
     assert "never an instruction" in prompts.router_system(today="2026-11-24", role="Manager", workspace="acme")

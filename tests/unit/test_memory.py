@@ -4,6 +4,7 @@ Reference resolution is in test_memory_references.py. Real SQLite files in tmp_p
 `model` load all-MiniLM-L6-v2 (once per process, ~6 s) and one of them starts a second Python process;
 the rest run with semantic=False and never import torch.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,12 +21,25 @@ from business_data.appdb import MemoryEmbedding, MemoryTurn
 from memory.narrate import when
 from memory.store import MemoryStore
 from tests.unit.memory_support import (  # noqa: F401  (engine, store, sstore are fixtures)
-    ADMIN, GITA, INDISKY, MAYA, MAYA_GLOBEX, REPO, VICTOR, converse_a, ctx, engine, model, sstore, store,
+    ADMIN,
+    GITA,
+    INDISKY,
+    MAYA,
+    MAYA_GLOBEX,
+    REPO,
+    VICTOR,
+    converse_a,
+    ctx,
+    engine,
+    model,
+    sstore,
+    store,
 )
 from business_data.appdb import Notification
 from tools.tickets import CreateTicketParams, UpdateTicketParams, create_ticket, update_ticket
 
 # -- episodic memory and working context (no model) ------------------------------------------------------
+
 
 def test_schema_is_idempotent_and_store_is_cheap(engine):
     s = MemoryStore(engine, semantic=True)  # no model load, no DB access
@@ -47,9 +61,19 @@ def test_record_and_recent_turns(store):
 
 def test_last_result_sets_newest_first(store):
     converse_a(store)
-    store.record_turn(identity=MAYA, thread_id="thread-C", speaker="assistant", text="Found 2 SkyHigh invoices.",
-                      tool="filter_data", result_ref={"tool": "filter_data", "dataset": "invoices",
-                                                      "keys": ["INV-1", "INV-2"], "params": {"vendor": "SkyHigh Hotels"}})
+    store.record_turn(
+        identity=MAYA,
+        thread_id="thread-C",
+        speaker="assistant",
+        text="Found 2 SkyHigh invoices.",
+        tool="filter_data",
+        result_ref={
+            "tool": "filter_data",
+            "dataset": "invoices",
+            "keys": ["INV-1", "INV-2"],
+            "params": {"vendor": "SkyHigh Hotels"},
+        },
+    )
     sets = store.last_result_sets(MAYA)
     assert [s["keys"] for s in sets[:2]] == [["INV-1", "INV-2"], INDISKY]
     assert sets[0]["thread_id"] == "thread-C" and sets[0]["params"] == {"vendor": "SkyHigh Hotels"}
@@ -60,12 +84,17 @@ def test_last_result_sets_newest_first(store):
 
 def test_welcome_back_mentions_resolved_ticket(store, engine):
     converse_a(store)
-    t1 = create_ticket(ctx(engine, MAYA), CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")).data["ticket_id"]
+    t1 = create_ticket(
+        ctx(engine, MAYA), CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")
+    ).data["ticket_id"]
     update_ticket(ctx(engine, ADMIN), UpdateTicketParams(ticket_id=t1, status="resolved", comment="GSTINs added"))
     with session_scope(engine) as s:  # the fix happened yesterday
         s.execute(update(Notification).values(created_at=datetime.now(UTC) - timedelta(days=1)))
     wc = store.working_context(MAYA, "thread-B", "download the fixed report", is_new_thread=True)
-    assert wc["welcome"] == f"Welcome back - your ticket {t1} about the 7 failed IndiSky Airlines invoices was resolved yesterday."
+    assert (
+        wc["welcome"]
+        == f"Welcome back - your ticket {t1} about the 7 failed IndiSky Airlines invoices was resolved yesterday."
+    )
     assert [t["ticket_id"] for t in wc["open_tickets"]] == [t1]  # resolved is not closed
     assert len(wc["unread_notifications"]) == 1 and wc["unread_notifications"][0]["ticket_id"] == t1
     assert wc["last_results"][0]["keys"] == INDISKY
@@ -84,8 +113,12 @@ def test_welcome_with_only_history_comes_once_per_return(store):
     later = datetime.now(UTC) + timedelta(hours=2)
     w = store.working_context(MAYA, "thread-B", is_new_thread=True, now=later)["welcome"]
     assert w.startswith("Welcome back - last time (today) you were looking at 7 failed invoices from IndiSky Airlines")
-    assert store.working_context(MAYA, "thread-B", is_new_thread=True,
-                                 now=datetime.now(UTC) + timedelta(minutes=5))["welcome"] is None
+    assert (
+        store.working_context(MAYA, "thread-B", is_new_thread=True, now=datetime.now(UTC) + timedelta(minutes=5))[
+            "welcome"
+        ]
+        is None
+    )
 
 
 def test_humanised_dates():
@@ -119,6 +152,7 @@ def test_forget_without_model(store):
 
 # -- semantic memory (real model) ---------------------------------------------------------------------
 
+
 @model
 def test_semantic_search_finds_related_memory_in_other_threads(sstore):
     converse_a(sstore)
@@ -137,7 +171,9 @@ def test_semantic_search_finds_related_memory_in_other_threads(sstore):
 def test_semantic_isolation_between_users_and_workspaces(sstore):
     converse_a(sstore)  # maya @ acme
     sstore.record_turn(identity=VICTOR, thread_id="v1", speaker="user", text="list pending Zenith Telecom invoices")
-    sstore.record_turn(identity=MAYA_GLOBEX, thread_id="mg", speaker="user", text="IndiSky failed invoices GSTIN missing in globex")
+    sstore.record_turn(
+        identity=MAYA_GLOBEX, thread_id="mg", speaker="user", text="IndiSky failed invoices GSTIN missing in globex"
+    )
     assert sstore.flush(60)
     q = "failed IndiSky invoices with missing GSTIN"
     assert {h["thread_id"] for h in sstore.search(MAYA, q, k=20)} == {"thread-A"}
@@ -168,7 +204,9 @@ def test_memory_written_by_another_process_is_found(sstore, engine, tmp_path):
         print(tid)
     """)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
-    proc = subprocess.run([sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    proc = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     turn_id = int(proc.stdout.strip().splitlines()[-1])
     hits = sstore.search(MAYA, "vendor contract renewal for office chairs", k=1)
@@ -186,7 +224,9 @@ def test_forget_removes_rows_embeddings_and_index_entries(sstore, engine):
     assert other.search(MAYA, "IndiSky failures", k=3)
     assert sstore.search(MAYA, "IndiSky failures", k=3)
     out = sstore.forget(MAYA)
-    assert out["turns"] == 4 and out["embeddings"] == 4 and out["index_entries"] == 4 and out["thread_ids"] == ["thread-A"]
+    assert (
+        out["turns"] == 4 and out["embeddings"] == 4 and out["index_entries"] == 4 and out["thread_ids"] == ["thread-A"]
+    )
     assert sstore.count(MAYA) == {"turns": 0, "embeddings": 0, "index_entries": 0}
     with session_scope(engine) as s:
         assert s.scalar(select(func.count()).select_from(MemoryTurn).where(MemoryTurn.user_id == "maya")) == 0
@@ -216,6 +256,7 @@ def test_partition_switches_to_ivf_and_keeps_every_vector(monkeypatch):
     import numpy as np
 
     from memory import index as mindex
+
     monkeypatch.setattr(mindex, "IVF_THRESHOLD", 1_000)
     rng = np.random.default_rng(0)
     v = rng.standard_normal((5_000, 384)).astype(np.float32)

@@ -3,16 +3,30 @@
 Tickets and exports resolve with the tools' own visibility rules: what view_tickets shows, what a
 download allows. Real SQLite files in tmp_path, semantic memory off.
 """
+
 from __future__ import annotations
 
 from business_data.db import session_scope
 from tests.unit.memory_support import (  # noqa: F401  (engine, store are fixtures)
-    ADMIN, GITA, INDISKY, MAYA, VICTOR, converse_a, ctx, engine, store,
+    ADMIN,
+    GITA,
+    INDISKY,
+    MAYA,
+    VICTOR,
+    converse_a,
+    ctx,
+    engine,
+    store,
 )
 from business_data.appdb import Export, TicketSubscription
 from tools.exports import find_export
 from tools.tickets import (
-    CreateTicketParams, UpdateTicketParams, ViewTicketsParams, create_ticket, update_ticket, view_tickets,
+    CreateTicketParams,
+    UpdateTicketParams,
+    ViewTicketsParams,
+    create_ticket,
+    update_ticket,
+    view_tickets,
 )
 
 
@@ -42,7 +56,9 @@ def test_new_thread_resolves_previous_records_to_same_invoices(store):
 
 def test_ticket_references(store, engine):
     c = ctx(engine, MAYA)
-    t1 = create_ticket(c, CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")).data["ticket_id"]
+    t1 = create_ticket(c, CreateTicketParams(title="IndiSky Airlines: 7 invoices failed, GSTIN missing")).data[
+        "ticket_id"
+    ]
     # one open ticket: "that ticket" is it
     assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t1
     t2 = create_ticket(c, CreateTicketParams(title="Metro Cabs: 2 invoices failed, GSTIN mismatch")).data["ticket_id"]
@@ -51,8 +67,14 @@ def test_ticket_references(store, engine):
     assert {a["ticket_id"] for a in r["ambiguous"]} == {t1, t2}
     assert r["question"].startswith("Which ticket do you mean") and t1 in r["question"] and t2 in r["question"]
     # this thread mentioned one: no question
-    store.record_turn(identity=MAYA, thread_id="new", speaker="assistant", text=f"Created ticket {t2}", tool="create_ticket",
-                      result_ref={"tool": "create_ticket", "dataset": None, "keys": [], "params": {}, "ticket_id": t2})
+    store.record_turn(
+        identity=MAYA,
+        thread_id="new",
+        speaker="assistant",
+        text=f"Created ticket {t2}",
+        tool="create_ticket",
+        result_ref={"tool": "create_ticket", "dataset": None, "keys": [], "params": {}, "ticket_id": t2},
+    )
     assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t2
     assert store.resolve(MAYA, "other", {"ticket": "previous"}, thread_state={"last_ticket_id": t1})["ticket_id"] == t1
     # explicit ids are checked against what the user may see
@@ -71,25 +93,51 @@ def test_ticket_references(store, engine):
 def test_report_reference(store, engine, tmp_path):
     assert store.resolve(MAYA, "t", {"report": "previous"})["missing"] is True
     with session_scope(engine) as s:
-        s.add(Export(export_id="e1", owner="maya", workspace_id="acme", format="csv", dataset="invoices", rows=7,
-                     path=str(tmp_path / "e1.csv")))
-        s.add(Export(export_id="e2", owner="victor", workspace_id="acme", format="csv", dataset="invoices", rows=7,
-                     path=str(tmp_path / "e2.csv")))
+        s.add(
+            Export(
+                export_id="e1",
+                owner="maya",
+                workspace_id="acme",
+                format="csv",
+                dataset="invoices",
+                rows=7,
+                path=str(tmp_path / "e1.csv"),
+            )
+        )
+        s.add(
+            Export(
+                export_id="e2",
+                owner="victor",
+                workspace_id="acme",
+                format="csv",
+                dataset="invoices",
+                rows=7,
+                path=str(tmp_path / "e2.csv"),
+            )
+        )
     assert store.resolve(MAYA, "t", {"report": "previous"})["export_id"] == "e1"
     assert store.resolve(MAYA, "t", {"report": "previous"}, thread_state={"last_export_id": "e9"})["export_id"] == "e9"
     assert store.resolve(MAYA, "t", {"report": "e2"})["missing"] is True  # someone else's export
 
 
 def test_admin_resolves_tickets_exactly_as_view_tickets_shows(store, engine):
-    mine = create_ticket(ctx(engine, MAYA), CreateTicketParams(title="Metro Cabs: 2 invoices failed, GSTIN mismatch")).data["ticket_id"]
-    theirs = create_ticket(ctx(engine, GITA), CreateTicketParams(title="Orbit Freight: 3 invoices failed")).data["ticket_id"]
+    mine = create_ticket(
+        ctx(engine, MAYA), CreateTicketParams(title="Metro Cabs: 2 invoices failed, GSTIN mismatch")
+    ).data["ticket_id"]
+    theirs = create_ticket(ctx(engine, GITA), CreateTicketParams(title="Orbit Freight: 3 invoices failed")).data[
+        "ticket_id"
+    ]
     assert set(shown(engine, ADMIN, status="open")) == {mine, theirs}  # an Admin sees every ticket, any workspace
     # "that ticket" with nothing in the thread: the open tickets view_tickets shows, and a question
     r = store.resolve(ADMIN, "a1", {"ticket": "previous"})
     assert {a["ticket_id"] for a in r["ambiguous"]} == set(shown(engine, ADMIN, status="open"))
     # by id: every ticket view_tickets shows
     for tid in shown(engine, ADMIN):
-        assert store.resolve(ADMIN, "a1", {"ticket": tid}) == {"sources": {"ticket": "given"}, "ticket_id": tid, "source": "given"}
+        assert store.resolve(ADMIN, "a1", {"ticket": tid}) == {
+            "sources": {"ticket": "given"},
+            "ticket_id": tid,
+            "source": "given",
+        }
     # "the fixed report": the most recently resolved of the tickets view_tickets shows
     assert store.resolve(ADMIN, "a1", {"report": "fixed"})["missing"] is True
     update_ticket(ctx(engine, GITA), UpdateTicketParams(ticket_id=theirs, status="resolved", comment="GSTIN corrected"))
@@ -104,8 +152,12 @@ def test_admin_resolves_tickets_exactly_as_view_tickets_shows(store, engine):
 
 
 def test_manager_cannot_resolve_someone_elses_ticket(store, engine):
-    admins = create_ticket(ctx(engine, ADMIN), CreateTicketParams(title="Zenith Telecom: duplicate invoice number")).data["ticket_id"]
-    gitas = create_ticket(ctx(engine, GITA), CreateTicketParams(title="Orbit Freight: 3 invoices failed")).data["ticket_id"]
+    admins = create_ticket(
+        ctx(engine, ADMIN), CreateTicketParams(title="Zenith Telecom: duplicate invoice number")
+    ).data["ticket_id"]
+    gitas = create_ticket(ctx(engine, GITA), CreateTicketParams(title="Orbit Freight: 3 invoices failed")).data[
+        "ticket_id"
+    ]
     assert shown(engine, MAYA) == []
     for tid in (admins, gitas):  # same workspace or not: not hers
         r = store.resolve(MAYA, "m1", {"ticket": tid})
@@ -127,8 +179,17 @@ def test_manager_cannot_resolve_someone_elses_ticket(store, engine):
 def test_explicit_report_resolves_only_where_its_download_is_allowed(store, engine, tmp_path):
     with session_scope(engine) as s:
         for export_id, owner, ws in (("e1", "maya", "acme"), ("e2", "victor", "acme"), ("e3", "gita", "globex")):
-            s.add(Export(export_id=export_id, owner=owner, workspace_id=ws, format="csv", dataset="invoices", rows=7,
-                         path=str(tmp_path / f"{export_id}.csv")))
+            s.add(
+                Export(
+                    export_id=export_id,
+                    owner=owner,
+                    workspace_id=ws,
+                    format="csv",
+                    dataset="invoices",
+                    rows=7,
+                    path=str(tmp_path / f"{export_id}.csv"),
+                )
+            )
     for who in (MAYA, VICTOR, GITA, ADMIN):
         for export_id in ("e1", "e2", "e3"):
             allowed = find_export(engine, who, export_id) is not None  # the download's own rule

@@ -1,4 +1,5 @@
 """Schema migrations (Alembic, configured in code) on SQLite and PostgreSQL, start-up races, retries."""
+
 from __future__ import annotations
 
 import glob
@@ -36,14 +37,21 @@ def fresh(request, tmp_path):
         name = pgdb.create(f"mig_{kind}")
         made.append(name)
         return pgdb.url(name)
+
     yield new
     for name in made:
         pg_databases().drop(name)
 
 
 def _python(code: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-c", code], cwd=cwd or ROOT, env={**os.environ, **(env or {})},
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code],
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
 
 
 @pytest.mark.parametrize("fresh", BACKENDS, indirect=True)
@@ -55,8 +63,16 @@ def test_migrations_build_exactly_the_models(fresh):
         assert migrate(url, schema) == (head(schema), head(schema))  # idempotent
         assert differences(url, schema) == [], f"{schema}: models changed without a migration"
     tables = set(inspect(create_engine(url)).get_table_names())
-    assert {"invoices", "vendors", "users", "tickets", "memory_turns", "memory_embeddings",
-            "finkraft_business_version", "finkraft_app_version"} <= tables
+    assert {
+        "invoices",
+        "vendors",
+        "users",
+        "tickets",
+        "memory_turns",
+        "memory_embeddings",
+        "finkraft_business_version",
+        "finkraft_app_version",
+    } <= tables
 
 
 def test_every_app_table_is_declared_in_business_data_appdb():
@@ -67,14 +83,20 @@ def test_every_app_table_is_declared_in_business_data_appdb():
             if ".migrations." not in info.name and info.name != "server.main":  # (env.py runs under Alembic only)
                 importlib.import_module(info.name)
     from sqlalchemy.orm import DeclarativeBase
+
     bases = {b.__name__: b for b in DeclarativeBase.__subclasses__()}
     assert set(bases) == {"AppBase", "BusinessBase"}
-    for name, schema, module in (("AppBase", "app", "business_data.appdb"), ("BusinessBase", "business", "business_data.models")):
+    for name, schema, module in (
+        ("AppBase", "app", "business_data.appdb"),
+        ("BusinessBase", "business", "business_data.models"),
+    ):
         mappers = list(bases[name].registry.mappers)
         assert {m.class_.__module__ for m in mappers} == {module}
         assert {m.local_table.name for m in mappers} == set(metadata(schema).tables)
         assert bases[name].metadata is metadata(schema)
-    assert {"users", "api_tokens", "tickets", "traces", "plans", "memory_turns", "memory_embeddings"} <= set(metadata("app").tables)
+    assert {"users", "api_tokens", "tickets", "traces", "plans", "memory_turns", "memory_embeddings"} <= set(
+        metadata("app").tables
+    )
 
 
 @pytest.mark.parametrize("fresh", BACKENDS, indirect=True)
@@ -102,9 +124,13 @@ def test_database_from_before_migrations_is_adopted(fresh, had_n_keys):
         if not had_n_keys:
             conn.execute(text("ALTER TABLE memory_turns DROP COLUMN n_keys"))
         cols = "" if not had_n_keys else ", n_keys"
-        conn.execute(text(f"INSERT INTO memory_turns (id, thread_id, user_id, workspace_id, speaker, text, result_ref, "
-                          f"importance, created_at{cols}) VALUES (1, 't', 'maya', 'acme', 'user', 'hi', "
-                          f"'{{\"keys\": [\"a\", \"b\"]}}', 0.5, CURRENT_TIMESTAMP{', 2' if had_n_keys else ''})"))
+        conn.execute(
+            text(
+                f"INSERT INTO memory_turns (id, thread_id, user_id, workspace_id, speaker, text, result_ref, "
+                f"importance, created_at{cols}) VALUES (1, 't', 'maya', 'acme', 'user', 'hi', "
+                f'\'{{"keys": ["a", "b"]}}\', 0.5, CURRENT_TIMESTAMP{", 2" if had_n_keys else ""})'
+            )
+        )
     engine.dispose()
     assert migrate(url, "app") == ("a0001", head("app"))
     with create_engine(url).connect() as conn:
@@ -118,15 +144,22 @@ def test_database_from_before_migrations_is_adopted(fresh, had_n_keys):
 def test_services_started_by_several_processes_at_once(fresh, tmp_path):
     """Migrations, demo users and the demo data: done once, whatever the number of processes starting."""
     app, biz = fresh("app"), fresh("biz")
-    code = ("from business_data.settings import Settings; from graph.services import Services; "
-            "Services.from_settings(Settings(_env_file=None)).prepare(); print('ok')")
-    env = {"APP_DATABASE_URL": app, "BUSINESS_DATABASE_URL": biz, "FINKRAFT_DATA_DIR": str(tmp_path),
-           "FINKRAFT_SEMANTIC_MEMORY": "false"}
+    code = (
+        "from business_data.settings import Settings; from graph.services import Services; "
+        "Services.from_settings(Settings(_env_file=None)).prepare(); print('ok')"
+    )
+    env = {
+        "APP_DATABASE_URL": app,
+        "BUSINESS_DATABASE_URL": biz,
+        "FINKRAFT_DATA_DIR": str(tmp_path),
+        "FINKRAFT_SEMANTIC_MEMORY": "false",
+    }
     procs = [_python(code, env) for _ in range(4)]
     outs = [p.communicate(timeout=240)[0] for p in procs]
     assert all(p.returncode == 0 for p in procs), "\n".join(o[-2000:] for o in outs)
     from business_data.models import Invoice, SeedInfo
     from business_data.appdb import User
+
     with create_engine(biz).connect() as conn:
         assert conn.execute(select(func.count()).select_from(SeedInfo)).scalar() == 1
         assert conn.execute(select(func.count()).select_from(Invoice)).scalar() > 1000
@@ -140,15 +173,26 @@ def test_new_business_rows_after_seeding_get_fresh_ids(fresh):
     """The seed inserts explicit ids; PostgreSQL's sequences must be moved past them."""
     from business_data.models import Vendor
     from business_data.seed import seed
+
     url = fresh("biz")
     migrate(url, "business")
     engine = create_engine(url)
     seed(engine, seed=7)
     with engine.begin() as conn:
         top = conn.execute(select(func.max(Vendor.id))).scalar()
-        new_id = conn.execute(Vendor.__table__.insert().values(
-            workspace_id="acme", name="New Vendor", gstin=None, category="Travel", state="Delhi",
-            contact_email="a@b.in", payment_terms_days=30).returning(Vendor.id)).scalar()
+        new_id = conn.execute(
+            Vendor.__table__.insert()
+            .values(
+                workspace_id="acme",
+                name="New Vendor",
+                gstin=None,
+                category="Travel",
+                state="Delhi",
+                contact_email="a@b.in",
+                payment_terms_days=30,
+            )
+            .returning(Vendor.id)
+        ).scalar()
     assert new_id == top + 1
     engine.dispose()
 
@@ -160,13 +204,22 @@ def test_finkraft_migrate_cli_runs_anywhere_without_alembic_ini(tmp_path):
     env.pop("APP_DATABASE_URL", None), env.pop("BUSINESS_DATABASE_URL", None)
 
     def cli(*args) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "server.cli", "migrate", *args], cwd=tmp_path, env=env,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", "migrate", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
     env["PYTHONPATH"] = str(ROOT)
     r = cli("--current")
     assert r.returncode == 0 and "at nothing (empty)" in r.stdout, r.stdout + r.stderr
     r = cli()
-    assert r.returncode == 0 and f"empty -> {head('app')}" in r.stdout and f"empty -> {head('business')}" in r.stdout, r.stderr
+    assert r.returncode == 0 and f"empty -> {head('app')}" in r.stdout and f"empty -> {head('business')}" in r.stdout, (
+        r.stderr
+    )
     r = cli()
     assert r.returncode == 0 and r.stdout.count("(up to date)") == 2
     r = cli("--check")
@@ -178,13 +231,17 @@ def test_package_data_ships_the_migrations():
     conf = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = conf["tool"]["setuptools"]["package-data"]["business_data"]
     shipped = {Path(p) for pat in patterns for p in glob.glob(str(ROOT / "business_data" / pat), recursive=True)}
-    needed = {p for p in HERE.rglob("*") if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".mako")
-              and p.parent != HERE}  # modules of the package itself ship as code
+    needed = {
+        p
+        for p in HERE.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts and p.suffix in (".py", ".mako") and p.parent != HERE
+    }  # modules of the package itself ship as code
     assert needed and needed <= shipped, sorted(map(str, needed - shipped))
     assert (HERE / "script.py.mako") in shipped
 
 
 # -- retries on write conflicts ------------------------------------------------------------------
+
 
 def test_deadlock_on_postgres_is_retried():
     """Two transactions locking two rows in opposite orders: PostgreSQL kills one (deadlock_detected);
@@ -207,10 +264,12 @@ def test_deadlock_on_postgres_is_retried():
                 if attempts[label] == 1:
                     barrier.wait(timeout=10)  # both hold their first row now
                 s.execute(text("UPDATE acct SET n = n + 1 WHERE id = :i"), {"i": second})
+
             try:
                 write_transaction(engine, tx)
             except BaseException as e:  # noqa: BLE001
                 errors.append(e)
+
         ts = [threading.Thread(target=work, args=("a", 1, 2)), threading.Thread(target=work, args=("b", 2, 1))]
         for t in ts:
             t.start()
@@ -232,6 +291,7 @@ def test_sqlite_locked_database_is_retried(tmp_path):
         conn.execute(text("PRAGMA journal_mode=WAL"))
         conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)"))
     import sqlite3
+
     holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock for a while
     threading.Timer(0.3, holder.rollback).start()
@@ -242,6 +302,7 @@ def test_sqlite_locked_database_is_retried(tmp_path):
         calls.append(1)
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO t (v) VALUES ('x')"))
+
     t0 = time.time()
     insert()
     assert len(calls) >= 2 and time.time() - t0 < 10
@@ -260,6 +321,7 @@ def test_non_conflict_errors_are_not_retried(tmp_path):
         calls.append(1)
         with engine.begin() as conn:
             conn.execute(text("SELECT * FROM no_such_table"))
+
     with pytest.raises(Exception, match="no_such_table"):
         bad()
     assert calls == [1]

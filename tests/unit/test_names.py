@@ -1,5 +1,6 @@
 """One name matcher (tools/names.py) and one ticket-id normaliser (tools/tickets.py), shared by the offline
 parser, the tools and memory: a name or id means the same thing wherever the user types it."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -12,8 +13,14 @@ from graph.parser import parse
 from tests.unit.memory_support import MAYA, ctx, engine, store  # noqa: F401  (engine, store are fixtures)
 from tools.names import NOISE, best_match, core_key, name_key
 from tools.tickets import (
-    CreateTicketParams, UpdateTicketParams, ViewTicketsParams, create_ticket, normalise_ticket_id,
-    ticket_id_or_none, update_ticket, view_tickets,
+    CreateTicketParams,
+    UpdateTicketParams,
+    ViewTicketsParams,
+    create_ticket,
+    normalise_ticket_id,
+    ticket_id_or_none,
+    update_ticket,
+    view_tickets,
 )
 
 VENDORS = [v.name for v in WORKSPACES["acme"]]
@@ -31,11 +38,18 @@ def test_keys_drop_case_possessives_punctuation_and_noise_words():
     assert {"corp", "ltd", "group", "airlines", "supplies"} <= NOISE
 
 
-@pytest.mark.parametrize("typed, vendor", [
-    ("indsky", "IndiSky Airlines"), ("IndiSky's", "IndiSky Airlines"), ("Skyhigh Hotelz", "SkyHigh Hotels"),
-    ("konarak", "Konark Caterers"), ("apex office", "Apex Office Supplies"), ("metro cabs", "Metro Cabs"),
-    ("Nimbus Cloud", "Nimbus Cloud Services"),
-])
+@pytest.mark.parametrize(
+    "typed, vendor",
+    [
+        ("indsky", "IndiSky Airlines"),
+        ("IndiSky's", "IndiSky Airlines"),
+        ("Skyhigh Hotelz", "SkyHigh Hotels"),
+        ("konarak", "Konark Caterers"),
+        ("apex office", "Apex Office Supplies"),
+        ("metro cabs", "Metro Cabs"),
+        ("Nimbus Cloud", "Nimbus Cloud Services"),
+    ],
+)
 def test_parser_and_vendor_tool_read_a_name_the_same_way(typed, vendor):
     """What the parser finds in a sentence is what the vendor filter resolves when given as a value."""
     assert parsed_vendor(f"show {typed} invoices from last month") == vendor
@@ -71,7 +85,9 @@ def test_not_a_ticket_id():
     assert normalise_ticket_id(" abc ") == "ABC"  # left as typed: a lookup then says "not found"
 
 
-@pytest.mark.parametrize("text", ["close t-1", "mark ticket #1 as resolved", "close T-00001", "set ticket 1 to resolved"])
+@pytest.mark.parametrize(
+    "text", ["close t-1", "mark ticket #1 as resolved", "close T-00001", "set ticket 1 to resolved"]
+)
 def test_parser_uses_the_same_ticket_ids(text):
     assert parse(text, ParseContext(vendors=VENDORS, today=date(2026, 3, 12))).params.get("ticket_id") == "T-00001"
 
@@ -80,6 +96,11 @@ def test_tools_and_memory_accept_the_same_spellings(store, engine):
     tid = create_ticket(ctx(engine, MAYA), CreateTicketParams(title="Metro Cabs: 2 invoices failed")).data["ticket_id"]
     assert tid == "T-00001"
     for typed in ("T-1", "t1", "#1", "1"):
-        assert [t["ticket_id"] for t in view_tickets(ctx(engine, MAYA), ViewTicketsParams(ticket_id=typed)).data["tickets"]] == [tid]
+        assert [
+            t["ticket_id"] for t in view_tickets(ctx(engine, MAYA), ViewTicketsParams(ticket_id=typed)).data["tickets"]
+        ] == [tid]
         assert store.resolve(MAYA, "x", {"ticket": typed})["ticket_id"] == tid
-    assert update_ticket(ctx(engine, MAYA), UpdateTicketParams(ticket_id="t-1", comment="called them")).data["ticket_id"] == tid
+    assert (
+        update_ticket(ctx(engine, MAYA), UpdateTicketParams(ticket_id="t-1", comment="called them")).data["ticket_id"]
+        == tid
+    )

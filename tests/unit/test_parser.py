@@ -2,6 +2,7 @@
 
 No database, no network: ParseContext is built from the seed's vendor and customer lists.
 """
+
 from __future__ import annotations
 
 import time
@@ -22,13 +23,16 @@ ACCURACY_TARGET = 0.95
 
 # --------------------------------------------------------------------------- eval harness (also used by benchmarks/parser_eval.py)
 
+
 def load_eval(path: Path = EVAL_PATH) -> tuple[dict[str, ParseContext], list[dict[str, Any]]]:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     today = spec["today"] if isinstance(spec["today"], date) else date.fromisoformat(spec["today"])
     ws = spec.get("workspace", "acme")
     vendors = [v.name for v in WORKSPACES[ws]]
-    contexts = {name: ParseContext(vendors=vendors, today=today, customers=list(CUSTOMERS[ws]), **(extra or {}))
-                for name, extra in spec["contexts"].items()}
+    contexts = {
+        name: ParseContext(vendors=vendors, today=today, customers=list(CUSTOMERS[ws]), **(extra or {}))
+        for name, extra in spec["contexts"].items()
+    }
     return contexts, spec["cases"]
 
 
@@ -83,9 +87,15 @@ def run_eval(path: Path = EVAL_PATH) -> dict[str, Any]:
         if problems:
             failures.append({"text": case["text"], "ctx": case.get("ctx", "fresh"), "problems": problems})
     times.sort()
-    return {"cases": len(cases), "correct": len(cases) - len(failures), "accuracy": (len(cases) - len(failures)) / len(cases),
-            "failures": failures, "median_ms": times[len(times) // 2] * 1000, "p95_ms": times[int(len(times) * 0.95)] * 1000,
-            "max_ms": times[-1] * 1000}
+    return {
+        "cases": len(cases),
+        "correct": len(cases) - len(failures),
+        "accuracy": (len(cases) - len(failures)) / len(cases),
+        "failures": failures,
+        "median_ms": times[len(times) // 2] * 1000,
+        "p95_ms": times[int(len(times) * 0.95)] * 1000,
+        "max_ms": times[-1] * 1000,
+    }
 
 
 def test_eval_set_accuracy():
@@ -94,7 +104,9 @@ def test_eval_set_accuracy():
     for f in r["failures"]:
         print(f"  FAIL [{f['ctx']}] {f['text']!r}: {'; '.join(f['problems'])}")
     assert r["cases"] >= 150
-    assert r["accuracy"] >= ACCURACY_TARGET, f"accuracy {r['accuracy']:.1%} below {ACCURACY_TARGET:.0%}: {r['failures']}"
+    assert r["accuracy"] >= ACCURACY_TARGET, (
+        f"accuracy {r['accuracy']:.1%} below {ACCURACY_TARGET:.0%}: {r['failures']}"
+    )
 
 
 def test_eval_set_is_fast():
@@ -107,36 +119,47 @@ def test_eval_set_is_fast():
 
 TODAY = date(2026, 11, 24)
 VENDORS = [v.name for v in WORKSPACES["acme"]]
-LAST = {"tool": "filter_data", "dataset": "invoices", "keys": ["INV-ACM-2610-00001"],
-        "params": {"dataset": "invoices", "vendor": "IndiSky Airlines", "status": "failed", "period": "last_month"}}
+LAST = {
+    "tool": "filter_data",
+    "dataset": "invoices",
+    "keys": ["INV-ACM-2610-00001"],
+    "params": {"dataset": "invoices", "vendor": "IndiSky Airlines", "status": "failed", "period": "last_month"},
+}
 
 
 def ctx(**kw) -> ParseContext:
-    return ParseContext(vendors=kw.pop("vendors", VENDORS), today=kw.pop("today", TODAY),
-                        customers=kw.pop("customers", list(CUSTOMERS["acme"])), **kw)
+    return ParseContext(
+        vendors=kw.pop("vendors", VENDORS),
+        today=kw.pop("today", TODAY),
+        customers=kw.pop("customers", list(CUSTOMERS["acme"])),
+        **kw,
+    )
 
 
 def p(text: str, **kw) -> Intent:
     return parse(text, ctx(**kw))
 
 
-@pytest.mark.parametrize("text,lo,hi", [
-    ("invoices over 50k", 50_000, None),
-    ("invoices above ₹2.5 lakh", 250_000, None),
-    ("invoices more than 1,00,000", 100_000, None),
-    ("invoices more than 12,50,000.50", 1_250_000.5, None),
-    ("invoices under 10000", None, 10_000),
-    ("invoices between 20k and 1L", 20_000, 100_000),
-    ("invoices between 1L and 20k", 20_000, 100_000),
-    ("invoices of at least 1.2 crore", 12_000_000, None),
-    ("invoices at most Rs. 5,000", None, 5_000),
-    ("invoices below rs 5000", None, 5_000),
-    ("invoices over 2 lacs", 200_000, None),
-    ("invoices of 3 lakhs or more", 300_000, None),
-    ("invoices ₹10k-₹25k", 10_000, 25_000),
-    ("invoices for Rs. 5,000", 5_000, 5_000),
-    ("invoices over 1.5 million", 1_500_000, None),
-])
+@pytest.mark.parametrize(
+    "text,lo,hi",
+    [
+        ("invoices over 50k", 50_000, None),
+        ("invoices above ₹2.5 lakh", 250_000, None),
+        ("invoices more than 1,00,000", 100_000, None),
+        ("invoices more than 12,50,000.50", 1_250_000.5, None),
+        ("invoices under 10000", None, 10_000),
+        ("invoices between 20k and 1L", 20_000, 100_000),
+        ("invoices between 1L and 20k", 20_000, 100_000),
+        ("invoices of at least 1.2 crore", 12_000_000, None),
+        ("invoices at most Rs. 5,000", None, 5_000),
+        ("invoices below rs 5000", None, 5_000),
+        ("invoices over 2 lacs", 200_000, None),
+        ("invoices of 3 lakhs or more", 300_000, None),
+        ("invoices ₹10k-₹25k", 10_000, 25_000),
+        ("invoices for Rs. 5,000", 5_000, 5_000),
+        ("invoices over 1.5 million", 1_500_000, None),
+    ],
+)
 def test_amounts(text, lo, hi):
     i = p(text)
     assert (i.kind, i.tool) == ("tool", "filter_data"), i
@@ -144,17 +167,33 @@ def test_amounts(text, lo, hi):
 
 
 def test_counts_and_days_are_not_amounts():
-    for text in ("show 5 failed invoices", "invoices from the last 30 days", "failed invoices in 2025", "status of ticket 12"):
+    for text in (
+        "show 5 failed invoices",
+        "invoices from the last 30 days",
+        "failed invoices in 2025",
+        "status of ticket 12",
+    ):
         i = p(text)
         assert "min_amount" not in i.params and "max_amount" not in i.params, (text, i.params)
 
 
-@pytest.mark.parametrize("typed,vendor", [
-    ("indsky", "IndiSky Airlines"), ("IndiSky's", "IndiSky Airlines"), ("indi sky", "IndiSky Airlines"),
-    ("Sky High hotels", "SkyHigh Hotels"), ("skyhigh", "SkyHigh Hotels"), ("metro", "Metro Cabs"),
-    ("zenit", "Zenith Telecom"), ("nimbus cloud", "Nimbus Cloud Services"), ("deccan power", "Deccan Power Utilities"),
-    ("apex office", "Apex Office Supplies"), ("gnga logistics", "Ganga Logistics"), ("vayu", "Vayu Travels"),
-])
+@pytest.mark.parametrize(
+    "typed,vendor",
+    [
+        ("indsky", "IndiSky Airlines"),
+        ("IndiSky's", "IndiSky Airlines"),
+        ("indi sky", "IndiSky Airlines"),
+        ("Sky High hotels", "SkyHigh Hotels"),
+        ("skyhigh", "SkyHigh Hotels"),
+        ("metro", "Metro Cabs"),
+        ("zenit", "Zenith Telecom"),
+        ("nimbus cloud", "Nimbus Cloud Services"),
+        ("deccan power", "Deccan Power Utilities"),
+        ("apex office", "Apex Office Supplies"),
+        ("gnga logistics", "Ganga Logistics"),
+        ("vayu", "Vayu Travels"),
+    ],
+)
 def test_vendor_spellings(typed, vendor):
     for text in (f"failed invoices from {typed}", f"{typed} invoices last month", f"show invoices, vendor={typed}"):
         i = p(text)
@@ -178,7 +217,7 @@ def test_ambiguous_vendor_asks():
 def test_sql_injection_is_a_literal_vendor():
     for text, value in [
         ("show invoices vendor=x'; DROP TABLE invoices; --", "x'; DROP TABLE invoices; --"),
-        ("filter invoices vendor=\"Robert'); DROP TABLE vendors;--\"", "Robert'); DROP TABLE vendors;--"),
+        ('filter invoices vendor="Robert\'); DROP TABLE vendors;--"', "Robert'); DROP TABLE vendors;--"),
         ("invoices from vendor '; DELETE FROM invoices WHERE '1'='1", "'; DELETE FROM invoices WHERE '1'='1"),
     ]:
         i = p(text)
@@ -186,8 +225,17 @@ def test_sql_injection_is_a_literal_vendor():
         assert i.params["vendor"] == value and isinstance(i.params["vendor"], str), (text, i.params)
 
 
-@pytest.mark.parametrize("text", ["invoices on 31 February", "invoices from 30 feb to 3 march", "invoices since 2026-02-30",
-                                  "invoices for 2026-13", "invoices on 31/04/2026", "invoices on 29 Feb 2026"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "invoices on 31 February",
+        "invoices from 30 feb to 3 march",
+        "invoices since 2026-02-30",
+        "invoices for 2026-13",
+        "invoices on 31/04/2026",
+        "invoices on 29 Feb 2026",
+    ],
+)
 def test_impossible_dates_are_not_fixed(text):
     i = p(text)
     assert i.kind == "clarify" and "not a real" in i.question, (text, i)
@@ -198,22 +246,25 @@ def test_leap_day_is_real():
     assert i.params["date_from"] == i.params["date_to"] == "2028-02-29"
 
 
-@pytest.mark.parametrize("text,expect", [
-    ("invoices in March", {"period": "2026-03"}),
-    ("invoices in December", {"period": "2025-12"}),          # the most recent December not in the future
-    ("invoices in November", {"period": "2026-11"}),          # the current month counts
-    ("Q2 invoices", {"period": "2026-Q2"}),
-    ("Q4 invoices", {"period": "2026-Q4"}),
-    ("Q1 FY26 invoices", {"period": "2025-Q2"}),              # Indian FY quarter: Apr-Jun 2025
-    ("invoices March 2026", {"period": "2026-03"}),
-    ("invoices last 30 days", {"period": "last_30_days"}),
-    ("invoices past two weeks", {"period": "last_14_days"}),
-    ("invoices yesterday", {"period": "yesterday"}),
-    ("invoices since 2026-05-01", {"date_from": "2026-05-01"}),
-    ("invoices between 1 March and 15 April", {"date_from": "2026-03-01", "date_to": "2026-04-15"}),
-    ("invoices between 1 Dec and 15 Jan", {"date_from": "2025-12-01", "date_to": "2026-01-15"}),
-    ("invoices until 10 Oct", {"date_to": "2026-10-10"}),
-])
+@pytest.mark.parametrize(
+    "text,expect",
+    [
+        ("invoices in March", {"period": "2026-03"}),
+        ("invoices in December", {"period": "2025-12"}),  # the most recent December not in the future
+        ("invoices in November", {"period": "2026-11"}),  # the current month counts
+        ("Q2 invoices", {"period": "2026-Q2"}),
+        ("Q4 invoices", {"period": "2026-Q4"}),
+        ("Q1 FY26 invoices", {"period": "2025-Q2"}),  # Indian FY quarter: Apr-Jun 2025
+        ("invoices March 2026", {"period": "2026-03"}),
+        ("invoices last 30 days", {"period": "last_30_days"}),
+        ("invoices past two weeks", {"period": "last_14_days"}),
+        ("invoices yesterday", {"period": "yesterday"}),
+        ("invoices since 2026-05-01", {"date_from": "2026-05-01"}),
+        ("invoices between 1 March and 15 April", {"date_from": "2026-03-01", "date_to": "2026-04-15"}),
+        ("invoices between 1 Dec and 15 Jan", {"date_from": "2025-12-01", "date_to": "2026-01-15"}),
+        ("invoices until 10 Oct", {"date_to": "2026-10-10"}),
+    ],
+)
 def test_periods(text, expect):
     i = p(text)
     got = {k: v for k, v in i.params.items() if k in ("period", "date_from", "date_to")}
@@ -247,7 +298,11 @@ def test_follow_up_overrides_previous_filter():
 
 def test_ticket_flow():
     i = p("Create a ticket and notify me when fixed", last_result=LAST)
-    assert (i.tool, i.params, i.refs) == ("create_ticket", {"notify_me": True, "notify_on": "resolved"}, {"records": "previous"})
+    assert (i.tool, i.params, i.refs) == (
+        "create_ticket",
+        {"notify_me": True, "notify_on": "resolved"},
+        {"records": "previous"},
+    )
     i = p("close that ticket", last_ticket_id="T-00001")
     assert (i.tool, i.params, i.refs) == ("update_ticket", {"status": "closed"}, {"ticket": "previous"})
     i = p("mark T-00001 as resolved")
@@ -258,18 +313,42 @@ def test_ticket_flow():
     assert (i.tool, i.refs) == ("export_report", {"ticket": "fixed"})
 
 
-@pytest.mark.parametrize("word,status", [("done", "resolved"), ("fixed", "resolved"), ("resolved", "resolved"),
-                                         ("closed", "closed"), ("in progress", "in_progress"), ("open", "open")])
+@pytest.mark.parametrize(
+    "word,status",
+    [
+        ("done", "resolved"),
+        ("fixed", "resolved"),
+        ("resolved", "resolved"),
+        ("closed", "closed"),
+        ("in progress", "in_progress"),
+        ("open", "open"),
+    ],
+)
 def test_ticket_status_synonyms(word, status):
     i = p(f"mark T-00009 as {word}")
     assert i.tool == "update_ticket" and i.params == {"ticket_id": "T-00009", "status": status}
 
 
-@pytest.mark.parametrize("word,status", [("rejected", "failed"), ("errored", "failed"), ("bounced", "failed"),
-                                         ("unsuccessful", "failed"), ("done", "processed"), ("completed", "processed"),
-                                         ("posted", "processed"), ("cleared", "processed"), ("approved", "processed"),
-                                         ("open", "pending"), ("awaiting", "pending"), ("queued", "pending"),
-                                         ("unprocessed", "pending"), ("voided", "cancelled"), ("canceled", "cancelled")])
+@pytest.mark.parametrize(
+    "word,status",
+    [
+        ("rejected", "failed"),
+        ("errored", "failed"),
+        ("bounced", "failed"),
+        ("unsuccessful", "failed"),
+        ("done", "processed"),
+        ("completed", "processed"),
+        ("posted", "processed"),
+        ("cleared", "processed"),
+        ("approved", "processed"),
+        ("open", "pending"),
+        ("awaiting", "pending"),
+        ("queued", "pending"),
+        ("unprocessed", "pending"),
+        ("voided", "cancelled"),
+        ("canceled", "cancelled"),
+    ],
+)
 def test_invoice_status_synonyms(word, status):
     i = p(f"show {word} invoices")
     assert i.tool == "filter_data" and i.params.get("status") == status, (word, i.params)

@@ -1,6 +1,7 @@
 """Comparisons found after the eval set was scored (kept out of it so its before/after figures stay
 honest): "against last month", "the same quarter last year", "a year ago", and "against" that is
 not a comparison."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,12 +14,15 @@ from graph.parser import parse
 CTX = ParseContext(vendors=["IndiSky Airlines", "Metro Cabs"], today=date(2026, 11, 24), customers=["Bharat Retail"])
 
 
-@pytest.mark.parametrize("text, period, compare_to", [
-    ("invoice value this month against last month", "this_month", "last_month"),
-    ("sales this quarter against the same quarter last year", "this_quarter", "previous_year"),
-    ("compare failed invoices this month with the same month last year", "this_month", "previous_year"),
-    ("sales last month compared to a year ago", "last_month", "previous_year"),
-])
+@pytest.mark.parametrize(
+    "text, period, compare_to",
+    [
+        ("invoice value this month against last month", "this_month", "last_month"),
+        ("sales this quarter against the same quarter last year", "this_quarter", "previous_year"),
+        ("compare failed invoices this month with the same month last year", "this_month", "previous_year"),
+        ("sales last month compared to a year ago", "last_month", "previous_year"),
+    ],
+)
 def test_a_comparison_names_both_periods(text, period, compare_to):
     intent = parse(text, CTX)
     assert intent.tool == "analyze_data", intent

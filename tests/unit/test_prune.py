@@ -1,6 +1,7 @@
 """Bounded growth: `finkraft prune` applies the retention settings (traces, memory turns) and keeps each
 thread's latest checkpoint (an open question survives); the graph state keeps only the latest messages.
 Real SQLite files, or PostgreSQL with FINKRAFT_TEST_DB=postgres."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -64,20 +65,24 @@ def test_prune_applies_retention_and_keeps_each_threads_latest_checkpoint(graph,
     before = graph.get_state(thread_config(services, "pr-1")).values
     assert checkpoints(graph, services, "pr-1") > 4
     assert rows(services) == (4, 8)
-    backdate(services, Trace, 91, 2)       # FINKRAFT_TRACE_RETENTION_DAYS=90
+    backdate(services, Trace, 91, 2)  # FINKRAFT_TRACE_RETENTION_DAYS=90
     backdate(services, MemoryTurn, 366, 4)  # FINKRAFT_MEMORY_RETENTION_DAYS=365
     n_checkpoints = checkpoints(graph, services, "pr-1")
 
     assert main(["prune", "--dry-run"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out == ["traces older than 90 days: would delete 2",
-                   "memory turns older than 365 days: would delete 4 (and 0 embeddings)",
-                   f"checkpoints older than their thread's latest: would delete {n_checkpoints - 1} (in 1 threads)"]
+    assert out == [
+        "traces older than 90 days: would delete 2",
+        "memory turns older than 365 days: would delete 4 (and 0 embeddings)",
+        f"checkpoints older than their thread's latest: would delete {n_checkpoints - 1} (in 1 threads)",
+    ]
     assert rows(services) == (4, 8) and checkpoints(graph, services, "pr-1") == n_checkpoints
 
     assert main(["prune"]) == 0
     out = capsys.readouterr().out.splitlines()
-    assert out[0] == "traces older than 90 days: deleted 2" and out[1].startswith("memory turns older than 365 days: deleted 4")
+    assert out[0] == "traces older than 90 days: deleted 2" and out[1].startswith(
+        "memory turns older than 365 days: deleted 4"
+    )
     assert out[2] == f"checkpoints older than their thread's latest: deleted {n_checkpoints - 1} (in 1 threads)"
     assert rows(services) == (2, 4) and checkpoints(graph, services, "pr-1") == 1
     assert graph.get_state(thread_config(services, "pr-1")).values["messages"] == before["messages"]
@@ -87,7 +92,8 @@ def test_prune_applies_retention_and_keeps_each_threads_latest_checkpoint(graph,
     assert main(["prune", "--traces-days", "0", "--memory-days", "0"]) == 0  # 0: kept forever
     assert capsys.readouterr().out.splitlines()[:2] == [
         "traces none (retention 0: kept forever): deleted 0",
-        "memory turns none (retention 0: kept forever): deleted 0 (and 0 embeddings)"]
+        "memory turns none (retention 0: kept forever): deleted 0 (and 0 embeddings)",
+    ]
 
 
 def test_an_open_question_survives_prune(graph, services, capsys):
@@ -109,4 +115,6 @@ def test_the_state_keeps_only_the_latest_messages(graph, services):
         out = turn(graph, services, "pr-long", "show my tickets")
     assert len(out["messages"]) <= KEEP_MESSAGES + 2  # the kept ones, plus this turn's question and answer
     with session_scope(services.app) as s:  # memory holds every turn
-        assert s.scalar(select(func.count()).select_from(MemoryTurn).where(MemoryTurn.thread_id == "pr-long")) == 2 * (KEEP_MESSAGES // 2 + 3)
+        assert s.scalar(select(func.count()).select_from(MemoryTurn).where(MemoryTurn.thread_id == "pr-long")) == 2 * (
+            KEEP_MESSAGES // 2 + 3
+        )

@@ -1,6 +1,7 @@
 """Exports a finance team can use, read back from the files: typed XLSX cells with ₹ formats, a frozen
 header, an autofilter, a report title and totals; a PDF with formatted amounts, whole-word headers
 and totals. Figures are checked against hand-written SQL."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -15,16 +16,27 @@ from sqlalchemy import text
 from tools.registry import run_tool
 from tools.report_files import header, inr
 
-IN_MONTH = (date.today().replace(day=1) - relativedelta(months=1))
+IN_MONTH = date.today().replace(day=1) - relativedelta(months=1)
 
 
 def _export(services, fmt: str, **params):
-    res = run_tool("export_report", {"dataset": "invoices", "vendor": "IndiSky", "status": "failed",
-                                     "period": "last_month", "format": fmt, **params},
-                   services.tool_context(services.identity("maya")))
+    res = run_tool(
+        "export_report",
+        {
+            "dataset": "invoices",
+            "vendor": "IndiSky",
+            "status": "failed",
+            "period": "last_month",
+            "format": fmt,
+            **params,
+        },
+        services.tool_context(services.identity("maya")),
+    )
     assert res.status == "success", res.message
     with services.app.connect() as c:
-        path = c.execute(text("SELECT path FROM exports WHERE export_id = :e"), {"e": res.data["export_id"]}).scalar_one()
+        path = c.execute(
+            text("SELECT path FROM exports WHERE export_id = :e"), {"e": res.data["export_id"]}
+        ).scalar_one()
     return res, Path(path)
 
 
@@ -32,9 +44,14 @@ def _sql_failed_indisky(services) -> list:
     start = IN_MONTH
     end = start + relativedelta(months=1)
     with services.business.connect() as c:
-        return c.execute(text("SELECT i.invoice_number, i.total_amount FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
-                              "WHERE i.workspace_id = 'acme' AND v.name = 'IndiSky Airlines' AND i.status = 'failed' "
-                              "AND i.invoice_date >= :s AND i.invoice_date < :e"), {"s": start, "e": end}).all()
+        return c.execute(
+            text(
+                "SELECT i.invoice_number, i.total_amount FROM invoices i JOIN vendors v ON v.id = i.vendor_id "
+                "WHERE i.workspace_id = 'acme' AND v.name = 'IndiSky Airlines' AND i.status = 'failed' "
+                "AND i.invoice_date >= :s AND i.invoice_date < :e"
+            ),
+            {"s": start, "e": end},
+        ).all()
 
 
 def test_xlsx_reads_like_a_report(services):
@@ -58,7 +75,9 @@ def test_xlsx_reads_like_a_report(services):
         assert isinstance(amount.value, (int, float)) and "₹" in amount.number_format  # a number, not text
     total_row = 5 + len(expected) + 1
     assert ws.cell(row=total_row, column=1).value == "Total"
-    assert ws.cell(row=total_row, column=col["Total amount (₹)"]).value == pytest.approx(sum(a for _, a in expected), abs=0.01)
+    assert ws.cell(row=total_row, column=col["Total amount (₹)"]).value == pytest.approx(
+        sum(a for _, a in expected), abs=0.01
+    )
     assert ws.column_dimensions["A"].width >= len(expected[0][0])  # fitted, not the default 8.43
 
 
@@ -83,7 +102,9 @@ def test_csv_stays_raw_for_other_programs(services):
     assert lines[0].startswith("invoice_number,vendor,invoice_date") and len(lines) == 1 + 7
 
 
-@pytest.mark.parametrize("value, shown", [(490901, "₹4,90,901.00"), (12345678.5, "₹1,23,45,678.50"), (99.999, "₹100.00")])
+@pytest.mark.parametrize(
+    "value, shown", [(490901, "₹4,90,901.00"), (12345678.5, "₹1,23,45,678.50"), (99.999, "₹100.00")]
+)
 def test_inr_groups_indian_style(value, shown):
     assert inr(value) == shown
 
@@ -100,6 +121,7 @@ def test_pdfs_written_in_parallel_threads_all_succeed(tmp_path):
     from reportlab.pdfbase import pdfmetrics
 
     from tools import report_files
+
     for name in ("FinkraftSans", "FinkraftSans-Bold"):  # start as a fresh process would
         pdfmetrics._fonts.pop(name, None)
     rows = [{"invoice_number": f"INV-{i}", "total_amount": 1000.0 + i, "invoice_date": "2026-10-01"} for i in range(5)]

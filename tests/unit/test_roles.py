@@ -1,4 +1,5 @@
 """Roles and workspaces, enforced in code: a Viewer's refusals, a globex Manager never sees acme."""
+
 from __future__ import annotations
 
 from sqlalchemy import func, select, text
@@ -40,8 +41,12 @@ def test_registry_checks_roles_too(services):
 def test_globex_manager_never_sees_acme(services, app_graph):
     g = cfg("gita", "g1")
     with services.business.connect() as c:
-        globex_indisky = c.execute(text("SELECT COUNT(*) FROM invoices i JOIN vendors v ON v.id=i.vendor_id "
-                                        "WHERE i.workspace_id='globex' AND v.name='IndiSky Airlines'")).scalar()
+        globex_indisky = c.execute(
+            text(
+                "SELECT COUNT(*) FROM invoices i JOIN vendors v ON v.id=i.vendor_id "
+                "WHERE i.workspace_id='globex' AND v.name='IndiSky Airlines'"
+            )
+        ).scalar()
         acme_numbers = {r[0] for r in c.execute(text("SELECT invoice_number FROM invoices WHERE workspace_id='acme'"))}
     out = turn(app_graph, g, "show all IndiSky invoices")
     data = out["result"]["data"]
@@ -62,7 +67,9 @@ def test_globex_manager_never_sees_acme(services, app_graph):
 
 
 def test_admin_sees_other_workspace(services):
-    res = run_tool("filter_data", {"workspace": "globex", "vendor": "IndiSky"}, services.tool_context(services.identity("admin")))
+    res = run_tool(
+        "filter_data", {"workspace": "globex", "vendor": "IndiSky"}, services.tool_context(services.identity("admin"))
+    )
     assert res.status == "success" and res.data["filtered_records"] > 0
     assert all(r["invoice_number"].startswith("INV-GLO") for r in res.data["results"])
 

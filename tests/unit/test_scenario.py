@@ -1,4 +1,5 @@
 """The sample scenario, in-process through the compiled graph with a SQLite checkpointer."""
+
 from __future__ import annotations
 
 import csv
@@ -47,7 +48,9 @@ def test_sample_scenario_end_to_end(services, app_graph):
 
     # someone fixes it: the Admin resolves the ticket -> maya (subscribed) is notified
     admin_ctx = services.tool_context(services.identity("admin"))
-    res = run_tool("update_ticket", {"ticket_id": ticket_id, "status": "resolved", "comment": "GSTIN added by vendor"}, admin_ctx)
+    res = run_tool(
+        "update_ticket", {"ticket_id": ticket_id, "status": "resolved", "comment": "GSTIN added by vendor"}, admin_ctx
+    )
     assert res.status == "success" and res.data["notified"] == ["maya"]
     with session_scope(services.app) as s:
         notes = s.scalars(select(Notification).where(Notification.user_id == "maya")).all()
@@ -87,7 +90,9 @@ def test_welcome_back_once_then_quiet(services, app_graph):
     maya = cfg("maya", "w1")
     turn(app_graph, maya, "failed IndiSky invoices from last month")
     tid = turn_and_answer(app_graph, maya, "create a ticket for these", "yes", asks=True)["result"]["data"]["ticket_id"]
-    run_tool("update_ticket", {"ticket_id": tid, "status": "resolved"}, services.tool_context(services.identity("admin")))
+    run_tool(
+        "update_ticket", {"ticket_id": tid, "status": "resolved"}, services.tool_context(services.identity("admin"))
+    )
     out = turn(app_graph, cfg("maya", "w2"), "show my tickets")
     # the news is its own field, apart from the answer (which is about the tickets asked for)
     assert out["welcome"].startswith("Welcome back") and tid in out["welcome"] and "resolved" in out["welcome"]
@@ -111,7 +116,7 @@ def test_new_thread_resolves_those_invoices_again(services, app_graph):
 
 
 def test_notify_me_when_fixed_means_the_fix(services):
-    """"Tell me when it's fixed" notifies on resolution, not on every comment; "keep me posted" on every update."""
+    """ "Tell me when it's fixed" notifies on resolution, not on every comment; "keep me posted" on every update."""
     maya = services.tool_context(services.identity("maya"))
     admin = services.tool_context(services.identity("admin"))
     fixed = run_tool("create_ticket", {"title": "GSTIN fix", "notify_on": "resolved"}, maya).data["ticket_id"]
@@ -120,7 +125,9 @@ def test_notify_me_when_fixed_means_the_fix(services):
         run_tool("update_ticket", {"ticket_id": tid, "comment": "called the vendor"}, admin)
     run_tool("update_ticket", {"ticket_id": fixed, "status": "resolved"}, admin)
     with session_scope(services.app) as s:
-        notes = [(n.ticket_id, n.message) for n in s.scalars(select(Notification).where(Notification.user_id == "maya"))]
+        notes = [
+            (n.ticket_id, n.message) for n in s.scalars(select(Notification).where(Notification.user_id == "maya"))
+        ]
     assert [t for t, _ in notes if t == fixed] == [fixed] and "resolved" in dict(notes)[fixed]
     assert [t for t, _ in notes if t == posted] == [posted] and "comment" in dict(notes)[posted]
 
@@ -131,8 +138,13 @@ def test_customers_resolve_against_the_sales_data(services, app_graph):
     params = calls(out)[0][1]
     assert params["dataset"] == "sales" and params["customer"] == "Coastal Foods"
     with services.business.connect() as c:
-        n = c.execute(text("SELECT COUNT(*) FROM sales WHERE workspace_id='acme' AND customer='Coastal Foods' "
-                           "AND sale_date >= :a AND sale_date < :b"), dict(zip("ab", _last_quarter()))).scalar()
+        n = c.execute(
+            text(
+                "SELECT COUNT(*) FROM sales WHERE workspace_id='acme' AND customer='Coastal Foods' "
+                "AND sale_date >= :a AND sale_date < :b"
+            ),
+            dict(zip("ab", _last_quarter())),
+        ).scalar()
     assert out["result"]["data"]["filtered_records"] == n > 0
 
 

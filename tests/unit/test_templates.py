@@ -4,6 +4,7 @@ retries under the RetryPolicy, request analysis, and the subgraphs in the drawn 
 Real SQLite files in tmp_path; each run pauses before its write (confirmation is tested in
 test_confirmation.py), so the figures are read from the paused thread's state.
 """
+
 from __future__ import annotations
 
 import dataclasses
@@ -25,6 +26,7 @@ from tools.registry import TOOLS
 @pytest.fixture(scope="module")
 def world(tmp_path_factory):
     from graph.builder import compile_graph
+
     services = make_services(tmp_path_factory.mktemp("templates"))
     return services, compile_graph(services, router=False)
 
@@ -64,16 +66,25 @@ def test_invoice_investigation_figures_match_sql(world):
     assert [s["step"] for s in out["step_statuses"]] == ["filter", "analyse", "propose"]
     assert all(s["status"] == "success" and s["attempts"] == 1 for s in out["step_statuses"])
     start, end = month_bounds(1)
-    rows = sql(services, """
+    rows = sql(
+        services,
+        """
         SELECT i.status, i.error_message, i.total_amount FROM invoices i JOIN vendors v ON v.id = i.vendor_id
-        WHERE i.workspace_id = 'acme' AND v.name = 'IndiSky Airlines' AND i.invoice_date >= :s AND i.invoice_date < :e""", s=start, e=end)
+        WHERE i.workspace_id = 'acme' AND v.name = 'IndiSky Airlines' AND i.invoice_date >= :s AND i.invoice_date < :e""",
+        s=start,
+        e=end,
+    )
     failed = [r for r in rows if r.status == "failed"]
     fig = out["template_data"]["figures"]
     assert fig["invoices"] == len(rows) and fig["failed"] == len(failed) == 7
     assert fig["amount_at_stake"] == pytest.approx(sum(r.total_amount for r in failed), abs=0.01)
-    assert fig["by_reason"] == [{"reason": "GSTIN missing", "count": 7, "amount": pytest.approx(fig["amount_at_stake"], abs=0.01)}]
+    assert fig["by_reason"] == [
+        {"reason": "GSTIN missing", "count": 7, "amount": pytest.approx(fig["amount_at_stake"], abs=0.01)}
+    ]
     assert fig["by_vendor"][0]["vendor"] == "IndiSky Airlines" and fig["by_vendor"][0]["count"] == 7
-    assert out["response"].endswith("\n\nCreate ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no")
+    assert out["response"].endswith(
+        "\n\nCreate ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
+    )
     assert out["response"].startswith("Invoice investigation (IndiSky Airlines")
 
 
@@ -84,14 +95,22 @@ def test_vendor_analysis_figures_match_sql(world):
     assert [s["step"] for s in out["step_statuses"]] == ["gather", "performance", "report", "propose", "export"]
     vid = sql(services, "SELECT id FROM vendors WHERE workspace_id='acme' AND name='Metro Cabs'")[0].id
     # portable SQL (SQLite and PostgreSQL): read the rows, compute the figures here
-    rows = sql(services, """SELECT invoice_date, status, total_amount, paid_date FROM invoices
-                            WHERE workspace_id='acme' AND vendor_id=:v""", v=vid)
+    rows = sql(
+        services,
+        """SELECT invoice_date, status, total_amount, paid_date FROM invoices
+                            WHERE workspace_id='acme' AND vendor_id=:v""",
+        v=vid,
+    )
     as_date = lambda d: d if isinstance(d, date) else date.fromisoformat(str(d))  # noqa: E731
     n, failed, invoiced = len(rows), sum(r.status == "failed" for r in rows), sum(r.total_amount for r in rows)
     delays = [(as_date(r.paid_date) - as_date(r.invoice_date)).days for r in rows if r.paid_date is not None]
     delay = sum(delays) / len(delays)
-    paid = sql(services, """SELECT coalesce(sum(amount), 0) FROM transactions WHERE workspace_id='acme' AND vendor_id=:v
-                            AND type='payment' AND status='completed'""", v=vid)[0][0]
+    paid = sql(
+        services,
+        """SELECT coalesce(sum(amount), 0) FROM transactions WHERE workspace_id='acme' AND vendor_id=:v
+                            AND type='payment' AND status='completed'""",
+        v=vid,
+    )[0][0]
     months: dict[str, list[int]] = {}
     for r in rows:
         m = months.setdefault(as_date(r.invoice_date).strftime("%Y-%m"), [0, 0])
@@ -110,16 +129,21 @@ def test_vendor_analysis_figures_match_sql(world):
 
 
 def test_vendor_analysis_of_all_vendors_ranks_them(world):
-    """"How did our vendors do last quarter?": every vendor in the period, ranked by failure rate."""
+    """ "How did our vendors do last quarter?": every vendor in the period, ranked by failure rate."""
     services, graph = world
     out = completed(graph, "maya", "va-all", "how did our vendors do last quarter?")
     assert out["plan"]["template"] == "vendor_analysis" and "vendor" not in out["plan"]["params"]
     first = date.today().replace(day=1)
     q0 = date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
     s, e = (q0 - relativedelta(months=3)).isoformat(), q0.isoformat()
-    rows = sql(services, """SELECT v.name, count(*), sum(CASE WHEN i.status='failed' THEN 1 ELSE 0 END) FROM invoices i
+    rows = sql(
+        services,
+        """SELECT v.name, count(*), sum(CASE WHEN i.status='failed' THEN 1 ELSE 0 END) FROM invoices i
                             JOIN vendors v ON v.id = i.vendor_id WHERE i.workspace_id='acme'
-                            AND i.invoice_date >= :s AND i.invoice_date < :e GROUP BY v.name""", s=s, e=e)
+                            AND i.invoice_date >= :s AND i.invoice_date < :e GROUP BY v.name""",
+        s=s,
+        e=e,
+    )
     fig = out["template_data"]["figures"]
     assert fig["invoices"] == sum(r[1] for r in rows) and fig["failed"] == sum(r[2] for r in rows)
     by = {v["vendor"]: (v["invoices"], v["failed"]) for v in fig["by_vendor"]}
@@ -146,10 +170,22 @@ def test_monthly_review_figures_match_sql(world):
     fig = out["template_data"]["figures"]
     for key, back in (("current", 1), ("previous", 2)):
         s, e = month_bounds(back)
-        n, failed, amount = sql(services, """SELECT count(*), sum(CASE WHEN status='failed' THEN 1 ELSE 0 END), sum(total_amount)
-                                             FROM invoices WHERE workspace_id='acme' AND invoice_date >= :s AND invoice_date < :e""", s=s, e=e)[0]
-        regions = dict(sql(services, """SELECT region, sum(amount) FROM sales WHERE workspace_id='acme'
-                                        AND sale_date >= :s AND sale_date < :e GROUP BY region""", s=s, e=e))
+        n, failed, amount = sql(
+            services,
+            """SELECT count(*), sum(CASE WHEN status='failed' THEN 1 ELSE 0 END), sum(total_amount)
+                                             FROM invoices WHERE workspace_id='acme' AND invoice_date >= :s AND invoice_date < :e""",
+            s=s,
+            e=e,
+        )[0]
+        regions = dict(
+            sql(
+                services,
+                """SELECT region, sum(amount) FROM sales WHERE workspace_id='acme'
+                                        AND sale_date >= :s AND sale_date < :e GROUP BY region""",
+                s=s,
+                e=e,
+            )
+        )
         m = fig[key]
         assert (m["invoices"], m["failed"]) == (n, failed)
         assert m["invoice_amount"] == pytest.approx(amount, abs=0.01)
@@ -159,7 +195,9 @@ def test_monthly_review_figures_match_sql(world):
             assert m["sales_by_region"][region] == pytest.approx(total, abs=0.01)
     cur, prev = fig["current"], fig["previous"]
     assert fig["change"]["invoices"] == round((cur["invoices"] - prev["invoices"]) / prev["invoices"] * 100, 1)
-    assert fig["change"]["sales_amount"] == round((cur["sales_amount"] - prev["sales_amount"]) / prev["sales_amount"] * 100, 1)
+    assert fig["change"]["sales_amount"] == round(
+        (cur["sales_amount"] - prev["sales_amount"]) / prev["sales_amount"] * 100, 1
+    )
     assert len(out["result"]["data"]["written"]) == 2
 
 
@@ -172,6 +210,7 @@ def _flaky_explain(fail_times: int):
         if calls["n"] <= fail_times:
             raise ConnectionError(f"database went away (call {calls['n']})")
         return real.func(ctx, p)
+
     return dataclasses.replace(real, func=func), calls
 
 
@@ -224,14 +263,32 @@ def test_templates_are_subgraphs_in_the_drawn_graph(world):
     assert "gate -.-> confirm" in mermaid and "confirm -.-> act" in mermaid
 
 
-@pytest.mark.parametrize("text,intent,decision,template", [
-    ("failed IndiSky invoices from last month", {"kind": "tool", "tool": "filter_data"}, "direct", None),
-    ("why did these fail?", {"kind": "tool", "tool": "explain_failures", "refs": {"records": "previous"}}, "direct", None),
-    ("create a ticket and notify me when fixed", {"kind": "tool", "tool": "create_ticket"}, "direct", None),
-    ("show me the vendor performance for Metro Cabs", {"kind": "tool", "tool": "filter_data"}, "template", "vendor_analysis"),
-    ("filter failed invoices, explain why, then open a ticket", {"kind": "tool", "tool": "filter_data"}, "template", "invoice_investigation"),
-    ("do the monthly review", {"kind": "template", "template": "monthly_review"}, "template", "monthly_review"),
-])
+@pytest.mark.parametrize(
+    "text,intent,decision,template",
+    [
+        ("failed IndiSky invoices from last month", {"kind": "tool", "tool": "filter_data"}, "direct", None),
+        (
+            "why did these fail?",
+            {"kind": "tool", "tool": "explain_failures", "refs": {"records": "previous"}},
+            "direct",
+            None,
+        ),
+        ("create a ticket and notify me when fixed", {"kind": "tool", "tool": "create_ticket"}, "direct", None),
+        (
+            "show me the vendor performance for Metro Cabs",
+            {"kind": "tool", "tool": "filter_data"},
+            "template",
+            "vendor_analysis",
+        ),
+        (
+            "filter failed invoices, explain why, then open a ticket",
+            {"kind": "tool", "tool": "filter_data"},
+            "template",
+            "invoice_investigation",
+        ),
+        ("do the monthly review", {"kind": "template", "template": "monthly_review"}, "template", "monthly_review"),
+    ],
+)
 def test_request_analysis_decides_direct_or_template(text, intent, decision, template):
     a = analyse_request(text, intent)
     assert (a["decision"], a["template"]) == (decision, template)

@@ -1,5 +1,6 @@
 """vendor_profile: a read-only tool added by its own module plus one line in tools.yaml (the worked example
 of "how to add a tool" in docs/ARCHITECTURE.md). Figures are checked against hand-written SQL."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,10 +15,14 @@ from tools.registry import TOOLS, can_run, run_tool
 
 def _sql_counts(services, workspace: str, vendor: str) -> dict[str, tuple[int, float]]:
     with services.business.connect() as c:
-        rows = c.execute(text("SELECT i.status, COUNT(*), SUM(i.total_amount) FROM invoices i "
-                              "JOIN vendors v ON v.id = i.vendor_id "
-                              "WHERE i.workspace_id = :ws AND v.workspace_id = :ws AND v.name = :name GROUP BY i.status"),
-                         {"ws": workspace, "name": vendor}).all()
+        rows = c.execute(
+            text(
+                "SELECT i.status, COUNT(*), SUM(i.total_amount) FROM invoices i "
+                "JOIN vendors v ON v.id = i.vendor_id "
+                "WHERE i.workspace_id = :ws AND v.workspace_id = :ws AND v.name = :name GROUP BY i.status"
+            ),
+            {"ws": workspace, "name": vendor},
+        ).all()
     return {status: (n, round(float(total), 2)) for status, n, total in rows}
 
 
@@ -30,8 +35,9 @@ def test_profile_figures_match_sql(services):
     assert prof["amount_by_status"] == pytest.approx({s: a for s, (_, a) in expected.items()})
     assert prof["invoices"] == sum(n for n, _ in expected.values()) > 0
     with services.business.connect() as c:
-        gstin, terms = c.execute(text("SELECT gstin, payment_terms_days FROM vendors WHERE workspace_id='acme' "
-                                      "AND name='IndiSky Airlines'")).one()
+        gstin, terms = c.execute(
+            text("SELECT gstin, payment_terms_days FROM vendors WHERE workspace_id='acme' AND name='IndiSky Airlines'")
+        ).one()
     assert prof["gstin"] == gstin and prof["payment_terms_days"] == terms
     assert f"{prof['invoices']:,} invoices" in res.message and str(terms) in res.message
     assert money(prof["total_amount"]) in res.message  # Indian grouping: ₹x,xx,xxx
@@ -61,15 +67,25 @@ def test_the_declaration_reaches_permissions_and_the_model(services):
         assert can_run(services.identity(user), "vendor_profile")
     offered = {t["function"]["name"] for t in tool_schemas("Viewer")}
     assert "vendor_profile" in offered
-    assert "vendor" in next(t for t in tool_schemas("Viewer") if t["function"]["name"] == "vendor_profile")[
-        "function"]["parameters"]["properties"]
+    assert (
+        "vendor"
+        in next(t for t in tool_schemas("Viewer") if t["function"]["name"] == "vendor_profile")["function"][
+            "parameters"
+        ]["properties"]
+    )
 
 
 def test_over_http_with_the_same_checks(services):
     with TestClient(create_app(services=services)) as client:
-        ok = client.post("/execute_tool", json={"tool_name": "vendor_profile", "params": {"vendor": "Metro Cabs"}},
-                         headers={"Authorization": "Bearer dev-victor"})
+        ok = client.post(
+            "/execute_tool",
+            json={"tool_name": "vendor_profile", "params": {"vendor": "Metro Cabs"}},
+            headers={"Authorization": "Bearer dev-victor"},
+        )
         assert ok.status_code == 200 and ok.json()["data"]["profile"]["vendor"] == "Metro Cabs"
-        bad = client.post("/execute_tool", json={"tool_name": "vendor_profile", "params": {}},
-                          headers={"Authorization": "Bearer dev-victor"})
+        bad = client.post(
+            "/execute_tool",
+            json={"tool_name": "vendor_profile", "params": {}},
+            headers={"Authorization": "Bearer dev-victor"},
+        )
         assert bad.status_code == 400 and "vendor is required" in bad.json()["detail"]
