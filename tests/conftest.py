@@ -388,6 +388,18 @@ def _postgres_everywhere():
         _pg = None
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _postgres_per_module():
+    """In postgres mode: databases made by a module's own fixtures (an app shared by its tests) are
+    dropped when the module ends, not at the end of the session: kept open, their pools added up to
+    PostgreSQL's connection limit ("too many clients") in a full run."""
+    before = set(_pg.names) if _pg is not None else set()
+    yield
+    if _pg is not None and using_postgres():
+        for key in set(_pg.names) - before:
+            _pg.release(key)
+
+
 @pytest.fixture(autouse=True)
 def _postgres_per_test(request):
     """In postgres mode: databases made during a test are dropped when it ends; tests that start
