@@ -388,23 +388,33 @@ def _postgres_everywhere():
         _pg = None
 
 
+def _made_so_far() -> set[Path]:
+    return set(_pg.names) if _pg is not None else set()
+
+
+def _release_made_since(before: set[Path]) -> None:
+    """Drop the PostgreSQL databases made since `before` (see _made_so_far)."""
+    if _pg is not None:
+        for key in set(_pg.names) - before:
+            _pg.release(key)
+
+
 @pytest.fixture(scope="module", autouse=True)
 def _postgres_per_module():
     """In postgres mode: databases made by a module's own fixtures (an app shared by its tests) are
     dropped when the module ends, not at the end of the session: kept open, their pools added up to
     PostgreSQL's connection limit ("too many clients") in a full run."""
-    before = set(_pg.names) if _pg is not None else set()
+    before = _made_so_far()
     yield
-    if _pg is not None and using_postgres():
-        for key in set(_pg.names) - before:
-            _pg.release(key)
+    if using_postgres():
+        _release_made_since(before)
 
 
 @pytest.fixture(autouse=True)
 def _postgres_per_test(request):
     """In postgres mode: databases made during a test are dropped when it ends; tests that start
     processes on their tmp_path (langgraph dev, notebooks) get its databases in the environment."""
-    before = set(_pg.names) if _pg is not None else set()
+    before = _made_so_far()
     if not using_postgres():
         yield
     else:
@@ -414,6 +424,4 @@ def _postgres_per_test(request):
                 for k, v in pgdb.env_for(request.getfixturevalue("tmp_path")).items():
                     mp.setenv(k, v)
             yield
-    if _pg is not None:
-        for key in set(_pg.names) - before:
-            _pg.release(key)
+    _release_made_since(before)
