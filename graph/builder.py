@@ -30,9 +30,10 @@ from .templates import TEMPLATES
 
 
 def inline(fn: Callable[..., Any], name: str | None = None) -> Any:
-    """A node or edge that does no blocking I/O: under `ainvoke` it runs on the event loop instead
-    of LangGraph's default hop to a worker thread (plain `invoke` is unchanged). Edges are also not
-    traced as runs of their own (LangGraph traces them by default; nodes never are)."""
+    """A node or edge that does no long blocking I/O (pure code, or a few short queries on embedded
+    SQLite): under `ainvoke` it runs on the event loop instead of LangGraph's default hop to a worker
+    thread (plain `invoke` is unchanged). Edges are also not traced as runs of their own (LangGraph
+    traces them by default; nodes never are)."""
     if RunnableCallable is None:
         return fn
 
@@ -41,6 +42,10 @@ def inline(fn: Callable[..., Any], name: str | None = None) -> Any:
         return fn(*args, **kwargs)
 
     return RunnableCallable(fn, afn, name=name or fn.__name__, trace=False)
+
+
+def _threaded(fn: Callable[..., Any]) -> Any:
+    return fn
 
 
 def build_graph(services: Services | None = None, router=None) -> StateGraph:
@@ -52,18 +57,21 @@ def build_graph(services: Services | None = None, router=None) -> StateGraph:
 
         router = make_router(services.settings)
     n = Nodes(services, router=router or None)
+    # on embedded SQLite the nodes' few short queries run on the loop; `act` (a tool's SQL, which may
+    # scan a million rows) and a model call stay in a worker thread, as everything does on PostgreSQL
+    local = inline if services.embedded else _threaded
     g = StateGraph(AgentState, input_schema=InputState)
-    g.add_node("context", n.context)
-    g.add_node("route", n.route)
-    g.add_node("plan", n.plan)
+    g.add_node("context", local(n.context))
+    g.add_node("route", _threaded(n.route) if router else local(n.route))
+    g.add_node("plan", local(n.plan))
     g.add_node("gate", inline(n.gate))  # cached identity (graph/services.py), then pure
-    g.add_node("confirm", n.confirm)
+    g.add_node("confirm", local(n.confirm))
     g.add_node("act", n.act)
     for name, template in TEMPLATES.items():  # compiled subgraphs: they share the parent's checkpointer
         g.add_node(name, template.build(services))
     # the offline answer is a template; a model's explanation is a network call: that stays in a thread
     g.add_node("respond", n.respond if router else inline(n.respond))
-    g.add_node("remember", n.remember)
+    g.add_node("remember", local(n.remember))
     g.add_edge(START, "context")
     g.add_edge("context", "route")
     g.add_conditional_edges("route", inline(after_route), ["plan", "respond"])

@@ -51,11 +51,11 @@ def default_checkpointer(settings: Settings) -> BaseCheckpointSaver:
     return sqlite_checkpointer(settings.checkpoint_path)
 
 
-def sqlite_checkpointer(path: Path | str) -> BaseCheckpointSaver:
+def sqlite_checkpointer(path: Path | str, kind: type[GuardedSqliteSaver] | None = None) -> BaseCheckpointSaver:
     conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     for pragma in SQLITE_PRAGMAS:
         conn.execute(pragma)
-    saver = GuardedSqliteSaver(conn)
+    saver = (kind or GuardedSqliteSaver)(conn)
     saver.setup()
     return saver
 
@@ -89,9 +89,9 @@ def _setup_postgres_once(url: str) -> None:
 
 @asynccontextmanager
 async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointSaver]:
-    """AsyncSqliteSaver on the embedded default, AsyncPostgresSaver on PostgreSQL. On PostgreSQL every
-    server process (and uvicorn worker) has its own pool, so a thread started on one process
-    continues on any other."""
+    """The server's saver. On PostgreSQL: AsyncPostgresSaver on a pool; every server process (and
+    uvicorn worker) has its own, so a thread started on one process continues on any other. On the
+    embedded SQLite default: InlineSqliteSaver (the sync saver answering async calls on the loop)."""
     url = settings.app_url
     if is_postgres(url):
         from psycopg.rows import dict_row
@@ -108,14 +108,11 @@ async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheck
         async with pool:
             yield GuardedAsyncPostgresSaver(cast(Any, pool))  # (rows are dicts: row_factory above)
         return
-    import aiosqlite
-
-    async with aiosqlite.connect(str(settings.checkpoint_path), timeout=30) as conn:
-        for pragma in SQLITE_PRAGMAS:
-            await conn.execute(pragma)
-        saver = GuardedAsyncSqliteSaver(conn)
-        await saver.setup()
+    saver = cast(InlineSqliteSaver, sqlite_checkpointer(settings.checkpoint_path, InlineSqliteSaver))
+    try:
         yield saver
+    finally:
+        saver.conn.close()
 
 
 # -- guards: failed runs save nothing, a full disk is reported to the run -------------------------
@@ -275,6 +272,32 @@ class GuardedSqliteSaver(_Guarded, SqliteSaver):
         with self.lock:
             self.setup()
             _sqlite_prune(self.conn, thread_ids, strategy)
+
+
+class InlineSqliteSaver(GuardedSqliteSaver):
+    """The SQLite saver for async hosts: each async method runs its sync twin on the event loop.
+    A checkpoint read or write on a local WAL file is a fraction of a millisecond; aiosqlite's hop to
+    its own thread and back cost ~3 ms of CPU per turn on top (benchmarks, issue 13). The saver's
+    lock keeps threads that use it synchronously (graph.invoke in a worker) off the connection."""
+
+    async def aget_tuple(self, config):
+        return self.get_tuple(config)
+
+    async def alist(self, config, *, filter=None, before=None, limit=None):
+        for item in self.list(config, filter=filter, before=before, limit=limit):
+            yield item
+
+    async def aput(self, config, checkpoint, metadata, new_versions):
+        return self.put(config, checkpoint, metadata, new_versions)
+
+    async def aput_writes(self, config, writes, task_id, task_path=""):
+        return self.put_writes(config, writes, task_id, task_path)
+
+    async def adelete_thread(self, thread_id):
+        return self.delete_thread(thread_id)
+
+    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
+        return self.prune(thread_ids, strategy=strategy)
 
 
 class GuardedAsyncSqliteSaver(_Guarded, AsyncSqliteSaver):

@@ -52,6 +52,13 @@ class Services:
             model=get_data_model(settings.data_model),
         )
 
+    @property
+    def embedded(self) -> bool:
+        """Both databases are embedded SQLite files: their calls are short, in-process and mostly under
+        the GIL, so the graph runs its database nodes on the event loop (graph/builder.py) instead of
+        paying a worker-thread hop for each; on PostgreSQL they stay off the loop."""
+        return self.app.dialect.name == "sqlite" and self.business.dialect.name == "sqlite"
+
     def prepare(self) -> Services:
         """Start-up (business_data/startup.py): migrations, demo users, dev tokens in dev, demo data
         on an empty business database. Once per Services; safe when several processes start at once."""
