@@ -33,7 +33,6 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
-from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 
 from business_data.db import is_disk_full, is_postgres, libpq_url, make_engine, startup_lock
 from business_data.settings import Settings
@@ -298,18 +297,3 @@ class InlineSqliteSaver(GuardedSqliteSaver):
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
         return self.prune(thread_ids, strategy=strategy)
-
-
-class GuardedAsyncSqliteSaver(_Guarded, AsyncSqliteSaver):
-    async def _arollback(self) -> None:
-        async with self.lock:
-            await self.conn.rollback()
-
-    async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        await self.setup()
-        async with self.lock:
-            # aiosqlite runs calls on its own thread: the whole transaction goes there in one call
-            await self.conn._execute(_sqlite_prune, self.conn._conn, list(thread_ids), strategy)
-
-    def prune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        asyncio.run_coroutine_threadsafe(self.aprune(thread_ids, strategy=strategy), self.loop).result()
