@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from collections.abc import Callable
 
 import sqlalchemy as sa
 from dateutil.relativedelta import relativedelta
@@ -204,6 +205,15 @@ class Compiled:
     where: list[ColumnElement] = field(default_factory=list)
     where_joins: set[str] = field(default_factory=set)  # the joins the WHERE clause needs (counts)
     tables: Tables | None = None
+    # statements derived from this one (count, keys, rows by key), built on first use: a Compiled is
+    # cached per caller and day, and a kept statement skips SQLAlchemy's per-build cache-key work
+    derived: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def derive(self, name: Any, build: Callable[[], Any]) -> Any:
+        stmt = self.derived.get(name)
+        if stmt is None:
+            stmt = self.derived[name] = build()
+        return stmt
 
     @property
     def period(self) -> str:

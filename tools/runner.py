@@ -181,24 +181,27 @@ def run_records(
     c = compile_query(model, q, identity, today, limit=limit)
     ds, t = c.dataset, c.tables or Tables(c.dataset)  # (compile_query always sets them)
     amount_col = t.col(ds.dimensions[ds.amount].column) if ds.amount else None
-    aggs = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(amount_col), 0)] if amount_col is not None else [])
-    got = conn.execute(sa.select(*aggs).select_from(t.from_clause(c.where_joins)).where(*c.where)).one()
-    matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
     key_col = t.col(ds.dimensions[ds.key].column)
+
+    def count():
+        aggs = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(amount_col), 0)] if amount_col is not None else [])
+        return sa.select(*aggs).select_from(t.from_clause(c.where_joins)).where(*c.where)
+
+    got = conn.execute(c.derive("count", count)).one()
+    matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
     if matched <= key_cap:  # the whole set is small: its keys first, then its rows by key
-        keys = [
-            plain(k)
-            for k in conn.execute(
-                sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)
-            ).scalars()
-        ]
-        rows = plain_rows(conn.execute(c.statement.where(key_col.in_(keys)))) if keys else []
+        every_key = c.derive(
+            "keys", lambda: sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)
+        )
+        keys = _plain_keys(conn.execute(every_key).scalars().all())
+        by_key = c.derive("rows_by_key", lambda: c.statement.where(key_col.in_(sa.bindparam("keys", expanding=True))))
+        rows = plain_rows(conn.execute(by_key, {"keys": keys})) if keys else []
         order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
         keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
     else:
         rows = _rows(conn, c)
-        kq = c.statement.with_only_columns(key_col).limit(key_cap)
-        keys = [plain(k) for k in conn.execute(kq).scalars()]
+        kq = c.derive(("first_keys", key_cap), lambda: c.statement.with_only_columns(key_col).limit(key_cap))
+        keys = _plain_keys(conn.execute(kq).scalars().all())
     return Answer(
         q,
         c,
@@ -209,6 +212,10 @@ def run_records(
         keys=keys,
         keys_complete=matched <= len(keys),
     )
+
+
+def _plain_keys(values: list[Any]) -> list[Any]:
+    return [v if type(v) is str or type(v) is int else plain(v) for v in values]
 
 
 TOTAL_TTL_S = 30.0
