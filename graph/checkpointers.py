@@ -24,12 +24,13 @@ import asyncio
 import json
 import logging
 import sqlite3
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, cast
 from collections.abc import AsyncIterator, Sequence
 
-from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.base import BaseCheckpointSaver, CheckpointTuple
 from langgraph.checkpoint.postgres import PostgresSaver
 from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
 from langgraph.checkpoint.sqlite import SqliteSaver
@@ -147,7 +148,38 @@ def _reported(config: Any, exc: BaseException) -> bool:
     return True
 
 
+# -- one checkpoint read per turn: the host's look (is a question pending?) serves the run too ----------
+
+_READ: ContextVar[tuple[str, CheckpointTuple | None] | None] = ContextVar("finkraft_checkpoint_read", default=None)
+_UNREAD = object()
+
+
+@contextmanager
+def reuse_read(config: Any, saved: CheckpointTuple | None):
+    """A run started inside this block takes the thread's latest checkpoint from `saved`, which the
+    host has just read for the same thread, instead of reading it again (once; a subgraph's or a
+    given checkpoint id's read goes to the database as usual)."""
+    token = _READ.set((str(((config or {}).get("configurable") or {}).get("thread_id")), saved))
+    try:
+        yield
+    finally:
+        _READ.reset(token)
+
+
+def _reused(config: Any) -> Any:
+    held = _READ.get()
+    conf = (config or {}).get("configurable") or {}
+    if held is None or conf.get("checkpoint_id") or conf.get("checkpoint_ns") or held[0] != str(conf.get("thread_id")):
+        return _UNREAD
+    _READ.set(None)
+    return held[1]
+
+
 class _Guarded:
+    async def aget_tuple(self, config):
+        saved = _reused(config)
+        return await super().aget_tuple(config) if saved is _UNREAD else saved
+
     def _rollback(self) -> None:
         """After a failed write: no transaction is left open on the saver's connection (SQLite)."""
 
@@ -280,7 +312,8 @@ class InlineSqliteSaver(GuardedSqliteSaver):
     lock keeps threads that use it synchronously (graph.invoke in a worker) off the connection."""
 
     async def aget_tuple(self, config):
-        return self.get_tuple(config)
+        saved = _reused(config)
+        return self.get_tuple(config) if saved is _UNREAD else saved
 
     async def alist(self, config, *, filter=None, before=None, limit=None):
         for item in self.list(config, filter=filter, before=before, limit=limit):

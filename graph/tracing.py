@@ -20,7 +20,7 @@ import asyncio
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 from collections.abc import Callable, Iterable
 from uuid import UUID
 
@@ -28,13 +28,16 @@ from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.errors import GraphBubbleUp
 from sqlalchemy.orm import Session
 
-from business_data.appdb import Trace
+from sqlalchemy import Table, insert
+
+from business_data.appdb import Trace, utcnow
 from business_data.db import is_disk_full, session_scope
 from tools.registry import tools_where
 
 from .intent import routed_by
 
 log = logging.getLogger("finkraft.trace")
+INSERT_TRACE = insert(cast(Table, Trace.__table__))  # Core, not an ORM bulk insert
 NODE_FIELDS = {
     "route": ("intent",),
     "plan": ("plan",),
@@ -208,20 +211,22 @@ class TraceRecorder(BaseCallbackHandler):
         try:
             after: list[Callable[[], None]] = []
             with session_scope(self.app_engine) as s:
-                s.add(
-                    Trace(
-                        trace_id=self.trace_id,
-                        user_id=self.user_id,
-                        workspace_id=self.workspace_id,
-                        thread_id=self.thread_id,
-                        request=self.request[:4000],
-                        response=self.response[:8000],
-                        router=routed_by(self.intent)[:32],
-                        plan={"intent": self.intent, "plan": self.plan},
-                        steps=[*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
-                        status=status,
-                        duration_ms=round((time.perf_counter() - self.t0) * 1000, 2),
-                    )
+                s.execute(  # a plain INSERT (no ORM unit of work: one per turn)
+                    INSERT_TRACE,
+                    {
+                        "trace_id": self.trace_id,
+                        "user_id": self.user_id,
+                        "workspace_id": self.workspace_id,
+                        "thread_id": self.thread_id,
+                        "request": self.request[:4000],
+                        "response": self.response[:8000],
+                        "router": routed_by(self.intent)[:32],
+                        "plan": {"intent": self.intent, "plan": self.plan},
+                        "steps": [*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - self.t0) * 1000, 2),
+                        "created_at": utcnow(),
+                    },
                 )
                 for work in self.staged:
                     after.extend(work(s) or ())

@@ -22,6 +22,7 @@ from business_data.appdb import MemoryEmbedding, MemoryTurn
 from .narrate import iso
 
 _TURNS = cast(Table, MemoryTurn.__table__)
+_INSERT_TURN = insert(_TURNS).returning(_TURNS.c.id)  # built once; values come with each execute
 
 SPEAKERS = ("user", "assistant")
 MAX_TEXT = 20_000
@@ -102,27 +103,23 @@ class EpisodicMemory:
         if ref is not None and not isinstance(ref, dict):
             raise ValueError("result_ref must be a dict")
         # a plain INSERT ... RETURNING (no ORM unit of work: this runs twice on every turn)
-        stmt = (
-            insert(_TURNS)
-            .values(
-                thread_id=str(thread_id),
-                user_id=identity.user_id,
-                workspace_id=identity.workspace_id,
-                speaker=speaker,
-                text=text,
-                tool=tool,
-                params=jsonable(params),
-                result_ref=ref,
-                n_keys=len((ref or {}).get("keys") or []),
-                importance=float(max(0.0, min(1.0, importance))),
-                created_at=utcnow(),
-            )
-            .returning(_TURNS.c.id)
-        )
+        values = {
+            "thread_id": str(thread_id),
+            "user_id": identity.user_id,
+            "workspace_id": identity.workspace_id,
+            "speaker": speaker,
+            "text": text,
+            "tool": tool,
+            "params": jsonable(params),
+            "result_ref": ref,
+            "n_keys": len((ref or {}).get("keys") or []),
+            "importance": float(max(0.0, min(1.0, importance))),
+            "created_at": utcnow(),
+        }
         if session is not None:
-            return session.execute(stmt).scalar_one()
+            return session.execute(_INSERT_TURN, values).scalar_one()
         with session_scope(self.engine) as s:
-            return s.execute(stmt).scalar_one()
+            return s.execute(_INSERT_TURN, values).scalar_one()
 
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
         """The thread's last `limit` turns, oldest first."""

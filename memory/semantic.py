@@ -13,6 +13,7 @@ import atexit
 import logging
 import queue
 import re
+from functools import lru_cache
 import threading
 import time
 import weakref
@@ -48,8 +49,19 @@ were what when where which who why will with would you your yours""".split()
 )
 
 
-def _tokens(text: str) -> set[str]:
-    return {w for w in re.findall(r"[a-z0-9][a-z0-9\-]+", (text or "").lower()) if w not in _STOP}
+_WORD = re.compile(r"[a-z0-9][a-z0-9\-]+")
+
+
+def _tokens(text: str) -> frozenset[str]:
+    return _read(text)[0]
+
+
+@lru_cache(maxsize=4096)
+def _read(text: str) -> tuple[frozenset[str], str]:
+    """A turn's words (stop words out) and its text with spacing and case evened out. Kept per text: the
+    keyword search reads up to KEYWORD_SCAN turns of a user on each new thread, mostly the same ones."""
+    lowered = (text or "").lower()
+    return frozenset(w for w in _WORD.findall(lowered) if w not in _STOP), " ".join(lowered.split())
 
 
 def _key(identity: Identity) -> tuple[str, str]:
@@ -191,10 +203,11 @@ class SemanticIndex:
             rows = s.execute(q.order_by(T.id.desc()).limit(KEYWORD_SCAN)).all()
         scored, seen = [], set()
         for rank, t in enumerate(rows):
-            overlap = len(want & _tokens(t.text))
+            words, even = _read(t.text)
+            overlap = len(want & words)
             if not overlap:
                 continue
-            sig = (t.speaker, " ".join(t.text.lower().split()))
+            sig = (t.speaker, even)
             if sig in seen:
                 continue
             seen.add(sig)

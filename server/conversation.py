@@ -15,6 +15,7 @@ from langgraph.types import Command
 from starlette.concurrency import run_in_threadpool
 
 from business_data.db import is_disk_full, no_space_message
+from graph.checkpointers import reuse_read
 from graph.runs import DURABILITY, aprune_thread, checkpoint_thread, traced_run
 from tools.rbac import Identity
 
@@ -29,7 +30,10 @@ THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 async def is_waiting(graph, config) -> bool:
     """The thread is paused on a question (its checkpoint holds an interrupt write). One checkpoint
     read and no state snapshot: half the cost of `aget_state` (measured 0.36 vs 0.66 ms CPU, 2 ms wall)."""
-    saved = await graph.checkpointer.aget_tuple(config)
+    return _waits(await graph.checkpointer.aget_tuple(config))
+
+
+def _waits(saved) -> bool:
     return bool(saved) and any(w[1] == "__interrupt__" for w in saved.pending_writes or ())
 
 
@@ -75,10 +79,11 @@ async def chat_turn(
     config, recorder = traced_run(services.app, identity, thread_id, message, run_id=run_id)
     log_context()["trace_id"] = run_id.hex  # the run's id is its trace's
     config["callbacks"] = [*cast(list, config["callbacks"]), *callbacks]  # (traced_run's: a list)
-    waiting = await is_waiting(graph, config)
-    graph_input: Any = Command(resume=message) if waiting else {"messages": [HumanMessage(content=message)]}
-    async with failures_told(recorder):
-        out = await graph.ainvoke(graph_input, config, durability=DURABILITY)
+    saved = await graph.checkpointer.aget_tuple(config)
+    graph_input: Any = Command(resume=message) if _waits(saved) else {"messages": [HumanMessage(content=message)]}
+    with reuse_read(config, saved):  # the run starts from this read: one checkpoint read per turn
+        async with failures_told(recorder):
+            out = await graph.ainvoke(graph_input, config, durability=DURABILITY)
     interrupts = out.get("__interrupt__") or []
     result = out.get("result") or {}
     calls = out.get("tool_calls") or []

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -214,7 +215,7 @@ def run_records(
     )
 
 
-def _plain_keys(values: list[Any]) -> list[Any]:
+def _plain_keys(values: Sequence[Any]) -> list[Any]:
     return [v if type(v) is str or type(v) is int else plain(v) for v in values]
 
 
