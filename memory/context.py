@@ -10,7 +10,9 @@ import logging
 from collections import Counter
 from datetime import datetime, timedelta, UTC
 
-from sqlalchemy import select
+from typing import cast
+
+from sqlalchemy import Table, bindparam, select
 
 from business_data.db import session_scope
 from business_data.appdb import Notification, Ticket
@@ -26,6 +28,25 @@ log = logging.getLogger(__name__)
 
 RELATED_MIN_SCORE = 0.35  # cosine similarity below which a memory is not "related"
 RETURN_AFTER = timedelta(minutes=30)  # a new thread after this long away is a return: it gets a welcome
+
+
+# the queries every turn makes, built once (building them cost more than running them); their bind
+# parameters are the caller's user_id and workspace_id ("your tickets": own or followed, even for an Admin)
+_TICKETS = cast(Table, Ticket.__table__)
+_OPEN_TICKETS = (
+    select(_TICKETS)
+    .where(followed_by(), Ticket.status != "closed")
+    .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+    .limit(50)
+)
+_NOTED_TICKETS = select(_TICKETS).where(followed_by(), Ticket.ticket_id.in_(bindparam("noted", expanding=True)))
+_N = cast(Table, Notification.__table__).c
+_UNREAD = (
+    select(_N.id, _N.ticket_id, _N.message, _N.created_at)
+    .where(_N.user_id == bindparam("user_id"), _N.workspace_id == bindparam("workspace_id"), _N.read_at.is_(None))
+    .order_by(_N.id.desc())
+    .limit(20)
+)
 
 
 def working_context(
@@ -58,19 +79,10 @@ def working_context(
             )
         except Exception:  # memory must never break a turn
             log.exception("related-memory search failed")
-    mine = followed_by(identity)  # "your tickets": own or followed, even for an Admin
-    tickets, notifications = Ticket.__table__, Notification.__table__
+    caller = {"user_id": identity.user_id, "workspace_id": identity.workspace_id}
     # plain rows on one connection (no ORM session: this runs on every turn); ticket_dict reads a row as it reads a Ticket
     with episodic.engine.connect() as conn:
-        open_tickets = [
-            ticket_dict(t)
-            for t in conn.execute(
-                select(tickets)
-                .where(mine, Ticket.status != "closed")
-                .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
-                .limit(50)
-            )
-        ]
+        open_tickets = [ticket_dict(t) for t in conn.execute(_OPEN_TICKETS, caller)]
         unread = [
             {
                 "id": n.id,
@@ -79,25 +91,11 @@ def working_context(
                 "created_at": iso(n.created_at),
                 "_created_at": n.created_at,
             }
-            for n in conn.execute(
-                select(
-                    notifications.c.id, notifications.c.ticket_id, notifications.c.message, notifications.c.created_at
-                )
-                .where(
-                    Notification.user_id == identity.user_id,
-                    Notification.workspace_id == identity.workspace_id,
-                    Notification.read_at.is_(None),
-                )
-                .order_by(Notification.id.desc())
-                .limit(20)
-            )
+            for n in conn.execute(_UNREAD, caller)
         ]
         noted = {n["ticket_id"] for n in unread if n["ticket_id"]}
         note_tickets = (
-            {
-                str(t.ticket_id): ticket_dict(t)
-                for t in conn.execute(select(tickets).where(mine, Ticket.ticket_id.in_(noted)))
-            }
+            {str(t.ticket_id): ticket_dict(t) for t in conn.execute(_NOTED_TICKETS, {**caller, "noted": list(noted)})}
             if noted
             else {}
         )

@@ -6,7 +6,7 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Row, or_, select, true, update
+from sqlalchemy import Row, bindparam, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
 from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
@@ -228,14 +228,17 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
     )
 
 
-def followed_by(identity: Identity):
+def followed_by(identity: Identity | None = None):
     """The user's own tickets: created by them or followed ("notify me"), in their workspace, whatever their
-    role (the working context's open tickets and the welcome line speak of these)."""
-    subscribed = select(TicketSubscription.ticket_id).where(TicketSubscription.user_id == identity.user_id)
+    role (the working context's open tickets and the welcome line speak of these). Without `identity`:
+    the same condition on the bind parameters `user_id` and `workspace_id`, for a statement built once."""
+    user = identity.user_id if identity else bindparam("user_id")
+    workspace = identity.workspace_id if identity else bindparam("workspace_id")
+    subscribed = select(TicketSubscription.ticket_id).where(TicketSubscription.user_id == user)
     return (
-        (Ticket.workspace_id == identity.workspace_id)
+        (Ticket.workspace_id == workspace)
         & Ticket.ticket_id.is_not(None)
-        & or_(Ticket.created_by == identity.user_id, Ticket.ticket_id.in_(subscribed))
+        & or_(Ticket.created_by == user, Ticket.ticket_id.in_(subscribed))
     )
 
 
