@@ -91,7 +91,7 @@ def _setup_postgres_once(url: str) -> None:
 async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheckpointSaver]:
     """The server's saver. On PostgreSQL: AsyncPostgresSaver on a pool; every server process (and
     uvicorn worker) has its own, so a thread started on one process continues on any other. On the
-    embedded SQLite default: InlineSqliteSaver (the sync saver answering async calls on the loop)."""
+    embedded SQLite default: InlineSqliteSaver (reads on the loop, writes in a worker thread)."""
     url = settings.app_url
     if is_postgres(url):
         from psycopg.rows import dict_row
@@ -109,9 +109,11 @@ async def open_async_checkpointer(settings: Settings) -> AsyncIterator[BaseCheck
             yield GuardedAsyncPostgresSaver(cast(Any, pool))  # (rows are dicts: row_factory above)
         return
     saver = cast(InlineSqliteSaver, sqlite_checkpointer(settings.checkpoint_path, InlineSqliteSaver))
+    saver.writer = cast(GuardedSqliteSaver, sqlite_checkpointer(settings.checkpoint_path))
     try:
         yield saver
     finally:
+        saver.writer.conn.close()
         saver.conn.close()
 
 
@@ -306,10 +308,16 @@ class GuardedSqliteSaver(_Guarded, SqliteSaver):
 
 
 class InlineSqliteSaver(GuardedSqliteSaver):
-    """The SQLite saver for async hosts: each async method runs its sync twin on the event loop.
-    A checkpoint read or write on a local WAL file is a fraction of a millisecond; aiosqlite's hop to
-    its own thread and back cost ~3 ms of CPU per turn on top (benchmarks, issue 13). The saver's
-    lock keeps threads that use it synchronously (graph.invoke in a worker) off the connection."""
+    """The SQLite saver for async hosts. Reads run their sync twin on the event loop: a checkpoint read
+    on a local WAL file is a fraction of a millisecond and never waits for a writer, while
+    aiosqlite's hop to its own thread and back cost ~3 ms of CPU per turn (benchmarks, issue 13).
+    Writes go to a worker thread on a second connection (`writer`): a write may wait for another
+    process's (several workers share the file), and that wait must not stop the loop."""
+
+    writer: GuardedSqliteSaver | None = None
+
+    def _w(self) -> GuardedSqliteSaver:
+        return self.writer or self
 
     async def aget_tuple(self, config):
         saved = _reused(config)
@@ -320,13 +328,13 @@ class InlineSqliteSaver(GuardedSqliteSaver):
             yield item
 
     async def aput(self, config, checkpoint, metadata, new_versions):
-        return self.put(config, checkpoint, metadata, new_versions)
+        return await asyncio.to_thread(self._w().put, config, checkpoint, metadata, new_versions)
 
     async def aput_writes(self, config, writes, task_id, task_path=""):
-        return self.put_writes(config, writes, task_id, task_path)
+        return await asyncio.to_thread(self._w().put_writes, config, writes, task_id, task_path)
 
     async def adelete_thread(self, thread_id):
-        return self.delete_thread(thread_id)
+        return await asyncio.to_thread(self._w().delete_thread, thread_id)
 
     async def aprune(self, thread_ids: Sequence[str], *, strategy: str = "keep_latest") -> None:
-        return self.prune(thread_ids, strategy=strategy)
+        return await asyncio.to_thread(self._w().prune, list(thread_ids), strategy=strategy)

@@ -2,8 +2,8 @@
 
 Attach `TraceRecorder(services.app, ...)` to a run's callbacks (graph/runs.py `traced_run` does, for
 every request the server runs; notebooks may too). The trace id is the root run id. The row is written
-when the root run ends; inside an event loop that write goes to a worker thread on PostgreSQL (the
-loop never waits on the network) and runs on the loop on embedded SQLite, and `await
+when the root run ends; inside an event loop that write goes to a worker thread (the loop never
+waits on the database: on SQLite a write may wait for another process's), and `await
 recorder.afinish()` waits for it.
 
 The recorder is also the run's unit of work: nodes `stage()` their application-database writes
@@ -84,8 +84,6 @@ class TraceRecorder(BaseCallbackHandler):
         self.saved: bool | None = None  # None until the run ended; False when nothing could be written
         self.unsaved: list[str] = []  # what the full disk kept us from saving ("history", "checkpoint")
         self.failed = False  # a node raised: the checkpointer drops this run's saves
-        # the write runs on the event loop on embedded SQLite, in a worker thread on a server database
-        self.inline = getattr(getattr(app_engine, "dialect", None), "name", None) == "sqlite"
 
     # -- the run's unit of work ------------------------------------------------------------------
     def stage(self, work: Callable[[Session], Iterable[Callable[[], None]] | None]) -> None:
@@ -155,9 +153,6 @@ class TraceRecorder(BaseCallbackHandler):
         except RuntimeError:  # a sync run (invoke, stream): write here
             self.write(status)
             return
-        if self.inline:  # embedded SQLite: one short local transaction, cheaper than a thread hop
-            self.write(status)
-            return
         self._writing = loop.run_in_executor(None, self.write, status)
 
     # -- recording --------------------------------------------------------------------------
@@ -190,10 +185,7 @@ class TraceRecorder(BaseCallbackHandler):
         if self._writing is not None:
             await self._writing
         if not self.written:
-            if self.inline:
-                self.finish(status, response)
-            else:
-                await asyncio.to_thread(self.finish, status, response)
+            await asyncio.to_thread(self.finish, status, response)
 
     def write(self, status: str) -> None:
         """The trace and the staged writes, in one transaction; nothing when the run failed."""
