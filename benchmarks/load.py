@@ -11,7 +11,8 @@ Every run: a fresh copy of one seeded data dir (embedded SQLite), `finkraft serv
 warm-up, then the measured Locust run: CLIENTS closed-loop users with no think time sending the mixed
 filter messages of benchmarks/locust_mixed.py (a new thread every 10 turns). Locust shares the 2 cores
 with the server. Also measured: the worker processes' RSS after the warm-up and at the end, and the
-server's CPU time per turn (less sensitive than turns/s to other work on a shared machine). Then
+server's CPU time per turn (less sensitive than turns/s to other work on a shared machine), and the
+latency of GET /health probed every 0.2 s meanwhile (does a chat turn keep the event loop busy?). Then
 benchmarks/first_turn.py measures the first turn of a new thread in process, with every context item.
 Medians over rounds; the load average is printed with every run. Loopback only, bounded in time.
 """
@@ -29,6 +30,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -186,6 +188,39 @@ def locust(port: int, clients: int, seconds: int, prefix: Path) -> dict:
     }
 
 
+class HealthProbe:
+    """GET /health every PROBE_EVERY_S during the measured run: how long the server's event loop keeps
+    other requests waiting while chat turns run (on embedded SQLite the nodes' short reads run on it)."""
+
+    PROBE_EVERY_S = 0.2
+
+    def __init__(self, port: int):
+        self.url, self.ms, self.stop = f"http://127.0.0.1:{port}/health", [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        with httpx.Client(timeout=30) as client:
+            while not self.stop.wait(self.PROBE_EVERY_S):
+                t0 = time.perf_counter()
+                try:
+                    client.get(self.url).raise_for_status()
+                except httpx.HTTPError:
+                    continue
+                self.ms.append((time.perf_counter() - t0) * 1000)
+
+    def __enter__(self) -> HealthProbe:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        self.thread.join(timeout=35)
+
+    def summary(self) -> dict:
+        ms = sorted(self.ms) or [float("nan")]
+        return {"health_p50": statistics.median(ms), "health_p95": ms[int(0.95 * (len(ms) - 1))]}
+
+
 def one_run(root: Path, template: Path, setting: str, clients: int, seconds: int, warmup: int, work: Path) -> dict:
     workers, semantic = SETTINGS[setting]
     data = work / f"data-{setting}-{time.time_ns()}"
@@ -198,8 +233,10 @@ def one_run(root: Path, template: Path, setting: str, clients: int, seconds: int
         procs = workers_of(proc, workers)
         rss_warm = rss_mb(procs)
         load0, c0 = os.getloadavg()[0], cpu_s(procs)
-        r = locust(port, clients, seconds, work / f"{setting}")
+        with HealthProbe(port) as probe:
+            r = locust(port, clients, seconds, work / f"{setting}")
         r["cpu_ms_per_turn"] = (cpu_s(procs) - c0) * 1000 / max(1, r["turns"])
+        r.update(probe.summary())
         r.update(
             setting=setting,
             workers=workers,
@@ -290,7 +327,8 @@ def main() -> None:
                 print(
                     f"  round {rnd + 1} {s:4}: {r['turns_s']:6.1f} turns/s  p50 {r['p50']:4.0f}  p95 {r['p95']:4.0f}  "
                     f"p99 {r['p99']:4.0f} ms  errors {r['errors']}/{r['turns']}  server CPU {r['cpu_ms_per_turn']:.1f} ms/turn  "
-                    f"RSS {r['rss_warm_mb']:.0f}->{r['rss_end_mb']:.0f} MB  load {r['load_before']:.1f}->{r['load_after']:.1f}",
+                    f"RSS {r['rss_warm_mb']:.0f}->{r['rss_end_mb']:.0f} MB  /health p50 {r['health_p50']:.0f} p95 "
+                    f"{r['health_p95']:.0f} ms  load {r['load_before']:.1f}->{r['load_after']:.1f}",
                     flush=True,
                 )
         ft = first_turn(root, args.first_turns) if args.first_turns else {}
