@@ -325,7 +325,14 @@ class Nodes:
                     sources=res.sources,
                 )
             )
-            last = {"tool": step["tool"], **res.model_dump(exclude={"sources"})}
+            # (the result's own fields, not model_dump: that deep-copies every row of the data)
+            last = {
+                "tool": step["tool"],
+                "status": res.status,
+                "message": res.message,
+                "code": res.code,
+                "data": res.data,
+            }
             if res.status != "success":
                 break
             data = res.data

@@ -436,6 +436,15 @@ def plain(value: Any) -> Any:
 
 
 def plain_rows(result: Any) -> list[dict[str, Any]]:
-    """Every row of a query result as a dict of plain values (column name -> value)."""
+    """Every row of a query result as a dict of plain values (column name -> value). All rows are
+    fetched at once, and only the columns whose values need it (dates, decimals: a column's values
+    share one type) go through `plain`."""
     names = list(result.keys())
-    return [dict(zip(names, map(plain, row))) for row in result]
+    raw = result.all()
+    out = [dict(zip(names, row)) for row in raw]
+    for i, name in enumerate(names):
+        first = next((row[i] for row in raw if row[i] is not None), None)
+        if type(first) not in _AS_IS:
+            for d in out:
+                d[name] = plain(d[name])
+    return out
