@@ -103,8 +103,7 @@ def main() -> None:
         ms = asyncio.run(measure(on_loop, handler, args.turns, args.repeat))
         where = "on the event loop" if on_loop else "in worker threads"
         print(
-            f"7 empty nodes {where}, {'with' if handler else 'without'} a callback handler: "
-            f"{ms:.2f} ms CPU per turn",
+            f"7 empty nodes {where}, {'with' if handler else 'without'} a callback handler: {ms:.2f} ms CPU per turn",
             flush=True,
         )
 
