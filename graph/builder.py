@@ -48,9 +48,12 @@ def _threaded(fn: Callable[..., Any]) -> Any:
     return fn
 
 
-def build_graph(services: Services | None = None, router=None) -> StateGraph:
+def build_graph(services: Services | None = None, router=None, *, reads_on_loop: bool | None = None) -> StateGraph:
     """router: None -> chosen from settings (graph/model_choice.make_router: Gemini or another chat
-    model when configured, else the offline parser); False -> offline parser; or a router."""
+    model when configured, else the offline parser); False -> offline parser; or a router.
+    reads_on_loop: the nodes' short database reads run on the event loop under `ainvoke` (default:
+    on embedded SQLite, `Services.embedded`); False keeps them in worker threads (Studio's server
+    refuses blocking calls on its loop)."""
     services = services or default_services()
     if router is None:
         from .model_choice import make_router
@@ -59,7 +62,7 @@ def build_graph(services: Services | None = None, router=None) -> StateGraph:
     n = Nodes(services, router=router or None)
     # on embedded SQLite the nodes' few short queries run on the loop; `act` (a tool's SQL, which may
     # scan a million rows) and a model call stay in a worker thread, as everything does on PostgreSQL
-    local = inline if services.embedded else _threaded
+    local = inline if (services.embedded if reads_on_loop is None else reads_on_loop) else _threaded
     g = StateGraph(AgentState, input_schema=InputState)
     g.add_node("context", local(n.context))
     g.add_node("route", _threaded(n.route) if router else local(n.route))
