@@ -1,0 +1,144 @@
+"""How the server runs a turn (issue 13): one checkpoint read per /chat turn, writes never on the
+event loop, and on embedded SQLite the nodes' short reads on it. The real graph, the server's own
+saver (graph/checkpointers.py open_async_checkpointer) and server/conversation.py chat_turn; real
+SQLite files, or PostgreSQL with FINKRAFT_TEST_DB=postgres."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+from blockbuster import BlockingError, blockbuster_ctx
+from langchain_core.messages import HumanMessage
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.checkpoint.memory import InMemorySaver
+
+from graph.builder import build_graph
+from graph.checkpointers import open_async_checkpointer, reuse_read
+from server.conversation import chat_turn
+from tests.conftest import using_postgres
+
+
+def run_turns(services, messages: list[tuple[str, str]], spy) -> list[dict]:
+    """Each (thread, message) as a /chat turn for maya, with `spy(saver)` installed first."""
+
+    async def go() -> list[dict]:
+        async with open_async_checkpointer(services.settings) as saver:
+            graph = build_graph(services, router=False).compile(checkpointer=saver)
+            spy(saver)
+            ident = services.identity("maya")
+            return [await chat_turn(graph, services, ident, text, thread) for thread, text in messages]
+
+    return asyncio.run(go())
+
+
+def test_a_turn_reads_its_thread_once_and_the_next_turn_sees_it(services, monkeypatch):
+    reads: list[str] = []
+
+    def spy(saver: BaseCheckpointSaver) -> None:  # count the reads that reach the database
+        if using_postgres():
+            from langgraph.checkpoint.postgres.aio import AsyncPostgresSaver
+
+            original = AsyncPostgresSaver.aget_tuple
+
+            async def counted(self, config):
+                reads.append(config["configurable"]["thread_id"])
+                return await original(self, config)
+
+            monkeypatch.setattr(AsyncPostgresSaver, "aget_tuple", counted)
+        else:
+            read = saver.get_tuple
+
+            def counted_sync(config):
+                reads.append(config["configurable"]["thread_id"])
+                return read(config)
+
+            monkeypatch.setattr(saver, "get_tuple", counted_sync)
+
+    out = run_turns(
+        services,
+        [("t1", "failed IndiSky invoices from last month"), ("t1", "why did these fail?"), ("t2", "pending invoices")],
+        spy,
+    )
+    assert [o["success"] for o in out] == [True, True, True]
+    assert out[0]["data"]["filtered_records"] > 0
+    # "these" came from the first turn's checkpoint: exactly its records were explained
+    assert out[1]["tool_used"] == "explain_failures"
+    assert out[1]["data"]["failed"] == out[0]["data"]["filtered_records"]
+    assert [t.rsplit("/", 1)[-1] for t in reads] == ["t1", "t1", "t2"], reads  # one read per turn, no more
+
+
+def test_checkpoint_writes_never_run_on_the_event_loop(services, monkeypatch):
+    if using_postgres():  # the PostgreSQL saver's writes are async network I/O: nothing blocks the loop there
+        return
+    writers: list[bool] = []
+
+    def spy(saver) -> None:
+        put = saver.writer.put
+
+        def recorded(*args, **kwargs):
+            try:
+                asyncio.get_running_loop()
+                writers.append(True)  # called on a thread that runs an event loop
+            except RuntimeError:
+                writers.append(threading.current_thread() is threading.main_thread())
+            return put(*args, **kwargs)
+
+        monkeypatch.setattr(saver.writer, "put", recorded)
+
+    out = run_turns(services, [("w1", "pending invoices"), ("w1", "unpaid invoices")], spy)
+    assert [o["success"] for o in out] == [True, True]
+    assert writers and not any(writers), "a checkpoint write ran on the event loop's thread"
+
+
+def test_a_read_handed_over_serves_only_its_own_thread():
+    async def go():
+        class Saver:
+            async def aget_tuple(self, config):
+                return "from the database"
+
+        from graph.checkpointers import _Guarded
+
+        class Guarded(_Guarded, Saver):
+            pass
+
+        saver = Guarded()
+        config = {"configurable": {"thread_id": "a"}}
+        with reuse_read(config, "held"):
+            other = await saver.aget_tuple({"configurable": {"thread_id": "b"}})
+            given = await saver.aget_tuple(config)
+            again = await saver.aget_tuple(config)  # once only
+            subgraph = await saver.aget_tuple({"configurable": {"thread_id": "a", "checkpoint_ns": "x:1"}})
+        after = await saver.aget_tuple(config)
+        return other, given, again, subgraph, after
+
+    assert asyncio.run(go()) == (
+        "from the database",
+        "held",
+        "from the database",
+        "from the database",
+        "from the database",
+    )
+
+
+def test_studio_graph_makes_no_blocking_call_on_the_loop(services):
+    """`langgraph dev` watches its event loop with blockbuster and fails a run that blocks it:
+    graph/agent.py builds with reads_on_loop=False. The server's graph on embedded SQLite does
+    read on the loop (that is the point of it), which blockbuster catches the same way."""
+
+    async def run(graph, thread: str):
+        with blockbuster_ctx():
+            return await graph.ainvoke(
+                {"messages": [HumanMessage(content="pending invoices")]},
+                {"configurable": {"user_id": "maya", "thread_id": thread}},
+            )
+
+    services.identity("maya")  # (the gate reads the cached identity on the loop)
+    studio = build_graph(services, router=False, reads_on_loop=False).compile(checkpointer=InMemorySaver())
+    out = asyncio.run(run(studio, "studio"))
+    assert out["result"]["status"] == "success" and out["result"]["data"]["filtered_records"] > 0
+    if services.embedded:
+        served = build_graph(services, router=False).compile(checkpointer=InMemorySaver())
+        with pytest.raises(BlockingError):
+            asyncio.run(run(served, "served"))
