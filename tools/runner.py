@@ -195,8 +195,7 @@ def run_records(
             "keys", lambda: sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)
         )
         keys = _plain_keys(conn.execute(every_key).scalars().all())
-        by_key = c.derive("rows_by_key", lambda: c.statement.where(key_col.in_(sa.bindparam("keys", expanding=True))))
-        rows = plain_rows(conn.execute(by_key, {"keys": keys})) if keys else []
+        rows = plain_rows(conn.execute(_by_key(c, key_col, keys), {"keys": keys})) if keys else []
         order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
         keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
     else:
@@ -212,6 +211,17 @@ def run_records(
         amount=amount,
         keys=keys,
         keys_complete=matched <= len(keys),
+    )
+
+
+def _by_key(c: Compiled, key_col: Any, keys: list[Any]) -> sa.Select:
+    """The listing's rows whose key is in the bound list `keys`. The model's columns carry no SQL
+    types, so the list's type comes from its values (as `in_(keys)` infers it): PostgreSQL refuses
+    `integer = character varying`."""
+    key_type = sa.literal(keys[0]).type
+    return c.derive(
+        ("rows_by_key", type(key_type).__name__),
+        lambda: c.statement.where(key_col.in_(sa.bindparam("keys", expanding=True, type_=key_type))),
     )
 
 

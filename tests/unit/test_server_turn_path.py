@@ -142,3 +142,29 @@ def test_studio_graph_makes_no_blocking_call_on_the_loop(services):
         served = build_graph(services, router=False).compile(checkpointer=InMemorySaver())
         with pytest.raises(BlockingError):
             asyncio.run(run(served, "served"))
+
+
+def test_small_result_sets_are_fetched_by_key_of_either_type(services):
+    """A small result's rows are fetched by their keys with one statement kept per query: integer keys
+    (sales) and text keys (invoices) alike. PostgreSQL refused the kept statement with integer keys
+    bound as text ("operator does not exist: integer = character varying")."""
+    from sqlalchemy import text
+
+    from tools.registry import run_tool
+
+    maya = services.identity("maya")
+    ctx = services.tool_context(maya)
+    with services.business.connect() as conn:
+        north = conn.execute(
+            text("SELECT count(*) FROM sales WHERE region = 'North' AND workspace_id = :ws"), {"ws": maya.workspace_id}
+        ).scalar_one()
+    assert 0 < north <= 1000  # a small set: its rows are fetched by key
+    for _ in range(2):  # the second run uses the kept statement
+        sales = run_tool("filter_data", {"dataset": "sales", "region": "North"}, ctx)
+        assert sales.status == "success", sales.message
+        assert sales.data["filtered_records"] == north
+        assert {r["region"] for r in sales.data["results"]} == {"North"}
+        assert all(isinstance(k, int) for k in sales.data["keys"])
+        failed = run_tool("filter_data", {"dataset": "invoices", "status": "failed"}, ctx)
+        assert failed.status == "success", failed.message
+        assert {r["status"] for r in failed.data["results"]} == {"failed"}
