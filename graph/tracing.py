@@ -26,9 +26,8 @@ from uuid import UUID
 
 from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.errors import GraphBubbleUp
-from sqlalchemy.orm import Session
-
 from sqlalchemy import Table, insert
+from sqlalchemy.orm import Session
 
 from business_data.appdb import Trace, utcnow
 from business_data.db import is_disk_full, session_scope

@@ -13,7 +13,6 @@ import time
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
-from collections.abc import Sequence
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -194,14 +193,14 @@ def run_records(
         every_key = c.derive(
             "keys", lambda: sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)
         )
-        keys = _plain_keys(conn.execute(every_key).scalars().all())
+        keys = [plain(k) for k in conn.execute(every_key).scalars().all()]
         rows = plain_rows(conn.execute(_by_key(c, key_col, keys), {"keys": keys})) if keys else []
         order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
         keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
     else:
         rows = _rows(conn, c)
         kq = c.derive(("first_keys", key_cap), lambda: c.statement.with_only_columns(key_col).limit(key_cap))
-        keys = _plain_keys(conn.execute(kq).scalars().all())
+        keys = [plain(k) for k in conn.execute(kq).scalars().all()]
     return Answer(
         q,
         c,
@@ -218,15 +217,10 @@ def _by_key(c: Compiled, key_col: Any, keys: list[Any]) -> sa.Select:
     """The listing's rows whose key is in the bound list `keys`. The model's columns carry no SQL
     types, so the list's type comes from its values (as `in_(keys)` infers it): PostgreSQL refuses
     `integer = character varying`."""
-    key_type = sa.literal(keys[0]).type
     return c.derive(
-        ("rows_by_key", type(key_type).__name__),
-        lambda: c.statement.where(key_col.in_(sa.bindparam("keys", expanding=True, type_=key_type))),
+        ("rows_by_key", type(keys[0])),
+        lambda: c.statement.where(key_col.in_(sa.bindparam("keys", expanding=True, type_=sa.literal(keys[0]).type))),
     )
-
-
-def _plain_keys(values: Sequence[Any]) -> list[Any]:
-    return [v if type(v) is str or type(v) is int else plain(v) for v in values]
 
 
 TOTAL_TTL_S = 30.0
