@@ -12,7 +12,7 @@ warm-up, then the measured Locust run: CLIENTS closed-loop users with no think t
 filter messages of benchmarks/locust_mixed.py (a new thread every 10 turns). Locust shares the 2 cores
 with the server. Also measured: the worker processes' RSS after the warm-up and at the end, and the
 server's CPU time per turn (less sensitive than turns/s to other work on a shared machine), and the
-latency of GET /health probed every 0.2 s meanwhile (does a chat turn keep the event loop busy?). Then
+latency of GET /health from one more Locust user meanwhile (does a chat turn keep the event loop busy?). Then
 benchmarks/first_turn.py measures the first turn of a new thread in process, with every context item.
 Medians over rounds; the load average is printed with every run. Loopback only, bounded in time.
 """
@@ -30,7 +30,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -155,9 +154,9 @@ def locust(port: int, clients: int, seconds: int, prefix: Path) -> dict:
             str(HERE / "locust_mixed.py"),
             "--headless",
             "-u",
-            str(clients),
+            str(clients + 1),  # + the /health prober (locust_mixed.py HealthUser, fixed_count=1)
             "-r",
-            str(clients),
+            str(clients + 1),
             "-t",
             f"{seconds}s",
             "--host",
@@ -177,7 +176,8 @@ def locust(port: int, clients: int, seconds: int, prefix: Path) -> dict:
         timeout=seconds + 120,
     )
     with open(f"{prefix}_stats.csv") as f:
-        row = next(r for r in csv.DictReader(f) if r["Name"] == "POST /chat")
+        rows = {r["Name"]: r for r in csv.DictReader(f)}
+    row, health = rows["POST /chat"], rows["GET /health"]
     return {
         "turns": int(row["Request Count"]),
         "errors": int(row["Failure Count"]),
@@ -185,40 +185,9 @@ def locust(port: int, clients: int, seconds: int, prefix: Path) -> dict:
         "p50": float(row["50%"]),
         "p95": float(row["95%"]),
         "p99": float(row["99%"]),
+        "health_p50": float(health["50%"]),
+        "health_p95": float(health["95%"]),
     }
-
-
-class HealthProbe:
-    """GET /health every PROBE_EVERY_S during the measured run: how long the server's event loop keeps
-    other requests waiting while chat turns run (on embedded SQLite the nodes' short reads run on it)."""
-
-    PROBE_EVERY_S = 0.2
-
-    def __init__(self, port: int):
-        self.url, self.ms, self.stop = f"http://127.0.0.1:{port}/health", [], threading.Event()
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        with httpx.Client(timeout=30) as client:
-            while not self.stop.wait(self.PROBE_EVERY_S):
-                t0 = time.perf_counter()
-                try:
-                    client.get(self.url).raise_for_status()
-                except httpx.HTTPError:
-                    continue
-                self.ms.append((time.perf_counter() - t0) * 1000)
-
-    def __enter__(self) -> HealthProbe:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        self.thread.join(timeout=35)
-
-    def summary(self) -> dict:
-        ms = sorted(self.ms) or [float("nan")]
-        return {"health_p50": statistics.median(ms), "health_p95": ms[int(0.95 * (len(ms) - 1))]}
 
 
 def one_run(root: Path, template: Path, setting: str, clients: int, seconds: int, warmup: int, work: Path) -> dict:
@@ -233,10 +202,8 @@ def one_run(root: Path, template: Path, setting: str, clients: int, seconds: int
         procs = workers_of(proc, workers)
         rss_warm = rss_mb(procs)
         load0, c0 = os.getloadavg()[0], cpu_s(procs)
-        with HealthProbe(port) as probe:
-            r = locust(port, clients, seconds, work / f"{setting}")
+        r = locust(port, clients, seconds, work / f"{setting}")
         r["cpu_ms_per_turn"] = (cpu_s(procs) - c0) * 1000 / max(1, r["turns"])
-        r.update(probe.summary())
         r.update(
             setting=setting,
             workers=workers,

@@ -4,6 +4,7 @@ Each chat user (FastHttpUser: the cheapest client Locust has, since it shares th
 owns a thread and sends the MESSAGES in turn, starting at its own offset; every THREAD_TURNS turns it
 starts a new thread, so about one turn in THREAD_TURNS is the first turn of a thread (working context
 built from memory). A turn counts as an error unless it is HTTP 200 with success=true and the filter's data.
+One more user, locust_chat.py's HealthUser, probes GET /health meanwhile (load.py runs clients + 1).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 
 from locust import FastHttpUser, constant, task
 
+from locust_chat import HealthUser  # noqa: F401  (one /health prober: locust runs every user class in this file)
 from messages import MESSAGES
 
 TOKENS = os.environ.get("FINKRAFT_BENCH_TOKENS", "dev-maya,dev-admin,dev-victor").split(",")
