@@ -17,6 +17,7 @@ from functools import lru_cache
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from datetime import timedelta
 from typing import cast
 
@@ -41,6 +42,7 @@ BATCH = 64
 CATCHUP_WINDOW_S = 60  # re-check rows created this recently (commits can land out of id order on PostgreSQL)
 KEYWORD_SCAN = 300  # recent turns scanned by the keyword fallback
 MAX_FETCH = 4_096  # widest over-fetch when exclude_thread / min_score / stale rows thin the hits out
+SIGNATURES_KEPT = 50_000  # turns whose thread and text signature search keeps in process (a turn's text never changes)
 
 _STOP = set(
     """a an and are as at be by can could did do does for from get give had has have how i if in into is it
@@ -97,6 +99,11 @@ class SemanticIndex:
         self._backfilled: set[tuple[str, str]] = set()
         self._sync_locks: dict[tuple[str, str], threading.Lock] = {}
         self._sync_locks_guard = threading.Lock()
+        # turn id -> (thread id, hash of speaker and evened-out text): what search filters and de-duplicates by
+        self._signatures: OrderedDict[int, tuple[str, int]] = OrderedDict()
+        self._signatures_lock = threading.Lock()
+        # SQLite (AUTOINCREMENT, one writer at a time) commits embedding rows in id order; PostgreSQL may not
+        self._late_commits = self.engine.dialect.name != "sqlite"
         atexit.register(_flush_at_exit, weakref.ref(self))
 
     # -- writing ----------------------------------------------------------------------------------
@@ -163,30 +170,75 @@ class SemanticIndex:
             return []
         fetch = min(n, k * 2 + 8)
         while True:
-            scores, ids = self.index.search(key, vector, fetch)
-            rows = self.episodic.turns_by_id(identity, [int(i) for i in ids])
-            stale = [int(i) for i in ids if int(i) not in rows]
+            scores, found = self.index.search(key, vector, fetch)
+            ids = [int(i) for i in found]
+            sigs = self._signatures_of(identity, ids)
+            stale = [i for i in ids if i not in sigs]
             if stale:  # deleted by another process (forget): heal the derived index
-                with self.index.lock:
-                    if part is not None and part is self.index.get(key):
-                        part.remove(stale)
-            results, seen = [], set()
-            for score, tid in zip(scores.tolist(), ids.tolist()):
-                t = rows.get(int(tid))
-                if t is None or (exclude_thread is not None and t["thread_id"] == str(exclude_thread)):
+                self._drop(key, part, stale)
+            chosen: list[tuple[float, int]] = []
+            seen: set[int] = set()
+            for score, tid in zip(scores.tolist(), ids):
+                sig = sigs.get(tid)
+                if sig is None or (exclude_thread is not None and sig[0] == str(exclude_thread)):
                     continue
                 if min_score is not None and score < min_score:
                     continue
-                sig = (t["speaker"], " ".join(t["text"].lower().split()))
-                if sig in seen:
+                if sig[1] in seen:
                     continue
-                seen.add(sig)
-                results.append({**t, "score": round(float(score), 4)})
-            if len(results) >= k or fetch >= n or (min_score is not None and len(scores) and scores[-1] < min_score):
-                return results[:k]
-            if fetch >= MAX_FETCH:
-                return results[:k]
+                seen.add(sig[1])
+                chosen.append((score, tid))
+                if len(chosen) >= k:
+                    break
+            done = (
+                len(chosen) >= k
+                or fetch >= n
+                or fetch >= MAX_FETCH
+                or (min_score is not None and len(scores) and scores[-1] < min_score)
+            )
+            if done:
+                rows = self.episodic.turns_by_id(identity, [tid for _, tid in chosen])
+                gone = [tid for _, tid in chosen if tid not in rows]
+                if not gone:
+                    return [{**rows[tid], "score": round(float(score), 4)} for score, tid in chosen]
+                self._drop(key, part, gone)  # deleted since their signature was kept: search again
+                n = part.size if part is not None else 0
+                if not n:
+                    return []
+                fetch = min(n, fetch)
+                continue
             fetch = min(n, fetch * 4, MAX_FETCH)
+
+    def _signatures_of(self, identity: Identity, ids: list[int]) -> dict[int, tuple[str, int]]:
+        """(thread id, signature) of the given turns of this (user, workspace) that still exist. Kept ones
+        come from memory; the rest are read in one query of short columns (the full rows are read only
+        for the turns search returns, which also finds any deleted since)."""
+        with self._signatures_lock:
+            got = {i: sig for i in ids if (sig := self._signatures.get(i)) is not None}
+        missing = [i for i in ids if i not in got]
+        if missing:
+            T = MemoryTurn.__table__.c
+            with self.engine.connect() as conn:
+                rows = conn.execute(
+                    select(T.id, T.thread_id, T.speaker, T.text).where(
+                        T.id.in_(missing), T.user_id == identity.user_id, T.workspace_id == identity.workspace_id
+                    )
+                ).all()
+            new = {r.id: (str(r.thread_id), hash((r.speaker, " ".join((r.text or "").lower().split())))) for r in rows}
+            with self._signatures_lock:
+                self._signatures.update(new)
+                while len(self._signatures) > SIGNATURES_KEPT:
+                    self._signatures.popitem(last=False)
+            got.update(new)
+        return got
+
+    def _drop(self, key: tuple[str, str], part, ids: list[int]) -> None:
+        with self.index.lock:
+            if part is not None and part is self.index.get(key):
+                part.remove(ids)
+        with self._signatures_lock:
+            for i in ids:
+                self._signatures.pop(i, None)
 
     def keyword_search(self, identity: Identity, query: str, k: int, exclude_thread: str | None) -> list[dict]:
         """Recent turns sharing the most words with `query` (stop words ignored), newest first on ties."""
@@ -239,10 +291,10 @@ class SemanticIndex:
                 else:
                     # one cheap id-only query: rows past the watermark, plus recent rows that may have committed
                     # late with a lower id (PostgreSQL sequences); vectors only for turns not indexed yet
-                    since = utcnow() - timedelta(seconds=CATCHUP_WINDOW_S)
-                    cand = conn.execute(
-                        select(E.id, E.turn_id).where(*mine, or_(E.id > watermark, E.created_at >= since))
-                    ).all()
+                    newer = E.id > watermark
+                    if self._late_commits:
+                        newer = or_(newer, E.created_at >= utcnow() - timedelta(seconds=CATCHUP_WINDOW_S))
+                    cand = conn.execute(select(E.id, E.turn_id).where(*mine, newer)).all()
                     new = [r.id for r in cand if r.turn_id not in known]
                     rows = []
                     for i in range(0, len(new), 500):

@@ -168,6 +168,28 @@ def test_semantic_search_finds_related_memory_in_other_threads(sstore):
 
 
 @model
+def test_repeated_questions_do_not_crowd_out_other_memories(sstore):
+    """A user who asks the same thing every day: search returns each text once and still reaches the
+    other memories behind dozens of copies (the over-fetch widens; signatures are kept in process)."""
+    for i in range(60):
+        sstore.record_turn(
+            identity=MAYA, thread_id=f"daily-{i}", speaker="user", text="failed IndiSky invoices last month"
+        )
+    sstore.record_turn(
+        identity=MAYA, thread_id="gst", speaker="user", text="IndiSky invoices rejected for a missing GSTIN"
+    )
+    sstore.record_turn(identity=MAYA, thread_id="pay", speaker="user", text="which IndiSky bills are still unpaid")
+    assert sstore.flush(120)
+    hits = sstore.search(MAYA, "failed IndiSky invoices last month", k=3, exclude_thread="daily-59")
+    texts = [h["text"] for h in hits]
+    assert len(hits) == 3 and len(set(texts)) == 3, texts
+    assert texts[0] == "failed IndiSky invoices last month" and hits[0]["thread_id"] != "daily-59"
+    assert {h["thread_id"] for h in hits[1:]} == {"gst", "pay"}
+    again = sstore.search(MAYA, "failed IndiSky invoices last month", k=3, exclude_thread="daily-59")
+    assert [h["turn_id"] for h in again] == [h["turn_id"] for h in hits]  # the same answer from kept signatures
+
+
+@model
 def test_semantic_isolation_between_users_and_workspaces(sstore):
     converse_a(sstore)  # maya @ acme
     sstore.record_turn(identity=VICTOR, thread_id="v1", speaker="user", text="list pending Zenith Telecom invoices")
