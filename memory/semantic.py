@@ -32,7 +32,7 @@ from tools.rbac import Identity
 
 from . import embedder
 from .episodic import EpisodicMemory
-from .index import PartitionedIndex
+from .index import Partition, PartitionedIndex
 from business_data.appdb import MemoryEmbedding, MemoryTurn
 
 log = logging.getLogger(__name__)
@@ -232,7 +232,7 @@ class SemanticIndex:
             got.update(new)
         return got
 
-    def _drop(self, key: tuple[str, str], part, ids: list[int]) -> None:
+    def _drop(self, key: tuple[str, str], part: Partition | None, ids: list[int]) -> None:
         with self.index.lock:
             if part is not None and part is self.index.get(key):
                 part.remove(ids)
