@@ -327,8 +327,22 @@ class InlineSqliteSaver(GuardedSqliteSaver):
         for item in self.list(config, filter=filter, before=before, limit=limit):
             yield item
 
+    prunes_on_put = True  # graph/runs.py aprune_thread: nothing left to do after the turn
+
     async def aput(self, config, checkpoint, metadata, new_versions):
-        return await asyncio.to_thread(self._w().put, config, checkpoint, metadata, new_versions)
+        return await asyncio.to_thread(self._put_latest, config, checkpoint, metadata, new_versions)
+
+    def _put_latest(self, config, checkpoint, metadata, new_versions):
+        """Save, then keep only the thread's latest checkpoint (what the host did after each turn,
+        here in the same worker-thread hop as the write)."""
+        saved = self._w().put(config, checkpoint, metadata, new_versions)
+        conf = config.get("configurable") or {}
+        if not conf.get("checkpoint_ns") and not _skipped(config):  # a root checkpoint was saved
+            try:
+                self._w().prune([str(conf["thread_id"])])
+            except Exception:  # noqa: BLE001 - e.g. a full disk: the next turn's prune catches up
+                log.warning("could not prune checkpoints of thread %s", conf.get("thread_id"), exc_info=True)
+        return saved
 
     async def aput_writes(self, config, writes, task_id, task_path=""):
         return await asyncio.to_thread(self._w().put_writes, config, writes, task_id, task_path)

@@ -93,7 +93,7 @@ def _pruned_thread(checkpointer, config: RunnableConfig) -> str | None:
 async def aprune_thread(checkpointer, config: RunnableConfig) -> None:
     """After a turn: the thread keeps only its latest checkpoint (with an open question's pending
     writes), so it does not grow with every turn (graph/checkpointers.py). Never fails a turn."""
-    if (thread := _pruned_thread(checkpointer, config)) is None:
+    if (thread := _pruned_thread(checkpointer, config)) is None or getattr(checkpointer, "prunes_on_put", False):
         return
     try:
         await checkpointer.aprune([thread])

@@ -92,6 +92,38 @@ def test_checkpoint_writes_never_run_on_the_event_loop(services, monkeypatch):
     assert writers and not any(writers), "a checkpoint write ran on the event loop's thread"
 
 
+def test_sqlite_keeps_one_checkpoint_per_thread_pruned_in_the_write_hop(services, monkeypatch):
+    if using_postgres():  # PostgreSQL prunes after the turn (graph/runs.py aprune_thread)
+        return
+    seen: dict[str, list] = {"prune_threads": [], "aprune": []}
+
+    def spy(saver) -> None:
+        prune = saver.writer.prune
+
+        def recorded(thread_ids, **kw):
+            seen["prune_threads"].append((list(thread_ids), threading.current_thread() is threading.main_thread()))
+            return prune(thread_ids, **kw)
+
+        async def separate(*a, **kw):  # the host's own prune after the turn: not needed any more
+            seen["aprune"].append(a)
+
+        monkeypatch.setattr(saver.writer, "prune", recorded)
+        monkeypatch.setattr(saver, "aprune", separate)
+
+    out = run_turns(
+        services, [("p1", "pending invoices"), ("p1", "unpaid invoices"), ("p1", "why did these fail?")], spy
+    )
+    assert [o["success"] for o in out] == [True, True, True]
+    assert seen["aprune"] == []
+    assert len(seen["prune_threads"]) == 3 and not any(on_loop for _, on_loop in seen["prune_threads"])
+    assert all(t[0].endswith("p1") for t, _ in seen["prune_threads"])
+    import sqlite3
+
+    with sqlite3.connect(services.settings.checkpoint_path) as conn:
+        counts = conn.execute("SELECT thread_id, count(*) FROM checkpoints GROUP BY thread_id").fetchall()
+    assert [n for t, n in counts if t.endswith("p1")] == [1], counts
+
+
 def test_a_read_handed_over_serves_only_its_own_thread():
     async def go():
         class Saver:
