@@ -34,14 +34,16 @@ class ChatUser(FastHttpUser):
 
     @task
     def chat(self):
+        headers = self.headers
         if self.turn % THREAD_TURNS == 0 or not self.thread:
             self.thread = f"{self.name}-t{self.turn}"
+            headers = {**headers, "Connection": "close"}  # a new conversation: a new connection after it
         message = MESSAGES[self.turn % len(MESSAGES)]
         self.turn += 1
         with self.client.post(
             "/chat",
             json={"message": message, "thread_id": self.thread},
-            headers=self.headers,
+            headers=headers,
             name="POST /chat",
             catch_response=True,
         ) as r:
