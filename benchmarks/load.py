@@ -9,7 +9,8 @@ Settings, each round in this order (so the ratios compare runs taken minutes apa
   on2   two workers, semantic memory on
 Every run: a fresh copy of one seeded data dir (embedded SQLite), `finkraft serve --workers N`, a Locust
 warm-up, then the measured Locust run: CLIENTS closed-loop users with no think time sending the mixed
-filter messages of benchmarks/locust_mixed.py (a new thread every 10 turns). Locust shares the 2 cores
+filter messages of benchmarks/locust_mixed.py (a new thread every 10 turns, on a new connection, so two
+workers share the clients: 8 keep-alive connections accepted once often all went to one). Locust shares the 2 cores
 with the server. Also measured: the worker processes' RSS after the warm-up and at the end, and the
 server's CPU time per turn (less sensitive than turns/s to other work on a shared machine), and the
 latency of GET /health from one more Locust user meanwhile (does a chat turn keep the event loop busy?). Then

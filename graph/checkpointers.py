@@ -15,7 +15,9 @@ reported to the run instead of failing it (the answer is given; the host says wh
 Growth is bounded by `prune(thread_ids, strategy="keep_latest")`: the latest checkpoint of each
 namespace with its pending writes (an open question survives), nothing older. PostgreSQL's savers
 implement it (langgraph-checkpoint-postgres >= 3.2); the SQLite savers get the same here. Hosts prune
-a thread after each turn (graph/runs.py `aprune_thread`); `finkraft prune` does every thread.
+a thread after each turn (graph/runs.py `aprune_thread`); the server's SQLite saver does it in the same
+worker-thread hop as the turn's checkpoint write (`InlineSqliteSaver.prunes_on_put`); `finkraft prune`
+does every thread.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
 
 from business_data.datamodel import DataModel, Dataset
 
@@ -40,16 +41,18 @@ _lookup_cache: dict[tuple, tuple[list[str], float]] = {}
 ADDITIVE = ("count", "sum", "count_distinct")
 
 
-def lookup_values(conn: Connection, model: DataModel, ds: Dataset, name: str, ws: str | None) -> list[str]:
+def lookup_values(conn: Connection | Session, model: DataModel, ds: Dataset, name: str, ws: str | None) -> list[str]:
     """The distinct stored values of a lookup dimension in a workspace (kept a few seconds).
 
     A dimension on a joined table that is itself a dataset (vendor -> vendors) is read from that
-    table under its own workspace rule, so no scan of the (large) fact table is needed."""
+    table under its own workspace rule, so no scan of the (large) fact table is needed. Given a
+    session, a connection is taken only when the values are not kept (the parser asks every turn)."""
     dim = ds.dimensions[name]
     alias, col = ds.column_parts(dim.column)
     table = ds.tables()[alias or ds.table]
     owner = ds if alias is None else next((d for d in model.datasets.values() if d.table == table), None)
-    key = (str(conn.engine.url), table, col, ws, owner is None and ds.table)
+    engine = conn.get_bind() if isinstance(conn, Session) else conn
+    key = (str(engine.engine.url), table, col, ws, owner is None and ds.table)
     hit = _lookup_cache.get(key)
     now = time.monotonic()
     if hit and hit[1] > now:
@@ -76,7 +79,8 @@ def lookup_values(conn: Connection, model: DataModel, ds: Dataset, name: str, ws
         scope = workspace_condition(ds, t, ws)
         if scope is not None:
             stmt = stmt.where(scope)
-    names = [str(v) for v in conn.execute(stmt).scalars()]
+    db = conn.connection() if isinstance(conn, Session) else conn
+    names = [str(v) for v in db.execute(stmt).scalars()]
     _lookup_cache[key] = (names, now + LOOKUP_TTL_S)
     return names
 

@@ -25,7 +25,7 @@ def _model_names(
     for name in datasets:
         ds = model.datasets.get(name)
         if ds is not None and dimension in ds.dimensions:
-            return lookup_values(session.connection(), model, ds, dimension, workspace_id)
+            return lookup_values(session, model, ds, dimension, workspace_id)
     return []
 
 
