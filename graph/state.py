@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, cast
 
 from langchain_core.messages import AnyMessage
+from langgraph.channels.last_value import LastValue
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 from typing import NotRequired  # pydantic needs this one on 3.11 (LangServe schemas)
@@ -120,6 +121,20 @@ class StepStatus(TypedDict, total=False):
     message: str
 
 
+class TurnResult(LastValue):
+    """The `result` channel: whole while the turn runs (the answer, the API's `data`), saved without
+    the rows and record keys. No later turn reads them: `context` clears `result` first, and "these"
+    come from `last_result`'s keys. So a thread's checkpoint does not carry up to 100 rows and 1,000
+    keys from one turn to the next (plans read the saved status, message and figures)."""
+
+    def checkpoint(self) -> Any:
+        value = super().checkpoint()
+        data = value.get("data") if isinstance(value, dict) else None
+        if isinstance(data, dict) and ("results" in data or "keys" in data):
+            return {**value, "data": {k: v for k, v in data.items() if k not in ("results", "keys")}}
+        return value
+
+
 class InputState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
@@ -128,7 +143,7 @@ class AgentState(InputState, total=False):
     intent: IntentRecord | None
     plan: PlanRecord | None
     tool_calls: list[ToolCallRecord]  # this turn's calls
-    result: ResultRecord | None  # this turn's main result
+    result: Annotated[ResultRecord | None, TurnResult(dict)]  # this turn's main result (saved without rows)
     response: str  # this turn's answer text
     welcome: str | None  # "welcome back" news, shown once per return, apart from the answer
     context: dict[str, Any]  # compact working context used this turn

@@ -16,6 +16,7 @@ from langgraph.checkpoint.memory import InMemorySaver
 
 from graph.builder import build_graph
 from graph.checkpointers import open_async_checkpointer, reuse_read
+from graph.runs import checkpoint_thread
 from server.conversation import chat_turn
 from tests.conftest import using_postgres
 
@@ -122,6 +123,27 @@ def test_sqlite_keeps_one_checkpoint_per_thread_pruned_in_the_write_hop(services
     with sqlite3.connect(services.settings.checkpoint_path) as conn:
         counts = conn.execute("SELECT thread_id, count(*) FROM checkpoints GROUP BY thread_id").fetchall()
     assert [n for t, n in counts if t.endswith("p1")] == [1], counts
+
+
+def test_a_saved_turn_keeps_its_result_without_rows_and_the_next_turn_still_finds_these(services):
+    saved: dict = {}
+
+    async def go() -> list[dict]:
+        async with open_async_checkpointer(services.settings) as saver:
+            graph = build_graph(services, router=False).compile(checkpointer=saver)
+            ident = services.identity("maya")
+            first = await chat_turn(graph, services, ident, "failed IndiSky invoices from last month", "r1")
+            state = (await graph.aget_state({"configurable": {"thread_id": checkpoint_thread(ident, "r1")}})).values
+            saved.update(state)
+            return [first, await chat_turn(graph, services, ident, "why did these fail?", "r1")]
+
+    first, second = asyncio.run(go())
+    assert len(first["data"]["results"]) == first["data"]["filtered_records"] > 0  # the answer has its rows
+    data = saved["result"]["data"]
+    assert "results" not in data and "keys" not in data  # the checkpoint does not
+    assert data["filtered_records"] == first["data"]["filtered_records"] and saved["result"]["status"] == "success"
+    assert len(saved["last_result"]["keys"]) == first["data"]["filtered_records"]  # "these" survive as keys
+    assert second["tool_used"] == "explain_failures" and second["data"]["failed"] == first["data"]["filtered_records"]
 
 
 def test_a_read_handed_over_serves_only_its_own_thread():
