@@ -63,7 +63,12 @@ def _read(text: str) -> tuple[frozenset[str], str]:
     """A turn's words (stop words out) and its text with spacing and case evened out. Kept per text: the
     keyword search reads up to KEYWORD_SCAN turns of a user on each new thread, mostly the same ones."""
     lowered = (text or "").lower()
-    return frozenset(w for w in _WORD.findall(lowered) if w not in _STOP), " ".join(lowered.split())
+    return frozenset(w for w in _WORD.findall(lowered) if w not in _STOP), _even(lowered)
+
+
+def _even(text: str) -> str:
+    """Text with spacing and case evened out: two turns saying the same thing compare equal."""
+    return " ".join((text or "").lower().split())
 
 
 def _key(identity: Identity) -> tuple[str, str]:
@@ -224,7 +229,7 @@ class SemanticIndex:
                         T.id.in_(missing), T.user_id == identity.user_id, T.workspace_id == identity.workspace_id
                     )
                 ).all()
-            new = {r.id: (str(r.thread_id), hash((r.speaker, " ".join((r.text or "").lower().split())))) for r in rows}
+            new = {r.id: (str(r.thread_id), hash((r.speaker, _even(r.text)))) for r in rows}
             with self._signatures_lock:
                 self._signatures.update(new)
                 while len(self._signatures) > SIGNATURES_KEPT:

@@ -51,8 +51,8 @@ def lookup_values(conn: Connection | Session, model: DataModel, ds: Dataset, nam
     alias, col = ds.column_parts(dim.column)
     table = ds.tables()[alias or ds.table]
     owner = ds if alias is None else next((d for d in model.datasets.values() if d.table == table), None)
-    engine = conn.get_bind() if isinstance(conn, Session) else conn
-    key = (str(engine.engine.url), table, col, ws, owner is None and ds.table)
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    key = (str(bind.engine.url), table, col, ws, owner is None and ds.table)
     hit = _lookup_cache.get(key)
     now = time.monotonic()
     if hit and hit[1] > now:
