@@ -9,10 +9,13 @@ executed, rows returned as JSON-ready dicts. Every statement comes from tools/co
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
 from typing import Any
+from collections.abc import Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -178,30 +181,36 @@ def run_records(
 ) -> Answer:
     """Up to `limit` records, the count and amount of all matches, and up to `key_cap` of their keys.
 
-    Counting comes first (no ORDER BY, so the planner takes the most selective index). A small result
-    (at most key_cap matches) is then fetched by its keys; a large one in the listing's order, where
-    an index on the time dimension lets the database stop after `limit` rows."""
+    The keys (and amounts) of at most key_cap + 1 matches come first, with no ORDER BY, so the
+    planner takes the most selective index and stops early. A small result (at most key_cap matches)
+    is counted and summed from them and its rows fetched by key; a large one is counted by the
+    database and listed in the listing's order, where an index on the time dimension lets the
+    database stop after `limit` rows."""
     q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
     c = compile_query(model, q, identity, today, limit=limit)
     ds, t = c.dataset, c.tables or Tables(c.dataset)  # (compile_query always sets them)
     amount_col = t.col(ds.dimensions[ds.amount].column) if ds.amount else None
     key_col = t.col(ds.dimensions[ds.key].column)
 
+    def first_matches():
+        cols = [key_col] + ([amount_col] if amount_col is not None else [])
+        return sa.select(*cols).select_from(t.from_clause(c.where_joins)).where(*c.where).limit(key_cap + 1)
+
     def count():
         aggs = [sa.func.count()] + ([sa.func.coalesce(sa.func.sum(amount_col), 0)] if amount_col is not None else [])
         return sa.select(*aggs).select_from(t.from_clause(c.where_joins)).where(*c.where)
 
-    got = conn.execute(c.derive("count", count)).one()
-    matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
-    if matched <= key_cap:  # the whole set is small: its keys first, then its rows by key
-        every_key = c.derive(
-            "keys", lambda: sa.select(key_col).select_from(t.from_clause(c.where_joins)).where(*c.where)
-        )
-        keys = [plain(k) for k in conn.execute(every_key).scalars().all()]
+    found = conn.execute(c.derive(("first_matches", key_cap), first_matches)).all()
+    if len(found) <= key_cap:  # the whole set: its count and amount, then its rows by key
+        matched = len(found)
+        amount = _sum(r[1] for r in found) if amount_col is not None else None
+        keys = [plain(r[0]) for r in found]
         rows = plain_rows(conn.execute(_by_key(c, key_col, keys), {"keys": keys})) if keys else []
         order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
         keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
     else:
+        got = conn.execute(c.derive("count", count)).one()
+        matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
         rows = _rows(conn, c)
         kq = c.derive(("first_keys", key_cap), lambda: c.statement.with_only_columns(key_col).limit(key_cap))
         keys = [plain(k) for k in conn.execute(kq).scalars().all()]
@@ -215,6 +224,15 @@ def run_records(
         keys=keys,
         keys_complete=matched <= len(keys),
     )
+
+
+def _sum(values: Iterable[Any]) -> float:
+    """SUM(amount) of the fetched matches, as the database gives it (NULLs skipped, 0 for none),
+    rounded to paise: exact decimals summed as decimals, floats without rounding drift."""
+    vals = [v for v in values if v is not None]
+    if vals and isinstance(vals[0], Decimal):  # (a column's values share one type)
+        return round(float(sum(vals, Decimal(0))), 2)
+    return round(math.fsum(vals), 2)
 
 
 def _by_key(c: Compiled, key_col: Any, keys: list[Any]) -> sa.Select:

@@ -461,3 +461,40 @@ def test_trend_rolled_up_from_days_with_derived_measures_and_a_dimension(service
         assert got[k]["failed_count"] == g["failed"] and got[k]["largest_invoice"] == pytest.approx(g["max"], abs=0.01)
         assert got[k]["failure_rate"] == pytest.approx(round(g["failed"] / g["n"] * 100, 2), abs=0.01)
     assert res.data["chart"]["mark"]["type"] == "line" and res.data["chart"]["encoding"]["color"]["field"] == "region"
+
+
+@pytest.mark.parametrize("key_cap", [1000, 5], ids=["small-set", "large-set"])
+def test_a_listing_counts_and_totals_every_match_as_sql_does(services, maya, monkeypatch, key_cap):
+    """filter_data's count and total come from the fetched keys when the set is small and from the
+    database when it is large (more than the keys a result keeps): both equal SQL's COUNT and SUM,
+    the rows are the listing's first ones, and the keys are every match or the first key_cap."""
+    from tools import queries
+
+    monkeypatch.setattr(queries, "KEY_CAP", key_cap)
+    today = services.today()
+    start, end = months_back(today, 3), months_back(today, 0)
+    where = "workspace_id = 'acme' AND payment_status = 'unpaid' AND invoice_date >= :s AND invoice_date < :e"
+    ((n, total),) = sql(services, f"SELECT count(*), sum(total_amount) FROM invoices WHERE {where}", s=start, e=end)
+    listed = [
+        r[0]
+        for r in sql(
+            services,
+            f"SELECT invoice_number FROM invoices WHERE {where} ORDER BY invoice_date DESC, invoice_number",
+            s=start,
+            e=end,
+        )
+    ]
+    assert n > 5
+    res = run_tool(
+        "filter_data",
+        {"payment_status": "unpaid", "date_from": start.isoformat(), "date_to": (end - timedelta(days=1)).isoformat()},
+        maya,
+    )
+    d = res.data
+    assert d["filtered_records"] == n and d["total_amount"] == pytest.approx(float(total), abs=0.01)
+    assert money(d["total_amount"]) in res.message
+    assert sorted(r["invoice_number"] for r in d["results"]) == sorted(listed[: d["returned"]])
+    if n <= key_cap:
+        assert sorted(d["keys"]) == sorted(listed) and d["keys_complete"] is True
+    else:
+        assert len(d["keys"]) == key_cap and set(d["keys"]) <= set(listed) and d["keys_complete"] is False
