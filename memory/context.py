@@ -12,9 +12,8 @@ from datetime import datetime, timedelta, UTC
 
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Table, bindparam, func, select
 
-from business_data.db import session_scope
 from business_data.appdb import Notification, Ticket
 from tools.rbac import Identity
 from tools.tickets import followed_by, ticket_dict
@@ -122,40 +121,55 @@ def working_context(
     }
 
 
+_T = cast(Table, MemoryTurn.__table__).c
+_MINE = (_T.user_id == bindparam("user_id"), _T.workspace_id == bindparam("workspace_id"))
+_EXCHANGES = (
+    select(
+        _T.id,
+        _T.tool,
+        _T.params["vendor"].as_string().label("vendor"),
+        _T.params["dataset"].as_string().label("dataset"),
+    )
+    .where(*_MINE, _T.speaker == "assistant", _T.tool.is_not(None))
+    .order_by(_T.id.desc())
+    .limit(bindparam("scan"))
+    .subquery()
+)
+# the last `scan` tool exchanges grouped in the database (no JSON parsed in Python), newest group first
+_USAGE = (
+    select(_EXCHANGES.c.tool, _EXCHANGES.c.vendor, _EXCHANGES.c.dataset, func.count(), func.max(_EXCHANGES.c.id))
+    .group_by(_EXCHANGES.c.tool, _EXCHANGES.c.vendor, _EXCHANGES.c.dataset)
+    .order_by(func.max(_EXCHANGES.c.id).desc())
+)
+# is there any history outside this thread? (an indexed probe, not a count of everything)
+_ELSEWHERE = (
+    select(_T.id, _T.created_at).where(*_MINE, _T.thread_id != bindparam("thread_id")).order_by(_T.id.desc()).limit(1)
+)
+
+
 def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = None, scan: int = 200) -> dict:
-    """Simple patterns over the user's last `scan` tool exchanges: most-used tools, vendors, datasets."""
-    T = MemoryTurn
-    mine = (T.user_id == identity.user_id, T.workspace_id == identity.workspace_id)
-    with session_scope(episodic.engine) as s:
-        rows = s.execute(
-            select(T.tool, T.params)
-            .where(*mine, T.speaker == "assistant", T.tool.is_not(None))
-            .order_by(T.id.desc())
-            .limit(scan)
-        ).all()
-        # is there any history outside this thread? (an indexed probe, not a count of everything)
-        elsewhere = s.execute(
-            select(T.id, T.created_at).where(*mine, T.thread_id != str(thread_id)).order_by(T.id.desc()).limit(1)
-        ).first()
+    """Simple patterns over the user's last `scan` tool exchanges: most-used tools, vendors, datasets
+    (ties: the most recently used first)."""
+    caller = {"user_id": identity.user_id, "workspace_id": identity.workspace_id}
+    with episodic.engine.connect() as conn:
+        groups = conn.execute(_USAGE, {**caller, "scan": scan}).all()
+        elsewhere = conn.execute(_ELSEWHERE, {**caller, "thread_id": str(thread_id)}).first()
     tools: Counter[str] = Counter()
     vendors: Counter[str] = Counter()
     datasets: Counter[str] = Counter()
-    for r in rows:
-        tools[r.tool] += 1
-        params = r.params or {}
-        if isinstance(params.get("vendor"), str) and params["vendor"]:
-            vendors[params["vendor"]] += 1
-        ds = params.get("dataset") or (
-            "invoices" if r.tool in ("filter_data", "explain_failures", "export_report") else None
-        )
+    for tool, vendor, dataset, n, _newest in groups:
+        tools[tool] += n
+        if vendor:
+            vendors[vendor] += n
+        ds = dataset or ("invoices" if tool in ("filter_data", "explain_failures", "export_report") else None)
         if ds:
-            datasets[ds] += 1
+            datasets[ds] += n
     top = lambda c: [{"name": k, "count": v} for k, v in c.most_common(3)]  # noqa: E731
     return {
         "tools": top(tools),
         "vendors": top(vendors),
         "datasets": top(datasets),
-        "exchanges": len(rows),
+        "exchanges": sum(tools.values()),
         "history_elsewhere": elsewhere is not None,
         "_last_seen": elsewhere.created_at if elsewhere else None,
     }

@@ -8,10 +8,11 @@ ticket, export) are what "these", "the same for X" and "that report" resolve aga
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from collections.abc import Iterator
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, delete, func, insert, select
+from sqlalchemy import CursorResult, Table, bindparam, delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from business_data.db import session_scope
@@ -52,7 +53,8 @@ def turn_dict(t) -> dict:
     }
 
 
-def result_dict(t: MemoryTurn) -> dict:
+def result_dict(t) -> dict:
+    """A result reference (ORM row or Core row) as the dict every caller sees."""
     ref = t.result_ref or {}
     return {
         "turn_id": t.id,
@@ -72,6 +74,40 @@ def result_dict(t: MemoryTurn) -> dict:
 
 def _mine(identity: Identity):
     return (MemoryTurn.user_id == identity.user_id) & (MemoryTurn.workspace_id == identity.workspace_id)
+
+
+# the reads of a new thread's first turn, built once (bind parameters: user_id, workspace_id, ...)
+_C = _TURNS.c
+_COLUMNS = (_C.id, _C.thread_id, _C.speaker, _C.text, _C.tool, _C.params, _C.result_ref, _C.importance, _C.created_at)
+_OWN = (_C.user_id == bindparam("user_id"), _C.workspace_id == bindparam("workspace_id"))
+_RECENT = (
+    select(*_COLUMNS)
+    .where(*_OWN, _C.thread_id == bindparam("thread_id"))
+    .order_by(_C.id.desc())
+    .limit(bindparam("limit"))
+)
+
+
+def _caller(identity: Identity) -> dict[str, str]:
+    return {"user_id": identity.user_id, "workspace_id": identity.workspace_id}
+
+
+@lru_cache(maxsize=8)
+def _results_query(in_thread: bool, with_keys: bool, paged: bool):
+    """Result references newest first: a page (`page`) of them, in one thread (`thread_id`) or all,
+    with record keys only or not, before a turn id (`before`) or from the newest."""
+    q = select(_C.id, _C.thread_id, _C.tool, _C.text, _C.result_ref, _C.created_at).where(
+        *_OWN, _C.result_ref.is_not(None)
+    )
+    if in_thread:
+        q = q.where(_C.thread_id == bindparam("thread_id"))
+    if with_keys:
+        # "+ 0": keep the planner on (user_id, workspace_id, id) read backwards (stops after a page); an
+        # index led by n_keys makes SQLite collect and sort every matching row (57 ms vs 2 ms at 1k turns)
+        q = q.where((_C.n_keys + 0) > 0)
+    if paged:
+        q = q.where(_C.id < bindparam("before"))
+    return q.order_by(_C.id.desc()).limit(bindparam("page"))
 
 
 class EpisodicMemory:
@@ -123,15 +159,10 @@ class EpisodicMemory:
 
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
         """The thread's last `limit` turns, oldest first."""
-        with session_scope(self.engine) as s:
-            rows = list(
-                s.scalars(
-                    select(MemoryTurn)
-                    .where(_mine(identity), MemoryTurn.thread_id == str(thread_id))
-                    .order_by(MemoryTurn.id.desc())
-                    .limit(max(0, int(limit)))
-                )
-            )
+        with self.engine.connect() as conn:  # Core, not ORM: this is on the first turn of every thread
+            rows = conn.execute(
+                _RECENT, {**_caller(identity), "thread_id": str(thread_id), "limit": max(0, int(limit))}
+            ).all()
         return [turn_dict(t) for t in reversed(rows)]
 
     def list_threads(self, identity: Identity, limit: int = 100) -> list[dict]:
@@ -186,19 +217,12 @@ class EpisodicMemory:
         scan: int = 500,
     ) -> Iterator[dict]:
         """Result references newest first, read a page at a time (references can carry 10k keys each)."""
-        T = MemoryTurn
-        q = select(T).where(_mine(identity), T.result_ref.is_not(None))
-        if thread_id is not None:
-            q = q.where(T.thread_id == str(thread_id))
-        if with_keys:
-            # "+ 0": keep the planner on (user_id, workspace_id, id) read backwards (stops after a page); an
-            # index led by n_keys makes SQLite collect and sort every matching row (57 ms vs 2 ms at 1k turns)
-            q = q.where((T.n_keys + 0) > 0)
+        params = _caller(identity) | ({"thread_id": str(thread_id)} if thread_id is not None else {})
         before, seen = None, 0
         while seen < scan:
-            qq = q if before is None else q.where(T.id < before)
-            with session_scope(self.engine) as s:
-                rows = list(s.scalars(qq.order_by(T.id.desc()).limit(page)))
+            stmt = _results_query(thread_id is not None, with_keys, before is not None)
+            with self.engine.connect() as conn:  # Core, not ORM: the first turn of every thread reads these
+                rows = conn.execute(stmt, params | {"before": before, "page": page}).all()
             for t in rows:
                 yield result_dict(t)
             seen += len(rows)

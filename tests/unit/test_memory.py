@@ -105,6 +105,49 @@ def test_welcome_back_mentions_resolved_ticket(store, engine):
     assert store.working_context(GITA, "g1", "hi", is_new_thread=True)["welcome"] is None
 
 
+def test_usage_counts_the_last_tool_exchanges_in_this_workspace(store):
+    """Usage patterns: tools, vendors and datasets of the user's last `scan` tool exchanges (a listing
+    without a dataset counts as invoices; ties go to the most recent), this workspace only."""
+    from memory.context import usage
+
+    said = [
+        ("filter_data", {"vendor": "IndiSky Airlines"}),
+        ("filter_data", {"vendor": "SkyHigh Hotels", "dataset": "invoices"}),
+        ("analyze_data", {"dataset": "sales"}),
+        ("filter_data", {"vendor": "IndiSky Airlines", "status": "failed"}),
+        ("export_report", {"format": "csv"}),
+        ("filter_data", {"vendor": "SkyHigh Hotels"}),
+        ("filter_data", {"dataset": "transactions", "vendor": ""}),
+    ]
+    for i, (tool, params) in enumerate(said):
+        store.record_turn(identity=MAYA, thread_id="u1", speaker="user", text=f"ask {i}", tool=tool, params=params)
+        store.record_turn(
+            identity=MAYA, thread_id="u1", speaker="assistant", text=f"answer {i}", tool=tool, params=params
+        )
+    store.record_turn(identity=MAYA, thread_id="u1", speaker="assistant", text="hello")  # no tool: not an exchange
+    store.record_turn(
+        identity=MAYA_GLOBEX, thread_id="g", speaker="assistant", text="x", tool="filter_data", params={"vendor": "Zed"}
+    )
+    u = usage(store.episodic, MAYA, "u1")
+    assert u["exchanges"] == 7 and u["history_elsewhere"] is False and u["_last_seen"] is None
+    assert u["tools"] == [
+        {"name": "filter_data", "count": 5},
+        {"name": "export_report", "count": 1},
+        {"name": "analyze_data", "count": 1},
+    ]
+    # IndiSky and SkyHigh tie at 2: SkyHigh was asked about last
+    assert u["vendors"] == [{"name": "SkyHigh Hotels", "count": 2}, {"name": "IndiSky Airlines", "count": 2}]
+    assert u["datasets"] == [
+        {"name": "invoices", "count": 5},
+        {"name": "transactions", "count": 1},
+        {"name": "sales", "count": 1},
+    ]
+    assert usage(store.episodic, MAYA, "u1", scan=2)["vendors"] == [{"name": "SkyHigh Hotels", "count": 1}]
+    elsewhere = usage(store.episodic, MAYA, "u2")
+    assert elsewhere["history_elsewhere"] is True and elsewhere["_last_seen"] is not None
+    assert usage(store.episodic, GITA, "u1")["exchanges"] == 0
+
+
 def test_welcome_with_only_history_comes_once_per_return(store):
     """With no news, a new thread right after the last one is not a return: no welcome. After a break
     (30 minutes or more) the first new thread is welcomed with what the user was looking at."""
