@@ -15,7 +15,6 @@ from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
-from business_data.db import session_scope
 from tools.rbac import Identity, UnknownUser
 from tools.queries import KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
@@ -148,9 +147,9 @@ class Nodes:
             }
         text = last_user_text(state)
         ident = self.caller(config)
-        with session_scope(self.s.business) as sess:
-            vendors = workspace_vendor_names(sess, ident.workspace_id, self.s.model)
-            customers = workspace_customer_names(sess, ident.workspace_id, self.s.model)
+        # kept a few seconds in process (tools/runner.py): a connection only when they are not
+        vendors = workspace_vendor_names(self.s.business, ident.workspace_id, self.s.model)
+        customers = workspace_customer_names(self.s.business, ident.workspace_id, self.s.model)
         pctx = ParseContext(
             vendors=vendors,
             today=self.s.today(),
@@ -447,8 +446,8 @@ class Nodes:
             turn.stage(write)
             return {}
         try:
-            with session_scope(self.s.app) as s:
-                after = write(s)
+            with self.s.app.begin() as conn:
+                after = write(conn)
             for queue_embedding in after:
                 queue_embedding()
         except Exception:  # memory must never break an answer the user already has

@@ -27,10 +27,10 @@ from uuid import UUID
 from langchain_core.callbacks import BaseCallbackHandler
 from langgraph.errors import GraphBubbleUp
 from sqlalchemy import Table, insert
-from sqlalchemy.orm import Session
+from sqlalchemy.engine import Connection
 
 from business_data.appdb import Trace, utcnow
-from business_data.db import is_disk_full, session_scope
+from business_data.db import is_disk_full
 from tools.registry import tools_where
 
 from .intent import routed_by
@@ -79,14 +79,14 @@ class TraceRecorder(BaseCallbackHandler):
         self.paused_question: str | None = None  # set when a node paused the run with interrupt()
         self._lock = threading.Lock()
         self._writing: asyncio.Future | None = None  # the root's write, when it ended inside an event loop
-        self.staged: list[Callable[[Session], Iterable[Callable[[], None]] | None]] = []
+        self.staged: list[Callable[[Connection], Iterable[Callable[[], None]] | None]] = []
         self.saved: bool | None = None  # None until the run ended; False when nothing could be written
         self.unsaved: list[str] = []  # what the full disk kept us from saving ("history", "checkpoint")
         self.failed = False  # a node raised: the checkpointer drops this run's saves
 
     # -- the run's unit of work ------------------------------------------------------------------
-    def stage(self, work: Callable[[Session], Iterable[Callable[[], None]] | None]) -> None:
-        """Run `work(session)` in the transaction that writes the trace, when the run ends well.
+    def stage(self, work: Callable[[Connection], Iterable[Callable[[], None]] | None]) -> None:
+        """Run `work(connection)` in the transaction that writes the trace, when the run ends well.
         It may return callables to run once that transaction has committed."""
         self.staged.append(work)
 
@@ -201,8 +201,8 @@ class TraceRecorder(BaseCallbackHandler):
             return
         try:
             after: list[Callable[[], None]] = []
-            with session_scope(self.app_engine) as s:
-                s.execute(  # a plain INSERT (no ORM unit of work: one per turn)
+            with self.app_engine.begin() as s:  # one transaction, on a connection (no ORM session: one per turn)
+                s.execute(  # a plain INSERT
                     INSERT_TRACE,
                     {
                         "trace_id": self.trace_id,

@@ -39,8 +39,8 @@ def preview_line(ds, row: dict[str, Any]) -> str:
 
 
 def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
-    with session_scope(ctx.business) as s:
-        r = select_rows(ctx, s, p)
+    with ctx.business.connect() as conn:  # reads only: a connection, no ORM session
+        r = select_rows(ctx, conn, p)
     what = p.dataset
     parts = [f"{r['matched']:,} {what if r['matched'] != 1 else what.rstrip('s')}"]
     desc = [

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic_core import PydanticCustomError
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from .base import ToolContext, ToolError
@@ -161,13 +162,24 @@ def describe_filters(q: SemanticQuery, workspace: str | None, period: str, has_d
 
 
 def select_rows(
-    ctx: ToolContext, session: Session, p: FilterParams, *, limit: int | None = None, key_cap: int | None = None
+    ctx: ToolContext,
+    session: Session | Connection,
+    p: FilterParams,
+    *,
+    limit: int | None = None,
+    key_cap: int | None = None,
 ) -> dict[str, Any]:
     """Run the filter. Returns rows, counts, the keys of the matches (up to key_cap, default KEY_CAP) and the query."""
     key_cap = key_cap or KEY_CAP
     q = p.to_query(ctx)
     a = run_records(
-        session.connection(), ctx.data_model, q, ctx.identity, ctx.today, limit=limit or p.limit, key_cap=key_cap
+        session.connection() if isinstance(session, Session) else session,
+        ctx.data_model,
+        q,
+        ctx.identity,
+        ctx.today,
+        limit=limit or p.limit,
+        key_cap=key_cap,
     )
     c = a.compiled
     filters = describe_filters(a.query, c.workspace, c.period, bool(c.start or c.end))

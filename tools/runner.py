@@ -18,7 +18,7 @@ from typing import Any
 from collections.abc import Iterable
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from business_data.datamodel import DataModel, Dataset
@@ -44,12 +44,16 @@ _lookup_cache: dict[tuple, tuple[list[str], float]] = {}
 ADDITIVE = ("count", "sum", "count_distinct")
 
 
-def lookup_values(conn: Connection | Session, model: DataModel, ds: Dataset, name: str, ws: str | None) -> list[str]:
+Reader = Connection | Session | Engine  # where a read may run: a connection is taken only when needed
+
+
+def lookup_values(conn: Reader, model: DataModel, ds: Dataset, name: str, ws: str | None) -> list[str]:
     """The distinct stored values of a lookup dimension in a workspace (kept a few seconds).
 
     A dimension on a joined table that is itself a dataset (vendor -> vendors) is read from that
     table under its own workspace rule, so no scan of the (large) fact table is needed. Given a
-    session, a connection is taken only when the values are not kept (the parser asks every turn)."""
+    session or an engine, a connection is taken only when the values are not kept (the parser asks
+    every turn)."""
     dim = ds.dimensions[name]
     alias, col = ds.column_parts(dim.column)
     table = ds.tables()[alias or ds.table]
@@ -82,8 +86,12 @@ def lookup_values(conn: Connection | Session, model: DataModel, ds: Dataset, nam
         scope = workspace_condition(ds, t, ws)
         if scope is not None:
             stmt = stmt.where(scope)
-    db = conn.connection() if isinstance(conn, Session) else conn
-    names = [str(v) for v in db.execute(stmt).scalars()]
+    if isinstance(conn, Engine):
+        with conn.connect() as db:
+            names = [str(v) for v in db.execute(stmt).scalars()]
+    else:
+        db = conn.connection() if isinstance(conn, Session) else conn
+        names = [str(v) for v in db.execute(stmt).scalars()]
     _lookup_cache[key] = (names, now + LOOKUP_TTL_S)
     return names
 

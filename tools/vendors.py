@@ -3,6 +3,8 @@ to a vendor record. The matching itself is tools/names.py (shared with the offli
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -11,9 +13,12 @@ from business_data.models import Vendor
 from .base import ToolError
 from .names import best_match
 
+if TYPE_CHECKING:
+    from .runner import Reader
+
 
 def _model_names(
-    session: Session, workspace_id: str, datasets: tuple[str, ...], dimension: str, model=None
+    session: Reader, workspace_id: str, datasets: tuple[str, ...], dimension: str, model=None
 ) -> list[str]:
     """The stored values of a lookup dimension of the data model in a workspace (cached a few seconds
     in tools/runner.py), from the first of `datasets` that has it; [] when none has."""
@@ -29,12 +34,12 @@ def _model_names(
     return []
 
 
-def workspace_vendor_names(session: Session, workspace_id: str, model=None) -> list[str]:
+def workspace_vendor_names(session: Reader, workspace_id: str, model=None) -> list[str]:
     """Vendor names in the workspace (what the parser resolves "IndiSky" against), via the data model."""
     return _model_names(session, workspace_id, ("vendors", "invoices"), "vendor", model)
 
 
-def workspace_customer_names(session: Session, workspace_id: str, model=None) -> list[str]:
+def workspace_customer_names(session: Reader, workspace_id: str, model=None) -> list[str]:
     """The customers that appear in the workspace's sales (what the parser resolves "sales to X" against)."""
     return _model_names(session, workspace_id, ("sales",), "customer", model)
 
