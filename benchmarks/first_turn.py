@@ -1,6 +1,7 @@
 """The first turn of a new thread, in process, with every working-context item there to find.
 
     .venv/bin/python benchmarks/first_turn.py [--turns 60] [--no-semantic] [--json]
+    .venv/bin/python benchmarks/first_turn.py --root /path/to/other/checkout   # that checkout's code
 
 Set-up (not timed): seeded databases in a temp dir, semantic memory on (as served), the compiled graph with
 the SQLite checkpointer, offline router. maya (Manager, acme) filters the IndiSky failures, asks why,
@@ -23,7 +24,6 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 os.environ.setdefault("LANGSMITH_TRACING", "false")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -43,7 +43,9 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=60)
     ap.add_argument("--no-semantic", action="store_true")
     ap.add_argument("--json", action="store_true", help="print one JSON line at the end")
+    ap.add_argument("--root", type=Path, default=HERE.parent, help="the checkout whose code runs")
     args = ap.parse_args()
+    sys.path.insert(0, str(args.root.resolve()))
 
     from business_data.settings import Settings
     from graph.builder import compile_graph

@@ -241,7 +241,7 @@ def seeded_template(root: Path, work: Path) -> Path:
 
 def first_turn(root: Path, turns: int) -> dict:
     proc = subprocess.run(
-        [sys.executable, str(HERE / "first_turn.py"), "--turns", str(turns), "--json"],
+        [sys.executable, str(HERE / "first_turn.py"), "--turns", str(turns), "--json", "--root", str(root)],
         cwd=root,
         env={**os.environ, "PYTHONPATH": str(root), "HF_HUB_OFFLINE": "1", "LANGSMITH_TRACING": "false"},
         capture_output=True,
