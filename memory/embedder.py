@@ -23,6 +23,7 @@ import threading
 import time
 from collections import OrderedDict
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 
@@ -39,6 +40,9 @@ _start_lock = threading.Lock()  # guards starting the background load
 _encode_lock = threading.Lock()  # one encode at a time (one thread per encode was measured fastest here)
 _foreground = threading.Condition()  # queries waiting to encode: background work steps aside
 _waiting_queries = 0
+# one run of the model costs about as much as this many tokens of text (onnxruntime, one thread: ~2.5 ms
+# a run and ~0.25 ms a token on the VM of docs/BENCHMARKS.md): texts share a run while padding costs less
+RUN_TOKENS = 10
 BACKGROUND_CHUNK = 8  # background batches encode a few texts at a time, so a query waits one chunk at most
 _model = None
 _load_error: BaseException | None = None
@@ -59,7 +63,7 @@ class OnnxModel:
         meta = json.loads((path / "meta.json").read_text())
         self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         self.tokenizer.enable_truncation(int(meta.get("max_seq_length", 256)))
-        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of the batch
+        self.tokenizer.no_padding()  # each group of similar lengths is padded by encode()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = 1
         opts.inter_op_num_threads = 1
@@ -70,9 +74,25 @@ class OnnxModel:
         self.inputs = {i.name for i in self.session.get_inputs()}
 
     def encode(self, texts: list[str]) -> np.ndarray:
-        enc = self.tokenizer.encode_batch(texts)
-        ids = np.array([e.ids for e in enc], dtype=np.int64)
-        mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+        """Texts of similar token length run together, each group padded only to its own longest: a
+        short question padded to a long answer's length cost it several times its own work."""
+        seqs = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        out: list[np.ndarray | None] = [None] * len(seqs)
+        group: list[int] = []
+        for i in [*sorted(range(len(seqs)), key=lambda i: len(seqs[i])), -1]:
+            # shortest first: a longer text pads every text of the group up to its length
+            if group and (i < 0 or len(group) * (len(seqs[i]) - len(seqs[group[-1]])) > RUN_TOKENS):
+                for j, v in zip(group, self._run([seqs[j] for j in group])):
+                    out[j] = v
+                group = []
+            group.append(i)
+        return np.stack(cast(list[np.ndarray], out)) if out else np.zeros((0, DIM), dtype=np.float32)
+
+    def _run(self, seqs: list[list[int]]) -> np.ndarray:
+        ids = np.zeros((len(seqs), max(map(len, seqs))), dtype=np.int64)  # pad id 0 ([PAD])
+        for r, s in enumerate(seqs):
+            ids[r, : len(s)] = s
+        mask = (np.arange(ids.shape[1]) < np.array([len(s) for s in seqs])[:, None]).astype(np.int64)
         feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
         hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.inputs})[0]
         m = mask[..., None].astype(np.float32)

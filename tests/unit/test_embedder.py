@@ -108,3 +108,26 @@ def test_encode_is_normalised_ordered_and_cached():
     again = embedder.encode(["show my tickets"], background=True)
     assert np.array_equal(again[0], v[1])
     assert embedder.encode([]).shape == (0, 384)
+
+
+def test_a_short_question_is_not_padded_to_a_long_answer(monkeypatch):
+    """A batch runs texts of similar length together: a question and a long answer go in separate
+    runs, questions of similar length share one, and every vector comes back in the caller's order,
+    as close to the text encoded alone as int8 allows."""
+    model = embedder.OnnxModel(embedder.ensure_export())
+    question = "why did these fail?"
+    answer = "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n" + "\n".join(
+        f"- INV-ACM-2610-0022{i} | IndiSky Airlines | 2026-10-3{i} | ₹28,517.72 | failed - GSTIN missing"
+        for i in range(5)
+    )
+    texts = [answer, question, "unpaid invoices", "sales in the north"]
+    runs: list[tuple[int, int]] = []
+    run = model._run
+    monkeypatch.setattr(model, "_run", lambda seqs: (runs.append((len(seqs), max(map(len, seqs)))), run(seqs))[1])
+    vecs = model.encode(texts)
+    longest = len(model.tokenizer.encode(answer).ids)
+    assert longest > 100 and (1, longest) in runs  # the answer runs alone
+    assert sum(n for n, _ in runs) == 4 and all(width < 20 for n, width in runs if n > 1)  # the short ones share
+    alone = np.stack([run([model.tokenizer.encode(t).ids])[0] for t in texts])
+    assert np.all(np.sum(vecs * alone, axis=1) > 0.98)  # same texts, same order
+    assert float(vecs[1] @ alone[2]) < 0.9  # (and not each other's)
