@@ -7,7 +7,7 @@ The load benchmarks repeat 16 messages, so after the warm-up nearly every text t
 embedder's cache: their memory on/off figures leave out what a new question and its answer cost. This
 runs the offline graph over the mixed message set (benchmarks/messages.py) as maya, takes each turn's
 two texts as memory embeds them (`embedding_text`: the question, and the answer with its preview
-lines), and encodes them uncached (a marker makes every text new) the way the background worker
+lines), and encodes them uncached (a marker makes every text new and unlike the others) the way the background worker
 does: a turn's two texts together, and 8 turns' texts at once (a worker that fell behind). Prints the
 CPU time per turn, both ways, the median of the repeats.
 """
@@ -65,7 +65,7 @@ def main() -> None:
 
     def per_turn(size: int) -> float:
         n = next(fresh)
-        new = [f"{t} ~{n}" for t in texts]  # never seen: the cache does not answer
+        new = [f"{t} ~{n}.{k}" for k, t in enumerate(texts)]  # never seen, and no two alike: nothing is cached
         c0 = time.process_time()
         for i in range(0, len(new), size):
             embedder.encode(new[i : i + size], background=True)

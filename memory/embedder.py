@@ -40,9 +40,12 @@ _start_lock = threading.Lock()  # guards starting the background load
 _encode_lock = threading.Lock()  # one encode at a time (one thread per encode was measured fastest here)
 _foreground = threading.Condition()  # queries waiting to encode: background work steps aside
 _waiting_queries = 0
-# one run of the model costs about as much as this many tokens of text (onnxruntime, one thread: ~2.5 ms
-# a run and ~0.25 ms a token on the VM of docs/BENCHMARKS.md): texts share a run while padding costs less
+# How texts share a run of the model (onnxruntime, one thread; measured on the VM of docs/BENCHMARKS.md):
+# a run costs ~2.5 ms, about as much as 10 tokens of text, so short texts share one while the padding
+# costs less than that; a text longer than 64 tokens runs alone (a batch of long texts cost more per
+# text than one at a time: 224 tokens, 55 ms alone, 70 ms each in a batch of 8).
 RUN_TOKENS = 10
+SHARED_RUN_MAX = 64
 BACKGROUND_CHUNK = 8  # background batches encode a few texts at a time, so a query waits one chunk at most
 _model = None
 _load_error: BaseException | None = None
@@ -81,7 +84,11 @@ class OnnxModel:
         group: list[int] = []
         for i in [*sorted(range(len(seqs)), key=lambda i: len(seqs[i])), -1]:
             # shortest first: a longer text pads every text of the group up to its length
-            if group and (i < 0 or len(group) * (len(seqs[i]) - len(seqs[group[-1]])) > RUN_TOKENS):
+            if group and (
+                i < 0
+                or len(seqs[i]) > SHARED_RUN_MAX
+                or len(group) * (len(seqs[i]) - len(seqs[group[-1]])) > RUN_TOKENS
+            ):
                 for j, v in zip(group, self._run([seqs[j] for j in group])):
                     out[j] = v
                 group = []

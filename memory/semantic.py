@@ -76,8 +76,11 @@ def _key(identity: Identity) -> tuple[str, str]:
 
 
 def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
-    """What gets embedded for a turn: its text plus the tool's simple parameters."""
-    text = (text or "").strip()
+    """What gets embedded for a turn: its text plus the tool's simple parameters. A listing's record
+    lines ("- INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed", graph/responses.py) keep
+    only their first field, the record's key: the rest repeats the summary line above them, and was
+    three quarters of an answer's tokens (the model's cost grows with them)."""
+    text = _records_as_keys((text or "").strip())
     if tool and params:
         extras = ", ".join(
             f"{k} {v}"
@@ -87,6 +90,18 @@ def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
         if extras:
             text = f"{text} [{tool.replace('_', ' ')}: {extras}]"
     return text[:EMBED_TEXT_CHARS]
+
+
+def _records_as_keys(text: str) -> str:
+    if "\n- " not in text:
+        return text
+    lines = text.split("\n")
+    records = [line for line in lines if line.startswith("- ") and " | " in line]
+    if not records:
+        return text
+    keys = ", ".join(line[2:].split(" | ", 1)[0] for line in records)
+    first = lines.index(records[0])  # the keys stand where the records stood
+    return "\n".join([*lines[:first], keys, *(line for line in lines[first:] if line not in records)])
 
 
 class SemanticIndex:

@@ -250,6 +250,47 @@ def test_semantic_isolation_between_users_and_workspaces(sstore):
     assert sstore.index.parts[("maya", "acme")].size == 4 and sstore.index.parts[("maya", "globex")].size == 1
 
 
+def test_an_answer_is_embedded_with_its_records_keys_not_their_rows():
+    """A listing's record lines repeat the summary above them (vendor, dates, amounts, status): only
+    their keys are embedded, where they stood; other lists and the question are embedded as written."""
+    from memory.semantic import embedding_text
+
+    answer = (
+        "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n"
+        "- INV-ACM-2610-00220 | IndiSky Airlines | 2026-10-31 | ₹28,517.72 | failed - GSTIN missing\n"
+        "- INV-ACM-2610-00226 | IndiSky Airlines | 2026-10-28 | ₹25,257.43 | failed - GSTIN missing\n"
+        "(and 5 more)"
+    )
+    assert embedding_text(answer, "filter_data", {"vendor": "IndiSky", "status": "failed", "limit": 100}) == (
+        "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n"
+        "INV-ACM-2610-00220, INV-ACM-2610-00226\n(and 5 more) [filter data: vendor IndiSky, status failed]"
+    )
+    steps = "Next steps:\n- ask the vendor for a GSTIN\n- re-submit the invoices"
+    assert embedding_text(steps, None, None) == steps
+    assert embedding_text("  why did these fail?  ", "explain_failures", {}) == "why did these fail?"
+
+
+@model
+def test_a_listing_answer_is_found_by_what_it_was_about(sstore):
+    rows = "\n".join(
+        f"- INV-ACM-2610-0022{i} | IndiSky Airlines | 2026-10-2{i} | ₹28,517.72 | failed - GSTIN missing"
+        for i in range(5)
+    )
+    sstore.record_turn(identity=MAYA, thread_id="list-1", speaker="user", text="failed invoices from indisky")
+    sstore.record_turn(
+        identity=MAYA,
+        thread_id="list-1",
+        speaker="assistant",
+        text=f"Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n{rows}\n(and 2 more)",
+        tool="filter_data",
+        params={"vendor": "IndiSky Airlines", "status": "failed"},
+    )
+    sstore.record_turn(identity=MAYA, thread_id="sales-1", speaker="user", text="sales in the north last quarter")
+    assert sstore.flush(60)
+    hits = sstore.search(MAYA, "which IndiSky invoices were rejected", k=2)
+    assert [h["thread_id"] for h in hits] == ["list-1", "list-1"]
+
+
 @model
 def test_memory_written_by_another_process_is_found(sstore, engine, tmp_path):
     converse_a(sstore)
