@@ -197,22 +197,27 @@ def write_pdf(path: Path, columns: list[str], rows: list[dict], title: str) -> N
         style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
     table.setStyle(TableStyle(style))
     stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
-    doc.build(
-        [
-            Paragraph(esc(title), styles["Title"].clone("title", fontName=bold)),
-            Paragraph(
-                f"{len(rows):,} rows, generated {stamp} by FinkraftAI", styles["Normal"].clone("sub", fontName=regular)
-            ),
-            Spacer(1, 8),
-            table,
-        ]
-    )
+    # reportlab is not thread-safe: two first builds at once in a process can see its named-colour
+    # table half made ("Invalid color value 'black'", seen with concurrent exports); one build at a time
+    with _PDF_LOCK:
+        doc.build(
+            [
+                Paragraph(esc(title), styles["Title"].clone("title", fontName=bold)),
+                Paragraph(
+                    f"{len(rows):,} rows, generated {stamp} by FinkraftAI",
+                    styles["Normal"].clone("sub", fontName=regular),
+                ),
+                Spacer(1, 8),
+                table,
+            ]
+        )
 
 
 # DejaVu Sans (Debian's fonts-dejavu-core, on every machine of ours) has the ₹ sign; Helvetica has not
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu")
 PAD = 14  # a table cell's left and right padding (6 + 6), and a little air
 _FONT_LOCK = threading.Lock()
+_PDF_LOCK = threading.Lock()
 
 
 def _pdf_fonts() -> tuple[str, str]:
