@@ -18,7 +18,7 @@ from business_data.appdb import Notification, Ticket
 from tools.rbac import Identity
 from tools.tickets import followed_by, ticket_dict
 
-from .episodic import EpisodicMemory
+from .episodic import OWN_TURNS, EpisodicMemory, caller_params
 from business_data.appdb import MemoryTurn
 from .narrate import aware, iso, welcome_line
 from .semantic import SemanticIndex
@@ -78,7 +78,7 @@ def working_context(
             )
         except Exception:  # memory must never break a turn
             log.exception("related-memory search failed")
-    caller = {"user_id": identity.user_id, "workspace_id": identity.workspace_id}
+    caller = caller_params(identity)
     # plain rows on one connection (no ORM session: this runs on every turn); ticket_dict reads a row as it reads a Ticket
     with episodic.engine.connect() as conn:
         open_tickets = [ticket_dict(t) for t in conn.execute(_OPEN_TICKETS, caller)]
@@ -122,7 +122,6 @@ def working_context(
 
 
 _T = cast(Table, MemoryTurn.__table__).c
-_MINE = (_T.user_id == bindparam("user_id"), _T.workspace_id == bindparam("workspace_id"))
 _EXCHANGES = (
     select(
         _T.id,
@@ -130,7 +129,7 @@ _EXCHANGES = (
         _T.params["vendor"].as_string().label("vendor"),
         _T.params["dataset"].as_string().label("dataset"),
     )
-    .where(*_MINE, _T.speaker == "assistant", _T.tool.is_not(None))
+    .where(*OWN_TURNS, _T.speaker == "assistant", _T.tool.is_not(None))
     .order_by(_T.id.desc())
     .limit(bindparam("scan"))
     .subquery()
@@ -143,14 +142,17 @@ _USAGE = (
 )
 # is there any history outside this thread? (an indexed probe, not a count of everything)
 _ELSEWHERE = (
-    select(_T.id, _T.created_at).where(*_MINE, _T.thread_id != bindparam("thread_id")).order_by(_T.id.desc()).limit(1)
+    select(_T.id, _T.created_at)
+    .where(*OWN_TURNS, _T.thread_id != bindparam("thread_id"))
+    .order_by(_T.id.desc())
+    .limit(1)
 )
 
 
 def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = None, scan: int = 200) -> dict:
     """Simple patterns over the user's last `scan` tool exchanges: most-used tools, vendors, datasets
     (ties: the most recently used first)."""
-    caller = {"user_id": identity.user_id, "workspace_id": identity.workspace_id}
+    caller = caller_params(identity)
     with episodic.engine.connect() as conn:
         groups = conn.execute(_USAGE, {**caller, "scan": scan}).all()
         elsewhere = conn.execute(_ELSEWHERE, {**caller, "thread_id": str(thread_id)}).first()

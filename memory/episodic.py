@@ -76,19 +76,21 @@ def _mine(identity: Identity):
     return (MemoryTurn.user_id == identity.user_id) & (MemoryTurn.workspace_id == identity.workspace_id)
 
 
-# the reads of a new thread's first turn, built once (bind parameters: user_id, workspace_id, ...)
+# the reads of a new thread's first turn, built once (bind parameters: user_id, workspace_id, ...);
+# OWN_TURNS is "this caller's turns", bound by caller_params (memory/context.py reads with them too)
 _C = _TURNS.c
 _COLUMNS = (_C.id, _C.thread_id, _C.speaker, _C.text, _C.tool, _C.params, _C.result_ref, _C.importance, _C.created_at)
-_OWN = (_C.user_id == bindparam("user_id"), _C.workspace_id == bindparam("workspace_id"))
+OWN_TURNS = (_C.user_id == bindparam("user_id"), _C.workspace_id == bindparam("workspace_id"))
 _RECENT = (
     select(*_COLUMNS)
-    .where(*_OWN, _C.thread_id == bindparam("thread_id"))
+    .where(*OWN_TURNS, _C.thread_id == bindparam("thread_id"))
     .order_by(_C.id.desc())
     .limit(bindparam("limit"))
 )
 
 
-def _caller(identity: Identity) -> dict[str, str]:
+def caller_params(identity: Identity) -> dict[str, str]:
+    """The bind parameters of a statement read within the caller's (user, workspace)."""
     return {"user_id": identity.user_id, "workspace_id": identity.workspace_id}
 
 
@@ -97,7 +99,7 @@ def _results_query(in_thread: bool, with_keys: bool, paged: bool):
     """Result references newest first: a page (`page`) of them, in one thread (`thread_id`) or all,
     with record keys only or not, before a turn id (`before`) or from the newest."""
     q = select(_C.id, _C.thread_id, _C.tool, _C.text, _C.result_ref, _C.created_at).where(
-        *_OWN, _C.result_ref.is_not(None)
+        *OWN_TURNS, _C.result_ref.is_not(None)
     )
     if in_thread:
         q = q.where(_C.thread_id == bindparam("thread_id"))
@@ -161,7 +163,7 @@ class EpisodicMemory:
         """The thread's last `limit` turns, oldest first."""
         with self.engine.connect() as conn:  # Core, not ORM: this is on the first turn of every thread
             rows = conn.execute(
-                _RECENT, {**_caller(identity), "thread_id": str(thread_id), "limit": max(0, int(limit))}
+                _RECENT, {**caller_params(identity), "thread_id": str(thread_id), "limit": max(0, int(limit))}
             ).all()
         return [turn_dict(t) for t in reversed(rows)]
 
@@ -217,7 +219,7 @@ class EpisodicMemory:
         scan: int = 500,
     ) -> Iterator[dict]:
         """Result references newest first, read a page at a time (references can carry 10k keys each)."""
-        params = _caller(identity) | ({"thread_id": str(thread_id)} if thread_id is not None else {})
+        params = caller_params(identity) | ({"thread_id": str(thread_id)} if thread_id is not None else {})
         before, seen = None, 0
         while seen < scan:
             stmt = _results_query(thread_id is not None, with_keys, before is not None)
