@@ -10,6 +10,7 @@ executed, rows returned as JSON-ready dicts. Every statement comes from tools/co
 from __future__ import annotations
 
 import math
+from contextlib import AbstractContextManager, nullcontext
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -86,11 +87,9 @@ def lookup_values(conn: Reader, model: DataModel, ds: Dataset, name: str, ws: st
         scope = workspace_condition(ds, t, ws)
         if scope is not None:
             stmt = stmt.where(scope)
-    if isinstance(conn, Engine):
-        with conn.connect() as db:
-            names = [str(v) for v in db.execute(stmt).scalars()]
-    else:
-        db = conn.connection() if isinstance(conn, Session) else conn
+    given = conn.connection() if isinstance(conn, Session) else conn
+    opened: AbstractContextManager[Connection] = given.connect() if isinstance(given, Engine) else nullcontext(given)
+    with opened as db:
         names = [str(v) for v in db.execute(stmt).scalars()]
     _lookup_cache[key] = (names, now + LOOKUP_TTL_S)
     return names
