@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tools.filtering import FIELD_SEP, RECORD_BULLET
+
 HELP = (
     "I can help with your finance operations. Try:\n"
     '- "failed IndiSky invoices from last month" (filter invoices, sales, vendors or transactions)\n'
@@ -23,9 +25,10 @@ def render(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int
     data = result.get("data") or {}
     if result["status"] == "success" and tool == "filter_data" and data.get("results"):
         lines = (
-            data.get("preview") or [" | ".join(str(v) for v in r.values() if v is not None) for r in data["results"]]
+            data.get("preview")
+            or [FIELD_SEP.join(str(v) for v in r.values() if v is not None) for r in data["results"]]
         )[:preview_rows]
-        text += "\n" + "\n".join("- " + line for line in lines)
+        text += "\n" + "\n".join(RECORD_BULLET + line for line in lines)
         if data["returned"] > preview_rows:
             text += f"\n(and {data['filtered_records'] - preview_rows:,} more)"
         if data["dataset"] == "invoices" and data.get("status_counts", {}).get("failed"):

@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from business_data.db import session_scope
 from business_data.appdb import utcnow
+from tools.filtering import FIELD_SEP, RECORD_BULLET
 from tools.rbac import Identity
 
 from . import embedder
@@ -77,7 +78,7 @@ def _key(identity: Identity) -> tuple[str, str]:
 
 def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
     """What gets embedded for a turn: its text plus the tool's simple parameters. A listing's record
-    lines ("- INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed", graph/responses.py) keep
+    lines ("- INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed", tools/filtering.py) keep
     only their first field, the record's key: the rest repeats the summary line above them, and was
     three quarters of an answer's tokens (the model's cost grows with them)."""
     text = _records_as_keys((text or "").strip())
@@ -93,13 +94,13 @@ def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
 
 
 def _records_as_keys(text: str) -> str:
-    if "\n- " not in text:
+    if "\n" + RECORD_BULLET not in text:
         return text
     lines = text.split("\n")
-    records = [line for line in lines if line.startswith("- ") and " | " in line]
+    records = [line for line in lines if line.startswith(RECORD_BULLET) and FIELD_SEP in line]
     if not records:
         return text
-    keys = ", ".join(line[2:].split(" | ", 1)[0] for line in records)
+    keys = ", ".join(line[len(RECORD_BULLET) :].split(FIELD_SEP, 1)[0] for line in records)
     first = lines.index(records[0])  # the keys stand where the records stood
     return "\n".join([*lines[:first], keys, *(line for line in lines[first:] if line not in records)])
 

@@ -16,6 +16,10 @@ from .semantic import Filter, SemanticQuery
 
 
 PREVIEW_ROWS = 5
+# an answer lists records one per line: RECORD_BULLET, then the preview line's fields joined by FIELD_SEP,
+# the record's key first (graph/responses.render writes them; memory/semantic reads the keys back)
+RECORD_BULLET = "- "
+FIELD_SEP = " | "
 
 
 def preview_line(ds, row: dict[str, Any]) -> str:
@@ -35,7 +39,7 @@ def preview_line(ds, row: dict[str, Any]) -> str:
             parts.append(f"x{v}")
         else:
             parts.append(str(v))
-    return " | ".join(parts) + note
+    return FIELD_SEP.join(parts) + note
 
 
 def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
