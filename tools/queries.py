@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from .base import ToolContext, ToolError
 from .compiler import workspace_scope
 from .money import parse_amount
-from .runner import run_records
+from .runner import first_keys, run_records
 from .semantic import Filter, SemanticQuery, problem_text
 
 DATASETS = ("invoices", "sales", "vendors", "transactions", "invoice_items", "products")
@@ -201,11 +201,10 @@ def select_rows(
 
 def keys_for(ctx: ToolContext, params: dict[str, Any], cap: int = MAX_KEYS) -> list[Any]:
     """The keys of every record a filter matches (up to `cap`): fixes a record set where one must be
-    fixed (a ticket is about exactly these invoices), when the result only kept its query."""
-    from business_data.db import session_scope
-
+    fixed (a ticket is about exactly these invoices), when the result only kept its query. Beyond
+    `cap`, the first `cap` in the listing's order."""
     p = FilterParams.model_validate(
         {k: v for k, v in params.items() if k in FilterParams.model_fields and k != "limit"} | {"limit": 1}
     )
-    with session_scope(ctx.business) as s:
-        return select_rows(ctx, s, p, limit=1, key_cap=cap)["keys"]
+    with ctx.business.connect() as conn:
+        return first_keys(conn, ctx.data_model, p.to_query(ctx), ctx.identity, ctx.today, cap=cap)

@@ -3,6 +3,7 @@ executed, rows returned as JSON-ready dicts. Every statement comes from tools/co
 
   run_records(...)   a record listing: the rows (up to a limit), how many match, their amount,
                      the total in the workspace and the keys of the matches (bounded)
+  first_keys(...)    the keys of the first matches in the listing's order (a fixed record set)
   run_measures(...)  totals, breakdowns, rankings and trends; with compare_to also the other
                      period; with shares=True the grand totals the shares are taken of
 """
@@ -192,7 +193,10 @@ def run_records(
     planner takes the most selective index and stops early. A small result (at most key_cap matches)
     is counted and summed from them and its rows fetched by key; a large one is counted by the
     database and listed in the listing's order, where an index on the time dimension lets the
-    database stop after `limit` rows."""
+    database stop after `limit` rows. A large result keeps the listed rows' keys, then other matches'
+    in no set order (it is referred to by its query; `first_keys` gives the first ones in order):
+    reading the first key_cap in order cost another scan of the table when the filter has no index
+    and matches just over key_cap records."""
     q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
     c = compile_query(model, q, identity, today, limit=limit)
     ds, t = c.dataset, c.tables or Tables(c.dataset)  # (compile_query always sets them)
@@ -215,12 +219,12 @@ def run_records(
         rows = plain_rows(conn.execute(_by_key(c, key_col, keys), {"keys": keys})) if keys else []
         order = {k: i for i, k in enumerate(r[ds.key] for r in rows)} if ds.key in c.columns else None
         keys = sorted(keys, key=lambda k: order.get(k, len(order))) if order is not None else keys
-    else:
+    else:  # counted by the database; the keys kept are the listed rows', then other matches the probe found
         got = conn.execute(c.derive("count", count)).one()
         matched, amount = got[0], (round(float(got[1]), 2) if amount_col is not None else None)
         rows = _rows(conn, c)
-        kq = c.derive(("first_keys", key_cap), lambda: c.statement.with_only_columns(key_col).limit(key_cap))
-        keys = [plain(k) for k in conn.execute(kq).scalars().all()]
+        listed = [r[ds.key] for r in rows] if ds.key in c.columns else []
+        keys = list(dict.fromkeys([*listed, *(plain(r[0]) for r in found)]))[:key_cap]
     return Answer(
         q,
         c,
@@ -231,6 +235,19 @@ def run_records(
         keys=keys,
         keys_complete=matched <= len(keys),
     )
+
+
+def first_keys(
+    conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *, cap: int
+) -> list[Any]:
+    """The keys of the first `cap` matches in the listing's order: a record set fixed by its query
+    (a ticket about "these" when the result kept only some of their keys)."""
+    q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
+    c = compile_query(model, q, identity, today, limit=cap)
+    ds, t = c.dataset, c.tables or Tables(c.dataset)
+    key_col = t.col(ds.dimensions[ds.key].column)
+    kq = c.derive(("first_keys", cap), lambda: c.statement.with_only_columns(key_col).limit(cap))
+    return [plain(k) for k in conn.execute(kq).scalars().all()]
 
 
 def _sum(values: Iterable[Any]) -> float:

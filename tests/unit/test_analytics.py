@@ -494,7 +494,17 @@ def test_a_listing_counts_and_totals_every_match_as_sql_does(services, maya, mon
     assert d["filtered_records"] == n and d["total_amount"] == pytest.approx(float(total), abs=0.01)
     assert money(d["total_amount"]) in res.message
     assert sorted(r["invoice_number"] for r in d["results"]) == sorted(listed[: d["returned"]])
+    shown = [r["invoice_number"] for r in d["results"]]
     if n <= key_cap:
         assert sorted(d["keys"]) == sorted(listed) and d["keys_complete"] is True
-    else:
+    else:  # the rows on screen first, in their order
         assert len(d["keys"]) == key_cap and set(d["keys"]) <= set(listed) and d["keys_complete"] is False
+        assert d["keys"] == shown[:key_cap]
+    # a record set fixed by its query (a ticket about "these"): the first matches in the listing's order
+    params = {
+        "payment_status": "unpaid",
+        "date_from": start.isoformat(),
+        "date_to": (end - timedelta(days=1)).isoformat(),
+    }
+    assert queries.keys_for(maya, params, cap=3) == shown[:3]
+    assert sorted(queries.keys_for(maya, params)) == sorted(listed)
