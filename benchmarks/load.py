@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/load.py                          # 3 rounds of 20 s per setting (~6 min)
     .venv/bin/python benchmarks/load.py --seconds 10 --rounds 1  # a quick look
     .venv/bin/python benchmarks/load.py --root /path/to/other/checkout   # the same table for other code
+    .venv/bin/python benchmarks/load.py --uncached               # memory's real cost: no embedding cache
 
 Settings, each round in this order (so the ratios compare runs taken minutes apart, not hours):
   on1   one worker, semantic memory on      off1  one worker, semantic memory off
@@ -267,7 +268,15 @@ def main() -> None:
     ap.add_argument("--first-turns", type=int, default=60, help="new threads timed in process (0: skip)")
     ap.add_argument("--root", type=Path, default=ROOT, help="the checkout whose code is served")
     ap.add_argument("--json", type=Path, help="also write every run's numbers here")
+    ap.add_argument(
+        "--uncached",
+        action="store_true",
+        help="servers keep no embeddings (FINKRAFT_EMBEDDING_CACHE=0): every turn's texts are encoded, as when "
+        "each message is new (the message set repeats 16 messages, which the cache otherwise answers)",
+    )
     args = ap.parse_args()
+    if args.uncached:
+        os.environ["FINKRAFT_EMBEDDING_CACHE"] = "0"  # the servers inherit it (env_for)
     root = args.root.resolve()
     settings = [s for s in args.settings.split(",") if s]
     work = Path(tempfile.mkdtemp(prefix="fk-load-"))
@@ -280,7 +289,8 @@ def main() -> None:
         f"{platform.python_version()}; code {root} ({head[:70]})"
     )
     print(
-        f"{args.clients} clients, {args.seconds} s per run after {args.warmup} s warm-up, {args.rounds} round(s); "
+        f"{args.clients} clients, {args.seconds} s per run after {args.warmup} s warm-up, {args.rounds} round(s)"
+        f"{', embedding cache off' if args.uncached else ''}; "
         f"load average at start {os.getloadavg()[0]:.2f}",
         flush=True,
     )

