@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tools.filtering import FIELD_SEP, RECORD_BULLET
+from tools.filtering import FAILED_HINT, FIELD_SEP, MORE_RECORDS, RECORD_BULLET
 
 HELP = (
     "I can help with your finance operations. Try:\n"
@@ -30,7 +30,7 @@ def render(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int
         )[:preview_rows]
         text += "\n" + "\n".join(RECORD_BULLET + line for line in lines)
         if data["returned"] > preview_rows:
-            text += f"\n(and {data['filtered_records'] - preview_rows:,} more)"
+            text += "\n" + MORE_RECORDS.format(data["filtered_records"] - preview_rows)
         if data["dataset"] == "invoices" and data.get("status_counts", {}).get("failed"):
-            text += '\nAsk "why did these fail?" for the reasons, or "export these" for a file.'
+            text += "\n" + FAILED_HINT
     return text

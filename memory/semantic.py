@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from business_data.db import session_scope
 from business_data.appdb import utcnow
-from tools.filtering import FIELD_SEP, RECORD_BULLET
+from tools.filtering import FAILED_HINT, FIELD_SEP, MORE_RECORDS_LINE, RECORD_BULLET
 from tools.rbac import Identity
 
 from . import embedder
@@ -80,7 +80,9 @@ def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
     """What gets embedded for a turn: its text plus the tool's simple parameters. A listing's record
     lines ("- INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed", tools/filtering.py) keep
     only their first field, the record's key: the rest repeats the summary line above them, and was
-    three quarters of an answer's tokens (the model's cost grows with them)."""
+    three quarters of an answer's tokens (the model's cost grows with them). The lines after them
+    ("(and 2 more)", what to ask next) are left out: the same in every listing, they made listings
+    look alike and cost a fifth of what was left."""
     text = _records_as_keys((text or "").strip())
     if tool and params:
         extras = ", ".join(
@@ -102,7 +104,12 @@ def _records_as_keys(text: str) -> str:
         return text
     keys = ", ".join(line[len(RECORD_BULLET) :].split(FIELD_SEP, 1)[0] for line in records)
     first = lines.index(records[0])  # the keys stand where the records stood
-    return "\n".join([*lines[:first], keys, *(line for line in lines[first:] if line not in records)])
+    rest = (line for line in lines[first:] if line not in records and not _after_records(line))
+    return "\n".join([*lines[:first], keys, *rest])
+
+
+def _after_records(line: str) -> bool:
+    return line == FAILED_HINT or MORE_RECORDS_LINE.fullmatch(line) is not None
 
 
 class SemanticIndex:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -20,6 +21,11 @@ PREVIEW_ROWS = 5
 # the record's key first (graph/responses.render writes them; memory/semantic reads the keys back)
 RECORD_BULLET = "- "
 FIELD_SEP = " | "
+# the lines after the records: how many more matched, and what to ask next (memory/semantic leaves
+# them out of what it embeds: they say nothing the summary line does not, in every listing alike)
+MORE_RECORDS = "(and {:,} more)"
+MORE_RECORDS_LINE = re.compile(r"\(and [\d,]+ more\)")  # MORE_RECORDS, as a pattern
+FAILED_HINT = 'Ask "why did these fail?" for the reasons, or "export these" for a file.'
 
 
 def preview_line(ds, row: dict[str, Any]) -> str:

@@ -255,19 +255,24 @@ def test_semantic_isolation_between_users_and_workspaces(sstore):
 
 def test_an_answer_is_embedded_with_its_records_keys_not_their_rows():
     """A listing's record lines repeat the summary above them (vendor, dates, amounts, status): only
-    their keys are embedded, where they stood; other lists and the question are embedded as written."""
+    their keys are embedded, where they stood, and the lines after them (how many more, what to ask
+    next) not at all; other lists and the question are embedded as written."""
     from memory.semantic import embedding_text
 
     answer = (
         "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n"
         "- INV-ACM-2610-00220 | IndiSky Airlines | 2026-10-31 | ₹28,517.72 | failed - GSTIN missing\n"
         "- INV-ACM-2610-00226 | IndiSky Airlines | 2026-10-28 | ₹25,257.43 | failed - GSTIN missing\n"
-        "(and 5 more)"
+        "(and 5 more)\n"
+        'Ask "why did these fail?" for the reasons, or "export these" for a file.'
     )
     assert embedding_text(answer, "filter_data", {"vendor": "IndiSky", "status": "failed", "limit": 100}) == (
         "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n"
-        "INV-ACM-2610-00220, INV-ACM-2610-00226\n(and 5 more) [filter data: vendor IndiSky, status failed]"
+        "INV-ACM-2610-00220, INV-ACM-2610-00226 [filter data: vendor IndiSky, status failed]"
     )
+    # the same lines in a text without records (a user quoting them) are embedded as written
+    quoted = 'what does "(and 5 more)" mean?\n(and 5 more)'
+    assert embedding_text(quoted, None, None) == quoted
     steps = "Next steps:\n- ask the vendor for a GSTIN\n- re-submit the invoices"
     assert embedding_text(steps, None, None) == steps
     assert embedding_text("  why did these fail?  ", "explain_failures", {}) == "why did these fail?"
