@@ -76,13 +76,30 @@ def _key(identity: Identity) -> tuple[str, str]:
     return (identity.user_id, identity.workspace_id)
 
 
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_/-]{3,}[A-Za-z0-9]")
+
+
+def identifiers(text: str) -> list[str]:
+    """The record identifiers in a text ("INV-ACM-2610-00220", "GSTIN27AAACI1234F1Z5"): five or more
+    characters with letters and digits, and a separator or no lower case ("5lakh", "covid19" are words)."""
+    return [
+        w
+        for w in _NAME.findall(text or "")
+        if any(c.isdigit() for c in w)
+        and any(c.isalpha() for c in w)
+        and (any(c in "-/_" for c in w) or not any(c.islower() for c in w))
+    ]
+
+
 def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
     """What gets embedded for a turn: its text plus the tool's simple parameters. A listing's record
     lines ("- INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed", tools/filtering.py) keep
-    only their first field, the record's key: the rest repeats the summary line above them, and was
-    three quarters of an answer's tokens (the model's cost grows with them). The lines after them
-    ("(and 2 more)", what to ask next) are left out: the same in every listing, they made listings
-    look alike and cost a fifth of what was left."""
+    only their key, and only a key that is a name ("IndiSky Airlines"): the rest repeats the summary
+    line above them, and an identifier such as an invoice number is found by exact match
+    (`EpisodicMemory.turns_naming`): embedded, five of them were over half of an answer's tokens (the
+    model's cost grows with them) and found their listing first for one number in five. The lines
+    after the records ("(and 2 more)", what to ask next) are left out: the same in every listing,
+    they made listings look alike."""
     text = _records_as_keys((text or "").strip())
     if tool and params:
         extras = ", ".join(
@@ -102,10 +119,11 @@ def _records_as_keys(text: str) -> str:
     records = [line for line in lines if line.startswith(RECORD_BULLET) and FIELD_SEP in line]
     if not records:
         return text
-    keys = ", ".join(line[len(RECORD_BULLET) :].split(FIELD_SEP, 1)[0] for line in records)
-    first = lines.index(records[0])  # the keys stand where the records stood
+    keys = [line[len(RECORD_BULLET) :].split(FIELD_SEP, 1)[0] for line in records]
+    names = ", ".join(k for k in keys if not identifiers(k))
+    first = lines.index(records[0])  # the names stand where the records stood
     rest = (line for line in lines[first:] if line not in records and not _after_records(line))
-    return "\n".join([*lines[:first], keys, *rest])
+    return "\n".join([*lines[:first], *([names] if names else []), *rest])
 
 
 def _after_records(line: str) -> bool:
@@ -164,11 +182,27 @@ class SemanticIndex:
     ) -> list[dict]:
         """Memories of this user in this workspace nearest in meaning to `query`, best first.
 
-        Falls back to keyword matching over recent turns when semantic memory is off, the model can't
-        load, or (wait_for_model=False) the model is still loading."""
+        Turns naming an identifier the query names (an invoice number: `identifiers`) come first,
+        newest first, marked "match": "exact". Falls back to keyword matching over recent turns when
+        semantic memory is off, the model can't load, or (wait_for_model=False) the model is still loading."""
         k = max(0, int(k))
         if not k or not (query or "").strip():
             return []
+        named = self.episodic.turns_naming(identity, identifiers(query), k, exclude_thread)
+        ids = {t["turn_id"] for t in named}
+        found = self._search(identity, query, k + len(named), exclude_thread, min_score, wait_for_model)
+        exact = [{**t, "score": 1.0, "match": "exact"} for t in named]
+        return (exact + [h for h in found if h["turn_id"] not in ids])[:k]
+
+    def _search(
+        self,
+        identity: Identity,
+        query: str,
+        k: int,
+        exclude_thread: str | None,
+        min_score: float | None,
+        wait_for_model: bool,
+    ) -> list[dict]:
         if self.enabled and not embedder.failed() and (wait_for_model or embedder.is_loaded()):
             try:
                 q = embedder.encode([query])[0]

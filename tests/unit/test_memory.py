@@ -255,8 +255,9 @@ def test_semantic_isolation_between_users_and_workspaces(sstore):
 
 def test_an_answer_is_embedded_with_its_records_keys_not_their_rows():
     """A listing's record lines repeat the summary above them (vendor, dates, amounts, status): only
-    their keys are embedded, where they stood, and the lines after them (how many more, what to ask
-    next) not at all; other lists and the question are embedded as written."""
+    their keys that are names are embedded, where they stood (identifiers are found by exact match),
+    and the lines after them (how many more, what to ask next) not at all; other lists and the
+    question are embedded as written."""
     from memory.semantic import embedding_text
 
     answer = (
@@ -267,15 +268,61 @@ def test_an_answer_is_embedded_with_its_records_keys_not_their_rows():
         'Ask "why did these fail?" for the reasons, or "export these" for a file.'
     )
     assert embedding_text(answer, "filter_data", {"vendor": "IndiSky", "status": "failed", "limit": 100}) == (
-        "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n"
-        "INV-ACM-2610-00220, INV-ACM-2610-00226 [filter data: vendor IndiSky, status failed]"
-    )
+        "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050. "
+        "[filter data: vendor IndiSky, status failed]"
+    )  # the invoice numbers are found by exact match (test_an_identifier_finds_the_turns_that_named_it)
+    vendors = "Found 2 vendors.\n- IndiSky Airlines | travel | Mumbai\n- Metro Cabs | transport | Pune"
+    assert embedding_text(vendors, None, None) == "Found 2 vendors.\nIndiSky Airlines, Metro Cabs"  # names stay
     # the same lines in a text without records (a user quoting them) are embedded as written
     quoted = 'what does "(and 5 more)" mean?\n(and 5 more)'
     assert embedding_text(quoted, None, None) == quoted
     steps = "Next steps:\n- ask the vendor for a GSTIN\n- re-submit the invoices"
     assert embedding_text(steps, None, None) == steps
     assert embedding_text("  why did these fail?  ", "explain_failures", {}) == "why did these fail?"
+
+
+def _named_turns(mem) -> int:
+    """Maya's listing that showed INV-ACM-2610-00220, and other people's turns naming the same invoice."""
+    rows = "- INV-ACM-2610-00220 | IndiSky Airlines | 2026-10-31 | ₹28,517.72 | failed - GSTIN missing"
+    mem.record_turn(identity=MAYA, thread_id="old", speaker="user", text="failed invoices from indisky")
+    shown = mem.record_turn(
+        identity=MAYA,
+        thread_id="old",
+        speaker="assistant",
+        text=f"Found 1 invoice (vendor IndiSky Airlines, status failed), totalling ₹28,517.72.\n{rows}",
+        tool="filter_data",
+        params={"vendor": "IndiSky Airlines", "status": "failed"},
+        result_ref={"tool": "filter_data", "dataset": "invoices", "keys": ["INV-ACM-2610-00220"]},
+    )
+    mem.record_turn(identity=MAYA, thread_id="sales", speaker="user", text="sales in the north last quarter")
+    mem.record_turn(identity=MAYA, thread_id="sales", speaker="user", text="top 5 vendors by value")
+    for other in (VICTOR, MAYA_GLOBEX):
+        mem.record_turn(identity=other, thread_id="x", speaker="user", text="what about INV-ACM-2610-00220?")
+    return shown
+
+
+@pytest.mark.parametrize("where", ["keyword", pytest.param("semantic", marks=model), "suite-database"])
+def test_an_identifier_finds_the_turns_that_named_it(request, where):
+    """An invoice number in a search finds, first and by exact match (any case), the caller's turns
+    that named it; nobody else's, and not in the excluded thread.
+    (suite-database: the store of `services`, on PostgreSQL when the suite runs there.)"""
+    mem = (
+        request.getfixturevalue("services").memory
+        if where == "suite-database"
+        else request.getfixturevalue("sstore" if where == "semantic" else "store")
+    )
+    if where == "suite-database":
+        assert mem.episodic.engine.dialect.name == {"postgres": "postgresql"}.get(
+            os.environ["FINKRAFT_TEST_DB"], "sqlite"
+        )
+    shown = _named_turns(mem)
+    assert mem.flush(60)
+    hits = mem.search(MAYA, "what happened to inv-acm-2610-00220?", k=3)
+    assert hits[0]["turn_id"] == shown and hits[0]["match"] == "exact" and hits[0]["score"] == 1.0
+    assert all(h["turn_id"] != shown for h in hits[1:])
+    assert all(h.get("match") != "exact" for h in mem.search(MAYA, "INV-ACM-2610-00220", k=5, exclude_thread="old"))
+    assert mem.search(MAYA_GLOBEX, "INV-ACM-2610-00220", k=5)[0]["thread_id"] == "x"  # her own, in globex only
+    assert mem.search(GITA, "INV-ACM-2610-00220", k=5) == []
 
 
 @model
