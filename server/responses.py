@@ -280,7 +280,11 @@ class Turn(Record):
 
 class MemoryHit(Turn):
     score: float | None = None
-    match: str | None = None
+    match: str | None = Field(
+        None,
+        description='"exact": the turn names an identifier of the query (an invoice number); "keyword": the '
+        "fallback when semantic memory is off or not loaded; absent: nearest in meaning",
+    )
 
 
 class MemorySearch(BaseModel):
