@@ -178,18 +178,9 @@ class EpisodicMemory:
         if not names or limit <= 0:
             return []
         # SQLite's LIKE ignores ASCII case already; ILIKE elsewhere
-        plain = self.engine.dialect.name == "sqlite"
+        holds = _C.text.contains if self.engine.dialect.name == "sqlite" else _C.text.icontains
         latest = select(_C.id).where(*OWN_TURNS).order_by(_C.id.desc()).limit(NAMING_SCAN).scalar_subquery()
-        q = select(*_COLUMNS).where(
-            *OWN_TURNS,
-            _C.id.in_(latest),
-            or_(
-                *(
-                    _C.text.contains(n, autoescape=True) if plain else _C.text.icontains(n, autoescape=True)
-                    for n in names
-                )
-            ),
-        )
+        q = select(*_COLUMNS).where(*OWN_TURNS, _C.id.in_(latest), or_(*(holds(n, autoescape=True) for n in names)))
         if exclude_thread is not None:
             q = q.where(_C.thread_id != str(exclude_thread))
         with self.engine.connect() as conn:

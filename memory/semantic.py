@@ -100,7 +100,7 @@ def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
     model's cost grows with them) and found their listing first for one number in five. The lines
     after the records ("(and 2 more)", what to ask next) are left out: the same in every listing,
     they made listings look alike."""
-    text = _records_as_keys((text or "").strip())
+    text = _records_as_names((text or "").strip())
     if tool and params:
         extras = ", ".join(
             f"{k} {v}"
@@ -112,7 +112,7 @@ def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
     return text[:EMBED_TEXT_CHARS]
 
 
-def _records_as_keys(text: str) -> str:
+def _records_as_names(text: str) -> str:
     if "\n" + RECORD_BULLET not in text:
         return text
     lines = text.split("\n")

@@ -197,11 +197,9 @@ def run_records(
     in no set order (it is referred to by its query; `first_keys` gives the first ones in order):
     reading the first key_cap in order cost another scan of the table when the filter has no index
     and matches just over key_cap records."""
-    q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
-    c = compile_query(model, q, identity, today, limit=limit)
-    ds, t = c.dataset, c.tables or Tables(c.dataset)  # (compile_query always sets them)
+    q, c, t, key_col = _listing(conn, model, q, identity, today, limit)
+    ds = c.dataset
     amount_col = t.col(ds.dimensions[ds.amount].column) if ds.amount else None
-    key_col = t.col(ds.dimensions[ds.key].column)
 
     def first_matches():
         cols = [key_col] + ([amount_col] if amount_col is not None else [])
@@ -237,15 +235,22 @@ def run_records(
     )
 
 
+def _listing(
+    conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, limit: int
+) -> tuple[SemanticQuery, Compiled, Tables, Any]:
+    """A record listing's query with its names resolved, compiled, its tables and its key column."""
+    q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
+    c = compile_query(model, q, identity, today, limit=limit)
+    t = c.tables or Tables(c.dataset)  # (compile_query always sets them)
+    return q, c, t, t.col(c.dataset.dimensions[c.dataset.key].column)
+
+
 def first_keys(
     conn: Connection, model: DataModel, q: SemanticQuery, identity: Identity, today: date, *, cap: int
 ) -> list[Any]:
     """The keys of the first `cap` matches in the listing's order: a record set fixed by its query
     (a ticket about "these" when the result kept only some of their keys)."""
-    q = resolve_lookups(conn, model, q.but(measures=[], group_by=[], time_grain=None), identity)
-    c = compile_query(model, q, identity, today, limit=cap)
-    ds, t = c.dataset, c.tables or Tables(c.dataset)
-    key_col = t.col(ds.dimensions[ds.key].column)
+    _, c, _, key_col = _listing(conn, model, q, identity, today, cap)
     kq = c.derive(("first_keys", cap), lambda: c.statement.with_only_columns(key_col).limit(cap))
     return [plain(k) for k in conn.execute(kq).scalars().all()]
 
