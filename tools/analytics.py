@@ -22,6 +22,7 @@ from .compiler import WORKSPACE_DIMENSION
 from .semantic import QueryProblem, SemanticQuery, check_against
 
 TEXT_GROUPS = 10  # groups named in the answer; the table has them all
+TIES_SHOWN = 10  # "which vendor has the most...": every group tied for first, up to this many
 
 
 class AnalyzeParams(SemanticQuery):
@@ -163,13 +164,15 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     except QueryProblem as e:
         raise ToolError(str(e)) from None
     extra = _components(ds, q)
+    ties = _ranks_one(ds, q)
+    run = q.but(measures=q.measures + extra, limit=TIES_SHOWN + 1 if ties else q.limit)
     with session_scope(ctx.business) as s:
         conn = s.connection()
-        a = run_measures(
-            conn, model, q.but(measures=q.measures + extra) if extra else q, ctx.identity, ctx.today, shares=True
-        )
+        a = run_measures(conn, model, run, ctx.identity, ctx.today, shares=True)
         top = _top_contributor(conn, model, ds, a, ctx) if a.query.kind == "total" and not q.compare_to else None
-    q = a.query.but(measures=q.measures)  # names resolved, components kept out of the query
+    if ties:  # the first group and those tied with it
+        a.rows = [r for r in a.rows if r[ties] == a.rows[0][ties]] if a.rows else []
+    q = a.query.but(measures=q.measures, limit=q.limit)  # names resolved, components kept out of the query
     columns, rows = table(ds, a, q)
     data: dict[str, Any] = {
         "kind": q.kind,
@@ -225,6 +228,15 @@ def analysis_table(ctx: ToolContext, q: SemanticQuery) -> dict[str, Any]:
     }
 
 
+def _ranks_one(ds: Dataset, q: SemanticQuery) -> str | None:
+    """The measure a "which one has the most" question ranks by (limit 1, ordered by a measure): the
+    answer then names every group tied for first, not the one a tie-break picked."""
+    if q.kind != "breakdown" or q.limit != 1 or not q.order_by or q.compare_to:
+        return None
+    first = q.order_by[0].field
+    return first if first in ds.measures else None
+
+
 def _components(ds: Dataset, q: SemanticQuery) -> list[str]:
     """The parts of a single derived sum (outstanding = unpaid + overdue), to name them in the answer."""
     if q.kind != "total" or len(q.measures) != 1 or q.compare_to:
@@ -244,11 +256,14 @@ def _top_contributor(conn, model, ds: Dataset, a: Answer, ctx: ToolContext) -> d
     if dim is None or not total:
         return None
     r = run_measures(
-        conn, model, a.query.but(measures=[m], group_by=[dim], order_by=[f"-{m}"], limit=2), ctx.identity, ctx.today
+        conn, model, a.query.but(measures=[m], group_by=[dim], order_by=[f"-{m}"], limit=3), ctx.identity, ctx.today
     )
     if len(r.rows) < 2 or not r.rows[0][m]:
         return None  # one contributor only: nothing to point out
-    return {"dimension": dim, "name": r.rows[0][dim], "value": r.rows[0][m], "measure": m, "total": total}
+    tied = [x[dim] for x in r.rows if x[m] == r.rows[0][m]]
+    if len(tied) > 2 or len(tied) == len(r.rows):
+        return None  # no one stands out
+    return {"dimension": dim, "names": tied, "value": r.rows[0][m], "measure": m, "total": total}
 
 
 def table(ds: Dataset, a: Answer, q: SemanticQuery) -> tuple[list[str], list[list[Any]]]:
@@ -353,11 +368,10 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
         if top:
             m = top["measure"]
             share = round(top["value"] / top["total"] * 100, 1)
-            text += (
-                f"; {top['name']} accounts for {fmt(ds, m, top['value'])} of them"
-                if ds.measures[m].format == "count"
-                else f"; {top['name']} accounts for {fmt(ds, m, top['value'])} ({share}%)"
-            )
+            one = len(top["names"]) == 1  # or two tied for first: "A and B account for 7 of them each"
+            text += f"; {' and '.join(top['names'])} {'accounts' if one else 'account'} for {fmt(ds, m, top['value'])}"
+            text += " of them" if ds.measures[m].format == "count" else f" ({share}%)"
+            text += "" if one else " each"
         return text + "."
     m = q.measures[0]
     if not a.rows:
@@ -394,9 +408,15 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
             noun = label(ds, m)
             if ds.measures[m].format == "count" and noun.startswith("number of "):  # "the most failed invoices",
                 noun = what if filtered else noun.removeprefix("number of ")  # not "the most number of invoices"
-                return f"{r[d]} has the {most} {noun}{when_}: {fmt(ds, m, r[m])}{out_of}{vs}."
-            among = f" among {what}" if filtered else ""
-            return f"{r[d]} has the {most} {label(ds, m)}{among}{when_}: {fmt(ds, m, r[m])}{out_of}{vs}."
+            elif filtered:
+                noun += f" among {what}"
+            if len(a.rows) > 1:  # a tie: every group on the first place, each with the same figure
+                names = [str(x[d]) for x in a.rows[:TIES_SHOWN]]
+                last = " and others" if len(a.rows) > TIES_SHOWN else f" and {names.pop()}"
+                who = ", ".join(names) + last
+                each = f" of {fmt(ds, m, grand)} ({r[m] / grand * 100:.1f}%) each" if out_of else " each"
+                return f"{who} tie for the {most} {noun}{when_}: {fmt(ds, m, r[m])}{each}{vs}."
+            return f"{r[d]} has the {most} {noun}{when_}: {fmt(ds, m, r[m])}{out_of}{vs}."
         head = f"{'Top' if desc else 'Bottom'} {len(a.rows)} {label(ds, d)}s by {label(ds, m)}{of}{when_}{vs}"
         return f"{head}: " + "; ".join(f"{i}. {item(r)}" for i, r in enumerate(shown, 1)) + "."
     total = f" Total {fmt(ds, m, grand)}." if share_ok else ""

@@ -377,15 +377,17 @@ def _compile_query(
 def _finish(q: SemanticQuery, ds: Dataset, stmt: sa.Select, cols: list, limit: int | None, c: Compiled) -> Compiled:
     """Order and limit, and the statement into its Compiled."""
     by_name = {col.name: col for col in cols}
-    order = (
-        [
-            by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc()
-            for o in q.order_by
-            if o.field in by_name
-        ]
-        if q.order_by
-        else _default_order(q, ds, by_name)
-    )
+    if q.order_by:
+        named = [o for o in q.order_by if o.field in by_name]
+        order = [by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc() for o in named]
+        # ties break the same way on every run and database: on the groups (or the listing's own order)
+        used = {o.field for o in named}
+        groups = [PERIOD_COLUMN] + list(q.group_by) if q.kind != "records" else []
+        order += [by_name[g].asc() for g in groups if g in by_name and g not in used]
+        if q.kind == "records":
+            order += _default_order(q, ds, {k: v for k, v in by_name.items() if k not in used})
+    else:
+        order = _default_order(q, ds, by_name)
     if order:
         stmt = stmt.order_by(*order)
     n = limit or q.limit or (DEFAULT_GROUP_LIMIT if q.group_by else None)

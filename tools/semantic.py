@@ -9,7 +9,8 @@ What a query means, by shape:
   measures=[]  group_by=[]            a record listing (the dataset's `list` dimensions), like filter_data
   measures=[m] group_by=[]            totals: one row ("total value of failed invoices last month")
   measures=[m] group_by=[d]           a breakdown ("sales by region"); with order_by + limit a ranking
-                                      ("top 3 customers by sales": order_by=[-sales_value], limit=3)
+                                      ("top 3 customers by sales": order_by=[-sales_value], limit=3);
+                                      ties break on the groups, and limit=1 answers with every group tied first
   measures=[m] time_grain=month       a trend: grouped by the month of the time dimension, oldest first
   compare_to="previous_period"        the same query for another period, with the change in amount and %
 
