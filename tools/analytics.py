@@ -170,8 +170,8 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
         conn = s.connection()
         a = run_measures(conn, model, run, ctx.identity, ctx.today, shares=True)
         top = _top_contributor(conn, model, ds, a, ctx) if a.query.kind == "total" and not q.compare_to else None
-    if ties:  # the first group and those tied with it
-        a.rows = [r for r in a.rows if r[ties] == a.rows[0][ties]] if a.rows else []
+    if ties:
+        a.rows = _tied_first(a.rows, ties)
     q = a.query.but(measures=q.measures, limit=q.limit)  # names resolved, components kept out of the query
     columns, rows = table(ds, a, q)
     data: dict[str, Any] = {
@@ -237,6 +237,11 @@ def _ranks_one(ds: Dataset, q: SemanticQuery) -> str | None:
     return first if first in ds.measures else None
 
 
+def _tied_first(rows: list[dict], m: str) -> list[dict]:
+    """The first row and those equal to it on `m`."""
+    return [r for r in rows if r[m] == rows[0][m]] if rows else []
+
+
 def _components(ds: Dataset, q: SemanticQuery) -> list[str]:
     """The parts of a single derived sum (outstanding = unpaid + overdue), to name them in the answer."""
     if q.kind != "total" or len(q.measures) != 1 or q.compare_to:
@@ -260,7 +265,7 @@ def _top_contributor(conn, model, ds: Dataset, a: Answer, ctx: ToolContext) -> d
     )
     if len(r.rows) < 2 or not r.rows[0][m]:
         return None  # one contributor only: nothing to point out
-    tied = [x[dim] for x in r.rows if x[m] == r.rows[0][m]]
+    tied = [x[dim] for x in _tied_first(r.rows, m)]
     if len(tied) > 2 or len(tied) == len(r.rows):
         return None  # no one stands out
     return {"dimension": dim, "names": tied, "value": r.rows[0][m], "measure": m, "total": total}
@@ -412,10 +417,9 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
                 noun += f" among {what}"
             if len(a.rows) > 1:  # a tie: every group on the first place, each with the same figure
                 names = [str(x[d]) for x in a.rows[:TIES_SHOWN]]
-                last = " and others" if len(a.rows) > TIES_SHOWN else f" and {names.pop()}"
-                who = ", ".join(names) + last
-                each = f" of {fmt(ds, m, grand)} ({r[m] / grand * 100:.1f}%) each" if out_of else " each"
-                return f"{who} tie for the {most} {noun}{when_}: {fmt(ds, m, r[m])}{each}{vs}."
+                others = len(a.rows) > TIES_SHOWN
+                who = ", ".join(names) + " and others" if others else ", ".join(names[:-1]) + f" and {names[-1]}"
+                return f"{who} tie for the {most} {noun}{when_}: {fmt(ds, m, r[m])}{out_of} each{vs}."
             return f"{r[d]} has the {most} {noun}{when_}: {fmt(ds, m, r[m])}{out_of}{vs}."
         head = f"{'Top' if desc else 'Bottom'} {len(a.rows)} {label(ds, d)}s by {label(ds, m)}{of}{when_}{vs}"
         return f"{head}: " + "; ".join(f"{i}. {item(r)}" for i, r in enumerate(shown, 1)) + "."

@@ -377,17 +377,12 @@ def _compile_query(
 def _finish(q: SemanticQuery, ds: Dataset, stmt: sa.Select, cols: list, limit: int | None, c: Compiled) -> Compiled:
     """Order and limit, and the statement into its Compiled."""
     by_name = {col.name: col for col in cols}
-    if q.order_by:
-        named = [o for o in q.order_by if o.field in by_name]
-        order = [by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc() for o in named]
-        # ties break the same way on every run and database: on the groups (or the listing's own order)
-        used = {o.field for o in named}
-        groups = [PERIOD_COLUMN] + list(q.group_by) if q.kind != "records" else []
-        order += [by_name[g].asc() for g in groups if g in by_name and g not in used]
-        if q.kind == "records":
-            order += _default_order(q, ds, {k: v for k, v in by_name.items() if k not in used})
-    else:
-        order = _default_order(q, ds, by_name)
+    named = [o for o in q.order_by if o.field in by_name]
+    order = [by_name[o.field].desc() if o.direction == "desc" else by_name[o.field].asc() for o in named]
+    if not q.order_by and q.kind == "breakdown":  # the largest first
+        order = [by_name[q.measures[0]].desc()]
+    used = {o.field for o in named}
+    order += _tie_break(q, ds, {k: v for k, v in by_name.items() if k not in used})
     if order:
         stmt = stmt.order_by(*order)
     n = limit or q.limit or (DEFAULT_GROUP_LIMIT if q.group_by else None)
@@ -406,7 +401,9 @@ def _number(name: str, value: Any) -> Any:
     return v
 
 
-def _default_order(q: SemanticQuery, ds: Dataset, by_name: dict[str, ColumnElement]) -> list:
+def _tie_break(q: SemanticQuery, ds: Dataset, by_name: dict[str, ColumnElement]) -> list:
+    """The order within equal values, the same on every run and database (and the whole order when
+    none is asked for): a listing's own `order`; else the period, then the groups, ascending."""
     if q.kind == "records":
         out = []
         for spec in ds.order:
@@ -416,11 +413,7 @@ def _default_order(q: SemanticQuery, ds: Dataset, by_name: dict[str, ColumnEleme
                     by_name[name].desc() if direction and direction[0].lower() == "desc" else by_name[name].asc()
                 )
         return out
-    if q.kind == "trend":
-        return [by_name[PERIOD_COLUMN].asc()] + [by_name[g].asc() for g in q.group_by]
-    if q.kind == "breakdown":
-        return [by_name[q.measures[0]].desc()] + [by_name[g].asc() for g in q.group_by]
-    return []
+    return [by_name[g].asc() for g in (PERIOD_COLUMN, *q.group_by) if g in by_name]
 
 
 _AS_IS = frozenset({str, int, float, bool, type(None)})

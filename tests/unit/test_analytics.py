@@ -10,6 +10,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
+from tools import analytics
 from tools.compiler import compile_query
 from tools.money import money
 from tools.registry import run_tool
@@ -160,7 +161,7 @@ def test_which_vendor_has_the_most_failed_invoices_this_year(services, maya):
             assert f"; {b} accounts for {k + 1} of them." in words
 
 
-def test_ties_in_a_ranking_come_in_the_same_order_on_every_run(services, maya):
+def test_ties_in_a_ranking_come_in_the_same_order_on_every_run(services, maya, monkeypatch):
     """Equal values rank by name (a breakdown) or by the listing's own order (records), as SQL with an explicit
     tie-break gives them: a 'top 1' with two vendors on 14 names the same vendor on SQLite and PostgreSQL."""
     # each vendor's invoices name one vendor: all vendors tie on 1
@@ -172,6 +173,13 @@ def test_ties_in_a_ranking_come_in_the_same_order_on_every_run(services, maya):
     assert len(expected) > 2 and {c for _, c in expected} == {1}
     res = analyze(maya, dataset="invoices", measures=["vendor_count"], group_by=["vendor"], order_by=["-vendor_count"])
     assert [(r["vendor"], r["vendor_count"]) for r in rows_of(res)] == expected
+    # "which vendor has the most vendors": all tie; past TIES_SHOWN of them, the first ones "and others"
+    monkeypatch.setattr(analytics, "TIES_SHOWN", 3)
+    res = analyze(
+        maya, dataset="invoices", measures=["vendor_count"], group_by=["vendor"], order_by=["-vendor_count"], limit=1
+    )
+    assert [r["vendor"] for r in rows_of(res)] == [v for v, _ in expected[:4]]
+    assert res.message.startswith(f"{expected[0][0]}, {expected[1][0]}, {expected[2][0]} and others tie for the most ")
     # a listing ordered by a column with many ties: the rest in the listing's order (newest first, then number)
     listed = sql(
         services,
