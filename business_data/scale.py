@@ -19,6 +19,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Engine
 
+from . import clock
 from .models import FAILURE_REASONS, REGIONS, Invoice, Vendor
 from .seed import MONTHS_OF_HISTORY, SAMPLE_VENDOR, WORKSPACES, GST_RATE, seed
 
@@ -55,7 +56,7 @@ def seed_scale(
     log=print,
 ) -> dict[str, int | float]:
     """Grow the business database to `invoices` invoices (the demo seed first). Returns counts and seconds."""
-    today = today or date.today()
+    today = today or clock.today()
     t0 = time.perf_counter()
     seed(engine, today=today, seed=seed_value, reset=reset)
     with engine.connect() as conn:

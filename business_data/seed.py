@@ -14,7 +14,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 
-from . import gstin
+from . import clock, gstin
 from .db import reset_sequences
 from .models import (
     FAILURE_REASONS,
@@ -323,7 +323,7 @@ def is_seeded(engine: Engine) -> bool:
 def seed(engine: Engine, *, today: date | None = None, seed: int = 20261124, reset: bool = False) -> dict[str, int]:
     """Load the demo data into a migrated business database, in one transaction (replacing what is there
     when `reset`; nothing to do when it holds data already). Returns row counts ({} when nothing was done)."""
-    today = today or date.today()
+    today = today or clock.today()
     if not reset and is_seeded(engine):
         return {}
     rows = generate(today, seed)

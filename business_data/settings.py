@@ -10,8 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from .clock import DEFAULT_TIMEZONE, valid_timezone
 
 
 class Settings(BaseSettings):
@@ -41,6 +43,14 @@ class Settings(BaseSettings):
     # texts whose vectors a process keeps (1.5 KiB each): a text seen again is not encoded again; 0 keeps none
     embedding_cache: int = Field(4096, ge=0, validation_alias="FINKRAFT_EMBEDDING_CACHE")
     seed: int = Field(20261124, validation_alias="FINKRAFT_SEED")
+    # the business's time zone (IANA name): "today", "last month", "this financial year" turn over at its
+    # midnight, whatever the server's own time zone (business_data/clock.py)
+    timezone: str = Field(DEFAULT_TIMEZONE, validation_alias="FINKRAFT_TIMEZONE")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, v: str) -> str:
+        return valid_timezone(v)
 
     @property
     def resolved_data_dir(self) -> Path:

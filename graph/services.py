@@ -8,13 +8,14 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from datetime import date
 from pathlib import Path
 from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 
-from business_data import startup
+from business_data import clock, startup
 from business_data.datamodel import DataModel, get_data_model
 from business_data.db import make_engine
 from business_data.settings import Settings, get_settings
@@ -33,7 +34,7 @@ class Services:
     app: Engine
     memory: MemoryStore
     exports_dir: Path
-    today: Callable[[], date] = date.today
+    today: Callable[[], date] = clock.today  # the business date (FINKRAFT_TIMEZONE), not the server's
     model: DataModel | None = None  # the semantic data model (FINKRAFT_DATA_MODEL), validated at start
     _ready: bool = field(default=False, repr=False)
     _identities: dict = field(default_factory=dict, repr=False)
@@ -50,6 +51,7 @@ class Services:
             memory=MemoryStore(app, semantic=settings.semantic_memory),
             exports_dir=settings.exports_dir,
             model=get_data_model(settings.data_model),
+            today=partial(clock.today, settings.timezone),
         )
 
     @property

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from datetime import datetime, UTC
 
+from business_data import clock
+
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _MONTHS = [
     "January",
@@ -35,12 +37,13 @@ def iso(dt: datetime | None) -> str | None:
 
 
 def when(dt: datetime | None, now: datetime | None = None) -> str:
-    """'today', 'yesterday', 'on Monday', 'on 3 March' (calendar days in the server's local time)."""
+    """'today', 'yesterday', 'on Monday', 'on 3 March': calendar days in the business's time zone
+    (FINKRAFT_TIMEZONE), not the server's."""
     dt = aware(dt)
     if dt is None:
         return "recently"
     now = aware(now) or datetime.now(UTC)
-    local_now = now.astimezone()
+    local_now = now.astimezone(clock.zone())
     local = dt.astimezone(local_now.tzinfo)
     days = (local_now.date() - local.date()).days
     if days <= 0:

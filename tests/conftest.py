@@ -12,10 +12,13 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import date
 from pathlib import Path
 
 import httpx
 import pytest
+
+from tests.clock import start_run_clock
 
 os.environ.setdefault("LANGSMITH_TRACING", "false")
 os.environ.setdefault("LANGGRAPH_CLI_NO_ANALYTICS", "1")
@@ -54,7 +57,7 @@ def make_services(data_dir: Path, **overrides):
 
 
 _template_for_session = False  # set by pytest_configure: subprocesses that import this file seed as before
-_template_dir: Path | None = None
+_template_dirs: dict[date, Path] = {}  # one seeded copy per business date: the demo data is dated from it
 _template_lock = threading.Lock()
 
 
@@ -69,9 +72,11 @@ def _copy_template_ok(data_dir: Path, overrides: dict) -> bool:
 
 
 def _seeded_template() -> Path:
-    global _template_dir
+    from business_data import clock
+
+    day = clock.today()  # a test that travels to another date gets data seeded on that date
     with _template_lock:
-        if _template_dir is None:
+        if day not in _template_dirs:
             from business_data.db import dispose_engine
             from business_data.settings import Settings
             from graph.services import Services
@@ -82,8 +87,8 @@ def _seeded_template() -> Path:
             Services.from_settings(settings).prepare()
             for url in (settings.app_url, settings.business_url):
                 dispose_engine(url)  # closed (and WAL checkpointed) before the files are copied
-            _template_dir = tpl
-        return _template_dir
+            _template_dirs[day] = tpl
+        return _template_dirs[day]
 
 
 @pytest.fixture
@@ -219,6 +224,10 @@ def pytest_cmdline_main(config):
 def pytest_configure(config):
     global _template_for_session
     _template_for_session = True
+    try:
+        start_run_clock()  # FINKRAFT_TEST_NOW moves the whole run (tests/clock.py)
+    except ValueError as e:
+        raise pytest.UsageError(str(e)) from None
     mode = config.getoption("--db", default=None) or os.environ.get("FINKRAFT_TEST_DB", "sqlite")
     mode = {"pg": "postgres", "postgresql": "postgres"}.get(mode.lower(), mode.lower())
     if mode not in ("sqlite", "postgres"):
@@ -283,14 +292,18 @@ class PgDatabases:
         self.admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
     def template(self, kind: str) -> str:
-        """A migrated (and for business: seeded) database to copy; built once per session."""
+        """A migrated (and for business: seeded) database to copy; built once per session (the business
+        one once per business date: the demo data is dated from it)."""
+        from business_data import clock
+
+        key = kind if kind != "biz" else f"biz_{clock.today():%Y%m%d}"
         with self._lock:
-            if kind in self.templates:
-                return self.templates[kind]
+            if key in self.templates:
+                return self.templates[key]
         from business_data.db import dispose_engine, make_engine
         from business_data.migrations import migrate
 
-        name = self.create(f"tpl_{kind}")
+        name = self.create(f"tpl_{key}")
         url = self.url(name)
         if kind == "biz":
             from business_data.seed import seed
@@ -305,7 +318,7 @@ class PgDatabases:
             ensure_demo_users(make_engine(url))
         dispose_engine(url)  # CREATE DATABASE ... TEMPLATE needs it idle
         with self._lock:
-            self.templates[kind] = name
+            self.templates[key] = name
         return name
 
     def urls_for(self, data_dir: Path) -> tuple[str, str]:

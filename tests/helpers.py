@@ -8,7 +8,8 @@ No helper answers a question unless the call site names the reply (`answer`, `tu
 
 from __future__ import annotations
 
-from datetime import date
+from business_data import clock
+
 
 from dateutil.relativedelta import relativedelta
 from langgraph.types import Command
@@ -88,7 +89,7 @@ def chat_and_answer(client, message: str, thread: str, reply: str, *, asks: bool
 def expected_indisky_failed(business_engine) -> set[str]:
     """The sample scenario's invoices, straight from the business tables: IndiSky Airlines, failed,
     dated last month, in acme."""
-    first = date.today().replace(day=1)
+    first = clock.today().replace(day=1)
     with business_engine.connect() as c:
         return {
             r[0]
@@ -100,3 +101,19 @@ def expected_indisky_failed(business_engine) -> set[str]:
                 {"a": first - relativedelta(months=1), "b": first},
             )
         }
+
+
+def indisky_last_month(business_engine) -> tuple[int, int]:
+    """(failed, all) IndiSky Airlines invoices dated last month in acme, counted by SQL: the figures of
+    "7 of N failed". The 7 holds on every date (the seed guarantees it); N depends on the date."""
+    first = clock.today().replace(day=1)
+    with business_engine.connect() as c:
+        failed, total = c.execute(
+            text(
+                "SELECT SUM(CASE WHEN i.status='failed' THEN 1 ELSE 0 END), COUNT(*) FROM invoices i "
+                "JOIN vendors v ON v.id=i.vendor_id WHERE i.workspace_id='acme' AND v.name='IndiSky Airlines' "
+                "AND i.invoice_date >= :a AND i.invoice_date < :b"
+            ),
+            {"a": first - relativedelta(months=1), "b": first},
+        ).one()
+    return int(failed or 0), int(total)

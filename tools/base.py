@@ -11,6 +11,8 @@ from collections.abc import Callable
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.engine import Engine
 
+from business_data import clock
+
 from .rbac import Identity
 
 
@@ -77,7 +79,7 @@ class ToolContext:
     business: Engine
     app: Engine
     exports_dir: Path
-    today: date = field(default_factory=date.today)
+    today: date = field(default_factory=clock.today)  # the business date (business_data/clock.py)
     model: Any = None  # the data model (business_data.datamodel.DataModel); None: the configured one
 
     @property

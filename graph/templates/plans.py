@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import date
 from typing import Any, cast
 
 from langchain_core.messages import HumanMessage
@@ -22,6 +21,7 @@ from pydantic import ValidationError
 from sqlalchemy import CursorResult, update
 from sqlalchemy.engine import Engine
 
+from business_data import clock
 from business_data.appdb import Plan, utcnow
 from business_data.db import session_scope
 from graph.runs import DURABILITY, aprune_thread, run_config, traced_run
@@ -103,7 +103,7 @@ def _check_filters(params: dict[str, Any]) -> None:
     filters = {k: v for k, v in params.items() if k in FilterParams.model_fields and v is not None}
     try:
         p = FilterParams.model_validate(filters)
-        date_range(p.period, p.date_from, p.date_to, date.today())
+        date_range(p.period, p.date_from, p.date_to, clock.today())
     except ValidationError as e:
         raise PlanError(400, describe_validation_error(e)) from None
     except PeriodError as e:

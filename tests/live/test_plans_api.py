@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import pytest
 
+from business_data.db import make_engine
+from business_data.settings import Settings
 from tests.conftest import LiveServer
+from tests.helpers import indisky_last_month
 
 pytestmark = pytest.mark.slow
 
 ENV = {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"}
+
+
+def business_reads(data_dir) -> int:
+    """How many invoices the investigation reads: IndiSky Airlines' of last month, counted by SQL."""
+    return indisky_last_month(make_engine(Settings(FINKRAFT_DATA_DIR=str(data_dir)).business_url))[1]
 
 
 def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
@@ -84,7 +92,8 @@ def test_plan_lifecycle_with_confirmation_across_a_restart(tmp_path):
             trace = maya.get(f"/traces/{body['trace_id']}").json()  # plan runs show their work too
             assert trace["status"] == "ok" and trace["thread_id"] == f"plan-{pid}"
             assert [c["tool"] for c in trace["tool_calls"]] == ["filter_data", "explain_failures", "create_ticket"]
-            assert any(d["table"] == "invoices" and d["rows"] == 22 for d in trace["data_consulted"])
+            read = business_reads(tmp_path)  # every IndiSky invoice of last month: a figure of the date
+            assert any(d["table"] == "invoices" and d["rows"] == read for d in trace["data_consulted"])
             tickets = maya.get("/tickets").json()["tickets"]
             assert [t["title"] for t in tickets] == ["IndiSky Airlines: 7 invoices failed, GSTIN missing"]
             again = maya.post(f"/plans/{pid}/execute", json={"resume": "yes"}).json()

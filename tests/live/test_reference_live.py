@@ -3,7 +3,8 @@ BUSINESS_DATABASE_URL=...): analyses over /execute_tool and the sample scenario 
 
 from __future__ import annotations
 
-from datetime import date
+from business_data import clock
+
 
 import pytest
 from dateutil.relativedelta import relativedelta
@@ -35,7 +36,7 @@ def ref_server(tmp_path_factory):
         env["APP_DATABASE_URL"] = pg.urls_for(base)[0]
     else:
         url = f"sqlite:///{base / 'customer.sqlite'}"
-    reference_db.build(url, date.today())
+    reference_db.build(url, clock.today())
     env["BUSINESS_DATABASE_URL"] = url
     server = LiveServer(base, env=env).start()
     yield server, url
@@ -52,7 +53,7 @@ def scalar(url: str, query: str, **params):
 
 def test_analyses_over_execute_tool(ref_server):
     server, url = ref_server
-    start, end = date.today().replace(day=1) - relativedelta(months=1), date.today().replace(day=1)
+    start, end = clock.today().replace(day=1) - relativedelta(months=1), clock.today().replace(day=1)
     with server.client("maya") as maya, server.client("victor") as victor:
         r = maya.post(
             "/execute_tool",
@@ -114,7 +115,7 @@ def test_sample_scenario_over_chat(ref_server):
         n = scalar(
             url,
             "SELECT count(*) FROM sales WHERE region = 'North' AND sale_date >= :s AND sale_date < :e",
-            s=date.today().replace(day=1) - relativedelta(months=1),
-            e=date.today().replace(day=1),
+            s=clock.today().replace(day=1) - relativedelta(months=1),
+            e=clock.today().replace(day=1),
         )
         assert body["tool_used"] == "filter_data" and body["data"]["filtered_records"] == n

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from business_data import clock
+
 from collections import defaultdict
 from datetime import date
 
@@ -90,7 +92,7 @@ def check(api, sql, today: date) -> None:
 
 
 def test_dashboard_figures_match_the_database(api, sql):
-    check(api, sql, date.today())
+    check(api, sql, clock.today())
 
 
 def test_figures_are_the_same_when_the_rows_do_not_fit_in_one_answer(api, sql, monkeypatch):
@@ -103,6 +105,6 @@ def test_figures_are_the_same_when_the_rows_do_not_fit_in_one_answer(api, sql, m
         return original(self, name, **params)
 
     monkeypatch.setattr(Api, "tool", counting)
-    check(api, sql, date.today())
+    check(api, sql, clock.today())
     assert any(p.get("payment_status") == "unpaid" and p.get("vendor") for p in calls)  # per-vendor totals were asked
     assert any(p.get("dataset") == "sales" and p.get("region") for p in calls)

@@ -4,6 +4,8 @@ every figure checked against hand-written SQL on the reference tables; `finkraft
 
 from __future__ import annotations
 
+from business_data import clock
+
 import subprocess
 import sys
 from collections import defaultdict
@@ -36,7 +38,7 @@ def new_database(tmp_path, name: str, request) -> str:
 @pytest.fixture
 def ref_url(tmp_path, request):
     url = new_database(tmp_path, "customer", request)
-    reference_db.build(url, date.today())
+    reference_db.build(url, clock.today())
     return url
 
 
@@ -54,7 +56,7 @@ def sql(url: str, query: str, **params) -> list:
 
 
 def month(n: int) -> date:
-    return date.today().replace(day=1) - relativedelta(months=n)
+    return clock.today().replace(day=1) - relativedelta(months=n)
 
 
 def rows_of(res) -> list[dict]:
@@ -165,7 +167,7 @@ def test_another_workspace_sees_nothing_of_a_single_tenant_database(ref):
 
 def test_ten_questions_on_the_customers_database(ref, ref_url):
     maya = ref.tool_context(ref.identity("maya"))
-    today, year = date.today(), date(date.today().year, 1, 1)
+    today, year = clock.today(), date(clock.today().year, 1, 1)
     ask = lambda **q: run_tool("analyze_data", q, maya)  # noqa: E731
 
     # 1. what's the total value of failed invoices last month?

@@ -4,7 +4,9 @@ and totals. Figures are checked against hand-written SQL."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from business_data import clock
+
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ from sqlalchemy import text
 from tools.registry import run_tool
 from tools.report_files import header, inr
 
-IN_MONTH = date.today().replace(day=1) - relativedelta(months=1)
+IN_MONTH = clock.today().replace(day=1) - relativedelta(months=1)
 
 
 def _export(services, fmt: str, **params):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from business_data import clock
+
 import pytest
 
 import subprocess
@@ -9,7 +11,6 @@ import sys
 
 from sqlalchemy import text
 
-from datetime import date
 
 from business_data.db import make_engine
 from business_data.scale import seed_scale
@@ -70,7 +71,7 @@ def test_scale_is_refused_on_a_customers_database(tmp_path):
     assert r.returncode == 2 and "error: The business database does not fit the data model 'reference'" in r.stderr
     assert "Traceback" not in r.stderr
     url = f"sqlite:///{tmp_path / 'customer.sqlite'}"
-    reference_db.build(url, date.today())
+    reference_db.build(url, clock.today())
     r = seed(url)
     assert r.returncode == 2 and "--scale grows the demo data" in r.stderr
     with make_engine(url).connect() as conn:

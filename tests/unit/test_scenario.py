@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from business_data import clock
+
 import csv
 from datetime import date
 from pathlib import Path
@@ -149,6 +151,6 @@ def test_customers_resolve_against_the_sales_data(services, app_graph):
 
 
 def _last_quarter():
-    today = date.today()
+    today = clock.today()
     q0 = date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
     return q0 - relativedelta(months=3), q0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from business_data import clock
+
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -22,7 +24,7 @@ def test_same_seed_same_day_same_rows():
 def test_sample_scenario_and_volume(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/b.sqlite")
     migrate(engine, "business")
-    today = date.today()
+    today = clock.today()
     counts = seed(engine, today=today)
     assert counts["invoices"] > 2000 and counts["sales"] > 3000
     first = today.replace(day=1)

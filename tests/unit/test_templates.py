@@ -7,6 +7,8 @@ test_confirmation.py), so the figures are read from the paused thread's state.
 
 from __future__ import annotations
 
+from business_data import clock
+
 import dataclasses
 
 from datetime import date
@@ -37,7 +39,7 @@ def sql(services, query: str, **params):
 
 
 def month_bounds(months_back: int) -> tuple[str, str]:
-    first = date.today().replace(day=1) - relativedelta(months=months_back)
+    first = clock.today().replace(day=1) - relativedelta(months=months_back)
     return first.isoformat(), (first + relativedelta(months=1)).isoformat()
 
 
@@ -133,7 +135,7 @@ def test_vendor_analysis_of_all_vendors_ranks_them(world):
     services, graph = world
     out = completed(graph, "maya", "va-all", "how did our vendors do last quarter?")
     assert out["plan"]["template"] == "vendor_analysis" and "vendor" not in out["plan"]["params"]
-    first = date.today().replace(day=1)
+    first = clock.today().replace(day=1)
     q0 = date(first.year, 3 * ((first.month - 1) // 3) + 1, 1)
     s, e = (q0 - relativedelta(months=3)).isoformat(), q0.isoformat()
     rows = sql(
