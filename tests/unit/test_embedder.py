@@ -44,7 +44,7 @@ def _run(code: str, env: dict | None = None) -> subprocess.Popen:
         [sys.executable, "-c", textwrap.dedent(code)],
         cwd=REPO,
         text=True,
-        env={**os.environ, "PYTHONPATH": str(REPO), **(env or {})},
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]), **(env or {})},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )

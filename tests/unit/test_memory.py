@@ -16,6 +16,7 @@ from datetime import datetime, timedelta, UTC
 import pytest
 from sqlalchemy import func, select, update
 
+from business_data import clock
 from business_data.db import session_scope
 from business_data.appdb import MemoryEmbedding, MemoryTurn
 from memory.narrate import when
@@ -155,9 +156,7 @@ def test_welcome_with_only_history_comes_once_per_return(store):
     assert store.working_context(MAYA, "thread-B", is_new_thread=True)["welcome"] is None
     later = datetime.now(UTC) + timedelta(hours=2)
     w = store.working_context(MAYA, "thread-B", is_new_thread=True, now=later)["welcome"]
-    day = (
-        "today" if later.astimezone().date() == datetime.now(UTC).astimezone().date() else "yesterday"
-    )  # (late at night)
+    day = "today" if later.astimezone(clock.zone()).date() == clock.today() else "yesterday"  # (late at night)
     assert w.startswith(f"Welcome back - last time ({day}) you were looking at 7 failed invoices from IndiSky Airlines")
     assert (
         store.working_context(MAYA, "thread-B", is_new_thread=True, now=datetime.now(UTC) + timedelta(minutes=5))[
@@ -173,6 +172,10 @@ def test_humanised_dates():
     assert when(now - timedelta(days=1), now) == "yesterday"
     assert when(now - timedelta(days=3), now).startswith("on ")
     assert when(now - timedelta(days=30), now) == "on 10 February"
+    # calendar days are India's (FINKRAFT_TIMEZONE): 23:30 IST on the 12th, seen at 00:30 IST on the 13th, is
+    # "yesterday", although both instants are on the 12th in UTC; and 06:00 UTC is "today" from 23:00 UTC
+    assert when(datetime(2026, 3, 12, 18, 0, tzinfo=UTC), datetime(2026, 3, 12, 19, 0, tzinfo=UTC)) == "yesterday"
+    assert when(datetime(2026, 3, 12, 19, 0, tzinfo=UTC), datetime(2026, 3, 12, 23, 0, tzinfo=UTC)) == "today"
 
 
 def test_keyword_fallback_and_isolation(store):
@@ -364,7 +367,7 @@ def test_memory_written_by_another_process_is_found(sstore, engine, tmp_path):
         assert store.flush(120)
         print(tid)
     """)
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
     proc = subprocess.run(
         [sys.executable, "-c", script], cwd=REPO, env=env, capture_output=True, text=True, timeout=180
     )

@@ -213,7 +213,7 @@ def test_finkraft_migrate_cli_runs_anywhere_without_alembic_ini(tmp_path):
             timeout=120,
         )
 
-    env["PYTHONPATH"] = str(ROOT)
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])  # (keeps the tests' clock)
     r = cli("--current")
     assert r.returncode == 0 and "at nothing (empty)" in r.stdout, r.stdout + r.stderr
     r = cli()
