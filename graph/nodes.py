@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from dataclasses import replace
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
@@ -24,7 +25,15 @@ from tools.vendors import workspace_customer_names, workspace_vendor_names
 from . import responses
 from .context import RunSettings
 from .intent import Intent, ParseContext
-from .parser import parse
+from .parser import parse_turn
+from .understanding import (
+    ask_text,
+    decide,
+    interpret,
+    query_of,
+    referent_problem,
+    starts_clean,
+)
 from .confirmation import confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
@@ -94,6 +103,7 @@ class Nodes:
         """Memory retrieval: the working context for this turn (and a reset of per-turn fields)."""
         reset: dict[str, Any] = {
             "intent": None,
+            "interpretation": None,
             "plan": None,
             "tool_calls": [],
             "result": None,
@@ -163,18 +173,73 @@ class Nodes:
         fallback = None
         if self.router is not None:
             intent, fallback = self.router.route(text, pctx, ident, state)
+        parsed, turn = parse_turn(text, pctx)
+        record: dict[str, Any]
         if intent is not None:
-            return {"intent": {**intent.__dict__, "router": "llm", "model": self.router.model_id, "fallback": None}}
-        return {"intent": {**parse(text, pctx).__dict__, "router": "offline", "model": None, "fallback": fallback}}
+            record = {**intent.__dict__, "router": "llm", "model": self.router.model_id, "fallback": None}
+        else:
+            record = {**parsed.__dict__, "router": "offline", "model": None, "fallback": fallback}
+        standalone = None
+        previous = query_of((pctx.last_result or {}).get("tool"), dict((pctx.last_result or {}).get("query") or {}))
+        previous = {**dict((pctx.last_result or {}).get("params") or {}), **previous}
+        if pctx.last_result or pctx.last_ticket_id:
+            alone, alone_turn = parse_turn(
+                text, replace(pctx, last_result=None, last_ticket_id=None, last_export_id=None)
+            )
+            standalone = query_of(alone.tool, alone.params) if alone.kind == "tool" else {}
+            if record["router"] == "offline" and starts_clean(text, alone, alone_turn, parsed):
+                # a self-contained new question: nothing from the earlier one comes along
+                record = {**alone.__dict__, "router": "offline", "model": None, "fallback": fallback}
+                record["reason"] = f"{alone.reason}; a new question, so nothing is carried from the last one"
+                parsed, turn, standalone = alone, alone_turn, None
+        interpretation = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous)
+        return {"intent": record, "interpretation": interpretation}
 
     def _memory_last_result(self, ident: Identity, config: RunnableConfig) -> dict | None:
         results = self.s.memory.last_result_sets(ident, limit=1)
         return results[0] if results else None
 
     def plan(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        """Planning: resolve references to concrete records and decide the steps."""
+        """Planning: decide (run, state the assumption, ask or refuse: graph/understanding.py), resolve
+        references to concrete records and decide the steps."""
         intent: IntentRecord = state.get("intent") or {}
         kind = intent["kind"]
+        text = last_user_text(state)
+        interp = decide(cast(dict, state.get("interpretation") or {}), cast(dict, intent), text, self.identity(config))
+        out = self._plan(state, config, intent, interp, text)
+        final = out.pop("interpretation", None) or interp
+        if out.get("plan", {}).get("mode") == "answer" and final.get("decision") in ("run", "assume"):
+            final = {**final, "decision": "ask" if kind == "clarify" or out.get("response") else final["decision"]}
+        return {**out, "interpretation": final}
+
+    def _plan(
+        self, state: AgentState, config: RunnableConfig, intent: IntentRecord, interp: dict, text: str
+    ) -> dict[str, Any]:
+        kind = intent["kind"]
+        if interp.get("decision") == "refuse" and (kind != "tool" or intent.get("tool") != interp.get("action")):
+            ident = self.caller(config)  # a write the role may not make, asked for before any detail: say so first
+            msg = denial_message(ident, str(interp.get("action")))
+            calls = [tool_call(str(interp.get("action")), {}, "denied", msg)]
+            return {
+                **answer_plan("refused before asking", msg),
+                "result": {"status": "denied", "message": msg, "data": {}},
+                "tool_calls": calls,
+            }
+        if interp.get("decision") == "refuse":  # the gate refuses it, before any reference is asked about
+            return {
+                "plan": {
+                    "mode": "direct",
+                    "steps": [{"tool": intent["tool"], "params": dict(intent.get("params") or {})}],
+                    "reason": "refused: the role may not run it",
+                    "refs": {},
+                }
+            }
+        if interp.get("decision") == "ask" and kind in ("tool", "template"):
+            question = ask_text(cast(Any, interp), intent.get("question") or responses.HELP)
+            choices = interp.get("choices") or []
+            if choices:
+                question += " " + " or ".join(f"“{c['label']}”" for c in choices) + "?"
+            return answer_plan(interp.get("reason"), question)
         if kind in ("help", "greeting"):
             return answer_plan(kind, responses.HELP if kind == "help" else responses.GREETING)
         if kind in ("clarify", "answer"):  # answer: the model replied in words (graph/llm.py)
@@ -225,6 +290,9 @@ class Nodes:
                 resolved = {}
             if resolved.get("question"):
                 return answer_plan("ambiguous reference", resolved["question"])
+            problem = referent_problem(intent.get("tool"), resolved)
+            if problem:  # an export or a write acts only on a non-empty result of this conversation
+                return answer_plan("nothing to act on", problem)
             if "params" in resolved:  # "the same for SkyHigh": previous filter, overridden
                 params = {
                     **{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")},

@@ -34,6 +34,37 @@ class IntentRecord(TypedDict, total=False):
     explained_by: str  # who wrote the answer's words (template, or the model)
 
 
+Decision = Literal["run", "assume", "ask", "refuse"]
+PartSource = Literal["message", "carried", "default"]
+
+
+class Part(TypedDict):
+    """One part of what will run (a filter, the dataset, the records) and where it came from."""
+
+    slot: str  # vendor, period, dataset, measures, group_by, records, ...
+    value: Any
+    source: PartSource  # the words of this message, an earlier turn, or a default
+    why: NotRequired[str]  # carried: "follow-up" or "'these' = your last result"; default: which default
+
+
+class Choice(TypedDict):
+    """A reading offered when the assistant asks: its label, and the message that picks it."""
+
+    label: str
+    message: str
+
+
+class Interpretation(TypedDict, total=False):
+    action: str  # the tool or template that would run, or clarify / help / greeting ...
+    router: str  # offline | llm
+    parts: list[Part]
+    unused: list[str]  # content words of the message that nothing used
+    decision: Decision
+    assumptions: list[str]  # said in the answer when decision == "assume"
+    choices: list[Choice]  # when decision == "ask"
+    reason: str  # why this decision (for the trace)
+
+
 class PlanStep(TypedDict):
     tool: str
     params: dict[str, Any]
@@ -141,6 +172,7 @@ class InputState(TypedDict):
 
 class AgentState(InputState, total=False):
     intent: IntentRecord | None
+    interpretation: Interpretation | None  # what was understood, where each part came from, the decision
     plan: PlanRecord | None
     tool_calls: list[ToolCallRecord]  # this turn's calls
     result: Annotated[ResultRecord | None, TurnResult(dict)]  # this turn's main result (saved without rows)

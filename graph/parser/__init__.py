@@ -60,9 +60,14 @@ RULES: list[Rule] = [
 
 
 def parse(text: str, ctx: ParseContext) -> Intent:
+    return parse_turn(text, ctx)[0]
+
+
+def parse_turn(text: str, ctx: ParseContext) -> tuple[Intent, Turn]:
+    """The intent, and the parsed message it came from (graph/understanding.py reads what was left over)."""
     turn = Turn.of(text, ctx)
     for rule in RULES:
         intent = rule(turn)
         if intent is not None:
-            return intent
+            return intent, turn
     raise AssertionError("the last rule always answers")  # pragma: no cover

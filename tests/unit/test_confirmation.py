@@ -55,7 +55,7 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
     assert proc.returncode == 0, proc.stderr[-3000:]
     first = json.loads(proc.stdout.strip().splitlines()[-1])
     services = make_services(tmp_path)
-    seven_of = "%d of %d failed" % indisky_last_month(services.business)  # "7 of N": N from the data
+    seven_of = "{} of {} failed".format(*indisky_last_month(services.business))  # "7 of N": N from the data
     assert first["paused"] and first["steps"] == ["filter", "analyse", "propose"]
     assert first["response"].endswith("\n\n" + QUESTION) and seven_of in first["response"]
 
@@ -99,7 +99,7 @@ def test_no_writes_nothing(tmp_path):
         "message": "You said no, so nothing was written.",
     }
     assert "Nothing was written" in out["response"]
-    assert "%d of %d failed" % indisky_last_month(services.business) in out["response"]
+    assert "{} of {} failed".format(*indisky_last_month(services.business)) in out["response"]
 
     out = turn_and_answer(
         graph, cfg("maya", "no-3"), "investigate the IndiSky failures from last month", False, asks=True

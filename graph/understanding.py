@@ -1,0 +1,318 @@
+"""Understanding made visible: what the router read in one message, where each part came from, the words
+it did not use, and the decision before acting (run, run stating an assumption, ask, or refuse).
+
+The router (offline parser or model) proposes an Intent; `interpret` turns it into an Interpretation
+record, and `decide` applies the rules that keep a guess from being acted on:
+
+- a content word nothing used (not filler, not a name, date, amount or a word of the data model that the
+  query applied) means the message asked for something the query would silently drop: ask, offering
+  the likeliest readings as one-click choices;
+- a write or an export needs an explicit verb, and its "these" must be a non-empty result of this
+  conversation;
+- the caller's role is checked first: a refusal comes before any clarifying question;
+- parts taken from an earlier turn or from a default are stated ("No period given, so all dates").
+
+The same decision applies to the offline parser and to a model's tool call.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+
+from tools.registry import can_run, spec
+from tools.rbac import Identity
+
+from .parser.lexicon import COMMON
+from .parser.patterns import CREATE, RECORD_REF, TOKEN
+from .parser.vocabulary import vocabulary
+from .state import Choice, Interpretation, Part
+
+# tools that read business data: a word they did not use changes the answer
+DATA_TOOLS = {"filter_data", "analyze_data", "explain_failures", "export_report", "vendor_profile"}
+# words that carry no request of their own, beyond the parser's vocabulary
+FILLER = set(
+    """
+    hello hey hi dear thanks thank regards team kindly pls plz please quick quickly asap urgently
+    tell know want wanted need needed like love would could might may wonder wondering curious
+    get got give us me our ours we i you your yours whose whom which what who where when why how
+    there here much many lot lots bit little some any anything something everything everyone
+    see show showing shown list listing display pull fetch find look looking check checking
+    having have has had being was were been be is are am does did do done doing
+    okay ok alright right sure great cool fine good nice
+    per cent vs versus via etc also too very really actually basically just only even still
+    wise overall altogether together entire whole full complete
+    """.split()
+)
+# "report" alone is a noun ("a report of revenue from X"): an export needs one of these
+EXPORT_VERB = re.compile(
+    r"\bexport|\bdownload|\bcsv\b|\bxlsx?\b|\bexcel\b|\bpdf\b|\bspread ?sheets?\b|\bworkbook\b|\bsave\b|"
+    r"\bfile\b|\bsend\b|\be-?mail|\bmail\b|\battach|\bfixed report\b|\breport (?:of|for|on) (?:these|those|them|it)\b"
+)
+WRITE_CUES = {"create_ticket": CREATE, "export_report": EXPORT_VERB}
+PERIOD_KEYS = ("period", "date_from", "date_to")
+
+
+@lru_cache(maxsize=1)
+def parser_words() -> frozenset[str]:
+    """Every word some rule of the offline parser reads: the literal words of its patterns (and its word
+    lists). A word outside these, the data model's vocabulary and the names is one nothing understood."""
+    from . import parser
+    from .parser import analytics, followups, lexicon, patterns, periods, rules, slots, tickets
+
+    words: set[str] = set(COMMON)
+    for module in (parser, analytics, followups, lexicon, patterns, periods, rules, slots, tickets):
+        for value in vars(module).values():
+            sources = [value] if isinstance(value, re.Pattern) else []
+            if isinstance(value, (list, tuple)):
+                sources = [v for item in value for v in (item if isinstance(item, tuple) else (item,))]
+            for src in sources:
+                if isinstance(src, re.Pattern):
+                    words.update(re.findall(r"[a-z]{3,}", re.sub(r"\\[a-zA-Z]", " ", src.pattern)))
+            if isinstance(value, (set, frozenset, dict)):
+                words.update(w for w in value if isinstance(w, str))
+    return frozenset(words)
+
+
+def _flat_words(value: Any) -> set[str]:
+    """Every word inside a parameter value (names, statuses, measures, nested filters)."""
+    if isinstance(value, dict):
+        return set().union(*(_flat_words(k) | _flat_words(v) for k, v in value.items())) if value else set()
+    if isinstance(value, (list, tuple)):
+        return set().union(*(_flat_words(v) for v in value)) if value else set()
+    if isinstance(value, str):
+        return set(TOKEN.findall(value.lower().replace("_", " "))) | {value.lower()}
+    return set()
+
+
+def unused_words(rest: str, params: dict[str, Any], dataset: str | None) -> list[str]:
+    """Content words of `rest` (the message with names, dates and amounts already blanked out) that nothing
+    used: not filler, not the parser's vocabulary, not a value the query applies. A data-model value that
+    the query does not apply ("inactive" in a listing of every vendor) counts as unused too."""
+    used = _flat_words(params)
+    vocab = vocabulary()
+    hits = vocab.find(rest)
+    covered: set[int] = set()
+    dropped: list[str] = []
+    for h in hits:
+        covered.update(range(h.start, h.end))
+        values = [t for t in h.terms if t.kind == "value" and (dataset is None or t.dataset == dataset)]
+        others = [t for t in h.terms if t.kind != "value"]
+        if values and not others and not any((t.value or "").lower() in used for t in values):
+            dropped.append(h.phrase)
+    out: list[str] = []
+    for m in TOKEN.finditer(rest):
+        w = m.group(0)
+        if m.start() in covered or w in parser_words() or w in FILLER or w in used or len(w) < 3 or w.isdigit():
+            continue
+        if re.fullmatch(r"\d+(?:st|nd|rd|th|k|l|cr|lakh|crore)?", w):
+            continue
+        out.append(w)
+    return list(dict.fromkeys([*dropped, *out]))
+
+
+def parts_of(
+    params: dict[str, Any], refs: dict[str, str], standalone: dict[str, Any] | None, previous: dict[str, Any]
+) -> list[Part]:
+    """Where each parameter came from: this message (the message read alone gives it), an earlier turn
+    (the previous query had it and this message did not say it), or a default."""
+    parts: list[Part] = []
+    alone = standalone if standalone is not None else params
+    for key, value in params.items():
+        if key in ("limit", "format") and key not in alone:
+            continue
+        if key in alone and alone[key] == value or standalone is None:
+            parts.append({"slot": key, "value": value, "source": "message"})
+        elif previous.get(key) == value:
+            parts.append({"slot": key, "value": value, "source": "carried", "why": "kept from your last question"})
+        else:
+            parts.append({"slot": key, "value": value, "source": "message"})
+    for kind, how in refs.items():
+        parts.append({"slot": kind, "value": how, "source": "carried", "why": f"'{kind}' = your {how} result"})
+    return parts
+
+
+def query_of(tool: str | None, params: dict[str, Any]) -> dict[str, Any]:
+    """The semantic query inside an analyze_data call, else the filter parameters themselves."""
+    return dict(params.get("query") or params) if tool == "analyze_data" else dict(params)
+
+
+def interpret(
+    text: str,
+    intent: dict[str, Any],
+    *,
+    rest: str,
+    standalone: dict[str, Any] | None,
+    previous: dict[str, Any],
+) -> Interpretation:
+    """The record of what was understood (before references are resolved and the decision is taken)."""
+    kind = intent.get("kind") or "clarify"
+    tool = intent.get("tool")
+    action = tool if kind == "tool" else (intent.get("template") if kind == "template" else kind)
+    params = query_of(tool, dict(intent.get("params") or {}))
+    interp: Interpretation = {
+        "action": str(action or kind),
+        "router": str(intent.get("router") or "offline"),
+        "parts": [],
+        "unused": [],
+        "assumptions": [],
+        "choices": [],
+    }
+    if kind not in ("tool", "template"):
+        return interp
+    interp["parts"] = parts_of(params, dict(intent.get("refs") or {}), standalone, previous)
+    if tool in DATA_TOOLS or kind == "template":
+        interp["unused"] = unused_words(rest, params, params.get("dataset"))
+    return interp
+
+
+def _without(text: str, words: list[str]) -> str:
+    out = text
+    for w in sorted(words, key=len, reverse=True):
+        out = re.sub(rf"(?i)\b(?:not |un|non-?)?{re.escape(w)}\b", " ", out)
+    out = re.sub(r"\b(?:whose|which|that|who|where)\s+(?:is|are|was|were)?\s*(?=[,.?!]|$)", " ", out)
+    return re.sub(r"\s+", " ", out).strip(" ,")
+
+
+def wants_a_write_it_may_not(text: str, identity: Identity | None) -> str | None:
+    """A write the message clearly asks for ("create a ticket") that the caller's role may not run: its
+    name, so the refusal comes before any question about what to write."""
+    if identity is None:
+        return None
+    low = text.lower()
+    for tool, cue in WRITE_CUES.items():
+        if cue.search(low) and spec(tool) and not can_run(identity, tool):
+            return tool
+    return None
+
+
+def decide(
+    interp: Interpretation,
+    intent: dict[str, Any],
+    text: str,
+    identity: Identity | None,
+) -> Interpretation:
+    """Run, run stating the assumption, ask, or refuse: before references are resolved (see referent())."""
+    kind = intent.get("kind")
+    tool = intent.get("tool")
+    blocked = wants_a_write_it_may_not(text, identity)
+    if blocked and (kind != "tool" or tool == blocked or tool is None):
+        return {**interp, "decision": "refuse", "reason": f"the role may not {blocked}", "action": blocked}
+    if kind == "tool" and identity is not None and tool and not can_run(identity, tool):
+        return {**interp, "decision": "refuse", "reason": f"the role may not run {tool}"}
+    if kind == "clarify":
+        return {**interp, "decision": "ask", "reason": intent.get("reason") or "the router asked"}
+    if kind != "tool" and kind != "template":
+        return {**interp, "decision": "run", "reason": str(kind)}
+    if tool == "export_report" and not EXPORT_VERB.search(text.lower()):
+        return {
+            **interp,
+            "decision": "ask",
+            "reason": "an export with no word asking for a file",
+            "choices": [
+                {"label": "Just show me the figures", "message": re.sub(r"(?i)\breports?\b", "figures", text)},
+                {"label": "Download it as Excel", "message": f"{text.rstrip(' ?.!')} as excel"},
+            ],
+        }
+    unused = interp.get("unused") or []
+    if unused:
+        said = ", ".join(f"“{w}”" for w in unused)
+        choices: list[Choice] = []
+        cleaned = _without(text, unused)
+        if cleaned and cleaned.lower() != text.lower():
+            choices.append({"label": f"Run it without {said}", "message": cleaned})
+        choices.append({"label": "What can I ask about?", "message": "help"})
+        return {**interp, "decision": "ask", "reason": f"words not understood: {unused}", "choices": choices}
+    assumptions = assumptions_of(interp, intent)
+    return {
+        **interp,
+        "decision": "assume" if assumptions else "run",
+        "assumptions": assumptions,
+        "reason": "every word accounted for",
+    }
+
+
+def assumptions_of(interp: Interpretation, intent: dict[str, Any]) -> list[str]:
+    """What the answer should say it assumed: filters kept from an earlier question."""
+    out = []
+    for p in interp.get("parts") or []:
+        if p["source"] == "carried" and p["slot"] not in ("records", "filter", "ticket", "report", "dataset"):
+            out.append(f"{p['slot'].replace('_', ' ')}: {_show(p['value'])} (kept from your last question)")
+    return out
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(_show(v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{k} {_show(v)}" for k, v in value.items())
+    return str(value).replace("_", " ")
+
+
+def ask_text(interp: Interpretation, fallback: str) -> str:
+    """The question to show for decision == "ask" (the router's own question, or which words were not used)."""
+    unused = interp.get("unused") or []
+    if interp.get("reason", "").startswith("an export with no word"):
+        return "Do you want a file, or just the figures on screen? I haven't exported anything."
+    if unused and interp.get("reason", "").startswith("words not understood"):
+        said = ", ".join(f"“{w}”" for w in unused)
+        return (
+            f"I'm not sure what {said} means here, so I haven't run anything: the answer would have ignored it. "
+            "Which did you mean?"
+        )
+    return fallback
+
+
+def referent_problem(tool: str | None, resolved: dict[str, Any]) -> str | None:
+    """An export or a write must act on records of this conversation, and on at least one of them."""
+    s = spec(tool or "")
+    if s is None or not (s.writes or tool == "export_report"):
+        return None
+    if resolved.get("invoice_numbers") is not None and resolved.get("source") not in (
+        None,
+        "this conversation",
+        "given",
+    ):
+        return (
+            "I don't have a result in this conversation to act on (the last one was in "
+            f"{resolved.get('source')}). Tell me which records, for example 'failed IndiSky invoices from last month'."
+        )
+    if resolved.get("invoice_numbers") == [] or (resolved.get("keys") == [] and "invoice_numbers" in resolved):
+        return "The last result here has no records, so there's nothing to act on. Nothing was exported or changed."
+    return None
+
+
+def has_pronoun(text: str) -> bool:
+    return bool(RECORD_REF.search(text.lower()))
+
+
+# a follow-up leans on the last question: a pronoun, "that month", "and for ...", "only ...", "sort ..."
+FOLLOW_CUE = re.compile(
+    r"\b(?:these|those|them|they|their|theirs|its|it|same|instead|too|also|again|previous|above|earlier|"
+    r"that (?:month|year|quarter|week|period|day|vendor|supplier|customer|client|region|one|list|breakdown)|"
+    r"this (?:list|breakdown|one))\b|"
+    r"^(?:and|but|then|now|so|ok|okay|only|just|what about|how about|make it|sort|order|by|as a|for|except|"
+    r"excluding|without|compare|versus|vs)\b"
+)
+
+
+def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any) -> bool:
+    """A self-contained new question: read alone it is a whole data question (it names what it asks
+    about: a dataset or a measure), it leans on nothing before (no pronoun, no "and for ..."), and the
+    reading in context differs. Then nothing from the earlier question is carried."""
+    if alone.kind != "tool" or alone.tool not in ("filter_data", "analyze_data"):
+        return False
+    low = alone_turn.core or alone_turn.t
+    if FOLLOW_CUE.search(low) or FOLLOW_CUE.search(alone_turn.t):
+        return False
+    named = any(t.kind in ("dataset", "measure") for h in vocabulary().find(alone_turn.t) for t in h.terms)
+    if not named:
+        return False
+    return (in_context.kind, in_context.tool, in_context.params, in_context.refs) != (
+        alone.kind,
+        alone.tool,
+        alone.params,
+        alone.refs,
+    )
