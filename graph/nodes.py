@@ -29,6 +29,7 @@ from .parser import parse_turn
 from .understanding import (
     ask_text,
     decide,
+    stated,
     interpret,
     query_of,
     referent_problem,
@@ -274,6 +275,10 @@ class Nodes:
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
         elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
             refs, implicit = {"records": "previous"}, True
+        empty = referent_problem(intent.get("tool"), {"invoice_numbers": [], "source": "this conversation"})
+        if refs.get("records") == "previous" and last and not last.get("keys") and last.get("keys_complete", True):
+            if empty:  # this conversation's last result is empty: an export or write of "these" acts on nothing
+                return answer_plan("nothing to act on", empty)
         if refs:
             ident = self.caller(config)
             resolved = self.s.memory.resolve(
@@ -430,6 +435,9 @@ class Nodes:
                 text = explained
             if how:  # which writer produced the answer goes into the trace next to intent["router"]
                 extra["intent"] = {**(state.get("intent") or {}), "explained_by": how}
+            interp = state.get("interpretation") or {}
+            if interp.get("decision") == "assume" and (result or {}).get("status") == "success":
+                text = stated(interp) + "\n" + text  # the user's check: what was kept from before
         return {**extra, "response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
 
     def _explain(self, state: AgentState, tool: str | None, result: dict | None) -> tuple[str | None, str | None]:

@@ -56,6 +56,7 @@ class Choice(TypedDict):
 
 class Interpretation(TypedDict, total=False):
     action: str  # the tool or template that would run, or clarify / help / greeting ...
+    summary: str  # the interpretation in one line of plain words
     router: str  # offline | llm
     parts: list[Part]
     unused: list[str]  # content words of the message that nothing used

@@ -38,8 +38,8 @@ from .intent import routed_by
 log = logging.getLogger("finkraft.trace")
 INSERT_TRACE = insert(cast(Table, Trace.__table__))  # Core, not an ORM bulk insert
 NODE_FIELDS = {
-    "route": ("intent",),
-    "plan": ("plan",),
+    "route": ("intent", "interpretation"),
+    "plan": ("plan", "interpretation"),
     "gate": ("result",),
     "act": ("tool_calls",),
     "respond": ("response",),
@@ -71,6 +71,7 @@ class TraceRecorder(BaseCallbackHandler):
         self.steps: list[dict[str, Any]] = []
         self.starts: dict[UUID, tuple[str, float]] = {}
         self.intent: dict = {}
+        self.interpretation: dict = {}
         self.plan: dict = {}
         self.tool_calls: list[dict] = []
         self.response = ""
@@ -164,6 +165,8 @@ class TraceRecorder(BaseCallbackHandler):
                 self.intent = _jsonable(outputs["intent"])
             if node == "plan" and outputs.get("plan"):
                 self.plan = _jsonable(outputs["plan"])
+            if node in ("route", "plan") and outputs.get("interpretation"):
+                self.interpretation = _jsonable(outputs["interpretation"])
             if outputs.get("tool_calls"):
                 self.tool_calls = _jsonable(outputs["tool_calls"])
             if node == "respond" and outputs.get("response"):
@@ -212,7 +215,7 @@ class TraceRecorder(BaseCallbackHandler):
                         "request": self.request[:4000],
                         "response": self.response[:8000],
                         "router": routed_by(self.intent)[:32],
-                        "plan": {"intent": self.intent, "plan": self.plan},
+                        "plan": {"intent": self.intent, "plan": self.plan, "interpretation": self.interpretation},
                         "steps": [*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
                         "status": status,
                         "duration_ms": round((time.perf_counter() - self.t0) * 1000, 2),
@@ -261,6 +264,11 @@ def plain_trace(trace: Trace) -> dict[str, Any]:
         lines.append(
             f"I read your request with {how}" + (f": {intent.get('reason')}" if intent.get("reason") else "") + "."
         )
+    understood = plan.get("interpretation") or {}
+    if understood.get("summary"):
+        lines.append(f"I understood: {understood['summary']}.")
+    if understood.get("unused"):
+        lines.append("Words I could not use: " + ", ".join(understood["unused"]) + ".")
     if steps_plan.get("reason"):
         lines.append(f"Plan: {steps_plan['reason']}.")
     consulted = []

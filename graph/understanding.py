@@ -165,6 +165,7 @@ def interpret(
     interp["parts"] = parts_of(params, dict(intent.get("refs") or {}), standalone, previous)
     if tool in DATA_TOOLS or kind == "template":
         interp["unused"] = unused_words(rest, params, params.get("dataset"))
+    interp["summary"] = summary(interp)
     return interp
 
 
@@ -186,6 +187,33 @@ def wants_a_write_it_may_not(text: str, identity: Identity | None) -> str | None
         if cue.search(low) and spec(tool) and not can_run(identity, tool):
             return tool
     return None
+
+
+ACTION_WORDS = {
+    "filter_data": "list",
+    "analyze_data": "figures",
+    "explain_failures": "why they failed",
+    "export_report": "export",
+    "create_ticket": "new ticket",
+    "update_ticket": "ticket update",
+    "view_tickets": "tickets",
+    "view_notifications": "notifications",
+    "vendor_profile": "vendor profile",
+}
+
+
+def summary(interp: Interpretation) -> str:
+    """The interpretation in one line of plain words: "list: dataset invoices, vendor IndiSky Airlines (from
+    this message), period last month (kept from your last question)"."""
+    action = str(interp.get("action") or "")
+    bits = []
+    for p in interp.get("parts") or []:
+        if p["slot"] in ("limit",):
+            continue
+        where = "" if p["source"] == "message" else f" ({p.get('why') or p['source']})"
+        bits.append(f"{p['slot'].replace('_', ' ')} {_show(p['value'])}{where}")
+    head = ACTION_WORDS.get(action, action.replace("_", " "))
+    return head + (": " + ", ".join(bits) if bits else "")
 
 
 def decide(
@@ -243,11 +271,17 @@ def assumptions_of(interp: Interpretation, intent: dict[str, Any]) -> list[str]:
     return out
 
 
+OPS = {"eq": "", "ne": "not", "gt": "over", "gte": "at least", "lt": "under", "lte": "at most", "in": "in"}
+
+
 def _show(value: Any) -> str:
     if isinstance(value, list):
         return ", ".join(_show(v) for v in value)
+    if isinstance(value, dict) and "field" in value:  # a semantic filter: "status failed", "amount over 50000"
+        op = OPS.get(str(value.get("op") or "eq"), str(value.get("op")))
+        return " ".join(x for x in (_show(value["field"]), op, _show(value.get("value"))) if x)
     if isinstance(value, dict):
-        return ", ".join(f"{k} {_show(v)}" for k, v in value.items())
+        return ", ".join(f"{_show(k)} {_show(v)}" for k, v in value.items())
     return str(value).replace("_", " ")
 
 
@@ -315,4 +349,13 @@ def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any) -> boo
         alone.tool,
         alone.params,
         alone.refs,
+    )
+
+
+def stated(interp: Interpretation) -> str:
+    """The first line of an answer that ran on an assumption: "Kept from your last question: period last month." """
+    return (
+        "Kept from your last question: "
+        + "; ".join(a.replace(" (kept from your last question)", "") for a in interp.get("assumptions") or [])
+        + "."
     )

@@ -122,4 +122,5 @@ async def chat_turn(
         "welcome": out.get("welcome"),
         "trace_id": recorder.trace_id or run_id.hex,
         "thread_id": thread_id,
+        "interpretation": out.get("interpretation"),
     }

@@ -118,6 +118,39 @@ class ChatToolCall(BaseModel):
     params: dict[str, Any]
 
 
+class InterpretationPart(BaseModel):
+    """One part of what runs (a filter, the dataset, "these" records) and where it came from."""
+
+    slot: str = Field(description="vendor, period, dataset, measures, group_by, records, ...")
+    value: Any
+    source: str = Field(description="message (words of this message), carried (an earlier turn) or default")
+    why: str | None = Field(None, description='carried or default: why ("kept from your last question")')
+
+
+class InterpretationChoice(BaseModel):
+    """A reading offered when the assistant asks: send `message` to pick it."""
+
+    label: str
+    message: str
+
+
+class Interpretation(BaseModel):
+    """What the assistant understood this turn, and what it decided before acting."""
+
+    model_config = ConfigDict(extra="allow")
+
+    action: str = Field(description="the tool or template that runs, or clarify / help / greeting")
+    router: str = Field(description="offline (the built-in parser) or llm (the configured model)")
+    summary: str | None = Field(None, description="the interpretation in one line of plain words")
+    parts: list[InterpretationPart] = []
+    unused: list[str] = Field([], description="content words of the message that nothing used")
+    decision: str | None = Field(
+        None, description="run, assume (ran and states what it kept or defaulted), ask (ran nothing) or refuse"
+    )
+    assumptions: list[str] = []
+    choices: list[InterpretationChoice] = Field([], description="decision == ask: the likeliest readings")
+
+
 class ChatResponse(BaseModel):
     success: bool
     agent_response: str = Field(description="the answer in plain words, or the question to confirm a write")
@@ -134,6 +167,10 @@ class ChatResponse(BaseModel):
     )
     trace_id: str = Field(description="GET /traces/{trace_id} shows the work")
     thread_id: str
+    interpretation: Interpretation | None = Field(
+        description="what was understood, where each part came from, and the decision (run, assume, ask or "
+        "refuse); null when no message was read (an unknown user)"
+    )
 
 
 class ExecuteToolResponse(BaseModel):

@@ -20,6 +20,7 @@ CHAT_FIELDS = {
     "thread_id",
     "status",
     "welcome",
+    "interpretation",
 }
 
 
