@@ -133,7 +133,9 @@ def test_a_moved_manager_no_longer_reads_or_receives_the_old_workspaces_notifica
     tool = nadia.post("/execute_tool", json={"tool_name": "view_notifications", "params": {}})
     assert tool.status_code == 200 and tool.json()["message"] == "No notifications.", tool.text
     chat = nadia.post("/chat", json={"message": "show my notifications", "thread_id": "nadia-globex"}).json()
-    assert ticket_id not in chat["agent_response"] and "looking into it" not in chat["agent_response"], chat["agent_response"]
+    assert ticket_id not in chat["agent_response"] and "looking into it" not in chat["agent_response"], chat[
+        "agent_response"
+    ]
     assert "No notifications" in chat["agent_response"], chat["agent_response"]
     # the subscription ended with the move: later acme updates no longer reach her
     before = _notifications_in_db(api, "nadia")
