@@ -25,7 +25,7 @@ from . import responses
 from .context import RunSettings
 from .intent import Intent, ParseContext
 from .parser import parse
-from .confirmation import confirm_step, parse_answer
+from .confirmation import ask_again, confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
 from .services import Services
@@ -348,6 +348,11 @@ class Nodes:
                 update["last_ticket_id"] = data["ticket_id"]
             if data.get("export_id"):
                 update["last_export_id"] = data["export_id"]
+        writers = tools_where(writes=True)
+        wrote = any(c["status"] == "success" and c["tool"] in writers for c in calls)
+        again = ask_again(cast(dict, confirmation), last, wrote) if confirmed else None
+        if again is not None:  # a failed "yes": the question stays open, so "yes" again tries again
+            update["pending_confirmation"] = again
         return {**update, "tool_calls": calls, "result": last}
 
     def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
@@ -481,6 +486,10 @@ def after_confirm(state: AgentState) -> str:
         return plan["template"]  # the template writes (approved) or reports (declined)
     confirmation = state.get("confirmation")
     return "act" if confirmation and confirmation.get("approved") else "respond"
+
+
+def after_act(state: AgentState) -> str:
+    return "confirm" if state.get("pending_confirmation") else "respond"  # a failed "yes": ask again
 
 
 def after_template(state: AgentState) -> str:
