@@ -31,7 +31,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
 from business_data.appdb import Trace, utcnow
-from business_data.db import is_disk_full
+from business_data.db import is_busy, is_disk_full
 from tools.registry import tools_where
 
 from .intent import routed_by
@@ -83,7 +83,8 @@ class TraceRecorder(BaseCallbackHandler):
         self.staged: list[Callable[[Connection], Iterable[Callable[[], None]] | None]] = []
         self.saved: bool | None = None  # None until the run ended; False when nothing could be written
         self.unsaved: list[str] = []  # what could not be saved ("history", "checkpoint")
-        self.disk_full = False  # why: the storage was full (else a store refused the write)
+        self.disk_full = False  # why: the storage was full
+        self.busy = False  # why: another process kept the database locked (else a store refused the write)
         self.failed = False  # a node raised: the checkpointer drops this run's saves
 
     # -- the run's unit of work ------------------------------------------------------------------
@@ -235,6 +236,7 @@ class TraceRecorder(BaseCallbackHandler):
                 self.storage_full("history")
                 log.warning("out of disk space: trace %s and its memory turns were not saved", self.trace_id)
             else:  # e.g. the traces or memory table refused it: the answer says so (server/conversation.py)
+                self.busy = self.busy or is_busy(exc)
                 self.not_saved("history")
                 log.exception("could not write trace %s and its memory turns", self.trace_id)
             return

@@ -48,11 +48,17 @@ NOT_SAVED_ERROR = (
 )
 
 
+NOT_SAVED_BUSY = (
+    "(I couldn't save this conversation's history: the database was busy with another change. The answer "
+    "above is complete, but I won't remember this turn.)"
+)
+
+
 def not_saved_note(recorder) -> str:
     """The sentence that tells a user what of their turn could not be kept ("" when all was saved)."""
     if not recorder.unsaved:
         return ""
-    return NOT_SAVED if recorder.disk_full else NOT_SAVED_ERROR
+    return NOT_SAVED if recorder.disk_full else NOT_SAVED_BUSY if recorder.busy else NOT_SAVED_ERROR
 
 
 @asynccontextmanager

@@ -45,7 +45,7 @@ CHAT_TURNS = Counter("finkraft_chat_turns_total", "Chat turns", ["router", "outc
 UNSAVED = Counter(
     "finkraft_unsaved_total",
     "Turns that answered but could not save part of themselves (what: history = trace and memory, or "
-    "checkpoint; why: disk_full or error)",
+    "checkpoint; why: disk_full, busy or error)",
     ["what", "why"],
     registry=REGISTRY,
 )
@@ -67,7 +67,8 @@ def record_tool_calls(calls: list[dict]) -> None:
 def record_unsaved(recorder) -> None:
     """Count what a turn's recorder (graph/tracing.py) could not save."""
     for what in recorder.unsaved:
-        UNSAVED.labels(what, "disk_full" if recorder.disk_full else "error").inc()
+        why = "disk_full" if recorder.disk_full else "busy" if recorder.busy else "error"
+        UNSAVED.labels(what, why).inc()
 
 
 def multiprocess_dir() -> str | None:
