@@ -95,15 +95,25 @@ def _typed(column: str, value: Any) -> Any:
         except ValueError:
             return value
     if k in ("money", "int") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        # a figure written as text ("-1,234.50", "−1,234.50", "₹4,90,901") is still a number
+        plain = (
+            value.replace(",", "").replace("\u2212", "-").replace("₹", "").strip() if isinstance(value, str) else value
+        )
         try:
-            return float(value) if k == "money" else int(value)
+            return float(plain) if k == "money" else int(plain)
         except ValueError:
             return value
     return value
 
 
 def totals(columns: list[str], rows: list[dict]) -> dict[str, float]:
-    return {c: round(sum(float(r.get(c) or 0) for r in rows), 2) for c in columns if kind(c) == "money"}
+    """The sum of each money column (a value that is not a number, e.g. text, is left out)."""
+
+    def number(column: str, value: Any) -> float:
+        v = _typed(column, value)
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+
+    return {c: round(sum(number(c, r.get(c)) for r in rows), 2) for c in columns if kind(c) == "money"}
 
 
 def _csv_value(column: str, value: Any) -> Any:
@@ -159,7 +169,7 @@ def write_xlsx(path: Path, columns: list[str], rows: list[dict], title: str) -> 
         for i, c in enumerate(columns, start=1):
             cell = ws.cell(row=r, column=i)
             k = kind(c)
-            if k == "money":
+            if k == "money" and not isinstance(cell.value, str):
                 cell.number_format = INR_FORMAT
                 widths[i - 1] = max(widths[i - 1], len(inr(cell.value or 0)) + 1)
             elif k == "date" and isinstance(cell.value, date):

@@ -161,3 +161,36 @@ def test_safe_text(value, safe):
 )
 def test_sheet_names_follow_excels_rules(title, name):
     assert sheet_name(title) == name
+
+
+def test_text_in_a_money_column_is_neutralised_not_a_crash(tmp_path):
+    """A formula where a number belongs (an amount column holding text) is written as neutral text;
+    the numbers beside it stay numbers."""
+    from tools.report_files import write_csv, write_xlsx
+
+    rows = [
+        {"customer": "ok", "amount": "=1+1"},
+        {"customer": "@SUM(1)", "amount": "-1,234.50"},
+        {"customer": "-x", "amount": -1234.5},
+        {"customer": "y", "amount": "\u22121,234.50"},
+    ]
+    write_xlsx(tmp_path / "r.xlsx", ["customer", "amount"], rows, "+title")
+    ws = load_workbook(tmp_path / "r.xlsx").active
+    cells = [c for row in ws.iter_rows() for c in row]
+    assert not [c for c in cells if c.data_type == "f"]
+    assert [(ws.cell(row=r, column=2).value, ws.cell(row=r, column=2).data_type) for r in (5, 6, 7, 8)] == [
+        ("'=1+1", "s"),
+        (-1234.5, "n"),
+        (-1234.5, "n"),
+        (-1234.5, "n"),
+    ]
+    assert ws.cell(row=10, column=2).value == -3703.5  # the totals row sums the numbers
+    assert ws["A1"].value == "'+title"
+    write_csv(tmp_path / "r.csv", ["customer", "amount"], rows, "+title")
+    assert list(csv.reader(open(tmp_path / "r.csv", encoding="utf-8"))) == [
+        ["customer", "amount"],
+        ["ok", "'=1+1"],
+        ["'@SUM(1)", "-1,234.50"],
+        ["'-x", "-1234.5"],
+        ["y", "\u22121,234.50"],
+    ]
