@@ -128,15 +128,25 @@ class TicketComment(AppBase):
 
 
 class TicketSubscription(AppBase):
+    """A user following a ticket, in the workspace where they subscribed (the ticket's). Moving the user
+    to another workspace ends it (tools/tickets.py end_subscriptions_elsewhere)."""
+
     __tablename__ = "ticket_subscriptions"
-    __table_args__ = (UniqueConstraint("ticket_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "user_id"),
+        Index("ix_ticket_subscriptions_user_ws", "user_id", "workspace_id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.ticket_id"), index=True)
     user_id: Mapped[str] = mapped_column(String(64))
+    workspace_id: Mapped[str] = mapped_column(String(64))
     notify_on: Mapped[str] = mapped_column(String(16), default="any")  # any | resolved
 
 
 class Notification(AppBase):
+    """A ticket's news for one user, in the ticket's workspace: a user reads only those of the workspace
+    they are in now (tools/tickets.py list_notifications, memory's working context)."""
+
     __tablename__ = "notifications"
     __table_args__ = (Index("ix_notifications_user_read", "user_id", "read_at"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -21,6 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+# A SQLite write waits this long for another connection's write lock, then gives up with "database is
+# locked" (a plain "busy, try again" sentence to the user); retry_on_conflict does not wait that long
+# again, and stops once a write has spent WRITE_BUDGET_S in all. A "yes" against a database another
+# process keeps locked answers in seconds (the write, then its trace), not minutes.
+SQLITE_BUSY_S = 3.0
+WRITE_BUDGET_S = 6.0
+
 _engines: dict[str, Engine] = {}
 _sessionmakers: dict[Engine, sessionmaker] = {}
 
@@ -39,7 +46,7 @@ def make_engine(url: str) -> Engine:
     if url in _engines:
         return _engines[url]
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_S})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # pragma: no cover - trivial
@@ -47,7 +54,7 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_S * 1000)}")
             cur.close()
     else:
         engine = create_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
@@ -153,6 +160,29 @@ def is_retryable(exc: BaseException) -> bool:
     )
 
 
+def is_busy(exc: BaseException | None) -> bool:
+    """Another connection holds the lock this write waited for: SQLite's 'database is locked' (its
+    busy timeout ran out), PostgreSQL's lock_not_available. Looks through wrapped errors."""
+    seen = 0
+    while exc is not None and seen < 10:
+        seen += 1
+        if getattr(exc, "sqlstate", None) == "55P03":
+            return True
+        msg = str(exc).lower()
+        if "database is locked" in msg or "database table is locked" in msg:
+            return True
+        exc = getattr(exc, "orig", None) or exc.__cause__ or exc.__context__
+    return False
+
+
+def busy_message(action: str) -> str:
+    """What a person reads when a write gave up waiting for another one's lock (HTTP 503)."""
+    return (
+        f"The database is busy with another change, so I could not {action} just now. Nothing was changed; "
+        "try again in a moment."
+    )
+
+
 DISK_FULL_SQLSTATES = {"53100"}  # disk_full (PostgreSQL)
 
 
@@ -182,20 +212,34 @@ def is_disk_full(exc: BaseException | None) -> bool:
     return False
 
 
-def retry_on_conflict(fn: Callable[..., T] | None = None, *, attempts: int = 6, base_delay: float = 0.02):
+def retry_on_conflict(
+    fn: Callable[..., T] | None = None,
+    *,
+    attempts: int = 6,
+    base_delay: float = 0.02,
+    budget: float | None = None,
+):
     """Decorator: run a function that does one write transaction again when it hits a conflict.
 
     Only for functions whose effects all live inside the transaction (a retry must not repeat a
-    side effect). Backoff with jitter: 20 ms, 40 ms, 80 ms... (at most ~0.6 s in total by default)."""
+    side effect). Backoff with jitter: 20 ms, 40 ms, 80 ms... (at most ~0.6 s in total by default).
+    An attempt that already waited out SQLite's busy timeout is not run again (another process holds
+    the lock for long: waiting again would only make the user wait), and no attempt starts after
+    `budget` seconds (WRITE_BUDGET_S)."""
+    limit = WRITE_BUDGET_S if budget is None else budget
 
     def wrap(f: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(f)
         def run(*args, **kwargs) -> T:
+            start = time.monotonic()
             for attempt in range(attempts):
+                began = time.monotonic()
                 try:
                     return f(*args, **kwargs)
                 except DBAPIError as e:
-                    if attempt == attempts - 1 or not is_retryable(e):
+                    now = time.monotonic()
+                    waited_out = is_busy(e) and now - began >= SQLITE_BUSY_S * 0.9
+                    if attempt == attempts - 1 or not is_retryable(e) or waited_out or now - start >= limit:
                         raise
                     log.info(
                         "retrying %s after a write conflict (%s), attempt %d",

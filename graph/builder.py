@@ -23,7 +23,7 @@ except ImportError:  # a LangGraph that moved it: plain functions (a thread hop 
     RunnableCallable = None  # type: ignore[assignment,misc]
 
 from .checkpointers import default_checkpointer
-from .nodes import Nodes, after_confirm, after_gate, after_plan, after_route, after_template
+from .nodes import Nodes, after_act, after_confirm, after_gate, after_plan, after_route, after_template
 from .services import Services, default_services
 from .state import AgentState, InputState
 from .templates import TEMPLATES
@@ -83,7 +83,7 @@ def build_graph(services: Services | None = None, router=None, *, reads_on_loop:
     g.add_conditional_edges("confirm", inline(after_confirm), ["confirm", "act", "respond", *TEMPLATES])
     for name in TEMPLATES:
         g.add_conditional_edges(name, inline(after_template), ["confirm", "respond"])
-    g.add_edge("act", "respond")
+    g.add_conditional_edges("act", inline(after_act), ["confirm", "respond"])
     g.add_edge("respond", "remember")
     g.add_edge("remember", END)
     return g

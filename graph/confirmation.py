@@ -5,6 +5,8 @@ and it notifies people); an export, a file only its owner can download, does not
 `pending_confirmation`, an AI message), then pauses the thread with `interrupt()`. The user's
 answer comes back as `Command(resume=answer)`, possibly days later from another process:
 yes -> the write runs; no -> nothing is written; anything else -> the question is asked again.
+A "yes" whose write then fails for a reason on our side (the database busy or failing, a full disk)
+leaves the question pending (`ask_again`), so "yes" again tries again.
 
 Nothing here writes: after `interrupt()` a resumed node runs again from its start, so the
 part before the pause only reads state.
@@ -93,7 +95,13 @@ def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, An
         return _ask(
             {**pending, "preface": None, "question": "Please answer yes or no. " + pending["original_question"]}
         )
-    confirmation = {"approved": decision, "answer": str(answer)[:200], "id": pending["id"]}
+    confirmation = {
+        "approved": decision,
+        "answer": str(answer)[:200],
+        "id": pending["id"],
+        "question": pending["original_question"],
+        "steps": pending["steps"],
+    }
     if decision or pending.get("template"):  # a template writes its own final answer
         return {"pending_confirmation": None, "confirmation": confirmation, "response": ""}
     msg = cancelled_message(pending["steps"])
@@ -104,6 +112,29 @@ def confirm_step(state: dict[str, Any], ctx: ToolContext | None) -> dict[str, An
         "response": msg,
         "tool_calls": calls,
         "result": {"tool": calls[-1]["tool"] if calls else None, "status": "cancelled", "message": msg, "data": {}},
+    }
+
+
+# a write that failed for these reasons may well succeed if tried again: the question stays open
+RETRY_CODES = {"internal", "no_space", "busy"}
+
+
+def ask_again(confirmation: dict[str, Any] | None, result: dict[str, Any] | None, wrote: bool) -> dict[str, Any] | None:
+    """After a confirmed write failed on our side and nothing was written: the same question again
+    (same id, so a write that did happen is never made twice), prefaced by what went wrong. None when
+    the failure is the request's own (asking again would not help) or something was written."""
+    if not confirmation or not confirmation.get("approved") or not confirmation.get("question") or wrote:
+        return None
+    if not result or result.get("status") == "success" or result.get("code") not in RETRY_CODES:
+        return None
+    failed = str(result.get("message") or "That didn't work. Nothing was changed.").rstrip()
+    return {
+        "id": confirmation["id"],
+        "question": f"{failed} Try again? {confirmation['question']}",
+        "original_question": confirmation["question"],
+        "steps": confirmation.get("steps") or [],
+        "template": None,
+        "asked": False,
     }
 
 

@@ -35,11 +35,11 @@ from .understanding import (
     referent_problem,
     starts_clean,
 )
-from .confirmation import confirm_step, parse_answer
+from .confirmation import ask_again, confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
 from .services import Services
-from .state import AgentState, IntentRecord, PlanRecord, answer_plan, tool_call
+from .state import AgentState, IntentRecord, Interpretation, PlanRecord, answer_plan, tool_call
 
 log = logging.getLogger("finkraft.graph")
 
@@ -206,15 +206,16 @@ class Nodes:
         intent: IntentRecord = state.get("intent") or {}
         kind = intent["kind"]
         text = last_user_text(state)
-        interp = decide(cast(dict, state.get("interpretation") or {}), cast(dict, intent), text, self.identity(config))
+        interp = decide(state.get("interpretation") or {}, cast(dict, intent), text, self.identity(config))
         out = self._plan(state, config, intent, interp, text)
-        final = out.pop("interpretation", None) or interp
-        if out.get("plan", {}).get("mode") == "answer" and final.get("decision") in ("run", "assume"):
-            final = {**final, "decision": "ask" if kind == "clarify" or out.get("response") else final["decision"]}
+        final: Interpretation = out.pop("interpretation", None) or interp
+        if kind in ("tool", "template") and out.get("plan", {}).get("mode") == "answer" and out.get("response"):
+            if final.get("decision") in ("run", "assume"):  # a reference that resolved to nothing: it asked
+                final = {**final, "decision": "ask", "reason": str(out["plan"].get("reason") or "asked")}
         return {**out, "interpretation": final}
 
     def _plan(
-        self, state: AgentState, config: RunnableConfig, intent: IntentRecord, interp: dict, text: str
+        self, state: AgentState, config: RunnableConfig, intent: IntentRecord, interp: Interpretation, text: str
     ) -> dict[str, Any]:
         kind = intent["kind"]
         if interp.get("decision") == "refuse" and (kind != "tool" or intent.get("tool") != interp.get("action")):
@@ -421,6 +422,11 @@ class Nodes:
                 update["last_ticket_id"] = data["ticket_id"]
             if data.get("export_id"):
                 update["last_export_id"] = data["export_id"]
+        writers = tools_where(writes=True)
+        wrote = any(c["status"] == "success" and c["tool"] in writers for c in calls)
+        again = ask_again(cast(dict, confirmation), last, wrote) if confirmed else None
+        if again is not None:  # a failed "yes": the question stays open, so "yes" again tries again
+            update["pending_confirmation"] = again
         return {**update, "tool_calls": calls, "result": last}
 
     def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
@@ -557,6 +563,10 @@ def after_confirm(state: AgentState) -> str:
         return plan["template"]  # the template writes (approved) or reports (declined)
     confirmation = state.get("confirmation")
     return "act" if confirmation and confirmation.get("approved") else "respond"
+
+
+def after_act(state: AgentState) -> str:
+    return "confirm" if state.get("pending_confirmation") else "respond"  # a failed "yes": ask again
 
 
 def after_template(state: AgentState) -> str:

@@ -142,6 +142,8 @@ class Confirmation(TypedDict):
     approved: bool
     answer: str
     id: str
+    question: NotRequired[str]  # the question answered (asked again if the write then fails)
+    steps: NotRequired[list[PendingStep]]
 
 
 class StepStatus(TypedDict, total=False):

@@ -11,7 +11,8 @@ The recorder is also the run's unit of work: nodes `stage()` their application-d
 run ends well (or pauses for a question). A run that fails writes none of them: a 500 never leaves
 half a turn behind. (A tool's own write, e.g. a ticket, commits when the tool runs; `done_writes`
 says which succeeded, so an error message never claims that nothing changed.) When the storage is
-full, `unsaved` says what could not be kept (the answer is still given).
+full or a store refuses the write, `unsaved` says what could not be kept (the answer is still
+given, and says so).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from sqlalchemy import Table, insert
 from sqlalchemy.engine import Connection
 
 from business_data.appdb import Trace, utcnow
-from business_data.db import is_disk_full
+from business_data.db import is_busy, is_disk_full
 from tools.registry import tools_where
 
 from .intent import routed_by
@@ -82,7 +83,9 @@ class TraceRecorder(BaseCallbackHandler):
         self._writing: asyncio.Future | None = None  # the root's write, when it ended inside an event loop
         self.staged: list[Callable[[Connection], Iterable[Callable[[], None]] | None]] = []
         self.saved: bool | None = None  # None until the run ended; False when nothing could be written
-        self.unsaved: list[str] = []  # what the full disk kept us from saving ("history", "checkpoint")
+        self.unsaved: list[str] = []  # what could not be saved ("history", "checkpoint")
+        self.disk_full = False  # why: the storage was full
+        self.busy = False  # why: another process kept the database locked (else a store refused the write)
         self.failed = False  # a node raised: the checkpointer drops this run's saves
 
     # -- the run's unit of work ------------------------------------------------------------------
@@ -93,6 +96,11 @@ class TraceRecorder(BaseCallbackHandler):
 
     def storage_full(self, what: str) -> None:
         """A store refused a write for want of space (the checkpointer reports here)."""
+        self.disk_full = True
+        self.not_saved(what)
+
+    def not_saved(self, what: str) -> None:
+        """`what` ("history": the trace and the turn's memory) could not be saved; the host says so."""
         if what not in self.unsaved:
             self.unsaved.append(what)
 
@@ -230,8 +238,10 @@ class TraceRecorder(BaseCallbackHandler):
             if is_disk_full(exc):
                 self.storage_full("history")
                 log.warning("out of disk space: trace %s and its memory turns were not saved", self.trace_id)
-            else:
-                log.exception("could not write trace %s", self.trace_id)
+            else:  # e.g. the traces or memory table refused it: the answer says so (server/conversation.py)
+                self.busy = self.busy or is_busy(exc)
+                self.not_saved("history")
+                log.exception("could not write trace %s and its memory turns", self.trace_id)
             return
         for callback in after:
             try:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from business_data.appdb import ApiToken, User, Workspace
 from business_data.db import session_scope
 from tools.registry import role_summary, tools_for_role
+from tools.tickets import end_subscriptions_elsewhere
 
 from .auth import LastToken, forget_tokens, issue_token, revoke_token
 from .deps import AdminDep, IdentityDep, ServicesDep
@@ -95,8 +96,9 @@ def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: Ad
         if u.user_id == admin.user_id and body.role != "Admin":
             raise HTTPException(409, "You can't remove your own Admin role; ask another Admin.")
         u.role = body.role
-        if body.workspace_id:
+        if body.workspace_id and body.workspace_id != u.workspace_id:
             u.workspace_id = body.workspace_id
+            end_subscriptions_elsewhere(s, user_id, body.workspace_id)  # the old workspace's tickets stop notifying
         out = _user_dict(u)
     services.forget_identity(user_id)  # this process applies the change at once
     forget_tokens()

@@ -31,6 +31,7 @@ from .conversation import THREAD_ID, failures_told, is_waiting
 from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
 from .errors import Invalid
 from .logs import log_context
+from .metrics import record_unsaved
 from .ratelimit import enforce_rate_limit
 from .schemas import MAX_MESSAGE_CHARS, plain_json
 
@@ -186,6 +187,7 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
     async def _finish(self, recorder: TraceRecorder, config: RunnableConfig) -> None:
         """The trace and the turn's memory (one transaction), then the thread's older checkpoints go."""
         await recorder.afinish()
+        record_unsaved(recorder)
         await aprune_thread(self.graph.checkpointer, config)
 
 

@@ -29,7 +29,7 @@ async def chat(body: ChatRequest, graph: GraphDep, services: ServicesDep, identi
     "/execute_tool",
     response_model=ExecuteToolResponse,
     **EXACT,
-    responses=problems(400, 403, 404, 409, 507, _400="The tool refused its parameters or the data"),
+    responses=problems(400, 403, 404, 409, 503, 507, _400="The tool refused its parameters or the data"),
 )
 def execute_tool(body: ExecuteToolRequest, services: ServicesDep, identity: IdentityDep):
     """Run one tool directly, with the same permission checks as chat (403 denied, 404 unknown, 400 bad params)."""

@@ -21,7 +21,7 @@ from tools.rbac import Identity
 
 from .errors import TurnFailed
 from .logs import log_context
-from .metrics import CHAT_TURNS, record_tool_calls
+from .metrics import CHAT_TURNS, record_tool_calls, record_unsaved
 from .threads import forget_titles
 
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
@@ -41,6 +41,24 @@ NOT_SAVED = (
     "(I couldn't save this conversation's history: the server is out of disk space. The answer above is "
     "complete, but I won't remember this turn.)"
 )
+# the same, when a store refused the write for another reason (its table failing, a lost connection)
+NOT_SAVED_ERROR = (
+    "(I couldn't save this conversation's history: the history store refused the write. The answer above "
+    "is complete, but I won't remember this turn.)"
+)
+
+
+NOT_SAVED_BUSY = (
+    "(I couldn't save this conversation's history: the database was busy with another change. The answer "
+    "above is complete, but I won't remember this turn.)"
+)
+
+
+def not_saved_note(recorder) -> str:
+    """The sentence that tells a user what of their turn could not be kept ("" when all was saved)."""
+    if not recorder.unsaved:
+        return ""
+    return NOT_SAVED if recorder.disk_full else NOT_SAVED_BUSY if recorder.busy else NOT_SAVED_ERROR
 
 
 @asynccontextmanager
@@ -98,8 +116,9 @@ async def chat_turn(
         raise HTTPException(507, result.get("message") or no_space_message("save this"))
     if interrupts and "checkpoint" in recorder.unsaved:  # the question could not be kept open
         raise HTTPException(507, no_space_message(f"ask you to confirm this ({response})"))
+    record_unsaved(recorder)
     if recorder.unsaved:
-        response += f"\n\n{NOT_SAVED}"
+        response += f"\n\n{not_saved_note(recorder)}"
     for forgotten in out.get("forgotten_threads") or []:  # "forget me": the checkpoints go too
         await graph.checkpointer.adelete_thread(checkpoint_thread(identity, forgotten))
     if out.get("forgotten_threads"):

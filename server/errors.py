@@ -105,13 +105,23 @@ def error_detail(exc: BaseException | None, error_id: str) -> tuple[int, str]:
 
 
 # a tool result's machine-readable code -> the HTTP status a client gets (tools/base.py ResultCode)
-HTTP_STATUS = {"invalid": 400, "denied": 403, "not_found": 404, "conflict": 409, "no_space": 507, "internal": 500}
+HTTP_STATUS = {
+    "invalid": 400,
+    "denied": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "no_space": 507,
+    "busy": 503,
+    "internal": 500,
+}
+BUSY_RETRY_AFTER_S = 5  # a 503 "busy": when to try again
 
 
 def raise_for_tool_result(result) -> None:
     """A tool's refusal or error as the HTTP answer a client expects, from its code alone."""
     if result.code != "ok":
-        raise HTTPException(HTTP_STATUS[result.code], result.message)
+        headers = {"Retry-After": str(BUSY_RETRY_AFTER_S)} if result.code == "busy" else None
+        raise HTTPException(HTTP_STATUS[result.code], result.message, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

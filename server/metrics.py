@@ -42,6 +42,13 @@ TOOL_LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 5),
 )
 CHAT_TURNS = Counter("finkraft_chat_turns_total", "Chat turns", ["router", "outcome"], registry=REGISTRY)
+UNSAVED = Counter(
+    "finkraft_unsaved_total",
+    "Turns that answered but could not save part of themselves (what: history = trace and memory, or "
+    "checkpoint; why: disk_full, busy or error)",
+    ["what", "why"],
+    registry=REGISTRY,
+)
 
 
 STATUSES = {"success", "error", "denied", "cancelled", "needs_clarification"}
@@ -55,6 +62,13 @@ def record_tool_calls(calls: list[dict]) -> None:
         status = c.get("status") if c.get("status") in STATUSES else "other"
         TOOL_CALLS.labels(tool, status).inc()
         TOOL_LATENCY.labels(tool).observe((c.get("duration_ms") or 0) / 1000)
+
+
+def record_unsaved(recorder) -> None:
+    """Count what a turn's recorder (graph/tracing.py) could not save."""
+    for what in recorder.unsaved:
+        why = "disk_full" if recorder.disk_full else "busy" if recorder.busy else "error"
+        UNSAVED.labels(what, why).inc()
 
 
 def multiprocess_dir() -> str | None:

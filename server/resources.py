@@ -123,6 +123,7 @@ def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
         400,
         403,
         409,
+        503,
         507,
         _403="A Viewer, or a ticket you may not change",
         _409="The change clashes with the ticket's state",

@@ -55,6 +55,7 @@ WHEN: dict[int, str] = {
     422: "Invalid request: `detail` says what to fix in one sentence, `errors` lists each problem",
     429: "Too many requests (see Retry-After)",
     500: "Something failed on our side; `error_id` names it in the server log",
+    503: "The database stayed busy with another change (see Retry-After); nothing was changed",
     507: "The server is out of disk space; nothing was saved",
 }
 

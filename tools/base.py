@@ -25,7 +25,7 @@ class Source(BaseModel):
 
 
 # What went wrong, for machines: server/errors.py maps it to an HTTP status (never the message's wording).
-ResultCode = Literal["ok", "invalid", "not_found", "denied", "conflict", "no_space", "internal"]
+ResultCode = Literal["ok", "invalid", "not_found", "denied", "conflict", "no_space", "busy", "internal"]
 
 
 class ToolResult(BaseModel):

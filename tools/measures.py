@@ -75,8 +75,8 @@ def condition(col: ColumnElement, op: str, value: Any) -> ColumnElement:
         return col <= value
     if op == "between":
         return col.between(value[0], value[1])
-    if op == "contains":
-        return col.ilike(f"%{value}%")
+    if op == "contains":  # literally: a name's % and _ are characters, not LIKE wildcards
+        return col.icontains(str(value), autoescape=True)
     if op == "is_null":
         return col.is_(None)
     return col.is_not(None)

@@ -3,7 +3,9 @@
 - `name_key` / `core_key`: "IndiSky Airlines" -> "indiskyairlines" / "indisky" (noise words dropped);
 - `name_index(names, common)`: an index over a workspace's names (whole-name and core keys, prefixes,
   fuzzy keys, name parts such as "cabs"), cached per list of names;
-- `find_names(text, index)`: the names mentioned inside a sentence (the offline parser);
+- `find_names(text, index)`: the names mentioned inside a sentence (the offline parser); a name with
+  symbols (quotes, &, %, _, emoji: "O'Brien & Sons", "☕", "50% Off Mart") is also found as written,
+  even one with no letters at all;
 - `best_match(text, names)`: the one name a typed value means, or "did you mean" suggestions
   (tools/vendors.resolve_vendor).
 
@@ -13,6 +15,7 @@ Pure functions over a list of names: the caller reads the names (tools/vendors.w
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -29,6 +32,18 @@ FUZZY_MARGIN = 8  # best_match: how far the best fuzzy score must beat the runne
 SUGGEST_CUTOFF = 55  # best_match: the weakest score still offered as "did you mean"
 TOKEN = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")  # a word of lower-cased text
 BARRIER = "|"  # find_names: text the caller already consumed is replaced by this; names never span it
+
+
+PLAIN = re.compile(r"[A-Za-z0-9 ]*")  # a name of only these is found by its words alone
+PUNCTUATION_ONLY = re.compile(r"""[\s.,;:!?'"()\[\]-]*""")  # never found as written: it is in every sentence
+
+
+def literal_form(text: str) -> str:
+    """A name or a sentence as the parser compares them written out: NFKC, straight quotes, lower case."""
+    t = unicodedata.normalize("NFKC", text)
+    for a, b in (("\u2019", "'"), ("\u2018", "'"), ("\u201c", '"'), ("\u201d", '"'), ("\u00a0", " ")):
+        t = t.replace(a, b)
+    return re.sub(r"\s+", " ", t).strip().lower()
 
 
 def name_key(text: str) -> str:
@@ -57,6 +72,7 @@ class NameIndex:
     core_keys: dict[str, str]  # core_key -> name
     fuzzy_of: dict[str, tuple[str, ...]]  # name -> the keys a misspelling is scored against (whole, core, first word)
     tokens: frozenset[str]  # every word of every name (never "corrected" as a typo)
+    literal: tuple[tuple[str, str], ...] = ()  # (written form, name) of names with symbols, longest first
 
 
 @lru_cache(maxsize=128)
@@ -90,6 +106,14 @@ def name_index(names: tuple[str, ...], common: frozenset[str] = frozenset()) -> 
                 if len(p) >= MIN_KEY and p.lower() not in common:
                     parts.setdefault(p.lower(), set()).add(n)
                     tokens.add(p.lower())
+    literal = sorted(
+        {
+            (literal_form(n), n)
+            for n in names
+            if not PLAIN.fullmatch(n) and not PUNCTUATION_ONLY.fullmatch(n) and literal_form(n)
+        },
+        key=lambda x: (-len(x[0]), x[1]),
+    )
     return NameIndex(
         names,
         common,
@@ -101,7 +125,42 @@ def name_index(names: tuple[str, ...], common: frozenset[str] = frozenset()) -> 
         {core_key(n): n for n in names},
         fuzzy_of,
         frozenset(tokens),
+        tuple(literal),
     )
+
+
+WORD_END = frozenset(" ,.;:!?\"'()|")
+
+
+def _bounded(text: str, j: int, edge: str) -> bool:
+    """The character at `j` (next to a name's `edge`) ends the name there: the sentence's end, or for a
+    letter or digit anything but another; for a symbol a space or punctuation ("☕☕" is not "☕")."""
+    if j < 0 or j >= len(text):
+        return True
+    return not text[j].isalnum() if edge.isalnum() else text[j] in WORD_END
+
+
+def _written_hits(text: str, idx: NameIndex) -> list[NameHit]:
+    """Names with symbols found as written in lower-cased `text`, longest first, not inside a word
+    ("%" is not the % of "50% off"), never overlapping."""
+    hits: list[NameHit] = []
+    taken: list[tuple[int, int]] = []
+    for form, name in idx.literal:
+        start = 0
+        while (i := text.find(form, start)) >= 0:
+            start = i + 1
+            end = i + len(form)
+            if not (_bounded(text, i - 1, form[0]) and _bounded(text, end, form[-1])):
+                continue
+            if any(a < end and i < b for a, b in taken):
+                continue
+            same = next((h for h in hits if h.start == i and h.end == end), None)
+            if same is not None:  # two names written alike (only case differs): both
+                same.names = sorted({*same.names, name})
+                continue
+            hits.append(NameHit(i, end, [name], "exact"))
+            taken.append((i, end))
+    return hits
 
 
 @dataclass
@@ -117,6 +176,9 @@ def find_names(text: str, idx: NameIndex) -> list[NameHit]:
 
     Longer phrases first; a phrase made only of the caller's common words is never a name; a name part
     ("cabs") counts only standing alone ("Tata Steel" is not "Narmada Steel")."""
+    written = _written_hits(text, idx) if idx.literal else []
+    for h in written:  # consumed: the words of "O'Brien & Sons" are not read again
+        text = text[: h.start] + BARRIER + " " * (h.end - h.start - 1) + text[h.end :]
     segs: list[list[tuple[str, int, int]]] = [[]]
     prev_end = 0
     for m in TOKEN.finditer(text):
@@ -124,7 +186,7 @@ def find_names(text: str, idx: NameIndex) -> list[NameHit]:
             segs.append([])
         segs[-1].append((m.group(0).removesuffix("'s").replace("'", ""), m.start(), m.end()))
         prev_end = m.end()
-    hits: list[NameHit] = []
+    hits: list[NameHit] = list(written)
     for seg in segs:
         words = [w for w, _, _ in seg]
         unknown = [w not in idx.common or w in idx.tokens for w in words]

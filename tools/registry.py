@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ValidationError
 
-from business_data.db import is_disk_full, no_space_message
+from business_data.db import busy_message, is_busy, is_disk_full, no_space_message
 
 from .base import ToolContext, ToolDenied, ToolError, ToolResult, ToolSpec
 from .rbac import ROLES, Identity
@@ -147,6 +147,9 @@ def run_tool(name: str, params: dict[str, Any] | None, ctx: ToolContext) -> Tool
         if is_disk_full(exc):  # a write's transaction rolled back (an export's file is removed): say why
             log.warning("tool %s: out of disk space (%s)", name, exc)
             return ToolResult(status="error", code="no_space", message=no_space_message(s.action))
+        if is_busy(exc):  # another process kept the database locked past the busy timeout: rolled back
+            log.warning("tool %s: the database stayed locked (%s)", name, exc)
+            return ToolResult(status="error", code="busy", message=busy_message(s.action))
         error_id = uuid.uuid4().hex[:12]
         log.exception("tool %s failed (error id %s)", name, error_id)
         return ToolResult(

@@ -6,11 +6,16 @@ and PDF (reportlab).
 - PDF: the same title, amounts formatted Indian style and right-aligned, headers that never break
   inside a word, and totals.
 - CSV: the raw columns and values, for other programs (no title, no formatting).
+
+No cell of either spreadsheet is ever a formula (CSV/formula injection, OWASP): a text cell that
+begins with = + - @ tab or CR (a vendor named '=HYPERLINK(...)', a title '@SUM(1)') is written with a
+leading ' (`safe_text`), and in XLSX as an explicit string cell; numbers stay numbers.
 """
 
 from __future__ import annotations
 
 import csv
+import re
 import threading
 from datetime import date, datetime, UTC
 from pathlib import Path
@@ -29,6 +34,30 @@ LABELS = {
     "error_message": "Failure reason",
     "contact_email": "Contact email",
 }
+
+
+# what makes a spreadsheet read a cell as a formula (OWASP "CSV Injection"), with the full-width forms
+# some spreadsheets also accept
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{2,3})+|\d+)(\.\d+)?%?")
+SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
+
+
+def safe_text(value: Any) -> Any:
+    """A text value no spreadsheet runs: one beginning with = + - @ tab or CR gets a leading ' (OWASP);
+    a plain number written as text ('-1,234.50', '+5%') is left as it is. Anything not text is unchanged.
+    The one neutraliser for every CSV and XLSX cell, header and title."""
+    if isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value):
+        return "'" + value
+    return value
+
+
+def sheet_name(text: str) -> str:
+    """A worksheet name Excel accepts and never reads as a formula: no [ ] : * ? / \\ or control
+    characters, no ' at either end, not 'History', 1 to 31 characters."""
+    name = SHEET_FORBIDDEN.sub(" ", str(text)).strip().strip("'").lstrip("".join(FORMULA_START)).strip()
+    name = name[:31].strip().strip("'")
+    return name if name and name.lower() != "history" else "Report"
 
 
 def kind(column: str) -> str:
@@ -66,22 +95,48 @@ def _typed(column: str, value: Any) -> Any:
         except ValueError:
             return value
     if k in ("money", "int") and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        # a figure written as text ("-1,234.50", "−1,234.50", "₹4,90,901") is still a number
+        plain = (
+            value.replace(",", "").replace("\u2212", "-").replace("₹", "").strip() if isinstance(value, str) else value
+        )
         try:
-            return float(value) if k == "money" else int(value)
+            return float(plain) if k == "money" else int(plain)
         except ValueError:
             return value
     return value
 
 
 def totals(columns: list[str], rows: list[dict]) -> dict[str, float]:
-    return {c: round(sum(float(r.get(c) or 0) for r in rows), 2) for c in columns if kind(c) == "money"}
+    """The sum of each money column (a value that is not a number, e.g. text, is left out)."""
+
+    def number(column: str, value: Any) -> float:
+        v = _typed(column, value)
+        return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+
+    return {c: round(sum(number(c, r.get(c)) for r in rows), 2) for c in columns if kind(c) == "money"}
+
+
+def _csv_value(column: str, value: Any) -> Any:
+    """The raw value, except that text which a spreadsheet would run as a formula is neutralised."""
+    typed = _typed(column, value)
+    if isinstance(typed, (int, float)) and not isinstance(typed, bool):
+        return value  # a number (also one that came as text) stays as the database gave it
+    return safe_text(value)
 
 
 def write_csv(path: Path, columns: list[str], rows: list[dict], title: str) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
-        w = csv.DictWriter(f, fieldnames=columns, extrasaction="ignore")
-        w.writeheader()
-        w.writerows(rows)
+        w = csv.writer(f)
+        w.writerow([safe_text(c) for c in columns])
+        w.writerows([_csv_value(c, row.get(c)) for c in columns] for row in rows)
+
+
+def _string_cells(cells) -> None:
+    """Text cells as explicit strings (data type 's'): openpyxl would make '=...' a formula."""
+    for cell in cells:
+        if isinstance(cell.value, str):
+            cell.value = safe_text(cell.value)
+            cell.data_type = "s"
 
 
 def write_xlsx(path: Path, columns: list[str], rows: list[dict], title: str) -> None:
@@ -91,27 +146,30 @@ def write_xlsx(path: Path, columns: list[str], rows: list[dict], title: str) -> 
 
     wb = Workbook()
     ws = wb.active
-    ws.title = "Report"
-    ws.append([title])
+    ws.title = sheet_name("Report")
+    ws.append([safe_text(title)])
     ws["A1"].font = Font(bold=True, size=14)
     stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
     ws.append([f"{len(rows):,} row{'s' if len(rows) != 1 else ''} · generated {stamp} by FinkraftAI"])
     ws["A2"].font = Font(italic=True, color="666666")
     ws.append([])
     head_row = 4
-    ws.append([header(c) for c in columns])
+    ws.append([safe_text(header(c)) for c in columns])
     fill = PatternFill("solid", fgColor="DFE7F2")
+    _string_cells(ws[1])
+    _string_cells(ws[head_row])
     for cell in ws[head_row]:
         cell.font, cell.fill = Font(bold=True), fill
         cell.alignment = Alignment(vertical="center", wrap_text=False)
     widths = [len(header(c)) for c in columns]
     for row in rows:
-        ws.append([_typed(c, row.get(c)) for c in columns])
+        ws.append([safe_text(_typed(c, row.get(c))) for c in columns])
         r = ws.max_row
+        _string_cells(ws[r])
         for i, c in enumerate(columns, start=1):
             cell = ws.cell(row=r, column=i)
             k = kind(c)
-            if k == "money":
+            if k == "money" and not isinstance(cell.value, str):
                 cell.number_format = INR_FORMAT
                 widths[i - 1] = max(widths[i - 1], len(inr(cell.value or 0)) + 1)
             elif k == "date" and isinstance(cell.value, date):

@@ -6,10 +6,10 @@ import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Row, bindparam, or_, select, true, update
+from sqlalchemy import Row, bindparam, delete, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
+from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, User, utcnow
 from business_data.db import retry_on_conflict, session_scope
 
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
@@ -178,7 +178,14 @@ def _insert_ticket(ctx: ToolContext, p: CreateTicketParams, title: str, desc: st
         t.ticket_id = normalise_ticket_id(t.id)
         s.flush()
         if p.notify_me:
-            s.add(TicketSubscription(ticket_id=t.ticket_id, user_id=ctx.identity.user_id, notify_on=p.notify_on))
+            s.add(
+                TicketSubscription(
+                    ticket_id=t.ticket_id,
+                    user_id=ctx.identity.user_id,
+                    workspace_id=t.workspace_id,
+                    notify_on=p.notify_on,
+                )
+            )
         s.add(
             TicketComment(
                 ticket_id=t.ticket_id, author=ctx.identity.user_id, comment="Ticket created", status_to="open"
@@ -234,7 +241,9 @@ def followed_by(identity: Identity | None = None):
     the same condition on the bind parameters `user_id` and `workspace_id`, for a statement built once."""
     user = identity.user_id if identity else bindparam("user_id")
     workspace = identity.workspace_id if identity else bindparam("workspace_id")
-    subscribed = select(TicketSubscription.ticket_id).where(TicketSubscription.user_id == user)
+    subscribed = select(TicketSubscription.ticket_id).where(
+        TicketSubscription.user_id == user, TicketSubscription.workspace_id == workspace
+    )
     return (
         (Ticket.workspace_id == workspace)
         & Ticket.ticket_id.is_not(None)
@@ -289,9 +298,16 @@ def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
             f": {p.comment.strip()}" if p.comment and p.comment.strip() else "."
         )
         fixed = p.status in ("resolved", "closed") and p.status != old
+        # subscribers in the ticket's workspace who are still there (a move ends a subscription; this
+        # also holds for a user whose workspace was changed some other way)
         subscribers = s.execute(
-            select(TicketSubscription.user_id, TicketSubscription.notify_on).where(
-                TicketSubscription.ticket_id == t.ticket_id
+            select(TicketSubscription.user_id, TicketSubscription.notify_on)
+            .join(User, User.user_id == TicketSubscription.user_id)
+            .where(
+                TicketSubscription.ticket_id == t.ticket_id,
+                TicketSubscription.workspace_id == t.workspace_id,
+                User.workspace_id == t.workspace_id,
+                User.active.is_(True),
             )
         ).all()
         notified = [u for u, on in subscribers if u != ctx.identity.user_id and (on != "resolved" or fixed)]
@@ -341,7 +357,9 @@ def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
 @retry_on_conflict
 def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: bool = False) -> list[dict]:
     with session_scope(ctx.app) as s:
-        q = select(Notification).where(Notification.user_id == ctx.identity.user_id)
+        q = select(Notification).where(
+            Notification.user_id == ctx.identity.user_id, Notification.workspace_id == ctx.identity.workspace_id
+        )
         if unread_only:
             q = q.where(Notification.read_at.is_(None))
         items = list(s.scalars(q.order_by(Notification.id.desc()).limit(200)))
@@ -391,8 +409,23 @@ def mark_notifications_read(ctx: ToolContext, ids: list[int], session=None) -> i
             return mark_notifications_read(ctx, ids, s)
     return session.execute(
         update(Notification)
-        .where(Notification.id.in_(ids), Notification.user_id == ctx.identity.user_id, Notification.read_at.is_(None))
+        .where(
+            Notification.id.in_(ids),
+            Notification.user_id == ctx.identity.user_id,
+            Notification.workspace_id == ctx.identity.workspace_id,
+            Notification.read_at.is_(None),
+        )
         .values(read_at=utcnow())
+    ).rowcount
+
+
+def end_subscriptions_elsewhere(session, user_id: str, workspace_id: str) -> int:
+    """A user moved to `workspace_id` stops following the tickets of every other workspace (in
+    `session`'s transaction, with the move). Their notifications stay, read only in their workspace."""
+    return session.execute(
+        delete(TicketSubscription).where(
+            TicketSubscription.user_id == user_id, TicketSubscription.workspace_id != workspace_id
+        )
     ).rowcount
 
 

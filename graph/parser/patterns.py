@@ -161,13 +161,16 @@ EXPLICIT_END = re.compile(
     r"between|from|during|that|which|who)\b)",
     re.I,
 )
+# a character of an unknown name passed through as typed: letters, digits, & . - ' % _ @ # and anything
+# beyond ASCII (accents, emoji: "🚀 Moon Freight", "Zed's & Co", "%" are names too)
+NAME_CHAR = r"[a-z0-9&.\-'%_@#\u0080-\U0010ffff]"
 PREP_NAME = _C(
     r"\b(from|by|for|of|vendor|supplier|to|customer|client|with|about)\s+(?:the\s+)?"
-    r"(?:(vendor|supplier|customer|client)s?\s+(?:named\s+|called\s+)?)?((?:[a-z0-9&.\-]+\s*){1,4})"
+    rf"(?:(vendor|supplier|customer|client)s?\s+(?:named\s+|called\s+)?)?((?:{NAME_CHAR}+\s*){{1,4}})"
 )
 POSSESSIVE = _C(r"((?:[a-z0-9&.\-]+ ){0,2}[a-z0-9&.\-]+)'s\b")
 BEFORE_DATASET = _C(
-    r"((?:[a-z0-9&.\-]+ ){0,2}[a-z0-9&.\-]+) (?:invoices?|bills?|sales|transactions|payments|purchases|orders)\b"
+    rf"((?:{NAME_CHAR}+ ){{0,2}}{NAME_CHAR}+) (?:invoices?|bills?|sales|transactions|payments|purchases|orders)\b"
 )
 LIMIT = _C(
     r"\b(?:top|first|latest|last|limit(?: to)?|only|just)\s+(\d{1,4})\b(?! ?(?:days?|weeks?|months?|years?|k\b|l\b|lakh|cr))"

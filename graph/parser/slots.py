@@ -61,13 +61,22 @@ def raw_spelling(phrase: str, original: str) -> str:
 
 
 def unknown_run(words: list[str], from_end: bool = False) -> list[str]:
+    """The words of an unknown name: not ordinary words, each with a letter or a symbol a name may have
+    (%, _, @, #, anything beyond ASCII such as an emoji); a number alone is not a name."""
     seq = list(reversed(words)) if from_end else words
     run: list[str] = []
     for w in seq:
-        if w in COMMON or not re.search(r"[a-z]", w):
+        if w in COMMON or w.removesuffix("'s") in COMMON or not NAME_WORD.search(w):
             break
         run.append(w)
+    while run and run[-1] == "&":  # "Zed's & Co": the run stopped at "co"; no dangling "&"
+        run.pop()
+    while run and run[0] == "&":
+        run.pop(0)
     return list(reversed(run)) if from_end else run
+
+
+NAME_WORD = re.compile(r"[a-z%_@#&\u0080-\U0010ffff]")
 
 
 def ticket_id_of(m: re.Match) -> str:
@@ -215,7 +224,7 @@ def read_slots(
                     if run:
                         cand, prep = " ".join(run), ""
                         break
-        if cand and len(cand) >= 2:
+        if cand and (len(cand) >= 2 or not cand.isascii() or not cand.isalnum()):  # "%" or "☕", not "a"
             field = "customer" if dataset == "sales" or prep in ("to", "customer", "client") else "vendor"
             p[field] = raw_spelling(cand, original)
             notes.append(f"unresolved {field} {p[field]!r} passed through")

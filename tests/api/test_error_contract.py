@@ -10,7 +10,7 @@ from jsonschema import Draft202012Validator
 from .conftest import invalid, running_api
 from .test_hardening import counts, say
 
-ERRORS = {"400", "401", "403", "404", "409", "410", "413", "422", "429", "500", "507"}
+ERRORS = {"400", "401", "403", "404", "409", "410", "413", "422", "429", "500", "503", "507"}
 
 
 @pytest.fixture(scope="module")
@@ -47,9 +47,13 @@ def test_no_route_documents_fastapis_default_422(spec):
         ("get", "/threads", {"401", "429", "500"}),  # signed in, nothing to validate, no id
         ("delete", "/auth/session", {"500"}),
         ("post", "/chat", {"401", "403", "413", "422", "429", "500", "507"}),  # 403: cookie write from another site
-        ("post", "/execute_tool", {"400", "401", "403", "404", "409", "413", "422", "429", "500", "507"}),
+        ("post", "/execute_tool", {"400", "401", "403", "404", "409", "413", "422", "429", "500", "503", "507"}),
         ("get", "/tickets/{ticket_id}", {"400", "401", "403", "404", "422", "429", "500"}),
-        ("patch", "/tickets/{ticket_id}", {"400", "401", "403", "404", "409", "413", "422", "429", "500", "507"}),
+        (
+            "patch",
+            "/tickets/{ticket_id}",
+            {"400", "401", "403", "404", "409", "413", "422", "429", "500", "503", "507"},
+        ),
         ("get", "/exports/{export_id}/download", {"401", "404", "410", "422", "429", "500"}),
         ("get", "/admin/users", {"401", "403", "429", "500"}),
         ("post", "/admin/users", {"401", "403", "409", "413", "422", "429", "500"}),

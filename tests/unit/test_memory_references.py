@@ -169,7 +169,7 @@ def test_manager_cannot_resolve_someone_elses_ticket(store, engine):
         assert store.resolve(MAYA, "m1", {kind: "fixed"})["missing"] is True
     # following a ticket ("notify me") makes it hers to see: in view_tickets and in memory alike
     with session_scope(engine) as s:
-        s.add(TicketSubscription(ticket_id=admins, user_id="maya", notify_on="any"))
+        s.add(TicketSubscription(ticket_id=admins, user_id="maya", workspace_id="acme", notify_on="any"))
     assert shown(engine, MAYA) == [admins]
     assert store.resolve(MAYA, "m1", {"ticket": "fixed"})["ticket_id"] == admins
     assert store.resolve(MAYA, "m1", {"ticket": admins})["ticket_id"] == admins

@@ -325,3 +325,30 @@ def test_non_conflict_errors_are_not_retried(tmp_path):
     with pytest.raises(Exception, match="no_such_table"):
         bad()
     assert calls == [1]
+
+
+@pytest.mark.parametrize("fresh", BACKENDS, indirect=True)
+def test_existing_subscriptions_take_their_tickets_workspace(fresh):
+    """a0006 gives every subscription made before it the workspace of its ticket."""
+    url = fresh()
+    migrate(url, "app", "a0005")
+    engine = create_engine(url)
+    with engine.begin() as c:
+        for n, ws in ((1, "acme"), (2, "globex")):
+            c.execute(
+                text(
+                    "INSERT INTO tickets (id, ticket_id, workspace_id, created_by, title, description, status, "
+                    "priority, record_type, record_ids, created_at, updated_at) VALUES (:n, :t, :ws, 'maya', 'x', '', "
+                    "'open', 'medium', 'invoices', '[]', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"n": n, "t": f"T-0000{n}", "ws": ws},
+            )
+            c.execute(
+                text("INSERT INTO ticket_subscriptions (ticket_id, user_id, notify_on) VALUES (:t, 'maya', 'any')"),
+                {"t": f"T-0000{n}"},
+            )
+    migrate(url, "app")
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT ticket_id, workspace_id FROM ticket_subscriptions ORDER BY ticket_id")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [("T-00001", "acme"), ("T-00002", "globex")]

@@ -104,3 +104,25 @@ def test_tools_and_memory_accept_the_same_spellings(store, engine):
         update_ticket(ctx(engine, MAYA), UpdateTicketParams(ticket_id="t-1", comment="called them")).data["ticket_id"]
         == tid
     )
+
+
+SYMBOL_NAMES = ["O'Brien & Sons", "☕", "%", "50% Off Mart", "🚀 Rocket Logistics", "IndiSky Airlines"]
+
+
+@pytest.mark.parametrize(
+    "sentence, found",
+    [
+        ("invoices from o'brien & sons this month", [["O'Brien & Sons"]]),
+        ("invoices from ☕ this month", [["☕"]]),
+        ("invoices from ☕, please", [["☕"]]),
+        ("invoices from ☕☕ this month", []),  # not "☕" twice
+        ("sales to % last week", [["%"]]),
+        ("sales to 50% off mart", [["50% Off Mart"]]),  # the longer name, not the "%" inside it
+        ("🚀 rocket logistics and indisky", [["🚀 Rocket Logistics"], ["IndiSky Airlines"]]),
+    ],
+)
+def test_names_with_symbols_are_found_as_written(sentence, found):
+    from tools.names import find_names, name_index
+
+    hits = find_names(sentence, name_index(tuple(SYMBOL_NAMES), frozenset({"invoices", "from", "this", "month"})))
+    assert [h.names for h in hits] == found
