@@ -304,14 +304,12 @@ def referent_problem(tool: str | None, resolved: dict[str, Any]) -> str | None:
     s = spec(tool or "")
     if s is None or not (s.writes or tool == "export_report"):
         return None
-    if resolved.get("invoice_numbers") is not None and resolved.get("source") not in (
-        None,
-        "this conversation",
-        "given",
-    ):
+    sources = resolved.get("sources") if isinstance(resolved.get("sources"), dict) else {}
+    source = sources.get("records") or (resolved.get("source") if resolved.get("invoice_numbers") is not None else None)
+    if source not in (None, "this conversation", "given"):  # "these" found only in another conversation
         return (
-            "I don't have a result in this conversation to act on (the last one was in "
-            f"{resolved.get('source')}). Tell me which records, for example 'failed IndiSky invoices from last month'."
+            f"I don't have a result in this conversation to act on (the last one was in {source}). "
+            "Tell me which records, for example 'failed IndiSky invoices from last month'."
         )
     if resolved.get("invoice_numbers") == [] or (resolved.get("keys") == [] and "invoice_numbers" in resolved):
         return "The last result here has no records, so there's nothing to act on. Nothing was exported or changed."
@@ -359,3 +357,88 @@ def stated(interp: Interpretation) -> str:
         + "; ".join(a.replace(" (kept from your last question)", "") for a in interp.get("assumptions") or [])
         + "."
     )
+
+
+NEGATION = re.compile(r"\b(?:not|non|isn't|aren't|wasn't|weren't|without|no)\s+(?:yet\s+|been\s+|be\s+)?$")
+
+
+def declared_values(text: str, dataset: str | None) -> dict[str, Any]:
+    """Filters that the data model's declarations name in the text, for one dataset: a declared value of a
+    categorical dimension ("inactive" -> status inactive on vendors, "UPI" -> method UPI on transactions),
+    and a boolean dimension said plainly or negated ("verified" -> true; "not verified", "unverified" -> false)."""
+    if not dataset:
+        return {}
+    vocab = vocabulary()
+    ds = vocab.model.datasets.get(dataset)
+    if ds is None:
+        return {}
+    out: dict[str, Any] = {}
+    for h in vocab.find(text):
+        for t in h.terms:
+            if t.dataset != dataset or t.name not in ds.dimensions:
+                continue
+            dim = ds.dimensions[t.name]
+            if t.kind == "value" and not any(o.kind != "value" for o in h.terms if o.dataset == dataset):
+                out.setdefault(t.name, t.value)
+            elif t.kind == "dimension" and dim.type == "boolean":
+                before = text[: h.start]
+                negated = bool(NEGATION.search(before)) or before.endswith(("un", "non-", "non"))
+                out.setdefault(t.name, not negated)
+    for m in re.finditer(r"\b(?:un|non-?)([a-z]+)\b", text):  # "unverified": a boolean's synonym, negated
+        for h in vocab.find(m.group(1)):
+            for t in h.terms:
+                if t.dataset == dataset and t.kind == "dimension" and ds.dimensions[t.name].type == "boolean":
+                    out[t.name] = False
+    return out
+
+
+FILTER_FIELDS = {"vendor", "status", "payment_status", "region", "customer"}
+
+
+def with_declared_values(record: dict[str, Any], text: str) -> dict[str, Any]:
+    """The router's tool call, completed with the filters the data model's values name in the message and
+    the call does not have yet (a listing of vendors asked for "inactive" ones filters on it). A message no
+    rule read that names one dataset and some of its declared values is a listing of them."""
+    if record.get("kind") == "clarify" and record.get("reason") == "no intent matched":
+        named = {t.dataset for h in vocabulary().find(text) for t in h.terms if t.kind == "dataset"}
+        if len(named) == 1 and declared_values(text, next(iter(named))):
+            record = {
+                **record,
+                "kind": "tool",
+                "tool": "filter_data",
+                "params": {"dataset": next(iter(named))},
+                "question": None,
+                "confidence": 0.6,
+                "reason": "a dataset and its declared values",
+            }
+    tool = record.get("tool")
+    if record.get("kind") != "tool" or tool not in ("filter_data", "export_report", "analyze_data"):
+        return record
+    params = dict(record.get("params") or {})
+    if tool == "analyze_data":
+        query = dict(params.get("query") or params)
+        have = {f.get("field") for f in query.get("filters") or [] if isinstance(f, dict)}
+        have |= set(query.get("group_by") or [])
+        extra = {k: v for k, v in declared_values(text, query.get("dataset")).items() if k not in have}
+        if not extra:
+            return record
+        query["filters"] = [*(query.get("filters") or []), *({"field": k, "value": v} for k, v in extra.items())]
+        params = {**params, "query": query} if "query" in params else query
+    else:
+        dataset = params.get("dataset") or "invoices"
+        where = dict(params.get("where") or {})
+        taken = set(params) | set(where)
+        extra = {k: v for k, v in declared_values(text, dataset).items() if k not in taken}
+        if not extra:
+            return record
+        for k, v in extra.items():
+            if k in FILTER_FIELDS and k not in ("status",) or (k == "status" and dataset in ("invoices",)):
+                params[k] = v
+            else:
+                where[k] = v
+        said = {str(v).lower() for v in extra.values()}
+        for field in ("vendor", "customer"):  # a name passed through that is really a declared value ("by UPI")
+            if isinstance(params.get(field), str) and params[field].lower() in said:
+                params.pop(field)
+        params = {**params, "where": where} if where else params
+    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; declared values {extra}".strip("; ")}

@@ -46,6 +46,12 @@ class FilterParams(BaseModel):
         None, description="restrict to these invoice numbers", max_length=MAX_KEYS
     )
     workspace: str | None = Field(None, description="another workspace (Admin only)")
+    where: dict[str, str | bool] | None = Field(
+        None,
+        description="other dimensions of the dataset by a value the data model declares, e.g. "
+        "{'status': 'inactive'} for vendors, {'method': 'UPI'} for transactions, {'gstin_verified': false}",
+        max_length=10,
+    )
     limit: int = Field(100, ge=1, le=1000)
 
     @field_validator("vendor", "customer", "period")
@@ -113,6 +119,10 @@ class FilterParams(BaseModel):
                 filters.append(Filter(field=ds.amount, op="lte", value=self.max_amount))
         if self.invoice_numbers is not None:
             filters.append(Filter(field="invoice_number", op="in", value=list(self.invoice_numbers)))
+        for dim, val in (self.where or {}).items():
+            if any(f.field == dim for f in filters):
+                raise ToolError(f"'{dim.replace('_', ' ')}' is given twice; give it once.")
+            filters.append(Filter(field=dim, value=val))
         missing = [f.field for f in filters if f.field not in ds.dimensions]
         if missing:
             if self.dataset == "invoices" and "customer" in missing:

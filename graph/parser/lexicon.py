@@ -126,20 +126,71 @@ MONTHS = {
 }
 COMMON |= set(MONTHS) | set(NUMBER_WORDS)
 
-_TYPO_TARGETS = sorted({w for w in KEYWORDS if len(w) >= 5})
-_SHORT_TARGETS = ["month", "year", "week", "show", "total", "value", "sales", "list"]
+# ordinary words people misspell in questions (beyond the keywords): "numbr", "amout", "wich", "octobr"
+_ORDINARY = """
+which what number amount amounts average customer customers revenue vendor vendors supplier suppliers quarter
+highest lowest largest smallest biggest total value sales bills bill invoice invoices payments method owe
+inactive active blocked returned completed category cheque january february march april june july august
+september october november december
+""".split()
+_TYPO_TARGETS = sorted({w for w in [*KEYWORDS, *_ORDINARY] if len(w) >= 5})
+_SHORT_TARGETS = ["month", "year", "week", "show", "total", "value", "sales", "list", "last", "many", "much", "bills"]
+_TINY_TARGETS = ["last", "year", "week", "show", "many", "much", "paid", "bill"]  # "lst", "yr": one letter dropped
 
 
 @lru_cache(maxsize=4096)
 def correct_word(word: str) -> str:
-    """A keyword for a misspelt word ("invocies" -> "invoices"), else the word itself."""
-    if len(word) < 4 or word in COMMON or not word.isalpha():
+    """A keyword or ordinary word for a misspelt word ("invocies" -> "invoices", "wich" -> "which"), else the
+    word itself. Only a single best match corrects: "lst" is "last" or "list", so it stays (and is asked about)."""
+    if len(word) < 3 or word in COMMON or not word.isalpha():
         return word
-    if len(word) == 4:  # "mnth", "yaer", "shwo": one slip, against the short keywords only
-        hit = process.extractOne(word, _SHORT_TARGETS, scorer=OSA.distance, score_cutoff=1)
-        return hit[0] if hit else word
-    hit = process.extractOne(word, _TYPO_TARGETS, scorer=OSA.distance, score_cutoff=1 if len(word) < 8 else 2)
-    return hit[0] if hit else word
+    if len(word) == 3:
+        targets, cutoff = _TINY_TARGETS, 1
+    elif len(word) == 4:  # "mnth", "yaer", "shwo", "wich": one slip, against the short words only
+        targets, cutoff = [*_SHORT_TARGETS, "which", "what"], 1
+    else:
+        targets, cutoff = _TYPO_TARGETS, 1 if len(word) < 8 else 2
+    hits = process.extract(word, targets, scorer=OSA.distance, score_cutoff=cutoff, limit=3)
+    if not hits or len(hits) > 1 and hits[1][1] == hits[0][1]:
+        return word
+    return hits[0][0]
+
+
+# Hinglish: the time, question and verb words finance teams mix into English, read as their English
+# equivalents before anything else ("pichhle mahine ke failed invoices dikhao" = "last month failed invoices show")
+HINGLISH = [
+    (re.compile(p), e)
+    for p, e in [
+        (r"\bpich+(?:h)?le (?:saal|sal|varsh)\b", "last year"),
+        (r"\bis (?:saal|sal|varsh)\b", "this year"),
+        (r"\bpich+(?:h)?le (?:mahine|mahina|month)\b", "last month"),
+        (r"\bis (?:mahine|mahina)\b", "this month"),
+        (r"\bpich+(?:h)?le (?:hafte|hafta|week)\b", "last week"),
+        (r"\bis (?:hafte|hafta)\b", "this week"),
+        (r"\bpich+(?:h)?le\b", "last"),
+        (r"\baaj\b", "today"),
+        (r"\bdikhao\b|\bdikha do\b|\bdikhaiye\b|\bbatao\b|\bbata do\b|\bbataiye\b", "show"),
+        (r"\bkitne\b", "how many"),
+        (r"\bkitna\b|\bkitni\b", "how much"),
+        (r"\bsabse (?:bada|bade|badi|zyada|jyada)\b", "biggest"),
+        (r"\bsabse (?:kam|chhota|chhote|chhoti)\b", "smallest"),
+        (r"\bkaun ?sa\b|\bkaun ?si\b|\bkaun\b", "which"),
+        (r"\bsirf\b|\bkewal\b", "only"),
+        (r"\b(?:dena|dene|chukana) (?:hai|hain|baaki hai|baki hai)\b|\bbaaki hai\b", "owe"),
+        (r"\bpay kiya\b|\bpay kiye\b|\bbhugtan kiya\b", "paid"),
+        (
+            r"\b(?:ki|ka|ke|ko|hai|hain|tha|thi|the hain|hui|hua|hue|mein|me|se|aur|wale|wali|waale|kiya|kiye|aaye|aaya|aayi|karo|kar do|hota|hoti|hote|kya)\b",
+            " ",
+        ),
+    ]
+]
+
+
+def hinglish(low: str) -> str:
+    """Lower-case text with common Hinglish words in English (a no-op for English text)."""
+    for rx, english in HINGLISH:
+        low = rx.sub(english, low)
+    return re.sub(r"\s+", " ", low).strip() if low else low
 
 
 # --------------------------------------------------------------------------- statuses

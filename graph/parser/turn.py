@@ -11,6 +11,7 @@ from typing import Any
 from tools.names import NameIndex, name_index
 
 from ..intent import Intent, ParseContext
+from .lexicon import hinglish
 from .patterns import EXPORT_IT, NAME_COMMON, POLITE, RECORD_REF, TICKET_ID, TOKEN
 from .slots import Slots, blank, correct, explicit_names, filter_params, normalise, read_slots
 
@@ -39,7 +40,7 @@ class Turn:
     def of(cls, text: str, ctx: ParseContext) -> Turn:
         original = normalise(text or "")[:2000]
         explicit, without_values = explicit_names(original)
-        low = without_values.lower()
+        low = hinglish(without_values.lower())  # "pichhle mahine" -> "last month" (lexicon.HINGLISH)
         vidx = name_index(tuple(ctx.vendors), NAME_COMMON)
         cidx = name_index(tuple(ctx.customers), NAME_COMMON) if ctx.customers else None
         protected = vidx.tokens | (cidx.tokens if cidx else frozenset())
