@@ -98,10 +98,11 @@ def unused_words(rest: str, params: dict[str, Any], dataset: str | None) -> list
     dropped: list[str] = []
     for h in hits:
         covered.update(range(h.start, h.end))
-        values = [t for t in h.terms if t.kind == "value" and (dataset is None or t.dataset == dataset)]
+        values = [t for t in h.terms if t.kind == "value"]
+        mine = [t for t in values if dataset is None or t.dataset == dataset]
         others = [t for t in h.terms if t.kind != "value"]
-        if values and not others and not any((t.value or "").lower() in used for t in values):
-            dropped.append(h.phrase)
+        if values and not others and not any((t.value or "").lower() in used for t in mine or values):
+            dropped.append(h.phrase)  # a declared value the query does not apply (or another dataset's)
     out: list[str] = []
     for m in TOKEN.finditer(rest):
         w = m.group(0)

@@ -4,6 +4,8 @@ The harness and scorer: tests/eval/understanding.py; the figures: benchmarks/und
 
 from __future__ import annotations
 
+from business_data import clock
+
 from collections import Counter
 from datetime import date
 
@@ -14,7 +16,7 @@ from . import understanding as U
 
 @pytest.fixture
 def reference(tmp_path):
-    return U.open_services("reference", tmp_path, date.today())
+    return U.open_services("reference", tmp_path, clock.today())
 
 
 def test_dates_are_the_harness_own():
@@ -35,7 +37,7 @@ def test_dates_are_the_harness_own():
 
 
 def test_the_sets_are_well_formed_and_every_answer_has_data_today(services, reference):
-    today = date.today()
+    today = clock.today()
     singles = conversations = 0
     cats: Counter = Counter()
     for db, svc in (("demo", services), ("reference", reference)):
@@ -78,9 +80,29 @@ def test_the_scorer_reads_interpretation_when_present():
     assert U.grade({"expect": "refuse"}, U.observe(denied, False), None) == "right"
 
 
-@pytest.mark.xfail(reason="issue 23: parser not yet improved", strict=False)
-def test_understanding_meets_the_targets(services):
-    s = U.run_eval(services=services)
+# What this pass reached (docs/BENCHMARKS.md): the floor that must not slip while the targets are out of
+# reach. No export or write anybody did not ask for is already the target, and holds.
+ACCURACY_FLOOR = 0.62
+CONFIDENT_WRONG_CEILING = 0.25
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    from tests.conftest import make_services
+
+    return U.run_eval(services=make_services(tmp_path_factory.mktemp("eval")))
+
+
+def test_understanding_does_not_slip(scored):
+    s = scored
+    assert s["unrequested_actions"] == 0, U.report(s, failures=True)
+    assert s["accuracy"] >= ACCURACY_FLOOR, f"accuracy {s['accuracy']:.1%}"
+    assert s["confident_wrong_rate"] <= CONFIDENT_WRONG_CEILING, f"confident wrong {s['confident_wrong_rate']:.1%}"
+
+
+@pytest.mark.xfail(reason="issue 23: the targets are not reached yet (see docs/BENCHMARKS.md)", strict=False)
+def test_understanding_meets_the_targets(scored):
+    s = scored
     print("\n" + U.report(s, failures=True))
     assert s["accuracy"] >= U.ACCURACY_TARGET, f"accuracy {s['accuracy']:.1%}"
     assert s["confident_wrong_rate"] <= U.CONFIDENT_WRONG_MAX, f"confident wrong {s['confident_wrong_rate']:.1%}"

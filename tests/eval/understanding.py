@@ -23,6 +23,8 @@ Used by tests/eval/test_understanding.py and benchmarks/understanding_eval.py.
 
 from __future__ import annotations
 
+from business_data import clock
+
 import json
 import re
 import tempfile
@@ -434,7 +436,7 @@ def run_set(db: str, services, today: date | None = None) -> list[dict[str, Any]
 
     from graph.builder import compile_graph
 
-    today = today or date.today()
+    today = today or clock.today()
     graph = compile_graph(services)
     spec = load(db)
     records = []
@@ -475,7 +477,7 @@ def run_eval(
     dbs: tuple[str, ...] = ("demo", "reference"), workdir: Path | None = None, services=None
 ) -> dict[str, Any]:
     """Run the sets (demo: on `services` when given) and summarise."""
-    today = date.today()
+    today = clock.today()
     records: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="understanding-") as tmp:
         root = Path(workdir or tmp)
