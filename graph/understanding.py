@@ -305,7 +305,8 @@ def referent_problem(tool: str | None, resolved: dict[str, Any]) -> str | None:
     s = spec(tool or "")
     if s is None or not (s.writes or tool == "export_report"):
         return None
-    sources = resolved.get("sources") if isinstance(resolved.get("sources"), dict) else {}
+    found = resolved.get("sources")
+    sources: dict[str, Any] = found if isinstance(found, dict) else {}
     source = sources.get("records") or (resolved.get("source") if resolved.get("invoice_numbers") is not None else None)
     if source not in (None, "this conversation", "given"):  # "these" found only in another conversation
         return (
