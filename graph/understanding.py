@@ -245,6 +245,14 @@ def decide(
                 {"label": "Download it as Excel", "message": f"{text.rstrip(' ?.!')} as excel"},
             ],
         }
+    shape = shape_problem(text, intent)
+    if shape:
+        return {
+            **interp,
+            "decision": "ask",
+            "reason": f"the question asks for {shape}, which this reading does not give",
+            "choices": [{"label": "Show me what I can ask", "message": "help"}],
+        }
     unused = interp.get("unused") or []
     if unused:
         said = ", ".join(f"“{w}”" for w in unused)
@@ -286,9 +294,60 @@ def _show(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
+SHARE_WORDS = re.compile(r"\b(?:share|percent(?:age)?|proportion|fraction|what part)\b|%")
+RANK_WORDS = re.compile(
+    r"\b(?:biggest|largest|highest|most|least|lowest|smallest|best|worst|top|bottom|fewest|maximum|minimum)\b"
+)
+WHO_WORDS = re.compile(
+    r"\b(?:who|whom)\b|\bwhich (?:\w+ )?(?:customers?|clients?|vendors?|suppliers?|products?|regions?|months?|"
+    r"methods?|categor(?:y|ies)|states?)\b|\b(?:customers?|clients?|vendors?|suppliers?|products?|regions?|methods?)\b"
+)
+# a count of something other than the listed rows (the vendors dataset lists vendors: its count is right)
+HOW_MANY_OF = re.compile(r"\bhow many (?:different |distinct |unique )?(customers?|clients?|products?)\b")
+
+
+def _percent_measure(query: dict[str, Any]) -> bool:
+    ds = vocabulary().model.datasets.get(str(query.get("dataset")))
+    return ds is not None and any(
+        m in ds.measures and ds.measures[m].format == "percent" for m in query.get("measures") or []
+    )
+
+
+def shape_problem(text: str, intent: dict[str, Any]) -> str | None:
+    """The question asks for a shape the reading lacks: a share of a total, a ranking of who or which,
+    a count of customers, answered with a plain listing or a single figure. Those answers look right and
+    are not: ask instead."""
+    tool = intent.get("tool")
+    if intent.get("kind") != "tool" or tool not in ("filter_data", "analyze_data"):
+        return None
+    low = text.lower()
+    params = dict(intent.get("params") or {})
+    query = dict(params.get("query") or params)
+    grouped = bool(query.get("group_by")) or bool(query.get("grain"))
+    if SHARE_WORDS.search(low) and not grouped and not _percent_measure(query):
+        return "a share of a total"
+    if RANK_WORDS.search(low) and WHO_WORDS.search(low) and not grouped:
+        if tool == "filter_data" or not query.get("group_by"):
+            return "a ranking (who or which comes first)"
+    m = HOW_MANY_OF.search(low)
+    if m and tool == "filter_data":
+        return f"a count of {m.group(1)}"
+    return None
+
+
 def ask_text(interp: Interpretation, fallback: str) -> str:
     """The question to show for decision == "ask" (the router's own question, or which words were not used)."""
     unused = interp.get("unused") or []
+    reason = interp.get("reason", "")
+    if reason.startswith("the question asks for"):
+        return (
+            f"I'm not sure I read that right: {reason.removeprefix('the question asks for ')}".replace(
+                ", which this reading does not give", ""
+            )
+            + f" is asked for, but I would have answered with {interp.get('summary') or 'something else'}. "
+            "I haven't run anything. Could you rephrase, for example 'sales by region last quarter' or "
+            "'top 5 customers by sales this year'?"
+        )
     if interp.get("reason", "").startswith("an export with no word"):
         return "Do you want a file, or just the figures on screen? I haven't exported anything."
     if unused and interp.get("reason", "").startswith("words not understood"):
