@@ -34,6 +34,7 @@ from .understanding import (
     query_of,
     referent_problem,
     starts_clean,
+    with_aggregate_condition,
     with_declared_values,
 )
 from .confirmation import ask_again, confirm_step, parse_answer
@@ -195,6 +196,7 @@ class Nodes:
                 record["reason"] = f"{alone.reason}; a new question, so nothing is carried from the last one"
                 parsed, turn, standalone = alone, alone_turn, None
         record = with_declared_values(record, turn.t)  # "inactive vendors": the data model's values filter
+        record = with_aggregate_condition(record, text)  # "customers with sales over 1 crore": per customer
         interpretation = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous)
         return {"intent": record, "interpretation": interpretation}
 

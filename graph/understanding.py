@@ -503,3 +503,70 @@ def with_declared_values(record: dict[str, Any], text: str) -> dict[str, Any]:
                 params.pop(field)
         params = {**params, "where": where} if where else params
     return {**record, "params": params, "reason": f"{record.get('reason') or ''}; declared values {extra}".strip("; ")}
+
+
+CONDITION = re.compile(
+    r"\b(?:with|having|whose|who|that|which)\b[^.?!]{0,40}?\b(?P<op>over|above|more than|greater than|exceeding|"
+    r"at least|under|below|less than|at most)\b|\b(?P<op2>above|over|below|under)\b"
+)
+OPS_OF = {"over": "gt", "above": "gt", "more than": "gt", "greater than": "gt", "exceeding": "gt"}
+OPS_OF |= {"at least": "gte", "under": "lt", "below": "lt", "less than": "lt", "at most": "lte"}
+
+
+def with_aggregate_condition(record: dict[str, Any], text: str) -> dict[str, Any]:
+    """ "customers with sales over 1.1 crore", "regions above 3 crore in sales": a condition on each group's
+    total, not on single rows. The router read the amount as a row filter; read it as a ranking of the
+    groups (the dimension named before the condition) filtered on the dataset's default measure."""
+    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+        return record
+    params = dict(record.get("params") or {})
+    query = dict(params.get("query") or params)
+    if query.get("group_by"):
+        return record
+    vocab = vocabulary()
+    ds_name = str(query.get("dataset") or "invoices")
+    ds = vocab.model.datasets.get(ds_name)
+    if ds is None or not ds.amount or not ds.default_measure:
+        return record
+    low = text.lower()
+    cond = CONDITION.search(low)
+    if not cond:
+        return record
+    dims = [
+        t.name
+        for h in vocab.find(low)
+        if h.end <= cond.start() + 1
+        for t in h.terms
+        if t.kind == "dimension" and t.dataset == ds_name and ds.dimensions[t.name].type != "boolean"
+    ]
+    if not dims:
+        return record
+    op = OPS_OF[cond.group("op") or cond.group("op2")]
+    if record.get("tool") == "filter_data":
+        value = params.get("min_amount") if op in ("gt", "gte") else params.get("max_amount")
+        rows = {k: v for k, v in params.items() if k not in ("min_amount", "max_amount", "dataset", "limit")}
+        kept = [{"field": k, "value": v} for k, v in rows.items() if k in FILTER_FIELDS]
+        kept += [{"field": k, "value": v} for k, v in (rows.get("where") or {}).items()]
+        period = {k: v for k, v in rows.items() if k in PERIOD_KEYS}
+    else:
+        bounds = [f for f in query.get("filters") or [] if f.get("field") == ds.amount]
+        value = bounds[0].get("value") if bounds else None
+        kept = [f for f in query.get("filters") or [] if f.get("field") != ds.amount]
+        period = {k: v for k, v in query.items() if k in PERIOD_KEYS}
+    if value is None:
+        return record
+    measure = ds.default_measure
+    new = {
+        "dataset": ds_name,
+        "measures": [measure],
+        "group_by": [dims[-1]],
+        "filters": [*kept, {"field": measure, "op": op, "value": value}],
+        "order_by": [f"-{measure}"],
+        **period,
+    }
+    return {
+        **record,
+        "tool": "analyze_data",
+        "params": new,
+        "reason": f"{record.get('reason') or ''}; a condition on each {dims[-1]}'s {measure}".strip("; "),
+    }

@@ -12,11 +12,12 @@ the average?" with nothing before it) the answer is one short question.
 from __future__ import annotations
 
 import re
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from ..intent import Intent
-from .lexicon import INVOICE_STATUS_RE, NUMBER_WORDS, PAYMENT_RE
+from .lexicon import INVOICE_STATUS_RE, MONTHS, NUMBER_WORDS, PAYMENT_RE
 from .periods import NAMED_PERIODS, RELATIVE_RE
 from .turn import Turn, clarify
 from .vocabulary import Hit, Vocabulary, vocabulary
@@ -197,8 +198,27 @@ def prescan(turn: Turn) -> None:
     return None
 
 
-def _periods_in_order(t: str) -> list[str]:
-    found = []
+_MONTH_NAME = re.compile(
+    r"\b(january|february|march|april|june|july|august|september|october|november|december|"
+    r"jan|feb|mar|apr|jun|jul|aug|sept?|oct|nov|dec)\b"
+)
+
+
+def _month_names(t: str, today: date | None) -> list[tuple[int, str]]:
+    """Month names in the text as the latest such month that has begun ("November" on 7 Dec 2026: 2026-11)."""
+    if today is None:
+        return []
+    out = []
+    for m in _MONTH_NAME.finditer(t):
+        month = MONTHS.get(m.group(1))
+        if month:
+            year = today.year if month <= today.month else today.year - 1
+            out.append((m.start(), f"{year}-{month:02d}"))
+    return out
+
+
+def _periods_in_order(t: str, today: date | None = None) -> list[str]:
+    found = _month_names(t, today)
     for m in RELATIVE_RE.finditer(t):
         n_raw, unit = m.group(1), m.group(2).rstrip("s")
         n = int(n_raw) if n_raw.isdigit() else NUMBER_WORDS.get(n_raw.split()[-1], 1)
@@ -377,7 +397,7 @@ def _period(turn: Turn, r: Reading) -> dict[str, Any]:
     p = turn.p
     out: dict[str, Any] = {k: p[k] for k in ("period", "date_from", "date_to") if k in p}
     if r.compare:
-        seq = _periods_in_order(turn.t)
+        seq = _periods_in_order(turn.t, turn.ctx.today)
         if r.compare_to and "period" in out:  # "the same month last year": the year before, not all of last year
             out["period"], out["compare_to"] = seq[0] if seq else out["period"], r.compare_to
         elif len(seq) >= 2 and "period" in out:

@@ -280,7 +280,12 @@ def amount_value(num: str, unit1: str | None, unit2: str | None) -> float:
 
 def _amounts_in(m: re.Match) -> list[float]:
     g = m.groups()
-    return [amount_value(g[i], g[i + 1], g[i + 2]) for i in range(0, len(g), 3) if g[i] is not None]
+    found = [(g[i], g[i + 1], g[i + 2]) for i in range(0, len(g), 3) if g[i] is not None]
+    if len(found) == 2 and not (found[0][1] or found[0][2]) and (found[1][1] or found[1][2]):
+        shared = (found[0][0], found[1][1], found[1][2])  # "between 2 and 3 lakh": the unit is both ends'
+        if amount_value(*shared) <= amount_value(*found[1]):  # (not "between 50000 and 2 lakh")
+            found[0] = shared
+    return [amount_value(*f) for f in found]
 
 
 @dataclass
