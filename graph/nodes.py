@@ -35,6 +35,7 @@ from .understanding import (
     referent_problem,
     starts_clean,
     with_aggregate_condition,
+    with_ranking_or_share,
     with_declared_values,
 )
 from .confirmation import ask_again, confirm_step, parse_answer
@@ -197,6 +198,7 @@ class Nodes:
                 parsed, turn, standalone = alone, alone_turn, None
         record = with_declared_values(record, turn.t)  # "inactive vendors": the data model's values filter
         record = with_aggregate_condition(record, text)  # "customers with sales over 1 crore": per customer
+        record = with_ranking_or_share(record, text)  # "who was our biggest customer": a ranking of customers
         interpretation = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous)
         return {"intent": record, "interpretation": interpretation}
 

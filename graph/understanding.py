@@ -101,7 +101,12 @@ def unused_words(rest: str, params: dict[str, Any], dataset: str | None) -> list
         values = [t for t in h.terms if t.kind == "value"]
         mine = [t for t in values if dataset is None or t.dataset == dataset]
         others = [t for t in h.terms if t.kind != "value"]
-        if values and not others and not any((t.value or "").lower() in used for t in mine or values):
+        grouped = set(params.get("group_by") or [])  # "the East's share": every region is shown, the East too
+        if (
+            values
+            and not others
+            and not any((t.value or "").lower() in used or t.name in grouped for t in mine or values)
+        ):
             dropped.append(h.phrase)  # a declared value the query does not apply (or another dataset's)
     out: list[str] = []
     for m in TOKEN.finditer(rest):
@@ -323,7 +328,7 @@ def shape_problem(text: str, intent: dict[str, Any]) -> str | None:
     low = text.lower()
     params = dict(intent.get("params") or {})
     query = dict(params.get("query") or params)
-    grouped = bool(query.get("group_by")) or bool(query.get("grain"))
+    grouped = bool(query.get("group_by")) or bool(query.get("time_grain"))
     if SHARE_WORDS.search(low) and not grouped and not _percent_measure(query):
         return "a share of a total"
     if RANK_WORDS.search(low) and WHO_WORDS.search(low) and not grouped:
@@ -569,4 +574,97 @@ def with_aggregate_condition(record: dict[str, Any], text: str) -> dict[str, Any
         "tool": "analyze_data",
         "params": new,
         "reason": f"{record.get('reason') or ''}; a condition on each {dims[-1]}'s {measure}".strip("; "),
+    }
+
+
+ASCENDING = re.compile(r"\b(?:least|lowest|smallest|weakest|bottom|fewest|minimum)\b")
+COUNT_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9}
+COUNT_WORDS |= {"ten": 10}
+ROW_MEASURES = re.compile(r"^(?:largest|smallest|biggest|max|min)_|_count$")
+
+
+def _how_many(low: str) -> int:
+    m = re.search(
+        r"\b(?:top|bottom|best|worst|first|last|which|the)?\s*(\d{1,2}|" + "|".join(COUNT_WORDS) + r")\b"
+        r"(?=\s+(?:\w+\s+){0,2}(?:customers?|clients?|vendors?|suppliers?|products?|regions?|methods?|months?))",
+        low,
+    )
+    if not m:
+        return 1
+    n = m.group(1)
+    return int(n) if n.isdigit() else COUNT_WORDS[n]
+
+
+def with_ranking_or_share(record: dict[str, Any], text: str) -> dict[str, Any]:
+    """ "who was our biggest customer", "the product that brought in the most revenue", "our five best
+    customers by revenue", "which 3 suppliers did we spend the least with", "best month for sales": a
+    ranking of the groups the question names; "what share of sales did the East make": the breakdown by
+    that dimension, where each group's share of the total is shown. Only when the router's reading has no
+    groups at all: a reading with groups is the router's own ranking."""
+    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+        return record
+    params = dict(record.get("params") or {})
+    query = dict(params.get("query") or params)
+    if query.get("group_by") or query.get("time_grain"):
+        return record
+    vocab = vocabulary()
+    ds_name = str(query.get("dataset") or "invoices")
+    ds = vocab.model.datasets.get(ds_name)
+    if ds is None or not ds.default_measure:
+        return record
+    low = text.lower()
+    hits = vocab.find(low)
+    named = [tm.name for h in hits for tm in h.terms if tm.kind == "measure" and tm.dataset == ds_name]
+    measures = [m for m in named if not ROW_MEASURES.search(m)] or [ds.default_measure]
+    if re.search(r"\b(?:most often|how often|most frequently|number of times|most orders|fewest orders)\b", low):
+        counts = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
+        measures = counts[:1] or measures
+    if record.get("tool") == "analyze_data":
+        filters = [dict(f) for f in query.get("filters") or []]
+    else:
+        filters = [{"field": k, "value": v} for k, v in params.items() if k in FILTER_FIELDS]
+        filters += [{"field": k, "value": v} for k, v in (params.get("where") or {}).items()]
+        if params.get("min_amount") is not None and ds.amount:
+            filters.append({"field": ds.amount, "op": "gte", "value": params["min_amount"]})
+        if params.get("max_amount") is not None and ds.amount:
+            filters.append({"field": ds.amount, "op": "lte", "value": params["max_amount"]})
+    period = {k: v for k, v in query.items() if k in PERIOD_KEYS}
+    new: dict[str, Any] | None = None
+    if SHARE_WORDS.search(low):
+        eq = [f for f in filters if f.get("op", "eq") == "eq" and f.get("field") in ds.dimensions]
+        if len(eq) == 1:
+            dim = eq[0]["field"]
+            rest = [f for f in filters if f is not eq[0]]
+            new = {"dataset": ds_name, "measures": measures[:1], "group_by": [dim], "filters": rest, **period}
+            why = f"a share of the total: {ds_name} by {dim}"
+    elif RANK_WORDS.search(low) or ASCENDING.search(low):
+        dims = [
+            tm.name
+            for h in hits
+            for tm in h.terms
+            if tm.kind == "dimension" and tm.dataset == ds_name and ds.dimensions[tm.name].type != "boolean"
+        ]
+        month = re.search(
+            r"\b(?:best|worst|biggest|highest|lowest|strongest|weakest|busiest|quietest) months?\b|\bwhich months?\b",
+            low,
+        )
+        if dims or month:
+            direction = "" if ASCENDING.search(low) else "-"
+            new = {"dataset": ds_name, "measures": measures[:1], "filters": filters, **period}
+            if dims:
+                new["group_by"] = [dims[0]]
+            else:
+                new["time_grain"] = "month"
+            new["order_by"] = [f"{direction}{measures[0]}"]
+            new["limit"] = _how_many(low)
+            why = f"a ranking of {dims[0] if dims else 'months'} by {measures[0]}"
+    if new is None:
+        return record
+    if not new.get("filters"):
+        new.pop("filters", None)
+    return {
+        **record,
+        "tool": "analyze_data",
+        "params": new,
+        "reason": f"{record.get('reason') or ''}; {why}".strip("; "),
     }
