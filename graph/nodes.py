@@ -35,6 +35,7 @@ from .understanding import (
     referent_problem,
     starts_clean,
     with_aggregate_condition,
+    with_context_fallback,
     with_ranking_or_share,
     with_declared_values,
 )
@@ -196,6 +197,7 @@ class Nodes:
                 record = {**alone.__dict__, "router": "offline", "model": None, "fallback": fallback}
                 record["reason"] = f"{alone.reason}; a new question, so nothing is carried from the last one"
                 parsed, turn, standalone = alone, alone_turn, None
+        record = with_context_fallback(record, turn.t, pctx.last_result)  # "what's their total?"
         record = with_declared_values(record, turn.t)  # "inactive vendors": the data model's values filter
         record = with_aggregate_condition(record, text)  # "customers with sales over 1 crore": per customer
         record = with_ranking_or_share(record, text)  # "who was our biggest customer": a ranking of customers

@@ -668,3 +668,56 @@ def with_ranking_or_share(record: dict[str, Any], text: str) -> dict[str, Any]:
         "params": new,
         "reason": f"{record.get('reason') or ''}; {why}".strip("; "),
     }
+
+
+TOTAL_WORDS = re.compile(r"\b(?:total|sum|worth|how much|value|amount)\b")
+COUNT_ASK = re.compile(r"\b(?:how many|count|number of)\b")
+
+
+def with_context_fallback(record: dict[str, Any], text: str, last: dict[str, Any] | None) -> dict[str, Any]:
+    """A follow-up no rule read ("what's their total?", "only those with an unverified GSTIN", "how many
+    of those?") about the thread's last result: the last query, with what the follow-up asks for."""
+    if record.get("kind") != "clarify" or not last or not last.get("query"):
+        return record
+    low = text.lower()
+    if not FOLLOW_CUE.search(low):
+        return record
+    query = {k: v for k, v in dict(last["query"]).items() if k not in ("workspace", "limit", "order_by")}
+    ds_name = str(query.get("dataset") or "invoices")
+    ds = vocabulary().model.datasets.get(ds_name)
+    if ds is None:
+        return record
+    values = declared_values(low, ds_name)
+    filters = [dict(f) for f in query.get("filters") or []]
+    have = {f.get("field") for f in filters}
+    filters += [{"field": k, "value": v} for k, v in values.items() if k not in have]
+    counts = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
+    if COUNT_ASK.search(low) and counts:
+        measures = counts[:1]
+    elif TOTAL_WORDS.search(low) and ds.default_measure:
+        measures = [ds.default_measure]
+    elif values and last.get("tool") == "analyze_data":
+        measures = list(query.get("measures") or [])
+    elif values:  # a listing refined by a declared value
+        params = {k: v for k, v in dict(last.get("params") or {}).items() if k != "invoice_numbers"}
+        where = {**dict(params.get("where") or {}), **{k: v for k, v in values.items() if k not in params}}
+        return {
+            **record,
+            "kind": "tool",
+            "tool": "filter_data",
+            "params": {**params, "where": where},
+            "question": None,
+            "reason": "a follow-up on the last listing, with the data model's values",
+        }
+    else:
+        return record
+    new = {**query, "measures": measures, "filters": filters}
+    new.pop("group_by", None) if not query.get("group_by") else None
+    return {
+        **record,
+        "kind": "tool",
+        "tool": "analyze_data",
+        "params": {k: v for k, v in new.items() if v not in (None, [], {})},
+        "question": None,
+        "reason": "a follow-up about the last result",
+    }
