@@ -179,6 +179,7 @@ class Nodes:
         if self.router is not None:
             intent, fallback = self.router.route(text, pctx, ident, state)
         parsed, turn = parse_turn(text, pctx)
+        model = self.s.model  # the services' data model (the configured one unless a caller gave another)
         record: dict[str, Any]
         if intent is not None:
             record = {**intent.__dict__, "router": "llm", "model": self.router.model_id, "fallback": None}
@@ -192,16 +193,19 @@ class Nodes:
                 text, replace(pctx, last_result=None, last_ticket_id=None, last_export_id=None)
             )
             standalone = query_of(alone.tool, alone.params) if alone.kind == "tool" else {}
-            if record["router"] == "offline" and starts_clean(text, alone, alone_turn, parsed):
+            if record["router"] == "offline" and starts_clean(text, alone, alone_turn, parsed, model):
                 # a self-contained new question: nothing from the earlier one comes along
                 record = {**alone.__dict__, "router": "offline", "model": None, "fallback": fallback}
                 record["reason"] = f"{alone.reason}; a new question, so nothing is carried from the last one"
                 parsed, turn, standalone = alone, alone_turn, None
-        record = with_context_fallback(record, turn.t, pctx.last_result)  # "what's their total?"
-        record = with_declared_values(record, turn.t)  # "inactive vendors": the data model's values filter
-        record = with_aggregate_condition(record, text)  # "customers with sales over 1 crore": per customer
-        record = with_ranking_or_share(record, text)  # "who was our biggest customer": a ranking of customers
-        interpretation = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous)
+        record = with_context_fallback(record, turn.t, pctx.last_result, model)  # "what's their total?"
+        # "inactive vendors", "Travel vendors": the data model's declared values filter
+        record = with_declared_values(record, turn.slots.rest, model, full=turn.t)
+        record = with_aggregate_condition(record, text, model)  # "customers with sales over 1 crore": per customer
+        record = with_ranking_or_share(record, text, model)  # "who was our biggest customer": a ranking of customers
+        interpretation = interpret(
+            text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model
+        )
         return {"intent": record, "interpretation": interpretation}
 
     def _memory_last_result(self, ident: Identity, config: RunnableConfig) -> dict | None:
@@ -214,7 +218,9 @@ class Nodes:
         intent: IntentRecord = state.get("intent") or {}
         kind = intent["kind"]
         text = last_user_text(state)
-        interp = decide(state.get("interpretation") or {}, cast(dict, intent), text, self.identity(config))
+        interp = decide(
+            state.get("interpretation") or {}, cast(dict, intent), text, self.identity(config), self.s.model
+        )
         out = self._plan(state, config, intent, interp, text)
         final: Interpretation = out.pop("interpretation", None) or interp
         if kind in ("tool", "template") and out.get("plan", {}).get("mode") == "answer" and out.get("response"):

@@ -87,12 +87,12 @@ def _flat_words(value: Any) -> set[str]:
     return set()
 
 
-def unused_words(rest: str, params: dict[str, Any], dataset: str | None) -> list[str]:
+def unused_words(rest: str, params: dict[str, Any], dataset: str | None, model: Any = None) -> list[str]:
     """Content words of `rest` (the message with names, dates and amounts already blanked out) that nothing
     used: not filler, not the parser's vocabulary, not a value the query applies. A data-model value that
     the query does not apply ("inactive" in a listing of every vendor) counts as unused too."""
     used = _flat_words(params)
-    vocab = vocabulary()
+    vocab = vocabulary(model)
     hits = vocab.find(rest)
     covered: set[int] = set()
     dropped: list[str] = []
@@ -152,6 +152,7 @@ def interpret(
     rest: str,
     standalone: dict[str, Any] | None,
     previous: dict[str, Any],
+    model: Any = None,
 ) -> Interpretation:
     """The record of what was understood (before references are resolved and the decision is taken)."""
     kind = intent.get("kind") or "clarify"
@@ -170,7 +171,7 @@ def interpret(
         return interp
     interp["parts"] = parts_of(params, dict(intent.get("refs") or {}), standalone, previous)
     if tool in DATA_TOOLS or kind == "template":
-        interp["unused"] = unused_words(rest, params, params.get("dataset"))
+        interp["unused"] = unused_words(rest, params, params.get("dataset"), model)
     interp["summary"] = summary(interp)
     return interp
 
@@ -227,6 +228,7 @@ def decide(
     intent: dict[str, Any],
     text: str,
     identity: Identity | None,
+    model: Any = None,
 ) -> Interpretation:
     """Run, run stating the assumption, ask, or refuse: before references are resolved (see referent())."""
     kind = intent.get("kind")
@@ -250,7 +252,7 @@ def decide(
                 {"label": "Download it as Excel", "message": f"{text.rstrip(' ?.!')} as excel"},
             ],
         }
-    shape = shape_problem(text, intent)
+    shape = shape_problem(text, intent, model)
     if shape:
         return {
             **interp,
@@ -311,14 +313,14 @@ WHO_WORDS = re.compile(
 HOW_MANY_OF = re.compile(r"\bhow many (?:different |distinct |unique )?(customers?|clients?|products?)\b")
 
 
-def _percent_measure(query: dict[str, Any]) -> bool:
-    ds = vocabulary().model.datasets.get(str(query.get("dataset")))
+def _percent_measure(query: dict[str, Any], model: Any = None) -> bool:
+    ds = vocabulary(model).model.datasets.get(str(query.get("dataset")))
     return ds is not None and any(
         m in ds.measures and ds.measures[m].format == "percent" for m in query.get("measures") or []
     )
 
 
-def shape_problem(text: str, intent: dict[str, Any]) -> str | None:
+def shape_problem(text: str, intent: dict[str, Any], model: Any = None) -> str | None:
     """The question asks for a shape the reading lacks: a share of a total, a ranking of who or which,
     a count of customers, answered with a plain listing or a single figure. Those answers look right and
     are not: ask instead."""
@@ -329,7 +331,7 @@ def shape_problem(text: str, intent: dict[str, Any]) -> str | None:
     params = dict(intent.get("params") or {})
     query = dict(params.get("query") or params)
     grouped = bool(query.get("group_by")) or bool(query.get("time_grain"))
-    if SHARE_WORDS.search(low) and not grouped and not _percent_measure(query):
+    if SHARE_WORDS.search(low) and not grouped and not _percent_measure(query, model):
         return "a share of a total"
     if RANK_WORDS.search(low) and WHO_WORDS.search(low) and not grouped:
         if tool == "filter_data" or not query.get("group_by"):
@@ -396,7 +398,7 @@ FOLLOW_CUE = re.compile(
 )
 
 
-def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any) -> bool:
+def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model: Any = None) -> bool:
     """A self-contained new question: read alone it is a whole data question (it names what it asks
     about: a dataset or a measure), it leans on nothing before (no pronoun, no "and for ..."), and the
     reading in context differs. Then nothing from the earlier question is carried."""
@@ -405,7 +407,7 @@ def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any) -> boo
     low = alone_turn.core or alone_turn.t
     if FOLLOW_CUE.search(low) or FOLLOW_CUE.search(alone_turn.t):
         return False
-    named = any(t.kind in ("dataset", "measure") for h in vocabulary().find(alone_turn.t) for t in h.terms)
+    named = any(t.kind in ("dataset", "measure") for h in vocabulary(model).find(alone_turn.t) for t in h.terms)
     if not named:
         return False
     return (in_context.kind, in_context.tool, in_context.params, in_context.refs) != (
@@ -428,13 +430,13 @@ def stated(interp: Interpretation) -> str:
 NEGATION = re.compile(r"\b(?:not|non|isn't|aren't|wasn't|weren't|without|no)\s+(?:yet\s+|been\s+|be\s+)?$")
 
 
-def declared_values(text: str, dataset: str | None) -> dict[str, Any]:
+def declared_values(text: str, dataset: str | None, model: Any = None) -> dict[str, Any]:
     """Filters that the data model's declarations name in the text, for one dataset: a declared value of a
     categorical dimension ("inactive" -> status inactive on vendors, "UPI" -> method UPI on transactions),
     and a boolean dimension said plainly or negated ("verified" -> true; "not verified", "unverified" -> false)."""
     if not dataset:
         return {}
-    vocab = vocabulary()
+    vocab = vocabulary(model)
     ds = vocab.model.datasets.get(dataset)
     if ds is None:
         return {}
@@ -461,13 +463,54 @@ def declared_values(text: str, dataset: str | None) -> dict[str, Any]:
 FILTER_FIELDS = {"vendor", "status", "payment_status", "region", "customer"}
 
 
-def with_declared_values(record: dict[str, Any], text: str) -> dict[str, Any]:
+def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any) -> dict[str, Any]:
+    """ "Travel vendors": the name matcher found "Vayu Travels" through the one word "travel", which is a
+    declared value (vendor category Travel). When no other word of the name is in the message, the word
+    was the value, not the name."""
+    params = dict(record.get("params") or {})
+    query = dict(params.get("query") or params)
+    words = set(TOKEN.findall(full))
+    values = declared_values(full, dataset, model)
+    found: dict[str, Any] = {}
+    for field in ("vendor", "customer"):
+        name = (
+            params.get(field)
+            if record.get("tool") != "analyze_data"
+            else next((f.get("value") for f in query.get("filters") or [] if f.get("field") == field), None)
+        )
+        if not isinstance(name, str):
+            continue
+        for dim, value in values.items():
+            if not isinstance(value, str):
+                continue
+            said = {w for w in TOKEN.findall(value.lower())}
+            said |= {w + "s" for w in said} | {w.rstrip("s") for w in said}
+            own = set(TOKEN.findall(name.lower())) - said
+            if own and not own & words and said & set(TOKEN.findall(name.lower())):
+                found[field] = (dim, value)
+    if not found:
+        return record
+    for field, (dim, value) in found.items():
+        if record.get("tool") == "analyze_data":
+            filters = [f for f in query.get("filters") or [] if f.get("field") != field]
+            query["filters"] = [*filters, {"field": dim, "value": value}]
+        else:
+            params.pop(field, None)
+            params["where"] = {**dict(params.get("where") or {}), dim: value}
+    if record.get("tool") == "analyze_data":
+        params = {**params, "query": query} if "query" in params else query
+    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; a declared value, not a name"}
+
+
+def with_declared_values(
+    record: dict[str, Any], text: str, model: Any = None, full: str | None = None
+) -> dict[str, Any]:
     """The router's tool call, completed with the filters the data model's values name in the message and
     the call does not have yet (a listing of vendors asked for "inactive" ones filters on it). A message no
     rule read that names one dataset and some of its declared values is a listing of them."""
     if record.get("kind") == "clarify" and record.get("reason") == "no intent matched":
-        named = {t.dataset for h in vocabulary().find(text) for t in h.terms if t.kind == "dataset"}
-        if len(named) == 1 and declared_values(text, next(iter(named))):
+        named = {t.dataset for h in vocabulary(model).find(text) for t in h.terms if t.kind == "dataset"}
+        if len(named) == 1 and declared_values(text, next(iter(named)), model):
             record = {
                 **record,
                 "kind": "tool",
@@ -480,12 +523,17 @@ def with_declared_values(record: dict[str, Any], text: str) -> dict[str, Any]:
     tool = record.get("tool")
     if record.get("kind") != "tool" or tool not in ("filter_data", "export_report", "analyze_data"):
         return record
+    if full:
+        first = dict(record.get("params") or {})
+        record = _name_is_a_value(
+            record, full, str(dict(first.get("query") or first).get("dataset") or "invoices"), model
+        )
     params = dict(record.get("params") or {})
     if tool == "analyze_data":
         query = dict(params.get("query") or params)
         have = {f.get("field") for f in query.get("filters") or [] if isinstance(f, dict)}
         have |= set(query.get("group_by") or [])
-        extra = {k: v for k, v in declared_values(text, query.get("dataset")).items() if k not in have}
+        extra = {k: v for k, v in declared_values(text, query.get("dataset"), model).items() if k not in have}
         if not extra:
             return record
         query["filters"] = [*(query.get("filters") or []), *({"field": k, "value": v} for k, v in extra.items())]
@@ -494,7 +542,7 @@ def with_declared_values(record: dict[str, Any], text: str) -> dict[str, Any]:
         dataset = params.get("dataset") or "invoices"
         where = dict(params.get("where") or {})
         taken = set(params) | set(where)
-        extra = {k: v for k, v in declared_values(text, dataset).items() if k not in taken}
+        extra = {k: v for k, v in declared_values(text, dataset, model).items() if k not in taken}
         if not extra:
             return record
         for k, v in extra.items():
@@ -518,7 +566,7 @@ OPS_OF = {"over": "gt", "above": "gt", "more than": "gt", "greater than": "gt", 
 OPS_OF |= {"at least": "gte", "under": "lt", "below": "lt", "less than": "lt", "at most": "lte"}
 
 
-def with_aggregate_condition(record: dict[str, Any], text: str) -> dict[str, Any]:
+def with_aggregate_condition(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "customers with sales over 1.1 crore", "regions above 3 crore in sales": a condition on each group's
     total, not on single rows. The router read the amount as a row filter; read it as a ranking of the
     groups (the dimension named before the condition) filtered on the dataset's default measure."""
@@ -528,7 +576,7 @@ def with_aggregate_condition(record: dict[str, Any], text: str) -> dict[str, Any
     query = dict(params.get("query") or params)
     if query.get("group_by"):
         return record
-    vocab = vocabulary()
+    vocab = vocabulary(model)
     ds_name = str(query.get("dataset") or "invoices")
     ds = vocab.model.datasets.get(ds_name)
     if ds is None or not ds.amount or not ds.default_measure:
@@ -595,7 +643,7 @@ def _how_many(low: str) -> int:
     return int(n) if n.isdigit() else COUNT_WORDS[n]
 
 
-def with_ranking_or_share(record: dict[str, Any], text: str) -> dict[str, Any]:
+def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "who was our biggest customer", "the product that brought in the most revenue", "our five best
     customers by revenue", "which 3 suppliers did we spend the least with", "best month for sales": a
     ranking of the groups the question names; "what share of sales did the East make": the breakdown by
@@ -607,7 +655,7 @@ def with_ranking_or_share(record: dict[str, Any], text: str) -> dict[str, Any]:
     query = dict(params.get("query") or params)
     if query.get("group_by") or query.get("time_grain"):
         return record
-    vocab = vocabulary()
+    vocab = vocabulary(model)
     ds_name = str(query.get("dataset") or "invoices")
     ds = vocab.model.datasets.get(ds_name)
     if ds is None or not ds.default_measure:
@@ -674,7 +722,9 @@ TOTAL_WORDS = re.compile(r"\b(?:total|sum|worth|how much|value|amount)\b")
 COUNT_ASK = re.compile(r"\b(?:how many|count|number of)\b")
 
 
-def with_context_fallback(record: dict[str, Any], text: str, last: dict[str, Any] | None) -> dict[str, Any]:
+def with_context_fallback(
+    record: dict[str, Any], text: str, last: dict[str, Any] | None, model: Any = None
+) -> dict[str, Any]:
     """A follow-up no rule read ("what's their total?", "only those with an unverified GSTIN", "how many
     of those?") about the thread's last result: the last query, with what the follow-up asks for."""
     if record.get("kind") != "clarify" or not last or not last.get("query"):
@@ -684,10 +734,10 @@ def with_context_fallback(record: dict[str, Any], text: str, last: dict[str, Any
         return record
     query = {k: v for k, v in dict(last["query"]).items() if k not in ("workspace", "limit", "order_by")}
     ds_name = str(query.get("dataset") or "invoices")
-    ds = vocabulary().model.datasets.get(ds_name)
+    ds = vocabulary(model).model.datasets.get(ds_name)
     if ds is None:
         return record
-    values = declared_values(low, ds_name)
+    values = declared_values(low, ds_name, model)
     filters = [dict(f) for f in query.get("filters") or []]
     have = {f.get("field") for f in filters}
     filters += [{"field": k, "value": v} for k, v in values.items() if k not in have]
