@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     rate_limit: str = Field("120/minute", validation_alias="FINKRAFT_RATE_LIMIT")
     max_body_bytes: int = Field(256 * 1024, validation_alias="FINKRAFT_MAX_BODY_BYTES")
+    # a request body that stops arriving for this long (a Content-Length larger than the body) is a 408
+    body_timeout_s: float = Field(30.0, gt=0, validation_alias="FINKRAFT_BODY_TIMEOUT")
     # /agent/batch: at most this many inputs per request; each one counts against the rate limit
     max_batch_inputs: int = Field(20, ge=1, validation_alias="FINKRAFT_MAX_BATCH_INPUTS")
     # retention (`finkraft prune`): traces and memory turns older than this many days go; 0 keeps them all

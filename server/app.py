@@ -15,6 +15,7 @@ from graph.services import Services
 
 from . import __version__, admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
 from .agent_routes import OPENAPI_ERRORS, mount_agent
+from .edge import BodyTimeout, InputCheck
 from .errors import BodySizeLimit, UnexpectedErrors, install_error_handlers
 from .logs import RequestLog
 from .metrics import MetricsMiddleware
@@ -58,7 +59,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     mount_agent(app)
     document_errors(app, OPENAPI_ERRORS)
     describe_answers(app)
+    app.add_middleware(InputCheck)  # NUL, lone surrogates, LangServe's bodies (server/edge.py)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_s)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestLog)  # outermost: every request gets its id and access line, 500s included
