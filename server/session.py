@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from html import escape
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -39,11 +40,28 @@ async def end_session():
     return response
 
 
+C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
 def local_path(target: str | None) -> str:
-    """Where to go after signing in: a path on this server, never another site (else the playground)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after signing in: a path on this server, never another site (else the playground).
+
+    Read as a browser reads a URL: it trims C0 controls and spaces at the ends, drops ASCII tab, CR
+    and LF anywhere and takes a backslash for a slash, so `/<tab>/evil.example` is `//evil.example`,
+    another site, to it. Only what is then a path (one leading slash, no scheme, no host, no control
+    character) is kept. (Not "/" as the fallback: this server has no page there.)"""
+    cleaned = (target or "").strip(C0_AND_SPACE)
+    cleaned = "".join(c for c in cleaned if c not in "\t\r\n").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if (
+        not cleaned.startswith("/")
+        or cleaned.startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in cleaned)
+    ):
         return PLAYGROUND
-    return target
+    return cleaned
 
 
 @router.get(
