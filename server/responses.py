@@ -196,6 +196,10 @@ class NotificationList(BaseModel):
     notifications: list[Notification]
 
 
+class MarkedRead(BaseModel):
+    marked_read: int = Field(description="how many unread notifications were marked read")
+
+
 class ExportItem(BaseModel):
     export_id: str
     format: str

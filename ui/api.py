@@ -175,9 +175,13 @@ class Api:
         body = {k: v for k, v in {"status": status, "comment": comment}.items() if v}
         return self.request("PATCH", f"/tickets/{ticket_id}", json=body)
 
-    def notifications(self, unread_only: bool = False, mark_read: bool = False) -> list[dict]:
-        params = {"unread_only": str(unread_only).lower(), "mark_read": str(mark_read).lower()}
+    def notifications(self, unread_only: bool = False) -> list[dict]:
+        params = {"unread_only": str(unread_only).lower()}
         return self.request("GET", "/notifications", params=params)["notifications"]
+
+    def mark_notifications_read(self) -> int:
+        """POST /notifications/read: every unread notification is marked read; how many were."""
+        return self.request("POST", "/notifications/read")["marked_read"]
 
     # -- tools, exports, traces -------------------------------------------------------------
     def tool(self, name: str, **params) -> dict:
