@@ -20,7 +20,7 @@ from .errors import BodySizeLimit, UnexpectedErrors, install_error_handlers
 from .logs import RequestLog
 from .metrics import MetricsMiddleware
 from .openapi import describe_answers, docs_app, document_errors
-from .ratelimit import RateLimiter
+from .ratelimit import FailedSignIns, RateLimiter
 
 log = logging.getLogger("finkraft.server")
 
@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.checkpointer = saver
             app.state.graph = build_graph(svc, router=router).compile(checkpointer=saver, name="finkraft")
             app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+            app.state.failed_sign_ins = FailedSignIns(settings.auth_failure_limit, settings.redis_url)
             log.info("FinkraftAI ready (env=%s, model=%s)", settings.env, app.state.model_info.get("mode"))
             yield
 

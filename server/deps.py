@@ -35,7 +35,7 @@ from .auth import (
     identity_for_token,
 )
 from .logs import log_context
-from .ratelimit import RateLimiter, enforce_rate_limit
+from .ratelimit import FailedSignIns, RateLimiter, enforce_rate_limit, too_many_failures
 
 
 async def get_services(request: Request) -> Services:
@@ -87,8 +87,10 @@ async def current_identity(
             )
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED)
     identity = identity_for_token(services, token, cached_only=True)
-    if identity is NOT_CACHED:
-        identity = await run_in_threadpool(identity_for_token, services, token)
+    if identity is NOT_CACHED:  # a token not used successfully just now: a guess, maybe
+        failures = getattr(request.app.state, "failed_sign_ins", None)
+        address = request.client.host if request.client else "unknown"
+        identity = await run_in_threadpool(_checked_sign_in, services, token, failures, address)
     if identity is None:
         raise HTTPException(
             401, "That token is not valid (unknown, revoked, or a dev token outside dev mode).", headers=UNAUTHORIZED
@@ -101,6 +103,18 @@ async def current_identity(
         await run_in_threadpool(enforce_rate_limit, limiter, hash_token(token))
     request.state.identity = identity  # LangServe's per-request config reads it (server/agent_routes.py)
     log_context()["user_id"] = identity.user_id  # every log line of this request names the caller
+    return identity
+
+
+def _checked_sign_in(services: Services, token: str, failures: FailedSignIns | None, address: str) -> Identity | None:
+    """The token's user; an address past its failed sign-ins is refused (429) before the token is
+    even looked up, and a wrong token counts against it."""
+    if failures is None:
+        return identity_for_token(services, token)
+    too_many_failures(failures.blocked(address))
+    identity = identity_for_token(services, token)
+    if identity is None:
+        too_many_failures(failures.failed(address))
     return identity
 
 
