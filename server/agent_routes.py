@@ -24,9 +24,7 @@ from graph.builder import graph_input
 from graph.runs import DURABILITY, aprune_thread, prune_thread, run_config, traced_run
 from graph.tracing import TraceRecorder
 
-from business_data.appdb import hash_token
 
-from .auth import bearer_token
 from .conversation import THREAD_ID, failures_told, is_waiting, refuse_unsaved_write
 from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
 from .errors import Invalid
@@ -299,7 +297,7 @@ async def _batch_budget(body: Any, services, limiter, request: Request) -> None:
         await run_in_threadpool(
             enforce_rate_limit,
             limiter,
-            hash_token(bearer_token(request) or ""),
+            request.state.rate_key,
             n - 1,
             f"a batch of {n} inputs counts as {n} requests",
         )

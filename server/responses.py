@@ -439,6 +439,7 @@ class NewToken(BaseModel):
     token_id: int
     user_id: str
     token: str = Field(description="shown once; only its hash is kept")
+    expires_at: str | None = Field(description="when it stops working (ISO 8601, UTC); null: never")
     note: str
 
 
@@ -449,6 +450,7 @@ class TokenItem(BaseModel):
     is_dev: bool
     created_at: str
     revoked: bool
+    expires_at: str | None = Field(description="when it stops working (ISO 8601, UTC); null: never")
 
 
 class TokenList(BaseModel):

@@ -46,13 +46,13 @@ def test_post_marks_the_callers_unread_notifications_read(api):
 
 def test_a_cross_site_post_cannot_mark_read(api):
     note = notified(api)
-    cookie = api.maya.post("/auth/session").cookies.get("finkraft_token")
+    cookie = api.maya.post("/auth/session").cookies.get("finkraft_session")
     r = api.anon.post(
-        "/notifications/read", headers={"cookie": f"finkraft_token={cookie}", "origin": "http://evil.example"}
+        "/notifications/read", headers={"cookie": f"finkraft_session={cookie}", "origin": "http://evil.example"}
     )
     assert r.status_code == 403, r.text
     assert read_state(api, note) is False
     r = api.anon.post(
-        "/notifications/read", headers={"cookie": f"finkraft_token={cookie}", "origin": "http://testserver"}
+        "/notifications/read", headers={"cookie": f"finkraft_session={cookie}", "origin": "http://testserver"}
     )
     assert r.status_code == 200 and read_state(api, note) is True
