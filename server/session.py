@@ -28,6 +28,12 @@ def over_tls(request: Request) -> bool:
     return request.url.scheme == "https" or forwarded == "https"
 
 
+@router.get("/auth/session", response_model=Session)
+async def who_am_i(identity: IdentityDep):
+    """Who the token (or session) signs in as; changes nothing (POST starts a browser session)."""
+    return {"user_id": identity.user_id, "role": identity.role, "workspace_id": identity.workspace_id}
+
+
 @router.post("/auth/session", response_model=Session)
 async def start_session(request: Request, identity: IdentityDep, services: ServicesDep):
     token = bearer_token(request)

@@ -106,7 +106,7 @@ class Api:
     # -- identity ---------------------------------------------------------------------------
     def whoami(self) -> dict:
         """{user_id, role, workspace_id, display_name, tools, summary, ...} of this token."""
-        me = self.request("POST", "/auth/session")  # the one endpoint that names the token's user
+        me = self.request("GET", "/auth/session")  # names the token's user (and starts no browser session)
         return self.request("GET", f"/user/{me['user_id']}/permissions")
 
     def health(self) -> dict:

@@ -12,7 +12,7 @@ import time
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from business_data.appdb import ApiToken, BrowserSession, hash_token, utcnow
 from business_data.db import session_scope
@@ -55,6 +55,18 @@ def test_the_cookie_is_a_random_session_id_httponly_strict(api):
         assert s.scalar(select(BrowserSession).where(BrowserSession.session_hash == first)) is None
     r = as_browser(api, first, "/user/maya/permissions")
     assert r.status_code == 200 and r.json()["user_id"] == "maya"
+
+
+def test_get_says_who_and_starts_no_session(api):
+    with session_scope(api.services.app) as s:
+        before = s.scalar(select(func.count()).select_from(BrowserSession))
+    r = api.victor.get("/auth/session")
+    assert r.status_code == 200 and r.json() == {"user_id": "victor", "role": "Viewer", "workspace_id": "acme"}
+    assert "set-cookie" not in r.headers
+    with session_scope(api.services.app) as s:
+        assert s.scalar(select(func.count()).select_from(BrowserSession)) == before
+    session, _ = sign_in(api)
+    assert as_browser(api, session, "/auth/session").json()["user_id"] == "maya"
 
 
 def test_secure_when_the_request_came_over_tls(api):
