@@ -61,6 +61,11 @@ def text_problem(value: str, loc: list) -> dict | None:
     return None
 
 
+def printable(text: str) -> str:
+    """Text with NUL and lone surrogates written as escapes (\\u0000, \\ud800): safe to send back."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+
+
 def walk(value: Any, loc: list, depth: int = 0, max_depth: int = MAX_DEPTH) -> dict | None:
     """The first problem in a parsed JSON value: text no store can keep, a number too long, nesting too deep."""
     if isinstance(value, str):
@@ -72,8 +77,8 @@ def walk(value: Any, loc: list, depth: int = 0, max_depth: int = MAX_DEPTH) -> d
             return _problem(loc, f"is nested too deeply; JSON may be at most {max_depth} levels deep")
         items = value.items() if isinstance(value, dict) else enumerate(value)
         for key, item in items:
-            if isinstance(key, str) and (problem := text_problem(key, [*loc, key])):
-                return problem
+            if isinstance(key, str) and (problem := text_problem(key, [*loc, printable(key)])):
+                return problem  # (the key named as escapes: it could not be sent back as it is)
             if problem := walk(item, [*loc, key], depth + 1, max_depth):
                 return problem
     return None

@@ -192,9 +192,11 @@ def test_nul_is_a_422_on_every_database_and_nothing_is_written(api, method, url,
     assert counts(api) == before
 
 
-def test_a_nul_key_is_a_422(api):
+def test_a_nul_or_surrogate_key_is_a_422_naming_it_in_escapes(api):
     r = api.maya.post("/chat", content='{"message": "hi", "x\\u0000": 1}', headers=JSON)
-    refused(r, f"Invalid request: x\x00: {NUL}.", ["body", "x\x00"])
+    refused(r, f"Invalid request: x\\u0000: {NUL}.", ["body", "x\\u0000"])
+    r = api.maya.post("/agent/invoke", content='{"input": {"messages": [], "x\\ud800": 1}}', headers=JSON)
+    refused(r, f"Invalid request: input.x\\ud800: {SURROGATE}.", ["body", "input", "x\\ud800"])
 
 
 def test_an_escaped_backslash_before_u0000_is_ordinary_text(api):
