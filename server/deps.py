@@ -7,7 +7,8 @@ The lifespan (server/app.py) puts services, graph, checkpointer, rate limiter an
 `app.state`; only this module reads them from there. The dependencies are `async def`: FastAPI
 would run a plain `def` in the thread pool, a hop per dependency per request. `current_identity`
 answers a recently seen token from memory and goes to the thread pool only for the database (a
-token not seen in the last TOKEN_TTL_S) or a rate limiter on Redis.
+token not seen in the last TOKEN_TTL_S, a browser session: one short query each, server/sessions.py)
+or a rate limiter on Redis.
 """
 
 from __future__ import annotations
