@@ -1,6 +1,7 @@
 """The application database: every table of it, on one metadata (AppBase).
 
     workspaces, users, api_tokens                      who may call, and as whom (tools/rbac.py, server/auth.py)
+    browser_sessions                                   browsers signed in by cookie (server/sessions.py)
     tickets, ticket_comments, ticket_subscriptions,
     notifications                                      tickets and their updates (tools/tickets.py)
     exports                                            files written by export_report (tools/exports.py)
@@ -89,6 +90,23 @@ class ApiToken(AppBase):
     label: Mapped[str] = mapped_column(String(100), default="")
     is_dev: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True)  # None: never (`finkraft token --expires 30d`)
+
+
+class BrowserSession(AppBase):
+    """A browser's sign-in (POST /auth/session): its own random id in an HttpOnly cookie, never the
+    token. Only the id's hash is kept. It ends when signed out (revoked_at), after `session_idle_hours`
+    without a request (last_seen_at), at expires_at (`session_max_days` after sign-in), or when the
+    token it was started with is revoked or expires (server/sessions.py)."""
+
+    __tablename__ = "browser_sessions"
+    session_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.user_id"), index=True)
+    token_id: Mapped[int] = mapped_column(ForeignKey("api_tokens.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 

@@ -31,7 +31,14 @@ class Settings(BaseSettings):
     model_timeout_s: float = Field(20.0, validation_alias="FINKRAFT_MODEL_TIMEOUT")
     redis_url: str | None = Field(None, validation_alias="REDIS_URL")
     rate_limit: str = Field("120/minute", validation_alias="FINKRAFT_RATE_LIMIT")
+    # the browser session cookie (POST /auth/session): ends after this long without a request, and at the latest this long after sign-in
+    session_idle_hours: float = Field(8.0, gt=0, validation_alias="FINKRAFT_SESSION_IDLE_HOURS")
+    session_max_days: float = Field(7.0, gt=0, validation_alias="FINKRAFT_SESSION_MAX_DAYS")
+    # wrong tokens per client address; past it, 429 (with Retry-After) for any token not just used successfully
+    auth_failure_limit: str = Field("20/minute", validation_alias="FINKRAFT_AUTH_FAILURE_LIMIT")
     max_body_bytes: int = Field(256 * 1024, validation_alias="FINKRAFT_MAX_BODY_BYTES")
+    # a request body that stops arriving for this long (a Content-Length larger than the body) is a 408
+    body_timeout_s: float = Field(30.0, gt=0, validation_alias="FINKRAFT_BODY_TIMEOUT")
     # /agent/batch: at most this many inputs per request; each one counts against the rate limit
     max_batch_inputs: int = Field(20, ge=1, validation_alias="FINKRAFT_MAX_BATCH_INPUTS")
     # retention (`finkraft prune`): traces and memory turns older than this many days go; 0 keeps them all

@@ -9,12 +9,12 @@ from typing import Annotated
 from fastapi import APIRouter, HTTPException, Path
 from sqlalchemy import select
 
-from business_data.appdb import ApiToken, User, Workspace
+from business_data.appdb import ApiToken, User, Workspace, utcnow
 from business_data.db import session_scope
 from tools.registry import role_summary, tools_for_role
 from tools.tickets import end_subscriptions_elsewhere
 
-from .auth import LastToken, forget_tokens, issue_token, revoke_token
+from .auth import LastToken, forget_tokens, issue_token, parse_duration, revoke_token
 from .deps import AdminDep, IdentityDep, ServicesDep
 from .errors import Invalid
 from .responses import EXACT, NewToken, Permissions, TokenList, TokenRevoked, UserList, problems, UserOut
@@ -110,13 +110,15 @@ def change_role(user_id: str, body: RoleChange, services: ServicesDep, admin: Ad
 )
 def new_token(body: TokenRequest, services: ServicesDep, _: AdminDep):
     try:
-        token_id, token = issue_token(services.app, body.user_id, body.label)
+        expires_at = utcnow() + parse_duration(body.expires) if body.expires else None
+        token_id, token = issue_token(services.app, body.user_id, body.label, expires_at=expires_at)
     except LookupError as e:
         raise HTTPException(404, str(e)) from None
     return {
         "token_id": token_id,
         "user_id": body.user_id,
         "token": token,
+        "expires_at": expires_at.isoformat() if expires_at else None,
         "note": "Store this token now; it is shown only once (only its hash is kept).",
     }
 
@@ -133,6 +135,7 @@ def list_tokens(services: ServicesDep, _: AdminDep):
                     "is_dev": t.is_dev,
                     "created_at": t.created_at.isoformat(),
                     "revoked": t.revoked_at is not None,
+                    "expires_at": t.expires_at.isoformat() if t.expires_at else None,
                 }
                 for t in s.scalars(select(ApiToken).order_by(ApiToken.id))
             ]

@@ -24,10 +24,8 @@ from graph.builder import graph_input
 from graph.runs import DURABILITY, aprune_thread, prune_thread, run_config, traced_run
 from graph.tracing import TraceRecorder
 
-from business_data.appdb import hash_token
 
-from .auth import bearer_token
-from .conversation import THREAD_ID, failures_told, is_waiting
+from .conversation import THREAD_ID, failures_told, is_waiting, refuse_unsaved_write
 from .deps import IdentityDep, RateLimiterDep, ServicesDep, current_identity
 from .errors import Invalid
 from .logs import log_context
@@ -160,6 +158,7 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
         async with failures_told(recorder):
             out = await self.graph.ainvoke(graph_input, run, durability=DURABILITY)
         await self._finish(recorder, run)
+        refuse_unsaved_write(out, recorder)  # a write the full disk refused: 507, as on /chat
         return out
 
     def stream(self, input: Any, config: RunnableConfig | None = None, **kwargs) -> Iterator[dict]:
@@ -240,18 +239,19 @@ async def _per_request(config: dict, request: Request) -> dict:
 TURNS = ("invoke", "batch", "stream", "stream_events", "stream_log")
 # (None: not this one; the config hash in /agent/c/{config_hash}/... is decoded, never looked up: a 400, not a 404)
 IDLE_RESUME: dict[int, str | None] = {409: "`resume` with no question waiting in the thread"}
+# invoke and batch answer after the turn: a write the full disk refused is a 507 (a stream has begun by then)
+FULL_DISK: dict[int, str | None] = {507: "The server is out of disk space: the turn's write was not saved"}
+INVOKE: dict[int, str | None] = {**IDLE_RESUME, **FULL_DISK}
 BATCH: dict[int, str | None] = {
-    **IDLE_RESUME,
+    **INVOKE,
     413: "The body is too large, or the batch has more than FINKRAFT_MAX_BATCH_INPUTS inputs",
     429: "Too many requests: each input counts as one (see Retry-After)",
 }
+_TURN_ERRORS = {"invoke": INVOKE, "batch": BATCH}
 CONFIG_HASH: dict[int, str | None] = {400: "Invalid config hash", 404: None}
 OPENAPI_ERRORS: dict[str, dict[int, str | None]] = {
-    **{f"/agent/{route}": BATCH if route == "batch" else IDLE_RESUME for route in TURNS},
-    **{
-        f"/agent/c/{{config_hash}}/{route}": {**(BATCH if route == "batch" else IDLE_RESUME), **CONFIG_HASH}
-        for route in TURNS
-    },
+    **{f"/agent/{route}": _TURN_ERRORS.get(route, IDLE_RESUME) for route in TURNS},
+    **{f"/agent/c/{{config_hash}}/{route}": {**_TURN_ERRORS.get(route, IDLE_RESUME), **CONFIG_HASH} for route in TURNS},
     **{f"/agent/c/{{config_hash}}/{name}_schema": CONFIG_HASH for name in ("input", "output", "config")},
 }
 
@@ -299,7 +299,7 @@ async def _batch_budget(body: Any, services, limiter, request: Request) -> None:
         await run_in_threadpool(
             enforce_rate_limit,
             limiter,
-            hash_token(bearer_token(request) or ""),
+            request.state.rate_key,
             n - 1,
             f"a batch of {n} inputs counts as {n} requests",
         )

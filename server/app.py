@@ -15,11 +15,12 @@ from graph.services import Services
 
 from . import __version__, admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
 from .agent_routes import OPENAPI_ERRORS, mount_agent
+from .edge import BodyTimeout, InputCheck
 from .errors import BodySizeLimit, UnexpectedErrors, install_error_handlers
 from .logs import RequestLog
 from .metrics import MetricsMiddleware
 from .openapi import describe_answers, docs_app, document_errors
-from .ratelimit import RateLimiter
+from .ratelimit import FailedSignIns, RateLimiter
 
 log = logging.getLogger("finkraft.server")
 
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.checkpointer = saver
             app.state.graph = build_graph(svc, router=router).compile(checkpointer=saver, name="finkraft")
             app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
+            app.state.failed_sign_ins = FailedSignIns(settings.auth_failure_limit, settings.redis_url)
             log.info("FinkraftAI ready (env=%s, model=%s)", settings.env, app.state.model_info.get("mode"))
             yield
 
@@ -58,7 +60,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     mount_agent(app)
     document_errors(app, OPENAPI_ERRORS)
     describe_answers(app)
+    app.add_middleware(InputCheck)  # NUL, lone surrogates, LangServe's bodies (server/edge.py)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodyTimeout, seconds=settings.body_timeout_s)
     app.add_middleware(UnexpectedErrors)
     app.add_middleware(MetricsMiddleware)
     app.add_middleware(RequestLog)  # outermost: every request gets its id and access line, 500s included

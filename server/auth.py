@@ -6,9 +6,11 @@ demo users' dev tokens are made at start-up (business_data/demo_users.py).
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
@@ -20,8 +22,9 @@ from business_data.appdb import ApiToken, User, hash_token, utcnow
 from business_data.db import session_scope
 from tools.rbac import Identity
 
+from .sessions import SESSION_COOKIE
+
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
-SESSION_COOKIE = "finkraft_token"
 
 # The two ways to sign in, as OpenAPI security schemes (Swagger's "Authorize" offers both). Neither
 # refuses a request itself (auto_error=False): server/deps.py current_identity decides, with its own messages.
@@ -35,8 +38,8 @@ COOKIE_SCHEME = APIKeyCookie(
     name=SESSION_COOKIE,
     auto_error=False,
     scheme_name="sessionCookie",
-    description="The browser session set by POST /auth/session (for the LangServe playground). "
-    "A bearer token, when sent, takes precedence.",
+    description="The browser session set by POST /auth/session (for the LangServe playground): a random "
+    "session id, not a token. A bearer token, when sent, takes precedence.",
 )
 
 # token -> user, kept in process for TOKEN_TTL_S: every request needs it, and it is a database query.
@@ -54,17 +57,56 @@ def forget_tokens() -> None:
 
 
 def issue_token(
-    app_engine, user_id: str, label: str = "", *, token: str | None = None, is_dev: bool = False
+    app_engine,
+    user_id: str,
+    label: str = "",
+    *,
+    token: str | None = None,
+    is_dev: bool = False,
+    expires_at: datetime | None = None,
 ) -> tuple[int, str]:
-    """Create a token for a user; the plaintext is returned once and never stored."""
+    """Create a token for a user (valid until `expires_at`, or for ever); the plaintext is returned
+    once and never stored."""
     token = token or "fk_" + secrets.token_urlsafe(32)
     with session_scope(app_engine) as s:
         if s.get(User, user_id) is None:
             raise LookupError(f"No user '{user_id}'.")
-        row = ApiToken(token_hash=hash_token(token), user_id=user_id, label=label, is_dev=is_dev)
+        row = ApiToken(token_hash=hash_token(token), user_id=user_id, label=label, is_dev=is_dev, expires_at=expires_at)
         s.add(row)
         s.flush()
         return row.id, token
+
+
+DURATION = re.compile(r"^\s*(\d{1,5})\s*([dh])\s*$", re.IGNORECASE)
+
+
+def parse_duration(text: str) -> timedelta:
+    """'30d' (days) or '12h' (hours), as `finkraft token --expires` and POST /admin/tokens take it.
+    ValueError with a sentence to show when it is anything else."""
+    m = DURATION.match(text or "")
+    if not m or int(m.group(1)) == 0:
+        raise ValueError(
+            f"'{text}' is not a duration: give a whole number of days or hours above zero, e.g. 30d or 12h"
+        )
+    n, unit = int(m.group(1)), m.group(2).lower()
+    if (n if unit == "d" else n / 24) > 3650:
+        raise ValueError(f"'{text}' is more than ten years; leave the expiry out for a token that never expires")
+    return timedelta(days=n) if unit == "d" else timedelta(hours=n)
+
+
+class TokenExpired(Exception):
+    """The token was valid until `at`."""
+
+    def __init__(self, at: datetime):
+        super().__init__(f"token expired at {at.isoformat()}")
+        self.at = at
+
+    @property
+    def sentence(self) -> str:
+        return (
+            f"That token expired on {self.at.astimezone(UTC):%Y-%m-%d %H:%M} UTC; ask an Admin for a new one "
+            "(POST /admin/tokens, or `finkraft token <user_id>`)."
+        )
 
 
 class LastToken(Exception):
@@ -97,7 +139,8 @@ NOT_CACHED = object()  # identity_for_token(..., cached_only=True): the answer n
 
 
 def identity_for_token(services, token: str, *, cached_only: bool = False) -> Identity | None:
-    """The active user behind a token (None: unknown, revoked, inactive, or a dev token outside dev).
+    """The active user behind a token (None: unknown, revoked, inactive, or a dev token outside dev;
+    TokenExpired past its expiry).
     Kept for TOKEN_TTL_S (see above); unknown tokens are not kept (a guessed token costs a query).
     `cached_only`: answer from the cache or return NOT_CACHED, never touching the database."""
     digest, now = hash_token(token), time.monotonic()
@@ -110,7 +153,15 @@ def identity_for_token(services, token: str, *, cached_only: bool = False) -> Id
     else:
         with services.app.connect() as conn:
             row = conn.execute(
-                select(User.user_id, User.role, User.workspace_id, User.display_name, User.active, ApiToken.is_dev)
+                select(
+                    User.user_id,
+                    User.role,
+                    User.workspace_id,
+                    User.display_name,
+                    User.active,
+                    ApiToken.is_dev,
+                    ApiToken.expires_at,
+                )
                 .join(ApiToken, ApiToken.user_id == User.user_id)
                 .where(ApiToken.token_hash == digest, ApiToken.revoked_at.is_(None))
             ).first()
@@ -124,15 +175,18 @@ def identity_for_token(services, token: str, *, cached_only: bool = False) -> Id
         return None
     if row.is_dev and services.settings.env != "dev":
         return None
+    if row.expires_at is not None and row.expires_at <= utcnow():
+        raise TokenExpired(row.expires_at)
     return Identity(row.user_id, row.role, row.workspace_id, row.display_name)
 
 
 def bearer_token(request: Request) -> str | None:
+    """The token of `Authorization: Bearer <token>` (the session cookie is no token: server/sessions.py)."""
     header = request.headers.get("authorization", "")
     scheme, _, value = header.partition(" ")
     if scheme.lower() == "bearer" and value.strip():
         return value.strip()
-    return request.cookies.get(SESSION_COOKIE)  # set by POST /auth/session, for the browser playground
+    return None
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})

@@ -179,14 +179,25 @@ def _token(args) -> int:
     from business_data.db import make_engine
     from business_data.settings import get_settings
 
-    from .auth import issue_token
+    from business_data.appdb import utcnow
 
+    from .auth import issue_token, parse_duration
+
+    expires_at = None
+    if args.expires is not None:
+        try:
+            expires_at = utcnow() + parse_duration(args.expires)
+        except ValueError as e:
+            print(f"error: --expires: {e}.", file=sys.stderr)
+            return 2
     try:
-        _id, token = issue_token(make_engine(get_settings().app_url), args.user_id, args.label)
+        _id, token = issue_token(make_engine(get_settings().app_url), args.user_id, args.label, expires_at=expires_at)
     except LookupError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     print(token)
+    if expires_at is not None:  # (stdout stays the token alone, for scripts)
+        print(f"expires {expires_at:%Y-%m-%d %H:%M} UTC", file=sys.stderr)
     return 0
 
 
@@ -323,6 +334,11 @@ def main(argv: list[str] | None = None) -> int:
     token = _parser("token", "issue an API token for a user (printed once)", sub)
     token.add_argument("user_id", help="the user the token signs in as")
     token.add_argument("--label", default="cli", help="a name for the token (GET /admin/tokens lists it)")
+    token.add_argument(
+        "--expires",
+        metavar="30d|12h",
+        help="the token stops working after this many days (30d) or hours (12h) (default: never)",
+    )
     token.set_defaults(func=_token)
     args = parser.parse_args(argv)
     from .logs import configure

@@ -88,6 +88,17 @@ def _question(value: Any) -> str:
     return str(value)
 
 
+def refuse_unsaved_write(out: dict, recorder) -> None:
+    """A 507 when the full disk refused the turn's write (rolled back) or the question a write waits
+    on could not be kept open; a read-only turn still answers (/chat and /agent/invoke alike)."""
+    result = out.get("result") or {}
+    if result.get("code") == "no_space":
+        raise HTTPException(507, result.get("message") or no_space_message("save this"))
+    interrupts = out.get("__interrupt__") or []
+    if interrupts and "checkpoint" in recorder.unsaved:
+        raise HTTPException(507, no_space_message(f"ask you to confirm this ({_question(interrupts[0].value)})"))
+
+
 async def chat_turn(
     graph, services, identity: Identity, message: str, thread_id: str | None, callbacks: list | tuple = ()
 ) -> dict[str, Any]:
@@ -112,10 +123,7 @@ async def chat_turn(
         response = out.get("response") or ""
         await recorder.afinish("ok")
     await aprune_thread(graph.checkpointer, config)
-    if result.get("code") == "no_space":  # a write the full disk refused (rolled back): a 507, plainly
-        raise HTTPException(507, result.get("message") or no_space_message("save this"))
-    if interrupts and "checkpoint" in recorder.unsaved:  # the question could not be kept open
-        raise HTTPException(507, no_space_message(f"ask you to confirm this ({response})"))
+    refuse_unsaved_write(out, recorder)
     record_unsaved(recorder)
     if recorder.unsaved:
         response += f"\n\n{not_saved_note(recorder)}"

@@ -7,7 +7,8 @@ The lifespan (server/app.py) puts services, graph, checkpointer, rate limiter an
 `app.state`; only this module reads them from there. The dependencies are `async def`: FastAPI
 would run a plain `def` in the thread pool, a hop per dependency per request. `current_identity`
 answers a recently seen token from memory and goes to the thread pool only for the database (a
-token not seen in the last TOKEN_TTL_S) or a rate limiter on Redis.
+token not seen in the last TOKEN_TTL_S, a browser session: one short query each, server/sessions.py)
+or a rate limiter on Redis.
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from .auth import (
     COOKIE_SCHEME,
     NOT_CACHED,
     UNAUTHORIZED,
+    TokenExpired,
     bearer_token,
     cross_site_refusal,
     identity_for_token,
 )
 from .logs import log_context
-from .ratelimit import RateLimiter, enforce_rate_limit
+from .sessions import ENDED as SESSION_ENDED, SESSION_COOKIE, session_identity
+from .ratelimit import FailedSignIns, RateLimiter, enforce_rate_limit, too_many_failures
 
 
 async def get_services(request: Request) -> Services:
@@ -76,31 +79,68 @@ async def current_identity(
     """The caller, from the bearer token (or the playground's session cookie) alone; then the rate limit.
     (`_bearer` and `_cookie` declare the two security schemes in /openapi.json; the token is read here.)"""
     token = bearer_token(request)
-    if not token:
-        if (
-            request.method == "GET"
-            and request.url.path.startswith("/agent/playground")
-            and "text/html" in request.headers.get("accept", "")
-        ):  # a browser opening the playground
-            raise HTTPException(
-                303, "Sign in first.", headers={"Location": "/auth/login?next=" + quote(request.url.path)}
-            )
+    session_id = None if token else request.cookies.get(SESSION_COOKIE)
+    browser_page = (
+        request.method == "GET"
+        and request.url.path.startswith("/agent/playground")
+        and "text/html" in request.headers.get("accept", "")
+    )
+    if not token and not session_id:
+        if browser_page:  # a browser opening the playground
+            raise _to_sign_in(request)
         raise HTTPException(401, "Sign in first: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED)
-    identity = identity_for_token(services, token, cached_only=True)
-    if identity is NOT_CACHED:
-        identity = await run_in_threadpool(identity_for_token, services, token)
-    if identity is None:
-        raise HTTPException(
-            401, "That token is not valid (unknown, revoked, or a dev token outside dev mode).", headers=UNAUTHORIZED
-        )
+    if token:
+        try:
+            identity = identity_for_token(services, token, cached_only=True)
+            if identity is NOT_CACHED or identity is None:  # a token not used successfully just now: a guess, maybe
+                failures = getattr(request.app.state, "failed_sign_ins", None)
+                address = request.client.host if request.client else "unknown"
+                identity = await run_in_threadpool(_checked_sign_in, services, token, failures, address)
+        except TokenExpired as e:
+            raise HTTPException(401, e.sentence, headers=UNAUTHORIZED) from None
+        if identity is None:
+            raise HTTPException(
+                401,
+                "That token is not valid (unknown, revoked, or a dev token outside dev mode).",
+                headers=UNAUTHORIZED,
+            )
+        rate_key = hash_token(token)
+    else:
+        identity = await run_in_threadpool(session_identity, services, session_id or "")
+        if identity is None:
+            if browser_page:
+                raise _to_sign_in(request)
+            raise HTTPException(401, SESSION_ENDED, headers=UNAUTHORIZED)
+        rate_key = "session:" + hash_token(session_id or "")
     if (refusal := cross_site_refusal(request)) is not None:
         raise HTTPException(403, refusal)
     if limiter is not None and limiter.in_process:
-        enforce_rate_limit(limiter, hash_token(token))
+        enforce_rate_limit(limiter, rate_key)
     else:  # Redis: network I/O, off the loop
-        await run_in_threadpool(enforce_rate_limit, limiter, hash_token(token))
+        await run_in_threadpool(enforce_rate_limit, limiter, rate_key)
+    request.state.rate_key = rate_key  # /agent/batch counts its inputs against the same budget
     request.state.identity = identity  # LangServe's per-request config reads it (server/agent_routes.py)
     log_context()["user_id"] = identity.user_id  # every log line of this request names the caller
+    return identity
+
+
+def _to_sign_in(request: Request) -> HTTPException:
+    return HTTPException(303, "Sign in first.", headers={"Location": "/auth/login?next=" + quote(request.url.path)})
+
+
+def _checked_sign_in(services: Services, token: str, failures: FailedSignIns | None, address: str) -> Identity | None:
+    """The token's user; an address past its failed sign-ins is refused (429) before the token is
+    even looked up, and a wrong token counts against it."""
+    if failures is None:
+        return identity_for_token(services, token)  # (TokenExpired passes through)
+    too_many_failures(failures.blocked(address))
+    try:
+        identity = identity_for_token(services, token)
+    except TokenExpired:
+        too_many_failures(failures.failed(address))
+        raise
+    if identity is None:
+        too_many_failures(failures.failed(address))
     return identity
 
 

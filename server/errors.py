@@ -31,8 +31,11 @@ def _describe(errors) -> str:
             parts.append(f"'{field}' is required")
         elif kind == "extra_forbidden":
             parts.append(f"'{field}' is not a field this endpoint accepts")
-        elif kind == "json_invalid":
-            parts.append("the body is not valid JSON")
+        elif kind == "json_invalid":  # the edge's own sentence (server/edge.py: not UTF-8, too deep), else the usual
+            msg = _message(e)
+            parts.append(msg if msg.startswith("the ") else "the body is not valid JSON")
+        elif not loc and kind == "value_error" and _message(e).startswith("the "):  # a sentence about the whole request
+            parts.append(_message(e))
         else:
             parts.append(f"{field}: {_message(e)}")
     return "Invalid request: " + "; ".join(parts) + "."

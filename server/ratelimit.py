@@ -1,5 +1,6 @@
 """Per-token rate limiting: the rule ("60/minute") read by the `limits` library; counted in Redis by
-`limits` when REDIS_URL is set (shared by every worker), else in this process by `InProcessWindow`."""
+`limits` when REDIS_URL is set (shared by every worker), else in this process by `InProcessWindow`.
+Failed sign-ins per client address (`FailedSignIns`): `limits`' moving window, in memory or Redis."""
 
 from __future__ import annotations
 
@@ -80,5 +81,37 @@ def enforce_rate_limit(limiter: RateLimiter | None, key: str, cost: int = 1, wha
         raise HTTPException(
             429,
             f"Too many requests: the limit is {limiter.item}{counted}. Try again in {math.ceil(wait)} seconds.",
+            headers={"Retry-After": str(math.ceil(wait))},
+        )
+
+
+class FailedSignIns:
+    """Wrong tokens per client address, in a moving window (`limits`; Redis when REDIS_URL is set, so
+    every worker counts together). Past the rule, the address gets 429 for any token it has not used
+    successfully just now, the right one included: guessing tokens gets nowhere. Blocking I/O with
+    Redis: call off the loop."""
+
+    def __init__(self, rule: str, redis_url: str | None = None):
+        self.item = parse(rule)
+        self.limiter = MovingWindowRateLimiter(storage_from_string(redis_url or "memory://"))
+
+    def _wait(self, address: str) -> float:
+        reset_at, _remaining = self.limiter.get_window_stats(self.item, "signin", address)
+        return max(1.0, reset_at - time.time())
+
+    def blocked(self, address: str) -> float | None:
+        """Seconds until this address may try again, or None."""
+        return None if self.limiter.test(self.item, "signin", address) else self._wait(address)
+
+    def failed(self, address: str) -> float | None:
+        """Count a wrong token; seconds to wait if that was one too many, else None."""
+        return None if self.limiter.hit(self.item, "signin", address) else self._wait(address)
+
+
+def too_many_failures(wait: float | None) -> None:
+    if wait is not None:
+        raise HTTPException(
+            429,
+            f"Too many failed sign-ins from your address. Try again in {math.ceil(wait)} seconds.",
             headers={"Retry-After": str(math.ceil(wait))},
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException, Path as PathParam, Query
+from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +19,7 @@ from tools.base import ToolError
 from tools.exports import get_export
 from tools.rbac import may_read, mine, readable_by
 from tools.registry import run_tool
-from tools.tickets import list_notifications, normalise_ticket_id, ticket_id_or_none
+from tools.tickets import list_notifications, mark_all_read, normalise_ticket_id, ticket_id_or_none
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import Invalid, raise_for_tool_result
@@ -29,6 +29,7 @@ from .responses import (
     ExportList,
     Forgotten,
     FullTraceView,
+    MarkedRead,
     MemorySearch,
     NotificationList,
     problems,
@@ -137,9 +138,33 @@ def patch_ticket(ticket_id: str, body: TicketPatch, services: ServicesDep, ident
     return {**result.data["ticket"], "notified": result.data.get("notified", []), "message": result.message}
 
 
-@router.get("/notifications", tags=["tickets"], response_model=NotificationList, **EXACT)
-def notifications(services: ServicesDep, identity: IdentityDep, unread_only: bool = False, mark_read: bool = False):
-    return {"notifications": list_notifications(services.tool_context(identity), unread_only, mark_read)}
+@router.get(
+    "/notifications",
+    tags=["tickets"],
+    response_model=NotificationList,
+    **EXACT,
+    responses=problems(400, _400="`mark_read` was sent: marking read is POST /notifications/read"),
+)
+def notifications(
+    request: Request,
+    services: ServicesDep,
+    identity: IdentityDep,
+    unread_only: bool = False,
+):
+    """Your notifications, newest first (at most 200). Read-only: POST /notifications/read marks them read."""
+    if "mark_read" in request.query_params:  # a GET never changes state (any site can make a browser send one)
+        raise HTTPException(
+            400,
+            "GET /notifications no longer marks anything read; send POST /notifications/read instead "
+            "(and leave 'mark_read' out).",
+        )
+    return {"notifications": list_notifications(services.tool_context(identity), unread_only)}
+
+
+@router.post("/notifications/read", tags=["tickets"], response_model=MarkedRead, **EXACT)
+def mark_notifications_read(services: ServicesDep, identity: IdentityDep):
+    """Mark all your unread notifications read; answers how many were marked."""
+    return {"marked_read": mark_all_read(services.tool_context(identity))}
 
 
 @router.get("/exports", tags=["exports"], response_model=ExportList, **EXACT)

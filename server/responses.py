@@ -234,6 +234,10 @@ class NotificationList(BaseModel):
     notifications: list[Notification]
 
 
+class MarkedRead(BaseModel):
+    marked_read: int = Field(description="how many unread notifications were marked read")
+
+
 class ExportItem(BaseModel):
     export_id: str
     format: str
@@ -473,6 +477,7 @@ class NewToken(BaseModel):
     token_id: int
     user_id: str
     token: str = Field(description="shown once; only its hash is kept")
+    expires_at: str | None = Field(description="when it stops working (ISO 8601, UTC); null: never")
     note: str
 
 
@@ -483,6 +488,7 @@ class TokenItem(BaseModel):
     is_dev: bool
     created_at: str
     revoked: bool
+    expires_at: str | None = Field(description="when it stops working (ISO 8601, UTC); null: never")
 
 
 class TokenList(BaseModel):

@@ -13,6 +13,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from .auth import parse_duration
+
 # What a client might claim about who it is. Identity comes from the token alone, so these are
 # dropped from request bodies (not an error, never used).
 MAX_MESSAGE_CHARS = 4000  # one limit for a message, on /chat and /agent, counted after trimming
@@ -66,6 +68,16 @@ class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     user_id: str = Field(..., max_length=64)
     label: str = Field("", max_length=100)
+    expires: str | None = Field(
+        None, max_length=16, description="valid for this many days (`30d`) or hours (`12h`); left out: no expiry"
+    )
+
+    @field_validator("expires")
+    @classmethod
+    def _duration(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_duration(v)  # (the one reading of a duration: the CLI's too)
+        return v
 
 
 class RoleChange(BaseModel):

@@ -1,49 +1,93 @@
-"""Browser sign-in: POST /auth/session turns a bearer token into an HttpOnly, SameSite=Strict cookie, so
-the browser playground at /agent/playground/ works; GET /auth/login is a page that does that from a
-browser (an unsigned visit to the playground lands there); DELETE /auth/session signs out."""
+"""Browser sign-in: POST /auth/session turns a bearer token into a browser session (server/sessions.py:
+its own random id in an HttpOnly, SameSite=Strict cookie, never the token), so the browser playground at
+/agent/playground/ works; GET /auth/login is a page that does that from a browser (an unsigned visit to
+the playground lands there); DELETE /auth/session signs out, on the server too."""
 
 from __future__ import annotations
 
 import json
 from html import escape
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 
-from .auth import SESSION_COOKIE, bearer_token
-from .deps import IdentityDep
+from .auth import UNAUTHORIZED, bearer_token
+from .deps import IdentityDep, ServicesDep
 from .responses import Session, SignedOut
+from .sessions import SESSION_COOKIE, end_session as revoke_session, start_session as new_session
 
 router = APIRouter(tags=["auth"])
 PLAYGROUND = "/agent/playground/"
 
 
+def over_tls(request: Request) -> bool:
+    """The browser reached us over https: directly, or through a proxy that says so."""
+    forwarded = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    return request.url.scheme == "https" or forwarded == "https"
+
+
+@router.get("/auth/session", response_model=Session)
+async def who_am_i(identity: IdentityDep):
+    """Who the token (or session) signs in as; changes nothing (POST starts a browser session)."""
+    return {"user_id": identity.user_id, "role": identity.role, "workspace_id": identity.workspace_id}
+
+
 @router.post("/auth/session", response_model=Session)
-async def start_session(request: Request, identity: IdentityDep):
+async def start_session(request: Request, identity: IdentityDep, services: ServicesDep):
+    token = bearer_token(request)
+    if token is None:  # signed in by the cookie alone: a session does not make another
+        raise HTTPException(
+            401, "Start a session with a token: send 'Authorization: Bearer <token>'.", headers=UNAUTHORIZED
+        )
+    if old := request.cookies.get(SESSION_COOKIE):  # signing in again replaces this browser's session
+        await run_in_threadpool(revoke_session, services, old)
+    session_id, _ = await run_in_threadpool(new_session, services, token)
     response = JSONResponse({"user_id": identity.user_id, "role": identity.role, "workspace_id": identity.workspace_id})
     response.set_cookie(
         SESSION_COOKIE,
-        bearer_token(request) or "",
+        session_id,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
-        max_age=8 * 3600,
+        secure=over_tls(request),
+        max_age=int(services.settings.session_max_days * 86400),
+        path="/",
     )
     return response
 
 
 @router.delete("/auth/session", response_model=SignedOut)
-async def end_session():
+async def end_session(request: Request, services: ServicesDep):
+    if session_id := request.cookies.get(SESSION_COOKIE):  # revoked here: a copy of the cookie stops working too
+        await run_in_threadpool(revoke_session, services, session_id)
     response = JSONResponse({"signed_out": True})
-    response.delete_cookie(SESSION_COOKIE)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict", secure=over_tls(request))
     return response
 
 
+C0_AND_SPACE = "".join(map(chr, range(0x21)))
+
+
 def local_path(target: str | None) -> str:
-    """Where to go after signing in: a path on this server, never another site (else the playground)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Where to go after signing in: a path on this server, never another site (else the playground).
+
+    Read as a browser reads a URL: it trims C0 controls and spaces at the ends, drops ASCII tab, CR
+    and LF anywhere and takes a backslash for a slash, so `/<tab>/evil.example` is `//evil.example`,
+    another site, to it. Only what is then a path (one leading slash, no scheme, no host, no control
+    character) is kept. (Not "/" as the fallback: this server has no page there.)"""
+    cleaned = (target or "").strip(C0_AND_SPACE)
+    cleaned = "".join(c for c in cleaned if c not in "\t\r\n").replace("\\", "/")
+    parts = urlsplit(cleaned)
+    if (
+        not cleaned.startswith("/")
+        or cleaned.startswith("//")
+        or parts.scheme
+        or parts.netloc
+        or any(ord(c) < 0x20 or ord(c) == 0x7F for c in cleaned)
+    ):
         return PLAYGROUND
-    return target
+    return cleaned
 
 
 @router.get(
@@ -73,7 +117,7 @@ button { margin-top: 1rem; width: 100%; padding: .6rem; font-size: 1rem; border:
 </style></head>
 <body><main>
 <h1>FinkraftAI</h1>
-<p>Sign in with your API token to open <code>{{target}}</code>. The token is kept in an HttpOnly session cookie for 8 hours.</p>
+<p>Sign in with your API token to open <code>{{target}}</code>. Your browser keeps a session (not the token) in an HttpOnly cookie until you sign out or stop using it.</p>
 <form id="signin">
 <input type="text" name="username" autocomplete="username" value="finkraft" hidden>
 <label for="token">API token</label>

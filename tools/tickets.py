@@ -382,6 +382,17 @@ def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: b
     return out
 
 
+def mark_all_read(ctx: ToolContext) -> int:
+    """Mark every unread notification of the caller read (POST /notifications/read); how many."""
+    with session_scope(ctx.app) as s:
+        done = s.execute(
+            update(Notification)
+            .where(Notification.user_id == ctx.identity.user_id, Notification.read_at.is_(None))
+            .values(read_at=utcnow())
+        )
+        return int(getattr(done, "rowcount", 0) or 0)
+
+
 def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResult:
     items = list_notifications(ctx, p.unread_only, p.mark_read)
     unread = sum(1 for n in items if not n["read"])

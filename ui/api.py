@@ -106,7 +106,7 @@ class Api:
     # -- identity ---------------------------------------------------------------------------
     def whoami(self) -> dict:
         """{user_id, role, workspace_id, display_name, tools, summary, ...} of this token."""
-        me = self.request("POST", "/auth/session")  # the one endpoint that names the token's user
+        me = self.request("GET", "/auth/session")  # names the token's user (and starts no browser session)
         return self.request("GET", f"/user/{me['user_id']}/permissions")
 
     def health(self) -> dict:
@@ -175,9 +175,13 @@ class Api:
         body = {k: v for k, v in {"status": status, "comment": comment}.items() if v}
         return self.request("PATCH", f"/tickets/{ticket_id}", json=body)
 
-    def notifications(self, unread_only: bool = False, mark_read: bool = False) -> list[dict]:
-        params = {"unread_only": str(unread_only).lower(), "mark_read": str(mark_read).lower()}
+    def notifications(self, unread_only: bool = False) -> list[dict]:
+        params = {"unread_only": str(unread_only).lower()}
         return self.request("GET", "/notifications", params=params)["notifications"]
+
+    def mark_notifications_read(self) -> int:
+        """POST /notifications/read: every unread notification is marked read; how many were."""
+        return self.request("POST", "/notifications/read")["marked_read"]
 
     # -- tools, exports, traces -------------------------------------------------------------
     def tool(self, name: str, **params) -> dict:

@@ -40,7 +40,7 @@ def _welcome(unread: list[dict]) -> None:
         for n in unread[:3]:
             st.markdown(f"- {n['message']} *({ago(n.get('created_at'))})*")
         if st.button("Mark as read", key="mark_read", icon=":material/done_all:", type="tertiary"):
-            if call(api().notifications, unread_only=True, mark_read=True) is not None:
+            if call(api().mark_notifications_read) is not None:
                 invalidate("notifications")
                 st.rerun()
 

@@ -69,7 +69,12 @@ def running_api(data_dir: Path, **settings) -> Iterator[Api]:
     data dir (the same databases), as several server processes would."""
     from server.app import create_app
 
-    env = {"FINKRAFT_ENV": "dev", "FINKRAFT_RATE_LIMIT": "100000/minute", **settings}
+    env = {
+        "FINKRAFT_ENV": "dev",
+        "FINKRAFT_RATE_LIMIT": "100000/minute",
+        "FINKRAFT_AUTH_FAILURE_LIMIT": "100000/minute",
+        **settings,
+    }
     services = make_services(data_dir, **env)
     # raise_server_exceptions=False: an unexpected error reaches the test as the 500 a client gets
     with TestClient(create_app(services.settings, services), raise_server_exceptions=False) as client:

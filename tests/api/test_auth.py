@@ -188,18 +188,22 @@ def test_session_cookie_stands_in_for_the_header(api):
     r = api.maya.post("/auth/session")
     assert r.status_code == 200
     cookie = r.headers["set-cookie"].lower()
-    assert "finkraft_token=dev-maya" in cookie and "httponly" in cookie and "samesite=strict" in cookie
-    browser = {"Cookie": "finkraft_token=dev-maya"}
+    assert "finkraft_session=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    assert "dev-maya" not in cookie  # the session's own id, never the token
+    browser = {"Cookie": f"finkraft_session={r.cookies['finkraft_session']}"}
     assert api.anon.get("/agent/playground/", headers=browser).status_code == 200
     assert api.anon.get("/tickets", headers=browser).status_code == 200
     # a bearer header wins over the cookie
     r = api.anon.get("/user/victor/permissions", headers={**browser, "Authorization": "Bearer dev-victor"})
     assert r.status_code == 200 and r.json()["role"] == "Viewer"
-    r = api.anon.get("/tickets", headers={"Cookie": "finkraft_token=forged"})
-    assert r.status_code == 401 and r.json()["detail"] == NOT_VALID
-    r = api.anon.delete("/auth/session")
+    r = api.anon.get("/tickets", headers={"Cookie": "finkraft_session=forged"})
+    assert r.status_code == 401 and r.json()["detail"].startswith("Your browser session has ended")
+    r = api.anon.get("/tickets", headers={"Cookie": "finkraft_token=dev-maya"})  # the old cookie: a token is no session
+    assert r.status_code == 401
+    r = api.anon.delete("/auth/session", headers=browser)
     assert r.status_code == 200 and r.json() == {"signed_out": True}
-    assert 'finkraft_token=""' in r.headers["set-cookie"] or "max-age=0" in r.headers["set-cookie"].lower()
+    assert 'finkraft_session=""' in r.headers["set-cookie"] or "max-age=0" in r.headers["set-cookie"].lower()
+    assert api.anon.get("/tickets", headers=browser).status_code == 401  # revoked on the server too
 
 
 def test_dev_tokens_are_refused_outside_dev_mode(api):

@@ -20,6 +20,7 @@ from business_data.db import dispose_engine, session_scope
 
 from ..conftest import using_postgres
 from .conftest import running_api
+from .test_hardening import say
 
 # mounts a tmpfs and fills it: `make test` runs it, the quick loop does not
 pytestmark = pytest.mark.slow
@@ -93,6 +94,13 @@ def test_a_full_data_dir_answers_reads_refuses_writes_with_507_and_recovers(smal
             "/chat", json={"message": "export failed IndiSky invoices from last month as csv", "thread_id": "disk"}
         )
         assert r.status_code == 507 and "out of disk space" in r.json()["detail"], r.text
+        # the same on LangServe: /agent/invoke answers 507 (a read there still answers 200)
+        r = api.maya.post("/agent/invoke", json={"input": say("export failed IndiSky invoices from last month as csv")})
+        assert r.status_code == 507, r.text
+        assert r.json()["detail"].startswith("The server is out of disk space, so I could not export reports")
+        assert "Traceback" not in r.text
+        r = api.maya.post("/agent/invoke", json={"input": say("failed IndiSky invoices from last month")})
+        assert r.status_code == 200 and r.json()["output"]["result"]["data"]["filtered_records"] == 7, r.text
 
         # a ticket: 507 on the embedded SQLite database (on PostgreSQL its disk is not this one)
         r = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "disk full"}})

@@ -200,7 +200,7 @@ def pending_ticket(api, thread: str) -> int:
 def test_cookie_signed_cross_site_write_is_refused_bearer_works(api):
     before = pending_ticket(api, "hard-csrf")
     body = json.dumps({"input": {"resume": "yes"}, "config": {"configurable": {"thread_id": "hard-csrf"}}})
-    cookie = {"cookie": "finkraft_token=dev-maya"}
+    cookie = {"cookie": f"finkraft_session={api.maya.post('/auth/session').cookies['finkraft_session']}"}
     for origin, ctype in [
         ("http://evil.example", "text/plain"),
         ("http://evil.example", "application/json"),

@@ -142,7 +142,7 @@ def test_sign_in_schemes_are_declared_for_swagger_authorize(client):
         **schemes["sessionCookie"],
         "type": "apiKey",
         "in": "cookie",
-        "name": "finkraft_token",
+        "name": "finkraft_session",
     }
     open_ops = set()
     for path, ops in spec["paths"].items():
@@ -167,7 +167,9 @@ def test_schemes_do_not_change_the_401_answers(client):
         .startswith("That token is not valid")
     )
     # the cookie alone still signs in, and a bearer header wins over it
-    client.cookies.set("finkraft_token", TOKENS["victor"])
+    session = client.post("/auth/session", headers={"Authorization": f"Bearer {TOKENS['victor']}"})
+    client.cookies.clear()
+    client.cookies.set("finkraft_session", session.cookies["finkraft_session"])
     try:
         assert client.get("/tickets").status_code == 200
         who = client.get("/user/maya/permissions", headers={"Authorization": f"Bearer {TOKENS['maya']}"})

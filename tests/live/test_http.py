@@ -278,8 +278,8 @@ def test_browser_session_cookie_for_playground(live_server):
     with live_server.client("maya") as maya:
         r = maya.post("/auth/session")
         assert r.status_code == 200 and "httponly" in r.headers["set-cookie"].lower()
-        cookie = r.cookies["finkraft_token"]
-    with httpx.Client(base_url=live_server.url, cookies={"finkraft_token": cookie}) as browser:
+        cookie = r.cookies["finkraft_session"]
+    with httpx.Client(base_url=live_server.url, cookies={"finkraft_session": cookie}) as browser:
         assert browser.get("/agent/playground/").status_code == 200
         assert browser.get("/tickets").status_code == 200
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import httpx
 import pytest
 from playwright.sync_api import sync_playwright
 
@@ -110,7 +111,10 @@ def test_playground_signs_in_from_the_browser_renders_and_runs_a_turn(live_serve
 
 def test_playground_resume_with_nothing_pending_is_refused_with_a_reason(live_server, offline):
     page = offline.page
-    offline.context.add_cookies([{"name": "finkraft_token", "value": TOKENS["maya"], "url": live_server.url}])
+    session = httpx.post(live_server.url + "/auth/session", headers={"Authorization": f"Bearer {TOKENS['maya']}"})
+    offline.context.add_cookies(
+        [{"name": "finkraft_session", "value": session.cookies["finkraft_session"], "url": live_server.url}]
+    )
     page.goto(live_server.url + "/agent/playground/")
     page.get_by_text("Try it").wait_for()
     page.get_by_label("Thread ID").fill("pg-nothing-pending")
@@ -144,7 +148,7 @@ def test_swagger_ui_renders_offline_with_authorize(live_server, offline, shots):
     page.get_by_role("button", name="Authorize").first.click()
     dialog = page.locator(".modal-ux")
     dialog.get_by_text("bearerToken").wait_for()
-    assert dialog.get_by_text("sessionCookie").is_visible() and dialog.get_by_text("finkraft_token").is_visible()
+    assert dialog.get_by_text("sessionCookie").is_visible() and dialog.get_by_text("finkraft_session").is_visible()
     page.screenshot(path=str(shots / "swagger.png"))
     assert offline.problems == [] and offline.outside == []
 

@@ -193,6 +193,19 @@ def test_the_welcome_back_summary_shows_once_as_its_own_box(ui_for, live_server)
     assert back.session_state["messages"][-1]["answer"]["welcome"] is None
 
 
+def test_mark_as_read_marks_the_news_read_for_good(ui_for, live_server):
+    ticket_id = _make_ticket(live_server)
+    with live_server.client("admin") as admin:
+        assert admin.patch(f"/tickets/{ticket_id}", json={"status": "in_progress"}).status_code == 200
+    at = ui_for("maya")
+    assert ticket_id in "\n".join(m.value for m in at.sidebar.markdown)
+    press(at, "Mark as read")  # POST /notifications/read (a GET changes nothing)
+    assert not at.exception
+    with live_server.client("maya") as maya:
+        assert maya.get("/notifications", params={"unread_only": True}).json()["notifications"] == []
+    assert "Welcome back" not in "\n".join(m.value for m in ui_for("maya").sidebar.markdown)
+
+
 # -- tickets --------------------------------------------------------------------------------------
 def _make_ticket(live_server, user="maya") -> str:
     with live_server.client(user) as c:
