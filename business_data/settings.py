@@ -49,10 +49,12 @@ class Settings(BaseSettings):
     spike_min_failed: int = Field(4, ge=1, validation_alias="FINKRAFT_SPIKE_MIN_FAILED")
     spike_min_baseline: int = Field(20, ge=1, validation_alias="FINKRAFT_SPIKE_MIN_BASELINE")
     duplicate_tolerance: float = Field(0.005, ge=0, lt=1, validation_alias="FINKRAFT_DUPLICATE_TOLERANCE")
+    # a pair below this amount is not worth a look (cab rides of ₹6,500 coincide by chance every month)
+    duplicate_min_amount: float = Field(10_000, ge=0, validation_alias="FINKRAFT_DUPLICATE_MIN_AMOUNT")
     duplicate_days: int = Field(7, ge=0, validation_alias="FINKRAFT_DUPLICATE_DAYS")
-    overdue_growth_ratio: float = Field(1.5, gt=1, validation_alias="FINKRAFT_OVERDUE_GROWTH_RATIO")
-    overdue_min_increase: float = Field(200_000, ge=0, validation_alias="FINKRAFT_OVERDUE_MIN_INCREASE")
-    unusual_z: float = Field(4.0, gt=0, validation_alias="FINKRAFT_UNUSUAL_Z")  # robust z of log amounts
+    overdue_growth_ratio: float = Field(2.0, gt=1, validation_alias="FINKRAFT_OVERDUE_GROWTH_RATIO")
+    overdue_min_increase: float = Field(300_000, ge=0, validation_alias="FINKRAFT_OVERDUE_MIN_INCREASE")
+    unusual_z: float = Field(5.0, gt=0, validation_alias="FINKRAFT_UNUSUAL_Z")  # robust z of log amounts
     unusual_min_history: int = Field(20, ge=3, validation_alias="FINKRAFT_UNUSUAL_MIN_HISTORY")
     unusual_history_days: int = Field(180, ge=30, validation_alias="FINKRAFT_UNUSUAL_HISTORY_DAYS")
     shortfall_drop: float = Field(0.4, gt=0, lt=1, validation_alias="FINKRAFT_SHORTFALL_DROP")

@@ -164,6 +164,7 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
             sa.or_(gap > 0, a.c[key_col] < b.c[key_col]),
             a.c[st_col] != CANCELLED,
             b.c[st_col] != CANCELLED,
+            b.c[amt_col] >= cfg.duplicate_min_amount,
             sa.func.abs(a.c[amt_col] - b.c[amt_col]) <= cfg.duplicate_tolerance * (a.c[amt_col] + b.c[amt_col]) / 2,
         )
         .limit(10_000)
