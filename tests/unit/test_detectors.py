@@ -179,3 +179,52 @@ def test_dismiss_snooze_and_scope(services):
     assert snoozed.status == "snoozed" and other.id not in {f.id for f in list_findings(services.app, maya)}
     line = since_line(services.app, maya, datetime.now(UTC) - timedelta(days=1))
     assert line and line.startswith("Since yesterday: ") and "₹" in line
+
+
+def test_welcome_back_names_new_findings(services):
+    """A Manager back after a break hears what the detectors found since, in one line with the money."""
+    from datetime import UTC, datetime
+
+    from graph.watch import watch
+    from memory.store import MemoryStore
+
+    from .memory_support import MAYA, converse_a
+
+    store = MemoryStore(services.app, semantic=False)
+    converse_a(store)
+    watch(services)
+    later = datetime.now(UTC) + timedelta(hours=2)
+    w = store.working_context(MAYA, "thread-W", is_new_thread=True, now=later)["welcome"]
+    assert w.startswith("Welcome back")
+    assert "Since you were last here: " in w or "Since yesterday: " in w  # (late at night)
+    assert "possible duplicate payment" in w and "₹" in w
+
+
+def test_chat_anything_unusual_why_and_show_me(services):
+    """'anything unusual this week?' lists the findings; 'why is this flagged?' explains the first with its
+    rule; 'show me' lists its records (filter_data), so 'export these'-style follow-ups have them."""
+    from graph.builder import compile_graph
+
+    from ..helpers import calls, cfg, turn
+
+    graph = compile_graph(services, router=False)
+    c = cfg("maya", "unusual-1")
+    out = turn(graph, c, "anything unusual this week?")
+    assert calls(out) == [("view_insights", {"days": 7})]
+    assert "look unusual" in out["response"] and "₹" in out["response"]
+    first = out["result"]["data"]["findings"][0]
+    out = turn(graph, c, "why is this flagged?")
+    assert calls(out)[0][0] == "view_insights" and out["response"].startswith("Flagged as a ")
+    assert first["explanation"] in out["response"] and "The rule:" in out["response"]
+    out = turn(graph, c, "show me")
+    tool, params = calls(out)[0]
+    if first["record_keys"]:
+        assert tool == "filter_data" and params["invoice_numbers"] == first["record_keys"]
+        assert sorted(out["result"]["data"]["keys"]) == sorted(first["record_keys"])
+    else:  # a region's shortfall: its figures
+        assert tool == "analyze_data" and params == first["query"]
+    # a Viewer asks too (read-only), and sees only their workspace
+    out = turn(graph, cfg("gita", "unusual-2"), "what needs my attention?")
+    assert calls(out)[0][0] == "view_insights"
+    assert all(f["subject"] for f in out["result"]["data"]["findings"])
+    assert "acme" not in out["response"]
