@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     duplicate_tolerance: float = Field(0.005, ge=0, lt=1, validation_alias="FINKRAFT_DUPLICATE_TOLERANCE")
     # a pair below this amount is not worth a look (cab rides of ₹6,500 coincide by chance every month)
     duplicate_min_amount: float = Field(10_000, ge=0, validation_alias="FINKRAFT_DUPLICATE_MIN_AMOUNT")
+    # near (not equal) amounts count only for a vendor expected to make fewer chance near-pairs than this
+    duplicate_max_chance: float = Field(0.3, ge=0, validation_alias="FINKRAFT_DUPLICATE_MAX_CHANCE")
     duplicate_days: int = Field(7, ge=0, validation_alias="FINKRAFT_DUPLICATE_DAYS")
     overdue_growth_ratio: float = Field(2.0, gt=1, validation_alias="FINKRAFT_OVERDUE_GROWTH_RATIO")
     overdue_min_increase: float = Field(300_000, ge=0, validation_alias="FINKRAFT_OVERDUE_MIN_INCREASE")
