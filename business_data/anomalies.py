@@ -257,6 +257,9 @@ def planted(today: date, seed: int) -> list[Planted]:
     return truth
 
 
+VENDOR_LEVEL = ("failure_spike", "overdue_growth", "sales_shortfall")  # one finding per vendor or region
+
+
 @dataclass
 class Score:
     precision: float
@@ -269,10 +272,12 @@ class Score:
 
 def matches(p: Planted, detector: str, workspace: str, subject: str, keys: list[str] | tuple[str, ...]) -> bool:
     """A finding is about a planted anomaly: same kind and workspace, and a planted record among its
-    records (a shortfall: the same region)."""
+    records (a vendor's spike or overdue growth, a region's shortfall: the same vendor or region)."""
     if p.detector != detector or p.workspace != workspace:
         return False
-    return bool(set(p.keys) & set(keys)) if p.keys else p.subject == subject
+    if detector in VENDOR_LEVEL or not p.keys:
+        return p.subject == subject
+    return bool(set(p.keys) & set(keys))
 
 
 def score(found: list[tuple[str, str, str, list[str]]], truth: list[Planted]) -> Score:
