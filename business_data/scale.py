@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import case, func, select, text
+from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.engine import Engine
 
 from .models import FAILURE_REASONS, REGIONS, Invoice, Vendor
@@ -87,7 +87,7 @@ def seed_scale(
         if planted:  # still N invoices: as many of the last ordinary rows (random noise) make room for them
             with engine.begin() as conn:
                 conn.execute(
-                    Invoice.__table__.delete().where(
+                    delete(Invoice).where(
                         Invoice.id >= next_id + added - min(planted, added), Invoice.id < next_id + added
                     )
                 )
