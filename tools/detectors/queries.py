@@ -150,6 +150,22 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
         .cte("dup_cand")
         .prefix_with("MATERIALIZED")  # computed once (SQLite then indexes it for the join; PostgreSQL hashes it)
     )
+    # each vendor's volume and the spread of its log amounts: how many near-pairs chance alone would make
+    x = sa.func.ln(amt)
+    stats = s.conn.execute(
+        sa.select(fk, sa.func.count(), sa.func.avg(x), sa.func.avg(x * x))
+        .select_from(s.source("status"))
+        .where(*live)
+        .group_by(fk)
+    ).all()
+    window = (today - first).days + 1
+    chance: dict[Any, float] = {}
+    for v, n, mean, mean2 in stats:
+        sigma = max(math.sqrt(max(num(mean2) - num(mean) ** 2, 0.0)), 0.05)
+        p_near = min(1.0, cfg.duplicate_tolerance / (sigma * math.sqrt(math.pi)))
+        neighbours = n * (2 * cfg.duplicate_days + 1) / window
+        chance[v] = n * neighbours * p_near / 2
+    near_ok = sorted(v for v, c in chance.items() if c < cfg.duplicate_max_chance)
     a, b = cand.alias("dup_a"), cand.alias("dup_b")
     gap = days_between(a.c.d, b.c.d)
     pairs = []
@@ -172,32 +188,17 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
                 gap <= cfg.duplicate_days,
                 sa.or_(gap > 0, a.c.k < b.c.k),  # the earlier of the two is `a` (same day: the smaller number)
                 sa.func.abs(a.c.amt - b.c.amt) <= cfg.duplicate_tolerance * (a.c.amt + b.c.amt) / 2,
+                # equal amounts from any vendor; near ones only where chance rarely makes them
+                sa.or_(a.c.amt == b.c.amt, b.c.fk.in_(near_ok)) if near_ok else a.c.amt == b.c.amt,
             )
         )
     rows = s.conn.execute(sa.union_all(*pairs).limit(10_000)).mappings().all()
     if not rows:
         return []
-    # each vendor's volume and the spread of its log amounts: how many near-pairs chance alone would make
-    x = sa.func.ln(amt)
-    stats = s.conn.execute(
-        sa.select(fk, sa.func.count(), sa.func.avg(x), sa.func.avg(x * x))
-        .select_from(s.source("status"))
-        .where(*live, fk.in_(sorted({r["fk"] for r in rows})))
-        .group_by(fk)
-    ).all()
-    window = (today - first).days + 1
-    chance: dict[Any, float] = {}
-    for v, n, mean, mean2 in stats:
-        sigma = max(math.sqrt(max(num(mean2) - num(mean) ** 2, 0.0)), 0.05)
-        p_near = min(1.0, cfg.duplicate_tolerance / (sigma * math.sqrt(math.pi)))
-        neighbours = n * (2 * cfg.duplicate_days + 1) / window
-        chance[v] = n * neighbours * p_near / 2
     names = _vendor_names(s, {r["fk"] for r in rows})
     out = []
     for r in rows:
         a_amt, b_amt = num(r["a_amt"]), num(r["b_amt"])
-        if a_amt != b_amt and chance.get(r["fk"], 0.0) >= cfg.duplicate_max_chance:
-            continue
         vendor = names.get(r["fk"], str(r["fk"]))
         same = f"the same amount ({money(a_amt)})" if a_amt == b_amt else f"{money(a_amt)} and {money(b_amt)}"
         pair = sorted([str(r["a_key"]), str(r["b_key"])])
