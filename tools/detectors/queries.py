@@ -57,7 +57,8 @@ def failure_spike(s: Scan) -> list[Candidate]:
     windows = {7: today - timedelta(days=6), 30: today - timedelta(days=29)}
     base_from, base_to = today - timedelta(days=119), today - timedelta(days=30)
     failed = st == FAILED
-    cols: list[Any] = [vendor.label("vendor")]
+    fk = _fk(s)
+    cols: list[Any] = [fk.label("fk")]
     for w, start in windows.items():
         recent = d >= start
         cols += [
@@ -72,12 +73,15 @@ def failure_spike(s: Scan) -> list[Candidate]:
     ]
     stmt = (
         sa.select(*cols)
-        .select_from(s.source("vendor", "status"))
+        .select_from(s.source("status"))
         .where(s.scope, d >= base_from, d <= today, st != CANCELLED)
-        .group_by(vendor)
+        .group_by(fk)
     )
+    rows = s.conn.execute(stmt).mappings().all()
+    names = _vendor_names(s, {r["fk"] for r in rows})
     out = []
-    for r in s.conn.execute(stmt).mappings():
+    for g in rows:
+        r = {**g, "vendor": names.get(g["fk"], str(g["fk"]))}
         nb, fb = int(r["nb"] or 0), int(r["fb"] or 0)
         if nb < cfg.spike_min_baseline:
             continue
@@ -159,12 +163,14 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
         .group_by(fk)
     ).all()
     window = (today - first).days + 1
-    chance: dict[Any, float] = {}
+    # expected chance pairs of a vendor within relative difference r: (pairs dated close) x P(|d log| <= r),
+    # P ~ r / (sigma sqrt(pi)) for log amounts spread by sigma (equal amounts: r = one paisa in the amount)
+    per_r: dict[Any, float] = {}
     for v, n, mean, mean2 in stats:
         sigma = max(math.sqrt(max(num(mean2) - num(mean) ** 2, 0.0)), 0.05)
-        p_near = min(1.0, cfg.duplicate_tolerance / (sigma * math.sqrt(math.pi)))
         neighbours = n * (2 * cfg.duplicate_days + 1) / window
-        chance[v] = n * neighbours * p_near / 2
+        per_r[v] = n * neighbours / 2 / (sigma * math.sqrt(math.pi))
+    chance = {v: k * cfg.duplicate_tolerance for v, k in per_r.items()}
     near_ok = sorted(v for v, c in chance.items() if c < cfg.duplicate_max_chance)
     a, b = cand.alias("dup_a"), cand.alias("dup_b")
     gap = days_between(a.c.d, b.c.d)
@@ -199,6 +205,10 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
     out = []
     for r in rows:
         a_amt, b_amt = num(r["a_amt"]), num(r["b_amt"])
+        close = max(abs(a_amt - b_amt), 0.01) / max((a_amt + b_amt) / 2, 0.01)
+        pair_chance = per_r.get(r["fk"], 0.0) * close
+        if pair_chance >= cfg.duplicate_max_chance:  # as close as chance makes them in this vendor's volume
+            continue
         vendor = names.get(r["fk"], str(r["fk"]))
         same = f"the same amount ({money(a_amt)})" if a_amt == b_amt else f"{money(a_amt)} and {money(b_amt)}"
         pair = sorted([str(r["a_key"]), str(r["b_key"])])
@@ -214,7 +224,7 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
                     f"({pair[0]} and {pair[1]}); one may be a duplicate payment."
                 ),
                 subject=vendor,
-                details={"chance_pairs": round(chance.get(r["fk"], 0.0), 3)},
+                details={"chance_pairs": round(pair_chance, 4)},
             )
         )
     return out
@@ -228,14 +238,16 @@ def _days(a: Any, b: Any) -> str:
     return "on the same day" if n == 0 else f"{n} day{'s' if n > 1 else ''} apart"
 
 
-def _vendor_names(s: Scan, ids: set[Any]) -> dict[Any, str]:
+def _vendor_names(s: Scan, ids: set[Any], dimension: str = "vendor") -> dict[Any, str]:
+    """A vendor dimension (its name, or the master's GSTIN) of these vendors, by foreign key: asked
+    after the grouping, for the few vendors concerned, instead of a join on every invoice row."""
     if not ids:
         return {}
     j = s.ds.joins["vendor"]
     vt = s.t.by_alias["vendor"]
-    _, name_col = s.ds.column_parts(s.ds.dimensions["vendor"].column)
-    stmt = sa.select(vt.c[j.references], vt.c[name_col]).where(vt.c[j.references].in_(sorted(ids)))
-    return {k: str(n) for k, n in s.conn.execute(stmt).all()}
+    _, col = s.ds.column_parts(s.ds.dimensions[dimension].column)
+    stmt = sa.select(vt.c[j.references], vt.c[col]).where(vt.c[j.references].in_(sorted(ids)))
+    return {k: (str(n) if n is not None else "") for k, n in s.conn.execute(stmt).all()}
 
 
 # -- GSTIN mismatch -------------------------------------------------------------------------------
@@ -245,17 +257,21 @@ def gstin_mismatch(s: Scan) -> list[Candidate]:
     is checked on those few distinct values."""
     today = s.today
     since = today - timedelta(days=s.settings.detect_lookback_days - 1)
-    d, st, g, master, vendor = s.col(s.time), s.col("status"), s.col("gstin"), s.col("vendor_gstin"), s.col("vendor")
+    d, st, g, vendor = s.col(s.time), s.col("status"), s.col("gstin"), s.col("vendor")
     amt = s.col(s.amount)
     where = [s.scope, d >= since, d <= today, st.not_in([FAILED, CANCELLED]), g.is_not(None), g != ""]
-    stmt = (
-        sa.select(vendor.label("vendor"), g.label("gstin"), master.label("master"), sa.func.count(), sa.func.sum(amt))
-        .select_from(s.source("vendor", "gstin", "vendor_gstin", "status"))
+    stmt = (  # grouped by vendor key and GSTIN (a handful of rows); names and the master's GSTIN after
+        sa.select(_fk(s).label("fk"), g.label("gstin"), sa.func.count(), sa.func.sum(amt))
+        .select_from(s.source("gstin", "status"))
         .where(*where)
-        .group_by(vendor, g, master)
+        .group_by(_fk(s), g)
     )
+    groups = s.conn.execute(stmt).all()
+    ids = {fk for fk, *_ in groups}
+    names, masters = _vendor_names(s, ids), _vendor_names(s, ids, "vendor_gstin")
     out = []
-    for vname, on_invoice, on_master, n, value in s.conn.execute(stmt).all():
+    for fk, on_invoice, n, value in groups:
+        vname, on_master = names.get(fk, str(fk)), masters.get(fk) or None
         valid = gstin_rules.is_valid(on_invoice)
         if valid and on_invoice == on_master:
             continue
@@ -308,22 +324,28 @@ def overdue_growth(s: Scan) -> list[Candidate]:
     def overdue_on(day: date):
         return sa.and_(d <= day, due < day, sa.or_(paid.is_(None), paid > day))
 
-    stmt = (
+    fk = _fk(s)
+    stmt = (  # grouped by the foreign key, no join: the vendors' names come after, for the few flagged
         sa.select(
-            vendor.label("vendor"),
+            fk.label("fk"),
             sa.func.sum(sa.case((overdue_on(today), amt), else_=0)).label("now"),
             sa.func.sum(sa.case((overdue_on(then), amt), else_=0)).label("then"),
-            sa.func.sum(sa.case((overdue_on(today), 1), else_=0)).label("n"),
         )
-        .select_from(s.source("vendor", "status"))
+        .select_from(s.source("status"))
         .where(s.scope, st.not_in([FAILED, CANCELLED]), due < today, sa.or_(paid.is_(None), paid > then))
-        .group_by(vendor)
+        .group_by(fk)
     )
+    grown = [
+        r
+        for r in s.conn.execute(stmt).mappings()
+        if num(r["now"]) - num(r["then"]) >= cfg.overdue_min_increase
+        and num(r["now"]) >= cfg.overdue_growth_ratio * num(r["then"])
+    ]
+    names = _vendor_names(s, {r["fk"] for r in grown})
     out = []
-    for r in s.conn.execute(stmt).mappings():
-        now, before = num(r["now"]), num(r["then"])
-        if now - before < cfg.overdue_min_increase or now < cfg.overdue_growth_ratio * before:
-            continue
+    for g in grown:
+        now, before = num(g["now"]), num(g["then"])
+        r = {"vendor": names.get(g["fk"], str(g["fk"]))}
         growth = f"{now / before:.1f} times" if before > 0 else "from nothing"
         out.append(
             Candidate(
