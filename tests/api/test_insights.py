@@ -83,3 +83,11 @@ def test_openapi_documents_insights(api):
     spec = api.anon.get("/openapi.json").json()
     assert "/insights" in spec["paths"] and "/insights/{finding_id}/snooze" in spec["paths"]
     assert "InsightView" in spec["components"]["schemas"]
+
+
+def test_watch_run_is_traced_for_admins(api, found):
+    trace_id = found.workspaces[0].trace_id
+    r = api.admin.get(f"/traces/{trace_id}")
+    assert r.status_code == 200, r.text
+    assert "detect:duplicate_payment" in r.text
+    assert api.maya.get(f"/traces/{trace_id}").status_code in (403, 404)
