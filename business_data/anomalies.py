@@ -86,7 +86,7 @@ class _Planter:
         amount = round(total / 1.18, 2)
         row = {
             "workspace_id": ws,
-            "invoice_number": f"INV-{ws[:3].upper()}-{day:%y%m}-P{self.counter:04d}",
+            "invoice_number": f"INV-{ws[:3].upper()}-{day:%y%m}-9{self.counter:04d}",  # 9xxxx: apart from the ordinary numbers
             "vendor_id": vendor["id"],
             "invoice_date": day,
             "due_date": day + timedelta(days=vendor["payment_terms_days"]),
