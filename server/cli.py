@@ -341,7 +341,7 @@ def main(argv: list[str] | None = None) -> int:
     prune.set_defaults(func=_prune)
     watch = _parser("watch", "run every anomaly detector once and store the findings (for cron)", sub)
     watch.add_argument(
-        "--workspace", action="append", help="only this workspace (repeatable; default: every workspace)"
+        "--workspace", action="append", help="only this workspace, repeatable (default: every workspace)"
     )
     watch.add_argument("--verbose", action="store_true", help="also print each detector's time")
     watch.set_defaults(func=_watch)

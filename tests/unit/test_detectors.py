@@ -242,3 +242,43 @@ def test_precision_and_recall_at_100k_invoices(business):
     print(f"100k: precision {s.precision:.3f} recall {s.recall:.3f} ({s.found} found, {s.planted} planted)")
     assert s.precision >= 0.9
     assert {p.detector for p in s.missed} <= {"duplicate_payment"} and s.recall >= 0.85
+
+
+def test_finkraft_watch_for_cron_and_one_process_at_a_time(tmp_path):
+    """`finkraft watch` prints a summary per workspace; run again, the same findings are seen, not new;
+    while another process holds the watch lock it skips, saying so."""
+    import os
+    import subprocess
+    import sys
+
+    from business_data.db import make_engine, try_lock
+    from graph.watch import LOCK_NAME
+
+    from ..conftest import ROOT
+
+    data = tmp_path / "data"
+    make_services(data)  # migrated and seeded (SQLite here, or the PostgreSQL databases of this data dir)
+    env = {**os.environ, "FINKRAFT_DATA_DIR": str(data), "FINKRAFT_SEMANTIC_MEMORY": "false"}
+    if using_postgres():
+        env.update(pg_databases().env_for(data))
+
+    def watch() -> str:
+        r = subprocess.run(
+            [sys.executable, "-m", "server.cli", "watch"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    first = watch()
+    assert "acme: " in first and "globex: " in first and "possible duplicate payment" in first
+    again = watch()
+    assert "(0 new, " in again and "resolved)" in again
+    app_url = env.get("APP_DATABASE_URL") or f"sqlite:///{data / 'app.sqlite'}"
+    with try_lock(make_engine(app_url), LOCK_NAME) as got:
+        assert got
+        assert watch().strip() == "skipped: another process is running the detectors"
