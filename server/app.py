@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             log.info("FinkraftAI ready (env=%s, model=%s)", settings.env, app.state.model_info.get("mode"))
             watching = None
             if svc.settings.watch_every_minutes > 0:  # the detectors on a schedule; one process runs each time
-                watching = asyncio.create_task(insights.schedule(svc, svc.settings.watch_every_minutes))
+                watching = asyncio.create_task(insights.schedule(svc, svc.settings.watch_every_minutes * 60))
             try:
                 yield
             finally:

@@ -183,7 +183,7 @@ def welcome_line(services, identity, since: datetime) -> str | None:
     return since_line(services.app, identity, since)
 
 
-async def schedule(services, every_minutes: int) -> None:
+async def schedule(services, every_seconds: float) -> None:
     """The server's own watch schedule (FINKRAFT_WATCH_EVERY_MINUTES): every process runs this loop; the
     lock in graph.watch makes exactly one of them run the detectors each time."""
     from starlette.concurrency import run_in_threadpool
@@ -191,7 +191,7 @@ async def schedule(services, every_minutes: int) -> None:
     from graph.watch import watch
 
     while True:
-        await asyncio.sleep(every_minutes * 60)
+        await asyncio.sleep(every_seconds)
         try:
             result = await run_in_threadpool(watch, services)
             if result.ran:

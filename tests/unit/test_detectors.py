@@ -282,3 +282,31 @@ def test_finkraft_watch_for_cron_and_one_process_at_a_time(tmp_path):
     with try_lock(make_engine(app_url), LOCK_NAME) as got:
         assert got
         assert watch().strip() == "skipped: another process is running the detectors"
+
+
+def test_the_servers_schedule_runs_the_detectors(services, caplog):
+    """FINKRAFT_WATCH_EVERY_MINUTES: each server process loops on server.insights.schedule; two such
+    loops (two workers) on one database run without a failed run, and store each finding once."""
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from business_data.appdb import Finding, Trace
+    from graph.watch import WATCH_USER
+    from server.insights import schedule
+
+    async def two_workers() -> None:
+        loops = [asyncio.create_task(schedule(services, 0.2)) for _ in range(2)]
+        await asyncio.sleep(3)
+        for loop in loops:
+            loop.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)
+
+    asyncio.run(two_workers())
+    with services.app.connect() as c:
+        runs = c.execute(sa.select(sa.func.count()).select_from(Trace).where(Trace.user_id == WATCH_USER)).scalar()
+        n, distinct = c.execute(
+            sa.select(sa.func.count(), sa.func.count(sa.distinct(Finding.workspace_id + Finding.fingerprint)))
+        ).one()
+    assert runs >= 2 and n == distinct > 0
+    assert "watch run failed" not in caplog.text
