@@ -37,7 +37,7 @@ def _refresh(ctx: ToolContext) -> None:
     ws = ctx.identity.workspace_id
     with ctx.app.connect() as conn:
         last = conn.execute(sa.select(sa.func.max(Finding.last_seen)).where(Finding.workspace_id == ws)).scalar()
-    if last is not None and utcnow() - last.replace(tzinfo=last.tzinfo or utcnow().tzinfo) < REFRESH:
+    if last is not None and utcnow() - last < REFRESH:  # (stored and read back in UTC, aware)
         return
     record(ctx.app, detect(ctx.business, ctx.data_model, ws, ctx.today))
 

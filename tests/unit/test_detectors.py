@@ -310,3 +310,24 @@ def test_the_servers_schedule_runs_the_detectors(services, caplog):
         ).one()
     assert runs >= 2 and n == distinct > 0
     assert "watch run failed" not in caplog.text
+
+
+def test_a_manager_who_unsubscribed_is_not_told_and_an_admin_who_subscribed_is(services):
+    import sqlalchemy as sa
+
+    from business_data.appdb import Notification
+    from graph.watch import watch
+    from tools.base import ToolDenied
+    from tools.detectors.store import subscribe
+
+    subscribe(services.app, services.identity("maya"), False)
+    subscribe(services.app, services.identity("admin"), True)
+    with pytest.raises(ToolDenied):
+        subscribe(services.app, services.identity("victor"), True)
+    acme = next(w for w in watch(services).workspaces if w.workspace == "acme")
+    assert acme.recorded.notified == ["admin"]
+    with services.app.connect() as c:
+        told = set(
+            c.execute(sa.select(Notification.user_id).where(Notification.message.like("New in the books%"))).scalars()
+        )
+    assert told == {"admin", "gita"}  # globex's Manager is subscribed by default

@@ -118,7 +118,7 @@ def record(app: Engine, run: DetectorRun, *, now: datetime | None = None, ran: l
 
 
 def _subscribers(conn, workspace: str) -> list[str]:
-    """The workspace's active Managers (subscribed unless they unsubscribed) and Admins who subscribed."""
+    """The workspace's active Managers (subscribed unless they turned it off) and Admins who turned it on."""
     choice = dict(
         conn.execute(
             sa.select(InsightSubscription.user_id, InsightSubscription.subscribed).where(
@@ -129,10 +129,9 @@ def _subscribers(conn, workspace: str) -> list[str]:
     users = conn.execute(
         sa.select(User.user_id, User.role).where(User.workspace_id == workspace, User.active.is_(True))
     ).all()
-    managers = [u for u, role in users if role == "Manager" and choice.get(u, True)]
-    others = [u for u, sub in choice.items() if sub and u not in managers and u not in {m for m, _ in users}]
-    admins = [u for u, role in users if role == "Admin" and choice.get(u, False)]
-    return sorted(set(managers + admins + others))
+    return sorted(
+        u for u, role in users if (role == "Manager" and choice.get(u, True)) or (role == "Admin" and choice.get(u))
+    )
 
 
 def subscribe(app: Engine, identity: Identity, on: bool) -> bool:
