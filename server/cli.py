@@ -121,7 +121,7 @@ def _seed(args) -> int:
 
     app, business = make_engine(settings.app_url), make_engine(settings.business_url)
     try:
-        counts = prepare(settings, app, business, reset=args.reset)
+        counts = prepare(settings, app, business, reset=args.reset, plant_anomalies=not args.no_anomalies)
     except DataModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -135,7 +135,7 @@ def _seed(args) -> int:
                 file=sys.stderr,
             )
             return 2
-        grown = seed_scale(business, args.scale, seed_value=settings.seed)
+        grown = seed_scale(business, args.scale, seed_value=settings.seed, plant_anomalies=not args.no_anomalies)
         print(
             f"Business data at scale: {grown['invoices']:,} invoices ({grown['added']:,} added in {grown['seconds']} s)"
         )
@@ -303,6 +303,11 @@ def main(argv: list[str] | None = None) -> int:
         type=int,
         metavar="N",
         help="grow the demo data to N invoices, for benchmarks (default: the demo size)",
+    )
+    seed.add_argument(
+        "--no-anomalies",
+        action="store_true",
+        help="leave out the planted anomalies (business_data/anomalies.py) the detectors are scored on",
     )
     seed.set_defaults(func=_seed)
     model = _parser("model", "the semantic data model (FINKRAFT_DATA_MODEL)", sub)
