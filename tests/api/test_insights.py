@@ -52,6 +52,13 @@ def test_proving_query_runs(api, found):
     r = api.maya.post("/execute_tool", json={"tool_name": "analyze_data", "params": finding["query"]})
     assert r.status_code == 200, r.text
     assert finding["record_keys"][0] in r.text
+    # every finding's query is one analyze_data runs, and it counts the finding's records
+    for f in api.maya.get("/insights", params={"status": "any"}).json()["insights"]:
+        r = api.maya.post("/execute_tool", json={"tool_name": "analyze_data", "params": f["query"]})
+        assert r.status_code == 200, (f["detector"], r.text)
+        if f["record_keys"] and f["detector"] != "overdue_growth":  # (overdue: all of the vendor's overdue)
+            data = r.json()["data"]
+            assert data["rows"][0][data["columns"].index("invoice_count")] == len(f["record_keys"]), (f, data)
 
 
 def test_dismiss_and_snooze(api, found):
