@@ -281,4 +281,43 @@ class ThreadTitle(AppBase):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class Finding(AppBase):
+    """An anomaly a detector found (tools/detectors): one row per underlying issue (`fingerprint`),
+    updated on every run that sees it again, never repeated."""
+
+    __tablename__ = "findings"
+    __table_args__ = (
+        UniqueConstraint("workspace_id", "fingerprint", name="uq_findings_fingerprint"),
+        Index("ix_findings_ws_status_seen", "workspace_id", "status", "last_seen"),
+    )
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    workspace_id: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    detector: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(8))  # low | medium | high
+    subject: Mapped[str] = mapped_column(String(200), default="")
+    amount: Mapped[float] = mapped_column(Float, default=0.0)  # the money at stake
+    record_keys: Mapped[list] = mapped_column(JSON, default=list)
+    query: Mapped[dict] = mapped_column(JSON, default=dict)  # a semantic query that shows it
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    details: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | dismissed | snoozed
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    status_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    snoozed_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    first_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(nullable=True)  # no longer seen
+
+
+class InsightSubscription(AppBase):
+    """A Manager or Admin who wants a notification when new findings appear in their workspace."""
+
+    __tablename__ = "insight_subscriptions"
+    workspace_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subscribed: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 MEMORY_TABLES: list[Table] = [cast(Table, MemoryTurn.__table__), cast(Table, MemoryEmbedding.__table__)]

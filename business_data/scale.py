@@ -16,7 +16,7 @@ from datetime import date, timedelta
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import func, select, text
+from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.engine import Engine
 
 from . import clock
@@ -53,12 +53,16 @@ def seed_scale(
     today: date | None = None,
     seed_value: int = 20261124,
     reset: bool = False,
+    plant_anomalies: bool = True,
     log=print,
 ) -> dict[str, int | float]:
-    """Grow the business database to `invoices` invoices (the demo seed first). Returns counts and seconds."""
+    """Grow the business database to `invoices` invoices (the demo seed first). Returns counts and seconds.
+    With `plant_anomalies` (the default) the demo seed's planted anomalies are kept and the vendor-level
+    ones (a failure-rate spike, overdue growth) are grown with the vendor's volume, so they stand out
+    at any scale (business_data/anomalies.py; a separate generator, after the ordinary rows)."""
     today = today or clock.today()
     t0 = time.perf_counter()
-    seed(engine, today=today, seed=seed_value, reset=reset)
+    seed(engine, today=today, seed=seed_value, reset=reset, plant_anomalies=plant_anomalies)
     with engine.connect() as conn:
         have = conn.execute(select(func.count()).select_from(Invoice)).scalar_one()
         next_id = (conn.execute(select(func.max(Invoice.id))).scalar() or 0) + 1
@@ -79,6 +83,16 @@ def seed_scale(
         _insert(engine, rows)
         added += n
         log(f"  {have + added:,} invoices ({time.perf_counter() - t0:.0f} s)")
+    if plant_anomalies:
+        planted = _plant_at_scale(engine, today, seed_value, next_id + added, vendors, specs)
+        if planted:  # still N invoices: as many of the last ordinary rows (random noise) make room for them
+            with engine.begin() as conn:
+                conn.execute(
+                    delete(Invoice).where(
+                        Invoice.id >= next_id + added - min(planted, added), Invoice.id < next_id + added
+                    )
+                )
+            next_id += planted
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
             conn.execute(text(f"SELECT setval(pg_get_serial_sequence('invoices', 'id'), {next_id + added})"))
@@ -156,6 +170,91 @@ def _generate(rng: np.random.Generator, n: int, first_id: int, vendors, specs, t
             )
         )
     return rows
+
+
+def _plant_at_scale(engine: Engine, today: date, seed_value: int, first_id: int, vendors, specs) -> int:
+    """The planted failure-rate spikes and overdue growth, sized to each vendor's volume at this scale:
+    failures enough to take the last week past half its invoices; unpaid invoices falling due since the
+    same day last month enough to more than double the vendor's overdue. Returns the rows added."""
+    from .anomalies import PLAN, PLANT_SALT
+
+    rng = np.random.default_rng(seed_value ^ PLANT_SALT)
+    then = today - relativedelta(months=1)
+    by_name = {(v.workspace_id, v.name): v for v in vendors}
+    live = Invoice.status.not_in(["failed", "cancelled"])
+
+    def overdue_on(day: date):
+        return (
+            (Invoice.invoice_date <= day)
+            & (Invoice.due_date < day)
+            & (Invoice.paid_date.is_(None) | (Invoice.paid_date > day))
+        )
+
+    rows: list[tuple] = []
+
+    def add(v, d: date, total: float, status: str, err: str | None, pay: str, due: date | None = None) -> None:
+        ident = first_id + len(rows)
+        amount = round(total / (1 + GST_RATE), 2)
+        rows.append(
+            (
+                ident,
+                v.workspace_id,
+                f"INV-{v.workspace_id[:3].upper()}-{d:%y%m}-Q{ident:08d}",
+                v.id,
+                d,
+                due or d + timedelta(days=v.payment_terms_days),
+                amount,
+                round(total - amount, 2),
+                round(total, 2),
+                "INR",
+                status,
+                err,
+                pay,
+                None,
+                v.gstin,
+                REGIONS[int(rng.integers(0, len(REGIONS)))],
+                f"{v.category} services from {v.name}",
+            )
+        )
+
+    with engine.connect() as conn:
+        for ws, kinds in PLAN.items():
+            for name in kinds["failure_spike"]:
+                v = by_name[(ws, name)]
+                week = today - timedelta(days=6)
+                n7 = conn.execute(
+                    select(func.count()).where(
+                        Invoice.vendor_id == v.id, Invoice.invoice_date >= week, Invoice.status != "cancelled"
+                    )
+                ).scalar_one()
+                typical = specs[(ws, name)].typical_amount * (1 + GST_RATE)
+                for _ in range(max(0, n7 - 10)):  # the demo seed planted 8 failed of 10 already
+                    d = today - timedelta(days=int(rng.integers(0, 6)))
+                    add(v, d, float(typical * rng.lognormal(0, 0.3)), "failed", "Tax amount mismatch", "unpaid")
+            for name in kinds["overdue_growth"]:
+                v = by_name[(ws, name)]
+                mine = (Invoice.vendor_id == v.id) & live
+                now_amt, then_amt = conn.execute(
+                    select(
+                        func.coalesce(func.sum(case((overdue_on(today), Invoice.total_amount), else_=0)), 0),
+                        func.coalesce(func.sum(case((overdue_on(then), Invoice.total_amount), else_=0)), 0),
+                    ).where(mine)
+                ).one()
+                need = max(2.0 * float(then_amt), 450_000.0) - (float(now_amt) - float(then_amt))
+                typical = specs[(ws, name)].typical_amount * (1 + GST_RATE)
+                fail = specs[(ws, name)].failure_rate
+                while need > 0:  # (with the vendor's usual share failed: its failure rate stays as it was)
+                    due = then + timedelta(days=int(rng.integers(2, max(3, (today - then).days - 2))))
+                    total = float(typical * rng.lognormal(0, 0.3))
+                    day = due - timedelta(days=v.payment_terms_days)
+                    if rng.random() < fail:
+                        add(v, day, total, "failed", "GSTIN mismatch", "unpaid", due)
+                        continue
+                    add(v, day, total, "processed", None, "overdue", due)
+                    need -= total
+    if rows:
+        _insert(engine, rows)
+    return len(rows)
 
 
 def _insert(engine: Engine, rows: list[tuple]) -> None:

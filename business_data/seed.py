@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.engine import Engine
 
 from . import clock, gstin
+from .anomalies import Planted, plant
 from .db import reset_sequences
 from .models import (
     FAILURE_REASONS,
@@ -119,8 +120,11 @@ def month_start(d: date) -> date:
     return d.replace(day=1)
 
 
-def generate(today: date, seed: int) -> dict[str, list[dict]]:
-    """All demo rows as plain dicts, ids assigned, in insertion order."""
+def generate(
+    today: date, seed: int, *, plant_anomalies: bool = True, truth: list[Planted] | None = None
+) -> dict[str, list[dict]]:
+    """All demo rows as plain dicts, ids assigned, in insertion order. With `plant_anomalies` a known set
+    of anomalies is appended after the ordinary rows (business_data/anomalies.py; `truth` receives it)."""
     rng = random.Random(seed)
     aux = random.Random(seed + 1)  # columns added later (sales.status) draw from here: the main stream stays as it was
     rows: dict[str, list[dict]] = {
@@ -301,6 +305,10 @@ def generate(today: date, seed: int) -> dict[str, list[dict]]:
                     },
                 )
             day += timedelta(days=1)
+    if plant_anomalies:
+        found = plant(rows, today, seed)
+        if truth is not None:
+            truth.extend(found)
     return rows
 
 
@@ -320,13 +328,21 @@ def is_seeded(engine: Engine) -> bool:
         return bool(conn.execute(select(func.count()).select_from(Invoice)).scalar())
 
 
-def seed(engine: Engine, *, today: date | None = None, seed: int = 20261124, reset: bool = False) -> dict[str, int]:
+def seed(
+    engine: Engine,
+    *,
+    today: date | None = None,
+    seed: int = 20261124,
+    reset: bool = False,
+    plant_anomalies: bool = True,
+) -> dict[str, int]:
     """Load the demo data into a migrated business database, in one transaction (replacing what is there
-    when `reset`; nothing to do when it holds data already). Returns row counts ({} when nothing was done)."""
+    when `reset`; nothing to do when it holds data already). Returns row counts ({} when nothing was done).
+    `plant_anomalies=False` leaves out the planted anomalies (business_data/anomalies.py)."""
     today = today or clock.today()
     if not reset and is_seeded(engine):
         return {}
-    rows = generate(today, seed)
+    rows = generate(today, seed, plant_anomalies=plant_anomalies)
     with engine.begin() as conn:
         for _, model in reversed(TABLE_ORDER):
             conn.execute(delete(model))

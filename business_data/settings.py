@@ -59,6 +59,29 @@ class Settings(BaseSettings):
     def _known_timezone(cls, v: str) -> str:
         return valid_timezone(v)
 
+    # anomaly detectors (tools/detectors): what counts as unusual. New records are those of the last
+    # `detect_lookback_days`; a failure-rate spike and a shortfall must also be significant for their counts
+    detect_lookback_days: int = Field(30, ge=1, le=366, validation_alias="FINKRAFT_DETECT_LOOKBACK_DAYS")
+    spike_z: float = Field(3.0, gt=0, validation_alias="FINKRAFT_SPIKE_Z")  # Wilson interval width (3.0 ~ 99.7%)
+    spike_min_invoices: int = Field(8, ge=1, validation_alias="FINKRAFT_SPIKE_MIN_INVOICES")
+    spike_min_failed: int = Field(4, ge=1, validation_alias="FINKRAFT_SPIKE_MIN_FAILED")
+    spike_min_baseline: int = Field(20, ge=1, validation_alias="FINKRAFT_SPIKE_MIN_BASELINE")
+    duplicate_tolerance: float = Field(0.005, ge=0, lt=1, validation_alias="FINKRAFT_DUPLICATE_TOLERANCE")
+    # a pair below this amount is not worth a look (cab rides of ₹6,500 coincide by chance every month)
+    duplicate_min_amount: float = Field(10_000, ge=0, validation_alias="FINKRAFT_DUPLICATE_MIN_AMOUNT")
+    # near (not equal) amounts count only for a vendor expected to make fewer chance near-pairs than this
+    duplicate_max_chance: float = Field(0.3, ge=0, validation_alias="FINKRAFT_DUPLICATE_MAX_CHANCE")
+    duplicate_days: int = Field(7, ge=0, validation_alias="FINKRAFT_DUPLICATE_DAYS")
+    overdue_growth_ratio: float = Field(2.0, gt=1, validation_alias="FINKRAFT_OVERDUE_GROWTH_RATIO")
+    overdue_min_increase: float = Field(300_000, ge=0, validation_alias="FINKRAFT_OVERDUE_MIN_INCREASE")
+    unusual_z: float = Field(5.0, gt=0, validation_alias="FINKRAFT_UNUSUAL_Z")  # robust z of log amounts
+    unusual_min_history: int = Field(20, ge=3, validation_alias="FINKRAFT_UNUSUAL_MIN_HISTORY")
+    unusual_history_days: int = Field(180, ge=30, validation_alias="FINKRAFT_UNUSUAL_HISTORY_DAYS")
+    shortfall_drop: float = Field(0.4, gt=0, lt=1, validation_alias="FINKRAFT_SHORTFALL_DROP")
+    shortfall_z: float = Field(3.0, gt=0, validation_alias="FINKRAFT_SHORTFALL_Z")
+    # the server runs every detector on this schedule (minutes; 0 = never: use `finkraft watch` from cron)
+    watch_every_minutes: int = Field(0, ge=0, validation_alias="FINKRAFT_WATCH_EVERY_MINUTES")
+
     @property
     def resolved_data_dir(self) -> Path:
         path = self.data_dir.expanduser().resolve()

@@ -44,7 +44,13 @@ def migrate_all(
 
 
 def prepare(
-    settings: Settings, app: Engine, business: Engine, *, reset: bool = False, model: DataModel | None = None
+    settings: Settings,
+    app: Engine,
+    business: Engine,
+    *,
+    reset: bool = False,
+    model: DataModel | None = None,
+    plant_anomalies: bool = True,
 ) -> dict[str, int]:
     """Everything a first start needs, idempotent. `reset` regenerates the demo business data.
     Returns the row counts seeded ({} when the business database held data already).
@@ -63,7 +69,7 @@ def prepare(
             ensure_fits(business, model)
             return {}
         migrate(business, "business")
-        return seed(business, seed=settings.seed, reset=reset)
+        return seed(business, seed=settings.seed, reset=reset, plant_anomalies=plant_anomalies)
 
 
 def ensure_fits(business: Engine, model: DataModel) -> None:

@@ -15,12 +15,13 @@ from typing import cast
 from sqlalchemy import Table, bindparam, func, select
 
 from business_data.appdb import Notification, Ticket
+from tools.detectors.store import list_findings, summarise
 from tools.rbac import Identity
 from tools.tickets import followed_by, ticket_dict
 
 from .episodic import OWN_TURNS, EpisodicMemory, caller_params
 from business_data.appdb import MemoryTurn
-from .narrate import aware, iso, welcome_line
+from .narrate import aware, iso, welcome_line, when
 from .semantic import SemanticIndex
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,20 @@ _UNREAD = (
     .order_by(_N.id.desc())
     .limit(20)
 )
+
+
+def findings_since(engine, identity: Identity, since: datetime, now: datetime | None = None) -> str | None:
+    """'Since yesterday: 2 possible duplicate payments, ₹3.4 lakh.' (open findings first seen since)."""
+    try:
+        rows = list_findings(engine, identity, since=since)
+    except Exception:  # memory must never break a turn
+        log.exception("findings for the welcome line")
+        return None
+    if not rows:
+        return None
+    day = when(since, now)
+    phrase = {"today": "Since you were last here", "yesterday": "Since yesterday"}.get(day, f"Since {day[3:]}")
+    return f"{phrase}: {summarise(rows)}."
 
 
 def working_context(
@@ -108,6 +123,10 @@ def working_context(
         welcome = welcome_line(
             notifications=unread, tickets=note_tickets, open_tickets=open_tickets, last_results=lr, now=now
         )
+    if is_new_thread and away and last_seen is not None:
+        found = findings_since(episodic.engine, identity, last_seen, now)
+        if found:
+            welcome = f"{welcome} {found}" if welcome else found
     for n in unread:
         n.pop("_created_at", None)
     return {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from contextlib import asynccontextmanager
 
@@ -13,7 +14,19 @@ from graph.builder import build_graph
 from graph.checkpointers import open_async_checkpointer
 from graph.services import Services
 
-from . import __version__, admin, chat_routes, chat_stream, health, per_user, plans, resources, session, threads
+from . import (
+    __version__,
+    admin,
+    chat_routes,
+    chat_stream,
+    health,
+    insights,
+    per_user,
+    plans,
+    resources,
+    session,
+    threads,
+)
 from .agent_routes import OPENAPI_ERRORS, mount_agent
 from .edge import BodyTimeout, InputCheck
 from .errors import BodySizeLimit, UnexpectedErrors, install_error_handlers
@@ -46,7 +59,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
             app.state.rate_limiter = RateLimiter(settings.rate_limit, settings.redis_url)
             app.state.failed_sign_ins = FailedSignIns(settings.auth_failure_limit, settings.redis_url)
             log.info("FinkraftAI ready (env=%s, model=%s)", settings.env, app.state.model_info.get("mode"))
-            yield
+            watching = None
+            if svc.settings.watch_every_minutes > 0:  # the detectors on a schedule; one process runs each time
+                watching = asyncio.create_task(insights.schedule(svc, svc.settings.watch_every_minutes * 60))
+            try:
+                yield
+            finally:
+                if watching is not None:
+                    watching.cancel()
 
     app = docs_app(
         title="FinkraftAI",
@@ -55,7 +75,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="A business assistant for finance operations: plain language in, real actions out.",
     )
     install_error_handlers(app)
-    for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans):
+    for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans, insights):
         app.include_router(module.router)
     mount_agent(app)
     document_errors(app, OPENAPI_ERRORS)

@@ -1,4 +1,4 @@
-"""`finkraft serve [--with-ui]`, `finkraft ui`, `finkraft migrate`, `finkraft seed`, `finkraft prune`, `finkraft token`."""
+"""`finkraft serve [--with-ui]`, `finkraft ui`, `finkraft migrate`, `finkraft seed`, `finkraft prune`, `finkraft token`, `finkraft watch`."""
 
 from __future__ import annotations
 
@@ -121,7 +121,7 @@ def _seed(args) -> int:
 
     app, business = make_engine(settings.app_url), make_engine(settings.business_url)
     try:
-        counts = prepare(settings, app, business, reset=args.reset)
+        counts = prepare(settings, app, business, reset=args.reset, plant_anomalies=not args.no_anomalies)
     except DataModelError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -135,7 +135,7 @@ def _seed(args) -> int:
                 file=sys.stderr,
             )
             return 2
-        grown = seed_scale(business, args.scale, seed_value=settings.seed)
+        grown = seed_scale(business, args.scale, seed_value=settings.seed, plant_anomalies=not args.no_anomalies)
         print(
             f"Business data at scale: {grown['invoices']:,} invoices ({grown['added']:,} added in {grown['seconds']} s)"
         )
@@ -225,6 +225,25 @@ def _prune(args) -> int:
     return 0
 
 
+def _watch(args) -> int:
+    """`finkraft watch`: every detector once, on every workspace (or --workspace), for cron."""
+    from graph.services import default_services
+    from graph.watch import watch
+
+    services = default_services().prepare()
+    result = watch(services, workspaces=args.workspace or None)
+    if not result.ran:
+        print(f"skipped: {result.reason}")
+        return 0
+    for w in result.workspaces:
+        print(w.summary)
+        for name, missing in w.not_applicable.items():
+            print(f"  {name}: not applicable ({', '.join(missing)} not in the data model)")
+        if args.verbose:
+            print("  " + ", ".join(f"{k} {v:.0f} ms" for k, v in w.timings_ms.items()))
+    return 0
+
+
 class _Help(argparse.ArgumentDefaultsHelpFormatter):
     """`--help` shows every option's default (an option whose default is looked up says where, itself)."""
 
@@ -296,6 +315,11 @@ def main(argv: list[str] | None = None) -> int:
         metavar="N",
         help="grow the demo data to N invoices, for benchmarks (default: the demo size)",
     )
+    seed.add_argument(
+        "--no-anomalies",
+        action="store_true",
+        help="leave out the planted anomalies (business_data/anomalies.py) the detectors are scored on",
+    )
     seed.set_defaults(func=_seed)
     model = _parser("model", "the semantic data model (FINKRAFT_DATA_MODEL)", sub)
     model_sub = model.add_subparsers(dest="model_command", required=True, metavar="COMMAND")
@@ -331,6 +355,12 @@ def main(argv: list[str] | None = None) -> int:
         help="override FINKRAFT_MEMORY_RETENTION_DAYS for this run (default: $FINKRAFT_MEMORY_RETENTION_DAYS, else 365)",
     )
     prune.set_defaults(func=_prune)
+    watch = _parser("watch", "run every anomaly detector once and store the findings (for cron)", sub)
+    watch.add_argument(
+        "--workspace", action="append", help="only this workspace, repeatable (default: every workspace)"
+    )
+    watch.add_argument("--verbose", action="store_true", help="also print each detector's time")
+    watch.set_defaults(func=_watch)
     token = _parser("token", "issue an API token for a user (printed once)", sub)
     token.add_argument("user_id", help="the user the token signs in as")
     token.add_argument("--label", default="cli", help="a name for the token (GET /admin/tokens lists it)")

@@ -10,7 +10,7 @@ from . import charts, figures
 from .answers import table
 from .api import Api, ApiError
 from .format import money, money_short
-from .state import api, ask, can, go
+from .state import api, ask, can, go, me
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -41,6 +41,7 @@ def page() -> None:
         st.error(e.message, icon=":material/error:")
         return
     _headline(figs, today)
+    _attention()
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader("Outstanding by vendor")
@@ -81,6 +82,54 @@ def page() -> None:
     if month:
         ask(f"sales in {_month_name(month)}")
     _tickets(figs["tickets"])
+
+
+SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
+
+
+def _attention() -> None:
+    """Needs attention: the open findings of the anomaly detectors (GET /insights), most money first.
+    Managers and Admins dismiss (with a reason) or snooze them for a week; anyone asks about one."""
+    try:
+        found = api().request("GET", "/insights", params={"limit": 5})
+    except ApiError as e:
+        st.warning(f"Needs attention: {e.message}", icon=":material/warning:")
+        return
+    items = found.get("insights") or []
+    st.subheader(f"Needs attention ({len(items)})" if items else "Needs attention")
+    if not items:
+        st.caption("Nothing unusual found in the books.")
+        if st.button("Check now", key="ask-unusual", type="tertiary", icon=":material/search:"):
+            ask("anything unusual?")
+        return
+    st.caption(found.get("summary") or "")
+    manage = (me() or {}).get("role") in ("Manager", "Admin")
+    for f in items:
+        with st.container(border=True):
+            text, act = st.columns([5, 2], vertical_alignment="center")
+            icon = SEVERITY_ICON.get(f["severity"], "")
+            text.markdown(f"{icon} **{f['label'].capitalize()}** · {f['amount_text']}")
+            text.caption(f["explanation"])
+            with act:
+                keys = f.get("record_keys") or []
+                if st.button("Show me", key=f"insight-show-{f['id']}", type="tertiary", icon=":material/list:"):
+                    ask(f"show invoices {', '.join(keys[:20])}" if keys else f"sales in the {f['subject']} this month")
+                if manage:
+                    if st.button("Snooze a week", key=f"insight-snooze-{f['id']}", type="tertiary"):
+                        _act(f"/insights/{f['id']}/snooze", {"days": 7})
+                    with st.popover("Dismiss"):
+                        reason = st.text_input("Why is it fine?", key=f"insight-reason-{f['id']}")
+                        if st.button("Dismiss", key=f"insight-dismiss-{f['id']}", disabled=not reason.strip()):
+                            _act(f"/insights/{f['id']}/dismiss", {"reason": reason})
+
+
+def _act(path: str, body: dict) -> None:
+    try:
+        api().request("POST", path, json=body)
+    except ApiError as e:
+        st.error(e.message, icon=":material/error:")
+        return
+    st.rerun()
 
 
 def _headline(figs: dict, today: date) -> None:

@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..intent import Intent, ParseContext
-from . import analytics, followups, rules, tickets
+from . import analytics, followups, insights, rules, tickets
 from .turn import Turn
 
 Rule = Callable[[Turn], "Intent | None"]
@@ -43,6 +43,7 @@ RULES: list[Rule] = [
     rules.destroy,
     rules.bad_date,
     rules.ambiguous_name,
+    insights.insights,  # anomaly findings: "anything unusual?", "why is this flagged?", "show me" after them
     rules.monthly_review,
     rules.investigation,
     rules.vendor_analysis,

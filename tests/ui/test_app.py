@@ -312,3 +312,22 @@ def test_a_revoked_token_signs_the_session_out_with_the_reason(ui_for, live_serv
         assert admin.delete(f"/admin/tokens/{issued['token_id']}").status_code == 200
     say(at, "failed IndiSky invoices from last month")
     assert at.title[0].value == "FinkraftAI" and "not signed in any more" in texts(at)
+
+
+# -- needs attention ------------------------------------------------------------------------------
+def test_the_dashboard_shows_what_needs_attention_and_a_manager_dismisses_one(ui_for, live_server):
+    with live_server.client("maya") as c:  # asking in chat runs the detectors on a workspace not yet scanned
+        assert c.post("/chat", json={"message": "anything unusual?", "thread_id": "ui-unusual"}).status_code == 200
+        open_ids = [i["id"] for i in c.get("/insights", params={"limit": 5}).json()["insights"]]
+    at = open_page(ui_for("maya"), "dashboard")
+    page = texts(at)
+    assert any(m.value.startswith("Needs attention (") for m in at.subheader), [m.value for m in at.subheader]
+    assert "possible duplicate payment" in page.lower() and "₹" in page
+    first = open_ids[0]
+    at.text_input(key=f"insight-reason-{first}").input("checked with the vendor").run()
+    press(at, "Dismiss", key=f"insight-dismiss-{first}")
+    assert not at.exception
+    with live_server.client("maya") as c:
+        assert first not in [i["id"] for i in c.get("/insights").json()["insights"]]
+    viewer = open_page(ui_for("victor"), "dashboard")
+    assert "Snooze a week" not in labels(viewer) and "Show me" in labels(viewer)

@@ -11,7 +11,18 @@ import pytest
 
 from ..conftest import ROOT
 
-COMMANDS = [[], ["serve"], ["ui"], ["migrate"], ["seed"], ["model"], ["model", "check"], ["prune"], ["token"]]
+COMMANDS = [
+    [],
+    ["serve"],
+    ["ui"],
+    ["migrate"],
+    ["seed"],
+    ["model"],
+    ["model", "check"],
+    ["prune"],
+    ["token"],
+    ["watch"],
+]
 
 
 def finkraft(*args: str) -> subprocess.CompletedProcess:
