@@ -279,8 +279,10 @@ def decide(
 
 
 def assumptions_of(interp: Interpretation, intent: dict[str, Any]) -> list[str]:
-    """What the answer should say it assumed: filters kept from an earlier question."""
-    out = []
+    """What the answer should say it assumed: filters of the data kept from an earlier question."""
+    out: list[str] = []
+    if interp.get("action") not in DATA_TOOLS:
+        return out
     for p in interp.get("parts") or []:
         if p["source"] == "carried" and p["slot"] not in ("records", "filter", "ticket", "report", "dataset"):
             out.append(f"{p['slot'].replace('_', ' ')}: {_show(p['value'])} (kept from your last question)")
@@ -320,6 +322,17 @@ def _percent_measure(query: dict[str, Any], model: Any = None) -> bool:
     )
 
 
+def _without_names(low: str, params: dict[str, Any]) -> str:
+    """The text without the names the reading filters on (a name may hold '%' or 'top')."""
+    query = dict(params.get("query") or params)
+    names = [v for k, v in params.items() if k in ("vendor", "customer") and isinstance(v, str)]
+    names += [f.get("value") for f in query.get("filters") or [] if f.get("field") in ("vendor", "customer")]
+    for name in names:
+        if isinstance(name, str) and name:
+            low = low.replace(name.lower(), " ")
+    return low
+
+
 def shape_problem(text: str, intent: dict[str, Any], model: Any = None) -> str | None:
     """The question asks for a shape the reading lacks: a share of a total, a ranking of who or which,
     a count of customers, answered with a plain listing or a single figure. Those answers look right and
@@ -327,8 +340,8 @@ def shape_problem(text: str, intent: dict[str, Any], model: Any = None) -> str |
     tool = intent.get("tool")
     if intent.get("kind") != "tool" or tool not in ("filter_data", "analyze_data"):
         return None
-    low = text.lower()
     params = dict(intent.get("params") or {})
+    low = _without_names(text.lower(), params)
     query = dict(params.get("query") or params)
     grouped = bool(query.get("group_by")) or bool(query.get("time_grain"))
     if SHARE_WORDS.search(low) and not grouped and not _percent_measure(query, model):
@@ -660,7 +673,7 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
     ds = vocab.model.datasets.get(ds_name)
     if ds is None or not ds.default_measure:
         return record
-    low = text.lower()
+    low = _without_names(text.lower(), params)  # "50% Off Mart" is a name, not a share
     hits = vocab.find(low)
     named = [tm.name for h in hits for tm in h.terms if tm.kind == "measure" and tm.dataset == ds_name]
     measures = [m for m in named if not ROW_MEASURES.search(m)] or [ds.default_measure]
