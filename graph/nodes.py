@@ -35,6 +35,7 @@ from .understanding import (
     referent_problem,
     starts_clean,
     with_aggregate_condition,
+    with_attribute_lookup,
     with_context_fallback,
     with_ranking_or_share,
     with_declared_values,
@@ -201,6 +202,7 @@ class Nodes:
         record = with_context_fallback(record, turn.t, pctx.last_result, model)  # "what's their total?"
         # "inactive vendors", "Travel vendors": the data model's declared values filter
         record = with_declared_values(record, turn.slots.rest, model, full=turn.t)
+        record = with_attribute_lookup(record, turn.t, model)  # "GSTIN of Ganga Logistics": the vendor master
         record = with_aggregate_condition(record, text, model)  # "customers with sales over 1 crore": per customer
         record = with_ranking_or_share(record, text, model)  # "who was our biggest customer": a ranking of customers
         interpretation = interpret(

@@ -515,6 +515,16 @@ def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any
     return {**record, "params": params, "reason": f"{record.get('reason') or ''}; a declared value, not a name"}
 
 
+def _all_values(model: Any) -> set[str]:
+    """Every declared value of every dataset, lower case."""
+    return {
+        v.lower()
+        for ds in vocabulary(model).model.datasets.values()
+        for d in ds.dimensions.values()
+        for v in d.values or []
+    }
+
+
 def with_declared_values(
     record: dict[str, Any], text: str, model: Any = None, full: str | None = None
 ) -> dict[str, Any]:
@@ -542,6 +552,11 @@ def with_declared_values(
             record, full, str(dict(first.get("query") or first).get("dataset") or "invoices"), model
         )
     params = dict(record.get("params") or {})
+    for field in ("vendor", "customer"):  # "paid by cheque": a value of another dataset, not a vendor 'cheque'
+        name = params.get(field)
+        if tool != "analyze_data" and isinstance(name, str) and name.lower() in _all_values(model):
+            params.pop(field)
+            record = {**record, "params": params}
     if tool == "analyze_data":
         query = dict(params.get("query") or params)
         have = {f.get("field") for f in query.get("filters") or [] if isinstance(f, dict)}
@@ -666,12 +681,21 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
         return record
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)
-    if query.get("group_by") or query.get("time_grain"):
-        return record
     vocab = vocabulary(model)
     ds_name = str(query.get("dataset") or "invoices")
     ds = vocab.model.datasets.get(ds_name)
     if ds is None or not ds.default_measure:
+        return record
+    often = re.search(r"\b(?:most often|how often|most frequently|least often|number of times)\b", text.lower())
+    if (query.get("group_by") or query.get("time_grain")) and often and record.get("tool") == "analyze_data":
+        counts = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
+        old = (query.get("measures") or [None])[0]
+        if counts and old and old != counts[0]:  # "which method do we use most often": a count, not a value
+            query["measures"] = [counts[0]]
+            query["order_by"] = [str(o).replace(old, counts[0]) for o in query.get("order_by") or []]
+            params = {**params, "query": query} if "query" in params else query
+            return {**record, "params": params, "reason": f"{record.get('reason') or ''}; how often: a count"}
+    if query.get("group_by") or query.get("time_grain"):
         return record
     low = _without_names(text.lower(), params)  # "50% Off Mart" is a name, not a share
     hits = vocab.find(low)
@@ -783,4 +807,31 @@ def with_context_fallback(
         "params": {k: v for k, v in new.items() if v not in (None, [], {})},
         "question": None,
         "reason": "a follow-up about the last result",
+    }
+
+
+VENDOR_ATTRIBUTES = re.compile(
+    r"\b(?:vendor code|supplier code|code|gstin|gst number|gst no|contact email|email|e-mail|payment terms|"
+    r"credit days|terms|state|location|category)\b"
+)
+
+
+def with_attribute_lookup(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "what is the vendor code for Konark Caterers?", "GSTIN of Ganga Logistics?": an attribute of one
+    vendor is on the vendor master (the vendors dataset lists code, GSTIN, email, terms), not in a listing
+    of its invoices."""
+    if record.get("kind") != "tool" or record.get("tool") != "filter_data":
+        return record
+    params = dict(record.get("params") or {})
+    if params.get("dataset", "invoices") == "vendors" or not params.get("vendor"):
+        return record
+    if set(params) - {"dataset", "vendor", "limit"}:
+        return record  # a period, a status, an amount: it is about invoices
+    vendors = vocabulary(model).model.datasets.get("vendors")
+    if vendors is None or not VENDOR_ATTRIBUTES.search(text.lower()):
+        return record
+    return {
+        **record,
+        "params": {"dataset": "vendors", "vendor": params["vendor"]},
+        "reason": f"{record.get('reason') or ''}; an attribute of the vendor: the vendor master",
     }
