@@ -57,7 +57,8 @@ class Choice(TypedDict):
 class Interpretation(TypedDict, total=False):
     action: str  # the tool or template that would run, or clarify / help / greeting ...
     summary: str  # the interpretation in one line of plain words
-    router: str  # offline | llm
+    router: str  # offline | llm | client (a tool call the client chose: POST /chat's tool_call)
+    model: str | None  # router == llm: which model
     parts: list[Part]
     unused: list[str]  # content words of the message that nothing used
     decision: Decision

@@ -12,7 +12,8 @@ record, and `decide` applies the rules that keep a guess from being acted on:
 - the caller's role is checked first: a refusal comes before any clarifying question;
 - parts taken from an earlier turn or from a default are stated ("No period given, so all dates").
 
-The same decision applies to the offline parser and to a model's tool call.
+The same decision applies to the offline parser and to a model's tool call. A tool call the client chose
+(POST /chat's `tool_call`, router "client") has no words to check: only the role decides.
 """
 
 from __future__ import annotations
@@ -161,6 +162,7 @@ def interpret(
     interp: Interpretation = {
         "action": str(action or kind),
         "router": str(intent.get("router") or "offline"),
+        "model": intent.get("model") or None,
         "parts": [],
         "unused": [],
         "assumptions": [],
@@ -240,6 +242,14 @@ def decide(
         return {**interp, "decision": "ask", "reason": intent.get("reason") or "the router asked"}
     if kind != "tool" and kind != "template":
         return {**interp, "decision": "run", "reason": str(kind)}
+    if intent.get("router") == "client":  # a tool call the client chose: no words of a message to check
+        assumptions = assumptions_of(interp, intent)
+        return {
+            **interp,
+            "decision": "assume" if assumptions else "run",
+            "assumptions": assumptions,
+            "reason": "chosen in the web app",
+        }
     if tool == "export_report" and not EXPORT_VERB.search(text.lower()):
         return {
             **interp,
