@@ -299,3 +299,27 @@ def test_a_revoked_token_signs_the_session_out_with_the_reason(ui_for, live_serv
         assert admin.delete(f"/admin/tokens/{issued['token_id']}").status_code == 200
     say(at, "failed IndiSky invoices from last month")
     assert at.title[0].value == "FinkraftAI" and "not signed in any more" in texts(at)
+
+
+def test_chips_under_the_question_remove_a_part_and_ask_again(ui_for):
+    at = say(ui_for("maya"), "total value of failed invoices last month")
+    say(at, "what about IndiSky?")
+    chips = [b.label for b in at.button if str(b.key or "").startswith("chip-")]
+    assert ["status: failed ✕", "vendor: IndiSky Airlines ✕", "period: last month · kept ✕"] == chips[-3:]
+    assert "Understood by the offline parser" in texts(at)
+    press(at, "vendor: IndiSky Airlines ✕")
+    messages = at.session_state["messages"]
+    assert messages[-2]["text"] == "Same, without vendor: IndiSky Airlines"
+    answer = messages[-1]["answer"]
+    assert answer["interpretation"]["router"] == "client" and answer["status"] == "success"
+    assert [f["field"] for f in answer["tool_calls"][-1]["params"]["filters"]] == ["status"]
+    assert "IndiSky Airlines accounts for" in answer["agent_response"]  # every vendor again
+    assert "Run as you chose it in the web app (nothing was parsed)" in texts(at)
+
+
+def test_a_clarifying_question_offers_its_readings_as_buttons(ui_for):
+    at = say(ui_for("victor"), "invoices whose frobnication is pending")
+    assert "haven't run anything" in texts(at)
+    press(at, "Run it without “frobnication”")
+    answer = at.session_state["messages"][-1]["answer"]
+    assert answer["tool_used"] == "filter_data" and answer["interpretation"]["decision"] in ("run", "assume")
