@@ -116,7 +116,7 @@ def _escape(text: str) -> str:
 
 def show_chips(answer: dict, key: str, waiting: bool) -> None:
     """The reading's parts under the question. `waiting`: a yes/no is open, so nothing re-runs now."""
-    found = chips(answer)
+    found = sorted(chips(answer), key=lambda c: c.tool_call is not None)  # what is read, then its conditions
     if not found:
         return
     with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"chips-{key}"):
