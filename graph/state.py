@@ -45,6 +45,7 @@ class Part(TypedDict):
     value: Any
     source: PartSource  # the words of this message, an earlier turn, or a default
     why: NotRequired[str]  # carried: "follow-up" or "'these' = your last result"; default: which default
+    kept: NotRequired[list[int]]  # a list part from this message: the items kept from the last question
 
 
 class Choice(TypedDict):

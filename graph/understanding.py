@@ -120,6 +120,15 @@ def unused_words(rest: str, params: dict[str, Any], dataset: str | None) -> list
     return list(dict.fromkeys([*dropped, *out]))
 
 
+def _kept_items(value: Any, previous: Any, alone: Any) -> list[int]:
+    """Of a list part (analyze_data's filters, group_by) this message changed: the items the previous
+    query had and this message, read alone, did not say (their indices)."""
+    if not isinstance(value, list) or not isinstance(previous, list):
+        return []
+    said = alone if isinstance(alone, list) else []
+    return [i for i, v in enumerate(value) if v in previous and v not in said]
+
+
 def parts_of(
     params: dict[str, Any], refs: dict[str, str], standalone: dict[str, Any] | None, previous: dict[str, Any]
 ) -> list[Part]:
@@ -135,7 +144,11 @@ def parts_of(
         elif previous.get(key) == value:
             parts.append({"slot": key, "value": value, "source": "carried", "why": "kept from your last question"})
         else:
-            parts.append({"slot": key, "value": value, "source": "message"})
+            part: Part = {"slot": key, "value": value, "source": "message"}
+            kept = _kept_items(value, previous.get(key), alone.get(key))
+            if kept:  # "what about IndiSky?": the vendor filter is new, the status filter was kept
+                part["kept"] = kept
+            parts.append(part)
     for kind, how in refs.items():
         parts.append({"slot": kind, "value": how, "source": "carried", "why": f"'{kind}' = your {how} result"})
     return parts

@@ -126,6 +126,10 @@ class InterpretationPart(BaseModel):
     value: Any
     source: str = Field(description="message (words of this message), carried (an earlier turn) or default")
     why: str | None = Field(None, description='carried or default: why ("kept from your last question")')
+    kept: list[int] | None = Field(
+        None,
+        description="a list part (filters, group_by) of this message: which items were kept from the last question",
+    )
 
 
 class InterpretationChoice(BaseModel):

@@ -92,9 +92,12 @@ def chips(answer: dict) -> list[Chip]:
             out.append(Chip(f"{slot}: {REFS[slot]}", kept, why, None))
             continue
         if slot in ("filters", "group_by") and isinstance(value, list):
+            carried = set(part.get("kept") or [])  # the items of this message's list kept from the last question
             for i, v in enumerate(value):
                 label = _filter_label(v) if slot == "filters" else f"by: {_words(v)}"
-                out.append(Chip(label, kept, why, _without(call, slot, i) if call else None))
+                item_kept = kept or i in carried
+                item_why = why or ("kept from your last question" if i in carried else None)
+                out.append(Chip(label, item_kept, item_why, _without(call, slot, i) if call else None))
             continue
         label = f"{SLOT_WORDS.get(slot, _words(slot))}: {_value(value, slot)}"
         out.append(Chip(label, kept, why, _without(call, slot, None) if call and slot not in FIXED else None))

@@ -58,6 +58,9 @@ def test_removing_a_filter_of_an_analysis(api):
     body = chat(api.maya, "what about IndiSky?", "tc-2")
     call = body["tool_calls"][-1]
     assert call["tool"] == "analyze_data"
+    filters = next(p for p in body["interpretation"]["parts"] if p["slot"] == "filters")
+    assert filters["source"] == "message" and filters["kept"] == [0]  # status failed: kept; the vendor: new
+    assert call["params"]["filters"][0] == {"field": "status", "value": "failed"}
     query = dict(call["params"])
     query["filters"] = [f for f in query["filters"] if f["field"] != "vendor"]
     again = chat(

@@ -310,6 +310,7 @@ def test_chips_and_choices_in_a_real_browser(web_app, browser, shots, tmp_path):
     chips = follow_up.locator("[class*='st-key-chips-']")
     expect(chips).to_contain_text("vendor: IndiSky Airlines")
     expect(chips).to_contain_text("period: last month · kept")
+    expect(chips).to_contain_text("status: failed · kept")  # kept, in the list of filters this message changed
     expect(follow_up).to_contain_text("Understood by the offline parser")
     before = maya.get_by_test_id("stChatMessage").count()
     chips.get_by_role("button", name="vendor: IndiSky Airlines ✕").click()

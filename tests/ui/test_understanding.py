@@ -35,6 +35,7 @@ FOLLOW_UP = {  # "what about IndiSky?" after "total value of failed invoices las
                 "slot": "filters",
                 "value": [{"field": "status", "value": "failed"}, {"field": "vendor", "value": "IndiSky Airlines"}],
                 "source": "message",
+                "kept": [0],
             },
             {"slot": "period", "value": "last_month", "source": "carried", "why": "kept from your last question"},
             {"slot": "dataset", "value": "invoices", "source": "message"},
@@ -94,11 +95,13 @@ def chip_buttons(at: AppTest) -> list:
 def test_an_analysis_shows_its_parts_as_chips_and_the_kept_ones_are_marked():
     at = draw(FOLLOW_UP)
     assert [b.label for b in chip_buttons(at)] == [
-        "status: failed ✕",
+        "status: failed · kept ✕",
         "vendor: IndiSky Airlines ✕",
         "period: last month · kept ✕",
     ]
     assert "Kept from your last question" in chip_buttons(at)[2].help
+    assert "Kept from your last question" in chip_buttons(at)[0].help
+    assert "Kept" not in chip_buttons(at)[1].help
     badges = [m.value for m in at.markdown if "badge" in m.value]  # what is read: shown, not removable
     assert any("measures: total value · kept" in b for b in badges) and any("dataset: invoices" in b for b in badges)
     assert [c.value for c in at.caption] == ["Understood by the offline parser"]
