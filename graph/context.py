@@ -20,6 +20,8 @@ class RunSettings:
     user_id: str | None  # the authenticated user (role and workspace are looked up)
     thread_id: str  # the user's own name for the thread ("default" if none)
     template_request: dict[str, Any] | None = None  # set by the Plans API: run this template, skip routing
+    # set by POST /chat's `tool_call` (the web app's chips): {"tool", "params"} is the intent, no parsing
+    tool_call: dict[str, Any] | None = None
     turn: Any = None  # the run's unit of work (graph/tracing.py TraceRecorder): nodes stage their writes on it
 
     @classmethod
@@ -29,6 +31,7 @@ class RunSettings:
             user_id=conf.get("user_id") or None,
             thread_id=str(conf.get("client_thread_id") or conf.get("thread_id") or "default"),
             template_request=conf.get("template_request"),
+            tool_call=conf.get("tool_call"),
             turn=conf.get("turn"),
         )
 
@@ -39,6 +42,7 @@ def configurable(
     *,
     checkpoint_thread: str | None = None,
     template_request: dict[str, Any] | None = None,
+    tool_call: dict[str, Any] | None = None,
     turn: Any = None,
 ) -> dict[str, Any]:
     """The `configurable` block for a run: the checkpointer's thread key (namespaced per user by the
@@ -51,6 +55,8 @@ def configurable(
     }
     if template_request is not None:
         conf["template_request"] = template_request
+    if tool_call is not None:
+        conf["tool_call"] = tool_call
     if turn is not None:
         conf["turn"] = turn
     return conf

@@ -162,6 +162,9 @@ class Nodes:
                 "response": "I don't know who you are, so I can't do anything yet. Sign in again (the request carries no known user).",
             }
         text = last_user_text(state)
+        chosen = RunSettings.of(config).tool_call  # POST /chat's tool_call (the web app's chips): no parsing
+        if chosen:
+            return self._chosen(text, chosen)
         ident = self.caller(config)
         # kept a few seconds in process (tools/runner.py): a connection only when they are not
         vendors = workspace_vendor_names(self.s.business, ident.workspace_id, self.s.model)
@@ -208,6 +211,23 @@ class Nodes:
         interpretation = interpret(
             text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model
         )
+        return {"intent": record, "interpretation": interpretation}
+
+    def _chosen(self, text: str, chosen: dict[str, Any]) -> dict[str, Any]:
+        """A tool call the client chose (a chip removed in the web app): it is the intent as it is. The
+        message only describes it (it is recorded, never parsed); the gate and confirmation apply as ever."""
+        record: dict[str, Any] = {
+            **Intent(
+                kind="tool",
+                tool=str(chosen["tool"]),
+                params=dict(chosen.get("params") or {}),
+                reason="chosen in the web app",
+            ).__dict__,
+            "router": "client",
+            "model": None,
+            "fallback": None,
+        }
+        interpretation = interpret(text, record, rest="", standalone=None, previous={})
         return {"intent": record, "interpretation": interpretation}
 
     def _memory_last_result(self, ident: Identity, config: RunnableConfig) -> dict | None:
@@ -271,7 +291,8 @@ class Nodes:
                 forced.get("params"),
                 {"decision": "template", "reason": "plan run via the Plans API"},
             )
-        analysis = analyse_request(last_user_text(state), cast(dict, intent)) if kind in ("template", "tool") else {}
+        routed = kind in ("template", "tool") and intent.get("router") != "client"  # a client's call runs as chosen
+        analysis = analyse_request(last_user_text(state), cast(dict, intent)) if routed else {}
         if analysis.get("decision") == "template":
             return template_plan(analysis["template"], intent.get("params"), analysis)
         if kind == "template":

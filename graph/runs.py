@@ -41,19 +41,22 @@ def run_config(
     *,
     checkpoint_thread_id: str | None = None,
     template_request: dict[str, Any] | None = None,
+    tool_call: dict[str, Any] | None = None,
     base: RunnableConfig | None = None,
 ) -> RunnableConfig:
     """The config of one run for `identity` in the client's thread `thread_id`.
 
     configurable: the checkpoint thread (per user, unless `checkpoint_thread_id` names it, as plans
     do), the user id (nodes look up role and workspace from it), the client's thread id (memory's
-    thread) and, for plans, the template to run. Whatever `base` (e.g. LangServe's config) carried in
+    thread), for plans the template to run, and for POST /chat's `tool_call` the call to run instead of
+    reading the message. Whatever `base` (e.g. LangServe's config) carried in
     `configurable` is replaced. `recorder` joins the callbacks; `run_id` becomes the root run's id
     (and so the trace id)."""
     conf = configurable(
         identity.user_id,
         thread_id,
         template_request=template_request,
+        tool_call=tool_call,
         turn=recorder,
         checkpoint_thread=checkpoint_thread_id or checkpoint_thread(identity, thread_id),
     )

@@ -45,6 +45,7 @@ class Part(TypedDict):
     value: Any
     source: PartSource  # the words of this message, an earlier turn, or a default
     why: NotRequired[str]  # carried: "follow-up" or "'these' = your last result"; default: which default
+    kept: NotRequired[list[int]]  # a list part from this message: the items kept from the last question
 
 
 class Choice(TypedDict):
@@ -57,7 +58,8 @@ class Choice(TypedDict):
 class Interpretation(TypedDict, total=False):
     action: str  # the tool or template that would run, or clarify / help / greeting ...
     summary: str  # the interpretation in one line of plain words
-    router: str  # offline | llm
+    router: str  # offline | llm | client (a tool call the client chose: POST /chat's tool_call)
+    model: str | None  # router == llm: which model
     parts: list[Part]
     unused: list[str]  # content words of the message that nothing used
     decision: Decision

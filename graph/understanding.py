@@ -12,7 +12,8 @@ record, and `decide` applies the rules that keep a guess from being acted on:
 - the caller's role is checked first: a refusal comes before any clarifying question;
 - parts taken from an earlier turn or from a default are stated ("No period given, so all dates").
 
-The same decision applies to the offline parser and to a model's tool call.
+The same decision applies to the offline parser and to a model's tool call. A tool call the client chose
+(POST /chat's `tool_call`, router "client") has no words to check: only the role decides.
 """
 
 from __future__ import annotations
@@ -119,6 +120,15 @@ def unused_words(rest: str, params: dict[str, Any], dataset: str | None, model: 
     return list(dict.fromkeys([*dropped, *out]))
 
 
+def _kept_items(value: Any, previous: Any, alone: Any) -> list[int]:
+    """Of a list part (analyze_data's filters, group_by) this message changed: the items the previous
+    query had and this message, read alone, did not say (their indices)."""
+    if not isinstance(value, list) or not isinstance(previous, list):
+        return []
+    said = alone if isinstance(alone, list) else []
+    return [i for i, v in enumerate(value) if v in previous and v not in said]
+
+
 def parts_of(
     params: dict[str, Any], refs: dict[str, str], standalone: dict[str, Any] | None, previous: dict[str, Any]
 ) -> list[Part]:
@@ -134,7 +144,11 @@ def parts_of(
         elif previous.get(key) == value:
             parts.append({"slot": key, "value": value, "source": "carried", "why": "kept from your last question"})
         else:
-            parts.append({"slot": key, "value": value, "source": "message"})
+            part: Part = {"slot": key, "value": value, "source": "message"}
+            kept = _kept_items(value, previous.get(key), alone.get(key))
+            if kept:  # "what about IndiSky?": the vendor filter is new, the status filter was kept
+                part["kept"] = kept
+            parts.append(part)
     for kind, how in refs.items():
         parts.append({"slot": kind, "value": how, "source": "carried", "why": f"'{kind}' = your {how} result"})
     return parts
@@ -162,6 +176,7 @@ def interpret(
     interp: Interpretation = {
         "action": str(action or kind),
         "router": str(intent.get("router") or "offline"),
+        "model": intent.get("model") or None,
         "parts": [],
         "unused": [],
         "assumptions": [],
@@ -242,6 +257,14 @@ def decide(
         return {**interp, "decision": "ask", "reason": intent.get("reason") or "the router asked"}
     if kind != "tool" and kind != "template":
         return {**interp, "decision": "run", "reason": str(kind)}
+    if intent.get("router") == "client":  # a tool call the client chose: no words of a message to check
+        assumptions = assumptions_of(interp, intent)
+        return {
+            **interp,
+            "decision": "assume" if assumptions else "run",
+            "assumptions": assumptions,
+            "reason": "chosen in the web app",
+        }
     if tool == "export_report" and not EXPORT_VERB.search(text.lower()):
         return {
             **interp,

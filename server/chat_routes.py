@@ -18,11 +18,17 @@ from .schemas import ChatRequest, ExecuteToolRequest
 router = APIRouter(tags=["chat"])
 
 
-@router.post("/chat", response_model=ChatResponse, **EXACT, responses=problems(507))
+@router.post(
+    "/chat",
+    response_model=ChatResponse,
+    **EXACT,
+    responses=problems(409, 507, _409="A `tool_call` while the conversation waits for a yes or no"),
+)
 async def chat(body: ChatRequest, graph: GraphDep, services: ServicesDep, identity: IdentityDep):
     """One turn of the conversation (async: the graph runs on the server's async checkpointer; its
-    nodes and the trace write run in worker threads)."""
-    return await chat_turn(graph, services, identity, body.message, body.thread_id)
+    nodes and the trace write run in worker threads). With `tool_call`, that call is the request."""
+    tool_call = body.tool_call.model_dump() if body.tool_call else None
+    return await chat_turn(graph, services, identity, body.message, body.thread_id, tool_call=tool_call)
 
 
 @router.post(

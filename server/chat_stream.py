@@ -181,7 +181,13 @@ async def chat_stream(body: ChatRequest, graph: GraphDep, services: ServicesDep,
     async def run() -> None:
         try:
             answer = await chat_turn(
-                graph, services, identity, body.message, body.thread_id, callbacks=[StepReporter(emit)]
+                graph,
+                services,
+                identity,
+                body.message,
+                body.thread_id,
+                callbacks=[StepReporter(emit)],
+                tool_call=body.tool_call.model_dump() if body.tool_call else None,
             )
         except Exception as exc:  # the client gets a sentence and an id; the stack trace goes to the log only
             error_id = uuid.uuid4().hex[:12]

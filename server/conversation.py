@@ -100,15 +100,25 @@ def refuse_unsaved_write(out: dict, recorder) -> None:
 
 
 async def chat_turn(
-    graph, services, identity: Identity, message: str, thread_id: str | None, callbacks: list | tuple = ()
+    graph,
+    services,
+    identity: Identity,
+    message: str,
+    thread_id: str | None,
+    callbacks: list | tuple = (),
+    tool_call: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One turn; `callbacks` are extra LangChain handlers for the run (POST /chat/stream reports steps with one)."""
+    """One turn; `callbacks` are extra LangChain handlers for the run (POST /chat/stream reports steps with one).
+    `tool_call` ({tool, params}): run it as the request instead of reading the message (graph/nodes.py route)."""
     thread_id = thread_id or uuid.uuid4().hex
     run_id = uuid.uuid4()
-    config, recorder = traced_run(services.app, identity, thread_id, message, run_id=run_id)
+    config, recorder = traced_run(services.app, identity, thread_id, message, run_id=run_id, tool_call=tool_call)
     log_context()["trace_id"] = run_id.hex  # the run's id is its trace's
     config["callbacks"] = [*cast(list, config["callbacks"]), *callbacks]  # (traced_run's: a list)
     saved = await graph.checkpointer.aget_tuple(config)
+    if tool_call is not None and _waits(saved):  # the message would be read as the answer: say so instead
+        question = await pending_question(graph, config)
+        raise HTTPException(409, f"This conversation is waiting for your yes or no first: {question or 'answer it'}")
     graph_input: Any = Command(resume=message) if _waits(saved) else {"messages": [HumanMessage(content=message)]}
     with reuse_read(config, saved):  # the run starts from this read: one checkpoint read per turn
         async with failures_told(recorder):

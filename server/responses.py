@@ -126,6 +126,10 @@ class InterpretationPart(BaseModel):
     value: Any
     source: str = Field(description="message (words of this message), carried (an earlier turn) or default")
     why: str | None = Field(None, description='carried or default: why ("kept from your last question")')
+    kept: list[int] | None = Field(
+        None,
+        description="a list part (filters, group_by) of this message: which items were kept from the last question",
+    )
 
 
 class InterpretationChoice(BaseModel):
@@ -141,7 +145,10 @@ class Interpretation(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     action: str = Field(description="the tool or template that runs, or clarify / help / greeting")
-    router: str = Field(description="offline (the built-in parser) or llm (the configured model)")
+    router: str = Field(
+        description="offline (the built-in parser), llm (the configured model) or client (the request's `tool_call`)"
+    )
+    model: str | None = Field(None, description="router == llm: the model that understood the message")
     summary: str | None = Field(None, description="the interpretation in one line of plain words")
     parts: list[InterpretationPart] = []
     unused: list[str] = Field([], description="content words of the message that nothing used")

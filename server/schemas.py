@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from tools.registry import TOOLS
 from .auth import parse_duration
 
 # What a client might claim about who it is. Identity comes from the token alone, so these are
@@ -35,10 +36,38 @@ class ClientBody(BaseModel):
         return data
 
 
+class ChatToolCallRequest(BaseModel):
+    """A tool call to run as this turn's request, instead of reading the message (the web app's chips:
+    the previous answer's call with one part removed). The role check and confirmation apply as ever."""
+
+    model_config = ConfigDict(extra="forbid")
+    tool: str = Field(..., max_length=64, description="a tool the assistant runs: filter_data, analyze_data ...")
+    params: dict[str, Any] = Field(default_factory=dict, description="the tool's parameters, as in `tool_calls`")
+
+    @field_validator("tool")
+    @classmethod
+    def _known_tool(cls, v: str) -> str:
+        runnable = sorted(n for n, t in TOOLS.items() if t.func is not None)
+        if v not in runnable:
+            raise ValueError(f"there is no tool called '{v}'; the tools are {', '.join(runnable)}")
+        return v
+
+    @field_validator("params")
+    @classmethod
+    def _keepable(cls, v: dict[str, Any]) -> dict[str, Any]:
+        plain_json(v, "params")
+        return v
+
+
 class ChatRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")  # unknown fields are ignored (user_id, role, workspace ... never trusted)
     message: str = Field(..., max_length=MAX_MESSAGE_CHARS)
     thread_id: str | None = Field(None, max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+    tool_call: ChatToolCallRequest | None = Field(
+        None,
+        description="run this tool call instead of reading the message (which is recorded as the turn's words, "
+        "e.g. 'without vendor IndiSky Airlines'); permissions and confirmation apply as for any turn",
+    )
 
     @field_validator("message", mode="before")
     @classmethod

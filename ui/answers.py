@@ -8,7 +8,7 @@ from typing import Literal
 import pandas as pd
 import streamlit as st
 
-from . import trace
+from . import trace, understanding
 from .format import money
 from .state import api, call, can, go
 
@@ -45,6 +45,7 @@ def render(msg: dict, key: str, latest: bool) -> None:
         return
     if answer.get("welcome"):
         st.info(escape(answer["welcome"]), icon=":material/waving_hand:")
+    understanding.show_chips(answer, key, waiting=_waiting())
     data = answer.get("data") or {}
     st.markdown(escape(_text(answer, data)))
     _data(data, key)
@@ -52,8 +53,18 @@ def render(msg: dict, key: str, latest: bool) -> None:
         _confirm(key)
     elif latest and answer.get("status") == "success":
         _next_steps(answer, data, key)
+    elif latest:
+        understanding.show_choices(answer, key)
+    understanding.caption(answer)
     if answer.get("trace_id"):
         trace.toggle(answer["trace_id"], msg.get("steps") or [], key)
+
+
+def _waiting() -> bool:
+    """The conversation's latest answer is a yes/no question still open."""
+    messages = st.session_state.get("messages") or []
+    last = (messages[-1].get("answer") or {}) if messages else {}
+    return last.get("status") == "awaiting_confirmation"
 
 
 def _text(answer: dict, data: dict) -> str:

@@ -113,20 +113,23 @@ class Api:
         return self.request("GET", "/health")
 
     # -- chat -------------------------------------------------------------------------------
-    def chat(self, message: str, thread_id: str | None = None) -> dict:
-        return self.request("POST", "/chat", json={"message": message, "thread_id": thread_id})
+    def chat(self, message: str, thread_id: str | None = None, tool_call: dict | None = None) -> dict:
+        """One turn. `tool_call` ({tool, params}): run that call as the request; `message` describes it."""
+        return self.request("POST", "/chat", json=_chat_body(message, thread_id, tool_call))
 
-    def chat_stream(self, message: str, thread_id: str | None = None) -> Iterator[tuple[str, dict]]:
+    def chat_stream(
+        self, message: str, thread_id: str | None = None, tool_call: dict | None = None
+    ) -> Iterator[tuple[str, dict]]:
         """("step", {...}) per graph node, then ("answer", /chat body) or ("error", {"detail"}). Falls
         back to POST /chat (one answer, no steps) on an API without the streaming endpoint."""
-        body = {"message": message, "thread_id": thread_id}
+        body = _chat_body(message, thread_id, tool_call)
         try:
             with connect_sse(self._client, "POST", "/chat/stream", json=body, headers=self._headers()) as source:
                 response = source.response
                 if response.status_code >= 400:
                     response.read()
                     if response.status_code == 404 and "no endpoint" in _detail(response):
-                        yield "answer", self.chat(message, thread_id)  # an older API: no live steps
+                        yield "answer", self.chat(message, thread_id, tool_call)  # an older API: no live steps
                         return
                     raise error_for(response)
                 finished = False
@@ -230,6 +233,13 @@ class Api:
 
     def revoke_token(self, token_id: int) -> dict:
         return self.request("DELETE", f"/admin/tokens/{token_id}")
+
+
+def _chat_body(message: str, thread_id: str | None, tool_call: dict | None) -> dict:
+    body: dict = {"message": message, "thread_id": thread_id}
+    if tool_call is not None:
+        body["tool_call"] = tool_call
+    return body
 
 
 def split_welcome(answer: dict) -> dict:

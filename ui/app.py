@@ -26,6 +26,8 @@ st.markdown(
   .block-container {padding-top: 3rem; padding-bottom: 1rem;}
   [data-testid="stSidebarContent"] .stButton button {text-align: left; justify-content: flex-start;}
   [data-testid="stSidebarContent"] .stButton button p {white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
+  [class*="st-key-chips-"] .stButton button {min-height: 1.75rem; padding: 0 0.7rem; border-radius: 1rem;}
+  [class*="st-key-chips-"] .stButton button p {font-size: 0.875rem;}
 </style>""",
     unsafe_allow_html=True,
 )

@@ -65,10 +65,11 @@ def page() -> None:
                 answers.render(msg, key=str(i), latest=latest)
     if not messages:
         _suggestions()
-    prompt = st.chat_input(PLACEHOLDER, key="chat_input")
-    prompt = prompt or st.session_state.pop("pending_prompt", None)
+    typed = st.chat_input(PLACEHOLDER, key="chat_input")
+    pending, tool_call = st.session_state.pop("pending_prompt", None), st.session_state.pop("pending_tool_call", None)
+    prompt = typed or pending
     if prompt:
-        _turn(prompt)
+        _turn(prompt, None if typed else tool_call)  # a chip's ✕: its tool call, described by the prompt
         st.rerun()
 
 
@@ -109,8 +110,9 @@ def _suggestions() -> None:
                 st.rerun()
 
 
-def _turn(prompt: str) -> None:
-    """Send one message; show the graph's steps live as they arrive, then keep the answer."""
+def _turn(prompt: str, tool_call: dict | None = None) -> None:
+    """Send one message (or, from a chip, a tool call that `prompt` describes); show the graph's steps live
+    as they arrive, then keep the answer."""
     thread_id = st.session_state.get("thread_id") or f"ui-{uuid.uuid4().hex[:12]}"
     st.session_state["thread_id"] = thread_id
     messages = st.session_state["messages"]
@@ -121,7 +123,7 @@ def _turn(prompt: str) -> None:
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         status = st.status("Understanding your request…", expanded=True)
         try:
-            for kind, data in api().chat_stream(prompt, thread_id):
+            for kind, data in api().chat_stream(prompt, thread_id, tool_call=tool_call):
                 if kind == "step":
                     reply["steps"].append(data)
                     status.update(label=_sentence(data.get("label")) + "…")

@@ -331,3 +331,27 @@ def test_the_dashboard_shows_what_needs_attention_and_a_manager_dismisses_one(ui
         assert first not in [i["id"] for i in c.get("/insights").json()["insights"]]
     viewer = open_page(ui_for("victor"), "dashboard")
     assert "Snooze a week" not in labels(viewer) and "Show me" in labels(viewer)
+
+
+def test_chips_under_the_question_remove_a_part_and_ask_again(ui_for):
+    at = say(ui_for("maya"), "total value of failed invoices last month")
+    say(at, "what about IndiSky?")
+    chips = [b.label for b in at.button if str(b.key or "").startswith("chip-")]
+    assert ["status: failed · kept ✕", "vendor: IndiSky Airlines ✕", "period: last month · kept ✕"] == chips[-3:]
+    assert "Understood by the offline parser" in texts(at)
+    press(at, "vendor: IndiSky Airlines ✕")
+    messages = at.session_state["messages"]
+    assert messages[-2]["text"] == "Same, without vendor: IndiSky Airlines"
+    answer = messages[-1]["answer"]
+    assert answer["interpretation"]["router"] == "client" and answer["status"] == "success"
+    assert [f["field"] for f in answer["tool_calls"][-1]["params"]["filters"]] == ["status"]
+    assert "IndiSky Airlines accounts for" in answer["agent_response"]  # every vendor again
+    assert "Run as you chose it in the web app (nothing was parsed)" in texts(at)
+
+
+def test_a_clarifying_question_offers_its_readings_as_buttons(ui_for):
+    at = say(ui_for("victor"), "invoices whose frobnication is pending")
+    assert "haven't run anything" in texts(at)
+    press(at, "Run it without “frobnication”")
+    answer = at.session_state["messages"][-1]["answer"]
+    assert answer["tool_used"] == "filter_data" and answer["interpretation"]["decision"] in ("run", "assume")

@@ -301,9 +301,45 @@ def test_the_page_works_at_phone_width(web_app, browser, shots):
     ctx.close()
 
 
+def test_chips_and_choices_in_a_real_browser(web_app, browser, shots, tmp_path):
+    """The reading under the question as chips; a chip's ✕ asks again without it; a question's choices
+    are buttons."""
+    ctx, maya = open_session(browser, web_app, "maya", height=1000)
+    say(maya, "total value of failed invoices last month", "IndiSky Airlines accounts for")
+    follow_up = say(maya, "what about IndiSky?", "Kept from your last question")
+    chips = follow_up.locator("[class*='st-key-chips-']")
+    expect(chips).to_contain_text("vendor: IndiSky Airlines")
+    expect(chips).to_contain_text("period: last month · kept")
+    expect(chips).to_contain_text("status: failed · kept")  # kept, in the list of filters this message changed
+    expect(follow_up).to_contain_text("Understood by the offline parser")
+    before = maya.get_by_test_id("stChatMessage").count()
+    chips.get_by_role("button", name="vendor: IndiSky Airlines ✕").click()
+    expect(maya.get_by_test_id("stChatMessage")).to_have_count(before + 2)
+    again = maya.get_by_test_id("stChatMessage").last
+    again.get_by_text("IndiSky Airlines accounts for").wait_for()  # every vendor again
+    settle(maya)
+    expect(maya.get_by_test_id("stChatMessage").nth(before)).to_contain_text("Same, without vendor: IndiSky Airlines")
+    expect(again).to_contain_text("Run as you chose it in the web app")
+    expect(again.locator("[class*='st-key-chips-']")).not_to_contain_text("vendor: IndiSky")
+    top(maya.get_by_test_id("stChatMessage").nth(2))  # "what about IndiSky?", its chips, the chip's new answer
+    maya.screenshot(path=str(shots / "chips.png"))
+
+    asked = say(maya, "invoices whose frobnication is pending", "haven't run anything")
+    first = asked.locator("[class*='st-key-choices-']").get_by_role("button").first
+    expect(first).to_contain_text("Run it without")
+    top(asked)
+    maya.screenshot(path=str(tmp_path / "choices.png"))  # (not a README picture: to look at when it changes)
+    before = maya.get_by_test_id("stChatMessage").count()
+    first.click()
+    expect(maya.get_by_test_id("stChatMessage")).to_have_count(before + 2)
+    maya.get_by_test_id("stChatMessage").last.get_by_text(re.compile(r"Found \d+ invoices")).wait_for()
+    settle(maya)
+    ctx.close()
+
+
 def test_screenshots_are_pictures(shots):
     """Run after the tests above (file order): the README's screenshots exist and are PNG images."""
-    for name in ("chat", "dashboard", "trace", "tickets", "phone"):
+    for name in ("chat", "dashboard", "trace", "tickets", "phone", "chips"):
         path = shots / f"{name}.png"
         if not path.exists():
             pytest.skip(f"{name}.png was not taken in this run (an earlier test failed or was deselected)")
