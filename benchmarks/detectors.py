@@ -17,7 +17,6 @@ import platform
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -38,6 +37,7 @@ def main() -> int:
     from business_data.migrations import migrate
     from business_data.models import Invoice
     from business_data.scale import seed_scale
+    from business_data import clock
     from business_data.seed import seeded_on
     from tools.detectors import detect, workspaces_of
 
@@ -49,7 +49,7 @@ def main() -> int:
         have = c.execute(select(func.count()).select_from(Invoice)).scalar_one()
     if have < args.invoices:
         seed_scale(engine, args.invoices)
-    today = seeded_on(engine) or date.today()
+    today = seeded_on(engine) or clock.today()
     model = get_data_model("demo")
     print(
         f"{engine.dialect.name}, {args.invoices:,} invoices, seeded {today}, {platform.processor() or platform.machine()}, "

@@ -4,9 +4,10 @@ PDF through POST /execute_tool, downloaded, and read back with the csv module, o
 
 from __future__ import annotations
 
+from business_data import clock
+
 import csv
 import io
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -30,7 +31,7 @@ TITLE = '=HYPERLINK("http://evil.example/t","report")'
 
 @pytest.fixture(scope="module")
 def seeded(api):
-    today = date.today()
+    today = clock.today()
     with api.services.business.begin() as c:
         top = c.execute(text("SELECT MAX(id) FROM vendors")).scalar_one()
         product = c.execute(text("SELECT MIN(id) FROM products WHERE workspace_id = 'acme'")).scalar_one()

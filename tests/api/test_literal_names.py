@@ -5,7 +5,8 @@ written into the business database (SQLite, or PostgreSQL with FINKRAFT_TEST_DB=
 
 from __future__ import annotations
 
-from datetime import date
+from business_data import clock
+
 
 import pytest
 from sqlalchemy import text
@@ -16,7 +17,7 @@ CUSTOMERS = ["50% Off Mart", "Ann's Bakery", "R&D Labs", "😀 Smiles", "_x_", "
 
 @pytest.fixture(scope="module")
 def named(api):
-    today = date.today()
+    today = clock.today()
     with api.services.business.begin() as c:
         top = c.execute(text("SELECT MAX(id) FROM vendors")).scalar_one()
         inv = c.execute(text("SELECT MAX(id) FROM invoices")).scalar_one()

@@ -5,6 +5,8 @@ the findings store (one finding per issue across runs, dismiss/snooze, notificat
 
 from __future__ import annotations
 
+from business_data import clock
+
 from datetime import date, timedelta
 
 import pytest
@@ -103,7 +105,7 @@ def test_sample_scenario_is_untouched_by_planting(business):
 
 
 def test_reference_schema_with_its_own_planted_cases(tmp_path, request):
-    today = date.today()
+    today = clock.today()
     engine = reference_db.build(_url(tmp_path, "customer", request), today)
     model = get_data_model("reference")
     run = detect(engine, model, "acme", today)
