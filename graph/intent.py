@@ -23,6 +23,7 @@ class ParseContext:
     last_ticket_id: str | None = None
     last_export_id: str | None = None
     open_tickets: list[dict[str, Any]] = field(default_factory=list)
+    model: Any = None  # the data model to read the message with (None: the configured one)
 
 
 @dataclass

@@ -177,6 +177,7 @@ class Nodes:
             last_ticket_id=state.get("last_ticket_id"),
             last_export_id=state.get("last_export_id"),
             open_tickets=state.get("context", {}).get("open_tickets", []),
+            model=self.s.model,
         )
         intent: Intent | None = None
         fallback = None

@@ -30,6 +30,7 @@ from collections.abc import Callable
 from ..intent import Intent, ParseContext
 from . import analytics, followups, insights, rules, tickets
 from .turn import Turn
+from .vocabulary import ACTIVE_MODEL
 
 Rule = Callable[[Turn], "Intent | None"]
 
@@ -65,10 +66,16 @@ def parse(text: str, ctx: ParseContext) -> Intent:
 
 
 def parse_turn(text: str, ctx: ParseContext) -> tuple[Intent, Turn]:
-    """The intent, and the parsed message it came from (graph/understanding.py reads what was left over)."""
-    turn = Turn.of(text, ctx)
-    for rule in RULES:
-        intent = rule(turn)
-        if intent is not None:
-            return intent, turn
+    """The intent, and the parsed message it came from (graph/understanding.py reads what was left over).
+    The vocabulary is the context's data model's for the whole parse (vocabulary.ACTIVE_MODEL)."""
+    token = ACTIVE_MODEL.set(ctx.model) if ctx.model is not None else None
+    try:
+        turn = Turn.of(text, ctx)
+        for rule in RULES:
+            intent = rule(turn)
+            if intent is not None:
+                return intent, turn
+    finally:
+        if token is not None:
+            ACTIVE_MODEL.reset(token)
     raise AssertionError("the last rule always answers")  # pragma: no cover

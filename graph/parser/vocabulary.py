@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import time
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from business_data.datamodel import DataModel, get_data_model
@@ -111,11 +112,16 @@ _BUILT: dict[int, tuple[DataModel, Vocabulary]] = {}
 
 
 _DEFAULT: list = [0.0, None]
+# the data model of the message being parsed (graph/parser/__init__.py parse_turn sets it from the
+# ParseContext): the services' model, which a test or a host may give without the environment variable
+ACTIVE_MODEL: ContextVar[DataModel | None] = ContextVar("finkraft_parse_model", default=None)
 RECHECK_SECONDS = 5.0  # how often the configured model file is looked up again (it may be edited)
 
 
 def vocabulary(model: DataModel | None = None) -> Vocabulary:
     """The vocabulary of `model` (default: the configured data model), built once per model."""
+    if model is None:
+        model = ACTIVE_MODEL.get()
     if model is None:
         now = time.monotonic()
         if _DEFAULT[1] is None or now - _DEFAULT[0] > RECHECK_SECONDS:
