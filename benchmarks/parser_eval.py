@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from graph.parser import parse  # noqa: E402
+from graph.understanding import decide, understand  # noqa: E402
 from tests.unit.test_parser import load_eval, run_eval  # noqa: E402
 
 
@@ -35,6 +36,27 @@ def main() -> None:
     per_case.sort()
     print(
         f"parse time per message: median {statistics.median(per_case):.3f} ms, "
+        f"p95 {per_case[int(len(per_case) * 0.95)]:.3f} ms, max {per_case[-1]:.3f} ms ({len(cases)} messages)"
+    )
+    time_understanding(contexts, cases)
+
+
+def time_understanding(contexts, cases) -> None:
+    """What `route` and `plan` do per message beyond the parse (graph/understanding.py): a second, context-
+    free parse when the thread has a result, the completions from declarations, the interpretation and the
+    decision."""
+    per_case = []
+    for case in cases:
+        ctx = contexts[case.get("ctx", "fresh")]
+        record, interp = understand(case["text"], ctx)
+        t0 = time.perf_counter()
+        for _ in range(20):
+            record, interp = understand(case["text"], ctx)
+            decide(interp, record, case["text"], None)
+        per_case.append((time.perf_counter() - t0) / 20 * 1000)
+    per_case.sort()
+    print(
+        f"understanding per message (parse + interpretation + decision): median {statistics.median(per_case):.3f} ms, "
         f"p95 {per_case[int(len(per_case) * 0.95)]:.3f} ms, max {per_case[-1]:.3f} ms ({len(cases)} messages)"
     )
 

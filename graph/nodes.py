@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from dataclasses import replace
 from typing import Any, cast
 
 from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
@@ -25,21 +24,7 @@ from tools.vendors import workspace_customer_names, workspace_vendor_names
 from . import responses
 from .context import RunSettings
 from .intent import Intent, ParseContext
-from .parser import parse_turn
-from .understanding import (
-    ask_text,
-    decide,
-    stated,
-    interpret,
-    query_of,
-    referent_problem,
-    starts_clean,
-    with_aggregate_condition,
-    with_attribute_lookup,
-    with_context_fallback,
-    with_ranking_or_share,
-    with_declared_values,
-)
+from .understanding import ask_text, decide, interpret, referent_problem, stated, understand
 from .confirmation import ask_again, confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
@@ -183,35 +168,8 @@ class Nodes:
         fallback = None
         if self.router is not None:
             intent, fallback = self.router.route(text, pctx, ident, state)
-        parsed, turn = parse_turn(text, pctx)
-        model = self.s.model  # the services' data model (the configured one unless a caller gave another)
-        record: dict[str, Any]
-        if intent is not None:
-            record = {**intent.__dict__, "router": "llm", "model": self.router.model_id, "fallback": None}
-        else:
-            record = {**parsed.__dict__, "router": "offline", "model": None, "fallback": fallback}
-        standalone = None
-        previous = query_of((pctx.last_result or {}).get("tool"), dict((pctx.last_result or {}).get("query") or {}))
-        previous = {**dict((pctx.last_result or {}).get("params") or {}), **previous}
-        if pctx.last_result or pctx.last_ticket_id:
-            alone, alone_turn = parse_turn(
-                text, replace(pctx, last_result=None, last_ticket_id=None, last_export_id=None)
-            )
-            standalone = query_of(alone.tool, alone.params) if alone.kind == "tool" else {}
-            if record["router"] == "offline" and starts_clean(text, alone, alone_turn, parsed, model):
-                # a self-contained new question: nothing from the earlier one comes along
-                record = {**alone.__dict__, "router": "offline", "model": None, "fallback": fallback}
-                record["reason"] = f"{alone.reason}; a new question, so nothing is carried from the last one"
-                parsed, turn, standalone = alone, alone_turn, None
-        record = with_context_fallback(record, turn.t, pctx.last_result, model)  # "what's their total?"
-        # "inactive vendors", "Travel vendors": the data model's declared values filter
-        record = with_declared_values(record, turn.slots.rest, model, full=turn.t)
-        record = with_attribute_lookup(record, turn.t, model)  # "GSTIN of Ganga Logistics": the vendor master
-        record = with_aggregate_condition(record, text, model)  # "customers with sales over 1 crore": per customer
-        record = with_ranking_or_share(record, text, model)  # "who was our biggest customer": a ranking of customers
-        interpretation = interpret(
-            text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model
-        )
+        llm = {"router": "llm", "model": self.router.model_id} if intent is not None and self.router else None
+        record, interpretation = understand(text, pctx, intent, llm, fallback)
         return {"intent": record, "interpretation": interpretation}
 
     def _chosen(self, text: str, chosen: dict[str, Any]) -> dict[str, Any]:

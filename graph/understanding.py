@@ -858,3 +858,45 @@ def with_attribute_lookup(record: dict[str, Any], text: str, model: Any = None) 
         "params": {"dataset": "vendors", "vendor": params["vendor"]},
         "reason": f"{record.get('reason') or ''}; an attribute of the vendor: the vendor master",
     }
+
+
+def understand(
+    text: str,
+    pctx: Any,
+    proposed: Any = None,
+    llm: dict[str, Any] | None = None,
+    fallback: str | None = None,
+) -> tuple[dict[str, Any], Interpretation]:
+    """The `route` node's reading of one message: the intent record (the model's `proposed` Intent when a
+    model answered, else the offline parser's), completed from the data model's declarations, and its
+    Interpretation (parts with provenance, unused words). `decide` then takes the decision in `plan`."""
+    from dataclasses import replace
+
+    from .parser import parse_turn
+
+    model = pctx.model
+    parsed, turn = parse_turn(text, pctx)
+    record: dict[str, Any]
+    if proposed is not None:
+        record = {**proposed.__dict__, **(llm or {"router": "llm", "model": None}), "fallback": None}
+    else:
+        record = {**parsed.__dict__, "router": "offline", "model": None, "fallback": fallback}
+    last = pctx.last_result or {}
+    previous = {**dict(last.get("params") or {}), **query_of(last.get("tool"), dict(last.get("query") or {}))}
+    standalone = None
+    if pctx.last_result or pctx.last_ticket_id:
+        alone, alone_turn = parse_turn(text, replace(pctx, last_result=None, last_ticket_id=None, last_export_id=None))
+        standalone = query_of(alone.tool, alone.params) if alone.kind == "tool" else {}
+        if record["router"] == "offline" and starts_clean(text, alone, alone_turn, parsed, model):
+            # a self-contained new question: nothing from the earlier one comes along
+            record = {**alone.__dict__, "router": "offline", "model": None, "fallback": fallback}
+            record["reason"] = f"{alone.reason}; a new question, so nothing is carried from the last one"
+            turn, standalone = alone_turn, None
+    t = turn.t  # lower case, typos and Hinglish read (graph/parser/turn.py)
+    record = with_context_fallback(record, t, pctx.last_result, model)  # "what's their total?"
+    record = with_declared_values(record, turn.slots.rest, model, full=t)  # "inactive vendors", "Travel vendors"
+    record = with_attribute_lookup(record, t, model)  # "GSTIN of Ganga Logistics": the vendor master
+    record = with_aggregate_condition(record, t, model)  # "customers with sales over 1 crore": per customer
+    record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
+    interp = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model)
+    return record, interp

@@ -224,6 +224,8 @@ def read_slots(
                     if run:
                         cand, prep = " ".join(run), ""
                         break
+        if cand and re.fullmatch(r"'s|'|s'", cand):  # the possessive left of "yesterday's invoices": no name
+            cand = None
         if cand and (len(cand) >= 2 or not cand.isascii() or not cand.isalnum()):  # "%" or "☕", not "a"
             field = "customer" if dataset == "sales" or prep in ("to", "customer", "client") else "vendor"
             p[field] = raw_spelling(cand, original)
