@@ -45,6 +45,8 @@ FILLER = set(
     okay ok alright right sure great cool fine good nice
     per cent vs versus via etc also too very really actually basically just only even still
     wise overall altogether together entire whole full complete
+    came come comes coming receive received receiving brought bring placed place located based far across
+    everyone everybody anyone weakest strongest busiest quietest happen happened
     """.split()
 )
 # "report" alone is a noun ("a report of revenue from X"): an export needs one of these
