@@ -898,7 +898,78 @@ def understand(
     record = with_context_fallback(record, t, pctx.last_result, model)  # "what's their total?"
     record = with_declared_values(record, turn.slots.rest, model, full=t)  # "inactive vendors", "Travel vendors"
     record = with_attribute_lookup(record, t, model)  # "GSTIN of Ganga Logistics": the vendor master
+    record = with_named_measure_or_dataset(record, t, model)  # "remittances to X", "what was our turnover"
     record = with_aggregate_condition(record, t, model)  # "customers with sales over 1 crore": per customer
     record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
+    record = with_polarity(record, t)  # "the worst failure rate": the highest
     interp = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model)
     return record, interp
+
+
+HOW_MUCH = re.compile(r"\b(?:how much|what (?:was|is|were|are)|total|sum|tell me)\b")
+BAD_IS_HIGH = re.compile(r"fail|overdue|outstanding|unpaid|error|cancel|return|refund")
+
+
+def with_named_measure_or_dataset(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """A listing where the words name another dataset ("remittances to Ganga Logistics": transactions), or
+    ask how much of a measure ("what was our turnover last year?": the sales value): read what they name."""
+    if record.get("kind") != "tool" or record.get("tool") != "filter_data":
+        return record
+    params = dict(record.get("params") or {})
+    current = str(params.get("dataset") or "invoices")
+    vocab = vocabulary(model)
+    hits = vocab.find(text)
+    cur = vocab.model.datasets.get(current)
+    # a dataset's word that is also a dimension of the listed one ("vendors" of invoices) names the dimension
+    datasets = {
+        t.dataset
+        for h in hits
+        if not (cur and any(o.kind == "dimension" and o.dataset == current for o in h.terms))
+        for t in h.terms
+        if t.kind == "dataset"
+    }
+    measures = {(t.dataset, t.name) for h in hits for t in h.terms if t.kind == "measure"}
+    period = {k: v for k, v in params.items() if k in PERIOD_KEYS}
+    if len(datasets) == 1 and current not in datasets:
+        new = next(iter(datasets))
+        ds = vocab.model.datasets[new]
+        if period and not ds.time:  # master data has no dates: the period says it is about the listed data
+            return record
+        kept = {k: v for k, v in params.items() if k in PERIOD_KEYS or k in ds.dimensions or k == "limit"}
+        return {**record, "params": {**kept, "dataset": new}, "reason": f"{record.get('reason')}; the words name {new}"}
+    if HOW_MUCH.search(text) and not datasets - {current}:
+        own = sorted(m for d, m in measures if d == current)
+        others = sorted({(d, m) for d, m in measures if d != current})
+        if not own and len({d for d, _ in others}) == 1 and len(others) == 1:
+            dataset, measure = others[0]
+            query = {"dataset": dataset, "measures": [measure], **period}
+            return {
+                **record,
+                "tool": "analyze_data",
+                "params": query,
+                "reason": f"{record.get('reason')}; how much {measure}",
+            }
+    return record
+
+
+def with_polarity(record: dict[str, Any], text: str) -> dict[str, Any]:
+    """ "the worst failure rate": for a measure where more is worse (failures, overdue, unpaid), worst is the
+    highest and best the lowest."""
+    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+        return record
+    params = dict(record.get("params") or {})
+    query = dict(params.get("query") or params)
+    measures = list(query.get("measures") or [])
+    worst, best = re.search(r"\bworst\b", text), re.search(r"\bbest\b", text)
+    if not measures or not (worst or best) or not BAD_IS_HIGH.search(measures[0]):
+        return record
+    want = f"-{measures[0]}" if worst else measures[0]
+    if query.get("order_by") == [want]:
+        return record
+    query["order_by"] = [want]
+    params = {**params, "query": query} if "query" in params else query
+    return {
+        **record,
+        "params": params,
+        "reason": f"{record.get('reason')}; {'worst' if worst else 'best'} {measures[0]}",
+    }
