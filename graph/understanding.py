@@ -936,10 +936,20 @@ def with_named_measure_or_dataset(record: dict[str, Any], text: str, model: Any 
         if period and not ds.time:  # master data has no dates: the period says it is about the listed data
             return record
         kept = {k: v for k, v in params.items() if k in PERIOD_KEYS or k in ds.dimensions or k == "limit"}
-        return {**record, "params": {**kept, "dataset": new}, "reason": f"{record.get('reason')}; the words name {new}"}
+        record = {
+            **record,
+            "params": {**kept, "dataset": new},
+            "reason": f"{record.get('reason')}; the words name {new}",
+        }
+        params, current = dict(record["params"]), new
     if HOW_MUCH.search(text) and not datasets - {current}:
-        own = sorted(m for d, m in measures if d == current)
+        own = sorted(m for d, m in measures if d == current and not ROW_MEASURES.search(m))
         others = sorted({(d, m) for d, m in measures if d != current})
+        if len(own) == 1:  # "what was our turnover": the figure, not a listing of the rows behind it
+            query = {"dataset": current, "measures": own, **period}
+            filters = _listing_filters(params, vocab.model.datasets[current])
+            query |= {"filters": filters} if filters else {}
+            return {**record, "tool": "analyze_data", "params": query, "reason": f"{record.get('reason')}; how much"}
         if not own and len({d for d, _ in others}) == 1 and len(others) == 1:
             dataset, measure = others[0]
             query = {"dataset": dataset, "measures": [measure], **period}
@@ -950,6 +960,17 @@ def with_named_measure_or_dataset(record: dict[str, Any], text: str, model: Any 
                 "reason": f"{record.get('reason')}; how much {measure}",
             }
     return record
+
+
+def _listing_filters(params: dict[str, Any], ds: Any) -> list[dict[str, Any]]:
+    """A filter_data call's filters as a semantic query's."""
+    filters = [{"field": k, "value": v} for k, v in params.items() if k in FILTER_FIELDS]
+    filters += [{"field": k, "value": v} for k, v in (params.get("where") or {}).items()]
+    if params.get("min_amount") is not None and ds.amount:
+        filters.append({"field": ds.amount, "op": "gte", "value": params["min_amount"]})
+    if params.get("max_amount") is not None and ds.amount:
+        filters.append({"field": ds.amount, "op": "lte", "value": params["max_amount"]})
+    return filters
 
 
 def with_polarity(record: dict[str, Any], text: str) -> dict[str, Any]:

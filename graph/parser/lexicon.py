@@ -170,6 +170,10 @@ HINGLISH = [
         (r"\bpich+(?:h)?le\b", "last"),
         (r"\baaj\b", "today"),
         (r"\bdikhao\b|\bdikha do\b|\bdikhaiye\b|\bbatao\b|\bbata do\b|\bbataiye\b", "show"),
+        (
+            r"\bkitn[ie]\b(?=\s+(?:\w+\s+)?(?:invoices|bills|sales|orders|customers|vendors|transactions|payments)\b)",
+            "how many",
+        ),
         (r"\bkitne\b", "how many"),
         (r"\bkitna\b|\bkitni\b", "how much"),
         (r"\bsabse (?:bada|bade|badi|zyada|jyada)\b", "biggest"),

@@ -119,3 +119,38 @@ def test_a_self_contained_question_starts_clean_a_follow_up_carries():
         in_ctx, _ = parse_turn(text, ctx(last))
         alone, alone_turn = parse_turn(text, ctx())
         assert starts_clean(text, alone, alone_turn, in_ctx) is clean, text
+
+
+def read(text: str, last=None) -> dict:
+    """What route() would run for `text` (graph/understanding.py understand)."""
+    from graph.understanding import understand
+
+    record, _ = understand(text, ctx(last))
+    params = dict(record.get("params") or {})
+    return {"tool": record.get("tool"), **dict(params.get("query") or params)}
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("remittances to Nimbus last quarter", {"tool": "filter_data", "dataset": "transactions"}),
+        ("what was our turnover last year?", {"tool": "analyze_data", "dataset": "sales", "measures": ["sales_value"]}),
+        ("which vendor has the worst failure rate last year?", {"order_by": ["-failure_rate"], "group_by": ["vendor"]}),
+        ("who was our biggest customer last quarter?", {"group_by": ["customer"], "limit": 1}),
+        ("our five best customers by revenue last year", {"group_by": ["customer"], "limit": 5}),
+        ("which 3 suppliers did we spend the least with last year?", {"group_by": ["vendor"], "limit": 3}),
+        ("what is the vendor code for Metro Cabs?", {"tool": "filter_data", "dataset": "vendors"}),
+        ("pichhle mahine ke failed invoices dikhao", {"tool": "filter_data", "period": "last_month", "status": "failed"}),
+        ("invoices between 2 and 3 lakh", {"min_amount": 200000.0, "max_amount": 300000.0}),
+        ("November vs October sales", {"period": "2026-11", "compare_to": "2026-10"}),
+    ],
+)
+def test_readings_from_declarations(text, want):
+    got = read(text)
+    assert {k: got.get(k) for k in want} == want, got
+
+
+def test_a_condition_on_each_groups_total():
+    got = read("customers with sales over 1.1 crore last quarter")
+    assert got["tool"] == "analyze_data" and got["group_by"] == ["customer"]
+    assert {"field": "sales_value", "op": "gt", "value": 11000000.0} in got["filters"]
