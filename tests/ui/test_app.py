@@ -345,7 +345,11 @@ def test_chips_under_the_question_remove_a_part_and_ask_again(ui_for):
     answer = messages[-1]["answer"]
     assert answer["interpretation"]["router"] == "client" and answer["status"] == "success"
     assert [f["field"] for f in answer["tool_calls"][-1]["params"]["filters"]] == ["status"]
-    assert "IndiSky Airlines accounts for" in answer["agent_response"]  # every vendor again
+    # every vendor again: the total of all failed invoices (who accounts for most depends on the date's data)
+    assert (
+        answer["agent_response"].startswith("Failed invoices last month")
+        and "IndiSky" not in answer["agent_response"].split(";")[0]
+    )
     assert "Run as you chose it in the web app (nothing was parsed)" in texts(at)
 
 

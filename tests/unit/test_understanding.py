@@ -140,7 +140,10 @@ def read(text: str, last=None) -> dict:
         ("our five best customers by revenue last year", {"group_by": ["customer"], "limit": 5}),
         ("which 3 suppliers did we spend the least with last year?", {"group_by": ["vendor"], "limit": 3}),
         ("what is the vendor code for Metro Cabs?", {"tool": "filter_data", "dataset": "vendors"}),
-        ("pichhle mahine ke failed invoices dikhao", {"tool": "filter_data", "period": "last_month", "status": "failed"}),
+        (
+            "pichhle mahine ke failed invoices dikhao",
+            {"tool": "filter_data", "period": "last_month", "status": "failed"},
+        ),
         ("invoices between 2 and 3 lakh", {"min_amount": 200000.0, "max_amount": 300000.0}),
         ("November vs October sales", {"period": "2026-11", "compare_to": "2026-10"}),
     ],
