@@ -54,6 +54,7 @@ def tickets(api) -> int:
         return s.scalar(select(func.count()).select_from(Ticket))
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_a_yes_against_a_locked_database_gives_up_within_seconds_and_can_be_repeated(api):
     thread = "locked-yes"
     ask_for_ticket(api, thread)
@@ -74,6 +75,7 @@ def test_a_yes_against_a_locked_database_gives_up_within_seconds_and_can_be_repe
     assert tickets(api) == before + 1
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_a_direct_write_against_a_locked_database_is_a_503_with_a_plain_sentence(api):
     before = tickets(api)
     with locked(api):

@@ -167,6 +167,7 @@ def finkraft_token(api, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_finkraft_token_expires(api):
     r = finkraft_token(api, "maya", "--label", "month", "--expires", "30d")
     assert r.returncode == 0, r.stderr

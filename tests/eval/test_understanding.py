@@ -115,6 +115,7 @@ def scored(tmp_path_factory):
         return U.run_eval(services=make_services(tmp_path_factory.mktemp("eval")))
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_understanding_does_not_slip(scored):
     s = scored
     assert s["unrequested_actions"] == 0, U.report(s, failures=True)
@@ -122,6 +123,7 @@ def test_understanding_does_not_slip(scored):
     assert s["confident_wrong_rate"] <= CONFIDENT_WRONG_CEILING, f"confident wrong {s['confident_wrong_rate']:.1%}"
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 @pytest.mark.xfail(reason="issue 23: the targets are not reached yet (see docs/BENCHMARKS.md)", strict=False)
 def test_understanding_meets_the_targets(scored):
     s = scored

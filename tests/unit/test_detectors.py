@@ -50,6 +50,7 @@ def business(tmp_path, request):
     return engine
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_precision_and_recall_on_the_planted_set(business):
     """Six seeds (one every ten days back from ANCHOR): each day's findings against that day's planted
     truth, pooled. What else is found is a chance near-duplicate in the ordinary rows."""
@@ -248,6 +249,7 @@ def test_precision_and_recall_at_100k_invoices(business):
     assert {p.detector for p in s.missed} <= {"duplicate_payment"} and s.recall >= 0.85
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_finkraft_watch_for_cron_and_one_process_at_a_time(tmp_path):
     """`finkraft watch` prints a summary per workspace; run again, the same findings are seen, not new;
     while another process holds the watch lock it skips, saying so."""
@@ -288,6 +290,7 @@ def test_finkraft_watch_for_cron_and_one_process_at_a_time(tmp_path):
         assert watch().strip() == "skipped: another process is running the detectors"
 
 
+@pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_the_servers_schedule_runs_the_detectors(services, caplog):
     """FINKRAFT_WATCH_EVERY_MINUTES: each server process loops on server.insights.schedule; two such
     loops (two workers) on one database run without a failed run, and store each finding once."""
