@@ -659,9 +659,18 @@ def with_aggregate_condition(record: dict[str, Any], text: str, model: Any = Non
         value = bounds[0].get("value") if bounds else None
         kept = [f for f in query.get("filters") or [] if f.get("field") != ds.amount]
         period = {k: v for k, v in query.items() if k in PERIOD_KEYS}
+    measure = ds.default_measure
+    counted = re.search(  # "more than 10 failed invoices": a number of rows per group, not an amount
+        r"\b(?:more|less|fewer|over|under|above|below|at least|at most)\s+(?:than\s+)?(\d+)\s+(?:\w+\s+){0,2}?"
+        r"(?:invoices|bills|sales|orders|transactions|payments)\b",
+        low,
+    )
+    counts = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
+    if counted and counts:
+        value, measure = int(counted.group(1)), counts[0]
+        kept = [f for f in kept if not (f.get("field") == ds.amount)]
     if value is None:
         return record
-    measure = ds.default_measure
     new = {
         "dataset": ds_name,
         "measures": [measure],
