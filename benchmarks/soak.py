@@ -34,6 +34,7 @@ import os
 import platform
 import random
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -78,6 +79,7 @@ TICKETS = (
 )
 EXPORTS = ("export these as csv", "export these to xlsx", "export these as pdf")
 STATUSES = ("in_progress", "resolved", "open", "closed")
+INDEX_BYTES = 1700  # RSS per vector of the semantic memory index: 384 float32 + id map + the id set (measured ~1.65 KB)
 
 
 def free_port() -> int:
@@ -86,22 +88,30 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def rss_mb(proc: psutil.Process) -> tuple[float, int]:
-    """RSS of the serving process and its children (MB), and how many processes that is."""
+def rss_mb(proc: psutil.Process) -> dict:
+    """RSS of the serving process and its children (MB; anonymous and file-backed apart, from /proc),
+    with how many processes, threads and open files that is."""
     procs = [proc]
     try:
         procs += proc.children(recursive=True)
     except psutil.Error:
         pass
-    total = 0
-    n = 0
+    out = {"rss_mb": 0.0, "anon_mb": 0.0, "file_mb": 0.0, "procs": 0, "threads": 0, "fds": 0}
     for p in procs:
         try:
-            total += p.memory_info().rss
-            n += 1
-        except psutil.Error:
+            status = dict(
+                line.split(":", 1) for line in Path(f"/proc/{p.pid}/status").read_text().splitlines() if ":" in line
+            )
+            kb = {k: int(status[k].split()[0]) for k in ("VmRSS", "RssAnon", "RssFile", "RssShmem") if k in status}
+            out["rss_mb"] += kb.get("VmRSS", 0) / 1024
+            out["anon_mb"] += kb.get("RssAnon", 0) / 1024
+            out["file_mb"] += (kb.get("RssFile", 0) + kb.get("RssShmem", 0)) / 1024
+            out["threads"] += int(status.get("Threads", "0"))
+            out["fds"] += p.num_fds()
+            out["procs"] += 1
+        except (OSError, psutil.Error, ValueError):
             pass
-    return total / 2**20, n
+    return {k: round(v, 1) for k, v in out.items()}
 
 
 class Stats:
@@ -219,6 +229,26 @@ class Client(threading.Thread):
             self.http.close()
 
 
+def indexed(url: str) -> int | None:
+    """Vectors in the server's semantic memory index (GET /health/detailed): data, 1.5 KiB each plus ids."""
+    try:
+        r = httpx.get(url + "/health/detailed", headers={"Authorization": "Bearer dev-admin"}, timeout=30)
+        return int(r.json()["vector_index"]["indexed"])
+    except (httpx.HTTPError, ValueError, KeyError, TypeError):
+        return None
+
+
+def sample(server: psutil.Process, start: float, stats: Stats, url: str) -> dict:
+    return {
+        "t": round(time.time() - start, 1),
+        **rss_mb(server),
+        "indexed": indexed(url),
+        "requests": stats.total(),
+        "errors": sum(stats.errors.values()),
+        "load": round(os.getloadavg()[0], 2),
+    }
+
+
 def serve(root: Path, data: Path, port: int, extra: dict, log: Path) -> subprocess.Popen:
     env = {
         **os.environ,
@@ -271,7 +301,15 @@ def summarise(samples: list[dict], warmup_s: float, band: float) -> dict:
     warm = after[0]["rss_mb"]
     lo, hi = min(s["rss_mb"] for s in after), max(s["rss_mb"] for s in after)
     within = warm * (1 - band) <= lo and hi <= warm * (1 + band)
+    vec = [s for s in after if s.get("indexed") is not None]
+    per_min = slope_mb_min([(s["t"], s["indexed"] / 2**20) for s in vec]) * 2**20 if len(vec) > 1 else 0.0
     return {
+        "indexed_start": vec[0]["indexed"] if vec else None,
+        "indexed_end": vec[-1]["indexed"] if vec else None,
+        "indexed_per_min": per_min,
+        # the index's own growth at INDEX_BYTES a vector, taken out of the RSS slope
+        "slope_net_of_index_mb_per_min": slope_mb_min([(s["t"], s["rss_mb"]) for s in after])
+        - per_min * INDEX_BYTES / 2**20,
         "warmup_rss_mb": warm,
         "warmup_at_s": after[0]["t"],
         "final_rss_mb": after[-1]["rss_mb"],
@@ -299,6 +337,7 @@ def main() -> None:
     root = args.root.resolve()
     out = args.out or Path(tempfile.gettempdir()) / time.strftime("finkraft-soak-%Y%m%d-%H%M%S", time.gmtime())
     extra = dict(e.split("=", 1) for e in args.env)
+    out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="fk-soak-"))
     data = work / "data"
     models = os.environ.get("FINKRAFT_EMBEDDING_DIR", str(Path(tempfile.gettempdir()) / "finkraft-soak-models"))
@@ -325,32 +364,24 @@ def main() -> None:
     port = free_port()
     stats, samples = Stats(), []
     shared: dict = {"threads": [], "tickets": [], "traces": [], "seq": itertools.count()}
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("stopped by SIGTERM"))  # so the server is stopped too
     proc = serve(root, data, port, extra, work / "server.log")
+    url = f"http://127.0.0.1:{port}"
     try:
         server = psutil.Process(proc.pid)
         start = time.time()
         deadline = start + args.minutes * 60
-        clients = [
-            Client(n, f"http://127.0.0.1:{port}", stats, shared, deadline, args.max_requests)
-            for n in range(args.clients)
-        ]
+        clients = [Client(n, url, stats, shared, deadline, args.max_requests) for n in range(args.clients)]
         for c in clients:
             c.start()
         next_sample = start
         while any(c.is_alive() for c in clients):
             if time.time() >= next_sample:
-                mb, nproc = rss_mb(server)
-                s = {
-                    "t": round(time.time() - start, 1),
-                    "rss_mb": round(mb, 1),
-                    "procs": nproc,
-                    "requests": stats.total(),
-                    "errors": sum(stats.errors.values()),
-                    "load": round(os.getloadavg()[0], 2),
-                }
+                s = sample(server, start, stats, url)
                 samples.append(s)
                 print(
-                    f"t={s['t']:6.0f}s rss={s['rss_mb']:6.1f} MB requests={s['requests']} errors={s['errors']} "
+                    f"t={s['t']:6.0f}s rss={s['rss_mb']:6.1f} MB (anon {s['anon_mb']:.0f}, file {s['file_mb']:.0f}) "
+                    f"threads={s['threads']} fds={s['fds']} indexed={s['indexed']} requests={s['requests']} errors={s['errors']} "
                     f"load={s['load']:.1f}",
                     flush=True,
                 )
@@ -361,21 +392,12 @@ def main() -> None:
             time.sleep(0.2)
         for c in clients:
             c.join(timeout=90)
-        mb, nproc = rss_mb(server)
-        samples.append(
-            {
-                "t": round(time.time() - start, 1),
-                "rss_mb": round(mb, 1),
-                "procs": nproc,
-                "requests": stats.total(),
-                "errors": sum(stats.errors.values()),
-                "load": round(os.getloadavg()[0], 2),
-            }
-        )
+        samples.append(sample(server, start, stats, url))
         elapsed = time.time() - start
     finally:
         stop(proc)
-        log_tail = (work / "server.log").read_text(errors="replace")[-2000:] if (work / "server.log").exists() else ""
+        if (work / "server.log").exists():
+            shutil.copy(work / "server.log", f"{out}.server.log")
         shutil.rmtree(work, ignore_errors=True)
     summary = summarise(samples, args.warmup * 60, args.band)
     medians = {k: round(statistics.median(v), 1) for k, v in stats.ms.items() if v}
@@ -394,7 +416,6 @@ def main() -> None:
         "last_error": stats.last_error,
         "samples": samples,
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
     with open(f"{out}.csv", "w", newline="") as f:
         w = csv.DictWriter(f, fieldnames=list(samples[0]))
         w.writeheader()
@@ -413,11 +434,17 @@ def main() -> None:
         f"{summary['post_warmup_min_mb']:.0f}-{summary['post_warmup_max_mb']:.0f} MB, slope "
         f"{summary['slope_mb_per_min']:+.2f} MB/min"
     )
+    if summary["indexed_end"] is not None:
+        print(
+            f"vector index: {summary['indexed_start']} -> {summary['indexed_end']} vectors after warm-up "
+            f"({summary['indexed_per_min']:.0f}/min, ~{summary['indexed_per_min'] * INDEX_BYTES / 2**20:.1f} MB/min); "
+            f"RSS slope net of it {summary['slope_net_of_index_mb_per_min']:+.2f} MB/min"
+        )
     verdict = "within" if summary["within_band"] else "NOT within"
     print(f"verdict: RSS after warm-up {verdict} +-{args.band:.0%} of {summary['warmup_rss_mb']:.0f} MB")
     print(f"load average {meta['load_start']:.2f} -> {result['load_end']:.2f}; series {out}.csv, summary {out}.json")
-    if sum(stats.errors.values()) and log_tail:
-        print(f"server log tail:\n{log_tail}")
+    if sum(stats.errors.values()):
+        print(f"server log: {out}.server.log")
 
 
 if __name__ == "__main__":

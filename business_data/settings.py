@@ -41,6 +41,8 @@ class Settings(BaseSettings):
     # texts whose vectors a process keeps (1.5 KiB each): a text seen again is not encoded again; 0 keeps none
     embedding_cache: int = Field(4096, ge=0, validation_alias="FINKRAFT_EMBEDDING_CACHE")
     seed: int = Field(20261124, validation_alias="FINKRAFT_SEED")
+    # glibc malloc arenas per server process (server/malloc.py); 0 leaves glibc's 8 per core; MALLOC_ARENA_MAX wins
+    malloc_arenas: int = Field(2, ge=0, validation_alias="FINKRAFT_MALLOC_ARENAS")
 
     @property
     def resolved_data_dir(self) -> Path:
