@@ -13,8 +13,10 @@ The workload, each client picking one action at a time (weights in ACTIONS):
 Requests count as errors when the server answers 5xx, times out or refuses the connection; 4xx answers
 and chat turns that are not success are counted apart (by status), not as errors.
 
+Each sample also reads the semantic memory index size (GET /health/detailed): the index keeps every
+remembered turn in RAM (~1.65 KB a vector, INDEX_BYTES), so its growth is data, reported apart.
 Prints: RSS after warm-up (the first sample at or after --warmup minutes), final, max, the least-squares
-slope in MB/min over the post-warm-up samples, the verdict (every post-warm-up sample within +-10% of the
+slope in MB/min over the post-warm-up samples, that slope net of the index, the verdict (every post-warm-up sample within +-10% of the
 warm-up RSS), and request, error and status counts with median latencies. Writes the RSS series as CSV and
 everything as JSON under --out (default /tmp/finkraft-soak-<time>.*; not in the repository). Bounded:
 stops at --minutes or --max-requests, whichever comes first, and always stops the server.
