@@ -1,12 +1,11 @@
 """glibc malloc arenas for the server process (issue 24).
 
 A served turn runs in one of AnyIO's worker threads, and glibc gives threads their own malloc arenas (up
-to 8 per core). Each arena keeps the memory its thread freed for its own later use, so under a mixed load
-(chat turns, exports, ticket writes, all allocating differently sized buffers in SQLite, SQLAlchemy,
-reportlab...) the free-but-kept memory of a dozen arenas grew for the whole of a 10-minute soak while the
-memory in use did not: mallinfo2 in the worker, 5 minutes of benchmarks/soak.py, in use 106 -> 113 MB,
-kept free 24 -> 49 MB. Fewer arenas share their free memory, and the growth went with them (numbers in
-docs/BENCHMARKS.md, "The soak with writes").
+to 8 per core). Each arena keeps the memory its thread freed for its own later use: under the mixed soak
+with writes (benchmarks/soak.py) mallinfo2 in the worker showed the kept-free memory going 28 -> 55 MB in
+the first minutes while the memory in use did not grow. With 2 arenas it stayed at ~20 MB and the heap was
+35 MB smaller at 8 minutes (RSS ~8 MB lower, throughput the same). A one-off saving: the soak's steady
+growth was the semantic memory index (docs/BENCHMARKS.md, "The soak with writes").
 
 `limit_arenas` caps the arenas of this process with mallopt(M_ARENA_MAX), which applies to arenas made
 after the call: call it before the process starts threads (create_app does, in every worker). The
