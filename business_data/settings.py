@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     shortfall_z: float = Field(3.0, gt=0, validation_alias="FINKRAFT_SHORTFALL_Z")
     # the server runs every detector on this schedule (minutes; 0 = never: use `finkraft watch` from cron)
     watch_every_minutes: int = Field(0, ge=0, validation_alias="FINKRAFT_WATCH_EVERY_MINUTES")
+    # glibc malloc arenas per server process (server/malloc.py); 0 leaves glibc's 8 per core; MALLOC_ARENA_MAX wins
+    malloc_arenas: int = Field(2, ge=0, validation_alias="FINKRAFT_MALLOC_ARENAS")
 
     @property
     def resolved_data_dir(self) -> Path:

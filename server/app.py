@@ -31,6 +31,7 @@ from .agent_routes import OPENAPI_ERRORS, mount_agent
 from .edge import BodyTimeout, InputCheck
 from .errors import BodySizeLimit, UnexpectedErrors, install_error_handlers
 from .logs import RequestLog
+from .malloc import limit_arenas
 from .metrics import MetricsMiddleware
 from .openapi import describe_answers, docs_app, document_errors
 from .ratelimit import FailedSignIns, RateLimiter
@@ -40,6 +41,7 @@ log = logging.getLogger("finkraft.server")
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
     settings = settings or (services.settings if services else get_settings())
+    limit_arenas(settings.malloc_arenas)  # before the worker threads start (server/malloc.py)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
