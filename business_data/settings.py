@@ -49,6 +49,9 @@ class Settings(BaseSettings):
     embedding_dir: Path | None = Field(None, validation_alias="FINKRAFT_EMBEDDING_DIR")
     # texts whose vectors a process keeps (1.5 KiB each): a text seen again is not encoded again; 0 keeps none
     embedding_cache: int = Field(4096, ge=0, validation_alias="FINKRAFT_EMBEDDING_CACHE")
+    # each user's newest turns a process keeps in its semantic index (~1.6 KiB each; 0 keeps all): memory
+    # stays bounded however long people talk; older turns are still found by their exact identifiers
+    memory_index_cap: int = Field(20_000, ge=0, validation_alias="FINKRAFT_MEMORY_INDEX_CAP")
     seed: int = Field(20261124, validation_alias="FINKRAFT_SEED")
     # the business's time zone (IANA name): "today", "last month", "this financial year" turn over at its
     # midnight, whatever the server's own time zone (business_data/clock.py)

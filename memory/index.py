@@ -45,6 +45,7 @@ class Partition:
     ids: set[int] = field(default_factory=set)  # turn ids present (no double adds, fast membership)
     max_row_id: int = 0  # highest memory_embeddings.id indexed (catch-up watermark)
     trained_on: int = 0
+    cap: int = 0  # keep at most this many of the newest vectors in memory (0: all); older turns stay in the database
 
     def __post_init__(self):
         if self.index is None:
@@ -66,6 +67,8 @@ class Partition:
                 return 0
         self.index.add_with_ids(vecs, ids)
         self.ids.update(ids.tolist())
+        if self.cap and self.size > self.cap + max(64, self.cap // 20):  # trimmed in batches, back to the cap
+            self.remove(sorted(self.ids)[: self.size - self.cap])  # turn ids grow: the smallest are the oldest
         if self.kind == "flat" and self.size >= IVF_THRESHOLD:
             self._rebuild_ivf()
         elif self.kind == "ivf" and self.size >= IVF_RETRAIN_FACTOR * self.trained_on:
@@ -141,8 +144,9 @@ class Partition:
 class PartitionedIndex:
     """Per-(user, workspace) partitions; thread-safe (one lock: searches are milliseconds)."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, cap: int = 0):
         self.dim = dim
+        self.cap = cap  # per partition: the newest `cap` vectors (memory stays bounded per user)
         self.parts: dict[PartitionKey, Partition] = {}
         self.lock = threading.RLock()
 
@@ -153,7 +157,7 @@ class PartitionedIndex:
         with self.lock:
             part = self.parts.get(key)
             if part is None:
-                part = self.parts[key] = Partition(self.dim)
+                part = self.parts[key] = Partition(self.dim, cap=self.cap)
             return part
 
     def add(self, key: PartitionKey, ids, vecs) -> int:

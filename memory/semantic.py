@@ -130,6 +130,13 @@ def _after_records(line: str) -> bool:
     return line == FAILED_HINT or MORE_RECORDS_LINE.fullmatch(line) is not None
 
 
+def _index_cap() -> int:
+    """FINKRAFT_MEMORY_INDEX_CAP: how many of a user's newest turns each process keeps for semantic search."""
+    from business_data.settings import get_settings
+
+    return get_settings().memory_index_cap
+
+
 class SemanticIndex:
     def __init__(self, episodic: EpisodicMemory, *, enabled: bool, dim: int = embedder.DIM):
         """Cheap: no model load, no database access."""
@@ -137,7 +144,7 @@ class SemanticIndex:
         self.engine: Engine = episodic.engine
         self.enabled = bool(enabled)
         self.dim = dim
-        self.index = PartitionedIndex(dim)
+        self.index = PartitionedIndex(dim, cap=_index_cap())
         self._queue: queue.Queue = queue.Queue()
         self._pending = 0
         self._cv = threading.Condition()
@@ -348,8 +355,14 @@ class SemanticIndex:
             with self.engine.connect() as conn:
                 cols = (E.id, E.turn_id, E.dim, E.vector)
                 mine = (E.user_id == user_id, E.workspace_id == ws)
-                if first:
-                    rows = conn.execute(select(*cols).where(*mine).order_by(E.id)).all()
+                if first:  # the newest `cap` only: older turns stay in the database (FINKRAFT_MEMORY_INDEX_CAP)
+                    q = select(*cols).where(*mine)
+                    cap = self.index.cap
+                    rows = (
+                        list(reversed(conn.execute(q.order_by(E.id.desc()).limit(cap)).all()))
+                        if cap
+                        else conn.execute(q.order_by(E.id)).all()
+                    )
                 else:
                     # one cheap id-only query: rows past the watermark, plus recent rows that may have committed
                     # late with a lower id (PostgreSQL sequences); vectors only for turns not indexed yet
