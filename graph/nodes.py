@@ -231,7 +231,8 @@ class Nodes:
                     "refs": {},
                 }
             }
-        if interp.get("decision") == "ask" and kind in ("tool", "template"):
+        forced = RunSettings.of(config).template_request  # set by the Plans API (server/plans.py): no words to read
+        if interp.get("decision") == "ask" and kind in ("tool", "template") and not forced:
             question = ask_text(cast(Any, interp), intent.get("question") or responses.HELP)
             choices = interp.get("choices") or []
             if choices:
@@ -243,7 +244,6 @@ class Nodes:
             return answer_plan(kind, intent.get("question") or responses.HELP)
         if kind == "forget":
             return self._forget(config)
-        forced = RunSettings.of(config).template_request  # set by the Plans API (server/plans.py)
         if forced:
             return template_plan(
                 forced["template"],

@@ -47,6 +47,7 @@ FILLER = set(
     wise overall altogether together entire whole full complete
     came come comes coming receive received receiving brought bring placed place located based far across
     everyone everybody anyone weakest strongest busiest quietest happen happened
+    run running ran do doing prepare generate produce
     """.split()
 )
 # "report" alone is a noun ("a report of revenue from X"): an export needs one of these

@@ -19,7 +19,7 @@ import time
 import weakref
 from collections import OrderedDict
 from datetime import timedelta
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 from sqlalchemy import Table, or_, select
@@ -358,10 +358,10 @@ class SemanticIndex:
                 if first:  # the newest `cap` only: older turns stay in the database (FINKRAFT_MEMORY_INDEX_CAP)
                     q = select(*cols).where(*mine)
                     cap = self.index.cap
-                    rows = (
+                    rows: list[Any] = (
                         list(reversed(conn.execute(q.order_by(E.id.desc()).limit(cap)).all()))
                         if cap
-                        else conn.execute(q.order_by(E.id)).all()
+                        else list(conn.execute(q.order_by(E.id)).all())
                     )
                 else:
                     # one cheap id-only query: rows past the watermark, plus recent rows that may have committed
@@ -371,7 +371,7 @@ class SemanticIndex:
                         newer = or_(newer, E.created_at >= utcnow() - timedelta(seconds=CATCHUP_WINDOW_S))
                     cand = conn.execute(select(E.id, E.turn_id).where(*mine, newer)).all()
                     new = [r.id for r in cand if r.turn_id not in known]
-                    rows = []
+                    rows = []  # (typed above)
                     for i in range(0, len(new), 500):
                         rows += conn.execute(select(*cols).where(E.id.in_(new[i : i + 500]))).all()
             part = self.index.ensure(key)

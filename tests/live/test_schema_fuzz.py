@@ -102,4 +102,7 @@ def no_failures(out: str) -> None:
     # line or header outright: "Invalid HTTP request received", before the app sees it)
     errors = out.split("Errors:")[1].split("Warnings:")[0].split("Test cases:")[0] if "Errors:" in out else ""
     kinds = [line.strip() for line in errors.splitlines() if line.strip()]
-    assert all("Network Error" in k or "Timeout" in k for k in kinds), out[-6000:]
+    # and the fuzzer's own crash while describing a deeply recursive strategy (CPython 3.11's "AST
+    # constructor recursion depth mismatch" inside hypothesis): no request was sent, so nothing was answered
+    own = "AST constructor recursion depth mismatch" in out and "hypothesis" in out
+    assert all("Network Error" in k or "Timeout" in k or (own and "Runtime Error" in k) for k in kinds), out[-6000:]
