@@ -1,0 +1,181 @@
+"""Completion from the data model's declared values: filters the words name, names that are values, a vendor's attributes."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+
+from ..parser.patterns import TOKEN
+from ..parser.vocabulary import vocabulary
+
+from .words import FILTER_FIELDS
+
+NEGATION = re.compile(r"\b(?:not|non|isn't|aren't|wasn't|weren't|without|no)\s+(?:yet\s+|been\s+|be\s+)?$")
+
+
+def declared_values(text: str, dataset: str | None, model: Any = None) -> dict[str, Any]:
+    """Filters that the data model's declarations name in the text, for one dataset: a declared value of a
+    categorical dimension ("inactive" -> status inactive on vendors, "UPI" -> method UPI on transactions),
+    and a boolean dimension said plainly or negated ("verified" -> true; "not verified", "unverified" -> false)."""
+    if not dataset:
+        return {}
+    vocab = vocabulary(model)
+    ds = vocab.model.datasets.get(dataset)
+    if ds is None:
+        return {}
+    out: dict[str, Any] = {}
+    for h in vocab.find(text):
+        for t in h.terms:
+            if t.dataset != dataset or t.name not in ds.dimensions:
+                continue
+            dim = ds.dimensions[t.name]
+            if t.kind == "value" and not any(o.kind != "value" for o in h.terms if o.dataset == dataset):
+                out.setdefault(t.name, t.value)
+            elif t.kind == "dimension" and dim.type == "boolean":
+                before = text[: h.start]
+                negated = bool(NEGATION.search(before)) or before.endswith(("un", "non-", "non"))
+                out.setdefault(t.name, not negated)
+    for m in re.finditer(r"\b(?:un|non-?)([a-z]+)\b", text):  # "unverified": a boolean's synonym, negated
+        for h in vocab.find(m.group(1)):
+            for t in h.terms:
+                if t.dataset == dataset and t.kind == "dimension" and ds.dimensions[t.name].type == "boolean":
+                    out[t.name] = False
+    return out
+
+
+def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any) -> dict[str, Any]:
+    """ "Travel vendors": the name matcher found "Vayu Travels" through the one word "travel", which is a
+    declared value (vendor category Travel). When no other word of the name is in the message, the word
+    was the value, not the name."""
+    params = dict(record.get("params") or {})
+    query = dict(params.get("query") or params)
+    words = set(TOKEN.findall(full))
+    values = declared_values(full, dataset, model)
+    found: dict[str, Any] = {}
+    for field in ("vendor", "customer"):
+        name = (
+            params.get(field)
+            if record.get("tool") != "analyze_data"
+            else next((f.get("value") for f in query.get("filters") or [] if f.get("field") == field), None)
+        )
+        if not isinstance(name, str):
+            continue
+        for dim, value in values.items():
+            if not isinstance(value, str):
+                continue
+            said = {w for w in TOKEN.findall(value.lower())}
+            said |= {w + "s" for w in said} | {w.rstrip("s") for w in said}
+            own = set(TOKEN.findall(name.lower())) - said
+            if own and not own & words and said & set(TOKEN.findall(name.lower())):
+                found[field] = (dim, value)
+    if not found:
+        return record
+    for field, (dim, value) in found.items():
+        if record.get("tool") == "analyze_data":
+            filters = [f for f in query.get("filters") or [] if f.get("field") != field]
+            query["filters"] = [*filters, {"field": dim, "value": value}]
+        else:
+            params.pop(field, None)
+            params["where"] = {**dict(params.get("where") or {}), dim: value}
+    if record.get("tool") == "analyze_data":
+        params = {**params, "query": query} if "query" in params else query
+    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; a declared value, not a name"}
+
+
+def _all_values(model: Any) -> set[str]:
+    """Every declared value of every dataset, lower case."""
+    return {
+        v.lower()
+        for ds in vocabulary(model).model.datasets.values()
+        for d in ds.dimensions.values()
+        for v in d.values or []
+    }
+
+
+def with_declared_values(
+    record: dict[str, Any], text: str, model: Any = None, full: str | None = None
+) -> dict[str, Any]:
+    """The router's tool call, completed with the filters the data model's values name in the message and
+    the call does not have yet (a listing of vendors asked for "inactive" ones filters on it). A message no
+    rule read that names one dataset and some of its declared values is a listing of them."""
+    if record.get("kind") == "clarify" and record.get("reason") == "no intent matched":
+        named = {t.dataset for h in vocabulary(model).find(text) for t in h.terms if t.kind == "dataset"}
+        if len(named) == 1 and declared_values(text, next(iter(named)), model):
+            record = {
+                **record,
+                "kind": "tool",
+                "tool": "filter_data",
+                "params": {"dataset": next(iter(named))},
+                "question": None,
+                "confidence": 0.6,
+                "reason": "a dataset and its declared values",
+            }
+    tool = record.get("tool")
+    if record.get("kind") != "tool" or tool not in ("filter_data", "export_report", "analyze_data"):
+        return record
+    if full:
+        first = dict(record.get("params") or {})
+        record = _name_is_a_value(
+            record, full, str(dict(first.get("query") or first).get("dataset") or "invoices"), model
+        )
+    params = dict(record.get("params") or {})
+    for field in ("vendor", "customer"):  # "paid by cheque": a value of another dataset, not a vendor 'cheque'
+        name = params.get(field)
+        if tool != "analyze_data" and isinstance(name, str) and name.lower() in _all_values(model):
+            params.pop(field)
+            record = {**record, "params": params}
+    if tool == "analyze_data":
+        query = dict(params.get("query") or params)
+        have = {f.get("field") for f in query.get("filters") or [] if isinstance(f, dict)}
+        have |= set(query.get("group_by") or [])
+        extra = {k: v for k, v in declared_values(text, query.get("dataset"), model).items() if k not in have}
+        if not extra:
+            return record
+        query["filters"] = [*(query.get("filters") or []), *({"field": k, "value": v} for k, v in extra.items())]
+        params = {**params, "query": query} if "query" in params else query
+    else:
+        dataset = params.get("dataset") or "invoices"
+        where = dict(params.get("where") or {})
+        taken = set(params) | set(where)
+        extra = {k: v for k, v in declared_values(text, dataset, model).items() if k not in taken}
+        if not extra:
+            return record
+        for k, v in extra.items():
+            if k in FILTER_FIELDS and k not in ("status",) or (k == "status" and dataset in ("invoices",)):
+                params[k] = v
+            else:
+                where[k] = v
+        said = {str(v).lower() for v in extra.values()}
+        for field in ("vendor", "customer"):  # a name passed through that is really a declared value ("by UPI")
+            if isinstance(params.get(field), str) and params[field].lower() in said:
+                params.pop(field)
+        params = {**params, "where": where} if where else params
+    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; declared values {extra}".strip("; ")}
+
+
+VENDOR_ATTRIBUTES = re.compile(
+    r"\b(?:vendor code|supplier code|code|gstin|gst number|gst no|contact email|email|e-mail|payment terms|"
+    r"credit days|terms|state|location|category)\b"
+)
+
+
+def with_attribute_lookup(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "what is the vendor code for Konark Caterers?", "GSTIN of Ganga Logistics?": an attribute of one
+    vendor is on the vendor master (the vendors dataset lists code, GSTIN, email, terms), not in a listing
+    of its invoices."""
+    if record.get("kind") != "tool" or record.get("tool") != "filter_data":
+        return record
+    params = dict(record.get("params") or {})
+    if params.get("dataset", "invoices") == "vendors" or not params.get("vendor"):
+        return record
+    if set(params) - {"dataset", "vendor", "limit"}:
+        return record  # a period, a status, an amount: it is about invoices
+    vendors = vocabulary(model).model.datasets.get("vendors")
+    if vendors is None or not VENDOR_ATTRIBUTES.search(text.lower()):
+        return record
+    return {
+        **record,
+        "params": {"dataset": "vendors", "vendor": params["vendor"]},
+        "reason": f"{record.get('reason') or ''}; an attribute of the vendor: the vendor master",
+    }
