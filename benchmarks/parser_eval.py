@@ -42,7 +42,7 @@ def main() -> None:
 
 
 def time_understanding(contexts, cases) -> None:
-    """What `route` and `plan` do per message beyond the parse (graph/understanding.py): a second, context-
+    """What `route` and `plan` do per message beyond the parse (graph/understanding/): a second, context-
     free parse when the thread has a result, the completions from declarations, the interpretation and the
     decision."""
     per_case = []

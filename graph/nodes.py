@@ -194,7 +194,7 @@ class Nodes:
         return results[0] if results else None
 
     def plan(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        """Planning: decide (run, state the assumption, ask or refuse: graph/understanding.py), resolve
+        """Planning: decide (run, state the assumption, ask or refuse: graph/understanding/), resolve
         references to concrete records and decide the steps."""
         intent: IntentRecord = state.get("intent") or {}
         kind = intent["kind"]

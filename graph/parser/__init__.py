@@ -66,7 +66,7 @@ def parse(text: str, ctx: ParseContext) -> Intent:
 
 
 def parse_turn(text: str, ctx: ParseContext) -> tuple[Intent, Turn]:
-    """The intent, and the parsed message it came from (graph/understanding.py reads what was left over).
+    """The intent, and the parsed message it came from (graph/understanding/ reads what was left over).
     The vocabulary is the context's data model's for the whole parse (vocabulary.ACTIVE_MODEL)."""
     token = ACTIVE_MODEL.set(ctx.model) if ctx.model is not None else None
     try:
