@@ -8,7 +8,7 @@ The workload, each client picking one action at a time (weights in ACTIONS):
                 "why did these fail?", an analytics question, and sometimes "create a ticket ..." then "yes"
                 (a write) and an export (csv, xlsx or pdf) whose file is then downloaded; as dev-maya or dev-admin
   patch         an admin PATCHes a ticket this run created (a new status and a comment: a write, a notification)
-  notifications dev-maya reads her notifications (mark_read=true, so a write too)
+  notifications dev-maya reads her notifications, then marks them read (POST /notifications/read: a write too)
   reads         GET /tickets, /exports, /threads and one of this run's traces
 Requests count as errors when the server answers 5xx, times out or refuses the connection; 4xx answers
 and chat turns that are not success are counted apart (by status), not as errors.
@@ -209,7 +209,8 @@ class Client(threading.Thread):
         self.call("patch", "PATCH", f"/tickets/{self.rng.choice(tickets)}", "dev-admin", json=body)
 
     def notifications(self) -> None:
-        self.call("notifications", "GET", "/notifications", "dev-maya", params={"mark_read": "true"})
+        self.call("notifications", "GET", "/notifications", "dev-maya")
+        self.call("notifications", "POST", "/notifications/read", "dev-maya")
 
     def reads(self) -> None:
         token = self.rng.choice(USERS)
