@@ -224,8 +224,8 @@ def test_the_sample_scenario_at_the_edges(tmp_path, moment):
     server's UTC calendar still says 31 March while India is on 1 April."""
     from graph.builder import compile_graph
 
-    with travel(moment):
-        services = make_services(tmp_path)
+    with travel(moment):  # (a data dir of its own: on PostgreSQL tmp_path's databases exist before the travel)
+        services = make_services(tmp_path / "data")
         graph = compile_graph(services)
         expected = expected_indisky_failed(services.business)
         assert len(expected) == 7
