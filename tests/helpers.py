@@ -11,6 +11,9 @@ from __future__ import annotations
 from business_data import clock
 
 
+from datetime import date
+from decimal import Decimal
+
 from dateutil.relativedelta import relativedelta
 from langgraph.types import Command
 from sqlalchemy import text
@@ -117,3 +120,12 @@ def indisky_last_month(business_engine) -> tuple[int, int]:
             {"a": first - relativedelta(months=1), "b": first},
         ).one()
     return int(failed or 0), int(total)
+
+
+def plain(v):
+    """A database value as the tests compare it: Decimal as float, a date as ISO text."""
+    if isinstance(v, Decimal):
+        return float(v)
+    if isinstance(v, date):
+        return v.isoformat()
+    return v

@@ -38,6 +38,8 @@ import yaml
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
+from tests.helpers import plain
+
 HERE = Path(__file__).parent
 SETS = {"demo": HERE / "understanding.yaml", "reference": HERE / "understanding_reference.yaml"}
 ACCURACY_TARGET = 0.95
@@ -176,18 +178,10 @@ def problems_of(spec: dict[str, Any]) -> list[str]:
     return out
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
-
-
 def sql_rows(engine, t: dict[str, Any], today: date) -> list[tuple]:
     sql = expand(t["sql"])
     with engine.connect() as conn:
-        rows = [tuple(_plain(v) for v in r) for r in conn.execute(text(sql), binds(sql, today))]
+        rows = [tuple(plain(v) for v in r) for r in conn.execute(text(sql), binds(sql, today))]
     if t.get("bucket") == "month":
         sums: dict[str, float] = defaultdict(float)
         for d, v in rows:

@@ -62,3 +62,18 @@ def texts(at: AppTest) -> str:
     parts = [m.value for m in at.markdown] + [c.value for c in at.caption]
     parts += [e.value for kind in (at.info, at.success, at.warning, at.error) for e in kind]
     return "\n".join(str(p) for p in parts)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium under Playwright (installed from scripts/install-chromium.sh when missing), one per
+    module: the browser tests' one launch (tests/ui/test_browser.py has the flags)."""
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import FLAGS, ensure_chromium
+
+    path = ensure_chromium()
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=FLAGS, headless=True)
+        yield b
+        b.close()

@@ -15,21 +15,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
 
 from ..conftest import ROOT, TOKENS
-from .test_browser import FLAGS, ensure_chromium
 
 pytestmark = pytest.mark.slow
 WAIT = 60_000  # ms
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=ensure_chromium(), args=FLAGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
 from ..conftest import ROOT, TOKENS, free_port
 
@@ -82,15 +82,6 @@ def web_app(live_server, tmp_path_factory):
     yield url
     proc.terminate()
     proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    path = ensure_chromium()
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, args=FLAGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

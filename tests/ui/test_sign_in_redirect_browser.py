@@ -7,21 +7,11 @@ from __future__ import annotations
 from urllib.parse import quote, urlsplit
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from ..conftest import TOKENS
-from .test_browser import FLAGS, ensure_chromium
 
 pytestmark = pytest.mark.slow
 WAIT = 30_000  # ms
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=ensure_chromium(), args=FLAGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -28,7 +27,7 @@ from tools.queries import FilterParams
 from tools.registry import run_tool
 from tools.semantic import SemanticQuery
 
-from ..helpers import cfg, turn
+from ..helpers import cfg, plain, turn
 
 EVAL_PATH = Path(__file__).with_name("analytics_eval.yaml")
 ACCURACY_TARGET = 0.90
@@ -229,20 +228,12 @@ def bounds(today: date) -> dict[str, date]:
     return out
 
 
-def _value(v: Any) -> Any:
-    if isinstance(v, Decimal):
-        return float(v)
-    if isinstance(v, date):
-        return v.isoformat()
-    return v
-
-
 def sql_rows(services, case: dict[str, Any]) -> list[tuple]:
     binds = {"ws": "acme", **bounds(services.today())}
     sql = case["sql"]
     with services.business.connect() as conn:
         rows = [
-            tuple(_value(v) for v in r)
+            tuple(plain(v) for v in r)
             for r in conn.execute(text(sql), {k: v for k, v in binds.items() if f":{k}" in sql})
         ]
     if "bucket" in case:
