@@ -8,7 +8,7 @@ from typing import Any
 from tools.registry import can_run, spec
 from tools.rbac import Identity
 
-from ..parser.patterns import CREATE, RECORD_REF
+from ..parser.patterns import CREATE
 from ..parser.vocabulary import vocabulary
 from ..state import Choice, Interpretation
 
@@ -228,10 +228,6 @@ def referent_problem(tool: str | None, resolved: dict[str, Any]) -> str | None:
     if resolved.get("invoice_numbers") == [] or (resolved.get("keys") == [] and "invoice_numbers" in resolved):
         return "The last result here has no records, so there's nothing to act on. Nothing was exported or changed."
     return None
-
-
-def has_pronoun(text: str) -> bool:
-    return bool(RECORD_REF.search(text.lower()))
 
 
 # a follow-up leans on the last question: a pronoun, "that month", "and for ...", "only ...", "sort ..."
