@@ -474,5 +474,6 @@ TOOLS = [
             "monthly trend of sales",
         ),
         explained=True,
+        reads_data=True,
     ),
 ]

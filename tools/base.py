@@ -115,3 +115,7 @@ class ToolSpec:
     records_by_default: bool = False  # given no records or filters, works on the last result ("why did they fail?")
     takes_ticket: bool = False  # works on the records of "that ticket" / "the fixed report" (ticket_id)
     explained: bool = False  # a model may put its result in its own words (numbers checked)
+    # offline routing by declaration (graph/parser/declared.py): which parameter each slot of a message fills
+    # ({"vendor": "vendor"}); a tool with slots is reached by its `phrases` with no parser rule of its own
+    slots: tuple[tuple[str, str], ...] = ()
+    reads_data: bool = False  # reads business data: a word of the message it did not use changes the answer

@@ -219,6 +219,7 @@ TOOLS = [
         cancelled="export the report",
         phrases=("export these as excel", "download the fixed report", "save last month's sales as pdf"),
         record_set=True,
+        reads_data=True,
         takes_records=True,
         records_by_default=True,
         takes_ticket=True,

@@ -263,6 +263,7 @@ TOOLS = [
         record_set=True,
         takes_records=True,
         explained=True,
+        reads_data=True,
     ),
     ToolSpec(
         "explain_failures",
@@ -276,5 +277,6 @@ TOOLS = [
         takes_records=True,
         records_by_default=True,
         explained=True,
+        reads_data=True,
     ),
 ]

@@ -84,5 +84,7 @@ TOOLS = [
         roles=("Viewer", "Manager", "Admin"),
         action="view vendor profiles",
         phrases=("vendor profile for IndiSky", "tell me about Metro Cabs"),
+        slots=(("vendor", "vendor"),),
+        reads_data=True,
     ),
 ]

@@ -7,13 +7,15 @@ from functools import lru_cache
 from typing import Any
 
 
+from tools import registry
+
 from ..parser.lexicon import COMMON
 from ..parser.patterns import TOKEN
 from ..parser.vocabulary import vocabulary
 
 
-# tools that read business data: a word they did not use changes the answer
-DATA_TOOLS = {"filter_data", "analyze_data", "explain_failures", "export_report", "vendor_profile"}
+# tools that read business data (declared `reads_data`): a word they did not use changes the answer
+DATA_TOOLS = frozenset(name for name, spec in registry.TOOLS.items() if spec.reads_data)
 # words that carry no request of their own, beyond the parser's vocabulary
 FILLER = set(
     """
@@ -40,7 +42,7 @@ def parser_words() -> frozenset[str]:
     """Every word some rule of the offline parser reads: the literal words of its patterns (and its word
     lists). A word outside these, the data model's vocabulary and the names is one nothing understood."""
     from .. import parser
-    from ..parser import analytics, followups, lexicon, patterns, periods, rules, slots, tickets
+    from ..parser import analytics, declared, followups, lexicon, patterns, periods, rules, slots, tickets
 
     words: set[str] = set(COMMON)
     for module in (parser, analytics, followups, lexicon, patterns, periods, rules, slots, tickets):
@@ -53,6 +55,7 @@ def parser_words() -> frozenset[str]:
                     words.update(re.findall(r"[a-z]{3,}", re.sub(r"\\[a-zA-Z]", " ", src.pattern)))
             if isinstance(value, (set, frozenset, dict)):
                 words.update(w for w in value if isinstance(w, str))
+    words.update(w for cue in declared.cues() for run in cue.runs for w in run)  # tools' declared phrases
     return frozenset(words)
 
 
