@@ -111,7 +111,10 @@ def declared(turn: Turn) -> Intent | None:
         missing = sorted(cue.required - set(params))
         if missing:
             what = ", ".join(m.replace("_", " ") for m in missing)
-            return clarify(f"Which {what} do you mean? For example '{registry.TOOLS[cue.tool].phrases[0]}'.",
-                           f"{cue.tool} without {what}", 0.5)
+            return clarify(
+                f"Which {what} do you mean? For example '{registry.TOOLS[cue.tool].phrases[0]}'.",
+                f"{cue.tool} without {what}",
+                0.5,
+            )
         return turn.tool(cue.tool, params, conf=0.85, why=f"declared phrase of {cue.tool}")
     return None

@@ -40,6 +40,8 @@ from .shapes import (
     with_polarity,
     with_ranking_or_share,
 )
+from .carry import with_carried_parts
+from .counts import with_count_asked
 from .values import declared_values, with_attribute_lookup, with_declared_values
 from .words import DATA_TOOLS, FILLER, FOLLOW_CUE, PERIOD_KEYS, parser_words, unused_words
 
@@ -62,7 +64,9 @@ __all__ = [
     "wants_a_write_it_may_not",
     "with_aggregate_condition",
     "with_attribute_lookup",
+    "with_carried_parts",
     "with_context_fallback",
+    "with_count_asked",
     "with_declared_values",
     "with_named_measure_or_dataset",
     "with_polarity",
@@ -198,11 +202,13 @@ def understand(
             turn, standalone = alone_turn, None
     t = turn.t  # lower case, typos and Hinglish read (graph/parser/turn.py)
     record = with_context_fallback(record, t, pctx.last_result, model)  # "what's their total?"
+    record = with_carried_parts(record, t, pctx.last_result, model)  # "how many customers were there?"
     record = with_declared_values(record, turn.slots.rest, model, full=t)  # "inactive vendors", "Travel vendors"
     record = with_attribute_lookup(record, t, model)  # "GSTIN of Ganga Logistics": the vendor master
     record = with_named_measure_or_dataset(record, t, model)  # "remittances to X", "what was our turnover"
     record = with_aggregate_condition(record, t, model)  # "customers with sales over 1 crore": per customer
     record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
+    record = with_count_asked(record, t, model)  # "how many of those were completed?": a count, not a value
     record = with_polarity(record, t)  # "the worst failure rate": the highest
     interp = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model)
     return record, interp

@@ -98,6 +98,9 @@ def unused_words(rest: str, params: dict[str, Any], dataset: str | None, model: 
             continue
         if re.fullmatch(r"\d+(?:st|nd|rd|th|k|l|cr|lakh|crore)?", w):
             continue
+        negated = re.match(r"(?:un|non-?)(\w{3,})$", w)  # "unverified": the negated boolean value applied
+        if negated and negated.group(1) in used:
+            continue
         out.append(w)
     return list(dict.fromkeys([*dropped, *out]))
 
@@ -133,7 +136,7 @@ ROW_MEASURES = re.compile(r"^(?:largest|smallest|biggest|max|min)_|_count$")
 FOLLOW_CUE = re.compile(
     r"\b(?:these|those|them|they|their|theirs|its|it|same|instead|too|also|again|previous|above|earlier|"
     r"that (?:month|year|quarter|week|period|day|vendor|supplier|customer|client|region|one|list|breakdown)|"
-    r"this (?:list|breakdown|one))\b|"
+    r"this (?:list|breakdown|one))\b|\b(?:were|was) there\s*[?.!]*\s*$|"
     r"^(?:and|but|then|now|so|ok|okay|only|just|what about|how about|make it|sort|order|by|as a|for|except|"
     r"excluding|without|compare|versus|vs)\b"
 )

@@ -27,9 +27,7 @@ def _ctx() -> ParseContext:
     )
 
 
-@pytest.mark.parametrize(
-    ("tool", "phrase"), [(name, p) for name, spec in registry.TOOLS.items() for p in spec.phrases]
-)
+@pytest.mark.parametrize(("tool", "phrase"), [(name, p) for name, spec in registry.TOOLS.items() for p in spec.phrases])
 def test_each_declared_phrase_routes_to_its_tool(tool, phrase):
     intent = parse(phrase, _ctx())
     routed = "run_template" if intent.kind == "template" else intent.tool

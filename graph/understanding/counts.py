@@ -1,0 +1,72 @@
+"""Counts asked for: "how many of those were completed?" counts records (not their value), and "what
+percent of last year's invoices had an unverified GSTIN?" is a share of the invoices' count."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from ..parser.vocabulary import vocabulary
+from .words import SHARE_WORDS
+
+HOW_MANY = re.compile(r"\b(?:how many|number of|no\.? of|count of|kitne|kitni)\b")
+HOW_MUCH = re.compile(r"\b(?:how much|total|sum|value|worth|amount|kitna)\b")
+
+
+def _query(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    params = dict(record.get("params") or {})
+    return params, dict(params.get("query") or params)
+
+
+def _count_measure(ds: Any, low: str, vocab: Any, ds_name: str) -> str | None:
+    """The count the words ask for: of an entity they name ("how many customers"), else of the records."""
+    for h in vocab.find(low):
+        for tm in h.terms:
+            if (
+                tm.kind == "measure"
+                and tm.dataset == ds_name
+                and ds.measures[tm.name].agg in ("count", "count_distinct")
+            ):
+                return str(tm.name)
+    plain = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
+    return plain[0] if plain else None
+
+
+def with_count_asked(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """An analytics reading whose measure is an amount while the words ask how many (or for the share of
+    the records themselves) measures the count instead."""
+    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds_name = str(query.get("dataset") or "")
+    ds = vocab.model.datasets.get(ds_name)
+    measures = list(query.get("measures") or [])
+    if ds is None or len(measures) != 1 or measures[0] not in ds.measures:
+        return record
+    low = text.lower()
+    current = ds.measures[measures[0]]
+    if current.format != "money" or HOW_MUCH.search(low):
+        return record
+    words = "|".join(re.escape(w) for w in vocab.dataset_words(ds_name))
+    share_of_records = SHARE_WORDS.search(low) and re.search(
+        rf"\b(?:percent(?:age)?|share|proportion|fraction)\s+of\s+(?:the\s+|our\s+|all\s+)?(?:[\w']+\s+){{0,2}}?(?:{words})\b",
+        low,
+    )
+    money_word = any(
+        tm.kind == "measure" and ds.measures[tm.name].format == "money"
+        for h in vocab.find(low)
+        for tm in h.terms
+        if tm.dataset == ds_name
+    )
+    if not (HOW_MANY.search(low) or share_of_records) or money_word:
+        return record
+    count = _count_measure(ds, low, vocab, ds_name)
+    if not count or count == measures[0]:
+        return record
+    query["measures"] = [count]
+    query["order_by"] = [str(o).replace(measures[0], count) for o in query.get("order_by") or []] or None
+    if query["order_by"] is None:
+        query.pop("order_by")
+    params = {**params, "query": query} if "query" in params else query
+    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; how many: {count}".strip("; ")}
