@@ -19,7 +19,7 @@ from tools.rbac import Identity, UnknownUser
 from tools.queries import KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.tickets import mark_notifications_read
-from tools.vendors import workspace_customer_names, workspace_vendor_names
+from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
 
 from . import responses
 from .context import RunSettings
@@ -154,10 +154,12 @@ class Nodes:
         # kept a few seconds in process (tools/runner.py): a connection only when they are not
         vendors = workspace_vendor_names(self.s.business, ident.workspace_id, self.s.model)
         customers = workspace_customer_names(self.s.business, ident.workspace_id, self.s.model)
+        lookups = workspace_lookups(self.s.business, ident.workspace_id, self.s.model)
         pctx = ParseContext(
             vendors=vendors,
             today=self.s.today(),
             customers=customers,
+            lookups=lookups,
             last_result=cast(dict, state.get("last_result")) or self._memory_last_result(ident, config),
             last_ticket_id=state.get("last_ticket_id"),
             last_export_id=state.get("last_export_id"),

@@ -41,7 +41,7 @@ from .shapes import (
     with_ranking_or_share,
 )
 from .carry import with_carried_parts
-from .counts import with_count_asked
+from .counts import with_count_asked, with_units_asked
 from .values import declared_values, with_attribute_lookup, with_declared_values
 from .words import DATA_TOOLS, FILLER, FOLLOW_CUE, PERIOD_KEYS, parser_words, unused_words
 
@@ -67,6 +67,7 @@ __all__ = [
     "with_carried_parts",
     "with_context_fallback",
     "with_count_asked",
+    "with_units_asked",
     "with_declared_values",
     "with_named_measure_or_dataset",
     "with_polarity",
@@ -124,6 +125,7 @@ def interpret(
     standalone: dict[str, Any] | None,
     previous: dict[str, Any],
     model: Any = None,
+    lookups: dict[str, list[str]] | None = None,
 ) -> Interpretation:
     """The record of what was understood (before references are resolved and the decision is taken)."""
     kind = intent.get("kind") or "clarify"
@@ -143,7 +145,7 @@ def interpret(
         return interp
     interp["parts"] = parts_of(params, dict(intent.get("refs") or {}), standalone, previous)
     if tool in DATA_TOOLS or kind == "template":
-        interp["unused"] = unused_words(rest, params, params.get("dataset"), model)
+        interp["unused"] = unused_words(rest, params, params.get("dataset"), model, lookups)
     interp["summary"] = summary(interp)
     return interp
 
@@ -203,12 +205,18 @@ def understand(
     t = turn.t  # lower case, typos and Hinglish read (graph/parser/turn.py)
     record = with_context_fallback(record, t, pctx.last_result, model)  # "what's their total?"
     record = with_carried_parts(record, t, pctx.last_result, model)  # "how many customers were there?"
-    record = with_declared_values(record, turn.slots.rest, model, full=t)  # "inactive vendors", "Travel vendors"
+    record = with_declared_values(
+        record, turn.slots.rest, model, full=t, lookups=pctx.lookups
+    )  # "inactive vendors", "Travel vendors"
     record = with_attribute_lookup(record, t, model)  # "GSTIN of Ganga Logistics": the vendor master
     record = with_named_measure_or_dataset(record, t, model)  # "remittances to X", "what was our turnover"
+    record = with_declared_values(record, turn.slots.rest, model, lookups=pctx.lookups)  # of the dataset now named
     record = with_aggregate_condition(record, t, model)  # "customers with sales over 1 crore": per customer
     record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
     record = with_count_asked(record, t, model)  # "how many of those were completed?": a count, not a value
+    record = with_units_asked(record, t, model, pctx.lookups)  # "how many monitors did we sell": units
     record = with_polarity(record, t)  # "the worst failure rate": the highest
-    interp = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model)
+    interp = interpret(
+        text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model, lookups=pctx.lookups
+    )
     return record, interp

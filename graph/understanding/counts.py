@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from ..parser.vocabulary import vocabulary
-from .words import SHARE_WORDS
+from .words import PERIOD_KEYS, SHARE_WORDS, _forms
 
 HOW_MANY = re.compile(r"\b(?:how many|number of|no\.? of|count of|kitne|kitni)\b")
 HOW_MUCH = re.compile(r"\b(?:how much|total|sum|value|worth|amount|kitna)\b")
@@ -70,3 +70,53 @@ def with_count_asked(record: dict[str, Any], text: str, model: Any = None) -> di
         query.pop("order_by")
     params = {**params, "query": query} if "query" in params else query
     return {**record, "params": params, "reason": f"{record.get('reason') or ''}; how many: {count}".strip("; ")}
+
+
+def with_units_asked(
+    record: dict[str, Any], text: str, model: Any = None, lookups: dict[str, list[str]] | None = None
+) -> dict[str, Any]:
+    """ "how many monitors did we sell": the units of that product, not the number of sales lines (when the
+    dataset has a units measure and the words count a stored value of one of its lookups)."""
+    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds_name = str(query.get("dataset") or "")
+    ds = vocab.model.datasets.get(ds_name)
+    low = text.lower()
+    m = re.search(
+        r"\bhow many ([a-z][\w ]{2,40}?)(?= (?:did|do|does|have|has|were|was|are|is|we|in|last|this)\b|[?]|$)", low
+    )
+    if ds is None or not m or not lookups:
+        return record
+    units = next(
+        (n for n, ms in ds.measures.items() if ms.agg == "sum" and {"units", "quantity"} & set(ms.synonyms or [])), None
+    )
+    named = m.group(1).strip()
+    value = next(
+        (
+            (key.partition(".")[2], v)
+            for key, values in lookups.items()
+            if key.partition(".")[0] == ds_name
+            for v in values
+            if named in _forms(v)
+        ),
+        None,
+    )
+    if units is None or value is None:
+        return record
+    if record.get("tool") == "analyze_data":
+        filters = [dict(f) for f in query.get("filters") or []]
+    else:
+        filters = [{"field": k, "value": v} for k, v in dict(query.get("where") or {}).items()]
+        filters += [{"field": k, "value": v} for k, v in query.items() if k in ("region", "customer", "status")]
+    if not any(f.get("field") == value[0] for f in filters):
+        filters.append({"field": value[0], "value": value[1]})
+    new = {"dataset": ds_name, "measures": [units], "filters": filters}
+    new |= {k: v for k, v in query.items() if k in PERIOD_KEYS}
+    return {
+        **record,
+        "tool": "analyze_data",
+        "params": new,
+        "reason": f"{record.get('reason') or ''}; how many {named}: units",
+    }

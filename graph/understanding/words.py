@@ -70,7 +70,24 @@ def _flat_words(value: Any) -> set[str]:
     return set()
 
 
-def unused_words(rest: str, params: dict[str, Any], dataset: str | None, model: Any = None) -> list[str]:
+def _forms(value: str) -> set[str]:
+    """How a stored value is written in a question: "Laptop" as laptop or laptops, "Printer paper (box)" as
+    printer paper."""
+    base = re.sub(r"\s*\(.*?\)\s*", " ", value.lower()).strip()
+    out = {base, value.lower()}
+    out |= {f + "s" for f in list(out) if not f.endswith("s")} | {
+        f + "es" for f in list(out) if f.endswith(("x", "ch", "sh"))
+    }
+    return {f for f in out if len(f) >= 3}
+
+
+def unused_words(
+    rest: str,
+    params: dict[str, Any],
+    dataset: str | None,
+    model: Any = None,
+    lookups: dict[str, list[str]] | None = None,
+) -> list[str]:
     """Content words of `rest` (the message with names, dates and amounts already blanked out) that nothing
     used: not filler, not the parser's vocabulary, not a value the query applies. A data-model value that
     the query does not apply ("inactive" in a listing of every vendor) counts as unused too."""
@@ -92,11 +109,20 @@ def unused_words(rest: str, params: dict[str, Any], dataset: str | None, model: 
         ):
             dropped.append(h.phrase)  # a declared value the query does not apply (or another dataset's)
     out: list[str] = []
+    grouped = set(params.get("group_by") or [])
     for m in TOKEN.finditer(rest):
         w = m.group(0)
         if m.start() in covered or w in parser_words() or w in FILLER or w in used or len(w) < 3 or w.isdigit():
             continue
         if re.fullmatch(r"\d+(?:st|nd|rd|th|k|l|cr|lakh|crore)?", w):
+            continue
+        if len(w) > 3 and (w[:-1] in used or (w.endswith("es") and w[:-2] in used)):  # "laptops": Laptop applied
+            continue
+        if any(  # "revenue from laptops, in percent": every product is shown, Laptop too
+            key.partition(".")[2] in grouped and any(w in _forms(v) for v in values)
+            for key, values in (lookups or {}).items()
+            if key.partition(".")[0] == dataset
+        ):
             continue
         negated = re.match(r"(?:un|non-?)(\w{3,})$", w)  # "unverified": the negated boolean value applied
         if negated and negated.group(1) in used:
