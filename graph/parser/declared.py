@@ -79,7 +79,7 @@ def cues() -> tuple[Cue, ...]:
 
 def _holds(words: list[str], runs: tuple[tuple[str, ...], ...]) -> set[int] | None:
     """Positions of the cue's runs in the words, in order; None when a run is missing."""
-    at, used = 0, set()
+    at, used = 0, set[int]()
     for run in runs:
         n = len(run)
         hit = next((i for i in range(at, len(words) - n + 1) if tuple(words[i : i + n]) == run), None)
