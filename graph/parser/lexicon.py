@@ -130,7 +130,7 @@ COMMON |= set(MONTHS) | set(NUMBER_WORDS)
 _ORDINARY = """
 which what number amount amounts average customer customers revenue vendor vendors supplier suppliers quarter
 highest lowest largest smallest biggest total value sales bills bill invoice invoices payments method owe
-inactive active blocked returned completed category cheque january february march april june july august
+inactive active blocked returned completed category cheque bought sold january february march april june july august
 september october november december
 """.split()
 _TYPO_TARGETS = sorted({w for w in [*KEYWORDS, *_ORDINARY] if len(w) >= 5})
