@@ -120,3 +120,103 @@ def with_units_asked(
         "params": new,
         "reason": f"{record.get('reason') or ''}; how many {named}: units",
     }
+
+
+OPS = {"more than": "gt", "over": "gt", "above": "gt", "at least": "gte", "less than": "lt", "fewer than": "lt"}
+OPS |= {"under": "lt", "below": "lt", "at most": "lte"}
+
+
+def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "sales that had more than 15 units": a condition on a number column that is not money (quantity),
+    which the router read as an amount; "how many sales ..." then counts them."""
+    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds_name = str(query.get("dataset") or "")
+    ds = vocab.model.datasets.get(ds_name)
+    if ds is None:
+        return record
+    low = text.lower()
+    numeric = {
+        w: name
+        for name, d in ds.dimensions.items()
+        if d.type == "number" and d.format not in ("money",)
+        for w in [name.replace("_", " "), *(d.synonyms or [])]
+    }
+    if not numeric:
+        return record
+    words = "|".join(re.escape(w) for w in sorted(numeric, key=len, reverse=True))
+    m = re.search(rf"\b({'|'.join(OPS)})\s+(\d+(?:\.\d+)?)\s+({words})\b", low)
+    if not m:
+        return record
+    op, number, dim = OPS[m.group(1)], float(m.group(2)), numeric[m.group(3)]
+    if record.get("tool") == "analyze_data":
+        filters = [
+            dict(f)
+            for f in query.get("filters") or []
+            if not (f.get("field") == ds.amount and f.get("value") == number)
+        ]
+        measures = list(query.get("measures") or [])
+    else:
+        from .shapes import _listing_filters
+
+        plain = {k: v for k, v in query.items() if k not in ("min_amount", "max_amount")}
+        filters = _listing_filters(plain, ds)
+        measures = []
+    filters.append({"field": dim, "op": op, "value": number})
+    count = _count_measure(ds, "", vocab, ds_name)
+    if HOW_MANY.search(low) and count:
+        measures = [count]
+    if not measures:  # a listing of those rows
+        where_ok = all(f.get("op", "eq") == "eq" for f in filters[:-1])
+        if not where_ok:
+            return record
+        measures = [count] if count else []
+    new = {"dataset": ds_name, "measures": measures, "filters": filters}
+    new |= {k: v for k, v in query.items() if k in PERIOD_KEYS or k in ("group_by", "order_by", "limit")}
+    return {
+        **record,
+        "tool": "analyze_data",
+        "params": new,
+        "reason": f"{record.get('reason') or ''}; {dim} {op} {number:g}".strip("; "),
+    }
+
+
+def with_measure_named_by(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "least sold product by units": a ranking by the measure the words name after "by", not the default."""
+    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds_name = str(query.get("dataset") or "")
+    ds = vocab.model.datasets.get(ds_name)
+    measures = list(query.get("measures") or [])
+    if ds is None or len(measures) != 1 or not query.get("order_by"):
+        return record
+    low = text.lower()
+    for h in vocab.find(low):
+        if not re.search(r"\bby\s+(?:the\s+)?(?:total\s+)?$", low[: h.start]):
+            continue
+        named = [tm.name for tm in h.terms if tm.kind == "measure" and tm.dataset == ds_name]
+        if (
+            len(named) == 1
+            and named[0] != measures[0]
+            and not any(
+                tm.kind == "dimension" and tm.dataset == ds_name and ds.dimensions[tm.name].type != "number"
+                for tm in h.terms
+            )
+        ):
+            old, new = measures[0], named[0]
+            query["measures"] = [new]
+            query["order_by"] = [str(o).replace(old, new) for o in query["order_by"]]
+            query["filters"] = (
+                [{**f, "field": new} if f.get("field") == old else f for f in query.get("filters") or []]
+                or query.pop("filters", None)
+                or []
+            )
+            if not query["filters"]:
+                query.pop("filters")
+            params = {**params, "query": query} if "query" in params else query
+            return {**record, "params": params, "reason": f"{record.get('reason') or ''}; by {new}".strip("; ")}
+    return record

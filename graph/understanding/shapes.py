@@ -42,7 +42,7 @@ def with_aggregate_condition(record: dict[str, Any], text: str, model: Any = Non
     dims = [
         t.name
         for h in vocab.find(low)
-        if h.end <= cond.start() + 1
+        if h.end <= (cond.start("op") if cond.group("op") else cond.start("op2")) + 1
         for t in h.terms
         if t.kind == "dimension" and t.dataset == ds_name and ds.dimensions[t.name].type != "boolean"
     ]
