@@ -104,6 +104,8 @@ def explicit_names(original: str) -> tuple[dict[str, str], str]:
         if field in found or e >= len(original) or any(a <= m.start() < b for a, b in cuts):
             continue
         q = original[e]
+        if q in "'’" and original[e - 1].isalpha():  # "vendors' invoices": a possessive, not a quoted name
+            continue
         if q in "\"'":
             close = next(
                 (

@@ -18,6 +18,8 @@ The same decision applies to the offline parser and to a model's tool call. A to
 
 from __future__ import annotations
 
+import json
+
 from typing import Any
 
 from ..parser.vocabulary import vocabulary
@@ -214,7 +216,10 @@ def understand(
     )  # "inactive vendors", "Travel vendors"
     record = with_attribute_lookup(record, t, model)  # "GSTIN of Ganga Logistics": the vendor master
     record = with_named_measure_or_dataset(record, t, model)  # "remittances to X", "what was our turnover"
-    record = with_declared_values(record, turn.slots.rest, model, lookups=pctx.lookups)  # of the dataset now named
+    # the values of the dataset now named (in all the words when the names the parser read were dropped)
+    named = json.dumps(record.get("params") or {})
+    unnamed = '"vendor"' not in named and '"customer"' not in named
+    record = with_declared_values(record, t if unnamed else turn.slots.rest, model, lookups=pctx.lookups)
     record = with_aggregate_condition(record, t, model)  # "customers with sales over 1 crore": per customer
     record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
     record = with_unit_condition(record, t, model)  # "sales that had more than 15 units": quantity, not amount

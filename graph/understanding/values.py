@@ -24,6 +24,7 @@ def declared_values(text: str, dataset: str | None, model: Any = None) -> dict[s
     ds = vocab.model.datasets.get(dataset)
     if ds is None:
         return {}
+    text = re.sub(r"(?<=\w)[’']s\b", "", text)  # "Travel's share": the value Travel
     out: dict[str, Any] = {}
     for h in vocab.find(text):
         for t in h.terms:
@@ -73,6 +74,7 @@ def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any
     was the value, not the name."""
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)
+    full = re.sub(r"(?<=\w)[’']s\b", "", full)
     words = set(TOKEN.findall(full))
     values = declared_values(full, dataset, model)
     found: dict[str, Any] = {}

@@ -59,6 +59,27 @@ def parser_words() -> frozenset[str]:
     return frozenset(words)
 
 
+def _numbers(value: Any) -> list[float]:
+    """Every number inside a parameter value (a limit, a condition's bound)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, (list, tuple)):
+        return [n for v in value for n in _numbers(v)]
+    if isinstance(value, str):
+        return [float(x) for x in re.findall(r"\d+(?:\.\d+)?", value)]
+    return []
+
+
+def _in_identifier(text: str, m: re.Match[str]) -> bool:
+    """A number that is part of a code or id ("ACM-V003", "T-00001", "INV-ACM-2611-00240")."""
+    a, b = m.start(), m.end()
+    return (a > 0 and (text[a - 1].isalpha() or text[a - 1] in "-_/#")) or (b < len(text) and text[b] in "-_/")
+
+
 def _flat_words(value: Any) -> set[str]:
     """Every word inside a parameter value (names, statuses, measures, nested filters)."""
     if isinstance(value, dict):
@@ -110,8 +131,12 @@ def unused_words(
             dropped.append(h.phrase)  # a declared value the query does not apply (or another dataset's)
     out: list[str] = []
     grouped = set(params.get("group_by") or [])
+    numbers = {f"{n:g}" for n in _numbers(params)}
     for m in TOKEN.finditer(rest):
         w = m.group(0)
+        if w.isdigit() and w not in numbers and not _in_identifier(rest, m):  # "15-day terms": a number nothing used
+            out.append(w)
+            continue
         if m.start() in covered or w in parser_words() or w in FILLER or w in used or len(w) < 3 or w.isdigit():
             continue
         if re.fullmatch(r"\d+(?:st|nd|rd|th|k|l|cr|lakh|crore)?", w):
