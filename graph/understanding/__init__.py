@@ -43,6 +43,7 @@ from .shapes import (
     with_ranking_or_share,
 )
 from .carry import with_carried_parts
+from .dates import with_time_dimension
 from .counts import with_count_asked, with_measure_named_by, with_unit_condition, with_units_asked
 from .records import with_record_ranking
 from .values import declared_values, with_attribute_lookup, with_declared_values
@@ -78,6 +79,7 @@ __all__ = [
     "with_polarity",
     "with_ranking_or_share",
     "with_record_ranking",
+    "with_time_dimension",
     "DATA_TOOLS",
     "FILLER",
     "PERIOD_KEYS",
@@ -227,6 +229,7 @@ def understand(
     record = with_record_ranking(record, t, model)  # "the 5 smallest invoices", "sort them by amount"
     record = with_count_asked(record, t, model)  # "how many of those were completed?": a count, not a value
     record = with_units_asked(record, t, model, pctx.lookups)  # "how many monitors did we sell": units
+    record = with_time_dimension(record, t, model)  # "invoices due this month": the due date's period
     record = with_polarity(record, t)  # "the worst failure rate": the highest
     interp = interpret(
         text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model, lookups=pctx.lookups

@@ -130,3 +130,25 @@ def test_the_five_smallest_invoices_match_sql(services):
         ]
     out = turn(compile_graph(services), cfg("maya", "reach-1"), "show the 5 smallest invoices from last month")
     assert [r[0] for r in out["result"]["data"]["rows"]] == expected
+
+
+def test_a_period_of_another_date_applies_to_that_date(services):
+    """ "invoices due this month" lists by the due date; "how much is due this month" keeps the amount."""
+    from dateutil.relativedelta import relativedelta
+
+    from business_data import clock
+    from graph.builder import compile_graph
+
+    _, q = read("how much is due this month")
+    assert q["measures"] == ["outstanding"] and q["time_dimension"] == "due_date"
+    _, q = read("how many invoices have a due date this month?")
+    assert q["measures"] == ["invoice_count"] and q["time_dimension"] == "due_date"
+    first = clock.today().replace(day=1)
+    with services.business.connect() as c:
+        (expected,) = c.execute(
+            text("SELECT count(*) FROM invoices WHERE workspace_id = 'acme' AND due_date >= :a AND due_date < :b"),
+            {"a": first, "b": first + relativedelta(months=1)},
+        ).one()
+    out = turn(compile_graph(services), cfg("maya", "reach-2"), "invoices due this month")
+    assert out["result"]["data"]["filtered_records"] == expected
+    assert "due" in out["response"].lower()
