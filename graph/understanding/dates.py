@@ -28,10 +28,10 @@ def with_time_dimension(record: dict[str, Any], text: str, model: Any = None) ->
         return record
     low = text.lower()
     named = []
-    for name, dim in ds.dimensions.items():
-        if dim.type != "time" or name == ds.time:
+    for name, d in ds.dimensions.items():
+        if d.type != "time" or name == ds.time:
             continue
-        words = [name.replace("_", " "), dim.label or "", *(dim.synonyms or [])]
+        words = [name.replace("_", " "), d.label or "", *(d.synonyms or [])]
         for w in sorted({w for w in words if w}, key=len, reverse=True):
             if re.search(rf"\b{re.escape(w)}\b(?={_LEAD}|\s*$)", low) and (" " in w or re.search(_LEAD, low)):
                 named.append(name)
