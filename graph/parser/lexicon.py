@@ -182,7 +182,7 @@ HINGLISH = [
         (r"\bsirf\b|\bkewal\b", "only"),
         (r"\baur\b", "and"),
         (r"\b(?:dena|dene|chukana) (?:hai|hain|baaki hai|baki hai)\b|\bbaaki hai\b", "owe"),
-        (r"\bpay kiya\b|\bpay kiye\b|\bbhugtan kiya\b", "paid"),
+        (r"\bpay kiya\b|\bpay kiye\b|\bbhugtan kiya\b", "we paid"),
         (r"\b(?:the|thi|tha)\s*\?*\s*$", "were there"),  # "kitne customers the?": how many were there (in that set)
         (
             r"\b(?:ki|ka|ke|ko|hai|hain|tha|thi|the hain|hui|hua|hue|mein|se|wale|wali|waale|kiya|kiye|aaye|aaya|aayi|karo|kar do|hota|hoti|hote|kya)\b",

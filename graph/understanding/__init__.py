@@ -44,7 +44,13 @@ from .shapes import (
 )
 from .carry import with_carried_parts
 from .dates import with_time_dimension
-from .counts import with_count_asked, with_measure_named_by, with_unit_condition, with_units_asked
+from .counts import (
+    with_count_asked,
+    with_measure_named_by,
+    with_overall_average,
+    with_unit_condition,
+    with_units_asked,
+)
 from .records import with_record_ranking
 from .values import declared_values, with_attribute_lookup, with_declared_values
 from .words import DATA_TOOLS, FILLER, FOLLOW_CUE, PERIOD_KEYS, parser_words, unused_words
@@ -76,6 +82,7 @@ __all__ = [
     "with_declared_values",
     "with_measure_named_by",
     "with_named_measure_or_dataset",
+    "with_overall_average",
     "with_polarity",
     "with_ranking_or_share",
     "with_record_ranking",
@@ -226,6 +233,7 @@ def understand(
     record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
     record = with_unit_condition(record, t, model)  # "sales that had more than 15 units": quantity, not amount
     record = with_measure_named_by(record, t, model)  # "least sold product by units"
+    record = with_overall_average(record, t, model)  # "average payment terms across our vendors": one figure
     record = with_record_ranking(record, t, model)  # "the 5 smallest invoices", "sort them by amount"
     record = with_count_asked(record, t, model)  # "how many of those were completed?": a count, not a value
     record = with_units_asked(record, t, model, pctx.lookups)  # "how many monitors did we sell": units

@@ -220,3 +220,30 @@ def with_measure_named_by(record: dict[str, Any], text: str, model: Any = None) 
             params = {**params, "query": query} if "query" in params else query
             return {**record, "params": params, "reason": f"{record.get('reason') or ''}; by {new}".strip("; ")}
     return record
+
+
+def with_overall_average(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "average payment terms across our vendors": one average over them all, not one per vendor ("by",
+    "per", "each", "which" still break it down)."""
+    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds = vocab.model.datasets.get(str(query.get("dataset") or ""))
+    measures = list(query.get("measures") or [])
+    groups = list(query.get("group_by") or [])
+    if ds is None or len(groups) != 1 or len(measures) != 1 or measures[0] not in ds.measures:
+        return record
+    low = text.lower()
+    if ds.measures[measures[0]].agg != "avg" or not re.search(r"\bacross (?:all|our|the|every)\b", low):
+        return record
+    if re.search(r"\b(?:by|per|each|every|which|wise|split|broken|grouped|top|bottom)\b", low) or query.get("limit"):
+        return record
+    query.pop("group_by")
+    query.pop("order_by", None)
+    params = {**params, "query": query} if "query" in params else query
+    return {
+        **record,
+        "params": params,
+        "reason": f"{record.get('reason') or ''}; one average across them all".strip("; "),
+    }
