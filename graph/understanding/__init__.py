@@ -19,6 +19,7 @@ The same decision applies to the offline parser and to a model's tool call. A to
 from __future__ import annotations
 
 import json
+import re
 
 from typing import Any
 
@@ -165,6 +166,22 @@ def interpret(
     return interp
 
 
+_PRONOUN = re.compile(r"\b(?:them|they|their|theirs|it|its)\b")
+
+
+def _leans_back(text: str, model: Any = None) -> bool:
+    """A cue of a follow-up, other than a pronoun for records the message itself named before it
+    ("invoices with no GSTIN on them": them are those invoices)."""
+    words = vocabulary(model).find(text)
+    for m in FOLLOW_CUE.finditer(text):
+        if _PRONOUN.fullmatch(m.group(0)) and any(
+            h.end <= m.start() and any(t.kind == "dataset" for t in h.terms) for h in words
+        ):
+            continue
+        return True
+    return False
+
+
 def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model: Any = None) -> bool:
     """A self-contained new question: read alone it is a whole data question (it names what it asks
     about: a dataset or a measure), it leans on nothing before (no pronoun, no "and for ..."), and the
@@ -172,7 +189,7 @@ def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model:
     if alone.kind != "tool" or alone.tool not in ("filter_data", "analyze_data"):
         return False
     low = alone_turn.core or alone_turn.t
-    if FOLLOW_CUE.search(low) or FOLLOW_CUE.search(alone_turn.t):
+    if _leans_back(low, model) or _leans_back(alone_turn.t, model):
         return False
     named = any(t.kind in ("dataset", "measure") for h in vocabulary(model).find(alone_turn.t) for t in h.terms)
     if not named:

@@ -63,6 +63,9 @@ def with_time_dimension(record: dict[str, Any], text: str, model: Any = None) ->
         query["time_dimension"] = dim
     else:
         query["date_field"] = dim
+        for key in ("status", "payment_status"):  # "a paid date in ...": the word was the date's, not a status
+            if isinstance(query.get(key), str) and query[key] in (ds.dimensions[dim].label or dim).split():
+                query.pop(key)
     params = {**params, "query": query} if "query" in params else query
     return {
         **record,
