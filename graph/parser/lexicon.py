@@ -263,7 +263,7 @@ NUM = (
     r"|(?![a-z0-9])(?!\s*(?:invoices?|bills?|days?|weeks?|months?|years?|times|transactions?|sales|records|rows|vendors?|%|percent)))"
     r"(?:\s*(?:rupees|rs\.?|inr)\b)?"
 )
-_MIN = r"(?:over|above|more than|greater than|higher than|bigger than|exceeding|exceeds|in excess of|at least|minimum(?: of)?|min\.?|not less than|upwards of|starting (?:from|at)|>=?|≥)"
+_MIN = r"(?:over|above|more than|greater than|higher than|bigger than|exceeding|exceeds|exceeded|exceed|in excess of|at least|minimum(?: of)?|min\.?|not less than|upwards of|starting (?:from|at)|>=?|≥)"
 _MAX = r"(?:under|below|less than|lower than|smaller than|cheaper than|at most|up ?to|not more than|not over|not above|maximum(?: of)?|max\.?|within|<=?|≤)"
 _AMT_WORD = r"(?:(?:with |having |of )?(?:an? )?(?:total |invoice |bill )?(?:amount|value|worth|total|valued|priced)s?\s*(?:of|is|=|:)?\s*)?"
 RANGE_AMT_RE = re.compile(
