@@ -142,15 +142,20 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
         w: name
         for name, d in ds.dimensions.items()
         if d.type == "number" and d.format not in ("money",)
-        for w in [name.replace("_", " "), *(d.synonyms or [])]
+        for w in [name.replace("_", " "), d.label or name, *(d.synonyms or [])]
     }
     if not numeric:
         return record
     words = "|".join(re.escape(w) for w in sorted(numeric, key=len, reverse=True))
     m = re.search(rf"\b({'|'.join(OPS)})\s+(\d+(?:\.\d+)?)\s+({words})\b", low)
-    if not m:
+    exact = re.search(rf"\b(\d+)[- ]days?[- ]+({words})\b", low)  # "on 15-day payment terms"
+    if m:
+        op, number, dim = OPS[m.group(1)], float(m.group(2)), numeric[m.group(3)]
+    elif exact and ds.dimensions[numeric[exact.group(2)]].format == "days":
+        op, number, dim = "eq", float(exact.group(1)), numeric[exact.group(2)]
+        query = {k: v for k, v in query.items() if k not in PERIOD_KEYS or ds.time}  # "15-day" was no period
+    else:
         return record
-    op, number, dim = OPS[m.group(1)], float(m.group(2)), numeric[m.group(3)]
     if record.get("tool") == "analyze_data":
         filters = [
             dict(f)
@@ -168,12 +173,12 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
     count = _count_measure(ds, "", vocab, ds_name)
     if HOW_MANY.search(low) and count:
         measures = [count]
-    if not measures:  # a listing of those rows
-        where_ok = all(f.get("op", "eq") == "eq" for f in filters[:-1])
-        if not where_ok:
-            return record
+    listing = not measures
+    if listing:  # a listing of those records: one row per record
         measures = [count] if count else []
     new = {"dataset": ds_name, "measures": measures, "filters": filters}
+    if listing and ds.key in ds.dimensions:
+        new["group_by"] = [ds.key]
     new |= {k: v for k, v in query.items() if k in PERIOD_KEYS or k in ("group_by", "order_by", "limit")}
     return {
         **record,

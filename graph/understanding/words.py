@@ -29,7 +29,7 @@ FILLER = set(
     per cent vs versus via etc also too very really actually basically just only even still
     wise overall altogether together entire whole full complete
     came come comes coming receive received receiving brought bring placed place located based far across
-    everyone everybody anyone weakest strongest busiest quietest happen happened because
+    everyone everybody anyone weakest strongest busiest quietest happen happened because single individual
     run running ran do doing prepare generate produce
     """.split()
 )

@@ -152,3 +152,21 @@ def test_a_period_of_another_date_applies_to_that_date(services):
     out = turn(compile_graph(services), cfg("maya", "reach-2"), "invoices due this month")
     assert out["result"]["data"]["filtered_records"] == expected
     assert "due" in out["response"].lower()
+
+
+def test_the_single_biggest_record_and_who_it_was():
+    _, q = read("what was the largest single sale last quarter, and which customer was it?")
+    assert (q["group_by"], q["order_by"], q["limit"]) == (["sale_id", "customer"], ["-sales_value"], 1)
+    _, q = read("who placed the biggest single order this year?")
+    assert q["group_by"] == ["sale_id", "customer"]
+
+
+def test_a_number_of_days_of_a_days_column_is_that_value():
+    _, q = read("vendors on 15-day payment terms")
+    assert {"field": "payment_terms_days", "op": "eq", "value": 15.0} in q["filters"]
+    assert q["group_by"] == ["vendor"]  # the vendors themselves, listed
+
+
+def test_an_average_across_all_of_them_is_one_figure():
+    _, q = read("average payment terms across our vendors")
+    assert q["measures"] == ["average_terms"] and "group_by" not in q
