@@ -58,7 +58,7 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
             if t.kind == "dimension" and t.dataset == ds_name and t.name != ds.key
         ][:1]
     elif asked:  # "who placed the biggest single order": the party of the record
-        extra = [d for d in ("customer", "vendor") if d in ds.dimensions][:1]
+        extra = [str(d) for d in ("customer", "vendor") if d in ds.dimensions][:1]
     if single and (asked or "single" in single.group(0)) and not ranked:
         ranked = single
     if not ranked and not sort:
