@@ -32,6 +32,7 @@ class IntentRecord(TypedDict, total=False):
     model: str | None  # "google_genai:gemini-2.0-flash" when router == "llm"
     fallback: str | None  # why the offline parser stood in for a configured model this turn
     explained_by: str  # who wrote the answer's words (template, or the model)
+    assumed: list[str]  # readings of this message the answer states ("I read “from November” as November 2026 only")
 
 
 Decision = Literal["run", "assume", "ask", "refuse"]

@@ -161,6 +161,7 @@ def correct_word(word: str) -> str:
 HINGLISH = [
     (re.compile(p), e)
     for p, e in [
+        (r"\b(?:yr|yrs)\b", "year"),  # (not Hinglish: the short form people type)
         (r"\bpich+(?:h)?le (?:saal|sal|varsh)\b", "last year"),
         (r"\bis (?:saal|sal|varsh)\b", "this year"),
         (r"\bpich+(?:h)?le (?:mahine|mahina|month)\b", "last month"),
@@ -176,7 +177,9 @@ HINGLISH = [
         ),
         (r"\bkitne\b", "how many"),
         (r"\bkitna\b|\bkitni\b", "how much"),
-        (r"\bsabse (?:bada|bade|badi|zyada|jyada)\b", "biggest"),
+        (r"\bsabse (?:zyada|jyada|zyaada|adhik)\b", "most"),
+        (r"\bsabse (?:bada|bade|badi)\b", "biggest"),
+        (r"\bfail (?:hua|hue|hui|huye|ho gaye|ho gayi|ho gaya)\b", "failed"),
         (r"\bsabse (?:kam|chhota|chhote|chhoti)\b", "smallest"),
         (r"\bkaun ?sa\b|\bkaun ?si\b|\bkaun\b", "which"),
         (r"\bsirf\b|\bkewal\b", "only"),

@@ -43,11 +43,12 @@ from .shapes import (
     with_polarity,
     with_ranking_or_share,
 )
-from .carry import with_carried_parts
+from .carry import with_carried_parts, with_previous_filter_in_query
 from .dates import with_time_dimension
 from .counts import (
     with_count_asked,
     with_measure_named_by,
+    with_most_by_status,
     with_overall_average,
     with_unit_condition,
     with_units_asked,
@@ -82,9 +83,11 @@ __all__ = [
     "with_units_asked",
     "with_declared_values",
     "with_measure_named_by",
+    "with_most_by_status",
     "with_named_measure_or_dataset",
     "with_overall_average",
     "with_polarity",
+    "with_previous_filter_in_query",
     "with_ranking_or_share",
     "with_record_ranking",
     "with_time_dimension",
@@ -223,6 +226,8 @@ def understand(
         record = {**proposed.__dict__, **(llm or {"router": "llm", "model": None}), "fallback": None}
     else:
         record = {**parsed.__dict__, "router": "offline", "model": None, "fallback": fallback}
+    if turn.slots.params.get("_assumed") and record.get("kind") in ("tool", "template"):
+        record["assumed"] = list(turn.slots.params["_assumed"])
     last = pctx.last_result or {}
     previous = {**dict(last.get("params") or {}), **query_of(last.get("tool"), dict(last.get("query") or {}))}
     standalone = None
@@ -251,11 +256,15 @@ def understand(
     record = with_unit_condition(record, t, model)  # "sales that had more than 15 units": quantity, not amount
     record = with_measure_named_by(record, t, model)  # "least sold product by units"
     record = with_overall_average(record, t, model)  # "average payment terms across our vendors": one figure
+    record = with_most_by_status(record, t, model)  # "which vendor failed the most": failures counted
     record = with_record_ranking(record, t, model)  # "the 5 smallest invoices", "sort them by amount"
     record = with_count_asked(record, t, model)  # "how many of those were completed?": a count, not a value
     record = with_units_asked(record, t, model, pctx.lookups)  # "how many monitors did we sell": units
     record = with_time_dimension(record, t, model)  # "invoices due this month": the due date's period
-    record = with_polarity(record, t)  # "the worst failure rate": the highest
+    record = with_polarity(record, t)
+    record = with_previous_filter_in_query(
+        record, pctx.last_result
+    )  # "sum them up" after a listing  # "the worst failure rate": the highest
     interp = interpret(
         text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model, lookups=pctx.lookups
     )

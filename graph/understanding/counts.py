@@ -252,3 +252,35 @@ def with_overall_average(record: dict[str, Any], text: str, model: Any = None) -
         "params": params,
         "reason": f"{record.get('reason') or ''}; one average across them all".strip("; "),
     }
+
+
+STATUS_MOST = re.compile(
+    r"\b(?:fail(?:ed|s)?|cancel(?:l?ed|s)?|return(?:ed|s)?|reject(?:ed|s)?|bounced?)\s+(?:the\s+)?(?:most|least|more|less)\b"
+)
+
+
+def with_most_by_status(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "which vendor failed the most": the most failures (a count), not the biggest failed value."""
+    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds_name = str(query.get("dataset") or "")
+    ds = vocab.model.datasets.get(ds_name)
+    measures = list(query.get("measures") or [])
+    low = text.lower()
+    if ds is None or len(measures) != 1 or not query.get("group_by") or not STATUS_MOST.search(low):
+        return record
+    if HOW_MUCH.search(low) or measures[0] not in ds.measures or ds.measures[measures[0]].format != "money":
+        return record
+    count = _count_measure(ds, "", vocab, ds_name)
+    if not count:
+        return record
+    query["measures"] = [count]
+    query["order_by"] = [str(o).replace(measures[0], count) for o in query.get("order_by") or []]
+    params = {**params, "query": query} if "query" in params else query
+    return {
+        **record,
+        "params": params,
+        "reason": f"{record.get('reason') or ''}; the most of them: a count".strip("; "),
+    }

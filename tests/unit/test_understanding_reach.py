@@ -170,3 +170,25 @@ def test_a_number_of_days_of_a_days_column_is_that_value():
 def test_an_average_across_all_of_them_is_one_figure():
     _, q = read("average payment terms across our vendors")
     assert q["measures"] == ["average_terms"] and "group_by" not in q
+
+
+def test_from_a_month_is_that_month_and_the_answer_says_so():
+    record, q = read("show me cancelled sales from november")
+    assert q["period"].endswith("-11") and "date_from" not in q
+    assert any("November" in a and "only" in a for a in record.get("assumed") or [])
+    _, q = read("sales from november onwards")
+    assert q["date_from"].endswith("-11-01") and "period" not in q
+
+
+def test_sum_them_up_and_failed_the_most():
+    last = {
+        "tool": "filter_data",
+        "dataset": "invoices",
+        "params": {"dataset": "invoices", "payment_status": "overdue"},
+        "query": {"dataset": "invoices", "filters": [{"field": "payment_status", "value": "overdue"}]},
+    }
+    record, q = read("sum them up", last)
+    assert record["tool"] == "analyze_data" and not (record.get("refs") or {}).get("filter")
+    assert q["filters"] == [{"field": "payment_status", "value": "overdue"}]
+    _, q = read("which vendor failed the most this year")
+    assert q["measures"] == ["invoice_count"] and q["order_by"] == ["-invoice_count"]
