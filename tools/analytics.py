@@ -7,7 +7,7 @@ chart spec (`data["chart"]`) for clients to draw.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from business_data.datamodel import Dataset
@@ -16,6 +16,7 @@ from business_data.db import session_scope
 from . import charts
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money, number
+from .periods import days_words
 from .queries import describe_filters
 from .runner import Answer, run_measures
 from .compiler import WORKSPACE_DIMENSION
@@ -64,6 +65,12 @@ def period_words(q: SemanticQuery, answer: Answer) -> str:
     if not (c.start or c.end):
         return ""
     exact = c.period
+    if answer.same_days:  # "this month so far (1–7 Dec)", "last month, the same days (1–7 Nov)"
+        exact = same_days_words(answer, answer)
+        if q.period and not (q.date_from or q.date_to):
+            named = q.period.strip().replace("_", " ")
+            return f"{named} so far ({exact})" if answer.same_days == "current" else f"{named}, the same days ({exact})"
+        return f"from {exact}"
     if q.period and not (q.date_from or q.date_to):
         named = q.period.strip().replace("_", " ")
         if named[:1].isdigit():
@@ -72,6 +79,15 @@ def period_words(q: SemanticQuery, answer: Answer) -> str:
             named = "the " + named
         return f"{named} ({exact})"
     return f"from {exact}"
+
+
+def same_days_words(a: Answer, part: Answer) -> str:
+    """One side of a comparison cut to the same days, as people say it: '1–7 Dec' (the year when it is
+    not the year of the current period's last day)."""
+    c, ref = part.compiled, a.compiled.end
+    if not (c.start and c.end and ref):
+        return c.period
+    return days_words(c.start, c.end, ref - timedelta(days=1))
 
 
 def subject(ds: Dataset, q: SemanticQuery) -> str:
@@ -190,6 +206,10 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
         data["chart"] = chart
     if a.previous is not None:
         data["previous"] = {"period": a.previous.compiled.period, "rows": a.previous.rows}
+        data["same_days"] = bool(a.same_days)  # both periods cut to the days the unfinished one has had
+    if a.partial:  # trend buckets only partly counted (the month so far): {period: [first day, last day]}
+        data["partial"] = {k: [s.isoformat(), (e - timedelta(days=1)).isoformat()] for k, (s, e) in a.partial.items()}
+    data["as_of"] = ctx.today.isoformat()  # the business day the figures were read on
     message = words(ds, a, q, extra, top)
     filters = describe_filters(q, a.compiled.workspace, a.compiled.period, bool(a.compiled.start or a.compiled.end))
     n = len(rows)
@@ -310,6 +330,7 @@ def chart_for(ds: Dataset, a: Answer, q: SemanticQuery) -> dict | None:
             title=f"{_cap(label(ds, m))} by {q.time_grain}",
             series=series,
             series_title=label(ds, series) if series else None,
+            partial={k: f"{k} ({days})" for k, days in partial_days(a).items()} or None,
         )
     if q.kind == "breakdown":
         d = q.group_by[0]
@@ -335,6 +356,14 @@ def compare_words(q: SemanticQuery, a: Answer) -> str:
     """'last month (01 Oct 2026 to 31 Oct 2026)' for the other period of a comparison."""
     exact = a.previous.compiled.period if a.previous else ""
     c = (q.compare_to or "").strip().lower().replace(" ", "_")
+    if a.same_days and a.previous is not None:  # "the same days of last month (1–7 Nov)"
+        exact = same_days_words(a, a.previous)
+        if c in ("previous_period", "previous", "prior_period", "period_before"):
+            return f"the same days of the period before ({exact})"
+        if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
+            return f"the same days a year earlier ({exact})"
+        named = c.replace("_", " ")
+        return f"the same days of {named} ({exact})" if a.same_days == "current" else f"{named} so far ({exact})"
     if c in ("previous_period", "previous", "prior_period", "period_before"):
         return f"the period before ({exact})"
     if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
@@ -436,20 +465,41 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
 DEFAULT_RANK_CAP = 100  # a limit below this reads as a ranking ("top 5")
 
 
+def partial_days(a: Answer) -> dict[str, str]:
+    """The days each partly counted trend bucket holds: {'2026-12': '1–7 Dec so far'}."""
+    out = {}
+    for period, (start, end) in a.partial.items():
+        so_far = "so far" if a.as_of and end == a.as_of + timedelta(days=1) else "only"
+        out[period] = f"{days_words(start, end, end - timedelta(days=1))} {so_far}"
+    return out
+
+
+def partial_words(a: Answer, grain: str | None) -> dict[str, str]:
+    """Each partly counted bucket's name with its days: 'Dec 2026 (1–7 Dec so far)'."""
+    return {k: f"{_period_label(k, grain)} ({days})" for k, days in partial_days(a).items()}
+
+
 def _trend_words(ds: Dataset, a: Answer, q: SemanticQuery, what: str, when_: str) -> str:
     m = q.measures[0]
     head = f"{_cap(label(ds, m))} by {q.time_grain}{' for ' + what if what else ''}{',' + when_ if when_ else ''}"
+    partial = partial_words(a, q.time_grain)
     if q.group_by:
-        return f"{head}: {len(a.rows)} values over {len({r['period'] for r in a.rows})} {q.time_grain}s by {label(ds, q.group_by[0])} (see the table and chart)."
-    rows = [r for r in a.rows if r[m] is not None]
-    listed = "; ".join(f"{_period_label(r['period'], q.time_grain)} {fmt(ds, m, r[m])}" for r in rows[-12:])
+        note = f"; {', '.join(partial.values())} partly counted" if partial else ""
+        return f"{head}: {len(a.rows)} values over {len({r['period'] for r in a.rows})} {q.time_grain}s by {label(ds, q.group_by[0])}{note} (see the table and chart)."
+    named = [r for r in a.rows if r[m] is not None]
+    listed = "; ".join(
+        f"{partial.get(str(r['period'])) or _period_label(r['period'], q.time_grain)} {fmt(ds, m, r[m])}"
+        for r in named[-12:]
+    )
     text = f"{head}: {listed}."
+    rows = [r for r in named if str(r["period"]) not in partial]  # a partial month is no high, low or drop
     if len(rows) >= 2:
         hi = max(rows, key=lambda r: r[m])
         lo = min(rows, key=lambda r: r[m])
         text += (
             f" Highest in {_period_label(hi['period'], q.time_grain)} ({fmt(ds, m, hi[m])}), lowest in "
-            f"{_period_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last: "
+            f"{_period_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last"
+            f"{' full ' + str(q.time_grain) if partial else ''}: "
             f"{_change_words(ds, m, rows[-1][m], rows[0][m])}."
         )
     return text
