@@ -204,8 +204,9 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     chart = chart_for(ds, a, q)
     if chart:
         data["chart"] = chart
+    data["dates"] = _dates(a)  # the first and last day read (ISO), null at an open end
     if a.previous is not None:
-        data["previous"] = {"period": a.previous.compiled.period, "rows": a.previous.rows}
+        data["previous"] = {"period": a.previous.compiled.period, "dates": _dates(a.previous), "rows": a.previous.rows}
         data["same_days"] = bool(a.same_days)  # both periods cut to the days the unfinished one has had
     if a.partial:  # trend buckets only partly counted (the month so far): {period: [first day, last day]}
         data["partial"] = {k: [s.isoformat(), (e - timedelta(days=1)).isoformat()] for k, (s, e) in a.partial.items()}
@@ -230,6 +231,11 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
             )
         ],
     )
+
+
+def _dates(a: Answer) -> list[str | None]:
+    c = a.compiled
+    return [c.start.isoformat() if c.start else None, (c.end - timedelta(days=1)).isoformat() if c.end else None]
 
 
 def analysis_table(ctx: ToolContext, q: SemanticQuery) -> dict[str, Any]:
