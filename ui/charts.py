@@ -91,8 +91,8 @@ def month_labels(months: list[str], partial: dict[str, list[str]]) -> dict[str, 
 
 
 def sales_trend(trend: dict) -> dict:
-    """One line per region over the months; the month so far has a hollow point and says so on the
-    axis, so its low figure does not read as a fall. A click picks the month and the region."""
+    """One line per region over the whole months; the month so far is a hollow point apart from the line
+    and says so on the axis, so its low figure does not read as a fall. A click picks month and region."""
     rows, partial = trend["rows"], trend.get("partial") or {}
     labels = month_labels(sorted({r["month"] for r in rows}), partial)
     values = [{**r, "label": labels[r["month"]], "so_far": r["month"] in partial} for r in rows]
@@ -103,7 +103,13 @@ def sales_trend(trend: dict) -> dict:
         "axis": {"labelAngle": 0, "labelExpr": _lookup(labels)},
     }
     y = {"field": "amount", "type": "quantitative", "title": "Sales", "axis": {"labelExpr": RUPEES, "tickCount": 4}}
-    colour = {"field": "region", "type": "nominal", "title": None, "legend": {"orient": "bottom"}}
+    colour = {
+        "field": "region",
+        "type": "nominal",
+        "title": None,
+        "scale": {"scheme": "tableau10"},
+        "legend": {"orient": "bottom"},
+    }
     tooltip = [
         {"field": "label", "title": "month"},
         {"field": "region"},
@@ -113,7 +119,8 @@ def sales_trend(trend: dict) -> dict:
         "data": {"values": values},
         "encoding": {"x": x, "y": y, "color": colour, "tooltip": tooltip},
         "layer": [
-            {"mark": {"type": "line"}},
+            # the line joins whole months only: the month so far stands apart, hollow, so it is not read as a fall
+            {"transform": [{"filter": "!datum.so_far"}], "mark": {"type": "line"}},
             {
                 "params": _pick("month", "region"),
                 "mark": {"type": "point", "size": 70, "cursor": "pointer", "strokeWidth": 2},
@@ -122,6 +129,7 @@ def sales_trend(trend: dict) -> dict:
                         "condition": {"test": "datum.so_far", "value": "white"},
                         "field": "region",
                         "type": "nominal",
+                        "scale": {"scheme": "tableau10"},  # (the line's colours: the same sorted regions)
                         "legend": None,
                     },
                     "opacity": {"condition": {"param": "pick", "value": 1}, "value": 0.6},

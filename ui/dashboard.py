@@ -77,7 +77,8 @@ def page() -> None:
     st.subheader("Sales trend")
     partial = figs["trend"]["partial"]
     so_far = (
-        f"; {today:%B} so far ({figures.days(next(iter(partial.values())), today)}) has a hollow point"
+        f"; {today:%B} so far ({figures.days(next(iter(partial.values())), today)}) is the hollow point off the "
+        "line: part of a month, not a fall"
         if partial
         else ""
     )
