@@ -7,7 +7,6 @@ chart spec (`data["chart"]`) for clients to draw.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
 from typing import Any
 
 from business_data.datamodel import Dataset
@@ -16,7 +15,7 @@ from business_data.db import session_scope
 from . import charts
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money, number
-from .periods import days_words
+from .period_words import bucket_label, compare_words, dates, partial_dates, partial_days, partial_words, period_words
 from .queries import describe_filters
 from .runner import Answer, run_measures
 from .compiler import WORKSPACE_DIMENSION
@@ -60,36 +59,6 @@ def fmt(ds: Dataset, name: str, value: Any) -> str:
     return number(value)
 
 
-def period_words(q: SemanticQuery, answer: Answer) -> str:
-    c = answer.compiled
-    if not (c.start or c.end):
-        return ""
-    exact = c.period
-    if answer.same_days:  # "this month so far (1–7 Dec)", "last month, the same days (1–7 Nov)"
-        exact = same_days_words(answer, answer)
-        if q.period and not (q.date_from or q.date_to):
-            named = q.period.strip().replace("_", " ")
-            return f"{named} so far ({exact})" if answer.same_days == "current" else f"{named}, the same days ({exact})"
-        return f"from {exact}"
-    if q.period and not (q.date_from or q.date_to):
-        named = q.period.strip().replace("_", " ")
-        if named[:1].isdigit():
-            return f"in {named} ({exact})"
-        if named.startswith("last ") and named.split()[1].isdigit():
-            named = "the " + named
-        return f"{named} ({exact})"
-    return f"from {exact}"
-
-
-def same_days_words(a: Answer, part: Answer) -> str:
-    """One side of a comparison cut to the same days, as people say it: '1–7 Dec' (the year when it is
-    not the year of the current period's last day)."""
-    c, ref = part.compiled, a.compiled.end
-    if not (c.start and c.end and ref):
-        return c.period
-    return days_words(c.start, c.end, ref - timedelta(days=1))
-
-
 def subject(ds: Dataset, q: SemanticQuery) -> str:
     """'failed invoices from IndiSky Airlines in the North' from the query's filters."""
     adjectives, tail = [], []
@@ -125,20 +94,6 @@ def subject(ds: Dataset, q: SemanticQuery) -> str:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _period_label(value: Any, grain: str | None) -> str:
-    text = str(value)
-    try:
-        if grain == "month":
-            return datetime.strptime(text, "%Y-%m").strftime("%b %Y")
-        if grain == "week":
-            return "week of " + datetime.strptime(text, "%Y-%m-%d").strftime("%d %b %Y")
-        if grain == "day":
-            return datetime.strptime(text, "%Y-%m-%d").strftime("%d %b %Y")
-    except ValueError:
-        pass
-    return text
 
 
 def _change(now: float | None, before: float | None) -> tuple[float | None, float | None]:
@@ -204,12 +159,12 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     chart = chart_for(ds, a, q)
     if chart:
         data["chart"] = chart
-    data["dates"] = _dates(a)  # the first and last day read (ISO), null at an open end
+    data["dates"] = dates(a)  # the first and last day read (ISO), null at an open end
     if a.previous is not None:
-        data["previous"] = {"period": a.previous.compiled.period, "dates": _dates(a.previous), "rows": a.previous.rows}
+        data["previous"] = {"period": a.previous.compiled.period, "dates": dates(a.previous), "rows": a.previous.rows}
         data["same_days"] = bool(a.same_days)  # both periods cut to the days the unfinished one has had
     if a.partial:  # trend buckets only partly counted (the month so far): {period: [first day, last day]}
-        data["partial"] = {k: [s.isoformat(), (e - timedelta(days=1)).isoformat()] for k, (s, e) in a.partial.items()}
+        data["partial"] = partial_dates(a)
     data["as_of"] = ctx.today.isoformat()  # the business day the figures were read on
     message = words(ds, a, q, extra, top)
     filters = describe_filters(q, a.compiled.workspace, a.compiled.period, bool(a.compiled.start or a.compiled.end))
@@ -231,11 +186,6 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
             )
         ],
     )
-
-
-def _dates(a: Answer) -> list[str | None]:
-    c = a.compiled
-    return [c.start.isoformat() if c.start else None, (c.end - timedelta(days=1)).isoformat() if c.end else None]
 
 
 def analysis_table(ctx: ToolContext, q: SemanticQuery) -> dict[str, Any]:
@@ -358,26 +308,6 @@ def _is_total_money(ds: Dataset, name: str) -> bool:
     return m.format == "money" and (m.agg == "sum" or bool(m.derived and m.derived.op == "sum"))
 
 
-def compare_words(q: SemanticQuery, a: Answer) -> str:
-    """'last month (01 Oct 2026 to 31 Oct 2026)' for the other period of a comparison."""
-    exact = a.previous.compiled.period if a.previous else ""
-    c = (q.compare_to or "").strip().lower().replace(" ", "_")
-    if a.same_days and a.previous is not None:  # "the same days of last month (1–7 Nov)"
-        exact = same_days_words(a, a.previous)
-        if c in ("previous_period", "previous", "prior_period", "period_before"):
-            return f"the same days of the period before ({exact})"
-        if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
-            return f"the same days a year earlier ({exact})"
-        named = c.replace("_", " ")
-        return f"the same days of {named} ({exact})" if a.same_days == "current" else f"{named} so far ({exact})"
-    if c in ("previous_period", "previous", "prior_period", "period_before"):
-        return f"the period before ({exact})"
-    if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
-        return f"a year earlier ({exact})"
-    named = c.replace("_", " ")
-    return f"{'in ' if named[:1].isdigit() else ''}{named} ({exact})"
-
-
 def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict | None) -> str:
     """The figures in plain words."""
     when = period_words(q, a)
@@ -471,20 +401,6 @@ def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict 
 DEFAULT_RANK_CAP = 100  # a limit below this reads as a ranking ("top 5")
 
 
-def partial_days(a: Answer) -> dict[str, str]:
-    """The days each partly counted trend bucket holds: {'2026-12': '1–7 Dec so far'}."""
-    out = {}
-    for period, (start, end) in a.partial.items():
-        so_far = "so far" if a.as_of and end == a.as_of + timedelta(days=1) else "only"
-        out[period] = f"{days_words(start, end, end - timedelta(days=1))} {so_far}"
-    return out
-
-
-def partial_words(a: Answer, grain: str | None) -> dict[str, str]:
-    """Each partly counted bucket's name with its days: 'Dec 2026 (1–7 Dec so far)'."""
-    return {k: f"{_period_label(k, grain)} ({days})" for k, days in partial_days(a).items()}
-
-
 def _trend_words(ds: Dataset, a: Answer, q: SemanticQuery, what: str, when_: str) -> str:
     m = q.measures[0]
     head = f"{_cap(label(ds, m))} by {q.time_grain}{' for ' + what if what else ''}{',' + when_ if when_ else ''}"
@@ -494,7 +410,7 @@ def _trend_words(ds: Dataset, a: Answer, q: SemanticQuery, what: str, when_: str
         return f"{head}: {len(a.rows)} values over {len({r['period'] for r in a.rows})} {q.time_grain}s by {label(ds, q.group_by[0])}{note} (see the table and chart)."
     named = [r for r in a.rows if r[m] is not None]
     listed = "; ".join(
-        f"{partial.get(str(r['period'])) or _period_label(r['period'], q.time_grain)} {fmt(ds, m, r[m])}"
+        f"{partial.get(str(r['period'])) or bucket_label(r['period'], q.time_grain)} {fmt(ds, m, r[m])}"
         for r in named[-12:]
     )
     text = f"{head}: {listed}."
@@ -503,8 +419,8 @@ def _trend_words(ds: Dataset, a: Answer, q: SemanticQuery, what: str, when_: str
         hi = max(rows, key=lambda r: r[m])
         lo = min(rows, key=lambda r: r[m])
         text += (
-            f" Highest in {_period_label(hi['period'], q.time_grain)} ({fmt(ds, m, hi[m])}), lowest in "
-            f"{_period_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last"
+            f" Highest in {bucket_label(hi['period'], q.time_grain)} ({fmt(ds, m, hi[m])}), lowest in "
+            f"{bucket_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last"
             f"{' full ' + str(q.time_grain) if partial else ''}: "
             f"{_change_words(ds, m, rows[-1][m], rows[0][m])}."
         )
