@@ -21,7 +21,8 @@ def period_words(q: SemanticQuery, answer: Answer) -> str:
         exact = same_days_words(answer, answer)
         if q.period and not (q.date_from or q.date_to):
             named = q.period.strip().replace("_", " ")
-            return f"{named} so far ({exact})" if answer.same_days == "current" else f"{named}, the same days ({exact})"
+            same = "the same day" if c.start and c.end and (c.end - c.start).days == 1 else "the same days"
+            return f"{named} so far ({exact})" if answer.same_days == "current" else f"{named}, {same} ({exact})"
         return f"from {exact}"
     if q.period and not (q.date_from or q.date_to):
         named = q.period.strip().replace("_", " ")
@@ -62,12 +63,14 @@ def compare_words(q: SemanticQuery, a: Answer) -> str:
     c = (q.compare_to or "").strip().lower().replace(" ", "_")
     if a.same_days and a.previous is not None:  # "the same days of last month (1–7 Nov)"
         exact = same_days_words(a, a.previous)
+        c0, c1 = a.previous.compiled.start, a.previous.compiled.end
+        same = "the same day" if c0 and c1 and (c1 - c0).days == 1 else "the same days"
         if c in ("previous_period", "previous", "prior_period", "period_before"):
-            return f"the same days of the period before ({exact})"
+            return f"{same} of the period before ({exact})"
         if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
-            return f"the same days a year earlier ({exact})"
+            return f"{same} a year earlier ({exact})"
         named = c.replace("_", " ")
-        return f"the same days of {named} ({exact})" if a.same_days == "current" else f"{named} so far ({exact})"
+        return f"{same} of {named} ({exact})" if a.same_days == "current" else f"{named} so far ({exact})"
     if c in ("previous_period", "previous", "prior_period", "period_before"):
         return f"the period before ({exact})"
     if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):

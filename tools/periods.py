@@ -135,10 +135,11 @@ def same_days(
     a year earlier. None when both periods are over (or neither has begun): compared whole."""
     tomorrow = today + timedelta(days=1)
     for running, rest in ((current, other), (other, current)):
-        if running[0] < tomorrow < running[1]:
+        if running[0] < tomorrow <= running[1]:  # (this_week and ytd already end today)
             span = relativedelta(tomorrow, running[0])
-            cut = (rest[0], min(rest[1], rest[0] + span))
-            pair = ((running[0], tomorrow), cut)
+            pair = ((running[0], tomorrow), (rest[0], min(rest[1], rest[0] + span)))
+            if pair == (running, rest):
+                return None  # its last day: two whole months (years) are compared whole
             return pair if running is current else (pair[1], pair[0])
     return None
 

@@ -313,7 +313,7 @@ def run_measures(
     fair = same_days((c.start, c.end), other, today) if other and c.start and c.end else None
     running = None
     if fair:  # this month so far against the same days of last month, not against all of it
-        running = "current" if c.start and c.end and c.start <= today < c.end - timedelta(days=1) else "previous"
+        running = "current" if c.start and c.end and c.start <= today < c.end else "previous"
         c = compile_query(model, q, identity, today, period=fair[0])
         other = fair[1]
     ans = Answer(q, c, _round(_rows(conn, c)), same_days=running, as_of=today)

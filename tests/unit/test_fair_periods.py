@@ -65,6 +65,23 @@ IST = ZoneInfo("Asia/Kolkata")
             ("2026-12-01", "2026-12-04"),
             ("1–3 Jan", "1–3 Dec 2026"),
         ),
+        # this week and the year to date already end today: the other period is cut to as many days
+        (
+            "2026-12-09",
+            "this_week",
+            "last_week",
+            ("2026-12-07", "2026-12-10"),
+            ("2026-11-30", "2026-12-03"),
+            ("7–9 Dec", "30 Nov–2 Dec"),
+        ),
+        (
+            "2026-12-07",
+            "ytd",
+            "last_year",
+            ("2026-01-01", "2026-12-08"),
+            ("2025-01-01", "2025-12-08"),
+            ("1 Jan–7 Dec", "1 Jan–7 Dec 2025"),
+        ),
     ],
 )
 def test_a_period_not_over_is_compared_with_the_same_days(today, period, compare_to, current, previous, words):
@@ -74,10 +91,12 @@ def test_a_period_not_over_is_compared_with_the_same_days(today, period, compare
     assert tuple(days_words(s, e, day) for s, e in got) == words
 
 
-@pytest.mark.parametrize("today", ["2026-11-30", "2026-12-31", "2027-02-28"])
+@pytest.mark.parametrize("today", ["2026-11-30", "2026-12-31", "2027-02-28", "2027-03-31"])
 def test_periods_that_are_over_are_compared_whole(today):
     day = date.fromisoformat(today)
     assert same_days(resolve_period("this_month", day), resolve_period("last_month", day), day) is None
+    week_before = (day - timedelta(days=13), day - timedelta(days=6))  # two runs of 7 days: already fair
+    assert same_days(resolve_period("last_7_days", day), week_before, day) is None
     assert same_days(resolve_period("last_month", day), resolve_period("2020-01", day), day) is None
 
 
