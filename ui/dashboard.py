@@ -151,11 +151,11 @@ def _headline(figs: dict) -> None:
     now, before = figures.days(failed["dates"], today), figures.days(failed["previous_dates"], today)
     cols = st.columns(4)
     with cols[0].container(border=True, height="stretch"):
-        diff = failed["failed_count"] - failed["failed_count_previous"]
+        diff = failed["failed_count_change"]
         st.metric(
             "Failed invoices",
             failed["failed_count"],
-            delta=f"{diff:+d} {_vs(failed, today)}",
+            delta=f"{diff:+.0f} {_vs(failed, today)}" if diff is not None else None,
             delta_color="inverse",
             help=f"{now}: {failed['failed_count']}; {before}: {failed['failed_count_previous']}",
         )

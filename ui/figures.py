@@ -46,7 +46,7 @@ def _compared(data: dict, measures: tuple[str, ...]) -> dict[str, Any]:
     now, before = _one(data), _previous(data)
     out: dict[str, Any] = {m: now.get(m) or 0 for m in measures}
     out |= {f"{m}_previous": before.get(m) or 0 for m in measures}
-    out |= {f"{m}_change_pct": now.get(f"{m}_change_pct") for m in measures}
+    out |= {f"{m}_{k}": now.get(f"{m}_{k}") for m in measures for k in ("change", "change_pct")}  # (the API's)
     out["dates"], out["previous_dates"] = data.get("dates"), (data.get("previous") or {}).get("dates")
     out["same_days"] = bool(data.get("same_days"))
     return out

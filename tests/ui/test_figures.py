@@ -135,6 +135,7 @@ def test_failed_invoices_this_month_against_the_same_days_of_last_month(server, 
     [value], _ = ask(server, "compare the value of failed invoices this month with last month")
     f = figs["failed"]
     assert (f["failed_count"], f["failed_count_previous"]) == (count["invoice_count"], count["invoice_count_previous"])
+    assert f["failed_count_change"] == count["invoice_count_change"]  # the headline's "+7 vs 1–7 Nov"
     assert (f["failed_value"], f["failed_value_previous"]) == pytest.approx(
         (value["total_value"], value["total_value_previous"]), abs=0.01
     )
