@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from business_data import clock
 from streamlit.testing.v1 import AppTest
 
 from ..conftest import LiveServer, free_port
@@ -331,6 +333,27 @@ def test_the_dashboard_shows_what_needs_attention_and_a_manager_dismisses_one(ui
         assert first not in [i["id"] for i in c.get("/insights").json()["insights"]]
     viewer = open_page(ui_for("victor"), "dashboard")
     assert "Snooze a week" not in labels(viewer) and "Show me" in labels(viewer)
+
+
+def test_the_dashboard_headline_says_what_the_chat_says(ui_for, live_server):
+    """The headline's figures are the chat's answers to the same questions (the data model's measures:
+    outstanding without cancelled invoices; sales this month so far against the same days of last month)."""
+    from ui import figures
+    from ui.format import money_short
+
+    def answer(question: str) -> dict:
+        with live_server.client("maya") as c:
+            data = c.post("/chat", json={"message": question, "thread_id": f"ui-{abs(hash(question))}"}).json()["data"]
+        return {**data, "row": dict(zip(data["columns"], data["rows"][0]))}
+
+    owed = answer("total outstanding amount")["row"]["outstanding"]
+    sales = answer("compare sales this month with last month")
+    at = open_page(ui_for("maya"), "dashboard")
+    metrics = {m.label: m for m in at.metric}
+    assert metrics["Outstanding"].value == money_short(owed)
+    assert metrics["Sales this month"].value == money_short(sales["row"]["sales_value"])
+    vs = f"vs {figures.days(sales['previous']['dates'], clock.today())}" if sales["same_days"] else "vs last month"
+    assert metrics["Sales this month"].delta == f"{sales['row']['sales_value_change_pct']:+.0f}% {vs}"
 
 
 def test_chips_under_the_question_remove_a_part_and_ask_again(ui_for):
