@@ -13,6 +13,7 @@ from business_data.appdb import Notification, Ticket, TicketComment, TicketSubsc
 from business_data.db import retry_on_conflict, session_scope
 
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
+from .fixed_report import record_states
 from .money import money
 from .rbac import Identity
 
@@ -172,6 +173,7 @@ def _insert_ticket(ctx: ToolContext, p: CreateTicketParams, title: str, desc: st
             priority=p.priority,
             record_type="invoices",
             record_ids=numbers,
+            record_snapshot=record_states(ctx, numbers) or None,  # the fixed report's "then"
         )
         s.add(t)
         s.flush()  # the database assigns the id: unique across processes
