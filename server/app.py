@@ -26,6 +26,7 @@ from . import (
     resources,
     session,
     threads,
+    trace_explorer,
 )
 from .agent_routes import OPENAPI_ERRORS, mount_agent
 from .edge import BodyTimeout, InputCheck
@@ -77,7 +78,19 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="A business assistant for finance operations: plain language in, real actions out.",
     )
     install_error_handlers(app)
-    for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans, insights):
+    for module in (
+        health,
+        chat_routes,
+        chat_stream,
+        resources,
+        threads,
+        per_user,
+        admin,
+        trace_explorer,
+        session,
+        plans,
+        insights,
+    ):
         app.include_router(module.router)
     mount_agent(app)
     document_errors(app, OPENAPI_ERRORS)

@@ -115,3 +115,7 @@ class ToolSpec:
     records_by_default: bool = False  # given no records or filters, works on the last result ("why did they fail?")
     takes_ticket: bool = False  # works on the records of "that ticket" / "the fixed report" (ticket_id)
     explained: bool = False  # a model may put its result in its own words (numbers checked)
+    # "show your work" in a finance user's words: a str.format template over {scope} (what was read:
+    # "IndiSky Airlines invoices from November 2026 (status failed)"), {rows}, {ms}, {format},
+    # {ticket_id}, {vendor} (graph/plain_steps.py); empty: "Ran <tool>, <ms>."
+    step: str = ""

@@ -101,7 +101,7 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
         rows = fixed_rows(ctx, ticket, rows)  # then (when the ticket was raised) next to now
     columns = list(rows[0].keys())
     if ticket:
-        title = fixed_title(ticket, rows) if not p.title or p.title.startswith(ticket["ticket_id"]) else p.title
+        title = fixed_title(ticket, rows) if not p.title or p.title.startswith(str(ticket["ticket_id"])) else p.title
     elif r.get("title"):
         title = p.title or r["title"]
     else:
@@ -217,6 +217,7 @@ TOOLS = [
         export_report,
         roles=("Manager", "Admin"),
         action="export reports",
+        step="Wrote a {format} file of {rows} rows from {scope}, {ms}.",
         writes=True,
         confirm=False,
         cancelled="export the report",

@@ -472,6 +472,7 @@ TOOLS = [
         create_ticket,
         roles=("Manager", "Admin"),
         action="create tickets",
+        step="Created ticket {ticket_id}, {ms}.",
         writes=True,
         confirm=True,
         question=create_question,
@@ -487,6 +488,7 @@ TOOLS = [
         update_ticket,
         roles=("Manager", "Admin"),
         action="update tickets",
+        step="Updated ticket {ticket_id}, {ms}.",
         writes=True,
         confirm=True,
         question=update_question,
@@ -500,6 +502,7 @@ TOOLS = [
         view_tickets,
         roles=EVERYONE,
         action="view tickets",
+        step="Looked up your tickets, {ms}; found {rows}.",
         phrases=("show my tickets", "is T-00001 fixed yet?"),
     ),
     ToolSpec(
@@ -509,6 +512,7 @@ TOOLS = [
         view_notifications,
         roles=EVERYONE,
         action="view notifications",
+        step="Read your notifications, {ms}; {rows} in all.",
         phrases=("any updates?",),
     ),
 ]
