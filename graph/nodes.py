@@ -260,6 +260,8 @@ class Nodes:
         refs = dict(intent.get("refs") or {})
         implicit = False
         tool = spec(intent.get("tool") or "")
+        if tool and tool.takes_thread:  # "save this conversation as pdf": this thread, never another
+            params["thread_id"] = RunSettings.of(config).thread_id or ""
         last = state.get("last_result") or {}
         if (
             intent["tool"] == "export_report"

@@ -149,6 +149,9 @@ class Interpretation(BaseModel):
         description="offline (the built-in parser), llm (the configured model) or client (the request's `tool_call`)"
     )
     model: str | None = Field(None, description="router == llm: the model that understood the message")
+    fallback: str | None = Field(
+        None, description="router == offline although a model is configured: why the parser stood in"
+    )
     summary: str | None = Field(None, description="the interpretation in one line of plain words")
     parts: list[InterpretationPart] = []
     unused: list[str] = Field([], description="content words of the message that nothing used")

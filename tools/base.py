@@ -119,3 +119,4 @@ class ToolSpec:
     # "IndiSky Airlines invoices from November 2026 (status failed)"), {rows}, {ms}, {format},
     # {ticket_id}, {vendor} (graph/plain_steps.py); empty: "Ran <tool>, <ms>."
     step: str = ""
+    takes_thread: bool = False  # works on the conversation itself: the chat fills its `thread_id`
