@@ -6,7 +6,7 @@ import uuid
 
 import streamlit as st
 
-from . import answers
+from . import answers, banner
 from .api import ApiError, split_welcome
 from .format import short
 from .state import api, call, can, invalidate, sign_out
@@ -44,7 +44,7 @@ def open_thread(thread_id: str, title: str | None = None) -> None:
                         "tool_used": t.get("tool"),
                         "data": data,
                         "status": "success",
-                        "trace_id": None,
+                        "trace_id": t.get("trace_id"),  # "show your work" of a resumed conversation
                         "welcome": None,
                     },
                 }
@@ -140,7 +140,9 @@ def _turn(prompt: str, tool_call: dict | None = None) -> None:
                 sign_out(keep_message=True)
                 st.session_state["signed_out_note"] = e.message
                 st.rerun()
-            reply["error"] = e.message
+            if e.unreachable:
+                banner.note(question_not_sent=True)  # said once, at the top (ui/banner.py)
+            reply["error"] = "Not sent." if e.unreachable else e.message
         failed = reply["error"] is not None
         status.update(
             label="Couldn't finish" if failed else "Done", state="error" if failed else "complete", expanded=False
