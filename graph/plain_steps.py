@@ -83,8 +83,11 @@ def step_line(call: dict[str, Any]) -> str:
     first = sources[0] if sources else None
     params = call.get("params") or {}
     filters = (first or {}).get("filters") or {}
+    read = scope(first)
+    if params.get("ticket_id") and read.endswith(" from before"):  # a ticket's records: say which ticket
+        read = read.removesuffix(" from before") + f" of ticket {params['ticket_id']}"
     fields = _Blank(
-        scope=scope(first),
+        scope=read,
         rows=f"{int((first or {}).get('rows') or 0):,}",
         ms=ms(call.get("duration_ms")),
         format=str(params.get("format") or "csv").upper(),
