@@ -6,7 +6,7 @@ import uuid
 
 import streamlit as st
 
-from . import answers, banner
+from . import answers, banner, session_pdf
 from .api import ApiError, split_welcome
 from .format import short
 from .state import api, call, can, invalidate, sign_out
@@ -78,9 +78,10 @@ def _header() -> None:
     title = st.session_state.get("thread_title") or (
         short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation"
     )
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    left, pdf, right = st.columns([4, 1, 1], vertical_alignment="center")
     left.subheader(title)
     if thread_id and st.session_state.get("messages"):
+        session_pdf.button(thread_id, pdf)
         with right.popover("Rename", icon=":material/edit:", width="stretch"):
             new = st.text_input(
                 "Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input"

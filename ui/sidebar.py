@@ -30,8 +30,8 @@ def render() -> None:
         _tickets()
         if got is not None:  # not read: neither a count nor "nothing yet" would be true
             _notifications(notes, unread)
-        insights_panel.render()
         _threads()
+        insights_panel.render()
         status_line.render()
 
 

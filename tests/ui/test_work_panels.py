@@ -35,7 +35,9 @@ def test_what_i_ask_about_comes_from_insights(ui_for, live_server):
     words = "\n".join(m.value for m in panel.markdown) + "\n".join(c.value for c in panel.caption)
     assert f"{usage['usage']['requests']} question" in words and "IndiSky Airlines (" in words
     asked = len(at.session_state["messages"])
-    press(at, frequent[:36] if len(frequent) <= 36 else frequent[:35] + "…")
+    again = at.button(key="ask-again-0")
+    assert frequent.startswith(again.label.rstrip("…"))
+    again.click().run()
     assert len(at.session_state["messages"]) == asked + 2  # asked again, answered
 
 
@@ -92,3 +94,21 @@ def test_one_plain_banner_when_the_api_is_down(tmp_path, monkeypatch):
         assert "Found 7 invoices" in texts(at)
     finally:
         server.stop()
+
+
+def test_save_this_conversation_as_pdf(ui_for, live_server):
+    import io
+
+    from pypdf import PdfReader
+
+    question = "total sales by region last month"
+    at = say(ui_for("maya"), question)
+    press(at, "Save as PDF")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Download PDF" in [b.label for b in at.get("download_button")]
+    with live_server.client("maya") as c:
+        newest = c.get("/exports").json()["exports"][0]
+        assert newest["title"] == f"Conversation: {question}" and newest["format"] == "pdf"
+        text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(c.get(newest["url"]).content)).pages)
+    assert question in text and "North" in text
+    assert "Save as PDF" not in labels(say(ui_for("victor"), question))  # a Viewer may not export
