@@ -84,6 +84,10 @@ def step_line(call: dict[str, Any]) -> str:
     params = call.get("params") or {}
     filters = (first or {}).get("filters") or {}
     read = scope(first)
+    names = next((x.get("filters", {}).get("names") for x in sources[1:] if x.get("table") == "vendors"), None)
+    if isinstance(names, list) and len(names) == 1 and read.startswith("the ") and read.endswith(" from before"):
+        n, rest = read[4:].split(" ", 1)  # "the 7 invoices from before" -> "the 7 IndiSky Airlines invoices ..."
+        read = f"the {n} {names[0]} {rest}"
     if params.get("ticket_id") and read.endswith(" from before"):  # a ticket's records: say which ticket
         read = read.removesuffix(" from before") + f" of ticket {params['ticket_id']}"
     fields = _Blank(

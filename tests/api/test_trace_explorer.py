@@ -33,7 +33,9 @@ def test_plain_steps_name_no_tool(api):
     assert trace["outcome"] == "ok"
     body = chat(maya, "why did these fail?", t)
     [line] = maya.get(f"/traces/{body['trace_id']}").json()["work"]
-    assert line.startswith(f"Read the {n} invoices from before, ") and line.endswith("grouped by reason."), line
+    assert line.startswith(f"Read the {n} IndiSky Airlines invoices from before, ") and line.endswith(
+        "grouped by reason."
+    ), line
 
 
 def test_resumed_thread_brings_trace_ids(api):
