@@ -20,7 +20,7 @@ from business_data import clock
 from business_data.appdb import Export, MemoryTurn
 from business_data.db import session_scope
 
-from .base import Source, ToolContext, ToolNotFound, ToolResult, ToolSpec
+from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 
 TABLE_ROWS = 15  # an answer's table in the PDF: its first rows (the answer says how many there were)
 CHART_BARS = 12
@@ -28,7 +28,7 @@ CHART_BARS = 12
 
 class ConversationParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    thread_id: str = Field(..., min_length=1, max_length=128, description="the conversation (filled in by the chat)")
+    thread_id: str = Field("", max_length=128, description="the conversation (the chat fills it in)")
     format: Literal["pdf"] = "pdf"
     title: str | None = Field(None, max_length=200)
 
@@ -83,6 +83,8 @@ def table_of(ctx: ToolContext, ref: dict[str, Any] | None) -> dict[str, Any] | N
 
 
 def export_conversation(ctx: ToolContext, p: ConversationParams) -> ToolResult:
+    if not p.thread_id.strip():
+        raise ToolError("Which conversation? Ask for it in the conversation you want to save.")
     items = exchanges(ctx, p.thread_id)
     if not items:
         raise ToolNotFound("There is nothing in this conversation to save yet: ask a question first.")

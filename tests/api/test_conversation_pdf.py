@@ -55,4 +55,4 @@ def test_the_pdf_is_only_the_callers_own_conversation(api):
     assert r.status_code == 200, r.text
     assert QUESTIONS[0] in _text(api, api.maya, r.json()["data"]["url"])
     r = api.maya.post("/execute_tool", json={"tool_name": "export_conversation", "params": {"thread_id": ""}})
-    assert r.status_code in (400, 422)
+    assert r.status_code == 400 and r.json()["detail"].startswith("Which conversation?")
