@@ -27,6 +27,23 @@ def upgrade() -> None:
             batch.add_column(sa.Column('outcome', sa.String(length=16), nullable=False, server_default='ok'))
             batch.add_column(sa.Column('tools', sa.String(length=300), nullable=False, server_default=''))
         op.create_index('ix_traces_created_at', 'traces', ['created_at'], unique=False)
+        _backfill_traces()
+
+
+def _backfill_traces() -> None:
+    """Earlier traces: their outcome and tools from the tool calls they recorded (the last step)."""
+    traces = sa.table('traces', sa.column('trace_id', sa.String), sa.column('steps', sa.JSON),
+                      sa.column('outcome', sa.String), sa.column('tools', sa.String))
+    bind = op.get_bind()
+    for trace_id, steps in bind.execute(sa.select(traces.c.trace_id, traces.c.steps)).all():
+        calls = next((s.get('tool_calls') or [] for s in (steps or []) if isinstance(s, dict)
+                      and s.get('node') == '_tool_calls'), [])
+        statuses = {c.get('status') for c in calls}
+        outcome = 'refused' if 'denied' in statuses else ('failed' if statuses - {'success', None} else 'ok')
+        names = list(dict.fromkeys(str(c.get('tool')) for c in calls if c.get('tool')))
+        tools = (' ' + ' '.join(names) + ' ')[:300] if names else ''
+        if outcome != 'ok' or tools:
+            bind.execute(traces.update().where(traces.c.trace_id == trace_id).values(outcome=outcome, tools=tools))
 
 
 def downgrade() -> None:
