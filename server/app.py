@@ -78,20 +78,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         description="A business assistant for finance operations: plain language in, real actions out.",
     )
     install_error_handlers(app)
-    for module in (
-        health,
-        chat_routes,
-        chat_stream,
-        resources,
-        threads,
-        per_user,
-        admin,
-        trace_explorer,
-        session,
-        plans,
-        insights,
-    ):
+    for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans, insights):
         app.include_router(module.router)
+    app.include_router(trace_explorer.router)  # GET /admin/traces
     mount_agent(app)
     document_errors(app, OPENAPI_ERRORS)
     describe_answers(app)
