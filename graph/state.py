@@ -61,6 +61,7 @@ class Interpretation(TypedDict, total=False):
     summary: str  # the interpretation in one line of plain words
     router: str  # offline | llm | client (a tool call the client chose: POST /chat's tool_call)
     model: str | None  # router == llm: which model
+    fallback: NotRequired[str | None]  # router == offline standing in for a model: why (e.g. "model error")
     parts: list[Part]
     unused: list[str]  # content words of the message that nothing used
     decision: Decision

@@ -436,6 +436,7 @@ TOOLS = [
         analyze_data,
         roles=("Viewer", "Manager", "Admin"),
         action="analyse data",
+        step="Added up {scope}, {ms}.",
         phrases=(
             "what's the total value of failed invoices last month?",
             "how much do we owe Metro Cabs?",

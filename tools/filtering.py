@@ -260,6 +260,7 @@ TOOLS = [
         filter_data,
         roles=EVERYONE,
         action="filter data",
+        step="Read {scope}, {ms}; found {rows}.",
         phrases=(
             "failed IndiSky invoices from last month",
             "sales in the North over 50k this quarter",
@@ -277,6 +278,7 @@ TOOLS = [
         explain_failures,
         roles=EVERYONE,
         action="explain failures",
+        step="Read {scope}, {ms}; {rows} in all, grouped by reason.",
         phrases=("why did these fail?", "what went wrong with the Metro Cabs invoices?"),
         record_set=True,
         takes_records=True,

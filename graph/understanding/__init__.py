@@ -155,6 +155,7 @@ def interpret(
         "action": str(action or kind),
         "router": str(intent.get("router") or "offline"),
         "model": intent.get("model") or None,
+        "fallback": intent.get("fallback") or None,
         "parts": [],
         "unused": [],
         "assumptions": [],
