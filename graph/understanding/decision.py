@@ -97,6 +97,16 @@ def decide(
                 {"label": "Download it as Excel", "message": f"{text.rstrip(' ?.!')} as excel"},
             ],
         }
+    if re.fullmatch(r"\s*(?:please\s+)?compare\s+(?:them|these|those|it|this|that)\s*[?.!]*\s*", text.lower()):
+        return {  # compare them with what: the period before, or with each other?
+            **interp,
+            "decision": "ask",
+            "reason": "a comparison with nothing named to compare against",
+            "choices": [
+                {"label": "With the period before", "message": "compare them with the previous period"},
+                {"label": "Month by month", "message": "show them by month"},
+            ],
+        }
     shape = shape_problem(text, intent, model)
     if shape:
         return {
@@ -201,6 +211,8 @@ def ask_text(interp: Interpretation, fallback: str) -> str:
             "I haven't run anything. Could you rephrase, for example 'sales by region last quarter' or "
             "'top 5 customers by sales this year'?"
         )
+    if reason.startswith("a comparison with nothing named"):
+        return "Compare them with what: the period before, or month by month? I haven't run anything."
     if interp.get("reason", "").startswith("an export with no word"):
         return "Do you want a file, or just the figures on screen? I haven't exported anything."
     if unused and interp.get("reason", "").startswith("words not understood"):

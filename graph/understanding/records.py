@@ -44,7 +44,17 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
     low = text.lower()
     words = "|".join(re.escape(w) for w in sorted(vocab.dataset_words(ds_name), key=len, reverse=True))
     counts = "|".join(COUNT_WORDS)
-    ranked = re.search(rf"\b(\d{{1,3}}|{counts})\s+(?:(?:of\s+)?(?:the|our)\s+)?({BIG}|{SMALL})\s+(?:{words})\b", low)
+    ranked = re.search(
+        rf"\b(\d{{1,3}}|{counts})\s+(?:(?:of\s+)?(?:the|our)\s+)?({BIG}|{SMALL})\s+(?:[a-z]+\s+){{0,2}}?(?:{words})\b",
+        low,
+    )
+    if (
+        ranked
+        and re.search(r"\b(?:by|per|of|in)\b", ranked.group(0))
+        or ranked
+        and any(t.kind == "dimension" and t.dataset == ds_name for h in vocab.find(ranked.group(0)) for t in h.terms)
+    ):  # "three smallest customers by revenue": a ranking of customers, not of sales
+        ranked = None
     ranked = ranked or re.search(rf"\b(?:the\s+)?({BIG}|{SMALL})\s+(\d{{1,3}}|{counts})\s+(?:{words})\b", low)
     sort = SORT.search(low)
     single = re.search(rf"\b({BIG}|{SMALL})\s+(?:single|individual|one)\s+(?:{words})\b", low)
@@ -66,6 +76,23 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
     measure = _amount_measure(ds)
     if measure is None:
         return record
+    column = ds.measures[measure].column
+    named = [  # "the 10 largest payments we made": payments made (type payment), not every transaction
+        t.name
+        for h in vocab.find(low)
+        for t in h.terms
+        if t.kind == "measure"
+        and t.dataset == ds_name
+        and ds.measures[t.name].agg == "sum"
+        and ds.measures[t.name].column == column
+        and ds.measures[t.name].filters
+    ]
+    implied = []  # its own conditions become the query's (so "the smallest payments" are payments too)
+    if len(set(named)) == 1:
+        implied = [
+            f.model_dump(exclude_none=True) if hasattr(f, "model_dump") else dict(f)
+            for f in ds.measures[named[0]].filters
+        ]
     if ranked is single and single is not None:
         limit, descending = 1, re.fullmatch(BIG, single.group(1)) is not None
     elif ranked:
@@ -87,6 +114,7 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
         **{k: v for k, v in query.items() if k in PERIOD_KEYS},
     }
     filters = _filters(record, query, ds)
+    filters += [f for f in implied if f.get("field") not in {g.get("field") for g in filters}]
     if filters:
         new["filters"] = filters
     why = f"{'the ' + str(limit) if ranked else 'sorted'} {ds_name} by {measure}"

@@ -192,3 +192,32 @@ def test_sum_them_up_and_failed_the_most():
     assert q["filters"] == [{"field": "payment_status", "value": "overdue"}]
     _, q = read("which vendor failed the most this year")
     assert q["measures"] == ["invoice_count"] and q["order_by"] == ["-invoice_count"]
+
+
+def test_compare_them_asks_what_with_and_both_choices_run():
+    from graph.understanding import decide
+
+    last = {
+        "tool": "filter_data",
+        "dataset": "sales",
+        "params": {"dataset": "sales", "status": "returned", "period": "last_quarter"},
+        "query": {"dataset": "sales", "filters": [{"field": "status", "value": "returned"}], "period": "last_quarter"},
+    }
+    pctx = ParseContext(vendors=[], today=date(2026, 12, 7), last_result=last)
+    record, interp = understand("compare them", pctx)
+    decided = decide(interp, record, "compare them", None)
+    assert decided["decision"] == "ask" and len(decided["choices"]) == 2
+    for choice in decided["choices"]:
+        record, interp = understand(choice["message"], pctx)
+        assert decide(interp, record, choice["message"], None)["decision"] in ("run", "assume"), choice
+
+
+def test_the_largest_payments_are_payments_and_ranked_records_keep_their_status():
+    _, q = read("give me the 10 largest payments we made this year")
+    assert {"field": "type", "op": "eq", "value": "payment"} in q["filters"]
+    _, q = read("the 3 biggest failed invoices last month")
+    assert (q["group_by"], q["limit"]) == (["invoice_number"], 3) and {"field": "status", "value": "failed"} in q[
+        "filters"
+    ]
+    _, q = read("our three smallest customers by revenue last quarter")
+    assert q["group_by"] == ["customer"]
