@@ -8,27 +8,29 @@ pair is weighed on all its evidence, and flagged when chance would make fewer th
 `duplicate_max_chance` pairs as close as this one in the vendor's volume:
 
 - the amounts: how close (equal to the paisa is thousands of times rarer than within 0.5%);
-- the invoice numbers (the dataset's key), compared in the database after normalising (upper case,
-  separators dropped, the look-alike letters O I L S B read as 0 1 1 5 8):
+- the invoice numbers (the dataset's key), normalised in the database (upper case, separators
+  dropped, the look-alike letters O I L S B read as 0 1 1 5 8):
   * re-keyed: the same number once normalised ("INV-0042" and "INV0042", "O042" and "0042"), or one
-    is the other plus a short suffix with a letter or separator ("0042" and "0042-R", "0042A"). Two
-    different numbers of one numbering scheme never look like that, so chance makes none;
-  * transposed: two adjacent characters of the number swapped ("0042" and "0024"). Sequential
-    numbering does make those by chance (a vendor's numbers 100012 and 100102), so this counts as
-    evidence only as far as it is rare: the share of the vendor's own near-amount pairs that show it;
-  * anything else (including numbers one digit apart, which consecutive invoices always are): no
-    evidence, the amount and the vendor's volume decide alone.
+    is the other plus a suffix of letters, or of a separator and digits ("0042-R", "0042A", "0042/1").
+    Two different numbers of one numbering scheme never look like that: chance makes none;
+  * transposed: two adjacent characters swapped ("0042" and "0024"). Sequential numbering does make
+    those by chance (a vendor's 100012 and 100102), so it counts only as far as it is rare: chance
+    makes as many as the vendor's transposed near pairs (this one included) among all its near pairs;
+  * anything else (numbers one digit apart, as consecutive invoices always are): no evidence; the
+    amount and the vendor's volume decide alone.
 
-The pairs come from an equi-join on (vendor, amount bucket as wide as the tolerance), never a
-vendor-wide self-join; the numbers' comparisons are plain string functions in the same statement
-(SQLite and PostgreSQL alike). Only pairs with some evidence, or of vendors quiet enough for the
-amount alone, come back, with the per-vendor counts the chance needs.
+Each kind of evidence is its own equi-join over the lookback's invoices (a MATERIALIZED CTE), so the
+database looks up only the pairs that have it, never a vendor-wide self-join: the same amount; the
+marks of a swap (same length, same sum and sum of squares of the last characters' codes: the few such pairs are compared
+in Python); the same normalised number; a number and the same without its suffix; and, for a vendor
+quiet enough for the amount alone, amounts in the same or the next bucket as wide as the tolerance.
 """
 
 from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -154,6 +156,7 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
         .prefix_with("MATERIALIZED")
     )
     codes = [tails.c[f"c{j}"] for j in range(TAIL)]
+    letters_off = sa.func.rtrim(tails.c.u, LETTERS)
     cand = (
         sa.select(
             *[tails.c[c] for c in ("k", "fk", "d", "amt", "bucket", "u", "n")],
@@ -165,9 +168,12 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
             # numbers that differ by a swap; the few pairs with equal ones are compared in Python
             sum(codes, sa.literal(0)).label("sig1"),
             sum((c * c for c in codes), sa.literal(0)).label("sig2"),
-            # the number without a suffix of letters ('A', '-DUP') or of a separator and digits ('/1')
-            sa.func.rtrim(sa.func.rtrim(tails.c.u, LETTERS), SEPARATORS).label("base_l"),
-            sa.func.rtrim(sa.func.rtrim(tails.c.u, DIGITS), SEPARATORS).label("base_d"),
+            # the number without its suffix: trailing letters ('A', '-DUP'), else a separator and digits
+            # ('/1'; a number ending in digits without one has no suffix, and this is no number then)
+            sa.case(
+                (letters_off != tails.c.u, sa.func.rtrim(letters_off, SEPARATORS)),
+                else_=sa.func.rtrim(sa.func.rtrim(tails.c.u, DIGITS), SEPARATORS),
+            ).label("base"),
         )
         .cte("dup_cand")
         .prefix_with("MATERIALIZED")  # computed once (SQLite then indexes it for each join; PostgreSQL hashes it)
@@ -218,12 +224,11 @@ def duplicate_payment(s: Scan) -> list[Candidate]:
         .where(*ordered)
     )
     either_new = [a.c.k != b.c.k, sa.or_(a.c.d >= since, b.c.d >= since), sa.func.abs(gap) <= cfg.duplicate_days, near]
-    for base in ("base_l", "base_d"):
-        pairs.append(
-            sa.select(*cols, sa.literal(1).label("rekeyed"))
-            .select_from(a.join(b, sa.and_(a.c.fk == b.c.fk, a.c.u == b.c[base])))
-            .where(*either_new, b.c.ulen - a.c.ulen <= 4, a.c.n != b.c.n)
-        )
+    pairs.append(
+        sa.select(*cols, sa.literal(1).label("rekeyed"))
+        .select_from(a.join(b, sa.and_(a.c.fk == b.c.fk, a.c.u == b.c.base)))
+        .where(*either_new, b.c.ulen - a.c.ulen <= 4, a.c.n != b.c.n)
+    )
     # SQLite plans the member that materialises the CTEs with a guess at their size, and may choose a
     # nested loop without an index there (seen at 100,000 invoices: 25 s). So the first member is one that
     # finds nothing at the cost of one scan (the condition is on the outer table), the others are planned
@@ -255,7 +260,7 @@ def _chance_per_vendor(s: Scan, fk: Any, amt: Any, live: list[Any]) -> dict[Any,
     return out
 
 
-def _candidates(s: Scan, rows: list[Any], per_r: dict[Any, float]) -> list[Candidate]:
+def _candidates(s: Scan, rows: Sequence[Any], per_r: dict[Any, float]) -> list[Candidate]:
     cfg = s.settings
     pairs: dict[tuple[str, str], dict] = {}
     for r in rows:  # one pair may come both by amount and by number
