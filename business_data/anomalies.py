@@ -152,11 +152,38 @@ class _Planter:
             originals = [self.invoice(ws, v, day, self.fresh_amount(v, day))]
         orig = self.rng.choice(originals)
         day = min(self.today, orig["invoice_date"] + timedelta(days=self.rng.randint(0, 5)))
-        total = round(orig["total_amount"] * (1 + self.rng.choice((0.0, 0.0, 0.002, -0.003))), 2)
-        copy = self.invoice(ws, v, day, total, status="pending")
+        # how a duplicate gets a second number: the same paper keyed again with a slip (the same amount),
+        # or re-issued by the vendor with a suffix (the amount equal or corrected by a few paise in the rupee)
+        form = self.rng.choice(("suffix", "separators", "lookalike", "transposed"))
+        change = self.rng.choice((0.0, 0.002, -0.003)) if form == "suffix" else 0.0
+        total = round(orig["total_amount"] * (1 + change), 2)
+        number = self.rekeyed(ws, orig["invoice_number"], form)
+        copy = self.invoice(ws, v, day, total, status="pending", invoice_number=number)
         self.truth.append(
             Planted("duplicate_payment", ws, name, tuple(sorted([orig["invoice_number"], copy["invoice_number"]])))
         )
+
+    def rekeyed(self, ws: str, number: str, form: str) -> str:
+        """A second number for the same invoice: a suffix ('-R', 'A', '/1'), the separators dropped, a
+        look-alike letter for a digit (O for 0, I for 1), or two adjacent digits swapped; never one in use."""
+        taken = {i["invoice_number"] for i in self.rows["invoices"] if i["workspace_id"] == ws}
+        digits = [k for k, c in enumerate(number) if c.isdigit()][-5:]  # the serial's digits
+        options: list[str] = []
+        if form == "suffix":
+            options = [number + self.rng.choice(("-R", "A", "/1", "-DUP"))]
+        elif form == "separators":
+            options = [number.replace("-", "")]
+        elif form == "lookalike":
+            options = [
+                number[:k] + {"0": "O", "1": "I"}[number[k]] + number[k + 1 :] for k in digits if number[k] in "01"
+            ]
+        pairs = [(k, k + 1) for k in digits if k + 1 in digits and number[k] != number[k + 1]]
+        swaps = [number[:i] + number[j] + number[i] + number[j + 1 :] for i, j in pairs]
+        if form == "transposed":
+            options = swaps
+        self.rng.shuffle(options)
+        options += [number + "A"]  # (a form that is not possible for this number, or taken)
+        return next(o for o in options if o not in taken)
 
     def gstin_mismatch(self, ws: str, name: str) -> None:
         v = self.vendor(ws, name)

@@ -92,43 +92,72 @@ def page() -> None:
     _tickets(figs["tickets"])
 
 
-SEVERITY_ICON = {"high": ":material/error:", "medium": ":material/warning:", "low": ":material/info:"}
+SEVERITY_ICON = {"high": ":red[:material/error:]", "medium": ":orange[:material/warning:]", "low": ":material/info:"}
+
+
+LISTED = 5  # findings listed on the dashboard (all are counted and summed up)
 
 
 def _attention() -> None:
     """Needs attention: the open findings of the anomaly detectors (GET /insights), most money first.
     Managers and Admins dismiss (with a reason) or snooze them for a week; anyone asks about one."""
     try:
-        found = api().request("GET", "/insights", params={"limit": 5})
+        found = api().request("GET", "/insights", params={"limit": 1000})
     except ApiError as e:
         st.warning(f"Needs attention: {e.message}", icon=":material/warning:")
         return
     items = found.get("insights") or []
-    st.subheader(f"Needs attention ({len(items)})" if items else "Needs attention")
-    if not items:
-        st.caption("Nothing unusual found in the books.")
-        if st.button("Check now", key="ask-unusual", type="tertiary", icon=":material/search:"):
-            ask("anything unusual?")
-        return
-    st.caption(found.get("summary") or "")
-    manage = (me() or {}).get("role") in ("Manager", "Admin")
-    for f in items:
-        with st.container(border=True):
-            text, act = st.columns([5, 2], vertical_alignment="center")
-            icon = SEVERITY_ICON.get(f["severity"], "")
-            text.markdown(f"{icon} **{f['label'].capitalize()}** · {f['amount_text']}")
-            text.caption(f["explanation"])
-            with act:
-                keys = f.get("record_keys") or []
-                if st.button("Show me", key=f"insight-show-{f['id']}", type="tertiary", icon=":material/list:"):
-                    ask(f"show invoices {', '.join(keys[:20])}" if keys else f"sales in the {f['subject']} this month")
-                if manage:
-                    if st.button("Snooze a week", key=f"insight-snooze-{f['id']}", type="tertiary"):
-                        _act(f"/insights/{f['id']}/snooze", {"days": 7})
-                    with st.popover("Dismiss"):
-                        reason = st.text_input("Why is it fine?", key=f"insight-reason-{f['id']}")
-                        if st.button("Dismiss", key=f"insight-dismiss-{f['id']}", disabled=not reason.strip()):
-                            _act(f"/insights/{f['id']}/dismiss", {"reason": reason})
+    with st.container(key="needs-attention"):
+        st.subheader(f"Needs attention ({len(items)})" if items else "Needs attention")
+        if not items:
+            st.caption("Nothing unusual found in the books.")
+            if st.button("Check now", key="ask-unusual", type="tertiary", icon=":material/search:"):
+                ask("anything unusual?")
+            return
+        more = f" · the {LISTED} with the most money at stake below" if len(items) > LISTED else ""
+        st.caption((found.get("summary") or "") + more)
+        manage = (me() or {}).get("role") in ("Manager", "Admin")
+        for f in items[:LISTED]:
+            _finding(f, manage)
+        if len(items) > LISTED and st.button(
+            f"All {len(items)} in the chat", key="ask-all-insights", type="tertiary", icon=":material/chat:"
+        ):
+            ask("what needs my attention?")
+
+
+def _finding(f: dict, manage: bool) -> None:
+    with st.container(border=True):
+        icon = SEVERITY_ICON.get(f["severity"], "")
+        st.markdown(f"{icon} **{f['label'].capitalize()}** · {f['subject']} · {f['amount_text']}")
+        st.caption(f["explanation"])
+        with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"insight-act-{f['id']}"):
+            if st.button("Show me", key=f"insight-show-{f['id']}", type="tertiary", icon=":material/list:"):
+                _show_me(f)
+            if manage:
+                if st.button(
+                    "Snooze a week", key=f"insight-snooze-{f['id']}", type="tertiary", icon=":material/snooze:"
+                ):
+                    _act(f"/insights/{f['id']}/snooze", {"days": 7})
+                with st.popover("Dismiss", type="tertiary", icon=":material/close:"):
+                    reason = st.text_input("Why is it fine?", key=f"insight-reason-{f['id']}")
+                    if st.button("Dismiss", key=f"insight-dismiss-{f['id']}", disabled=not reason.strip()):
+                        _act(f"/insights/{f['id']}/dismiss", {"reason": reason})
+
+
+def _show_me(f: dict) -> None:
+    """A new conversation that opens on the finding's proving query, already run: its records (so "why
+    did these fail?", "export these", "create a ticket" work on them) or, for a region, its figures."""
+    keys = f.get("record_keys") or []
+    query = f.get("query") or {}
+    if keys:
+        call = {
+            "tool": "filter_data",
+            "params": {"dataset": query.get("dataset") or "invoices", "invoice_numbers": keys},
+        }
+    else:
+        call = {"tool": "analyze_data", "params": query}
+    st.session_state.update(thread_id=None, messages=[], thread_title=None, pending_tool_call=call)
+    ask(f"Show me the {f['label']}: {f['subject']}")
 
 
 def _act(path: str, body: dict) -> None:

@@ -238,15 +238,76 @@ def test_chat_anything_unusual_why_and_show_me(services):
 @pytest.mark.slow
 def test_precision_and_recall_at_100k_invoices(business):
     """`finkraft seed --scale 100000`: the planted set grows with the vendors' volumes (business_data/scale.py).
-    Near (not equal) duplicate pairs of a vendor with hundreds of invoices a month are what chance makes, and
-    are not flagged: the planted near-duplicates of such vendors are missed by design (recall 18/21 here)."""
+    Near-amount pairs of a busy vendor are what chance makes; the planted duplicates are told apart by their
+    re-keyed or transposed numbers (tools/detectors/duplicates.py)."""
     from business_data.scale import seed_scale
 
     seed_scale(business, 100_000, today=ANCHOR, log=lambda *_: None)
     s = score(_found(business, get_data_model("demo"), ("acme", "globex"), ANCHOR), planted(ANCHOR, 20261124))
     print(f"100k: precision {s.precision:.3f} recall {s.recall:.3f} ({s.found} found, {s.planted} planted)")
-    assert s.precision >= 0.9
-    assert {p.detector for p in s.missed} <= {"duplicate_payment"} and s.recall >= 0.85
+    assert s.precision >= 0.9 and s.recall >= 0.9, (s.false_positives, s.missed)
+
+
+def _busiest(engine, day):
+    """acme's vendor with the most invoices of ₹10,000 or more in the last five weeks (those the detector
+    weighs), and its newest live one dated at least three days back."""
+    big = "workspace_id = 'acme' AND status != 'cancelled' AND total_amount >= 10000"
+    with engine.connect() as c:
+        vendor = c.execute(
+            text(
+                f"SELECT vendor_id FROM invoices WHERE {big} AND invoice_date > :d GROUP BY vendor_id ORDER BY count(*) DESC LIMIT 1"
+            ),
+            {"d": day - timedelta(days=35)},
+        ).scalar_one()
+        row = (
+            c.execute(
+                text(
+                    f"SELECT * FROM invoices WHERE {big} AND vendor_id = :v AND invoice_date <= :d ORDER BY invoice_date DESC, id DESC LIMIT 1"
+                ),
+                {"v": vendor, "d": day - timedelta(days=3)},
+            )
+            .mappings()
+            .one()
+        )
+    return dict(row)
+
+
+def _copy(engine, row, **changes):
+    row = {**row, **changes}
+    with engine.begin() as c:
+        row["id"] = c.execute(text("SELECT max(id) + 1 FROM invoices")).scalar_one()
+        c.execute(text(f"INSERT INTO invoices ({', '.join(row)}) VALUES ({', '.join(':' + k for k in row)})"), row)
+
+
+@pytest.mark.parametrize(
+    ("number", "change", "evidence"),
+    [
+        ("{}-R", 0.002, "re-keyed"),  # re-issued with a suffix, the amount corrected by 0.2%
+        ("{}A", 0.0, "re-keyed"),
+        ("no-separators", 0.0, "re-keyed"),  # typed again without the dashes
+        ("swapped", 0.0, "transposed"),  # two adjacent digits swapped
+    ],
+)
+def test_a_re_keyed_copy_at_the_busiest_vendor_is_found(business, number, change, evidence):
+    """A second invoice for the same bill, under a number a clerk or a vendor would make of the first, a few
+    days later: found, with what its numbers show in the finding's details and words."""
+    seed(business, today=ANCHOR, reset=True, plant_anomalies=False)
+    orig = _busiest(business, ANCHOR)
+    k = orig["invoice_number"]
+    with business.connect() as c:
+        taken = set(c.execute(text("SELECT invoice_number FROM invoices WHERE workspace_id = 'acme'")).scalars())
+    swaps = [k[:i] + k[i + 1] + k[i] + k[i + 2 :] for i in range(len(k) - 5, len(k) - 1) if k[i] != k[i + 1]]
+    new = {
+        "no-separators": k.replace("-", ""),
+        "swapped": next(n for n in swaps if n not in taken),  # (swapping the last two is often a real number)
+    }.get(number, number.format(k))
+    total = round(orig["total_amount"] * (1 + change), 2)
+    later = date.fromisoformat(str(orig["invoice_date"])[:10]) + timedelta(days=3)
+    _copy(business, orig, invoice_number=new, total_amount=total, invoice_date=later, status="pending")
+    run = detect(business, get_data_model("demo"), "acme", ANCHOR, only=["duplicate_payment"])
+    hit = [f.candidate for f in run.found if set(f.candidate.keys) == {k, new}]
+    assert len(hit) == 1 and hit[0].details["numbers"] == evidence, [f.candidate.explanation for f in run.found]
+    assert new in hit[0].explanation and "one may be a duplicate payment" in hit[0].explanation
 
 
 @pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)

@@ -19,6 +19,7 @@ from business_data.settings import Settings, get_settings
 from tools.compiler import Tables
 
 from . import queries
+from .duplicates import duplicate_payment
 from .base import Candidate, Detector, Scan, fingerprint
 
 DETECTORS: tuple[Detector, ...] = (
@@ -37,7 +38,7 @@ DETECTORS: tuple[Detector, ...] = (
         "possible duplicate payments",
         "invoices",
         ("vendor", "status"),
-        queries.duplicate_payment,
+        duplicate_payment,
         "same vendor, amount within 0.5%, dated within 7 days, different invoice numbers, neither cancelled",
     ),
     Detector(
