@@ -37,7 +37,8 @@ from tests.unit.memory_support import (  # noqa: F401  (engine, store, sstore ar
     store,
 )
 from business_data.appdb import Notification
-from tools.tickets import CreateTicketParams, UpdateTicketParams, create_ticket, update_ticket
+from tools.ticket_update import UpdateTicketParams, update_ticket
+from tools.tickets import CreateTicketParams, create_ticket
 
 # -- episodic memory and working context (no model) ------------------------------------------------------
 
