@@ -214,9 +214,9 @@ class Api:
         body = {k: v for k, v in {"status": status, "comment": comment}.items() if v}
         return self.request("PATCH", f"/tickets/{ticket_id}", json=body)
 
-    def assign_ticket(self, ticket_id: str, assignee: str | None) -> dict:
-        """PATCH /tickets/{id} with `assignee` (a user id; None unassigns)."""
-        return self.request("PATCH", f"/tickets/{ticket_id}", json={"assignee": assignee})
+    def change_ticket(self, ticket_id: str, **changes) -> dict:
+        """PATCH /tickets/{id} with exactly these fields (status, comment, assignee: a user id, None unassigns)."""
+        return self.request("PATCH", f"/tickets/{ticket_id}", json=changes)
 
     def assignees(self, ticket_id: str) -> dict:
         """GET /tickets/{id}/assignees: {ticket_id, assignee, users: [{user_id, display_name, role}]}."""
