@@ -17,6 +17,7 @@ from httpx_sse import SSEError, connect_sse
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 SESSION_COOKIE = "finkraft_session"  # the API's browser-session cookie (server/sessions.py)
+SESSION_PREFIX = "session:"
 
 
 def api_url_from_env() -> str:
@@ -74,18 +75,23 @@ class Api:
         self, base_url: str | None = None, token: str | None = None, timeout: float = 120, session: str | None = None
     ):
         self.base_url = (base_url or api_url_from_env()).rstrip("/")
-        self.token, self.session = token, session  # session: a browser session id (POST /auth/session)
+        # the credential: a bearer token, or a browser session (POST /auth/session) as "session:<id>", so
+        # that Api(base_url, client.token) signs in as the same user either way
+        self.token = f"{SESSION_PREFIX}{session}" if session else token
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    @property
+    def session(self) -> str | None:
+        """The browser session id this client signs in with (None: a bearer token, or no one)."""
+        return self.token[len(SESSION_PREFIX) :] if self.token and self.token.startswith(SESSION_PREFIX) else None
 
     def close(self) -> None:
         self._client.close()
 
     def _headers(self) -> dict[str, str]:
-        if self.token:
-            return {"Authorization": f"Bearer {self.token}"}
         if self.session:  # the API's cookie, sent by this server-side client as its own page would
             return {"Cookie": f"{SESSION_COOKIE}={self.session}", "Origin": self.base_url}
-        return {}
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def _unreachable(self, exc: Exception) -> ApiError:
         if isinstance(exc, httpx.TimeoutException):
