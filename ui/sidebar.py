@@ -105,11 +105,12 @@ def _threads() -> None:
         members = [t for t in threads if (t.get("group") or "Older") == group]
         if not members:
             continue
-        st.caption(group)
+        box = st.container(gap="xxsmall", key=f"threads-{group.split()[0].lower()}")
+        box.caption(group)
         for t in members:
             title = t.get("title") or t.get("first_message") or t["thread_id"]
             marker = "▸ " if t["thread_id"] == current else ""
-            if st.button(
+            if box.button(
                 f"{marker}{short(title, 38)}",
                 key=f"thread-{t['thread_id']}",
                 type="tertiary",

@@ -8,10 +8,15 @@ the history in words. Screenshots go to docs/img/ with FINKRAFT_UPDATE_SCREENSHO
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import expect
+from sqlalchemy import create_engine, update
+
+from business_data.appdb import MemoryTurn, utcnow
+from business_data.settings import Settings
 
 from ..conftest import TOKENS
 from .test_browser import settle, shots, top, web_app  # noqa: F401  (fixtures)
@@ -65,12 +70,26 @@ def close_side_panel(page, width: int) -> None:
             page.wait_for_timeout(400)
 
 
+def backdate(live_server, thread: str, days: int) -> None:
+    """Move a conversation `days` back in time (as if it had happened then)."""
+    engine = create_engine(Settings(_env_file=None, FINKRAFT_DATA_DIR=str(live_server.data_dir)).app_url)
+    try:
+        with engine.begin() as c:
+            c.execute(
+                update(MemoryTurn)
+                .where(MemoryTurn.thread_id == thread)
+                .values(created_at=utcnow() - timedelta(days=days))
+            )
+    finally:
+        engine.dispose()
+
+
 def session_cookie(context) -> dict | None:
     return next((c for c in context.cookies() if c["name"] == "finkraft_ui_session"), None)
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["desktop", "phone"])
-def test_conversations_and_staying_signed_in(web_app, live_server, browser, shots, size):  # noqa: F811
+def test_conversations_and_staying_signed_in(web_app, live_server, browser, shots, size, tmp_path):  # noqa: F811
     width = size[0]
     tag = f"{width}"
     first = f"Filter invoices for last month, vendor=IndiSky, status=failed ({tag})"
@@ -82,12 +101,22 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
         "/chat",
         json={"message": f"total sales by region this year {tag}", "thread_id": f"walk-b-{tag}"},
     )
+    for days, words in (
+        (1, "unpaid invoices from Skyline"),
+        (4, "sales by region last month"),
+        (20, "vendors with most failures"),
+    ):
+        thread = f"walk-{days}-{tag}"
+        api_call(live_server.url, "maya", "POST", "/chat", json={"message": f"{words} {tag}", "thread_id": thread})
+        backdate(live_server, thread, days)
     context, page = sign_in(browser, web_app, "maya", size)
     cookie = session_cookie(context)
     assert cookie and cookie["httpOnly"] and cookie["sameSite"] == "Strict"
     assert TOKENS["maya"] not in page.url and TOKENS["maya"] not in cookie["value"]
     panel = side_panel(page, width)
-    expect(panel.get_by_text("Today", exact=True)).to_be_visible()
+    for group in ("Today", "Yesterday", "Previous 7 days", "Older"):  # every conversation, by day
+        expect(panel.get_by_text(group, exact=True)).to_be_visible()
+    expect(panel.get_by_role("button", name=re.compile(f"vendors with most failures {tag}"))).to_be_visible()
     # search by text
     box = panel.get_by_placeholder("Search conversations")
     box.fill(f"region this year {tag}")
@@ -135,7 +164,7 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
     close_side_panel(page, width)
     page.get_by_role("button", name="Delete").click()
     expect(page.get_by_text("The assistant also")).to_be_visible()
-    page.screenshot(path=str(shots / f"conversation-delete-{tag}.png"))
+    page.screenshot(path=str(tmp_path / f"conversation-delete-{tag}.png"))
     page.get_by_role("button", name="Delete conversation").click()
     settle(page)
     expect(page.get_by_text("and forgot it")).to_be_visible()
@@ -164,14 +193,22 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["desktop", "phone"])
-def test_assign_unassign_close_reopen(web_app, live_server, browser, shots, size):  # noqa: F811
+def test_assign_unassign_close_reopen(web_app, live_server, browser, shots, size, tmp_path):  # noqa: F811
     width = size[0]
+    found = api_call(
+        live_server.url,
+        "maya",
+        "POST",
+        "/execute_tool",
+        json={"tool_name": "filter_data", "params": {"vendor": "IndiSky", "status": "failed", "period": "last_month"}},
+    )
+    numbers = [r["invoice_number"] for r in found["data"]["results"]]
     made = api_call(
         live_server.url,
         "maya",
         "POST",
         "/execute_tool",
-        json={"tool_name": "create_ticket", "params": {"title": f"Walk ticket {width}"}},
+        json={"tool_name": "create_ticket", "params": {"invoice_numbers": numbers}},
     )
     tid = made["data"]["ticket_id"]
     context, page = sign_in(browser, web_app, "maya", size, path="/?page=tickets")
@@ -209,8 +246,8 @@ def test_assign_unassign_close_reopen(web_app, live_server, browser, shots, size
         "Open"
     )  # the form starts from the saved status
     if width >= 700:
-        top(detail)
-        page.screenshot(path=str(shots / "tickets.png"))
+        top(detail.get_by_text("History", exact=True))
+        page.screenshot(path=str(shots / "ticket-history.png"))
     detail.get_by_role("button", name="Unassign victor").click()
     settle(page)
     detail = page.locator(".st-key-ticket-detail")
@@ -219,12 +256,12 @@ def test_assign_unassign_close_reopen(web_app, live_server, browser, shots, size
     assert (saved["status"], saved["assignee"]) == ("open", None)
     history = detail.locator("li").all_inner_texts()
     assert not any(re.search(r"\d{2}:\d{2}:\d{2}|None|→|in_progress|T\d{2}:", h) for h in history), history
-    page.screenshot(path=str(shots / f"ticket-walk-{width}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"ticket-walk-{width}.png"), full_page=True)
     context.close()
 
 
 @pytest.mark.parametrize("size", SIZES, ids=["desktop", "phone"])
-def test_a_viewer_sees_only_what_he_may_do(web_app, live_server, browser, shots, size):  # noqa: F811
+def test_a_viewer_sees_only_what_he_may_do(web_app, live_server, browser, size, tmp_path):  # noqa: F811
     width = size[0]
     made = api_call(
         live_server.url,
@@ -249,5 +286,5 @@ def test_a_viewer_sees_only_what_he_may_do(web_app, live_server, browser, shots,
     expect(detail.get_by_text("You can follow this ticket here; a Manager or an Admin changes it.")).to_be_visible()
     for action in ("Save", "Close", "Reopen"):
         expect(detail.get_by_role("button", name=action, exact=True)).to_have_count(0)
-    page.screenshot(path=str(shots / f"tickets-viewer-{width}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"tickets-viewer-{width}.png"), full_page=True)
     context.close()
