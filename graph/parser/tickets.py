@@ -29,6 +29,7 @@ from .patterns import (
 from .slots import ticket_id_of
 from .turn import Turn, clarify
 
+IT_OR_THAT = re.compile(r"\b(?:it|this|that)\b")
 UNASSIGN = re.compile(r"\b(?:unassign|un-assign|deassign)\b|\bremove (?:the )?assignee\b")
 ASSIGN = re.compile(r"\b(?:re-?)?assign(?:ed)?\b.*?\bto\s+(?P<who>[a-z][\w.-]*(?:\s+[a-z][\w.-]*)?)\s*[.!?]*$")
 
@@ -36,6 +37,8 @@ ASSIGN = re.compile(r"\b(?:re-?)?assign(?:ed)?\b.*?\bto\s+(?P<who>[a-z][\w.-]*(?
 def tickets(turn: Turn) -> Intent | None:
     t, core, ctx, s = turn.t, turn.core, turn.ctx, turn.slots
     tid = ticket_id_of(turn.ticket_match) if turn.ticket_match else None
+    if not tid and ctx.last_ticket_id and IT_OR_THAT.search(t) and (ASSIGN.search(t) or UNASSIGN.search(t)):
+        return assignment(turn, None)  # "assign it to victor" after a ticket
     if not (TICKET_WORD.search(t) or tid or (TICKET_IT.match(core) and not s.has_filter and not s.dataset)):
         return None
     if EXPORT.search(t) and not CREATE.search(t) and (tid or FIXED.search(t)):
