@@ -123,7 +123,13 @@ def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
         ]
 
 
-@router.get("/tickets/{ticket_id}/assignees", tags=["tickets"], response_model=Assignees, **EXACT)
+@router.get(
+    "/tickets/{ticket_id}/assignees",
+    tags=["tickets"],
+    response_model=Assignees,
+    **EXACT,
+    responses=problems(404, _404="No such ticket among yours"),
+)
 def ticket_assignees(ticket_id: str, services: ServicesDep, identity: IdentityDep):
     """Who a ticket you can see may be assigned to: the active users of its workspace."""
     result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)

@@ -59,6 +59,13 @@ def test_paged_searched_and_grouped(api):
     assert api.maya.get("/threads", params={"q": "100%_"}).json()["threads"] == []  # wildcards are literal
     assert api.gita.get("/threads", params={"q": "region"}).json()["threads"] == []  # not hers
     assert api.maya.get("/threads", params={"limit": 0}).status_code == 422
+    assert api.maya.get("/threads", params={"q": "x" * 201}).status_code == 422
+    # only the owner renames: for anyone else it does not exist, and the name stays
+    for other in (api.victor, api.gita):
+        assert other.patch("/threads/conv-tickets", json={"title": "mine now"}).status_code == 404
+    assert (
+        api.maya.get("/threads", params={"q": "quarter-end"}).json()["threads"][0]["title"] == "Quarter-end follow-up"
+    )
 
 
 def test_day_groups_in_the_workspace_time_zone():

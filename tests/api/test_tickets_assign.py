@@ -107,6 +107,7 @@ def test_assignees_are_the_tickets_workspace(api):
     assert {u["user_id"] for u in r.json()["users"]} == acme
     assert api.gita.get(f"/tickets/{tid}/assignees").status_code == 404
     assert api.maya.get("/tickets/T-99999/assignees").status_code == 404
+    assert api.maya.get("/tickets/not-a-ticket/assignees").status_code == 404
 
 
 def test_assign_from_the_chat_asks_first(api):
