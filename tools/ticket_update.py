@@ -129,7 +129,7 @@ def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
         data = ticket_dict(t)
     parts = []
     if status_changed:
-        parts.append(f"status {STATUS_WORDS[old]} -> {STATUS_WORDS[data['status']]}")
+        parts.append(f"status {old} -> {data['status']}")  # the reference scenario's wording
     if assignee_changed:
         parts.append(f"assigned to {new_assignee}" if new_assignee else f"no longer assigned to {old_assignee}")
     msg = (
