@@ -72,7 +72,8 @@ def close_side_panel(page, width: int) -> None:
 
 def backdate(live_server, thread: str, days: int) -> None:
     """Move a conversation `days` back in time (as if it had happened then)."""
-    engine = create_engine(Settings(_env_file=None, FINKRAFT_DATA_DIR=str(live_server.data_dir)).app_url)
+    url = live_server.env.get("APP_DATABASE_URL")  # PostgreSQL: the server's own database
+    engine = create_engine(url or Settings(_env_file=None, FINKRAFT_DATA_DIR=str(live_server.data_dir)).app_url)
     try:
         with engine.begin() as c:
             c.execute(
