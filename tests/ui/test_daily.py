@@ -82,3 +82,18 @@ def test_the_selected_tab_stays_selected(ui_for):
     at.segmented_control(key="page").set_value(None).run()  # what clicking the selected tab sends
     assert at.segmented_control(key="page").value == "tickets" and at.header[0].value == "Tickets"
     assert "Sign out" in labels(at)
+
+
+def test_every_conversation_is_reachable_30_at_a_time(ui_for, live_server):
+    with live_server.client("gita") as c:
+        for n in range(32):
+            r = c.post("/chat", json={"message": f"show my tickets ({n})", "thread_id": f"many-{n}"})
+            assert r.status_code == 200
+        total = c.get("/threads").json()["total"]
+    assert total >= 32
+    at = ui_for("gita")
+    assert len(thread_buttons(at)) == 30
+    press(at, f"Show more ({total - 30} older)")
+    assert len(thread_buttons(at)) == total
+    assert any("show my tickets (0)" in b for b in thread_buttons(at))  # the oldest one too
+    assert not [b for b in labels(at) if b.startswith("Show more")]
