@@ -24,6 +24,8 @@ class ParseContext:
     last_export_id: str | None = None
     open_tickets: list[dict[str, Any]] = field(default_factory=list)
     model: Any = None  # the data model to read the message with (None: the configured one)
+    # stored values of lookup dimensions other than vendor and customer: {"sales.product": ["Laptop", ...]}
+    lookups: dict[str, list[str]] = field(default_factory=dict)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from tools.rbac import Identity, UnknownUser
 from tools.queries import KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.tickets import mark_notifications_read
-from tools.vendors import workspace_customer_names, workspace_vendor_names
+from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
 
 from . import responses
 from .context import RunSettings
@@ -154,10 +154,12 @@ class Nodes:
         # kept a few seconds in process (tools/runner.py): a connection only when they are not
         vendors = workspace_vendor_names(self.s.business, ident.workspace_id, self.s.model)
         customers = workspace_customer_names(self.s.business, ident.workspace_id, self.s.model)
+        lookups = workspace_lookups(self.s.business, ident.workspace_id, self.s.model)
         pctx = ParseContext(
             vendors=vendors,
             today=self.s.today(),
             customers=customers,
+            lookups=lookups,
             last_result=cast(dict, state.get("last_result")) or self._memory_last_result(ident, config),
             last_ticket_id=state.get("last_ticket_id"),
             last_export_id=state.get("last_export_id"),
@@ -260,6 +262,8 @@ class Nodes:
         refs = dict(intent.get("refs") or {})
         implicit = False
         tool = spec(intent.get("tool") or "")
+        if tool and tool.takes_thread:  # "save this conversation as pdf": this thread, never another
+            params["thread_id"] = RunSettings.of(config).thread_id or ""
         last = state.get("last_result") or {}
         if (
             intent["tool"] == "export_report"
@@ -270,6 +274,15 @@ class Nodes:
             and refs.get("records", "previous") == "previous"
         ):
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
+        elif (
+            intent["tool"] == "export_report"
+            and last.get("tool") == "export_report"
+            and (last.get("params") or {}).get("ticket_id")
+            and not (FILTER_KEYS & params.keys())
+            and set(refs) <= {"records"}
+            and refs.get("records", "previous") == "previous"
+        ):
+            params["ticket_id"], refs = last["params"]["ticket_id"], {}  # "and as excel": the same ticket's report
         elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
             refs, implicit = {"records": "previous"}, True
         empty = referent_problem(intent.get("tool"), {"invoice_numbers": [], "source": "this conversation"})

@@ -203,6 +203,7 @@ TOOLS = [
         update_ticket,
         roles=("Manager", "Admin"),
         action="update tickets",
+        step="Updated ticket {ticket_id}, {ms}.",
         writes=True,
         confirm=True,
         question=update_question,

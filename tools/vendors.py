@@ -44,6 +44,25 @@ def workspace_customer_names(session: Reader, workspace_id: str, model=None) -> 
     return _model_names(session, workspace_id, ("sales",), "customer", model)
 
 
+def workspace_lookups(session: Reader, workspace_id: str, model=None, cap: int = 300) -> dict[str, list[str]]:
+    """The stored values of every other lookup dimension ("sales.product": Laptop, Monitor ...), for the
+    parser to read "laptop sales" as a filter; a dimension with more than `cap` values is left out."""
+    from business_data.datamodel import get_data_model
+
+    from .runner import lookup_values
+
+    model = model or get_data_model()
+    out: dict[str, list[str]] = {}
+    for ds_name, ds in model.datasets.items():
+        for dim_name, dim in ds.dimensions.items():
+            if not dim.lookup or dim_name in ("vendor", "customer"):
+                continue
+            values = lookup_values(session, model, ds, dim_name, workspace_id)
+            if 0 < len(values) <= cap:
+                out[f"{ds_name}.{dim_name}"] = [str(v) for v in values]
+    return out
+
+
 def resolve_vendor(session: Session, workspace_id: str, text: str) -> Vendor:
     names = workspace_vendor_names(session, workspace_id)
     name, suggestions = best_match(text, names)

@@ -13,6 +13,7 @@ that answers; each rule is a function of the Turn, so a new intent is one more e
   followups.py   follow-ups that refine the thread's last query
   tickets.py     view, update and create tickets
   rules.py       meta, templates, notifications, explain, export, listings
+  declared.py    tools reached by their own declared phrases (ToolSpec.phrases + slots)
 
 References: "these/them" -> {"records": "previous"}, "the same for X" after a listing ->
 {"filter": "previous"}, "that ticket" -> {"ticket": "previous"}; an analytics follow-up carries the
@@ -28,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..intent import Intent, ParseContext
-from . import analytics, followups, insights, rules, tickets
+from . import analytics, declared, followups, insights, rules, tickets
 from .turn import Turn
 from .vocabulary import ACTIVE_MODEL
 
@@ -53,6 +54,7 @@ RULES: list[Rule] = [
     rules.notifications,
     rules.explain,
     rules.export,
+    declared.declared,  # tools routed by their declared phrases and slots (ToolSpec.slots)
     followups.follow_up,
     analytics.question,
     rules.listing_follow_up,

@@ -83,6 +83,8 @@ RATE = _C(r"\b(?:percent(?:age)?|proportion|share|rate|ratio)\b|%")
 WEAK = {"total", "count", "how", "many", "number", "sum", "much", "amount", "totals", "counts", "of", "the", "made"}
 GENERIC = {"value", "amount", "total", "worth", "sum", "how much", "total amount", "spend", "spent", "total value"}
 TOTALISH = _C(r"\b(?:total|how much|sum|overall)\b")
+# a count asked for: "vendors" alone names whose records ("invoices from Travel vendors"), not a count of them
+COUNT_CUE = _C(r"\b(?:how many|number of|no\.? of|count(?:s|ing)?|kitne|kitni|kitna|distinct|unique)\b")
 REF = _C(r"\b(?:it|these|those|them|they)\b")
 LISTING_VERB = _C(r"^(?:show|list|display|give|get|find|fetch|pull|bring|look)\b")
 
@@ -271,6 +273,19 @@ def _choose(turn: Turn, r: Reading, hits: list[Hit], previous: str | None = None
         and not re.search(
             rf"\b{re.escape(h.phrase)}\s+(?:more|less|over|above|under|below|greater|higher|lower|at least|at most)\b",
             t,
+        )
+    ]
+    entity_words = {w for d in model.datasets for w in voc.dataset_words(d)}
+    measure_hits = [
+        h
+        for h in measure_hits
+        if not (
+            h.phrase in entity_words
+            and all(
+                voc.model.datasets[tm.dataset].measures[tm.name].agg in ("count", "count_distinct")
+                for tm in h.of("measure")
+            )
+            and not COUNT_CUE.search(t)
         )
     ]
     usable = []

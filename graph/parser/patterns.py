@@ -152,7 +152,8 @@ FILTER_VERB = _C(
     r"see|bring up|open up|what are|which)\b"
 )
 EXPLICIT_KEY = re.compile(
-    r"\b(vendor|supplier|customer|client)s?\s*(=|:|\bis\b|\bnamed\b|\bcalled\b)?\s*"
+    r"\b(vendor|supplier|customer|client)s?(?!\s+(?:codes?|ids?|category|status|state|gstin|email|terms)\b)"
+    r"\s*(=|:|\bis\b|\bnamed\b|\bcalled\b)?\s*"
     r"|\b(?:from|for|by|to)\s+(?=[\"'])",
     re.I,
 )

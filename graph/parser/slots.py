@@ -104,6 +104,8 @@ def explicit_names(original: str) -> tuple[dict[str, str], str]:
         if field in found or e >= len(original) or any(a <= m.start() < b for a, b in cuts):
             continue
         q = original[e]
+        if q in "'’" and original[e - 1].isalpha():  # "vendors' invoices": a possessive, not a quoted name
+            continue
         if q in "\"'":
             close = next(
                 (
@@ -150,6 +152,8 @@ def read_slots(
             p[k] = getattr(dates, k)
     if dates.error:
         p["_date_error"] = dates.error
+    if dates.assumed:
+        p["_assumed"] = list(dates.assumed)
     rest = blank(rest, dates.spans)
     rest = INVOICE_NO.sub(lambda m: p.setdefault("invoice_numbers", []).append(m.group(0).upper()) or SEP, rest)
     rest = TICKET_ID.sub(SEP, rest)

@@ -18,6 +18,9 @@ The same decision applies to the offline parser and to a model's tool call. A to
 
 from __future__ import annotations
 
+import json
+import re
+
 from typing import Any
 
 from ..parser.vocabulary import vocabulary
@@ -40,6 +43,17 @@ from .shapes import (
     with_polarity,
     with_ranking_or_share,
 )
+from .carry import with_carried_parts, with_previous_filter_in_query
+from .dates import with_time_dimension
+from .counts import (
+    with_count_asked,
+    with_measure_named_by,
+    with_most_by_status,
+    with_overall_average,
+    with_unit_condition,
+    with_units_asked,
+)
+from .records import with_record_ranking
 from .values import declared_values, with_attribute_lookup, with_declared_values
 from .words import DATA_TOOLS, FILLER, FOLLOW_CUE, PERIOD_KEYS, parser_words, unused_words
 
@@ -62,11 +76,21 @@ __all__ = [
     "wants_a_write_it_may_not",
     "with_aggregate_condition",
     "with_attribute_lookup",
+    "with_carried_parts",
     "with_context_fallback",
+    "with_count_asked",
+    "with_unit_condition",
+    "with_units_asked",
     "with_declared_values",
+    "with_measure_named_by",
+    "with_most_by_status",
     "with_named_measure_or_dataset",
+    "with_overall_average",
     "with_polarity",
+    "with_previous_filter_in_query",
     "with_ranking_or_share",
+    "with_record_ranking",
+    "with_time_dimension",
     "DATA_TOOLS",
     "FILLER",
     "PERIOD_KEYS",
@@ -120,6 +144,7 @@ def interpret(
     standalone: dict[str, Any] | None,
     previous: dict[str, Any],
     model: Any = None,
+    lookups: dict[str, list[str]] | None = None,
 ) -> Interpretation:
     """The record of what was understood (before references are resolved and the decision is taken)."""
     kind = intent.get("kind") or "clarify"
@@ -130,6 +155,7 @@ def interpret(
         "action": str(action or kind),
         "router": str(intent.get("router") or "offline"),
         "model": intent.get("model") or None,
+        "fallback": intent.get("fallback") or None,
         "parts": [],
         "unused": [],
         "assumptions": [],
@@ -139,9 +165,25 @@ def interpret(
         return interp
     interp["parts"] = parts_of(params, dict(intent.get("refs") or {}), standalone, previous)
     if tool in DATA_TOOLS or kind == "template":
-        interp["unused"] = unused_words(rest, params, params.get("dataset"), model)
+        interp["unused"] = unused_words(rest, params, params.get("dataset"), model, lookups)
     interp["summary"] = summary(interp)
     return interp
+
+
+_PRONOUN = re.compile(r"\b(?:them|they|their|theirs|it|its)\b")
+
+
+def _leans_back(text: str, model: Any = None) -> bool:
+    """A cue of a follow-up, other than a pronoun for records the message itself named before it
+    ("invoices with no GSTIN on them": them are those invoices)."""
+    words = vocabulary(model).find(text)
+    for m in FOLLOW_CUE.finditer(text):
+        if _PRONOUN.fullmatch(m.group(0)) and any(
+            h.end <= m.start() and any(t.kind == "dataset" for t in h.terms) for h in words
+        ):
+            continue
+        return True
+    return False
 
 
 def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model: Any = None) -> bool:
@@ -151,7 +193,7 @@ def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model:
     if alone.kind != "tool" or alone.tool not in ("filter_data", "analyze_data"):
         return False
     low = alone_turn.core or alone_turn.t
-    if FOLLOW_CUE.search(low) or FOLLOW_CUE.search(alone_turn.t):
+    if _leans_back(low, model) or _leans_back(alone_turn.t, model):
         return False
     named = any(t.kind in ("dataset", "measure") for h in vocabulary(model).find(alone_turn.t) for t in h.terms)
     if not named:
@@ -185,6 +227,8 @@ def understand(
         record = {**proposed.__dict__, **(llm or {"router": "llm", "model": None}), "fallback": None}
     else:
         record = {**parsed.__dict__, "router": "offline", "model": None, "fallback": fallback}
+    if turn.slots.params.get("_assumed") and record.get("kind") in ("tool", "template"):
+        record["assumed"] = list(turn.slots.params["_assumed"])
     last = pctx.last_result or {}
     previous = {**dict(last.get("params") or {}), **query_of(last.get("tool"), dict(last.get("query") or {}))}
     standalone = None
@@ -198,11 +242,31 @@ def understand(
             turn, standalone = alone_turn, None
     t = turn.t  # lower case, typos and Hinglish read (graph/parser/turn.py)
     record = with_context_fallback(record, t, pctx.last_result, model)  # "what's their total?"
-    record = with_declared_values(record, turn.slots.rest, model, full=t)  # "inactive vendors", "Travel vendors"
+    record = with_carried_parts(record, t, pctx.last_result, model)  # "how many customers were there?"
+    record = with_declared_values(
+        record, turn.slots.rest, model, full=t, lookups=pctx.lookups
+    )  # "inactive vendors", "Travel vendors"
     record = with_attribute_lookup(record, t, model)  # "GSTIN of Ganga Logistics": the vendor master
     record = with_named_measure_or_dataset(record, t, model)  # "remittances to X", "what was our turnover"
+    # the values of the dataset now named (in all the words when the names the parser read were dropped)
+    named = json.dumps(record.get("params") or {})
+    unnamed = '"vendor"' not in named and '"customer"' not in named
+    record = with_declared_values(record, t if unnamed else turn.slots.rest, model, lookups=pctx.lookups)
     record = with_aggregate_condition(record, t, model)  # "customers with sales over 1 crore": per customer
     record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
-    record = with_polarity(record, t)  # "the worst failure rate": the highest
-    interp = interpret(text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model)
+    record = with_unit_condition(record, t, model)  # "sales that had more than 15 units": quantity, not amount
+    record = with_measure_named_by(record, t, model)  # "least sold product by units"
+    record = with_overall_average(record, t, model)  # "average payment terms across our vendors": one figure
+    record = with_most_by_status(record, t, model)  # "which vendor failed the most": failures counted
+    record = with_record_ranking(record, t, model)  # "the 5 smallest invoices", "sort them by amount"
+    record = with_count_asked(record, t, model)  # "how many of those were completed?": a count, not a value
+    record = with_units_asked(record, t, model, pctx.lookups)  # "how many monitors did we sell": units
+    record = with_time_dimension(record, t, model)  # "invoices due this month": the due date's period
+    record = with_polarity(record, t)
+    record = with_previous_filter_in_query(
+        record, pctx.last_result
+    )  # "sum them up" after a listing  # "the worst failure rate": the highest
+    interp = interpret(
+        text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model, lookups=pctx.lookups
+    )
     return record, interp

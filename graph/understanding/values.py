@@ -9,7 +9,7 @@ from typing import Any
 from ..parser.patterns import TOKEN
 from ..parser.vocabulary import vocabulary
 
-from .words import FILTER_FIELDS
+from .words import FILTER_FIELDS, _forms
 
 NEGATION = re.compile(r"\b(?:not|non|isn't|aren't|wasn't|weren't|without|no)\s+(?:yet\s+|been\s+|be\s+)?$")
 
@@ -24,6 +24,7 @@ def declared_values(text: str, dataset: str | None, model: Any = None) -> dict[s
     ds = vocab.model.datasets.get(dataset)
     if ds is None:
         return {}
+    text = re.sub(r"(?<=\w)[’']s\b", "", text)  # "Travel's share": the value Travel
     out: dict[str, Any] = {}
     for h in vocab.find(text):
         for t in h.terms:
@@ -44,12 +45,36 @@ def declared_values(text: str, dataset: str | None, model: Any = None) -> dict[s
     return out
 
 
+def looked_up_values(text: str, dataset: str | None, lookups: dict[str, list[str]] | None) -> dict[str, Any]:
+    """Filters that a stored value of a lookup dimension names in the text ("laptop sales": product Laptop),
+    for one dataset; a dimension two of whose values are named is left alone (which one is meant?)."""
+    if not dataset or not lookups:
+        return {}
+    low = text.lower()
+    out: dict[str, Any] = {}
+    for key, values in lookups.items():
+        ds_name, _, dim = key.partition(".")
+        if ds_name != dataset:
+            continue
+        hits = {v for v in values if any(re.search(rf"\b{re.escape(f)}\b", low) for f in _forms(v))}
+        if len(hits) == 1:
+            out[dim] = next(iter(hits))
+    return out
+
+
+def is_looked_up(name: str, lookups: dict[str, list[str]] | None) -> bool:
+    """A "name" the parser passed through that is really a stored value of another lookup ("laptop")."""
+    low = name.lower().strip()
+    return any(low in _forms(v) for values in (lookups or {}).values() for v in values)
+
+
 def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any) -> dict[str, Any]:
     """ "Travel vendors": the name matcher found "Vayu Travels" through the one word "travel", which is a
     declared value (vendor category Travel). When no other word of the name is in the message, the word
     was the value, not the name."""
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)
+    full = re.sub(r"(?<=\w)[’']s\b", "", full)
     words = set(TOKEN.findall(full))
     values = declared_values(full, dataset, model)
     found: dict[str, Any] = {}
@@ -94,7 +119,11 @@ def _all_values(model: Any) -> set[str]:
 
 
 def with_declared_values(
-    record: dict[str, Any], text: str, model: Any = None, full: str | None = None
+    record: dict[str, Any],
+    text: str,
+    model: Any = None,
+    full: str | None = None,
+    lookups: dict[str, list[str]] | None = None,
 ) -> dict[str, Any]:
     """The router's tool call, completed with the filters the data model's values name in the message and
     the call does not have yet (a listing of vendors asked for "inactive" ones filters on it). A message no
@@ -122,14 +151,34 @@ def with_declared_values(
     params = dict(record.get("params") or {})
     for field in ("vendor", "customer"):  # "paid by cheque": a value of another dataset, not a vendor 'cheque'
         name = params.get(field)
-        if tool != "analyze_data" and isinstance(name, str) and name.lower() in _all_values(model):
+        if (
+            tool != "analyze_data"
+            and isinstance(name, str)
+            and (name.lower() in _all_values(model) or is_looked_up(name, lookups))
+        ):
             params.pop(field)
             record = {**record, "params": params}
     if tool == "analyze_data":
         query = dict(params.get("query") or params)
+        kept = [  # "laptop" read as a customer name: it is a product
+            f
+            for f in query.get("filters") or []
+            if not (
+                isinstance(f, dict)
+                and f.get("field") in ("vendor", "customer")
+                and isinstance(f.get("value"), str)
+                and is_looked_up(f["value"], lookups)
+            )
+        ]
+        if len(kept) != len(query.get("filters") or []):
+            query["filters"] = kept
         have = {f.get("field") for f in query.get("filters") or [] if isinstance(f, dict)}
         have |= set(query.get("group_by") or [])
-        extra = {k: v for k, v in declared_values(text, query.get("dataset"), model).items() if k not in have}
+        found = {
+            **looked_up_values(text, query.get("dataset"), lookups),
+            **declared_values(text, query.get("dataset"), model),
+        }
+        extra = {k: v for k, v in found.items() if k not in have}
         if not extra:
             return record
         query["filters"] = [*(query.get("filters") or []), *({"field": k, "value": v} for k, v in extra.items())]
@@ -138,7 +187,8 @@ def with_declared_values(
         dataset = params.get("dataset") or "invoices"
         where = dict(params.get("where") or {})
         taken = set(params) | set(where)
-        extra = {k: v for k, v in declared_values(text, dataset, model).items() if k not in taken}
+        found = {**looked_up_values(text, dataset, lookups), **declared_values(text, dataset, model)}
+        extra = {k: v for k, v in found.items() if k not in taken}
         if not extra:
             return record
         for k, v in extra.items():

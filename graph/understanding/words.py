@@ -7,13 +7,15 @@ from functools import lru_cache
 from typing import Any
 
 
+from tools import registry
+
 from ..parser.lexicon import COMMON
 from ..parser.patterns import TOKEN
 from ..parser.vocabulary import vocabulary
 
 
-# tools that read business data: a word they did not use changes the answer
-DATA_TOOLS = {"filter_data", "analyze_data", "explain_failures", "export_report", "vendor_profile"}
+# tools that read business data (declared `reads_data`): a word they did not use changes the answer
+DATA_TOOLS = frozenset(name for name, spec in registry.TOOLS.items() if spec.reads_data)
 # words that carry no request of their own, beyond the parser's vocabulary
 FILLER = set(
     """
@@ -27,7 +29,7 @@ FILLER = set(
     per cent vs versus via etc also too very really actually basically just only even still
     wise overall altogether together entire whole full complete
     came come comes coming receive received receiving brought bring placed place located based far across
-    everyone everybody anyone weakest strongest busiest quietest happen happened
+    everyone everybody anyone weakest strongest busiest quietest happen happened because single individual onwards onward fraction proportion
     run running ran do doing prepare generate produce
     """.split()
 )
@@ -40,7 +42,7 @@ def parser_words() -> frozenset[str]:
     """Every word some rule of the offline parser reads: the literal words of its patterns (and its word
     lists). A word outside these, the data model's vocabulary and the names is one nothing understood."""
     from .. import parser
-    from ..parser import analytics, followups, lexicon, patterns, periods, rules, slots, tickets
+    from ..parser import analytics, declared, followups, lexicon, patterns, periods, rules, slots, tickets
 
     words: set[str] = set(COMMON)
     for module in (parser, analytics, followups, lexicon, patterns, periods, rules, slots, tickets):
@@ -53,7 +55,29 @@ def parser_words() -> frozenset[str]:
                     words.update(re.findall(r"[a-z]{3,}", re.sub(r"\\[a-zA-Z]", " ", src.pattern)))
             if isinstance(value, (set, frozenset, dict)):
                 words.update(w for w in value if isinstance(w, str))
+    words.update(w for cue in declared.cues() for run in cue.runs for w in run)  # tools' declared phrases
     return frozenset(words)
+
+
+def _numbers(value: Any) -> list[float]:
+    """Every number inside a parameter value (a limit, a condition's bound)."""
+    if isinstance(value, bool):
+        return []
+    if isinstance(value, (int, float)):
+        return [float(value)]
+    if isinstance(value, dict):
+        return [n for v in value.values() for n in _numbers(v)]
+    if isinstance(value, (list, tuple)):
+        return [n for v in value for n in _numbers(v)]
+    if isinstance(value, str):
+        return [float(x) for x in re.findall(r"\d+(?:\.\d+)?", value)]
+    return []
+
+
+def _in_identifier(text: str, m: re.Match[str]) -> bool:
+    """A number that is part of a code or id ("ACM-V003", "T-00001", "INV-ACM-2611-00240")."""
+    a, b = m.start(), m.end()
+    return (a > 0 and (text[a - 1].isalpha() or text[a - 1] in "-_/#")) or (b < len(text) and text[b] in "-_/")
 
 
 def _flat_words(value: Any) -> set[str]:
@@ -67,7 +91,24 @@ def _flat_words(value: Any) -> set[str]:
     return set()
 
 
-def unused_words(rest: str, params: dict[str, Any], dataset: str | None, model: Any = None) -> list[str]:
+def _forms(value: str) -> set[str]:
+    """How a stored value is written in a question: "Laptop" as laptop or laptops, "Printer paper (box)" as
+    printer paper."""
+    base = re.sub(r"\s*\(.*?\)\s*", " ", value.lower()).strip()
+    out = {base, value.lower()}
+    out |= {f + "s" for f in list(out) if not f.endswith("s")} | {
+        f + "es" for f in list(out) if f.endswith(("x", "ch", "sh"))
+    }
+    return {f for f in out if len(f) >= 3}
+
+
+def unused_words(
+    rest: str,
+    params: dict[str, Any],
+    dataset: str | None,
+    model: Any = None,
+    lookups: dict[str, list[str]] | None = None,
+) -> list[str]:
     """Content words of `rest` (the message with names, dates and amounts already blanked out) that nothing
     used: not filler, not the parser's vocabulary, not a value the query applies. A data-model value that
     the query does not apply ("inactive" in a listing of every vendor) counts as unused too."""
@@ -89,11 +130,27 @@ def unused_words(rest: str, params: dict[str, Any], dataset: str | None, model: 
         ):
             dropped.append(h.phrase)  # a declared value the query does not apply (or another dataset's)
     out: list[str] = []
+    grouped = set(params.get("group_by") or [])
+    numbers = {f"{n:g}" for n in _numbers(params)}
     for m in TOKEN.finditer(rest):
         w = m.group(0)
+        if w.isdigit() and w not in numbers and not _in_identifier(rest, m):  # "15-day terms": a number nothing used
+            out.append(w)
+            continue
         if m.start() in covered or w in parser_words() or w in FILLER or w in used or len(w) < 3 or w.isdigit():
             continue
         if re.fullmatch(r"\d+(?:st|nd|rd|th|k|l|cr|lakh|crore)?", w):
+            continue
+        if len(w) > 3 and (w[:-1] in used or (w.endswith("es") and w[:-2] in used)):  # "laptops": Laptop applied
+            continue
+        if any(  # "revenue from laptops, in percent": every product is shown, Laptop too
+            key.partition(".")[2] in grouped and any(w in _forms(v) for v in values)
+            for key, values in (lookups or {}).items()
+            if key.partition(".")[0] == dataset
+        ):
+            continue
+        negated = re.match(r"(?:un|non-?)(\w{3,})$", w)  # "unverified": the negated boolean value applied
+        if negated and negated.group(1) in used:
             continue
         out.append(w)
     return list(dict.fromkeys([*dropped, *out]))
@@ -130,7 +187,7 @@ ROW_MEASURES = re.compile(r"^(?:largest|smallest|biggest|max|min)_|_count$")
 FOLLOW_CUE = re.compile(
     r"\b(?:these|those|them|they|their|theirs|its|it|same|instead|too|also|again|previous|above|earlier|"
     r"that (?:month|year|quarter|week|period|day|vendor|supplier|customer|client|region|one|list|breakdown)|"
-    r"this (?:list|breakdown|one))\b|"
+    r"this (?:list|breakdown|one))\b|\b(?:were|was) there\s*[?.!]*\s*$|^how (?:many|much) (?:were|was|are|is|of)\b|"
     r"^(?:and|but|then|now|so|ok|okay|only|just|what about|how about|make it|sort|order|by|as a|for|except|"
     r"excluding|without|compare|versus|vs)\b"
 )

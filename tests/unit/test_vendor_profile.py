@@ -89,3 +89,18 @@ def test_over_http_with_the_same_checks(services):
             headers={"Authorization": "Bearer dev-victor"},
         )
         assert bad.status_code == 400 and "vendor is required" in bad.json()["detail"]
+
+
+def test_reached_in_chat_by_its_declared_phrases_alone(services):
+    """No parser rule names vendor_profile: its declared phrases and slots route it offline."""
+    from tests.helpers import chat
+
+    with TestClient(create_app(services=services)) as client:
+        client.headers["Authorization"] = "Bearer dev-victor"
+        body = chat(client, "tell me about Metro Cabs", "vp-1")
+        assert body["tool_used"] == "vendor_profile", body
+        expected = _sql_counts(services, "acme", "Metro Cabs")
+        assert f"{sum(n for n, _ in expected.values()):,} invoices" in body["agent_response"]
+        assert body["interpretation"]["decision"] == "run" and body["interpretation"]["unused"] == []
+        asked = chat(client, "vendor profile", "vp-2")
+        assert asked["tool_used"] is None and "Which vendor" in asked["agent_response"]
