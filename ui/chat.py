@@ -78,11 +78,11 @@ def _header() -> None:
     title = st.session_state.get("thread_title") or (
         short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation"
     )
-    left, right = st.columns([5, 4], vertical_alignment="center")
+    left, right = st.columns([1, 1], vertical_alignment="center")
     left.subheader(title)
     if thread_id and st.session_state.get("messages"):
         tools = right.container(horizontal=True, horizontal_alignment="right", key="thread-tools")
-        session_pdf.button(thread_id, tools)
+        session_pdf.button(thread_id, tools.container(width="content"))  # as wide as its label
         with tools.popover("Rename", icon=":material/edit:", width="content"):
             new = st.text_input(
                 "Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input"

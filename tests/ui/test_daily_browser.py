@@ -93,14 +93,15 @@ def session_cookie(context) -> dict | None:
 def test_conversations_and_staying_signed_in(web_app, live_server, browser, shots, size, tmp_path):  # noqa: F811
     width = size[0]
     tag = f"{width}"
-    first = f"Filter invoices for last month, vendor=IndiSky, status=failed ({tag})"
+    name = "IndiSky GSTIN follow-up" if width >= 700 else "IndiSky follow-up, phone"
+    first = "Filter invoices for last month, vendor=IndiSky, status=failed"
     api_call(live_server.url, "maya", "POST", "/chat", json={"message": first, "thread_id": f"walk-a-{tag}"})
     api_call(
         live_server.url,
         "maya",
         "POST",
         "/chat",
-        json={"message": f"total sales by region this year {tag}", "thread_id": f"walk-b-{tag}"},
+        json={"message": "total sales by region this year", "thread_id": f"walk-b-{tag}"},
     )
     for days, words in (
         (1, "unpaid invoices from Skyline"),
@@ -108,7 +109,7 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
         (20, "vendors with most failures"),
     ):
         thread = f"walk-{days}-{tag}"
-        api_call(live_server.url, "maya", "POST", "/chat", json={"message": f"{words} {tag}", "thread_id": thread})
+        api_call(live_server.url, "maya", "POST", "/chat", json={"message": words, "thread_id": thread})
         backdate(live_server, thread, days)
     context, page = sign_in(browser, web_app, "maya", size)
     cookie = session_cookie(context)
@@ -117,13 +118,13 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
     panel = side_panel(page, width)
     for group in ("Today", "Yesterday", "Previous 7 days", "Older"):  # every conversation, by day
         expect(panel.get_by_text(group, exact=True)).to_be_visible()
-    expect(panel.get_by_role("button", name=re.compile(f"vendors with most failures {tag}"))).to_be_visible()
+    expect(panel.get_by_role("button", name=re.compile("vendors with most failures")).first).to_be_visible()
     # search by text
     box = panel.get_by_placeholder("Search conversations")
-    box.fill(f"region this year {tag}")
+    box.fill("region this year")
     box.press("Enter")
     settle(page)
-    expect(panel.get_by_role("button", name=re.compile(f"total sales by region this year {tag}"))).to_be_visible()
+    expect(panel.get_by_role("button", name=re.compile("total sales by region this year")).first).to_be_visible()
     expect(panel.get_by_role("button", name=re.compile(re.escape(first[:30])))).to_have_count(0)
     box.fill("")
     box.press("Enter")
@@ -133,16 +134,16 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
     settle(page)
     close_side_panel(page, width)
     page.get_by_role("button", name="Rename").click()
-    page.get_by_label("Conversation name").fill(f"IndiSky follow-up {tag}")
+    page.get_by_label("Conversation name").fill(name)
     page.get_by_role("button", name="Save name").click()
     settle(page)
-    expect(page.get_by_role("heading", name=f"IndiSky follow-up {tag}")).to_be_visible()
+    expect(page.get_by_role("heading", name=name)).to_be_visible()
     panel = side_panel(page, width)
     box = panel.get_by_placeholder("Search conversations")
-    box.fill(f"follow-up {tag}")
+    box.fill(name.lower())
     box.press("Enter")
     settle(page)
-    expect(panel.get_by_role("button", name=re.compile(f"IndiSky follow-up {tag}"))).to_be_visible()
+    expect(panel.get_by_role("button", name=re.compile(re.escape(name)))).to_be_visible()
     box.fill("")
     box.press("Enter")
     settle(page)
@@ -160,7 +161,7 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
     expect(page.get_by_text("Paste a token first")).to_have_count(0)
     # delete: it warns first, then the conversation is gone and forgotten on the server
     panel = side_panel(page, width)
-    panel.get_by_role("button", name=re.compile(f"IndiSky follow-up {tag}")).click()
+    panel.get_by_role("button", name=re.compile(re.escape(name))).click()
     settle(page)
     close_side_panel(page, width)
     page.get_by_role("button", name="Delete").click()
@@ -169,7 +170,7 @@ def test_conversations_and_staying_signed_in(web_app, live_server, browser, shot
     page.get_by_role("button", name="Delete conversation").click()
     settle(page)
     expect(page.get_by_text("and forgot it")).to_be_visible()
-    threads = api_call(live_server.url, "maya", "GET", "/threads", params={"q": tag})["threads"]
+    threads = api_call(live_server.url, "maya", "GET", "/threads", params={"limit": 200})["threads"]
     assert f"walk-a-{tag}" not in {t["thread_id"] for t in threads}
     r = httpx.get(f"{live_server.url}/threads/walk-a-{tag}", headers={"Authorization": f"Bearer {TOKENS['maya']}"})
     assert r.status_code == 404
