@@ -135,6 +135,7 @@ class Ticket(AppBase):
     record_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assignee: Mapped[str | None] = mapped_column(String(64), nullable=True)  # a user of the ticket's workspace
 
 
 class TicketComment(AppBase):
@@ -146,6 +147,9 @@ class TicketComment(AppBase):
     status_from: Mapped[str | None] = mapped_column(String(16), nullable=True)
     status_to: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # an assignment: who had it and who has it now (null: nobody); both null when the assignee did not change
+    assignee_from: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    assignee_to: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class TicketSubscription(AppBase):

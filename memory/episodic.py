@@ -187,22 +187,23 @@ class EpisodicMemory:
             rows = conn.execute(q.order_by(_C.id.desc()).limit(int(limit)), caller_params(identity)).all()
         return [turn_dict(r) for r in rows]
 
-    def list_threads(self, identity: Identity, limit: int = 100) -> list[dict]:
-        """The user's conversations, newest first: thread id, turns, first and last time, first request."""
+    def list_threads(
+        self,
+        identity: Identity,
+        limit: int = 100,
+        offset: int = 0,
+        *,
+        text: str | None = None,
+        also: list[str] | None = None,
+    ) -> list[dict]:
+        """The user's conversations, newest first: thread id, turns, first and last time, first request.
+        `text`: only threads with a turn containing it (any case), or listed in `also` (e.g. by title)."""
         T = MemoryTurn
         with session_scope(self.engine) as s:
             rows = s.execute(
-                select(
-                    T.thread_id,
-                    func.count(),
-                    func.min(T.id),
-                    func.max(T.id),
-                    func.min(T.created_at),
-                    func.max(T.created_at),
-                )
-                .where(_mine(identity))
-                .group_by(T.thread_id)
+                self._threads_query(identity, text, also)
                 .order_by(func.max(T.id).desc())
+                .offset(max(0, int(offset)))
                 .limit(max(1, int(limit)))
             ).all()
             firsts = dict(s.execute(select(T.id, T.text).where(T.id.in_([r[2] for r in rows]))).all())
@@ -216,6 +217,39 @@ class EpisodicMemory:
             }
             for r in rows
         ]
+
+    def count_threads(self, identity: Identity, *, text: str | None = None, also: list[str] | None = None) -> int:
+        with session_scope(self.engine) as s:
+            return int(
+                s.scalar(select(func.count()).select_from(self._threads_query(identity, text, also).subquery())) or 0
+            )
+
+    @staticmethod
+    def _threads_query(identity: Identity, text: str | None, also: list[str] | None):
+        T = MemoryTurn
+        q = select(
+            T.thread_id, func.count(), func.min(T.id), func.max(T.id), func.min(T.created_at), func.max(T.created_at)
+        ).where(_mine(identity))
+        if text:
+            hits = select(T.thread_id).where(
+                _mine(identity), func.lower(T.text).contains(text.lower(), autoescape=True)
+            )
+            q = q.where(or_(T.thread_id.in_(hits), T.thread_id.in_(list(also or []))))
+        return q.group_by(T.thread_id)
+
+    def forget_thread(self, identity: Identity, thread_id: str) -> dict:
+        """Delete one conversation's turns (with their result references) and the embeddings made from
+        them, in one transaction; the turn ids, for the index."""
+        T = MemoryTurn
+        with session_scope(self.engine) as s:
+            ids = list(s.scalars(select(T.id).where(_mine(identity), T.thread_id == str(thread_id))))
+            if not ids:
+                return {"turns": 0, "embeddings": 0, "turn_ids": []}
+            n_emb = cast(
+                CursorResult, s.execute(delete(MemoryEmbedding).where(MemoryEmbedding.turn_id.in_(ids)))
+            ).rowcount
+            n_turns = cast(CursorResult, s.execute(delete(T).where(T.id.in_(ids)))).rowcount
+        return {"turns": n_turns, "embeddings": n_emb, "turn_ids": ids}
 
     def last_result_sets(
         self, identity: Identity, limit: int = 5, thread_id: str | None = None, *, with_keys: bool = True

@@ -172,6 +172,15 @@ class SemanticIndex:
         self._backfilled = {k for k in self._backfilled if k[0] != user_id}
         return n
 
+    def forget_turns(self, identity: Identity, turn_ids: list[int]) -> int:
+        """Drop these turns (already deleted) from the user's index partition; returns the entries dropped."""
+        key = _key(identity)
+        with self.index.lock:
+            part = self.index.get(key)
+            n = part.remove(turn_ids) if part is not None and turn_ids else 0
+        self._drop(key, None, turn_ids)  # their search signatures
+        return n
+
     def indexed(self, user_id: str) -> int:
         with self.index.lock:
             return sum(p.size for k, p in self.index.parts.items() if k[0] == user_id)

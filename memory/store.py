@@ -107,8 +107,20 @@ class MemoryStore:
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
         return self.episodic.recent_turns(identity, thread_id, limit)
 
-    def list_threads(self, identity: Identity, limit: int = 100) -> list[dict]:
-        return self.episodic.list_threads(identity, limit)
+    def list_threads(
+        self, identity: Identity, limit: int = 100, offset: int = 0, *, text: str | None = None, also=None
+    ) -> list[dict]:
+        return self.episodic.list_threads(identity, limit, offset, text=text, also=also)
+
+    def count_threads(self, identity: Identity, *, text: str | None = None, also=None) -> int:
+        return self.episodic.count_threads(identity, text=text, also=also)
+
+    def forget_thread(self, identity: Identity, thread_id: str) -> dict:
+        """Forget one conversation: its turns, result references, embeddings and index entries. The
+        caller deletes its checkpoint thread and its title."""
+        out = self.episodic.forget_thread(identity, thread_id)
+        n_index = self.semantic_index.forget_turns(identity, out["turn_ids"])
+        return {"turns": out["turns"], "embeddings": out["embeddings"], "index_entries": n_index}
 
     def last_result_sets(
         self, identity: Identity, limit: int = 5, thread_id: str | None = None, *, with_keys: bool = True

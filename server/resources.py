@@ -11,7 +11,7 @@ from fastapi.responses import FileResponse
 from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from business_data.appdb import Export, TicketComment, Trace
+from business_data.appdb import Export, TicketComment, Trace, User
 from business_data.db import session_scope
 from graph.runs import checkpoint_thread
 from graph.tracing import full_trace, plain_trace
@@ -34,17 +34,17 @@ from .responses import (
     MemorySearch,
     NotificationList,
     problems,
-    ThreadList,
     ThreadTurns,
     TicketDetail,
     TicketList,
     TicketUpdated,
+    Assignees,
     TraceList,
     TraceView,
     UserTickets,
 )
 from .schemas import TicketPatch
-from .threads import forget_titles, with_titles, with_trace_ids
+from .threads import forget_titles, with_trace_ids
 
 router = APIRouter()
 TICKET_OR_USER = PathParam(
@@ -101,19 +101,48 @@ def ticket(
 
 
 def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
-    """Comments and status changes of a ticket the caller may see, oldest first."""
+    """Comments, status changes and assignments of a ticket the caller may see, oldest first, with names."""
     with session_scope(app_engine) as s:
         q = select(TicketComment).where(TicketComment.ticket_id == ticket_id).order_by(TicketComment.id)
+        rows = list(s.scalars(q))
+        ids = {c.author for c in rows} | {u for c in rows for u in (c.assignee_from, c.assignee_to) if u}
+        names = dict(s.execute(select(User.user_id, User.display_name).where(User.user_id.in_(ids))).all())
         return [
             {
                 "author": c.author,
+                "author_name": names.get(c.author, c.author),
                 "comment": c.comment,
                 "status_from": c.status_from,
                 "status_to": c.status_to,
+                "assignee_from": c.assignee_from,
+                "assignee_to": c.assignee_to,
+                "assignee_from_name": names.get(c.assignee_from) if c.assignee_from else None,
+                "assignee_to_name": names.get(c.assignee_to) if c.assignee_to else None,
                 "created_at": c.created_at.isoformat(),
             }
-            for c in s.scalars(q)
+            for c in rows
         ]
+
+
+@router.get(
+    "/tickets/{ticket_id}/assignees",
+    tags=["tickets"],
+    response_model=Assignees,
+    **EXACT,
+    responses=problems(404, _404="No such ticket among yours"),
+)
+def ticket_assignees(ticket_id: str, services: ServicesDep, identity: IdentityDep):
+    """Who a ticket you can see may be assigned to: the active users of its workspace."""
+    result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
+    if not result.data["tickets"]:
+        raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
+    found = result.data["tickets"][0]
+    with session_scope(services.app) as s:
+        q = select(User.user_id, User.display_name, User.role).where(
+            User.workspace_id == found["workspace_id"], User.active.is_(True)
+        )
+        users = [{"user_id": u, "display_name": n, "role": r} for u, n, r in s.execute(q.order_by(User.display_name))]
+    return {"ticket_id": found["ticket_id"], "assignee": found.get("assignee"), "users": users}
 
 
 @router.patch(
@@ -132,9 +161,14 @@ def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
     ),
 )
 def patch_ticket(ticket_id: str, body: TicketPatch, services: ServicesDep, identity: IdentityDep):
-    if body.status is None and not (body.comment or "").strip():
-        raise Invalid(("body",), "send a new 'status' or a 'comment'")
-    params = {"ticket_id": ticket_id, **body.model_dump(exclude_none=True)}
+    assigning = "assignee" in body.model_fields_set
+    if body.status is None and not (body.comment or "").strip() and not assigning:
+        raise Invalid(("body",), "send a new 'status', an 'assignee' or a 'comment'")
+    params = {"ticket_id": ticket_id, **body.model_dump(exclude_none=True, exclude={"assignee"})}
+    if assigning:
+        if body.assignee is not None and not body.assignee.strip():
+            raise Invalid(("body", "assignee"), "give a user id, or null to unassign")
+        params["assignee"] = body.assignee or ""  # the tool's '' unassigns
     result = _tool_or_http("update_ticket", params, services, identity)
     return {**result.data["ticket"], "notified": result.data.get("notified", []), "message": result.message}
 
@@ -247,11 +281,6 @@ def memory_search(
     k: int = Query(5, ge=1, le=50),
 ):
     return {"results": services.memory.search(identity, q, k)}
-
-
-@router.get("/threads", tags=["memory"], response_model=ThreadList, **EXACT)
-def threads(services: ServicesDep, identity: IdentityDep):
-    return {"threads": with_titles(services.app, identity, services.memory.list_threads(identity))}
 
 
 @router.get("/threads/{thread_id}", tags=["memory"], response_model=ThreadTurns, **EXACT)

@@ -207,13 +207,19 @@ class Ticket(Record):
     record_ids: list[str]
     created_at: str | None
     updated_at: str | None
+    assignee: str | None = Field(None, description="the user id it is assigned to; null: nobody")
 
 
 class TicketEvent(BaseModel):
     author: str
+    author_name: str | None = None
     comment: str
     status_from: str | None = Field(description="null when the ticket was opened")
     status_to: str | None
+    assignee_from: str | None = Field(None, description="an assignment: who had it (null: nobody)")
+    assignee_to: str | None = Field(None, description="an assignment: who has it now (null: nobody)")
+    assignee_from_name: str | None = None
+    assignee_to_name: str | None = None
     created_at: str
 
 
@@ -225,6 +231,20 @@ class TicketDetail(Ticket):
 
 class TicketList(BaseModel):
     tickets: list[Ticket]
+
+
+class Assignee(BaseModel):
+    user_id: str
+    display_name: str
+    role: str
+
+
+class Assignees(BaseModel):
+    """GET /tickets/{id}/assignees: who the ticket can be assigned to (active users of its workspace)."""
+
+    ticket_id: str
+    assignee: str | None
+    users: list[Assignee]
 
 
 class TicketUpdated(Ticket):
@@ -358,10 +378,13 @@ class ThreadSummary(Record):
     last_at: str | None
     first_message: str | None
     title: str | None = Field(None, description="the name you gave it (PATCH /threads/{thread_id}); null: none")
+    group: str | None = Field(None, description="Today | Yesterday | Previous 7 days | Older (workspace time zone)")
 
 
 class ThreadList(BaseModel):
     threads: list[ThreadSummary]
+    total: int | None = Field(None, description="conversations matching, over all pages")
+    next_offset: int | None = Field(None, description="the offset of the next page; null: this is the last")
 
 
 class ThreadTurns(BaseModel):

@@ -91,6 +91,9 @@ class ExecuteToolRequest(BaseModel):
 class TicketPatch(ClientBody):
     status: Literal["open", "in_progress", "resolved", "closed"] | None = None
     comment: str | None = Field(None, max_length=5000)
+    assignee: str | None = Field(
+        None, max_length=64, description="a user id of the ticket's workspace; null unassigns; left out: no change"
+    )
 
 
 class TokenRequest(BaseModel):

@@ -1,23 +1,28 @@
-"""Thread titles: PATCH /threads/{thread_id} renames one of your conversations.
+"""Your conversations: GET /threads lists them (newest first, paged, searched by title and text, each
+with its day group in the workspace's time zone), PATCH /threads/{thread_id} renames one, DELETE
+/threads/{thread_id} deletes one and forgets it.
 
 A thread is the memory turns and checkpoints sharing a client thread id; its title is a row in
-`thread_titles` (business_data/appdb.py). GET /threads (server/resources.py) shows it as `title`; "forget
-me" deletes titles with the threads.
+`thread_titles` (business_data/appdb.py). "Forget me" deletes titles with the threads.
 """
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Path
-from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
-
 from datetime import UTC, datetime, timedelta
 
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, func, select
+from starlette.concurrency import run_in_threadpool
+
+from business_data import clock
 from business_data.appdb import ThreadTitle, Trace, utcnow
 from business_data.db import session_scope
+from graph.runs import checkpoint_thread
 from tools.rbac import Identity
 
-from .deps import IdentityDep, ServicesDep
+from .deps import CheckpointerDep, IdentityDep, ServicesDep
+from .responses import ThreadList
 from .schemas import ClientBody
 
 router = APIRouter(tags=["memory"])
@@ -34,8 +39,34 @@ class ThreadRenamed(BaseModel):
     title: str | None = Field(description="the name now shown; null: none (the first message is shown)")
 
 
+class ThreadDeleted(BaseModel):
+    thread_id: str
+    deleted: dict[str, int] = Field(description="turns (with their result references), embeddings and index entries")
+
+
+THREAD_ID = Path(..., max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")
+GROUPS = ("Today", "Yesterday", "Previous 7 days", "Older")
+
+
+def day_group(last_at: str | None, today) -> str:
+    """Today / Yesterday / Previous 7 days / Older: calendar days in the workspace's time zone."""
+    if not last_at:
+        return "Older"
+    days = (today - datetime.fromisoformat(last_at).astimezone(clock.zone()).date()).days
+    return GROUPS[0] if days <= 0 else GROUPS[1] if days == 1 else GROUPS[2] if days <= 7 else GROUPS[3]
+
+
 def _mine(identity: Identity):
     return (ThreadTitle.workspace_id == identity.workspace_id) & (ThreadTitle.user_id == identity.user_id)
+
+
+def titled(app_engine, identity: Identity, text: str) -> list[str]:
+    """The caller's threads whose name contains `text` (any case)."""
+    with session_scope(app_engine) as s:
+        q = select(ThreadTitle.thread_id).where(
+            _mine(identity), func.lower(ThreadTitle.title).contains(text.lower(), autoescape=True)
+        )
+        return list(s.scalars(q))
 
 
 def with_titles(app_engine, identity: Identity, threads: list[dict]) -> list[dict]:
@@ -97,12 +128,46 @@ def _rename(services, identity: Identity, thread_id: str, title: str) -> dict:
     return {"thread_id": thread_id, "title": title}
 
 
-@router.patch("/threads/{thread_id}", response_model=ThreadRenamed)
-def rename_thread(
-    body: ThreadRename,
+def list_threads(services, identity: Identity, q: str, limit: int, offset: int) -> dict:
+    text = " ".join(q.split())
+    also = titled(services.app, identity, text) if text else None
+    rows = services.memory.list_threads(identity, limit, offset, text=text or None, also=also)
+    total = services.memory.count_threads(identity, text=text or None, also=also)
+    today = clock.today()
+    threads = [{**t, "group": day_group(t.get("last_at"), today)} for t in with_titles(services.app, identity, rows)]
+    more = offset + len(threads) < total
+    return {"threads": threads, "total": total, "next_offset": offset + len(threads) if more else None}
+
+
+@router.get("/threads", response_model=ThreadList)
+def threads(
     services: ServicesDep,
     identity: IdentityDep,
-    thread_id: str = Path(..., max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$"),
+    q: str = Query("", max_length=200, description="only conversations whose name or text contains this"),
+    limit: int = Query(100, ge=1, le=200),
+    offset: int = Query(0, ge=0, le=1_000_000),
 ):
+    """Your conversations, newest first, `limit` at a time from `offset`, each with its `group` (Today,
+    Yesterday, Previous 7 days, Older; in the workspace's time zone); `q` searches names and text."""
+    return list_threads(services, identity, q, limit, offset)
+
+
+@router.patch("/threads/{thread_id}", response_model=ThreadRenamed)
+def rename_thread(body: ThreadRename, services: ServicesDep, identity: IdentityDep, thread_id: str = THREAD_ID):
     """Rename one of your conversations: `{"title": "IndiSky follow-up"}` (an empty title clears it)."""
     return _rename(services, identity, thread_id, " ".join(body.title.split()))
+
+
+@router.delete("/threads/{thread_id}", response_model=ThreadDeleted)
+async def delete_thread(
+    services: ServicesDep, saver: CheckpointerDep, identity: IdentityDep, thread_id: str = THREAD_ID
+):
+    """Delete one of your conversations and forget it: its turns and what they found (so "these" no
+    longer points at it), its search index entries, its saved graph state and its name. Only yours:
+    another user's conversation is 404, as if it did not exist."""
+    counts = await run_in_threadpool(services.memory.forget_thread, identity, thread_id)
+    if not counts["turns"]:
+        raise HTTPException(404, f"No conversation '{thread_id}' in your history.")
+    await saver.adelete_thread(checkpoint_thread(identity, thread_id))
+    await run_in_threadpool(forget_titles, services.app, identity, [thread_id])
+    return {"thread_id": thread_id, "deleted": counts}

@@ -5,14 +5,14 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row, bindparam, delete, or_, select, true, update
 from sqlalchemy.exc import IntegrityError
 
-from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, User, utcnow
+from business_data.appdb import Notification, Ticket, TicketComment, TicketSubscription, utcnow
 from business_data.db import retry_on_conflict, session_scope
 
-from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
+from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 from .fixed_report import record_states
 from .money import money
 from .rbac import Identity
@@ -55,18 +55,6 @@ class CreateTicketParams(BaseModel):
     )
 
 
-class UpdateTicketParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    ticket_id: str = Field(..., description="e.g. T-00001")
-    status: TicketStatus | None = None
-    comment: str | None = Field(None, max_length=5000)
-
-    @field_validator("ticket_id")
-    @classmethod
-    def _norm(cls, v: str) -> str:
-        return normalise_ticket_id(v)
-
-
 class ViewTicketsParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     status: TicketStatus | None = None
@@ -93,6 +81,7 @@ def ticket_dict(t: Ticket | Row[Any]) -> dict:
         "record_ids": list(t.record_ids or []),
         "created_at": t.created_at.isoformat() if t.created_at else None,
         "updated_at": t.updated_at.isoformat() if t.updated_at else None,
+        "assignee": t.assignee,
     }
 
 
@@ -270,67 +259,6 @@ def get_visible_ticket(ctx: ToolContext, s, ticket_id: str) -> Ticket:
     return t
 
 
-@retry_on_conflict
-def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
-    if p.status is None and not (p.comment and p.comment.strip()):
-        raise ToolError(
-            "Tell me what to change on the ticket: a new status (open, in_progress, resolved, closed) or a comment."
-        )
-    with session_scope(ctx.app) as s:
-        t = get_visible_ticket(ctx, s, p.ticket_id)
-        if not ctx.identity.is_admin and t.created_by != ctx.identity.user_id:
-            raise ToolDenied(
-                f"Ticket {t.ticket_id} belongs to {t.created_by}; as a {ctx.identity.role} you can only update your own tickets."
-            )
-        old = t.status
-        if p.status:
-            t.status = p.status
-        t.updated_at = utcnow()
-        s.add(
-            TicketComment(
-                ticket_id=t.ticket_id,
-                author=ctx.identity.user_id,
-                comment=(p.comment or "").strip(),
-                status_from=old,
-                status_to=p.status,
-            )
-        )
-        change = f"is now {t.status.replace('_', ' ')}" if p.status and p.status != old else "has a new comment"
-        text = f'Ticket {t.ticket_id} "{t.title}" {change} (by {ctx.identity.user_id})' + (
-            f": {p.comment.strip()}" if p.comment and p.comment.strip() else "."
-        )
-        fixed = p.status in ("resolved", "closed") and p.status != old
-        # subscribers in the ticket's workspace who are still there (a move ends a subscription; this
-        # also holds for a user whose workspace was changed some other way)
-        subscribers = s.execute(
-            select(TicketSubscription.user_id, TicketSubscription.notify_on)
-            .join(User, User.user_id == TicketSubscription.user_id)
-            .where(
-                TicketSubscription.ticket_id == t.ticket_id,
-                TicketSubscription.workspace_id == t.workspace_id,
-                User.workspace_id == t.workspace_id,
-                User.active.is_(True),
-            )
-        ).all()
-        notified = [u for u, on in subscribers if u != ctx.identity.user_id and (on != "resolved" or fixed)]
-        for u in notified:
-            s.add(Notification(user_id=u, workspace_id=t.workspace_id, ticket_id=t.ticket_id, message=text))
-        data = ticket_dict(t)
-    msg = (
-        f"Updated ticket {data['ticket_id']}: status {old} -> {data['status']}."
-        if p.status and p.status != old
-        else f"Added your comment to ticket {data['ticket_id']}."
-    )
-    if notified:
-        msg += f" Notified {', '.join(notified)}."
-    return ToolResult(
-        status="success",
-        message=msg,
-        data={"ticket": data, "ticket_id": data["ticket_id"], "notified": notified},
-        sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
-    )
-
-
 def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
     with session_scope(ctx.app) as s:
         q = select(Ticket).where(visible_to(ctx.identity), Ticket.ticket_id.is_not(None))
@@ -452,17 +380,6 @@ def create_question(ctx: ToolContext, p: CreateTicketParams) -> str:
     return f"Create ticket '{title}' for {ctx.identity.user_id}?"
 
 
-def update_question(ctx: ToolContext, p: UpdateTicketParams) -> str:
-    with session_scope(ctx.app) as s:
-        title = get_visible_ticket(ctx, s, p.ticket_id).title
-    change = []
-    if p.status:
-        change.append(f"set status to {p.status.replace('_', ' ')}")
-    if p.comment and p.comment.strip():
-        change.append(f"add the comment '{p.comment.strip()[:80]}'")
-    return f"Update ticket {p.ticket_id} '{title}': {' and '.join(change) or 'no change'}, as {ctx.identity.user_id}?"
-
-
 EVERYONE = ("Viewer", "Manager", "Admin")
 TOOLS = [
     ToolSpec(
@@ -480,20 +397,6 @@ TOOLS = [
         phrases=("create a ticket and notify me when fixed", "raise a high-priority ticket for these"),
         takes_records=True,
         records_by_default=True,
-    ),
-    ToolSpec(
-        "update_ticket",
-        "Change a ticket's status or add a comment; subscribers are notified.",
-        UpdateTicketParams,
-        update_ticket,
-        roles=("Manager", "Admin"),
-        action="update tickets",
-        step="Updated ticket {ticket_id}, {ms}.",
-        writes=True,
-        confirm=True,
-        question=update_question,
-        cancelled="update the ticket",
-        phrases=("mark T-00001 resolved", "add a comment to that ticket: vendor called back"),
     ),
     ToolSpec(
         "view_tickets",

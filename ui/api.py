@@ -16,6 +16,8 @@ import httpx
 from httpx_sse import SSEError, connect_sse
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
+SESSION_COOKIE = "finkraft_session"  # the API's browser-session cookie (server/sessions.py)
+SESSION_PREFIX = "session:"
 
 
 def api_url_from_env() -> str:
@@ -72,15 +74,26 @@ class Download:
 class Api:
     """A signed-in (or not yet signed-in) client of one API base URL."""
 
-    def __init__(self, base_url: str | None = None, token: str | None = None, timeout: float = 120):
+    def __init__(
+        self, base_url: str | None = None, token: str | None = None, timeout: float = 120, session: str | None = None
+    ):
         self.base_url = (base_url or api_url_from_env()).rstrip("/")
-        self.token = token
+        # the credential: a bearer token, or a browser session (POST /auth/session) as "session:<id>", so
+        # that Api(base_url, client.token) signs in as the same user either way
+        self.token = f"{SESSION_PREFIX}{session}" if session else token
         self._client = httpx.Client(base_url=self.base_url, timeout=timeout)
+
+    @property
+    def session(self) -> str | None:
+        """The browser session id this client signs in with (None: a bearer token, or no one)."""
+        return self.token[len(SESSION_PREFIX) :] if self.token and self.token.startswith(SESSION_PREFIX) else None
 
     def close(self) -> None:
         self._client.close()
 
     def _headers(self) -> dict[str, str]:
+        if self.session:  # the API's cookie, sent by this server-side client as its own page would
+            return {"Cookie": f"{SESSION_COOKIE}={self.session}", "Origin": self.base_url}
         return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def _unreachable(self, exc: Exception) -> ApiError:
@@ -111,6 +124,27 @@ class Api:
         """{user_id, role, workspace_id, display_name, tools, summary, ...} of this token."""
         me = self.request("GET", "/auth/session")  # names the token's user (and starts no browser session)
         return self.request("GET", f"/user/{me['user_id']}/permissions")
+
+    def start_browser_session(self) -> tuple[str, int | None]:
+        """POST /auth/session with the token: the new session's id and how long it may last (seconds)."""
+        from .browser_session import session_from_set_cookie
+
+        try:
+            r = self._client.post("/auth/session", headers=self._headers())
+        except httpx.HTTPError as exc:
+            raise self._unreachable(exc) from None
+        finally:
+            self._client.cookies.clear()
+        if r.status_code >= 400:
+            raise error_for(r)
+        found = session_from_set_cookie(r.headers.get_list("set-cookie"), SESSION_COOKIE)
+        if found is None:
+            raise ApiError(f"The server at {self.base_url} started no browser session.", r.status_code)
+        return found
+
+    def end_browser_session(self) -> None:
+        """DELETE /auth/session: the session ends on the server (a copied cookie stops working too)."""
+        self.request("DELETE", "/auth/session")
 
     def health(self) -> dict:
         return self.request("GET", "/health")
@@ -170,6 +204,14 @@ class Api:
     def rename_thread(self, thread_id: str, title: str) -> dict:
         return self.request("PATCH", f"/threads/{thread_id}", json={"title": title})
 
+    def thread_page(self, q: str = "", limit: int = 30, offset: int = 0) -> dict:
+        """GET /threads: {threads (each with its day `group`), total, next_offset}, searched by name and text."""
+        return self.request("GET", "/threads", params={"q": q, "limit": limit, "offset": offset})
+
+    def delete_thread(self, thread_id: str) -> dict:
+        """DELETE /threads/{id}: the conversation and everything remembered from it."""
+        return self.request("DELETE", f"/threads/{thread_id}")
+
     # -- tickets and notifications ----------------------------------------------------------
     def tickets(self, status: str | None = None) -> list[dict]:
         return self.request("GET", "/tickets", params={"status": status} if status else None)["tickets"]
@@ -180,6 +222,14 @@ class Api:
     def update_ticket(self, ticket_id: str, status: str | None = None, comment: str | None = None) -> dict:
         body = {k: v for k, v in {"status": status, "comment": comment}.items() if v}
         return self.request("PATCH", f"/tickets/{ticket_id}", json=body)
+
+    def change_ticket(self, ticket_id: str, **changes) -> dict:
+        """PATCH /tickets/{id} with exactly these fields (status, comment, assignee: a user id, None unassigns)."""
+        return self.request("PATCH", f"/tickets/{ticket_id}", json=changes)
+
+    def assignees(self, ticket_id: str) -> dict:
+        """GET /tickets/{id}/assignees: {ticket_id, assignee, users: [{user_id, display_name, role}]}."""
+        return self.request("GET", f"/tickets/{ticket_id}/assignees")
 
     def notifications(self, unread_only: bool = False) -> list[dict]:
         params = {"unread_only": str(unread_only).lower()}

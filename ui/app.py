@@ -16,7 +16,7 @@ if _ROOT not in sys.path:  # `streamlit run ui/app.py` from a checkout that is n
 import streamlit as st  # noqa: E402 (after the path set-up above)
 
 from ui import admin, banner, chat, dashboard, sidebar, signin, tickets  # noqa: E402
-from ui.state import PAGES, is_admin, me  # noqa: E402
+from ui.state import PAGES, browser_cookie_step, is_admin, me, resume  # noqa: E402
 
 st.set_page_config(
     page_title="FinkraftAI", page_icon=":material/account_balance:", layout="wide", initial_sidebar_state="auto"
@@ -33,9 +33,11 @@ st.markdown(
 )
 
 banner_place = banner.slot()  # one "not reachable" banner at the top, filled at the end of the run
-if me() is None:
+if me() is None and not resume():  # a reload signs in again with the browser's session cookie
+    browser_cookie_step()
     signin.page()
     st.stop()
+browser_cookie_step()
 
 # One page at a time, chosen in the bar at the top (it stays visible on a phone, where the side
 # panel folds away); the page is also in the address (?page=tickets), so it survives a reload.
@@ -46,11 +48,27 @@ wanted = st.session_state.pop("nav_to", None) or (
 )
 if wanted in allowed:
     st.session_state["page"] = wanted
-if st.session_state.get("page") not in allowed:
-    st.session_state["page"] = "chat"
+if st.session_state.get("page") not in allowed:  # clicking the selected tab unselects it: it stays selected
+    last = st.session_state.get("last_page")
+    st.session_state["page"] = last if last in allowed else "chat"
+
+
+def _keep_selected() -> None:
+    if st.session_state.get("page") is None:  # the selected tab clicked again: it stays selected
+        st.session_state["page"] = st.session_state.get("last_page") or "chat"
+
+
 sidebar.render()
-st.segmented_control("Page", allowed, format_func=lambda p: PAGES[p], key="page", label_visibility="collapsed")
-page = st.session_state.get("page") or "chat"
+st.segmented_control(
+    "Page",
+    allowed,
+    format_func=lambda p: PAGES[p],
+    key="page",
+    label_visibility="collapsed",
+    on_change=_keep_selected,
+)
+page = st.session_state.get("page") or st.session_state.get("last_page") or "chat"
+st.session_state["last_page"] = page
 st.query_params["page"] = page
 RUN[page]()
 banner.show(banner_place)

@@ -78,11 +78,12 @@ def _header() -> None:
     title = st.session_state.get("thread_title") or (
         short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation"
     )
-    left, pdf, right = st.columns([4, 1, 1], vertical_alignment="center")
+    left, right = st.columns([1, 1], vertical_alignment="center")
     left.subheader(title)
     if thread_id and st.session_state.get("messages"):
-        session_pdf.button(thread_id, pdf)
-        with right.popover("Rename", icon=":material/edit:", width="stretch"):
+        tools = right.container(horizontal=True, horizontal_alignment="right", key="thread-tools")
+        session_pdf.button(thread_id, tools.container(width="content"))  # as wide as its label
+        with tools.popover("Rename", icon=":material/edit:", width="content"):
             new = st.text_input(
                 "Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input"
             )
@@ -92,6 +93,20 @@ def _header() -> None:
                     st.session_state["thread_title"] = saved.get("title")
                     invalidate("threads")
                     st.rerun()
+        with tools.popover("Delete", icon=":material/delete:", width="content"):
+            st.markdown(
+                "Delete this conversation? The assistant also **forgets** it: its messages, the results that "
+                "*these* and *that report* point to, and its search entries. Tickets and exports stay. "
+                "This can't be undone."
+            )
+            if st.button("Delete conversation", key="delete_thread", type="primary", icon=":material/delete:"):
+                if call(api().delete_thread, thread_id) is not None:
+                    new_thread()
+                    invalidate("threads")
+                    st.session_state["flash_chat"] = f"Deleted “{short(title, 48)}” and forgot it."
+                    st.rerun()
+    if note := st.session_state.pop("flash_chat", None):
+        st.success(note, icon=":material/check:")
 
 
 def _suggestions() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-APP = Path(__file__).resolve().with_name("app.py")
+APP = Path(__file__).resolve().with_name("serve.py")  # ui/app.py with the sign-in cookie routes
 THEME = {"primaryColor": "#0f766e", "base": "light"}
 
 

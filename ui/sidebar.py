@@ -82,21 +82,52 @@ def _notifications(notes: list[dict], unread: list[dict]) -> None:
             st.markdown(f"{dot}{n['message']}  \n*{ago(n.get('created_at'))}*")
 
 
+GROUPS = ("Today", "Yesterday", "Previous 7 days", "Older")
+PAGE = 30
+
+
 def _threads() -> None:
+    """Every conversation, newest first, grouped by day (the API groups in the workspace's time zone),
+    searched by name and text on the server, 30 more at a time."""
     st.markdown("**Conversations**")
     if st.button("New conversation", key="new-thread", icon=":material/add_comment:", width="stretch"):
         chat.new_thread()
         go("chat")
-    threads = cached("threads", lambda: api().threads()) or []
+    q = st.text_input(
+        "Search conversations",
+        key="thread_search",
+        placeholder="Search conversations",
+        label_visibility="collapsed",
+        icon=":material/search:",
+    ).strip()
+    shown = st.session_state.get("threads_shown", PAGE)
+    found = cached(f"threads:{q}:{shown}", lambda: api().thread_page(q, limit=shown))
+    if found is None:
+        return
+    threads = found.get("threads") or []
+    if not threads:
+        st.caption(f"No conversation mentions “{q}”." if q else "No conversations yet: ask something to start one.")
+        return
     current = st.session_state.get("thread_id")
-    for t in threads[:8]:
-        title = t.get("title") or t.get("first_message") or t["thread_id"]
-        marker = "▸ " if t["thread_id"] == current else ""
-        if st.button(
-            f"{marker}{short(title, 38)}",
-            key=f"thread-{t['thread_id']}",
-            type="tertiary",
-            help=f"{title} — {t['turns']} turns, last {ago(t.get('last_at'))}",
-        ):
-            chat.open_thread(t["thread_id"], title=t.get("title"))
-            go("chat")
+    for group in GROUPS:
+        members = [t for t in threads if (t.get("group") or "Older") == group]
+        if not members:
+            continue
+        box = st.container(gap="xxsmall", key=f"threads-{group.split()[0].lower()}")
+        box.caption(group)
+        for t in members:
+            title = t.get("title") or t.get("first_message") or t["thread_id"]
+            marker = "▸ " if t["thread_id"] == current else ""
+            if box.button(
+                f"{marker}{short(title, 38)}",
+                key=f"thread-{t['thread_id']}",
+                type="tertiary",
+                help=f"{title} ({t['turns']} messages, last {ago(t.get('last_at'))})",
+            ):
+                chat.open_thread(t["thread_id"], title=t.get("title"))
+                go("chat")
+    total = found.get("total") or len(threads)
+    if found.get("next_offset") is not None:
+        if st.button(f"Show more ({total - len(threads)} older)", key="threads-more", type="tertiary"):
+            st.session_state["threads_shown"] = shown + PAGE
+            st.rerun()

@@ -12,6 +12,7 @@ import streamlit as st
 
 from . import banner
 from .api import Api, ApiError, api_url_from_env
+from .browser_session import COOKIE, END_SCRIPT, claim_script, hand_off
 
 T = TypeVar("T")
 CACHE_SECONDS = 20.0
@@ -61,6 +62,8 @@ def is_admin() -> bool:
 
 
 def sign_in(token: str) -> bool:
+    """Sign in with a token: the API starts a browser session, which this app uses from now on and
+    hands to the browser as an HttpOnly cookie (ui/browser_session.py), so a reload stays signed in."""
     token = token.strip()
     if not token:
         st.error("Paste a token first.")
@@ -68,21 +71,75 @@ def sign_in(token: str) -> bool:
     client = Api(api_url_from_env(), token)
     try:
         user = client.whoami()
+        session_id, max_age = client.start_browser_session()
     except ApiError as e:
-        client.close()
         st.error(e.message)
         return False
+    finally:
+        client.close()
     sign_out(keep_message=True)
+    st.session_state.pop("clear_cookie", None)  # the new cookie replaces the old one
+    st.session_state.update(
+        api=Api(api_url_from_env(), session=session_id),
+        me=user,
+        thread_id=None,
+        messages=[],
+        cache={},
+        welcome_seen=False,
+        handoff=hand_off(session_id, max_age),
+    )
+    return True
+
+
+def resume() -> bool:
+    """A reload (or a new tab): sign in again with the browser's session cookie, if it is still alive
+    on the API. A session that ended (signed out, idle, expired, token revoked) shows the sign-in page."""
+    session_id = st.context.cookies.get(COOKIE)
+    if not session_id or session_id in st.session_state.get("ended_sessions", ()):
+        return False
+    client = Api(api_url_from_env(), session=session_id)
+    try:
+        user = client.whoami()
+    except ApiError as e:
+        client.close()
+        st.session_state.setdefault("ended_sessions", set()).add(session_id)
+        if e.signed_out:
+            st.session_state["signed_out_note"] = "Your session has ended. Please sign in again."
+            st.session_state["clear_cookie"] = True
+        else:
+            st.session_state["signed_out_note"] = e.message
+        return False
     st.session_state.update(api=client, me=user, thread_id=None, messages=[], cache={}, welcome_seen=False)
     return True
 
 
+def browser_cookie_step() -> None:
+    """Give the browser its session cookie after a sign-in, or clear it after a sign-out (one request
+    from the page to this app's own /ui-session routes)."""
+    code = st.session_state.pop("handoff", None)
+    if code:
+        st.html(claim_script(code), unsafe_allow_javascript=True)
+    if st.session_state.pop("clear_cookie", False):
+        st.html(END_SCRIPT, unsafe_allow_javascript=True)
+
+
 def sign_out(keep_message: bool = False) -> None:
+    """Forget who is signed in here; the API session ends too (and the browser's cookie is cleared)."""
     client = st.session_state.get("api")
+    ended = set(st.session_state.get("ended_sessions", ()))
     if client is not None:
+        if client.session:
+            ended.add(client.session)
+            try:
+                client.end_browser_session()
+            except ApiError:
+                pass  # already ended, or the API is down: the session still ends at its idle limit
         client.close()
+    ended.update({st.context.cookies.get(COOKIE)} - {None})
     for key in list(st.session_state.keys()):
         del st.session_state[key]
+    st.session_state["ended_sessions"] = ended
+    st.session_state["clear_cookie"] = bool(ended)
     if not keep_message:
         st.session_state["signed_out_note"] = "You signed out."
 

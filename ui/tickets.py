@@ -1,17 +1,22 @@
-"""The tickets page: list and filter, open one, see its invoices and history, comment and change its
-status where the role allows (Managers their own tickets, Admins all)."""
+"""The tickets page: filter (status, assignee, vendor, words), open one, see its invoices and its
+history in words, and, where the role allows (Managers their own tickets, Admins all), assign,
+unassign, close, reopen, change the status or comment. Each role sees only what it may do."""
 
 from __future__ import annotations
+
+import re
 
 import streamlit as st
 
 from .answers import escape, table
 from .format import ago, money
 from .state import api, ask, cached, call, can, invalidate, is_admin, signed_in
+from .ticket_words import LABEL, event, local_time
 
 STATUSES = ["open", "in_progress", "resolved", "closed"]
-LABEL = {"open": "Open", "in_progress": "In progress", "resolved": "Resolved", "closed": "Closed"}
 COLOUR = {"open": "orange", "in_progress": "blue", "resolved": "green", "closed": "gray"}
+ANYONE, NOBODY, ME = "__anyone__", "__nobody__", "__me__"
+VENDORS = re.compile(r"invoice\(s\) from (.+?) worth")  # the description a ticket about invoices gets
 
 
 def may_update(ticket: dict) -> bool:
@@ -19,48 +24,60 @@ def may_update(ticket: dict) -> bool:
     return can("update_ticket") and (is_admin() or ticket.get("created_by") == signed_in()["user_id"])
 
 
+def vendors_of(t: dict) -> list[str]:
+    found = VENDORS.search(t.get("description") or "")
+    return [v.strip() for v in found.group(1).split(",")] if found else []
+
+
+def _scope() -> str:
+    if is_admin():
+        return "every workspace"
+    if can("create_ticket"):
+        return "yours: tickets you created, follow or are assigned"
+    return "tickets you follow or are assigned"
+
+
+def _empty() -> str:
+    if is_admin():
+        return "No tickets in any workspace yet."
+    if can("create_ticket"):
+        return "No tickets yet. Ask the assistant to create one from a chat answer, for example “create a ticket for these”."
+    return "No tickets yet. Tickets you follow or that are assigned to you will appear here."
+
+
 def page() -> None:
     st.header("Tickets")
     flash = st.session_state.pop("flash", None)
     if flash:
-        st.success(flash, icon=":material/check:")
+        (st.info if flash.startswith("Nothing") else st.success)(flash, icon=":material/check:")
     tickets = cached("tickets", lambda: api().tickets())
     if tickets is None:
         return
-    scope = "every workspace" if is_admin() else "yours: tickets you created or follow"
-    st.caption(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''} ({scope})")
-    wanted = st.pills(
-        "Status",
-        STATUSES,
-        selection_mode="multi",
-        default=None,
-        format_func=lambda key: str(LABEL.get(key, key)),
-        key="ticket_status",
-    )
-    text = st.text_input("Search", placeholder="title, ticket id, invoice number…", key="ticket_search").strip().lower()
-    shown = [t for t in tickets if (not wanted or t["status"] in wanted) and (not text or _matches(t, text))]
-    if shown:
-        table(
-            [
-                {
-                    "ticket_id": t["ticket_id"],
-                    "title": t["title"],
-                    "status": LABEL[t["status"]],
-                    "priority": t.get("priority"),
-                    "invoices": len(t.get("record_ids") or []),
-                    "created_by": t.get("created_by"),
-                    "updated": ago(t.get("updated_at")),
-                }
-                for t in shown
-            ],
-            "tickets-list",
-            height=min(320, 38 + 35 * len(shown)),
-        )
-    else:
-        st.caption(
-            "No tickets match." if tickets else "No tickets yet. Ask the assistant to create one from a chat answer."
-        )
+    st.caption(f"{len(tickets)} ticket{'s' if len(tickets) != 1 else ''} ({_scope()})")
+    if not tickets:
+        st.info(_empty(), icon=":material/info:")
         return
+    shown = _filtered(tickets)
+    if not shown:
+        st.caption("No tickets match these filters.")
+        return
+    table(
+        [
+            {
+                "ticket_id": t["ticket_id"],
+                "title": t["title"],
+                "status": LABEL[t["status"]],
+                "assignee": t.get("assignee") or "–",
+                "priority": t.get("priority"),
+                "invoices": len(t.get("record_ids") or []),
+                "created_by": t.get("created_by"),
+                "updated": ago(t.get("updated_at")),
+            }
+            for t in shown
+        ],
+        "tickets-list",
+        height=min(320, 38 + 35 * len(shown)),
+    )
     ids = [t["ticket_id"] for t in shown]
     wanted_id = st.session_state.pop("open_ticket", None)
     if wanted_id in ids:
@@ -69,6 +86,39 @@ def page() -> None:
     chosen = st.selectbox("Open a ticket", ids, format_func=lambda key: str(names.get(key, key)), key="ticket_pick")
     if chosen:
         detail(chosen)
+
+
+def _filtered(tickets: list[dict]) -> list[dict]:
+    me = signed_in()["user_id"]
+    wanted = st.pills(
+        "Status",
+        STATUSES,
+        selection_mode="multi",
+        default=None,
+        format_func=lambda key: str(LABEL.get(key, key)),
+        key="ticket_status",
+    )
+    people = sorted({t["assignee"] for t in tickets if t.get("assignee")} - {me})
+    vendors = sorted({v for t in tickets for v in vendors_of(t)})
+    left, middle, right = st.columns(3)
+    who = left.selectbox(
+        "Assignee",
+        [ANYONE, ME, NOBODY, *people],
+        format_func=lambda k: {ANYONE: "Anyone", ME: "Assigned to me", NOBODY: "Unassigned"}.get(k, k),
+        key="ticket_assignee_filter",
+    )
+    vendor = middle.selectbox("Vendor", ["", *vendors], format_func=lambda v: v or "Any vendor", key="ticket_vendor")
+    text = right.text_input("Search", placeholder="title, ticket id, invoice number…", key="ticket_search")
+    text = text.strip().lower()
+    assignee = {ANYONE: None, ME: me, NOBODY: ""}.get(who, who)
+    return [
+        t
+        for t in tickets
+        if (not wanted or t["status"] in wanted)
+        and (assignee is None or (t.get("assignee") or "") == assignee)
+        and (not vendor or vendor in vendors_of(t))
+        and (not text or _matches(t, text))
+    ]
 
 
 def _matches(t: dict, text: str) -> bool:
@@ -84,17 +134,23 @@ def detail(ticket_id: str) -> None:
         return
     with st.container(border=True, key="ticket-detail"):
         st.subheader(f"{t['ticket_id']} · {t['title']}")
+        who = t.get("assignee")
         st.markdown(
             f":{COLOUR[t['status']]}-badge[{LABEL[t['status']]}] :gray-badge[priority {t.get('priority', 'medium')}] "
-            f":gray-badge[by {t.get('created_by')}] :gray-badge[workspace {t.get('workspace_id')}]"
+            + (f":violet-badge[assigned to {who}] " if who else ":gray-badge[unassigned] ")
+            + f":gray-badge[by {t.get('created_by')}] :gray-badge[workspace {t.get('workspace_id')}]"
         )
-        st.caption(f"Opened {ago(t.get('created_at'))} · updated {ago(t.get('updated_at'))}")
+        st.caption(f"Opened {local_time(t.get('created_at'))} · updated {ago(t.get('updated_at'))}")
         if t.get("description"):
             st.markdown(escape(t["description"]))
         _invoices(t)
         _history(t.get("history") or [])
         if may_update(t):
-            _update_form(t)
+            _actions(t)
+        elif can("update_ticket"):
+            st.caption(f"Only {t.get('created_by')} or an Admin can change this ticket; you can follow it here.")
+        else:
+            st.caption("You can follow this ticket here; a Manager or an Admin changes it.")
         if st.button("Ask the assistant about this ticket", key="ask-ticket", icon=":material/chat:"):
             ask(f"show ticket {t['ticket_id']}")
 
@@ -121,42 +177,77 @@ def _history(history: list[dict]) -> None:
         return
     st.markdown("**History**")
     for h in history:
-        if h.get("status_to") and not h.get("status_from"):
-            change = "opened the ticket"
-        elif h.get("status_to") and h["status_to"] != h["status_from"]:
-            change = f"changed the status from **{LABEL.get(h['status_from'], h['status_from'])}** to **{LABEL.get(h['status_to'], h['status_to'])}**"
-        else:
-            change = "commented"
-        st.markdown(
-            f"- **{h['author']}** {change} · *{ago(h.get('created_at'))}*"
-            + (f"  \n  {escape(h['comment'])}" if h.get("comment") and change != "opened the ticket" else "")
-        )
+        st.markdown(f"- {escape(event(h))} · *{local_time(h.get('created_at'))}*")
 
 
-def _update_form(t: dict) -> None:
-    with st.form(f"update-{t['ticket_id']}", clear_on_submit=True, border=False):
+def _save(t: dict, changes: dict) -> None:
+    done = call(api().change_ticket, t["ticket_id"], **changes)
+    if done is not None:
+        invalidate("tickets", "notifications")
+        st.session_state["flash"] = saved_note(done)
+        st.session_state["open_ticket"] = t["ticket_id"]
+        st.rerun()
+
+
+def saved_note(done: dict) -> str:
+    """What a Save did, in words: 'Saved: T-00001 is Closed and assigned to victor. Notified victor.'"""
+    message = done.get("message") or ""
+    if message.startswith("Nothing"):
+        return message
+    who = done.get("assignee")
+    note = f"Saved: {done['ticket_id']} is {LABEL.get(done['status'], done['status'])}"
+    note += f" and assigned to {who}." if who else " and not assigned to anyone."
+    if done.get("notified"):
+        note += f" Notified {', '.join(done['notified'])}."
+    return note
+
+
+def _actions(t: dict) -> None:
+    tid, status, who = t["ticket_id"], t["status"], t.get("assignee")
+    with st.container(horizontal=True, key=f"ticket-quick-{tid}"):
+        if status != "closed" and st.button("Close", key=f"close-{tid}", icon=":material/task_alt:"):
+            _save(t, {"status": "closed"})
+        if status in ("resolved", "closed") and st.button("Reopen", key=f"reopen-{tid}", icon=":material/replay:"):
+            _save(t, {"status": "open"})
+        if who and st.button(f"Unassign {who}", key=f"unassign-{tid}", icon=":material/person_remove:"):
+            _save(t, {"assignee": None})
+    people = (cached(f"assignees:{tid}", lambda: api().assignees(tid), seconds=120) or {}).get("users") or []
+    names = {u["user_id"]: f"{u['display_name']} ({u['role']})" for u in people}
+    options = ["", *names] if not who or who in names else ["", who, *names]
+    # keyed by the saved state: after a Save the form starts from what is saved now, never the old values
+    version = t.get("updated_at") or ""
+    with st.form(f"update-{tid}-{version}", border=False):
         st.markdown("**Update**")
-        status = st.selectbox(
+        left, right = st.columns(2)
+        new_status = left.selectbox(
             "Status",
             STATUSES,
-            index=STATUSES.index(t["status"]),
+            index=STATUSES.index(status),
             format_func=lambda key: str(LABEL.get(key, key)),
-            key=f"ticket-status-{t['ticket_id']}",
+            key=f"ticket-status-{tid}-{version}",
+        )
+        new_who = right.selectbox(
+            "Assigned to",
+            options,
+            index=options.index(who or ""),
+            format_func=lambda key: names.get(key, key) if key else "Nobody",
+            key=f"ticket-assignee-{tid}-{version}",
         )
         comment = st.text_area(
             "Comment",
-            placeholder="What changed? Subscribers are notified.",
+            placeholder="What changed? Followers are notified.",
             max_chars=5000,
-            key=f"ticket-comment-{t['ticket_id']}",
+            key=f"ticket-comment-{tid}-{version}",
         )
         if st.form_submit_button("Save", type="primary", icon=":material/save:"):
-            change = status if status != t["status"] else None
-            if not change and not comment.strip():
-                st.warning("Change the status or write a comment first.")
+            changes: dict = {}
+            if new_status != status:
+                changes["status"] = new_status
+            if (new_who or None) != who:
+                changes["assignee"] = new_who or None
+            if comment.strip():
+                changes["comment"] = comment.strip()
+            if not changes:
+                st.info("Nothing changed, so nothing was saved.", icon=":material/info:")
                 return
-            done = call(api().update_ticket, t["ticket_id"], status=change, comment=comment.strip() or None)
-            if done is not None:
-                invalidate("tickets", "notifications")
-                st.session_state["flash"] = done.get("message") or "Saved."
-                st.session_state["open_ticket"] = t["ticket_id"]
-                st.rerun()
+            _save(t, changes)

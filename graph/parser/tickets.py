@@ -29,16 +29,24 @@ from .patterns import (
 from .slots import ticket_id_of
 from .turn import Turn, clarify
 
+IT_OR_THAT = re.compile(r"\b(?:it|this|that)\b")
+UNASSIGN = re.compile(r"\b(?:unassign|un-assign|deassign)\b|\bremove (?:the )?assignee\b")
+ASSIGN = re.compile(r"\b(?:re-?)?assign(?:ed)?\b.*?\bto\s+(?P<who>[a-z][\w.-]*(?:\s+[a-z][\w.-]*)?)\s*[.!?]*$")
+
 
 def tickets(turn: Turn) -> Intent | None:
     t, core, ctx, s = turn.t, turn.core, turn.ctx, turn.slots
     tid = ticket_id_of(turn.ticket_match) if turn.ticket_match else None
+    if not tid and ctx.last_ticket_id and IT_OR_THAT.search(t) and (ASSIGN.search(t) or UNASSIGN.search(t)):
+        return assignment(turn, None)  # "assign it to victor" after a ticket
     if not (TICKET_WORD.search(t) or tid or (TICKET_IT.match(core) and not s.has_filter and not s.dataset)):
         return None
     if EXPORT.search(t) and not CREATE.search(t) and (tid or FIXED.search(t)):
         return None  # "download the fixed report", "export T-00001": an export
     if CREATE.search(t) and not tid:
         return create_ticket(turn)
+    if (assigned := assignment(turn, tid)) is not None:
+        return assigned
     is_update = bool(UPDATE_VERB.search(core) or STATED.search(core)) and not (
         QUESTION.match(core) and not UPDATE_VERB.match(core)
     )
@@ -76,6 +84,25 @@ def tickets(turn: Turn) -> Intent | None:
                 params["status"] = st
                 break
     return turn.tool("view_tickets", params, ticket_ref if not params else {}, 0.9, "view tickets")
+
+
+def assignment(turn: Turn, tid: str | None) -> Intent | None:
+    """ "assign T-00001 to victor", "unassign that ticket": update_ticket with an assignee ('' unassigns)."""
+    core = turn.original.strip()
+    unassign = UNASSIGN.search(core.lower())
+    found = None if unassign else ASSIGN.search(core.lower())
+    if not (unassign or found):
+        return None
+    ctx = turn.ctx
+    ticket_ref = {"ticket": "previous"} if not tid and (ctx.last_ticket_id or ctx.open_tickets) else {}
+    if not tid and not ticket_ref:
+        return clarify(
+            "Which ticket? Give me its id, for example 'assign T-00001 to victor'.", "assignment without a ticket", 0.5
+        )
+    who = "" if unassign or found is None else core[found.start("who") : found.end("who")].strip(" .!?")
+    params: dict[str, Any] = {"ticket_id": tid} if tid else {}
+    params["assignee"] = who
+    return turn.tool("update_ticket", params, ticket_ref, 0.9, "unassign ticket" if unassign else "assign ticket")
 
 
 def escalate(turn: Turn) -> Intent | None:

@@ -44,7 +44,7 @@ def test_no_route_documents_fastapis_default_422(spec):
     "method, path, codes",
     [
         ("get", "/health", {"500"}),  # no sign-in, no parameters
-        ("get", "/threads", {"401", "429", "500"}),  # signed in, nothing to validate, no id
+        ("get", "/threads", {"401", "422", "429", "500"}),  # signed in; q, limit and offset validated; no id
         ("delete", "/auth/session", {"500"}),
         (
             "post",
@@ -58,6 +58,12 @@ def test_no_route_documents_fastapis_default_422(spec):
             "/tickets/{ticket_id}",
             {"400", "401", "403", "404", "409", "413", "422", "429", "500", "503", "507"},
         ),
+        ("get", "/tickets/{ticket_id}/assignees", {"401", "404", "422", "429", "500"}),
+        (
+            "delete",
+            "/threads/{thread_id}",
+            {"401", "403", "404", "422", "429", "500"},
+        ),  # 403: cookie write from another site
         ("get", "/exports/{export_id}/download", {"401", "404", "410", "422", "429", "500"}),
         ("get", "/admin/users", {"401", "403", "429", "500"}),
         ("post", "/admin/users", {"401", "403", "409", "413", "422", "429", "500"}),

@@ -114,8 +114,8 @@ def test_unknown_fields_are_rejected_where_a_typo_would_do_nothing(api):
 @pytest.mark.parametrize(
     "body, detail",
     [
-        ({}, "Invalid request: send a new 'status' or a 'comment'."),
-        ({"comment": "   "}, "Invalid request: send a new 'status' or a 'comment'."),
+        ({}, "Invalid request: send a new 'status', an 'assignee' or a 'comment'."),
+        ({"comment": "   "}, "Invalid request: send a new 'status', an 'assignee' or a 'comment'."),
         (
             {"status": "exploded"},
             "Invalid request: status: Input should be 'open', 'in_progress', 'resolved' or 'closed'.",

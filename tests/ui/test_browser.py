@@ -235,7 +235,7 @@ def test_sample_scenario_in_a_real_browser(web_app, live_server, browser, shots,
     choose(admin, "Status", "Resolved")
     admin.get_by_label("Comment").fill("IndiSky reissued the invoices with their GSTIN")
     admin.get_by_role("button", name="Save").click()
-    admin.get_by_text(f"Updated ticket {ticket_id}").wait_for()
+    admin.get_by_text(f"Saved: {ticket_id} is Resolved").wait_for()
     admin_ctx.close()
 
     # Maya comes back: a new session shows the news, and the fixed report downloads

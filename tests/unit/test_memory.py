@@ -37,7 +37,8 @@ from tests.unit.memory_support import (  # noqa: F401  (engine, store, sstore ar
     store,
 )
 from business_data.appdb import Notification
-from tools.tickets import CreateTicketParams, UpdateTicketParams, create_ticket, update_ticket
+from tools.ticket_update import UpdateTicketParams, update_ticket
+from tools.tickets import CreateTicketParams, create_ticket
 
 # -- episodic memory and working context (no model) ------------------------------------------------------
 
@@ -442,3 +443,29 @@ def test_partition_switches_to_ivf_and_keeps_every_vector(monkeypatch):
     for i in (0, 999, 4321):
         assert p.search(v[i], 1)[1][0] == i + 1
     assert p.remove([4322]) == 1 and 4322 not in p.search(v[4321], 5)[1].tolist()
+
+
+def test_forget_one_thread_keeps_the_others(store):
+    converse_a(store)
+    converse_a(store, thread="thread-B")
+    converse_a(store, who=VICTOR, thread="thread-A")  # the same client thread id, another user
+    out = store.forget_thread(MAYA, "thread-A")
+    assert out["turns"] == 4
+    assert store.recent_turns(MAYA, "thread-A") == [] and len(store.recent_turns(MAYA, "thread-B")) == 4
+    assert store.last_result_sets(MAYA, 5, "thread-A") == [] and store.last_result_sets(MAYA, 5, "thread-B")
+    assert len(store.recent_turns(VICTOR, "thread-A")) == 4
+    assert store.forget_thread(MAYA, "thread-A")["turns"] == 0
+
+
+@model
+def test_forget_one_thread_drops_its_embeddings_and_index_entries(sstore, engine):
+    converse_a(sstore)
+    sstore.record_turn(identity=MAYA, thread_id="thread-B", speaker="user", text="IndiSky failed invoices again")
+    assert sstore.flush(60)
+    assert {h["thread_id"] for h in sstore.search(MAYA, "IndiSky failures", k=8)} == {"thread-A", "thread-B"}
+    out = sstore.forget_thread(MAYA, "thread-A")
+    assert out == {"turns": 4, "embeddings": 4, "index_entries": 4}
+    with session_scope(engine) as s:
+        left = s.scalar(select(func.count()).select_from(MemoryEmbedding).where(MemoryEmbedding.user_id == "maya"))
+    assert left == 1 == sstore.count(MAYA)["index_entries"]
+    assert {h["thread_id"] for h in sstore.search(MAYA, "IndiSky failures", k=8)} == {"thread-B"}

@@ -20,12 +20,11 @@ from tests.unit.memory_support import (  # noqa: F401  (engine, store are fixtur
 )
 from business_data.appdb import Export, TicketSubscription
 from tools.exports import find_export
+from tools.ticket_update import UpdateTicketParams, update_ticket
 from tools.tickets import (
     CreateTicketParams,
-    UpdateTicketParams,
     ViewTicketsParams,
     create_ticket,
-    update_ticket,
     view_tickets,
 )
 

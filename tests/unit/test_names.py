@@ -12,14 +12,13 @@ from graph.intent import ParseContext
 from graph.parser import parse
 from tests.unit.memory_support import MAYA, ctx, engine, store  # noqa: F401  (engine, store are fixtures)
 from tools.names import NOISE, best_match, core_key, name_key
+from tools.ticket_update import UpdateTicketParams, update_ticket
 from tools.tickets import (
     CreateTicketParams,
-    UpdateTicketParams,
     ViewTicketsParams,
     create_ticket,
     normalise_ticket_id,
     ticket_id_or_none,
-    update_ticket,
     view_tickets,
 )
 

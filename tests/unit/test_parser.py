@@ -379,3 +379,15 @@ def test_every_intent_has_a_reason_and_sane_confidence():
         assert 0.0 < i.confidence <= 1.0
         if i.kind == "clarify":
             assert i.question and i.confidence < 0.7
+
+
+def test_assign_and_unassign_a_ticket():
+    assert (p("assign T-00001 to victor").tool, p("assign T-00001 to victor").params) == (
+        "update_ticket",
+        {"ticket_id": "T-00001", "assignee": "victor"},
+    )
+    assert p("please reassign ticket 3 to Victor Varma.").params == {"ticket_id": "T-00003", "assignee": "Victor Varma"}
+    assert p("unassign T-00002").params == {"ticket_id": "T-00002", "assignee": ""}
+    assert p("assign it to victor", last_ticket_id="T-00004").refs == {"ticket": "previous"}
+    assert p("assign to victor").tool is None  # which ticket? it asks
+    assert p("mark T-00001 resolved").params == {"ticket_id": "T-00001", "status": "resolved"}  # unchanged

@@ -2,7 +2,7 @@
 and traces.outcome / traces.tools (the Admin trace explorer's filters: ok, refused, failed; which tools ran).
 
 Revision ID: a0010
-Revises: a0008 (a0009 `ticket_assignee` is on another branch; re-chained after it when merged)
+Revises: a0009
 Create Date: 2026-12-07
 """
 from typing import Sequence, Union
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'a0010'
-down_revision: Union[str, Sequence[str], None] = 'a0008'
+down_revision: Union[str, Sequence[str], None] = 'a0009'
 branch_labels: Union[str, Sequence[str], None] = None
 depends_on: Union[str, Sequence[str], None] = None
 
