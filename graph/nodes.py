@@ -16,7 +16,7 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from tools.rbac import Identity, UnknownUser
-from tools.queries import KEY_CAP, keys_for
+from tools.queries import FILTER_KEYS, KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.tickets import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
@@ -38,21 +38,8 @@ FORGET_QUESTION = (
     "Tickets and exports stay. This can't be undone. yes/no"
 )
 KEEP_MESSAGES = 20  # messages kept in a thread's state (10 turns; the LLM router reads the last 6)
-FILTER_KEYS = {
-    "period",
-    "date_from",
-    "date_to",
-    "vendor",
-    "status",
-    "payment_status",
-    "min_amount",
-    "max_amount",
-    "region",
-    "customer",
-    "invoice_numbers",
-    "ticket_id",
-    "title",
-}
+# a message that names its own records: a filter, or a ticket of its own (then no implicit "these")
+OWN_RECORDS = FILTER_KEYS | {"ticket_id", "title"}
 
 
 def last_user_text(state: AgentState) -> str:
@@ -267,12 +254,12 @@ class Nodes:
             intent["tool"] == "export_report"
             and last.get("tool") == "analyze_data"
             and last.get("query")
-            and not (FILTER_KEYS & params.keys())
+            and not (OWN_RECORDS & params.keys())
             and set(refs) <= {"records"}
             and refs.get("records", "previous") == "previous"
         ):
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
-        elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
+        elif not refs and tool and tool.records_by_default and not (OWN_RECORDS & params.keys()):
             refs, implicit = {"records": "previous"}, True
         empty = referent_problem(intent.get("tool"), {"invoice_numbers": [], "source": "this conversation"})
         if refs.get("records") == "previous" and last and not last.get("keys") and last.get("keys_complete", True):
