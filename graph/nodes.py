@@ -20,6 +20,7 @@ from tools.queries import FILTER_KEYS, KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.tickets import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
+from memory.references import Resolution
 
 from . import responses
 from .context import RunSettings
@@ -180,7 +181,7 @@ class Nodes:
 
     def _memory_last_result(self, ident: Identity, config: RunnableConfig) -> dict | None:
         results = self.s.memory.last_result_sets(ident, limit=1)
-        return results[0] if results else None
+        return dict(results[0]) if results else None
 
     def plan(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Planning: decide (run, state the assumption, ask or refuse: graph/understanding/), resolve
@@ -261,7 +262,9 @@ class Nodes:
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
         elif not refs and tool and tool.records_by_default and not (OWN_RECORDS & params.keys()):
             refs, implicit = {"records": "previous"}, True
-        empty = referent_problem(intent.get("tool"), {"invoice_numbers": [], "source": "this conversation"})
+        empty = referent_problem(
+            intent.get("tool"), Resolution(keys=[], invoice_numbers=[], source="this conversation")
+        )
         if refs.get("records") == "previous" and last and not last.get("keys") and last.get("keys_complete", True):
             if empty:  # this conversation's last result is empty: an export or write of "these" acts on nothing
                 return answer_plan("nothing to act on", empty)
@@ -277,42 +280,35 @@ class Nodes:
                     "last_export_id": state.get("last_export_id"),
                 },
             )
-            if implicit and (resolved.get("missing") or resolved.get("ambiguous")):
-                resolved = {}
-            if resolved.get("question"):
-                return answer_plan("ambiguous reference", resolved["question"])
+            if implicit and (resolved.missing or resolved.ambiguous):
+                resolved = Resolution()
+            if resolved.question:
+                return answer_plan("ambiguous reference", resolved.question)
             problem = referent_problem(intent.get("tool"), resolved)
             if problem:  # an export or a write acts only on a non-empty result of this conversation
                 return answer_plan("nothing to act on", problem)
-            if "params" in resolved:  # "the same for SkyHigh": previous filter, overridden
+            if resolved.params is not None:  # "the same for SkyHigh": previous filter, overridden
                 params = {
-                    **{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")},
+                    **{k: v for k, v in resolved.params.items() if k not in ("invoice_numbers", "limit")},
                     **params,
                 }
-            if (
-                resolved.get("invoice_numbers") is not None
-                and resolved.get("keys_complete") is False
-                and tool
-                and tool.takes_records
-            ):
+            if resolved.invoice_numbers is not None and resolved.keys_complete is False and tool and tool.takes_records:
                 # a large result kept only some keys: its filter defines the records (a ticket fixes them now)
                 previous = {
-                    k: v
-                    for k, v in (resolved.get("filter_params") or {}).items()
-                    if k not in ("invoice_numbers", "limit")
+                    k: v for k, v in (resolved.filter_params or {}).items() if k not in ("invoice_numbers", "limit")
                 }
                 if tool.record_set:
                     params = {**previous, **params}
                 else:
                     params["invoice_numbers"] = keys_for(self.s.tool_context(ident), previous)
-            elif resolved.get("invoice_numbers") is not None and tool and tool.takes_records:
-                params["invoice_numbers"] = resolved["invoice_numbers"]
+            elif resolved.invoice_numbers is not None and tool and tool.takes_records:
+                params["invoice_numbers"] = resolved.invoice_numbers
                 if tool.record_set:  # a new result set over exactly those records
-                    params.setdefault("dataset", resolved.get("dataset", "invoices"))
+                    params.setdefault("dataset", resolved.dataset or "invoices")
                     for k in ("period", "date_from", "date_to"):  # the records are fixed; dates would re-filter them
                         params.pop(k, None)
-            if resolved.get("ticket_id"):
-                params["ticket_id"] = resolved["ticket_id"]
+            if resolved.ticket_id:
+                params["ticket_id"] = resolved.ticket_id
         return {
             "plan": {
                 "mode": "direct",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from memory.references import Resolution
 from tools.registry import can_run, spec
 from tools.rbac import Identity
 
@@ -212,11 +213,20 @@ def ask_text(interp: Interpretation, fallback: str) -> str:
     return fallback
 
 
-def referent_problem(tool: str | None, resolved: dict[str, Any]) -> str | None:
+def referent_problem(tool: str | None, resolved: Resolution) -> str | None:
     """An export or a write must act on records of this conversation, and on at least one of them."""
     s = spec(tool or "")
     if s is None or not (s.writes or tool == "export_report"):
         return None
+    source = resolved.sources.get("records") or (resolved.source if resolved.invoice_numbers is not None else None)
+    if source not in (None, "this conversation", "given"):  # "these" found only in another conversation
+        return (
+            f"I don't have a result in this conversation to act on (the last one was in {source}). "
+            "Tell me which records, for example 'failed IndiSky invoices from last month'."
+        )
+    if resolved.invoice_numbers == [] or (resolved.keys == [] and resolved.invoice_numbers is not None):
+        return "The last result here has no records, so there's nothing to act on. Nothing was exported or changed."
+    return None
     found = resolved.get("sources")
     sources: dict[str, Any] = found if isinstance(found, dict) else {}
     source = sources.get("records") or (resolved.get("source") if resolved.get("invoice_numbers") is not None else None)
