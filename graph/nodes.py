@@ -20,6 +20,7 @@ from tools.queries import FILTER_KEYS, KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.tickets import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
+from tools.toolnames import ANALYZE_DATA, CREATE_TICKET, EXPORT_REPORT, FILTER_DATA, RUN_TEMPLATE
 from memory.references import Resolution
 
 from . import responses
@@ -252,8 +253,8 @@ class Nodes:
         tool = spec(intent.get("tool") or "")
         last = state.get("last_result") or {}
         if (
-            intent["tool"] == "export_report"
-            and last.get("tool") == "analyze_data"
+            intent["tool"] == EXPORT_REPORT
+            and last.get("tool") == ANALYZE_DATA
             and last.get("query")
             and not (OWN_RECORDS & params.keys())
             and set(refs) <= {"records"}
@@ -341,7 +342,7 @@ class Nodes:
         ident = self.identity(config)
         plan: PlanRecord = state.get("plan") or {}
         steps: list[dict[str, Any]] = (
-            [{"tool": "run_template", "params": plan.get("params", {})}] if plan.get("mode") == "template" else []
+            [{"tool": RUN_TEMPLATE, "params": plan.get("params", {})}] if plan.get("mode") == "template" else []
         )
         steps += [dict(s) for s in plan.get("steps", []) if s.get("tool")]
         denied = [s["tool"] for s in steps if ident is None or not can_run(ident, s["tool"])]
@@ -366,7 +367,7 @@ class Nodes:
         for i, step in enumerate((state.get("plan") or {}).get("steps", [])):
             t0 = time.perf_counter()
             params = step["params"]
-            if confirmed and step["tool"] == "create_ticket":  # a resumed, confirmed request never makes two tickets
+            if confirmed and step["tool"] == CREATE_TICKET:  # a resumed, confirmed request never makes two tickets
                 params = {**params, "request_key": f"{confirmed}:{i}"}
             res = run_tool(step["tool"], params, tctx)
             calls.append(
@@ -439,7 +440,7 @@ class Nodes:
         except Exception:  # noqa: BLE001 - the template answer is always there
             log.exception("model explanation failed")
             return None, "template (fallback: model error)"
-        if text and tool == "filter_data" and result:  # keep the row preview under the model's summary
+        if text and tool == FILTER_DATA and result:  # keep the row preview under the model's summary
             template = responses.render(tool, result)
             text += template[len(result.get("message") or "") :]
         return text, how

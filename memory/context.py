@@ -18,6 +18,7 @@ from business_data.appdb import Notification, Ticket
 from tools.detectors.store import list_findings, summarise
 from tools.rbac import Identity
 from tools.tickets import followed_by, ticket_dict
+from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA
 
 from .episodic import OWN_TURNS, EpisodicMemory, ResultRef, caller_params
 from business_data.appdb import MemoryTurn
@@ -196,7 +197,7 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
         tools[tool] += n
         if vendor:
             vendors[vendor] += n
-        ds = dataset or ("invoices" if tool in ("filter_data", "explain_failures", "export_report") else None)
+        ds = dataset or ("invoices" if tool in (FILTER_DATA, EXPLAIN_FAILURES, EXPORT_REPORT) else None)
         if ds:
             datasets[ds] += n
     top = lambda c: [{"name": k, "count": v} for k, v in c.most_common(3)]  # noqa: E731

@@ -20,6 +20,7 @@ from business_data.appdb import Export, Ticket
 from tools.exports import find_export
 from tools.rbac import Identity
 from tools.tickets import find_visible_ticket, ticket_dict, ticket_id_or_none, visible_to
+from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA
 
 from .episodic import EpisodicMemory, ResultRef
 from .narrate import when
@@ -170,7 +171,7 @@ class ReferenceResolver:
 
     def _filter(self, identity, thread_id, value, state, hints) -> dict:
         def has_filter(r: dict) -> bool:
-            return r.get("tool") in (None, "filter_data", "explain_failures", "export_report") and bool(
+            return r.get("tool") in (None, FILTER_DATA, EXPLAIN_FAILURES, EXPORT_REPORT) and bool(
                 set(r.get("params") or {}) - NOT_FILTERS - {"dataset"}
             )
 

@@ -16,6 +16,8 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA
+
 from ..intent import Intent
 from .lexicon import INVOICE_STATUS_RE, MONTHS, NUMBER_WORDS, PAYMENT_RE
 from .periods import NAMED_PERIODS, RELATIVE_RE
@@ -492,4 +494,4 @@ def question(turn: Turn) -> Intent | None:
         r.grain,
         _order(r, measures[0] if measures else None),
     )
-    return turn.tool("analyze_data", q, conf=0.85, why=f"analyse {ds}")
+    return turn.tool(ANALYZE_DATA, q, conf=0.85, why=f"analyse {ds}")
