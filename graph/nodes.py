@@ -18,7 +18,7 @@ from langgraph.types import interrupt
 from tools.rbac import Identity, UnknownUser
 from tools.queries import FILTER_KEYS, KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
-from tools.tickets import mark_notifications_read
+from tools.notifications import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
 from tools.toolnames import ANALYZE_DATA, CREATE_TICKET, EXPORT_REPORT, FILTER_DATA, RUN_TEMPLATE
 from memory.references import Resolution

@@ -19,7 +19,8 @@ from tools.base import ToolError
 from tools.exports import get_export
 from tools.rbac import may_read, mine, readable_by
 from tools.registry import run_tool
-from tools.tickets import list_notifications, mark_all_read, normalise_ticket_id, ticket_id_or_none
+from tools.notifications import list_notifications, mark_all_read
+from tools.tickets import normalise_ticket_id, ticket_id_or_none
 from tools.toolnames import UPDATE_TICKET, VIEW_TICKETS
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
