@@ -10,8 +10,9 @@ import re
 from tools.toolnames import ANALYZE_DATA, EXPLAIN_FAILURES, FILTER_DATA
 
 from ..intent import Intent
-from .analytics import LISTING_VERB, REF, Reading, _choose, _count, _dim, _filters, _period, _words
+from .analytics import _choose, _count, _dim, _filters, _period, _words
 from .patterns import FOLLOW
+from .reading import LISTING_VERB, REF, Reading
 from .turn import Turn
 from .vocabulary import vocabulary
 

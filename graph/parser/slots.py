@@ -15,7 +15,7 @@ from typing import Any
 from tools.names import NameIndex, find_names
 from tools.tickets import normalise_ticket_id
 from tools.periods import PeriodError, resolve_period
-from tools.queries import FILTER_KEYS
+from tools import queries as tool_queries  # a module, not the name: the parser's vocabulary reads module values
 
 from ..intent import ParseContext
 from .lexicon import COMMON, INVOICE_STATUS_RE, PAYMENT_RE, REGION_RE, correct_word, extract_amounts
@@ -233,7 +233,7 @@ def read_slots(
             field = "customer" if dataset == "sales" or prep in ("to", "customer", "client") else "vendor"
             p[field] = raw_spelling(cand, original)
             notes.append(f"unresolved {field} {p[field]!r} passed through")
-    has_filter = any(k in p for k in FILTER_KEYS) or "_date_error" in p
+    has_filter = any(k in p for k in tool_queries.FILTER_KEYS) or "_date_error" in p
     return Slots(p, dataset, ambiguous, notes, has_filter, before_status)
 
 
