@@ -15,11 +15,7 @@ from tools.compiler import compile_query
 from tools.money import money
 from tools.registry import run_tool
 from tools.semantic import SemanticQuery
-
-
-def sql(services, query: str, **params) -> list:
-    with services.business.connect() as conn:
-        return conn.execute(text(query), params).all()
+from tests.helpers import rows_of, sql
 
 
 def months_back(today: date, n: int) -> date:
@@ -35,10 +31,6 @@ def analyze(ctx, **params):
     res = run_tool("analyze_data", params, ctx)
     assert res.status == "success", res.message
     return res
-
-
-def rows_of(res) -> list[dict]:
-    return [dict(zip(res.data["columns"], r)) for r in res.data["rows"]]
 
 
 def test_total_value_of_failed_invoices_last_month(services, maya):

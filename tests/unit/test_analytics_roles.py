@@ -4,16 +4,11 @@ explicit (workspace=globex or all); a Manager's never crosses workspaces. Figure
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
 from tools.compiler import compile_query
 from tools.registry import run_tool
 from tools.semantic import SemanticQuery
-
-
-def sql(services, query: str, **params) -> list:
-    with services.business.connect() as conn:
-        return conn.execute(text(query), params).all()
+from tests.helpers import sql
 
 
 def ctx(services, user):
