@@ -155,3 +155,33 @@ def count_rows(engine, model, **where) -> int:
         for k, v in where.items():
             q = q.where(getattr(model, k) == v)
         return int(s.scalar(q) or 0)
+
+
+# -- the offline parser on the seed's names, at a fixed day --------------------------------------------
+PARSE_TODAY = date(2026, 11, 24)
+LAST = {  # a thread's last result: failed IndiSky invoices of last month
+    "tool": "filter_data",
+    "dataset": "invoices",
+    "keys": ["INV-ACM-2610-00001"],
+    "params": {"dataset": "invoices", "vendor": "IndiSky Airlines", "status": "failed", "period": "last_month"},
+}
+
+
+def parse_context(**kw):
+    """A ParseContext with acme's vendors and customers (from the seed) on PARSE_TODAY; `kw` overrides."""
+    from business_data.seed import CUSTOMERS, WORKSPACES
+    from graph.intent import ParseContext
+
+    return ParseContext(
+        vendors=kw.pop("vendors", [v.name for v in WORKSPACES["acme"]]),
+        today=kw.pop("today", PARSE_TODAY),
+        customers=kw.pop("customers", list(CUSTOMERS["acme"])),
+        **kw,
+    )
+
+
+def parsed(text: str, **kw):
+    """The offline parser's Intent for `text` (parse_context's keywords: last_result=LAST, vendors=...)."""
+    from graph.parser import parse
+
+    return parse(text, parse_context(**kw))
