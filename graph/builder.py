@@ -33,12 +33,12 @@ class Inline(Runnable[Any, Any]):
     node's first step inside its config context, so `interrupt()` and `get_config()` work as usual."""
 
     def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
-        self.fn = fn
+        self.func = fn  # named as LangChain's own wrappers name it
         self.name = name or fn.__name__
         self.takes_config = "config" in inspect.signature(fn).parameters
 
     def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
-        return self.fn(input, config) if self.takes_config else self.fn(input)
+        return self.func(input, config) if self.takes_config else self.func(input)
 
     async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
         return self.invoke(input, config)
