@@ -130,6 +130,9 @@ class Ticket(AppBase):
     record_ids: Mapped[list] = mapped_column(JSON, default=list)
     # set when the creation was confirmed in a conversation: the same confirmed request never makes two tickets
     request_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # each record's state when the ticket was raised ({invoice_number: {status, error_message}}): the
+    # fixed report's "then" (None: raised before a0010, or about no records)
+    record_snapshot: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -204,8 +207,11 @@ class Trace(AppBase):
     plan: Mapped[dict] = mapped_column(JSON, default=dict)
     steps: Mapped[list] = mapped_column(JSON, default=list)
     status: Mapped[str] = mapped_column(String(16), default="ok")
+    # for the Admin trace explorer: ok | refused (a role or workspace said no) | failed (a tool failed)
+    outcome: Mapped[str] = mapped_column(String(16), default="ok", server_default="ok")
+    tools: Mapped[str] = mapped_column(String(300), default="", server_default="")  # " filter_data export_report "
     duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Plan(AppBase):

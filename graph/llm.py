@@ -106,6 +106,8 @@ def tool_schemas(role: str) -> list[dict[str, Any]]:
         params = _strip_schema(fn["function"].get("parameters") or {"type": "object", "properties": {}})
         props = params.setdefault("properties", {})
         props.pop("request_key", None)  # the graph sets idempotency keys, never the model
+        if spec.takes_thread:
+            props.pop("thread_id", None)  # the graph names this conversation, never the model
         if role != "Admin":
             props.pop("workspace", None)  # other workspaces are Admin-only: don't even suggest it
         if spec.takes_records:

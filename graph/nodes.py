@@ -251,6 +251,8 @@ class Nodes:
         refs = dict(intent.get("refs") or {})
         implicit = False
         tool = spec(intent.get("tool") or "")
+        if tool and tool.takes_thread:  # "save this conversation as pdf": this thread, never another
+            params["thread_id"] = RunSettings.of(config).thread_id or ""
         last = state.get("last_result") or {}
         if (
             intent["tool"] == EXPORT_REPORT
@@ -261,6 +263,15 @@ class Nodes:
             and refs.get("records", "previous") == "previous"
         ):
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
+        elif (
+            intent["tool"] == EXPORT_REPORT
+            and last.get("tool") == EXPORT_REPORT
+            and (last.get("params") or {}).get("ticket_id")
+            and not (OWN_RECORDS & params.keys())
+            and set(refs) <= {"records"}
+            and refs.get("records", "previous") == "previous"
+        ):
+            params["ticket_id"], refs = last["params"]["ticket_id"], {}  # "and as excel": the same ticket's report
         elif not refs and tool and tool.records_by_default and not (OWN_RECORDS & params.keys()):
             refs, implicit = {"records": "previous"}, True
         empty = referent_problem(

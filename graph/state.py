@@ -34,6 +34,7 @@ class IntentRecord(TypedDict, total=False):
     model: str | None  # "google_genai:gemini-2.0-flash" when router == "llm"
     fallback: str | None  # why the offline parser stood in for a configured model this turn
     explained_by: str  # who wrote the answer's words (template, or the model)
+    assumed: list[str]  # readings of this message the answer states ("I read “from November” as November 2026 only")
 
 
 Decision = Literal["run", "assume", "ask", "refuse"]
@@ -62,6 +63,7 @@ class Interpretation(TypedDict, total=False):
     summary: str  # the interpretation in one line of plain words
     router: str  # offline | llm | client (a tool call the client chose: POST /chat's tool_call)
     model: str | None  # router == llm: which model
+    fallback: NotRequired[str | None]  # router == offline standing in for a model: why (e.g. "model error")
     parts: list[Part]
     unused: list[str]  # content words of the message that nothing used
     decision: Decision

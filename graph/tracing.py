@@ -35,6 +35,7 @@ from business_data.db import is_busy, is_disk_full
 from tools.registry import tools_where
 
 from .intent import routed_by
+from .plain_steps import plain_steps
 
 log = logging.getLogger("finkraft.trace")
 INSERT_TRACE = insert(cast(Table, Trace.__table__))  # Core, not an ORM bulk insert
@@ -226,6 +227,8 @@ class TraceRecorder(BaseCallbackHandler):
                         "plan": {"intent": self.intent, "plan": self.plan, "interpretation": self.interpretation},
                         "steps": [*self.steps, {"node": "_tool_calls", "tool_calls": self.tool_calls}],
                         "status": status,
+                        "outcome": outcome_of(self.tool_calls),
+                        "tools": tools_text(self.tool_calls),
                         "duration_ms": round((time.perf_counter() - self.t0) * 1000, 2),
                         "created_at": utcnow(),
                     },
@@ -248,6 +251,23 @@ class TraceRecorder(BaseCallbackHandler):
                 callback()
             except Exception:  # noqa: BLE001 - e.g. queueing an embedding; the rows are saved
                 log.exception("after saving trace %s", self.trace_id)
+
+
+def outcome_of(calls: list[dict]) -> str:
+    """ok | refused (a role or workspace said no to a step) | failed (a step failed): the explorer's filter."""
+    statuses = {c.get("status") for c in calls}
+    if "denied" in statuses:
+        return "refused"
+    if statuses - {"success", None}:
+        return "failed"
+    return "ok"
+
+
+def tools_text(calls: list[dict]) -> str:
+    """' filter_data export_report ': the tools a run called, each between spaces (an exact LIKE match)."""
+    names = list(dict.fromkeys(str(c.get("tool")) for c in calls if c.get("tool")))
+    text = " " + " ".join(names) + " " if names else ""
+    return text if len(text) <= 300 else text[:300].rsplit(" ", 1)[0] + " "
 
 
 def _interrupt_question(error: BaseException) -> str | None:
@@ -299,6 +319,8 @@ def plain_trace(trace: Trace) -> dict[str, Any]:
         "status": trace.status,
         "duration_ms": trace.duration_ms,
         "summary": lines,
+        "work": plain_steps(calls, trace.status, trace.response),
+        "outcome": trace.outcome or "ok",
         "data_consulted": consulted,
         "tool_calls": [
             {

@@ -26,6 +26,7 @@ from . import (
     resources,
     session,
     threads,
+    trace_explorer,
 )
 from .agent_routes import OPENAPI_ERRORS, mount_agent
 from .edge import BodyTimeout, InputCheck
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     install_error_handlers(app)
     for module in (health, chat_routes, chat_stream, resources, threads, per_user, admin, session, plans, insights):
         app.include_router(module.router)
+    app.include_router(trace_explorer.router)  # GET /admin/traces
     mount_agent(app)
     document_errors(app, OPENAPI_ERRORS)
     describe_answers(app)

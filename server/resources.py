@@ -26,6 +26,7 @@ from tools.toolnames import UPDATE_TICKET, VIEW_TICKETS
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import Invalid, raise_for_tool_result
 from .per_user import is_user_id, tickets_of
+from .trace_explorer import trace_item
 from .responses import (
     EXACT,
     ExportList,
@@ -45,7 +46,7 @@ from .responses import (
     UserTickets,
 )
 from .schemas import TicketPatch
-from .threads import forget_titles, with_titles
+from .threads import forget_titles, with_titles, with_trace_ids
 
 router = APIRouter()
 TICKET_OR_USER = PathParam(
@@ -226,19 +227,7 @@ def traces(services: ServicesDep, identity: IdentityDep, limit: int = Query(20, 
             .order_by(Trace.created_at.desc())
             .limit(limit)
         )
-        return {
-            "traces": [
-                {
-                    "trace_id": t.trace_id,
-                    "request": t.request,
-                    "status": t.status,
-                    "thread_id": t.thread_id,
-                    "created_at": t.created_at.isoformat(),
-                    "user_id": t.user_id,
-                }
-                for t in s.scalars(q)
-            ]
-        }
+        return {"traces": [trace_item(t) for t in s.scalars(q)]}
 
 
 @router.get("/traces/{trace_id}", tags=["traces"], response_model=FullTraceView | TraceView, **EXACT)
@@ -272,7 +261,7 @@ def thread(thread_id: str, services: ServicesDep, identity: IdentityDep, limit: 
     turns = services.memory.recent_turns(identity, thread_id, limit)
     if not turns:
         raise HTTPException(404, f"No conversation '{thread_id}' in your history.")
-    return {"thread_id": thread_id, "turns": turns}
+    return {"thread_id": thread_id, "turns": with_trace_ids(services.app, identity, thread_id, turns)}
 
 
 @router.delete("/memory", tags=["memory"], response_model=Forgotten, **EXACT)

@@ -149,6 +149,9 @@ class Interpretation(BaseModel):
         description="offline (the built-in parser), llm (the configured model) or client (the request's `tool_call`)"
     )
     model: str | None = Field(None, description="router == llm: the model that understood the message")
+    fallback: str | None = Field(
+        None, description="router == offline although a model is configured: why the parser stood in"
+    )
     summary: str | None = Field(None, description="the interpretation in one line of plain words")
     parts: list[InterpretationPart] = []
     unused: list[str] = Field([], description="content words of the message that nothing used")
@@ -268,6 +271,9 @@ class TraceItem(BaseModel):
     thread_id: str | None
     created_at: str
     user_id: str
+    outcome: str = Field("ok", description="ok | refused (a role or workspace said no) | failed (a step failed)")
+    tools: list[str] = Field(default_factory=list, description="the tools the request called, in order")
+    duration_ms: float = 0.0
 
 
 class TraceList(BaseModel):
@@ -297,7 +303,11 @@ class TraceView(Record):
     response: str
     status: str
     duration_ms: float
-    summary: list[str]
+    summary: list[str] = Field(description="the technical account: how it was read, the plan, each tool call")
+    work: list[str] = Field(
+        default_factory=list, description="each step in a finance user's words (from the tools' step labels)"
+    )
+    outcome: str = Field("ok", description="ok | refused | failed")
     data_consulted: list[DataConsulted]
     tool_calls: list[TracedCall]
 
@@ -325,6 +335,7 @@ class Turn(Record):
     result_ref: dict[str, Any] | None
     importance: float
     created_at: str | None
+    trace_id: str | None = Field(None, description="an answer's trace (GET /traces/{trace_id}), in a thread's history")
 
 
 class MemoryHit(Turn):

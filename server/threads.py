@@ -11,7 +11,9 @@ from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, Field
 from sqlalchemy import delete, select
 
-from business_data.appdb import ThreadTitle, utcnow
+from datetime import UTC, datetime, timedelta
+
+from business_data.appdb import ThreadTitle, Trace, utcnow
 from business_data.db import session_scope
 from tools.rbac import Identity
 
@@ -41,6 +43,32 @@ def with_titles(app_engine, identity: Identity, threads: list[dict]) -> list[dic
     with session_scope(app_engine) as s:
         titles = dict(s.execute(select(ThreadTitle.thread_id, ThreadTitle.title).where(_mine(identity))).all())
     return [{**t, "title": titles.get(t["thread_id"])} for t in threads]
+
+
+def with_trace_ids(app_engine, identity: Identity, thread_id: str, turns: list[dict]) -> list[dict]:
+    """GET /threads/{id} turns with each answer's `trace_id` ("show your work" on a resumed conversation):
+    a turn's memory rows are written in the transaction that wrote its trace, just after it, so an
+    answer's trace is the thread's latest one at or before the answer (within a minute)."""
+    if not turns:
+        return turns
+    first = min((t["created_at"] for t in turns if t.get("created_at")), default=None)
+    with session_scope(app_engine) as s:
+        q = select(Trace.trace_id, Trace.created_at).where(
+            Trace.user_id == identity.user_id, Trace.workspace_id == identity.workspace_id, Trace.thread_id == thread_id
+        )
+        if first:
+            q = q.where(Trace.created_at >= datetime.fromisoformat(first) - timedelta(minutes=1))
+        traces = sorted(s.execute(q).all(), key=lambda r: r.created_at)
+    out = []
+    for t in turns:
+        found = None
+        if t.get("speaker") == "assistant" and t.get("created_at"):
+            at = datetime.fromisoformat(t["created_at"])
+            at = at if at.tzinfo else at.replace(tzinfo=UTC)
+            before = [r for r in traces if at - timedelta(minutes=1) <= r.created_at <= at]
+            found = before[-1].trace_id if before else None
+        out.append({**t, "trace_id": found})
+    return out
 
 
 def forget_titles(app_engine, identity: Identity, thread_ids: list[str]) -> None:

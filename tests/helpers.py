@@ -185,3 +185,15 @@ def parsed(text: str, **kw):
     from graph.parser import parse
 
     return parse(text, parse_context(**kw))
+
+
+def this_month_so_far(today: date) -> tuple[tuple[date, date], tuple[date, date]]:
+    """'This month vs last month' compared fairly, worked out here (not by tools/periods.py): this month's
+    days so far and the same days of last month (1-7 Dec and 1-7 Nov, half-open); whole months when this
+    month is over (today is its last day). Last month's part stops at its own end (30 March: 1-28 Feb)."""
+    first = today.replace(day=1)
+    before = first - relativedelta(months=1)
+    if (today + relativedelta(days=1)).day == 1:
+        return (first, first + relativedelta(months=1)), (before, first)
+    days_before = (first - before).days
+    return (first, today + relativedelta(days=1)), (before, before + relativedelta(days=min(today.day, days_before)))

@@ -7,7 +7,6 @@ chart spec (`data["chart"]`) for clients to draw.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from business_data.datamodel import Dataset
@@ -16,6 +15,7 @@ from business_data.db import session_scope
 from . import charts
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money, number
+from .period_words import bucket_label, compare_words, dates, partial_dates, partial_days, partial_words, period_words
 from .queries import describe_filters
 from .runner import Answer, run_measures
 from .compiler import WORKSPACE_DIMENSION
@@ -59,21 +59,6 @@ def fmt(ds: Dataset, name: str, value: Any) -> str:
     return number(value)
 
 
-def period_words(q: SemanticQuery, answer: Answer) -> str:
-    c = answer.compiled
-    if not (c.start or c.end):
-        return ""
-    exact = c.period
-    if q.period and not (q.date_from or q.date_to):
-        named = q.period.strip().replace("_", " ")
-        if named[:1].isdigit():
-            return f"in {named} ({exact})"
-        if named.startswith("last ") and named.split()[1].isdigit():
-            named = "the " + named
-        return f"{named} ({exact})"
-    return f"from {exact}"
-
-
 def subject(ds: Dataset, q: SemanticQuery) -> str:
     """'failed invoices from IndiSky Airlines in the North' from the query's filters."""
     adjectives, tail = [], []
@@ -109,20 +94,6 @@ def subject(ds: Dataset, q: SemanticQuery) -> str:
 
 def _cap(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _period_label(value: Any, grain: str | None) -> str:
-    text = str(value)
-    try:
-        if grain == "month":
-            return datetime.strptime(text, "%Y-%m").strftime("%b %Y")
-        if grain == "week":
-            return "week of " + datetime.strptime(text, "%Y-%m-%d").strftime("%d %b %Y")
-        if grain == "day":
-            return datetime.strptime(text, "%Y-%m-%d").strftime("%d %b %Y")
-    except ValueError:
-        pass
-    return text
 
 
 def _change(now: float | None, before: float | None) -> tuple[float | None, float | None]:
@@ -188,8 +159,13 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     chart = chart_for(ds, a, q)
     if chart:
         data["chart"] = chart
+    data["dates"] = dates(a)  # the first and last day read (ISO), null at an open end
     if a.previous is not None:
-        data["previous"] = {"period": a.previous.compiled.period, "rows": a.previous.rows}
+        data["previous"] = {"period": a.previous.compiled.period, "dates": dates(a.previous), "rows": a.previous.rows}
+        data["same_days"] = bool(a.same_days)  # both periods cut to the days the unfinished one has had
+    if a.partial:  # trend buckets only partly counted (the month so far): {period: [first day, last day]}
+        data["partial"] = partial_dates(a)
+    data["as_of"] = ctx.today.isoformat()  # the business day the figures were read on
     message = words(ds, a, q, extra, top)
     filters = describe_filters(q, a.compiled.workspace, a.compiled.period, bool(a.compiled.start or a.compiled.end))
     n = len(rows)
@@ -310,6 +286,7 @@ def chart_for(ds: Dataset, a: Answer, q: SemanticQuery) -> dict | None:
             title=f"{_cap(label(ds, m))} by {q.time_grain}",
             series=series,
             series_title=label(ds, series) if series else None,
+            partial={k: f"{k} ({days})" for k, days in partial_days(a).items()} or None,
         )
     if q.kind == "breakdown":
         d = q.group_by[0]
@@ -329,18 +306,6 @@ def _is_total_money(ds: Dataset, name: str) -> bool:
     """A sum of money ('worth ₹x'), not an average or a maximum."""
     m = ds.measures[name]
     return m.format == "money" and (m.agg == "sum" or bool(m.derived and m.derived.op == "sum"))
-
-
-def compare_words(q: SemanticQuery, a: Answer) -> str:
-    """'last month (01 Oct 2026 to 31 Oct 2026)' for the other period of a comparison."""
-    exact = a.previous.compiled.period if a.previous else ""
-    c = (q.compare_to or "").strip().lower().replace(" ", "_")
-    if c in ("previous_period", "previous", "prior_period", "period_before"):
-        return f"the period before ({exact})"
-    if c in ("previous_year", "same_period_last_year", "last_year_same_period", "year_before"):
-        return f"a year earlier ({exact})"
-    named = c.replace("_", " ")
-    return f"{'in ' if named[:1].isdigit() else ''}{named} ({exact})"
 
 
 def words(ds: Dataset, a: Answer, q: SemanticQuery, extra: list[str], top: dict | None) -> str:
@@ -439,17 +404,24 @@ DEFAULT_RANK_CAP = 100  # a limit below this reads as a ranking ("top 5")
 def _trend_words(ds: Dataset, a: Answer, q: SemanticQuery, what: str, when_: str) -> str:
     m = q.measures[0]
     head = f"{_cap(label(ds, m))} by {q.time_grain}{' for ' + what if what else ''}{',' + when_ if when_ else ''}"
+    partial = partial_words(a, q.time_grain)
     if q.group_by:
-        return f"{head}: {len(a.rows)} values over {len({r['period'] for r in a.rows})} {q.time_grain}s by {label(ds, q.group_by[0])} (see the table and chart)."
-    rows = [r for r in a.rows if r[m] is not None]
-    listed = "; ".join(f"{_period_label(r['period'], q.time_grain)} {fmt(ds, m, r[m])}" for r in rows[-12:])
+        note = f"; {', '.join(partial.values())} partly counted" if partial else ""
+        return f"{head}: {len(a.rows)} values over {len({r['period'] for r in a.rows})} {q.time_grain}s by {label(ds, q.group_by[0])}{note} (see the table and chart)."
+    named = [r for r in a.rows if r[m] is not None]
+    listed = "; ".join(
+        f"{partial.get(str(r['period'])) or bucket_label(r['period'], q.time_grain)} {fmt(ds, m, r[m])}"
+        for r in named[-12:]
+    )
     text = f"{head}: {listed}."
+    rows = [r for r in named if str(r["period"]) not in partial]  # a partial month is no high, low or drop
     if len(rows) >= 2:
         hi = max(rows, key=lambda r: r[m])
         lo = min(rows, key=lambda r: r[m])
         text += (
-            f" Highest in {_period_label(hi['period'], q.time_grain)} ({fmt(ds, m, hi[m])}), lowest in "
-            f"{_period_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last: "
+            f" Highest in {bucket_label(hi['period'], q.time_grain)} ({fmt(ds, m, hi[m])}), lowest in "
+            f"{bucket_label(lo['period'], q.time_grain)} ({fmt(ds, m, lo[m])}); from first to last"
+            f"{' full ' + str(q.time_grain) if partial else ''}: "
             f"{_change_words(ds, m, rows[-1][m], rows[0][m])}."
         )
     return text
@@ -464,6 +436,7 @@ TOOLS = [
         analyze_data,
         roles=("Viewer", "Manager", "Admin"),
         action="analyse data",
+        step="Added up {scope}, {ms}.",
         phrases=(
             "what's the total value of failed invoices last month?",
             "how much do we owe Metro Cabs?",

@@ -119,3 +119,8 @@ class ToolSpec:
     # ({"vendor": "vendor"}); a tool with slots is reached by its `phrases` with no parser rule of its own
     slots: tuple[tuple[str, str], ...] = ()
     reads_data: bool = False  # reads business data: a word of the message it did not use changes the answer
+    # "show your work" in a finance user's words: a str.format template over {scope} (what was read:
+    # "IndiSky Airlines invoices from November 2026 (status failed)"), {rows}, {ms}, {format},
+    # {ticket_id}, {vendor} (graph/plain_steps.py); empty: "Ran <tool>, <ms>."
+    step: str = ""
+    takes_thread: bool = False  # works on the conversation itself: the chat fills its `thread_id`

@@ -3,6 +3,7 @@ st.vega_lite_chart). Bar charts for breakdowns, rankings and comparisons, line c
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
@@ -45,10 +46,12 @@ def line(
     title: str,
     series: str | None = None,
     series_title: str | None = None,
+    partial: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """A line over time (one line per series when the trend is also broken down)."""
+    """A line over time (one line per series when the trend is also broken down). `partial` names the
+    periods only partly counted ({"2026-12": "Dec 2026 (1–7 Dec so far)"}): their axis labels say so."""
     encoding: dict[str, Any] = {
-        "x": _axis(period, period_title, "ordinal", sort=None),
+        "x": _axis(period, period_title, "ordinal", sort=None, **({"axis": axis_names(partial)} if partial else {})),
         "y": _axis(measure, measure_title, "quantitative"),
     }
     if series:
@@ -60,3 +63,11 @@ def line(
         "data": {"values": rows},
         "encoding": encoding,
     }
+
+
+def axis_names(names: dict[str, str]) -> dict[str, Any]:
+    """An axis whose labels for these values are replaced ({"2026-12": "2026-12 so far"})."""
+    expr = "datum.value"
+    for value, name in names.items():
+        expr = f"datum.value === {json.dumps(value, ensure_ascii=False)} ? {json.dumps(name, ensure_ascii=False)} : ({expr})"
+    return {"labelExpr": expr}

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from business_data.appdb import Export
 from business_data.db import session_scope
 
+from .fixed_report import fixed_rows, fixed_title
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 from .periods import PeriodError, date_range, period_label
 from .queries import FilterParams, select_rows
@@ -96,9 +97,11 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
     dataset = r.get("dataset", p.dataset)
     if not rows:
         raise ToolError("There is nothing to export: no records match. Filter some data first, or widen the filters.")
+    if ticket:
+        rows = fixed_rows(ctx, ticket, rows)  # then (when the ticket was raised) next to now
     columns = list(rows[0].keys())
     if ticket:
-        title = p.title or f"Ticket {ticket['ticket_id']} ({ticket['status']}): {ticket['title']}"
+        title = fixed_title(ticket, rows) if not p.title or p.title.startswith(str(ticket["ticket_id"])) else p.title
     elif r.get("title"):
         title = p.title or r["title"]
     else:
@@ -135,8 +138,8 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
     url = f"/exports/{export_id}/download"
     msg = (
         f"Your {p.format.upper()} report is ready: {len(rows)} row{'s' if len(rows) != 1 else ''}"
-        + (f" from ticket {ticket['ticket_id']}" if ticket else "")
-        + f". Download: {url}"
+        + (f" from ticket {ticket['ticket_id']}, each invoice's state then and now" if ticket else "")
+        + "."
     )
     if r["matched"] > len(rows):
         msg += f" (limited to the first {len(rows)} of {r['matched']:,})"
@@ -214,6 +217,7 @@ TOOLS = [
         export_report,
         roles=("Manager", "Admin"),
         action="export reports",
+        step="Wrote a {format} file of {rows} rows from {scope}, {ms}.",
         writes=True,
         confirm=False,
         cancelled="export the report",

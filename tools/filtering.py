@@ -48,16 +48,21 @@ def preview_line(ds, row: dict[str, Any]) -> str:
     return FIELD_SEP.join(parts) + note
 
 
+def _said(key: str, value: object) -> str:
+    """One filter in words: "at least ₹1 lakh", "not verified", "vendor IndiSky Airlines"."""
+    if key in ("min_amount", "max_amount") and isinstance(value, (int, float)):
+        return f"{'at least' if key == 'min_amount' else 'at most'} {_money(value)}"
+    if isinstance(value, bool):
+        return f"{key.replace('_', ' ')} {'yes' if value else 'no'}"
+    return f"{key.replace('_', ' ')} {value}"
+
+
 def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
     with ctx.business.connect() as conn:  # reads only: a connection, no ORM session
         r = select_rows(ctx, conn, p)
     what = p.dataset
     parts = [f"{r['matched']:,} {what if r['matched'] != 1 else what.rstrip('s')}"]
-    desc = [
-        f"{k.replace('_', ' ')} {v}"
-        for k, v in r["filters"].items()
-        if k not in ("workspace_id", "dates", "invoice_numbers")
-    ]
+    desc = [_said(k, v) for k, v in r["filters"].items() if k not in ("workspace_id", "dates", "invoice_numbers")]
     if r["filters"].get("dates"):
         desc.append(r["period"])
     message = f"Found {parts[0]}" + (f" ({', '.join(desc)})" if desc else "")
@@ -255,6 +260,7 @@ TOOLS = [
         filter_data,
         roles=EVERYONE,
         action="filter data",
+        step="Read {scope}, {ms}; found {rows}.",
         phrases=(
             "failed IndiSky invoices from last month",
             "sales in the North over 50k this quarter",
@@ -272,6 +278,7 @@ TOOLS = [
         explain_failures,
         roles=EVERYONE,
         action="explain failures",
+        step="Read {scope}, {ms}; {rows} in all, grouped by reason.",
         phrases=("why did these fail?", "what went wrong with the Metro Cabs invoices?"),
         record_set=True,
         takes_records=True,

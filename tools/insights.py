@@ -114,6 +114,7 @@ TOOLS = [
         view_insights,
         roles=("Viewer", "Manager", "Admin"),
         action="view insights",
+        step="Read the unusual items found in your data, {ms}; {rows} in all.",
         phrases=("anything unusual this week?", "why is this flagged?", "what needs my attention?"),
     ),
 ]

@@ -103,6 +103,7 @@ TOOLS = [
         view_notifications,
         roles=("Viewer", "Manager", "Admin"),
         action="view notifications",
+        step="Read your notifications, {ms}; {rows} in all.",
         phrases=("any updates?",),
     ),
 ]

@@ -124,3 +124,55 @@ def period_label(start: date | None, end: date | None) -> str:
                 return str(start.year)
             return f"{start:%B %Y} to {last:%B %Y}" if months > 1 else describe(start, end)
     return describe(start, end)
+
+
+def same_days(
+    current: tuple[date, date], other: tuple[date, date], today: date
+) -> tuple[tuple[date, date], tuple[date, date]] | None:
+    """Two periods compared fairly: when one of them is not over yet (today falls inside it), both are
+    cut to the days of it that have passed, counted on the calendar from each start: this month so far
+    (1-7 Dec) against the same days of last month (1-7 Nov), this year so far against the same dates
+    a year earlier. None when both periods are over (or neither has begun): compared whole."""
+    tomorrow = today + timedelta(days=1)
+    for running, rest in ((current, other), (other, current)):
+        if running[0] < tomorrow <= running[1]:  # (this_week and ytd already end today)
+            span = relativedelta(tomorrow, running[0])
+            pair = ((running[0], tomorrow), (rest[0], min(rest[1], rest[0] + span)))
+            if pair == (running, rest):
+                return None  # its last day: two whole months (years) are compared whole
+            return pair if running is current else (pair[1], pair[0])
+    return None
+
+
+def bucket_range(label: str, grain: str) -> tuple[date, date] | None:
+    """The half-open dates of a trend's time bucket ('2026-11' -> 1 Nov to 1 Dec 2026); None if unreadable."""
+    try:
+        if grain in ("day", "week"):
+            start = date.fromisoformat(label)
+            return start, start + timedelta(days=1 if grain == "day" else 7)
+        if grain == "month":
+            start = date.fromisoformat(label + "-01")
+            return start, start + relativedelta(months=1)
+        if grain == "quarter":
+            year, q = label.split("-Q")
+            start = date(int(year), 3 * (int(q) - 1) + 1, 1)
+            return start, start + relativedelta(months=3)
+        if grain == "year":
+            return date(int(label), 1, 1), date(int(label) + 1, 1, 1)
+    except (ValueError, TypeError):
+        return None
+    return None
+
+
+def days_words(start: date, end: date, today: date) -> str:
+    """A half-open range as people say it: '1–7 Dec', '1 Jan–7 Dec', '25 Dec 2025–7 Jan 2026' (the year
+    when it is not today's), '7 Dec' for one day."""
+    last = end - timedelta(days=1)
+    year = "" if start.year == last.year == today.year else f" {last.year}"
+    if start == last:
+        return f"{start.day} {start:%b}{year}"
+    if start.year != last.year:
+        return f"{start.day} {start:%b %Y}–{last.day} {last:%b %Y}"
+    if start.month == last.month:
+        return f"{start.day}–{last.day} {last:%b}{year}"
+    return f"{start.day} {start:%b}–{last.day} {last:%b}{year}"

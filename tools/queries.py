@@ -72,6 +72,9 @@ class FilterParams(BaseModel):
         "{'status': 'inactive'} for vendors, {'method': 'UPI'} for transactions, {'gstin_verified': false}",
         max_length=10,
     )
+    date_field: str | None = Field(
+        None, description="the date the period applies to, when not the dataset's own (e.g. due_date, paid_date)"
+    )
     limit: int = Field(100, ge=1, le=1000)
 
     @field_validator("vendor", "customer", "period")
@@ -162,6 +165,7 @@ class FilterParams(BaseModel):
                 date_from=self.date_from,
                 date_to=self.date_to,
                 workspace=self.workspace,
+                time_dimension=self.date_field,
             )
         except ValidationError as e:
             raise ToolError(problem_text(e)) from None
@@ -224,9 +228,15 @@ def select_rows(
         "amount": a.amount,
         "filters": filters,
         "vendor": a.query.filter_value("vendor") if isinstance(a.query.filter_value("vendor"), str) else None,
-        "period": c.period,
+        "period": c.period if not p.date_field else f"{_date_label(ctx, p)} {c.period}",
         "query": a.query.as_params(),
     }
+
+
+def _date_label(ctx: ToolContext, p: FilterParams) -> str:
+    """ "due date": the date a period applies to when it is not the dataset's own."""
+    dim = ctx.data_model.datasets[p.dataset].dimensions.get(p.date_field or "")
+    return (dim.label if dim and dim.label else str(p.date_field).replace("_", " ")) if p.date_field else ""
 
 
 def keys_for(ctx: ToolContext, params: dict[str, Any], cap: int = MAX_KEYS) -> list[Any]:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import csv
 import re
 import threading
-from datetime import date, datetime, UTC
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from babel.numbers import format_decimal
+
+from business_data import clock
 
 # Excel's own number format with Indian grouping (12,34,56,789.00): lakh and crore sections by value
 INR_FORMAT = '[>=10000000]"₹"##\\,##\\,##\\,##0.00;[>=100000]"₹"##\\,##\\,##0.00;"₹"#,##0.00'
@@ -149,7 +151,7 @@ def write_xlsx(path: Path, columns: list[str], rows: list[dict], title: str) -> 
     ws.title = sheet_name("Report")
     ws.append([safe_text(title)])
     ws["A1"].font = Font(bold=True, size=14)
-    stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
+    stamp = clock.now().strftime("%d %b %Y %H:%M %Z")  # the workspace's time zone
     ws.append([f"{len(rows):,} row{'s' if len(rows) != 1 else ''} · generated {stamp} by FinkraftAI"])
     ws["A2"].font = Font(italic=True, color="666666")
     ws.append([])
@@ -254,7 +256,7 @@ def write_pdf(path: Path, columns: list[str], rows: list[dict], title: str) -> N
     if rows and sums:
         style.append(("BACKGROUND", (0, -1), (-1, -1), colors.HexColor("#f2f2f2")))
     table.setStyle(TableStyle(style))
-    stamp = datetime.now(UTC).strftime("%d %b %Y %H:%M UTC")
+    stamp = clock.now().strftime("%d %b %Y %H:%M %Z")  # the workspace's time zone
     # reportlab is not thread-safe: two first builds at once in a process can see its named-colour
     # table half made ("Invalid color value 'black'", seen with concurrent exports); one build at a time
     with _PDF_LOCK:

@@ -14,7 +14,7 @@ import math
 from contextlib import AbstractContextManager, nullcontext
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 from collections.abc import Iterable
@@ -28,6 +28,7 @@ from business_data.datamodel import DataModel, Dataset
 from .base import ToolError
 from .money import parse_amount
 from .compiler import (
+    PERIOD_COLUMN,
     Compiled,
     Tables,
     compile_query,
@@ -40,6 +41,7 @@ from .compiler import (
 from .rbac import Identity
 from .semantic import Filter, SemanticQuery
 from .names import best_match
+from .periods import bucket_range, same_days
 
 LOOKUP_TTL_S = 5.0
 _lookup_cache: dict[tuple, tuple[list[str], float]] = {}
@@ -173,6 +175,10 @@ class Answer:
     keys: list[Any] = field(default_factory=list)
     keys_complete: bool = True  # keys hold every match (else: the query defines the set)
     previous: Answer | None = None  # compare_to: the other period
+    # compare_to: both periods cut to the same days because one is not over yet: which ("current" or "previous")
+    same_days: str | None = None
+    partial: dict[str, tuple[date, date]] = field(default_factory=dict)  # trends: buckets only partly counted
+    as_of: date | None = None  # the business day it was read on
     grand: dict[str, Any] | None = None  # shares: the measures over all groups
 
     @property
@@ -303,11 +309,19 @@ def run_measures(
         raise ToolError("Which figure do you want (a total, a count, an average...)?")
     q = resolve_lookups(conn, model, q, identity)
     c = compile_query(model, q, identity, today)
-    ans = Answer(q, c, _round(_rows(conn, c)))
-    if q.compare_to:
-        other = compare_period(q, c.start, c.end, today)
+    other = compare_period(q, c.start, c.end, today) if q.compare_to else None
+    fair = same_days((c.start, c.end), other, today) if other and c.start and c.end else None
+    running = None
+    if fair:  # this month so far against the same days of last month, not against all of it
+        running = "current" if c.start and c.end and c.start <= today < c.end else "previous"
+        c = compile_query(model, q, identity, today, period=fair[0])
+        other = fair[1]
+    ans = Answer(q, c, _round(_rows(conn, c)), same_days=running, as_of=today)
+    if other:
         pc = compile_query(model, q, identity, today, period=other)
         ans.previous = Answer(q, pc, _round(_rows(conn, pc)))
+    if q.time_grain:
+        ans.partial = partial_buckets(ans.rows, str(q.time_grain), c.start, c.end, today)
     ds = c.dataset
     if shares and q.group_by and not q.time_grain and any(_additive(ds, m) for m in q.measures):  # a breakdown's shares
         whole = q.but(
@@ -318,9 +332,26 @@ def run_measures(
             compare_to=None,
             filters=[f for f in q.filters if ds.field_kind(f.field) == "dimension"],
         )
-        gc = compile_query(model, whole, identity, today)
+        gc = compile_query(model, whole, identity, today, period=(c.start, c.end) if fair else None)
         ans.grand = _round(_rows(conn, gc))[0]
     return ans
+
+
+def partial_buckets(
+    rows: list[dict[str, Any]], grain: str, start: date | None, end: date | None, today: date
+) -> dict[str, tuple[date, date]]:
+    """A trend's buckets that hold only some of their days (the month so far, or cut by the period's
+    edge): label -> the half-open days counted, so the answer never reads a partial month as a drop."""
+    last = min(end, today + timedelta(days=1)) if end else today + timedelta(days=1)
+    out = {}
+    for label in dict.fromkeys(str(r[PERIOD_COLUMN]) for r in rows if r.get(PERIOD_COLUMN) is not None):
+        days = bucket_range(label, grain)
+        if days is None:
+            continue
+        counted = (max(days[0], start) if start else days[0], min(days[1], last))
+        if counted != days and counted[0] < counted[1]:
+            out[label] = counted
+    return out
 
 
 def _additive(ds: Dataset, name: str) -> bool:

@@ -27,6 +27,7 @@ TOOLS = [
         None,
         roles=("Manager", "Admin"),
         action="run business templates",
+        step="Ran the steps of a business template, {ms}.",
         writes=True,
         phrases=("investigate the IndiSky failures", "vendor analysis for Metro Cabs", "do the monthly review"),
     ),

@@ -13,6 +13,7 @@ from business_data.appdb import Notification, Ticket, TicketComment, TicketSubsc
 from business_data.db import retry_on_conflict, session_scope
 
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
+from .fixed_report import record_states
 from .money import money
 from .rbac import Identity
 
@@ -166,6 +167,7 @@ def _insert_ticket(ctx: ToolContext, p: CreateTicketParams, title: str, desc: st
             priority=p.priority,
             record_type="invoices",
             record_ids=numbers,
+            record_snapshot=record_states(ctx, numbers) or None,  # the fixed report's "then"
         )
         s.add(t)
         s.flush()  # the database assigns the id: unique across processes
@@ -388,6 +390,7 @@ TOOLS = [
         create_ticket,
         roles=("Manager", "Admin"),
         action="create tickets",
+        step="Created ticket {ticket_id}, {ms}.",
         writes=True,
         confirm=True,
         question=create_question,
@@ -403,6 +406,7 @@ TOOLS = [
         update_ticket,
         roles=("Manager", "Admin"),
         action="update tickets",
+        step="Updated ticket {ticket_id}, {ms}.",
         writes=True,
         confirm=True,
         question=update_question,
@@ -416,6 +420,7 @@ TOOLS = [
         view_tickets,
         roles=EVERYONE,
         action="view tickets",
+        step="Looked up your tickets, {ms}; found {rows}.",
         phrases=("show my tickets", "is T-00001 fixed yet?"),
     ),
 ]

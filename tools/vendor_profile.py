@@ -83,6 +83,7 @@ TOOLS = [
         vendor_profile,
         roles=("Viewer", "Manager", "Admin"),
         action="view vendor profiles",
+        step="Looked up the profile of {vendor}, {ms}.",
         phrases=("vendor profile for IndiSky", "tell me about Metro Cabs"),
         slots=(("vendor", "vendor"),),
         reads_data=True,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import trace
+from . import trace_explorer as explorer
 from .answers import table
-from .format import ago, short
-from .state import api, call, invalidate, is_admin, signed_in
+from .format import ago
+from .state import api, call, invalidate, is_admin
 
 ROLES = ["Admin", "Manager", "Viewer"]
 
@@ -20,7 +20,7 @@ def page() -> None:
     flash = st.session_state.pop("flash", None)
     if flash:
         st.success(flash, icon=":material/check:")
-    users_tab, tokens_tab, traces_tab = st.tabs(["Users and roles", "Tokens", "All traces"])
+    users_tab, tokens_tab, traces_tab = st.tabs(["Users and roles", "Tokens", "Trace explorer"])
     with users_tab:
         _users()
     with tokens_tab:
@@ -118,36 +118,4 @@ def _tokens() -> None:
 
 
 def _traces() -> None:
-    traces = call(api().traces, limit=100)
-    if traces is None:
-        return
-    st.caption(f"The latest {len(traces)} requests, every user's")
-    table(
-        [
-            {
-                "when": ago(t.get("created_at")),
-                "user": t["user_id"],
-                "request": short(t.get("request"), 80),
-                "status": t["status"],
-                "thread": t.get("thread_id"),
-                "trace_id": t["trace_id"],
-            }
-            for t in traces
-        ],
-        "admin-traces",
-        height=320,
-    )
-    names = {
-        t["trace_id"]: f"{t['user_id']}: {short(t.get('request'), 60)} ({ago(t.get('created_at'))})" for t in traces
-    }
-    chosen = st.selectbox(
-        "Open a trace",
-        list(names),
-        format_func=lambda key: str(names.get(key, key)),
-        index=None,
-        placeholder="Choose a request…",
-        key="admin_trace",
-    )
-    if chosen:
-        trace.panel(chosen)
-    st.caption(f"Signed in as {signed_in()['user_id']} (Admin): traces are shown in full.")
+    explorer.render()

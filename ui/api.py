@@ -25,9 +25,12 @@ def api_url_from_env() -> str:
 class ApiError(Exception):
     """A request that did not work, with a sentence for the page and the HTTP status (None: no answer)."""
 
-    def __init__(self, message: str, status: int | None = None, retry_after: int | None = None):
+    def __init__(
+        self, message: str, status: int | None = None, retry_after: int | None = None, unreachable: bool = False
+    ):
         super().__init__(message)
         self.message, self.status, self.retry_after = message, status, retry_after
+        self.unreachable = unreachable  # no answer at all: the page says so once (ui/banner.py)
 
     @property
     def signed_out(self) -> bool:
@@ -83,7 +86,7 @@ class Api:
     def _unreachable(self, exc: Exception) -> ApiError:
         if isinstance(exc, httpx.TimeoutException):
             return ApiError(f"The FinkraftAI API at {self.base_url} took too long to answer. Please try again.")
-        return ApiError(f"Can't reach the FinkraftAI API at {self.base_url}. Is it running? (`make serve` starts it.)")
+        return ApiError("The assistant is not reachable right now. Please try again in a moment.", unreachable=True)
 
     def request(self, method: str, path: str, **kw) -> Any:
         try:

@@ -15,7 +15,7 @@ if _ROOT not in sys.path:  # `streamlit run ui/app.py` from a checkout that is n
 
 import streamlit as st  # noqa: E402 (after the path set-up above)
 
-from ui import admin, chat, dashboard, sidebar, signin, tickets  # noqa: E402
+from ui import admin, banner, chat, dashboard, sidebar, signin, tickets  # noqa: E402
 from ui.state import PAGES, is_admin, me  # noqa: E402
 
 st.set_page_config(
@@ -32,6 +32,7 @@ st.markdown(
     unsafe_allow_html=True,
 )
 
+banner_place = banner.slot()  # one "not reachable" banner at the top, filled at the end of the run
 if me() is None:
     signin.page()
     st.stop()
@@ -52,3 +53,4 @@ st.segmented_control("Page", allowed, format_func=lambda p: PAGES[p], key="page"
 page = st.session_state.get("page") or "chat"
 st.query_params["page"] = page
 RUN[page]()
+banner.show(banner_place)

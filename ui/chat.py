@@ -6,7 +6,7 @@ import uuid
 
 import streamlit as st
 
-from . import answers
+from . import answers, banner, session_pdf
 from .api import ApiError, split_welcome
 from .format import short
 from .state import api, call, can, invalidate, sign_out
@@ -44,7 +44,7 @@ def open_thread(thread_id: str, title: str | None = None) -> None:
                         "tool_used": t.get("tool"),
                         "data": data,
                         "status": "success",
-                        "trace_id": None,
+                        "trace_id": t.get("trace_id"),  # "show your work" of a resumed conversation
                         "welcome": None,
                     },
                 }
@@ -78,9 +78,10 @@ def _header() -> None:
     title = st.session_state.get("thread_title") or (
         short(st.session_state["messages"][0]["text"], 48) if st.session_state.get("messages") else "New conversation"
     )
-    left, right = st.columns([5, 1], vertical_alignment="center")
+    left, pdf, right = st.columns([4, 1, 1], vertical_alignment="center")
     left.subheader(title)
     if thread_id and st.session_state.get("messages"):
+        session_pdf.button(thread_id, pdf)
         with right.popover("Rename", icon=":material/edit:", width="stretch"):
             new = st.text_input(
                 "Conversation name", value=st.session_state.get("thread_title") or "", max_chars=200, key="rename_input"
@@ -140,7 +141,9 @@ def _turn(prompt: str, tool_call: dict | None = None) -> None:
                 sign_out(keep_message=True)
                 st.session_state["signed_out_note"] = e.message
                 st.rerun()
-            reply["error"] = e.message
+            if e.unreachable:
+                banner.note(question_not_sent=True)  # said once, at the top (ui/banner.py)
+            reply["error"] = "Not sent." if e.unreachable else e.message
         failed = reply["error"] is not None
         status.update(
             label="Couldn't finish" if failed else "Done", state="error" if failed else "complete", expanded=False

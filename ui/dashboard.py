@@ -14,11 +14,11 @@ from .state import api, ask, can, go, me
 
 
 @st.cache_data(ttl=120, show_spinner=False)
-def _figures(base_url: str, token: str, today: date) -> dict:
-    """Per user (the token is part of the key) for two minutes: a dozen API calls behind it."""
+def _figures(base_url: str, token: str) -> dict:
+    """Per user (the token is part of the key) for two minutes: a few analyze_data calls behind it."""
     client = Api(base_url, token)
     try:
-        return figures.all_figures(client, today)
+        return figures.all_figures(client)
     finally:
         client.close()
 
@@ -28,27 +28,29 @@ def _month_name(month: str) -> str:
 
 
 def page() -> None:
-    today = date.today()
     head, refresh = st.columns([5, 1], vertical_alignment="bottom")
     head.header("This month at a glance")
-    head.caption(f"{today:%B %Y} so far · click a figure, bar or point to ask the assistant about it")
     if refresh.button("Refresh", icon=":material/refresh:", width="stretch"):
         _figures.clear()
     try:
         with st.spinner("Gathering the figures…"):
-            figs = _figures(api().base_url, api().token or "", today)
+            figs = _figures(api().base_url, api().token or "")
     except ApiError as e:
         st.error(e.message, icon=":material/error:")
         return
-    _headline(figs, today)
+    today: date = figs["as_of"]
+    head.caption(
+        f"{today:%B %Y} so far (to {today.day} {today:%b}) · click a figure, bar or point to ask the assistant about it"
+    )
+    _headline(figs)
     _attention()
     left, right = st.columns([3, 2], gap="large")
     with left:
         st.subheader("Outstanding by vendor")
-        st.caption("Unpaid and overdue invoices, all dates")
-        if figs["outstanding"]:
+        st.caption("Unpaid and overdue invoices, all dates, cancelled ones not counted")
+        if figs["by_vendor"]:
             event = st.vega_lite_chart(
-                charts.outstanding_by_vendor(figs["outstanding"]),
+                charts.outstanding_by_vendor(figs["by_vendor"]),
                 width="stretch",
                 on_select="rerun",
                 selection_mode="pick",
@@ -60,11 +62,10 @@ def page() -> None:
         else:
             st.caption("Nothing outstanding.")
     with right:
-        this_month = figures.months_back(today, 1)[0]
         st.subheader("Sales by region")
-        st.caption(f"{_month_name(this_month)} so far")
+        st.caption(f"{today:%B %Y} so far")
         event = st.vega_lite_chart(
-            charts.sales_by_region(figs["sales"], this_month),
+            charts.sales_by_region(figs["regions"]),
             width="stretch",
             on_select="rerun",
             selection_mode="pick",
@@ -74,13 +75,20 @@ def page() -> None:
         if region:
             ask(f"sales in the {region} this month")
     st.subheader("Sales trend")
-    st.caption("The last six months by region")
-    event = st.vega_lite_chart(
-        charts.sales_trend(figs["sales"]), width="stretch", on_select="rerun", selection_mode="pick", key="chart-trend"
+    partial = figs["trend"]["partial"]
+    so_far = (
+        f"; {today:%B} so far ({figures.days(next(iter(partial.values())), today)}) is the hollow point off the "
+        "line: part of a month, not a fall"
+        if partial
+        else ""
     )
-    month = charts.picked(event, "month")
-    if month:
-        ask(f"sales in {_month_name(month)}")
+    st.caption(f"The last {figures.TREND_MONTHS} months by region{so_far}")
+    event = st.vega_lite_chart(
+        charts.sales_trend(figs["trend"]), width="stretch", on_select="rerun", selection_mode="pick", key="chart-trend"
+    )
+    point = charts.picked_point(event, "month", "region")
+    if point:
+        ask(f"sales in the {point['region']} in {_month_name(point['month'])}")
     _tickets(figs["tickets"])
 
 
@@ -132,41 +140,53 @@ def _act(path: str, body: dict) -> None:
     st.rerun()
 
 
-def _headline(figs: dict, today: date) -> None:
-    failed = figs["failed"]
-    owed = sum(r["amount"] for r in figs["outstanding"])
-    sales = [r for r in figs["sales"] if r["month"] == today.strftime("%Y-%m")]
-    last = [r for r in figs["sales"] if r["month"] == figures.months_back(today, 2)[0]]
-    this_total, last_total = sum(r["amount"] for r in sales), sum(r["amount"] for r in last)
+def _vs(fig: dict, today: date) -> str:
+    """'vs 1–7 Nov' when the month so far is compared with the same days of last month, else 'vs last month'."""
+    return f"vs {figures.days(fig['previous_dates'], today)}" if fig["same_days"] else "vs last month"
+
+
+def _headline(figs: dict) -> None:
+    today: date = figs["as_of"]
+    failed, owed, sales = figs["failed"], figs["outstanding"], figs["sales"]
+    now, before = figures.days(failed["dates"], today), figures.days(failed["previous_dates"], today)
     cols = st.columns(4)
     with cols[0].container(border=True, height="stretch"):
+        diff = failed["failed_count_change"]
         st.metric(
             "Failed invoices",
-            failed["count"],
-            delta=f"{failed['count'] - failed['last_month_count']:+d} vs last month",
+            failed["failed_count"],
+            delta=f"{diff:+.0f} {_vs(failed, today)}" if diff is not None else None,
             delta_color="inverse",
-            help=f"This month; last month {failed['last_month_count']}",
+            help=f"{now}: {failed['failed_count']}; {before}: {failed['failed_count_previous']}",
         )
         if st.button("Why did they fail?", key="ask-failed", type="tertiary", icon=":material/help:"):
             ask("why did invoices fail this month?")
     with cols[1].container(border=True, height="stretch"):
-        st.metric("Value of failed invoices", money_short(failed["value"]), help=money(failed["value"]))
+        value, prev = failed["failed_value"], failed["failed_value_previous"]
+        st.metric(
+            "Value of failed invoices",
+            money_short(value),
+            help=f"{now}: {money(value)}; {before}: {money(prev)}",
+        )
         if st.button("Show them", key="ask-failed-list", type="tertiary", icon=":material/list:"):
             ask("failed invoices this month")
     with cols[2].container(border=True, height="stretch"):
-        st.metric("Outstanding", money_short(owed), help=f"{money(owed)} unpaid or overdue")
+        total = owed["outstanding"]
+        parts = ", ".join(f"{label} {money(v)}" for label, v in owed["parts"])
+        st.metric("Outstanding", money_short(total), help=f"{money(total)} ({parts}); cancelled invoices not counted")
         if st.button("Overdue invoices", key="ask-overdue", type="tertiary", icon=":material/schedule:"):
             ask("overdue invoices")
     with cols[3].container(border=True, height="stretch"):
-        change = (this_total - last_total) / last_total * 100 if last_total else None
+        change = sales["sales_value_change_pct"]
         st.metric(
             "Sales this month",
-            money_short(this_total),
-            delta=f"{change:+.0f}% vs last month" if change is not None else None,
-            help=f"{money(this_total)} so far; last month {money(last_total)}",
+            money_short(sales["sales_value"]),
+            delta=f"{change:+.0f}% {_vs(sales, today)}" if change is not None else None,
+            help=f"{figures.days(sales['dates'], today)}: {money(sales['sales_value'])}; "
+            f"{figures.days(sales['previous_dates'], today)}: {money(sales['sales_value_previous'])}",
         )
         if st.button("Show sales", key="ask-sales", type="tertiary", icon=":material/trending_up:"):
-            ask("sales this month")
+            ask("compare sales this month with last month")
 
 
 def _tickets(tickets: list[dict]) -> None:

@@ -1,15 +1,20 @@
-"""The dashboard's figures, computed through the API's existing endpoints (no Streamlit here).
+"""The dashboard's figures: each one question to the semantic layer (`analyze_data` through POST
+/execute_tool) with the data model's measures, so the chat gives the same number for the same question.
+No figure is summed here, and the regions, vendors and months come from the answers (no Streamlit here).
 
-Today the API has no aggregate endpoint, so these use `POST /execute_tool` with `filter_data`,
-whose answers carry `filtered_records` and `total_amount` for every match, and group the
-returned rows here when all of them came back (otherwise one call per group). When the API's
-`analyze_data` tool (breakdowns and trends as `{columns, rows}` with a Vega-Lite chart) is
-there, `outstanding_by_vendor` and `sales_by_region` become one call each.
+  failed       "compare failed invoices this month with last month"   failed_count, failed_value
+  outstanding  "total outstanding amount"                              outstanding (unpaid + overdue)
+  by_vendor    "outstanding amount by vendor"                          unpaid_amount, overdue_amount
+  sales        "compare sales this month with last month"              sales_value
+  regions      "sales by region this month"                            sales_value by region
+  trend        "monthly sales by region, the last six months"          sales_value by region and month
+
+A comparison with a month not over yet reads the same days of both ("1–7 Dec vs 1–7 Nov"); a trend's
+month so far comes back marked as partial.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
@@ -17,70 +22,138 @@ from dateutil.relativedelta import relativedelta
 
 from .api import Api
 
-ROW_LIMIT = 1000  # filter_data returns at most this many rows per call
-OUTSTANDING = ("unpaid", "overdue")  # what is still owed (partly paid invoices are not counted)
-REGIONS = ("North", "South", "East", "West")
+TREND_MONTHS = 6
+OUTSTANDING_PARTS = ("unpaid_amount", "overdue_amount")  # the outstanding measure's parts in the data model
 
 
-def _totals(api: Api, **params) -> tuple[int, float]:
-    data = api.tool("filter_data", limit=1, **params)
-    return int(data.get("filtered_records") or 0), float(data.get("total_amount") or 0.0)
+def analyze(api: Api, **query) -> dict[str, Any]:
+    """One analyze_data answer's data, with its table as a list of dicts under "records"."""
+    data = api.tool("analyze_data", **query)
+    return {**data, "records": [dict(zip(data["columns"], r)) for r in data["rows"]]}
+
+
+def _one(data: dict) -> dict:
+    return data["records"][0] if data["records"] else {}
+
+
+def _previous(data: dict) -> dict:
+    rows = (data.get("previous") or {}).get("rows") or []
+    return rows[0] if rows else {}
+
+
+def _compared(data: dict, measures: tuple[str, ...]) -> dict[str, Any]:
+    """A total compared with another period: each measure now and before, and which days each holds."""
+    now, before = _one(data), _previous(data)
+    out: dict[str, Any] = {m: now.get(m) or 0 for m in measures}
+    out |= {f"{m}_previous": before.get(m) or 0 for m in measures}
+    out |= {f"{m}_{k}": now.get(f"{m}_{k}") for m in measures for k in ("change", "change_pct")}  # (the API's)
+    out["dates"], out["previous_dates"] = data.get("dates"), (data.get("previous") or {}).get("dates")
+    out["same_days"] = bool(data.get("same_days"))
+    return out
 
 
 def failed_invoices(api: Api) -> dict:
-    """Failed invoices this month (count and value), and last month's for comparison."""
-    n, value = _totals(api, dataset="invoices", period="this_month", status="failed")
-    n_prev, value_prev = _totals(api, dataset="invoices", period="last_month", status="failed")
-    return {"count": n, "value": value, "last_month_count": n_prev, "last_month_value": value_prev}
+    data = analyze(
+        api,
+        dataset="invoices",
+        measures=["failed_count", "failed_value"],
+        period="this_month",
+        compare_to="last_month",
+    )
+    return {**_compared(data, ("failed_count", "failed_value")), "as_of": data.get("as_of")}
 
 
-def _grouped(api: Api, key: str, amount: str, groups: list[str], group_param: str, **params) -> dict[str, float]:
-    """Sum of `amount` per `key` over every matching row: one call when all rows fit, else one per group."""
-    data = api.tool("filter_data", limit=ROW_LIMIT, **params)
-    if int(data.get("filtered_records") or 0) <= len(data.get("results") or []):
-        sums: dict[str, float] = defaultdict(float)
-        for row in data.get("results") or []:
-            sums[str(row.get(key))] += float(row.get(amount) or 0.0)
-        return dict(sums)
-    return {g: _totals(api, **params, **{group_param: g})[1] for g in groups}
+def outstanding(api: Api) -> dict:
+    """{"outstanding": total, "parts": [(label, amount)]}: what is owed, and of which unpaid and overdue."""
+    data = analyze(api, dataset="invoices", measures=["outstanding", *OUTSTANDING_PARTS])
+    row, labels = _one(data), data.get("column_labels") or {}
+    return {
+        "outstanding": row.get("outstanding") or 0,
+        "parts": [(labels.get(m, m), row.get(m) or 0) for m in OUTSTANDING_PARTS],
+    }
 
 
 def outstanding_by_vendor(api: Api) -> list[dict]:
-    """[{vendor, payment_status, amount}] for unpaid and overdue invoices, largest vendors first."""
-    vendors = [v["vendor"] for v in api.tool("filter_data", dataset="vendors", limit=1000).get("results") or []]
-    rows: list[dict[str, Any]] = []
-    for status in OUTSTANDING:
-        sums = _grouped(api, "vendor", "total_amount", vendors, "vendor", dataset="invoices", payment_status=status)
-        rows += [{"vendor": v, "payment_status": status, "amount": round(a, 2)} for v, a in sums.items() if a]
-    total: defaultdict[str, float] = defaultdict(float)
-    for r in rows:
-        total[r["vendor"]] += r["amount"]
-    return sorted(rows, key=lambda r: (-total[r["vendor"]], r["payment_status"]))
+    """[{vendor, part, amount}] per vendor that is owed money (largest first), one row per part of the
+    outstanding measure (its label in the data model: "unpaid amount", "overdue amount")."""
+    data = analyze(
+        api,
+        dataset="invoices",
+        measures=["outstanding", *OUTSTANDING_PARTS],
+        group_by=["vendor"],
+        order_by=["-outstanding"],
+    )
+    labels = data.get("column_labels") or {}
+    return [
+        {"vendor": r["vendor"], "part": labels.get(m, m), "amount": r[m]}
+        for r in data["records"]
+        if r.get("outstanding")
+        for m in OUTSTANDING_PARTS
+        if r.get(m)
+    ]
 
 
-def months_back(today: date, n: int) -> list[str]:
-    """The last n months as YYYY-MM, oldest first, this month last."""
-    first = today.replace(day=1)
-    return [(first - relativedelta(months=k)).strftime("%Y-%m") for k in range(n - 1, -1, -1)]
+def sales(api: Api) -> dict:
+    data = analyze(api, dataset="sales", measures=["sales_value"], period="this_month", compare_to="last_month")
+    return _compared(data, ("sales_value",))
 
 
-def sales_by_region(api: Api, today: date, months: int = 6) -> list[dict]:
-    """[{month, region, amount}] for the last `months` months (this month so far included)."""
-    rows = []
-    for month in months_back(today, months):
-        sums = _grouped(api, "region", "amount", list(REGIONS), "region", dataset="sales", period=month)
-        rows += [{"month": month, "region": r, "amount": round(a, 2)} for r, a in sorted(sums.items())]
-    return rows
+def sales_by_region(api: Api) -> list[dict]:
+    """[{region, amount}] this month, the regions the data has."""
+    data = analyze(api, dataset="sales", measures=["sales_value"], group_by=["region"], period="this_month")
+    return [{"region": r["region"], "amount": r["sales_value"]} for r in data["records"]]
+
+
+def trend_start(as_of: date, months: int = TREND_MONTHS) -> date:
+    """The first day of the trend: `months` months with this one last."""
+    return as_of.replace(day=1) - relativedelta(months=months - 1)
+
+
+def sales_trend(api: Api, as_of: date) -> dict:
+    """{"rows": [{month, region, amount}], "partial": {month: [first day, last day]}} for the last six
+    months (this month so far marked partial by the API)."""
+    data = analyze(
+        api,
+        dataset="sales",
+        measures=["sales_value"],
+        group_by=["region"],
+        time_grain="month",
+        date_from=trend_start(as_of).isoformat(),
+    )
+    rows = [{"month": r["period"], "region": r["region"], "amount": r["sales_value"]} for r in data["records"]]
+    return {"rows": rows, "partial": data.get("partial") or {}}
 
 
 def open_tickets(api: Api) -> list[dict]:
     return [t for t in api.tickets() if t.get("status") in ("open", "in_progress")]
 
 
-def all_figures(api: Api, today: date) -> dict:
+def all_figures(api: Api) -> dict:
+    failed = failed_invoices(api)
+    as_of = date.fromisoformat(failed["as_of"])  # the API's business day (India's calendar), not this machine's
     return {
-        "failed": failed_invoices(api),
-        "outstanding": outstanding_by_vendor(api),
-        "sales": sales_by_region(api, today),
+        "as_of": as_of,
+        "failed": failed,
+        "outstanding": outstanding(api),
+        "by_vendor": outstanding_by_vendor(api),
+        "sales": sales(api),
+        "regions": sales_by_region(api),
+        "trend": sales_trend(api, as_of),
         "tickets": open_tickets(api),
     }
+
+
+def days(dates: list | None, as_of: date | None = None) -> str:
+    """[first, last] ISO days as people say them: '1–7 Dec', '1 Nov–7 Dec', '1–7 Dec 2025' (the year when
+    it is not as_of's)."""
+    if not dates or not dates[0] or not dates[1]:
+        return ""
+    first, last = date.fromisoformat(dates[0]), date.fromisoformat(dates[1])
+    year = "" if as_of and first.year == last.year == as_of.year else f" {last.year}"
+    if first == last:
+        return f"{first.day} {first:%b}{year}"
+    if first.year != last.year:
+        return f"{first.day} {first:%b %Y}–{last.day} {last:%b %Y}"
+    if first.month == last.month:
+        return f"{first.day}–{last.day} {last:%b}{year}"
+    return f"{first.day} {first:%b}–{last.day} {last:%b}{year}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from . import chat
+from . import chat, insights_panel, status_line
 from .format import ago, short
 from .state import api, cached, call, go, invalidate, sign_out, signed_in
 
@@ -23,12 +23,16 @@ def render() -> None:
             if st.button("Sign out", key="signout", icon=":material/logout:", type="tertiary"):
                 sign_out()
                 st.rerun()
-        notes = cached("notifications", lambda: api().notifications()) or []
+        got = cached("notifications", lambda: api().notifications())
+        notes = got or []
         unread = [n for n in notes if not n.get("read")]
         _welcome(unread)
         _tickets()
-        _notifications(notes, unread)
+        if got is not None:  # not read: neither a count nor "nothing yet" would be true
+            _notifications(notes, unread)
         _threads()
+        insights_panel.render()
+        status_line.render()
 
 
 def _welcome(unread: list[dict]) -> None:
@@ -46,8 +50,12 @@ def _welcome(unread: list[dict]) -> None:
 
 
 def _tickets() -> None:
-    tickets = cached("tickets", lambda: api().tickets()) or []
-    open_tickets = [t for t in tickets if t.get("status") in OPEN]
+    got = cached("tickets", lambda: api().tickets())
+    if got is None:  # not read: the count is unknown, so none is shown
+        with st.expander("Open tickets", icon=":material/confirmation_number:"):
+            st.caption("Can't be counted right now.")
+        return
+    open_tickets = [t for t in got if t.get("status") in OPEN]
     with st.expander(
         f"Open tickets ({len(open_tickets)})", expanded=bool(open_tickets), icon=":material/confirmation_number:"
     ):

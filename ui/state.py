@@ -10,6 +10,7 @@ from collections.abc import Callable
 
 import streamlit as st
 
+from . import banner
 from .api import Api, ApiError, api_url_from_env
 
 T = TypeVar("T")
@@ -96,7 +97,9 @@ def call(fn: Callable[..., T], *args, quiet: bool = False, **kw) -> T | None:
             sign_out(keep_message=True)
             st.session_state["signed_out_note"] = e.message
             st.rerun()
-        if not quiet:
+        if e.unreachable:
+            banner.note()  # one banner for the page, however many calls failed
+        elif not quiet:
             st.error(e.message, icon=":material/error:")
         return None
 

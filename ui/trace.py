@@ -1,5 +1,7 @@
-""" "Show your work": the plan, each tool call with its parameters, the data read with row counts, and
-timings, from GET /traces/{id}. Admins get the full trace (every node's output) as well."""
+""" "Show your work", from GET /traces/{id}: first each step in a finance user's words ("Read IndiSky Airlines
+invoices from November 2026 (status failed), 12 ms; found 7."), then one click deeper the technical view:
+how the request was read, each tool call with its parameters, the SQL-level filters, timings and the trace
+id. Admins also get the full trace (every node's output). Times in the workspace's time zone."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import json
 import pandas as pd
 import streamlit as st
 
-from .format import parse_time
+from .localtime import local
 from .state import api, call
 
 
@@ -38,55 +40,63 @@ def panel(trace_id: str, live_steps: list[dict] | None = None) -> None:
     with st.container(border=True, key=f"trace-panel-{trace_id}"):
         calls = t.get("tool_calls") or []
         outcome, colour = OUTCOMES.get(str(t.get("status")), (t.get("status") or "unknown", "gray"))
+        if t.get("outcome") in ("refused", "failed"):
+            outcome, colour = str(t["outcome"]), "red"
         st.markdown(
-            f"**Show your work** &nbsp; :{colour}-badge[{outcome}] :gray-badge[{t.get('duration_ms') or 0:,.0f} ms in all] "
-            f":gray-badge[{len(calls)} tool call{'s' if len(calls) != 1 else ''}]"
+            f"**Show your work** &nbsp; :{colour}-badge[{outcome}] :gray-badge[{t.get('duration_ms') or 0:,.0f} ms in all]"
+            + (f" :gray-badge[{local(t.get('created_at'))}]" if t.get("created_at") else "")
         )
-        st.markdown("**Plan** — how your request was read and what was decided")
-        for line in t.get("summary") or ["No tool was needed for this answer."]:
+        for line in t.get("work") or t.get("summary") or ["No data was needed for this answer."]:
             st.markdown(f"- {_plain(line)}")
-        if calls:
-            st.markdown("**Tool calls**")
-            st.dataframe(
-                pd.DataFrame(
-                    [
-                        {
-                            "tool": x.get("tool"),
-                            "parameters": _params(x.get("params")),
-                            "outcome": x.get("status"),
-                            "ms": x.get("duration_ms"),
-                        }
-                        for x in calls
-                    ]
-                ),
-                hide_index=True,
-                width="stretch",
-                key=f"trace-calls-{trace_id}",
-            )
-        consulted = t.get("data_consulted") or []
-        if consulted:
-            st.markdown("**Data read**")
-            st.dataframe(
-                pd.DataFrame(
-                    [{"table": d.get("table"), "rows": d.get("rows"), "filters": d.get("filters")} for d in consulted]
-                ),
-                hide_index=True,
-                width="stretch",
-                key=f"trace-data-{trace_id}",
-            )
-        steps = _steps(t, live_steps)
-        if steps:
-            st.markdown("**Steps and timings**")
-            st.dataframe(pd.DataFrame(steps), hide_index=True, width="stretch", key=f"trace-steps-{trace_id}")
-        when = parse_time(t.get("created_at"))
-        st.caption(
-            f"Trace {trace_id}"
-            + (f" · {when:%d %b %Y %H:%M:%S} UTC" if when else "")
-            + (f" · user {t['user_id']}" if t.get("user_id") else "")
+        with st.expander("Technical details: tools, parameters, filters, trace id", icon=":material/code:"):
+            _technical(t, calls, live_steps)
+
+
+def _technical(t: dict, calls: list[dict], live_steps: list[dict] | None) -> None:
+    trace_id = t.get("trace_id") or ""
+    for line in t.get("summary") or []:
+        st.markdown(f"- {_plain(line)}")
+    if calls:
+        st.markdown("**Tool calls**")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "tool": x.get("tool"),
+                        "parameters": _params(x.get("params")),
+                        "outcome": x.get("status"),
+                        "ms": x.get("duration_ms"),
+                    }
+                    for x in calls
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+            key=f"trace-calls-{trace_id}",
         )
-        if "steps" in t:  # the full form: Admins only
-            with st.expander("Full trace (Admin)", icon=":material/data_object:"):
-                st.json({k: t.get(k) for k in ("user_id", "workspace_id", "router", "plan", "steps")}, expanded=False)
+    consulted = t.get("data_consulted") or []
+    if consulted:
+        st.markdown("**Data read (SQL filters)**")
+        st.dataframe(
+            pd.DataFrame(
+                [{"table": d.get("table"), "rows": d.get("rows"), "filters": d.get("filters")} for d in consulted]
+            ),
+            hide_index=True,
+            width="stretch",
+            key=f"trace-data-{trace_id}",
+        )
+    steps = _steps(t, live_steps)
+    if steps:
+        st.markdown("**Steps and timings**")
+        st.dataframe(pd.DataFrame(steps), hide_index=True, width="stretch", key=f"trace-steps-{trace_id}")
+    st.caption(
+        f"Trace id {trace_id}"
+        + (f" · {local(t.get('created_at'), with_seconds=True)}" if t.get("created_at") else "")
+        + (f" · user {t['user_id']}" if t.get("user_id") else "")
+    )
+    if "steps" in t:  # the full form: Admins only
+        st.markdown("**Full trace (Admin)**")
+        st.json({k: t.get(k) for k in ("user_id", "workspace_id", "router", "plan", "steps")}, expanded=False)
 
 
 def _steps(t: dict, live: list[dict] | None) -> list[dict]:
@@ -104,14 +114,19 @@ def _steps(t: dict, live: list[dict] | None) -> list[dict]:
 
 
 def _params(params) -> str:
+    """'vendor=IndiSky Airlines, measures=sales_value, invoice_numbers=INV-1, INV-2 and 5 more'."""
     if not params:
         return ""
     out = []
     for k, v in params.items():
         if isinstance(v, list):
-            v = f"{len(v)} items"
+            shown = ", ".join(str(x) for x in v[:3])
+            v = shown + (f" and {len(v) - 3} more" if len(v) > 3 else "")
+        elif isinstance(v, dict):
+            v = json.dumps(v, ensure_ascii=False)
         out.append(f"{k}={v}")
-    return ", ".join(out) if len(", ".join(out)) < 300 else json.dumps(params)[:300] + "…"
+    text = ", ".join(out)
+    return text if len(text) < 300 else text[:299] + "…"
 
 
 def _plain(line: str) -> str:

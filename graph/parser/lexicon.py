@@ -161,6 +161,7 @@ def correct_word(word: str) -> str:
 HINGLISH = [
     (re.compile(p), e)
     for p, e in [
+        (r"\b(?:yr|yrs)\b", "year"),  # (not Hinglish: the short form people type)
         (r"\bpich+(?:h)?le (?:saal|sal|varsh)\b", "last year"),
         (r"\bis (?:saal|sal|varsh)\b", "this year"),
         (r"\bpich+(?:h)?le (?:mahine|mahina|month)\b", "last month"),
@@ -176,13 +177,15 @@ HINGLISH = [
         ),
         (r"\bkitne\b", "how many"),
         (r"\bkitna\b|\bkitni\b", "how much"),
-        (r"\bsabse (?:bada|bade|badi|zyada|jyada)\b", "biggest"),
+        (r"\bsabse (?:zyada|jyada|zyaada|adhik)\b", "most"),
+        (r"\bsabse (?:bada|bade|badi)\b", "biggest"),
+        (r"\bfail (?:hua|hue|hui|huye|ho gaye|ho gayi|ho gaya)\b", "failed"),
         (r"\bsabse (?:kam|chhota|chhote|chhoti)\b", "smallest"),
         (r"\bkaun ?sa\b|\bkaun ?si\b|\bkaun\b", "which"),
         (r"\bsirf\b|\bkewal\b", "only"),
         (r"\baur\b", "and"),
         (r"\b(?:dena|dene|chukana) (?:hai|hain|baaki hai|baki hai)\b|\bbaaki hai\b", "owe"),
-        (r"\bpay kiya\b|\bpay kiye\b|\bbhugtan kiya\b", "paid"),
+        (r"\bpay kiya\b|\bpay kiye\b|\bbhugtan kiya\b", "we paid"),
         (r"\b(?:the|thi|tha)\s*\?*\s*$", "were there"),  # "kitne customers the?": how many were there (in that set)
         (
             r"\b(?:ki|ka|ke|ko|hai|hain|tha|thi|the hain|hui|hua|hue|mein|se|wale|wali|waale|kiya|kiye|aaye|aaya|aayi|karo|kar do|hota|hoti|hote|kya)\b",
@@ -263,7 +266,7 @@ NUM = (
     r"|(?![a-z0-9])(?!\s*(?:invoices?|bills?|days?|weeks?|months?|years?|times|transactions?|sales|records|rows|vendors?|%|percent)))"
     r"(?:\s*(?:rupees|rs\.?|inr)\b)?"
 )
-_MIN = r"(?:over|above|more than|greater than|higher than|bigger than|exceeding|exceeds|in excess of|at least|minimum(?: of)?|min\.?|not less than|upwards of|starting (?:from|at)|>=?|≥)"
+_MIN = r"(?:over|above|more than|greater than|higher than|bigger than|exceeding|exceeds|exceeded|exceed|in excess of|at least|minimum(?: of)?|min\.?|not less than|upwards of|starting (?:from|at)|>=?|≥)"
 _MAX = r"(?:under|below|less than|lower than|smaller than|cheaper than|at most|up ?to|not more than|not over|not above|maximum(?: of)?|max\.?|within|<=?|≤)"
 _AMT_WORD = r"(?:(?:with |having |of )?(?:an? )?(?:total |invoice |bill )?(?:amount|value|worth|total|valued|priced)s?\s*(?:of|is|=|:)?\s*)?"
 RANGE_AMT_RE = re.compile(

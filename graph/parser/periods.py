@@ -74,6 +74,7 @@ class Dates:
     date_to: str | None = None
     error: str | None = None
     spans: list[tuple[int, int]] = field(default_factory=list)
+    assumed: list[str] = field(default_factory=list)  # readings the answer should state ("from November")
 
 
 def _month(tok: str) -> int:
@@ -248,7 +249,13 @@ def extract_dates(t: str, today: date) -> Dates:
         mo = _month(tok)
         named = _year(y)
         year = named if named is not None else _recent_month(mo, today)
-        if prep in ("since", "from", "after"):
+        onwards = re.match(
+            r"\s*(?:on(?:wards)?|till (?:date|now|today)|to (?:date|now)|until (?:now|today))\b", t[m.end() :]
+        )
+        if prep == "from" and not onwards:  # "cancelled sales from November": that month (stated)
+            out.period = f"{year}-{mo:02d}"
+            out.assumed.append(f"I read “from {tok.capitalize()}” as {date(year, mo, 1):%B %Y} only")
+        elif prep in ("since", "from", "after"):
             out.date_from = (
                 date(year, mo, 1).isoformat()
                 if prep != "after"

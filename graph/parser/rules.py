@@ -40,6 +40,8 @@ from .patterns import (
 from .slots import filter_params, ticket_id_of
 from .turn import Turn, clarify
 
+CONVERSATION = re.compile(r"\b(?:this|the|our|my|whole|current) (?:session|conversation|chat|thread)\b")
+
 
 def empty(turn: Turn) -> Intent | None:
     if not re.search(r"[a-z0-9]", turn.original.lower()):
@@ -171,6 +173,8 @@ def export(turn: Turn) -> Intent | None:
     if not (EXPORT.search(t) or (FORMATS[0][0].search(t) or FORMATS[1][0].search(t)) and ref):
         return None
     fmt = next((f for rx, f in FORMATS if rx.search(t)), "csv")
+    if CONVERSATION.search(t):  # "export a summary of this session as pdf": the conversation, not its last answer
+        return turn.tool("export_conversation", {"format": "pdf"}, conf=0.9, why="save this conversation as a pdf")
     tid = ticket_id_of(turn.ticket_match) if turn.ticket_match else None
     if re.search(r"\bfixed report\b|\b(?:fixed|resolved|corrected) (?:invoices|ones|records|data|file)\b", t) or (
         FIXED.search(t) and not s.has_filter and not ref

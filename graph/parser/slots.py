@@ -153,6 +153,8 @@ def read_slots(
             p[k] = getattr(dates, k)
     if dates.error:
         p["_date_error"] = dates.error
+    if dates.assumed:
+        p["_assumed"] = list(dates.assumed)
     rest = blank(rest, dates.spans)
     rest = INVOICE_NO.sub(lambda m: p.setdefault("invoice_numbers", []).append(m.group(0).upper()) or SEP, rest)
     rest = TICKET_ID.sub(SEP, rest)

@@ -19,6 +19,7 @@ The same decision applies to the offline parser and to a model's tool call. A to
 from __future__ import annotations
 
 import json
+import re
 
 from typing import Any
 
@@ -44,8 +45,16 @@ from .shapes import (
     with_polarity,
     with_ranking_or_share,
 )
-from .carry import with_carried_parts
-from .counts import with_count_asked, with_measure_named_by, with_unit_condition, with_units_asked
+from .carry import with_carried_parts, with_previous_filter_in_query
+from .dates import with_time_dimension
+from .counts import (
+    with_count_asked,
+    with_measure_named_by,
+    with_most_by_status,
+    with_overall_average,
+    with_unit_condition,
+    with_units_asked,
+)
 from .records import with_record_ranking
 from .values import declared_values, with_attribute_lookup, with_declared_values
 from .words import DATA_TOOLS, FILLER, FOLLOW_CUE, PERIOD_KEYS, parser_words, unused_words
@@ -76,10 +85,14 @@ __all__ = [
     "with_units_asked",
     "with_declared_values",
     "with_measure_named_by",
+    "with_most_by_status",
     "with_named_measure_or_dataset",
+    "with_overall_average",
     "with_polarity",
+    "with_previous_filter_in_query",
     "with_ranking_or_share",
     "with_record_ranking",
+    "with_time_dimension",
     "DATA_TOOLS",
     "FILLER",
     "PERIOD_KEYS",
@@ -144,6 +157,7 @@ def interpret(
         "action": str(action or kind),
         "router": str(intent.get("router") or "offline"),
         "model": intent.get("model") or None,
+        "fallback": intent.get("fallback") or None,
         "parts": [],
         "unused": [],
         "assumptions": [],
@@ -158,6 +172,22 @@ def interpret(
     return interp
 
 
+_PRONOUN = re.compile(r"\b(?:them|they|their|theirs|it|its)\b")
+
+
+def _leans_back(text: str, model: Any = None) -> bool:
+    """A cue of a follow-up, other than a pronoun for records the message itself named before it
+    ("invoices with no GSTIN on them": them are those invoices)."""
+    words = vocabulary(model).find(text)
+    for m in FOLLOW_CUE.finditer(text):
+        if _PRONOUN.fullmatch(m.group(0)) and any(
+            h.end <= m.start() and any(t.kind == "dataset" for t in h.terms) for h in words
+        ):
+            continue
+        return True
+    return False
+
+
 def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model: Any = None) -> bool:
     """A self-contained new question: read alone it is a whole data question (it names what it asks
     about: a dataset or a measure), it leans on nothing before (no pronoun, no "and for ..."), and the
@@ -165,7 +195,7 @@ def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model:
     if alone.kind != "tool" or alone.tool not in (FILTER_DATA, ANALYZE_DATA):
         return False
     low = alone_turn.core or alone_turn.t
-    if FOLLOW_CUE.search(low) or FOLLOW_CUE.search(alone_turn.t):
+    if _leans_back(low, model) or _leans_back(alone_turn.t, model):
         return False
     named = any(t.kind in ("dataset", "measure") for h in vocabulary(model).find(alone_turn.t) for t in h.terms)
     if not named:
@@ -199,6 +229,8 @@ def understand(
         record = {**proposed.__dict__, **(llm or {"router": "llm", "model": None}), "fallback": None}
     else:
         record = {**parsed.__dict__, "router": "offline", "model": None, "fallback": fallback}
+    if turn.slots.params.get("_assumed") and record.get("kind") in ("tool", "template"):
+        record["assumed"] = list(turn.slots.params["_assumed"])
     last = pctx.last_result or {}
     previous = {**dict(last.get("params") or {}), **query_of(last.get("tool"), dict(last.get("query") or {}))}
     standalone = None
@@ -226,10 +258,16 @@ def understand(
     record = with_ranking_or_share(record, t, model)  # "who was our biggest customer": a ranking of customers
     record = with_unit_condition(record, t, model)  # "sales that had more than 15 units": quantity, not amount
     record = with_measure_named_by(record, t, model)  # "least sold product by units"
+    record = with_overall_average(record, t, model)  # "average payment terms across our vendors": one figure
+    record = with_most_by_status(record, t, model)  # "which vendor failed the most": failures counted
     record = with_record_ranking(record, t, model)  # "the 5 smallest invoices", "sort them by amount"
     record = with_count_asked(record, t, model)  # "how many of those were completed?": a count, not a value
     record = with_units_asked(record, t, model, pctx.lookups)  # "how many monitors did we sell": units
-    record = with_polarity(record, t)  # "the worst failure rate": the highest
+    record = with_time_dimension(record, t, model)  # "invoices due this month": the due date's period
+    record = with_polarity(record, t)
+    record = with_previous_filter_in_query(
+        record, pctx.last_result
+    )  # "sum them up" after a listing  # "the worst failure rate": the highest
     interp = interpret(
         text, record, rest=turn.slots.rest, standalone=standalone, previous=previous, model=model, lookups=pctx.lookups
     )

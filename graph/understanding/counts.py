@@ -144,15 +144,20 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
         w: name
         for name, d in ds.dimensions.items()
         if d.type == "number" and d.format not in ("money",)
-        for w in [name.replace("_", " "), *(d.synonyms or [])]
+        for w in [name.replace("_", " "), d.label or name, *(d.synonyms or [])]
     }
     if not numeric:
         return record
     words = "|".join(re.escape(w) for w in sorted(numeric, key=len, reverse=True))
     m = re.search(rf"\b({'|'.join(OPS)})\s+(\d+(?:\.\d+)?)\s+({words})\b", low)
-    if not m:
+    exact = re.search(rf"\b(\d+)[- ]days?[- ]+({words})\b", low)  # "on 15-day payment terms"
+    if m:
+        op, number, dim = OPS[m.group(1)], float(m.group(2)), numeric[m.group(3)]
+    elif exact and ds.dimensions[numeric[exact.group(2)]].format == "days":
+        op, number, dim = "eq", float(exact.group(1)), numeric[exact.group(2)]
+        query = {k: v for k, v in query.items() if k not in PERIOD_KEYS or ds.time}  # "15-day" was no period
+    else:
         return record
-    op, number, dim = OPS[m.group(1)], float(m.group(2)), numeric[m.group(3)]
     if record.get("tool") == ANALYZE_DATA:
         filters = [
             dict(f)
@@ -170,12 +175,12 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
     count = _count_measure(ds, "", vocab, ds_name)
     if HOW_MANY.search(low) and count:
         measures = [count]
-    if not measures:  # a listing of those rows
-        where_ok = all(f.get("op", "eq") == "eq" for f in filters[:-1])
-        if not where_ok:
-            return record
+    listing = not measures
+    if listing:  # a listing of those records: one row per record
         measures = [count] if count else []
     new = {"dataset": ds_name, "measures": measures, "filters": filters}
+    if listing and ds.key in ds.dimensions:
+        new["group_by"] = [ds.key]
     new |= {k: v for k, v in query.items() if k in PERIOD_KEYS or k in ("group_by", "order_by", "limit")}
     return {
         **record,
@@ -222,3 +227,62 @@ def with_measure_named_by(record: dict[str, Any], text: str, model: Any = None) 
             params = {**params, "query": query} if "query" in params else query
             return {**record, "params": params, "reason": f"{record.get('reason') or ''}; by {new}".strip("; ")}
     return record
+
+
+def with_overall_average(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "average payment terms across our vendors": one average over them all, not one per vendor ("by",
+    "per", "each", "which" still break it down)."""
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds = vocab.model.datasets.get(str(query.get("dataset") or ""))
+    measures = list(query.get("measures") or [])
+    groups = list(query.get("group_by") or [])
+    if ds is None or len(groups) != 1 or len(measures) != 1 or measures[0] not in ds.measures:
+        return record
+    low = text.lower()
+    if ds.measures[measures[0]].agg != "avg" or not re.search(r"\bacross (?:all|our|the|every)\b", low):
+        return record
+    if re.search(r"\b(?:by|per|each|every|which|wise|split|broken|grouped|top|bottom)\b", low) or query.get("limit"):
+        return record
+    query.pop("group_by")
+    query.pop("order_by", None)
+    params = {**params, "query": query} if "query" in params else query
+    return {
+        **record,
+        "params": params,
+        "reason": f"{record.get('reason') or ''}; one average across them all".strip("; "),
+    }
+
+
+STATUS_MOST = re.compile(
+    r"\b(?:fail(?:ed|s)?|cancel(?:l?ed|s)?|return(?:ed|s)?|reject(?:ed|s)?|bounced?)\s+(?:the\s+)?(?:most|least|more|less)\b"
+)
+
+
+def with_most_by_status(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
+    """ "which vendor failed the most": the most failures (a count), not the biggest failed value."""
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
+        return record
+    params, query = _query(record)
+    vocab = vocabulary(model)
+    ds_name = str(query.get("dataset") or "")
+    ds = vocab.model.datasets.get(ds_name)
+    measures = list(query.get("measures") or [])
+    low = text.lower()
+    if ds is None or len(measures) != 1 or not query.get("group_by") or not STATUS_MOST.search(low):
+        return record
+    if HOW_MUCH.search(low) or measures[0] not in ds.measures or ds.measures[measures[0]].format != "money":
+        return record
+    count = _count_measure(ds, "", vocab, ds_name)
+    if not count:
+        return record
+    query["measures"] = [count]
+    query["order_by"] = [str(o).replace(measures[0], count) for o in query.get("order_by") or []]
+    params = {**params, "query": query} if "query" in params else query
+    return {
+        **record,
+        "params": params,
+        "reason": f"{record.get('reason') or ''}; the most of them: a count".strip("; "),
+    }

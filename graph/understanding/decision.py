@@ -137,7 +137,7 @@ def decide(
 
 def assumptions_of(interp: Interpretation, intent: dict[str, Any]) -> list[str]:
     """What the answer should say it assumed: filters of the data kept from an earlier question."""
-    out: list[str] = []
+    out: list[str] = list(intent.get("assumed") or [])
     if interp.get("action") not in DATA_TOOLS:
         return out
     for p in interp.get("parts") or []:
@@ -254,8 +254,10 @@ def referent_problem(tool: str | None, resolved: Resolution) -> str | None:
 # a follow-up leans on the last question: a pronoun, "that month", "and for ...", "only ...", "sort ..."
 def stated(interp: Interpretation) -> str:
     """The first line of an answer that ran on an assumption: "Kept from your last question: period last month." """
-    return (
-        "Kept from your last question: "
-        + "; ".join(a.replace(" (kept from your last question)", "") for a in interp.get("assumptions") or [])
-        + "."
-    )
+    said = list(interp.get("assumptions") or [])
+    kept = [
+        a.replace(" (kept from your last question)", "") for a in said if a.endswith("(kept from your last question)")
+    ]
+    read = [a for a in said if not a.endswith("(kept from your last question)")]
+    lines = ([f"Kept from your last question: {'; '.join(kept)}."] if kept else []) + [f"{r}." for r in read]
+    return " ".join(lines)

@@ -49,12 +49,28 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
     ranked = re.search(rf"\b(\d{{1,3}}|{counts})\s+(?:(?:of\s+)?(?:the|our)\s+)?({BIG}|{SMALL})\s+(?:{words})\b", low)
     ranked = ranked or re.search(rf"\b(?:the\s+)?({BIG}|{SMALL})\s+(\d{{1,3}}|{counts})\s+(?:{words})\b", low)
     sort = SORT.search(low)
+    single = re.search(rf"\b({BIG}|{SMALL})\s+(?:single|individual|one)\s+(?:{words})\b", low)
+    asked = re.search(r"\b(?:which|what)\s+(\w+)\s+(?:was|is|were|did|made|placed|bought|sent|raised)\b|\bwho\b", low)
+    extra: list[str] = []
+    if asked and asked.group(1):
+        extra = [
+            t.name
+            for h in vocab.find(asked.group(1))
+            for t in h.terms
+            if t.kind == "dimension" and t.dataset == ds_name and t.name != ds.key
+        ][:1]
+    elif asked:  # "who placed the biggest single order": the party of the record
+        extra = [str(d) for d in ("customer", "vendor") if d in ds.dimensions][:1]
+    if single and (asked or "single" in single.group(0)) and not ranked:
+        ranked = single
     if not ranked and not sort:
         return record
     measure = _amount_measure(ds)
     if measure is None:
         return record
-    if ranked:
+    if ranked is single and single is not None:
+        limit, descending = 1, re.fullmatch(BIG, single.group(1)) is not None
+    elif ranked:
         a, b = ranked.group(1), ranked.group(2)
         n_word, size = (a, b) if re.fullmatch(rf"\d{{1,3}}|{counts}", a) else (b, a)
         limit = int(n_word) if n_word.isdigit() else COUNT_WORDS[n_word]
@@ -67,7 +83,7 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
     new = {
         "dataset": ds_name,
         "measures": [measure],
-        "group_by": [ds.key],
+        "group_by": [ds.key, *extra],
         "order_by": [("-" if descending else "") + measure],
         "limit": limit,
         **{k: v for k, v in query.items() if k in PERIOD_KEYS},

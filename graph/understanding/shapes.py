@@ -15,9 +15,10 @@ from .words import FOLLOW_CUE, ASCENDING, COUNT_WORDS, FILTER_FIELDS, PERIOD_KEY
 
 CONDITION = re.compile(
     r"\b(?:with|having|whose|who|that|which)\b[^.?!]{0,40}?\b(?P<op>over|above|more than|greater than|exceeding|"
-    r"at least|under|below|less than|at most)\b|\b(?P<op2>above|over|below|under)\b"
+    r"at least|under|below|less than|at most|exceeded|exceeds|exceed)\b|\b(?P<op2>above|over|below|under)\b"
 )
 OPS_OF = {"over": "gt", "above": "gt", "more than": "gt", "greater than": "gt", "exceeding": "gt"}
+OPS_OF |= {"exceeded": "gt", "exceeds": "gt", "exceed": "gt"}
 OPS_OF |= {"at least": "gte", "under": "lt", "below": "lt", "less than": "lt", "at most": "lte"}
 
 
@@ -258,6 +259,17 @@ def with_named_measure_or_dataset(record: dict[str, Any], text: str, model: Any 
         for t in h.terms
         if t.kind == "dataset"
     }
+    if len(datasets) > 1:  # "top selling product": sales, whose product is a dimension, not the products list
+        holds = [
+            d
+            for d in datasets
+            if all(
+                any(t.kind == "dimension" and t.dataset == d for t in h.terms)
+                for h in hits
+                if any(t.kind == "dataset" and t.dataset != d for t in h.terms)
+            )
+        ]
+        datasets = set(holds) if len(holds) == 1 else datasets
     measures = {(t.dataset, t.name) for h in hits for t in h.terms if t.kind == "measure"}
     period = {k: v for k, v in params.items() if k in PERIOD_KEYS}
     if len(datasets) == 1 and current not in datasets:

@@ -29,7 +29,7 @@ FILLER = set(
     per cent vs versus via etc also too very really actually basically just only even still
     wise overall altogether together entire whole full complete
     came come comes coming receive received receiving brought bring placed place located based far across
-    everyone everybody anyone weakest strongest busiest quietest happen happened because
+    everyone everybody anyone weakest strongest busiest quietest happen happened because single individual onwards onward fraction proportion
     run running ran do doing prepare generate produce
     """.split()
 )
@@ -187,7 +187,7 @@ ROW_MEASURES = re.compile(r"^(?:largest|smallest|biggest|max|min)_|_count$")
 FOLLOW_CUE = re.compile(
     r"\b(?:these|those|them|they|their|theirs|its|it|same|instead|too|also|again|previous|above|earlier|"
     r"that (?:month|year|quarter|week|period|day|vendor|supplier|customer|client|region|one|list|breakdown)|"
-    r"this (?:list|breakdown|one))\b|\b(?:were|was) there\s*[?.!]*\s*$|"
+    r"this (?:list|breakdown|one))\b|\b(?:were|was) there\s*[?.!]*\s*$|^how (?:many|much) (?:were|was|are|is|of)\b|"
     r"^(?:and|but|then|now|so|ok|okay|only|just|what about|how about|make it|sort|order|by|as a|for|except|"
     r"excluding|without|compare|versus|vs)\b"
 )

@@ -193,6 +193,8 @@ def test_sample_scenario_in_a_real_browser(web_app, live_server, browser, shots,
     maya.screenshot(path=str(shots / "chat.png"))
     why.get_by_text("Show your work").click()
     panel = maya.locator("[class*='st-key-trace-panel-']").last
+    panel.get_by_text("grouped by reason").wait_for()  # first in a finance user's words
+    panel.get_by_text(re.compile("^Technical details")).click()  # then the tools, one click deeper
     panel.get_by_text("Data read").wait_for()
     settle(maya)
     expect(panel).to_contain_text("explain_failures")

@@ -13,7 +13,8 @@ from sqlalchemy import text
 from tools import analytics
 from tools.money import money
 from tools.registry import run_tool
-from tests.helpers import rows_of, sql
+
+from ..helpers import rows_of, sql, this_month_so_far
 
 
 def months_back(today: date, n: int) -> date:
@@ -235,19 +236,13 @@ def test_sales_by_region_last_month_with_a_bar_chart(services, maya):
 
 
 def test_compare_sales_this_month_with_last_month(services, maya):
+    """This month so far against the same days of last month (1–7 Dec against 1–7 Nov), whole months once
+    this month is over (its last day): tests/unit/test_fair_periods.py travels to both."""
     today = services.today()
-    ((now,),) = sql(
-        services,
-        "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
-        s=months_back(today, 0),
-        e=months_back(today, -1),
-    )
-    ((before,),) = sql(
-        services,
-        "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e",
-        s=months_back(today, 1),
-        e=months_back(today, 0),
-    )
+    (s, e), (ps, pe) = this_month_so_far(today)
+    over = e == months_back(today, -1)
+    total = "SELECT sum(amount) FROM sales WHERE workspace_id = 'acme' AND sale_date >= :s AND sale_date < :e"
+    ((now,),), ((before,),) = sql(services, total, s=s, e=e), sql(services, total, s=ps, e=pe)
     res = analyze(maya, dataset="sales", measures=["sales_value"], period="this_month", compare_to="last_month")
     (row,) = rows_of(res)
     assert row["sales_value"] == pytest.approx(now, abs=0.01) and row["sales_value_previous"] == pytest.approx(
@@ -256,7 +251,10 @@ def test_compare_sales_this_month_with_last_month(services, maya):
     assert row["sales_value_change"] == pytest.approx(now - before, abs=0.02)
     assert row["sales_value_change_pct"] == pytest.approx(round((now - before) / before * 100, 1))
     direction = "up" if now > before else "down"
-    assert f"{money(now)}, against {money(before)} last month" in res.message
+    if over:
+        assert f"{money(now)}, against {money(before)} last month" in res.message
+    else:
+        assert f"{money(now)}, against {money(before)} the same days of last month" in res.message
     assert f"{direction} {money(abs(now - before))} ({(now - before) / before * 100:+.1f}%)" in res.message
 
 

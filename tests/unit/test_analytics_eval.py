@@ -9,7 +9,7 @@ The harness (load_eval, run_eval) is also used by benchmarks/analytics_eval.py.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -27,7 +27,7 @@ from tools.queries import FilterParams
 from tools.registry import run_tool
 from tools.semantic import SemanticQuery
 
-from ..helpers import cfg, plain, turn
+from ..helpers import cfg, plain, this_month_so_far, turn
 
 EVAL_PATH = Path(__file__).with_name("analytics_eval.yaml")
 ACCURACY_TARGET = 0.90
@@ -225,6 +225,16 @@ def bounds(today: date) -> dict[str, date]:
     out: dict[str, date] = {}
     for name, (s, e) in spans.items():
         out[f"{name}_s"], out[f"{name}_e"] = s, e
+    # compared fairly: this month (year) so far against the same days of last month (year), whole when over
+    (_, out["so_far_this_month_e"]), (_, out["so_far_last_month_e"]) = this_month_so_far(today)
+    tomorrow = today + timedelta(days=1)
+    year_over = tomorrow.month == tomorrow.day == 1
+    out["so_far_this_year_e"] = date(today.year + 1, 1, 1) if year_over else tomorrow
+    try:
+        year_before = date(today.year - 1, tomorrow.month, tomorrow.day)
+    except ValueError:  # tomorrow is 29 February: last year's same days end with 28 February
+        year_before = date(today.year - 1, 3, 1)
+    out["so_far_last_year_e"] = date(today.year, 1, 1) if year_over else year_before
     return out
 
 

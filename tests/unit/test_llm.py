@@ -251,6 +251,8 @@ def test_viewer_is_never_offered_write_tools(services):
         ]
     )
     assert filter_schema["description"].startswith("Filter invoices")
+    conversation = next(t for t in tool_schemas("Manager") if t["function"]["name"] == "export_conversation")
+    assert "thread_id" not in conversation["function"]["parameters"]["properties"]  # the graph names the thread
 
     # and through the graph: what the model was actually offered for victor (Viewer)
     model = ScriptedChatModel(script=scenario_brain)

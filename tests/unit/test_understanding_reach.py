@@ -130,3 +130,65 @@ def test_the_five_smallest_invoices_match_sql(services):
         ]
     out = turn(compile_graph(services), cfg("maya", "reach-1"), "show the 5 smallest invoices from last month")
     assert [r[0] for r in out["result"]["data"]["rows"]] == expected
+
+
+def test_a_period_of_another_date_applies_to_that_date(services):
+    """ "invoices due this month" lists by the due date; "how much is due this month" keeps the amount."""
+    from dateutil.relativedelta import relativedelta
+
+    from business_data import clock
+    from graph.builder import compile_graph
+
+    _, q = read("how much is due this month")
+    assert q["measures"] == ["outstanding"] and q["time_dimension"] == "due_date"
+    _, q = read("how many invoices have a due date this month?")
+    assert q["measures"] == ["invoice_count"] and q["time_dimension"] == "due_date"
+    first = clock.today().replace(day=1)
+    with services.business.connect() as c:
+        (expected,) = c.execute(
+            text("SELECT count(*) FROM invoices WHERE workspace_id = 'acme' AND due_date >= :a AND due_date < :b"),
+            {"a": first, "b": first + relativedelta(months=1)},
+        ).one()
+    out = turn(compile_graph(services), cfg("maya", "reach-2"), "invoices due this month")
+    assert out["result"]["data"]["filtered_records"] == expected
+    assert "due" in out["response"].lower()
+
+
+def test_the_single_biggest_record_and_who_it_was():
+    _, q = read("what was the largest single sale last quarter, and which customer was it?")
+    assert (q["group_by"], q["order_by"], q["limit"]) == (["sale_id", "customer"], ["-sales_value"], 1)
+    _, q = read("who placed the biggest single order this year?")
+    assert q["group_by"] == ["sale_id", "customer"]
+
+
+def test_a_number_of_days_of_a_days_column_is_that_value():
+    _, q = read("vendors on 15-day payment terms")
+    assert {"field": "payment_terms_days", "op": "eq", "value": 15.0} in q["filters"]
+    assert q["group_by"] == ["vendor"]  # the vendors themselves, listed
+
+
+def test_an_average_across_all_of_them_is_one_figure():
+    _, q = read("average payment terms across our vendors")
+    assert q["measures"] == ["average_terms"] and "group_by" not in q
+
+
+def test_from_a_month_is_that_month_and_the_answer_says_so():
+    record, q = read("show me cancelled sales from november")
+    assert q["period"].endswith("-11") and "date_from" not in q
+    assert any("November" in a and "only" in a for a in record.get("assumed") or [])
+    _, q = read("sales from november onwards")
+    assert q["date_from"].endswith("-11-01") and "period" not in q
+
+
+def test_sum_them_up_and_failed_the_most():
+    last = {
+        "tool": "filter_data",
+        "dataset": "invoices",
+        "params": {"dataset": "invoices", "payment_status": "overdue"},
+        "query": {"dataset": "invoices", "filters": [{"field": "payment_status", "value": "overdue"}]},
+    }
+    record, q = read("sum them up", last)
+    assert record["tool"] == "analyze_data" and not (record.get("refs") or {}).get("filter")
+    assert q["filters"] == [{"field": "payment_status", "value": "overdue"}]
+    _, q = read("which vendor failed the most this year")
+    assert q["measures"] == ["invoice_count"] and q["order_by"] == ["-invoice_count"]
