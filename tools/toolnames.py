@@ -10,6 +10,7 @@ from typing import Final
 ANALYZE_DATA: Final = "analyze_data"
 CREATE_TICKET: Final = "create_ticket"
 EXPLAIN_FAILURES: Final = "explain_failures"
+EXPORT_CONVERSATION: Final = "export_conversation"
 EXPORT_REPORT: Final = "export_report"
 FILTER_DATA: Final = "filter_data"
 RUN_TEMPLATE: Final = "run_template"

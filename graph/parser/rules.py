@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA, VIEW_NOTIFICATIONS
+from tools.toolnames import EXPLAIN_FAILURES, EXPORT_CONVERSATION, EXPORT_REPORT, FILTER_DATA, VIEW_NOTIFICATIONS
 
 from ..intent import Intent
 from .patterns import (
@@ -174,7 +174,7 @@ def export(turn: Turn) -> Intent | None:
         return None
     fmt = next((f for rx, f in FORMATS if rx.search(t)), "csv")
     if CONVERSATION.search(t):  # "export a summary of this session as pdf": the conversation, not its last answer
-        return turn.tool("export_conversation", {"format": "pdf"}, conf=0.9, why="save this conversation as a pdf")
+        return turn.tool(EXPORT_CONVERSATION, {"format": "pdf"}, conf=0.9, why="save this conversation as a pdf")
     tid = ticket_id_of(turn.ticket_match) if turn.ticket_match else None
     if re.search(r"\bfixed report\b|\b(?:fixed|resolved|corrected) (?:invoices|ones|records|data|file)\b", t) or (
         FIXED.search(t) and not s.has_filter and not ref

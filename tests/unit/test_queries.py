@@ -13,7 +13,8 @@ from graph.parser import parse
 from tools.queries import FILTER_KEYS, FilterParams
 from tools.registry import spec
 
-NOT_FILTERS = {"dataset", "workspace", "limit", "where"}  # which data, where, how many; `where`: see FILTER_KEYS
+# which data, where, how many, which date a period applies to; `where`: see FILTER_KEYS
+NOT_FILTERS = {"dataset", "workspace", "limit", "where", "date_field"}
 
 
 @pytest.mark.parametrize("tool", ["filter_data", "export_report"])

@@ -23,6 +23,8 @@ PENDING = {
     "ui/dashboard.py": "the dashboard asks analyze_data through the API",
     "ui/figures.py": "the dashboard asks analyze_data through the API",
     "ui/tickets.py": "the web app (an HTTP client: it cannot import tools/)",
+    "ui/insights_panel.py": "the web app (an HTTP client: it cannot import tools/)",
+    "ui/session_pdf.py": "the web app (an HTTP client: it cannot import tools/)",
 }
 
 
