@@ -28,11 +28,13 @@ test: $(STAMP) lint
 	$(VENV)/bin/pytest -q
 	FINKRAFT_TEST_DB=postgres $(VENV)/bin/pytest -q
 
-# ruff (lint, then format) and mypy, configured in pyproject.toml; `make test` runs this first
+# ruff (lint, then format), mypy and the layering (import-linter), configured in pyproject.toml;
+# `make test` runs this first
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 
 bench: $(STAMP)
 	$(PY) benchmarks/chat_turn.py

@@ -9,18 +9,14 @@
 
 from __future__ import annotations
 
-from functools import wraps
+import inspect
 from typing import Any
 from collections.abc import Callable
 
+from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.checkpoint.base import BaseCheckpointSaver
 from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
-
-try:  # LangGraph's own node wrapper (private): sync and async bodies, no run of its own in the trace
-    from langgraph._internal._runnable import RunnableCallable
-except ImportError:  # a LangGraph that moved it: plain functions (a thread hop per node, as before)
-    RunnableCallable = None  # type: ignore[assignment,misc]
 
 from .checkpointers import default_checkpointer
 from .nodes import Nodes, after_act, after_confirm, after_gate, after_plan, after_route, after_template
@@ -29,19 +25,29 @@ from .state import AgentState, InputState
 from .templates import TEMPLATES
 
 
+class Inline(Runnable[Any, Any]):
+    """A node or edge body as a plain `Runnable` (LangChain's public interface, which `add_node` and
+    `add_conditional_edges` take as it is): `invoke` and `ainvoke` both call the function in place, so
+    under `ainvoke` it runs on the event loop instead of LangGraph's default hop to a worker thread.
+    No callback run of its own (LangGraph traces edges by default; nodes never are). LangGraph runs a
+    node's first step inside its config context, so `interrupt()` and `get_config()` work as usual."""
+
+    def __init__(self, fn: Callable[..., Any], name: str | None = None) -> None:
+        self.func = fn  # named as LangChain's own wrappers name it
+        self.name = name or fn.__name__
+        self.takes_config = "config" in inspect.signature(fn).parameters
+
+    def invoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self.func(input, config) if self.takes_config else self.func(input)
+
+    async def ainvoke(self, input: Any, config: RunnableConfig | None = None, **kwargs: Any) -> Any:
+        return self.invoke(input, config)
+
+
 def inline(fn: Callable[..., Any], name: str | None = None) -> Any:
     """A node or edge that does no long blocking I/O (pure code, or a few short queries on embedded
-    SQLite): under `ainvoke` it runs on the event loop instead of LangGraph's default hop to a worker
-    thread (plain `invoke` is unchanged). Edges are also not traced as runs of their own (LangGraph
-    traces them by default; nodes never are)."""
-    if RunnableCallable is None:
-        return fn
-
-    @wraps(fn)
-    async def afn(*args: Any, **kwargs: Any) -> Any:
-        return fn(*args, **kwargs)
-
-    return RunnableCallable(fn, afn, name=name or fn.__name__, trace=False)
+    SQLite): under `ainvoke` it runs on the event loop (plain `invoke` is unchanged)."""
+    return Inline(fn, name)
 
 
 def _threaded(fn: Callable[..., Any]) -> Any:

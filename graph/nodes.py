@@ -16,10 +16,12 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from tools.rbac import Identity, UnknownUser
-from tools.queries import KEY_CAP, keys_for
+from tools.queries import FILTER_KEYS, KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
-from tools.tickets import mark_notifications_read
+from tools.notifications import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
+from tools.toolnames import ANALYZE_DATA, CREATE_TICKET, EXPORT_REPORT, FILTER_DATA, RUN_TEMPLATE
+from memory.references import Resolution
 
 from . import responses
 from .context import RunSettings
@@ -38,21 +40,8 @@ FORGET_QUESTION = (
     "Tickets and exports stay. This can't be undone. yes/no"
 )
 KEEP_MESSAGES = 20  # messages kept in a thread's state (10 turns; the LLM router reads the last 6)
-FILTER_KEYS = {
-    "period",
-    "date_from",
-    "date_to",
-    "vendor",
-    "status",
-    "payment_status",
-    "min_amount",
-    "max_amount",
-    "region",
-    "customer",
-    "invoice_numbers",
-    "ticket_id",
-    "title",
-}
+# a message that names its own records: a filter, or a ticket of its own (then no implicit "these")
+OWN_RECORDS = FILTER_KEYS | {"ticket_id", "title"}
 
 
 def last_user_text(state: AgentState) -> str:
@@ -193,7 +182,7 @@ class Nodes:
 
     def _memory_last_result(self, ident: Identity, config: RunnableConfig) -> dict | None:
         results = self.s.memory.last_result_sets(ident, limit=1)
-        return results[0] if results else None
+        return dict(results[0]) if results else None
 
     def plan(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Planning: decide (run, state the assumption, ask or refuse: graph/understanding/), resolve
@@ -266,26 +255,28 @@ class Nodes:
             params["thread_id"] = RunSettings.of(config).thread_id or ""
         last = state.get("last_result") or {}
         if (
-            intent["tool"] == "export_report"
-            and last.get("tool") == "analyze_data"
+            intent["tool"] == EXPORT_REPORT
+            and last.get("tool") == ANALYZE_DATA
             and last.get("query")
-            and not (FILTER_KEYS & params.keys())
+            and not (OWN_RECORDS & params.keys())
             and set(refs) <= {"records"}
             and refs.get("records", "previous") == "previous"
         ):
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
         elif (
-            intent["tool"] == "export_report"
-            and last.get("tool") == "export_report"
+            intent["tool"] == EXPORT_REPORT
+            and last.get("tool") == EXPORT_REPORT
             and (last.get("params") or {}).get("ticket_id")
-            and not (FILTER_KEYS & params.keys())
+            and not (OWN_RECORDS & params.keys())
             and set(refs) <= {"records"}
             and refs.get("records", "previous") == "previous"
         ):
             params["ticket_id"], refs = last["params"]["ticket_id"], {}  # "and as excel": the same ticket's report
-        elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
+        elif not refs and tool and tool.records_by_default and not (OWN_RECORDS & params.keys()):
             refs, implicit = {"records": "previous"}, True
-        empty = referent_problem(intent.get("tool"), {"invoice_numbers": [], "source": "this conversation"})
+        empty = referent_problem(
+            intent.get("tool"), Resolution(keys=[], invoice_numbers=[], source="this conversation")
+        )
         if refs.get("records") == "previous" and last and not last.get("keys") and last.get("keys_complete", True):
             if empty:  # this conversation's last result is empty: an export or write of "these" acts on nothing
                 return answer_plan("nothing to act on", empty)
@@ -301,42 +292,35 @@ class Nodes:
                     "last_export_id": state.get("last_export_id"),
                 },
             )
-            if implicit and (resolved.get("missing") or resolved.get("ambiguous")):
-                resolved = {}
-            if resolved.get("question"):
-                return answer_plan("ambiguous reference", resolved["question"])
+            if implicit and (resolved.missing or resolved.ambiguous):
+                resolved = Resolution()
+            if resolved.question:
+                return answer_plan("ambiguous reference", resolved.question)
             problem = referent_problem(intent.get("tool"), resolved)
             if problem:  # an export or a write acts only on a non-empty result of this conversation
                 return answer_plan("nothing to act on", problem)
-            if "params" in resolved:  # "the same for SkyHigh": previous filter, overridden
+            if resolved.params is not None:  # "the same for SkyHigh": previous filter, overridden
                 params = {
-                    **{k: v for k, v in resolved["params"].items() if k not in ("invoice_numbers", "limit")},
+                    **{k: v for k, v in resolved.params.items() if k not in ("invoice_numbers", "limit")},
                     **params,
                 }
-            if (
-                resolved.get("invoice_numbers") is not None
-                and resolved.get("keys_complete") is False
-                and tool
-                and tool.takes_records
-            ):
+            if resolved.invoice_numbers is not None and resolved.keys_complete is False and tool and tool.takes_records:
                 # a large result kept only some keys: its filter defines the records (a ticket fixes them now)
                 previous = {
-                    k: v
-                    for k, v in (resolved.get("filter_params") or {}).items()
-                    if k not in ("invoice_numbers", "limit")
+                    k: v for k, v in (resolved.filter_params or {}).items() if k not in ("invoice_numbers", "limit")
                 }
                 if tool.record_set:
                     params = {**previous, **params}
                 else:
                     params["invoice_numbers"] = keys_for(self.s.tool_context(ident), previous)
-            elif resolved.get("invoice_numbers") is not None and tool and tool.takes_records:
-                params["invoice_numbers"] = resolved["invoice_numbers"]
+            elif resolved.invoice_numbers is not None and tool and tool.takes_records:
+                params["invoice_numbers"] = resolved.invoice_numbers
                 if tool.record_set:  # a new result set over exactly those records
-                    params.setdefault("dataset", resolved.get("dataset", "invoices"))
+                    params.setdefault("dataset", resolved.dataset or "invoices")
                     for k in ("period", "date_from", "date_to"):  # the records are fixed; dates would re-filter them
                         params.pop(k, None)
-            if resolved.get("ticket_id"):
-                params["ticket_id"] = resolved["ticket_id"]
+            if resolved.ticket_id:
+                params["ticket_id"] = resolved.ticket_id
         return {
             "plan": {
                 "mode": "direct",
@@ -369,7 +353,7 @@ class Nodes:
         ident = self.identity(config)
         plan: PlanRecord = state.get("plan") or {}
         steps: list[dict[str, Any]] = (
-            [{"tool": "run_template", "params": plan.get("params", {})}] if plan.get("mode") == "template" else []
+            [{"tool": RUN_TEMPLATE, "params": plan.get("params", {})}] if plan.get("mode") == "template" else []
         )
         steps += [dict(s) for s in plan.get("steps", []) if s.get("tool")]
         denied = [s["tool"] for s in steps if ident is None or not can_run(ident, s["tool"])]
@@ -394,7 +378,7 @@ class Nodes:
         for i, step in enumerate((state.get("plan") or {}).get("steps", [])):
             t0 = time.perf_counter()
             params = step["params"]
-            if confirmed and step["tool"] == "create_ticket":  # a resumed, confirmed request never makes two tickets
+            if confirmed and step["tool"] == CREATE_TICKET:  # a resumed, confirmed request never makes two tickets
                 params = {**params, "request_key": f"{confirmed}:{i}"}
             res = run_tool(step["tool"], params, tctx)
             calls.append(
@@ -467,7 +451,7 @@ class Nodes:
         except Exception:  # noqa: BLE001 - the template answer is always there
             log.exception("model explanation failed")
             return None, "template (fallback: model error)"
-        if text and tool == "filter_data" and result:  # keep the row preview under the model's summary
+        if text and tool == FILTER_DATA and result:  # keep the row preview under the model's summary
             template = responses.render(tool, result)
             text += template[len(result.get("message") or "") :]
         return text, how

@@ -16,11 +16,13 @@ from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 from typing import NotRequired  # pydantic needs this one on 3.11 (LangServe schemas)
 
+from .intent import IntentKind
+
 
 class IntentRecord(TypedDict, total=False):
     """What the router understood this turn (graph.intent.Intent as a dict, plus who routed it)."""
 
-    kind: str  # tool | template | clarify | help | greeting | forget | answer | error
+    kind: IntentKind | Literal["error"]  # what the router understood; "error": the caller is unknown (context)
     tool: str | None
     params: dict[str, Any]
     refs: dict[str, str]  # {"records": "previous"}, {"ticket": "fixed"}, ...

@@ -10,7 +10,7 @@ import logging
 from collections import Counter
 from datetime import datetime, timedelta, UTC
 
-from typing import cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import Table, bindparam, func, select
 
@@ -18,8 +18,9 @@ from business_data.appdb import Notification, Ticket
 from tools.detectors.store import list_findings, summarise
 from tools.rbac import Identity
 from tools.tickets import followed_by, ticket_dict
+from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA
 
-from .episodic import OWN_TURNS, EpisodicMemory, caller_params
+from .episodic import OWN_TURNS, EpisodicMemory, ResultRef, caller_params
 from business_data.appdb import MemoryTurn
 from .narrate import aware, iso, welcome_line, when
 from .semantic import SemanticIndex
@@ -49,6 +50,27 @@ _UNREAD = (
 )
 
 
+class Notice(TypedDict):
+    """An unread notification."""
+
+    id: int
+    ticket_id: str | None
+    message: str
+    created_at: str | None  # ISO 8601, UTC
+
+
+class WorkingContext(TypedDict):
+    """Everything a turn may need to know about this user (`working_context`)."""
+
+    recent_turns: list[dict[str, Any]]  # this thread's latest turns (episodic turn_dict), newest first
+    last_results: list[ResultRef]  # the newest result sets, across threads
+    related: list[dict[str, Any]]  # related earlier turns (semantic search: text, thread_id, score, ...)
+    open_tickets: list[dict[str, Any]]  # the caller's own or followed tickets, not closed (tools.tickets.ticket_dict)
+    unread_notifications: list[Notice]
+    usage: dict[str, Any]  # most-used tools, vendors, datasets (`usage`)
+    welcome: str | None  # the "welcome back" line, once per return
+
+
 def findings_since(engine, identity: Identity, since: datetime, now: datetime | None = None) -> str | None:
     """'Since yesterday: 2 possible duplicate payments, ₹3.4 lakh.' (open findings first seen since)."""
     try:
@@ -73,7 +95,7 @@ def working_context(
     is_new_thread: bool = False,
     now: datetime | None = None,
     light: bool = False,
-) -> dict:
+) -> WorkingContext:
     """Everything a turn may need. `light` (a continuing thread whose router doesn't read them)
     skips the related-memory search, usage patterns, recent turns and result sets (the
     checkpoint has the thread's own; the graph asks last_result_sets when it needs older ones)."""
@@ -97,15 +119,9 @@ def working_context(
     # plain rows on one connection (no ORM session: this runs on every turn); ticket_dict reads a row as it reads a Ticket
     with episodic.engine.connect() as conn:
         open_tickets = [ticket_dict(t) for t in conn.execute(_OPEN_TICKETS, caller)]
-        unread = [
-            {
-                "id": n.id,
-                "ticket_id": n.ticket_id,
-                "message": n.message,
-                "created_at": iso(n.created_at),
-                "_created_at": n.created_at,
-            }
-            for n in conn.execute(_UNREAD, caller)
+        rows = conn.execute(_UNREAD, caller).all()
+        unread: list[Notice] = [
+            {"id": n.id, "ticket_id": n.ticket_id, "message": n.message, "created_at": iso(n.created_at)} for n in rows
         ]
         noted = {n["ticket_id"] for n in unread if n["ticket_id"]}
         note_tickets = (
@@ -119,16 +135,15 @@ def working_context(
     away = last_seen is not None and (aware(now) or datetime.now(UTC)) - last_seen >= RETURN_AFTER
     # once per return: news not yet told, or the first new thread after a break (not every new thread)
     if is_new_thread and (note_tickets or away):
-        lr = [{**r, "_created_at": datetime.fromisoformat(r["created_at"])} for r in last_results]
+        lr = [{**r, "_created_at": datetime.fromisoformat(str(r["created_at"]))} for r in last_results]
+        notes = [{**n, "_created_at": r.created_at} for n, r in zip(unread, rows)]
         welcome = welcome_line(
-            notifications=unread, tickets=note_tickets, open_tickets=open_tickets, last_results=lr, now=now
+            notifications=notes, tickets=note_tickets, open_tickets=open_tickets, last_results=lr, now=now
         )
     if is_new_thread and away and last_seen is not None:
         found = findings_since(episodic.engine, identity, last_seen, now)
         if found:
             welcome = f"{welcome} {found}" if welcome else found
-    for n in unread:
-        n.pop("_created_at", None)
     return {
         "recent_turns": recent,
         "last_results": last_results,
@@ -182,7 +197,7 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
         tools[tool] += n
         if vendor:
             vendors[vendor] += n
-        ds = dataset or ("invoices" if tool in ("filter_data", "explain_failures", "export_report") else None)
+        ds = dataset or ("invoices" if tool in (FILTER_DATA, EXPLAIN_FAILURES, EXPORT_REPORT) else None)
         if ds:
             datasets[ds] += n
     top = lambda c: [{"name": k, "count": v} for k, v in c.most_common(3)]  # noqa: E731

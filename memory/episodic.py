@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from collections.abc import Iterator
-from typing import Any, cast
+from typing import Any, TypedDict, cast
 
 from sqlalchemy import CursorResult, Table, bindparam, delete, func, insert, or_, select
 from sqlalchemy.engine import Engine
@@ -54,8 +54,25 @@ def turn_dict(t) -> dict:
     }
 
 
-def result_dict(t) -> dict:
-    """A result reference (ORM row or Core row) as the dict every caller sees."""
+class ResultRef(TypedDict):
+    """What one turn found, as "these", "the same for X" and "that report" resolve against it."""
+
+    turn_id: int
+    thread_id: str
+    created_at: str | None  # ISO 8601, UTC
+    tool: str | None  # the tool whose result it is
+    dataset: str | None
+    keys: list[Any]  # the record keys (empty when read with with_keys=False, or for a ticket or an export)
+    keys_complete: bool  # False: more records matched than were kept; `query` / `params` define the set
+    query: dict[str, Any] | None  # the semantic query behind the result (tools/semantic.py)
+    params: dict[str, Any]  # the tool's parameters
+    ticket_id: str | None  # the ticket it created or changed
+    export_id: str | None  # the export it made
+    text: str  # the turn's words
+
+
+def result_dict(t) -> ResultRef:
+    """A result reference (ORM row or Core row) as the record every caller sees."""
     ref = t.result_ref or {}
     return {
         "turn_id": t.id,
@@ -253,10 +270,10 @@ class EpisodicMemory:
 
     def last_result_sets(
         self, identity: Identity, limit: int = 5, thread_id: str | None = None, *, with_keys: bool = True
-    ) -> list[dict]:
+    ) -> list[ResultRef]:
         """Result references, newest first (across threads unless thread_id). with_keys=False also
         returns references with no record keys (ticket created, export made)."""
-        out = []
+        out: list[ResultRef] = []
         for r in self.iter_results(identity, thread_id, with_keys=with_keys, page=max(1, limit)):
             out.append(r)
             if len(out) >= limit:
@@ -271,7 +288,7 @@ class EpisodicMemory:
         with_keys: bool = True,
         page: int = 5,
         scan: int = 500,
-    ) -> Iterator[dict]:
+    ) -> Iterator[ResultRef]:
         """Result references newest first, read a page at a time (references can carry 10k keys each)."""
         params = caller_params(identity) | ({"thread_id": str(thread_id)} if thread_id is not None else {})
         before, seen = None, 0

@@ -8,6 +8,7 @@ view_tickets would show (an Admin: every ticket) and an export only if its downl
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from collections.abc import Callable
@@ -19,8 +20,9 @@ from business_data.appdb import Export, Ticket
 from tools.exports import find_export
 from tools.rbac import Identity
 from tools.tickets import find_visible_ticket, ticket_dict, ticket_id_or_none, visible_to
+from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA
 
-from .episodic import EpisodicMemory
+from .episodic import EpisodicMemory, ResultRef
 from .narrate import when
 
 REF_ALIASES = {
@@ -40,18 +42,46 @@ FIXED = ("fixed", "resolved")
 DEICTIC = ("previous", "last", "that", "this", "it", "same", "the")
 
 
+@dataclass(frozen=True)
+class Resolution:
+    """What the references of one message resolved to, or the question to ask when one could not be.
+
+    Records ("these", "the fixed ones") set `keys` (and `invoice_numbers` when they are invoices); "the same
+    filter" sets `params`; "that ticket" sets `ticket_id`; "that report" sets `export_id` (the fixed report
+    also its ticket). A record set never sets `params` or `ticket_id` (to the caller those mean "the
+    previous filter" and "use this ticket"): its own filter is `filter_params`."""
+
+    keys: list[str] | None = None  # the records
+    invoice_numbers: list[str] | None = None  # the records, when they are invoices
+    dataset: str | None = None  # the records' dataset
+    keys_complete: bool = True  # False: more records matched than were kept; `filter_params` defines them
+    filter_params: dict[str, Any] | None = None  # the record set's own filter
+    tool: str | None = None  # the tool whose result the records are
+    turn_id: int | None = None  # the turn that found them
+    from_thread: str | None = None  # the conversation that found them
+    from_ticket: str | None = None  # "the fixed ones": the resolved ticket whose records they are
+    params: dict[str, Any] | None = None  # "the same filter": the previous filter (no record keys, no limit)
+    ticket_id: str | None = None
+    export_id: str | None = None
+    source: str | None = None  # where the first reference was found: "this conversation", "given", ...
+    sources: dict[str, str | None] = field(default_factory=dict)  # the same, per reference kind
+    # a reference that could not be resolved: the question to ask instead (nothing else is set)
+    question: str | None = None
+    ref: str | None = None  # which reference kind it was (records, ticket, report, filter)
+    missing: bool = False  # nothing to refer to
+    ambiguous: list[dict[str, Any]] | None = None  # several candidates (tickets: ticket_id, title, status)
+
+
 class ReferenceResolver:
     def __init__(self, episodic: EpisodicMemory):
         self.episodic = episodic
         self.engine = episodic.engine
 
-    def resolve(self, identity: Identity, thread_id: str, refs: dict, *, thread_state: dict | None = None) -> dict:
-        """Turn references ("those invoices", "that ticket", "the fixed report", "the same filter") into ids.
-
-        Returns the merged resolution, or the first {"ambiguous": [...], "question"} / {"missing": True, "question"}.
-        Record resolutions never carry "params" or "ticket_id" (those keys mean "previous filter" and
-        "use this ticket" to the caller); the record set's filter is under "filter_params".
-        """
+    def resolve(
+        self, identity: Identity, thread_id: str, refs: dict, *, thread_state: dict | None = None
+    ) -> Resolution:
+        """Turn references ("those invoices", "that ticket", "the fixed report", "the same filter") into ids:
+        all of them merged, or the first that could not be resolved (its `question`, `missing` or `ambiguous`)."""
         state = thread_state or {}
         refs = {REF_ALIASES.get(k, k): v for k, v in (refs or {}).items()}
         kinds = [k for k in ("records", "ticket", "report", "filter") if k in refs]
@@ -60,20 +90,20 @@ class ReferenceResolver:
         for kind in kinds:
             r = getattr(self, f"_{kind}")(identity, str(thread_id), refs[kind], state, hints)
             if r.get("question"):
-                return {**r, "ref": kind}
+                return Resolution(**r, ref=kind)
             out["sources"][kind] = r.pop("source", None)
             out.update(r)
         if kinds:
             out["source"] = out["sources"][kinds[0]]
-        return out
+        return Resolution(**out)
 
     # -- records and filters ----------------------------------------------------------------------
     def _find_result(
-        self, identity: Identity, thread_id: str, state: dict, hints: dict, want: Callable[[dict], bool]
-    ) -> tuple[dict | None, str]:
+        self, identity: Identity, thread_id: str, state: dict, hints: dict, want: Callable[[Any], bool]
+    ) -> tuple[ResultRef | dict | None, str]:
         """The newest result reference satisfying want(ref): this thread's state, this thread's memory, other threads."""
 
-        def ok(ref: dict | None) -> bool:
+        def ok(ref: Any) -> bool:
             if not ref or not want(ref):
                 return False
             params = ref.get("params") or {}
@@ -92,7 +122,7 @@ class ReferenceResolver:
                 return r, "this conversation"
         for r in self.episodic.iter_results(identity, None, with_keys=False, scan=200):
             if r["thread_id"] != thread_id and ok(r):
-                created = datetime.fromisoformat(r["created_at"]) if r.get("created_at") else None
+                created = datetime.fromisoformat(r["created_at"]) if r["created_at"] else None
                 return r, f"your earlier conversation ({when(created)})"
         return None, ""
 
@@ -141,7 +171,7 @@ class ReferenceResolver:
 
     def _filter(self, identity, thread_id, value, state, hints) -> dict:
         def has_filter(r: dict) -> bool:
-            return r.get("tool") in (None, "filter_data", "explain_failures", "export_report") and bool(
+            return r.get("tool") in (None, FILTER_DATA, EXPLAIN_FAILURES, EXPORT_REPORT) and bool(
                 set(r.get("params") or {}) - NOT_FILTERS - {"dataset"}
             )
 

@@ -19,10 +19,10 @@ from sqlalchemy.engine import Engine
 from tools.rbac import Identity
 
 from . import context, embedder, insights
-from .episodic import EpisodicMemory
+from .episodic import EpisodicMemory, ResultRef
 from .index import PartitionedIndex
 from business_data.appdb import MEMORY_TABLES
-from .references import ReferenceResolver
+from .references import ReferenceResolver, Resolution
 from .semantic import SemanticIndex
 
 
@@ -124,7 +124,7 @@ class MemoryStore:
 
     def last_result_sets(
         self, identity: Identity, limit: int = 5, thread_id: str | None = None, *, with_keys: bool = True
-    ) -> list[dict]:
+    ) -> list[ResultRef]:
         return self.episodic.last_result_sets(identity, limit, thread_id, with_keys=with_keys)
 
     def forget(self, identity: Identity) -> dict:
@@ -188,7 +188,7 @@ class MemoryStore:
         is_new_thread: bool = False,
         now: datetime | None = None,
         light: bool = False,
-    ) -> dict:
+    ) -> context.WorkingContext:
         return context.working_context(
             self.episodic,
             self.semantic_index,
@@ -204,5 +204,7 @@ class MemoryStore:
         """Usage patterns, frequent requests and open items (memory/insights.py)."""
         return insights.insights(self.episodic, identity)
 
-    def resolve(self, identity: Identity, thread_id: str, refs: dict, *, thread_state: dict | None = None) -> dict:
+    def resolve(
+        self, identity: Identity, thread_id: str, refs: dict, *, thread_state: dict | None = None
+    ) -> Resolution:
         return self.references.resolve(identity, thread_id, refs, thread_state=thread_state)

@@ -28,6 +28,16 @@ from fastapi import APIRouter, HTTPException
 from langchain_core.callbacks import BaseCallbackHandler
 from sse_starlette import EventSourceResponse
 
+from tools.toolnames import (
+    CREATE_TICKET,
+    EXPLAIN_FAILURES,
+    EXPORT_REPORT,
+    FILTER_DATA,
+    UPDATE_TICKET,
+    VIEW_NOTIFICATIONS,
+    VIEW_TICKETS,
+)
+
 from .conversation import chat_turn
 from .deps import GraphDep, IdentityDep, ServicesDep
 from .errors import error_detail
@@ -58,17 +68,17 @@ TEMPLATE_STEP_LABELS = {
     "summarise": "summarising the month",
     "report": "writing the report",
     "propose": "preparing a proposal",
-    "create_ticket": "creating the ticket",
+    CREATE_TICKET: "creating the ticket",
     "export": "writing the export file",
     "finish": "wrapping up",
 }
 TOOL_LABELS = {
-    "explain_failures": "analysing failures",
-    "export_report": "writing the export file",
-    "create_ticket": "creating the ticket",
-    "update_ticket": "updating the ticket",
-    "view_tickets": "reading your tickets",
-    "view_notifications": "reading your notifications",
+    EXPLAIN_FAILURES: "analysing failures",
+    EXPORT_REPORT: "writing the export file",
+    CREATE_TICKET: "creating the ticket",
+    UPDATE_TICKET: "updating the ticket",
+    VIEW_TICKETS: "reading your tickets",
+    VIEW_NOTIFICATIONS: "reading your notifications",
 }
 _tasks: set[asyncio.Task] = set()  # turns still running after their client went away (they finish anyway)
 
@@ -78,7 +88,7 @@ def _tool_label(call: dict) -> str:
     if tool in TOOL_LABELS:
         return TOOL_LABELS[tool]
     dataset = (call.get("params") or {}).get("dataset") or "invoices"
-    if tool == "filter_data":
+    if tool == FILTER_DATA:
         return f"reading {dataset}…"
     if tool.startswith("analy"):
         return f"analysing {dataset}…"

@@ -21,6 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from graph.runs import checkpoint_thread
 from tools.rbac import Identity
 from tools.registry import run_tool
+from tools.toolnames import VIEW_TICKETS
 
 from .conversation import pending_question
 from .deps import GraphDep, PathUserDep, ServicesDep, user_in_path
@@ -117,6 +118,6 @@ def tickets_of(services, identity: Identity, user_id: str, status: str | None) -
     """GET /tickets/{user_id}: the tickets that user sees, as GET /tickets answers them (their own;
     every ticket when that user is an Admin)."""
     user = user_in_path(services, identity, user_id, "tickets")
-    result = run_tool("view_tickets", {"status": status} if status else {}, services.tool_context(user))
+    result = run_tool(VIEW_TICKETS, {"status": status} if status else {}, services.tool_context(user))
     raise_for_tool_result(result)
     return {"user_id": user.user_id, "tickets": result.data["tickets"], "count": len(result.data["tickets"])}

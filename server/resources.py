@@ -19,7 +19,9 @@ from tools.base import ToolError
 from tools.exports import get_export
 from tools.rbac import may_read, mine, readable_by
 from tools.registry import run_tool
-from tools.tickets import list_notifications, mark_all_read, normalise_ticket_id, ticket_id_or_none
+from tools.notifications import list_notifications, mark_all_read
+from tools.tickets import normalise_ticket_id, ticket_id_or_none
+from tools.toolnames import UPDATE_TICKET, VIEW_TICKETS
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import Invalid, raise_for_tool_result
@@ -72,7 +74,7 @@ def _tool_or_http(name: str, params: dict, services, identity):
 )
 def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = None):
     params = {"status": status} if status else {}
-    result = _tool_or_http("view_tickets", params, services, identity)
+    result = _tool_or_http(VIEW_TICKETS, params, services, identity)
     return {"tickets": result.data["tickets"]}
 
 
@@ -93,7 +95,7 @@ def ticket(
     that user sees (GET /tickets as them: the caller's own, or anyone's for an Admin; else 403)."""
     if ticket_id_or_none(ticket_id) is None and is_user_id(ticket_id):
         return tickets_of(services, identity, ticket_id, status)
-    result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
+    result = _tool_or_http(VIEW_TICKETS, {"ticket_id": ticket_id}, services, identity)
     if not result.data["tickets"]:
         raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
     found = result.data["tickets"][0]
@@ -133,7 +135,7 @@ def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
 )
 def ticket_assignees(ticket_id: str, services: ServicesDep, identity: IdentityDep):
     """Who a ticket you can see may be assigned to: the active users of its workspace."""
-    result = _tool_or_http("view_tickets", {"ticket_id": ticket_id}, services, identity)
+    result = _tool_or_http(VIEW_TICKETS, {"ticket_id": ticket_id}, services, identity)
     if not result.data["tickets"]:
         raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
     found = result.data["tickets"][0]
@@ -169,7 +171,7 @@ def patch_ticket(ticket_id: str, body: TicketPatch, services: ServicesDep, ident
         if body.assignee is not None and not body.assignee.strip():
             raise Invalid(("body", "assignee"), "give a user id, or null to unassign")
         params["assignee"] = body.assignee or ""  # the tool's '' unassigns
-    result = _tool_or_http("update_ticket", params, services, identity)
+    result = _tool_or_http(UPDATE_TICKET, params, services, identity)
     return {**result.data["ticket"], "notified": result.data.get("notified", []), "message": result.message}
 
 

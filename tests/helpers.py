@@ -8,15 +8,15 @@ No helper answers a question unless the call site names the reply (`answer`, `tu
 
 from __future__ import annotations
 
-from business_data import clock
-
-
 from datetime import date
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from langgraph.types import Command
-from sqlalchemy import text
+from sqlalchemy import func, select, text
+
+from business_data import clock
+from business_data.db import session_scope
 
 
 def cfg(user: str, thread: str) -> dict:
@@ -129,6 +129,62 @@ def plain(v):
     if isinstance(v, date):
         return v.isoformat()
     return v
+
+
+def sql(services, query: str, **params) -> list:
+    """The rows of a hand-written query on the business database: the figures a test expects, from the data."""
+    with services.business.connect() as conn:
+        return conn.execute(text(query), params).all()
+
+
+def rows_of(res) -> list[dict]:
+    """A successful analyze_data result's rows as dicts by column."""
+    assert res.status == "success", res.message
+    return [dict(zip(res.data["columns"], r)) for r in res.data["rows"]]
+
+
+def execute(caller, tool: str, **params):
+    """POST /execute_tool as `caller` (a TestClient signed in as someone)."""
+    return caller.post("/execute_tool", json={"tool_name": tool, "params": params})
+
+
+def count_rows(engine, model, **where) -> int:
+    """How many rows of an application table (optionally where column == value)."""
+    with session_scope(engine) as s:
+        q = select(func.count()).select_from(model)
+        for k, v in where.items():
+            q = q.where(getattr(model, k) == v)
+        return int(s.scalar(q) or 0)
+
+
+# -- the offline parser on the seed's names, at a fixed day --------------------------------------------
+PARSE_TODAY = date(2026, 11, 24)
+LAST = {  # a thread's last result: failed IndiSky invoices of last month
+    "tool": "filter_data",
+    "dataset": "invoices",
+    "keys": ["INV-ACM-2610-00001"],
+    "params": {"dataset": "invoices", "vendor": "IndiSky Airlines", "status": "failed", "period": "last_month"},
+}
+
+
+def parse_context(**kw):
+    """A ParseContext with acme's vendors and customers (from the seed) on PARSE_TODAY; `kw` overrides."""
+    from business_data.seed import CUSTOMERS, WORKSPACES
+    from graph.intent import ParseContext
+
+    return ParseContext(
+        vendors=kw.pop("vendors", [v.name for v in WORKSPACES["acme"]]),
+        today=kw.pop("today", PARSE_TODAY),
+        customers=kw.pop("customers", list(CUSTOMERS["acme"])),
+        **kw,
+    )
+
+
+def parsed(text: str, **kw):
+    """The offline parser's Intent for `text` (parse_context's keywords: last_result=LAST, vendors=...)."""
+    from graph.parser import parse
+
+    return parse(text, parse_context(**kw))
 
 
 def this_month_so_far(today: date) -> tuple[tuple[date, date], tuple[date, date]]:

@@ -26,6 +26,27 @@ MAX_KEYS = 10_000  # records a ticket or an explicit list may name
 KEY_CAP = 1_000  # keys a result keeps; a larger result is referred to by its query
 
 
+# The parameters of FilterParams that pick records by a named filter (the parser's slots, the plan's "does this
+# message name its own records?"). Not a filter: dataset, workspace, limit, date_field (which date a period is
+# on); `where` (declared values, added by the understanding step) is not counted. tests/unit/test_queries.py
+# checks the list against FilterParams: a new parameter fails it until it is put on one side or the other.
+FILTER_KEYS = frozenset(
+    {
+        "period",
+        "date_from",
+        "date_to",
+        "vendor",
+        "status",
+        "payment_status",
+        "min_amount",
+        "max_amount",
+        "region",
+        "customer",
+        "invoice_numbers",
+    }
+)
+
+
 class FilterParams(BaseModel):
     """Filters for filter_data / export_report. Unknown keys are rejected."""
 

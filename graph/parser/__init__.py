@@ -10,6 +10,7 @@ that answers; each rule is a function of the Turn, so a new intent is one more e
   patterns.py    the compiled patterns of the intents
   vocabulary.py  datasets, measures, dimensions and values, from the data model's synonyms
   analytics.py   questions about the numbers -> analyze_data's semantic query
+  reading.py     how such a question is read first (breakdowns, rankings, comparisons: `prescan`)
   followups.py   follow-ups that refine the thread's last query
   tickets.py     view, update and create tickets
   rules.py       meta, templates, notifications, explain, export, listings
@@ -29,7 +30,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..intent import Intent, ParseContext
-from . import analytics, declared, followups, insights, rules, tickets
+from . import analytics, declared, followups, insights, reading, rules, tickets
 from .turn import Turn
 from .vocabulary import ACTIVE_MODEL
 
@@ -41,7 +42,7 @@ RULES: list[Rule] = [
     rules.forget,
     rules.greeting,
     rules.help_,
-    analytics.prescan,  # marks "by vendor", "monthly"... before slots are read; never answers
+    reading.prescan,  # marks "by vendor", "monthly"... before slots are read; never answers
     rules.destroy,
     rules.bad_date,
     rules.ambiguous_name,

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import re
 
+from tools.toolnames import ANALYZE_DATA, EXPLAIN_FAILURES, FILTER_DATA
+
 from ..intent import Intent
-from .analytics import LISTING_VERB, REF, Reading, _choose, _count, _dim, _filters, _period, _words
+from .analytics import _choose, _count, _dim, _filters, _period, _words
 from .patterns import FOLLOW
+from .reading import LISTING_VERB, REF, Reading
 from .turn import Turn
 from .vocabulary import vocabulary
 
@@ -19,7 +22,7 @@ def follow_up(turn: Turn) -> Intent | None:
     last = turn.ctx.last_result or {}
     r: Reading = turn.reading  # type: ignore[attr-defined]
     prev = dict(last.get("query") or {})
-    if not prev or last.get("tool") not in ("analyze_data", "filter_data", "explain_failures"):
+    if not prev or last.get("tool") not in (ANALYZE_DATA, FILTER_DATA, EXPLAIN_FAILURES):
         return None
     hits = _words(turn)
     dataset = prev.get("dataset", "invoices")
@@ -35,7 +38,7 @@ def follow_up(turn: Turn) -> Intent | None:
     if LISTING_VERB.match(turn.core) and own and not r.shape:
         return None
     b = _choose(turn, r, hits, previous=dataset)
-    analytic_before = last.get("tool") == "analyze_data"
+    analytic_before = last.get("tool") == ANALYZE_DATA
     if not analytic_before and not (r.group or r.grain or r.compare or b.strong):
         return None  # a listing refined stays a listing (rules.listing_follow_up)
     s = turn.slots
@@ -90,7 +93,7 @@ def follow_up(turn: Turn) -> Intent | None:
     if r.sort_any and not r.direction:
         q["order_by"] = ["-" + _money_first(dataset, measures)]
     q = {k: v for k, v in q.items() if v not in (None, [], {})}
-    return turn.tool("analyze_data", q, conf=0.8, why="follow-up on the previous question")
+    return turn.tool(ANALYZE_DATA, q, conf=0.8, why="follow-up on the previous question")
 
 
 def _money_first(dataset: str, measures: list[str]) -> str:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 
+from tools.toolnames import ANALYZE_DATA, FILTER_DATA, VIEW_INSIGHTS
+
 from ..intent import Intent
 from .turn import Turn
 
@@ -28,21 +30,21 @@ DAYS = (
 def insights(turn: Turn) -> Intent | None:
     t = turn.t.strip()
     last = turn.ctx.last_result or {}
-    after_insights = last.get("tool") == "view_insights"
+    after_insights = last.get("tool") == VIEW_INSIGHTS
     if WHY_FLAGGED.search(t):
         keys = [str(k) for k in last.get("keys") or []][:1000]
         days = (last.get("params") or {}).get("days") if after_insights else None
         params = {"about": keys} if keys else {"first": True, **({"days": days} if days else {})}
-        return turn.tool("view_insights", params, conf=0.9, why="asked why something is flagged")
+        return turn.tool(VIEW_INSIGHTS, params, conf=0.9, why="asked why something is flagged")
     if after_insights and SHOW_ME.match(t):
         keys = [str(k) for k in last.get("keys") or []]
         if keys and last.get("dataset") == "invoices":
             return turn.tool(
-                "filter_data", {"dataset": "invoices", "invoice_numbers": keys}, why="show the flagged records"
+                FILTER_DATA, {"dataset": "invoices", "invoice_numbers": keys}, why="show the flagged records"
             )
         if last.get("query"):
-            return turn.tool("analyze_data", dict(last["query"]), why="show the finding's figures")
+            return turn.tool(ANALYZE_DATA, dict(last["query"]), why="show the finding's figures")
     if UNUSUAL.search(t):
         days = next((n for pat, n in DAYS if pat.search(t)), None)
-        return turn.tool("view_insights", {"days": days} if days else {}, conf=0.9, why="asked what looks unusual")
+        return turn.tool(VIEW_INSIGHTS, {"days": days} if days else {}, conf=0.9, why="asked what looks unusual")
     return None

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from tools.toolnames import EXPLAIN_FAILURES, EXPORT_CONVERSATION, EXPORT_REPORT, FILTER_DATA, VIEW_NOTIFICATIONS
+
 from ..intent import Intent
 from .patterns import (
     ALL_VENDORS,
@@ -138,7 +140,7 @@ def notifications(turn: Turn) -> Intent | None:
     s = turn.slots
     if NOTIFICATIONS.search(turn.t) and not s.dataset and not (set(s.params) - {"period", "date_from", "date_to"}):
         params = {"unread_only": True} if re.search(r"\bunread\b|\bnew ones\b", turn.t) else {}
-        return turn.tool("view_notifications", params, conf=0.9, why="notifications")
+        return turn.tool(VIEW_NOTIFICATIONS, params, conf=0.9, why="notifications")
     return None
 
 
@@ -157,13 +159,13 @@ def explain(turn: Turn) -> Intent | None:
                 0.5,
             )
         return turn.tool(
-            "explain_failures",
+            EXPLAIN_FAILURES,
             {},
             {"records": "previous"},
             0.9 if turn.has_records_ref else 0.75,
             "explain failures of the previous result",
         )
-    return turn.tool("explain_failures", ep, conf=0.85, why="explain failures")
+    return turn.tool(EXPLAIN_FAILURES, ep, conf=0.85, why="explain failures")
 
 
 def export(turn: Turn) -> Intent | None:
@@ -172,16 +174,14 @@ def export(turn: Turn) -> Intent | None:
         return None
     fmt = next((f for rx, f in FORMATS if rx.search(t)), "csv")
     if CONVERSATION.search(t):  # "export a summary of this session as pdf": the conversation, not its last answer
-        return turn.tool("export_conversation", {"format": "pdf"}, conf=0.9, why="save this conversation as a pdf")
+        return turn.tool(EXPORT_CONVERSATION, {"format": "pdf"}, conf=0.9, why="save this conversation as a pdf")
     tid = ticket_id_of(turn.ticket_match) if turn.ticket_match else None
     if re.search(r"\bfixed report\b|\b(?:fixed|resolved|corrected) (?:invoices|ones|records|data|file)\b", t) or (
         FIXED.search(t) and not s.has_filter and not ref
     ):
-        return turn.tool(
-            "export_report", {"format": fmt}, {"ticket": "fixed"}, 0.9, "export the fixed ticket's records"
-        )
+        return turn.tool(EXPORT_REPORT, {"format": fmt}, {"ticket": "fixed"}, 0.9, "export the fixed ticket's records")
     if tid:
-        return turn.tool("export_report", {"format": fmt, "ticket_id": tid}, conf=0.9, why="export a ticket's records")
+        return turn.tool(EXPORT_REPORT, {"format": fmt, "ticket_id": tid}, conf=0.9, why="export a ticket's records")
     if ref or not (s.has_filter or s.dataset):
         if not turn.ctx.last_result:
             if ref:
@@ -194,14 +194,14 @@ def export(turn: Turn) -> Intent | None:
                 f"What should I export? Tell me the records, {EXAMPLE}, as csv, excel or pdf.", "export of nothing", 0.5
             )
         return turn.tool(
-            "export_report",
+            EXPORT_REPORT,
             {"format": fmt},
             {"records": "previous"},
             0.9 if ref else 0.75,
             f"export the previous result as {fmt}",
         )
     ep = {k: v for k, v in turn.fp.items() if k != "limit"}
-    return turn.tool("export_report", {"format": fmt, **ep}, conf=0.85, why=f"export as {fmt}")
+    return turn.tool(EXPORT_REPORT, {"format": fmt, **ep}, conf=0.85, why=f"export as {fmt}")
 
 
 def listing_follow_up(turn: Turn) -> Intent | None:
@@ -214,9 +214,9 @@ def listing_follow_up(turn: Turn) -> Intent | None:
     ):
         return None
     prev_tool = ctx.last_result.get("tool")
-    name = prev_tool if prev_tool in ("filter_data", "explain_failures") else "filter_data"
+    name = prev_tool if prev_tool in (FILTER_DATA, EXPLAIN_FAILURES) else FILTER_DATA
     over = dict(filter_params(s, dataset=bool(s.dataset)))
-    if name == "explain_failures":
+    if name == EXPLAIN_FAILURES:
         over.pop("dataset", None)
     return turn.tool(name, over, {"filter": "previous"}, 0.8, "follow-up on the previous filter")
 
@@ -238,9 +238,9 @@ def listing(turn: Turn) -> Intent | None:
                 "reference with nothing to refer to",
                 0.5,
             )
-        return turn.tool("filter_data", turn.fp, conf=conf, why=f"filter {turn.fp['dataset']}")
+        return turn.tool(FILTER_DATA, turn.fp, conf=conf, why=f"filter {turn.fp['dataset']}")
     if turn.has_records_ref and ctx.last_result and FILTER_VERB.search(t):
-        return turn.tool("filter_data", {}, {"filter": "previous"}, 0.7, "show the previous result again")
+        return turn.tool(FILTER_DATA, {}, {"filter": "previous"}, 0.7, "show the previous result again")
     if turn.has_records_ref and FILTER_VERB.search(t):
         return clarify(
             f"Which invoices do you mean? I don't have an earlier result here; tell me the filter, {EXAMPLE}.",
@@ -254,7 +254,7 @@ def last_resort(turn: Turn) -> Intent:
     if re.search(r"\bhelp\b", turn.t):
         return Intent("help", confidence=0.7, reason="asked for help")
     if NOTIFICATIONS.search(turn.t):
-        return turn.tool("view_notifications", {}, conf=0.6, why="notifications")
+        return turn.tool(VIEW_NOTIFICATIONS, {}, conf=0.6, why="notifications")
     return clarify(
         "I'm not sure what you need. I can filter invoices, sales, vendors or transactions, explain failures, "
         f"export reports and manage tickets; {EXAMPLE}.",

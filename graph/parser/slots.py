@@ -15,6 +15,7 @@ from typing import Any
 from tools.names import NameIndex, find_names
 from tools.tickets import normalise_ticket_id
 from tools.periods import PeriodError, resolve_period
+from tools import queries as tool_queries  # a module, not the name: the parser's vocabulary reads module values
 
 from ..intent import ParseContext
 from .lexicon import COMMON, INVOICE_STATUS_RE, PAYMENT_RE, REGION_RE, correct_word, extract_amounts
@@ -234,23 +235,7 @@ def read_slots(
             field = "customer" if dataset == "sales" or prep in ("to", "customer", "client") else "vendor"
             p[field] = raw_spelling(cand, original)
             notes.append(f"unresolved {field} {p[field]!r} passed through")
-    has_filter = any(
-        k in p
-        for k in (
-            "period",
-            "date_from",
-            "date_to",
-            "vendor",
-            "status",
-            "payment_status",
-            "min_amount",
-            "max_amount",
-            "region",
-            "customer",
-            "invoice_numbers",
-            "_date_error",
-        )
-    )
+    has_filter = any(k in p for k in tool_queries.FILTER_KEYS) or "_date_error" in p
     return Slots(p, dataset, ambiguous, notes, has_filter, before_status)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.toolnames import CREATE_TICKET, UPDATE_TICKET, VIEW_TICKETS
+
 from ..intent import Intent
 from .lexicon import TICKET_STATUS_RE
 from .patterns import (
@@ -75,7 +77,7 @@ def tickets(turn: Turn) -> Intent | None:
                 "ticket update without a status or comment",
                 0.5,
             )
-        return turn.tool("update_ticket", params, ticket_ref, 0.9, "update ticket")
+        return turn.tool(UPDATE_TICKET, params, ticket_ref, 0.9, "update ticket")
     params = {"ticket_id": tid} if tid else {}
     if not tid and not (ticket_ref and not re.search(r"\btickets\b", t)):  # "is my ticket fixed?" is about that one
         ticket_ref = {}
@@ -83,7 +85,7 @@ def tickets(turn: Turn) -> Intent | None:
             if rx.search(t):
                 params["status"] = st
                 break
-    return turn.tool("view_tickets", params, ticket_ref if not params else {}, 0.9, "view tickets")
+    return turn.tool(VIEW_TICKETS, params, ticket_ref if not params else {}, 0.9, "view tickets")
 
 
 def assignment(turn: Turn, tid: str | None) -> Intent | None:
@@ -102,7 +104,7 @@ def assignment(turn: Turn, tid: str | None) -> Intent | None:
     who = "" if unassign or found is None else core[found.start("who") : found.end("who")].strip(" .!?")
     params: dict[str, Any] = {"ticket_id": tid} if tid else {}
     params["assignee"] = who
-    return turn.tool("update_ticket", params, ticket_ref, 0.9, "unassign ticket" if unassign else "assign ticket")
+    return turn.tool(UPDATE_TICKET, params, ticket_ref, 0.9, "unassign ticket" if unassign else "assign ticket")
 
 
 def escalate(turn: Turn) -> Intent | None:
@@ -150,10 +152,10 @@ def create_ticket(turn: Turn) -> Intent:
                 )
         else:
             return turn.tool(
-                "create_ticket",
+                CREATE_TICKET,
                 params,
                 {"records": "previous"},
                 0.9 if has_ref else 0.8,
                 "create a ticket for the previous result",
             )
-    return turn.tool("create_ticket", params, conf=0.85, why="create a ticket")
+    return turn.tool(CREATE_TICKET, params, conf=0.85, why="create a ticket")

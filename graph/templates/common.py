@@ -40,6 +40,7 @@ from tools.registry import (
     validate_params,
 )
 from tools.templates import TemplateParams
+from tools.toolnames import CREATE_TICKET, FILTER_DATA, RUN_TEMPLATE
 
 from ..confirmation import new_pending, yes_no
 from ..context import RunSettings
@@ -103,8 +104,8 @@ class Step:
 
     def rows(self, limit: int = MAX_KEYS, **filters: Any) -> dict[str, Any]:
         """Rows through tools.queries.select_rows: workspace scoping and vendor matching in one place."""
-        if not can_run(self.ctx.identity, "filter_data"):
-            raise StepFailed(denial_message(self.ctx.identity, "filter_data"))
+        if not can_run(self.ctx.identity, FILTER_DATA):
+            raise StepFailed(denial_message(self.ctx.identity, FILTER_DATA))
         try:
             p = FilterParams.model_validate({k: v for k, v in filters.items() if v is not None} | {"limit": 1})
         except ValidationError as e:
@@ -113,7 +114,7 @@ class Step:
             r = select_rows(self.ctx, s, p, limit=limit)
         self.calls.append(
             tool_call(
-                "filter_data",
+                FILTER_DATA,
                 p.model_dump(exclude_none=True, exclude={"limit"}),
                 "success",
                 f"{r['matched']} {p.dataset}",
@@ -274,7 +275,7 @@ class Template:
         done = step.data["written"] = []  # kept even if a later write fails
         for i, w in enumerate(step.data.get("proposed") or []):
             params = w["params"]
-            if w["tool"] == "create_ticket" and step.data.get("pending_id"):  # never two tickets for one confirmation
+            if w["tool"] == CREATE_TICKET and step.data.get("pending_id"):  # never two tickets for one confirmation
                 params = {**params, "request_key": f"{step.data['pending_id']}:{i}"}
             res = step.write(w["tool"], params)
             done.append(
@@ -325,7 +326,7 @@ class Template:
         text = "\n".join(p for p in parts if p)
         status = outcome_status(statuses, None)
         result = {
-            "tool": "run_template",
+            "tool": RUN_TEMPLATE,
             "status": "success" if status == "completed" else status,
             "message": text,
             "data": {

@@ -29,6 +29,7 @@ from tools.periods import PeriodError, date_range
 from tools.queries import FilterParams
 from tools.rbac import Identity, may_read
 from tools.registry import can_run, denial_message, describe_validation_error
+from tools.toolnames import RUN_TEMPLATE
 
 from . import TEMPLATES, outcome_status, template_plan
 
@@ -74,8 +75,8 @@ def plan_row(p: Plan) -> dict[str, Any]:
 def create_plan(
     app: Engine, identity: Identity, template: str, goal: str | None = None, params: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    if not can_run(identity, "run_template"):
-        raise PlanError(403, denial_message(identity, "run_template"))
+    if not can_run(identity, RUN_TEMPLATE):
+        raise PlanError(403, denial_message(identity, RUN_TEMPLATE))
     if template not in TEMPLATES:
         raise PlanError(400, f"There is no template called '{template}'. Choose one of: {', '.join(TEMPLATES)}.")
     planned = template_plan(template, params, {"reason": "Plans API"})
@@ -131,8 +132,8 @@ def _set_status(app: Engine, plan_id: str, status: str, expect: str | None = Non
 async def execute_plan(app: Engine, graph, identity: Identity, plan_id: str, resume: Any = None) -> dict[str, Any]:
     """Run a created plan, or resume one awaiting confirmation with the user's answer."""
     plan = await asyncio.to_thread(load_plan, app, identity, plan_id)
-    if not can_run(identity, "run_template"):
-        raise PlanError(403, denial_message(identity, "run_template"))
+    if not can_run(identity, RUN_TEMPLATE):
+        raise PlanError(403, denial_message(identity, RUN_TEMPLATE))
     status = plan["status"]
     if status in TERMINAL or (status == "awaiting_confirmation" and resume is None):
         return await plan_view(plan, graph, identity)

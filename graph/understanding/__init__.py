@@ -23,6 +23,8 @@ import re
 
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA, FILTER_DATA
+
 from ..parser.vocabulary import vocabulary
 from ..state import Interpretation, Part
 
@@ -133,7 +135,7 @@ def parts_of(
 
 def query_of(tool: str | None, params: dict[str, Any]) -> dict[str, Any]:
     """The semantic query inside an analyze_data call, else the filter parameters themselves."""
-    return dict(params.get("query") or params) if tool == "analyze_data" else dict(params)
+    return dict(params.get("query") or params) if tool == ANALYZE_DATA else dict(params)
 
 
 def interpret(
@@ -190,7 +192,7 @@ def starts_clean(text: str, alone: Any, alone_turn: Any, in_context: Any, model:
     """A self-contained new question: read alone it is a whole data question (it names what it asks
     about: a dataset or a measure), it leans on nothing before (no pronoun, no "and for ..."), and the
     reading in context differs. Then nothing from the earlier question is carried."""
-    if alone.kind != "tool" or alone.tool not in ("filter_data", "analyze_data"):
+    if alone.kind != "tool" or alone.tool not in (FILTER_DATA, ANALYZE_DATA):
         return False
     low = alone_turn.core or alone_turn.t
     if _leans_back(low, model) or _leans_back(alone_turn.t, model):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA
+
 from .words import PERIOD_KEYS
 
 # leaning on the last question's set (not only its shape, as "compare ..." or "by month" do)
@@ -20,7 +22,7 @@ def with_carried_parts(
 ) -> dict[str, Any]:
     """An analytics reading of a follow-up (it leans on the last question) over the last query's dataset
     that dropped the last query's filters or period: they come along unless this message replaces them."""
-    if record.get("kind") != "tool" or record.get("tool") != "analyze_data" or not last or not last.get("query"):
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA or not last or not last.get("query"):
         return record
     if not CARRY_CUE.search(text.lower()):
         return record
@@ -44,7 +46,7 @@ def with_previous_filter_in_query(record: dict[str, Any], last: dict[str, Any] |
     """An analysis of "the previous filter" ("sum them up" after a listing): the last query's filters and
     period written into the semantic query (a listing's parameters are not an analysis's)."""
     refs = dict(record.get("refs") or {})
-    if record.get("kind") != "tool" or record.get("tool") != "analyze_data" or refs.get("filter") != "previous":
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA or refs.get("filter") != "previous":
         return record
     if not last or not last.get("query"):
         return record

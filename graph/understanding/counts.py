@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA, FILTER_DATA
+
 from ..parser.vocabulary import vocabulary
 from .words import PERIOD_KEYS, SHARE_WORDS, _forms
 
@@ -35,7 +37,7 @@ def _count_measure(ds: Any, low: str, vocab: Any, ds_name: str) -> str | None:
 def with_count_asked(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """An analytics reading whose measure is an amount while the words ask how many (or for the share of
     the records themselves) measures the count instead."""
-    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
         return record
     params, query = _query(record)
     vocab = vocabulary(model)
@@ -77,7 +79,7 @@ def with_units_asked(
 ) -> dict[str, Any]:
     """ "how many monitors did we sell": the units of that product, not the number of sales lines (when the
     dataset has a units measure and the words count a stored value of one of its lookups)."""
-    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
         return record
     params, query = _query(record)
     vocab = vocabulary(model)
@@ -105,7 +107,7 @@ def with_units_asked(
     )
     if units is None or value is None:
         return record
-    if record.get("tool") == "analyze_data":
+    if record.get("tool") == ANALYZE_DATA:
         filters = [dict(f) for f in query.get("filters") or []]
     else:
         filters = [{"field": k, "value": v} for k, v in dict(query.get("where") or {}).items()]
@@ -116,7 +118,7 @@ def with_units_asked(
     new |= {k: v for k, v in query.items() if k in PERIOD_KEYS}
     return {
         **record,
-        "tool": "analyze_data",
+        "tool": ANALYZE_DATA,
         "params": new,
         "reason": f"{record.get('reason') or ''}; how many {named}: units",
     }
@@ -129,7 +131,7 @@ OPS |= {"under": "lt", "below": "lt", "at most": "lte"}
 def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "sales that had more than 15 units": a condition on a number column that is not money (quantity),
     which the router read as an amount; "how many sales ..." then counts them."""
-    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
         return record
     params, query = _query(record)
     vocab = vocabulary(model)
@@ -156,7 +158,7 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
         query = {k: v for k, v in query.items() if k not in PERIOD_KEYS or ds.time}  # "15-day" was no period
     else:
         return record
-    if record.get("tool") == "analyze_data":
+    if record.get("tool") == ANALYZE_DATA:
         filters = [
             dict(f)
             for f in query.get("filters") or []
@@ -182,7 +184,7 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
     new |= {k: v for k, v in query.items() if k in PERIOD_KEYS or k in ("group_by", "order_by", "limit")}
     return {
         **record,
-        "tool": "analyze_data",
+        "tool": ANALYZE_DATA,
         "params": new,
         "reason": f"{record.get('reason') or ''}; {dim} {op} {number:g}".strip("; "),
     }
@@ -190,7 +192,7 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
 
 def with_measure_named_by(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "least sold product by units": a ranking by the measure the words name after "by", not the default."""
-    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
         return record
     params, query = _query(record)
     vocab = vocabulary(model)
@@ -230,7 +232,7 @@ def with_measure_named_by(record: dict[str, Any], text: str, model: Any = None) 
 def with_overall_average(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "average payment terms across our vendors": one average over them all, not one per vendor ("by",
     "per", "each", "which" still break it down)."""
-    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
         return record
     params, query = _query(record)
     vocab = vocabulary(model)
@@ -261,7 +263,7 @@ STATUS_MOST = re.compile(
 
 def with_most_by_status(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "which vendor failed the most": the most failures (a count), not the biggest failed value."""
-    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
         return record
     params, query = _query(record)
     vocab = vocabulary(model)

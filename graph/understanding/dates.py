@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA, FILTER_DATA
+
 from ..parser.vocabulary import vocabulary
 from .words import PERIOD_KEYS
 
@@ -17,7 +19,7 @@ _LEAD = r"(?:\s+(?:date|dates|on|in|during|within|for|this|last|next|between)\b)
 
 
 def with_time_dimension(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
-    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
         return record
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)
@@ -39,7 +41,7 @@ def with_time_dimension(record: dict[str, Any], text: str, model: Any = None) ->
     if len(named) != 1:
         return record
     dim = named[0]
-    if record.get("tool") == "analyze_data":
+    if record.get("tool") == ANALYZE_DATA:
         if query.get("time_dimension") == dim:
             return record
         measures = list(query.get("measures") or [])
@@ -56,7 +58,7 @@ def with_time_dimension(record: dict[str, Any], text: str, model: Any = None) ->
                 listing |= {f["field"]: f["value"] for f in filters if f["field"] in LISTING_KEYS}
                 listing |= {"where": where} if where else {}
                 why = f"{record.get('reason') or ''}; a listing by the {dim}".strip("; ")
-                return {**record, "tool": "filter_data", "params": listing, "reason": why}
+                return {**record, "tool": FILTER_DATA, "params": listing, "reason": why}
             counts = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
             if HOW_MANY.search(low):  # "how many invoices have a due date this month": a count, not what is due
                 query["measures"] = counts[:1] or measures

@@ -5,8 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from memory.references import Resolution
 from tools.registry import can_run, spec
 from tools.rbac import Identity
+from tools.toolnames import (
+    ANALYZE_DATA,
+    CREATE_TICKET,
+    EXPLAIN_FAILURES,
+    EXPORT_REPORT,
+    FILTER_DATA,
+    UPDATE_TICKET,
+    VENDOR_PROFILE,
+    VIEW_NOTIFICATIONS,
+    VIEW_TICKETS,
+)
 
 from ..parser.patterns import CREATE
 from ..parser.vocabulary import vocabulary
@@ -18,7 +30,7 @@ EXPORT_VERB = re.compile(
     r"\bexport|\bdownload|\bcsv\b|\bxlsx?\b|\bexcel\b|\bpdf\b|\bspread ?sheets?\b|\bworkbook\b|\bsave\b|"
     r"\bfile\b|\bsend\b|\be-?mail|\bmail\b|\battach|\bfixed report\b|\breport (?:of|for|on) (?:these|those|them|it)\b"
 )
-WRITE_CUES = {"create_ticket": CREATE, "export_report": EXPORT_VERB}
+WRITE_CUES = {CREATE_TICKET: CREATE, EXPORT_REPORT: EXPORT_VERB}
 
 
 def wants_a_write_it_may_not(text: str, identity: Identity | None) -> str | None:
@@ -34,15 +46,15 @@ def wants_a_write_it_may_not(text: str, identity: Identity | None) -> str | None
 
 
 ACTION_WORDS = {
-    "filter_data": "list",
-    "analyze_data": "figures",
-    "explain_failures": "why they failed",
-    "export_report": "export",
-    "create_ticket": "new ticket",
-    "update_ticket": "ticket update",
-    "view_tickets": "tickets",
-    "view_notifications": "notifications",
-    "vendor_profile": "vendor profile",
+    FILTER_DATA: "list",
+    ANALYZE_DATA: "figures",
+    EXPLAIN_FAILURES: "why they failed",
+    EXPORT_REPORT: "export",
+    CREATE_TICKET: "new ticket",
+    UPDATE_TICKET: "ticket update",
+    VIEW_TICKETS: "tickets",
+    VIEW_NOTIFICATIONS: "notifications",
+    VENDOR_PROFILE: "vendor profile",
 }
 
 
@@ -87,7 +99,7 @@ def decide(
             "assumptions": assumptions,
             "reason": "chosen in the web app",
         }
-    if tool == "export_report" and not EXPORT_VERB.search(text.lower()):
+    if tool == EXPORT_REPORT and not EXPORT_VERB.search(text.lower()):
         return {
             **interp,
             "decision": "ask",
@@ -181,7 +193,7 @@ def shape_problem(text: str, intent: dict[str, Any], model: Any = None) -> str |
     a count of customers, answered with a plain listing or a single figure. Those answers look right and
     are not: ask instead."""
     tool = intent.get("tool")
-    if intent.get("kind") != "tool" or tool not in ("filter_data", "analyze_data"):
+    if intent.get("kind") != "tool" or tool not in (FILTER_DATA, ANALYZE_DATA):
         return None
     params = dict(intent.get("params") or {})
     low = _without_names(text.lower(), params)
@@ -190,10 +202,10 @@ def shape_problem(text: str, intent: dict[str, Any], model: Any = None) -> str |
     if SHARE_WORDS.search(low) and not grouped and not _percent_measure(query, model):
         return "a share of a total"
     if RANK_WORDS.search(low) and WHO_WORDS.search(low) and not grouped:
-        if tool == "filter_data" or not query.get("group_by"):
+        if tool == FILTER_DATA or not query.get("group_by"):
             return "a ranking (who or which comes first)"
     m = HOW_MANY_OF.search(low)
-    if m and tool == "filter_data":
+    if m and tool == FILTER_DATA:
         return f"a count of {m.group(1)}"
     return None
 
@@ -224,11 +236,20 @@ def ask_text(interp: Interpretation, fallback: str) -> str:
     return fallback
 
 
-def referent_problem(tool: str | None, resolved: dict[str, Any]) -> str | None:
+def referent_problem(tool: str | None, resolved: Resolution) -> str | None:
     """An export or a write must act on records of this conversation, and on at least one of them."""
     s = spec(tool or "")
-    if s is None or not (s.writes or tool == "export_report"):
+    if s is None or not (s.writes or tool == EXPORT_REPORT):
         return None
+    source = resolved.sources.get("records") or (resolved.source if resolved.invoice_numbers is not None else None)
+    if source not in (None, "this conversation", "given"):  # "these" found only in another conversation
+        return (
+            f"I don't have a result in this conversation to act on (the last one was in {source}). "
+            "Tell me which records, for example 'failed IndiSky invoices from last month'."
+        )
+    if resolved.invoice_numbers == [] or (resolved.keys == [] and resolved.invoice_numbers is not None):
+        return "The last result here has no records, so there's nothing to act on. Nothing was exported or changed."
+    return None
     found = resolved.get("sources")
     sources: dict[str, Any] = found if isinstance(found, dict) else {}
     source = sources.get("records") or (resolved.get("source") if resolved.get("invoice_numbers") is not None else None)

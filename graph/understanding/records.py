@@ -7,6 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA, FILTER_DATA
+
 from ..parser.vocabulary import vocabulary
 from .words import ASCENDING, COUNT_WORDS, PERIOD_KEYS
 
@@ -24,7 +26,7 @@ def _amount_measure(ds: Any) -> str | None:
 
 
 def _filters(record: dict[str, Any], query: dict[str, Any], ds: Any) -> list[dict[str, Any]]:
-    if record.get("tool") == "analyze_data":
+    if record.get("tool") == ANALYZE_DATA:
         return [dict(f) for f in query.get("filters") or [] if f.get("field") != ds.amount or f.get("op")]
     from .shapes import _listing_filters
 
@@ -32,7 +34,7 @@ def _filters(record: dict[str, Any], query: dict[str, Any], ds: Any) -> list[dic
 
 
 def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
-    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
         return record
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)
@@ -101,7 +103,7 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
         limit = int(n_word) if n_word.isdigit() else COUNT_WORDS[n_word]
         descending = re.fullmatch(BIG, size) is not None
     else:
-        if record.get("tool") == "analyze_data" and ds.key in (query.get("group_by") or []):
+        if record.get("tool") == ANALYZE_DATA and ds.key in (query.get("group_by") or []):
             return record
         limit = 100
         descending = not (ASCENDING.search(low) or re.search(r"\bsmallest first|ascending\b", low))
@@ -120,7 +122,7 @@ def with_record_ranking(record: dict[str, Any], text: str, model: Any = None) ->
     why = f"{'the ' + str(limit) if ranked else 'sorted'} {ds_name} by {measure}"
     return {
         **record,
-        "tool": "analyze_data",
+        "tool": ANALYZE_DATA,
         "params": new,
         "reason": f"{record.get('reason') or ''}; {why}".strip("; "),
     }

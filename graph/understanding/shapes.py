@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA, FILTER_DATA
 
 from ..parser.vocabulary import vocabulary
 
@@ -25,7 +26,7 @@ def with_aggregate_condition(record: dict[str, Any], text: str, model: Any = Non
     """ "customers with sales over 1.1 crore", "regions above 3 crore in sales": a condition on each group's
     total, not on single rows. The router read the amount as a row filter; read it as a ranking of the
     groups (the dimension named before the condition) filtered on the dataset's default measure."""
-    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
         return record
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)
@@ -50,7 +51,7 @@ def with_aggregate_condition(record: dict[str, Any], text: str, model: Any = Non
     if not dims:
         return record
     op = OPS_OF[cond.group("op") or cond.group("op2")]
-    if record.get("tool") == "filter_data":
+    if record.get("tool") == FILTER_DATA:
         value = params.get("min_amount") if op in ("gt", "gte") else params.get("max_amount")
         rows = {k: v for k, v in params.items() if k not in ("min_amount", "max_amount", "dataset", "limit")}
         kept = [{"field": k, "value": v} for k, v in rows.items() if k in FILTER_FIELDS]
@@ -84,7 +85,7 @@ def with_aggregate_condition(record: dict[str, Any], text: str, model: Any = Non
     }
     return {
         **record,
-        "tool": "analyze_data",
+        "tool": ANALYZE_DATA,
         "params": new,
         "reason": f"{record.get('reason') or ''}; a condition on each {dims[-1]}'s {measure}".strip("; "),
     }
@@ -108,7 +109,7 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
     ranking of the groups the question names; "what share of sales did the East make": the breakdown by
     that dimension, where each group's share of the total is shown. Only when the router's reading has no
     groups at all: a reading with groups is the router's own ranking."""
-    if record.get("kind") != "tool" or record.get("tool") not in ("filter_data", "analyze_data"):
+    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
         return record
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)
@@ -118,7 +119,7 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
     if ds is None or not ds.default_measure:
         return record
     often = re.search(r"\b(?:most often|how often|most frequently|least often|number of times)\b", text.lower())
-    if (query.get("group_by") or query.get("time_grain")) and often and record.get("tool") == "analyze_data":
+    if (query.get("group_by") or query.get("time_grain")) and often and record.get("tool") == ANALYZE_DATA:
         counts = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
         old = (query.get("measures") or [None])[0]
         if counts and old and old != counts[0]:  # "which method do we use most often": a count, not a value
@@ -135,7 +136,7 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
     if re.search(r"\b(?:most often|how often|most frequently|number of times|most orders|fewest orders)\b", low):
         counts = [n for n, m in ds.measures.items() if m.agg == "count" and not m.filters]
         measures = counts[:1] or measures
-    if record.get("tool") == "analyze_data":
+    if record.get("tool") == ANALYZE_DATA:
         filters = [dict(f) for f in query.get("filters") or []]
     else:
         filters = _listing_filters(params, ds)
@@ -175,7 +176,7 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
         new.pop("filters", None)
     return {
         **record,
-        "tool": "analyze_data",
+        "tool": ANALYZE_DATA,
         "params": new,
         "reason": f"{record.get('reason') or ''}; {why}".strip("; "),
     }
@@ -209,7 +210,7 @@ def with_context_fallback(
         measures = counts[:1]
     elif TOTAL_WORDS.search(low) and ds.default_measure:
         measures = [ds.default_measure]
-    elif values and last.get("tool") == "analyze_data":
+    elif values and last.get("tool") == ANALYZE_DATA:
         measures = list(query.get("measures") or [])
     elif values:  # a listing refined by a declared value
         params = {k: v for k, v in dict(last.get("params") or {}).items() if k != "invoice_numbers"}
@@ -217,7 +218,7 @@ def with_context_fallback(
         return {
             **record,
             "kind": "tool",
-            "tool": "filter_data",
+            "tool": FILTER_DATA,
             "params": {**params, "where": where},
             "question": None,
             "reason": "a follow-up on the last listing, with the data model's values",
@@ -229,7 +230,7 @@ def with_context_fallback(
     return {
         **record,
         "kind": "tool",
-        "tool": "analyze_data",
+        "tool": ANALYZE_DATA,
         "params": {k: v for k, v in new.items() if v not in (None, [], {})},
         "question": None,
         "reason": "a follow-up about the last result",
@@ -243,7 +244,7 @@ BAD_IS_HIGH = re.compile(r"fail|overdue|outstanding|unpaid|error|cancel|return|r
 def with_named_measure_or_dataset(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """A listing where the words name another dataset ("remittances to Ganga Logistics": transactions), or
     ask how much of a measure ("what was our turnover last year?": the sales value): read what they name."""
-    if record.get("kind") != "tool" or record.get("tool") != "filter_data":
+    if record.get("kind") != "tool" or record.get("tool") != FILTER_DATA:
         return record
     params = dict(record.get("params") or {})
     current = str(params.get("dataset") or "invoices")
@@ -290,13 +291,13 @@ def with_named_measure_or_dataset(record: dict[str, Any], text: str, model: Any 
             query = {"dataset": current, "measures": own, **period}
             filters = _listing_filters(params, vocab.model.datasets[current])
             query |= {"filters": filters} if filters else {}
-            return {**record, "tool": "analyze_data", "params": query, "reason": f"{record.get('reason')}; how much"}
+            return {**record, "tool": ANALYZE_DATA, "params": query, "reason": f"{record.get('reason')}; how much"}
         if not own and len({d for d, _ in others}) == 1 and len(others) == 1:
             dataset, measure = others[0]
             query = {"dataset": dataset, "measures": [measure], **period}
             return {
                 **record,
-                "tool": "analyze_data",
+                "tool": ANALYZE_DATA,
                 "params": query,
                 "reason": f"{record.get('reason')}; how much {measure}",
             }
@@ -317,7 +318,7 @@ def _listing_filters(params: dict[str, Any], ds: Any) -> list[dict[str, Any]]:
 def with_polarity(record: dict[str, Any], text: str) -> dict[str, Any]:
     """ "the worst failure rate": for a measure where more is worse (failures, overdue, unpaid), worst is the
     highest and best the lowest."""
-    if record.get("kind") != "tool" or record.get("tool") != "analyze_data":
+    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
         return record
     params = dict(record.get("params") or {})
     query = dict(params.get("query") or params)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tools.toolnames import ANALYZE_DATA, EXPORT_REPORT, FILTER_DATA
 
 from ..parser.patterns import TOKEN
 from ..parser.vocabulary import vocabulary
@@ -81,7 +82,7 @@ def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any
     for field in ("vendor", "customer"):
         name = (
             params.get(field)
-            if record.get("tool") != "analyze_data"
+            if record.get("tool") != ANALYZE_DATA
             else next((f.get("value") for f in query.get("filters") or [] if f.get("field") == field), None)
         )
         if not isinstance(name, str):
@@ -97,13 +98,13 @@ def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any
     if not found:
         return record
     for field, (dim, value) in found.items():
-        if record.get("tool") == "analyze_data":
+        if record.get("tool") == ANALYZE_DATA:
             filters = [f for f in query.get("filters") or [] if f.get("field") != field]
             query["filters"] = [*filters, {"field": dim, "value": value}]
         else:
             params.pop(field, None)
             params["where"] = {**dict(params.get("where") or {}), dim: value}
-    if record.get("tool") == "analyze_data":
+    if record.get("tool") == ANALYZE_DATA:
         params = {**params, "query": query} if "query" in params else query
     return {**record, "params": params, "reason": f"{record.get('reason') or ''}; a declared value, not a name"}
 
@@ -134,14 +135,14 @@ def with_declared_values(
             record = {
                 **record,
                 "kind": "tool",
-                "tool": "filter_data",
+                "tool": FILTER_DATA,
                 "params": {"dataset": next(iter(named))},
                 "question": None,
                 "confidence": 0.6,
                 "reason": "a dataset and its declared values",
             }
     tool = record.get("tool")
-    if record.get("kind") != "tool" or tool not in ("filter_data", "export_report", "analyze_data"):
+    if record.get("kind") != "tool" or tool not in (FILTER_DATA, EXPORT_REPORT, ANALYZE_DATA):
         return record
     if full:
         first = dict(record.get("params") or {})
@@ -152,13 +153,13 @@ def with_declared_values(
     for field in ("vendor", "customer"):  # "paid by cheque": a value of another dataset, not a vendor 'cheque'
         name = params.get(field)
         if (
-            tool != "analyze_data"
+            tool != ANALYZE_DATA
             and isinstance(name, str)
             and (name.lower() in _all_values(model) or is_looked_up(name, lookups))
         ):
             params.pop(field)
             record = {**record, "params": params}
-    if tool == "analyze_data":
+    if tool == ANALYZE_DATA:
         query = dict(params.get("query") or params)
         kept = [  # "laptop" read as a customer name: it is a product
             f
@@ -214,7 +215,7 @@ def with_attribute_lookup(record: dict[str, Any], text: str, model: Any = None) 
     """ "what is the vendor code for Konark Caterers?", "GSTIN of Ganga Logistics?": an attribute of one
     vendor is on the vendor master (the vendors dataset lists code, GSTIN, email, terms), not in a listing
     of its invoices."""
-    if record.get("kind") != "tool" or record.get("tool") != "filter_data":
+    if record.get("kind") != "tool" or record.get("tool") != FILTER_DATA:
         return record
     params = dict(record.get("params") or {})
     if params.get("dataset", "invoices") == "vendors" or not params.get("vendor"):

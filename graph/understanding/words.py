@@ -42,10 +42,10 @@ def parser_words() -> frozenset[str]:
     """Every word some rule of the offline parser reads: the literal words of its patterns (and its word
     lists). A word outside these, the data model's vocabulary and the names is one nothing understood."""
     from .. import parser
-    from ..parser import analytics, declared, followups, lexicon, patterns, periods, rules, slots, tickets
+    from ..parser import analytics, declared, followups, lexicon, patterns, periods, reading, rules, slots, tickets
 
     words: set[str] = set(COMMON)
-    for module in (parser, analytics, followups, lexicon, patterns, periods, rules, slots, tickets):
+    for module in (parser, analytics, followups, lexicon, patterns, periods, reading, rules, slots, tickets):
         for value in vars(module).values():
             sources = [value] if isinstance(value, re.Pattern) else []
             if isinstance(value, (list, tuple)):

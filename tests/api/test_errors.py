@@ -5,13 +5,10 @@ Each refusal writes nothing."""
 from __future__ import annotations
 
 import pytest
+from ..helpers import execute
 
 VIEWER_EXPORT = "Sorry, as a Viewer you can't export reports; that needs the Manager or Admin role."
 NO_TICKET = "I can't find ticket {} among the tickets you can see."
-
-
-def execute(caller, tool: str, **params):
-    return caller.post("/execute_tool", json={"tool_name": tool, "params": params})
 
 
 def new_ticket(caller, title: str) -> str:

@@ -11,11 +11,11 @@ import re
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import text
 
 from business_data.appdb import Ticket, Trace
-from business_data.db import session_scope
 from server.conversation import NOT_SAVED_ERROR
+from ..helpers import count_rows
 
 NOT_SAVED = "I couldn't save this conversation's history"
 
@@ -61,14 +61,6 @@ def say(api, thread: str, message: str = "yes") -> dict:
     return r.json()
 
 
-def count(api, model, **where) -> int:
-    with session_scope(api.services.app) as s:
-        q = select(func.count()).select_from(model)
-        for k, v in where.items():
-            q = q.where(getattr(model, k) == v)
-        return s.scalar(q)
-
-
 def unsaved_metric(api) -> float:
     body = api.admin.get("/metrics").text
     m = re.search(r'^finkraft_unsaved_total\{what="history",why="error"\} ([0-9.e+]+)$', body, re.M)
@@ -79,48 +71,52 @@ def unsaved_metric(api) -> float:
 def test_a_write_whose_history_cannot_be_saved_says_so_and_is_counted(api, table):
     thread = f"hw-history-{table}"
     ask_for_ticket(api, thread)
-    tickets, traces, counted = count(api, Ticket), count(api, Trace, thread_id=thread), unsaved_metric(api)
+    tickets, traces, counted = (
+        count_rows(api.services.app, Ticket),
+        count_rows(api.services.app, Trace, thread_id=thread),
+        unsaved_metric(api),
+    )
     with failing(api.services.app, table):
         body = say(api, thread)
     answer = body["agent_response"]
     assert answer.startswith("Created ticket T-"), answer  # the write happened, and the answer says so
     assert NOT_SAVED_ERROR in answer and "out of disk space" not in answer, answer
-    assert count(api, Ticket) == tickets + 1
-    assert count(api, Trace, thread_id=thread) == traces  # the trace is gone: and the user was told
+    assert count_rows(api.services.app, Ticket) == tickets + 1
+    assert count_rows(api.services.app, Trace, thread_id=thread) == traces  # the trace is gone: and the user was told
     assert unsaved_metric(api) == counted + 1
     # the store is back: the next turn is saved and says nothing of it
     body = say(api, thread, "show my tickets")
     assert NOT_SAVED not in body["agent_response"]
-    assert count(api, Trace, thread_id=thread) == traces + 1
+    assert count_rows(api.services.app, Trace, thread_id=thread) == traces + 1
 
 
 def test_a_failed_yes_keeps_the_question_open(api):
     thread = "hw-failed-yes"
     ask_for_ticket(api, thread)
-    tickets = count(api, Ticket)
+    tickets = count_rows(api.services.app, Ticket)
     with failing(api.services.app, "tickets"):
         body = say(api, thread)
         answer = body["agent_response"]
         assert "Nothing was changed" in answer and "Try again?" in answer and answer.endswith("yes/no"), answer
         assert body["status"] == "awaiting_confirmation"
-        assert count(api, Ticket) == tickets
+        assert count_rows(api.services.app, Ticket) == tickets
         # still failing: asked again, not "I'm not sure what you need"
         body = say(api, thread)
         assert body["status"] == "awaiting_confirmation" and "Try again?" in body["agent_response"]
-        assert count(api, Ticket) == tickets
+        assert count_rows(api.services.app, Ticket) == tickets
     body = say(api, thread)  # the table works again: "yes" creates the ticket, once
     assert body["agent_response"].startswith("Created ticket T-"), body["agent_response"]
     assert body["status"] == "success"
-    assert count(api, Ticket) == tickets + 1
+    assert count_rows(api.services.app, Ticket) == tickets + 1
     body = say(api, thread)  # the question is answered: a later "yes" is just a message
-    assert body["status"] != "awaiting_confirmation" and count(api, Ticket) == tickets + 1
+    assert body["status"] != "awaiting_confirmation" and count_rows(api.services.app, Ticket) == tickets + 1
 
 
 def test_a_no_after_a_failed_yes_writes_nothing(api):
     thread = "hw-failed-then-no"
     ask_for_ticket(api, thread)
-    tickets = count(api, Ticket)
+    tickets = count_rows(api.services.app, Ticket)
     with failing(api.services.app, "tickets"):
         assert say(api, thread)["status"] == "awaiting_confirmation"
     body = say(api, thread, "no")
-    assert "Nothing was written" in body["agent_response"] and count(api, Ticket) == tickets
+    assert "Nothing was written" in body["agent_response"] and count_rows(api.services.app, Ticket) == tickets

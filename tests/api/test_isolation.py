@@ -4,13 +4,10 @@ memory or data; a Viewer cannot export or open tickets; an Admin sees every tick
 from __future__ import annotations
 
 from ..helpers import chat, chat_and_answer, expected_indisky_failed
+from ..helpers import execute
 
 NO_EXPORT = "No such export, or it isn't yours to download."
 NO_TRACE = "No such trace among yours."
-
-
-def execute(caller, tool: str, **params):
-    return caller.post("/execute_tool", json={"tool_name": tool, "params": params})
 
 
 def test_globex_never_sees_acme(api):

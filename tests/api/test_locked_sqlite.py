@@ -11,13 +11,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import func, select
 
 from business_data.appdb import Ticket
-from business_data.db import session_scope, sqlite_path
+from business_data.db import sqlite_path
 
 from ..conftest import using_postgres
 from .test_honest_writes import ask_for_ticket, say
+from ..helpers import count_rows
 
 pytestmark = pytest.mark.skipif(using_postgres(), reason="SQLite's file lock (PostgreSQL locks rows)")
 
@@ -49,16 +49,11 @@ def locked(api) -> Iterator[None]:
         holder.wait(timeout=10)
 
 
-def tickets(api) -> int:
-    with session_scope(api.services.app) as s:
-        return s.scalar(select(func.count()).select_from(Ticket))
-
-
 @pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_a_yes_against_a_locked_database_gives_up_within_seconds_and_can_be_repeated(api):
     thread = "locked-yes"
     ask_for_ticket(api, thread)
-    before = tickets(api)
+    before = count_rows(api.services.app, Ticket)
     with locked(api):
         t0 = time.monotonic()
         body = say(api, thread)
@@ -69,15 +64,15 @@ def test_a_yes_against_a_locked_database_gives_up_within_seconds_and_can_be_repe
         # its history waited for the same lock: the answer says it was not kept
         assert "I couldn't save this conversation's history: the database was busy" in answer, answer
         assert body["status"] == "awaiting_confirmation"
-    assert tickets(api) == before  # nothing was written
+    assert count_rows(api.services.app, Ticket) == before  # nothing was written
     body = say(api, thread)  # the lock is gone: the same question, answered yes again
     assert body["agent_response"].startswith("Created ticket T-"), body["agent_response"]
-    assert tickets(api) == before + 1
+    assert count_rows(api.services.app, Ticket) == before + 1
 
 
 @pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
 def test_a_direct_write_against_a_locked_database_is_a_503_with_a_plain_sentence(api):
-    before = tickets(api)
+    before = count_rows(api.services.app, Ticket)
     with locked(api):
         t0 = time.monotonic()
         r = api.maya.post("/execute_tool", json={"tool_name": "create_ticket", "params": {"title": "while locked"}})
@@ -85,4 +80,4 @@ def test_a_direct_write_against_a_locked_database_is_a_503_with_a_plain_sentence
     assert r.status_code == 503, r.text
     assert r.json()["detail"].startswith(BUSY) and r.headers["Retry-After"] == "5"
     assert "Traceback" not in r.text
-    assert tickets(api) == before
+    assert count_rows(api.services.app, Ticket) == before

@@ -14,6 +14,7 @@ from graph.nodes import Nodes
 from graph.runs import checkpoint_thread
 
 from .conftest import running_api
+from ..helpers import count_rows
 
 
 def saved(api, thread: str) -> dict[str, int]:
@@ -25,11 +26,6 @@ def saved(api, thread: str) -> dict[str, int]:
     saver = default_checkpointer(api.services.settings)
     checkpoints = len(list(saver.list({"configurable": {"thread_id": checkpoint_thread(ident, thread)}})))
     return {"memory_turns": turns, "traces": traces, "checkpoints": checkpoints}
-
-
-def tickets(api) -> int:
-    with session_scope(api.services.app) as s:
-        return s.scalar(select(func.count()).select_from(Ticket))
 
 
 @pytest.fixture
@@ -97,13 +93,13 @@ def test_a_failure_after_a_ticket_was_made_says_so_and_a_retry_makes_no_second(f
     api.maya.post("/chat", json={"message": "failed IndiSky invoices from last month", "thread_id": thread})
     r = api.maya.post("/chat", json={"message": "create a ticket for these", "thread_id": thread})
     assert r.status_code == 200 and r.json()["agent_response"].endswith("yes/no"), r.text
-    before, count = saved(api, thread), tickets(api)
+    before, count = saved(api, thread), count_rows(api.services.app, Ticket)
     fail["on"] = True
     r = api.maya.post("/chat", json={"message": "yes", "thread_id": thread})
     assert r.status_code == 500, r.text
     with session_scope(api.services.app) as s:
         made = s.scalars(select(Ticket.ticket_id).order_by(Ticket.id.desc())).first()
-    assert tickets(api) == count + 1
+    assert count_rows(api.services.app, Ticket) == count + 1
     detail = r.json()["detail"]
     assert detail.startswith(f"Something went wrong on our side after this was done: Created ticket {made}"), detail
     assert "Nothing else from this request was saved." in detail and "Nothing was changed" not in detail
@@ -112,4 +108,4 @@ def test_a_failure_after_a_ticket_was_made_says_so_and_a_retry_makes_no_second(f
     fail["on"] = False
     r = api.maya.post("/chat", json={"message": "yes", "thread_id": thread})
     assert r.status_code == 200 and made in r.json()["agent_response"], r.text
-    assert tickets(api) == count + 1
+    assert count_rows(api.services.app, Ticket) == count + 1

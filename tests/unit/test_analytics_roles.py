@@ -4,16 +4,9 @@ explicit (workspace=globex or all); a Manager's never crosses workspaces. Figure
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import text
 
-from tools.compiler import compile_query
 from tools.registry import run_tool
-from tools.semantic import SemanticQuery
-
-
-def sql(services, query: str, **params) -> list:
-    with services.business.connect() as conn:
-        return conn.execute(text(query), params).all()
+from tests.helpers import sql
 
 
 def ctx(services, user):
@@ -102,18 +95,3 @@ def test_admin_cross_workspace_analysis_is_explicit(services):
     assert {r[0]: r[1] for r in res.data["rows"]} == pytest.approx(
         dict(sql(services, "SELECT workspace_id, sum(amount) FROM sales GROUP BY workspace_id")), abs=0.01
     )
-
-
-def test_every_statement_carries_the_callers_workspace(services):
-    """Whatever the query, the compiled SQL is bound to the caller's workspace (no parameter avoids it)."""
-    maya = services.identity("maya")
-    queries = [
-        SemanticQuery(dataset=d, measures=list(ds.measures)[:1], group_by=list(ds.dimensions)[:1])
-        for d, ds in services.model.datasets.items()
-    ]
-    queries += [SemanticQuery(dataset=d) for d in services.model.datasets]
-    for q in queries:
-        c = compile_query(services.model, q, maya, services.today())
-        compiled = c.statement.compile(services.business)
-        assert "acme" in compiled.params.values(), q
-        assert f"{services.model.datasets[q.dataset].table}.workspace_id = " in str(compiled)

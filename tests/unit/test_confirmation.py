@@ -11,12 +11,13 @@ import textwrap
 
 import pytest
 from langgraph.types import Command
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from business_data.appdb import Export, Ticket
 from business_data.db import session_scope
 from tests.conftest import ROOT, make_services
 from tests.helpers import answer, cfg, indisky_last_month, turn, turn_and_answer
+from tests.helpers import count_rows
 
 QUESTION = "Create ticket 'IndiSky Airlines: 7 invoices failed, GSTIN missing' for maya? yes/no"
 
@@ -26,11 +27,6 @@ def compiled(services):
     from graph.checkpointers import sqlite_checkpointer
 
     return compile_graph(services, checkpointer=sqlite_checkpointer(services.settings.checkpoint_path), router=False)
-
-
-def count(services, model) -> int:
-    with session_scope(services.app) as s:
-        return s.scalar(select(func.count()).select_from(model))
 
 
 def exported_files(services) -> list:
@@ -60,7 +56,7 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
     assert first["response"].endswith("\n\n" + QUESTION) and seven_of in first["response"]
 
     # process 2 (fresh Services, fresh SqliteSaver on the same files): the question is still there
-    assert count(services, Ticket) == 0
+    assert count_rows(services.app, Ticket) == 0
     graph = compiled(services)
     state = graph.get_state(cfg("maya", "plan-restart"))
     assert state.values["pending_confirmation"]["question"] == QUESTION
@@ -82,7 +78,7 @@ def test_paused_plan_survives_a_restart_and_creates_exactly_one_ticket(tmp_path)
     assert ticket_id in out["response"] and out["last_ticket_id"] == ticket_id
     # a later turn on the same thread does not replay the write
     turn(graph, cfg("maya", "plan-restart"), "show my tickets")
-    assert count(services, Ticket) == 1
+    assert count_rows(services.app, Ticket) == 1
 
 
 def test_no_writes_nothing(tmp_path):
@@ -91,7 +87,7 @@ def test_no_writes_nothing(tmp_path):
     out = turn_and_answer(
         graph, cfg("maya", "no-1"), "investigate the IndiSky failures from last month", "no", asks=True
     )
-    assert count(services, Ticket) == 0
+    assert count_rows(services.app, Ticket) == 0
     assert out["step_statuses"][-1] == {
         "step": "create_ticket",
         "status": "cancelled",
@@ -104,7 +100,7 @@ def test_no_writes_nothing(tmp_path):
     out = turn_and_answer(
         graph, cfg("maya", "no-3"), "investigate the IndiSky failures from last month", False, asks=True
     )  # JSON false
-    assert count(services, Ticket) == 0 and "Nothing was written" in out["response"]
+    assert count_rows(services.app, Ticket) == 0 and "Nothing was written" in out["response"]
 
 
 def test_unclear_answer_is_asked_again(tmp_path):
@@ -113,11 +109,11 @@ def test_unclear_answer_is_asked_again(tmp_path):
     c = cfg("maya", "maybe-1")
     turn(graph, c, "investigate the IndiSky failures from last month", asks=True)
     out = answer(graph, c, "hmm, not sure", asks=True)
-    assert count(services, Ticket) == 0
+    assert count_rows(services.app, Ticket) == 0
     assert out["response"] == "Please answer yes or no. " + QUESTION
     assert graph.get_state(c).values["pending_confirmation"]["question"] == out["response"]
     answer(graph, c, "y")
-    assert count(services, Ticket) == 1
+    assert count_rows(services.app, Ticket) == 1
 
 
 def test_direct_writes_ask_first(tmp_path):
@@ -128,15 +124,19 @@ def test_direct_writes_ask_first(tmp_path):
     out = turn(graph, c, "Create a ticket and notify me when fixed", asks=True)
     assert out["response"].endswith(QUESTION)
     assert out["pending_confirmation"]["steps"][0]["tool"] == "create_ticket"
-    assert count(services, Ticket) == 0
+    assert count_rows(services.app, Ticket) == 0
     out = answer(graph, c, "ok")
     assert out["tool_calls"][0]["tool"] == "create_ticket" and out["result"]["status"] == "success"
-    assert count(services, Ticket) == 1
+    assert count_rows(services.app, Ticket) == 1
 
     # an export is a download of data the user may already see: no question, the file is there at once
     out = turn(graph, c, "export these as excel", asks=False)
     assert out["pending_confirmation"] is None
-    assert out["result"]["data"]["rows"] == 7 and count(services, Export) == 1 and len(exported_files(services)) == 1
+    assert (
+        out["result"]["data"]["rows"] == 7
+        and count_rows(services.app, Export) == 1
+        and len(exported_files(services)) == 1
+    )
 
     # read-only tools never ask
     out = turn(graph, c, "why did these fail?", asks=False)
@@ -150,7 +150,7 @@ def test_a_new_message_replaces_a_pending_question(tmp_path):
     turn(graph, c, "investigate the IndiSky failures from last month", asks=True)
     out = turn(graph, c, "show my tickets", asks=False)
     assert out["pending_confirmation"] is None
-    assert count(services, Ticket) == 0
+    assert count_rows(services.app, Ticket) == 0
 
 
 def test_resume_input_maps_to_command(tmp_path):
@@ -165,7 +165,7 @@ def test_resume_input_maps_to_command(tmp_path):
     out = graph.invoke(graph_input({"messages": [("user", "investigate the IndiSky failures from last month")]}), c)
     assert out["response"].endswith(QUESTION)
     out = graph.invoke(graph_input({"resume": "yes"}), c)
-    assert count(services, Ticket) == 1 and "Created ticket" in out["response"]
+    assert count_rows(services.app, Ticket) == 1 and "Created ticket" in out["response"]
 
 
 def test_a_confirmed_request_never_makes_two_tickets(tmp_path):
@@ -188,7 +188,7 @@ def test_a_confirmed_request_never_makes_two_tickets(tmp_path):
     ctx = services.tool_context(services.identity("maya"))
     again = run_tool("create_ticket", {"invoice_numbers": t.record_ids, "request_key": key}, ctx)  # the replay
     assert again.status == "success" and again.data["ticket_id"] == ticket_id and again.data["repeated"]
-    assert count(services, Ticket) == 1
+    assert count_rows(services.app, Ticket) == 1
 
 
 def test_turn_helper_fails_when_the_question_is_not_the_expected_one(tmp_path):
@@ -203,4 +203,4 @@ def test_turn_helper_fails_when_the_question_is_not_the_expected_one(tmp_path):
     answer(graph, c, "no")
     with pytest.raises(AssertionError, match="no pending question"):
         answer(graph, c, "yes")
-    assert count(services, Ticket) == 0
+    assert count_rows(services.app, Ticket) == 0

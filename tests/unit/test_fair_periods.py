@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import text
 
 from business_data import clock
 from tests.clock import travel
@@ -17,7 +16,7 @@ from tools.money import money
 from tools.periods import days_words, resolve_period, same_days
 from tools.registry import run_tool
 
-from ..helpers import this_month_so_far
+from ..helpers import sql, this_month_so_far
 
 IST = ZoneInfo("Asia/Kolkata")
 
@@ -98,11 +97,6 @@ def test_periods_that_are_over_are_compared_whole(today):
     week_before = (day - timedelta(days=13), day - timedelta(days=6))  # two runs of 7 days: already fair
     assert same_days(resolve_period("last_7_days", day), week_before, day) is None
     assert same_days(resolve_period("last_month", day), resolve_period("2020-01", day), day) is None
-
-
-def sql(services, query: str, **params) -> list:
-    with services.business.connect() as conn:
-        return conn.execute(text(query), params).all()
 
 
 def moment(day: date) -> datetime:

@@ -1,6 +1,6 @@
 """Memory: episodic turns, working context, semantic search, isolation, forgetting.
 
-Reference resolution is in test_memory_references.py. Real SQLite files in tmp_path. Tests marked
+Reference resolution is in test_references.py. Real SQLite files in tmp_path. Tests marked
 `model` load all-MiniLM-L6-v2 (once per process, ~6 s) and one of them starts a second Python process;
 the rest run with semantic=False and never import torch.
 """

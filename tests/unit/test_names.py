@@ -98,7 +98,7 @@ def test_tools_and_memory_accept_the_same_spellings(store, engine):
         assert [
             t["ticket_id"] for t in view_tickets(ctx(engine, MAYA), ViewTicketsParams(ticket_id=typed)).data["tickets"]
         ] == [tid]
-        assert store.resolve(MAYA, "x", {"ticket": typed})["ticket_id"] == tid
+        assert store.resolve(MAYA, "x", {"ticket": typed}).ticket_id == tid
     assert (
         update_ticket(ctx(engine, MAYA), UpdateTicketParams(ticket_id="t-1", comment="called them")).data["ticket_id"]
         == tid

@@ -16,6 +16,7 @@ import yaml
 from business_data.seed import CUSTOMERS, WORKSPACES
 from graph.intent import Intent, ParseContext
 from graph.parser import parse
+from tests.helpers import LAST, parsed as p
 
 EVAL_PATH = Path(__file__).with_name("parser_eval.yaml")
 ACCURACY_TARGET = 0.99  # the set the parser was tuned on: a regression guard (it was 316/316)
@@ -117,28 +118,6 @@ def test_eval_set_is_fast():
 
 # --------------------------------------------------------------------------- targeted hard cases
 
-TODAY = date(2026, 11, 24)
-VENDORS = [v.name for v in WORKSPACES["acme"]]
-LAST = {
-    "tool": "filter_data",
-    "dataset": "invoices",
-    "keys": ["INV-ACM-2610-00001"],
-    "params": {"dataset": "invoices", "vendor": "IndiSky Airlines", "status": "failed", "period": "last_month"},
-}
-
-
-def ctx(**kw) -> ParseContext:
-    return ParseContext(
-        vendors=kw.pop("vendors", VENDORS),
-        today=kw.pop("today", TODAY),
-        customers=kw.pop("customers", list(CUSTOMERS["acme"])),
-        **kw,
-    )
-
-
-def p(text: str, **kw) -> Intent:
-    return parse(text, ctx(**kw))
-
 
 @pytest.mark.parametrize(
     "text,lo,hi",
@@ -205,15 +184,6 @@ def test_unknown_vendor_passes_through_raw():
     assert i.params == {"dataset": "invoices", "vendor": "Tata Steel", "status": "failed", "period": "last_month"}
 
 
-def test_ambiguous_vendor_asks():
-    i = p("sky invoices")
-    assert i.kind == "clarify" and "IndiSky Airlines" in i.question and "SkyHigh Hotels" in i.question
-    i = p("metro invoices", vendors=["Metro Cabs", "Metro Couriers", "Zenith Telecom"])
-    assert i.kind == "clarify" and "Metro Cabs" in i.question and "Metro Couriers" in i.question
-    i = p("metro cabs invoices", vendors=["Metro Cabs", "Metro Couriers"])
-    assert i.params.get("vendor") == "Metro Cabs"
-
-
 def test_sql_injection_is_a_literal_vendor():
     for text, value in [
         ("show invoices vendor=x'; DROP TABLE invoices; --", "x'; DROP TABLE invoices; --"),
@@ -274,26 +244,6 @@ def test_periods(text, expect):
 def test_month_inference_follows_today():
     i = p("invoices in March", today=date(2026, 2, 10))
     assert i.params["period"] == "2025-03"
-
-
-@pytest.mark.parametrize("text", ["", "   ", "?!", "\n\t"])
-def test_empty_message_asks(text):
-    i = p(text)
-    assert i.kind == "clarify" and i.question
-
-
-def test_references_need_something_to_refer_to():
-    for text in ("why did these fail?", "export those as pdf", "raise a ticket for them"):
-        assert p(text).kind == "clarify", text
-        i = p(text, last_result=LAST)
-        assert i.kind == "tool" and i.refs == {"records": "previous"}, (text, i)
-
-
-def test_follow_up_overrides_previous_filter():
-    i = p("what about SkyHigh?", last_result=LAST)
-    assert (i.tool, i.params, i.refs) == ("filter_data", {"vendor": "SkyHigh Hotels"}, {"filter": "previous"})
-    i = p("the same for last quarter", last_result=LAST)
-    assert (i.params, i.refs) == ({"period": "last_quarter"}, {"filter": "previous"})
 
 
 def test_ticket_flow():

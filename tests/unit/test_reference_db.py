@@ -23,6 +23,7 @@ from tools.registry import run_tool
 from ..conftest import ROOT, make_services, pg_databases, using_postgres
 from ..helpers import cfg, this_month_so_far, turn, turn_and_answer
 from .. import reference_db
+from ..helpers import rows_of
 
 
 def new_database(tmp_path, name: str, request) -> str:
@@ -57,11 +58,6 @@ def sql(url: str, query: str, **params) -> list:
 
 def month(n: int) -> date:
     return clock.today().replace(day=1) - relativedelta(months=n)
-
-
-def rows_of(res) -> list[dict]:
-    assert res.status == "success", res.message
-    return [dict(zip(res.data["columns"], r)) for r in res.data["rows"]]
 
 
 def test_model_check_passes_and_the_schema_is_left_alone(ref, ref_url):

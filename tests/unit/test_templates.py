@@ -15,7 +15,6 @@ from datetime import date
 
 import pytest
 from dateutil.relativedelta import relativedelta
-from sqlalchemy import text
 
 from graph.templates.matching import analyse_request
 from tests.conftest import make_services
@@ -23,6 +22,7 @@ from tests.helpers import cfg, turn
 from tools.base import ToolResult
 from graph.templates import TEMPLATES
 from tools.registry import TOOLS
+from tests.helpers import sql
 
 
 @pytest.fixture(scope="module")
@@ -31,11 +31,6 @@ def world(tmp_path_factory):
 
     services = make_services(tmp_path_factory.mktemp("templates"))
     return services, compile_graph(services, router=False)
-
-
-def sql(services, query: str, **params):
-    with services.business.connect() as c:
-        return c.execute(text(query), params).all()
 
 
 def month_bounds(months_back: int) -> tuple[str, str]:

@@ -19,6 +19,7 @@ from graph.understanding import (
     unused_words,
     with_declared_values,
 )
+from memory.references import Resolution
 from tools.rbac import Identity
 
 VENDORS = ["IndiSky Airlines", "SkyHigh Hotels", "Metro Cabs", "Nimbus Cloud Services"]
@@ -95,11 +96,13 @@ def test_an_export_needs_a_word_asking_for_a_file():
 
 
 def test_an_export_acts_only_on_a_non_empty_result_of_this_conversation():
-    assert referent_problem("export_report", {"invoice_numbers": ["INV-1"], "source": "this conversation"}) is None
-    assert "no records" in referent_problem("export_report", {"invoice_numbers": [], "source": "this conversation"})
-    other = {"invoice_numbers": ["INV-1"], "source": "your earlier conversation (yesterday)"}
-    assert "earlier conversation" in referent_problem("create_ticket", other)
-    large = {"sources": {"records": "your earlier conversation (today)"}, "keys_complete": False}
+    here = Resolution(invoice_numbers=["INV-1"], source="this conversation")
+    assert referent_problem("export_report", here) is None
+    empty = Resolution(invoice_numbers=[], source="this conversation")
+    assert "no records" in (referent_problem("export_report", empty) or "")
+    other = Resolution(invoice_numbers=["INV-1"], source="your earlier conversation (yesterday)")
+    assert "earlier conversation" in (referent_problem("create_ticket", other) or "")
+    large = Resolution(sources={"records": "your earlier conversation (today)"}, keys_complete=False)
     assert referent_problem("export_report", large) is not None  # a large result's filter, from elsewhere
     assert referent_problem("filter_data", other) is None  # reading is not acting
 

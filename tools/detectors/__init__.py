@@ -1,4 +1,5 @@
-"""Anomaly detectors: declared here, queried in `queries.py`, stored as findings by `store.py`.
+"""Anomaly detectors: declared here, queried in one module per family (`failures.py`, `payments.py`,
+`amounts.py`; shared helpers in `sql.py`), stored as findings by `store.py`.
 
 A new detector is one `Detector` line below plus at most one query function. Each declares the
 dataset and the dimensions it needs from the data model; a model without them (the reference
@@ -18,7 +19,7 @@ from business_data.datamodel import DataModel
 from business_data.settings import Settings, get_settings
 from tools.compiler import Tables
 
-from . import queries
+from . import amounts, failures, payments
 from .duplicates import duplicate_payment
 from .base import Candidate, Detector, Scan, fingerprint
 
@@ -29,7 +30,7 @@ DETECTORS: tuple[Detector, ...] = (
         "failure-rate spikes",
         "invoices",
         ("vendor", "status"),
-        queries.failure_spike,
+        failures.failure_spike,
         "a vendor's failure rate in the last 7 or 30 days, significantly above its own 90 days before",
     ),
     Detector(
@@ -47,7 +48,7 @@ DETECTORS: tuple[Detector, ...] = (
         "GSTIN mismatches",
         "invoices",
         ("vendor", "status", "gstin", "vendor_gstin"),
-        queries.gstin_mismatch,
+        failures.gstin_mismatch,
         "an invoice that went through with a GSTIN unlike the vendor master's, or failing the checksum",
     ),
     Detector(
@@ -56,7 +57,7 @@ DETECTORS: tuple[Detector, ...] = (
         "vendors with sharply more overdue",
         "invoices",
         ("vendor", "status", "due_date", "paid_date"),
-        queries.overdue_growth,
+        payments.overdue_growth,
         "a vendor's overdue amount up sharply against the same day last month",
     ),
     Detector(
@@ -65,7 +66,7 @@ DETECTORS: tuple[Detector, ...] = (
         "unusually large invoices",
         "invoices",
         ("vendor", "status"),
-        queries.unusual_amount,
+        amounts.unusual_amount,
         "an invoice far above the vendor's usual size (robust z-score of the median and MAD)",
     ),
     Detector(
@@ -74,7 +75,7 @@ DETECTORS: tuple[Detector, ...] = (
         "regions behind on sales",
         "sales",
         ("region",),
-        queries.sales_shortfall,
+        amounts.sales_shortfall,
         "a region's month-to-date sales against the same days of last month",
     ),
 )

@@ -41,7 +41,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from tools.money import money
 
 from .base import Candidate, Scan, days_between, num
-from .queries import CANCELLED, _days, _fk, _vendor_names
+from .sql import CANCELLED, _days, _fk, _vendor_names
 
 SEPARATORS = "-/ ."
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

@@ -1,4 +1,4 @@
-"""Reference resolution: "these", "the same for X", "that ticket", "the fixed report", "that report".
+"""memory/references.py: "these", "the same for X", "that ticket", "the fixed report", "that report" as a typed Resolution.
 
 Tickets and exports resolve with the tools' own visibility rules: what view_tickets shows, what a
 download allows. Real SQLite files in tmp_path, semantic memory off.
@@ -19,6 +19,7 @@ from tests.unit.memory_support import (  # noqa: F401  (engine, store are fixtur
     store,
 )
 from business_data.appdb import Export, TicketSubscription
+from memory.references import Resolution
 from tools.exports import find_export
 from tools.ticket_update import UpdateTicketParams, update_ticket
 from tools.tickets import (
@@ -37,20 +38,20 @@ def shown(engine, who, **filters) -> list[str]:
 def test_new_thread_resolves_previous_records_to_same_invoices(store):
     converse_a(store)
     r = store.resolve(MAYA, "thread-B", {"records": "previous"})
-    assert r["invoice_numbers"] == INDISKY
-    assert r["dataset"] == "invoices" and "earlier conversation" in r["source"]
-    assert "params" not in r and "ticket_id" not in r  # those mean "previous filter" / "use this ticket" to the graph
-    assert r["tool"] == "explain_failures" and r["filter_params"] == {"dataset": "invoices"}
+    assert r.invoice_numbers == INDISKY
+    assert r.dataset == "invoices" and "earlier conversation" in r.source
+    assert r.params is None and r.ticket_id is None  # those mean "previous filter" / "use this ticket" to the graph
+    assert r.tool == "explain_failures" and r.filter_params == {"dataset": "invoices"}
     # the thread's own last result wins over older memory
     mine = {"tool": "filter_data", "dataset": "invoices", "keys": ["INV-X"], "params": {"vendor": "Metro Cabs"}}
     r2 = store.resolve(MAYA, "thread-B", {"records": "previous"}, thread_state={"last_result": mine})
-    assert r2["invoice_numbers"] == ["INV-X"] and r2["source"] == "this conversation"
+    assert r2.invoice_numbers == ["INV-X"] and r2.source == "this conversation"
     # previous filter
     f = store.resolve(MAYA, "thread-B", {"filter": "previous"})
-    assert f["params"]["vendor"] == "IndiSky Airlines" and f["params"]["status"] == "failed"
+    assert f.params["vendor"] == "IndiSky Airlines" and f.params["status"] == "failed"
     # nothing to refer to
     m = store.resolve(GITA, "thread-G", {"records": "previous"})
-    assert m["missing"] is True and m["question"].endswith(".")
+    assert m.missing is True and m.question.endswith(".")
 
 
 def test_ticket_references(store, engine):
@@ -59,12 +60,12 @@ def test_ticket_references(store, engine):
         "ticket_id"
     ]
     # one open ticket: "that ticket" is it
-    assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t1
+    assert store.resolve(MAYA, "new", {"ticket": "previous"}).ticket_id == t1
     t2 = create_ticket(c, CreateTicketParams(title="Metro Cabs: 2 invoices failed, GSTIN mismatch")).data["ticket_id"]
     # two open tickets, nothing in this thread: ask
     r = store.resolve(MAYA, "new", {"ticket": "previous"})
-    assert {a["ticket_id"] for a in r["ambiguous"]} == {t1, t2}
-    assert r["question"].startswith("Which ticket do you mean") and t1 in r["question"] and t2 in r["question"]
+    assert {a["ticket_id"] for a in r.ambiguous} == {t1, t2}
+    assert r.question.startswith("Which ticket do you mean") and t1 in r.question and t2 in r.question
     # this thread mentioned one: no question
     store.record_turn(
         identity=MAYA,
@@ -74,23 +75,23 @@ def test_ticket_references(store, engine):
         tool="create_ticket",
         result_ref={"tool": "create_ticket", "dataset": None, "keys": [], "params": {}, "ticket_id": t2},
     )
-    assert store.resolve(MAYA, "new", {"ticket": "previous"})["ticket_id"] == t2
-    assert store.resolve(MAYA, "other", {"ticket": "previous"}, thread_state={"last_ticket_id": t1})["ticket_id"] == t1
+    assert store.resolve(MAYA, "new", {"ticket": "previous"}).ticket_id == t2
+    assert store.resolve(MAYA, "other", {"ticket": "previous"}, thread_state={"last_ticket_id": t1}).ticket_id == t1
     # explicit ids are checked against what the user may see
-    assert store.resolve(MAYA, "x", {"ticket": "1"})["ticket_id"] == t1
-    assert store.resolve(GITA, "x", {"ticket": t1})["missing"] is True
+    assert store.resolve(MAYA, "x", {"ticket": "1"}).ticket_id == t1
+    assert store.resolve(GITA, "x", {"ticket": t1}).missing is True
     # the fixed report: the most recently resolved ticket
-    assert store.resolve(MAYA, "x", {"ticket": "fixed"})["missing"] is True
+    assert store.resolve(MAYA, "x", {"ticket": "fixed"}).missing is True
     update_ticket(ctx(engine, ADMIN), UpdateTicketParams(ticket_id=t1, status="resolved", comment="GSTIN added"))
-    assert store.resolve(MAYA, "x", {"ticket": "fixed"})["ticket_id"] == t1
+    assert store.resolve(MAYA, "x", {"ticket": "fixed"}).ticket_id == t1
     rep = store.resolve(MAYA, "x", {"report": "fixed"})
-    assert rep["ticket_id"] == t1 and "export_id" not in rep
+    assert rep.ticket_id == t1 and rep.export_id is None
     recs = store.resolve(MAYA, "x", {"records": "fixed"})
-    assert recs["from_ticket"] == t1 and recs["invoice_numbers"] == []
+    assert recs.from_ticket == t1 and recs.invoice_numbers == []
 
 
 def test_report_reference(store, engine, tmp_path):
-    assert store.resolve(MAYA, "t", {"report": "previous"})["missing"] is True
+    assert store.resolve(MAYA, "t", {"report": "previous"}).missing is True
     with session_scope(engine) as s:
         s.add(
             Export(
@@ -114,9 +115,9 @@ def test_report_reference(store, engine, tmp_path):
                 path=str(tmp_path / "e2.csv"),
             )
         )
-    assert store.resolve(MAYA, "t", {"report": "previous"})["export_id"] == "e1"
-    assert store.resolve(MAYA, "t", {"report": "previous"}, thread_state={"last_export_id": "e9"})["export_id"] == "e9"
-    assert store.resolve(MAYA, "t", {"report": "e2"})["missing"] is True  # someone else's export
+    assert store.resolve(MAYA, "t", {"report": "previous"}).export_id == "e1"
+    assert store.resolve(MAYA, "t", {"report": "previous"}, thread_state={"last_export_id": "e9"}).export_id == "e9"
+    assert store.resolve(MAYA, "t", {"report": "e2"}).missing is True  # someone else's export
 
 
 def test_admin_resolves_tickets_exactly_as_view_tickets_shows(store, engine):
@@ -129,23 +130,21 @@ def test_admin_resolves_tickets_exactly_as_view_tickets_shows(store, engine):
     assert set(shown(engine, ADMIN, status="open")) == {mine, theirs}  # an Admin sees every ticket, any workspace
     # "that ticket" with nothing in the thread: the open tickets view_tickets shows, and a question
     r = store.resolve(ADMIN, "a1", {"ticket": "previous"})
-    assert {a["ticket_id"] for a in r["ambiguous"]} == set(shown(engine, ADMIN, status="open"))
+    assert {a["ticket_id"] for a in r.ambiguous} == set(shown(engine, ADMIN, status="open"))
     # by id: every ticket view_tickets shows
     for tid in shown(engine, ADMIN):
-        assert store.resolve(ADMIN, "a1", {"ticket": tid}) == {
-            "sources": {"ticket": "given"},
-            "ticket_id": tid,
-            "source": "given",
-        }
+        assert store.resolve(ADMIN, "a1", {"ticket": tid}) == Resolution(
+            sources={"ticket": "given"}, ticket_id=tid, source="given"
+        )
     # "the fixed report": the most recently resolved of the tickets view_tickets shows
-    assert store.resolve(ADMIN, "a1", {"report": "fixed"})["missing"] is True
+    assert store.resolve(ADMIN, "a1", {"report": "fixed"}).missing is True
     update_ticket(ctx(engine, GITA), UpdateTicketParams(ticket_id=theirs, status="resolved", comment="GSTIN corrected"))
     assert shown(engine, ADMIN, status="resolved") == [theirs]
-    assert store.resolve(ADMIN, "a1", {"report": "fixed"})["ticket_id"] == theirs
-    assert store.resolve(ADMIN, "a1", {"ticket": "fixed"})["ticket_id"] == theirs
+    assert store.resolve(ADMIN, "a1", {"report": "fixed"}).ticket_id == theirs
+    assert store.resolve(ADMIN, "a1", {"ticket": "fixed"}).ticket_id == theirs
     # one open ticket left among those shown: "that ticket" is it
     assert shown(engine, ADMIN, status="open") == [mine]
-    assert store.resolve(ADMIN, "a2", {"ticket": "previous"})["ticket_id"] == mine
+    assert store.resolve(ADMIN, "a2", {"ticket": "previous"}).ticket_id == mine
     # the working context and welcome line still speak of the Admin's own tickets ("your ticket ...")
     assert store.working_context(ADMIN, "a3", is_new_thread=True)["open_tickets"] == []
 
@@ -160,19 +159,19 @@ def test_manager_cannot_resolve_someone_elses_ticket(store, engine):
     assert shown(engine, MAYA) == []
     for tid in (admins, gitas):  # same workspace or not: not hers
         r = store.resolve(MAYA, "m1", {"ticket": tid})
-        assert r["missing"] is True and tid in r["question"] and "ticket_id" not in r
-    assert store.resolve(MAYA, "m1", {"ticket": "previous"})["missing"] is True
+        assert r.missing is True and tid in r.question and r.ticket_id is None
+    assert store.resolve(MAYA, "m1", {"ticket": "previous"}).missing is True
     update_ticket(ctx(engine, ADMIN), UpdateTicketParams(ticket_id=admins, status="resolved"))
     update_ticket(ctx(engine, GITA), UpdateTicketParams(ticket_id=gitas, status="resolved"))
     for kind in ("ticket", "report", "records"):
-        assert store.resolve(MAYA, "m1", {kind: "fixed"})["missing"] is True
+        assert store.resolve(MAYA, "m1", {kind: "fixed"}).missing is True
     # following a ticket ("notify me") makes it hers to see: in view_tickets and in memory alike
     with session_scope(engine) as s:
         s.add(TicketSubscription(ticket_id=admins, user_id="maya", workspace_id="acme", notify_on="any"))
     assert shown(engine, MAYA) == [admins]
-    assert store.resolve(MAYA, "m1", {"ticket": "fixed"})["ticket_id"] == admins
-    assert store.resolve(MAYA, "m1", {"ticket": admins})["ticket_id"] == admins
-    assert store.resolve(MAYA, "m1", {"ticket": gitas})["missing"] is True
+    assert store.resolve(MAYA, "m1", {"ticket": "fixed"}).ticket_id == admins
+    assert store.resolve(MAYA, "m1", {"ticket": admins}).ticket_id == admins
+    assert store.resolve(MAYA, "m1", {"ticket": gitas}).missing is True
 
 
 def test_explicit_report_resolves_only_where_its_download_is_allowed(store, engine, tmp_path):
@@ -193,8 +192,8 @@ def test_explicit_report_resolves_only_where_its_download_is_allowed(store, engi
         for export_id in ("e1", "e2", "e3"):
             allowed = find_export(engine, who, export_id) is not None  # the download's own rule
             r = store.resolve(who, "t", {"report": export_id})
-            assert (r.get("export_id") == export_id) is allowed and bool(r.get("missing")) is not allowed
-    assert store.resolve(ADMIN, "t", {"report": "e3"})["export_id"] == "e3"  # an Admin downloads any export
-    assert store.resolve(MAYA, "t", {"report": "e2"})["missing"] is True
+            assert (r.export_id == export_id) is allowed and bool(r.missing) is not allowed
+    assert store.resolve(ADMIN, "t", {"report": "e3"}).export_id == "e3"  # an Admin downloads any export
+    assert store.resolve(MAYA, "t", {"report": "e2"}).missing is True
     # "that report" with nothing in the thread is the user's own latest export, never someone else's
-    assert store.resolve(ADMIN, "t", {"report": "previous"})["missing"] is True
+    assert store.resolve(ADMIN, "t", {"report": "previous"}).missing is True
