@@ -182,6 +182,7 @@ class AgentState(InputState, total=False):
     tool_calls: list[ToolCallRecord]  # this turn's calls
     result: Annotated[ResultRecord | None, TurnResult(dict)]  # this turn's main result (saved without rows)
     response: str  # this turn's answer text
+    answer: dict[str, Any] | None  # this turn's answer typed: schema.answer.AnswerPayload as JSON (graph/answer.py)
     welcome: str | None  # "welcome back" news, shown once per return, apart from the answer
     context: dict[str, Any]  # compact working context used this turn
     last_result: LastResult | None

@@ -13,13 +13,14 @@ from typing import Any
 from business_data.datamodel import Dataset
 from business_data.db import session_scope
 
-from . import charts
+from . import analytics_answer, charts
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money, number
 from .queries import describe_filters
 from .runner import Answer, run_measures
 from .compiler import WORKSPACE_DIMENSION
 from .semantic import QueryProblem, SemanticQuery, check_against
+from . import tables
 
 TEXT_GROUPS = 10  # groups named in the answer; the table has them all
 TIES_SHOWN = 10  # "which vendor has the most...": every group tied for first, up to this many
@@ -188,6 +189,11 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     chart = chart_for(ds, a, q)
     if chart:
         data["chart"] = chart
+    typed = analytics_answer.typed_columns(ds, columns, data["column_labels"], q.time_grain)
+    data["table"] = tables.of_rows(typed, rows)  # the same table, typed: formats from the data model
+    data["figure"] = analytics_answer.typed_chart(ds, q, chart, typed)
+    data["drill_dimensions"] = [d for d in analytics_answer.DRILL_DIMENSIONS if d in ds.dimensions]
+    data["has_time"] = bool(ds.time)
     if a.previous is not None:
         data["previous"] = {"period": a.previous.compiled.period, "rows": a.previous.rows}
     message = words(ds, a, q, extra, top)
@@ -310,17 +316,33 @@ def chart_for(ds: Dataset, a: Answer, q: SemanticQuery) -> dict | None:
             title=f"{_cap(label(ds, m))} by {q.time_grain}",
             series=series,
             series_title=label(ds, series) if series else None,
+            value_format=ds.measures[m].format,
         )
     if q.kind == "breakdown":
         d = q.group_by[0]
-        return charts.bar(values, d, label(ds, d), m, label(ds, m), title=f"{_cap(label(ds, m))} by {label(ds, d)}")
+        return charts.bar(
+            values,
+            d,
+            label(ds, d),
+            m,
+            label(ds, m),
+            title=f"{_cap(label(ds, m))} by {label(ds, d)}",
+            value_format=ds.measures[m].format,
+        )
     if q.kind == "total" and a.previous is not None and a.previous.rows:
         both = [
             {"period": a.previous.compiled.period, m: a.previous.rows[0][m]},
             {"period": a.compiled.period, m: a.rows[0][m]},
         ]
         return charts.bar(
-            both, "period", "period", m, label(ds, m), title=f"{_cap(label(ds, m))}: comparison", sort_by_value=False
+            both,
+            "period",
+            "period",
+            m,
+            label(ds, m),
+            title=f"{_cap(label(ds, m))}: comparison",
+            sort_by_value=False,
+            value_format=ds.measures[m].format,
         )
     return None
 
@@ -474,5 +496,6 @@ TOOLS = [
             "monthly trend of sales",
         ),
         explained=True,
+        next_steps=analytics_answer.next_steps,
     ),
 ]

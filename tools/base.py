@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Literal
 from collections.abc import Callable
 
+from typing_extensions import TypedDict
+
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.engine import Engine
 
@@ -73,6 +75,17 @@ class ToolDenied(ToolError):
     code: ResultCode = "denied"
 
 
+class NextStep(TypedDict):
+    """A next step a tool offers after its own result: the button's words and the call it makes. The graph
+    adds whether the caller's role may make it (graph/answer.py); the tool offers only steps that make
+    sense for this result (no export of nothing, no ticket when nothing failed)."""
+
+    label: str  # "Why did these fail?", "Export this breakdown"
+    kind: str  # explain | drill_down | trend | export | ticket
+    tool: str
+    params: dict[str, Any]
+
+
 @dataclass
 class ToolContext:
     identity: Identity
@@ -115,3 +128,5 @@ class ToolSpec:
     records_by_default: bool = False  # given no records or filters, works on the last result ("why did they fail?")
     takes_ticket: bool = False  # works on the records of "that ticket" / "the fixed report" (ticket_id)
     explained: bool = False  # a model may put its result in its own words (numbers checked)
+    # the next steps its result allows, given the params it ran with and its data (graph/answer.py)
+    next_steps: Callable[[dict[str, Any], dict[str, Any]], list[NextStep]] | None = None

@@ -10,7 +10,7 @@ from business_data.db import session_scope
 
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money as _money, money_exact
-from . import queries
+from . import filtering_answer, queries
 from .queries import FilterParams, describe_filters, select_rows
 from .runner import run_measures, run_records
 from .semantic import Filter, SemanticQuery
@@ -88,6 +88,7 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
         "query": r["query"],
     }
     data["preview"] = [preview_line(ctx.data_model.datasets[what], row) for row in r["rows"][:PREVIEW_ROWS]]
+    data["table"] = filtering_answer.records_table(ctx.data_model.datasets[what], r["rows"], r["matched"])
     if what == "invoices" and r["rows"]:
         data["status_counts"] = dict(Counter(row["status"] for row in r["rows"]))
     return ToolResult(
@@ -227,6 +228,7 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
         "query": failed.as_params(),
         "dataset": "invoices",
     }
+    data["tables"] = filtering_answer.failure_tables(data["by_reason"], data["by_vendor"])
     return ToolResult(
         status="success",
         message=message,
@@ -263,6 +265,7 @@ TOOLS = [
         record_set=True,
         takes_records=True,
         explained=True,
+        next_steps=filtering_answer.listing_next_steps,
     ),
     ToolSpec(
         "explain_failures",
@@ -276,5 +279,6 @@ TOOLS = [
         takes_records=True,
         records_by_default=True,
         explained=True,
+        next_steps=filtering_answer.failure_next_steps,
     ),
 ]

@@ -1,0 +1,113 @@
+"""The turn's answer as one typed payload (schema.answer.AnswerPayload), built by `respond` from the tool's
+typed result: its tables and chart (formats from the data model), the interpretation, the next steps the
+tool declares with whether the caller's role may take them, a listing's record keys and an export's
+download. Clients draw from it and memory embeds from it; nobody parses the answer's words."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from schema.answer import AnswerPayload
+from tools.rbac import Identity
+from tools.registry import can_run, spec
+
+
+def build(
+    *,
+    text: str,
+    status: str,
+    tool: str | None,
+    params: dict[str, Any] | None,
+    result: dict[str, Any] | None,
+    interpretation: dict[str, Any] | None,
+    identity: Identity | None,
+    record_key: str | None = None,
+) -> dict[str, Any]:
+    """The payload as plain JSON (what the state, the checkpoint and memory hold)."""
+    data = (result or {}).get("data") or {}
+    ok = (result or {}).get("status") == "success"
+    tables = [data["table"]] if isinstance(data.get("table"), dict) else list(data.get("tables") or [])
+    payload: dict[str, Any] = {
+        "text": text,
+        "status": status,
+        "tool": tool,
+        "tables": tables if ok else [],
+        "chart": data.get("figure") if ok else None,
+        "interpretation": interpretation or None,
+        "next_actions": next_actions(tool, params or {}, data, identity) if ok else [],
+        "records": _records(tool, data, record_key) if ok else None,
+        "export": _export(data) if ok else None,
+    }
+    return AnswerPayload.model_validate(payload).model_dump(mode="json", exclude_none=True)
+
+
+def next_actions(
+    tool: str | None, params: dict[str, Any], data: dict[str, Any], identity: Identity | None
+) -> list[dict[str, Any]]:
+    """The steps the answering tool declares for this result, each marked allowed or not for the caller."""
+    declared = spec(tool) if tool else None
+    if declared is None or declared.next_steps is None:
+        return []
+    out = []
+    for step in declared.next_steps(params, data):
+        target = spec(step["tool"])
+        if target is None:
+            continue
+        allowed = identity is not None and can_run(identity, step["tool"])
+        out.append(
+            {
+                "label": step["label"],
+                "kind": step["kind"],
+                "tool_call": {"tool": step["tool"], "params": step["params"]},
+                "allowed": allowed,
+                **(
+                    {}
+                    if allowed or identity is None
+                    else {"why_not": f"as a {identity.role} you can't {target.action}"}
+                ),
+            }
+        )
+    return out
+
+
+def _records(tool: str | None, data: dict[str, Any], key: str | None) -> dict[str, Any] | None:
+    declared = spec(tool) if tool else None
+    if declared is None or not declared.record_set or data.get("keys") is None:
+        return None
+    return {
+        "dataset": data.get("dataset") or "invoices",
+        "key": key,
+        "keys": list(data["keys"]),
+        "complete": bool(data.get("keys_complete", True)),
+    }
+
+
+def _export(data: dict[str, Any]) -> dict[str, Any] | None:
+    if not (data.get("export_id") and data.get("url")):
+        return None
+    return {
+        "export_id": data["export_id"],
+        "format": data.get("format") or "",
+        "title": data.get("title") or "",
+        "rows": data.get("rows"),
+        "url": data["url"],
+    }
+
+
+STORED_ROWS = 50  # rows of each table memory keeps with a turn (a resumed conversation draws them again)
+
+
+def stored(payload: dict[str, Any] | None, keep: int = STORED_ROWS) -> dict[str, Any] | None:
+    """The payload as memory keeps it with the turn: each table's first `keep` rows (its `total_rows`
+    says how many there were) and the first `keep` record keys."""
+    if not payload:
+        return payload
+    out = dict(payload)
+    out["tables"] = [
+        {**t, "rows": t["rows"][:keep], "total_rows": t.get("total_rows") or len(t["rows"])}
+        for t in payload.get("tables") or []
+    ]
+    records = payload.get("records")
+    if records and len(records["keys"]) > keep:
+        out["records"] = {**records, "keys": records["keys"][:keep], "complete": False}
+    return out

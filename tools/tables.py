@@ -1,0 +1,87 @@
+"""A tool's answer as a typed table (schema.answer.Table): each column with its label and the format the
+data model declares (money, count, percent, days, number), dates as dates, the rest text. No format is
+ever guessed from a column's name."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from business_data.datamodel import Dataset
+from schema.answer import Chart, Column, Table
+
+
+def column(ds: Dataset, name: str, label: str | None = None) -> Column:
+    """The column of a measure or dimension of `ds`, as the data model declares it."""
+    if name in ds.measures:
+        m = ds.measures[name]
+        return Column(name=name, label=label or m.label or _words(name), type="number", format=m.format)
+    if name in ds.dimensions:
+        d = ds.dimensions[name]
+        words = label or d.label or _words(name)
+        if d.type == "time":
+            return Column(name=name, label=words, type="date", format="date")
+        if d.type == "number":
+            return Column(name=name, label=words, type="number", format=d.format or "number")
+        if d.type == "boolean":
+            return Column(name=name, label=words, type="boolean", format="text")
+        return Column(name=name, label=words, type="string", format=d.format or "text")
+    return Column(name=name, label=label or _words(name))
+
+
+def derived(base: Column, name: str, label: str, *, percent: bool = False) -> Column:
+    """A column computed from a measure: its share (%), its previous value, its change."""
+    fmt = "percent" if percent else base.format
+    return Column(name=name, label=label, type="number", format=fmt)
+
+
+def period(grain: str | None, label: str = "period") -> Column:
+    return Column(name="period", label=label, type="date", format="date", grain=grain)  # type: ignore[arg-type]
+
+
+def count(name: str, label: str) -> Column:
+    return Column(name=name, label=label, type="number", format="count")
+
+
+def money(name: str, label: str) -> Column:
+    return Column(name=name, label=label, type="number", format="money")
+
+
+def text(name: str, label: str) -> Column:
+    return Column(name=name, label=label)
+
+
+def of_records(
+    columns: list[Column], records: list[dict[str, Any]], *, title: str | None = None, total: int | None = None
+) -> dict[str, Any]:
+    """Rows of dicts as a table (what ToolResult.data carries: plain JSON, checkpoint-safe)."""
+    names = [c.name for c in columns]
+    table = Table(title=title, columns=columns, rows=[[r.get(n) for n in names] for r in records], total_rows=total)
+    return table.model_dump(exclude_none=True)
+
+
+def of_rows(columns: list[Column], rows: list[list[Any]], *, title: str | None = None) -> dict[str, Any]:
+    return Table(title=title, columns=columns, rows=rows).model_dump(exclude_none=True)
+
+
+def chart(
+    kind: str,
+    title: str,
+    x: Column,
+    y: Column,
+    values: list[dict[str, Any]],
+    series: Column | None = None,
+    sort_by_value: bool = True,
+) -> dict[str, Any]:
+    return Chart(
+        kind=kind,  # type: ignore[arg-type]
+        title=title,
+        x=x,
+        y=y,
+        series=series,
+        values=values,
+        sort_by_value=sort_by_value,
+    ).model_dump(exclude_none=True)
+
+
+def _words(name: str) -> str:
+    return name.replace("_", " ")
