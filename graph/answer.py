@@ -27,6 +27,7 @@ def build(
     data = (result or {}).get("data") or {}
     ok = (result or {}).get("status") == "success"
     tables = [data["table"]] if isinstance(data.get("table"), dict) else list(data.get("tables") or [])
+    ticket = data.get("ticket") if isinstance(data.get("ticket"), dict) else None
     payload: dict[str, Any] = {
         "text": text,
         "status": status,
@@ -37,6 +38,7 @@ def build(
         "next_actions": next_actions(tool, params or {}, data, identity) if ok else [],
         "records": _records(tool, data, record_key) if ok else None,
         "export": _export(data) if ok else None,
+        "ticket": {k: ticket.get(k) for k in ("ticket_id", "title", "status")} if ok and ticket else None,
     }
     return AnswerPayload.model_validate(payload).model_dump(mode="json", exclude_none=True)
 

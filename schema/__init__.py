@@ -3,7 +3,7 @@ declared format is written. Imports pydantic and Babel only, so the web app (ui/
 HTTP client; every layer of the server may import it.
 """
 
-from .answer import AnswerPayload, Chart, Column, ExportFile, NextAction, RecordKeys, Table, ToolCall
+from .answer import AnswerPayload, Chart, Column, ExportFile, NextAction, RecordKeys, Table, TicketRef, ToolCall
 from .chat import ChatResponse, ChatToolCall, Record, StreamError, StreamStep, ThreadTurns, Turn
 from .formats import Format
 from .interpretation import Interpretation, InterpretationChoice, InterpretationPart
@@ -25,6 +25,7 @@ __all__ = [
     "StreamError",
     "StreamStep",
     "Table",
+    "TicketRef",
     "ThreadTurns",
     "ToolCall",
     "Turn",

@@ -92,6 +92,14 @@ class ExportFile(BaseModel):
     url: str
 
 
+class TicketRef(BaseModel):
+    """A ticket the answer made, changed or showed."""
+
+    ticket_id: str
+    title: str
+    status: str
+
+
 class AnswerPayload(BaseModel):
     """One answer, typed."""
 
@@ -104,3 +112,4 @@ class AnswerPayload(BaseModel):
     next_actions: list[NextAction] = []
     records: RecordKeys | None = None
     export: ExportFile | None = None
+    ticket: TicketRef | None = None

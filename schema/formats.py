@@ -116,27 +116,32 @@ def cell(value: Any, fmt: Format, grain: Grain | None = None) -> str:
     return str(value)
 
 
-# The money rule in Vega's expression language, for a chart axis: the same words as `money` (lakh and
-# crore from 10 lakh up, two decimals at most; Indian grouping below).
-_INDIAN = (
-    "(abs(datum.value) >= 100000 ? format(floor(abs(datum.value) / 100000), 'd') + ',' "
-    "+ format(floor(abs(datum.value) / 1000) % 100, '02d') + ',' + format(round(abs(datum.value)) % 1000, '03d')"
-    " : format(round(abs(datum.value)), ','))"
-)
-MONEY_AXIS = (
-    "(datum.value < 0 ? '-' : '') + '₹' + ("
-    "abs(datum.value) >= 10000000 ? format(abs(datum.value) / 10000000, ',.2~f') + ' crore'"
-    " : abs(datum.value) >= 1000000 ? format(abs(datum.value) / 100000, '.2~f') + ' lakh'"
-    f" : {_INDIAN})"
-)
-PERCENT_AXIS = "format(datum.value, '.1~f') + '%'"
-COUNT_AXIS = (
-    "abs(datum.value) >= 100000 ? format(floor(datum.value / 100000), 'd') + ',' "
-    "+ format(floor(datum.value / 1000) % 100, '02d') + ',' + format(datum.value % 1000, '03d')"
-    " : format(datum.value, ',')"
-)
+# The same rules in Vega's expression language, for chart axes and tooltips: money as `money` writes it
+# (lakh and crore from 10 lakh up, two decimals at most; Indian grouping below), percent with %, counts
+# with Indian grouping.
+def _indian(v: str) -> str:
+    return (
+        f"(abs({v}) >= 100000 ? format(floor(abs({v}) / 100000), 'd') + ',' "
+        f"+ format(floor(abs({v}) / 1000) % 100, '02d') + ',' + format(round(abs({v})) % 1000, '03d')"
+        f" : format(round(abs({v})), ','))"
+    )
+
+
+def value_expr(fmt: Format, ref: str = "datum.value") -> str | None:
+    """A Vega expression writing the number `ref` in format `fmt` (None: Vega's own way is right)."""
+    sign = f"({ref} < 0 ? '-' : '')"
+    if fmt == "money":
+        return (
+            f"{sign} + '₹' + (abs({ref}) >= 10000000 ? format(abs({ref}) / 10000000, ',.2~f') + ' crore'"
+            f" : abs({ref}) >= 1000000 ? format(abs({ref}) / 100000, '.2~f') + ' lakh' : {_indian(ref)})"
+        )
+    if fmt == "percent":
+        return f"format({ref}, '.1f') + '%'"
+    if fmt == "count":
+        return f"{sign} + {_indian(ref)}"
+    return None
 
 
 def axis_label_expr(fmt: Format) -> str | None:
-    """A Vega-Lite `labelExpr` that writes a quantitative axis in the column's format (None: Vega's own)."""
-    return {"money": MONEY_AXIS, "percent": PERCENT_AXIS, "count": COUNT_AXIS}.get(fmt)
+    """A Vega-Lite `labelExpr` that writes a quantitative axis in the column's format."""
+    return value_expr(fmt)

@@ -35,7 +35,7 @@ def derived(base: Column, name: str, label: str, *, percent: bool = False) -> Co
 
 
 def period(grain: str | None, label: str = "period") -> Column:
-    return Column(name="period", label=label, type="date", format="date", grain=grain)  # type: ignore[arg-type]
+    return Column(name="period", label=label, type="date", format="date", grain=grain)
 
 
 def count(name: str, label: str) -> Column:
@@ -73,7 +73,7 @@ def chart(
     sort_by_value: bool = True,
 ) -> dict[str, Any]:
     return Chart(
-        kind=kind,  # type: ignore[arg-type]
+        kind=kind,
         title=title,
         x=x,
         y=y,
@@ -81,6 +81,24 @@ def chart(
         values=values,
         sort_by_value=sort_by_value,
     ).model_dump(exclude_none=True)
+
+
+def tickets_table(tickets: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """view_tickets' tickets as a table (None: no tickets)."""
+    if not tickets:
+        return None
+    columns = [text("ticket_id", "ticket"), text("title", "title"), text("status", "status")]
+    columns += [text("priority", "priority"), text("created_by", "created by")]
+    columns.append(Column(name="updated_at", label="updated", type="date", format="date"))
+    return of_records(columns, tickets)
+
+
+def notifications_table(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if not items:
+        return None
+    columns = [text("ticket_id", "ticket"), text("message", "message")]
+    columns.append(Column(name="created_at", label="when", type="date", format="date"))
+    return of_records(columns, items)
 
 
 def _words(name: str) -> str:

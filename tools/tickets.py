@@ -13,6 +13,7 @@ from business_data.appdb import Notification, Ticket, TicketComment, TicketSubsc
 from business_data.db import retry_on_conflict, session_scope
 
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolNotFound, ToolResult, ToolSpec
+from . import tables
 from .money import money
 from .rbac import Identity
 
@@ -349,7 +350,7 @@ def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
     return ToolResult(
         status="success",
         message=msg,
-        data={"tickets": tickets, "count": len(tickets)},
+        data={"tickets": tickets, "count": len(tickets), "table": tables.tickets_table(tickets)},
         sources=[Source(table="tickets", filters={"status": p.status} if p.status else {}, rows=len(tickets))],
     )
 
@@ -405,7 +406,7 @@ def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResu
     return ToolResult(
         status="success",
         message=msg,
-        data={"notifications": items, "unread": unread},
+        data={"notifications": items, "unread": unread, "table": tables.notifications_table(items)},
         sources=[Source(table="notifications", rows=len(items))],
     )
 
