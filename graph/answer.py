@@ -107,6 +107,8 @@ def stored(payload: dict[str, Any] | None, keep: int = STORED_ROWS) -> dict[str,
     out = dict(payload)
     out["tables"] = [
         {**t, "rows": t["rows"][:keep], "total_rows": t.get("total_rows") or len(t["rows"])}
+        if len(t["rows"]) > keep
+        else t
         for t in payload.get("tables") or []
     ]
     records = payload.get("records")

@@ -267,12 +267,13 @@ class Nodes:
             intent["tool"] == "export_report"
             and last.get("tool") == "analyze_data"
             and last.get("query")
+            and not params.get("query")  # a query of its own (a next action's call) is the one exported
             and not (FILTER_KEYS & params.keys())
             and set(refs) <= {"records"}
             and refs.get("records", "previous") == "previous"
         ):
             params["query"], refs = last["query"], {}  # "export this breakdown": the analysis itself
-        elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys()):
+        elif not refs and tool and tool.records_by_default and not (FILTER_KEYS & params.keys() or params.get("query")):
             refs, implicit = {"records": "previous"}, True
         empty = referent_problem(intent.get("tool"), {"invoice_numbers": [], "source": "this conversation"})
         if refs.get("records") == "previous" and last and not last.get("keys") and last.get("keys_complete", True):
@@ -383,7 +384,8 @@ class Nodes:
         for i, step in enumerate((state.get("plan") or {}).get("steps", [])):
             t0 = time.perf_counter()
             params = step["params"]
-            if confirmed and step["tool"] == "create_ticket":  # a resumed, confirmed request never makes two tickets
+            declared = spec(step["tool"])
+            if confirmed and declared and "request_key" in declared.params.model_fields:  # never two tickets
                 params = {**params, "request_key": f"{confirmed}:{i}"}
             res = run_tool(step["tool"], params, tctx)
             calls.append(

@@ -28,7 +28,7 @@ def listing(tool: str | None, result: dict[str, Any] | None, *, preview_rows: in
     """A listing's record lines under its words, for clients that show text only (the typed answer
     carries the same records as a table: graph/answer.py)."""
     data = (result or {}).get("data") or {}
-    if not result or result["status"] != "success" or tool != "filter_data" or not data.get("results"):
+    if not result or result["status"] != "success" or not data.get("results") or data.get("preview") is None:
         return ""
     lines = (
         data.get("preview") or [FIELD_SEP.join(str(v) for v in r.values() if v is not None) for r in data["results"]]

@@ -3,7 +3,7 @@ declared format is written. Imports pydantic and Babel only, so the web app (ui/
 HTTP client; every layer of the server may import it.
 """
 
-from .answer import AnswerPayload, Chart, Column, ExportFile, NextAction, RecordKeys, Table, TicketRef, ToolCall
+from .answer import AnswerPayload, Chart, Column, ExportFile, NextAction, RecordKeys, Table, TicketRef, ActionCall
 from .chat import ChatResponse, ChatToolCall, Record, StreamError, StreamStep, ThreadTurns, Turn
 from .formats import Format
 from .interpretation import Interpretation, InterpretationChoice, InterpretationPart
@@ -27,6 +27,6 @@ __all__ = [
     "Table",
     "TicketRef",
     "ThreadTurns",
-    "ToolCall",
+    "ActionCall",
     "Turn",
 ]

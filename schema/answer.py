@@ -56,7 +56,7 @@ class Chart(BaseModel):
     sort_by_value: bool = Field(True, description="bar: the longest first (False: in the given order)")
 
 
-class ToolCall(BaseModel):
+class ActionCall(BaseModel):
     """A tool and the parameters it runs with (send it as POST /chat's `tool_call`)."""
 
     tool: str
@@ -68,7 +68,7 @@ class NextAction(BaseModel):
 
     label: str = Field(description='the button\'s words: "Why did these fail?", "Export this breakdown"')
     kind: str = Field(description="explain, drill_down, trend, export or ticket")
-    tool_call: ToolCall
+    tool_call: ActionCall
     allowed: bool = Field(description="the caller's role may run it (clients hide the others)")
     why_not: str | None = Field(None, description="when not allowed: what the role may not do")
 

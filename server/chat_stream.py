@@ -28,6 +28,9 @@ from fastapi import APIRouter, HTTPException
 from langchain_core.callbacks import BaseCallbackHandler
 from sse_starlette import EventSourceResponse
 
+from schema.chat import ChatResponse
+from tools.registry import spec
+
 from .conversation import chat_turn
 from .deps import GraphDep, IdentityDep, ServicesDep
 from .errors import error_detail
@@ -62,27 +65,16 @@ TEMPLATE_STEP_LABELS = {
     "export": "writing the export file",
     "finish": "wrapping up",
 }
-TOOL_LABELS = {
-    "explain_failures": "analysing failures",
-    "export_report": "writing the export file",
-    "create_ticket": "creating the ticket",
-    "update_ticket": "updating the ticket",
-    "view_tickets": "reading your tickets",
-    "view_notifications": "reading your notifications",
-}
 _tasks: set[asyncio.Task] = set()  # turns still running after their client went away (they finish anyway)
 
 
 def _tool_label(call: dict) -> str:
+    """What the tool declares it is doing (ToolSpec.step), with its dataset."""
     tool = str(call.get("tool") or "")
-    if tool in TOOL_LABELS:
-        return TOOL_LABELS[tool]
-    dataset = (call.get("params") or {}).get("dataset") or "invoices"
-    if tool == "filter_data":
-        return f"reading {dataset}…"
-    if tool.startswith("analy"):
-        return f"analysing {dataset}…"
-    return f"running {tool.replace('_', ' ')}"
+    declared = spec(tool)
+    if declared is None or not declared.step:
+        return f"running {tool.replace('_', ' ')}"
+    return declared.step.format(dataset=(call.get("params") or {}).get("dataset") or "invoices")
 
 
 def _act_step(outputs: Any) -> tuple[str, str]:
@@ -196,8 +188,8 @@ async def chat_stream(body: ChatRequest, graph: GraphDep, services: ServicesDep,
             if isinstance(exc, HTTPException):  # e.g. a 507: the turn's own plain answer
                 status, detail = exc.status_code, str(exc.detail)
             await queue.put(("error", {"detail": detail, "error_id": error_id, "status": status}))
-        else:
-            await queue.put(("answer", answer))
+        else:  # the /chat body, through its model: the same typed answer
+            await queue.put(("answer", ChatResponse.model_validate(answer).model_dump(mode="json", exclude_unset=True)))
 
     task = asyncio.create_task(run())  # not tied to the connection: a turn the client left still completes
     _tasks.add(task)

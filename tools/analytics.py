@@ -486,6 +486,7 @@ TOOLS = [
         analyze_data,
         roles=("Viewer", "Manager", "Admin"),
         action="analyse data",
+        step="analysing {dataset}…",
         phrases=(
             "what's the total value of failed invoices last month?",
             "how much do we owe Metro Cabs?",

@@ -118,6 +118,7 @@ class ToolSpec:
     func: Callable[[ToolContext, Any], ToolResult] | None
     roles: tuple[str, ...]  # who may run it (Viewer, Manager, Admin)
     action: str  # "create tickets": in "as a Viewer you can't create tickets"
+    step: str = ""  # what POST /chat/stream says while it runs: "reading {dataset}…" ({dataset}: its parameter)
     writes: bool = False  # changes something others can see
     confirm: bool = False  # asks yes/no before it runs (it notifies or is seen by others)
     question: Callable[[ToolContext, Any], str] | None = None  # the yes/no question (ToolError if it can't run)

@@ -214,6 +214,7 @@ TOOLS = [
         export_report,
         roles=("Manager", "Admin"),
         action="export reports",
+        step="writing the export file",
         writes=True,
         confirm=False,
         cancelled="export the report",

@@ -257,6 +257,7 @@ TOOLS = [
         filter_data,
         roles=EVERYONE,
         action="filter data",
+        step="reading {dataset}…",
         phrases=(
             "failed IndiSky invoices from last month",
             "sales in the North over 50k this quarter",
@@ -274,6 +275,7 @@ TOOLS = [
         explain_failures,
         roles=EVERYONE,
         action="explain failures",
+        step="analysing failures",
         phrases=("why did these fail?", "what went wrong with the Metro Cabs invoices?"),
         record_set=True,
         takes_records=True,

@@ -471,6 +471,7 @@ TOOLS = [
         create_ticket,
         roles=("Manager", "Admin"),
         action="create tickets",
+        step="creating the ticket",
         writes=True,
         confirm=True,
         question=create_question,
@@ -486,6 +487,7 @@ TOOLS = [
         update_ticket,
         roles=("Manager", "Admin"),
         action="update tickets",
+        step="updating the ticket",
         writes=True,
         confirm=True,
         question=update_question,
@@ -499,6 +501,7 @@ TOOLS = [
         view_tickets,
         roles=EVERYONE,
         action="view tickets",
+        step="reading your tickets",
         phrases=("show my tickets", "is T-00001 fixed yet?"),
     ),
     ToolSpec(
@@ -508,6 +511,7 @@ TOOLS = [
         view_notifications,
         roles=EVERYONE,
         action="view notifications",
+        step="reading your notifications",
         phrases=("any updates?",),
     ),
 ]

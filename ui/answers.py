@@ -73,9 +73,7 @@ def _waiting() -> bool:
 def typed_table(t: Table, key: str) -> None:
     """A sortable table (click a column header), each column written in its declared format."""
     df = pd.DataFrame(t.rows, columns=[c.name for c in t.columns])
-    styled = df.style.format(
-        {c.name: (lambda v, c=c: cell(v, c.format, c.grain)) for c in t.columns}
-    )
+    styled = df.style.format({c.name: (lambda v, c=c: cell(v, c.format, c.grain)) for c in t.columns})
     config = {c.name: st.column_config.Column(c.label) for c in t.columns}
     if t.title:
         st.caption(escape(t.title))
