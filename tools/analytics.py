@@ -21,6 +21,7 @@ from .runner import Answer, run_measures
 from .compiler import WORKSPACE_DIMENSION
 from .semantic import QueryProblem, SemanticQuery, check_against
 from . import tables
+from .results import AnalysisData
 
 TEXT_GROUPS = 10  # groups named in the answer; the table has them all
 TIES_SHOWN = 10  # "which vendor has the most...": every group tied for first, up to this many
@@ -175,7 +176,7 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
         a.rows = _tied_first(a.rows, ties)
     q = a.query.but(measures=q.measures, limit=q.limit)  # names resolved, components kept out of the query
     columns, rows = table(ds, a, q)
-    data: dict[str, Any] = {
+    data: AnalysisData = {
         "kind": q.kind,
         "dataset": q.dataset,
         "query": q.as_params(),
@@ -202,7 +203,7 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     return ToolResult(
         status="success",
         message=message,
-        data=data,
+        data=dict(data),
         sources=[
             Source(
                 table=ds.table,

@@ -12,6 +12,7 @@ from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money as _money, money_exact
 from . import filtering_answer, queries
 from .queries import FilterParams, describe_filters, select_rows
+from .results import FailuresData, ListingData
 from .runner import run_measures, run_records
 from .semantic import Filter, SemanticQuery
 
@@ -74,7 +75,8 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
             + (f" ({', '.join(desc)})" if desc else "")
             + ". Try a wider period or fewer filters."
         )
-    data = {
+    ds = ctx.data_model.datasets[what]
+    data: ListingData = {
         "dataset": what,
         "filtered_records": r["matched"],
         "total_records": r["total"],
@@ -86,15 +88,15 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
         "keys": r["keys"],
         "keys_complete": r["keys_complete"],
         "query": r["query"],
+        "preview": [preview_line(ds, row) for row in r["rows"][:PREVIEW_ROWS]],
+        "table": filtering_answer.records_table(ds, r["rows"], r["matched"]),
     }
-    data["preview"] = [preview_line(ctx.data_model.datasets[what], row) for row in r["rows"][:PREVIEW_ROWS]]
-    data["table"] = filtering_answer.records_table(ctx.data_model.datasets[what], r["rows"], r["matched"])
     if what == "invoices" and r["rows"]:
         data["status_counts"] = dict(Counter(row["status"] for row in r["rows"]))
     return ToolResult(
         status="success",
         message=message,
-        data=data,
+        data=dict(data),
         sources=[Source(table=what, filters=r["filters"], rows=r["matched"])],
     )
 
@@ -206,7 +208,7 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
     who = f" All are from {one_vendor}." if one_vendor else f" They come from {len(vendors)} vendors."
     message = headline + body + who + f" Amount at stake: {_money(at_stake)}."
     keys = [r["invoice_number"] for r in numbers]
-    data = {
+    data: FailuresData = {
         "total": total,
         "failed": n_failed,
         "amount_at_stake": at_stake,
@@ -232,7 +234,7 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
     return ToolResult(
         status="success",
         message=message,
-        data=data,
+        data=dict(data),
         sources=[source, Source(table="vendors", filters={"names": vendors}, rows=len(vendors))],
     )
 

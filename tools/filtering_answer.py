@@ -3,6 +3,7 @@ the data model's formats, and the next steps each allows (why did these fail, a 
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from business_data.datamodel import Dataset
@@ -21,7 +22,9 @@ def records_table(ds: Dataset, rows: list[dict[str, Any]], matched: int) -> dict
     return tables.of_records([tables.column(ds, n) for n in names], rows, total=matched)
 
 
-def failure_tables(by_reason: list[dict[str, Any]], by_vendor: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def failure_tables(
+    by_reason: Sequence[Mapping[str, Any]], by_vendor: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
     """explain_failures' counts and amounts by reason (and by vendor, when there are several)."""
     out = [
         tables.of_records(

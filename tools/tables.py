@@ -4,6 +4,7 @@ ever guessed from a column's name."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from business_data.datamodel import Dataset
@@ -51,7 +52,7 @@ def text(name: str, label: str) -> Column:
 
 
 def of_records(
-    columns: list[Column], records: list[dict[str, Any]], *, title: str | None = None, total: int | None = None
+    columns: list[Column], records: Sequence[Mapping[str, Any]], *, title: str | None = None, total: int | None = None
 ) -> dict[str, Any]:
     """Rows of dicts as a table (what ToolResult.data carries: plain JSON, checkpoint-safe)."""
     names = [c.name for c in columns]
