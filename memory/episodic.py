@@ -152,7 +152,7 @@ class EpisodicMemory:
             "tool": tool,
             "params": jsonable(params),
             "result_ref": ref,
-            "answer": jsonable(answer),
+            "answer": answer,  # JSON already (graph/answer.py dumps it in JSON mode): no second round trip
             "n_keys": len((ref or {}).get("keys") or []),
             "importance": float(max(0.0, min(1.0, importance))),
             "created_at": utcnow(),

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from business_data.datamodel import Dataset
-from schema.answer import Chart, Column, Table
+from schema.answer import Chart, Column
 
 
 def column(ds: Dataset, name: str, label: str | None = None) -> Column:
@@ -54,14 +54,24 @@ def text(name: str, label: str) -> Column:
 def of_records(
     columns: list[Column], records: Sequence[Mapping[str, Any]], *, title: str | None = None, total: int | None = None
 ) -> dict[str, Any]:
-    """Rows of dicts as a table (what ToolResult.data carries: plain JSON, checkpoint-safe)."""
+    """Rows of dicts as a table (what ToolResult.data carries). Built as plain data, not through the
+    model: a listing has up to 1,000 rows and this runs on every turn (schema.answer.Table validates it
+    where it is read: graph/answer.py)."""
     names = [c.name for c in columns]
-    table = Table(title=title, columns=columns, rows=[[r.get(n) for n in names] for r in records], total_rows=total)
-    return table.model_dump(exclude_none=True)
+    return _table(columns, [[r.get(n) for n in names] for r in records], title, total)
 
 
 def of_rows(columns: list[Column], rows: list[list[Any]], *, title: str | None = None) -> dict[str, Any]:
-    return Table(title=title, columns=columns, rows=rows).model_dump(exclude_none=True)
+    return _table(columns, rows, title, None)
+
+
+def _table(columns: list[Column], rows: list[list[Any]], title: str | None, total: int | None) -> dict[str, Any]:
+    out: dict[str, Any] = {"columns": [c.model_dump(exclude_none=True) for c in columns], "rows": rows}
+    if title is not None:
+        out["title"] = title
+    if total is not None:
+        out["total_rows"] = total
+    return out
 
 
 def chart(
