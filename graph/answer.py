@@ -5,9 +5,10 @@ download. Clients draw from it and memory embeds from it; nobody parses the answ
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from schema.answer import AnswerPayload
 from tools.rbac import Identity
 from tools.registry import can_run, spec
 
@@ -23,24 +24,24 @@ def build(
     identity: Identity | None,
     record_key: str | None = None,
 ) -> dict[str, Any]:
-    """The payload as plain JSON (what the state, the checkpoint and memory hold)."""
+    """The payload as plain data in AnswerPayload's shape (what the state and the checkpoint hold; the
+    API validates it into the model on the way out). Not validated here: a listing's table has up to
+    1,000 rows and this runs on every turn (tests/api/test_answer_payload.py validates real answers)."""
     data = (result or {}).get("data") or {}
     ok = (result or {}).get("status") == "success"
     tables = [data["table"]] if isinstance(data.get("table"), dict) else list(data.get("tables") or [])
     ticket = data.get("ticket") if isinstance(data.get("ticket"), dict) else None
-    payload: dict[str, Any] = {
-        "text": text,
-        "status": status,
-        "tool": tool,
-        "tables": tables if ok else [],
+    payload: dict[str, Any] = {"text": text, "status": status, "tool": tool, "tables": tables if ok else []}
+    optional = {
         "chart": data.get("figure") if ok else None,
         "interpretation": interpretation or None,
-        "next_actions": next_actions(tool, params or {}, data, identity) if ok else [],
-        "records": _records(tool, data, record_key) if ok else None,
+        "records": _records(tool, data, record_key, tables) if ok else None,
         "export": _export(data) if ok else None,
         "ticket": {k: ticket.get(k) for k in ("ticket_id", "title", "status")} if ok and ticket else None,
     }
-    return AnswerPayload.model_validate(payload).model_dump(mode="json", exclude_none=True)
+    payload.update({k: v for k, v in optional.items() if v is not None})
+    payload["next_actions"] = next_actions(tool, params or {}, data, identity) if ok else []
+    return payload
 
 
 def next_actions(
@@ -72,15 +73,20 @@ def next_actions(
     return out
 
 
-def _records(tool: str | None, data: dict[str, Any], key: str | None) -> dict[str, Any] | None:
+def _records(
+    tool: str | None, data: dict[str, Any], key: str | None, tables: list[dict[str, Any]]
+) -> dict[str, Any] | None:
+    """A listing's record keys: those of the rows it shows (the thread keeps them all for "these")."""
     declared = spec(tool) if tool else None
     if declared is None or not declared.record_set or data.get("keys") is None:
         return None
+    keys = list(data["keys"])
+    shown = min(len(keys), max((len(t["rows"]) for t in tables), default=len(keys)))
     return {
         "dataset": data.get("dataset") or "invoices",
         "key": key,
-        "keys": list(data["keys"]),
-        "complete": bool(data.get("keys_complete", True)),
+        "keys": keys[:shown],
+        "complete": bool(data.get("keys_complete", True)) and shown == len(keys),
     }
 
 
@@ -96,22 +102,33 @@ def _export(data: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-STORED_ROWS = 50  # rows of each table memory keeps with a turn (a resumed conversation draws them again)
+STORED_ROWS = 20  # rows of each table memory keeps with a turn (a resumed conversation draws them again)
 
 
 def stored(payload: dict[str, Any] | None, keep: int = STORED_ROWS) -> dict[str, Any] | None:
-    """The payload as memory keeps it with the turn: each table's first `keep` rows (its `total_rows`
-    says how many there were) and the first `keep` record keys."""
+    """The payload as memory keeps it with the turn, as JSON: each table's first `keep` rows (its
+    `total_rows` says how many there were) and the first `keep` record keys."""
     if not payload:
         return payload
     out = dict(payload)
-    out["tables"] = [
-        {**t, "rows": t["rows"][:keep], "total_rows": t.get("total_rows") or len(t["rows"])}
-        if len(t["rows"]) > keep
-        else t
-        for t in payload.get("tables") or []
-    ]
+    out["tables"] = [_kept(t, keep) for t in payload.get("tables") or []]
     records = payload.get("records")
     if records and len(records["keys"]) > keep:
         out["records"] = {**records, "keys": records["keys"][:keep], "complete": False}
     return out
+
+
+def _kept(table: dict[str, Any], keep: int) -> dict[str, Any]:
+    rows = [[_plain(v) for v in r] for r in table["rows"][:keep]]
+    if len(table["rows"]) <= keep:
+        return {**table, "rows": rows}
+    return {**table, "rows": rows, "total_rows": table.get("total_rows") or len(table["rows"])}
+
+
+def _plain(value: Any) -> Any:
+    """A cell as JSON holds it (a PostgreSQL date or Decimal: ISO text, a float)."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value

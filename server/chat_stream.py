@@ -28,7 +28,6 @@ from fastapi import APIRouter, HTTPException
 from langchain_core.callbacks import BaseCallbackHandler
 from sse_starlette import EventSourceResponse
 
-from schema.chat import ChatResponse
 from tools.registry import spec
 
 from .conversation import chat_turn
@@ -188,8 +187,8 @@ async def chat_stream(body: ChatRequest, graph: GraphDep, services: ServicesDep,
             if isinstance(exc, HTTPException):  # e.g. a 507: the turn's own plain answer
                 status, detail = exc.status_code, str(exc.detail)
             await queue.put(("error", {"detail": detail, "error_id": error_id, "status": status}))
-        else:  # the /chat body, through its model: the same typed answer
-            await queue.put(("answer", ChatResponse.model_validate(answer).model_dump(mode="json", exclude_unset=True)))
+        else:  # the /chat body (schema.chat.ChatResponse)
+            await queue.put(("answer", answer))
 
     task = asyncio.create_task(run())  # not tied to the connection: a turn the client left still completes
     _tasks.add(task)

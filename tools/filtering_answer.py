@@ -18,8 +18,14 @@ FILTER_KEYS = tuple(k for k in FilterParams.model_fields if k != "limit")  # wha
 
 def records_table(ds: Dataset, rows: list[dict[str, Any]], matched: int) -> dict[str, Any]:
     """The listed records, each column as the data model declares it (amounts money, dates dates)."""
-    names = list(rows[0]) if rows else list(ds.list)
-    return tables.of_records([tables.column(ds, n) for n in names], rows, total=matched)
+    names = tuple(rows[0]) if rows else tuple(ds.list)
+    made = _columns.get((id(ds), names))
+    if made is None or made[0] is not ds:  # the same few listings every turn: columns made once per model
+        made = _columns[(id(ds), names)] = (ds, tables.dumped([tables.column(ds, n) for n in names]))
+    return tables.of_records(made[1], rows, total=matched)
+
+
+_columns: dict[tuple[int, tuple[str, ...]], tuple[Dataset, list[dict[str, Any]]]] = {}
 
 
 def failure_tables(

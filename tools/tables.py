@@ -51,22 +51,37 @@ def text(name: str, label: str) -> Column:
     return Column(name=name, label=label)
 
 
+def dumped(columns: list[Column]) -> list[dict[str, Any]]:
+    return [c.model_dump(exclude_none=True) for c in columns]
+
+
 def of_records(
-    columns: list[Column], records: Sequence[Mapping[str, Any]], *, title: str | None = None, total: int | None = None
+    columns: list[Column] | list[dict[str, Any]],
+    records: Sequence[Mapping[str, Any]],
+    *,
+    title: str | None = None,
+    total: int | None = None,
 ) -> dict[str, Any]:
     """Rows of dicts as a table (what ToolResult.data carries). Built as plain data, not through the
-    model: a listing has up to 1,000 rows and this runs on every turn (schema.answer.Table validates it
-    where it is read: graph/answer.py)."""
-    names = [c.name for c in columns]
-    return _table(columns, [[r.get(n) for n in names] for r in records], title, total)
+    model: a listing has up to 1,000 rows and this runs on every turn (the API validates it into
+    schema.answer.Table on the way out)."""
+    cols = _plain_columns(columns)
+    names = [c["name"] for c in cols]
+    return _table(cols, [[r.get(n) for n in names] for r in records], title, total)
 
 
 def of_rows(columns: list[Column], rows: list[list[Any]], *, title: str | None = None) -> dict[str, Any]:
-    return _table(columns, rows, title, None)
+    return _table(dumped(columns), rows, title, None)
 
 
-def _table(columns: list[Column], rows: list[list[Any]], title: str | None, total: int | None) -> dict[str, Any]:
-    out: dict[str, Any] = {"columns": [c.model_dump(exclude_none=True) for c in columns], "rows": rows}
+def _plain_columns(columns: list[Column] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [c if isinstance(c, dict) else c.model_dump(exclude_none=True) for c in columns]
+
+
+def _table(
+    columns: list[dict[str, Any]], rows: list[list[Any]], title: str | None, total: int | None
+) -> dict[str, Any]:
+    out: dict[str, Any] = {"columns": columns, "rows": rows}
     if title is not None:
         out["title"] = title
     if total is not None:
