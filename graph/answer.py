@@ -5,8 +5,6 @@ download. Clients draw from it and memory embeds from it; nobody parses the answ
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from decimal import Decimal
 from typing import Any
 
 from tools.rbac import Identity
@@ -106,7 +104,7 @@ STORED_ROWS = 20  # rows of each table memory keeps with a turn (a resumed conve
 
 
 def stored(payload: dict[str, Any] | None, keep: int = STORED_ROWS) -> dict[str, Any] | None:
-    """The payload as memory keeps it with the turn, as JSON: each table's first `keep` rows (its
+    """The payload as memory keeps it with the turn: each table's first `keep` rows (its
     `total_rows` says how many there were) and the first `keep` record keys."""
     if not payload:
         return payload
@@ -119,16 +117,7 @@ def stored(payload: dict[str, Any] | None, keep: int = STORED_ROWS) -> dict[str,
 
 
 def _kept(table: dict[str, Any], keep: int) -> dict[str, Any]:
-    rows = [[_plain(v) for v in r] for r in table["rows"][:keep]]
+    """A table's first `keep` rows (the tools' rows are plain JSON already: tools/compiler.py plain_rows)."""
     if len(table["rows"]) <= keep:
-        return {**table, "rows": rows}
-    return {**table, "rows": rows, "total_rows": table.get("total_rows") or len(table["rows"])}
-
-
-def _plain(value: Any) -> Any:
-    """A cell as JSON holds it (a PostgreSQL date or Decimal: ISO text, a float)."""
-    if isinstance(value, (date, datetime)):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
+        return table
+    return {**table, "rows": table["rows"][:keep], "total_rows": table.get("total_rows") or len(table["rows"])}
