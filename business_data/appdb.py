@@ -259,6 +259,9 @@ class MemoryTurn(AppBase):
     result_ref: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     # len(result_ref["keys"]): lets "the last result sets" skip key-less references without parsing JSON
     n_keys: Mapped[int] = mapped_column(Integer, default=0)
+    # an assistant turn's typed answer (schema.answer.AnswerPayload, tables cut to what was shown): GET
+    # /threads/{id} returns it so a resumed conversation draws its tables and charts again
+    answer: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), nullable=True)
     importance: Mapped[float] = mapped_column(Float, default=0.5)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

@@ -20,10 +20,11 @@ from tools.queries import FILTER_KEYS, KEY_CAP, keys_for
 from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
 from tools.notifications import mark_notifications_read
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
-from tools.toolnames import ANALYZE_DATA, CREATE_TICKET, EXPORT_REPORT, FILTER_DATA, RUN_TEMPLATE
+from tools.toolnames import ANALYZE_DATA, EXPORT_REPORT, RUN_TEMPLATE
 from memory.references import Resolution
 
 from . import responses
+from .answer import build as build_answer, stored
 from .context import RunSettings
 from .intent import Intent, ParseContext
 from .understanding import ask_text, decide, interpret, referent_problem, stated, understand
@@ -88,6 +89,7 @@ class Nodes:
             "tool_calls": [],
             "result": None,
             "response": "",
+            "answer": None,
             "welcome": None,
             "step_statuses": [],
             "template_data": {},
@@ -258,6 +260,7 @@ class Nodes:
             intent["tool"] == EXPORT_REPORT
             and last.get("tool") == ANALYZE_DATA
             and last.get("query")
+            and not params.get("query")  # a query of its own (a next action's call) is the one exported
             and not (OWN_RECORDS & params.keys())
             and set(refs) <= {"records"}
             and refs.get("records", "previous") == "previous"
@@ -272,7 +275,7 @@ class Nodes:
             and refs.get("records", "previous") == "previous"
         ):
             params["ticket_id"], refs = last["params"]["ticket_id"], {}  # "and as excel": the same ticket's report
-        elif not refs and tool and tool.records_by_default and not (OWN_RECORDS & params.keys()):
+        elif not refs and tool and tool.records_by_default and not (OWN_RECORDS & params.keys() or params.get("query")):
             refs, implicit = {"records": "previous"}, True
         empty = referent_problem(
             intent.get("tool"), Resolution(keys=[], invoice_numbers=[], source="this conversation")
@@ -378,7 +381,8 @@ class Nodes:
         for i, step in enumerate((state.get("plan") or {}).get("steps", [])):
             t0 = time.perf_counter()
             params = step["params"]
-            if confirmed and step["tool"] == CREATE_TICKET:  # a resumed, confirmed request never makes two tickets
+            declared = spec(step["tool"])
+            if confirmed and declared and "request_key" in declared.params.model_fields:  # never two tickets
                 params = {**params, "request_key": f"{confirmed}:{i}"}
             res = run_tool(step["tool"], params, tctx)
             calls.append(
@@ -425,19 +429,46 @@ class Nodes:
     def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         text = state.get("response") or ""
         extra: dict[str, Any] = {}
+        result = state.get("result")
+        tool = (result or {}).get("tool")
+        words = text
         if not text:
-            result = state.get("result")
-            tool = (result or {}).get("tool")
-            text = responses.render(tool, cast(dict, result))
+            words = result["message"] if result else responses.render(tool, None)
             explained, how = self._explain(state, tool, cast(dict, result))
             if explained:
-                text = explained
+                words = explained
             if how:  # which writer produced the answer goes into the trace next to intent["router"]
                 extra["intent"] = {**(state.get("intent") or {}), "explained_by": how}
             interp = state.get("interpretation") or {}
             if interp.get("decision") == "assume" and (result or {}).get("status") == "success":
-                text = stated(interp) + "\n" + text  # the user's check: what was kept from before
-        return {**extra, "response": text, "messages": [AIMessage(content=text, id=str(uuid.uuid4()))]}
+                words = stated(interp) + "\n" + words  # the user's check: what was kept from before
+            text = words + responses.listing(tool, cast(dict, result))
+        calls = state.get("tool_calls") or []
+        ident = self.identity(config)
+        typed = build_answer(
+            text=words,
+            status=(result or {}).get("status") or "answered",
+            tool=tool,
+            params=calls[-1]["params"] if calls else None,
+            result=cast(dict, result),
+            interpretation=cast(dict, state.get("interpretation")),
+            identity=ident,
+            record_key=self._record_key(ident, result),
+        )
+        return {
+            **extra,
+            "response": text,
+            "answer": typed,
+            "messages": [AIMessage(content=text, id=str(uuid.uuid4()))],
+        }
+
+    def _record_key(self, ident: Identity | None, result: Any) -> str | None:
+        """The key column of a listing's dataset (invoice_number), from the data model."""
+        dataset = ((result or {}).get("data") or {}).get("dataset")
+        if ident is None or not dataset:
+            return None
+        ds = self.s.tool_context(ident).data_model.datasets.get(dataset)
+        return ds.key if ds is not None else None
 
     def _explain(self, state: AgentState, tool: str | None, result: dict | None) -> tuple[str | None, str | None]:
         """With a model: (its explanation of a successful result, how); numbers are checked
@@ -451,9 +482,6 @@ class Nodes:
         except Exception:  # noqa: BLE001 - the template answer is always there
             log.exception("model explanation failed")
             return None, "template (fallback: model error)"
-        if text and tool == FILTER_DATA and result:  # keep the row preview under the model's summary
-            template = responses.render(tool, result)
-            text += template[len(result.get("message") or "") :]
         return text, how
 
     def remember(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
@@ -488,6 +516,7 @@ class Nodes:
             else []
         )
         memory, text, answer = self.s.memory, last_user_text(state), state.get("response", "")
+        kept = stored(state.get("answer"))  # the typed answer, to draw it again and to embed
 
         def write(s) -> list:
             after = [
@@ -511,6 +540,7 @@ class Nodes:
                     params=params,
                     result_ref=ref,
                     importance=0.8 if tool in writes else 0.5,
+                    answer=kept,
                 ),
             ]
             mark_notifications_read(self.s.tool_context(ident), read, s)

@@ -21,16 +21,21 @@ GREETING = "Hello! " + HELP
 def render(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int = 5) -> str:
     if not result:
         return "I couldn't work out what to do. " + HELP
-    text = result["message"]
-    data = result.get("data") or {}
-    if result["status"] == "success" and tool == "filter_data" and data.get("results"):
-        lines = (
-            data.get("preview")
-            or [FIELD_SEP.join(str(v) for v in r.values() if v is not None) for r in data["results"]]
-        )[:preview_rows]
-        text += "\n" + "\n".join(RECORD_BULLET + line for line in lines)
-        if data["returned"] > preview_rows:
-            text += "\n" + MORE_RECORDS.format(data["filtered_records"] - preview_rows)
-        if data["dataset"] == "invoices" and data.get("status_counts", {}).get("failed"):
-            text += "\n" + FAILED_HINT
+    return result["message"] + listing(tool, result, preview_rows=preview_rows)
+
+
+def listing(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int = 5) -> str:
+    """A listing's record lines under its words, for clients that show text only (the typed answer
+    carries the same records as a table: graph/answer.py)."""
+    data = (result or {}).get("data") or {}
+    if not result or result["status"] != "success" or not data.get("results") or data.get("preview") is None:
+        return ""
+    lines = (
+        data.get("preview") or [FIELD_SEP.join(str(v) for v in r.values() if v is not None) for r in data["results"]]
+    )[:preview_rows]
+    text = "\n" + "\n".join(RECORD_BULLET + line for line in lines)
+    if data["returned"] > preview_rows:
+        text += "\n" + MORE_RECORDS.format(data["filtered_records"] - preview_rows)
+    if data["dataset"] == "invoices" and data.get("status_counts", {}).get("failed"):
+        text += "\n" + FAILED_HINT
     return text

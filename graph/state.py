@@ -175,6 +175,19 @@ class TurnResult(LastValue):
         return value
 
 
+class TurnAnswer(LastValue):
+    """The `answer` channel: whole while the turn runs (LangServe's output), saved without its tables'
+    rows and record keys, as `result` is (TurnResult): no later turn reads them, and memory keeps the
+    answer with the turn (memory_turns.answer) for a resumed conversation."""
+
+    def checkpoint(self) -> Any:
+        value = super().checkpoint()
+        if isinstance(value, dict) and (value.get("tables") or value.get("records")):
+            tables = [{**t, "rows": []} for t in value.get("tables") or []]
+            return {**{k: v for k, v in value.items() if k != "records"}, "tables": tables}
+        return value
+
+
 class InputState(TypedDict):
     messages: Annotated[list[AnyMessage], add_messages]
 
@@ -186,6 +199,7 @@ class AgentState(InputState, total=False):
     tool_calls: list[ToolCallRecord]  # this turn's calls
     result: Annotated[ResultRecord | None, TurnResult(dict)]  # this turn's main result (saved without rows)
     response: str  # this turn's answer text
+    answer: Annotated[dict[str, Any] | None, TurnAnswer(dict)]  # the answer typed: AnswerPayload as JSON
     welcome: str | None  # "welcome back" news, shown once per return, apart from the answer
     context: dict[str, Any]  # compact working context used this turn
     last_result: LastResult | None

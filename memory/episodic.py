@@ -148,6 +148,7 @@ class EpisodicMemory:
         result_ref: dict | None = None,
         importance: float = 0.5,
         session=None,
+        answer: dict | None = None,
     ) -> int:
         """Write one turn (in `session`'s transaction when given, else in its own); returns its id."""
         if speaker not in SPEAKERS:
@@ -168,6 +169,7 @@ class EpisodicMemory:
             "tool": tool,
             "params": jsonable(params),
             "result_ref": ref,
+            "answer": answer,  # JSON already (graph/answer.py dumps it in JSON mode): no second round trip
             "n_keys": len((ref or {}).get("keys") or []),
             "importance": float(max(0.0, min(1.0, importance))),
             "created_at": utcnow(),
@@ -184,6 +186,15 @@ class EpisodicMemory:
                 _RECENT, {**caller_params(identity), "thread_id": str(thread_id), "limit": max(0, int(limit))}
             ).all()
         return [turn_dict(t) for t in reversed(rows)]
+
+    def thread_turns(self, identity: Identity, thread_id: str, limit: int = 50) -> list[dict]:
+        """The thread's last `limit` turns, oldest first, each with its typed answer (to draw it again)."""
+        q = _RECENT.add_columns(_C.answer)
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                q, {**caller_params(identity), "thread_id": str(thread_id), "limit": max(0, int(limit))}
+            ).all()
+        return [{**turn_dict(t), "answer": t.answer} for t in reversed(rows)]
 
     def turns_naming(
         self, identity: Identity, names: list[str], limit: int, exclude_thread: str | None = None

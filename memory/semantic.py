@@ -28,7 +28,6 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from business_data.db import session_scope
 from business_data.appdb import utcnow
-from tools.filtering import FAILED_HINT, FIELD_SEP, MORE_RECORDS_LINE, RECORD_BULLET
 from tools.rbac import Identity
 
 from . import embedder
@@ -39,6 +38,7 @@ from business_data.appdb import MemoryEmbedding, MemoryTurn
 log = logging.getLogger(__name__)
 
 EMBED_TEXT_CHARS = 1_000
+NAMES_EMBEDDED = 5  # a listing's first record keys that are names go into its embedding
 BATCH = 64
 CATCHUP_WINDOW_S = 60  # re-check rows created this recently (commits can land out of id order on PostgreSQL)
 KEYWORD_SCAN = 300  # recent turns scanned by the keyword fallback
@@ -91,16 +91,19 @@ def identifiers(text: str) -> list[str]:
     ]
 
 
-def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
-    """What gets embedded for a turn: its text plus the tool's simple parameters. A listing's record
-    lines ("- INV-1 | IndiSky Airlines | 2026-10-03 | ₹28,517.72 | failed", tools/filtering.py) keep
-    only their key, and only a key that is a name ("IndiSky Airlines"): the rest repeats the summary
-    line above them, and an identifier such as an invoice number is found by exact match
-    (`EpisodicMemory.turns_naming`): embedded, five of them were over half of an answer's tokens (the
-    model's cost grows with them) and found their listing first for one number in five. The lines
-    after the records ("(and 2 more)", what to ask next) are left out: the same in every listing,
-    they made listings look alike."""
-    text = _records_as_names((text or "").strip())
+def embedding_text(text: str, tool: str | None, params: dict | None, answer: dict | None = None) -> str:
+    """What gets embedded for a turn. An answer: its typed payload's words (schema.answer.AnswerPayload
+    `text`: a listing's record lines are not in it) and the first record keys that are names ("IndiSky
+    Airlines"); an identifier such as an invoice number is found by exact match instead
+    (`EpisodicMemory.turns_naming`): embedded, five of them were over half of an answer's tokens and
+    found their listing first for one number in five. A question: its text. Either way, plus the tool's
+    simple parameters. Nothing here reads the answer's rendered text back."""
+    if answer is not None:
+        keys = ((answer.get("records") or {}).get("keys") or [])[:NAMES_EMBEDDED]
+        names = ", ".join(str(k) for k in keys if isinstance(k, str) and not identifiers(k))
+        text = (answer.get("text") or "").strip() + (f"\n{names}" if names else "")
+    else:
+        text = (text or "").strip()
     if tool and params:
         extras = ", ".join(
             f"{k} {v}"
@@ -110,24 +113,6 @@ def embedding_text(text: str, tool: str | None, params: dict | None) -> str:
         if extras:
             text = f"{text} [{tool.replace('_', ' ')}: {extras}]"
     return text[:EMBED_TEXT_CHARS]
-
-
-def _records_as_names(text: str) -> str:
-    if "\n" + RECORD_BULLET not in text:
-        return text
-    lines = text.split("\n")
-    records = [line for line in lines if line.startswith(RECORD_BULLET) and FIELD_SEP in line]
-    if not records:
-        return text
-    keys = [line[len(RECORD_BULLET) :].split(FIELD_SEP, 1)[0] for line in records]
-    names = ", ".join(k for k in keys if not identifiers(k))
-    first = lines.index(records[0])  # the names stand where the records stood
-    rest = (line for line in lines[first:] if line not in records and not _after_records(line))
-    return "\n".join([*lines[:first], *([names] if names else []), *rest])
-
-
-def _after_records(line: str) -> bool:
-    return line == FAILED_HINT or MORE_RECORDS_LINE.fullmatch(line) is not None
 
 
 def _index_cap() -> int:
@@ -160,10 +145,19 @@ class SemanticIndex:
         atexit.register(_flush_at_exit, weakref.ref(self))
 
     # -- writing ----------------------------------------------------------------------------------
-    def add_turn(self, turn_id: int, identity: Identity, text: str, tool: str | None, params: dict | None) -> None:
+    def add_turn(
+        self,
+        turn_id: int,
+        identity: Identity,
+        text: str,
+        tool: str | None,
+        params: dict | None,
+        answer: dict | None = None,
+    ) -> None:
         """Queue a new turn's embedding for the background worker (nothing to do when semantic memory is off)."""
         if self.enabled and (text or "").strip() and not embedder.failed():
-            self._enqueue([(turn_id, identity.user_id, identity.workspace_id, embedding_text(text, tool, params))])
+            embed = embedding_text(text, tool, params, answer)
+            self._enqueue([(turn_id, identity.user_id, identity.workspace_id, embed)])
 
     def forget_user(self, user_id: str) -> int:
         """Drop the user's index partitions (their rows are already deleted); returns the entries dropped."""
@@ -406,7 +400,7 @@ class SemanticIndex:
                 MemoryEmbedding.user_id == user_id, MemoryEmbedding.workspace_id == ws
             )
             rows = s.execute(
-                select(MemoryTurn.id, MemoryTurn.text, MemoryTurn.tool, MemoryTurn.params)
+                select(MemoryTurn.id, MemoryTurn.text, MemoryTurn.tool, MemoryTurn.params, MemoryTurn.answer)
                 .where(
                     MemoryTurn.user_id == user_id,
                     MemoryTurn.workspace_id == ws,
@@ -417,7 +411,9 @@ class SemanticIndex:
                 .limit(10_000)
             ).all()
         queued = self._queued_ids()
-        items = [(r.id, user_id, ws, embedding_text(r.text, r.tool, r.params)) for r in rows if r.id not in queued]
+        items = [
+            (r.id, user_id, ws, embedding_text(r.text, r.tool, r.params, r.answer)) for r in rows if r.id not in queued
+        ]
         if items:
             self._enqueue(items)
         return len(items)

@@ -61,6 +61,7 @@ class MemoryStore:
         params: dict | None = None,
         result_ref: dict | None = None,
         importance: float = 0.5,
+        answer: dict | None = None,
     ) -> int:
         """Write the turn now (synchronously); its embedding is queued for the background worker."""
         turn_id = self.episodic.record(
@@ -72,8 +73,9 @@ class MemoryStore:
             params=params,
             result_ref=result_ref,
             importance=importance,
+            answer=answer,
         )
-        self.semantic_index.add_turn(turn_id, identity, text, tool, params)
+        self.semantic_index.add_turn(turn_id, identity, text, tool, params, answer)
         return turn_id
 
     def record_turn_in(
@@ -88,6 +90,7 @@ class MemoryStore:
         params: dict | None = None,
         result_ref: dict | None = None,
         importance: float = 0.5,
+        answer: dict | None = None,
     ):
         """Add the turn to `session`'s transaction (a run's other writes commit with it, or none do).
         Returns what to do once that transaction has committed: queue the turn's embedding."""
@@ -101,11 +104,16 @@ class MemoryStore:
             result_ref=result_ref,
             importance=importance,
             session=session,
+            answer=answer,
         )
-        return lambda: self.semantic_index.add_turn(turn_id, identity, text, tool, params)
+        return lambda: self.semantic_index.add_turn(turn_id, identity, text, tool, params, answer)
 
     def recent_turns(self, identity: Identity, thread_id: str, limit: int = 10) -> list[dict]:
         return self.episodic.recent_turns(identity, thread_id, limit)
+
+    def thread_turns(self, identity: Identity, thread_id: str, limit: int = 50) -> list[dict]:
+        """The thread's last turns with their typed answers (GET /threads/{thread_id})."""
+        return self.episodic.thread_turns(identity, thread_id, limit)
 
     def list_threads(
         self, identity: Identity, limit: int = 100, offset: int = 0, *, text: str | None = None, also=None

@@ -23,6 +23,8 @@ from starlette.concurrency import run_in_threadpool
 from graph.builder import graph_input
 from graph.runs import DURABILITY, aprune_thread, prune_thread, run_config, traced_run
 from graph.tracing import TraceRecorder
+from schema.answer import AnswerPayload
+from schema.interpretation import Interpretation
 
 
 from .conversation import THREAD_ID, failures_told, is_waiting, refuse_unsaved_write
@@ -87,6 +89,16 @@ def _client_message(m: Any, i: int) -> Any:
     return m
 
 
+class AgentOutput(BaseModel):
+    """The graph's state after the turn; `answer` is the typed answer (the same as POST /chat's)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    answer: AnswerPayload | None = Field(None, description="the answer typed: words, tables, chart, next actions")
+    response: str | None = Field(None, description="the answer in plain words")
+    interpretation: Interpretation | None = None
+
+
 class AgentEndpoint(RunnableSerializable[dict, dict]):
     """The compiled graph, plus input mapping and a trace recorder on every run."""
 
@@ -115,6 +127,9 @@ class AgentEndpoint(RunnableSerializable[dict, dict]):
 
     def get_input_schema(self, config: RunnableConfig | None = None):
         return AgentInput
+
+    def get_output_schema(self, config: RunnableConfig | None = None):
+        return AgentOutput
 
     def _prepare(self, value: Any, config: RunnableConfig | None) -> tuple[Any, RunnableConfig, TraceRecorder]:
         """The graph's input, and the run config with a trace recorder (reads the app database:

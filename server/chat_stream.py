@@ -28,15 +28,8 @@ from fastapi import APIRouter, HTTPException
 from langchain_core.callbacks import BaseCallbackHandler
 from sse_starlette import EventSourceResponse
 
-from tools.toolnames import (
-    CREATE_TICKET,
-    EXPLAIN_FAILURES,
-    EXPORT_REPORT,
-    FILTER_DATA,
-    UPDATE_TICKET,
-    VIEW_NOTIFICATIONS,
-    VIEW_TICKETS,
-)
+from tools.registry import spec
+from tools.toolnames import CREATE_TICKET
 
 from .conversation import chat_turn
 from .deps import GraphDep, IdentityDep, ServicesDep
@@ -72,27 +65,16 @@ TEMPLATE_STEP_LABELS = {
     "export": "writing the export file",
     "finish": "wrapping up",
 }
-TOOL_LABELS = {
-    EXPLAIN_FAILURES: "analysing failures",
-    EXPORT_REPORT: "writing the export file",
-    CREATE_TICKET: "creating the ticket",
-    UPDATE_TICKET: "updating the ticket",
-    VIEW_TICKETS: "reading your tickets",
-    VIEW_NOTIFICATIONS: "reading your notifications",
-}
 _tasks: set[asyncio.Task] = set()  # turns still running after their client went away (they finish anyway)
 
 
 def _tool_label(call: dict) -> str:
+    """What the tool declares it is doing (ToolSpec.progress), with its dataset."""
     tool = str(call.get("tool") or "")
-    if tool in TOOL_LABELS:
-        return TOOL_LABELS[tool]
-    dataset = (call.get("params") or {}).get("dataset") or "invoices"
-    if tool == FILTER_DATA:
-        return f"reading {dataset}…"
-    if tool.startswith("analy"):
-        return f"analysing {dataset}…"
-    return f"running {tool.replace('_', ' ')}"
+    declared = spec(tool)
+    if declared is None or not declared.progress:
+        return f"running {tool.replace('_', ' ')}"
+    return declared.progress.format(dataset=(call.get("params") or {}).get("dataset") or "invoices")
 
 
 def _act_step(outputs: Any) -> tuple[str, str]:
@@ -206,7 +188,7 @@ async def chat_stream(body: ChatRequest, graph: GraphDep, services: ServicesDep,
             if isinstance(exc, HTTPException):  # e.g. a 507: the turn's own plain answer
                 status, detail = exc.status_code, str(exc.detail)
             await queue.put(("error", {"detail": detail, "error_id": error_id, "status": status}))
-        else:
+        else:  # the /chat body (schema.chat.ChatResponse)
             await queue.put(("answer", answer))
 
     task = asyncio.create_task(run())  # not tied to the connection: a turn the client left still completes

@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from business_data.db import is_disk_full, no_space_message
 from graph.checkpointers import reuse_read
 from graph.runs import DURABILITY, aprune_thread, checkpoint_thread, traced_run
+from schema.answer import AnswerPayload
 from tools.rbac import Identity
 
 from .errors import TurnFailed
@@ -135,8 +136,14 @@ async def chat_turn(
     await aprune_thread(graph.checkpointer, config)
     refuse_unsaved_write(out, recorder)
     record_unsaved(recorder)
+    answer = out.get("answer") if not interrupts else None
+    if interrupts:  # the question it waits on, typed like any answer
+        answer = AnswerPayload(
+            text=response, status="awaiting_confirmation", interpretation=out.get("interpretation")
+        ).model_dump(mode="json", exclude_none=True)
     if recorder.unsaved:
         response += f"\n\n{not_saved_note(recorder)}"
+        answer = {**answer, "text": f"{answer['text']}\n\n{not_saved_note(recorder)}"} if answer else None
     for forgotten in out.get("forgotten_threads") or []:  # "forget me": the checkpoints go too
         await graph.checkpointer.adelete_thread(checkpoint_thread(identity, forgotten))
     if out.get("forgotten_threads"):
@@ -160,4 +167,5 @@ async def chat_turn(
         "trace_id": recorder.trace_id or run_id.hex,
         "thread_id": thread_id,
         "interpretation": out.get("interpretation"),
+        "answer": answer,
     }

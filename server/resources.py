@@ -287,7 +287,7 @@ def memory_search(
 
 @router.get("/threads/{thread_id}", tags=["memory"], response_model=ThreadTurns, **EXACT)
 def thread(thread_id: str, services: ServicesDep, identity: IdentityDep, limit: int = Query(50, ge=1, le=500)):
-    turns = services.memory.recent_turns(identity, thread_id, limit)
+    turns = services.memory.thread_turns(identity, thread_id, limit)  # answers typed: drawn again on resume
     if not turns:
         raise HTTPException(404, f"No conversation '{thread_id}' in your history.")
     return {"thread_id": thread_id, "turns": with_trace_ids(services.app, identity, thread_id, turns)}

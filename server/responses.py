@@ -11,9 +11,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
+from schema.chat import ChatResponse, ChatToolCall, Record, ThreadTurns, Turn
+from schema.interpretation import Interpretation, InterpretationChoice, InterpretationPart
 from tools.base import Source
+
+__all__ = [  # the models both the API and the web app read live in schema/
+    "ChatResponse",
+    "ChatToolCall",
+    "Interpretation",
+    "InterpretationChoice",
+    "InterpretationPart",
+    "Record",
+    "ThreadTurns",
+    "Turn",
+]
 
 EXACT: dict[str, Any] = {"response_model_exclude_unset": True}
 
@@ -69,10 +82,6 @@ def problems(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-class Record(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-
 # -- health ---------------------------------------------------------------------------------------
 
 
@@ -110,78 +119,6 @@ class HealthDetailed(BaseModel):
 
 
 # -- chat and tools ---------------------------------------------------------------------------------
-
-
-class ChatToolCall(BaseModel):
-    """One tool the turn ran, with the parameters it ran with."""
-
-    tool: str
-    params: dict[str, Any]
-
-
-class InterpretationPart(BaseModel):
-    """One part of what runs (a filter, the dataset, "these" records) and where it came from."""
-
-    slot: str = Field(description="vendor, period, dataset, measures, group_by, records, ...")
-    value: Any
-    source: str = Field(description="message (words of this message), carried (an earlier turn) or default")
-    why: str | None = Field(None, description='carried or default: why ("kept from your last question")')
-    kept: list[int] | None = Field(
-        None,
-        description="a list part (filters, group_by) of this message: which items were kept from the last question",
-    )
-
-
-class InterpretationChoice(BaseModel):
-    """A reading offered when the assistant asks: send `message` to pick it."""
-
-    label: str
-    message: str
-
-
-class Interpretation(BaseModel):
-    """What the assistant understood this turn, and what it decided before acting."""
-
-    model_config = ConfigDict(extra="allow")
-
-    action: str = Field(description="the tool or template that runs, or clarify / help / greeting")
-    router: str = Field(
-        description="offline (the built-in parser), llm (the configured model) or client (the request's `tool_call`)"
-    )
-    model: str | None = Field(None, description="router == llm: the model that understood the message")
-    fallback: str | None = Field(
-        None, description="router == offline although a model is configured: why the parser stood in"
-    )
-    summary: str | None = Field(None, description="the interpretation in one line of plain words")
-    parts: list[InterpretationPart] = []
-    unused: list[str] = Field([], description="content words of the message that nothing used")
-    decision: str | None = Field(
-        None, description="run, assume (ran and states what it kept or defaulted), ask (ran nothing) or refuse"
-    )
-    assumptions: list[str] = []
-    choices: list[InterpretationChoice] = Field([], description="decision == ask: the likeliest readings")
-
-
-class ChatResponse(BaseModel):
-    success: bool
-    agent_response: str = Field(description="the answer in plain words, or the question to confirm a write")
-    tool_used: str | None = Field(description="the last tool that ran in this turn")
-    tool_calls: list[ChatToolCall]
-    data: dict[str, Any] = Field(
-        description="the last tool's result: for filter_data {filtered_records, "
-        "total_records, results}; for export_report {export_id, format, rows, url}"
-    )
-    status: str = Field(description="success, error, denied, needs_clarification, awaiting_confirmation or answered")
-    welcome: str | None = Field(
-        description="on the first turn of a new thread after time away, a 'Welcome back' "
-        "summary (told once); null otherwise"
-    )
-    trace_id: str = Field(description="GET /traces/{trace_id} shows the work")
-    thread_id: str
-    interpretation: Interpretation | None = Field(
-        description="what was understood, where each part came from, and the decision (run, assume, ask or "
-        "refuse); null when no message was read (an unknown user)"
-    )
 
 
 class ExecuteToolResponse(BaseModel):
@@ -345,19 +282,6 @@ class FullTraceView(TraceView):
 # -- memory -----------------------------------------------------------------------------------------
 
 
-class Turn(Record):
-    turn_id: int
-    thread_id: str
-    speaker: str = Field(description="user | assistant")
-    text: str
-    tool: str | None
-    params: dict[str, Any] | None
-    result_ref: dict[str, Any] | None
-    importance: float
-    created_at: str | None
-    trace_id: str | None = Field(None, description="an answer's trace (GET /traces/{trace_id}), in a thread's history")
-
-
 class MemoryHit(Turn):
     score: float | None = None
     match: str | None = Field(
@@ -385,11 +309,6 @@ class ThreadList(BaseModel):
     threads: list[ThreadSummary]
     total: int | None = Field(None, description="conversations matching, over all pages")
     next_offset: int | None = Field(None, description="the offset of the next page; null: this is the last")
-
-
-class ThreadTurns(BaseModel):
-    thread_id: str
-    turns: list[Turn]
 
 
 class Forgotten(BaseModel):

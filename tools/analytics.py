@@ -12,7 +12,7 @@ from typing import Any
 from business_data.datamodel import Dataset
 from business_data.db import session_scope
 
-from . import charts
+from . import analytics_answer, charts
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money, number
 from .period_words import bucket_label, compare_words, dates, partial_dates, partial_days, partial_words, period_words
@@ -20,6 +20,8 @@ from .queries import describe_filters
 from .runner import Answer, run_measures
 from .compiler import WORKSPACE_DIMENSION
 from .semantic import QueryProblem, SemanticQuery, check_against
+from . import tables
+from .results import AnalysisData
 
 TEXT_GROUPS = 10  # groups named in the answer; the table has them all
 TIES_SHOWN = 10  # "which vendor has the most...": every group tied for first, up to this many
@@ -145,7 +147,7 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
         a.rows = _tied_first(a.rows, ties)
     q = a.query.but(measures=q.measures, limit=q.limit)  # names resolved, components kept out of the query
     columns, rows = table(ds, a, q)
-    data: dict[str, Any] = {
+    data: AnalysisData = {
         "kind": q.kind,
         "dataset": q.dataset,
         "query": q.as_params(),
@@ -160,6 +162,11 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     if chart:
         data["chart"] = chart
     data["dates"] = dates(a)  # the first and last day read (ISO), null at an open end
+    typed = analytics_answer.typed_columns(ds, columns, data["column_labels"], q.time_grain)
+    data["table"] = tables.of_rows(typed, rows)  # the same table, typed: formats from the data model
+    data["figure"] = analytics_answer.typed_chart(ds, q, chart, typed)
+    data["drill_dimensions"] = [d for d in analytics_answer.DRILL_DIMENSIONS if d in ds.dimensions]
+    data["has_time"] = bool(ds.time)
     if a.previous is not None:
         data["previous"] = {"period": a.previous.compiled.period, "dates": dates(a.previous), "rows": a.previous.rows}
         data["same_days"] = bool(a.same_days)  # both periods cut to the days the unfinished one has had
@@ -172,7 +179,7 @@ def analyze_data(ctx: ToolContext, p: AnalyzeParams) -> ToolResult:
     return ToolResult(
         status="success",
         message=message,
-        data=data,
+        data=dict(data),
         sources=[
             Source(
                 table=ds.table,
@@ -287,17 +294,33 @@ def chart_for(ds: Dataset, a: Answer, q: SemanticQuery) -> dict | None:
             series=series,
             series_title=label(ds, series) if series else None,
             partial={k: f"{k} ({days})" for k, days in partial_days(a).items()} or None,
+            value_format=ds.measures[m].format,
         )
     if q.kind == "breakdown":
         d = q.group_by[0]
-        return charts.bar(values, d, label(ds, d), m, label(ds, m), title=f"{_cap(label(ds, m))} by {label(ds, d)}")
+        return charts.bar(
+            values,
+            d,
+            label(ds, d),
+            m,
+            label(ds, m),
+            title=f"{_cap(label(ds, m))} by {label(ds, d)}",
+            value_format=ds.measures[m].format,
+        )
     if q.kind == "total" and a.previous is not None and a.previous.rows:
         both = [
             {"period": a.previous.compiled.period, m: a.previous.rows[0][m]},
             {"period": a.compiled.period, m: a.rows[0][m]},
         ]
         return charts.bar(
-            both, "period", "period", m, label(ds, m), title=f"{_cap(label(ds, m))}: comparison", sort_by_value=False
+            both,
+            "period",
+            "period",
+            m,
+            label(ds, m),
+            title=f"{_cap(label(ds, m))}: comparison",
+            sort_by_value=False,
+            value_format=ds.measures[m].format,
         )
     return None
 
@@ -437,6 +460,7 @@ TOOLS = [
         roles=("Viewer", "Manager", "Admin"),
         action="analyse data",
         step="Added up {scope}, {ms}.",
+        progress="analysing {dataset}…",
         phrases=(
             "what's the total value of failed invoices last month?",
             "how much do we owe Metro Cabs?",
@@ -448,5 +472,6 @@ TOOLS = [
         ),
         explained=True,
         reads_data=True,
+        next_steps=analytics_answer.next_steps,
     ),
 ]

@@ -8,6 +8,8 @@ from pathlib import Path
 from typing import Any, Literal
 from collections.abc import Callable
 
+from typing_extensions import TypedDict
+
 from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.engine import Engine
 
@@ -73,6 +75,17 @@ class ToolDenied(ToolError):
     code: ResultCode = "denied"
 
 
+class NextStep(TypedDict):
+    """A next step a tool offers after its own result: the button's words and the call it makes. The graph
+    adds whether the caller's role may make it (graph/answer.py); the tool offers only steps that make
+    sense for this result (no export of nothing, no ticket when nothing failed)."""
+
+    label: str  # "Why did these fail?", "Export this breakdown"
+    kind: str  # explain | drill_down | trend | export | ticket
+    tool: str
+    params: dict[str, Any]
+
+
 @dataclass
 class ToolContext:
     identity: Identity
@@ -105,6 +118,7 @@ class ToolSpec:
     func: Callable[[ToolContext, Any], ToolResult] | None
     roles: tuple[str, ...]  # who may run it (Viewer, Manager, Admin)
     action: str  # "create tickets": in "as a Viewer you can't create tickets"
+    progress: str = ""  # what POST /chat/stream says while it runs: "reading {dataset}…" ({dataset}: its parameter)
     writes: bool = False  # changes something others can see
     confirm: bool = False  # asks yes/no before it runs (it notifies or is seen by others)
     question: Callable[[ToolContext, Any], str] | None = None  # the yes/no question (ToolError if it can't run)
@@ -124,3 +138,5 @@ class ToolSpec:
     # {ticket_id}, {vendor} (graph/plain_steps.py); empty: "Ran <tool>, <ms>."
     step: str = ""
     takes_thread: bool = False  # works on the conversation itself: the chat fills its `thread_id`
+    # the next steps its result allows, given the params it ran with and its data (graph/answer.py)
+    next_steps: Callable[[dict[str, Any], dict[str, Any]], list[NextStep]] | None = None

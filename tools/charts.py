@@ -6,11 +6,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from schema.formats import axis_label_expr
+
 SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
 
 
 def _axis(field: str, title: str, kind: str, **extra: Any) -> dict[str, Any]:
     return {"field": field, "type": kind, "title": title, **extra}
+
+
+def _value_axis(field: str, title: str, fmt: str | None) -> dict[str, Any]:
+    """The measure's axis, its labels written in its declared format (₹ lakh/crore, %, counts)."""
+    expr = axis_label_expr(fmt) if fmt else None  # type: ignore[arg-type]
+    return _axis(field, title, "quantitative", **({"axis": {"labelExpr": expr}} if expr else {}))
 
 
 def bar(
@@ -22,6 +30,7 @@ def bar(
     *,
     title: str,
     sort_by_value: bool = True,
+    value_format: str | None = None,
 ) -> dict[str, Any]:
     """One bar per category (sorted by value unless the order means something, e.g. periods)."""
     return {
@@ -31,7 +40,7 @@ def bar(
         "data": {"values": rows},
         "encoding": {
             "x": _axis(category, category_title, "nominal", sort="-y" if sort_by_value else None),
-            "y": _axis(measure, measure_title, "quantitative"),
+            "y": _value_axis(measure, measure_title, value_format),
         },
     }
 
@@ -47,12 +56,13 @@ def line(
     series: str | None = None,
     series_title: str | None = None,
     partial: dict[str, str] | None = None,
+    value_format: str | None = None,
 ) -> dict[str, Any]:
     """A line over time (one line per series when the trend is also broken down). `partial` names the
     periods only partly counted ({"2026-12": "Dec 2026 (1–7 Dec so far)"}): their axis labels say so."""
     encoding: dict[str, Any] = {
         "x": _axis(period, period_title, "ordinal", sort=None, **({"axis": axis_names(partial)} if partial else {})),
-        "y": _axis(measure, measure_title, "quantitative"),
+        "y": _value_axis(measure, measure_title, value_format),
     }
     if series:
         encoding["color"] = _axis(series, series_title or series, "nominal")

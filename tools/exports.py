@@ -218,6 +218,7 @@ TOOLS = [
         roles=("Manager", "Admin"),
         action="export reports",
         step="Wrote a {format} file of {rows} rows from {scope}, {ms}.",
+        progress="writing the export file",
         writes=True,
         confirm=False,
         cancelled="export the report",

@@ -10,8 +10,9 @@ from business_data.db import session_scope
 
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .money import money as _money, money_exact
-from . import queries
+from . import filtering_answer, queries
 from .queries import FilterParams, describe_filters, select_rows
+from .results import FailuresData, ListingData
 from .runner import run_measures, run_records
 from .semantic import Filter, SemanticQuery
 
@@ -79,7 +80,8 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
             + (f" ({', '.join(desc)})" if desc else "")
             + ". Try a wider period or fewer filters."
         )
-    data = {
+    ds = ctx.data_model.datasets[what]
+    data: ListingData = {
         "dataset": what,
         "filtered_records": r["matched"],
         "total_records": r["total"],
@@ -91,14 +93,15 @@ def filter_data(ctx: ToolContext, p: FilterParams) -> ToolResult:
         "keys": r["keys"],
         "keys_complete": r["keys_complete"],
         "query": r["query"],
+        "preview": [preview_line(ds, row) for row in r["rows"][:PREVIEW_ROWS]],
+        "table": filtering_answer.records_table(ds, r["rows"], r["matched"]),
     }
-    data["preview"] = [preview_line(ctx.data_model.datasets[what], row) for row in r["rows"][:PREVIEW_ROWS]]
     if what == "invoices" and r["rows"]:
         data["status_counts"] = dict(Counter(row["status"] for row in r["rows"]))
     return ToolResult(
         status="success",
         message=message,
-        data=data,
+        data=dict(data),
         sources=[Source(table=what, filters=r["filters"], rows=r["matched"])],
     )
 
@@ -210,7 +213,7 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
     who = f" All are from {one_vendor}." if one_vendor else f" They come from {len(vendors)} vendors."
     message = headline + body + who + f" Amount at stake: {_money(at_stake)}."
     keys = [r["invoice_number"] for r in numbers]
-    data = {
+    data: FailuresData = {
         "total": total,
         "failed": n_failed,
         "amount_at_stake": at_stake,
@@ -232,10 +235,11 @@ def explain_failures(ctx: ToolContext, p: FilterParams) -> ToolResult:
         "query": failed.as_params(),
         "dataset": "invoices",
     }
+    data["tables"] = filtering_answer.failure_tables(data["by_reason"], data["by_vendor"])
     return ToolResult(
         status="success",
         message=message,
-        data=data,
+        data=dict(data),
         sources=[source, Source(table="vendors", filters={"names": vendors}, rows=len(vendors))],
     )
 
@@ -261,6 +265,7 @@ TOOLS = [
         roles=EVERYONE,
         action="filter data",
         step="Read {scope}, {ms}; found {rows}.",
+        progress="reading {dataset}…",
         phrases=(
             "failed IndiSky invoices from last month",
             "sales in the North over 50k this quarter",
@@ -270,6 +275,7 @@ TOOLS = [
         takes_records=True,
         explained=True,
         reads_data=True,
+        next_steps=filtering_answer.listing_next_steps,
     ),
     ToolSpec(
         "explain_failures",
@@ -279,11 +285,13 @@ TOOLS = [
         roles=EVERYONE,
         action="explain failures",
         step="Read {scope}, {ms}; {rows} in all, grouped by reason.",
+        progress="analysing failures",
         phrases=("why did these fail?", "what went wrong with the Metro Cabs invoices?"),
         record_set=True,
         takes_records=True,
         records_by_default=True,
         explained=True,
         reads_data=True,
+        next_steps=filtering_answer.failure_next_steps,
     ),
 ]

@@ -1,4 +1,4 @@
-"""Money the Indian way, through Babel (CLDR's en_IN patterns), in answers and in what people type.
+"""Money the Indian way (the one rule lives in schema/formats.py), through Babel (CLDR's en_IN patterns), in answers and in what people type.
 
 money(490901)        -> "₹4,90,901"
 money(12_50_000)     -> "₹12.5 lakh"     (10 lakh and above read better in lakh / crore)
@@ -14,15 +14,11 @@ from __future__ import annotations
 import re
 from decimal import Decimal, InvalidOperation
 
-from functools import cache
+from babel.numbers import NumberFormatError, parse_decimal
 
-from babel import Locale
-from babel.numbers import NumberFormatError, NumberPattern, format_compact_decimal, parse_decimal, parse_pattern
+from schema.formats import COMPACT_FROM, CRORE, LAKH, LOCALE, _LOCALE, _pattern, money, number
 
-LOCALE = "en_IN"
-_LOCALE = Locale.parse(LOCALE)
-LAKH, CRORE = 100_000, 10_000_000
-COMPACT_FROM = 10 * LAKH  # below this, every digit: ₹4,90,901 reads fine
+__all__ = ["COMPACT_FROM", "CRORE", "LAKH", "money", "money_exact", "number", "parse_amount", "find_amounts"]
 
 _UNITS = {
     "k": 1_000,
@@ -49,24 +45,6 @@ AMOUNT = re.compile(
 )
 
 
-def money(x: float | int | Decimal | None, *, compact: bool | None = None) -> str:
-    """₹ with Indian digit grouping; lakh/crore words from 10 lakh up (compact=None), always or never."""
-    if x is None:
-        return "—"
-    x = float(x)
-    if compact is None:
-        compact = abs(x) >= COMPACT_FROM
-    if compact and abs(x) >= LAKH:
-        sign = "-" if x < 0 else ""
-        words = format_compact_decimal(abs(x), locale=LOCALE, format_type="long", fraction_digits=2)
-        words = words.replace("\u202f", " ").replace("\xa0", " ")  # CLDR's narrow spaces: plain ones read anywhere
-        head, _, unit = words.partition(" ")
-        if unit == "crore" and abs(x) >= 1000 * CRORE:  # CLDR leaves "2307.57 crore" ungrouped: ₹2,307.57 crore
-            words = f"{number(abs(x) / CRORE, 2)} crore"
-        return f"{sign}₹" + words
-    return _pattern("¤#,##,##0").apply(round(x), _LOCALE, currency="INR", currency_digits=False)
-
-
 def money_exact(x: float | int | Decimal | None) -> str:
     """Every rupee, Indian grouping, paise when there are any: ₹4,90,901.50."""
     if x is None:
@@ -74,20 +52,6 @@ def money_exact(x: float | int | Decimal | None) -> str:
     x = round(float(x), 2)
     pattern = "¤#,##,##0" if x == int(x) else "¤#,##,##0.00"
     return _pattern(pattern).apply(x, _LOCALE, currency="INR", currency_digits=False)
-
-
-def number(x: float | int | None, digits: int = 2) -> str:
-    """A plain number with Indian grouping: 1,23,456 (up to `digits` decimals)."""
-    if x is None:
-        return "—"
-    return _pattern("#,##,##0." + "#" * digits if digits else "#,##,##0").apply(x, _LOCALE)
-
-
-@cache
-def _pattern(pattern: str) -> NumberPattern:
-    """Babel's pattern, parsed once (format_currency parses its pattern and locale on every call: 4x
-    the time, and a row preview formats a few amounts on every turn)."""
-    return parse_pattern(pattern)
 
 
 def parse_amount(text: str | float | int | None) -> float | None:

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 from business_data.appdb import Notification, utcnow
 from business_data.db import retry_on_conflict, session_scope
 
+from . import tables
 from .base import Source, ToolContext, ToolResult, ToolSpec
 
 
@@ -70,7 +71,7 @@ def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResu
     return ToolResult(
         status="success",
         message=msg,
-        data={"notifications": items, "unread": unread},
+        data={"notifications": items, "unread": unread, "table": tables.notifications_table(items)},
         sources=[Source(table="notifications", rows=len(items))],
     )
 
@@ -104,6 +105,7 @@ TOOLS = [
         roles=("Viewer", "Manager", "Admin"),
         action="view notifications",
         step="Read your notifications, {ms}; {rows} in all.",
+        progress="reading your notifications",
         phrases=("any updates?",),
     ),
 ]

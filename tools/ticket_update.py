@@ -204,6 +204,7 @@ TOOLS = [
         roles=("Manager", "Admin"),
         action="update tickets",
         step="Updated ticket {ticket_id}, {ms}.",
+        progress="updating the ticket",
         writes=True,
         confirm=True,
         question=update_question,

@@ -14,6 +14,7 @@ from business_data.db import retry_on_conflict, session_scope
 
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
 from .fixed_report import record_states
+from . import tables
 from .money import money
 from .rbac import Identity
 
@@ -273,7 +274,7 @@ def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
     return ToolResult(
         status="success",
         message=msg,
-        data={"tickets": tickets, "count": len(tickets)},
+        data={"tickets": tickets, "count": len(tickets), "table": tables.tickets_table(tickets)},
         sources=[Source(table="tickets", filters={"status": p.status} if p.status else {}, rows=len(tickets))],
     )
 
@@ -308,6 +309,7 @@ TOOLS = [
         roles=("Manager", "Admin"),
         action="create tickets",
         step="Created ticket {ticket_id}, {ms}.",
+        progress="creating the ticket",
         writes=True,
         confirm=True,
         question=create_question,
@@ -324,6 +326,7 @@ TOOLS = [
         roles=EVERYONE,
         action="view tickets",
         step="Looked up your tickets, {ms}; found {rows}.",
+        progress="reading your tickets",
         phrases=("show my tickets", "is T-00001 fixed yet?"),
     ),
 ]

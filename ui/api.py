@@ -9,15 +9,19 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 from collections.abc import Iterator
 
 import httpx
 from httpx_sse import SSEError, connect_sse
+from pydantic import BaseModel, ValidationError
+
+from schema.chat import ChatResponse, StreamError, StreamStep, ThreadTurns, Turn
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 SESSION_COOKIE = "finkraft_session"  # the API's browser-session cookie (server/sessions.py)
 SESSION_PREFIX = "session:"
+M = TypeVar("M", bound=BaseModel)
 
 
 def api_url_from_env() -> str:
@@ -150,28 +154,39 @@ class Api:
         return self.request("GET", "/health")
 
     # -- chat -------------------------------------------------------------------------------
-    def chat(self, message: str, thread_id: str | None = None, tool_call: dict | None = None) -> dict:
+    def chat(self, message: str, thread_id: str | None = None, tool_call: dict | None = None) -> ChatResponse:
         """One turn. `tool_call` ({tool, params}): run that call as the request; `message` describes it."""
-        return self.request("POST", "/chat", json=_chat_body(message, thread_id, tool_call))
+        return self._typed(ChatResponse, self.request("POST", "/chat", json=_chat_body(message, thread_id, tool_call)))
+
+    def _typed(self, model: type[M], body: Any) -> M:
+        """The body as the schema package's model (an answer of another shape is not this API's)."""
+        try:
+            return model.model_validate(body)
+        except ValidationError:
+            raise ApiError(
+                f"The server at {self.base_url} answered with something that isn't FinkraftAI's API."
+            ) from None
 
     def chat_stream(
         self, message: str, thread_id: str | None = None, tool_call: dict | None = None
-    ) -> Iterator[tuple[str, dict]]:
-        """("step", {...}) per graph node, then ("answer", /chat body) or ("error", {"detail"}). Falls
-        back to POST /chat (one answer, no steps) on an API without the streaming endpoint."""
+    ) -> Iterator[tuple[str, StreamStep | ChatResponse | StreamError]]:
+        """("step", StreamStep) per graph node, then ("answer", ChatResponse: the /chat body) or
+        ("error", StreamError)."""
         body = _chat_body(message, thread_id, tool_call)
+        events: dict[str, type[StreamStep | ChatResponse | StreamError]] = {
+            "step": StreamStep,
+            "answer": ChatResponse,
+            "error": StreamError,
+        }
         try:
             with connect_sse(self._client, "POST", "/chat/stream", json=body, headers=self._headers()) as source:
                 response = source.response
                 if response.status_code >= 400:
                     response.read()
-                    if response.status_code == 404 and "no endpoint" in _detail(response):
-                        yield "answer", self.chat(message, thread_id, tool_call)  # an older API: no live steps
-                        return
                     raise error_for(response)
                 finished = False
                 for event in source.iter_sse():
-                    if event.event not in ("step", "answer", "error"):
+                    if event.event not in events:
                         continue
                     try:
                         data = json.loads(event.data) if event.data else {}
@@ -179,12 +194,12 @@ class Api:
                         raise ApiError(
                             f"The server at {self.base_url} sent an answer that isn't FinkraftAI's."
                         ) from None
-                    yield event.event, data
+                    yield event.event, self._typed(events[event.event], data)
                     if event.event in ("answer", "error"):
                         finished = True
                         break
                 if not finished:
-                    yield "error", {"detail": "The answer was cut off before it arrived. Please ask again."}
+                    yield "error", StreamError(detail="The answer was cut off before it arrived. Please ask again.")
         except SSEError:  # 200 but not an event stream: not this API (a proxy page, another server)
             raise ApiError(
                 f"The server at {self.base_url} answered with something that isn't FinkraftAI's API."
@@ -198,8 +213,10 @@ class Api:
     def threads(self) -> list[dict]:
         return self.request("GET", "/threads")["threads"]
 
-    def thread(self, thread_id: str, limit: int = 100) -> list[dict]:
-        return self.request("GET", f"/threads/{thread_id}", params={"limit": limit})["turns"]
+    def thread(self, thread_id: str, limit: int = 100) -> list[Turn]:
+        """The conversation's turns, each assistant turn with its typed answer (to draw it again)."""
+        body = self.request("GET", f"/threads/{thread_id}", params={"limit": limit})
+        return self._typed(ThreadTurns, body).turns
 
     def rename_thread(self, thread_id: str, title: str) -> dict:
         return self.request("PATCH", f"/threads/{thread_id}", json={"title": title})
@@ -293,17 +310,3 @@ def _chat_body(message: str, thread_id: str | None, tool_call: dict | None) -> d
     if tool_call is not None:
         body["tool_call"] = tool_call
     return body
-
-
-def split_welcome(answer: dict) -> dict:
-    """The answer with its welcome-back summary in `welcome`. An API that still puts the summary at
-    the front of the first answer of a thread ("Welcome back - ...\\n\\n<answer>") is read the same way."""
-    answer = dict(answer)
-    if answer.get("welcome"):
-        return answer
-    text = answer.get("agent_response") or ""
-    if text.startswith("Welcome back") and "\n\n" in text:
-        answer["welcome"], answer["agent_response"] = text.split("\n\n", 1)
-    else:
-        answer.setdefault("welcome", None)
-    return answer

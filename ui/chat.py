@@ -7,7 +7,10 @@ import uuid
 import streamlit as st
 
 from . import answers, banner, session_pdf
-from .api import ApiError, split_welcome
+from schema.answer import AnswerPayload
+from schema.chat import ChatResponse, StreamStep
+
+from .api import ApiError
 from .format import short
 from .state import api, call, can, invalidate, sign_out
 
@@ -20,35 +23,31 @@ def new_thread() -> None:
 
 
 def open_thread(thread_id: str, title: str | None = None) -> None:
-    """Resume a conversation from its stored turns (text; tables come back when you ask again)."""
+    """Resume a conversation from its stored turns: each answer drawn again from its typed payload
+    (tables and charts as they were given)."""
     turns = call(api().thread, thread_id)
     if turns is None:
         return
-    messages = []
+    messages: list[dict] = []
     for t in turns:
-        if t.get("speaker") == "user":
-            messages.append({"role": "user", "text": t.get("text") or ""})
-        else:
-            ref = t.get("result_ref") or {}
-            data = (
-                {"export_id": ref["export_id"], "url": f"/exports/{ref['export_id']}/download"}
-                if ref.get("export_id")
-                else {}
-            )
-            messages.append(
-                {
-                    "role": "assistant",
-                    "restored": True,
-                    "answer": {
-                        "agent_response": t.get("text") or "",
-                        "tool_used": t.get("tool"),
-                        "data": data,
-                        "status": "success",
-                        "trace_id": t.get("trace_id"),  # "show your work" of a resumed conversation
-                        "welcome": None,
-                    },
-                }
-            )
+        if t.speaker == "user":
+            messages.append({"role": "user", "text": t.text})
+            continue
+        answer = t.answer or AnswerPayload(text=t.text, status="answered", tool=t.tool)
+        response = ChatResponse(
+            success=True,
+            agent_response=t.text,
+            tool_used=t.tool,
+            tool_calls=[],
+            data={},
+            status=answer.status,
+            welcome=None,
+            trace_id=t.trace_id or "",  # "show your work" of a resumed conversation
+            thread_id=thread_id,
+            interpretation=None,
+            answer=answer.model_copy(update={"next_actions": []}),  # a step of then: not offered now
+        )
+        messages.append({"role": "assistant", "restored": True, "answer": response})
     st.session_state.update(thread_id=thread_id, messages=messages, thread_title=title)
 
 
@@ -139,18 +138,18 @@ def _turn(prompt: str, tool_call: dict | None = None) -> None:
     with st.chat_message("assistant", avatar=AVATARS["assistant"]):
         status = st.status("Understanding your request…", expanded=True)
         try:
-            for kind, data in api().chat_stream(prompt, thread_id, tool_call=tool_call):
-                if kind == "step":
-                    reply["steps"].append(data)
-                    status.update(label=_sentence(data.get("label")) + "…")
+            for _kind, data in api().chat_stream(prompt, thread_id, tool_call=tool_call):
+                if isinstance(data, StreamStep):
+                    reply["steps"].append(data.model_dump())
+                    status.update(label=_sentence(data.label) + "…")
                     status.markdown(
-                        f":material/check: {answers.escape(str(data.get('label') or data.get('node')))}"
-                        + (f" — {answers.escape(data['detail'])}" if data.get("detail") else "")
+                        f":material/check: {answers.escape(data.label or data.node)}"
+                        + (f" — {answers.escape(data.detail)}" if data.detail else "")
                     )
-                elif kind == "answer":
-                    reply["answer"] = split_welcome(data)
+                elif isinstance(data, ChatResponse):
+                    reply["answer"] = data
                 else:
-                    reply["error"] = data.get("detail") or "Something went wrong; nothing was changed."
+                    reply["error"] = data.detail or "Something went wrong; nothing was changed."
         except ApiError as e:
             if e.signed_out:
                 sign_out(keep_message=True)

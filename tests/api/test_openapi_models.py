@@ -21,6 +21,7 @@ CHAT_FIELDS = {
     "status",
     "welcome",
     "interpretation",
+    "answer",
 }
 
 

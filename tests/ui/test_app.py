@@ -100,7 +100,7 @@ def test_a_next_step_button_asks_in_the_same_thread(ui_for):
     at = say(ui_for("victor"), "failed IndiSky invoices from last month")
     press(at, "Why did these fail?")
     assert "7 of 7 failed: GSTIN missing" in texts(at)
-    assert at.session_state["messages"][-2]["text"] == "why did these fail?"
+    assert at.session_state["messages"][-2]["text"] == "Why did these fail?"  # the step's label, its own call
 
 
 def test_confirmation_buttons_no_then_yes_and_typing_yes(ui_for, live_server):
@@ -161,6 +161,8 @@ def test_threads_new_resume_and_rename(ui_for):
     assert at.session_state["thread_id"] != first
     press(at, "sales in the North this month")  # the first conversation, in the side panel
     assert at.session_state["thread_id"] == first
+    restored = at.session_state["messages"][-1]["answer"].answer
+    assert at.dataframe and len(at.dataframe[0].value) == len(restored.tables[0].rows) > 0  # drawn again
     assert [m.get("text") for m in at.session_state["messages"] if m["role"] == "user"] == [
         "sales in the North this month"
     ]
@@ -174,7 +176,7 @@ def test_the_welcome_back_summary_shows_once_as_its_own_box(ui_for, live_server)
     at = say(ui_for("maya"), "failed IndiSky invoices from last month")
     say(at, "create a ticket and notify me when fixed")
     press(at, "Yes")
-    ticket_id = at.session_state["messages"][-1]["answer"]["data"]["ticket_id"]
+    ticket_id = at.session_state["messages"][-1]["answer"].answer.ticket.ticket_id
     with live_server.client("admin") as admin:
         assert (
             admin.patch(f"/tickets/{ticket_id}", json={"status": "resolved", "comment": "fixed by vendor"}).status_code
@@ -185,12 +187,12 @@ def test_the_welcome_back_summary_shows_once_as_its_own_box(ui_for, live_server)
     assert "Welcome back" in side and ticket_id in side and "resolved" in side
     assert any(e.label.startswith("Notifications (") and "unread" in e.label for e in back.sidebar.expander)
     say(back, "any updates on my tickets?")
-    welcome = back.session_state["messages"][-1]["answer"]["welcome"]
+    welcome = back.session_state["messages"][-1]["answer"].welcome
     assert welcome and ticket_id in welcome and "resolved" in welcome
-    assert not back.session_state["messages"][-1]["answer"]["agent_response"].startswith("Welcome back")
+    assert not back.session_state["messages"][-1]["answer"].agent_response.startswith("Welcome back")
     assert sum(ticket_id in i.value and "resolved" in i.value for i in back.info) == 1
     say(back, "show my tickets")  # shown once per return: not again on the next answer
-    assert back.session_state["messages"][-1]["answer"]["welcome"] is None
+    assert back.session_state["messages"][-1]["answer"].welcome is None
 
 
 def test_mark_as_read_marks_the_news_read_for_good(ui_for, live_server):
@@ -374,7 +376,7 @@ def test_chips_under_the_question_remove_a_part_and_ask_again(ui_for):
     press(at, "vendor: IndiSky Airlines ✕")
     messages = at.session_state["messages"]
     assert messages[-2]["text"] == "Same, without vendor: IndiSky Airlines"
-    answer = messages[-1]["answer"]
+    answer = messages[-1]["answer"].model_dump()
     assert answer["interpretation"]["router"] == "client" and answer["status"] == "success"
     assert [f["field"] for f in answer["tool_calls"][-1]["params"]["filters"]] == ["status"]
     # every vendor again: the total of all failed invoices (who accounts for most depends on the date's data)
@@ -389,5 +391,5 @@ def test_a_clarifying_question_offers_its_readings_as_buttons(ui_for):
     at = say(ui_for("victor"), "invoices whose frobnication is pending")
     assert "haven't run anything" in texts(at)
     press(at, "Run it without “frobnication”")
-    answer = at.session_state["messages"][-1]["answer"]
+    answer = at.session_state["messages"][-1]["answer"].model_dump()
     assert answer["tool_used"] == "filter_data" and answer["interpretation"]["decision"] in ("run", "assume")

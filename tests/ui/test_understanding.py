@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
+from schema.chat import ChatResponse
 from ui.understanding import chips, understood_by
 
 FOLLOW_UP = {  # "what about IndiSky?" after "total value of failed invoices last month"
@@ -70,6 +71,13 @@ ASKED = {  # "invoices whose frobnication is pending"
 }
 
 
+def response(answer: dict) -> ChatResponse:
+    """The answer as the web app holds it (ui/api.py validates every /chat body into ChatResponse)."""
+    typed = {"text": answer["agent_response"], "status": answer["status"], "interpretation": answer["interpretation"]}
+    base = {"success": True, "welcome": None, "thread_id": "t", "answer": typed}
+    return ChatResponse.model_validate({**base, **answer, "trace_id": answer["trace_id"] or ""})
+
+
 def draw(answer: dict, waiting: bool = False) -> AppTest:
     def script():
         import streamlit as st
@@ -80,9 +88,10 @@ def draw(answer: dict, waiting: bool = False) -> AppTest:
         answers.render(st.session_state["message"], key="0", latest=True)
 
     at = AppTest.from_function(script, default_timeout=30)
-    at.session_state["message"] = {"role": "assistant", "answer": answer}
+    at.session_state["message"] = {"role": "assistant", "answer": response(answer)}
     if waiting:
-        at.session_state["messages"] = [{"role": "assistant", "answer": {"status": "awaiting_confirmation"}}]
+        open_question = response({**answer, "status": "awaiting_confirmation"})
+        at.session_state["messages"] = [{"role": "assistant", "answer": open_question}]
     at.run()
     assert not at.exception, at.exception
     return at

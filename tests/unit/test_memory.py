@@ -257,32 +257,52 @@ def test_semantic_isolation_between_users_and_workspaces(sstore):
     assert sstore.index.parts[("maya", "acme")].size == 4 and sstore.index.parts[("maya", "globex")].size == 1
 
 
-def test_an_answer_is_embedded_with_its_records_keys_not_their_rows():
-    """A listing's record lines repeat the summary above them (vendor, dates, amounts, status): only
-    their keys that are names are embedded, where they stood (identifiers are found by exact match),
-    and the lines after them (how many more, what to ask next) not at all; other lists and the
-    question are embedded as written."""
+def _embedded_turn(services, app_graph, message: str, thread: str) -> tuple[str, dict]:
+    """Run one turn through the graph; what memory embeds for its answer, from the stored row alone (the
+    background worker and the backfill read the same columns), and that answer's typed payload."""
+    from memory.semantic import embedding_text
+    from tests.helpers import cfg, turn
+
+    turn(app_graph, cfg("maya", thread), message)
+    with session_scope(services.app) as s:
+        row = s.execute(
+            select(MemoryTurn).where(MemoryTurn.thread_id == thread, MemoryTurn.speaker == "assistant")
+        ).scalar_one()
+        return embedding_text(row.text, row.tool, row.params, row.answer), dict(row.answer)
+
+
+def test_an_answer_is_embedded_from_its_payload_not_its_record_lines(services, app_graph, monkeypatch):
+    """Memory embeds a listing's words and the first keys that are names, from the typed answer: the record
+    lines the text shows are a rendering detail. Written another way, the embedding stays the same."""
+    from graph import responses
+
+    message = "failed IndiSky invoices from last month"
+    first, payload = _embedded_turn(services, app_graph, message, "emb-1")
+    monkeypatch.setattr(responses, "RECORD_BULLET", "• ")
+    monkeypatch.setattr(responses, "FIELD_SEP", " ~ ")
+    again, _ = _embedded_turn(services, app_graph, message, "emb-2")
+    with session_scope(services.app) as s:
+        shown = s.execute(
+            select(MemoryTurn.text).where(MemoryTurn.thread_id == "emb-2", MemoryTurn.speaker == "assistant")
+        )
+        assert "\n• INV-" in shown.scalar_one()  # the text shows its records the new way
+    assert first == again
+    assert first.startswith(payload["text"]) and "INV-" not in first  # numbers are found by exact match
+    assert "[filter data: " in first and "vendor IndiSky" in first
+    vendors, _ = _embedded_turn(services, app_graph, "list all vendors", "emb-3")
+    with services.business.connect() as c:
+        from sqlalchemy import text
+
+        names = [r[0] for r in c.execute(text("SELECT name FROM vendors WHERE workspace_id = 'acme' ORDER BY name"))]
+    assert sum(n in vendors for n in names) >= min(5, len(names)) - 1  # a listing of names keeps its names
+
+
+def test_a_question_is_embedded_as_written():
     from memory.semantic import embedding_text
 
-    answer = (
-        "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050.\n"
-        "- INV-ACM-2610-00220 | IndiSky Airlines | 2026-10-31 | ₹28,517.72 | failed - GSTIN missing\n"
-        "- INV-ACM-2610-00226 | IndiSky Airlines | 2026-10-28 | ₹25,257.43 | failed - GSTIN missing\n"
-        "(and 5 more)\n"
-        'Ask "why did these fail?" for the reasons, or "export these" for a file.'
-    )
-    assert embedding_text(answer, "filter_data", {"vendor": "IndiSky", "status": "failed", "limit": 100}) == (
-        "Found 7 invoices (vendor IndiSky Airlines, status failed), totalling ₹2,85,050. "
-        "[filter data: vendor IndiSky, status failed]"
-    )  # the invoice numbers are found by exact match (test_an_identifier_finds_the_turns_that_named_it)
-    vendors = "Found 2 vendors.\n- IndiSky Airlines | travel | Mumbai\n- Metro Cabs | transport | Pune"
-    assert embedding_text(vendors, None, None) == "Found 2 vendors.\nIndiSky Airlines, Metro Cabs"  # names stay
-    # the same lines in a text without records (a user quoting them) are embedded as written
-    quoted = 'what does "(and 5 more)" mean?\n(and 5 more)'
-    assert embedding_text(quoted, None, None) == quoted
+    assert embedding_text("  why did these fail?  ", "explain_failures", {}) == "why did these fail?"
     steps = "Next steps:\n- ask the vendor for a GSTIN\n- re-submit the invoices"
     assert embedding_text(steps, None, None) == steps
-    assert embedding_text("  why did these fail?  ", "explain_failures", {}) == "why did these fail?"
 
 
 def _named_turns(mem) -> int:

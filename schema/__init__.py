@@ -1,0 +1,32 @@
+"""What the API and its clients share: the typed answer, the interpretation, a chat turn, and how each
+declared format is written. Imports pydantic and Babel only, so the web app (ui/) can use it and stay an
+HTTP client; every layer of the server may import it.
+"""
+
+from .answer import AnswerPayload, Chart, Column, ExportFile, NextAction, RecordKeys, Table, TicketRef, ActionCall
+from .chat import ChatResponse, ChatToolCall, Record, StreamError, StreamStep, ThreadTurns, Turn
+from .formats import Format
+from .interpretation import Interpretation, InterpretationChoice, InterpretationPart
+
+__all__ = [
+    "AnswerPayload",
+    "Chart",
+    "ChatResponse",
+    "ChatToolCall",
+    "Column",
+    "ExportFile",
+    "Format",
+    "Interpretation",
+    "InterpretationChoice",
+    "InterpretationPart",
+    "NextAction",
+    "Record",
+    "RecordKeys",
+    "StreamError",
+    "StreamStep",
+    "Table",
+    "TicketRef",
+    "ThreadTurns",
+    "ActionCall",
+    "Turn",
+]
