@@ -1,21 +1,34 @@
-"""Tool names as constants, for the modules outside the tools' own declarations (the graph, memory, the
-server): a misspelt name is then an import error, and a search finds every use. A new tool needs one only
-once such a module names it.
-tests/unit/test_toolnames.py checks these against the registry, and counts the modules that still quote a name."""
+"""Tool names as constants (kept in schema/toolnames.py, which the web app imports too): the graph, memory
+and the server import them from here."""
 
 from __future__ import annotations
 
-from typing import Final
+from schema.toolnames import (
+    ANALYZE_DATA,
+    CREATE_TICKET,
+    EXPLAIN_FAILURES,
+    EXPORT_CONVERSATION,
+    EXPORT_REPORT,
+    FILTER_DATA,
+    RUN_TEMPLATE,
+    UPDATE_TICKET,
+    VENDOR_PROFILE,
+    VIEW_INSIGHTS,
+    VIEW_NOTIFICATIONS,
+    VIEW_TICKETS,
+)
 
-ANALYZE_DATA: Final = "analyze_data"
-CREATE_TICKET: Final = "create_ticket"
-EXPLAIN_FAILURES: Final = "explain_failures"
-EXPORT_CONVERSATION: Final = "export_conversation"
-EXPORT_REPORT: Final = "export_report"
-FILTER_DATA: Final = "filter_data"
-RUN_TEMPLATE: Final = "run_template"
-UPDATE_TICKET: Final = "update_ticket"
-VENDOR_PROFILE: Final = "vendor_profile"
-VIEW_INSIGHTS: Final = "view_insights"
-VIEW_NOTIFICATIONS: Final = "view_notifications"
-VIEW_TICKETS: Final = "view_tickets"
+__all__ = [
+    "ANALYZE_DATA",
+    "CREATE_TICKET",
+    "EXPLAIN_FAILURES",
+    "EXPORT_CONVERSATION",
+    "EXPORT_REPORT",
+    "FILTER_DATA",
+    "RUN_TEMPLATE",
+    "UPDATE_TICKET",
+    "VENDOR_PROFILE",
+    "VIEW_INSIGHTS",
+    "VIEW_NOTIFICATIONS",
+    "VIEW_TICKETS",
+]

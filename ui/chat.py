@@ -13,6 +13,7 @@ from schema.chat import ChatResponse, StreamStep
 from .api import ApiError
 from .format import short
 from .state import api, call, can, invalidate, sign_out
+from schema.toolnames import RUN_TEMPLATE
 
 PLACEHOLDER = "Ask about invoices, sales, vendors or tickets…"
 AVATARS = {"user": ":material/person:", "assistant": ":material/account_balance:"}
@@ -116,7 +117,7 @@ def _suggestions() -> None:
         "Show my open tickets",
         "Any updates on my tickets?",
     ]
-    if can("run_template"):
+    if can(RUN_TEMPLATE):
         ideas.append("Investigate the IndiSky failures last month")
     with st.container(horizontal=True, key="suggestions"):
         for idea in ideas:

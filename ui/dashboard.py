@@ -11,6 +11,7 @@ from .answers import table
 from .api import Api, ApiError
 from .format import money, money_short
 from .state import api, ask, can, go, me
+from schema.toolnames import ANALYZE_DATA, CREATE_TICKET, FILTER_DATA
 
 
 @st.cache_data(ttl=120, show_spinner=False)
@@ -151,11 +152,11 @@ def _show_me(f: dict) -> None:
     query = f.get("query") or {}
     if keys:
         call = {
-            "tool": "filter_data",
+            "tool": FILTER_DATA,
             "params": {"dataset": query.get("dataset") or "invoices", "invoice_numbers": keys},
         }
     else:
-        call = {"tool": "analyze_data", "params": query}
+        call = {"tool": ANALYZE_DATA, "params": query}
     st.session_state.update(thread_id=None, messages=[], thread_title=None, pending_tool_call=call)
     ask(f"Show me the {f['label']}: {f['subject']}")
 
@@ -221,7 +222,7 @@ def _headline(figs: dict) -> None:
 def _tickets(tickets: list[dict]) -> None:
     st.subheader(f"Open tickets ({len(tickets)})")
     if not tickets:
-        st.caption("No open tickets." + (" Create one from a chat answer." if can("create_ticket") else ""))
+        st.caption("No open tickets." + (" Create one from a chat answer." if can(CREATE_TICKET) else ""))
         return
     table(
         [

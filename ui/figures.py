@@ -21,6 +21,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from .api import Api
+from schema.toolnames import ANALYZE_DATA
 
 TREND_MONTHS = 6
 OUTSTANDING_PARTS = ("unpaid_amount", "overdue_amount")  # the outstanding measure's parts in the data model
@@ -28,7 +29,7 @@ OUTSTANDING_PARTS = ("unpaid_amount", "overdue_amount")  # the outstanding measu
 
 def analyze(api: Api, **query) -> dict[str, Any]:
     """One analyze_data answer's data, with its table as a list of dicts under "records"."""
-    data = api.tool("analyze_data", **query)
+    data = api.tool(ANALYZE_DATA, **query)
     return {**data, "records": [dict(zip(data["columns"], r)) for r in data["rows"]]}
 
 

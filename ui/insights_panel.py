@@ -8,20 +8,34 @@ import streamlit as st
 from .format import short
 from .localtime import local
 from .state import api, ask, cached, signed_in
+from schema.toolnames import (
+    ANALYZE_DATA,
+    CREATE_TICKET,
+    EXPLAIN_FAILURES,
+    EXPORT_CONVERSATION,
+    EXPORT_REPORT,
+    FILTER_DATA,
+    RUN_TEMPLATE,
+    UPDATE_TICKET,
+    VENDOR_PROFILE,
+    VIEW_INSIGHTS,
+    VIEW_NOTIFICATIONS,
+    VIEW_TICKETS,
+)
 
 TOOL_WORDS = {
-    "filter_data": "lists of records",
-    "explain_failures": "why invoices failed",
-    "analyze_data": "totals, breakdowns and trends",
-    "export_report": "exports",
-    "export_conversation": "conversation PDFs",
-    "create_ticket": "new tickets",
-    "update_ticket": "ticket updates",
-    "view_tickets": "your tickets",
-    "view_notifications": "ticket news",
-    "vendor_profile": "vendor profiles",
-    "view_insights": "unusual items",
-    "run_template": "investigations and reviews",
+    FILTER_DATA: "lists of records",
+    EXPLAIN_FAILURES: "why invoices failed",
+    ANALYZE_DATA: "totals, breakdowns and trends",
+    EXPORT_REPORT: "exports",
+    EXPORT_CONVERSATION: "conversation PDFs",
+    CREATE_TICKET: "new tickets",
+    UPDATE_TICKET: "ticket updates",
+    VIEW_TICKETS: "your tickets",
+    VIEW_NOTIFICATIONS: "ticket news",
+    VENDOR_PROFILE: "vendor profiles",
+    VIEW_INSIGHTS: "unusual items",
+    RUN_TEMPLATE: "investigations and reviews",
 }
 
 

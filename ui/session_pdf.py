@@ -7,11 +7,12 @@ from __future__ import annotations
 import streamlit as st
 
 from .state import api, call, can
+from schema.toolnames import EXPORT_CONVERSATION
 
 
 def button(thread_id: str | None, where) -> None:
     """In the chat's header: a button that makes the PDF, then the download of it."""
-    if not thread_id or not can("export_conversation"):
+    if not thread_id or not can(EXPORT_CONVERSATION):
         return
     made = st.session_state.setdefault("conversation_pdfs", {})
     got = made.get(thread_id)
@@ -35,7 +36,7 @@ def button(thread_id: str | None, where) -> None:
         width="stretch",
         help="Save this conversation as PDF: questions, answers, tables and charts, with the time",
     ):
-        data = call(api().tool, "export_conversation", thread_id=thread_id)
+        data = call(api().tool, EXPORT_CONVERSATION, thread_id=thread_id)
         if data is None:
             return
         file = call(api().download, data["url"])

@@ -12,6 +12,7 @@ from .answers import escape, table
 from .format import ago, money
 from .state import api, ask, cached, call, can, invalidate, is_admin, signed_in
 from .ticket_words import LABEL, event, local_time
+from schema.toolnames import CREATE_TICKET, FILTER_DATA, UPDATE_TICKET
 
 STATUSES = ["open", "in_progress", "resolved", "closed"]
 COLOUR = {"open": "orange", "in_progress": "blue", "resolved": "green", "closed": "gray"}
@@ -21,7 +22,7 @@ VENDORS = re.compile(r"invoice\(s\) from (.+?) worth")  # the description a tick
 
 def may_update(ticket: dict) -> bool:
     """What PATCH /tickets/{id} allows: update_ticket permission, and a Manager only on their own tickets."""
-    return can("update_ticket") and (is_admin() or ticket.get("created_by") == signed_in()["user_id"])
+    return can(UPDATE_TICKET) and (is_admin() or ticket.get("created_by") == signed_in()["user_id"])
 
 
 def vendors_of(t: dict) -> list[str]:
@@ -32,7 +33,7 @@ def vendors_of(t: dict) -> list[str]:
 def _scope() -> str:
     if is_admin():
         return "every workspace"
-    if can("create_ticket"):
+    if can(CREATE_TICKET):
         return "yours: tickets you created, follow or are assigned"
     return "tickets you follow or are assigned"
 
@@ -40,7 +41,7 @@ def _scope() -> str:
 def _empty() -> str:
     if is_admin():
         return "No tickets in any workspace yet."
-    if can("create_ticket"):
+    if can(CREATE_TICKET):
         return "No tickets yet. Ask the assistant to create one from a chat answer, for example “create a ticket for these”."
     return "No tickets yet. Tickets you follow or that are assigned to you will appear here."
 
@@ -147,7 +148,7 @@ def detail(ticket_id: str) -> None:
         _history(t.get("history") or [])
         if may_update(t):
             _actions(t)
-        elif can("update_ticket"):
+        elif can(UPDATE_TICKET):
             st.caption(f"Only {t.get('created_by')} or an Admin can change this ticket; you can follow it here.")
         else:
             st.caption("You can follow this ticket here; a Manager or an Admin changes it.")
@@ -162,7 +163,7 @@ def _invoices(t: dict) -> None:
     params = {"dataset": "invoices", "invoice_numbers": numbers, "limit": min(1000, len(numbers))}
     if is_admin() and t.get("workspace_id") != signed_in()["workspace_id"]:
         params["workspace"] = t["workspace_id"]  # an Admin reading another workspace's ticket
-    data = cached(f"ticket-invoices:{t['ticket_id']}", lambda: api().tool("filter_data", **params), seconds=60)
+    data = cached(f"ticket-invoices:{t['ticket_id']}", lambda: api().tool(FILTER_DATA, **params), seconds=60)
     st.markdown(f"**Invoices ({len(numbers)})**")
     if data is None:
         return

@@ -16,16 +16,7 @@ PACKAGES = ("business_data", "tools", "memory", "graph", "server", "ui")
 # at most three modules outside tools/ and the templates may quote a tool's name; each says why
 EXCEPTIONS: dict[str, str] = {}
 # modules another branch is rewriting (the typed answer payload, the web app): remove each as it lands
-PENDING = {
-    "graph/responses.py": "the answer's words: rewritten with the typed answer payload",
-    "ui/answers.py": "the web app renders from the typed answer payload instead",
-    "ui/chat.py": "the web app (an HTTP client: it cannot import tools/)",
-    "ui/dashboard.py": "the dashboard asks analyze_data through the API",
-    "ui/figures.py": "the dashboard asks analyze_data through the API",
-    "ui/tickets.py": "the web app (an HTTP client: it cannot import tools/)",
-    "ui/insights_panel.py": "the web app (an HTTP client: it cannot import tools/)",
-    "ui/session_pdf.py": "the web app (an HTTP client: it cannot import tools/)",
-}
+PENDING: dict[str, str] = {}  # every module outside tools/ uses the constants (schema/toolnames.py)
 
 
 def _quoting_modules() -> dict[str, set[str]]:
