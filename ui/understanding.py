@@ -254,7 +254,8 @@ def show_chips(answer: dict, key: str, waiting: bool) -> None:
             if chip.tool_call is None:
                 st.badge(_escape(text), color="gray")
                 continue
-            with st.container(horizontal=True, gap=None, width="content", vertical_alignment="center"):
+            pair = f"chippair-{key}-{i}" if editable(chip) else None  # one pill: the chip and its ✕
+            with st.container(horizontal=True, gap=None, width="content", vertical_alignment="center", key=pair):
                 if editable(chip):
                     _editor(chip, text, f"chipedit-{key}-{i}", waiting)
                     label, tip = "✕", f"Remove {chip.label} and ask again."

@@ -189,7 +189,7 @@ def test_chips_wait_while_a_yes_no_is_open():
 
 
 # -- changing a chip: its editor offers the slot's other values, one re-runs the call with it (live API) --
-def _failed_this_month(live_server) -> int:
+def failed_this_month(live_server) -> int:
     """Failed invoices dated this month in acme (Maya's workspace), counted by SQL."""
     url = (
         live_server.env.get("BUSINESS_DATABASE_URL")
@@ -241,7 +241,7 @@ def test_changing_the_period_chip_asks_again_with_the_new_period(ui_for, live_se
         "tool": "filter_data",
         "params": {**messages[-3]["answer"]["tool_calls"][-1]["params"], "period": "this_month"},
     }
-    n = _failed_this_month(live_server)
+    n = failed_this_month(live_server)
     assert answer["data"]["filtered_records"] == n
     assert answer["agent_response"].startswith(f"Found {n:,} invoice" if n else "No invoices match")
     new_chips = [p.proto.popover.label for p in at.get("popover") if "chipedit-3-" in p.proto.popover.id]
