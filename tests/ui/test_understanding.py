@@ -5,6 +5,7 @@ gives them; the answer's words are never read."""
 
 from __future__ import annotations
 
+import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
@@ -189,25 +190,28 @@ def test_chips_wait_while_a_yes_no_is_open():
 
 
 # -- changing a chip: its editor offers the slot's other values, one re-runs the call with it (live API) --
-def failed_this_month(live_server) -> int:
-    """Failed invoices dated this month in acme (Maya's workspace), counted by SQL."""
+def sql(live_server, statement: str, **params) -> list[tuple]:
+    """A statement on the live server's business database (SQLite file or PostgreSQL)."""
     url = (
         live_server.env.get("BUSINESS_DATABASE_URL")
         or Settings(_env_file=None, FINKRAFT_DATA_DIR=str(live_server.data_dir)).business_url
     )
-    first = clock.today().replace(day=1)
     engine = make_engine(url)
     try:
         with engine.connect() as c:
-            return c.execute(
-                text(
-                    "SELECT COUNT(*) FROM invoices WHERE workspace_id='acme' AND status='failed' "
-                    "AND invoice_date >= :a AND invoice_date < :b"
-                ),
-                {"a": first, "b": first + relativedelta(months=1)},
-            ).scalar_one()
+            return [tuple(r) for r in c.execute(text(statement), params)]
     finally:
         engine.dispose()
+
+
+def failed_this_month(live_server) -> int:
+    """Failed invoices dated this month in acme (Maya's workspace), counted by SQL."""
+    first = clock.today().replace(day=1)
+    statement = (
+        "SELECT COUNT(*) FROM invoices WHERE workspace_id='acme' AND status='failed' "
+        "AND invoice_date >= :a AND invoice_date < :b"
+    )
+    return sql(live_server, statement, a=first, b=first + relativedelta(months=1))[0][0]
 
 
 def open_editor(at: AppTest, label: str) -> AppTest:
@@ -287,3 +291,37 @@ def test_a_top_n_chip_offers_3_5_10_and_a_grouping_only_its_cross():
     by, top = chips(answer)
     assert top.label == "top: 3" and editable(top) and alternatives(top) == [("top 5", 5), ("top 10", 10)]
     assert by.label == "by: customer" and not editable(by) and by.tool_call is not None
+
+
+def test_changing_a_vendor_in_an_analysis_asks_again_with_that_vendor(ui_for, live_server):
+    at = say(ui_for("maya"), "total value of failed invoices last month")
+    open_editor(say(at, "what about IndiSky?"), "vendor: IndiSky Airlines")
+    offered = [b.label for b in at.button if str(b.key or "").startswith("chipedit-")]
+    by_value = sql(  # acme's vendors, the largest invoiced value first: what analyze_data groups by vendor
+        live_server,
+        "SELECT v.name FROM invoices i JOIN vendors v ON v.id=i.vendor_id WHERE i.workspace_id='acme' "
+        "GROUP BY v.name ORDER BY SUM(i.total_amount) DESC LIMIT 12",
+    )
+    assert offered and set(offered) == {r[0] for r in by_value} - {"IndiSky Airlines"}
+    other = offered[0]
+    press(at, other)
+    messages = at.session_state["messages"]
+    assert messages[-2]["text"] == f"Same, with vendor: {other}"
+    answer = messages[-1]["answer"]
+    assert answer["status"] == "success" and answer["tool_used"] == "analyze_data"
+    assert answer["tool_calls"][-1]["params"]["filters"] == [
+        {"field": "status", "value": "failed"},
+        {"field": "vendor", "value": other},
+    ]
+    first = clock.today().replace(day=1)
+    (expected,) = sql(
+        live_server,
+        "SELECT COALESCE(SUM(i.total_amount), 0) FROM invoices i JOIN vendors v ON v.id=i.vendor_id "
+        "WHERE i.workspace_id='acme' AND v.name=:v AND i.status='failed' AND i.invoice_date >= :a "
+        "AND i.invoice_date < :b",
+        v=other,
+        a=first - relativedelta(months=1),
+        b=first,
+    )[0]
+    data = answer["data"]
+    assert data["rows"][0][data["columns"].index("total_value")] == pytest.approx(float(expected), abs=0.01)
