@@ -116,7 +116,7 @@ def _dimension(slot: str, value: Any) -> str | None:
     if slot in CATEGORICAL and isinstance(value, str):
         return slot
     if slot == "filters" and isinstance(value, dict) and isinstance(value.get("value"), str):
-        if str(value.get("op") or "eq") in ("eq", "ne"):
+        if str(value.get("op") or "eq") == "eq":
             return str(value.get("field"))
     return None
 
@@ -180,9 +180,10 @@ def dimension_values(dataset: str, dimension: str) -> list[str]:
         data = state.call(
             state.api().tool, "analyze_data", quiet=True, dataset=dataset, group_by=[dimension], limit=MAX_VALUES
         )
-        columns = (data or {}).get("columns") or []
+        if data is None:  # refused or not reachable: nothing to offer now, asked again next time
+            return []
+        columns, rows = data.get("columns") or [], data.get("rows") or []
         at = columns.index(dimension) if dimension in columns else None
-        rows = (data or {}).get("rows") or []
         cache[f"{dataset}.{dimension}"] = [str(r[at]) for r in rows if at is not None and r[at] not in (None, "")]
     return cache[f"{dataset}.{dimension}"]
 

@@ -274,6 +274,17 @@ def test_one_function_builds_the_call_with_a_part_replaced_or_removed():
         "query": {"dataset": "sales", "group_by": ["customer"], "limit": 10}
     }
     assert call["params"]["period"] == "last_month" and call["params"]["filters"][1]["value"] == "IndiSky Airlines"
+    not_failed = {
+        **FOLLOW_UP,
+        "interpretation": {
+            **FOLLOW_UP["interpretation"],
+            "parts": [
+                {"slot": "filters", "value": [{"field": "status", "op": "ne", "value": "failed"}], "source": "message"}
+            ],
+        },
+    }
+    (chip,) = chips(not_failed)  # "status: not failed": only its ✕ (another value would read as "not" it)
+    assert chip.label == "status: not failed" and not editable(chip) and chip.tool_call is not None
 
 
 def test_a_top_n_chip_offers_3_5_10_and_a_grouping_only_its_cross():
