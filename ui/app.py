@@ -28,6 +28,10 @@ st.markdown(
   [data-testid="stSidebarContent"] .stButton button p {white-space: nowrap; overflow: hidden; text-overflow: ellipsis;}
   [class*="st-key-chips-"] .stButton button {min-height: 1.75rem; padding: 0 0.7rem; border-radius: 1rem;}
   [class*="st-key-chips-"] .stButton button p {font-size: 0.875rem;}
+  [class*="st-key-chippair-"] {border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 1rem; padding: 0 0.1rem;}
+  [class*="st-key-chippair-"] button {min-height: 1.75rem; padding: 0 0.45rem; border: none; background: transparent;}
+  [class*="st-key-chippair-"] button p {font-size: 0.875rem;}
+  [class*="st-key-chippair-"] .stButton button {padding: 0 0.5rem 0 0.2rem; color: rgba(49, 51, 63, 0.6);}
 </style>""",
     unsafe_allow_html=True,
 )

@@ -11,9 +11,10 @@ from .state import api, cached
 
 def last_interpretation() -> dict | None:
     for msg in reversed(st.session_state.get("messages") or []):
-        interp = (msg.get("answer") or {}).get("interpretation")
+        answer = msg.get("answer")  # a schema.chat.ChatResponse
+        interp = getattr(answer, "interpretation", None)
         if interp:
-            return interp
+            return interp.model_dump()
     return None
 
 

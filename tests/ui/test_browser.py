@@ -22,6 +22,7 @@ import pytest
 from playwright.sync_api import expect
 
 from ..conftest import ROOT, TOKENS, free_port
+from .test_understanding import failed_this_month
 
 pytestmark = pytest.mark.slow
 
@@ -294,9 +295,9 @@ def test_the_page_works_at_phone_width(web_app, browser, shots):
     ctx.close()
 
 
-def test_chips_and_choices_in_a_real_browser(web_app, browser, shots, tmp_path):
-    """The reading under the question as chips; a chip's ✕ asks again without it; a question's choices
-    are buttons."""
+def test_chips_and_choices_in_a_real_browser(web_app, live_server, browser, shots, tmp_path):
+    """The reading under the question as chips; a chip's ✕ asks again without it, a click on it opens
+    its other values and one asks again with it; a question's choices are buttons."""
     ctx, maya = open_session(browser, web_app, "maya", height=1000)
     say(maya, "total value of failed invoices last month", re.compile(r"accounts for|tie for"))
     follow_up = say(maya, "what about IndiSky?", "Kept from your last question")
@@ -306,7 +307,7 @@ def test_chips_and_choices_in_a_real_browser(web_app, browser, shots, tmp_path):
     expect(chips).to_contain_text("status: failed · kept")  # kept, in the list of filters this message changed
     expect(follow_up).to_contain_text("Understood by the offline parser")
     before = maya.get_by_test_id("stChatMessage").count()
-    chips.get_by_role("button", name="vendor: IndiSky Airlines ✕").click()
+    chip(chips, "vendor: IndiSky Airlines").get_by_role("button", name="✕").click()
     expect(maya.get_by_test_id("stChatMessage")).to_have_count(before + 2)
     again = maya.get_by_test_id("stChatMessage").last
     again.get_by_text(re.compile(r"Failed invoices last month")).first.wait_for()  # every vendor again
@@ -314,8 +315,29 @@ def test_chips_and_choices_in_a_real_browser(web_app, browser, shots, tmp_path):
     expect(maya.get_by_test_id("stChatMessage").nth(before)).to_contain_text("Same, without vendor: IndiSky Airlines")
     expect(again).to_contain_text("Run as you chose it in the web app")
     expect(again.locator("[class*='st-key-chips-']")).not_to_contain_text("vendor: IndiSky")
-    top(maya.get_by_test_id("stChatMessage").nth(2))  # "what about IndiSky?", its chips, the chip's new answer
+
+    listing = say(maya, "failed invoices last month", re.compile(r"Found \d+ invoices|No invoices match"))
+    chip(listing.locator("[class*='st-key-chips-']"), "period: last month").get_by_role(
+        "button", name="period: last month"
+    ).click()
+    editor = maya.get_by_test_id("stPopoverBody")
+    editor.get_by_role("button", name="this month", exact=True).wait_for()
+    expect(editor).to_contain_text("Ask again with another period")
+    top(listing)
     maya.screenshot(path=str(shots / "chips.png"))
+    before = maya.get_by_test_id("stChatMessage").count()
+    editor.get_by_role("button", name="this month", exact=True).click()
+    expect(maya.get_by_test_id("stChatMessage")).to_have_count(before + 2)
+    n = failed_this_month(live_server)  # by SQL
+    again = maya.get_by_test_id("stChatMessage").last
+    again.get_by_text(f"Found {n:,} invoice" if n else "No invoices match").first.wait_for()
+    settle(maya)
+    expect(maya.get_by_test_id("stChatMessage").nth(before)).to_contain_text("Same, with period: this month")
+    expect(again.locator("[class*='st-key-chips-']")).to_contain_text("period: this month")
+    expect(again).to_contain_text("Run as you chose it in the web app")
+    expect(maya.get_by_test_id("stPopoverBody")).to_have_count(0)  # the editor closed
+    top(again)
+    maya.screenshot(path=str(tmp_path / "changed.png"))
 
     asked = say(maya, "invoices whose frobnication is pending", "haven't run anything")
     first = asked.locator("[class*='st-key-choices-']").get_by_role("button").first
@@ -328,6 +350,11 @@ def test_chips_and_choices_in_a_real_browser(web_app, browser, shots, tmp_path):
     maya.get_by_test_id("stChatMessage").last.get_by_text(re.compile(r"Found \d+ invoices")).wait_for()
     settle(maya)
     ctx.close()
+
+
+def chip(chips, text: str):
+    """One chip (its editor and its ✕) in a row of chips, by its text."""
+    return chips.locator("[data-testid='stHorizontalBlock']", has_text=text).last
 
 
 def test_screenshots_are_pictures(shots):
