@@ -19,6 +19,7 @@ import streamlit as st
 
 from .format import money
 from . import state
+from schema.toolnames import ANALYZE_DATA
 
 # parts that name what is read rather than a condition on it: shown, not removable
 FIXED = {"dataset", "measures", "time_dimension", "order_by", "format", "invoice_numbers", "ticket_id", "query"}
@@ -178,7 +179,7 @@ def dimension_values(dataset: str, dimension: str) -> list[str]:
     cache = st.session_state.setdefault("chip_values", {})
     if f"{dataset}.{dimension}" not in cache:
         data = state.call(
-            state.api().tool, "analyze_data", quiet=True, dataset=dataset, group_by=[dimension], limit=MAX_VALUES
+            state.api().tool, ANALYZE_DATA, quiet=True, dataset=dataset, group_by=[dimension], limit=MAX_VALUES
         )
         if data is None:  # refused or not reachable: nothing to offer now, asked again next time
             return []

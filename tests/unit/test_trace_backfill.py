@@ -50,4 +50,4 @@ def test_earlier_traces_get_their_outcome_and_tools(fresh):
         "t-failed": ("failed", " export_report "),
         "t-words": ("ok", ""),
     }
-    assert differences(url, "app") == [] and head("app") == "a0010"
+    assert differences(url, "app") == [] and head("app") == "a0011"
