@@ -38,6 +38,23 @@ def declared_values(text: str, dataset: str | None, model: Any = None) -> dict[s
                 before = text[: h.start]
                 negated = bool(NEGATION.search(before)) or before.endswith(("un", "non-", "non"))
                 out.setdefault(t.name, not negated)
+    low = text.lower()
+    for name, dim in ds.dimensions.items():
+        for v in dim.values or []:  # "no GSTIN", "without GSTIN": the declared value "GSTIN missing"
+            thing = v[: -len(" missing")] if v.lower().endswith(" missing") else None
+            if thing and re.search(
+                rf"\b(?:no|without|missing)\s+(?:a\s+|an\s+|the\s+)?{re.escape(thing.lower())}\b", low
+            ):
+                out.setdefault(name, v)
+        if dim.type == "string" and not dim.values and not dim.lookup:  # "vendor code ACM-V003": a code's value
+            words = {w for w in [name.replace("_", " "), dim.label or "", *(dim.synonyms or [])] if len(w) >= 4}
+            for w in sorted(words, key=len, reverse=True):
+                m = re.search(
+                    rf"\b{re.escape(w.lower())}\s*(?:is\s+|=\s*|:\s*)?([a-z]{{0,6}}[-/]?[a-z0-9]*\d[a-z0-9/-]*)\b", low
+                )
+                if m and re.search(r"[a-z]", m.group(1)) and re.search(r"[-/]|[a-z]\d", m.group(1)):
+                    out.setdefault(name, m.group(1).upper())
+                    break
     for m in re.finditer(r"\b(?:un|non-?)([a-z]+)\b", text):  # "unverified": a boolean's synonym, negated
         for h in vocab.find(m.group(1)):
             for t in h.terms:
@@ -199,7 +216,9 @@ def with_declared_values(
                 where[k] = v
         said = {str(v).lower() for v in extra.values()}
         for field in ("vendor", "customer"):  # a name passed through that is really a declared value ("by UPI")
-            if isinstance(params.get(field), str) and params[field].lower() in said:
+            if isinstance(params.get(field), str) and (
+                params[field].lower() in said or any(v in params[field].lower() and "-" in v for v in said)
+            ):  # ("code ACM-V003": the vendor code, not a vendor's name)
                 params.pop(field)
         params = {**params, "where": where} if where else params
     return {**record, "params": params, "reason": f"{record.get('reason') or ''}; declared values {extra}".strip("; ")}

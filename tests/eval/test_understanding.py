@@ -101,10 +101,9 @@ def test_the_scorer_reads_interpretation_when_present():
     assert U.grade({"expect": "refuse"}, U.observe(denied, False), None) == "right"
 
 
-# What this pass reached (docs/BENCHMARKS.md): the floor that must not slip while the targets are out of
-# reach. No export or write anybody did not ask for is already the target, and holds.
-ACCURACY_FLOOR = 0.92
-CONFIDENT_WRONG_CEILING = 0.035
+# The floor that must not slip: since stop 29 it is the targets themselves (docs/BENCHMARKS.md).
+ACCURACY_FLOOR = 0.95
+CONFIDENT_WRONG_CEILING = 0.01
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +123,6 @@ def test_understanding_does_not_slip(scored):
 
 
 @pytest.mark.slow  # (seconds of work: in `make test`, not the quick loop)
-@pytest.mark.xfail(reason="issue 23: the targets are not reached yet (see docs/BENCHMARKS.md)", strict=False)
 def test_understanding_meets_the_targets(scored):
     s = scored
     print("\n" + U.report(s, failures=True))

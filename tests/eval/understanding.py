@@ -88,6 +88,13 @@ def period(name: str, today: date) -> tuple[date, date]:
     if name in MONTHS:
         s = _latest_month(MONTHS.index(name) + 1, today)
         return s, s + relativedelta(months=1)
+    m = re.fullmatch(r"([a-z]{3})_samedays_([a-z]{3})", name)
+    if m and m.group(1) in MONTHS and m.group(2) in MONTHS:  # "November vs October" while November runs:
+        end = _latest_month(MONTHS.index(m.group(2)) + 1, today)  # October cut to the days November has had
+        start = _latest_month(MONTHS.index(m.group(1)) + 1, end)
+        if end.year == today.year and end.month == today.month:
+            return start, min(start + relativedelta(months=1), start + timedelta(days=today.day))
+        return start, start + relativedelta(months=1)
     m = re.fullmatch(r"range_([a-z]{3})_([a-z]{3})", name) or re.fullmatch(r"([a-z]{3})_upto_([a-z]{3})", name)
     if m and m.group(1) in MONTHS and m.group(2) in MONTHS:
         a, b = MONTHS.index(m.group(1)) + 1, MONTHS.index(m.group(2)) + 1
@@ -293,6 +300,9 @@ def check_answer(t: dict[str, Any], want: list[tuple], out: dict[str, Any]) -> s
         expected = [v for v in want[0]] if want else []
         have = _numbers(result, t.get("where"), len(expected) > 1)
         missing = [v for v in expected if not any(_close(h, v, tol) for h in have)]
+        said = out.get("response") or ""
+        if tol is not None and tol >= 0.05:  # a share the answer states as a rounded percentage ("False 12 (2.0%)")
+            missing = [v for v in missing if f"{float(v or 0):.1f}%" not in said]
         return f"missing {missing} among {have[:12]}" if missing else None
     if check == "text":
         words = (out.get("response") or "") + json.dumps(result.get("data") or {}, default=str)

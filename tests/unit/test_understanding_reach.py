@@ -221,3 +221,17 @@ def test_the_largest_payments_are_payments_and_ranked_records_keep_their_status(
     ]
     _, q = read("our three smallest customers by revenue last quarter")
     assert q["group_by"] == ["customer"]
+
+
+def test_no_gstin_is_the_declared_value_gstin_missing():
+    _, q = read("invoices with no GSTIN on them last year")
+    assert q["where"] == {"error_message": "GSTIN missing"}
+
+
+def test_a_code_after_its_column_is_that_column_not_a_name():
+    from business_data.datamodel import load_model
+
+    model = load_model("reference")
+    pctx = ParseContext(vendors=["Apex Office Supplies"], today=date(2026, 12, 7), model=model)
+    record, _ = understand("invoices for vendor code ACM-V003", pctx)
+    assert record["params"].get("where") == {"vendor_code": "ACM-V003"} and "vendor" not in record["params"]
