@@ -19,7 +19,8 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.types import Command
 
 from .checkpointers import default_checkpointer
-from .nodes import Nodes, after_act, after_confirm, after_gate, after_plan, after_route, after_template
+from .edges import after_act, after_confirm, after_gate, after_plan, after_route, after_template
+from .nodes import Nodes
 from .services import Services, default_services
 from .state import AgentState, InputState
 from .templates import TEMPLATES

@@ -1,4 +1,5 @@
-"""The graph's nodes: context -> route -> plan -> gate -> confirm -> act -> respond -> remember.
+"""The graph's nodes: context -> route -> plan -> gate -> confirm -> act -> respond -> remember
+(respond and remember: graph/answering.py; the edges between them: graph/edges.py).
 
 Identity comes only from the run's config (graph/context.py RunSettings); role and workspace
 are looked up in the application database on every turn.
@@ -8,26 +9,24 @@ from __future__ import annotations
 
 import logging
 import time
-import uuid
 from typing import Any, cast
 
-from langchain_core.messages import AIMessage, HumanMessage, RemoveMessage
+from langchain_core.messages import RemoveMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.types import interrupt
 
 from tools.rbac import Identity, UnknownUser
-from tools.queries import FILTER_KEYS, KEY_CAP, keys_for
-from tools.registry import asks_first, can_run, denial_message, run_tool, spec, tools_where
-from tools.notifications import mark_notifications_read
+from tools.queries import FILTER_KEYS, keys_for
+from tools.registry import can_run, denial_message, run_tool, spec, tools_where
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
 from tools.toolnames import ANALYZE_DATA, EXPORT_REPORT, RUN_TEMPLATE
 from memory.references import Resolution
 
 from . import responses
-from .answer import build as build_answer, stored
+from .answering import Answering, last_user_text
 from .context import RunSettings
 from .intent import Intent, ParseContext
-from .understanding import ask_text, decide, interpret, referent_problem, stated, understand
+from .understanding import ask_text, decide, interpret, referent_problem, understand
 from .confirmation import ask_again, confirm_step, parse_answer
 from .templates import template_plan
 from .templates.matching import analyse_request
@@ -45,17 +44,7 @@ KEEP_MESSAGES = 20  # messages kept in a thread's state (10 turns; the LLM route
 OWN_RECORDS = FILTER_KEYS | {"ticket_id", "title"}
 
 
-def last_user_text(state: AgentState) -> str:
-    for m in reversed(state.get("messages") or []):
-        if isinstance(m, HumanMessage) or getattr(m, "type", "") == "human":
-            content = m.content
-            if isinstance(content, list):  # multimodal content blocks
-                content = " ".join(p.get("text", "") if isinstance(p, dict) else str(p) for p in content)
-            return str(content)
-    return ""
-
-
-class Nodes:
+class Nodes(Answering):
     """Node functions closed over the services they use."""
 
     def __init__(self, services: Services, router=None):
@@ -425,172 +414,3 @@ class Nodes:
         if again is not None:  # a failed "yes": the question stays open, so "yes" again tries again
             update["pending_confirmation"] = again
         return {**update, "tool_calls": calls, "result": last}
-
-    def respond(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        text = state.get("response") or ""
-        extra: dict[str, Any] = {}
-        result = state.get("result")
-        tool = (result or {}).get("tool")
-        words = text
-        if not text:
-            words = result["message"] if result else responses.render(tool, None)
-            explained, how = self._explain(state, tool, cast(dict, result))
-            if explained:
-                words = explained
-            if how:  # which writer produced the answer goes into the trace next to intent["router"]
-                extra["intent"] = {**(state.get("intent") or {}), "explained_by": how}
-            interp = state.get("interpretation") or {}
-            if interp.get("decision") == "assume" and (result or {}).get("status") == "success":
-                words = stated(interp) + "\n" + words  # the user's check: what was kept from before
-            text = words + responses.listing(tool, cast(dict, result))
-        calls = state.get("tool_calls") or []
-        ident = self.identity(config)
-        typed = build_answer(
-            text=words,
-            status=(result or {}).get("status") or "answered",
-            tool=tool,
-            params=calls[-1]["params"] if calls else None,
-            result=cast(dict, result),
-            interpretation=cast(dict, state.get("interpretation")),
-            identity=ident,
-            record_key=self._record_key(ident, result),
-        )
-        return {
-            **extra,
-            "response": text,
-            "answer": typed,
-            "messages": [AIMessage(content=text, id=str(uuid.uuid4()))],
-        }
-
-    def _record_key(self, ident: Identity | None, result: Any) -> str | None:
-        """The key column of a listing's dataset (invoice_number), from the data model."""
-        dataset = ((result or {}).get("data") or {}).get("dataset")
-        if ident is None or not dataset:
-            return None
-        ds = self.s.tool_context(ident).data_model.datasets.get(dataset)
-        return ds.key if ds is not None else None
-
-    def _explain(self, state: AgentState, tool: str | None, result: dict | None) -> tuple[str | None, str | None]:
-        """With a model: (its explanation of a successful result, how); numbers are checked
-        against the data in graph/llm.py. (None, ...) keeps the template text. Skipped when
-        routing already fell back this turn (the model is down: don't wait for it twice)."""
-        intent = state.get("intent") or {}
-        if self.router is None or (result or {}).get("status") != "success" or intent.get("router") != "llm":
-            return None, None
-        try:
-            text, how = self.router.explain(last_user_text(state), tool, result)
-        except Exception:  # noqa: BLE001 - the template answer is always there
-            log.exception("model explanation failed")
-            return None, "template (fallback: model error)"
-        return text, how
-
-    def remember(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
-        """Episodic memory: the user's turn and the answer, with a compact result reference."""
-        ident = self.identity(config)
-        if ident is None or (state.get("intent") or {}).get("kind") == "forget":
-            return {}  # a "forget me" turn leaves nothing behind either
-        thread_id = RunSettings.of(config).thread_id
-        result = state.get("result") or {}
-        calls = state.get("tool_calls") or []
-        tool = calls[-1]["tool"] if calls else None
-        params = calls[-1]["params"] if calls else None
-        data = result.get("data") or {}
-        writes = tools_where(writes=True)
-        ref = None
-        if result.get("status") == "success":
-            ref = {
-                "tool": tool,
-                "dataset": data.get("dataset"),
-                "keys": list(data.get("keys") or [])[:KEY_CAP],
-                "keys_complete": data.get("keys_complete", True),
-                "query": data.get("query"),
-                "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
-                "ticket_id": data.get("ticket_id"),
-                "export_id": data.get("export_id"),
-            }
-        context = state.get("context") or {}
-        # the user has been told about these updates: don't welcome them with the same news again
-        read = (
-            [n["id"] for n in context.get("unread_notifications", []) if n.get("id") is not None]
-            if state.get("welcome")
-            else []
-        )
-        memory, text, answer = self.s.memory, last_user_text(state), state.get("response", "")
-        kept = stored(state.get("answer"))  # the typed answer, to draw it again and to embed
-
-        def write(s) -> list:
-            after = [
-                memory.record_turn_in(
-                    s,
-                    identity=ident,
-                    thread_id=thread_id,
-                    speaker="user",
-                    text=text,
-                    tool=tool,
-                    params=params,
-                    importance=0.5,
-                ),
-                memory.record_turn_in(
-                    s,
-                    identity=ident,
-                    thread_id=thread_id,
-                    speaker="assistant",
-                    text=answer,
-                    tool=tool,
-                    params=params,
-                    result_ref=ref,
-                    importance=0.8 if tool in writes else 0.5,
-                    answer=kept,
-                ),
-            ]
-            mark_notifications_read(self.s.tool_context(ident), read, s)
-            return after
-
-        turn = RunSettings.of(config).turn
-        if turn is not None:  # the host records the run: these commit with its trace, or not at all
-            turn.stage(write)
-            return {}
-        try:
-            with self.s.app.begin() as conn:
-                after = write(conn)
-            for queue_embedding in after:
-                queue_embedding()
-        except Exception:  # memory must never break an answer the user already has
-            log.exception("could not record turn")
-        return {}
-
-
-# -- edges -------------------------------------------------------------------------------
-def after_route(state: AgentState) -> str:
-    return "respond" if state.get("response") else "plan"
-
-
-def after_plan(state: AgentState) -> str:
-    return "respond" if state.get("response") or not (state.get("plan") or {}).get("steps") else "gate"
-
-
-def after_gate(state: AgentState) -> str:
-    if state.get("response"):
-        return "respond"
-    plan: PlanRecord = state.get("plan") or {}
-    if plan.get("mode") == "template":
-        return plan["template"]
-    return "confirm" if any(asks_first(s["tool"]) for s in plan.get("steps", [])) else "act"
-
-
-def after_confirm(state: AgentState) -> str:
-    if state.get("pending_confirmation"):
-        return "confirm"  # ask (again), then pause
-    plan: PlanRecord = state.get("plan") or {}
-    if plan.get("mode") == "template":
-        return plan["template"]  # the template writes (approved) or reports (declined)
-    confirmation = state.get("confirmation")
-    return "act" if confirmation and confirmation.get("approved") else "respond"
-
-
-def after_act(state: AgentState) -> str:
-    return "confirm" if state.get("pending_confirmation") else "respond"  # a failed "yes": ask again
-
-
-def after_template(state: AgentState) -> str:
-    return "confirm" if state.get("pending_confirmation") else "respond"

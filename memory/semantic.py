@@ -3,43 +3,38 @@
 The embedding rows (memory_embeddings) are the source of truth; the FAISS index (memory/index.py) is
 derived: each (user, workspace) partition is loaded from the rows on first use and caught up before
 every search, so a memory written by another process is found. Embedding runs on one background
-worker thread per index, off the chat turn's critical path; `flush()` waits for it. Search falls back
-to keyword overlap over recent turns when semantic memory is off or the model is unavailable.
+worker thread per index (memory/embedding_worker.py), off the chat turn's critical path; `flush()`
+waits for it. Search falls back to keyword overlap over recent turns when semantic memory is off or the model is unavailable.
 """
 
 from __future__ import annotations
 
 import atexit
-import logging
 import queue
 import re
 from functools import lru_cache
 import threading
-import time
 import weakref
 from collections import OrderedDict
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
-from sqlalchemy import Table, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, OperationalError
 
 from business_data.db import session_scope
 from business_data.appdb import utcnow
 from tools.rbac import Identity
 
 from . import embedder
+from .embedding_worker import EmbeddingWorker
 from .episodic import EpisodicMemory
 from .index import Partition, PartitionedIndex
 from business_data.appdb import MemoryEmbedding, MemoryTurn
 
-log = logging.getLogger(__name__)
-
 EMBED_TEXT_CHARS = 1_000
 NAMES_EMBEDDED = 5  # a listing's first record keys that are names go into its embedding
-BATCH = 64
 CATCHUP_WINDOW_S = 60  # re-check rows created this recently (commits can land out of id order on PostgreSQL)
 KEYWORD_SCAN = 300  # recent turns scanned by the keyword fallback
 MAX_FETCH = 4_096  # widest over-fetch when exclude_thread / min_score / stale rows thin the hits out
@@ -122,7 +117,7 @@ def _index_cap() -> int:
     return get_settings().memory_index_cap
 
 
-class SemanticIndex:
+class SemanticIndex(EmbeddingWorker):
     def __init__(self, episodic: EpisodicMemory, *, enabled: bool, dim: int = embedder.DIM):
         """Cheap: no model load, no database access."""
         self.episodic = episodic
@@ -417,94 +412,6 @@ class SemanticIndex:
         if items:
             self._enqueue(items)
         return len(items)
-
-    # -- the background embedding worker -----------------------------------------------------------
-    def _queued_ids(self) -> set[int]:
-        with self._queue.mutex:
-            return {item[0] for item in list(self._queue.queue) if item}
-
-    def _enqueue(self, items: list[tuple]) -> None:
-        with self._cv:
-            self._pending += len(items)
-            if self._worker is None or not self._worker.is_alive():
-                self._worker = threading.Thread(target=self._run, name="memory-embedder", daemon=True)
-                self._worker.start()
-        for item in items:
-            self._queue.put(item)
-
-    def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            batch = [item]
-            while len(batch) < BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            try:
-                self._embed_batch(batch)
-            except Exception:
-                log.exception("memory embedding batch of %d failed", len(batch))
-            finally:
-                with self._cv:
-                    self._pending -= len(batch)
-                    self._cv.notify_all()
-
-    def _embed_batch(self, batch: list[tuple]) -> None:
-        try:
-            vecs = embedder.encode([b[3] for b in batch], background=True)
-        except RuntimeError:
-            return  # model unavailable: the turns stay, search falls back to keywords
-        rows = [
-            {
-                "turn_id": b[0],
-                "user_id": b[1],
-                "workspace_id": b[2],
-                "dim": int(v.shape[0]),
-                "vector": v.astype(np.float32).tobytes(),
-                "created_at": utcnow(),
-            }
-            for b, v in zip(batch, vecs)
-        ]
-        for attempt in range(3):
-            try:
-                self._insert_embeddings(rows)
-                return
-            except OperationalError:  # database busy: try again shortly
-                time.sleep(0.2 * (attempt + 1))
-            except IntegrityError:  # a turn was forgotten meanwhile (FK) or embedded already (unique)
-                for r in rows:
-                    try:
-                        self._insert_embeddings([r])
-                    except IntegrityError:
-                        pass
-                return
-        log.warning("gave up writing %d memory embeddings (database busy); they will be backfilled", len(rows))
-
-    def _insert_embeddings(self, rows: list[dict]) -> None:
-        ids = [r["turn_id"] for r in rows]
-        with self.engine.begin() as conn:  # one query: which turns still exist and have no embedding yet
-            todo_ids = set(
-                conn.execute(
-                    select(MemoryTurn.id)
-                    .outerjoin(MemoryEmbedding, MemoryEmbedding.turn_id == MemoryTurn.id)
-                    .where(MemoryTurn.id.in_(ids), MemoryEmbedding.turn_id.is_(None))
-                ).scalars()
-            )
-            todo = [r for r in rows if r["turn_id"] in todo_ids]
-            if todo:
-                conn.execute(cast(Table, MemoryEmbedding.__table__).insert(), todo)
-
-    def flush(self, timeout: float = 30) -> bool:
-        """Wait until every queued embedding is written (True) or the timeout passes (False)."""
-        deadline = time.monotonic() + timeout
-        with self._cv:
-            while self._pending > 0:
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    return False
-                self._cv.wait(left)
-        return True
 
     def warm(self) -> None:
         """Start loading the embedding model in the background (server start-up); returns at once."""

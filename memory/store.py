@@ -1,7 +1,7 @@
 """MemoryStore: the one object the graph and the server hold; it wires the parts of memory together.
 
 - episodic.py: turns, result references, threads, forgetting (memory_turns);
-- semantic.py: embeddings, the derived FAISS index, the background embedding worker, search;
+- semantic.py: embeddings, the derived FAISS index, search (the background embedding worker: embedding_worker.py);
 - context.py: the working context of a turn (and the welcome-back line);
 - references.py: "these", "that ticket", "the fixed report" -> ids, with the tools' visibility rules.
 

@@ -10,7 +10,7 @@ import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
-from tools import analytics
+from tools import analytics_words
 from tools.money import money
 from tools.registry import run_tool
 
@@ -169,7 +169,7 @@ def test_ties_in_a_ranking_come_in_the_same_order_on_every_run(services, maya, m
     res = analyze(maya, dataset="invoices", measures=["vendor_count"], group_by=["vendor"], order_by=["-vendor_count"])
     assert [(r["vendor"], r["vendor_count"]) for r in rows_of(res)] == expected
     # "which vendor has the most vendors": all tie; past TIES_SHOWN of them, the first ones "and others"
-    monkeypatch.setattr(analytics, "TIES_SHOWN", 3)
+    monkeypatch.setattr(analytics_words, "TIES_SHOWN", 3)
     res = analyze(
         maya, dataset="invoices", measures=["vendor_count"], group_by=["vendor"], order_by=["-vendor_count"], limit=1
     )

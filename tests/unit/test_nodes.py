@@ -7,7 +7,8 @@ import pytest
 
 from business_data.appdb import Export, Ticket
 from graph.builder import compile_graph
-from graph.nodes import KEEP_MESSAGES, after_act, after_confirm, after_gate, after_plan, after_route
+from graph.edges import after_act, after_confirm, after_gate, after_plan, after_route
+from graph.nodes import KEEP_MESSAGES
 from tests.helpers import answer, calls, cfg, count_rows, expected_indisky_failed, turn
 
 FAILED_INDISKY = "show failed IndiSky invoices last month"
