@@ -8,6 +8,7 @@ from typing import Any
 
 from tools.toolnames import ANALYZE_DATA
 
+from .query import with_query
 from .words import PERIOD_KEYS
 
 # leaning on the last question's set (not only its shape, as "compare ..." or "by month" do)
@@ -38,8 +39,7 @@ def with_carried_parts(
     if not carried and not period:
         return record
     query = {**query, **period, "filters": filters + carried}
-    params = {**params, "query": query} if "query" in params else query
-    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; the rest kept from the last question"}
+    return with_query(record, params, query, "the rest kept from the last question")
 
 
 def with_previous_filter_in_query(record: dict[str, Any], last: dict[str, Any] | None) -> dict[str, Any]:

@@ -8,16 +8,11 @@ from typing import Any
 
 from tools.toolnames import ANALYZE_DATA, FILTER_DATA
 
-from ..parser.vocabulary import vocabulary
+from .query import reading_of, with_query
 from .words import PERIOD_KEYS, SHARE_WORDS, _forms
 
 HOW_MANY = re.compile(r"\b(?:how many|number of|no\.? of|count of|kitne|kitni)\b")
 HOW_MUCH = re.compile(r"\b(?:how much|total|sum|value|worth|amount|kitna)\b")
-
-
-def _query(record: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    params = dict(record.get("params") or {})
-    return params, dict(params.get("query") or params)
 
 
 def _count_measure(ds: Any, low: str, vocab: Any, ds_name: str) -> str | None:
@@ -37,12 +32,10 @@ def _count_measure(ds: Any, low: str, vocab: Any, ds_name: str) -> str | None:
 def with_count_asked(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """An analytics reading whose measure is an amount while the words ask how many (or for the share of
     the records themselves) measures the count instead."""
-    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
+    r = reading_of(record, (ANALYZE_DATA,), model)
+    if r is None:
         return record
-    params, query = _query(record)
-    vocab = vocabulary(model)
-    ds_name = str(query.get("dataset") or "")
-    ds = vocab.model.datasets.get(ds_name)
+    params, query, vocab, ds_name, ds = r
     measures = list(query.get("measures") or [])
     if ds is None or len(measures) != 1 or measures[0] not in ds.measures:
         return record
@@ -70,8 +63,7 @@ def with_count_asked(record: dict[str, Any], text: str, model: Any = None) -> di
     query["order_by"] = [str(o).replace(measures[0], count) for o in query.get("order_by") or []] or None
     if query["order_by"] is None:
         query.pop("order_by")
-    params = {**params, "query": query} if "query" in params else query
-    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; how many: {count}".strip("; ")}
+    return with_query(record, params, query, f"how many: {count}")
 
 
 def with_units_asked(
@@ -79,12 +71,10 @@ def with_units_asked(
 ) -> dict[str, Any]:
     """ "how many monitors did we sell": the units of that product, not the number of sales lines (when the
     dataset has a units measure and the words count a stored value of one of its lookups)."""
-    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
+    r = reading_of(record, (FILTER_DATA, ANALYZE_DATA), model)
+    if r is None:
         return record
-    params, query = _query(record)
-    vocab = vocabulary(model)
-    ds_name = str(query.get("dataset") or "")
-    ds = vocab.model.datasets.get(ds_name)
+    params, query, vocab, ds_name, ds = r
     low = text.lower()
     m = re.search(
         r"\bhow many ([a-z][\w ]{2,40}?)(?= (?:did|do|does|have|has|were|was|are|is|we|in|last|this)\b|[?]|$)", low
@@ -131,12 +121,10 @@ OPS |= {"under": "lt", "below": "lt", "at most": "lte"}
 def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "sales that had more than 15 units": a condition on a number column that is not money (quantity),
     which the router read as an amount; "how many sales ..." then counts them."""
-    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
+    r = reading_of(record, (FILTER_DATA, ANALYZE_DATA), model)
+    if r is None:
         return record
-    params, query = _query(record)
-    vocab = vocabulary(model)
-    ds_name = str(query.get("dataset") or "")
-    ds = vocab.model.datasets.get(ds_name)
+    params, query, vocab, ds_name, ds = r
     if ds is None:
         return record
     low = text.lower()
@@ -192,12 +180,10 @@ def with_unit_condition(record: dict[str, Any], text: str, model: Any = None) ->
 
 def with_measure_named_by(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "least sold product by units": a ranking by the measure the words name after "by", not the default."""
-    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
+    r = reading_of(record, (ANALYZE_DATA,), model)
+    if r is None:
         return record
-    params, query = _query(record)
-    vocab = vocabulary(model)
-    ds_name = str(query.get("dataset") or "")
-    ds = vocab.model.datasets.get(ds_name)
+    params, query, vocab, ds_name, ds = r
     measures = list(query.get("measures") or [])
     if ds is None or len(measures) != 1 or not query.get("order_by"):
         return record
@@ -224,19 +210,17 @@ def with_measure_named_by(record: dict[str, Any], text: str, model: Any = None) 
             )
             if not query["filters"]:
                 query.pop("filters")
-            params = {**params, "query": query} if "query" in params else query
-            return {**record, "params": params, "reason": f"{record.get('reason') or ''}; by {new}".strip("; ")}
+            return with_query(record, params, query, f"by {new}")
     return record
 
 
 def with_overall_average(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "average payment terms across our vendors": one average over them all, not one per vendor ("by",
     "per", "each", "which" still break it down)."""
-    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
+    r = reading_of(record, (ANALYZE_DATA,), model)
+    if r is None:
         return record
-    params, query = _query(record)
-    vocab = vocabulary(model)
-    ds = vocab.model.datasets.get(str(query.get("dataset") or ""))
+    params, query, vocab, _, ds = r
     measures = list(query.get("measures") or [])
     groups = list(query.get("group_by") or [])
     if ds is None or len(groups) != 1 or len(measures) != 1 or measures[0] not in ds.measures:
@@ -248,12 +232,7 @@ def with_overall_average(record: dict[str, Any], text: str, model: Any = None) -
         return record
     query.pop("group_by")
     query.pop("order_by", None)
-    params = {**params, "query": query} if "query" in params else query
-    return {
-        **record,
-        "params": params,
-        "reason": f"{record.get('reason') or ''}; one average across them all".strip("; "),
-    }
+    return with_query(record, params, query, "one average across them all")
 
 
 STATUS_MOST = re.compile(
@@ -263,12 +242,10 @@ STATUS_MOST = re.compile(
 
 def with_most_by_status(record: dict[str, Any], text: str, model: Any = None) -> dict[str, Any]:
     """ "which vendor failed the most": the most failures (a count), not the biggest failed value."""
-    if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
+    r = reading_of(record, (ANALYZE_DATA,), model)
+    if r is None:
         return record
-    params, query = _query(record)
-    vocab = vocabulary(model)
-    ds_name = str(query.get("dataset") or "")
-    ds = vocab.model.datasets.get(ds_name)
+    params, query, vocab, ds_name, ds = r
     measures = list(query.get("measures") or [])
     low = text.lower()
     if ds is None or len(measures) != 1 or not query.get("group_by") or not STATUS_MOST.search(low):
@@ -280,9 +257,4 @@ def with_most_by_status(record: dict[str, Any], text: str, model: Any = None) ->
         return record
     query["measures"] = [count]
     query["order_by"] = [str(o).replace(measures[0], count) for o in query.get("order_by") or []]
-    params = {**params, "query": query} if "query" in params else query
-    return {
-        **record,
-        "params": params,
-        "reason": f"{record.get('reason') or ''}; the most of them: a count".strip("; "),
-    }
+    return with_query(record, params, query, "the most of them: a count")

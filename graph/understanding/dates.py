@@ -9,6 +9,7 @@ from typing import Any
 from tools.toolnames import ANALYZE_DATA, FILTER_DATA
 
 from ..parser.vocabulary import vocabulary
+from .query import with_query
 from .words import PERIOD_KEYS
 
 HOW_MANY = re.compile(r"\b(?:how many|number of|count|kitne)\b")
@@ -68,9 +69,4 @@ def with_time_dimension(record: dict[str, Any], text: str, model: Any = None) ->
         for key in ("status", "payment_status"):  # "a paid date in ...": the word was the date's, not a status
             if isinstance(query.get(key), str) and query[key] in (ds.dimensions[dim].label or dim).split():
                 query.pop(key)
-    params = {**params, "query": query} if "query" in params else query
-    return {
-        **record,
-        "params": params,
-        "reason": f"{record.get('reason') or ''}; the period is of the {dim}".strip("; "),
-    }
+    return with_query(record, params, query, f"the period is of the {dim}")
