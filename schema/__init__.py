@@ -1,6 +1,7 @@
-"""What the API and its clients share: the typed answer, the interpretation, a chat turn, and how each
-declared format is written. Imports pydantic and Babel only, so the web app (ui/) can use it and stay an
-HTTP client; every layer of the server may import it.
+"""What the API and its clients share: the typed answer, the interpretation, a chat turn, how each declared
+format is written, and every response body the web app reads (tickets, threads, traces, accounts, health,
+memory, insights, tools: one module each). Imports pydantic and Babel only, so the web app (ui/) can use it
+and stay an HTTP client; every layer of the server may import it.
 """
 
 from .answer import AnswerPayload, Chart, Column, ExportFile, NextAction, RecordKeys, Table, TicketRef, ActionCall

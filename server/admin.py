@@ -17,7 +17,8 @@ from tools.tickets import end_subscriptions_elsewhere
 from .auth import LastToken, forget_tokens, issue_token, parse_duration, revoke_token
 from .deps import AdminDep, IdentityDep, ServicesDep
 from .errors import Invalid
-from .responses import EXACT, NewToken, Permissions, TokenList, TokenRevoked, UserList, problems, UserOut
+from .responses import EXACT, problems
+from schema.accounts import NewToken, Permissions, TokenList, TokenRevoked, UserList, UserOut
 from .schemas import NewUser, RoleChange, TokenRequest
 
 router = APIRouter(tags=["admin"], responses=problems(403, _403="Only an Admin may do this"))

@@ -12,7 +12,9 @@ from .conversation import chat_turn
 from .deps import GraphDep, IdentityDep, ServicesDep
 from .errors import raise_for_tool_result
 from .metrics import record_tool_calls
-from .responses import EXACT, ChatResponse, ExecuteToolResponse, problems
+from .responses import EXACT, problems
+from schema.chat import ChatResponse
+from schema.tools import ExecuteToolResponse
 from .schemas import ChatRequest, ExecuteToolRequest
 
 router = APIRouter(tags=["chat"])

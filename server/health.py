@@ -11,7 +11,8 @@ from sqlalchemy import text
 
 from . import metrics
 from .deps import AdminDep, CheckpointerDep, IdentityDep, ModelInfoDep, ServicesDep
-from .responses import EXACT, Health, HealthDetailed, problems
+from .responses import EXACT, problems
+from schema.health import Health, HealthDetailed
 
 router = APIRouter(tags=["health"])
 

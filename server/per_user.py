@@ -26,7 +26,8 @@ from tools.toolnames import VIEW_TICKETS
 from .conversation import pending_question
 from .deps import GraphDep, PathUserDep, ServicesDep, user_in_path
 from .errors import raise_for_tool_result
-from .responses import EXACT, MemoryInsights, ThreadActivated, UserMemorySearch, problems
+from .responses import EXACT, ThreadActivated, UserMemorySearch, problems
+from schema.memory import MemoryInsights
 from .threads import with_titles
 
 router = APIRouter(tags=["memory"], responses=problems(403, _403="Another user's (only an Admin may see them)"))

@@ -27,24 +27,10 @@ from .deps import CheckpointerDep, IdentityDep, ServicesDep
 from .errors import Invalid, raise_for_tool_result
 from .per_user import is_user_id, tickets_of
 from .trace_explorer import trace_item
-from .responses import (
-    EXACT,
-    ExportList,
-    Forgotten,
-    FullTraceView,
-    MarkedRead,
-    MemorySearch,
-    NotificationList,
-    problems,
-    ThreadTurns,
-    TicketDetail,
-    TicketList,
-    TicketUpdated,
-    Assignees,
-    TraceList,
-    TraceView,
-    UserTickets,
-)
+from .responses import EXACT, Forgotten, MemorySearch, problems, UserTickets
+from schema.chat import ThreadTurns
+from schema.tickets import Assignees, ExportList, MarkedRead, NotificationList, TicketDetail, TicketList, TicketUpdated
+from schema.traces import FullTraceView, TraceList, TraceView
 from .schemas import TicketPatch
 from .threads import forget_titles, with_trace_ids
 

@@ -1,4 +1,6 @@
-"""Response bodies: what each route answers, for /openapi.json and for clients.
+"""Response bodies: what each route answers, for /openapi.json and for clients. The bodies the web app
+reads live in schema/ (chat, tickets, threads, traces, accounts, health, memory, insights, tools); the ones
+here are the server's own (errors, memory search, plans).
 
 Routes use them with `response_model_exclude_unset=True` (EXACT below): a response carries exactly
 the keys its handler put in it (a null stays null; an absent optional key stays absent), so the
@@ -13,49 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from schema.chat import ChatResponse, ChatToolCall, Record, ThreadTurns, Turn
-from schema.interpretation import Interpretation, InterpretationChoice, InterpretationPart
-from tools.base import Source
-
-from .responses_tickets import (
-    Ticket,
-    TicketEvent,
-    TicketDetail,
-    TicketList,
-    Assignee,
-    Assignees,
-    TicketUpdated,
-    Notification,
-    NotificationList,
-    MarkedRead,
-    ExportItem,
-    ExportList,
-)
-
-__all__ = [  # the models both the API and the web app read live in schema/
-    "ChatResponse",
-    "ChatToolCall",
-    "Interpretation",
-    "InterpretationChoice",
-    "InterpretationPart",
-    "Record",
-    "ThreadTurns",
-    "Turn",
-]
-__all__ += [  # tickets, notifications, exports: server/responses_tickets.py
-    "Ticket",
-    "TicketEvent",
-    "TicketDetail",
-    "TicketList",
-    "Assignee",
-    "Assignees",
-    "TicketUpdated",
-    "Notification",
-    "NotificationList",
-    "MarkedRead",
-    "ExportItem",
-    "ExportList",
-]
+from schema.chat import Record, Turn
+from schema.tickets import Ticket
 
 EXACT: dict[str, Any] = {"response_model_exclude_unset": True}
 
@@ -111,114 +72,6 @@ def problems(*codes: int, **why: str) -> dict[int | str, dict[str, Any]]:
     }
 
 
-# -- health ---------------------------------------------------------------------------------------
-
-
-class Health(BaseModel):
-    status: str = Field(examples=["ok"])
-
-
-class DatabaseHealth(Record):
-    status: str = Field(description="ok | error")
-    dialect: str
-    latency_ms: float | None = None
-    error: str | None = Field(None, description="the error's type, when status is error")
-
-
-class StorageHealth(BaseModel):
-    """Free space where the server writes files (the data dir: exports, and the embedded SQLite files)."""
-
-    status: str = Field(
-        description="ok | low (under 5% free) | full (under 10 MB, or 2% of a small disk: writes answer 507)"
-    )
-    path: str
-    free_bytes: int
-    total_bytes: int
-
-
-class HealthDetailed(BaseModel):
-    status: str = Field(description="ok | degraded (a database is unreachable or the disk is low or full)")
-    app_database: DatabaseHealth
-    business_database: DatabaseHealth
-    storage: StorageHealth
-    vector_index: dict[str, Any]
-    model: dict[str, Any] = Field(description="which router reads messages: the offline parser or a model")
-    checkpointer: str
-    env: str
-
-
-# -- chat and tools ---------------------------------------------------------------------------------
-
-
-class ExecuteToolResponse(BaseModel):
-    success: bool
-    tool_used: str
-    message: str
-    data: dict[str, Any]
-    sources: list[Source]
-
-
-# -- traces -----------------------------------------------------------------------------------------
-
-
-class TraceItem(BaseModel):
-    trace_id: str
-    request: str
-    status: str
-    thread_id: str | None
-    created_at: str
-    user_id: str
-    outcome: str = Field("ok", description="ok | refused (a role or workspace said no) | failed (a step failed)")
-    tools: list[str] = Field(default_factory=list, description="the tools the request called, in order")
-    duration_ms: float = 0.0
-
-
-class TraceList(BaseModel):
-    traces: list[TraceItem]
-
-
-class TracedCall(Record):
-    tool: str | None
-    params: dict[str, Any] | None
-    status: str | None
-    duration_ms: float | None = None
-
-
-class DataConsulted(Record):
-    table: str | None
-    rows: int | None
-    filters: str
-
-
-class TraceView(Record):
-    """A trace in plain words (the owner's view)."""
-
-    trace_id: str
-    thread_id: str | None
-    created_at: str
-    request: str
-    response: str
-    status: str
-    duration_ms: float
-    summary: list[str] = Field(description="the technical account: how it was read, the plan, each tool call")
-    work: list[str] = Field(
-        default_factory=list, description="each step in a finance user's words (from the tools' step labels)"
-    )
-    outcome: str = Field("ok", description="ok | refused | failed")
-    data_consulted: list[DataConsulted]
-    tool_calls: list[TracedCall]
-
-
-class FullTraceView(TraceView):
-    """An Admin's view: everything recorded."""
-
-    user_id: str
-    workspace_id: str
-    router: str
-    plan: dict[str, Any]
-    steps: list[dict[str, Any]]
-
-
 # -- memory -----------------------------------------------------------------------------------------
 
 
@@ -233,22 +86,6 @@ class MemoryHit(Turn):
 
 class MemorySearch(BaseModel):
     results: list[MemoryHit]
-
-
-class ThreadSummary(Record):
-    thread_id: str
-    turns: int
-    started_at: str | None
-    last_at: str | None
-    first_message: str | None
-    title: str | None = Field(None, description="the name you gave it (PATCH /threads/{thread_id}); null: none")
-    group: str | None = Field(None, description="Today | Yesterday | Previous 7 days | Older (workspace time zone)")
-
-
-class ThreadList(BaseModel):
-    threads: list[ThreadSummary]
-    total: int | None = Field(None, description="conversations matching, over all pages")
-    next_offset: int | None = Field(None, description="the offset of the next page; null: this is the last")
 
 
 class Forgotten(BaseModel):
@@ -287,127 +124,12 @@ class ThreadActivated(BaseModel):
     continue_with: str = Field(description="how to go on: the request that continues this thread")
 
 
-class CountedName(BaseModel):
-    name: str
-    count: int
-
-
-class UsagePatterns(BaseModel):
-    tools: list[CountedName] = Field(description="most used tools over the last 200 answers")
-    vendors: list[CountedName]
-    datasets: list[CountedName]
-    exchanges: int = Field(description="answers that ran a tool, of the last 200")
-    threads: int
-    requests: int = Field(description="all requests remembered")
-    first_at: str | None
-    last_at: str | None
-
-
-class FrequentRequest(BaseModel):
-    request: str = Field(description="the latest wording")
-    tool: str
-    params: dict[str, Any]
-    count: int
-    last_at: str | None
-
-
-class UnreadNotification(BaseModel):
-    id: int
-    ticket_id: str | None
-    message: str
-    created_at: str | None
-
-
-class PendingQuestion(BaseModel):
-    thread_id: str
-    question: str
-
-
-class OpenItems(BaseModel):
-    open_tickets: list[Ticket] = Field(description="tickets the user created or follows that are not closed")
-    unread_notifications: list[UnreadNotification]
-    awaiting_confirmation: list[PendingQuestion] = Field(
-        description="questions waiting for yes or no in the user's recent threads"
-    )
-
-
-class MemoryInsights(BaseModel):
-    """GET /memory/{user_id}/insights."""
-
-    user_id: str
-    workspace_id: str
-    usage: UsagePatterns
-    frequent_requests: list[FrequentRequest] = Field(
-        description="the same tool with the same parameters, most often first"
-    )
-    open_items: OpenItems
-
-
 class UserTickets(BaseModel):
     """GET /tickets/{user_id}: the tickets that user sees (GET /tickets, as them)."""
 
     user_id: str
     tickets: list[Ticket]
     count: int
-
-
-# -- users, tokens, sessions ------------------------------------------------------------------------
-
-
-class UserOut(BaseModel):
-    user_id: str
-    display_name: str
-    role: str
-    workspace_id: str
-    active: bool
-    tools: list[str] = Field(description="the tools this role may run")
-
-
-class Permissions(UserOut):
-    summary: str
-    can_see_other_workspaces: bool
-    can_see_all_tickets: bool
-
-
-class UserList(BaseModel):
-    users: list[UserOut]
-
-
-class NewToken(BaseModel):
-    token_id: int
-    user_id: str
-    token: str = Field(description="shown once; only its hash is kept")
-    expires_at: str | None = Field(description="when it stops working (ISO 8601, UTC); null: never")
-    note: str
-
-
-class TokenItem(BaseModel):
-    token_id: int
-    user_id: str
-    label: str
-    is_dev: bool
-    created_at: str
-    revoked: bool
-    expires_at: str | None = Field(description="when it stops working (ISO 8601, UTC); null: never")
-
-
-class TokenList(BaseModel):
-    tokens: list[TokenItem]
-
-
-class TokenRevoked(BaseModel):
-    token_id: int
-    revoked: bool
-
-
-class Session(BaseModel):
-    user_id: str
-    role: str
-    workspace_id: str
-
-
-class SignedOut(BaseModel):
-    signed_out: bool
 
 
 # -- plans ------------------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Request bodies (response bodies are in server/responses.py).
+"""Request bodies (response bodies are in schema/ and server/responses.py).
 
 Identity never comes from a body: fields a client might add about who it is (user_id, role,
 workspace ...) are not part of any of them. Two kinds:

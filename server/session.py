@@ -15,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 
 from .auth import UNAUTHORIZED, bearer_token
 from .deps import IdentityDep, ServicesDep
-from .responses import Session, SignedOut
+from schema.accounts import Session, SignedOut
 from .sessions import SESSION_COOKIE, end_session as revoke_session, start_session as new_session
 
 router = APIRouter(tags=["auth"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, HTTPException, Path, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import delete, func, select
 from starlette.concurrency import run_in_threadpool
 
@@ -22,7 +22,7 @@ from graph.runs import checkpoint_thread
 from tools.rbac import Identity
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
-from .responses import ThreadList
+from schema.threads import ThreadDeleted, ThreadList, ThreadRenamed
 from .schemas import ClientBody
 
 router = APIRouter(tags=["memory"])
@@ -32,16 +32,6 @@ class ThreadRename(ClientBody):
     title: str = Field(
         ..., max_length=200, description="the new name; empty clears it (the first message is shown again)"
     )
-
-
-class ThreadRenamed(BaseModel):
-    thread_id: str
-    title: str | None = Field(description="the name now shown; null: none (the first message is shown)")
-
-
-class ThreadDeleted(BaseModel):
-    thread_id: str
-    deleted: dict[str, int] = Field(description="turns (with their result references), embeddings and index entries")
 
 
 THREAD_ID = Path(..., max_length=100, pattern=r"^[A-Za-z0-9_.:-]+$")

@@ -10,7 +10,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from business_data import clock
@@ -19,20 +18,11 @@ from business_data.db import session_scope
 
 from .deps import AdminDep, ServicesDep
 from .errors import Invalid
-from .responses import EXACT, TraceItem, problems
+from .responses import EXACT, problems
+from schema.traces import TracePage
 
 router = APIRouter(tags=["admin"])
 Outcome = Literal["ok", "refused", "failed"]
-
-
-class TracePage(BaseModel):
-    """One page of the explorer: the traces matching every filter, newest first."""
-
-    traces: list[TraceItem]
-    total: int = Field(description="how many traces match the filters in all")
-    limit: int
-    offset: int
-    next_offset: int | None = Field(description="the offset of the next page; null on the last page")
 
 
 def trace_item(t: Trace) -> dict:

@@ -14,16 +14,9 @@ from pydantic import BaseModel, Field, model_validator
 from sqlalchemy.engine import Engine
 
 from business_data import clock
+from schema.tools import Source  # shared with the API's clients (POST /execute_tool's sources)
 
 from .rbac import Identity
-
-
-class Source(BaseModel):
-    """A data source a tool consulted: for 'show your work'."""
-
-    table: str
-    filters: dict[str, Any] = Field(default_factory=dict)
-    rows: int = 0
 
 
 # What went wrong, for machines: server/errors.py maps it to an HTTP status (never the message's wording).

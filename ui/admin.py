@@ -40,20 +40,21 @@ def _users() -> None:
     if users is None:
         return
     table(
-        [{k: u[k] for k in ("user_id", "display_name", "role", "workspace_id", "active")} for u in users], "admin-users"
+        [{k: getattr(u, k) for k in ("user_id", "display_name", "role", "workspace_id", "active")} for u in users],
+        "admin-users",
     )
-    workspaces = sorted({u["workspace_id"] for u in users})
+    workspaces = sorted({u.workspace_id for u in users})
     left, right = st.columns(2, gap="large")
     with left.form("change-role"):
         st.markdown("**Change a role**")
-        names = {u["user_id"]: f"{u['display_name']} ({u['user_id']}, {u['role']})" for u in users}
+        names = {u.user_id: f"{u.display_name} ({u.user_id}, {u.role})" for u in users}
         user_id = st.selectbox("User", list(names), format_func=lambda key: str(names.get(key, key)), key="role_user")
         role = st.selectbox("New role", ROLES, key="role_role")
         workspace = st.selectbox("Workspace", ["(unchanged)", *workspaces], key="role_workspace")
         if st.form_submit_button("Change role", type="primary"):
             done = call(api().change_role, user_id, role, None if workspace == "(unchanged)" else workspace)
             if done is not None:
-                _done(f"{done['display_name']} is now {done['role']} in {done['workspace_id']}.")
+                _done(f"{done.display_name} is now {done.role} in {done.workspace_id}.")
     with right.form("new-user", clear_on_submit=True):
         st.markdown("**Add a user**")
         user_id = st.text_input("User id", placeholder="e.g. ravi", key="new_user_id")
@@ -63,18 +64,16 @@ def _users() -> None:
         if st.form_submit_button("Add user"):
             done = call(api().create_user, user_id.strip(), name.strip() or user_id.strip(), role, workspace)
             if done is not None:
-                _done(
-                    f"Added {done['user_id']} ({done['role']}, {done['workspace_id']}). Issue a token for them under Tokens."
-                )
+                _done(f"Added {done.user_id} ({done.role}, {done.workspace_id}). Issue a token for them under Tokens.")
 
 
 def _tokens() -> None:
     issued = st.session_state.pop("issued_token", None)
     if issued:
         st.success(
-            f"Token for **{issued['user_id']}** (shown only this once; only its hash is kept):", icon=":material/key:"
+            f"Token for **{issued.user_id}** (shown only this once; only its hash is kept):", icon=":material/key:"
         )
-        st.code(issued["token"], language=None)
+        st.code(issued.token, language=None)
     tokens = call(api().tokens)
     users = call(api().users, quiet=True) or []
     if tokens is None:
@@ -82,12 +81,12 @@ def _tokens() -> None:
     table(
         [
             {
-                "id": t["token_id"],
-                "user_id": t["user_id"],
-                "label": t["label"],
-                "dev": t["is_dev"],
-                "created": ago(t.get("created_at")),
-                "revoked": t["revoked"],
+                "id": t.token_id,
+                "user_id": t.user_id,
+                "label": t.label,
+                "dev": t.is_dev,
+                "created": ago(t.created_at),
+                "revoked": t.revoked,
             }
             for t in tokens
         ],
@@ -96,7 +95,7 @@ def _tokens() -> None:
     left, right = st.columns(2, gap="large")
     with left.form("issue-token", clear_on_submit=True):
         st.markdown("**Issue a token**")
-        user_id = st.selectbox("For user", [u["user_id"] for u in users], key="token_user")
+        user_id = st.selectbox("For user", [u.user_id for u in users], key="token_user")
         label = st.text_input("Label", placeholder="e.g. laptop, reporting script", max_chars=100, key="token_label")
         if st.form_submit_button("Issue token", type="primary") and user_id:
             done = call(api().issue_token, user_id, label)
@@ -104,9 +103,7 @@ def _tokens() -> None:
                 st.session_state["issued_token"] = done
                 invalidate()
                 st.rerun()
-    active = {
-        t["token_id"]: f"#{t['token_id']} {t['user_id']} {t['label']}".strip() for t in tokens if not t["revoked"]
-    }
+    active = {t.token_id: f"#{t.token_id} {t.user_id} {t.label}".strip() for t in tokens if not t.revoked}
     with right.form("revoke-token"):
         st.markdown("**Revoke a token**")
         token_id = st.selectbox(

@@ -1,6 +1,7 @@
 """The FinkraftAI HTTP API as the web app uses it: one method per endpoint, errors as plain sentences.
 
-Nothing here knows Streamlit; every failure is an `ApiError` whose `message` can be shown to a
+Every method returns the schema package's models (validated: an answer of another shape is an `ApiError`),
+never a bare dict; the one dict a caller reads is a tool's own `data`. Nothing here knows Streamlit; every failure is an `ApiError` whose `message` can be shown to a
 person as it is (API down, 401, 403, 429, a server error with its id).
 """
 
@@ -16,7 +17,24 @@ import httpx
 from httpx_sse import SSEError, connect_sse
 from pydantic import BaseModel, ValidationError
 
+from schema.accounts import NewToken, Permissions, Session, TokenItem, TokenList, TokenRevoked, UserList, UserOut
 from schema.chat import ChatResponse, StreamError, StreamStep, ThreadTurns, Turn
+from schema.health import Health, HealthDetailed
+from schema.insights import InsightList, InsightView
+from schema.memory import MemoryInsights
+from schema.threads import ThreadDeleted, ThreadList, ThreadRenamed, ThreadSummary
+from schema.tickets import (
+    Assignees,
+    MarkedRead,
+    Notification,
+    NotificationList,
+    Ticket,
+    TicketDetail,
+    TicketList,
+    TicketUpdated,
+)
+from schema.tools import ExecuteToolResponse
+from schema.traces import FullTraceView, TraceItem, TraceList, TracePage, TraceView
 
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 SESSION_COOKIE = "finkraft_session"  # the API's browser-session cookie (server/sessions.py)
@@ -105,7 +123,8 @@ class Api:
             return ApiError(f"The FinkraftAI API at {self.base_url} took too long to answer. Please try again.")
         return ApiError("The assistant is not reachable right now. Please try again in a moment.", unreachable=True)
 
-    def request(self, method: str, path: str, **kw) -> Any:
+    def _request(self, method: str, path: str, **kw) -> Any:
+        """The JSON body of one request (None: an empty answer); the methods below type it."""
         try:
             r = self._client.request(method, path, headers=self._headers(), **kw)
         except httpx.HTTPError as exc:
@@ -124,10 +143,10 @@ class Api:
             ) from None
 
     # -- identity ---------------------------------------------------------------------------
-    def whoami(self) -> dict:
-        """{user_id, role, workspace_id, display_name, tools, summary, ...} of this token."""
-        me = self.request("GET", "/auth/session")  # names the token's user (and starts no browser session)
-        return self.request("GET", f"/user/{me['user_id']}/permissions")
+    def whoami(self) -> Permissions:
+        """Who this credential signs in as and what they may do (role, workspace, tools, summary)."""
+        me = self._typed(Session, self._request("GET", "/auth/session"))  # names the user; starts no session
+        return self._typed(Permissions, self._request("GET", f"/user/{me.user_id}/permissions"))
 
     def start_browser_session(self) -> tuple[str, int | None]:
         """POST /auth/session with the token: the new session's id and how long it may last (seconds)."""
@@ -148,15 +167,19 @@ class Api:
 
     def end_browser_session(self) -> None:
         """DELETE /auth/session: the session ends on the server (a copied cookie stops working too)."""
-        self.request("DELETE", "/auth/session")
+        self._request("DELETE", "/auth/session")
 
-    def health(self) -> dict:
-        return self.request("GET", "/health")
+    def health(self) -> Health:
+        return self._typed(Health, self._request("GET", "/health"))
+
+    def health_detailed(self) -> HealthDetailed:
+        """GET /health/detailed: the databases, the disk, and which understanding (parser or model) is configured."""
+        return self._typed(HealthDetailed, self._request("GET", "/health/detailed"))
 
     # -- chat -------------------------------------------------------------------------------
     def chat(self, message: str, thread_id: str | None = None, tool_call: dict | None = None) -> ChatResponse:
         """One turn. `tool_call` ({tool, params}): run that call as the request; `message` describes it."""
-        return self._typed(ChatResponse, self.request("POST", "/chat", json=_chat_body(message, thread_id, tool_call)))
+        return self._typed(ChatResponse, self._request("POST", "/chat", json=_chat_body(message, thread_id, tool_call)))
 
     def _typed(self, model: type[M], body: Any) -> M:
         """The body as the schema package's model (an answer of another shape is not this API's)."""
@@ -210,56 +233,80 @@ class Api:
             self._client.cookies.clear()
 
     # -- threads ----------------------------------------------------------------------------
-    def threads(self) -> list[dict]:
-        return self.request("GET", "/threads")["threads"]
+    def threads(self) -> list[ThreadSummary]:
+        return self._typed(ThreadList, self._request("GET", "/threads")).threads
 
     def thread(self, thread_id: str, limit: int = 100) -> list[Turn]:
         """The conversation's turns, each assistant turn with its typed answer (to draw it again)."""
-        body = self.request("GET", f"/threads/{thread_id}", params={"limit": limit})
+        body = self._request("GET", f"/threads/{thread_id}", params={"limit": limit})
         return self._typed(ThreadTurns, body).turns
 
-    def rename_thread(self, thread_id: str, title: str) -> dict:
-        return self.request("PATCH", f"/threads/{thread_id}", json={"title": title})
+    def rename_thread(self, thread_id: str, title: str) -> ThreadRenamed:
+        return self._typed(ThreadRenamed, self._request("PATCH", f"/threads/{thread_id}", json={"title": title}))
 
-    def thread_page(self, q: str = "", limit: int = 30, offset: int = 0) -> dict:
-        """GET /threads: {threads (each with its day `group`), total, next_offset}, searched by name and text."""
-        return self.request("GET", "/threads", params={"q": q, "limit": limit, "offset": offset})
+    def thread_page(self, q: str = "", limit: int = 30, offset: int = 0) -> ThreadList:
+        """GET /threads: threads (each with its day `group`), total, next_offset; searched by name and text."""
+        body = self._request("GET", "/threads", params={"q": q, "limit": limit, "offset": offset})
+        return self._typed(ThreadList, body)
 
-    def delete_thread(self, thread_id: str) -> dict:
+    def delete_thread(self, thread_id: str) -> ThreadDeleted:
         """DELETE /threads/{id}: the conversation and everything remembered from it."""
-        return self.request("DELETE", f"/threads/{thread_id}")
+        return self._typed(ThreadDeleted, self._request("DELETE", f"/threads/{thread_id}"))
 
     # -- tickets and notifications ----------------------------------------------------------
-    def tickets(self, status: str | None = None) -> list[dict]:
-        return self.request("GET", "/tickets", params={"status": status} if status else None)["tickets"]
+    def tickets(self, status: str | None = None) -> list[Ticket]:
+        body = self._request("GET", "/tickets", params={"status": status} if status else None)
+        return self._typed(TicketList, body).tickets
 
-    def ticket(self, ticket_id: str) -> dict:
-        return self.request("GET", f"/tickets/{ticket_id}")
+    def ticket(self, ticket_id: str) -> TicketDetail:
+        """GET /tickets/{id}: the ticket and its history."""
+        return self._typed(TicketDetail, self._request("GET", f"/tickets/{ticket_id}"))
 
-    def update_ticket(self, ticket_id: str, status: str | None = None, comment: str | None = None) -> dict:
+    def update_ticket(self, ticket_id: str, status: str | None = None, comment: str | None = None) -> TicketUpdated:
         body = {k: v for k, v in {"status": status, "comment": comment}.items() if v}
-        return self.request("PATCH", f"/tickets/{ticket_id}", json=body)
+        return self._typed(TicketUpdated, self._request("PATCH", f"/tickets/{ticket_id}", json=body))
 
-    def change_ticket(self, ticket_id: str, **changes) -> dict:
+    def change_ticket(self, ticket_id: str, **changes) -> TicketUpdated:
         """PATCH /tickets/{id} with exactly these fields (status, comment, assignee: a user id, None unassigns)."""
-        return self.request("PATCH", f"/tickets/{ticket_id}", json=changes)
+        return self._typed(TicketUpdated, self._request("PATCH", f"/tickets/{ticket_id}", json=changes))
 
-    def assignees(self, ticket_id: str) -> dict:
-        """GET /tickets/{id}/assignees: {ticket_id, assignee, users: [{user_id, display_name, role}]}."""
-        return self.request("GET", f"/tickets/{ticket_id}/assignees")
+    def assignees(self, ticket_id: str) -> Assignees:
+        """GET /tickets/{id}/assignees: who the ticket may be assigned to, and who has it."""
+        return self._typed(Assignees, self._request("GET", f"/tickets/{ticket_id}/assignees"))
 
-    def notifications(self, unread_only: bool = False) -> list[dict]:
+    def notifications(self, unread_only: bool = False) -> list[Notification]:
         params = {"unread_only": str(unread_only).lower()}
-        return self.request("GET", "/notifications", params=params)["notifications"]
+        return self._typed(NotificationList, self._request("GET", "/notifications", params=params)).notifications
 
     def mark_notifications_read(self) -> int:
         """POST /notifications/read: every unread notification is marked read; how many were."""
-        return self.request("POST", "/notifications/read")["marked_read"]
+        return self._typed(MarkedRead, self._request("POST", "/notifications/read")).marked_read
+
+    # -- findings and what the user asks about ----------------------------------------------
+    def insights(self, limit: int = 100) -> InsightList:
+        """GET /insights: the detectors' open findings in the user's workspace, and their one-line summary."""
+        return self._typed(InsightList, self._request("GET", "/insights", params={"limit": limit}))
+
+    def dismiss_insight(self, finding_id: int, reason: str) -> InsightView:
+        body = self._request("POST", f"/insights/{finding_id}/dismiss", json={"reason": reason})
+        return self._typed(InsightView, body)
+
+    def snooze_insight(self, finding_id: int, days: int) -> InsightView:
+        return self._typed(InsightView, self._request("POST", f"/insights/{finding_id}/snooze", json={"days": days}))
+
+    def memory_insights(self, user_id: str) -> MemoryInsights:
+        """GET /memory/{user_id}/insights: what the user asks most, and what waits for them."""
+        return self._typed(MemoryInsights, self._request("GET", f"/memory/{user_id}/insights"))
 
     # -- tools, exports, traces -------------------------------------------------------------
-    def tool(self, name: str, **params) -> dict:
-        """POST /execute_tool: the tool's `data` (same permission checks as chat)."""
-        return self.request("POST", "/execute_tool", json={"tool_name": name, "params": params})["data"]
+    def execute_tool(self, name: str, **params) -> ExecuteToolResponse:
+        """POST /execute_tool: the tool's answer (same permission checks as chat)."""
+        body = self._request("POST", "/execute_tool", json={"tool_name": name, "params": params})
+        return self._typed(ExecuteToolResponse, body)
+
+    def tool(self, name: str, **params) -> dict[str, Any]:
+        """The tool's own `data` from POST /execute_tool (its shape is the tool's: see tools/results.py)."""
+        return self.execute_tool(name, **params).data
 
     def download(self, url: str) -> Download:
         try:
@@ -274,35 +321,43 @@ class Api:
             filename = disposition.split("filename=", 1)[1].strip().strip('"')
         return Download(r.content, filename, r.headers.get("content-type", "application/octet-stream").split(";")[0])
 
-    def traces(self, limit: int = 50) -> list[dict]:
-        return self.request("GET", "/traces", params={"limit": limit})["traces"]
+    def traces(self, limit: int = 50) -> list[TraceItem]:
+        return self._typed(TraceList, self._request("GET", "/traces", params={"limit": limit})).traces
 
-    def trace(self, trace_id: str) -> dict:
-        return self.request("GET", f"/traces/{trace_id}")
+    def trace(self, trace_id: str) -> TraceView:
+        """GET /traces/{id}: the trace in plain words; an Admin gets the FullTraceView (every node's output)."""
+        body = self._request("GET", f"/traces/{trace_id}")
+        try:
+            return FullTraceView.model_validate(body)
+        except ValidationError:  # the owner's view: no user, workspace, plan or steps
+            return self._typed(TraceView, body)
+
+    def trace_page(self, **filters: Any) -> TracePage:
+        """GET /admin/traces (Admins): every user's traces filtered by user, tool, outcome, date_from, date_to,
+        min_ms, a page (limit, offset) at a time."""
+        return self._typed(TracePage, self._request("GET", "/admin/traces", params=filters))
 
     # -- administration ---------------------------------------------------------------------
-    def users(self) -> list[dict]:
-        return self.request("GET", "/admin/users")["users"]
+    def users(self) -> list[UserOut]:
+        return self._typed(UserList, self._request("GET", "/admin/users")).users
 
-    def create_user(self, user_id: str, display_name: str, role: str, workspace_id: str) -> dict:
-        return self.request(
-            "POST",
-            "/admin/users",
-            json={"user_id": user_id, "display_name": display_name, "role": role, "workspace_id": workspace_id},
-        )
+    def create_user(self, user_id: str, display_name: str, role: str, workspace_id: str) -> UserOut:
+        body = {"user_id": user_id, "display_name": display_name, "role": role, "workspace_id": workspace_id}
+        return self._typed(UserOut, self._request("POST", "/admin/users", json=body))
 
-    def change_role(self, user_id: str, role: str, workspace_id: str | None = None) -> dict:
+    def change_role(self, user_id: str, role: str, workspace_id: str | None = None) -> UserOut:
         body = {"role": role, **({"workspace_id": workspace_id} if workspace_id else {})}
-        return self.request("POST", f"/admin/users/{user_id}/roles", json=body)
+        return self._typed(UserOut, self._request("POST", f"/admin/users/{user_id}/roles", json=body))
 
-    def tokens(self) -> list[dict]:
-        return self.request("GET", "/admin/tokens")["tokens"]
+    def tokens(self) -> list[TokenItem]:
+        return self._typed(TokenList, self._request("GET", "/admin/tokens")).tokens
 
-    def issue_token(self, user_id: str, label: str = "") -> dict:
-        return self.request("POST", "/admin/tokens", json={"user_id": user_id, "label": label})
+    def issue_token(self, user_id: str, label: str = "") -> NewToken:
+        body = self._request("POST", "/admin/tokens", json={"user_id": user_id, "label": label})
+        return self._typed(NewToken, body)
 
-    def revoke_token(self, token_id: int) -> dict:
-        return self.request("DELETE", f"/admin/tokens/{token_id}")
+    def revoke_token(self, token_id: int) -> TokenRevoked:
+        return self._typed(TokenRevoked, self._request("DELETE", f"/admin/tokens/{token_id}"))
 
 
 def _chat_body(message: str, thread_id: str | None, tool_call: dict | None) -> dict:

@@ -90,7 +90,7 @@ def _header() -> None:
             if st.button("Save name", key="rename_save", type="primary"):
                 saved = call(api().rename_thread, thread_id, new)
                 if saved is not None:
-                    st.session_state["thread_title"] = saved.get("title")
+                    st.session_state["thread_title"] = saved.title
                     invalidate("threads")
                     st.rerun()
         with tools.popover("Delete", icon=":material/delete:", width="content"):

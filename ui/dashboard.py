@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 
 import streamlit as st
@@ -11,6 +12,8 @@ from .answers import table
 from .api import Api, ApiError
 from .format import money, money_short
 from .state import api, ask, can, go, me
+from schema.insights import InsightView
+from schema.tickets import Ticket
 from schema.toolnames import ANALYZE_DATA, CREATE_TICKET, FILTER_DATA
 
 
@@ -103,11 +106,11 @@ def _attention() -> None:
     """Needs attention: the open findings of the anomaly detectors (GET /insights), most money first.
     Managers and Admins dismiss (with a reason) or snooze them for a week; anyone asks about one."""
     try:
-        found = api().request("GET", "/insights", params={"limit": 1000})
+        found = api().insights(limit=1000)
     except ApiError as e:
         st.warning(f"Needs attention: {e.message}", icon=":material/warning:")
         return
-    items = found.get("insights") or []
+    items = found.insights
     with st.container(key="needs-attention"):
         st.subheader(f"Needs attention ({len(items)})" if items else "Needs attention")
         if not items:
@@ -116,8 +119,9 @@ def _attention() -> None:
                 ask("anything unusual?")
             return
         more = f" · the {LISTED} with the most money at stake below" if len(items) > LISTED else ""
-        st.caption((found.get("summary") or "") + more)
-        manage = (me() or {}).get("role") in ("Manager", "Admin")
+        st.caption(found.summary + more)
+        user = me()
+        manage = user is not None and user.role in ("Manager", "Admin")
         for f in items[:LISTED]:
             _finding(f, manage)
         if len(items) > LISTED and st.button(
@@ -126,30 +130,27 @@ def _attention() -> None:
             ask("what needs my attention?")
 
 
-def _finding(f: dict, manage: bool) -> None:
+def _finding(f: InsightView, manage: bool) -> None:
     with st.container(border=True):
-        icon = SEVERITY_ICON.get(f["severity"], "")
-        st.markdown(f"{icon} **{f['label'].capitalize()}** · {f['subject']} · {f['amount_text']}")
-        st.caption(f["explanation"])
-        with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"insight-act-{f['id']}"):
-            if st.button("Show me", key=f"insight-show-{f['id']}", type="tertiary", icon=":material/list:"):
+        icon = SEVERITY_ICON.get(f.severity, "")
+        st.markdown(f"{icon} **{f.label.capitalize()}** · {f.subject} · {f.amount_text}")
+        st.caption(f.explanation)
+        with st.container(horizontal=True, gap="small", vertical_alignment="center", key=f"insight-act-{f.id}"):
+            if st.button("Show me", key=f"insight-show-{f.id}", type="tertiary", icon=":material/list:"):
                 _show_me(f)
             if manage:
-                if st.button(
-                    "Snooze a week", key=f"insight-snooze-{f['id']}", type="tertiary", icon=":material/snooze:"
-                ):
-                    _act(f"/insights/{f['id']}/snooze", {"days": 7})
+                if st.button("Snooze a week", key=f"insight-snooze-{f.id}", type="tertiary", icon=":material/snooze:"):
+                    _act(lambda: api().snooze_insight(f.id, days=7))
                 with st.popover("Dismiss", type="tertiary", icon=":material/close:"):
-                    reason = st.text_input("Why is it fine?", key=f"insight-reason-{f['id']}")
-                    if st.button("Dismiss", key=f"insight-dismiss-{f['id']}", disabled=not reason.strip()):
-                        _act(f"/insights/{f['id']}/dismiss", {"reason": reason})
+                    reason = st.text_input("Why is it fine?", key=f"insight-reason-{f.id}")
+                    if st.button("Dismiss", key=f"insight-dismiss-{f.id}", disabled=not reason.strip()):
+                        _act(lambda: api().dismiss_insight(f.id, reason))
 
 
-def _show_me(f: dict) -> None:
+def _show_me(f: InsightView) -> None:
     """A new conversation that opens on the finding's proving query, already run: its records (so "why
     did these fail?", "export these", "create a ticket" work on them) or, for a region, its figures."""
-    keys = f.get("record_keys") or []
-    query = f.get("query") or {}
+    keys, query = f.record_keys, f.query
     if keys:
         call = {
             "tool": FILTER_DATA,
@@ -158,12 +159,12 @@ def _show_me(f: dict) -> None:
     else:
         call = {"tool": ANALYZE_DATA, "params": query}
     st.session_state.update(thread_id=None, messages=[], thread_title=None, pending_tool_call=call)
-    ask(f"Show me the {f['label']}: {f['subject']}")
+    ask(f"Show me the {f.label}: {f.subject}")
 
 
-def _act(path: str, body: dict) -> None:
+def _act(change: Callable[[], InsightView]) -> None:
     try:
-        api().request("POST", path, json=body)
+        change()
     except ApiError as e:
         st.error(e.message, icon=":material/error:")
         return
@@ -219,20 +220,20 @@ def _headline(figs: dict) -> None:
             ask("compare sales this month with last month")
 
 
-def _tickets(tickets: list[dict]) -> None:
+def _tickets(tickets: list[Ticket]) -> None:
     st.subheader(f"Open tickets ({len(tickets)})")
     if not tickets:
         st.caption("No open tickets." + (" Create one from a chat answer." if can(CREATE_TICKET) else ""))
         return
     table(
         [
-            {k: t.get(k) for k in ("ticket_id", "title", "status", "priority", "created_by", "updated_at")}
+            {k: getattr(t, k) for k in ("ticket_id", "title", "status", "priority", "created_by", "updated_at")}
             for t in tickets
         ],
         "dash-tickets",
         height=min(300, 38 + 35 * len(tickets)),
     )
-    options = {t["ticket_id"]: f"{t['ticket_id']} · {t['title']}" for t in tickets}
+    options = {t.ticket_id: f"{t.ticket_id} · {t.title}" for t in tickets}
     pick, open_col = st.columns([4, 1], vertical_alignment="bottom")
     chosen = pick.selectbox(
         "Open a ticket", list(options), format_func=lambda key: str(options.get(key, key)), key="dash-ticket-pick"

@@ -21,6 +21,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from .api import Api
+from schema.tickets import Ticket
 from schema.toolnames import ANALYZE_DATA
 
 TREND_MONTHS = 6
@@ -125,8 +126,8 @@ def sales_trend(api: Api, as_of: date) -> dict:
     return {"rows": rows, "partial": data.get("partial") or {}}
 
 
-def open_tickets(api: Api) -> list[dict]:
-    return [t for t in api.tickets() if t.get("status") in ("open", "in_progress")]
+def open_tickets(api: Api) -> list[Ticket]:
+    return [t for t in api.tickets() if t.status in ("open", "in_progress")]
 
 
 def all_figures(api: Api) -> dict:

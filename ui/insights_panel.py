@@ -41,37 +41,36 @@ TOOL_WORDS = {
 
 def render() -> None:
     user = signed_in()
-    got = cached("insights", lambda: api().request("GET", f"/memory/{user['user_id']}/insights"), seconds=60)
+    got = cached("insights", lambda: api().memory_insights(user.user_id), seconds=60)
     with st.expander("What I ask about", icon=":material/insights:"):
         if got is None:
             st.caption("Not available right now.")
             return
-        usage = got.get("usage") or {}
-        if not usage.get("requests"):
+        usage = got.usage
+        if not usage.requests:
             st.caption("Nothing yet: your most frequent questions will show here.")
             return
         st.caption(
-            f"{usage['requests']:,} question{'s' if usage['requests'] != 1 else ''} in "
-            f"{usage.get('threads', 0):,} conversation{'s' if usage.get('threads') != 1 else ''}"
-            + (f", the last on {local(usage['last_at'])}" if usage.get("last_at") else "")
+            f"{usage.requests:,} question{'s' if usage.requests != 1 else ''} in "
+            f"{usage.threads:,} conversation{'s' if usage.threads != 1 else ''}"
+            + (f", the last on {local(usage.last_at)}" if usage.last_at else "")
         )
-        for kind, label in (("tools", "Most asked for"), ("vendors", "Vendors"), ("datasets", "Data")):
-            items = usage.get(kind) or []
+        for items, label in ((usage.tools, "Most asked for"), (usage.vendors, "Vendors"), (usage.datasets, "Data")):
             if items:
                 words = [
-                    f"{TOOL_WORDS.get(i['name'], i['name'].replace('_', ' ')) if kind == 'tools' else i['name']} ({i['count']})"
+                    f"{TOOL_WORDS.get(i.name, i.name.replace('_', ' ')) if items is usage.tools else i.name} ({i.count})"
                     for i in items[:4]
                 ]
                 st.markdown(f"**{label}:** " + ", ".join(words))
-        frequent = got.get("frequent_requests") or []
+        frequent = got.frequent_requests
         if frequent:
             st.markdown("**Ask again**")
         for i, f in enumerate(frequent[:4]):
             if st.button(
-                short(f["request"], 36),
+                short(f.request, 36),
                 key=f"ask-again-{i}",
                 icon=":material/replay:",
                 type="tertiary",
-                help=f"{f['request']} (asked {f['count']} time{'s' if f['count'] != 1 else ''})",
+                help=f"{f.request} (asked {f.count} time{'s' if f.count != 1 else ''})",
             ):
-                ask(f["request"])
+                ask(f.request)

@@ -13,6 +13,7 @@ import streamlit as st
 from . import banner
 from .api import Api, ApiError, api_url_from_env
 from .browser_session import COOKIE, END_SCRIPT, claim_script, hand_off
+from schema.accounts import Permissions
 
 T = TypeVar("T")
 CACHE_SECONDS = 20.0
@@ -37,12 +38,12 @@ def api() -> Api:
     return client
 
 
-def me() -> dict | None:
+def me() -> Permissions | None:
     """The signed-in user: user_id, display_name, role, workspace_id, tools, summary."""
     return st.session_state.get("me")
 
 
-def signed_in() -> dict:
+def signed_in() -> Permissions:
     """The signed-in user, on a page only signed-in users reach (the app shows the sign-in page otherwise)."""
     found = me()
     if found is None:
@@ -53,12 +54,12 @@ def signed_in() -> dict:
 def can(tool: str) -> bool:
     """Whether the signed-in user's role may run `tool` (from GET /user/{id}/permissions)."""
     user = me()
-    return user is not None and tool in (user.get("tools") or [])
+    return user is not None and tool in user.tools
 
 
 def is_admin() -> bool:
     found = me()
-    return found is not None and found.get("role") == "Admin"
+    return found is not None and found.role == "Admin"
 
 
 def sign_in(token: str) -> bool:

@@ -45,6 +45,6 @@ def sentence(interp: dict | None, configured: dict | None) -> str:
 
 
 def render() -> None:
-    health = cached("health-detailed", lambda: api().request("GET", "/health/detailed"), seconds=300)
-    configured = (health or {}).get("model") if isinstance(health, dict) else None
+    health = cached("health-detailed", lambda: api().health_detailed(), seconds=300)
+    configured = health.model if health is not None else None
     st.caption(sentence(last_interpretation(), configured), help="Which understanding read your last question")

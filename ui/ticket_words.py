@@ -7,6 +7,7 @@ import os
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .format import parse_time
+from schema.tickets import TicketEvent
 
 LABEL = {"open": "Open", "in_progress": "In progress", "resolved": "Resolved", "closed": "Closed"}
 
@@ -39,9 +40,9 @@ def status_change(who: str, old: str | None, new: str) -> str:
     return f"{who} moved it from {LABEL.get(old, old)} to {LABEL.get(new, new)}"
 
 
-def assignment(who: str, h: dict) -> str:
-    before = h.get("assignee_from_name") or h.get("assignee_from")
-    after = h.get("assignee_to_name") or h.get("assignee_to")
+def assignment(who: str, h: TicketEvent) -> str:
+    before = h.assignee_from_name or h.assignee_from
+    after = h.assignee_to_name or h.assignee_to
     if after and before:
         return f"{who} reassigned it from {before} to {after}"
     if after:
@@ -49,16 +50,16 @@ def assignment(who: str, h: dict) -> str:
     return f"{who} unassigned {before}"
 
 
-def event(h: dict) -> str:
+def event(h: TicketEvent) -> str:
     """One history entry as a sentence (markdown-free; the caller escapes and styles it)."""
-    who = h.get("author_name") or h.get("author") or "Someone"
+    who = h.author_name or h.author or "Someone"
     parts = []
-    if h.get("status_to"):
-        parts.append(status_change(who, h.get("status_from"), h["status_to"]))
-    if h.get("assignee_from") != h.get("assignee_to"):
+    if h.status_to:
+        parts.append(status_change(who, h.status_from, h.status_to))
+    if h.assignee_from != h.assignee_to:
         parts.append(assignment(who if not parts else "", h).strip())
-    comment = (h.get("comment") or "").strip()
-    opened = bool(h.get("status_to")) and not h.get("status_from")
+    comment = (h.comment or "").strip()
+    opened = bool(h.status_to) and not h.status_from
     if comment and not opened:
         parts.append(f"wrote: “{comment}”" if parts else f"{who} wrote: “{comment}”")
     return " and ".join(parts) if parts else f"{who} updated it"

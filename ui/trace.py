@@ -12,6 +12,7 @@ import streamlit as st
 
 from .localtime import local
 from .state import api, call
+from schema.traces import FullTraceView, TracedCall, TraceView
 
 
 OUTCOMES = {"ok": ("done", "green"), "paused": ("waiting for your answer", "orange"), "error": ("failed", "red")}
@@ -23,7 +24,7 @@ def toggle(trace_id: str, steps: list[dict], key: str) -> None:
         panel(trace_id, steps)
 
 
-def fetch(trace_id: str) -> dict | None:
+def fetch(trace_id: str) -> TraceView | None:
     traces = st.session_state.setdefault("traces", {})  # a finished trace never changes
     if trace_id not in traces:
         got = call(api().trace, trace_id)
@@ -38,23 +39,23 @@ def panel(trace_id: str, live_steps: list[dict] | None = None) -> None:
     if t is None:
         return
     with st.container(border=True, key=f"trace-panel-{trace_id}"):
-        calls = t.get("tool_calls") or []
-        outcome, colour = OUTCOMES.get(str(t.get("status")), (t.get("status") or "unknown", "gray"))
-        if t.get("outcome") in ("refused", "failed"):
-            outcome, colour = str(t["outcome"]), "red"
+        calls = t.tool_calls
+        outcome, colour = OUTCOMES.get(t.status, (t.status or "unknown", "gray"))
+        if t.outcome in ("refused", "failed"):
+            outcome, colour = t.outcome, "red"
         st.markdown(
-            f"**Show your work** &nbsp; :{colour}-badge[{outcome}] :gray-badge[{t.get('duration_ms') or 0:,.0f} ms in all]"
-            + (f" :gray-badge[{local(t.get('created_at'))}]" if t.get("created_at") else "")
+            f"**Show your work** &nbsp; :{colour}-badge[{outcome}] :gray-badge[{t.duration_ms:,.0f} ms in all]"
+            + (f" :gray-badge[{local(t.created_at)}]" if t.created_at else "")
         )
-        for line in t.get("work") or t.get("summary") or ["No data was needed for this answer."]:
+        for line in t.work or t.summary or ["No data was needed for this answer."]:
             st.markdown(f"- {_plain(line)}")
         with st.expander("Technical details: tools, parameters, filters, trace id", icon=":material/code:"):
             _technical(t, calls, live_steps)
 
 
-def _technical(t: dict, calls: list[dict], live_steps: list[dict] | None) -> None:
-    trace_id = t.get("trace_id") or ""
-    for line in t.get("summary") or []:
+def _technical(t: TraceView, calls: list[TracedCall], live_steps: list[dict] | None) -> None:
+    trace_id = t.trace_id
+    for line in t.summary:
         st.markdown(f"- {_plain(line)}")
     if calls:
         st.markdown("**Tool calls**")
@@ -62,10 +63,10 @@ def _technical(t: dict, calls: list[dict], live_steps: list[dict] | None) -> Non
             pd.DataFrame(
                 [
                     {
-                        "tool": x.get("tool"),
-                        "parameters": _params(x.get("params")),
-                        "outcome": x.get("status"),
-                        "ms": x.get("duration_ms"),
+                        "tool": x.tool,
+                        "parameters": _params(x.params),
+                        "outcome": x.status,
+                        "ms": x.duration_ms,
                     }
                     for x in calls
                 ]
@@ -74,13 +75,11 @@ def _technical(t: dict, calls: list[dict], live_steps: list[dict] | None) -> Non
             width="stretch",
             key=f"trace-calls-{trace_id}",
         )
-    consulted = t.get("data_consulted") or []
+    consulted = t.data_consulted
     if consulted:
         st.markdown("**Data read (SQL filters)**")
         st.dataframe(
-            pd.DataFrame(
-                [{"table": d.get("table"), "rows": d.get("rows"), "filters": d.get("filters")} for d in consulted]
-            ),
+            pd.DataFrame([{"table": d.table, "rows": d.rows, "filters": d.filters} for d in consulted]),
             hide_index=True,
             width="stretch",
             key=f"trace-data-{trace_id}",
@@ -91,15 +90,15 @@ def _technical(t: dict, calls: list[dict], live_steps: list[dict] | None) -> Non
         st.dataframe(pd.DataFrame(steps), hide_index=True, width="stretch", key=f"trace-steps-{trace_id}")
     st.caption(
         f"Trace id {trace_id}"
-        + (f" · {local(t.get('created_at'), with_seconds=True)}" if t.get("created_at") else "")
-        + (f" · user {t['user_id']}" if t.get("user_id") else "")
+        + (f" · {local(t.created_at, with_seconds=True)}" if t.created_at else "")
+        + (f" · user {t.user_id}" if isinstance(t, FullTraceView) else "")
     )
-    if "steps" in t:  # the full form: Admins only
+    if isinstance(t, FullTraceView):  # the full form: Admins only
         st.markdown("**Full trace (Admin)**")
-        st.json({k: t.get(k) for k in ("user_id", "workspace_id", "router", "plan", "steps")}, expanded=False)
+        st.json(t.model_dump(include={"user_id", "workspace_id", "router", "plan", "steps"}), expanded=False)
 
 
-def _steps(t: dict, live: list[dict] | None) -> list[dict]:
+def _steps(t: TraceView, live: list[dict] | None) -> list[dict]:
     """Each graph step with its time: from the live stream, or (Admins) from the stored trace."""
     if live:
         return [
@@ -108,7 +107,7 @@ def _steps(t: dict, live: list[dict] | None) -> list[dict]:
         ]
     return [
         {"step": s.get("node"), "status": s.get("status"), "ms": s.get("duration_ms")}
-        for s in t.get("steps") or []
+        for s in (t.steps if isinstance(t, FullTraceView) else [])
         if s.get("node") and not str(s["node"]).startswith("_")
     ]
 

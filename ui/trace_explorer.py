@@ -11,7 +11,7 @@ from . import trace
 from .answers import table
 from .format import short
 from .localtime import local, zone
-from .state import api, call
+from .state import api, call, me
 
 OUTCOMES = {"": "any outcome", "ok": "ok", "refused": "refused", "failed": "failed"}
 PAGE = 25
@@ -25,11 +25,12 @@ def _today():
 
 def render() -> None:
     users = call(api().users, quiet=True) or []
-    tools = sorted(set((st.session_state.get("me") or {}).get("tools") or []))
+    signed = me()
+    tools = sorted(set(signed.tools if signed is not None else []))
     with st.form("trace-filters", border=True):
         a, b, c = st.columns(3)
         user = a.selectbox(
-            "User", [EVERYONE, *(u["user_id"] for u in users)], format_func=lambda u: u or "everyone", key="tx_user"
+            "User", [EVERYONE, *(u.user_id for u in users)], format_func=lambda u: u or "everyone", key="tx_user"
         )
         tool = b.selectbox("Tool", ["", *tools], format_func=lambda t: t or "any tool", key="tx_tool")
         outcome = c.selectbox("Outcome", list(OUTCOMES), format_func=lambda o: OUTCOMES[o], key="tx_outcome")
@@ -46,22 +47,22 @@ def render() -> None:
         params["date_to"] = (dates[1] if len(dates) > 1 else dates[0]).isoformat()
     if min_ms:
         params["min_ms"] = min_ms
-    page = call(api().request, "GET", "/admin/traces", params=params)
+    page = call(api().trace_page, **params)
     if page is None:
         return
-    rows = page["traces"]
-    first = page["offset"] + 1 if rows else 0
-    st.caption(f"{first:,}–{page['offset'] + len(rows):,} of {page['total']:,} requests, newest first")
+    rows = page.traces
+    first = page.offset + 1 if rows else 0
+    st.caption(f"{first:,}–{page.offset + len(rows):,} of {page.total:,} requests, newest first")
     if rows:
         table(
             [
                 {
-                    "when": local(t["created_at"]),
-                    "user": t["user_id"],
-                    "request": short(t.get("request"), 70),
-                    "outcome": t["outcome"],
-                    "tools": ", ".join(t.get("tools") or []) or "–",
-                    "ms": round(t.get("duration_ms") or 0),
+                    "when": local(t.created_at),
+                    "user": t.user_id,
+                    "request": short(t.request, 70),
+                    "outcome": t.outcome,
+                    "tools": ", ".join(t.tools) or "–",
+                    "ms": round(t.duration_ms),
                 }
                 for t in rows
             ],
@@ -69,13 +70,13 @@ def render() -> None:
             height=min(420, 38 + 35 * len(rows)),
         )
     with st.container(horizontal=True, key="tx-paging"):
-        if st.button("Newer", key="tx_prev", icon=":material/chevron_left:", disabled=page["offset"] == 0):
-            st.session_state["tx_offset"] = max(0, page["offset"] - PAGE)
+        if st.button("Newer", key="tx_prev", icon=":material/chevron_left:", disabled=page.offset == 0):
+            st.session_state["tx_offset"] = max(0, page.offset - PAGE)
             st.rerun()
-        if st.button("Older", key="tx_next", icon=":material/chevron_right:", disabled=page["next_offset"] is None):
-            st.session_state["tx_offset"] = page["next_offset"]
+        if st.button("Older", key="tx_next", icon=":material/chevron_right:", disabled=page.next_offset is None):
+            st.session_state["tx_offset"] = page.next_offset
             st.rerun()
-    names = {t["trace_id"]: f"{t['user_id']}: {short(t.get('request'), 60)} ({local(t['created_at'])})" for t in rows}
+    names = {t.trace_id: f"{t.user_id}: {short(t.request, 60)} ({local(t.created_at)})" for t in rows}
     chosen = st.selectbox(
         "Open a trace",
         list(names),

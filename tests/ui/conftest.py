@@ -3,12 +3,31 @@ loopback, and a real headless Chromium (tests/ui/test_browser.py)."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from ..conftest import ROOT, TOKENS
 
 APP = str(ROOT / "ui" / "app.py")
+
+
+@pytest.fixture(scope="module")
+def watched(live_server):
+    """The detectors run once over the live server's databases, as cron would (`finkraft watch`)."""
+    r = subprocess.run(
+        [sys.executable, "-m", "server.cli", "watch"],
+        cwd=ROOT,
+        env=live_server.env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert r.returncode == 0, r.stderr
+    assert "acme: " in r.stdout, r.stdout
+    return live_server
 
 
 @pytest.fixture

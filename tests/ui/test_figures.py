@@ -200,7 +200,7 @@ def test_open_tickets_are_the_apis(server, figs):
     live, _, _ = server
     client = Api(live.url, "dev-maya")
     try:
-        open_ids = {t["ticket_id"] for status in ("open", "in_progress") for t in client.tickets(status)}
+        open_ids = {t.ticket_id for status in ("open", "in_progress") for t in client.tickets(status)}
     finally:
         client.close()
-    assert {t["ticket_id"] for t in figs["tickets"]} == open_ids
+    assert {t.ticket_id for t in figs["tickets"]} == open_ids

@@ -14,8 +14,6 @@ from __future__ import annotations
 import csv
 import os
 import re
-import subprocess
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,22 +27,6 @@ from .test_browser import fits, go, open_session, say, settle, top, web_app  # n
 pytestmark = pytest.mark.slow
 
 README_SHOTS = ("insights_panel.png", "insights_show_me.png")
-
-
-@pytest.fixture(scope="module")
-def watched(live_server):
-    """The detectors run once over the live server's databases, as cron would (`finkraft watch`)."""
-    r = subprocess.run(
-        [sys.executable, "-m", "server.cli", "watch"],
-        cwd=ROOT,
-        env=live_server.env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert r.returncode == 0, r.stderr
-    assert "acme: " in r.stdout, r.stdout
-    return live_server
 
 
 @pytest.fixture(scope="module")

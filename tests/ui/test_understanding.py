@@ -92,7 +92,19 @@ def draw(answer: dict, waiting: bool = False) -> AppTest:
 
         from ui import answers
 
-        st.session_state["me"] = {"user_id": "x", "role": "Manager", "tools": ["filter_data", "analyze_data"]}
+        from schema.accounts import Permissions
+
+        st.session_state["me"] = Permissions(
+            user_id="x",
+            display_name="X",
+            role="Manager",
+            workspace_id="w",
+            active=True,
+            tools=["filter_data", "analyze_data"],
+            summary="",
+            can_see_other_workspaces=False,
+            can_see_all_tickets=False,
+        )
         answers.render(st.session_state["message"], key="0", latest=True)
 
     at = AppTest.from_function(script, default_timeout=30)

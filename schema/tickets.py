@@ -1,10 +1,11 @@
-"""Response bodies of tickets, notifications and exports (server/responses.py re-exports them)."""
+"""Tickets, their history and assignees, notifications and exports, as the API answers them (GET /tickets,
+/tickets/{id}, /notifications, /exports) and the web app reads them."""
 
 from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from schema.chat import Record
+from .chat import Record
 
 
 class Ticket(Record):
