@@ -109,7 +109,7 @@ def chart(
     ).model_dump(exclude_none=True)
 
 
-def tickets_table(tickets: list[dict[str, Any]]) -> dict[str, Any] | None:
+def tickets_table(tickets: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """view_tickets' tickets as a table (None: no tickets)."""
     if not tickets:
         return None
@@ -119,7 +119,7 @@ def tickets_table(tickets: list[dict[str, Any]]) -> dict[str, Any] | None:
     return of_records(columns, tickets)
 
 
-def notifications_table(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+def notifications_table(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not items:
         return None
     columns = [text("ticket_id", "ticket"), text("message", "message")]
