@@ -5,10 +5,12 @@ download. Clients draw from it and memory embeds from it; nobody parses the answ
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, cast
 
 from tools.rbac import Identity
 from tools.registry import can_run, spec
+from tools.results import ExportData, Shared, shared
 
 
 def build(
@@ -26,14 +28,16 @@ def build(
     API validates it into the model on the way out). Not validated here: a listing's table has up to
     1,000 rows and this runs on every turn (tests/api/test_answer_payload.py validates real answers)."""
     data = (result or {}).get("data") or {}
+    common = shared(data)
     ok = (result or {}).get("status") == "success"
-    tables = [data["table"]] if isinstance(data.get("table"), dict) else list(data.get("tables") or [])
-    ticket = data.get("ticket") if isinstance(data.get("ticket"), dict) else None
+    table, ticket = common["table"], common["ticket"]
+    tables = [table] if isinstance(table, dict) else list(common["tables"] or [])
+    ticket = ticket if isinstance(ticket, dict) else None
     payload: dict[str, Any] = {"text": text, "status": status, "tool": tool, "tables": tables if ok else []}
     optional = {
-        "chart": data.get("figure") if ok else None,
+        "chart": common["figure"] if ok else None,
         "interpretation": interpretation or None,
-        "records": _records(tool, data, record_key, tables) if ok else None,
+        "records": _records(tool, common, record_key, tables) if ok else None,
         "export": _export(data) if ok else None,
         "ticket": {k: ticket.get(k) for k in ("ticket_id", "title", "status")} if ok and ticket else None,
     }
@@ -71,32 +75,32 @@ def next_actions(
     return out
 
 
-def _records(
-    tool: str | None, data: dict[str, Any], key: str | None, tables: list[dict[str, Any]]
-) -> dict[str, Any] | None:
+def _records(tool: str | None, data: Shared, key: str | None, tables: list[dict[str, Any]]) -> dict[str, Any] | None:
     """A listing's record keys: those of the rows it shows (the thread keeps them all for "these")."""
     declared = spec(tool) if tool else None
-    if declared is None or not declared.record_set or data.get("keys") is None:
+    if declared is None or not declared.record_set or data["keys"] is None:
         return None
     keys = list(data["keys"])
     shown = min(len(keys), max((len(t["rows"]) for t in tables), default=len(keys)))
     return {
-        "dataset": data.get("dataset") or "invoices",
+        "dataset": data["dataset"] or "invoices",
         "key": key,
         "keys": keys[:shown],
-        "complete": bool(data.get("keys_complete", True)) and shown == len(keys),
+        "complete": data["keys_complete"] is not False and shown == len(keys),
     }
 
 
-def _export(data: dict[str, Any]) -> dict[str, Any] | None:
+def _export(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """An export's download (export_report, export_conversation: ExportData)."""
     if not (data.get("export_id") and data.get("url")):
         return None
+    export = cast(ExportData, data)
     return {
-        "export_id": data["export_id"],
-        "format": data.get("format") or "",
-        "title": data.get("title") or "",
-        "rows": data.get("rows"),
-        "url": data["url"],
+        "export_id": export["export_id"],
+        "format": export["format"] or "",
+        "title": export["title"] or "",
+        "rows": export["rows"],
+        "url": export["url"],
     }
 
 

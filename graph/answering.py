@@ -15,6 +15,7 @@ from tools.notifications import mark_notifications_read
 from tools.queries import KEY_CAP
 from tools.rbac import Identity
 from tools.registry import tools_where
+from tools.results import shared
 
 from . import responses
 from .answer import build as build_answer, stored
@@ -81,7 +82,7 @@ class Answering:
 
     def _record_key(self, ident: Identity | None, result: Any) -> str | None:
         """The key column of a listing's dataset (invoice_number), from the data model."""
-        dataset = ((result or {}).get("data") or {}).get("dataset")
+        dataset = shared((result or {}).get("data"))["dataset"]
         if ident is None or not dataset:
             return None
         ds = self.s.tool_context(ident).data_model.datasets.get(dataset)
@@ -111,19 +112,19 @@ class Answering:
         calls = state.get("tool_calls") or []
         tool = calls[-1]["tool"] if calls else None
         params = calls[-1]["params"] if calls else None
-        data = result.get("data") or {}
+        data = shared(result.get("data"))
         writes = tools_where(writes=True)
         ref = None
         if result.get("status") == "success":
             ref = {
                 "tool": tool,
-                "dataset": data.get("dataset"),
-                "keys": list(data.get("keys") or [])[:KEY_CAP],
-                "keys_complete": data.get("keys_complete", True),
-                "query": data.get("query"),
+                "dataset": data["dataset"],
+                "keys": list(data["keys"] or [])[:KEY_CAP],
+                "keys_complete": data["keys_complete"] is not False,
+                "query": data["query"],
                 "params": {k: v for k, v in (params or {}).items() if k != "invoice_numbers"},
-                "ticket_id": data.get("ticket_id"),
-                "export_id": data.get("export_id"),
+                "ticket_id": data["ticket_id"],
+                "export_id": data["export_id"],
             }
         context = state.get("context") or {}
         # the user has been told about these updates: don't welcome them with the same news again

@@ -18,6 +18,7 @@ from langgraph.types import interrupt
 from tools.rbac import Identity, UnknownUser
 from tools.queries import FILTER_KEYS, keys_for
 from tools.registry import can_run, denial_message, run_tool, spec, tools_where
+from tools.results import shared
 from tools.vendors import workspace_customer_names, workspace_lookups, workspace_vendor_names
 from tools.toolnames import ANALYZE_DATA, EXPORT_REPORT, RUN_TEMPLATE
 from memory.references import Resolution
@@ -363,7 +364,8 @@ class Nodes(Answering):
     def act(self, state: AgentState, config: RunnableConfig) -> dict[str, Any]:
         """Tool calls, through the registry (which checks the role again)."""
         tctx = self.s.tool_context(self.caller(config))
-        calls, update, last = [], {}, None
+        calls, last = [], None
+        update: dict[str, Any] = {}
         record_sets = tools_where(record_set=True)
         confirmation = state.get("confirmation")
         confirmed = confirmation.get("id") if confirmation else None
@@ -394,19 +396,19 @@ class Nodes(Answering):
             }
             if res.status != "success":
                 break
-            data = res.data
-            if step["tool"] in record_sets and data.get("keys") is not None or data.get("kind") and data.get("query"):
+            data = shared(res.data)
+            if step["tool"] in record_sets and data["keys"] is not None or data["kind"] and data["query"]:
                 update["last_result"] = {
                     "tool": step["tool"],
-                    "dataset": data.get("dataset", "invoices"),
-                    "keys": list(data.get("keys") or []),
-                    "keys_complete": data.get("keys_complete", True),
-                    "query": data.get("query") or {},
+                    "dataset": data["dataset"] or "invoices",
+                    "keys": list(data["keys"] or []),
+                    "keys_complete": data["keys_complete"] is not False,
+                    "query": data["query"] or {},
                     "params": {k: v for k, v in step["params"].items() if k != "invoice_numbers"},
                 }
-            if data.get("ticket_id"):
+            if data["ticket_id"]:
                 update["last_ticket_id"] = data["ticket_id"]
-            if data.get("export_id"):
+            if data["export_id"]:
                 update["last_export_id"] = data["export_id"]
         writers = tools_where(writes=True)
         wrote = any(c["status"] == "success" and c["tool"] in writers for c in calls)

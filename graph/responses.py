@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from tools.filtering import FAILED_HINT, FIELD_SEP, MORE_RECORDS, RECORD_BULLET
+from tools.results import ListingData
 
 HELP = (
     "I can help with your finance operations. Try:\n"
@@ -27,12 +28,11 @@ def render(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int
 def listing(tool: str | None, result: dict[str, Any] | None, *, preview_rows: int = 5) -> str:
     """A listing's record lines under its words, for clients that show text only (the typed answer
     carries the same records as a table: graph/answer.py)."""
-    data = (result or {}).get("data") or {}
+    data = cast(ListingData, (result or {}).get("data") or {})  # a listing has `results` and `preview`
     if not result or result["status"] != "success" or not data.get("results") or data.get("preview") is None:
         return ""
-    lines = (
-        data.get("preview") or [FIELD_SEP.join(str(v) for v in r.values() if v is not None) for r in data["results"]]
-    )[:preview_rows]
+    lines = data["preview"] or [FIELD_SEP.join(str(v) for v in r.values() if v is not None) for r in data["results"]]
+    lines = lines[:preview_rows]
     text = "\n" + "\n".join(RECORD_BULLET + line for line in lines)
     if data["returned"] > preview_rows:
         text += "\n" + MORE_RECORDS.format(data["filtered_records"] - preview_rows)

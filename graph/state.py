@@ -16,6 +16,8 @@ from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 from typing import NotRequired  # pydantic needs this one on 3.11 (LangServe schemas)
 
+from schema.formats import Format
+
 from .intent import IntentKind
 
 
@@ -49,6 +51,8 @@ class Part(TypedDict):
     source: PartSource  # the words of this message, an earlier turn, or a default
     why: NotRequired[str]  # carried: "follow-up" or "'these' = your last result"; default: which default
     kept: NotRequired[list[int]]  # a list part from this message: the items kept from the last question
+    format: NotRequired[Format]  # the data model's format of what it holds (min_amount: money; tools/tables.py)
+    formats: NotRequired[dict[str, Format]]  # filters / where: each field's format
 
 
 class Choice(TypedDict):

@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, func, select
 from business_data.appdb import Notification, Ticket
 from tools.detectors.store import list_findings, summarise
 from tools.rbac import Identity
+from tools.results import TicketRecord
 from tools.tickets import followed_by, ticket_dict
 from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA
 
@@ -65,7 +66,7 @@ class WorkingContext(TypedDict):
     recent_turns: list[dict[str, Any]]  # this thread's latest turns (episodic turn_dict), newest first
     last_results: list[ResultRef]  # the newest result sets, across threads
     related: list[dict[str, Any]]  # related earlier turns (semantic search: text, thread_id, score, ...)
-    open_tickets: list[dict[str, Any]]  # the caller's own or followed tickets, not closed (tools.tickets.ticket_dict)
+    open_tickets: list[TicketRecord]  # the caller's own or followed tickets, not closed (tools.tickets.ticket_dict)
     unread_notifications: list[Notice]
     usage: dict[str, Any]  # most-used tools, vendors, datasets (`usage`)
     welcome: str | None  # the "welcome back" line, once per return

@@ -6,6 +6,7 @@ import re
 from datetime import datetime, UTC
 
 from business_data import clock
+from tools.results import TicketRecord
 
 _WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 _MONTHS = [
@@ -104,8 +105,8 @@ _STATUS_WORDS = {
 def welcome_line(
     *,
     notifications: list[dict],
-    tickets: dict[str, dict],
-    open_tickets: list[dict],
+    tickets: dict[str, TicketRecord],
+    open_tickets: list[TicketRecord],
     last_results: list[dict],
     now: datetime | None = None,
 ) -> str | None:

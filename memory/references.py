@@ -19,6 +19,7 @@ from business_data.db import session_scope
 from business_data.appdb import Export, Ticket
 from tools.exports import find_export
 from tools.rbac import Identity
+from tools.results import TicketRecord
 from tools.tickets import find_visible_ticket, ticket_dict, ticket_id_or_none, visible_to
 from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA
 
@@ -188,14 +189,14 @@ class ReferenceResolver:
         return {"params": params, "source": source}
 
     # -- tickets ----------------------------------------------------------------------------------
-    def _visible_ticket(self, identity: Identity, ticket_id: str) -> dict | None:
+    def _visible_ticket(self, identity: Identity, ticket_id: str) -> TicketRecord | None:
         with session_scope(self.engine) as s:
             t = find_visible_ticket(s, identity, ticket_id)
             return ticket_dict(t) if t else None
 
     def _visible_with(
         self, identity: Identity, statuses: tuple[str, ...], limit: int, *, by_update: bool = True
-    ) -> list[dict]:
+    ) -> list[TicketRecord]:
         """The visible tickets with these statuses: most recently updated first (by_update), else newest first."""
         order = (Ticket.updated_at.desc(), Ticket.id.desc()) if by_update else (Ticket.id.desc(),)
         with session_scope(self.engine) as s:
@@ -209,7 +210,7 @@ class ReferenceResolver:
                 )
             ]
 
-    def _fixed_ticket(self, identity: Identity, state: dict) -> dict | None:
+    def _fixed_ticket(self, identity: Identity, state: dict) -> TicketRecord | None:
         """ "The fixed one": this thread's ticket if it is resolved, else the most recently resolved (then closed) one."""
         last = state.get("last_ticket_id")
         if last:

@@ -6,6 +6,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .formats import Format
+
 
 class InterpretationPart(BaseModel):
     """One part of what runs (a filter, the dataset, "these" records) and where it came from."""
@@ -17,6 +19,15 @@ class InterpretationPart(BaseModel):
     kept: list[int] | None = Field(
         None,
         description="a list part (filters, group_by) of this message: which items were kept from the last question",
+    )
+    format: Format | None = Field(
+        None,
+        description="the data model's format of what the part holds (min_amount: money, limit: count, "
+        "date_from: date); write the value by it",
+    )
+    formats: dict[str, Format] | None = Field(
+        None,
+        description="a part of several fields (filters, where): each field's format, by field name",
     )
 
 

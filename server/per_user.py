@@ -14,6 +14,7 @@ current workspace), exactly as their own requests would read it.
 from __future__ import annotations
 
 import re
+from typing import cast
 
 from fastapi import APIRouter, HTTPException, Path, Query
 from starlette.concurrency import run_in_threadpool
@@ -21,6 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from graph.runs import checkpoint_thread
 from tools.rbac import Identity
 from tools.registry import run_tool
+from tools.results import TicketsData
 from tools.toolnames import VIEW_TICKETS
 
 from .conversation import pending_question
@@ -121,4 +123,5 @@ def tickets_of(services, identity: Identity, user_id: str, status: str | None) -
     user = user_in_path(services, identity, user_id, "tickets")
     result = run_tool(VIEW_TICKETS, {"status": status} if status else {}, services.tool_context(user))
     raise_for_tool_result(result)
-    return {"user_id": user.user_id, "tickets": result.data["tickets"], "count": len(result.data["tickets"])}
+    tickets = cast(TicketsData, result.data)["tickets"]
+    return {"user_id": user.user_id, "tickets": tickets, "count": len(tickets)}

@@ -5,6 +5,7 @@ Handlers that read the database are plain `def` (FastAPI runs them in the thread
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
 from fastapi import APIRouter, HTTPException, Path as PathParam, Query, Request
 from fastapi.responses import FileResponse
@@ -21,6 +22,7 @@ from tools.rbac import may_read, mine, readable_by
 from tools.registry import run_tool
 from tools.notifications import list_notifications, mark_all_read
 from tools.tickets import normalise_ticket_id, ticket_id_or_none
+from tools.results import TicketRecord, TicketsData, TicketUpdateData
 from tools.toolnames import UPDATE_TICKET, VIEW_TICKETS
 
 from .deps import CheckpointerDep, IdentityDep, ServicesDep
@@ -61,7 +63,7 @@ def _tool_or_http(name: str, params: dict, services, identity):
 def tickets(services: ServicesDep, identity: IdentityDep, status: str | None = None):
     params = {"status": status} if status else {}
     result = _tool_or_http(VIEW_TICKETS, params, services, identity)
-    return {"tickets": result.data["tickets"]}
+    return {"tickets": cast(TicketsData, result.data)["tickets"]}
 
 
 @router.get(
@@ -81,11 +83,16 @@ def ticket(
     that user sees (GET /tickets as them: the caller's own, or anyone's for an Admin; else 403)."""
     if ticket_id_or_none(ticket_id) is None and is_user_id(ticket_id):
         return tickets_of(services, identity, ticket_id, status)
-    result = _tool_or_http(VIEW_TICKETS, {"ticket_id": ticket_id}, services, identity)
-    if not result.data["tickets"]:
-        raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
-    found = result.data["tickets"][0]
+    found = _one_ticket(ticket_id, services, identity)
     return {**found, "history": _ticket_history(services.app, found["ticket_id"])}
+
+
+def _one_ticket(ticket_id: str, services, identity) -> TicketRecord:
+    """The ticket if the caller may see it, else 404."""
+    data = cast(TicketsData, _tool_or_http(VIEW_TICKETS, {"ticket_id": ticket_id}, services, identity).data)
+    if not data["tickets"]:
+        raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
+    return data["tickets"][0]
 
 
 def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
@@ -121,16 +128,13 @@ def _ticket_history(app_engine, ticket_id: str) -> list[dict]:
 )
 def ticket_assignees(ticket_id: str, services: ServicesDep, identity: IdentityDep):
     """Who a ticket you can see may be assigned to: the active users of its workspace."""
-    result = _tool_or_http(VIEW_TICKETS, {"ticket_id": ticket_id}, services, identity)
-    if not result.data["tickets"]:
-        raise HTTPException(404, f"I can't find ticket {normalise_ticket_id(ticket_id)} among the tickets you can see.")
-    found = result.data["tickets"][0]
+    found = _one_ticket(ticket_id, services, identity)
     with session_scope(services.app) as s:
         q = select(User.user_id, User.display_name, User.role).where(
             User.workspace_id == found["workspace_id"], User.active.is_(True)
         )
         users = [{"user_id": u, "display_name": n, "role": r} for u, n, r in s.execute(q.order_by(User.display_name))]
-    return {"ticket_id": found["ticket_id"], "assignee": found.get("assignee"), "users": users}
+    return {"ticket_id": found["ticket_id"], "assignee": found["assignee"], "users": users}
 
 
 @router.patch(
@@ -158,7 +162,8 @@ def patch_ticket(ticket_id: str, body: TicketPatch, services: ServicesDep, ident
             raise Invalid(("body", "assignee"), "give a user id, or null to unassign")
         params["assignee"] = body.assignee or ""  # the tool's '' unassigns
     result = _tool_or_http(UPDATE_TICKET, params, services, identity)
-    return {**result.data["ticket"], "notified": result.data.get("notified", []), "message": result.message}
+    data = cast(TicketUpdateData, result.data)
+    return {**data["ticket"], "notified": data["notified"], "message": result.message}
 
 
 @router.get(

@@ -244,6 +244,7 @@ TOOLS = [
         "period comparisons and trends over a dataset of the data model, with a table and a chart.",
         AnalyzeParams,
         analyze_data,
+        data_type=AnalysisData,
         roles=("Viewer", "Manager", "Admin"),
         action="analyse data",
         step="Added up {scope}, {ms}.",

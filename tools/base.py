@@ -133,3 +133,5 @@ class ToolSpec:
     takes_thread: bool = False  # works on the conversation itself: the chat fills its `thread_id`
     # the next steps its result allows, given the params it ran with and its data (graph/answer.py)
     next_steps: Callable[[dict[str, Any], dict[str, Any]], list[NextStep]] | None = None
+    # the TypedDict of its successful result's `data` (tools/results.py); the registry refuses a tool without one
+    data_type: type | None = None

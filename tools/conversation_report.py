@@ -21,6 +21,7 @@ from business_data.appdb import Export, MemoryTurn
 from business_data.db import session_scope
 
 from .base import Source, ToolContext, ToolError, ToolNotFound, ToolResult, ToolSpec
+from .results import ExportData
 
 TABLE_ROWS = 15  # an answer's table in the PDF: its first rows (the answer says how many there were)
 CHART_BARS = 12
@@ -122,18 +123,19 @@ def export_conversation(ctx: ToolContext, p: ConversationParams) -> ToolResult:
             Path(f).unlink(missing_ok=True)
         raise
     n = len(items)
+    data: ExportData = {
+        "export_id": export_id,
+        "format": "pdf",
+        "rows": n,
+        "url": f"/exports/{export_id}/download",
+        "title": title,
+        "filename": f"finkraft-conversation-{export_id[:8]}.pdf",
+        "dataset": "conversation",
+    }
     return ToolResult(
         status="success",
         message=f"Your PDF of this conversation is ready: {n} question{'s' if n != 1 else ''} with their answers.",
-        data={
-            "export_id": export_id,
-            "format": "pdf",
-            "rows": n,
-            "url": f"/exports/{export_id}/download",
-            "title": title,
-            "filename": f"finkraft-conversation-{export_id[:8]}.pdf",
-            "dataset": "conversation",
-        },
+        data=dict(data),
         sources=[Source(table="memory_turns", filters={"conversation": p.thread_id}, rows=2 * n)],
     )
 
@@ -144,6 +146,7 @@ TOOLS = [
         "Save this conversation as a PDF: each question and answer with its time, tables and charts.",
         ConversationParams,
         export_conversation,
+        data_type=ExportData,
         roles=("Manager", "Admin"),
         action="export reports",
         step="Wrote a PDF of this conversation, {ms}.",

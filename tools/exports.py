@@ -20,6 +20,7 @@ from .periods import PeriodError, date_range, period_label
 from .queries import FilterParams, select_rows
 from .rbac import Identity, readable_by
 from .report_files import WRITERS
+from .results import ReportData
 from .semantic import SemanticQuery, problem_text
 from .tickets import get_visible_ticket, normalise_ticket_id
 
@@ -62,7 +63,7 @@ def report_title(p: ExportParams, r: dict, count: int, today) -> str:
 
 
 def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
-    ticket = None
+    ticket: dict[str, Any] | None = None
     if p.ticket_id:
         tid = normalise_ticket_id(p.ticket_id)
         with session_scope(ctx.app) as s:
@@ -143,20 +144,21 @@ def export_report(ctx: ToolContext, p: ExportParams) -> ToolResult:
     )
     if r["matched"] > len(rows):
         msg += f" (limited to the first {len(rows)} of {r['matched']:,})"
+    data: ReportData = {
+        "export_id": export_id,
+        "format": p.format,
+        "rows": len(rows),
+        "url": url,
+        "title": title,
+        "filename": f"finkraft-{dataset}-{export_id[:8]}.{p.format}",
+        "keys": r["keys"],
+        "dataset": dataset,
+        "ticket_id": ticket["ticket_id"] if ticket else None,
+    }
     return ToolResult(
         status="success",
         message=msg,
-        data={
-            "export_id": export_id,
-            "format": p.format,
-            "rows": len(rows),
-            "url": url,
-            "title": title,
-            "filename": f"finkraft-{dataset}-{export_id[:8]}.{p.format}",
-            "keys": r["keys"],
-            "dataset": dataset,
-            "ticket_id": ticket["ticket_id"] if ticket else None,
-        },
+        data=dict(data),
         sources=[Source(table=dataset, filters=r["filters"], rows=len(rows))],
     )
 
@@ -215,6 +217,7 @@ TOOLS = [
         "Export records as a CSV, XLSX or PDF report you can download.",
         ExportParams,
         export_report,
+        data_type=ReportData,
         roles=("Manager", "Admin"),
         action="export reports",
         step="Wrote a {format} file of {rows} rows from {scope}, {ms}.",

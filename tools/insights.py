@@ -17,6 +17,7 @@ from business_data.appdb import Finding, utcnow
 from .base import Source, ToolContext, ToolError, ToolResult, ToolSpec
 from .detectors import BY_NAME, detect
 from .detectors.store import list_findings, record, summarise
+from .results import InsightsData
 
 REFRESH = timedelta(hours=1)
 SHOWN = 5
@@ -43,7 +44,7 @@ def _refresh(ctx: ToolContext) -> None:
 
 
 def _data(rows: list[Finding], top: Finding | None) -> dict:
-    return {
+    data: InsightsData = {
         "kind": "insights",
         "dataset": (top.query or {}).get("dataset", "invoices") if top else "invoices",
         "keys": list(top.record_keys or []) if top else [],
@@ -65,6 +66,7 @@ def _data(rows: list[Finding], top: Finding | None) -> dict:
             for f in rows
         ],
     }
+    return dict(data)
 
 
 def view_insights(ctx: ToolContext, p: InsightParams) -> ToolResult:
@@ -112,6 +114,7 @@ TOOLS = [
         "failure-rate spikes, GSTIN mismatches, overdue growth, unusual amounts, sales shortfalls; or why one is flagged.",
         InsightParams,
         view_insights,
+        data_type=InsightsData,
         roles=("Viewer", "Manager", "Admin"),
         action="view insights",
         step="Read the unusual items found in your data, {ms}; {rows} in all.",

@@ -12,6 +12,7 @@ from business_data.db import retry_on_conflict, session_scope
 
 from . import tables
 from .base import Source, ToolContext, ToolResult, ToolSpec
+from .results import NotificationItem, NotificationsData
 
 
 class ViewNotificationsParams(BaseModel):
@@ -21,7 +22,7 @@ class ViewNotificationsParams(BaseModel):
 
 
 @retry_on_conflict
-def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: bool = False) -> list[dict]:
+def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: bool = False) -> list[NotificationItem]:
     with session_scope(ctx.app) as s:
         q = select(Notification).where(
             Notification.user_id == ctx.identity.user_id, Notification.workspace_id == ctx.identity.workspace_id
@@ -29,7 +30,7 @@ def list_notifications(ctx: ToolContext, unread_only: bool = False, mark_read: b
         if unread_only:
             q = q.where(Notification.read_at.is_(None))
         items = list(s.scalars(q.order_by(Notification.id.desc()).limit(200)))
-        out = [
+        out: list[NotificationItem] = [
             {
                 "id": n.id,
                 "ticket_id": n.ticket_id,
@@ -68,10 +69,11 @@ def view_notifications(ctx: ToolContext, p: ViewNotificationsParams) -> ToolResu
         else f"{len(items)} notification{'s' if len(items) != 1 else ''} ({unread} unread): "
         + "; ".join(n["message"] for n in items[:5])
     )
+    data: NotificationsData = {"notifications": items, "unread": unread, "table": tables.notifications_table(items)}
     return ToolResult(
         status="success",
         message=msg,
-        data={"notifications": items, "unread": unread, "table": tables.notifications_table(items)},
+        data=dict(data),
         sources=[Source(table="notifications", rows=len(items))],
     )
 
@@ -102,6 +104,7 @@ TOOLS = [
         "List your notifications (ticket updates).",
         ViewNotificationsParams,
         view_notifications,
+        data_type=NotificationsData,
         roles=("Viewer", "Manager", "Admin"),
         action="view notifications",
         step="Read your notifications, {ms}; {rows} in all.",

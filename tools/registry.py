@@ -40,6 +40,8 @@ def _load() -> dict[str, ToolSpec]:
             unknown = set(spec.roles) - set(ROLES)
             if unknown:
                 raise ValueError(f"tool {spec.name} names unknown roles {sorted(unknown)}")
+            if spec.data_type is None:
+                raise ValueError(f"tool {spec.name} declares no data_type (its data's TypedDict, tools/results.py)")
             specs[spec.name] = spec
     return specs
 

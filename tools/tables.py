@@ -9,6 +9,7 @@ from typing import Any
 
 from business_data.datamodel import Dataset
 from schema.answer import Chart, Column
+from schema.formats import Format
 
 
 def column(ds: Dataset, name: str, label: str | None = None) -> Column:
@@ -27,6 +28,22 @@ def column(ds: Dataset, name: str, label: str | None = None) -> Column:
             return Column(name=name, label=words, type="boolean", format="text")
         return Column(name=name, label=words, type="string", format=d.format or "text")
     return Column(name=name, label=label or _words(name))
+
+
+def param_format(ds: Dataset, key: str) -> Format | None:
+    """The declared format of what a parameter or a query's filter holds (the interpretation's parts carry
+    it, so a client writes 50000 as ₹50,000 because the field is money): the amount bounds (min_amount,
+    max_amount) the dataset's amount, a dimension or measure its own, `limit` a count, date_from and
+    date_to a date; None for what names rather than holds a value (dataset, measures, group_by, period)."""
+    if key in ("min_amount", "max_amount"):
+        return column(ds, ds.amount).format if ds.amount else None
+    if key == "limit":
+        return "count"
+    if key in ("date_from", "date_to"):
+        return "date"
+    if key in ds.measures or key in ds.dimensions:
+        return column(ds, key).format
+    return None
 
 
 def derived(base: Column, name: str, label: str, *, percent: bool = False) -> Column:
@@ -109,7 +126,7 @@ def chart(
     ).model_dump(exclude_none=True)
 
 
-def tickets_table(tickets: list[dict[str, Any]]) -> dict[str, Any] | None:
+def tickets_table(tickets: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     """view_tickets' tickets as a table (None: no tickets)."""
     if not tickets:
         return None
@@ -119,7 +136,7 @@ def tickets_table(tickets: list[dict[str, Any]]) -> dict[str, Any] | None:
     return of_records(columns, tickets)
 
 
-def notifications_table(items: list[dict[str, Any]]) -> dict[str, Any] | None:
+def notifications_table(items: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not items:
         return None
     columns = [text("ticket_id", "ticket"), text("message", "message")]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from .base import ToolSpec
+from .results import TemplateRunData
 
 
 class TemplateParams(BaseModel):
@@ -25,6 +26,7 @@ TOOLS = [
         "Run a business template (invoice investigation, vendor analysis, monthly review).",
         TemplateParams,
         None,
+        data_type=TemplateRunData,  # built by graph/templates/common.py
         roles=("Manager", "Admin"),
         action="run business templates",
         step="Ran the steps of a business template, {ms}.",

@@ -10,6 +10,7 @@ from business_data.appdb import Notification, Ticket, TicketComment, TicketSubsc
 from business_data.db import retry_on_conflict, session_scope
 
 from .base import Source, ToolContext, ToolDenied, ToolError, ToolResult, ToolSpec
+from .results import TicketUpdateData
 from .tickets import TicketStatus, get_visible_ticket, normalise_ticket_id, ticket_dict
 
 STATUS_WORDS = {"open": "Open", "in_progress": "In progress", "resolved": "Resolved", "closed": "Closed"}
@@ -86,13 +87,19 @@ def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
         status_changed = bool(p.status) and p.status != old
         assignee_changed = new_assignee != old_assignee
         if not (status_changed or assignee_changed or comment):
-            data = ticket_dict(t)
+            same = ticket_dict(t)
+            unchanged: TicketUpdateData = {
+                "ticket": same,
+                "ticket_id": same["ticket_id"],
+                "notified": [],
+                "changed": False,
+            }
             return ToolResult(
                 status="success",
                 message=f"Nothing to change: ticket {t.ticket_id} is already {STATUS_WORDS[old]}"
                 + (f" and assigned to {old_assignee}." if old_assignee else " and not assigned to anyone."),
-                data={"ticket": data, "ticket_id": data["ticket_id"], "notified": [], "changed": False},
-                sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
+                data=dict(unchanged),
+                sources=[Source(table="tickets", filters={"ticket_id": same["ticket_id"]}, rows=1)],
             )
         if status_changed:
             t.status = p.status  # type: ignore[assignment]
@@ -126,24 +133,25 @@ def update_ticket(ctx: ToolContext, p: UpdateTicketParams) -> ToolResult:
                     Notification(user_id=new_assignee, workspace_id=t.workspace_id, ticket_id=t.ticket_id, message=text)
                 )
                 notified.append(new_assignee)
-        data = ticket_dict(t)
+        ticket = ticket_dict(t)
     parts = []
     if status_changed:
-        parts.append(f"status {old} -> {data['status']}")  # the reference scenario's wording
+        parts.append(f"status {old} -> {ticket['status']}")  # the reference scenario's wording
     if assignee_changed:
         parts.append(f"assigned to {new_assignee}" if new_assignee else f"no longer assigned to {old_assignee}")
     msg = (
-        f"Updated ticket {data['ticket_id']}: {', '.join(parts)}."
+        f"Updated ticket {ticket['ticket_id']}: {', '.join(parts)}."
         if parts
-        else f"Added your comment to ticket {data['ticket_id']}."
+        else f"Added your comment to ticket {ticket['ticket_id']}."
     )
     if notified:
         msg += f" Notified {', '.join(notified)}."
+    data: TicketUpdateData = {"ticket": ticket, "ticket_id": ticket["ticket_id"], "notified": notified, "changed": True}
     return ToolResult(
         status="success",
         message=msg,
-        data={"ticket": data, "ticket_id": data["ticket_id"], "notified": notified, "changed": True},
-        sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
+        data=dict(data),
+        sources=[Source(table="tickets", filters={"ticket_id": ticket["ticket_id"]}, rows=1)],
     )
 
 
@@ -201,6 +209,7 @@ TOOLS = [
         "Change a ticket's status or assignee, or add a comment; subscribers are notified.",
         UpdateTicketParams,
         update_ticket,
+        data_type=TicketUpdateData,
         roles=("Manager", "Admin"),
         action="update tickets",
         step="Updated ticket {ticket_id}, {ms}.",

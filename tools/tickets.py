@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row, bindparam, delete, or_, select, true
@@ -17,6 +17,7 @@ from .fixed_report import record_states
 from . import tables
 from .money import money
 from .rbac import Identity
+from .results import TicketData, TicketRecord, TicketsData
 
 TicketStatus = Literal["open", "in_progress", "resolved", "closed"]
 NO_TITLE = (
@@ -62,10 +63,10 @@ class ViewTicketsParams(BaseModel):
     ticket_id: str | None = None
 
 
-def ticket_dict(t: Ticket | Row[Any]) -> dict:
+def ticket_dict(t: Ticket | Row[Any]) -> TicketRecord:
     """A ticket (or a row of the tickets table) as the dict answers carry."""
     return {
-        "ticket_id": t.ticket_id,
+        "ticket_id": cast(str, t.ticket_id),  # set when the ticket is made: a stored ticket always has one
         "title": t.title,
         "description": t.description,
         "status": t.status,
@@ -136,16 +137,19 @@ def _already_created(ctx: ToolContext, request_key: str) -> ToolResult | None:
         ).one_or_none()
         if existing is None:
             return None
-        data = ticket_dict(existing)
+        ticket = ticket_dict(existing)
+    data: TicketData = {"ticket": ticket, "ticket_id": ticket["ticket_id"], "repeated": True}
     return ToolResult(
         status="success",
-        message=f'Created ticket {data["ticket_id"]}: "{data["title"]}".',
-        data={"ticket": data, "ticket_id": data["ticket_id"], "repeated": True},
-        sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
+        message=f'Created ticket {ticket["ticket_id"]}: "{ticket["title"]}".',
+        data=dict(data),
+        sources=[Source(table="tickets", filters={"ticket_id": ticket["ticket_id"]}, rows=1)],
     )
 
 
-def _insert_ticket(ctx: ToolContext, p: CreateTicketParams, title: str, desc: str | None, numbers: list[str]) -> dict:
+def _insert_ticket(
+    ctx: ToolContext, p: CreateTicketParams, title: str, desc: str | None, numbers: list[str]
+) -> TicketRecord:
     with session_scope(ctx.app) as s:
         t = Ticket(
             request_key=p.request_key,
@@ -194,14 +198,14 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
     if p.request_key and (done := _already_created(ctx, p.request_key)) is not None:
         return done
     try:
-        data = _insert_ticket(ctx, p, title, desc, numbers)
+        ticket = _insert_ticket(ctx, p, title, desc, numbers)
     except IntegrityError:
         # a concurrent create with the same request_key won the race: answer with its ticket
         if p.request_key and (done := _already_created(ctx, p.request_key)) is not None:
             return done
         raise
-    data["subscribed"] = p.notify_me
-    msg = f'Created ticket {data["ticket_id"]}: "{data["title"]}"'
+    ticket["subscribed"] = p.notify_me
+    msg = f'Created ticket {ticket["ticket_id"]}: "{ticket["title"]}"'
     if numbers:
         msg += f", covering {len(numbers)} invoice{'s' if len(numbers) != 1 else ''}"
     msg += "." + (
@@ -213,11 +217,12 @@ def create_ticket(ctx: ToolContext, p: CreateTicketParams) -> ToolResult:
         if p.notify_me
         else ""
     )
+    data: TicketData = {"ticket": ticket, "ticket_id": ticket["ticket_id"]}
     return ToolResult(
         status="success",
         message=msg,
-        data={"ticket": data, "ticket_id": data["ticket_id"]},
-        sources=[Source(table="tickets", filters={"ticket_id": data["ticket_id"]}, rows=1)],
+        data=dict(data),
+        sources=[Source(table="tickets", filters={"ticket_id": ticket["ticket_id"]}, rows=1)],
     )
 
 
@@ -271,10 +276,11 @@ def view_tickets(ctx: ToolContext, p: ViewTicketsParams) -> ToolResult:
             + "; ".join(lines)
             + ("; ..." if len(tickets) > 10 else "")
         )
+    data: TicketsData = {"tickets": tickets, "count": len(tickets), "table": tables.tickets_table(tickets)}
     return ToolResult(
         status="success",
         message=msg,
-        data={"tickets": tickets, "count": len(tickets), "table": tables.tickets_table(tickets)},
+        data=dict(data),
         sources=[Source(table="tickets", filters={"status": p.status} if p.status else {}, rows=len(tickets))],
     )
 
@@ -306,6 +312,7 @@ TOOLS = [
         "Open a ticket about a set of records, optionally notifying you when it is updated or fixed.",
         CreateTicketParams,
         create_ticket,
+        data_type=TicketData,
         roles=("Manager", "Admin"),
         action="create tickets",
         step="Created ticket {ticket_id}, {ms}.",
@@ -323,6 +330,7 @@ TOOLS = [
         "List tickets (your own; an Admin sees all).",
         ViewTicketsParams,
         view_tickets,
+        data_type=TicketsData,
         roles=EVERYONE,
         action="view tickets",
         step="Looked up your tickets, {ms}; found {rows}.",

@@ -7,6 +7,7 @@ module, one line in tools.yaml, and tests/unit/test_vendor_profile.py.
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
+from typing_extensions import TypedDict
 from sqlalchemy import func, select
 
 from business_data.db import session_scope
@@ -20,6 +21,26 @@ from .vendors import resolve_vendor
 class VendorProfileParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     vendor: str = Field(..., min_length=1, max_length=200, description="the vendor's name (a close spelling is fine)")
+
+
+class VendorProfile(TypedDict):
+    vendor: str
+    gstin: str | None
+    category: str
+    state: str
+    contact_email: str | None
+    payment_terms_days: int | None
+    invoices: int
+    invoices_by_status: dict[str, int]
+    amount_by_status: dict[str, float]
+    total_amount: float
+    last_invoice_date: str | None  # ISO
+
+
+class VendorProfileData(TypedDict):
+    """What vendor_profile puts in `ToolResult.data` (its `data_type`)."""
+
+    profile: VendorProfile
 
 
 def vendor_profile(ctx: ToolContext, p: VendorProfileParams) -> ToolResult:
@@ -41,7 +62,7 @@ def vendor_profile(ctx: ToolContext, p: VendorProfileParams) -> ToolResult:
     amounts = {status: round(float(total), 2) for status, _, total, _ in by_status}
     last = max((d for *_, d in by_status if d is not None), default=None)
     total = sum(counts.values())
-    profile = {
+    profile: VendorProfile = {
         "vendor": v.name,
         "gstin": v.gstin,
         "category": v.category,
@@ -67,7 +88,7 @@ def vendor_profile(ctx: ToolContext, p: VendorProfileParams) -> ToolResult:
     return ToolResult(
         status="success",
         message=message,
-        data={"profile": profile},
+        data=dict(VendorProfileData(profile=profile)),
         sources=[
             Source(table="vendors", filters={"vendor": v.name}, rows=1),
             Source(table="invoices", filters={"vendor": v.name}, rows=total),
@@ -81,6 +102,7 @@ TOOLS = [
         "One vendor at a glance: GSTIN, category, payment terms, invoice counts and amounts by status.",
         VendorProfileParams,
         vendor_profile,
+        data_type=VendorProfileData,
         roles=("Viewer", "Manager", "Admin"),
         action="view vendor profiles",
         step="Looked up the profile of {vendor}, {ms}.",

@@ -17,8 +17,8 @@ from typing import Any
 
 import streamlit as st
 
-from .format import money
 from . import state
+from schema.formats import Format, cell
 from schema.toolnames import ANALYZE_DATA
 
 # parts that name what is read rather than a condition on it: shown, not removable
@@ -26,7 +26,6 @@ FIXED = {"dataset", "measures", "time_dimension", "order_by", "format", "invoice
 REFS = {"records": "your last result", "ticket": "that ticket", "filter": "your last filter", "report": "that report"}
 SLOT_WORDS = {"group_by": "by", "date_from": "from", "date_to": "to", "time_grain": "per", "limit": "top"}
 OPS = {"eq": "", "ne": "not ", "gt": "over ", "gte": "at least ", "lt": "under ", "lte": "at most ", "in": ""}
-MONEYISH = ("amount", "value", "outstanding", "revenue", "sales", "spend")
 # the editor's alternatives: the tools' period names (tools/periods.py), in the words shown
 PERIODS = {
     "this_month": "this month",
@@ -61,24 +60,26 @@ def _words(value: Any) -> str:
     return str(value).replace("_", " ")
 
 
-def _value(value: Any, field: str = "") -> str:
+def _value(value: Any, fmt: Format | None = None, formats: dict[str, Format] | None = None) -> str:
+    """A part's value in words, written by the format the interpretation declares for it (money as ₹ with
+    lakh and crore, a date as DD MMM YYYY; a dict's values each by its field's format in `formats`)."""
     if isinstance(value, list):
-        return ", ".join(_value(v, field) for v in value)
+        return ", ".join(_value(v, fmt) for v in value)
     if isinstance(value, bool) or value is None:
         return _words(value)
-    if isinstance(value, (int, float)) and any(w in field for w in MONEYISH):
-        return money(value)
+    if fmt not in (None, "text") and (isinstance(value, (int, float)) or fmt == "date"):
+        return cell(value, fmt)
     if isinstance(value, dict):
-        return ", ".join(f"{_words(k)} {_value(v)}" for k, v in value.items())
+        return ", ".join(f"{_words(k)} {_value(v, (formats or {}).get(str(k)))}" for k, v in value.items())
     return _words(value)
 
 
-def _filter_label(f: Any) -> str:
+def _filter_label(f: Any, formats: dict[str, Format] | None = None) -> str:
     if not isinstance(f, dict) or "field" not in f:
         return _value(f)
     field = str(f["field"])
     op = OPS.get(str(f.get("op") or "eq"), f"{_words(f.get('op'))} ")
-    return f"{_words(field)}: {op}{_value(f.get('value'), field)}"
+    return f"{_words(field)}: {op}{_value(f.get('value'), (formats or {}).get(field))}"
 
 
 def _call_of(answer: dict, action: str) -> dict | None:
@@ -138,14 +139,14 @@ def chips(answer: dict) -> list[Chip]:
         if slot in ("filters", "group_by") and isinstance(value, list):
             carried = set(part.get("kept") or [])  # the items of this message's list kept from the last question
             for i, v in enumerate(value):
-                label = _filter_label(v) if slot == "filters" else f"by: {_words(v)}"
+                label = _filter_label(v, part.get("formats")) if slot == "filters" else f"by: {_words(v)}"
                 item_kept = kept or i in carried
                 item_why = why or ("kept from your last question" if i in carried else None)
                 removed = _without(call, slot, i) if call else None
                 dim = _dimension(slot, v)
                 out.append(Chip(label, item_kept, item_why, removed, slot, i, v.get("value") if dim else v, dim, call))
             continue
-        label = f"{SLOT_WORDS.get(slot, _words(slot))}: {_value(value, slot)}"
+        label = f"{SLOT_WORDS.get(slot, _words(slot))}: {_value(value, part.get('format'), part.get('formats'))}"
         removed = _without(call, slot, None) if call and slot not in FIXED else None
         out.append(Chip(label, kept, why, removed, slot, None, value, _dimension(slot, value), call))
     return out

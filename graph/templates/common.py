@@ -15,8 +15,8 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
-from collections.abc import Callable
+from typing import Any, cast
+from collections.abc import Callable, Mapping, Sequence
 
 from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphBubbleUp
@@ -39,6 +39,7 @@ from tools.registry import (
     run_tool,
     validate_params,
 )
+from tools.results import ExportData, StepOutcome, TemplateRunData, WrittenItem, shared
 from tools.templates import TemplateParams
 from tools.toolnames import CREATE_TICKET, FILTER_DATA, RUN_TEMPLATE
 
@@ -55,7 +56,7 @@ class TemplateState(TypedDict, total=False):
 
     plan: dict[str, Any] | None
     template_data: dict[str, Any]
-    step_statuses: list[dict[str, Any]]
+    step_statuses: list[StepOutcome]
     pending_confirmation: dict[str, Any] | None
     confirmation: dict[str, Any] | None
     response: str
@@ -272,27 +273,19 @@ class Template:
         return "; ".join(lines)
 
     def _write(self, step: Step) -> str:
-        done = step.data["written"] = []  # kept even if a later write fails
+        done: list[WrittenItem] = []
+        step.data["written"] = done  # kept even if a later write fails
         for i, w in enumerate(step.data.get("proposed") or []):
             params = w["params"]
             if w["tool"] == CREATE_TICKET and step.data.get("pending_id"):  # never two tickets for one confirmation
                 params = {**params, "request_key": f"{step.data['pending_id']}:{i}"}
             res = step.write(w["tool"], params)
-            done.append(
-                {
-                    "tool": w["tool"],
-                    "message": res.message,
-                    **{
-                        k: res.data.get(k)
-                        for k in ("ticket_id", "export_id", "url", "format", "rows")
-                        if res.data.get(k)
-                    },
-                }
-            )
-            if res.data.get("ticket_id"):
-                step.update["last_ticket_id"] = res.data["ticket_id"]
-            if res.data.get("export_id"):
-                step.update["last_export_id"] = res.data["export_id"]
+            done.append(written(w["tool"], res))
+            made = shared(res.data)
+            if made["ticket_id"]:
+                step.update["last_ticket_id"] = made["ticket_id"]
+            if made["export_id"]:
+                step.update["last_export_id"] = made["export_id"]
         return " ".join(d["message"] for d in done)
 
     def _finish(self, state: TemplateState) -> dict[str, Any]:
@@ -325,26 +318,45 @@ class Template:
             parts.append(w["message"])
         text = "\n".join(p for p in parts if p)
         status = outcome_status(statuses, None)
+        run: TemplateRunData = {
+            "template": self.name,
+            "status": status,
+            "steps": statuses,
+            "figures": data.get("figures"),
+            "written": data.get("written") or [],
+        }
         result = {
             "tool": RUN_TEMPLATE,
             "status": "success" if status == "completed" else status,
             "message": text,
-            "data": {
-                "template": self.name,
-                "status": status,
-                "steps": statuses,
-                "figures": data.get("figures"),
-                "written": data.get("written") or [],
-            },
+            "data": run,
         }
         return {"response": text, "result": result, "step_statuses": statuses}
 
-    def partial_report(self, data: dict[str, Any], statuses: list[dict[str, Any]]) -> str:
+    def partial_report(self, data: dict[str, Any], statuses: Sequence[Mapping[str, Any]]) -> str:
         done = [s for s in statuses if s["status"] == "success"]
         head = f"The {self.title} stopped at step '{data['failed_step']}'."
         if done:
             head += " These steps did complete: " + "; ".join(f"{s['step']} ({s['message']})" for s in done) + "."
         return head
+
+
+def written(tool: str, res: ToolResult) -> WrittenItem:
+    """What a template's write made (create_ticket: TicketData; export_report: ReportData), for its report."""
+    item: WrittenItem = {"tool": tool, "message": res.message}
+    made = shared(res.data)
+    if made["ticket_id"]:
+        item["ticket_id"] = made["ticket_id"]
+    if made["export_id"]:
+        export = cast(ExportData, res.data)
+        item["export_id"] = export["export_id"]
+        if export["url"]:
+            item["url"] = export["url"]
+        if export["format"]:
+            item["format"] = export["format"]
+        if export["rows"]:
+            item["rows"] = export["rows"]
+    return item
 
 
 def _next_or_finish(nxt: str):
@@ -354,7 +366,7 @@ def _next_or_finish(nxt: str):
     return edge
 
 
-def outcome_status(statuses: list[dict[str, Any]], pending: dict[str, Any] | None) -> str:
+def outcome_status(statuses: Sequence[Mapping[str, Any]], pending: dict[str, Any] | None) -> str:
     """awaiting_confirmation | failed | cancelled | completed."""
     if pending:
         return "awaiting_confirmation"

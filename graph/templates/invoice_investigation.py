@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
+from tools.results import FailuresData
 from tools.tickets import summarise_records
 
 from .common import Step, StepFailed, Template, money
@@ -31,7 +32,7 @@ def analyse_failures(step: Step) -> str:
     res = step.tool("explain_failures", {k: v for k, v in f.items() if v is not None and k != "dataset"})
     if res.status != "success":
         raise StepFailed(res.message)
-    d = res.data
+    d = cast(FailuresData, res.data)
     total, failed = d.get("total", 0), d.get("failed", 0)
     step.data["figures"] = {
         "invoices": total,
@@ -44,7 +45,7 @@ def analyse_failures(step: Step) -> str:
     step.data["failed_invoices"] = d.get("invoice_numbers", [])
     step.data["explanation"] = res.message
     return (
-        f"{failed} of {total} failed, {money(d.get('amount_at_stake', 0.0))} at stake"
+        f"{failed} of {total} failed, {money(d.get('amount_at_stake', 0.0) or 0.0)} at stake"
         if total
         else "no invoices to analyse"
     )

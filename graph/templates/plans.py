@@ -29,6 +29,7 @@ from tools.periods import PeriodError, date_range
 from tools.queries import FilterParams
 from tools.rbac import Identity, may_read
 from tools.registry import can_run, denial_message, describe_validation_error
+from tools.results import TemplateRunData
 from tools.toolnames import RUN_TEMPLATE
 
 from . import TEMPLATES, outcome_status, template_plan
@@ -181,9 +182,11 @@ async def plan_view(plan: dict[str, Any], graph, identity: Identity) -> dict[str
     if pending:
         view["question"] = pending["question"]
     else:
+        run = cast(TemplateRunData, result.get("data") or {})
         view["result"] = {
             "message": result.get("message") or values.get("response", ""),
-            **{k: v for k, v in (result.get("data") or {}).items() if k in ("figures", "written")},
+            **({"figures": run["figures"]} if "figures" in run else {}),
+            **({"written": run["written"]} if "written" in run else {}),
         }
     return view
 

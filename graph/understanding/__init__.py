@@ -23,6 +23,7 @@ import re
 
 from typing import Any
 
+from tools.tables import param_format
 from tools.toolnames import ANALYZE_DATA, FILTER_DATA
 
 from ..parser.vocabulary import vocabulary
@@ -133,6 +134,30 @@ def parts_of(
     return parts
 
 
+def with_formats(parts: list[Part], dataset: Any, model: Any = None) -> list[Part]:
+    """Each part with the data model's format of what it holds, and a part of several fields (filters,
+    where) with each field's: a client writes 50000 as ₹50,000 because the field is money."""
+    ds = vocabulary(model).model.datasets.get(str(dataset or "invoices"))
+    if ds is None:
+        return parts
+    for part in parts:
+        value = part["value"]
+        fields: list[Any] = []
+        if part["slot"] == "filters" and isinstance(value, list):
+            fields = [f.get("field") for f in value if isinstance(f, dict)]
+        elif part["slot"] == "where" and isinstance(value, dict):
+            fields = list(value)
+        else:
+            fmt = param_format(ds, part["slot"])
+            if fmt is not None:
+                part["format"] = fmt
+            continue
+        formats = {str(f): fmt for f in fields if (fmt := param_format(ds, str(f))) is not None}
+        if formats:
+            part["formats"] = formats
+    return parts
+
+
 def query_of(tool: str | None, params: dict[str, Any]) -> dict[str, Any]:
     """The semantic query inside an analyze_data call, else the filter parameters themselves."""
     return dict(params.get("query") or params) if tool == ANALYZE_DATA else dict(params)
@@ -165,7 +190,8 @@ def interpret(
     }
     if kind not in ("tool", "template"):
         return interp
-    interp["parts"] = parts_of(params, dict(intent.get("refs") or {}), standalone, previous)
+    parts = parts_of(params, dict(intent.get("refs") or {}), standalone, previous)
+    interp["parts"] = with_formats(parts, params.get("dataset"), model)
     if tool in DATA_TOOLS or kind == "template":
         interp["unused"] = unused_words(rest, params, params.get("dataset"), model, lookups)
     interp["summary"] = summary(interp)

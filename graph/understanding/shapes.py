@@ -10,6 +10,7 @@ from tools.toolnames import ANALYZE_DATA, FILTER_DATA
 from ..parser.vocabulary import vocabulary
 
 from .decision import _without_names
+from .query import query_parts, reading_of, with_query
 from .values import declared_values
 from .words import FOLLOW_CUE, ASCENDING, COUNT_WORDS, FILTER_FIELDS, PERIOD_KEYS, RANK_WORDS, ROW_MEASURES, SHARE_WORDS
 
@@ -26,15 +27,12 @@ def with_aggregate_condition(record: dict[str, Any], text: str, model: Any = Non
     """ "customers with sales over 1.1 crore", "regions above 3 crore in sales": a condition on each group's
     total, not on single rows. The router read the amount as a row filter; read it as a ranking of the
     groups (the dimension named before the condition) filtered on the dataset's default measure."""
-    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
+    r = reading_of(record, (FILTER_DATA, ANALYZE_DATA), model, default="invoices")
+    if r is None:
         return record
-    params = dict(record.get("params") or {})
-    query = dict(params.get("query") or params)
+    params, query, vocab, ds_name, ds = r
     if query.get("group_by"):
         return record
-    vocab = vocabulary(model)
-    ds_name = str(query.get("dataset") or "invoices")
-    ds = vocab.model.datasets.get(ds_name)
     if ds is None or not ds.amount or not ds.default_measure:
         return record
     low = text.lower()
@@ -109,13 +107,10 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
     ranking of the groups the question names; "what share of sales did the East make": the breakdown by
     that dimension, where each group's share of the total is shown. Only when the router's reading has no
     groups at all: a reading with groups is the router's own ranking."""
-    if record.get("kind") != "tool" or record.get("tool") not in (FILTER_DATA, ANALYZE_DATA):
+    r = reading_of(record, (FILTER_DATA, ANALYZE_DATA), model, default="invoices")
+    if r is None:
         return record
-    params = dict(record.get("params") or {})
-    query = dict(params.get("query") or params)
-    vocab = vocabulary(model)
-    ds_name = str(query.get("dataset") or "invoices")
-    ds = vocab.model.datasets.get(ds_name)
+    params, query, vocab, ds_name, ds = r
     if ds is None or not ds.default_measure:
         return record
     often = re.search(r"\b(?:most often|how often|most frequently|least often|number of times)\b", text.lower())
@@ -125,8 +120,7 @@ def with_ranking_or_share(record: dict[str, Any], text: str, model: Any = None) 
         if counts and old and old != counts[0]:  # "which method do we use most often": a count, not a value
             query["measures"] = [counts[0]]
             query["order_by"] = [str(o).replace(old, counts[0]) for o in query.get("order_by") or []]
-            params = {**params, "query": query} if "query" in params else query
-            return {**record, "params": params, "reason": f"{record.get('reason') or ''}; how often: a count"}
+            return with_query(record, params, query, "how often: a count")
     if query.get("group_by") or query.get("time_grain"):
         return record
     low = _without_names(text.lower(), params)  # "50% Off Mart" is a name, not a share
@@ -320,8 +314,7 @@ def with_polarity(record: dict[str, Any], text: str) -> dict[str, Any]:
     highest and best the lowest."""
     if record.get("kind") != "tool" or record.get("tool") != ANALYZE_DATA:
         return record
-    params = dict(record.get("params") or {})
-    query = dict(params.get("query") or params)
+    params, query = query_parts(record)
     measures = list(query.get("measures") or [])
     worst, best = re.search(r"\bworst\b", text), re.search(r"\bbest\b", text)
     if not measures or not (worst or best) or not BAD_IS_HIGH.search(measures[0]):
@@ -330,9 +323,4 @@ def with_polarity(record: dict[str, Any], text: str) -> dict[str, Any]:
     if query.get("order_by") == [want]:
         return record
     query["order_by"] = [want]
-    params = {**params, "query": query} if "query" in params else query
-    return {
-        **record,
-        "params": params,
-        "reason": f"{record.get('reason')}; {'worst' if worst else 'best'} {measures[0]}",
-    }
+    return with_query(record, params, query, f"{'worst' if worst else 'best'} {measures[0]}")

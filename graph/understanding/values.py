@@ -10,6 +10,7 @@ from tools.toolnames import ANALYZE_DATA, EXPORT_REPORT, FILTER_DATA
 from ..parser.patterns import TOKEN
 from ..parser.vocabulary import vocabulary
 
+from .query import query_parts, with_query
 from .words import FILTER_FIELDS, _forms
 
 NEGATION = re.compile(r"\b(?:not|non|isn't|aren't|wasn't|weren't|without|no)\s+(?:yet\s+|been\s+|be\s+)?$")
@@ -90,8 +91,7 @@ def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any
     """ "Travel vendors": the name matcher found "Vayu Travels" through the one word "travel", which is a
     declared value (vendor category Travel). When no other word of the name is in the message, the word
     was the value, not the name."""
-    params = dict(record.get("params") or {})
-    query = dict(params.get("query") or params)
+    params, query = query_parts(record)
     full = re.sub(r"(?<=\w)[’']s\b", "", full)
     words = set(TOKEN.findall(full))
     values = declared_values(full, dataset, model)
@@ -121,9 +121,10 @@ def _name_is_a_value(record: dict[str, Any], full: str, dataset: str, model: Any
         else:
             params.pop(field, None)
             params["where"] = {**dict(params.get("where") or {}), dim: value}
+    why = "a declared value, not a name"
     if record.get("tool") == ANALYZE_DATA:
-        params = {**params, "query": query} if "query" in params else query
-    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; a declared value, not a name"}
+        return with_query(record, params, query, why)
+    return {**record, "params": params, "reason": f"{record.get('reason') or ''}; {why}"}
 
 
 def _all_values(model: Any) -> set[str]:
@@ -200,27 +201,26 @@ def with_declared_values(
         if not extra:
             return record
         query["filters"] = [*(query.get("filters") or []), *({"field": k, "value": v} for k, v in extra.items())]
-        params = {**params, "query": query} if "query" in params else query
-    else:
-        dataset = params.get("dataset") or "invoices"
-        where = dict(params.get("where") or {})
-        taken = set(params) | set(where)
-        found = {**looked_up_values(text, dataset, lookups), **declared_values(text, dataset, model)}
-        extra = {k: v for k, v in found.items() if k not in taken}
-        if not extra:
-            return record
-        for k, v in extra.items():
-            if k in FILTER_FIELDS and k not in ("status",) or (k == "status" and dataset in ("invoices",)):
-                params[k] = v
-            else:
-                where[k] = v
-        said = {str(v).lower() for v in extra.values()}
-        for field in ("vendor", "customer"):  # a name passed through that is really a declared value ("by UPI")
-            if isinstance(params.get(field), str) and (
-                params[field].lower() in said or any(v in params[field].lower() and "-" in v for v in said)
-            ):  # ("code ACM-V003": the vendor code, not a vendor's name)
-                params.pop(field)
-        params = {**params, "where": where} if where else params
+        return with_query(record, params, query, f"declared values {extra}")
+    dataset = params.get("dataset") or "invoices"
+    where = dict(params.get("where") or {})
+    taken = set(params) | set(where)
+    found = {**looked_up_values(text, dataset, lookups), **declared_values(text, dataset, model)}
+    extra = {k: v for k, v in found.items() if k not in taken}
+    if not extra:
+        return record
+    for k, v in extra.items():
+        if k in FILTER_FIELDS and k not in ("status",) or (k == "status" and dataset in ("invoices",)):
+            params[k] = v
+        else:
+            where[k] = v
+    said = {str(v).lower() for v in extra.values()}
+    for field in ("vendor", "customer"):  # a name passed through that is really a declared value ("by UPI")
+        if isinstance(params.get(field), str) and (
+            params[field].lower() in said or any(v in params[field].lower() and "-" in v for v in said)
+        ):  # ("code ACM-V003": the vendor code, not a vendor's name)
+            params.pop(field)
+    params = {**params, "where": where} if where else params
     return {**record, "params": params, "reason": f"{record.get('reason') or ''}; declared values {extra}".strip("; ")}
 
 

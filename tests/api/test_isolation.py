@@ -115,9 +115,11 @@ def test_admin_sees_every_ticket_and_trace(api):
     assert r.status_code == 200 and r.json()["notified"] == ["gita"]
     assert any(n["ticket_id"] == gita_t for n in api.gita.get("/notifications").json()["notifications"])
 
+    maya_trace = chat(api.maya, "show my tickets", "iso-admin-maya")["trace_id"]  # a trace in each workspace
     gita_trace = chat(api.gita, "show my tickets", "iso-admin")["trace_id"]
     users = {t["user_id"] for t in api.admin.get("/traces", params={"limit": 200}).json()["traces"]}
     assert {"maya", "gita"} <= users
+    assert api.admin.get(f"/traces/{maya_trace}").json()["user_id"] == "maya"
     assert api.admin.get(f"/traces/{gita_trace}").json()["user_id"] == "gita"
     r = execute(api.admin, "filter_data", workspace="globex", vendor="IndiSky")
     assert r.status_code == 200 and all(

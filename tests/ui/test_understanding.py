@@ -357,3 +357,24 @@ def test_changing_a_vendor_in_an_analysis_asks_again_with_that_vendor(ui_for, li
     )[0]
     data = answer["data"]
     assert data["rows"][0][data["columns"].index("total_value")] == pytest.approx(float(expected), abs=0.01)
+
+
+def test_a_chip_writes_its_value_by_the_format_the_part_declares(ui_for):
+    """The data model says what a value is, and the chip writes it so; nothing is guessed from a field's
+    name. "invoices over 50000": the amount bound is money, so ₹50,000. "regions with more than 100
+    sales": the condition is on `sales_count`, a count (the old guess by name wrote ₹100)."""
+    at = say(ui_for("maya"), "invoices over 50000")
+    answer = at.session_state["messages"][-1]["answer"]
+    bound = next(p for p in answer.interpretation.parts if p.slot == "min_amount")
+    assert (bound.value, bound.format) == (50000, "money")
+    assert "min amount: ₹50,000 ✕" in [b.label for b in chip_buttons(at)]
+
+    at = say(at, "regions with more than 100 sales")
+    answer = at.session_state["messages"][-1]["answer"]
+    condition = next(p for p in answer.interpretation.parts if p.slot == "filters")
+    assert condition.formats == {"sales_count": "count"}
+    labels = [b.label for b in chip_buttons(at)]
+    assert "sales count: over 100 ✕" in labels and not any("₹100" in label for label in labels)
+
+    at = say(at, "customers with sales over 1.1 crore")  # money as the answers write it: lakh and crore
+    assert "sales value: over ₹1.1 crore ✕" in [b.label for b in chip_buttons(at)]
