@@ -17,6 +17,7 @@ from sqlalchemy import Table, bindparam, func, select
 from business_data.appdb import Notification, Ticket
 from tools.detectors.store import list_findings, summarise
 from tools.rbac import Identity
+from tools.registry import spec
 from tools.results import TicketRecord
 from tools.tickets import followed_by, ticket_dict
 from tools.toolnames import EXPLAIN_FAILURES, EXPORT_REPORT, FILTER_DATA
@@ -184,6 +185,12 @@ _ELSEWHERE = (
 )
 
 
+def _topic(tool: str) -> str:
+    """A tool as "What I ask about" lists it: its declared topic ("lists of records")."""
+    declared = spec(tool)
+    return declared.topic if declared is not None and declared.topic else tool.replace("_", " ")
+
+
 def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = None, scan: int = 200) -> dict:
     """Simple patterns over the user's last `scan` tool exchanges: most-used tools, vendors, datasets
     (ties: the most recently used first)."""
@@ -203,7 +210,7 @@ def usage(episodic: EpisodicMemory, identity: Identity, thread_id: str | None = 
             datasets[ds] += n
     top = lambda c: [{"name": k, "count": v} for k, v in c.most_common(3)]  # noqa: E731
     return {
-        "tools": top(tools),
+        "tools": [{**t, "label": _topic(t["name"])} for t in top(tools)],
         "vendors": top(vendors),
         "datasets": top(datasets),
         "exchanges": sum(tools.values()),

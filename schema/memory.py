@@ -13,6 +13,7 @@ from .tickets import Ticket
 class CountedName(BaseModel):
     name: str
     count: int
+    label: str | None = Field(None, description="tools: what the tool is asked for, in words (its declared topic)")
 
 
 class UsagePatterns(BaseModel):

@@ -247,6 +247,7 @@ TOOLS = [
         data_type=AnalysisData,
         roles=("Viewer", "Manager", "Admin"),
         action="analyse data",
+        topic="totals, breakdowns and trends",
         step="Added up {scope}, {ms}.",
         progress="analysing {dataset}…",
         phrases=(

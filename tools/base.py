@@ -111,6 +111,7 @@ class ToolSpec:
     func: Callable[[ToolContext, Any], ToolResult] | None
     roles: tuple[str, ...]  # who may run it (Viewer, Manager, Admin)
     action: str  # "create tickets": in "as a Viewer you can't create tickets"
+    topic: str = ""  # what people ask it for, in a few words ("lists of records"): "What I ask about" lists it
     progress: str = ""  # what POST /chat/stream says while it runs: "reading {dataset}…" ({dataset}: its parameter)
     writes: bool = False  # changes something others can see
     confirm: bool = False  # asks yes/no before it runs (it notifies or is seen by others)

@@ -149,6 +149,7 @@ TOOLS = [
         data_type=ExportData,
         roles=("Manager", "Admin"),
         action="export reports",
+        topic="conversation PDFs",
         step="Wrote a PDF of this conversation, {ms}.",
         writes=True,
         confirm=False,

@@ -220,6 +220,7 @@ TOOLS = [
         data_type=ReportData,
         roles=("Manager", "Admin"),
         action="export reports",
+        topic="exports",
         step="Wrote a {format} file of {rows} rows from {scope}, {ms}.",
         progress="writing the export file",
         writes=True,

@@ -117,6 +117,7 @@ TOOLS = [
         data_type=InsightsData,
         roles=("Viewer", "Manager", "Admin"),
         action="view insights",
+        topic="unusual items",
         step="Read the unusual items found in your data, {ms}; {rows} in all.",
         phrases=("anything unusual this week?", "why is this flagged?", "what needs my attention?"),
     ),

@@ -107,6 +107,7 @@ TOOLS = [
         data_type=NotificationsData,
         roles=("Viewer", "Manager", "Admin"),
         action="view notifications",
+        topic="ticket news",
         step="Read your notifications, {ms}; {rows} in all.",
         progress="reading your notifications",
         phrases=("any updates?",),

@@ -29,6 +29,7 @@ TOOLS = [
         data_type=TemplateRunData,  # built by graph/templates/common.py
         roles=("Manager", "Admin"),
         action="run business templates",
+        topic="investigations and reviews",
         step="Ran the steps of a business template, {ms}.",
         writes=True,
         phrases=("investigate the IndiSky failures", "vendor analysis for Metro Cabs", "do the monthly review"),

@@ -212,6 +212,7 @@ TOOLS = [
         data_type=TicketUpdateData,
         roles=("Manager", "Admin"),
         action="update tickets",
+        topic="ticket updates",
         step="Updated ticket {ticket_id}, {ms}.",
         progress="updating the ticket",
         writes=True,

@@ -105,6 +105,7 @@ TOOLS = [
         data_type=VendorProfileData,
         roles=("Viewer", "Manager", "Admin"),
         action="view vendor profiles",
+        topic="vendor profiles",
         step="Looked up the profile of {vendor}, {ms}.",
         phrases=("vendor profile for IndiSky", "tell me about Metro Cabs"),
         slots=(("vendor", "vendor"),),

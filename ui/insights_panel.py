@@ -8,35 +8,6 @@ import streamlit as st
 from .format import short
 from .localtime import local
 from .state import api, ask, cached, signed_in
-from schema.toolnames import (
-    ANALYZE_DATA,
-    CREATE_TICKET,
-    EXPLAIN_FAILURES,
-    EXPORT_CONVERSATION,
-    EXPORT_REPORT,
-    FILTER_DATA,
-    RUN_TEMPLATE,
-    UPDATE_TICKET,
-    VENDOR_PROFILE,
-    VIEW_INSIGHTS,
-    VIEW_NOTIFICATIONS,
-    VIEW_TICKETS,
-)
-
-TOOL_WORDS = {
-    FILTER_DATA: "lists of records",
-    EXPLAIN_FAILURES: "why invoices failed",
-    ANALYZE_DATA: "totals, breakdowns and trends",
-    EXPORT_REPORT: "exports",
-    EXPORT_CONVERSATION: "conversation PDFs",
-    CREATE_TICKET: "new tickets",
-    UPDATE_TICKET: "ticket updates",
-    VIEW_TICKETS: "your tickets",
-    VIEW_NOTIFICATIONS: "ticket news",
-    VENDOR_PROFILE: "vendor profiles",
-    VIEW_INSIGHTS: "unusual items",
-    RUN_TEMPLATE: "investigations and reviews",
-}
 
 
 def render() -> None:
@@ -57,10 +28,7 @@ def render() -> None:
         )
         for items, label in ((usage.tools, "Most asked for"), (usage.vendors, "Vendors"), (usage.datasets, "Data")):
             if items:
-                words = [
-                    f"{TOOL_WORDS.get(i.name, i.name.replace('_', ' ')) if items is usage.tools else i.name} ({i.count})"
-                    for i in items[:4]
-                ]
+                words = [f"{i.label or i.name} ({i.count})" for i in items[:4]]
                 st.markdown(f"**{label}:** " + ", ".join(words))
         frequent = got.frequent_requests
         if frequent:

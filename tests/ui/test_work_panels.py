@@ -34,6 +34,9 @@ def test_what_i_ask_about_comes_from_insights(ui_for, live_server):
     panel = next(e for e in at.sidebar.expander if e.label == "What I ask about")
     words = "\n".join(m.value for m in panel.markdown) + "\n".join(c.value for c in panel.caption)
     assert f"{usage['usage']['requests']} question" in words and "IndiSky Airlines (" in words
+    # each tool in the words its ToolSpec declares (topic), as the API labels it
+    assert usage["usage"]["tools"][0] == {"name": "filter_data", "count": 1, "label": "lists of records"}
+    assert "**Most asked for:** lists of records (1)" in words
     asked = len(at.session_state["messages"])
     again = at.button(key="ask-again-0")
     assert frequent.startswith(again.label.rstrip("…"))

@@ -61,3 +61,9 @@ def test_no_quoted_tool_name_outside_tools_and_the_templates():
 def test_the_allowance_is_the_template_modules_not_their_package():
     assert all((ROOT / f).is_file() for f in _template_files())
     assert not any(m.startswith("graph/templates/") for m in _quoting_modules())  # common.py, plans.py ...
+
+
+def test_every_tool_says_what_people_ask_it_for():
+    """ "What I ask about" lists a user's most used tools in the words each ToolSpec declares (`topic`)."""
+    missing = [name for name, declared in _load().items() if not declared.topic.strip()]
+    assert not missing, f"tools without a topic: {missing}"
