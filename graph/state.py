@@ -165,17 +165,23 @@ class StepStatus(TypedDict, total=False):
     message: str
 
 
+# what a tool's data holds row by row: the rows, record keys, typed tables and charts (tools/results.py)
+ROW_DATA = frozenset({"results", "keys", "rows", "table", "tables", "chart", "figure", "previous"})
+
+
 class TurnResult(LastValue):
     """The `result` channel: whole while the turn runs (the answer, the API's `data`), saved without
-    the rows and record keys. No later turn reads them: `context` clears `result` first, and "these"
-    come from `last_result`'s keys. So a thread's checkpoint does not carry up to 100 rows and 1,000
-    keys from one turn to the next (plans read the saved status, message and figures)."""
+    the rows, record keys, typed tables and charts. No later turn reads them: `context` clears
+    `result` first, "these" come from `last_result`'s keys, and memory keeps the answer's first rows
+    with the turn. So a thread's checkpoint does not carry up to 100 rows (twice: as records and as
+    the typed table) and 1,000 keys from one turn to the next (plans read the saved status, message
+    and figures)."""
 
     def checkpoint(self) -> Any:
         value = super().checkpoint()
         data = value.get("data") if isinstance(value, dict) else None
-        if isinstance(data, dict) and ("results" in data or "keys" in data):
-            return {**value, "data": {k: v for k, v in data.items() if k not in ("results", "keys")}}
+        if isinstance(data, dict) and not ROW_DATA.isdisjoint(data):
+            return {**value, "data": {k: v for k, v in data.items() if k not in ROW_DATA}}
         return value
 
 

@@ -30,7 +30,8 @@ class ChatResponse(BaseModel):
     tool_calls: list[ChatToolCall]
     data: dict[str, Any] = Field(
         description="the last tool's result: for filter_data {filtered_records, "
-        "total_records, results}; for export_report {export_id, format, rows, url}"
+        "total_records, results}; for export_report {export_id, format, rows, url}. Its typed tables, chart "
+        "and record keys are in `answer` (tables, chart, records), not repeated here"
     )
     status: str = Field(description="success, error, denied, needs_clarification, awaiting_confirmation or answered")
     welcome: str | None = Field(

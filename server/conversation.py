@@ -26,6 +26,10 @@ from .metrics import CHAT_TURNS, record_tool_calls, record_unsaved
 from .threads import forget_titles
 
 THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
+# what /chat's `data` leaves to `answer`: the record keys (answer.records keeps the shown ones) and the
+# tool's typed table, tables and chart (answer.tables and answer.chart), so a listing's rows are not sent
+# three times (data.results, data.table, answer.tables); POST /execute_tool keeps them in its `data`
+IN_ANSWER = frozenset({"keys", "table", "tables", "figure"})
 
 
 async def is_waiting(graph, config) -> bool:
@@ -149,8 +153,7 @@ async def chat_turn(
     if out.get("forgotten_threads"):
         await run_in_threadpool(forget_titles, services.app, identity, out["forgotten_threads"])
     record_tool_calls(calls)
-    data = dict(result.get("data") or {})
-    data.pop("keys", None)
+    data = {k: v for k, v in (result.get("data") or {}).items() if k not in IN_ANSWER}
     status = result.get("status")
     success = not interrupts and status in (None, "success") and not (out.get("context") or {}).get("error")
     CHAT_TURNS.labels(

@@ -147,3 +147,20 @@ def test_a_resumed_conversation_gets_its_tables_and_chart_back(api):
     assert listing is not None and analysis is not None
     assert kept[0].tables[0].rows == listing.tables[0].rows  # type: ignore[union-attr]
     assert kept[1].tables == analysis.tables and kept[1].chart == analysis.chart  # type: ignore[union-attr]
+
+
+def test_a_listing_is_sent_once_as_records_and_once_as_its_typed_table(api):
+    """/chat's `data` keeps the records (`results`) and leaves the typed table, chart and keys to `answer`;
+    /execute_tool, which has no `answer`, keeps its typed table."""
+    r = api.maya.post("/chat", json={"message": "pending invoices", "thread_id": "pl-once"})
+    body = r.json()
+    data, answer = body["data"], body["answer"]
+    assert data["filtered_records"] > 20 and len(data["results"]) == len(answer["tables"][0]["rows"])
+    assert not {"table", "tables", "figure", "keys"} & set(data)
+    assert answer["records"]["keys"]
+
+    chart = api.maya.post("/chat", json={"message": "total sales by region this year", "thread_id": "pl-once"}).json()
+    assert chart["answer"]["chart"] and chart["data"]["rows"] and "figure" not in chart["data"]
+
+    direct = api.maya.post("/execute_tool", json={"tool_name": "filter_data", "params": {"status": "pending"}}).json()
+    assert direct["data"]["table"]["rows"] and len(direct["data"]["table"]["rows"]) == len(direct["data"]["results"])
