@@ -21,8 +21,8 @@ log = logging.getLogger("finkraft.server")
 def _describe(errors) -> str:
     parts = []
     for e in errors:
-        if not isinstance(e, dict):  # LangServe raises RequestValidationError(["Invalid JSON body"])
-            parts.append("the body is not valid JSON" if "json" in str(e).lower() else str(e).rstrip("."))
+        if not isinstance(e, dict):  # a plain sentence about the whole body (typed by `typed_errors`)
+            parts.append(str(e).rstrip("."))
             continue
         loc = [str(x) for x in e.get("loc", []) if x not in ("body", "query", "path")]
         field = ".".join(loc) or "request body"
@@ -52,18 +52,23 @@ def field_errors(errors) -> list[dict]:
     out: list[dict[str, Any]] = []
     for e in errors:
         if not isinstance(e, dict):
-            json_error = "json" in str(e).lower()
-            out.append(
-                {
-                    "loc": ["body"],
-                    "msg": "the body is not valid JSON" if json_error else str(e).rstrip("."),
-                    "type": "json_invalid" if json_error else "value_error",
-                }
-            )
+            out.append({"loc": ["body"], "msg": str(e).rstrip("."), "type": "value_error"})
             continue
         loc = [x if isinstance(x, int | str) else str(x) for x in e.get("loc", ())]
         out.append({"loc": loc, "msg": _message(e), "type": str(e.get("type", "value_error"))})
     return out
+
+
+NOT_JSON = {"loc": ["body"], "msg": "the body is not valid JSON", "type": "json_invalid"}
+
+
+def typed_errors(exc: RequestValidationError) -> list:
+    """The request's problems, each a dict. LangServe raises `RequestValidationError(["Invalid JSON body"])`
+    from inside `except json.JSONDecodeError`: the cause, not the words, says the body was not JSON."""
+    errors = list(exc.errors())
+    if any(not isinstance(e, dict) for e in errors) and isinstance(exc.__context__, ValueError):
+        return [NOT_JSON if not isinstance(e, dict) else e for e in errors]  # JSONDecodeError, UnicodeDecodeError
+    return errors
 
 
 def invalid_request(errors) -> JSONResponse:
@@ -130,7 +135,7 @@ def raise_for_tool_result(result) -> None:
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError):
-        return invalid_request(exc.errors())
+        return invalid_request(typed_errors(exc))
 
     @app.exception_handler(ValidationError)
     async def _agent_input(request: Request, exc: ValidationError):
@@ -144,14 +149,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _http(request: Request, exc: StarletteHTTPException):
         if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
             # FastAPI's body parsing: bytes that are not text (e.g. a UTF-16 BOM then garbage)
-            return invalid_request(["Invalid JSON body"])
+            return invalid_request([NOT_JSON])
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
         if exc.status_code == 422:  # a route's own check (Invalid names the field; else the request as a whole)
             errors = getattr(exc, "errors", None) or [
                 {"loc": [], "msg": detail.removeprefix("Invalid request: ").rstrip("."), "type": "value_error"}
             ]
             return JSONResponse({"detail": detail, "errors": errors}, status_code=422)
-        if exc.status_code == 404 and detail == "Not Found":
+        if exc.status_code == 404 and "route" not in request.scope:  # the router matched no path (it sets "route")
             detail = f"There is no endpoint {request.method} {request.url.path}."
         if exc.status_code == 405:
             detail = f"{request.method} is not allowed on {request.url.path}."

@@ -77,6 +77,14 @@ def test_chat_body_that_is_not_json(api, content, ctype):
     assert error["type"] == "json_invalid" and error["loc"][0] == "body"  # (then the offset, when the parser knows it)
 
 
+@pytest.mark.parametrize("path", ["/agent/invoke", "/agent/stream", "/agent/batch"])
+def test_langserve_body_that_is_not_json(api, path):
+    """LangServe says so with the plain string "Invalid JSON body": the cause (a JSONDecodeError) types it."""
+    r = api.maya.post(path, content=b'{"input": {"messages": []},}', headers={"content-type": "application/json"})
+    [error] = invalid(r, "Invalid request: the body is not valid JSON.")
+    assert error == {"loc": ["body"], "msg": "the body is not valid JSON", "type": "json_invalid"}
+
+
 def test_unknown_fields_are_ignored_by_chat_and_execute_tool(api):
     r = api.maya.post("/chat", json={"message": "show my tickets", "thread_id": "extra-1", "colour": "red"})
     assert r.status_code == 200 and r.json()["tool_used"] == "view_tickets"
