@@ -111,7 +111,7 @@ def test_insights_count_frequent_requests_and_list_open_items(api, history):
     assert top["params"]["vendor"] == "IndiSky Airlines" and top["params"]["status"] == "failed"
     assert top["request"] == "Filter invoices for last month, vendor=IndiSky, status=failed"  # the latest wording
     usage = body["usage"]
-    assert usage["tools"][0] == {"name": "filter_data", "count": 2}
+    assert usage["tools"][0] == {"name": "filter_data", "count": 2, "label": "lists of records"}
     assert {"name": "IndiSky Airlines", "count": 2} in usage["vendors"]
     assert usage["threads"] >= 2 and usage["requests"] >= 2
     assert {"thread_id": "pu-a", "question": history} in body["open_items"]["awaiting_confirmation"]

@@ -133,9 +133,9 @@ def test_usage_counts_the_last_tool_exchanges_in_this_workspace(store):
     u = usage(store.episodic, MAYA, "u1")
     assert u["exchanges"] == 7 and u["history_elsewhere"] is False and u["_last_seen"] is None
     assert u["tools"] == [
-        {"name": "filter_data", "count": 5},
-        {"name": "export_report", "count": 1},
-        {"name": "analyze_data", "count": 1},
+        {"name": "filter_data", "count": 5, "label": "lists of records"},
+        {"name": "export_report", "count": 1, "label": "exports"},
+        {"name": "analyze_data", "count": 1, "label": "totals, breakdowns and trends"},
     ]
     # IndiSky and SkyHigh tie at 2: SkyHigh was asked about last
     assert u["vendors"] == [{"name": "SkyHigh Hotels", "count": 2}, {"name": "IndiSky Airlines", "count": 2}]
