@@ -2,14 +2,15 @@
 token; the cookie holds a random id (secrets.token_urlsafe), never the token, and only its hash is
 stored. A session ends when signed out (DELETE /auth/session revokes it here, not only in the browser),
 after `session_idle_hours` without a request, `session_max_days` after sign-in, or as soon as the
-token it was started with is revoked or expires."""
+token it was started with is revoked or expires. Rows of ended sessions are deleted a day later, when
+someone next signs in (`prune_ended`)."""
 
 from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from business_data.appdb import ApiToken, BrowserSession, User, hash_token, utcnow
 from business_data.db import session_scope
@@ -17,6 +18,7 @@ from tools.rbac import Identity
 
 SESSION_COOKIE = "finkraft_session"
 TOUCH_EVERY = timedelta(minutes=1)  # last_seen_at is written at most this often per session
+PRUNE_AFTER = timedelta(days=1)  # an ended session's row is kept this long, then deleted
 ENDED = (
     "Your browser session has ended (signed out, idle too long, past its last day, or its token was "
     "revoked); sign in again at /auth/login."
@@ -30,6 +32,7 @@ def start_session(services, token: str) -> tuple[str, datetime]:
     now = utcnow()
     expires = now + timedelta(days=services.settings.session_max_days)
     with session_scope(services.app) as s:
+        prune_ended(services, s, now)
         row = s.scalars(select(ApiToken).where(ApiToken.token_hash == hash_token(token))).one()
         s.add(
             BrowserSession(
@@ -42,6 +45,28 @@ def start_session(services, token: str) -> tuple[str, datetime]:
             )
         )
     return session_id, expires
+
+
+def prune_ended(services, s, now: datetime) -> int:
+    """Delete every user's sessions that ended more than PRUNE_AFTER ago: signed out, past
+    `expires_at`, or idle past `session_idle_hours`. Called when a session starts, in its transaction:
+    sign-ins are rare, so requests pay nothing, and the table cannot grow without sign-ins; a running
+    server needs no timer, and a server that is never restarted is still pruned (startup would not be).
+    Ended rows are kept a day so a "why was I signed out?" can still be looked at. A session whose token
+    was revoked goes at its own expiry (at most `session_max_days` later). How many rows were deleted."""
+    cutoff = now - PRUNE_AFTER
+    idle = timedelta(hours=services.settings.session_idle_hours)
+    done = s.execute(
+        delete(BrowserSession).where(
+            or_(
+                BrowserSession.revoked_at < cutoff,
+                BrowserSession.expires_at < cutoff,
+                BrowserSession.last_seen_at < cutoff - idle,
+            )
+        ),
+        execution_options={"synchronize_session": False},
+    )
+    return int(getattr(done, "rowcount", 0) or 0)
 
 
 def session_identity(services, session_id: str) -> Identity | None:

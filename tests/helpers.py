@@ -8,8 +8,11 @@ No helper answers a question unless the call site names the reply (`answer`, `tu
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 
 from dateutil.relativedelta import relativedelta
 from langgraph.types import Command
@@ -197,3 +200,37 @@ def this_month_so_far(today: date) -> tuple[tuple[date, date], tuple[date, date]
         return (first, first + relativedelta(months=1)), (before, first)
     days_before = (first - before).days
     return (first, today + relativedelta(days=1)), (before, before + relativedelta(days=min(today.day, days_before)))
+
+
+@contextmanager
+def reference_server(base: Path, name: str) -> Iterator[tuple]:
+    """`finkraft serve` (a tests/conftest.py LiveServer) on a customer's database in the reference schema
+    (FINKRAFT_DATA_MODEL=reference), built by tests/reference_db.py: with FINKRAFT_TEST_DB=postgres a new
+    PostgreSQL database `name` (dropped afterwards), else a SQLite file in `base`. (server, its database URL)."""
+    from . import reference_db
+    from .conftest import LiveServer, pg_databases, using_postgres
+
+    env = {
+        "FINKRAFT_SEMANTIC_MEMORY": "false",
+        "FINKRAFT_RATE_LIMIT": "100000/minute",
+        "FINKRAFT_DATA_MODEL": "reference",
+    }
+    created = None
+    if using_postgres():
+        pg = pg_databases()
+        created = pg.create(name)
+        url = pg.url(created)
+        env["APP_DATABASE_URL"] = pg.urls_for(base)[0]
+    else:
+        url = f"sqlite:///{base / 'customer.sqlite'}"
+    try:
+        reference_db.build(url, clock.today())
+        env["BUSINESS_DATABASE_URL"] = url
+        server = LiveServer(base, env=env).start()
+        try:
+            yield server, url
+        finally:
+            server.stop()
+    finally:
+        if created:
+            pg_databases().drop(created)

@@ -127,6 +127,35 @@ def test_revoking_the_token_ends_its_sessions(api):
     assert as_browser(api, session).status_code == 401
 
 
+def test_ended_sessions_are_deleted_a_day_later_when_someone_signs_in(api):
+    """Signed out, expired or idle more than a day ago: the rows go at the next sign-in (anyone's);
+    ended within the day, or live: they stay, and the live one still signs in."""
+    long_ago = utcnow() - timedelta(days=1, minutes=1)
+    signed_out, expired, idle, just_ended, live = (sign_in(api)[0] for _ in range(5))
+    victors, _ = sign_in(api, "victor")
+    assert api.anon.delete("/auth/session", headers={"Cookie": f"{COOKIE}={signed_out}"}).status_code == 200
+    assert api.anon.delete("/auth/session", headers={"Cookie": f"{COOKIE}={just_ended}"}).status_code == 200
+    set_row(api, signed_out, revoked_at=long_ago)
+    set_row(api, expired, expires_at=long_ago)
+    set_row(api, victors, expires_at=long_ago)
+    set_row(api, idle, last_seen_at=long_ago - timedelta(hours=8))
+    set_row(api, just_ended, revoked_at=utcnow() - timedelta(hours=23))
+
+    def kept() -> set[str]:
+        with session_scope(api.services.app) as s:
+            return set(s.scalars(select(BrowserSession.session_hash)))
+
+    everyone = {signed_out, expired, idle, just_ended, live, victors}
+    assert {hash_token(x) for x in everyone} <= kept()
+    newest, _ = sign_in(api, "admin")
+    assert not {hash_token(x) for x in (signed_out, expired, idle, victors)} & kept()
+    assert {hash_token(x) for x in (just_ended, live, newest)} <= kept()
+    assert as_browser(api, live, "/auth/session").json()["user_id"] == "maya"
+    assert as_browser(api, newest, "/auth/session").json()["user_id"] == "admin"
+    for gone in (signed_out, expired, idle, victors, just_ended):  # deleted or not: the same answer
+        assert as_browser(api, gone).json() == {"detail": ENDED}
+
+
 # -- API tokens with an expiry ------------------------------------------------------------------
 
 

@@ -3,46 +3,23 @@ BUSINESS_DATABASE_URL=...): analyses over /execute_tool and the sample scenario 
 
 from __future__ import annotations
 
-from business_data import clock
-
-
 import pytest
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import text
 
+from business_data import clock
 from business_data.db import make_engine
 from tools.money import money
 
-from .. import reference_db
-from ..conftest import LiveServer, pg_databases, using_postgres
-from ..helpers import chat
+from ..helpers import chat, reference_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def ref_server(tmp_path_factory):
-    base = tmp_path_factory.mktemp("ref-live")
-    env = {
-        "FINKRAFT_SEMANTIC_MEMORY": "false",
-        "FINKRAFT_RATE_LIMIT": "100000/minute",
-        "FINKRAFT_DATA_MODEL": "reference",
-    }
-    created = None
-    if using_postgres():
-        pg = pg_databases()
-        created = pg.create("ref_live")
-        url = pg.url(created)
-        env["APP_DATABASE_URL"] = pg.urls_for(base)[0]
-    else:
-        url = f"sqlite:///{base / 'customer.sqlite'}"
-    reference_db.build(url, clock.today())
-    env["BUSINESS_DATABASE_URL"] = url
-    server = LiveServer(base, env=env).start()
-    yield server, url
-    server.stop()
-    if created:
-        pg_databases().drop(created)
+    with reference_server(tmp_path_factory.mktemp("ref-live"), "ref_live") as (server, url):
+        yield server, url
 
 
 def scalar(url: str, query: str, **params):

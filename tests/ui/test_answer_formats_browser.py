@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from schema.chat import ChatResponse
 from schema.formats import money
 
-from .test_browser import open_session, say, settle, shots, top, web_app  # noqa: F401  (fixtures)
+from .conftest import ask, open_session, settle, top
 
 pytestmark = pytest.mark.slow
 QUESTION = "total sales by region this year"
@@ -22,7 +22,7 @@ def test_an_analytics_answer_in_the_browser(web_app, live_server, browser, shots
     assert typed is not None and typed.chart is not None
     first = typed.tables[0].records()[0]
     context, page = open_session(browser, web_app, "maya", height=1150)  # the answer whole: words to buttons
-    answer = say(page, QUESTION, money(first["sales_value"]))
+    answer = ask(page, QUESTION, money(first["sales_value"]))
     expect(answer.get_by_test_id("stDataFrame")).to_have_count(1)
     expect(answer.get_by_test_id("stVegaLiteChart")).to_have_count(1)
     for action in typed.next_actions:

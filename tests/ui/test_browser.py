@@ -9,157 +9,15 @@ checks the page at 1280x800 and at phone width.
 
 from __future__ import annotations
 
-import csv
-import os
 import re
-import subprocess
-import sys
-import time
-from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from ..conftest import ROOT, TOKENS, free_port
+from .conftest import ask, button_names, choose, download_csv, fits, go, open_session, raise_ticket, settle, top
 from .test_understanding import failed_this_month
 
 pytestmark = pytest.mark.slow
-
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-WAIT = 60_000  # ms
-
-
-def ensure_chromium() -> str:
-    """Debian's Chromium, installed by the project's own script when missing; skip only if that fails."""
-    if not Path(CHROMIUM).exists():
-        try:
-            r = subprocess.run(
-                ["sh", str(ROOT / "scripts" / "install-chromium.sh")], capture_output=True, text=True, timeout=900
-            )
-        except (OSError, subprocess.TimeoutExpired) as e:
-            pytest.skip(f"Chromium is not installed and scripts/install-chromium.sh could not run: {e}")
-        if r.returncode != 0 or not Path(CHROMIUM).exists():
-            pytest.skip(
-                "Chromium is not installed and scripts/install-chromium.sh failed "
-                f"(exit {r.returncode}): {(r.stderr or r.stdout).strip()[-300:]}"
-            )
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def web_app(live_server, tmp_path_factory):
-    """`finkraft ui` against the live API, on a free loopback port."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("ui") / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "ui", "--port", str(port), "--api-url", live_server.url],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "FINKRAFT_ENV": "dev"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        raise RuntimeError(f"the web app did not start: {log.read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    if os.environ.get("FINKRAFT_UPDATE_SCREENSHOTS") == "1":
-        out = ROOT / "docs" / "img"
-        out.mkdir(parents=True, exist_ok=True)
-        return out
-    return tmp_path_factory.mktemp("screenshots")
-
-
-# -- driving the page -------------------------------------------------------------------------
-def open_session(browser, url: str, user: str, width: int = 1280, height: int = 800):
-    context = browser.new_context(viewport={"width": width, "height": height}, accept_downloads=True)
-    page = context.new_page()
-    page.set_default_timeout(WAIT)
-    page.goto(url)
-    page.get_by_label("API token").fill(TOKENS[user])
-    page.get_by_role("button", name="Sign in", exact=True).click()
-    page.get_by_role("button", name="Sign out").wait_for()
-    return context, page
-
-
-def say(page, text: str, expect: str | re.Pattern):
-    box = page.get_by_test_id("stChatInputTextArea")
-    box.fill(text)
-    box.press("Enter")
-    answer = page.get_by_test_id("stChatMessage").last
-    answer.get_by_text(expect).first.wait_for()
-    settle(page)
-    return answer
-
-
-def settle(page) -> None:
-    """Wait until Streamlit has finished the current run."""
-    page.wait_for_timeout(300)
-    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")
-    page.wait_for_timeout(200)
-
-
-def go(page, name: str) -> None:
-    page.locator(".st-key-page").get_by_text(name, exact=True).click()
-    settle(page)
-
-
-def choose(page, label: str, option: str | re.Pattern) -> None:
-    """Pick an option in a Streamlit selectbox by its label."""
-    box = page.get_by_role("combobox", name=label, exact=True)
-    box.click()
-    box.press("ArrowDown")  # opens the whole list (not filtered by the current text)
-    page.get_by_role("option", name=option).first.click()
-    settle(page)
-
-
-SCROLL_TO_TOP = """e => {
-    e.scrollIntoView({block: 'start'});
-    let box = e.parentElement;  // the scrolling container: leave room for Streamlit's header bar
-    while (box && !(box.scrollHeight > box.clientHeight && /auto|scroll/.test(getComputedStyle(box).overflowY))) box = box.parentElement;
-    if (box) box.scrollBy(0, -70);
-}"""
-
-
-def top(locator) -> None:
-    """Scroll so that this element starts at the top of the page (for a screenshot)."""
-    locator.page.mouse.move(1, 1)  # no hover toolbars in the picture
-    for _ in range(2):  # again once the chat's stick-to-bottom scrolling has settled
-        locator.evaluate(SCROLL_TO_TOP)
-        locator.page.wait_for_timeout(600)
-
-
-def fits(page, width: int) -> bool:
-    """Nothing sticks out sideways (no horizontal scrolling of the page)."""
-    return page.evaluate("document.documentElement.scrollWidth") <= width + 1
-
-
-def button_names(page) -> str:
-    return " | ".join(page.get_by_role("button").all_inner_texts())
 
 
 # -- the scenario ----------------------------------------------------------------------------------
@@ -184,7 +42,7 @@ def test_sample_scenario_in_a_real_browser(web_app, live_server, browser, shots,
 
     maya_ctx, maya = open_session(browser, web_app, "maya")
     assert fits(maya, 1280)
-    answer = say(maya, "Filter invoices for last month, vendor=IndiSky, status=failed", "Found 7 invoices")
+    answer = ask(maya, "Filter invoices for last month, vendor=IndiSky, status=failed", "Found 7 invoices")
     expect(answer.get_by_test_id("stDataFrame")).to_have_count(1)  # a table, not lines of text
     maya.get_by_role("button", name="Why did these fail?").click()
     why = maya.get_by_test_id("stChatMessage").last
@@ -203,12 +61,7 @@ def test_sample_scenario_in_a_real_browser(web_app, live_server, browser, shots,
     top(panel)
     maya.screenshot(path=str(shots / "trace.png"))
 
-    say(maya, "create a ticket and notify me when fixed", "yes/no")
-    maya.get_by_role("button", name="Yes").click()
-    created = maya.get_by_test_id("stChatMessage").last
-    created.get_by_text(re.compile(r"Created ticket T-\d+")).wait_for()
-    settle(maya)
-    ticket_id = re.search(r"T-\d{5}", created.inner_text()).group(0)
+    ticket_id = raise_ticket(maya)
 
     go(maya, "Dashboard")
     maya.get_by_text("Outstanding by vendor").wait_for()
@@ -256,23 +109,18 @@ def test_sample_scenario_in_a_real_browser(web_app, live_server, browser, shots,
     # exporting rows she can already see is a download, not a yes/no question
     expect(last.get_by_text(re.compile(r"yes/no", re.I))).to_have_count(0)
     expect(maya.get_by_role("button", name="Yes")).to_have_count(0)
-    with maya.expect_download() as got:
-        download_button.click()
-    saved = tmp_path / got.value.suggested_filename
-    got.value.save_as(saved)
-    with open(saved, newline="") as f:
-        numbers = sorted(row["invoice_number"] for row in csv.DictReader(f))
+    numbers = sorted(row["invoice_number"] for row in download_csv(maya, download_button, tmp_path))
     assert numbers == expected
     maya_ctx.close()
 
 
 def test_a_viewer_is_offered_no_export_and_no_ticket_action(web_app, browser):
     ctx, victor = open_session(browser, web_app, "victor")
-    say(victor, "Filter invoices for last month, vendor=IndiSky, status=failed", "Found 7 invoices")
+    ask(victor, "Filter invoices for last month, vendor=IndiSky, status=failed", "Found 7 invoices")
     names = button_names(victor)
     assert "Why did these fail?" in names
     assert "Export" not in names and "Create a ticket" not in names and "Download" not in names
-    say(victor, "export these as csv", "Viewer")
+    ask(victor, "export these as csv", "Viewer")
     assert "Download" not in button_names(victor)
     go(victor, "Tickets")
     victor.get_by_text(re.compile("No tickets yet|ticket")).first.wait_for()
@@ -285,7 +133,7 @@ def test_a_viewer_is_offered_no_export_and_no_ticket_action(web_app, browser):
 def test_the_page_works_at_phone_width(web_app, browser, shots):
     ctx, maya = open_session(browser, web_app, "maya", width=390, height=844)
     assert fits(maya, 390)
-    say(maya, "failed IndiSky invoices from last month", "Found 7 invoices")
+    ask(maya, "failed IndiSky invoices from last month", "Found 7 invoices")
     assert fits(maya, 390)  # the table scrolls inside itself, the page does not
     top(maya.locator(".st-key-page"))  # the page bar, the question and the start of the answer
     maya.screenshot(path=str(shots / "phone.png"))
@@ -299,8 +147,8 @@ def test_chips_and_choices_in_a_real_browser(web_app, live_server, browser, shot
     """The reading under the question as chips; a chip's ✕ asks again without it, a click on it opens
     its other values and one asks again with it; a question's choices are buttons."""
     ctx, maya = open_session(browser, web_app, "maya", height=1000)
-    say(maya, "total value of failed invoices last month", re.compile(r"accounts for|tie for"))
-    follow_up = say(maya, "what about IndiSky?", "Kept from your last question")
+    ask(maya, "total value of failed invoices last month", re.compile(r"accounts for|tie for"))
+    follow_up = ask(maya, "what about IndiSky?", "Kept from your last question")
     chips = follow_up.locator("[class*='st-key-chips-']")
     expect(chips).to_contain_text("vendor: IndiSky Airlines")
     expect(chips).to_contain_text("period: last month · kept")
@@ -316,7 +164,7 @@ def test_chips_and_choices_in_a_real_browser(web_app, live_server, browser, shot
     expect(again).to_contain_text("Run as you chose it in the web app")
     expect(again.locator("[class*='st-key-chips-']")).not_to_contain_text("vendor: IndiSky")
 
-    listing = say(maya, "failed invoices last month", re.compile(r"Found \d+ invoices|No invoices match"))
+    listing = ask(maya, "failed invoices last month", re.compile(r"Found \d+ invoices|No invoices match"))
     chip(listing.locator("[class*='st-key-chips-']"), "period: last month").get_by_role(
         "button", name="period: last month"
     ).click()
@@ -339,7 +187,7 @@ def test_chips_and_choices_in_a_real_browser(web_app, live_server, browser, shot
     top(again)
     maya.screenshot(path=str(tmp_path / "changed.png"))
 
-    asked = say(maya, "invoices whose frobnication is pending", "haven't run anything")
+    asked = ask(maya, "invoices whose frobnication is pending", "haven't run anything")
     first = asked.locator("[class*='st-key-choices-']").get_by_role("button").first
     expect(first).to_contain_text("Run it without")
     top(asked)

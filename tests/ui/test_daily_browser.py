@@ -19,7 +19,7 @@ from business_data.appdb import MemoryTurn, utcnow
 from business_data.settings import Settings
 
 from ..conftest import TOKENS
-from .test_browser import settle, shots, top, web_app  # noqa: F401  (fixtures)
+from .conftest import settle, top
 
 pytestmark = pytest.mark.slow
 SIZES = [(1280, 800), (390, 844)]

@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from business_data import clock
 
 from ..helpers import this_month_so_far
-from .test_browser import go, open_session, settle, web_app  # noqa: F401 (web_app: the fixture)
+from .conftest import go, open_session, settle
 
 pytestmark = pytest.mark.slow
 

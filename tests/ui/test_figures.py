@@ -14,9 +14,8 @@ from sqlalchemy import text
 from business_data import clock
 from business_data.db import make_engine
 
-from .. import reference_db
-from ..conftest import LiveServer, pg_databases, using_postgres
-from ..helpers import this_month_so_far
+from ..conftest import LiveServer
+from ..helpers import reference_server, this_month_so_far
 from ui import figures
 from ui.api import Api
 
@@ -38,30 +37,16 @@ SCHEMAS = {
 def server(request, tmp_path_factory):
     """(LiveServer, business database URL, schema name) for each data model."""
     base = tmp_path_factory.mktemp(f"dash-{request.param}")
-    env = {"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"}
-    created = None
     if request.param == "reference":
-        env["FINKRAFT_DATA_MODEL"] = "reference"
-        if using_postgres():
-            pg = pg_databases()
-            created = pg.create("dash_ref")
-            url = pg.url(created)
-            env["APP_DATABASE_URL"] = pg.urls_for(base)[0]
-        else:
-            url = f"sqlite:///{base / 'customer.sqlite'}"
-        reference_db.build(url, clock.today())
-        env["BUSINESS_DATABASE_URL"] = url
-    live = LiveServer(base, env=env).start()
-    if request.param == "demo":
-        from business_data.settings import Settings
+        with reference_server(base, "dash_ref") as (live, url):
+            yield live, url, request.param
+        return
+    live = LiveServer(base, env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"}).start()
+    from business_data.settings import Settings
 
-        url = (
-            live.env.get("BUSINESS_DATABASE_URL") or Settings(_env_file=None, FINKRAFT_DATA_DIR=str(base)).business_url
-        )
+    url = live.env.get("BUSINESS_DATABASE_URL") or Settings(_env_file=None, FINKRAFT_DATA_DIR=str(base)).business_url
     yield live, url, request.param
     live.stop()
-    if created:
-        pg_databases().drop(created)
 
 
 @pytest.fixture(scope="module")

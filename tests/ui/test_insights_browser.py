@@ -11,7 +11,6 @@ welcome-back line names what the detectors found. Screenshots go to a temporary 
 
 from __future__ import annotations
 
-import csv
 import os
 import re
 from datetime import timedelta
@@ -22,7 +21,7 @@ import sqlalchemy as sa
 from playwright.sync_api import expect
 
 from ..conftest import ROOT
-from .test_browser import fits, go, open_session, say, settle, top, web_app  # noqa: F401 (web_app: a fixture)
+from .conftest import ask, download_csv, fits, go, open_session, settle, top
 
 pytestmark = pytest.mark.slow
 
@@ -87,14 +86,10 @@ def test_needs_attention_show_me_dismiss_and_welcome_back(watched, web_app, brow
     expect(answer.get_by_test_id("stDataFrame")).to_have_count(1)
     top(maya.get_by_test_id("stChatMessage").first)
     maya.screenshot(path=str(shots["insights_show_me.png"]))
-    say(maya, "export these", re.compile(r"report is ready", re.I))
+    ask(maya, "export these", re.compile(r"report is ready", re.I))
     download = maya.get_by_role("button", name=re.compile("Download CSV"))
-    with maya.expect_download() as got:
-        download.click()
-    saved = tmp_path / got.value.suggested_filename
-    got.value.save_as(saved)
-    with open(saved, newline="") as f:
-        assert sorted(row["invoice_number"] for row in csv.DictReader(f)) == sorted(shown["record_keys"])
+    rows = download_csv(maya, download, tmp_path)
+    assert sorted(row["invoice_number"] for row in rows) == sorted(shown["record_keys"])
 
     # dismiss one with a reason: gone from the panel, and after a reload
     go(maya, "Dashboard")
@@ -135,7 +130,7 @@ def test_needs_attention_show_me_dismiss_and_welcome_back(watched, web_app, brow
             c.execute(sa.update(MemoryTurn).where(MemoryTurn.id == ident).values(created_at=at - timedelta(days=1)))
     engine.dispose()
     ctx, maya = open_session(browser, web_app, "maya", height=1000)
-    answer = say(maya, "overdue invoices", re.compile(r"Found \d+ invoices"))
+    answer = ask(maya, "overdue invoices", re.compile(r"Found \d+ invoices"))
     welcome = answer.get_by_test_id("stAlert")  # the answer's welcome-back line, above the answer
     expect(welcome).to_contain_text("Since yesterday: ")
     with watched.client("maya") as api:

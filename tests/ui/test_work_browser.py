@@ -7,25 +7,20 @@ conversation still has "show your work". Takes docs/img/show_your_work.png."""
 
 from __future__ import annotations
 
-import csv
-import os
 import re
-import subprocess
-import sys
-import time
 
-import httpx
 import pytest
 from playwright.sync_api import expect
 
-from ..conftest import ROOT, LiveServer, free_port
-from .test_browser import open_session, say, settle, shots, top  # noqa: F401 (shots: the fixture)
+from ..conftest import LiveServer, free_port
+from .conftest import ask, download_csv, open_session, raise_ticket, running_web_app, settle, top
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def api_server(tmp_path_factory):
+    """An API server of its own: the test stops and starts it."""
     server = LiveServer(
         tmp_path_factory.mktemp("work-server"),
         env={"FINKRAFT_SEMANTIC_MEMORY": "false", "FINKRAFT_RATE_LIMIT": "100000/minute"},
@@ -37,41 +32,14 @@ def api_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def app_url(api_server, tmp_path_factory):
-    port = free_port()
-    log = tmp_path_factory.mktemp("work-ui") / "streamlit.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "ui", "--port", str(port), "--api-url", api_server.url],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "FINKRAFT_ENV": "dev"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(url + "/_stcore/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    else:
-        proc.terminate()
-        raise RuntimeError(f"the web app did not start: {log.read_text()[-2000:]}")
-    yield url
-    proc.terminate()
-    proc.wait(timeout=20)
+    with running_web_app(api_server.url, tmp_path_factory.mktemp("work-ui")) as url:
+        yield url
 
 
 def test_fixed_report_and_show_your_work_through_an_api_restart(api_server, app_url, browser, shots, tmp_path):
     ctx, maya = open_session(browser, app_url, "maya")
-    say(maya, "Filter invoices for last month, vendor=IndiSky, status=failed", "Found 7 invoices")
-    say(maya, "create a ticket and notify me when fixed", "yes/no")
-    maya.get_by_role("button", name="Yes").click()
-    created = maya.get_by_test_id("stChatMessage").last
-    created.get_by_text(re.compile(r"Created ticket T-\d+")).wait_for()
-    settle(maya)
-    ticket_id = re.search(r"T-\d{5}", created.inner_text()).group(0)
+    ask(maya, "Filter invoices for last month, vendor=IndiSky, status=failed", "Found 7 invoices")
+    ticket_id = raise_ticket(maya)
     with api_server.client("maya") as c:
         expected = sorted(c.get(f"/tickets/{ticket_id}").json()["record_ids"])
     with api_server.client("admin") as c:
@@ -79,16 +47,11 @@ def test_fixed_report_and_show_your_work_through_an_api_restart(api_server, app_
     assert len(expected) == 7
 
     # the fixed report: a download button, no raw path, then and now in the file
-    answer = say(maya, "download the fixed report", re.compile("report is ready"))
+    answer = ask(maya, "download the fixed report", re.compile("report is ready"))
     title = f"{ticket_id} IndiSky Airlines: 7 invoices, fixed report"
     expect(answer).not_to_contain_text("/exports/")
     button = answer.get_by_role("button", name=re.compile("Download CSV"))
-    with maya.expect_download() as got:
-        button.click()
-    saved = tmp_path / got.value.suggested_filename
-    got.value.save_as(saved)
-    with open(saved, newline="") as f:
-        rows = list(csv.DictReader(f))
+    rows = download_csv(maya, button, tmp_path)
     assert sorted(r["invoice_number"] for r in rows) == expected
     assert {(r["status_then"], r["reason_then"], r["fixed_by"]) for r in rows} == {
         ("failed", "GSTIN missing", "Asha Admin")
@@ -134,7 +97,7 @@ def test_fixed_report_and_show_your_work_through_an_api_restart(api_server, app_
     settle(maya)
     expect(maya.locator(".st-key-api-banner")).to_have_count(0)
     expect(maya.get_by_text(re.compile(r"Open tickets \(\d+\)"))).to_have_count(1)
-    say(maya, "why did invoices fail last month?", re.compile(r"failed"))
+    ask(maya, "why did invoices fail last month?", re.compile(r"failed"))
     expect(maya.get_by_text(re.compile("not reachable"))).to_have_count(0)
 
     # a resumed conversation keeps "show your work"
