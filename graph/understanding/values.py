@@ -11,7 +11,7 @@ from ..parser.patterns import TOKEN
 from ..parser.vocabulary import vocabulary
 
 from .query import query_parts, with_query
-from .words import FILTER_FIELDS, _forms
+from .words import FILTER_FIELDS, _forms, form_pattern
 
 NEGATION = re.compile(r"\b(?:not|non|isn't|aren't|wasn't|weren't|without|no)\s+(?:yet\s+|been\s+|be\s+)?$")
 
@@ -40,28 +40,57 @@ def declared_values(text: str, dataset: str | None, model: Any = None) -> dict[s
                 negated = bool(NEGATION.search(before)) or before.endswith(("un", "non-", "non"))
                 out.setdefault(t.name, not negated)
     low = text.lower()
-    for name, dim in ds.dimensions.items():
-        for v in dim.values or []:  # "no GSTIN", "without GSTIN": the declared value "GSTIN missing"
-            thing = v[: -len(" missing")] if v.lower().endswith(" missing") else None
-            if thing and re.search(
-                rf"\b(?:no|without|missing)\s+(?:a\s+|an\s+|the\s+)?{re.escape(thing.lower())}\b", low
-            ):
-                out.setdefault(name, v)
-        if dim.type == "string" and not dim.values and not dim.lookup:  # "vendor code ACM-V003": a code's value
-            words = {w for w in [name.replace("_", " "), dim.label or "", *(dim.synonyms or [])] if len(w) >= 4}
-            for w in sorted(words, key=len, reverse=True):
-                m = re.search(
-                    rf"\b{re.escape(w.lower())}\s*(?:is\s+|=\s*|:\s*)?([a-z]{{0,6}}[-/]?[a-z0-9]*\d[a-z0-9/-]*)\b", low
-                )
-                if m and re.search(r"[a-z]", m.group(1)) and re.search(r"[-/]|[a-z]\d", m.group(1)):
-                    out.setdefault(name, m.group(1).upper())
-                    break
+    absent, codes = _value_patterns(ds)
+    for name, v, rx in absent:  # "no GSTIN", "without GSTIN": the declared value "GSTIN missing"
+        if rx.search(low):
+            out.setdefault(name, v)
+    for name, patterns in codes:  # "vendor code ACM-V003": a code's value
+        for rx in patterns:
+            m = rx.search(low)
+            if m and re.search(r"[a-z]", m.group(1)) and re.search(r"[-/]|[a-z]\d", m.group(1)):
+                out.setdefault(name, m.group(1).upper())
+                break
     for m in re.finditer(r"\b(?:un|non-?)([a-z]+)\b", text):  # "unverified": a boolean's synonym, negated
         for h in vocab.find(m.group(1)):
             for t in h.terms:
                 if t.dataset == dataset and t.kind == "dimension" and ds.dimensions[t.name].type == "boolean":
                     out[t.name] = False
     return out
+
+
+Absent = list[tuple[str, str, re.Pattern[str]]]  # (dimension, declared value "GSTIN missing", "no GSTIN")
+Codes = list[tuple[str, list[re.Pattern[str]]]]  # (dimension, its names followed by a code, longest first)
+_patterns: dict[int, tuple[Any, Absent, Codes]] = {}
+
+
+def _value_patterns(ds: Any) -> tuple[Absent, Codes]:
+    """A dataset's declared values said by their absence, and its code columns by name, compiled once per
+    data model (they are read on every turn)."""
+    kept = _patterns.get(id(ds))
+    if kept is not None and kept[0] is ds:
+        return kept[1], kept[2]
+    absent: Absent = []
+    codes: Codes = []
+    for name, dim in ds.dimensions.items():
+        for v in dim.values or []:
+            if v.lower().endswith(" missing"):
+                thing = re.escape(v[: -len(" missing")].lower())
+                absent.append((name, v, re.compile(rf"\b(?:no|without|missing)\s+(?:a\s+|an\s+|the\s+)?{thing}\b")))
+        if dim.type == "string" and not dim.values and not dim.lookup:
+            words = {w for w in [name.replace("_", " "), dim.label or "", *(dim.synonyms or [])] if len(w) >= 4}
+            codes.append(
+                (
+                    name,
+                    [
+                        re.compile(
+                            rf"\b{re.escape(w.lower())}\s*(?:is\s+|=\s*|:\s*)?([a-z]{{0,6}}[-/]?[a-z0-9]*\d[a-z0-9/-]*)\b"
+                        )
+                        for w in sorted(words, key=len, reverse=True)
+                    ],
+                )
+            )
+    _patterns[id(ds)] = (ds, absent, codes)
+    return absent, codes
 
 
 def looked_up_values(text: str, dataset: str | None, lookups: dict[str, list[str]] | None) -> dict[str, Any]:
@@ -75,7 +104,7 @@ def looked_up_values(text: str, dataset: str | None, lookups: dict[str, list[str
         ds_name, _, dim = key.partition(".")
         if ds_name != dataset:
             continue
-        hits = {v for v in values if any(re.search(rf"\b{re.escape(f)}\b", low) for f in _forms(v))}
+        hits = {v for v in values if any(form_pattern(f).search(low) for f in _forms(v))}
         if len(hits) == 1:
             out[dim] = next(iter(hits))
     return out

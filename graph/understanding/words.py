@@ -91,15 +91,22 @@ def _flat_words(value: Any) -> set[str]:
     return set()
 
 
-def _forms(value: str) -> set[str]:
+@lru_cache(maxsize=8192)
+def _forms(value: str) -> frozenset[str]:
     """How a stored value is written in a question: "Laptop" as laptop or laptops, "Printer paper (box)" as
-    printer paper."""
+    printer paper. (Kept: the same stored values are read on every turn.)"""
     base = re.sub(r"\s*\(.*?\)\s*", " ", value.lower()).strip()
     out = {base, value.lower()}
     out |= {f + "s" for f in list(out) if not f.endswith("s")} | {
         f + "es" for f in list(out) if f.endswith(("x", "ch", "sh"))
     }
-    return {f for f in out if len(f) >= 3}
+    return frozenset(f for f in out if len(f) >= 3)
+
+
+@lru_cache(maxsize=8192)
+def form_pattern(form: str) -> re.Pattern[str]:
+    """A value's written form as a whole word or words ("laptop", not "laptops" inside "laptopsleeve")."""
+    return re.compile(rf"\b{re.escape(form)}\b")
 
 
 def unused_words(
