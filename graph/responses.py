@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any, cast
 
 from tools.filtering import FAILED_HINT, FIELD_SEP, MORE_RECORDS, RECORD_BULLET
+from tools.registry import declared
 from tools.results import ListingData
 
-HELP = (
-    "I can help with your finance operations. Try:\n"
-    '- "failed IndiSky invoices from last month" (filter invoices, sales, vendors or transactions)\n'
-    '- "why did these fail?" (plain-English reasons with counts)\n'
-    '- "create a ticket and notify me when fixed", "show my tickets", "any updates?"\n'
-    '- "export these as excel" or "download the fixed report" (csv, xlsx, pdf)\n'
-    '- "investigate the IndiSky failures", "vendor analysis for Metro Cabs", "do the monthly review"'
-)
+
+def _help() -> str:
+    """What to try: one line per tool, its first declared phrase and what people ask it for (ToolSpec)."""
+    lines = [f'- "{s.phrases[0]}" ({s.topic})' for s in declared() if s.phrases and s.topic]
+    return "I can help with your finance operations. Try:\n" + "\n".join(lines)
+
+
+HELP = _help()
 
 GREETING = "Hello! " + HELP
 

@@ -53,6 +53,11 @@ def spec(name: str) -> ToolSpec | None:
     return TOOLS.get(name)
 
 
+def declared() -> list[ToolSpec]:
+    """Every tool's declaration, in tools.yaml's order."""
+    return list(TOOLS.values())
+
+
 def tools_where(**flags: bool) -> set[str]:
     """Names of the tools whose declaration has these flags, e.g. tools_where(record_set=True)."""
     return {n for n, s in TOOLS.items() if all(getattr(s, k) == v for k, v in flags.items())}

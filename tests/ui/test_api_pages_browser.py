@@ -9,26 +9,15 @@ loopback server is blocked and recorded, and none may be made.
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
-from ..conftest import ROOT, TOKENS
+from ..conftest import TOKENS
 
 pytestmark = pytest.mark.slow
 WAIT = 60_000  # ms
-
-
-@pytest.fixture(scope="module")
-def shots(tmp_path_factory) -> Path:
-    if os.environ.get("FINKRAFT_UPDATE_SCREENSHOTS") == "1":
-        out = ROOT / "docs" / "img"
-        out.mkdir(parents=True, exist_ok=True)
-        return out
-    return tmp_path_factory.mktemp("screenshots")
 
 
 class Offline:

@@ -14,6 +14,8 @@ from graph.parser import declared, parse
 from tools import registry
 from tools.base import ToolResult, ToolSpec
 
+from ..helpers import cfg, turn
+
 VENDORS = ["IndiSky Airlines", "Metro Cabs", "SkyHigh Hotels", "Nimbus Cloud Services"]
 
 
@@ -80,3 +82,12 @@ def test_slots_name_real_parameters():
         for param, _slot in spec.slots:
             assert param in spec.params.model_fields, (name, param)
     assert dataclasses.fields(ToolSpec)  # (the declaration stays a dataclass)
+
+
+def test_help_offers_every_tool_in_its_declared_words(app_graph):
+    """ "what can you do?" answers with one line per tool: its first declared phrase and its topic, so a
+    tool added by the recipe is offered with no edit to the help text."""
+    out = turn(app_graph, cfg("maya", "help-lines"), "help")
+    said = out["response"]
+    for spec in registry.declared():
+        assert f'"{spec.phrases[0]}" ({spec.topic})' in said, spec.name
