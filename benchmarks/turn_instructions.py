@@ -31,50 +31,26 @@ WARM = 30
 
 
 def child(root: Path, turns: int, payload_off: bool) -> None:
-    """The measured process: the real app through Starlette's TestClient, no sockets."""
-    sys.path.insert(0, str(root))
-    sys.path.insert(1, str(HERE))
-    os.environ.setdefault("LANGSMITH_TRACING", "false")
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    if payload_off:
-        import graph.answering as answering
-        import tools.filtering_answer as filtering_answer
+    """The measured process: turn_cpu.py's app and turns (the body left unread: the client's JSON parsing
+    is not the server's cost)."""
+    from turn_cpu import send_turns, served_app
 
-        filtering_answer.records_table = lambda ds, rows, matched: {"columns": [], "rows": []}
-        answering.build_answer = lambda **kw: {
-            "text": kw["text"],
-            "status": kw["status"],
-            "tool": kw["tool"],
-            "tables": [],
-            "next_actions": [],
-        }
-        answering.stored = lambda payload, keep=20: None
+    with served_app(root) as (client, _services):
+        if payload_off:
+            import graph.answering as answering
+            import tools.filtering_answer as filtering_answer
 
-    from fastapi.testclient import TestClient
-    from messages import MESSAGES
-
-    from business_data.settings import Settings
-    from graph.services import Services
-    from server.app import create_app
-
-    settings = Settings(
-        FINKRAFT_DATA_DIR=tempfile.mkdtemp(prefix="fk-instr-"),
-        FINKRAFT_SEMANTIC_MEMORY="false",
-        FINKRAFT_RATE_LIMIT="100000000/minute",
-        FINKRAFT_ENV="dev",
-    )
-    services = Services.from_settings(settings).prepare()
-    users = ("maya", "admin", "victor")
-    with TestClient(create_app(settings, services)) as client:
-        for tag, n in (("warm", WARM), ("run", turns)):
-            for i in range(n):
-                user = users[i % len(users)]
-                r = client.post(
-                    "/chat",
-                    json={"message": MESSAGES[i % len(MESSAGES)], "thread_id": f"{tag}-{user}-{i // 30}"},
-                    headers={"Authorization": f"Bearer dev-{user}"},
-                )
-                assert r.status_code == 200, r.text
+            filtering_answer.records_table = lambda ds, rows, matched: {"columns": [], "rows": []}
+            answering.build_answer = lambda **kw: {
+                "text": kw["text"],
+                "status": kw["status"],
+                "tool": kw["tool"],
+                "tables": [],
+                "next_actions": [],
+            }
+            answering.stored = lambda payload, keep=20: None
+        send_turns(client, WARM, "warm", read_answer=False)
+        send_turns(client, turns, "run", read_answer=False)
 
 
 def counted(root: Path, turns: int, payload_off: bool, work: Path) -> int:
