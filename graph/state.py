@@ -17,6 +17,7 @@ from typing_extensions import TypedDict
 from typing import NotRequired  # pydantic needs this one on 3.11 (LangServe schemas)
 
 from schema.formats import Format
+from tools.results import TYPED_KEYS
 
 from .intent import IntentKind
 
@@ -165,8 +166,8 @@ class StepStatus(TypedDict, total=False):
     message: str
 
 
-# what a tool's data holds row by row: the rows, record keys, typed tables and charts (tools/results.py)
-ROW_DATA = frozenset({"results", "keys", "rows", "table", "tables", "chart", "figure", "previous"})
+# what a tool's data holds row by row: the rows, record keys, charts and typed tables (tools/results.py)
+ROW_DATA = frozenset({"results", "keys", "rows", "chart", "previous"}) | TYPED_KEYS
 
 
 class TurnResult(LastValue):

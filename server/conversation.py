@@ -19,6 +19,7 @@ from graph.checkpointers import reuse_read
 from graph.runs import DURABILITY, aprune_thread, checkpoint_thread, traced_run
 from schema.answer import AnswerPayload
 from tools.rbac import Identity
+from tools.results import TYPED_KEYS
 
 from .errors import TurnFailed
 from .logs import log_context
@@ -29,7 +30,7 @@ THREAD_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,100}$")
 # what /chat's `data` leaves to `answer`: the record keys (answer.records keeps the shown ones) and the
 # tool's typed table, tables and chart (answer.tables and answer.chart), so a listing's rows are not sent
 # three times (data.results, data.table, answer.tables); POST /execute_tool keeps them in its `data`
-IN_ANSWER = frozenset({"keys", "table", "tables", "figure"})
+IN_ANSWER = frozenset({"keys"}) | TYPED_KEYS
 
 
 async def is_waiting(graph, config) -> bool:

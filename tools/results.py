@@ -246,6 +246,8 @@ class Shared(TypedDict):
 
 
 SHARED_KEYS: tuple[str, ...] = tuple(Shared.__annotations__)
+# the keys that hold a tool's answer typed (graph/answer.py makes them answer.tables and answer.chart)
+TYPED_KEYS = frozenset({"table", "tables", "figure"})
 
 
 def shared(data: Mapping[str, Any] | None) -> Shared:
