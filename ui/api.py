@@ -1,8 +1,9 @@
 """The FinkraftAI HTTP API as the web app uses it: one method per endpoint, errors as plain sentences.
 
 Every method returns the schema package's models (validated: an answer of another shape is an `ApiError`),
-never a bare dict; the one dict a caller reads is a tool's own `data`. Nothing here knows Streamlit; every failure is an `ApiError` whose `message` can be shown to a
-person as it is (API down, 401, 403, 429, a server error with its id).
+never a bare dict; the one dict a caller reads is a tool's own `data`. Nothing here knows Streamlit; every
+failure is an `ApiError` whose `message` can be shown to a person as it is (API down, 401, 403, 429, a
+server error with its id).
 """
 
 from __future__ import annotations
